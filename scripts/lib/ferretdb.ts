@@ -1,0 +1,127 @@
+/**
+ * Starts and stops a FerretDB server for development, tests and benchmarks.
+ *
+ * FerretDB speaks the MongoDB wire protocol over a real TCP connection, so the
+ * services are tested against a real server, never a mock. The embedded SQLite
+ * backend needs nothing else; the PostgreSQL backend uses the machine's server.
+ * The process is always stopped: `stop()` sends SIGTERM then SIGKILL, and an
+ * exit hook kills it if the owning process dies first.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, openSync, closeSync, readFileSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { join } from "node:path";
+import { ferretdbBinary } from "../setup.mjs";
+
+export type FerretDbBackend = "sqlite" | "postgresql";
+
+export interface FerretDbOptions {
+  /** Directory for SQLite files, FerretDB's state and its log. */
+  dataDir: string;
+  backend?: FerretDbBackend;
+  /** For the PostgreSQL backend: a URL of an existing database. */
+  postgresqlUrl?: string;
+  /** Listen port; 0 or absent picks a free one. */
+  port?: number;
+  /** FerretDB's log level (debug, info, warn, error). */
+  logLevel?: string;
+}
+
+export interface RunningFerretDb {
+  uri: string;
+  port: number;
+  pid: number;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+/** Finds a free TCP port on 127.0.0.1 by binding port 0 and releasing it. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+export async function startFerretDb(options: FerretDbOptions): Promise<RunningFerretDb> {
+  const backend = options.backend ?? "sqlite";
+  mkdirSync(options.dataDir, { recursive: true });
+  const port = options.port || (await freePort());
+  const debugPort = await freePort();
+  const logFile = join(options.dataDir, "ferretdb.log");
+  const args = [
+    `--listen-addr=127.0.0.1:${port}`,
+    `--debug-addr=127.0.0.1:${debugPort}`,
+    "--telemetry=disable",
+    `--state-dir=${options.dataDir}`,
+    `--log-level=${options.logLevel ?? "warn"}`,
+    `--handler=${backend}`,
+  ];
+  if (backend === "sqlite") args.push(`--sqlite-url=file:${options.dataDir}/`);
+  else {
+    if (!options.postgresqlUrl) throw new Error("FerretDB's postgresql backend needs postgresqlUrl");
+    args.push(`--postgresql-url=${options.postgresqlUrl}`);
+  }
+  const out = openSync(logFile, "a");
+  const child = spawn(ferretdbBinary(), args, { stdio: ["ignore", out, out] });
+  closeSync(out);
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+
+  const deadline = Date.now() + 30_000;
+  while (!(await canConnect(port))) {
+    if (child.exitCode !== null) {
+      process.off("exit", killOnExit);
+      throw new Error(`FerretDB exited with code ${child.exitCode} before listening:\n${readFileSync(logFile, "utf8").slice(-2000)}`);
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      process.off("exit", killOnExit);
+      throw new Error(`FerretDB did not listen on port ${port} within 30 s; see ${logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  return {
+    uri: `mongodb://127.0.0.1:${port}/`,
+    port,
+    pid: child.pid ?? -1,
+    logFile,
+    async stop() {
+      process.off("exit", killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      if (!(await waitForExit(child, 5_000))) {
+        child.kill("SIGKILL");
+        await waitForExit(child, 5_000);
+      }
+    },
+  };
+}

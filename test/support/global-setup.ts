@@ -1,0 +1,56 @@
+/**
+ * Starts one real FerretDB for the whole test run (fresh data directory, free
+ * port) and stops it afterwards, pass or fail. MONGODB_URI replaces it with any
+ * MongoDB deployment; DX_TEST_BACKEND=postgresql runs FerretDB on the machine's
+ * PostgreSQL (a fresh database per run, dropped at the end).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { startFerretDb, type RunningFerretDb } from "../../scripts/lib/ferretdb.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    mongoUri: string;
+  }
+}
+
+const postgresAdminUrl = process.env.DX_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432";
+
+function psql(sql: string): void {
+  execFileSync("psql", [`${postgresAdminUrl}/postgres`, "-v", "ON_ERROR_STOP=1", "-qc", sql], { stdio: "pipe" });
+}
+
+export default async function setup(project: TestProject) {
+  if (process.env.MONGODB_URI) {
+    project.provide("mongoUri", process.env.MONGODB_URI);
+    return;
+  }
+  const backend = process.env.DX_TEST_BACKEND === "postgresql" ? "postgresql" : "sqlite";
+  const dataDir = mkdtempSync(join(tmpdir(), "dx-test-ferretdb-"));
+  let pgDatabase: string | undefined;
+  let server: RunningFerretDb;
+  try {
+    if (backend === "postgresql") {
+      pgDatabase = `dx_test_${process.pid}_${Date.now()}`;
+      psql(`CREATE DATABASE ${pgDatabase}`);
+    }
+    server = await startFerretDb({
+      dataDir,
+      backend,
+      postgresqlUrl: pgDatabase ? `${postgresAdminUrl}/${pgDatabase}` : undefined,
+    });
+  } catch (error) {
+    if (pgDatabase) psql(`DROP DATABASE IF EXISTS ${pgDatabase} WITH (FORCE)`);
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  project.provide("mongoUri", server.uri);
+  return async () => {
+    await server.stop();
+    if (pgDatabase) psql(`DROP DATABASE IF EXISTS ${pgDatabase} WITH (FORCE)`);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,5 @@
+export * from "./field-spec.js";
+export * from "./entity-spec.js";
+export * from "./validate-record.js";
+export * from "./free-form-object.js";
+export { ENTITIES, ENTITY_NAMES, entitySpec } from "./entities/index.js";

@@ -1,0 +1,64 @@
+/**
+ * The records service's one error-mapping function (connect-node's
+ * node-error.ts is the model): every error a handler raises becomes exactly
+ * one RPC status, with the original kept as `cause` for logs and traces.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import { MongoError, MongoNetworkError, MongoNotConnectedError, MongoServerError, MongoServerSelectionError, MongoTopologyClosedError } from "mongodb";
+import type { FieldIssue } from "../domain/index.js";
+import { FieldViolationsSchema, RecordErrorSchema } from "../../gen/dataexchange/records/v1/records_pb.js";
+import { InvalidRequestError, MissingReferenceError, OperationNotAllowedError, RecordExistsError, RecordNotFoundError, RecordValidationError } from "./errors.js";
+
+function violations(issues: FieldIssue[]) {
+  return [{ desc: FieldViolationsSchema, value: create(FieldViolationsSchema, { violations: issues.map((i) => create(RecordErrorSchema, { field: i.field, reason: i.reason, code: "invalid" })) }) }];
+}
+
+function withDetails(message: string, code: Code, cause: unknown, issues: FieldIssue[] = []): ConnectError {
+  return new ConnectError(message, code, undefined, issues.length > 0 ? violations(issues) : undefined, cause);
+}
+
+export function toConnectError(error: unknown): ConnectError {
+  // Already an RPC status (cancellation, deadline, or raised on purpose).
+  if (error instanceof ConnectError) return error;
+  // The caller sent something the schema refuses: fixable by the caller.
+  if (error instanceof RecordValidationError || error instanceof InvalidRequestError) return withDetails(error.message, Code.InvalidArgument, error, error.issues);
+  if (error instanceof RecordNotFoundError) return withDetails(error.message, Code.NotFound, error);
+  if (error instanceof RecordExistsError) return withDetails(error.message, Code.AlreadyExists, error);
+  // The record is fine, the state of other records is not (a dangling or
+  // still-used reference): FAILED_PRECONDITION, per the gRPC status guide.
+  if (error instanceof MissingReferenceError) return withDetails(error.message, Code.FailedPrecondition, error, [{ field: error.field, reason: error.message }]);
+  if (error instanceof OperationNotAllowedError) return withDetails(error.message, Code.FailedPrecondition, error);
+  // A unique index caught a duplicate written concurrently.
+  if (error instanceof MongoServerError && error.code === 11000) return withDetails("a record with the same key already exists", Code.AlreadyExists, error);
+  // The database is down or unreachable: retrying later may work.
+  if (
+    error instanceof MongoNetworkError ||
+    error instanceof MongoServerSelectionError ||
+    error instanceof MongoNotConnectedError ||
+    error instanceof MongoTopologyClosedError ||
+    (error instanceof MongoError && /connection|pool|topology/i.test(error.name))
+  ) {
+    return withDetails("the database is unavailable; try again later", Code.Unavailable, error);
+  }
+  // Anything else is a bug: say so without leaking internals.
+  return withDetails("internal error in the records service", Code.Internal, error);
+}
+
+/** Runs a unary handler body and maps whatever it throws. */
+export async function mapErrors<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    throw toConnectError(error);
+  }
+}
+
+/** Wraps a streaming handler body and maps whatever it throws. */
+export async function* mapStreamErrors<T>(body: () => AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    yield* body();
+  } catch (error) {
+    throw toConnectError(error);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Errors the records service raises on purpose. The service's error-mapping
+ * function turns each into one RPC status; anything else is a bug or an
+ * outage and is mapped by its origin (MongoDB, network).
+ */
+import type { FieldIssue } from "../domain/index.js";
+
+/** The request itself is malformed (unknown field, bad filter, bad key). */
+export class InvalidRequestError extends Error {
+  override name = "InvalidRequestError";
+  constructor(
+    message: string,
+    readonly issues: FieldIssue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** A single record failed validation (single-record RPCs). */
+export class RecordValidationError extends Error {
+  override name = "RecordValidationError";
+  constructor(
+    message: string,
+    readonly issues: FieldIssue[],
+  ) {
+    super(message);
+  }
+}
+
+export class RecordNotFoundError extends Error {
+  override name = "RecordNotFoundError";
+}
+
+export class RecordExistsError extends Error {
+  override name = "RecordExistsError";
+}
+
+/** A reference (a session's user or course) points at nothing. */
+export class MissingReferenceError extends Error {
+  override name = "MissingReferenceError";
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The operation is not allowed on this entity (changing the append-only log). */
+export class OperationNotAllowedError extends Error {
+  override name = "OperationNotAllowedError";
+}

@@ -1,0 +1,211 @@
+/**
+ * The records service: the generated RecordsService type implemented over
+ * MongoDB. Its only dependency, the database handle, is passed in, so the
+ * class is tested directly, through an in-memory router transport, and behind
+ * a real server, with the same code.
+ */
+import { create } from "@bufbuild/protobuf";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { Db } from "mongodb";
+import { ENTITIES, type EntitySpec } from "../domain/index.js";
+import {
+  CountRecordsResponseSchema,
+  DeleteRecordResponseSchema,
+  GetRecordResponseSchema,
+  PutRecordResponseSchema,
+  RecordErrorSchema,
+  StreamRecordsResponseSchema,
+  WriteRecordsResponseSchema,
+  type CountRecordsRequest,
+  type DeleteRecordRequest,
+  type DescribeEntityRequest,
+  type GetRecordRequest,
+  type PutRecordRequest,
+  type RecordsService as RecordsServiceDesc,
+  type StreamRecordsRequest,
+  type WriteRecordsRequest,
+  type WriteRecordsResponse,
+} from "../../gen/dataexchange/records/v1/records_pb.js";
+import { mapErrors, mapStreamErrors } from "./error-mapping.js";
+import { InvalidRequestError, MissingReferenceError, OperationNotAllowedError, RecordExistsError, RecordNotFoundError, RecordValidationError } from "./errors.js";
+import { decodeRecord, encodeRecord } from "./rpc/record-codec.js";
+import { describeEntity } from "./rpc/describe-entity.js";
+import { OUTCOMES, readFilter, readJoins, requireEntity, requireMode } from "./rpc/request-codec.js";
+import { writeBatch, type BatchResult, type RecordError } from "./store/batch-writer.js";
+import { collectionFor } from "./store/collections.js";
+import { documentToRecord, keyFilter } from "./store/documents.js";
+import { buildProjection, buildQuery } from "./store/record-query.js";
+import { readRecordBatches } from "./store/record-reader.js";
+import { joinSessions } from "./store/session-joins.js";
+
+/** The most records one WriteRecords message may carry. */
+export const MAX_RECORDS_PER_BATCH = 10_000;
+
+export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
+  constructor(private readonly db: Db) {}
+
+  streamRecords(request: StreamRecordsRequest, context: HandlerContext) {
+    const db = this.db;
+    return mapStreamErrors(async function* () {
+      const spec = requireEntity(request.entity);
+      const batches = readRecordBatches(
+        db,
+        spec,
+        {
+          filter: readFilter(request.filter),
+          fields: request.fields,
+          sort: request.sort.map((s) => ({ field: s.field, descending: s.descending })),
+          limit: Number(request.limit),
+          batchSize: request.batchSize,
+          joins: readJoins(request.joins),
+        },
+        context.signal,
+      );
+      for await (const batch of batches) {
+        yield create(StreamRecordsResponseSchema, { records: batch.map((r) => encodeRecord(spec, r)) });
+      }
+    });
+  }
+
+  writeRecords(requests: AsyncIterable<WriteRecordsRequest>, context: HandlerContext) {
+    const db = this.db;
+    return mapStreamErrors(async function* () {
+      for await (const request of requests) {
+        if (context.signal.aborted) return;
+        yield await writeOneBatch(db, request);
+      }
+    });
+  }
+
+  getRecord(request: GetRecordRequest) {
+    return mapErrors(async () => {
+      const spec = requireEntity(request.entity);
+      const key = request.key?.parts ?? [];
+      const joins = new Set(readJoins(request.joins));
+      if (joins.size > 0 && spec.name !== "sessions") throw new InvalidRequestError("joins are only available on sessions", [{ field: "joins", reason: "only sessions can be joined" }]);
+      const fields = request.fields.length > 0 ? request.fields : [];
+      buildProjection(spec, fields); // refuses unknown or hidden fields
+      const doc = await collectionFor(this.db, spec).findOne(keyFilter(spec, key), { projection: { passwordHash: 0 } });
+      if (!doc) throw new RecordNotFoundError(`no ${spec.name} record with key ${JSON.stringify(key)}`);
+      const record = documentToRecord(spec, doc);
+      await joinSessions(this.db, [record], joins);
+      const selected = fields.length > 0 ? Object.fromEntries(Object.entries(record).filter(([k]) => fields.includes(k))) : record;
+      return create(GetRecordResponseSchema, { record: encodeRecord(spec, selected) });
+    });
+  }
+
+  putRecord(request: PutRecordRequest) {
+    return mapErrors(async () => {
+      const spec = requireEntity(request.entity);
+      const mode = requireMode(request.mode);
+      const decoded = decodeRecord(spec, request.record);
+      if (!decoded.ok) throw new RecordValidationError(decoded.reason, [{ field: "record", reason: decoded.reason }]);
+      const result = await writeBatch(this.db, spec, [decoded.record], { mode, dryRun: request.dryRun, ordered: true });
+      throwFirstError(spec, result.errors);
+      const outcome = result.outcomes[0]!;
+      return create(PutRecordResponseSchema, { outcome: OUTCOMES[outcome], record: encodeRecord(spec, result.stored[0] ?? {}) });
+    });
+  }
+
+  deleteRecord(request: DeleteRecordRequest) {
+    return mapErrors(async () => {
+      const spec = requireEntity(request.entity);
+      if (spec.appendOnly) throw new OperationNotAllowedError(`${spec.name} is append-only: entries cannot be deleted`);
+      const filter = keyFilter(spec, request.key?.parts ?? []);
+      const doc = await collectionFor(this.db, spec).findOne(filter, { projection: { passwordHash: 0 } });
+      if (!doc) throw new RecordNotFoundError(`no ${spec.name} record with key ${JSON.stringify(request.key?.parts ?? [])}`);
+      await refuseIfReferenced(this.db, spec, doc);
+      const result = await collectionFor(this.db, spec).deleteOne(filter);
+      return create(DeleteRecordResponseSchema, { deleted: result.deletedCount === 1 });
+    });
+  }
+
+  countRecords(request: CountRecordsRequest) {
+    return mapErrors(async () => {
+      const spec = requireEntity(request.entity);
+      const query = buildQuery(spec, readFilter(request.filter));
+      const count = await collectionFor(this.db, spec).countDocuments(query);
+      return create(CountRecordsResponseSchema, { count: BigInt(count) });
+    });
+  }
+
+  describeEntity(request: DescribeEntityRequest) {
+    return mapErrors(async () => describeEntity(requireEntity(request.entity)));
+  }
+}
+
+/** One WriteRecords batch: decode, write, and report every record. */
+async function writeOneBatch(db: Db, request: WriteRecordsRequest): Promise<WriteRecordsResponse> {
+  const spec = requireEntity(request.entity);
+  const mode = requireMode(request.mode);
+  if (request.records.length > MAX_RECORDS_PER_BATCH) {
+    throw new InvalidRequestError(`a batch may carry at most ${MAX_RECORDS_PER_BATCH} records, got ${request.records.length}`, [{ field: "records", reason: "too many records" }]);
+  }
+  // Records that cannot even be decoded (the wrong entity) fail on their own;
+  // the rest are written, keeping their indexes in the batch.
+  const decodeErrors: RecordError[] = [];
+  const records: Record<string, unknown>[] = [];
+  const indexes: number[] = [];
+  for (let i = 0; i < request.records.length; i++) {
+    const decoded = decodeRecord(spec, request.records[i]);
+    if (decoded.ok) {
+      if (request.ordered && decodeErrors.length > 0) break;
+      records.push(decoded.record);
+      indexes.push(i);
+    } else {
+      decodeErrors.push({ index: i, field: "record", reason: decoded.reason, code: "invalid" });
+    }
+  }
+  const result: BatchResult = await writeBatch(db, spec, records, { mode, dryRun: request.dryRun, ordered: request.ordered });
+  const errors = [...decodeErrors, ...result.errors.map((e) => ({ ...e, index: indexes[e.index]! }))];
+  if (request.ordered && decodeErrors.length > 0) {
+    const firstBad = decodeErrors[0]!.index;
+    for (let i = firstBad + 1; i < request.records.length; i++) {
+      if (!errors.some((e) => e.index === i)) errors.push({ index: i, field: "", reason: "not attempted: an earlier record in this ordered batch failed", code: "not_attempted" });
+    }
+  }
+  errors.sort((a, b) => a.index - b.index);
+  const failedIndexes = new Set(errors.map((e) => e.index));
+  return create(WriteRecordsResponseSchema, {
+    batchId: request.batchId,
+    inserted: result.inserted,
+    updated: result.updated,
+    unchanged: result.unchanged,
+    skipped: result.skipped,
+    failed: failedIndexes.size,
+    dryRun: request.dryRun,
+    errors: errors.map((e) => create(RecordErrorSchema, e)),
+  });
+}
+
+/** Turns the single record's first error into the exception that names its status. */
+function throwFirstError(spec: EntitySpec, errors: RecordError[]): void {
+  if (errors.length === 0) return;
+  const first = errors[0]!;
+  switch (first.code) {
+    case "invalid":
+      throw new RecordValidationError(`the ${spec.name} record is invalid: ${errors.map((e) => `${e.field} ${e.reason}`).join("; ")}`, errors.map((e) => ({ field: e.field, reason: e.reason })));
+    case "exists":
+    case "duplicate_key":
+      throw new RecordExistsError(`${first.field}: ${first.reason}`);
+    case "missing_reference":
+      throw new MissingReferenceError(`${first.field}: ${first.reason}`, first.field);
+    default:
+      throw new Error(`${first.field}: ${first.reason}`);
+  }
+}
+
+/** Deleting a user or course that other records point at would orphan them. */
+async function refuseIfReferenced(db: Db, spec: EntitySpec, doc: Record<string, unknown>): Promise<void> {
+  for (const other of Object.values(ENTITIES)) {
+    for (const ref of other.references) {
+      if (ref.entity !== spec.name) continue;
+      const value = doc[ref.targetField];
+      if (value === undefined) continue;
+      const found = await collectionFor(db, other).findOne({ [ref.field]: value }, { projection: { _id: 1 } });
+      if (found) {
+        throw new OperationNotAllowedError(`cannot delete ${spec.name} record "${String(value)}": ${other.name} still reference it by ${ref.field}`);
+      }
+    }
+  }
+}

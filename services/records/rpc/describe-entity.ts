@@ -1,0 +1,40 @@
+/** DescribeEntity's answer, derived from the entity's field table. */
+import { create } from "@bufbuild/protobuf";
+import type { EntitySpec, FieldType as DomainFieldType } from "../../domain/index.js";
+import { DescribeEntityResponseSchema, FieldInfoSchema, FieldType, type DescribeEntityResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { entityEnum } from "./record-codec.js";
+
+const FIELD_TYPES: Record<DomainFieldType, FieldType> = {
+  string: FieldType.STRING,
+  number: FieldType.NUMBER,
+  boolean: FieldType.BOOLEAN,
+  timestamp: FieldType.TIMESTAMP,
+  object: FieldType.OBJECT,
+  string_list: FieldType.STRING_LIST,
+  object_list: FieldType.OBJECT_LIST,
+};
+
+export function describeEntity(spec: EntitySpec): DescribeEntityResponse {
+  return create(DescribeEntityResponseSchema, {
+    entity: entityEnum(spec.name),
+    name: spec.name,
+    label: spec.label,
+    keyFields: [...spec.keyFields],
+    timeFields: [...spec.timeFields],
+    appendOnly: spec.appendOnly,
+    fields: spec.fields.map((f) =>
+      create(FieldInfoSchema, {
+        key: f.key,
+        label: f.label,
+        type: FIELD_TYPES[f.type],
+        required: f.required,
+        keyPart: f.keyPart,
+        allowedValues: f.allowedValues ? [...f.allowedValues] : [],
+        writeOnly: f.writeOnly,
+        readOnly: f.readOnly,
+        personal: f.personal,
+        description: f.description,
+      }),
+    ),
+  });
+}

@@ -1,0 +1,324 @@
+/**
+ * Writes one batch of records by natural key, with a result for every record.
+ *
+ * There are no transactions (FerretDB has none, and a sharded MongoDB makes
+ * them costly), so a batch is planned before anything is written: validate
+ * every record, find duplicates inside the batch, check references and look
+ * up existing records with a few `$in` queries, decide per record what to do,
+ * then send one bulk write. The unique indexes catch what a concurrent writer
+ * slipped in between planning and writing; those failures are mapped back to
+ * the record that caused them.
+ */
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db, type Document } from "mongodb";
+import { keyString, naturalKeyOf, validateRecord, type EntitySpec, type FieldIssue } from "../../domain/index.js";
+import { OperationNotAllowedError } from "../errors.js";
+import { hashPassword } from "../password-hash.js";
+import { collectionFor } from "./collections.js";
+import { documentToRecord, sameValue } from "./documents.js";
+import { findMissingReferences } from "./reference-check.js";
+
+export type WriteMode = "insert" | "upsert" | "merge" | "skip-existing";
+
+export interface WriteOptions {
+  mode: WriteMode;
+  dryRun: boolean;
+  /** Stop at the first failing record; later records are not attempted. */
+  ordered: boolean;
+}
+
+export type ErrorCode = "invalid" | "duplicate_key" | "exists" | "missing_reference" | "not_attempted" | "internal";
+
+export interface RecordError {
+  index: number;
+  field: string;
+  reason: string;
+  code: ErrorCode;
+}
+
+export type Outcome = "inserted" | "updated" | "unchanged" | "skipped";
+
+export interface BatchResult {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+  errors: RecordError[];
+  /** Per record: what happened, or undefined when it failed. */
+  outcomes: (Outcome | undefined)[];
+  /** Per record: the stored record after the write (for single-record RPCs). */
+  stored: (Record<string, unknown> | undefined)[];
+}
+
+interface Planned {
+  index: number;
+  outcome: Outcome;
+  op?: AnyBulkWriteOperation<Document>;
+  stored: Record<string, unknown>;
+  /** A password to hash into the operation before it is sent. */
+  password?: string;
+}
+
+export async function writeBatch(db: Db, spec: EntitySpec, records: Record<string, unknown>[], options: WriteOptions): Promise<BatchResult> {
+  if (spec.appendOnly && options.mode !== "insert") {
+    throw new OperationNotAllowedError(`${spec.name} is append-only: only insert mode is allowed, not ${options.mode}`);
+  }
+  const errors = new Map<number, RecordError[]>();
+  const fail = (index: number, code: ErrorCode, issues: FieldIssue[]) => {
+    const list = errors.get(index) ?? [];
+    for (const issue of issues) list.push({ index, code, field: issue.field, reason: issue.reason });
+    errors.set(index, list);
+  };
+
+  // 1. Validate each record on its own.
+  const valid = new Map<number, Record<string, unknown>>();
+  records.forEach((input, index) => {
+    const result = validateRecord(spec, input, { completeness: options.mode === "merge" ? "partial" : "full" });
+    if (!result.ok) return fail(index, "invalid", result.issues);
+    if (options.mode === "merge" && !spec.appendOnly && !naturalKeyOf(spec, result.value)) {
+      return fail(index, "invalid", spec.keyFields.filter((k) => result.value[k] === undefined).map((k) => ({ field: k, reason: "is required" })));
+    }
+    valid.set(index, result.value);
+  });
+
+  // 2. Duplicates inside the batch: the first occurrence wins.
+  const seen = new Map<string, number>();
+  const uniqueSeen = new Map<string, Map<string, number>>();
+  for (const [index, record] of valid) {
+    const key = spec.appendOnly ? undefined : naturalKeyOf(spec, record);
+    if (key) {
+      const k = keyString(key);
+      const first = seen.get(k);
+      if (first !== undefined) {
+        fail(index, "duplicate_key", [{ field: spec.keyFields.join(","), reason: `duplicates the key of record ${first} in this batch` }]);
+        valid.delete(index);
+        continue;
+      }
+      seen.set(k, index);
+    }
+    for (const field of spec.uniqueFields) {
+      const value = record[field];
+      if (typeof value !== "string") continue;
+      const byValue = uniqueSeen.get(field) ?? new Map<string, number>();
+      uniqueSeen.set(field, byValue);
+      const first = byValue.get(value);
+      if (first !== undefined) {
+        fail(index, "duplicate_key", [{ field, reason: `"${value}" is also used by record ${first} in this batch` }]);
+        valid.delete(index);
+        continue;
+      }
+      byValue.set(value, index);
+    }
+  }
+
+  // 3. References and existing records, with a few batched look-ups.
+  const [missing, existing, uniqueOwners] = await Promise.all([
+    findMissingReferences(db, spec, [...valid.values()]),
+    findExisting(db, spec, [...valid.values()]),
+    findUniqueOwners(db, spec, [...valid.values()]),
+  ]);
+
+  // 4. Plan each record.
+  const plans = new Map<number, Planned>();
+  const now = new Date();
+  const hasField = (key: string) => spec.fields.some((f) => f.key === key);
+  for (const [index, record] of valid) {
+    const refIssues = missing(record);
+    if (refIssues.length > 0) {
+      fail(index, "missing_reference", refIssues);
+      continue;
+    }
+    const key = spec.appendOnly ? undefined : naturalKeyOf(spec, record);
+    const current = key ? existing.get(keyString(key)) : undefined;
+    const conflict = uniqueConflict(spec, record, current, uniqueOwners);
+    if (conflict) {
+      fail(index, "duplicate_key", [conflict]);
+      continue;
+    }
+    const { password, ...fields } = record as Record<string, unknown> & { password?: string };
+    if (!current) {
+      if (options.mode === "merge") {
+        const full = validateRecord(spec, record, { completeness: "full" });
+        if (!full.ok) {
+          fail(index, "invalid", full.issues);
+          continue;
+        }
+      }
+      const doc: Record<string, unknown> = { ...spec.defaults?.(), ...fields };
+      if (hasField("createdAt") && doc.createdAt === undefined) doc.createdAt = now;
+      if (hasField("updatedAt")) doc.updatedAt = now;
+      plans.set(index, { index, outcome: "inserted", op: { insertOne: { document: doc } }, stored: documentToRecord(spec, doc), password });
+      continue;
+    }
+    if (options.mode === "insert") {
+      fail(index, "exists", [{ field: spec.keyFields.join(","), reason: `a record with ${describeKey(spec, key!)} already exists` }]);
+      continue;
+    }
+    if (options.mode === "skip-existing") {
+      plans.set(index, { index, outcome: "skipped", stored: documentToRecord(spec, current) });
+      continue;
+    }
+    const before = documentToRecord(spec, current);
+    let after: Record<string, unknown>;
+    if (options.mode === "merge") {
+      after = { ...before, ...fields };
+      const full = validateRecord(spec, after, { completeness: "full" });
+      if (!full.ok) {
+        fail(index, "invalid", full.issues);
+        continue;
+      }
+    } else {
+      // A replacement keeps what the caller cannot be expected to resend: the
+      // creation time, and fields with defaults (an existing value wins).
+      after = { ...fields };
+      const defaults: Record<string, unknown> = { ...spec.defaults?.(), ...(hasField("createdAt") ? { createdAt: now } : {}) };
+      for (const [field, value] of Object.entries(defaults)) if (after[field] === undefined) after[field] = before[field] ?? value;
+    }
+    const changed = password !== undefined || !sameStoredFields(spec, before, after);
+    if (!changed) {
+      plans.set(index, { index, outcome: "unchanged", stored: before });
+      continue;
+    }
+    if (hasField("updatedAt")) after.updatedAt = now;
+    const op: AnyBulkWriteOperation<Document> =
+      options.mode === "merge"
+        ? { updateOne: { filter: { _id: current._id }, update: { $set: { ...fields, ...(hasField("updatedAt") ? { updatedAt: now } : {}) } } } }
+        : { replaceOne: { filter: { _id: current._id }, replacement: { ...after, ...(current.passwordHash ? { passwordHash: current.passwordHash } : {}) } } };
+    plans.set(index, { index, outcome: "updated", op, stored: after, password });
+  }
+
+  // 5. Ordered batches stop at the first failing record.
+  let cutoff = records.length;
+  if (options.ordered) {
+    const firstFailure = Math.min(...errors.keys());
+    if (Number.isFinite(firstFailure)) cutoff = firstFailure;
+  }
+  const toWrite = [...plans.values()].filter((p) => p.index < cutoff).sort((a, b) => a.index - b.index);
+
+  // 6. Write (unless this is a dry run).
+  const writeFailures = new Map<number, RecordError>();
+  let stopAt = cutoff;
+  if (!options.dryRun) {
+    const withOps = toWrite.filter((p) => p.op);
+    await Promise.all(withOps.filter((p) => p.password !== undefined).map(async (p) => attachPasswordHash(p, await hashPassword(p.password!))));
+    if (withOps.length > 0) {
+      try {
+        await collectionFor(db, spec).bulkWrite(
+          withOps.map((p) => p.op!),
+          { ordered: options.ordered },
+        );
+      } catch (error) {
+        if (!(error instanceof MongoBulkWriteError)) throw error;
+        for (const writeError of error.writeErrors instanceof Array ? error.writeErrors : [error.writeErrors]) {
+          const plan = withOps[writeError.index];
+          if (!plan) continue;
+          const duplicate = writeError.code === 11000;
+          writeFailures.set(plan.index, {
+            index: plan.index,
+            code: duplicate ? "duplicate_key" : "internal",
+            field: duplicate ? duplicateField(spec, writeError.errmsg ?? "") : "",
+            reason: duplicate ? "another record with the same key or unique value was written concurrently" : `the database refused the write: ${writeError.errmsg ?? "unknown error"}`,
+          });
+        }
+        if (options.ordered && writeFailures.size > 0) stopAt = Math.min(stopAt, ...writeFailures.keys());
+      }
+    }
+  }
+
+  // 7. Results, in record order.
+  const result: BatchResult = { inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, errors: [], outcomes: [], stored: [] };
+  for (let index = 0; index < records.length; index++) {
+    const plan = plans.get(index);
+    const recordErrors = errors.get(index);
+    const writeFailure = writeFailures.get(index);
+    if (recordErrors) {
+      result.errors.push(...recordErrors);
+    } else if (writeFailure) {
+      result.errors.push(writeFailure);
+    } else if (options.ordered && index > stopAt) {
+      result.errors.push({ index, code: "not_attempted", field: "", reason: "not attempted: an earlier record in this ordered batch failed" });
+    } else if (plan) {
+      result[plan.outcome]++;
+      result.outcomes[index] = plan.outcome;
+      result.stored[index] = plan.stored;
+      continue;
+    }
+    result.failed++;
+    result.outcomes[index] = undefined;
+  }
+  return result;
+}
+
+function attachPasswordHash(plan: Planned, hash: string): void {
+  const op = plan.op as Document;
+  if (op.insertOne) op.insertOne.document.passwordHash = hash;
+  else if (op.replaceOne) op.replaceOne.replacement.passwordHash = hash;
+  else if (op.updateOne) op.updateOne.update.$set.passwordHash = hash;
+}
+
+function describeKey(spec: EntitySpec, key: string[]): string {
+  return spec.keyFields.map((f, i) => `${f} "${key[i]}"`).join(" and ");
+}
+
+function sameStoredFields(spec: EntitySpec, before: Record<string, unknown>, after: Record<string, unknown>): boolean {
+  for (const field of spec.fields) {
+    if (field.readOnly || field.writeOnly) continue;
+    if (!sameValue(before[field.key], after[field.key])) return false;
+  }
+  return true;
+}
+
+/** Loads the existing records for the batch's keys, keyed by keyString. */
+async function findExisting(db: Db, spec: EntitySpec, records: Record<string, unknown>[]): Promise<Map<string, Document>> {
+  const found = new Map<string, Document>();
+  if (spec.appendOnly || records.length === 0) return found;
+  const keys = records.map((r) => naturalKeyOf(spec, r)).filter((k): k is string[] => k !== undefined);
+  if (keys.length === 0) return found;
+  // One $in per key field, then exact matching in memory: a long $or is slow on
+  // some servers, and the $in over-fetch for compound keys is small.
+  const query: Document = {};
+  spec.keyFields.forEach((field, i) => {
+    query[field] = { $in: [...new Set(keys.map((k) => k[i]!))] };
+  });
+  const wanted = new Set(keys.map(keyString));
+  for await (const doc of collectionFor(db, spec).find(query)) {
+    const key = keyString(spec.keyFields.map((f) => String(doc[f])));
+    if (wanted.has(key)) found.set(key, doc);
+  }
+  return found;
+}
+
+/** For each unique (non-key) field, which natural key owns each value now. */
+async function findUniqueOwners(db: Db, spec: EntitySpec, records: Record<string, unknown>[]): Promise<Map<string, Map<string, string>>> {
+  const owners = new Map<string, Map<string, string>>();
+  for (const field of spec.uniqueFields) {
+    const values = [...new Set(records.map((r) => r[field]).filter((v): v is string => typeof v === "string"))];
+    const byValue = new Map<string, string>();
+    owners.set(field, byValue);
+    if (values.length === 0) continue;
+    const docs = await collectionFor(db, spec)
+      .find({ [field]: { $in: values } }, { projection: { _id: 0, [field]: 1, ...Object.fromEntries(spec.keyFields.map((k) => [k, 1])) } })
+      .toArray();
+    for (const doc of docs) byValue.set(doc[field] as string, keyString(spec.keyFields.map((k) => String(doc[k]))));
+  }
+  return owners;
+}
+
+function uniqueConflict(spec: EntitySpec, record: Record<string, unknown>, current: Document | undefined, owners: Map<string, Map<string, string>>): FieldIssue | undefined {
+  const key = naturalKeyOf(spec, record);
+  for (const field of spec.uniqueFields) {
+    const value = record[field];
+    if (typeof value !== "string") continue;
+    const owner = owners.get(field)?.get(value);
+    if (owner !== undefined && (!key || owner !== keyString(key))) {
+      return { field, reason: `"${value}" is already used by another ${spec.name.replace(/s$/, "")}` };
+    }
+  }
+  void current;
+  return undefined;
+}
+
+function duplicateField(spec: EntitySpec, message: string): string {
+  for (const field of spec.uniqueFields) if (message.includes(field)) return field;
+  return spec.keyFields.join(",");
+}

@@ -1,0 +1,103 @@
+/**
+ * Streams an entity's records in batches from a MongoDB cursor. The generator
+ * pulls the next batch only when its consumer asks for it (backpressure), and
+ * closes the cursor in `finally`, so an early `break`, an error or a cancelled
+ * RPC always frees it.
+ */
+import type { Db } from "mongodb";
+import { fieldOf, type EntitySpec } from "../../domain/index.js";
+import { InvalidRequestError } from "../errors.js";
+import { collectionFor } from "./collections.js";
+import { documentToRecord } from "./documents.js";
+import { buildProjection, buildQuery, buildSort, type RecordFilter } from "./record-query.js";
+import { JOIN_FIELDS, JOIN_SOURCE, joinSessions, type SessionJoin } from "./session-joins.js";
+
+export interface ReadRequest {
+  filter?: RecordFilter;
+  /** Field keys to return; empty returns every readable stored field. */
+  fields?: string[];
+  sort?: { field: string; descending: boolean }[];
+  /** 0 or absent: no limit. */
+  limit?: number;
+  batchSize?: number;
+  joins?: SessionJoin[];
+}
+
+export const DEFAULT_BATCH_SIZE = 500;
+export const MAX_BATCH_SIZE = 10_000;
+
+let openCursors = 0;
+
+/** How many record cursors are open right now (for tests and metrics). */
+export function openCursorCount(): number {
+  return openCursors;
+}
+
+interface ReadPlan {
+  joins: Set<SessionJoin>;
+  projectionFields: string[];
+  /** Fields fetched only to join on, removed before records are returned. */
+  helperFields: string[];
+}
+
+function planRead(spec: EntitySpec, request: ReadRequest): ReadPlan {
+  const joins = new Set<SessionJoin>(request.joins ?? []);
+  const selected = request.fields ?? [];
+  for (const key of selected) {
+    for (const [join, fields] of Object.entries(JOIN_FIELDS) as [SessionJoin, string[]][]) {
+      if (fields.includes(key)) joins.add(join);
+    }
+  }
+  if (joins.size > 0 && spec.name !== "sessions") {
+    throw new InvalidRequestError(`joins are only available on sessions, not ${spec.name}`, [{ field: "joins", reason: "only sessions can be joined" }]);
+  }
+  if (selected.length === 0) return { joins, projectionFields: [], helperFields: [] };
+  const stored = selected.filter((key) => !fieldOf(spec, key)?.readOnly || key === "id" || key === "updatedAt");
+  const helperFields: string[] = [];
+  for (const join of joins) {
+    const source = JOIN_SOURCE[join];
+    if (!stored.includes(source)) {
+      stored.push(source);
+      helperFields.push(source);
+    }
+  }
+  // Joined fields are validated (so a typo is an error) but not projected.
+  for (const key of selected) if (!fieldOf(spec, key)) buildProjection(spec, [key]);
+  return { joins, projectionFields: stored, helperFields };
+}
+
+export async function* readRecordBatches(db: Db, spec: EntitySpec, request: ReadRequest, signal?: AbortSignal): AsyncGenerator<Record<string, unknown>[]> {
+  const batchSize = Math.min(request.batchSize || DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE);
+  const plan = planRead(spec, request);
+  const query = buildQuery(spec, request.filter);
+  const projection = buildProjection(spec, plan.projectionFields);
+  const sort = buildSort(spec, request.sort ?? []);
+  const cursor = collectionFor(db, spec).find(query, {
+    projection,
+    sort,
+    limit: request.limit && request.limit > 0 ? request.limit : undefined,
+    batchSize,
+  });
+  openCursors++;
+  try {
+    let batch: Record<string, unknown>[] = [];
+    for await (const doc of cursor) {
+      if (signal?.aborted) return;
+      batch.push(documentToRecord(spec, doc));
+      if (batch.length >= batchSize) {
+        yield await finish(db, batch, plan);
+        batch = [];
+      }
+    }
+    if (batch.length > 0 && !signal?.aborted) yield await finish(db, batch, plan);
+  } finally {
+    openCursors--;
+    await cursor.close();
+  }
+}
+
+async function finish(db: Db, batch: Record<string, unknown>[], plan: ReadPlan): Promise<Record<string, unknown>[]> {
+  await joinSessions(db, batch, plan.joins);
+  if (plan.helperFields.length > 0) for (const record of batch) for (const f of plan.helperFields) delete record[f];
+  return batch;
+}

@@ -1,0 +1,151 @@
+/**
+ * Turns what a reader produced (CSV strings, JSON values) into a typed cell.
+ *
+ * Readers stay format-only and never guess types; this one function holds the
+ * typing rules so that every format imports a "42" or a "2024-03-07" the same
+ * way, and so the transfer core can reuse it when validating. It never throws:
+ * a refusal carries a reason the user can act on.
+ *
+ * Missing vs empty: `undefined` means the cell was missing and stays missing.
+ * An empty string is a real value for `string` columns (a CSV `""`), and means
+ * missing for every other type, because "" is not a number, date or list.
+ */
+import type { CellValue, FieldType } from "./plugin.js";
+import { clip, parseTimestamp } from "./parse-timestamp.js";
+
+export type CoerceResult = { ok: true; value: CellValue } | { ok: false; reason: string };
+
+/** Plain decimal or scientific notation; no hex, no thousands separators, no NaN/Infinity. */
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const TRUE = new Set(["true", "1", "yes"]);
+const FALSE = new Set(["false", "0", "no"]);
+
+/** Coerces a raw reader value to the column's type. */
+export function coerceCell(value: unknown, type: FieldType): CoerceResult {
+  if (value === undefined) return { ok: true, value: undefined };
+  if (value === null) return { ok: true, value: null };
+  if (type !== "string" && typeof value === "string" && value.trim() === "") return { ok: true, value: undefined };
+  switch (type) {
+    case "string":
+      return toText(value);
+    case "number":
+      return toNumber(value);
+    case "boolean":
+      return toBoolean(value);
+    case "timestamp":
+      return toTimestamp(value);
+    case "object":
+      return toObject(value);
+    case "string_list":
+      return toStringList(value);
+    case "object_list":
+      return toObjectList(value);
+  }
+}
+
+function toText(value: unknown): CoerceResult {
+  if (typeof value === "string") return { ok: true, value };
+  if (typeof value === "number") return Number.isFinite(value) ? { ok: true, value: String(value) } : refuse("a finite number", value);
+  if (typeof value === "boolean") return { ok: true, value: String(value) };
+  if (value instanceof Date) return isValidDate(value) ? { ok: true, value: value.toISOString() } : refuse("a valid date", value);
+  return refuse("text", value);
+}
+
+function toNumber(value: unknown): CoerceResult {
+  if (typeof value === "number") return Number.isFinite(value) ? { ok: true, value } : refuse("a finite number", value);
+  if (typeof value !== "string") return refuse("a number", value);
+  const s = value.trim();
+  if (!NUMBER.test(s)) return { ok: false, reason: `not a number: ${JSON.stringify(clip(s))}` };
+  const n = Number(s);
+  if (!Number.isFinite(n)) return { ok: false, reason: `number out of range: ${JSON.stringify(clip(s))}` };
+  return { ok: true, value: n };
+}
+
+function toBoolean(value: unknown): CoerceResult {
+  if (typeof value === "boolean") return { ok: true, value };
+  if (value === 1 || value === 0) return { ok: true, value: value === 1 };
+  if (typeof value !== "string") return refuse("a boolean", value);
+  const s = value.trim().toLowerCase();
+  if (TRUE.has(s)) return { ok: true, value: true };
+  if (FALSE.has(s)) return { ok: true, value: false };
+  return { ok: false, reason: `not a boolean: ${JSON.stringify(clip(value))} (use true/false, 1/0 or yes/no)` };
+}
+
+function toTimestamp(value: unknown): CoerceResult {
+  if (value instanceof Date) return isValidDate(value) ? { ok: true, value } : refuse("a valid date", value);
+  // A JSON number is epoch milliseconds, what JavaScript and most JSON APIs emit.
+  if (typeof value === "number") {
+    const d = new Date(value);
+    return Number.isFinite(value) && isValidDate(d) ? { ok: true, value: d } : refuse("a timestamp", value);
+  }
+  if (typeof value !== "string") return refuse("a timestamp", value);
+  return parseTimestamp(value);
+}
+
+function toObject(value: unknown): CoerceResult {
+  const v = typeof value === "string" ? parseJsonText(value, "{") : { ok: true as const, value };
+  if (!v.ok) return v;
+  return isPlainObject(v.value) ? { ok: true, value: v.value as CellValue } : refuse("an object", v.value);
+}
+
+function toStringList(value: unknown): CoerceResult {
+  const v = typeof value === "string" ? parseJsonText(value, "[") : { ok: true as const, value };
+  if (!v.ok) return v;
+  if (!Array.isArray(v.value)) return refuse("a list of strings", v.value);
+  const out: string[] = [];
+  for (const item of v.value) {
+    if (typeof item === "string") out.push(item);
+    else if (typeof item === "number" && Number.isFinite(item)) out.push(String(item));
+    else if (typeof item === "boolean") out.push(String(item));
+    else return { ok: false, reason: `list item is not a string: ${describe(item)}` };
+  }
+  return { ok: true, value: out };
+}
+
+function toObjectList(value: unknown): CoerceResult {
+  const v = typeof value === "string" ? parseJsonText(value, "[") : { ok: true as const, value };
+  if (!v.ok) return v;
+  if (!Array.isArray(v.value)) return refuse("a list of objects", v.value);
+  for (const item of v.value) if (!isPlainObject(item)) return { ok: false, reason: `list item is not an object: ${describe(item)}` };
+  return { ok: true, value: v.value as CellValue };
+}
+
+/**
+ * Nested values travel through text formats as JSON text (that is what
+ * {@link formatCell} writes), so a text cell for an object or list column must
+ * be JSON; anything else is refused rather than split on a guessed separator.
+ */
+function parseJsonText(text: string, opener: "{" | "["): { ok: true; value: unknown } | { ok: false; reason: string } {
+  const s = text.trim();
+  const what = opener === "{" ? "a JSON object" : "a JSON array";
+  if (!s.startsWith(opener)) return { ok: false, reason: `expected ${what}, got ${JSON.stringify(clip(s))}` };
+  try {
+    return { ok: true, value: JSON.parse(s) };
+  } catch (err) {
+    return { ok: false, reason: `invalid JSON for ${what}: ${(err as Error).message}` };
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v) || v instanceof Date) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function isValidDate(d: Date): boolean {
+  return !Number.isNaN(d.getTime());
+}
+
+function refuse(expected: string, got: unknown): CoerceResult {
+  return { ok: false, reason: `expected ${expected}, got ${describe(got)}` };
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (v instanceof Date) return isValidDate(v) ? "a date" : "an invalid date";
+  if (typeof v === "string") return JSON.stringify(clip(v));
+  if (typeof v === "number") return String(v);
+  if (typeof v === "object") return "an object";
+  return typeof v;
+}

@@ -1,0 +1,11 @@
+/**
+ * The plugin SDK: everything a format plugin imports, and what the transfer
+ * core reuses to type and format cells.
+ */
+export * from "./plugin.js";
+export * from "./format-error.js";
+export * from "./coerce-cell.js";
+export * from "./format-cell.js";
+export * from "./text-encoding.js";
+export * from "./contract.js";
+export { parseTimestamp, type TimestampResult } from "./parse-timestamp.js";

@@ -1,0 +1,106 @@
+/**
+ * Timestamp parsing for values that arrive as text (CSV cells, JSON strings).
+ *
+ * `Date.parse` is deliberately not the main path: it accepts anything V8 can
+ * guess ("2", "March 7"), silently maps 2024-02-30 to March 1st and reads
+ * zone-less ISO dates as UTC but zone-less date-times as local time. Imports
+ * must be reproducible on any server, so this accepts a small set of forms,
+ * checks every component, and treats a missing zone as UTC.
+ */
+
+/** Why a text was refused, or the parsed instant. */
+export type TimestampResult = { ok: true; value: Date } | { ok: false; reason: string };
+
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
+const YMD_SLASH = /^(\d{4})\/(\d{1,2})\/(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
+const DMY_DOT = /^(\d{1,2})\.(\d{1,2})\.(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
+const XY_SLASH = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
+/** RFC 2822 / HTTP dates as mail and web servers write them: always carry a zone, so Date.parse is exact. */
+const RFC2822 =
+  /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s*)?\d{1,2}\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d{4}\s+\d{2}:\d{2}(?::\d{2})?\s*(?:GMT|UTC|[+-]\d{4})$/i;
+
+const HINT = "use ISO 8601, e.g. 2024-03-07T14:30:00Z";
+
+/** Parses a timestamp text; a zone-less value is taken as UTC. */
+export function parseTimestamp(text: string): TimestampResult {
+  const s = text.trim();
+  let m = ISO.exec(s);
+  if (m) return build(s, m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8]);
+  m = YMD_SLASH.exec(s);
+  if (m) return build(s, m[1], m[2], m[3], m[4], m[5], m[6], m[7]);
+  m = DMY_DOT.exec(s);
+  if (m) return build(s, m[3], m[2], m[1], m[4], m[5], m[6], m[7]);
+  m = XY_SLASH.exec(s);
+  if (m) {
+    const a = Number(m[1]);
+    const b = Number(m[2]);
+    // 03/04/2024 is March 4th in the US and April 3rd elsewhere: refuse rather than guess.
+    if (a <= 12 && b <= 12 && a !== b) return { ok: false, reason: `ambiguous date ${JSON.stringify(s)} (month/day order unknown); ${HINT}` };
+    const [month, day] = a > 12 ? [m[2], m[1]] : [m[1], m[2]];
+    return build(s, m[3], month, day, m[4], m[5], m[6], m[7]);
+  }
+  if (RFC2822.test(s)) {
+    const t = Date.parse(s);
+    if (!Number.isNaN(t)) return { ok: true, value: new Date(t) };
+  }
+  return { ok: false, reason: `not a timestamp: ${JSON.stringify(clip(s))}; ${HINT}` };
+}
+
+function build(
+  source: string,
+  y: string | undefined,
+  mo: string | undefined,
+  d: string | undefined,
+  h?: string,
+  mi?: string,
+  sec?: string,
+  frac?: string,
+  zone?: string,
+): TimestampResult {
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = h === undefined ? 0 : Number(h);
+  const minute = mi === undefined ? 0 : Number(mi);
+  const second = sec === undefined ? 0 : Number(sec);
+  const ms = frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, "0"));
+  if (month < 1 || month > 12) return invalid(source, "month");
+  if (day < 1 || day > daysInMonth(year, month)) return invalid(source, "day");
+  // 24:00:00 is ISO's "end of day"; accepting it would make two spellings of one instant, so it is refused.
+  if (hour > 23) return invalid(source, "hour");
+  if (minute > 59) return invalid(source, "minute");
+  if (second > 59) return invalid(source, "second");
+  let offsetMinutes = 0;
+  if (zone !== undefined && zone !== "Z" && zone !== "z" && zone !== "UTC") {
+    const sign = zone[0] === "-" ? -1 : 1;
+    const digits = zone.slice(1).replace(":", "");
+    const oh = Number(digits.slice(0, 2));
+    const om = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+    if (oh > 23 || om > 59) return invalid(source, "zone offset");
+    offsetMinutes = sign * (oh * 60 + om);
+  }
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day); // setUTCFullYear keeps years 0-99 literal, Date.UTC would add 1900
+  date.setUTCHours(hour, minute, second, ms);
+  const t = date.getTime() - offsetMinutes * 60_000;
+  if (Number.isNaN(t)) return invalid(source, "range");
+  return { ok: true, value: new Date(t) };
+}
+
+function daysInMonth(year: number, month: number): number {
+  return [31, isLeap(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
+}
+
+function isLeap(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+function invalid(source: string, part: string): TimestampResult {
+  return { ok: false, reason: `invalid ${part} in timestamp ${JSON.stringify(clip(source))}` };
+}
+
+/** Keeps error messages short when a cell holds a whole paragraph. */
+export function clip(s: string, max = 60): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}

@@ -1,0 +1,106 @@
+/**
+ * The plugin contract: what a format plugin is and what it receives.
+ *
+ * A plugin is a plain object (unstorage-driver style) so that loading one is an
+ * `import()` plus a schema check, optional capabilities are optional members,
+ * and one contract suite can exercise every plugin the same way. Plugins turn
+ * bytes into rows and rows into bytes; the transfer core owns everything else
+ * (the database loop, counting, column metadata, validation, tracing).
+ */
+import type { z } from "zod";
+
+/** The column types the records service knows about; readers produce raw values, {@link coerceCell} types them. */
+export type FieldType = "string" | "number" | "boolean" | "timestamp" | "object" | "string_list" | "object_list";
+
+/** Column metadata supplied by the core (Moodle dataformat style): a stable key and a human label. */
+export interface Column {
+  key: string;
+  label: string;
+  type: FieldType;
+}
+
+/** A value in a row on its way out. `undefined` is "missing", `null` an explicit null. */
+export type CellValue = string | number | boolean | Date | null | undefined | CellValue[] | { [k: string]: CellValue };
+
+/** One record keyed by column key. */
+export type Row = Record<string, CellValue>;
+
+/** What `write` receives besides the rows. */
+export interface WriteContext<O> {
+  /** Columns in output order; a writer emits exactly these, in this order. */
+  columns: Column[];
+  options: O;
+  /** True when the file should show column labels (human audience) instead of keys. */
+  useLabels: boolean;
+}
+
+/** Limits a reader must enforce before it buffers more input, so memory stays bounded on hostile files. */
+export interface ReadLimits {
+  /** Largest single record a reader may hold in memory (bytes, or UTF-16 code units of decoded text, which never exceed the UTF-8 size). */
+  maxRowBytes: number;
+  /** Largest number of fields a record may have. */
+  maxColumns: number;
+}
+
+/** What `read` receives besides the bytes. */
+export interface ReadContext<O> {
+  options: O;
+  /** Expected columns when the core knows them; readers use them to map headers (key or label) to keys. */
+  columns?: Column[];
+  limits: ReadLimits;
+}
+
+/** One record as the reader found it: values are raw (strings for text formats, JSON values for JSON). */
+export interface ReadRow {
+  /** 1-based data record number, header excluded: what a user sees as "row 12". */
+  row: number;
+  /** 1-based physical line where the record starts, when the format has lines. */
+  line?: number;
+  values: Record<string, unknown>;
+}
+
+/** A record the reader could not turn into values but could skip; parsing continues after it. */
+export interface ReadRowError {
+  row: number;
+  line?: number;
+  column?: string;
+  reason: string;
+}
+
+export type ReadItem = { kind: "row"; row: ReadRow } | { kind: "error"; error: ReadRowError };
+
+/**
+ * A format plugin. `write` and `read` are streaming transforms over async
+ * iterables of batches: arrays cross the async boundary, never one await per
+ * row, because a per-row await costs more than the formatting itself.
+ */
+export interface FormatPlugin<O = any> {
+  /** Must equal the plugin's folder name; it is the format's id in URLs and RPCs. */
+  name: string;
+  title: string;
+  /** File extensions without the dot, preferred first. */
+  extensions: string[];
+  mimeType: string;
+  /** "tabular": values must be scalars (the core flattens/encodes nested values before write); "document": nested values kept. */
+  shape: "tabular" | "document";
+  /** Human-facing formats print column labels, machine formats keys. */
+  audience: "human" | "machine";
+  /** Options schema; `parse({})` must yield the defaults. */
+  options: z.ZodType<O>;
+  write?(rows: AsyncIterable<Row[]>, ctx: WriteContext<O>): AsyncIterable<Uint8Array>;
+  read?(input: AsyncIterable<Uint8Array>, ctx: ReadContext<O>): AsyncIterable<ReadItem[]>;
+}
+
+/**
+ * Identity function that gives a plugin literal its types (options inferred
+ * from the schema) without a class hierarchy to inherit from.
+ */
+export function definePlugin<O>(plugin: FormatPlugin<O>): FormatPlugin<O> {
+  return plugin;
+}
+
+/** Rows per batch a reader aims for: large enough to amortise awaits, small enough to keep memory flat. */
+export const READ_BATCH_SIZE = 1000;
+
+/** Default limits for callers (tests, tools) that have no policy of their own. */
+export const DEFAULT_READ_LIMITS: ReadLimits = { maxRowBytes: 1 << 20, maxColumns: 1000 };

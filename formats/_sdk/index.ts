@@ -9,3 +9,4 @@ export * from "./format-cell.js";
 export * from "./text-encoding.js";
 export * from "./contract.js";
 export { parseTimestamp, type TimestampResult } from "./parse-timestamp.js";
+export * from "./rows.js";

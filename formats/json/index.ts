@@ -1,0 +1,114 @@
+/**
+ * JSON: an array of objects, for machines (keys, not labels) and for people
+ * reading an export in an editor (`pretty`). Document-shaped: nested objects and
+ * lists are kept as they are.
+ */
+import { z } from "zod";
+import {
+  READ_BATCH_SIZE,
+  definePlugin,
+  isJsonObject,
+  jsonKind,
+  projectRow,
+  tooManyKeys,
+  type ReadContext,
+  type ReadItem,
+  type Row,
+  type WriteContext,
+} from "../_sdk/index.js";
+import { JsonScanner, type ScanItem } from "./json-scanner.js";
+import { parseSlice } from "./json-values.js";
+
+const jsonOptions = z.object({
+  /** One element per line, indented, instead of one long line. */
+  pretty: z.boolean().default(false),
+  /** Spaces per level when pretty. */
+  indent: z.number().int().min(1).max(10).default(2),
+});
+type JsonOptions = z.infer<typeof jsonOptions>;
+
+/** Streams `[`, the elements, `]`: never the whole array in memory. */
+async function* writeJson(rows: AsyncIterable<Row[]>, ctx: WriteContext<JsonOptions>): AsyncGenerator<Uint8Array> {
+  const { pretty, indent } = ctx.options;
+  const pad = " ".repeat(indent);
+  let first = true;
+  for await (const batch of rows) {
+    if (batch.length === 0) continue;
+    let out = "";
+    for (const row of batch) {
+      const obj = projectRow(row, ctx.columns, ctx.useLabels);
+      if (pretty) {
+        out += (first ? "[\n" : ",\n") + pad + JSON.stringify(obj, null, indent).replaceAll("\n", `\n${pad}`);
+      } else {
+        out += (first ? "[" : ",") + JSON.stringify(obj);
+      }
+      first = false;
+    }
+    yield Buffer.from(out, "utf8");
+  }
+  yield Buffer.from(first ? (pretty ? "[]\n" : "[]") : pretty ? "\n]\n" : "]", "utf8");
+}
+
+/** Streams the array's elements: one element at a time is in memory, never the file. */
+async function* readJson(input: AsyncIterable<Uint8Array>, ctx: ReadContext<JsonOptions>): AsyncGenerator<ReadItem[]> {
+  const { maxRowBytes, maxColumns } = ctx.limits;
+  const scanner = new JsonScanner("array", maxRowBytes);
+  const items: ScanItem[] = [];
+  let batch: ReadItem[] = [];
+  const convert = () => {
+    for (const item of items) {
+      const row = item.index + 1;
+      if (item.kind === "oversize") {
+        batch.push({ kind: "error", error: { row, reason: `element is larger than ${maxRowBytes} bytes` } });
+        continue;
+      }
+      const value = parseSlice(item.bytes, item.index, item.offset);
+      if (!isJsonObject(value)) {
+        batch.push({ kind: "error", error: { row, reason: `expected an object, got ${jsonKind(value)}` } });
+        continue;
+      }
+      const wide = tooManyKeys(value, maxColumns);
+      if (wide !== undefined) batch.push({ kind: "error", error: { row, reason: wide } });
+      else batch.push({ kind: "row", row: { row, values: value } });
+    }
+    items.length = 0;
+  };
+  // Elements completed before a fatal error are still handed over, then the error is thrown.
+  const step = (scan: () => void): unknown => {
+    let failure: unknown;
+    try {
+      scan();
+    } catch (err) {
+      failure = err;
+    }
+    try {
+      convert();
+    } catch (err) {
+      failure = err; // an element before the scanner's failure point: the earlier error wins
+    }
+    return failure;
+  };
+  for await (const chunk of input) {
+    const failure = step(() => scanner.push(chunk, items));
+    if (failure !== undefined || batch.length >= READ_BATCH_SIZE) {
+      if (batch.length > 0) yield batch;
+      batch = [];
+    }
+    if (failure !== undefined) throw failure;
+  }
+  const failure = step(() => scanner.end(items));
+  if (batch.length > 0) yield batch;
+  if (failure !== undefined) throw failure;
+}
+
+export default definePlugin<JsonOptions>({
+  name: "json",
+  title: "JSON (array of objects)",
+  extensions: ["json"],
+  mimeType: "application/json",
+  shape: "document",
+  audience: "machine",
+  options: jsonOptions,
+  write: writeJson,
+  read: readJson,
+});

@@ -1,0 +1,98 @@
+/**
+ * NDJSON (JSON Lines): one object per line. The format for pipelines and
+ * logs: appendable, splittable, and one bad line never spoils the others, so a
+ * line that does not parse is a row error and reading goes on.
+ */
+import { z } from "zod";
+import {
+  READ_BATCH_SIZE,
+  definePlugin,
+  isJsonObject,
+  jsonKind,
+  projectRow,
+  tooManyKeys,
+  type ReadContext,
+  type ReadItem,
+  type Row,
+  type WriteContext,
+} from "../_sdk/index.js";
+import { LineSplitter, type LineItem } from "./line-splitter.js";
+
+const ndjsonOptions = z.object({});
+type NdjsonOptions = z.infer<typeof ndjsonOptions>;
+
+async function* writeNdjson(rows: AsyncIterable<Row[]>, ctx: WriteContext<NdjsonOptions>): AsyncGenerator<Uint8Array> {
+  for await (const batch of rows) {
+    if (batch.length === 0) continue;
+    let out = "";
+    for (const row of batch) out += `${JSON.stringify(projectRow(row, ctx.columns, ctx.useLabels))}\n`;
+    yield Buffer.from(out, "utf8");
+  }
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const BLANK = /^[ \t\r]*$/;
+
+async function* readNdjson(input: AsyncIterable<Uint8Array>, ctx: ReadContext<NdjsonOptions>): AsyncGenerator<ReadItem[]> {
+  const { maxRowBytes, maxColumns } = ctx.limits;
+  const splitter = new LineSplitter(maxRowBytes);
+  const lines: LineItem[] = [];
+  let batch: ReadItem[] = [];
+  let row = 0;
+  const convert = () => {
+    for (const item of lines) {
+      if (item.kind === "oversize") {
+        batch.push({ kind: "error", error: { row: ++row, line: item.line, reason: `line is larger than ${maxRowBytes} bytes` } });
+        continue;
+      }
+      let text: string;
+      try {
+        text = utf8.decode(item.bytes);
+      } catch {
+        batch.push({ kind: "error", error: { row: ++row, line: item.line, reason: "invalid UTF-8" } });
+        continue;
+      }
+      if (item.line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a BOM some editors add
+      if (BLANK.test(text)) continue; // blank lines are separators, not records
+      row++;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        batch.push({ kind: "error", error: { row, line: item.line, reason: `invalid JSON: ${(err as Error).message}` } });
+        continue;
+      }
+      if (!isJsonObject(value)) {
+        batch.push({ kind: "error", error: { row, line: item.line, reason: `expected an object, got ${jsonKind(value)}` } });
+        continue;
+      }
+      const wide = tooManyKeys(value, maxColumns);
+      if (wide !== undefined) batch.push({ kind: "error", error: { row, line: item.line, reason: wide } });
+      else batch.push({ kind: "row", row: { row, line: item.line, values: value } });
+    }
+    lines.length = 0;
+  };
+  for await (const chunk of input) {
+    splitter.push(chunk, lines);
+    convert();
+    if (batch.length >= READ_BATCH_SIZE) {
+      yield batch;
+      batch = [];
+    }
+  }
+  splitter.end(lines);
+  convert();
+  if (batch.length > 0) yield batch;
+}
+
+export default definePlugin<NdjsonOptions>({
+  name: "ndjson",
+  title: "NDJSON (one JSON object per line)",
+  extensions: ["ndjson", "jsonl"],
+  mimeType: "application/x-ndjson",
+  shape: "document",
+  audience: "machine",
+  options: ndjsonOptions,
+  write: writeNdjson,
+  read: readNdjson,
+});

@@ -1,0 +1,64 @@
+/**
+ * Splits a byte stream into lines without holding more than one line.
+ *
+ * Works on bytes, not text: a newline byte never occurs inside a UTF-8
+ * multibyte sequence, so lines can be cut before decoding, and the length limit
+ * is a true byte limit, checked before a partial line is kept.
+ */
+
+export type LineItem =
+  /** `bytes` (without the line break) is only valid until the next `push`. */
+  | { kind: "line"; line: number; bytes: Uint8Array }
+  | { kind: "oversize"; line: number; size: number };
+
+const LF = 10;
+const CR = 13;
+
+export class LineSplitter {
+  private pieces: Uint8Array[] = [];
+  private size = 0;
+  private oversize = false;
+  private line = 1;
+
+  constructor(private readonly maxLineBytes: number) {}
+
+  push(chunk: Uint8Array, out: LineItem[]): void {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(LF, start);
+      if (nl === -1) break;
+      this.emit(chunk.subarray(start, nl), out);
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      const rest = chunk.length - start;
+      if (!this.oversize && this.size + rest > this.maxLineBytes) {
+        this.oversize = true;
+        this.pieces = [];
+      }
+      // Copied: the producer may reuse its chunk after we return.
+      if (!this.oversize) this.pieces.push(chunk.slice(start));
+      this.size += rest;
+    }
+  }
+
+  /** The last line need not end with a line break. */
+  end(out: LineItem[]): void {
+    if (this.size > 0 || this.oversize) this.emit(new Uint8Array(0), out);
+  }
+
+  private emit(tail: Uint8Array, out: LineItem[]): void {
+    const size = this.size + tail.length;
+    if (this.oversize || size > this.maxLineBytes) {
+      out.push({ kind: "oversize", line: this.line, size });
+    } else {
+      let bytes = this.pieces.length === 0 ? tail : Buffer.concat([...this.pieces, tail]);
+      if (bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
+      out.push({ kind: "line", line: this.line, bytes });
+    }
+    this.line++;
+    this.pieces = [];
+    this.size = 0;
+    this.oversize = false;
+  }
+}

@@ -110,13 +110,16 @@ export class HealthService implements ServiceImpl<typeof Health> {
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       let last: ServingStatus | undefined;
-      while (!signal.aborted) {
+      for (;;) {
         const status = this.statuses.get(service) ?? ServingStatus.SERVICE_UNKNOWN;
         if (status !== last) {
           last = status;
           yield create(HealthCheckResponseSchema, { status });
           continue;
         }
+        // Checked after sending a pending change, so that the NOT_SERVING of
+        // shutdown() still reaches watchers when the server closes right after.
+        if (signal.aborted) return;
         if (!changed) {
           await new Promise<void>((resolve) => (wake = resolve));
           wake = undefined;

@@ -18,7 +18,7 @@ import { extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, type ContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { routeByPreface, sendJson, type NodeServerRequest, type NodeServerResponse } from "./connection-sniffer.js";
+import { routeByPreface, sendJson, type ConnectionKind, type NodeServerRequest, type NodeServerResponse } from "./connection-sniffer.js";
 
 /**
  * A plain HTTP/1.1 route handler, tried before the RPC routes. Returns true
@@ -81,7 +81,8 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     : shutdown.signal;
   const rpcHandler = connectNodeAdapter({ ...adapterOptions, shutdownSignal, fallback: notFound });
 
-  const sockets = new Set<Socket>();
+  /** Every accepted socket, with the server it was handed to (undefined while peeking). */
+  const sockets = new Map<Socket, ConnectionKind | undefined>();
   const busy = new Map<Socket, number>();
   const sessions = new Set<http2.ServerHttp2Session>();
   let closing = false;
@@ -119,7 +120,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   }
 
   const listener = net.createServer((socket) => {
-    sockets.add(socket);
+    sockets.set(socket, undefined);
     socket.once("close", () => {
       sockets.delete(socket);
       busy.delete(socket);
@@ -127,7 +128,10 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     // Errors after hand-off are handled by the HTTP servers too; this keeps a
     // reset during the peek from becoming an uncaught exception.
     socket.on("error", () => {});
-    routeByPreface(socket, (kind) => (kind === "h2" ? h2Server : h1Server).emit("connection", socket));
+    routeByPreface(socket, (kind) => {
+      sockets.set(socket, kind);
+      (kind === "h2" ? h2Server : h1Server).emit("connection", socket);
+    });
   });
 
   await new Promise<void>((resolveListen, reject) => {
@@ -146,33 +150,22 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
       listener.close(() => resolveClose());
       shutdown.abort(new ConnectError("server is shutting down", Code.Unavailable));
       for (const session of sessions) session.close();
-      for (const socket of sockets) {
-        if (isHttp1(socket) && !busy.has(socket)) socket.destroySoon();
+      for (const [socket, kind] of sockets) {
+        // Still peeking (not even a full preface sent): belongs to neither server.
+        if (kind === undefined) socket.destroy();
+        // Idle keep-alive: nothing to wait for.
+        else if (kind === "http1" && !busy.has(socket)) socket.destroySoon();
       }
       const timer = setTimeout(() => {
-        for (const socket of sockets) socket.destroy();
+        for (const socket of sockets.keys()) socket.destroy();
       }, closeGraceMs);
       timer.unref();
-      // Sockets still peeking (no byte sent yet) belong to neither server.
-      for (const socket of sockets) {
-        if (!isHttp1(socket) && !isHttp2(socket)) socket.destroy();
-      }
     });
     return closed;
   }
 
-  function isHttp1(socket: Socket): boolean {
-    return (socket as SocketWithServer).server === h1Server;
-  }
-  function isHttp2(socket: Socket): boolean {
-    return (socket as SocketWithServer).server === h2Server;
-  }
-
   return { port: bound, url: `http://${formatHost(host)}:${bound}`, close };
 }
-
-/** Node sets `socket.server` when a server accepts a 'connection'. */
-type SocketWithServer = Socket & { server?: unknown };
 
 /**
  * True when the module whose `import.meta.url` is given is the process entry

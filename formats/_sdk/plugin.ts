@@ -72,7 +72,9 @@ export type ReadItem = { kind: "row"; row: ReadRow } | { kind: "error"; error: R
 /**
  * A format plugin. `write` and `read` are streaming transforms over async
  * iterables of batches: arrays cross the async boundary, never one await per
- * row, because a per-row await costs more than the formatting itself.
+ * row, because a per-row await costs more than the formatting itself. A reader
+ * yields one batch per input chunk that completed rows (so rows flow on while
+ * an upload is still arriving); a writer yields one chunk per batch of rows.
  */
 export interface FormatPlugin<O = any> {
   /** Must equal the plugin's folder name; it is the format's id in URLs and RPCs. */
@@ -98,9 +100,6 @@ export interface FormatPlugin<O = any> {
 export function definePlugin<O>(plugin: FormatPlugin<O>): FormatPlugin<O> {
   return plugin;
 }
-
-/** Rows per batch a reader aims for: large enough to amortise awaits, small enough to keep memory flat. */
-export const READ_BATCH_SIZE = 1000;
 
 /** Default limits for callers (tests, tools) that have no policy of their own. */
 export const DEFAULT_READ_LIMITS: ReadLimits = { maxRowBytes: 1 << 20, maxColumns: 1000 };

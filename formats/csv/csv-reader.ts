@@ -8,7 +8,6 @@
  */
 import {
   FormatError,
-  READ_BATCH_SIZE,
   decodeText,
   type Column,
   type ReadContext,
@@ -48,15 +47,16 @@ export async function* readCsv(input: AsyncIterable<Uint8Array>, ctx: ReadContex
       tokenizer.push(text, raw);
       for (const record of raw) rows.add(record, batch);
     };
+    // One batch per input chunk that completed rows: rows flow on as soon as they exist.
     if (sample.length > 0) feed(sample);
-    if (batch.length >= READ_BATCH_SIZE) {
+    if (batch.length > 0) {
       yield batch;
       batch = [];
     }
     if (!exhausted) {
       for await (const text of texts) {
         feed(text);
-        if (batch.length >= READ_BATCH_SIZE) {
+        if (batch.length > 0) {
           yield batch;
           batch = [];
         }

@@ -5,7 +5,6 @@
  */
 import { z } from "zod";
 import {
-  READ_BATCH_SIZE,
   definePlugin,
   isJsonObject,
   jsonKind,
@@ -90,8 +89,9 @@ async function* readJson(input: AsyncIterable<Uint8Array>, ctx: ReadContext<Json
   };
   for await (const chunk of input) {
     const failure = step(() => scanner.push(chunk, items));
-    if (failure !== undefined || batch.length >= READ_BATCH_SIZE) {
-      if (batch.length > 0) yield batch;
+    if (batch.length > 0) {
+      // One batch per input chunk that completed rows: rows flow on as soon as they exist.
+      yield batch;
       batch = [];
     }
     if (failure !== undefined) throw failure;

@@ -5,7 +5,6 @@
  */
 import { z } from "zod";
 import {
-  READ_BATCH_SIZE,
   definePlugin,
   isJsonObject,
   jsonKind,
@@ -75,7 +74,8 @@ async function* readNdjson(input: AsyncIterable<Uint8Array>, ctx: ReadContext<Nd
   for await (const chunk of input) {
     splitter.push(chunk, lines);
     convert();
-    if (batch.length >= READ_BATCH_SIZE) {
+    if (batch.length > 0) {
+      // One batch per input chunk that completed rows: rows flow on as soon as they exist.
       yield batch;
       batch = [];
     }

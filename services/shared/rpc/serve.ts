@@ -45,6 +45,14 @@ export interface RpcServerOptions extends ConnectRouterOptions {
    * signals before destroying their connections. Default 1000 ms.
    */
   closeGraceMs?: number;
+  /** Options of the HTTP/2 server (e.g. `maxSessionMemory`, `settings`). */
+  http2Options?: http2.ServerOptions;
+  /**
+   * Options of the HTTP/1.1 server. `requestTimeout` defaults to 0 (off) here,
+   * not Node's 300 s: a multipart upload of a large import may take longer,
+   * and `headersTimeout` still guards against clients that never send headers.
+   */
+  http1Options?: http.ServerOptions;
   /** Where failures of the plain HTTP handler are reported; default console.error. */
   onError?: (error: unknown, req: IncomingMessage) => void;
 }
@@ -74,7 +82,16 @@ export interface RpcServer {
  * for seconds (or forever, with a Watch stream open).
  */
 export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
-  const { host = "127.0.0.1", port = 0, http1, closeGraceMs = 1000, onError = defaultOnError, ...adapterOptions } = options;
+  const {
+    host = "127.0.0.1",
+    port = 0,
+    http1,
+    closeGraceMs = 1000,
+    onError = defaultOnError,
+    http2Options = {},
+    http1Options = {},
+    ...adapterOptions
+  } = options;
   const shutdown = new AbortController();
   const shutdownSignal = adapterOptions.shutdownSignal
     ? AbortSignal.any([adapterOptions.shutdownSignal, shutdown.signal])
@@ -87,14 +104,14 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const sessions = new Set<http2.ServerHttp2Session>();
   let closing = false;
 
-  const h2Server = http2.createServer(rpcHandler);
+  const h2Server = http2.createServer(http2Options, rpcHandler);
   h2Server.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
     if (closing) session.close();
   });
 
-  const h1Server = http.createServer((req, res) => {
+  const h1Server = http.createServer({ requestTimeout: 0, ...http1Options }, (req, res) => {
     const socket = req.socket;
     busy.set(socket, (busy.get(socket) ?? 0) + 1);
     res.once("close", () => {
@@ -147,7 +164,14 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   function close(): Promise<void> {
     closed ??= new Promise<void>((resolveClose) => {
       closing = true;
-      listener.close(() => resolveClose());
+      const timer = setTimeout(() => {
+        for (const socket of sockets.keys()) socket.destroy();
+      }, closeGraceMs);
+      timer.unref();
+      listener.close(() => {
+        clearTimeout(timer);
+        resolveClose();
+      });
       shutdown.abort(new ConnectError("server is shutting down", Code.Unavailable));
       for (const session of sessions) session.close();
       for (const [socket, kind] of sockets) {
@@ -156,10 +180,6 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
         // Idle keep-alive: nothing to wait for.
         else if (kind === "http1" && !busy.has(socket)) socket.destroySoon();
       }
-      const timer = setTimeout(() => {
-        for (const socket of sockets.keys()) socket.destroy();
-      }, closeGraceMs);
-      timer.unref();
     });
     return closed;
   }

@@ -4,7 +4,8 @@
  *
  * Written by hand rather than with csv-stringify: its `quoted_empty` quotes
  * missing cells too, so a missing value and an empty string would come back
- * the same, and it formats ~150k rows/s where this loop does several times that.
+ * the same. (Measured on this machine: ~180k rows/s of 5 typed columns here,
+ * row generation included; csv-stringify/sync did ~150k rows/s of plain strings.)
  */
 import { FormatError, bomBytes, encodeText, formatCell, unencodableIndex, type Row, type WriteContext } from "../_sdk/index.js";
 import type { CsvOptions } from "./options.js";

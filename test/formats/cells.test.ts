@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { coerceCell, formatCell, toTabularRow } from "../../formats/_sdk/index.js";
+import { coerceCell, formatCell, toTabularRow, type CellValue, type FieldType } from "../../formats/_sdk/index.js";
 
 const ok = (value: unknown) => ({ ok: true, value });
 const refused = { ok: false, reason: expect.any(String) };
@@ -110,13 +110,13 @@ describe("formatCell", () => {
   });
 
   it("writes what coerceCell reads back, for every kind of value", () => {
-    const cases = [
+    const cases: [CellValue, FieldType][] = [
       [-0.000123, "number"],
       [true, "boolean"],
       [["a", "b,c"], "string_list"],
       [{ when: "x", n: [1, 2] }, "object"],
       [[{ id: 1 }], "object_list"],
-    ] as const;
+    ];
     for (const [value, type] of cases) expect(coerceCell(formatCell(value, type), type)).toEqual(ok(value));
   });
 });

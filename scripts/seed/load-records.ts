@@ -118,8 +118,10 @@ export async function loadRecords(
       while (pending.size >= inFlight && !closed) await new Promise<void>((resolve) => (wake = resolve));
       if (batch.length > 0 && !closed) yield request(batch);
     } catch (error) {
+      // End the request stream cleanly instead of failing it: a failed request
+      // iterable does not reliably end the call on every transport. The service
+      // answers what was sent, and the source's error is thrown below.
       sourceError = { error };
-      throw error;
     }
   }
 
@@ -141,14 +143,15 @@ export async function loadRecords(
       release();
       options.onProgress?.({ ...result, ms: performance.now() - started });
     }
-  } catch (error) {
-    // A failing source surfaces here as a cancelled stream; report the cause.
-    throw sourceError ? sourceError.error : error;
   } finally {
     closed = true;
     release();
   }
-  if (sourceError) throw sourceError.error;
+  if (sourceError) {
+    const { error } = sourceError;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`reading the ${entity} records failed after ${result.records} had been sent (and answered: ${result.inserted} inserted, ${result.updated} updated, ${result.unchanged} unchanged, ${result.failed} failed): ${message}`, { cause: error });
+  }
   if (pending.size > 0) throw new Error(`the records service answered ${result.batches - pending.size} of ${result.batches} ${entity} batches`);
   result.ms = performance.now() - started;
   return result;

@@ -33,6 +33,7 @@ import { describeEntity } from "./rpc/describe-entity.js";
 import { OUTCOMES, readFilter, readJoins, requireEntity, requireMode } from "./rpc/request-codec.js";
 import { writeBatch, type BatchResult, type RecordError } from "./store/batch-writer.js";
 import { collectionFor } from "./store/collections.js";
+import { ReferenceCache } from "./store/reference-check.js";
 import { documentToRecord, keyFilter } from "./store/documents.js";
 import { buildProjection, buildQuery } from "./store/record-query.js";
 import { readRecordBatches } from "./store/record-reader.js";
@@ -70,9 +71,10 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
   writeRecords(requests: AsyncIterable<WriteRecordsRequest>, context: HandlerContext) {
     const db = this.db;
     return mapStreamErrors(async function* () {
+      const referenceCache = new ReferenceCache();
       for await (const request of requests) {
         if (context.signal.aborted) return;
-        yield await writeOneBatch(db, request);
+        yield await writeOneBatch(db, request, referenceCache);
       }
     });
   }
@@ -135,7 +137,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
 }
 
 /** One WriteRecords batch: decode, write, and report every record. */
-async function writeOneBatch(db: Db, request: WriteRecordsRequest): Promise<WriteRecordsResponse> {
+async function writeOneBatch(db: Db, request: WriteRecordsRequest, referenceCache: ReferenceCache): Promise<WriteRecordsResponse> {
   const spec = requireEntity(request.entity);
   const mode = requireMode(request.mode);
   if (request.records.length > MAX_RECORDS_PER_BATCH) {
@@ -156,7 +158,7 @@ async function writeOneBatch(db: Db, request: WriteRecordsRequest): Promise<Writ
       decodeErrors.push({ index: i, field: "record", reason: decoded.reason, code: "invalid" });
     }
   }
-  const result: BatchResult = await writeBatch(db, spec, records, { mode, dryRun: request.dryRun, ordered: request.ordered });
+  const result: BatchResult = await writeBatch(db, spec, records, { mode, dryRun: request.dryRun, ordered: request.ordered, referenceCache });
   const errors = [...decodeErrors, ...result.errors.map((e) => ({ ...e, index: indexes[e.index]! }))];
   if (request.ordered && decodeErrors.length > 0) {
     const firstBad = decodeErrors[0]!.index;

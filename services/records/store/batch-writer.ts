@@ -15,7 +15,7 @@ import { OperationNotAllowedError } from "../errors.js";
 import { hashPassword } from "../password-hash.js";
 import { collectionFor } from "./collections.js";
 import { documentToRecord, sameValue } from "./documents.js";
-import { findMissingReferences } from "./reference-check.js";
+import { findMissingReferences, ReferenceCache } from "./reference-check.js";
 
 export type WriteMode = "insert" | "upsert" | "merge" | "skip-existing";
 
@@ -24,6 +24,8 @@ export interface WriteOptions {
   dryRun: boolean;
   /** Stop at the first failing record; later records are not attempted. */
   ordered: boolean;
+  /** References already seen to exist during this stream of batches. */
+  referenceCache?: ReferenceCache;
 }
 
 export type ErrorCode = "invalid" | "duplicate_key" | "exists" | "missing_reference" | "not_attempted" | "internal";
@@ -111,11 +113,16 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     }
   }
 
-  // 3. References and existing records, with a few batched look-ups.
+  // 3. References and existing records, with a few batched look-ups. Inserts
+  // skip the existence look-up: they are sent as they are and the unique
+  // indexes report existing keys, which is far cheaper than a look-up on
+  // servers that scan for `$in` (FerretDB does). Ordered skip-existing batches
+  // cannot: a skipped record would stop an ordered insert.
+  const optimistic = !options.dryRun && (options.mode === "insert" || (options.mode === "skip-existing" && !options.ordered));
   const [missing, existing, uniqueOwners] = await Promise.all([
-    findMissingReferences(db, spec, [...valid.values()]),
-    findExisting(db, spec, [...valid.values()]),
-    findUniqueOwners(db, spec, [...valid.values()]),
+    findMissingReferences(db, spec, [...valid.values()], options.referenceCache),
+    optimistic ? new Map<string, Document>() : findExisting(db, spec, [...valid.values()]),
+    optimistic ? new Map<string, Map<string, string>>() : findUniqueOwners(db, spec, [...valid.values()]),
   ]);
 
   // 4. Plan each record.
@@ -209,17 +216,17 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
         );
       } catch (error) {
         if (!(error instanceof MongoBulkWriteError)) throw error;
-        for (const writeError of error.writeErrors instanceof Array ? error.writeErrors : [error.writeErrors]) {
+        const duplicates: Planned[] = [];
+        for (const writeError of Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]) {
           const plan = withOps[writeError.index];
           if (!plan) continue;
-          const duplicate = writeError.code === 11000;
-          writeFailures.set(plan.index, {
-            index: plan.index,
-            code: duplicate ? "duplicate_key" : "internal",
-            field: duplicate ? duplicateField(spec, writeError.errmsg ?? "") : "",
-            reason: duplicate ? "another record with the same key or unique value was written concurrently" : `the database refused the write: ${writeError.errmsg ?? "unknown error"}`,
-          });
+          if (writeError.code === 11000) {
+            duplicates.push(plan);
+            continue;
+          }
+          writeFailures.set(plan.index, { index: plan.index, code: "internal", field: "", reason: `the database refused the write: ${writeError.errmsg ?? "unknown error"}` });
         }
+        await explainDuplicates(db, spec, duplicates, options.mode, writeFailures, plans);
         if (options.ordered && writeFailures.size > 0) stopAt = Math.min(stopAt, ...writeFailures.keys());
       }
     }
@@ -318,7 +325,33 @@ function uniqueConflict(spec: EntitySpec, record: Record<string, unknown>, curre
   return undefined;
 }
 
-function duplicateField(spec: EntitySpec, message: string): string {
-  for (const field of spec.uniqueFields) if (message.includes(field)) return field;
-  return spec.keyFields.join(",");
+/**
+ * Says why each duplicate-key write failed. Not every server names the index
+ * in its error (FerretDB does not), so the failed records' keys are looked up:
+ * an existing key is "exists" (or a skip, in skip-existing mode); otherwise a
+ * unique field such as a username is taken.
+ */
+async function explainDuplicates(
+  db: Db,
+  spec: EntitySpec,
+  duplicates: Planned[],
+  mode: WriteMode,
+  failures: Map<number, RecordError>,
+  plans: Map<number, Planned>,
+): Promise<void> {
+  if (duplicates.length === 0) return;
+  const existing = await findExisting(db, spec, duplicates.map((p) => p.stored));
+  for (const plan of duplicates) {
+    const key = naturalKeyOf(spec, plan.stored);
+    const current = key ? existing.get(keyString(key)) : undefined;
+    if (current && mode === "skip-existing") {
+      plans.set(plan.index, { index: plan.index, outcome: "skipped", stored: documentToRecord(spec, current) });
+    } else if (current) {
+      failures.set(plan.index, { index: plan.index, code: "exists", field: spec.keyFields.join(","), reason: `a record with ${describeKey(spec, key!)} already exists` });
+    } else {
+      const field = spec.uniqueFields.find((f) => plan.stored[f] !== undefined) ?? spec.keyFields.join(",");
+      const value = plan.stored[field];
+      failures.set(plan.index, { index: plan.index, code: "duplicate_key", field, reason: `"${String(value)}" is already used by another ${spec.name.replace(/s$/, "")}` });
+    }
+  }
 }

@@ -1,0 +1,103 @@
+/**
+ * The records service's server: a builder that the tests and `npm start` use,
+ * and a main that listens only when this module is run directly.
+ *
+ * One port answers gRPC (for @grpc/grpc-js callers and buf curl), Connect and
+ * gRPC-Web, with grpc.health.v1 and server reflection beside the service.
+ */
+import type { Interceptor } from "@connectrpc/connect";
+import { MongoClient, type Db } from "mongodb";
+import { RecordsService as RecordsServiceDesc } from "../../gen/dataexchange/records/v1/records_pb.js";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
+import { loadRecordsConfig } from "./config.js";
+import { RecordsService } from "./records-service.js";
+import { ensureIndexes } from "./store/collections.js";
+
+export interface RecordsServerOptions {
+  db: Db;
+  host?: string;
+  port?: number;
+  interceptors?: Interceptor[];
+  maxMessageBytes?: number;
+}
+
+export interface RunningRecordsServer {
+  server: RpcServer;
+  health: HealthService;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function buildRecordsServer(options: RecordsServerOptions): Promise<RunningRecordsServer> {
+  const health = new HealthService([[RecordsServiceDesc.typeName, ServingStatus.SERVING]]);
+  const service = new RecordsService(options.db);
+  const server = await startRpcServer({
+    host: options.host,
+    port: options.port ?? 0,
+    interceptors: options.interceptors,
+    readMaxBytes: options.maxMessageBytes ?? 32 * 1024 * 1024,
+    routes: (router) => {
+      router.service(RecordsServiceDesc, service);
+      router.service(Health, health);
+      registerReflection(router);
+    },
+  });
+  return {
+    server,
+    health,
+    url: server.url,
+    async close() {
+      health.shutdown();
+      await server.close();
+    },
+  };
+}
+
+/**
+ * Keeps the health status in step with the database: NOT_SERVING while a ping
+ * fails, so load balancers stop sending calls that would only fail.
+ */
+export function watchDatabase(db: Db, health: HealthService, everyMs = 5_000): () => void {
+  const timer = setInterval(async () => {
+    const ok = await db.command({ ping: 1 }).then(
+      () => true,
+      () => false,
+    );
+    const status = ok ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    health.setStatus("", status);
+    health.setStatus(RecordsServiceDesc.typeName, status);
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+async function main(): Promise<void> {
+  const config = loadRecordsConfig();
+  const client = new MongoClient(config.MONGODB_URI, { appName: "dataexchange-records" });
+  await client.connect();
+  const db = client.db(config.RECORDS_DATABASE);
+  await ensureIndexes(db);
+  const running = await buildRecordsServer({ db, host: config.RECORDS_HOST, port: config.RECORDS_PORT, maxMessageBytes: config.RECORDS_MAX_MESSAGE_BYTES });
+  const stopWatching = watchDatabase(db, running.health);
+  process.stdout.write(`records service listening on ${running.url} (database ${config.RECORDS_DATABASE})\n`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`records service stopping (${signal})\n`);
+    stopWatching();
+    await running.close();
+    await client.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+if (isMain(import.meta.url)) {
+  main().catch((error) => {
+    process.stderr.write(`records service failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

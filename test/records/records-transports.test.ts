@@ -1,0 +1,148 @@
+/**
+ * Tiers 2 and 3: the same RecordsService through an in-memory router
+ * transport, then behind a real server on port 0, called by Connect clients
+ * (gRPC and Connect protocols) and by a plain @grpc/grpc-js client.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { status as GrpcStatus } from "@grpc/grpc-js";
+import { MongoClient } from "mongodb";
+import { RecordsService as RecordsServiceImpl } from "../../services/records/records-service.js";
+import { buildRecordsServer, type RunningRecordsServer } from "../../services/records/server.js";
+import { ensureIndexes } from "../../services/records/store/collections.js";
+import { openCursorCount } from "../../services/records/store/record-reader.js";
+import { createGrpcJsClient } from "../../services/shared/rpc/index.js";
+import { Entity, RecordsService, StreamRecordsRequestSchema, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { openTestDatabase, type TestDatabase } from "../support/database.js";
+import { courseRecord, userRecord, writeRequest } from "./fixtures.js";
+
+let t: TestDatabase;
+
+beforeAll(async () => {
+  t = await openTestDatabase("records_rpc");
+  await ensureIndexes(t.db);
+});
+afterAll(async () => t?.close());
+
+async function exercise(client: Client<typeof RecordsService>, prefix: string) {
+  const requests = (async function* () {
+    yield writeRequest(Entity.USERS, Array.from({ length: 30 }, (_, i) => userRecord(`${prefix}${i}`)), { batchId: "first" });
+    yield writeRequest(Entity.USERS, [userRecord(`${prefix}0`), userRecord(`${prefix}bad`, { email: "bad" })], { batchId: "second" });
+  })();
+  const results = [];
+  for await (const r of client.writeRecords(requests)) results.push(r);
+  expect(results.map((r) => [r.batchId, r.inserted, r.failed])).toEqual([
+    ["first", 30, 0],
+    ["second", 0, 2],
+  ]);
+  let count = 0;
+  for await (const batch of client.streamRecords({ entity: Entity.USERS, batchSize: 7, filter: { keys: Array.from({ length: 30 }, (_, i) => ({ parts: [`user${prefix}${i}@example.org`] })) } })) {
+    expect(batch.records.length).toBeLessThanOrEqual(7);
+    count += batch.records.length;
+  }
+  expect(count).toBe(30);
+}
+
+describe("through an in-memory router transport", () => {
+  it("writes with a bidi stream and reads with a server stream", async () => {
+    const transport = createRouterTransport(({ service }) => service(RecordsService, new RecordsServiceImpl(t.db)));
+    await exercise(createClient(RecordsService, transport), "mem");
+  });
+});
+
+describe("behind a real server on port 0", () => {
+  let running: RunningRecordsServer;
+  beforeAll(async () => {
+    running = await buildRecordsServer({ db: t.db, port: 0 });
+  });
+  afterAll(async () => running?.close());
+
+  it("answers a Connect client over gRPC (HTTP/2)", async () => {
+    await exercise(createClient(RecordsService, createGrpcTransport({ baseUrl: running.url })), "grpc");
+  });
+
+  it("answers a Connect client over the Connect protocol, in JSON and binary", async () => {
+    await exercise(createClient(RecordsService, createConnectTransport({ baseUrl: running.url, httpVersion: "2" })), "cjson");
+    await exercise(createClient(RecordsService, createConnectTransport({ baseUrl: running.url, httpVersion: "2", useBinaryFormat: true })), "cbin");
+  });
+
+  it("answers a plain @grpc/grpc-js client: unary, server-streaming and bidi", async () => {
+    const client = createGrpcJsClient(RecordsService, running.url);
+    try {
+      const call = client.writeRecords();
+      await call.write(writeRequest(Entity.COURSES, [courseRecord("G1"), courseRecord("G2")], { batchId: "g" }));
+      await call.write(writeRequest(Entity.COURSES, [courseRecord("G1")], { batchId: "again", mode: WriteMode.INSERT }));
+      call.end();
+      const results = [];
+      for await (const r of call) results.push(r);
+      expect(results.map((r) => [r.batchId, r.inserted, r.failed, r.errors[0]?.code ?? ""])).toEqual([
+        ["g", 2, 0, ""],
+        ["again", 0, 1, "exists"],
+      ]);
+      const codes: string[] = [];
+      for await (const batch of client.streamRecords(create(StreamRecordsRequestSchema, { entity: Entity.COURSES, filter: { keys: [{ parts: ["G1"] }, { parts: ["G2"] }] } }))) {
+        for (const r of batch.records) codes.push((r.kind.value as { code: string }).code);
+      }
+      expect(codes.sort()).toEqual(["G1", "G2"]);
+      const count = await client.countRecords({ entity: Entity.COURSES, filter: { keys: [{ parts: ["G1"] }] } });
+      expect(count.count).toBe(1n);
+      const error = await client.getRecord({ entity: Entity.COURSES, key: { parts: ["NOPE"] } }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: GrpcStatus.NOT_FOUND });
+      const invalid = await client.putRecord({ entity: Entity.COURSES, mode: WriteMode.INSERT, record: courseRecord("bad code!") }).catch((e: unknown) => e);
+      expect(invalid).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
+      expect(String((invalid as Error).message)).toContain("code must start with a letter or digit");
+    } finally {
+      client.close();
+    }
+  });
+
+  it("closes the database cursor when a grpc-js caller cancels mid-stream", async () => {
+    const client = createGrpcJsClient(RecordsService, running.url);
+    const before = openCursorCount();
+    try {
+      let batches = 0;
+      for await (const _batch of client.streamRecords(create(StreamRecordsRequestSchema, { entity: Entity.USERS, batchSize: 1 }))) {
+        if (++batches === 2) break;
+      }
+      const deadline = Date.now() + 5_000;
+      while (openCursorCount() !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(openCursorCount()).toBe(before);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("closes the database cursor when a Connect caller aborts mid-stream", async () => {
+    const client = createClient(RecordsService, createGrpcTransport({ baseUrl: running.url }));
+    const before = openCursorCount();
+    const controller = new AbortController();
+    const error = await (async () => {
+      for await (const _batch of client.streamRecords({ entity: Entity.USERS, batchSize: 1 }, { signal: controller.signal })) controller.abort();
+    })().catch((e: unknown) => e);
+    expect(ConnectError.from(error).code).toBe(Code.Canceled);
+    const deadline = Date.now() + 5_000;
+    while (openCursorCount() !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(openCursorCount()).toBe(before);
+  });
+
+  it("reports SERVING on grpc.health.v1", async () => {
+    const health = createClient(Health, createGrpcTransport({ baseUrl: running.url }));
+    expect((await health.check({ service: "dataexchange.records.v1.RecordsService" })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+  });
+});
+
+describe("when the database is down", () => {
+  it("answers UNAVAILABLE with a clear message", async () => {
+    const client = new MongoClient("mongodb://127.0.0.1:1/", { serverSelectionTimeoutMS: 300 });
+    const service = new RecordsServiceImpl(client.db("nowhere"));
+    const error = await service.countRecords(create((await import("../../gen/dataexchange/records/v1/records_pb.js")).CountRecordsRequestSchema, { entity: Entity.USERS })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectError);
+    expect((error as ConnectError).code).toBe(Code.Unavailable);
+    expect((error as ConnectError).rawMessage).toBe("the database is unavailable; try again later");
+    expect((error as ConnectError).cause).toBeDefined();
+    await client.close();
+  });
+});

@@ -28,7 +28,7 @@ import {
 } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { mapErrors, mapStreamErrors } from "./error-mapping.js";
 import { InvalidRequestError, MissingReferenceError, OperationNotAllowedError, RecordExistsError, RecordNotFoundError, RecordValidationError } from "./errors.js";
-import { decodeRecord, encodeRecord } from "./rpc/record-codec.js";
+import { decodeRecord, encodeRecord } from "../shared/records-wire/record-codec.js";
 import { describeEntity } from "./rpc/describe-entity.js";
 import { OUTCOMES, readFilter, readJoins, requireEntity, requireMode } from "./rpc/request-codec.js";
 import { writeBatch, type BatchResult, type RecordError } from "./store/batch-writer.js";

@@ -2,7 +2,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { EntitySpec, FieldType as DomainFieldType } from "../../domain/index.js";
 import { DescribeEntityResponseSchema, FieldInfoSchema, FieldType, type DescribeEntityResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { entityEnum } from "./record-codec.js";
+import { entityEnum } from "../../shared/records-wire/record-codec.js";
 
 const FIELD_TYPES: Record<DomainFieldType, FieldType> = {
   string: FieldType.STRING,

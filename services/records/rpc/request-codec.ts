@@ -10,7 +10,7 @@ import type { RecordFilter } from "../store/record-query.js";
 import type { WriteMode as StoreWriteMode } from "../store/batch-writer.js";
 import type { SessionJoin } from "../store/session-joins.js";
 import { Join, WriteMode, WriteOutcome, type Entity, type Filter } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { entityName } from "./record-codec.js";
+import { entityName } from "../../shared/records-wire/record-codec.js";
 import type { Outcome } from "../store/batch-writer.js";
 
 export function requireEntity(value: Entity): EntitySpec {

@@ -1,5 +1,8 @@
 import { defineConfig } from "vitest/config";
 
+/** DX_VITEST_JSON (set by .ci/run) also writes a JSON report, for CI's summary line. */
+const jsonReport = process.env.DX_VITEST_JSON;
+
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
@@ -7,6 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
-    reporters: ["default"],
+    reporters: jsonReport ? ["default", "json"] : ["default"],
+    outputFile: jsonReport ? { json: jsonReport } : undefined,
   },
 });

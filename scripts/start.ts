@@ -1,0 +1,101 @@
+/**
+ * `npm start`: FerretDB (embedded SQLite, data in ./data) unless MONGODB_URI
+ * names another server, then the records service, each as its own process,
+ * until Ctrl-C, which stops everything cleanly (services first, then the
+ * database).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startFerretDb, type RunningFerretDb } from "./lib/ferretdb.js";
+
+const root = join(fileURLToPath(import.meta.url), "..", "..");
+
+interface ServiceProcess {
+  name: string;
+  child: ChildProcess;
+}
+
+function log(message: string): void {
+  process.stdout.write(`[start] ${message}\n`);
+}
+
+async function waitForPort(host: string, port: number, child: ChildProcess, name: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} during start`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host, port });
+      socket.once("connect", () => (socket.destroy(), resolve(true)));
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`${name} did not listen on ${host}:${port} within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function startService(name: string, entry: string, env: NodeJS.ProcessEnv): ServiceProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", join(root, entry)], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
+  return { name, child };
+}
+
+function stopProcess(service: ServiceProcess): Promise<void> {
+  const { child } = service;
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+async function main(): Promise<void> {
+  const services: ServiceProcess[] = [];
+  let database: RunningFerretDb | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log("stopping");
+    for (const service of [...services].reverse()) await stopProcess(service);
+    await database?.stop();
+    log("stopped");
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+
+  try {
+    let mongoUri = process.env.MONGODB_URI;
+    if (!mongoUri) {
+      const dataDir = process.env.DX_DATA_DIR ?? join(root, "data", "ferretdb");
+      mkdirSync(dataDir, { recursive: true });
+      database = await startFerretDb({ dataDir, port: Number(process.env.DX_FERRETDB_PORT ?? 27017) || 0 });
+      mongoUri = database.uri;
+      log(`FerretDB (SQLite in ${dataDir}) on ${mongoUri}`);
+    }
+    const env = { ...process.env, MONGODB_URI: mongoUri };
+    const recordsPort = Number(process.env.RECORDS_PORT ?? 50051);
+    const records = startService("records service", "services/records/server.ts", { ...env, RECORDS_PORT: String(recordsPort) });
+    services.push(records);
+    records.child.once("exit", (code) => {
+      if (!stopping) {
+        log(`records service exited unexpectedly (code ${code})`);
+        void stop(1);
+      }
+    });
+    await waitForPort(process.env.RECORDS_HOST ?? "127.0.0.1", recordsPort, records.child, "records service");
+    log(`ready: records service on http://127.0.0.1:${recordsPort} (gRPC, Connect). Ctrl-C stops everything.`);
+  } catch (error) {
+    log(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    await stop(1);
+  }
+}
+
+void main();

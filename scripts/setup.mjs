@@ -59,16 +59,26 @@ function checkNode() {
   }
 }
 
+/**
+ * The inputs that decide what `npm ci` installs: the lockfile and the
+ * dependency fields of package.json. Editing scripts or descriptions must not
+ * trigger a reinstall (which would pull node_modules from under running tests).
+ */
+function packageInputs() {
+  const lock = join(root, "package-lock.json");
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const deps = JSON.stringify([pkg.dependencies ?? {}, pkg.devDependencies ?? {}, pkg.optionalDependencies ?? {}, pkg.overrides ?? {}]);
+  return [deps, existsSync(lock) ? readFileSync(lock) : Buffer.alloc(0), process.version.split(".")[0]];
+}
+
 function ensurePackages() {
   const lock = join(root, "package-lock.json");
-  const inputs = [readFileSync(join(root, "package.json"))];
-  if (existsSync(lock)) inputs.push(readFileSync(lock));
-  const want = hashOf(inputs);
+  const want = hashOf(packageInputs());
   const stamp = join(root, "node_modules", ".dx-setup-stamp");
-  if (readStamp(stamp) === want) return;
+  if (readStamp(stamp) === want && existsSync(join(root, "node_modules", ".bin", "vitest"))) return;
   log(existsSync(lock) ? "installing npm packages (npm ci)" : "installing npm packages (npm install)");
   run("npm", [existsSync(lock) ? "ci" : "install", "--no-audit", "--no-fund"]);
-  writeFileSync(stamp, hashOf([readFileSync(join(root, "package.json")), ...(existsSync(lock) ? [readFileSync(lock)] : [])]));
+  writeFileSync(stamp, hashOf(packageInputs()));
 }
 
 function ensureGeneratedCode() {

@@ -1,0 +1,124 @@
+/**
+ * The staging area behind strict imports: the rows that passed validation,
+ * parked in the transfer service's own database until the whole file is known
+ * to be good, then replayed to the records service in order.
+ *
+ * There are no transactions to lean on (FerretDB has none, and a sharded
+ * MongoDB makes them costly), and holding the rows in memory would break the
+ * flat-memory rule for large files, so they go to a `staging_<jobId>`
+ * collection that the import drops in `finally`.
+ *
+ * Write-only values (passwords) must not rest in a database in clear text,
+ * even briefly: they are given as `secrets` and sealed with AES-256-GCM under
+ * a key that exists only in this object's memory. A crash leaves an orphaned
+ * collection whose secrets nobody can read.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { Binary, MongoServerError, type Collection, type Db } from "mongodb";
+
+export interface StagedRow {
+  /** The file's row number, for reports on errors during replay. */
+  row: number;
+  line?: number;
+  /** The validated record without its secrets. */
+  record: Record<string, unknown>;
+  /** Write-only values (field → value), sealed while staged. */
+  secrets?: Record<string, string>;
+}
+
+export interface StagingArea {
+  /** The collection's name, for logs and clean-up tools. */
+  readonly name: string;
+  /** Rows staged so far. */
+  readonly size: number;
+  /** Appends rows; replay returns them in the order they were added. */
+  add(rows: readonly StagedRow[]): Promise<void>;
+  /** Streams the staged rows back, `batchSize` per batch; the cursor is closed when the caller stops. */
+  replay(batchSize: number): AsyncGenerator<StagedRow[]>;
+  /** Drops the collection. Safe to call twice, or when nothing was staged. */
+  drop(): Promise<void>;
+}
+
+interface StagedDocument {
+  _id: number;
+  row: number;
+  line?: number;
+  record: Record<string, unknown>;
+  sealed?: Binary;
+}
+
+const JOB_ID = /^[A-Za-z0-9_-]{1,100}$/;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** A staging area for one job, in `db` (the transfer service's own database, never the records'). */
+export function createStagingArea(db: Db, jobId: string): StagingArea {
+  if (!JOB_ID.test(jobId)) throw new TypeError(`a job id must be 1–100 letters, digits, _ or -; got ${JSON.stringify(jobId)}`);
+  const name = `staging_${jobId}`;
+  const collection: Collection<StagedDocument> = db.collection<StagedDocument>(name);
+  const key = randomBytes(32);
+  let size = 0;
+  let used = false;
+
+  const seal = (secrets: Record<string, string>): Binary => {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv("aes-256-gcm", key, iv);
+    const body = Buffer.concat([cipher.update(JSON.stringify(secrets), "utf8"), cipher.final()]);
+    return new Binary(Buffer.concat([iv, cipher.getAuthTag(), body]));
+  };
+  const unseal = (sealed: Binary): Record<string, string> => {
+    const bytes = Buffer.from(sealed.buffer);
+    const decipher = createDecipheriv("aes-256-gcm", key, bytes.subarray(0, IV_BYTES));
+    decipher.setAuthTag(bytes.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+    return JSON.parse(Buffer.concat([decipher.update(bytes.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString("utf8")) as Record<string, string>;
+  };
+
+  return {
+    name,
+    get size() {
+      return size;
+    },
+    async add(rows) {
+      if (rows.length === 0) return;
+      used = true;
+      const docs: StagedDocument[] = rows.map((r, i) => {
+        const doc: StagedDocument = { _id: size + i, row: r.row, record: r.record };
+        if (r.line !== undefined) doc.line = r.line;
+        if (r.secrets !== undefined && Object.keys(r.secrets).length > 0) doc.sealed = seal(r.secrets);
+        return doc;
+      });
+      await collection.insertMany(docs, { ordered: true, ignoreUndefined: true });
+      size += rows.length;
+    },
+    async *replay(batchSize) {
+      if (!used) return;
+      const cursor = collection.find({}, { sort: { _id: 1 }, batchSize });
+      try {
+        let batch: StagedRow[] = [];
+        for await (const doc of cursor) {
+          const row: StagedRow = { row: doc.row, record: doc.record };
+          if (doc.line !== undefined && doc.line !== null) row.line = doc.line;
+          if (doc.sealed) row.secrets = unseal(doc.sealed);
+          batch.push(row);
+          if (batch.length >= batchSize) {
+            yield batch;
+            batch = [];
+          }
+        }
+        if (batch.length > 0) yield batch;
+      } finally {
+        await cursor.close();
+      }
+    },
+    async drop() {
+      if (!used) return;
+      try {
+        await collection.drop();
+      } catch (err) {
+        if (!(err instanceof MongoServerError && (err.code === 26 || /not found/i.test(err.message)))) throw err;
+      }
+      used = false;
+      size = 0;
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * What an import reports while it runs, and the rules for what a report may
+ * show: values are clipped (a 5 MB cell must not become a 5 MB event) and a
+ * write-only value (a password) never appears, neither as the offending value
+ * nor inside a reason text.
+ */
+
+/** Why a row was rejected. */
+export type ImportErrorCode =
+  | "invalid"
+  | "duplicate_in_file"
+  | "exists"
+  | "duplicate_key"
+  | "missing_reference"
+  | "format"
+  | "limit"
+  | "not_attempted"
+  /** The database refused a write for a reason the records service could not explain. */
+  | "internal";
+
+export type ImportEvent =
+  | {
+      kind: "progress";
+      rowsRead: number;
+      bytesRead: number;
+      phase: "validating" | "writing";
+      /** Rows the writer has handled in this phase (checked in a dry run, written otherwise). */
+      rowsWritten: number;
+    }
+  | { kind: "row_error"; row: number; line?: number; column?: string; value?: string; reason: string; code: ImportErrorCode }
+  | {
+      kind: "summary";
+      read: number;
+      inserted: number;
+      updated: number;
+      unchanged: number;
+      skipped: number;
+      failed: number;
+      sha256: string;
+      bytes: number;
+      strictAborted: boolean;
+      dryRun: boolean;
+      /** Set when the import ended before the end of the file (a limit, unreadable input, columns that fit no field). */
+      stopped?: { code: "limit" | "format" | "invalid"; reason: string; row?: number };
+    };
+
+export type RowErrorEvent = Extract<ImportEvent, { kind: "row_error" }>;
+export type SummaryEvent = Extract<ImportEvent, { kind: "summary" }>;
+
+/** The longest offending value an event carries. */
+export const MAX_VALUE_CHARS = 200;
+/** Shown instead of a write-only value. */
+export const MASK = "***";
+
+/** A cell as text for a report, clipped; undefined for a missing cell. */
+export function displayValue(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  let text: string;
+  if (typeof value === "string") text = value;
+  else if (value instanceof Date) text = Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString();
+  else if (value === null || typeof value !== "object") text = String(value);
+  else {
+    try {
+      text = JSON.stringify(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text;
+}
+
+/** Removes secrets from a reason text (quoted, and bare when long enough to be found reliably). */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret === "") continue;
+    out = out.replaceAll(JSON.stringify(secret), MASK);
+    if (secret.length >= 4) out = out.replaceAll(secret, MASK);
+  }
+  return out;
+}
+
+/** A plugin's row error is a limit when it says a record outgrew one, else a format problem. */
+export function readErrorCode(reason: string): ImportErrorCode {
+  return /larger than \d+|more than \d+ (fields|keys|columns)/.test(reason) ? "limit" : "format";
+}

@@ -1,0 +1,360 @@
+/**
+ * Import: file bytes in, validated record batches out to a {@link RecordWriter},
+ * and a stream of events (progress, one `row_error` per problem, one summary).
+ *
+ * The core owns the loop: the plugin turns bytes into raw rows, the core maps
+ * columns to fields, types and validates each row, catches keys repeated
+ * inside the file, batches the good rows for the writer (the records service
+ * over gRPC, which checks existing keys and references) and maps the writer's
+ * per-record errors back to file rows. Nothing holds the file: at most the
+ * batch being filled plus the batch being written are in memory, and reading
+ * pauses while the consumer of the events or the writer is slow.
+ *
+ * Counting: `read` is every data row seen (parsed or not); every rejected row
+ * is `failed` and reported. Unless a strict import aborted,
+ * `inserted + updated + unchanged + skipped + failed === read`.
+ */
+import { FormatError, type FormatPlugin } from "../../../formats/_sdk/index.js";
+import type { EntitySpec } from "../../domain/index.js";
+import { abortable } from "./abortable.js";
+import { ByteMeter } from "./byte-meter.js";
+import { parsePluginOptions, TransferCancelledError, TransferSettingsError, throwIfCancelled } from "./errors.js";
+import { displayValue, MASK, readErrorCode, redact, type ImportErrorCode, type ImportEvent, type RowErrorEvent, type SummaryEvent } from "./import-events.js";
+import { InFileKeys } from "./in-file-keys.js";
+import { RowMapper, type FieldMapping, type MappedRow, type RowIssue } from "./row-mapper.js";
+import type { StagedRow, StagingArea } from "./staging-area.js";
+
+export type { FieldMapping } from "./row-mapper.js";
+export type { Transform } from "./transforms.js";
+export type { ImportErrorCode, ImportEvent } from "./import-events.js";
+
+export type ImportMode = "insert" | "upsert" | "merge" | "skip-existing";
+
+export interface ImportSettings {
+  entity: EntitySpec;
+  plugin: FormatPlugin;
+  /** Raw options for the plugin; parsed (and refused with a settings error) with `plugin.options`. */
+  pluginOptions: unknown;
+  mode: ImportMode;
+  /** All or nothing: nothing is written when any row fails. */
+  strict: boolean;
+  /** Validate and ask the writer what would happen; write nothing. */
+  dryRun: boolean;
+  /** Absent: columns are matched to fields by key or label, case-insensitively; unknown columns stop the import, named. */
+  mapping?: FieldMapping[];
+  limits: { maxFileBytes: number; maxRowBytes: number; maxColumns: number };
+  /** Records per writer call; default 1000, at most 10,000. */
+  batchSize?: number;
+  /** Splits flattened column names (`details.device`, as tabular exports write them) into nested fields. Default ".". */
+  nestedDelimiter?: string;
+  signal?: AbortSignal;
+}
+
+export interface WriteResult {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  /** Per-record errors, by index in the batch given to `write`. */
+  errors: { index: number; field: string; reason: string; code: string }[];
+}
+
+/** Implemented by the caller over the records service's WriteRecords stream. */
+export interface RecordWriter {
+  write(records: Record<string, unknown>[], options: { mode: ImportMode; dryRun: boolean; signal?: AbortSignal }): Promise<WriteResult>;
+}
+
+const DEFAULT_BATCH_SIZE = 1000;
+const MAX_BATCH_SIZE = 10_000;
+
+/**
+ * Runs one import. Settings errors ({@link TransferSettingsError}) are thrown
+ * on the first `next()`, before a byte is read; problems with the data never
+ * throw, they become events and the import always ends with a summary.
+ * Cancelling through `settings.signal` stops reading and writing and throws
+ * {@link TransferCancelledError}.
+ *
+ * Strict mode validates the whole file first: each batch that passes is
+ * staged in `staging` and sent to the writer as a dry run (which catches
+ * existing keys in insert mode, missing references, unique values taken);
+ * only when no row failed are the staged rows replayed to the writer for
+ * real. This does NOT guarantee atomicity against other writers: a record
+ * created, changed or deleted by someone else between validation and replay
+ * can still make replayed rows fail (they are reported, and the rows before
+ * them stay written), and a failure of the records service during replay
+ * leaves the rows replayed so far written. A dry run in strict mode reports
+ * what each row would do, with `strictAborted` saying whether a real run
+ * would write nothing.
+ */
+export async function* runImport(input: AsyncIterable<Uint8Array>, settings: ImportSettings, writer: RecordWriter, staging: StagingArea): AsyncGenerator<ImportEvent> {
+  yield* new ImportRun(settings, writer, staging).run(input);
+}
+
+interface InFlight {
+  rows: MappedRow[];
+  promise: Promise<WriteResult>;
+  /** Outcomes count in the summary (false for the dry run that validates a strict import). */
+  counted: boolean;
+}
+
+class ImportRun {
+  private readonly plugin: FormatPlugin & Required<Pick<FormatPlugin, "read">>;
+  private readonly options: unknown;
+  private readonly mapper: RowMapper;
+  private readonly keys: InFileKeys;
+  private readonly batchSize: number;
+  /** Strict and real: validate with dry runs while staging, then replay. */
+  private readonly staged: boolean;
+  private readonly secretFields: string[];
+  private readonly tally = { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
+  private rowsWritten = 0;
+  private stopped: SummaryEvent["stopped"];
+
+  constructor(
+    private readonly settings: ImportSettings,
+    private readonly writer: RecordWriter,
+    private readonly staging: StagingArea,
+  ) {
+    const { plugin } = settings;
+    if (typeof plugin.read !== "function") throw new TransferSettingsError(`the ${plugin.name} format cannot read files`, [{ setting: "format", reason: "has no reader" }]);
+    this.plugin = plugin as ImportRun["plugin"];
+    this.options = parsePluginOptions(plugin, settings.pluginOptions);
+    this.mapper = new RowMapper(settings.entity, { mode: settings.mode, mapping: settings.mapping, nestedDelimiter: settings.nestedDelimiter });
+    this.keys = new InFileKeys(settings.entity);
+    const size = settings.batchSize ?? DEFAULT_BATCH_SIZE;
+    if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE) throw new TransferSettingsError(`batchSize must be a whole number from 1 to ${MAX_BATCH_SIZE}`, [{ setting: "batchSize", reason: `must be 1–${MAX_BATCH_SIZE}` }]);
+    this.batchSize = size;
+    this.staged = settings.strict && !settings.dryRun;
+    this.secretFields = settings.entity.fields.filter((f) => f.writeOnly).map((f) => f.key);
+  }
+
+  async *run(input: AsyncIterable<Uint8Array>): AsyncGenerator<ImportEvent> {
+    const { settings } = this;
+    const { signal, strict, dryRun } = settings;
+    const meter = new ByteMeter(settings.limits.maxFileBytes);
+    const out: ImportEvent[] = [];
+    let pending: MappedRow[] = [];
+    let inflight: InFlight | undefined;
+    const phase = dryRun || this.staged ? "validating" : "writing";
+    const next = async (rows: MappedRow[], dry: boolean, counted: boolean, stage: boolean) => {
+      out.push(...(await this.settle(inflight, meter, phase)));
+      inflight = rows.length > 0 ? this.start(rows, dry, counted, stage) : undefined;
+    };
+    try {
+      const reader = this.plugin.read(meter.wrap(abortable(input, signal)), {
+        options: this.options,
+        columns: this.mapper.readColumns(),
+        limits: { maxRowBytes: settings.limits.maxRowBytes, maxColumns: settings.limits.maxColumns },
+      });
+      try {
+        reading: for await (const items of reader) {
+          throwIfCancelled(signal);
+          for (const item of items) {
+            if (item.kind === "error") {
+              this.tally.read++;
+              this.tally.failed++;
+              const { row, line, column, reason } = item.error;
+              out.push(event({ row, line, column, reason, code: readErrorCode(reason) }));
+              continue;
+            }
+            const mapped = this.mapper.map(item.row);
+            if (!mapped.ok && mapped.fatal) {
+              const reason = mapped.issues.map((i) => i.reason).join("; ");
+              this.stopped = { code: "invalid", reason, row: item.row.row };
+              out.push(...this.issueEvents({ row: item.row.row, line: item.row.line, raw: item.row.values, record: {} }, mapped.issues, "invalid"));
+              break reading;
+            }
+            this.tally.read++;
+            if (!mapped.ok) {
+              this.tally.failed++;
+              out.push(...this.issueEvents({ row: item.row.row, line: item.row.line, raw: item.row.values, record: {} }, mapped.issues, "invalid"));
+              continue;
+            }
+            const duplicate = this.keys.claim(mapped.value.record, mapped.value.row);
+            if (duplicate !== undefined) {
+              this.tally.failed++;
+              const reason = `${duplicate.field} repeats the value of row ${duplicate.firstRow} of this file`;
+              out.push(...this.issueEvents(mapped.value, [{ field: duplicate.field, column: this.mapper.columnFor(duplicate.field), reason }], "duplicate_in_file"));
+              continue;
+            }
+            pending.push(mapped.value);
+            if (pending.length >= this.batchSize) {
+              throwIfCancelled(signal);
+              await next(pending, dryRun || this.staged, !this.staged, this.staged && this.tally.failed === 0);
+              pending = [];
+              yield* drain(out);
+            }
+          }
+          yield* drain(out);
+        }
+      } catch (err) {
+        if (signal?.aborted) throw new TransferCancelledError({ cause: signal.reason });
+        if (meter.exceeded !== undefined) {
+          const reason = meter.exceeded.message;
+          this.stopped = { code: "limit", reason, row: this.tally.read + 1 };
+          out.push(event({ row: this.tally.read + 1, reason, code: "limit" }));
+        } else if (err instanceof FormatError) {
+          const row = err.row ?? this.tally.read + 1;
+          this.stopped = { code: "format", reason: err.reason, row };
+          out.push(event({ row, line: err.line, column: err.column, reason: err.reason, code: "format" }));
+        } else {
+          throw err;
+        }
+      }
+      // The rows read before a stop are complete and checked: a lenient import writes them.
+      if (!(strict && this.stopped !== undefined)) await next(pending, dryRun || this.staged, !this.staged, this.staged && this.tally.failed === 0);
+      pending = [];
+      await next([], false, false, false);
+      yield* drain(out);
+
+      const aborted = strict && (this.tally.failed > 0 || this.stopped !== undefined);
+      if (this.staged && !aborted) {
+        this.rowsWritten = 0;
+        for await (const batch of abortable(this.staging.replay(this.batchSize), signal)) {
+          await next(batch.map((s) => this.unstage(s)), false, true, false);
+          yield* drain(out);
+        }
+        await next([], false, false, false);
+        yield* drain(out);
+      }
+      const wrote = !(aborted && !dryRun);
+      const summary: SummaryEvent = {
+        kind: "summary",
+        read: this.tally.read,
+        inserted: wrote ? this.tally.inserted : 0,
+        updated: wrote ? this.tally.updated : 0,
+        unchanged: wrote ? this.tally.unchanged : 0,
+        skipped: wrote ? this.tally.skipped : 0,
+        failed: this.tally.failed,
+        sha256: meter.digest(),
+        bytes: meter.bytes,
+        strictAborted: aborted,
+        dryRun,
+      };
+      if (this.stopped !== undefined) summary.stopped = this.stopped;
+      yield summary;
+    } finally {
+      // Let a write in flight finish (it was given the signal) before the staging collection is dropped.
+      if (inflight !== undefined) await inflight.promise.catch(() => undefined);
+      await this.staging.drop();
+    }
+  }
+
+  /** Sends a batch to the writer (and to staging) without waiting, so the next batch is read meanwhile. */
+  private start(rows: MappedRow[], dryRun: boolean, counted: boolean, stage: boolean): InFlight {
+    const { signal, mode } = this.settings;
+    const write = this.writer.write(
+      rows.map((r) => r.record),
+      { mode, dryRun, signal },
+    );
+    const promise = stage ? Promise.all([write, this.staging.add(rows.map((r) => this.toStaged(r)))]).then(([result]) => result) : write;
+    promise.catch(() => undefined); // observed in settle(); avoids an unhandled rejection while the next batch is read
+    return { rows, promise, counted };
+  }
+
+  /** Waits for the batch in flight and turns its result into counts and events. */
+  private async settle(inflight: InFlight | undefined, meter: ByteMeter, phase: "validating" | "writing"): Promise<ImportEvent[]> {
+    if (inflight === undefined) return [];
+    const result = await inflight.promise;
+    throwIfCancelled(this.settings.signal);
+    const events: ImportEvent[] = [];
+    const failed = new Set<number>();
+    for (const e of result.errors) {
+      const row = inflight.rows[e.index];
+      if (row === undefined) continue;
+      failed.add(e.index);
+      events.push(...this.issueEvents(row, [{ field: e.field || undefined, column: e.field ? this.mapper.columnFor(e.field) : undefined, reason: e.reason }], errorCode(e.code)));
+    }
+    this.tally.failed += failed.size;
+    if (inflight.counted) {
+      this.tally.inserted += result.inserted;
+      this.tally.updated += result.updated;
+      this.tally.unchanged += result.unchanged;
+      this.tally.skipped += result.skipped;
+    }
+    this.rowsWritten += inflight.rows.length;
+    events.push({ kind: "progress", rowsRead: this.tally.read, bytesRead: meter.bytes, phase: inflight.counted && !this.settings.dryRun ? "writing" : phase, rowsWritten: this.rowsWritten });
+    return events;
+  }
+
+  /** One row_error per issue, with the file's column, the clipped value, and no secret in sight. */
+  private issueEvents(row: MappedRow, issues: RowIssue[], code: ImportErrorCode): RowErrorEvent[] {
+    const secrets = this.secretsOf(row);
+    return issues.map((issue) => {
+      const e = event({ row: row.row, line: row.line, column: issue.column, reason: redact(issue.reason, secrets), code });
+      const value = this.valueOf(row, issue.field, issue.column);
+      if (value !== undefined) e.value = secrets.length > 0 ? redact(value, secrets) : value;
+      return e;
+    });
+  }
+
+  /**
+   * The offending value: the file's cell(s) when the column is known, else the
+   * validated value of the field(s); masked when a write-only field is involved.
+   */
+  private valueOf(row: MappedRow, field: string | undefined, column: string | undefined): string | undefined {
+    const fields = field === undefined ? [] : field.split(",").map((f) => f.split(".")[0]!);
+    const columns = column === undefined ? [] : column.split(",");
+    if (fields.some((f) => this.secretFields.includes(f)) || columns.some((c) => this.secretFields.some((f) => this.mapper.columnFor(f) === c))) return MASK;
+    const parts = columns.length > 0 && row.raw !== undefined ? columns.map((c) => rawCell(row.raw!, c)) : fields.map((f) => row.record[f]);
+    if (parts.every((p) => p === undefined)) return undefined;
+    return parts.length === 1 ? displayValue(parts[0]) : displayValue(parts.map((p) => displayValue(p) ?? "").join(","));
+  }
+
+  /** The row's write-only values, raw and validated, for redaction. */
+  private secretsOf(row: MappedRow): string[] {
+    const secrets: string[] = [];
+    for (const field of this.secretFields) {
+      for (const v of [row.record[field], row.raw?.[this.mapper.columnFor(field)], row.raw?.[field]]) {
+        if (typeof v === "string" && v !== "") secrets.push(v);
+      }
+    }
+    return secrets;
+  }
+
+  private toStaged(row: MappedRow): StagedRow {
+    const staged: StagedRow = { row: row.row, line: row.line, record: row.record };
+    if (this.secretFields.some((f) => row.record[f] !== undefined)) {
+      const record = { ...row.record };
+      const secrets: Record<string, string> = {};
+      for (const f of this.secretFields) {
+        if (typeof record[f] === "string") secrets[f] = record[f] as string;
+        delete record[f];
+      }
+      staged.record = record;
+      staged.secrets = secrets;
+    }
+    return staged;
+  }
+
+  private unstage(staged: StagedRow): MappedRow {
+    return { row: staged.row, line: staged.line, record: staged.secrets ? { ...staged.record, ...staged.secrets } : staged.record };
+  }
+}
+
+/** A cell by column name: exact, else ignoring case and surrounding spaces (mapping sources match that way). */
+function rawCell(raw: Record<string, unknown>, column: string): unknown {
+  if (column in raw) return raw[column];
+  const name = column.trim().toLowerCase();
+  for (const key in raw) if (key.trim().toLowerCase() === name) return raw[key];
+  return undefined;
+}
+
+function event(e: Omit<RowErrorEvent, "kind">): RowErrorEvent {
+  const out: RowErrorEvent = { kind: "row_error", row: e.row, reason: e.reason, code: e.code };
+  if (e.line !== undefined) out.line = e.line;
+  if (e.column !== undefined) out.column = e.column;
+  if (e.value !== undefined) out.value = e.value;
+  return out;
+}
+
+const WRITER_CODES = new Set<string>(["invalid", "duplicate_key", "exists", "missing_reference", "not_attempted", "internal"]);
+
+function errorCode(code: string): ImportErrorCode {
+  return WRITER_CODES.has(code) ? (code as ImportErrorCode) : "internal";
+}
+
+function* drain(events: ImportEvent[]): Generator<ImportEvent> {
+  const copy = events.splice(0, events.length);
+  yield* copy;
+}

@@ -38,6 +38,7 @@ import { documentToRecord, keyFilter } from "./store/documents.js";
 import { buildProjection, buildQuery } from "./store/record-query.js";
 import { readRecordBatches } from "./store/record-reader.js";
 import { joinSessions } from "./store/session-joins.js";
+import { PersonalDataAccess } from "./access-policy.js";
 
 /** The most records one WriteRecords message may carry. */
 export const MAX_RECORDS_PER_BATCH = 10_000;
@@ -49,6 +50,9 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
     const db = this.db;
     return mapStreamErrors(async function* () {
       const spec = requireEntity(request.entity);
+      const joins = readJoins(request.joins);
+      const personal = PersonalDataAccess.of(context);
+      personal.check(spec, { fields: request.fields, joins, sort: request.sort, byKey: (request.filter?.keys.length ?? 0) > 0 });
       const batches = readRecordBatches(
         db,
         spec,
@@ -58,12 +62,12 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
           sort: request.sort.map((s) => ({ field: s.field, descending: s.descending })),
           limit: Number(request.limit),
           batchSize: request.batchSize,
-          joins: readJoins(request.joins),
+          joins,
         },
         context.signal,
       );
       for await (const batch of batches) {
-        yield create(StreamRecordsResponseSchema, { records: batch.map((r) => encodeRecord(spec, r)) });
+        yield create(StreamRecordsResponseSchema, { records: batch.map((r) => encodeRecord(spec, personal.filter(spec, r))) });
       }
     });
   }
@@ -79,11 +83,13 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
     });
   }
 
-  getRecord(request: GetRecordRequest) {
+  getRecord(request: GetRecordRequest, context?: HandlerContext) {
     return mapErrors(async () => {
       const spec = requireEntity(request.entity);
       const key = request.key?.parts ?? [];
       const joins = new Set(readJoins(request.joins));
+      const personal = PersonalDataAccess.of(context);
+      personal.check(spec, { fields: request.fields, joins: [...joins], byKey: true });
       if (joins.size > 0 && spec.name !== "sessions") throw new InvalidRequestError("joins are only available on sessions", [{ field: "joins", reason: "only sessions can be joined" }]);
       const fields = request.fields.length > 0 ? request.fields : [];
       buildProjection(spec, fields); // refuses unknown or hidden fields
@@ -92,11 +98,11 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
       const record = documentToRecord(spec, doc);
       await joinSessions(this.db, [record], joins);
       const selected = fields.length > 0 ? Object.fromEntries(Object.entries(record).filter(([k]) => fields.includes(k))) : record;
-      return create(GetRecordResponseSchema, { record: encodeRecord(spec, selected) });
+      return create(GetRecordResponseSchema, { record: encodeRecord(spec, personal.filter(spec, selected)) });
     });
   }
 
-  putRecord(request: PutRecordRequest) {
+  putRecord(request: PutRecordRequest, context?: HandlerContext) {
     return mapErrors(async () => {
       const spec = requireEntity(request.entity);
       const mode = requireMode(request.mode);
@@ -105,7 +111,9 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
       const result = await writeBatch(this.db, spec, [decoded.record], { mode, dryRun: request.dryRun, ordered: true });
       throwFirstError(spec, result.errors);
       const outcome = result.outcomes[0]!;
-      return create(PutRecordResponseSchema, { outcome: OUTCOMES[outcome], record: encodeRecord(spec, result.stored[0] ?? {}) });
+      // The record as stored, less personal fields the caller may not read.
+      const stored = PersonalDataAccess.of(context).filter(spec, { ...(result.stored[0] ?? {}) });
+      return create(PutRecordResponseSchema, { outcome: OUTCOMES[outcome], record: encodeRecord(spec, stored) });
     });
   }
 
@@ -122,9 +130,11 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
     });
   }
 
-  countRecords(request: CountRecordsRequest) {
+  countRecords(request: CountRecordsRequest, context?: HandlerContext) {
     return mapErrors(async () => {
       const spec = requireEntity(request.entity);
+      // Counting by email is asking whether an address exists: personal data.
+      PersonalDataAccess.of(context).check(spec, { byKey: (request.filter?.keys.length ?? 0) > 0 });
       const query = buildQuery(spec, readFilter(request.filter));
       const count = await collectionFor(this.db, spec).countDocuments(query);
       return create(CountRecordsResponseSchema, { count: BigInt(count) });

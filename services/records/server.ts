@@ -4,12 +4,18 @@
  *
  * One port answers gRPC (for @grpc/grpc-js callers and buf curl), Connect and
  * gRPC-Web, with grpc.health.v1 and server reflection beside the service.
+ *
+ * Authentication is opt-in in the builder (tests of the service itself run
+ * without it) and always on in main(), configured from the environment
+ * (services/shared/auth/README.md).
  */
 import type { Interceptor } from "@connectrpc/connect";
 import { MongoClient, type Db } from "mongodb";
 import { RecordsService as RecordsServiceDesc } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
+import { AUDIENCES, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
+import { RECORDS_ACCESS_POLICY, RECORDS_METHOD_RULES } from "./access-policy.js";
 import { loadRecordsConfig } from "./config.js";
 import { RecordsService } from "./records-service.js";
 import { ensureIndexes } from "./store/collections.js";
@@ -20,6 +26,17 @@ export interface RecordsServerOptions {
   port?: number;
   interceptors?: Interceptor[];
   maxMessageBytes?: number;
+  /**
+   * Require bearer tokens and apply the access policy (access-policy.ts).
+   * Without it every call is allowed: for tests and embedding only.
+   */
+  auth?: RecordsAuthOptions;
+}
+
+export interface RecordsAuthOptions {
+  verifier: TokenVerifier;
+  /** Whether reflection needs a token; default `public`. Health never does. */
+  reflection?: ReflectionAccess;
 }
 
 export interface RunningRecordsServer {
@@ -35,7 +52,8 @@ export async function buildRecordsServer(options: RecordsServerOptions): Promise
   const server = await startRpcServer({
     host: options.host,
     port: options.port ?? 0,
-    interceptors: options.interceptors,
+    // The caller's interceptors (tracing) run outside auth, so rejected calls are traced too.
+    interceptors: [...(options.interceptors ?? []), ...(options.auth ? [createAuthInterceptor({ ...options.auth, policy: RECORDS_ACCESS_POLICY, rules: RECORDS_METHOD_RULES })] : [])],
     readMaxBytes: options.maxMessageBytes ?? 32 * 1024 * 1024,
     routes: (router) => {
       router.service(RecordsServiceDesc, service);
@@ -74,13 +92,16 @@ export function watchDatabase(db: Db, health: HealthService, everyMs = 5_000): (
 
 async function main(): Promise<void> {
   const config = loadRecordsConfig();
+  const authConfig = loadAuthConfig(process.env, { variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: AUDIENCES.records });
+  const verifier = createVerifierFromConfig(authConfig);
   const client = new MongoClient(config.MONGODB_URI, { appName: "dataexchange-records" });
   await client.connect();
   const db = client.db(config.RECORDS_DATABASE);
   await ensureIndexes(db);
-  const running = await buildRecordsServer({ db, host: config.RECORDS_HOST, port: config.RECORDS_PORT, maxMessageBytes: config.RECORDS_MAX_MESSAGE_BYTES });
+  const running = await buildRecordsServer({ db, host: config.RECORDS_HOST, port: config.RECORDS_PORT, maxMessageBytes: config.RECORDS_MAX_MESSAGE_BYTES, auth: { verifier, reflection: authConfig.reflection } });
   const stopWatching = watchDatabase(db, running.health);
   process.stdout.write(`records service listening on ${running.url} (database ${config.RECORDS_DATABASE})\n`);
+  process.stdout.write(`records service ${describeAuthConfig(authConfig)}\n`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -146,12 +146,12 @@ function explain(error: unknown, token: string, expected: Expected): AuthError {
     return new AuthError("key_unavailable", "the token signing keys could not be fetched; try again later", cause);
   }
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return new AuthError("malformed", `malformed token: ${error.message}`, cause);
-  // A key type that does not fit the algorithm surfaces as a TypeError from jose.
-  if (error instanceof TypeError) return new AuthError("algorithm", `token algorithm ${quoteUntrusted(headerAlg(token), 20)} does not fit the trusted key`, cause);
-  // fetch failures of a remote JWKS (connection refused, DNS).
-  if (error instanceof Error && /fetch|ECONNREFUSED|ENOTFOUND|network/i.test(`${error.name} ${error.message}`)) {
+  // Fetch failures of a remote JWKS (connection refused, DNS, HTTP errors): undici's "fetch failed" TypeError, jose's JOSEError.
+  if (error instanceof errors.JOSEError ? error.code === "ERR_JOSE_GENERIC" : error instanceof TypeError && error.message === "fetch failed") {
     return new AuthError("key_unavailable", "the token signing keys could not be fetched; try again later", cause);
   }
+  // A key type that does not fit the algorithm surfaces as a TypeError from jose.
+  if (error instanceof TypeError) return new AuthError("algorithm", `token algorithm ${quoteUntrusted(headerAlg(token), 20)} does not fit the trusted key`, cause);
   return new AuthError("malformed", "token could not be verified", cause);
 }
 

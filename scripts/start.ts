@@ -1,6 +1,7 @@
 /**
  * `npm start`: FerretDB (embedded SQLite, data in ./data) unless MONGODB_URI
- * names another server, then the records service, each as its own process,
+ * names another server, then the records service, then the transfer service
+ * (which calls the records service), each as its own process,
  * until Ctrl-C, which stops everything cleanly (services first, then the
  * database).
  */
@@ -90,8 +91,29 @@ async function main(): Promise<void> {
         void stop(1);
       }
     });
-    await waitForPort(process.env.RECORDS_HOST ?? "127.0.0.1", recordsPort, records.child, "records service");
-    log(`ready: records service on http://127.0.0.1:${recordsPort} (gRPC, Connect). Ctrl-C stops everything.`);
+    const recordsHost = process.env.RECORDS_HOST ?? "127.0.0.1";
+    await waitForPort(recordsHost, recordsPort, records.child, "records service");
+
+    // The transfer service reads config/transfer.json (or DX_TRANSFER_CONFIG);
+    // only the port and the records URL are set here, unless already given.
+    const transferPort = Number(process.env.TRANSFER_PORT ?? 8000);
+    const transfer = startService("transfer service", "services/transfer/server.ts", {
+      ...env,
+      TRANSFER_PORT: String(transferPort),
+      TRANSFER_RECORDS_URL: process.env.TRANSFER_RECORDS_URL ?? `http://${recordsHost}:${recordsPort}`,
+    });
+    services.push(transfer);
+    transfer.child.once("exit", (code) => {
+      if (!stopping) {
+        log(`transfer service exited unexpectedly (code ${code})`);
+        void stop(1);
+      }
+    });
+    await waitForPort(process.env.TRANSFER_HOST ?? "127.0.0.1", transferPort, transfer.child, "transfer service");
+    log(
+      `ready: records service on http://127.0.0.1:${recordsPort} (gRPC, Connect), transfer service on http://127.0.0.1:${transferPort} ` +
+        `(gRPC, Connect, GET /export/{format}, POST /import). Ctrl-C stops everything.`,
+    );
   } catch (error) {
     log(`failed: ${error instanceof Error ? error.message : String(error)}`);
     await stop(1);

@@ -1,0 +1,79 @@
+/**
+ * Errors the transfer service raises on purpose (the core's own errors live in
+ * core/errors.ts). The service's one error-mapping function gives each an RPC
+ * status and an HTTP status; anything else is mapped by its origin.
+ */
+
+/** The request is malformed: a missing header, an unknown entity, a bad page token. */
+export class InvalidTransferRequestError extends Error {
+  override name = "InvalidTransferRequestError";
+  constructor(
+    message: string,
+    /** The request field at fault, e.g. `header.entity`. */
+    readonly field = "",
+  ) {
+    super(message);
+  }
+}
+
+/** No loaded plugin has this name (it may have failed to load: ListFormats says why). */
+export class UnknownFormatError extends Error {
+  override name = "UnknownFormatError";
+  constructor(
+    readonly format: string,
+    known: readonly string[],
+    failure?: string,
+  ) {
+    super(
+      failure
+        ? `the ${JSON.stringify(format)} format is not available: its plugin failed to load (${failure})`
+        : `unknown format ${JSON.stringify(format)}; available formats: ${known.join(", ") || "none"}`,
+    );
+  }
+}
+
+/** The plugin exists but cannot do this direction (a read-only format asked to export). */
+export class UnsupportedFormatOperationError extends Error {
+  override name = "UnsupportedFormatOperationError";
+  constructor(format: string, operation: "read" | "write") {
+    super(`the ${format} format cannot ${operation === "read" ? "be imported (it has no reader)" : "be exported (it has no writer)"}`);
+  }
+}
+
+export type LimitName = "file size" | "row size" | "column count";
+
+/**
+ * A configured limit was exceeded: the job stops, because going on would mean
+ * holding or accepting more than the operator allowed. RESOURCE_EXHAUSTED
+ * (HTTP 413 for the file size).
+ */
+export class LimitExceededError extends Error {
+  override name = "LimitExceededError";
+  constructor(
+    readonly limit: LimitName,
+    readonly max: number,
+    readonly unit: string,
+  ) {
+    super(`the ${limit} limit of ${max} ${unit} was exceeded; the import was stopped (ask an operator to raise importMaxFileMb / importMaxRowBytes / importMaxColumns if the file is legitimate)`);
+  }
+}
+
+export class JobNotFoundError extends Error {
+  override name = "JobNotFoundError";
+  constructor(readonly jobId: string) {
+    super(`no job with id ${JSON.stringify(jobId)}`);
+  }
+}
+
+/** The job is running, but in another process of the service: only that process can cancel it. */
+export class JobNotCancellableError extends Error {
+  override name = "JobNotCancellableError";
+}
+
+/** The module is switched off by configuration (`enabled: false`). */
+export class TransferDisabledError extends Error {
+  override name = "TransferDisabledError";
+  constructor() {
+    super("the data transfer module is disabled by configuration (enabled: false); ask an operator to enable it");
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * `GET /export/{format}?entity=users&…`: a download for curl and browsers.
+ *
+ * Query parameters: `entity` (required), `fields=a,b` (selection and order),
+ * filters `status`, `role`, `user_id`, `course_id`, `session_id`, `action`
+ * (comma lists), `from` / `to` (ISO 8601, on `time_field`, default the
+ * entity's first time field), `sort=field,-field`, `limit`, and optionally
+ * `options` / `labels` as JSON objects. `/export/pretty` is JSON with
+ * `pretty: true`.
+ *
+ * Errors before the first byte are JSON `{code, message}` with their HTTP
+ * status; once the download started, a failure cuts the connection (a
+ * truncated download is then visible as such to the client).
+ */
+import type { ServerResponse } from "node:http";
+import { create, type JsonObject } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { FilterSchema, SortFieldSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { ExportRequestSchema, type ExportRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { entityEnum } from "../../shared/records-wire/record-codec.js";
+import { InvalidTransferRequestError } from "../errors.js";
+import { exportJob, type ExportEvent } from "../jobs/export-job.js";
+import { requireEntityName, type TransferContext } from "../transfer-context.js";
+import { attachment, clientGone, sendError, writeChunk } from "./http-util.js";
+
+/** Formats that are another format with preset options. */
+const ALIASES: Record<string, { format: string; options: JsonObject }> = {
+  pretty: { format: "json", options: { pretty: true } },
+};
+
+function list(query: URLSearchParams, name: string): string[] {
+  return query
+    .getAll(name)
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+export function jsonObjectParam(value: string | null, name: string): JsonObject {
+  if (value === null || value.trim() === "") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    throw new InvalidTransferRequestError(`${name} must be a JSON object: ${(error as Error).message}`, name);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new InvalidTransferRequestError(`${name} must be a JSON object`, name);
+  return parsed as JsonObject;
+}
+
+function dateParam(query: URLSearchParams, name: string): Date | undefined {
+  const value = query.get(name);
+  if (!value) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new InvalidTransferRequestError(`${name} must be an ISO 8601 date or timestamp, not ${JSON.stringify(value)}`, name);
+  return date;
+}
+
+/** The export request a download URL describes. */
+export function exportRequestFromQuery(formatSegment: string, query: URLSearchParams): ExportRequest {
+  const alias = ALIASES[formatSegment.toLowerCase()];
+  const spec = requireEntityName(query.get("entity"));
+  const options = { ...(alias?.options ?? {}), ...jsonObjectParam(query.get("options"), "options") };
+  const from = dateParam(query, "from");
+  const to = dateParam(query, "to");
+  const timeField = query.get("time_field") ?? spec.timeFields[0];
+  if ((from || to) && (!timeField || !spec.timeFields.includes(timeField))) {
+    throw new InvalidTransferRequestError(`time_field must be one of ${spec.timeFields.join(", ") || "(none: " + spec.name + " has no time fields)"}`, "time_field");
+  }
+  const limitText = query.get("limit");
+  if (limitText !== null && !/^\d+$/.test(limitText)) throw new InvalidTransferRequestError(`limit must be a whole number, not ${JSON.stringify(limitText)}`, "limit");
+  const labels = jsonObjectParam(query.get("labels"), "labels");
+  for (const [k, v] of Object.entries(labels)) if (typeof v !== "string") throw new InvalidTransferRequestError(`labels.${k} must be text`, "labels");
+  return create(ExportRequestSchema, {
+    entity: entityEnum(spec.name),
+    format: alias?.format ?? formatSegment,
+    formatOptions: options,
+    fields: list(query, "fields"),
+    labels: labels as Record<string, string>,
+    filter: create(FilterSchema, {
+      statuses: list(query, "status"),
+      roles: list(query, "role"),
+      userIds: list(query, "user_id"),
+      courseIds: list(query, "course_id"),
+      sessionIds: list(query, "session_id"),
+      actions: list(query, "action"),
+      timeRanges: from || to ? [{ field: timeField, from: from ? timestampFromDate(from) : undefined, to: to ? timestampFromDate(to) : undefined }] : [],
+    }),
+    sort: list(query, "sort").map((s) => create(SortFieldSchema, { field: s.replace(/^[-+]/, ""), descending: s.startsWith("-") })),
+    limit: limitText ? BigInt(limitText) : 0n,
+  });
+}
+
+export async function handleExport(ctx: TransferContext, formatSegment: string, query: URLSearchParams, res: ServerResponse, subject: string): Promise<void> {
+  const gone = clientGone(res);
+  let events: AsyncGenerator<ExportEvent> | undefined;
+  try {
+    events = exportJob(ctx, exportRequestFromQuery(formatSegment, query), subject, gone);
+    const first = await events.next();
+    if (first.done || first.value.kind !== "header") throw new Error("the export produced no header");
+    const header = first.value;
+    const textual = /^text\/|json|csv|xml/.test(header.mimeType) && !header.mimeType.includes("charset");
+    res.writeHead(200, {
+      "content-type": textual ? `${header.mimeType}; charset=utf-8` : header.mimeType,
+      "content-disposition": attachment(header.fileName),
+      "x-job-id": header.jobId,
+      "cache-control": "no-store",
+      trailer: "x-checksum-sha256, x-record-count",
+    });
+    for (;;) {
+      const next = await events.next();
+      if (next.done) break;
+      const event = next.value;
+      if (event.kind === "chunk") {
+        if (!(await writeChunk(res, event.bytes))) break;
+      } else if (event.kind === "summary") {
+        res.addTrailers({ "x-checksum-sha256": event.sha256, "x-record-count": String(event.records) });
+      }
+    }
+    if (!res.destroyed) res.end();
+  } catch (error) {
+    if (!gone.aborted) sendError(res, error);
+  } finally {
+    // Stops the job (recorded as cancelled) when the client went away mid-download.
+    await events?.return(undefined);
+  }
+}

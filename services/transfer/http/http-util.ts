@@ -1,0 +1,54 @@
+/**
+ * Small helpers the plain HTTP routes share: JSON errors through the service's
+ * one error mapping, and writing a byte stream with backpressure that stops
+ * when the client goes away.
+ */
+import { once } from "node:events";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { sendJson } from "../../shared/rpc/index.js";
+import { toHttpError } from "../error-mapping.js";
+
+/** Answers `{code, message}` (plus `extra`) with the status the error maps to. */
+export function sendError(res: ServerResponse, error: unknown, extra: Record<string, unknown> = {}): void {
+  const { status, body } = toHttpError(error);
+  if (res.headersSent) {
+    res.destroy(error instanceof Error ? error : undefined);
+    return;
+  }
+  sendJson(res, status, { ...body, ...extra });
+}
+
+/** An AbortSignal that fires when the client closes the connection before the response finished. */
+export function clientGone(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) controller.abort(new Error("the client closed the connection"));
+  });
+  return controller.signal;
+}
+
+/** Writes a chunk, waiting for the socket to drain; false when the client went away. */
+export async function writeChunk(res: ServerResponse, chunk: Uint8Array): Promise<boolean> {
+  if (res.destroyed) return false;
+  if (res.write(chunk)) return true;
+  const ac = new AbortController();
+  try {
+    await Promise.race([once(res, "drain", { signal: ac.signal }), once(res, "close", { signal: ac.signal })]);
+  } catch {
+    // aborted listeners only
+  } finally {
+    ac.abort();
+  }
+  return !res.destroyed;
+}
+
+/** `attachment; filename="…"` with an RFC 5987 form for names that are not plain ASCII. */
+export function attachment(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
+
+/** The request's URL, parsed against a dummy origin. */
+export function urlOf(req: IncomingMessage): URL {
+  return new URL(req.url ?? "/", "http://localhost");
+}

@@ -1,0 +1,161 @@
+/**
+ * One export as a job: records stream from the records service
+ * (StreamRecords, cancelled with the job), through the core's export pipeline
+ * and the format plugin, out as ~64 KiB chunks with progress between them.
+ * The RPC and the plain HTTP route both consume these events, so both record
+ * the same job the same way.
+ *
+ * The job ends `succeeded` before the summary is handed out (so a GetJob right
+ * after the last byte sees it), `failed` with the mapped error, or `cancelled`
+ * when CancelJob fired, the caller's signal fired, or the consumer stopped
+ * pulling (a client that went away): the `finally` of this generator runs in
+ * every one of those cases, and the records call is aborted with it, which
+ * closes the database cursor.
+ */
+import { createHash } from "node:crypto";
+import { toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
+import type { Column } from "../../../formats/_sdk/index.js";
+import { FilterSchema, type StreamRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import type { ExportRequest as TransferExportRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { exportColumns, runExport, type ExportSettings } from "../core/export-pipeline.js";
+import { codeName, toConnectError } from "../error-mapping.js";
+import { recordForExport } from "../records-client.js";
+import type { TransferContext } from "../transfer-context.js";
+import { requireEntity, requireFormat } from "../transfer-context.js";
+
+export type ExportEvent =
+  | { kind: "header"; jobId: string; fileName: string; mimeType: string; columns: Column[] }
+  | { kind: "chunk"; bytes: Uint8Array }
+  | { kind: "progress"; records: number; bytes: number; estimatedTotal: number }
+  | { kind: "summary"; jobId: string; records: number; bytes: number; sha256: string; durationMs: number };
+
+export const EXPORT_CHUNK_BYTES = 64 * 1024;
+/** Records per StreamRecords message. */
+const READ_BATCH = 500;
+
+/** Runs an export job; see the module comment for how it ends. */
+export async function* exportJob(ctx: TransferContext, request: TransferExportRequest, subject: string, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
+  const spec = requireEntity(request.entity, "entity");
+  const plugin = requireFormat(ctx, request.format, "write");
+  const formatOptions = request.formatOptions ?? {};
+  const job = await ctx.jobs.create({
+    kind: "export",
+    subject,
+    entity: spec.name,
+    format: plugin.name,
+    formatOptions: JSON.stringify(formatOptions),
+    filter: request.filter ? toJsonString(FilterSchema, request.filter) : undefined,
+    fields: request.fields.length > 0 ? [...request.fields] : undefined,
+    sort: request.sort.length > 0 ? request.sort.map((s) => ({ field: s.field, descending: s.descending })) : undefined,
+    limit: request.limit > 0n ? Number(request.limit) : undefined,
+    labels: Object.keys(request.labels).length > 0 ? JSON.stringify(request.labels) : undefined,
+  });
+  const registration = ctx.registry.register(job._id);
+  const signal = callerSignal ? AbortSignal.any([callerSignal, registration.signal]) : registration.signal;
+  const hash = createHash("sha256");
+  let bytes = 0;
+  let records = 0;
+  let ended = false;
+  const end = async (outcome: Parameters<typeof ctx.jobs.finish>[1]) => {
+    if (ended) return;
+    ended = true;
+    await ctx.jobs.finish(job._id, { bytes, sha256: bytes > 0 ? hash.digest("hex") : undefined, counts: { exported: records }, ...outcome }).catch((error: unknown) => ctx.log("failed to record the end of export job", job._id, error));
+    registration.release();
+  };
+  try {
+    const settings: ExportSettings = {
+      plugin,
+      pluginOptions: formatOptions,
+      entity: spec,
+      fields: request.fields.length > 0 ? [...request.fields] : undefined,
+      labels: Object.keys(request.labels).length > 0 ? { ...request.labels } : undefined,
+      nestedDelimiter: ctx.config.nestedDelimiter,
+      signal,
+      onProgress: (p) => (records = p.records),
+    };
+    const columns = exportColumns(settings);
+    let estimatedTotal = 0;
+    void ctx.records
+      .countRecords({ entity: request.entity, filter: request.filter }, { signal })
+      .then((r) => {
+        const count = Number(r.count);
+        estimatedTotal = request.limit > 0n ? Math.min(count, Number(request.limit)) : count;
+      })
+      .catch(() => undefined);
+    yield { kind: "header", jobId: job._id, fileName: fileNameOf(spec.name, plugin.extensions[0] ?? plugin.name, job.createdAt), mimeType: plugin.mimeType, columns };
+
+    const streamRequest: MessageInitShape<typeof StreamRecordsRequestSchema> = {
+      entity: request.entity,
+      filter: request.filter,
+      // Only top-level keys go to the records service; nested paths are the core's.
+      fields: [...new Set(request.fields.map((f) => f.split(".")[0]!))],
+      sort: request.sort,
+      limit: request.limit,
+      batchSize: READ_BATCH,
+    };
+    const batches = (async function* () {
+      for await (const message of ctx.records.streamRecords(streamRequest, { signal })) {
+        const batch: Record<string, unknown>[] = [];
+        for (const wire of message.records) {
+          const record = recordForExport(spec, wire);
+          if (record) batch.push(record);
+        }
+        yield batch;
+      }
+    })();
+    let reported = -1;
+    for await (const chunk of rechunk(runExport(batches, settings), EXPORT_CHUNK_BYTES)) {
+      hash.update(chunk);
+      bytes += chunk.byteLength;
+      yield { kind: "chunk", bytes: chunk };
+      if (records !== reported) {
+        reported = records;
+        yield { kind: "progress", records, bytes, estimatedTotal };
+      }
+    }
+    const sha256 = hash.copy().digest("hex");
+    await end({ state: "succeeded" });
+    yield { kind: "summary", jobId: job._id, records, bytes, sha256, durationMs: Date.now() - job.createdAt.getTime() };
+  } catch (error) {
+    const mapped = toConnectError(error);
+    if (signal.aborted) await end({ state: "cancelled", error: cancelReason(callerSignal, registration.signal), errorCode: "cancelled" });
+    else await end({ state: "failed", error: mapped.rawMessage, errorCode: codeName(mapped.code) });
+    throw signal.aborted ? toConnectError(registration.signal.aborted ? registration.signal.reason : error) : mapped;
+  } finally {
+    // Reached without an outcome only when the consumer stopped pulling.
+    await end({ state: "cancelled", error: "the client went away before the export finished", errorCode: "cancelled" });
+  }
+}
+
+function cancelReason(callerSignal: AbortSignal | undefined, jobSignal: AbortSignal): string {
+  if (jobSignal.aborted) return "cancelled by request (CancelJob)";
+  if (callerSignal?.aborted) return "the client went away before the export finished";
+  return "cancelled";
+}
+
+/** `users-20240131-235959.csv`: what the download is saved as. */
+export function fileNameOf(entity: string, extension: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `${entity}-${stamp}.${extension}`;
+}
+
+/** Regroups a byte stream into chunks of `size` bytes (the last one shorter), copying as it goes. */
+export async function* rechunk(source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
+  let parts: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of source) {
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      const take = Math.min(size - length, chunk.byteLength - offset);
+      parts.push(chunk.subarray(offset, offset + take));
+      length += take;
+      offset += take;
+      if (length === size) {
+        yield Buffer.concat(parts, length);
+        parts = [];
+        length = 0;
+      }
+    }
+  }
+  if (length > 0) yield Buffer.concat(parts, length);
+}

@@ -1,0 +1,35 @@
+/**
+ * A job's rejected rows as a CSV file (row, line, column, value, reason,
+ * code), streamed from job_row_errors a batch at a time, so that a job with a
+ * hundred thousand errors is served in flat memory.
+ *
+ * The values came from untrusted files and the file is meant to be opened in
+ * a spreadsheet, so text cells that would start a formula are prefixed with
+ * `'` (OWASP "CSV injection").
+ */
+import { stringify } from "csv-stringify/sync";
+import type { JobStore } from "./job-store.js";
+
+export const FAILED_ROWS_COLUMNS = ["row", "line", "column", "value", "reason", "code"] as const;
+const BATCH = 500;
+
+function cell(value: string | number | undefined): string {
+  if (value === undefined) return "";
+  if (typeof value === "number") return String(value);
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+/** Streams the CSV (UTF-8, CRLF, header first). Throws JobNotFoundError for an unknown job before any byte. */
+export async function* failedRowsCsv(store: JobStore, jobId: string): AsyncGenerator<Uint8Array> {
+  await store.get(jobId);
+  yield Buffer.from(stringify([[...FAILED_ROWS_COLUMNS]], { record_delimiter: "windows" }), "utf8");
+  let rows: string[][] = [];
+  for await (const error of store.rowErrorsOf(jobId)) {
+    rows.push([cell(error.row), cell(error.line), cell(error.column), cell(error.value), cell(error.reason), cell(error.code)]);
+    if (rows.length >= BATCH) {
+      yield Buffer.from(stringify(rows, { record_delimiter: "windows" }), "utf8");
+      rows = [];
+    }
+  }
+  if (rows.length > 0) yield Buffer.from(stringify(rows, { record_delimiter: "windows" }), "utf8");
+}

@@ -1,0 +1,181 @@
+/**
+ * One import as a job: the file's bytes (an RPC's chunks or a multipart
+ * upload, never buffered whole) go through the core's import pipeline; valid
+ * rows go to the records service over one WriteRecords stream; every rejected
+ * row is reported as it is found and kept in job_row_errors. The RPC and the
+ * HTTP route both consume these events.
+ *
+ * An import the core had to stop before the end of the file (the file size
+ * limit, a file that cannot be read further, columns that fit no field) ends
+ * `failed` with that reason: the summary (what was written before the stop)
+ * is still handed out, then the job's error is thrown (RESOURCE_EXHAUSTED /
+ * HTTP 413 for the size limit, INVALID_ARGUMENT for the others). Rows over
+ * the row-size or column-count limit are rejected one by one (code `limit`)
+ * and the import goes on, like any other bad row.
+ */
+import type { JsonObject } from "@bufbuild/protobuf";
+import type { EntitySpec } from "../../domain/index.js";
+import { runImport, type FieldMapping, type ImportSettings } from "../core/import-pipeline.js";
+import { createStagingArea } from "../core/staging-area.js";
+import { importLimits } from "../config/transfer-config.js";
+import { codeName, toConnectError } from "../error-mapping.js";
+import { InvalidTransferRequestError, LimitExceededError } from "../errors.js";
+import { RecordsStreamWriter } from "../records-writer.js";
+import { requireFormat, type TransferContext } from "../transfer-context.js";
+import type { ImportMode, JobOutcome, RowErrorRecord } from "./job-types.js";
+
+export interface ImportJobRequest {
+  entity: EntitySpec;
+  format: string;
+  formatOptions: JsonObject;
+  mode: ImportMode;
+  /** Undefined takes the configured default. */
+  strict?: boolean;
+  dryRun: boolean;
+  mapping?: FieldMapping[];
+  fileName?: string;
+}
+
+export interface ImportJobSummary {
+  jobId: string;
+  state: "succeeded" | "failed";
+  read: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+  sha256: string;
+  bytes: number;
+  strictAborted: boolean;
+  dryRun: boolean;
+  durationMs: number;
+  /** Why a failed (strict-aborted) import wrote nothing. */
+  error?: string;
+}
+
+export type ImportJobEvent =
+  | { kind: "started"; jobId: string }
+  | { kind: "progress"; rowsRead: number; bytesRead: number; phase: string }
+  | ({ kind: "row_error" } & RowErrorRecord)
+  | ({ kind: "summary" } & ImportJobSummary);
+
+const PROGRESS_SAVE_MS = 2_000;
+
+/** Runs an import job over `input`. Throws (mapped) when the job fails or is cancelled. */
+export async function* importJob(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, subject: string, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
+  const plugin = requireFormat(ctx, request.format, "read");
+  const strict = request.strict ?? ctx.config.strictImportByDefault;
+  const job = await ctx.jobs.create({
+    kind: "import",
+    subject,
+    entity: request.entity.name,
+    format: plugin.name,
+    formatOptions: JSON.stringify(request.formatOptions),
+    mode: request.mode,
+    strict,
+    dryRun: request.dryRun,
+    fileName: request.fileName || undefined,
+  });
+  const registration = ctx.registry.register(job._id);
+  const signal = callerSignal ? AbortSignal.any([callerSignal, registration.signal]) : registration.signal;
+  const sink = ctx.jobs.sink(job._id);
+  const writer = new RecordsStreamWriter(ctx.records, request.entity, signal);
+  const staging = createStagingArea(ctx.db, job._id);
+  let rowsRead = 0;
+  let bytesRead = 0;
+  let ended = false;
+  const end = async (outcome: JobOutcome) => {
+    if (ended) return;
+    ended = true;
+    await writer.close();
+    await staging.drop().catch(() => undefined);
+    await ctx.jobs.finish(job._id, { counts: { read: rowsRead }, bytes: bytesRead, ...outcome }, sink).catch((error: unknown) => ctx.log("failed to record the end of import job", job._id, error));
+    registration.release();
+  };
+  try {
+    yield { kind: "started", jobId: job._id };
+    const limits = importLimits(ctx.config);
+    const settings: ImportSettings = {
+      entity: request.entity,
+      plugin,
+      pluginOptions: request.formatOptions,
+      mode: request.mode,
+      strict,
+      dryRun: request.dryRun,
+      mapping: request.mapping,
+      limits,
+      batchSize: ctx.config.importBatchSize,
+      signal,
+    };
+    let lastSave = Date.now();
+    let stopError: Error | undefined;
+    for await (const event of runImport(input, settings, writer, staging)) {
+      if (event.kind === "progress") {
+        rowsRead = event.rowsRead;
+        bytesRead = event.bytesRead;
+        if (Date.now() - lastSave > PROGRESS_SAVE_MS) {
+          lastSave = Date.now();
+          void ctx.jobs.progress(job._id, { read: rowsRead, failed: sink.count }, bytesRead).catch(() => undefined);
+        }
+        yield { kind: "progress", rowsRead: event.rowsRead, bytesRead: event.bytesRead, phase: event.phase };
+      } else if (event.kind === "row_error") {
+        const error: RowErrorRecord = { row: event.row, reason: event.reason, code: event.code };
+        if (event.line !== undefined) error.line = event.line;
+        if (event.column !== undefined) error.column = event.column;
+        if (event.value !== undefined) error.value = event.value;
+        await sink.add(error);
+        yield { kind: "row_error", ...error };
+      } else if (event.kind === "summary") {
+        rowsRead = event.read;
+        bytesRead = event.bytes;
+        if (event.stopped) {
+          stopError =
+            event.stopped.code === "limit"
+              ? new LimitExceededError("file size", Math.round((limits.maxFileBytes / (1024 * 1024)) * 1000) / 1000, "MiB")
+              : new InvalidTransferRequestError(`the import stopped at row ${event.stopped.row ?? "?"}: ${event.stopped.reason}`, "file");
+        }
+        const state = event.strictAborted || stopError ? "failed" : "succeeded";
+        const mappedStop = stopError ? toConnectError(stopError) : undefined;
+        const error = mappedStop
+          ? mappedStop.rawMessage
+          : event.strictAborted
+            ? `strict import: ${event.failed} row(s) were rejected, so nothing was written`
+            : undefined;
+        await end({
+          state,
+          counts: { read: event.read, inserted: event.inserted, updated: event.updated, unchanged: event.unchanged, skipped: event.skipped, failed: event.failed },
+          sha256: event.sha256,
+          error,
+          errorCode: mappedStop ? codeName(mappedStop.code) : error ? "failed_precondition" : undefined,
+          strictAborted: event.strictAborted,
+        });
+        yield {
+          kind: "summary",
+          jobId: job._id,
+          state,
+          read: event.read,
+          inserted: event.inserted,
+          updated: event.updated,
+          unchanged: event.unchanged,
+          skipped: event.skipped,
+          failed: event.failed,
+          sha256: event.sha256,
+          bytes: event.bytes,
+          strictAborted: event.strictAborted,
+          dryRun: event.dryRun,
+          durationMs: Date.now() - job.createdAt.getTime(),
+          error,
+        };
+        if (mappedStop) throw mappedStop;
+      }
+    }
+  } catch (error) {
+    const mapped = toConnectError(signal.aborted ? (registration.signal.aborted ? registration.signal.reason : error) : error);
+    if (signal.aborted) await end({ state: "cancelled", error: registration.signal.aborted ? "cancelled by request (CancelJob)" : "the client went away before the import finished", errorCode: "cancelled" });
+    else await end({ state: "failed", error: mapped.rawMessage, errorCode: codeName(mapped.code) });
+    throw mapped;
+  } finally {
+    await end({ state: "cancelled", error: "the client went away before the import finished", errorCode: "cancelled" });
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * What a job is, as stored in the transfer service's own `jobs` collection.
+ * Plain JSON-friendly values only (no user-chosen keys: options and labels are
+ * kept as JSON text), so that any MongoDB deployment, FerretDB included, takes
+ * them as they are.
+ */
+import type { EntityName } from "../../domain/index.js";
+
+export type JobKind = "import" | "export";
+export type JobState = "running" | "succeeded" | "failed" | "cancelled";
+export type ImportMode = "insert" | "upsert" | "merge" | "skip-existing";
+
+export interface JobCounts {
+  read: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+  exported: number;
+}
+
+/** One rejected row (or one rejected field of a row). */
+export interface RowErrorRecord {
+  row: number;
+  line?: number;
+  column?: string;
+  value?: string;
+  reason: string;
+  code: string;
+}
+
+export interface JobDocument {
+  _id: string;
+  kind: JobKind;
+  state: JobState;
+  subject: string;
+  entity: EntityName;
+  format: string;
+  /** The format options as sent, JSON text. */
+  formatOptions: string;
+  /** Export: the filter as protobuf JSON text. */
+  filter?: string;
+  fields?: string[];
+  sort?: { field: string; descending: boolean }[];
+  limit?: number;
+  /** Export: column labels as JSON text. */
+  labels?: string;
+  mode?: ImportMode;
+  strict?: boolean;
+  dryRun?: boolean;
+  fileName?: string;
+  createdAt: Date;
+  startedAt?: Date;
+  finishedAt?: Date;
+  durationMs?: number;
+  counts: JobCounts;
+  bytes: number;
+  sha256?: string;
+  /** The first {@link FIRST_ERRORS} row errors; all of them (up to the cap) are in job_row_errors. */
+  errors: RowErrorRecord[];
+  errorCount: number;
+  /** Why the job failed or was cancelled. */
+  error?: string;
+  errorCode?: string;
+  strictAborted?: boolean;
+}
+
+/** Row errors embedded in the job document. */
+export const FIRST_ERRORS = 100;
+
+export function emptyCounts(): JobCounts {
+  return { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, exported: 0 };
+}
+
+/** What a job ends with. */
+export interface JobOutcome {
+  state: Exclude<JobState, "running">;
+  counts?: Partial<JobCounts>;
+  bytes?: number;
+  sha256?: string;
+  error?: string;
+  errorCode?: string;
+  strictAborted?: boolean;
+}

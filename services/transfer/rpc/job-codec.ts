@@ -1,0 +1,99 @@
+/**
+ * Jobs and row errors as wire messages, and the wire's enums as the job
+ * store's plain values (and back).
+ */
+import { create, fromJsonString, type JsonObject } from "@bufbuild/protobuf";
+import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { FilterSchema, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { JobKind, JobSchema, JobState, RowErrorSchema, type Job, type RowError } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { entityEnum } from "../../shared/records-wire/record-codec.js";
+import type { ImportMode, JobDocument, JobKind as PlainKind, JobState as PlainState, RowErrorRecord } from "../jobs/job-types.js";
+
+export const JOB_STATES: Record<PlainState, JobState> = {
+  running: JobState.RUNNING,
+  succeeded: JobState.SUCCEEDED,
+  failed: JobState.FAILED,
+  cancelled: JobState.CANCELLED,
+};
+
+export const JOB_KINDS: Record<PlainKind, JobKind> = { import: JobKind.IMPORT, export: JobKind.EXPORT };
+
+const MODES: Record<ImportMode, WriteMode> = { insert: WriteMode.INSERT, upsert: WriteMode.UPSERT, merge: WriteMode.MERGE, "skip-existing": WriteMode.SKIP_EXISTING };
+
+export function plainState(value: JobState): PlainState | undefined {
+  return (Object.entries(JOB_STATES) as [PlainState, JobState][]).find(([, v]) => v === value)?.[0];
+}
+
+export function plainKind(value: JobKind): PlainKind | undefined {
+  return (Object.entries(JOB_KINDS) as [PlainKind, JobKind][]).find(([, v]) => v === value)?.[0];
+}
+
+/** Unspecified is insert: the mode that can never overwrite anything. */
+export function plainMode(value: WriteMode): ImportMode | undefined {
+  if (value === WriteMode.UNSPECIFIED) return "insert";
+  return (Object.entries(MODES) as [ImportMode, WriteMode][]).find(([, v]) => v === value)?.[0];
+}
+
+export function rowErrorMessage(error: RowErrorRecord): RowError {
+  return create(RowErrorSchema, {
+    row: BigInt(error.row),
+    line: BigInt(error.line ?? 0),
+    column: error.column ?? "",
+    value: error.value ?? "",
+    reason: error.reason,
+    code: error.code,
+  });
+}
+
+export function jobMessage(job: JobDocument): Job {
+  return create(JobSchema, {
+    id: job._id,
+    kind: JOB_KINDS[job.kind],
+    state: JOB_STATES[job.state],
+    subject: job.subject,
+    entity: entityEnum(job.entity),
+    format: job.format,
+    formatOptions: parseObject(job.formatOptions),
+    filter: job.filter ? fromJsonString(FilterSchema, job.filter) : undefined,
+    fields: job.fields ?? [],
+    sort: job.sort ?? [],
+    limit: BigInt(job.limit ?? 0),
+    mode: job.mode ? MODES[job.mode] : WriteMode.UNSPECIFIED,
+    strict: job.strict ?? false,
+    dryRun: job.dryRun ?? false,
+    fileName: job.fileName ?? "",
+    createdAt: timestampFromDate(job.createdAt),
+    startedAt: job.startedAt ? timestampFromDate(job.startedAt) : undefined,
+    finishedAt: job.finishedAt ? timestampFromDate(job.finishedAt) : undefined,
+    duration: job.durationMs !== undefined ? durationFromMs(job.durationMs) : undefined,
+    counts: Object.fromEntries(Object.entries(job.counts).map(([k, v]) => [k, BigInt(v)])),
+    bytes: BigInt(job.bytes),
+    sha256: job.sha256 ?? "",
+    errors: job.errors.map(rowErrorMessage),
+    errorCount: BigInt(job.errorCount),
+    error: job.error ?? "",
+    errorCode: job.errorCode ?? "",
+    strictAborted: job.strictAborted ?? false,
+  });
+}
+
+/** A job as JSON for the HTTP routes: the stored shape, with `id` instead of `_id`. */
+export function jobJson(job: JobDocument): Record<string, unknown> {
+  const { _id, formatOptions, filter, labels, ...rest } = job;
+  return {
+    id: _id,
+    ...rest,
+    formatOptions: parseObject(formatOptions),
+    ...(filter ? { filter: parseObject(filter) } : {}),
+    ...(labels ? { labels: parseObject(labels) } : {}),
+  };
+}
+
+function parseObject(text: string): JsonObject {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as JsonObject) : {};
+  } catch {
+    return {};
+  }
+}

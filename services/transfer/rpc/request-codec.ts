@@ -1,0 +1,65 @@
+/**
+ * Turns the wire requests into what the jobs take: the import header into an
+ * import job request (mappings and transforms included), ListJobs into a job
+ * query. Every refusal names the request field, for INVALID_ARGUMENT details.
+ */
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { Entity } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { JobKind, JobState, type FieldMapping as WireMapping, type ImportHeader, type ListJobsRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { entityName } from "../../shared/records-wire/record-codec.js";
+import type { FieldMapping, Transform } from "../core/import-pipeline.js";
+import { InvalidTransferRequestError } from "../errors.js";
+import type { ImportJobRequest } from "../jobs/import-job.js";
+import type { JobQuery } from "../jobs/job-store.js";
+import { requireEntity } from "../transfer-context.js";
+import { plainKind, plainMode, plainState } from "./job-codec.js";
+
+export function importRequestOf(header: ImportHeader): ImportJobRequest {
+  const entity = requireEntity(header.entity, "header.entity");
+  const mode = plainMode(header.mode);
+  if (!mode) throw new InvalidTransferRequestError(`header.mode ${header.mode} is not a write mode`, "header.mode");
+  return {
+    entity,
+    format: header.format,
+    formatOptions: header.formatOptions ?? {},
+    mode,
+    strict: header.strict,
+    dryRun: header.dryRun,
+    mapping: header.mappings.length > 0 ? header.mappings.map(mappingOf) : undefined,
+    fileName: header.fileName,
+  };
+}
+
+function mappingOf(mapping: WireMapping, index: number): FieldMapping {
+  const transforms: Transform[] = mapping.transforms.map((t, j) => {
+    const kind = t.kind;
+    switch (kind.case) {
+      case "trim":
+        return { kind: "trim" };
+      case "lowercase":
+        return { kind: "lowercase" };
+      case "date":
+        return { kind: "date", format: kind.value.format };
+      case "default":
+        return { kind: "default", value: kind.value.value };
+      default:
+        throw new InvalidTransferRequestError(`header.mappings[${index}].transforms[${j}] names no transform (trim, lowercase, date, default)`, `header.mappings[${index}].transforms[${j}]`);
+    }
+  });
+  return { source: mapping.source, field: mapping.field, transforms };
+}
+
+export function jobQueryOf(request: ListJobsRequest): JobQuery {
+  const query: JobQuery = {};
+  if (request.subject) query.subject = request.subject;
+  if (request.entity !== Entity.UNSPECIFIED) {
+    const name = entityName(request.entity);
+    if (!name) throw new InvalidTransferRequestError(`entity ${request.entity} is not an entity`, "entity");
+    query.entity = name;
+  }
+  if (request.state !== JobState.UNSPECIFIED) query.state = plainState(request.state);
+  if (request.kind !== JobKind.UNSPECIFIED) query.kind = plainKind(request.kind);
+  if (request.createdFrom) query.createdFrom = timestampDate(request.createdFrom);
+  if (request.createdTo) query.createdTo = timestampDate(request.createdTo);
+  return query;
+}

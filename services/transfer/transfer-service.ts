@@ -1,0 +1,176 @@
+/**
+ * The transfer service: the generated TransferService type implemented over
+ * the shared TransferContext (plugins, records client, job store, registry of
+ * running jobs). Its dependencies are passed in, so the class is tested
+ * directly, through a router transport, and behind a real server alike.
+ */
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import {
+  CancelJobResponseSchema,
+  ColumnSchema,
+  DescribeEntityResponseSchema,
+  ExportResponseSchema,
+  GetFailedRowsResponseSchema,
+  GetJobResponseSchema,
+  ImportResponseSchema,
+  ListJobsResponseSchema,
+  type CancelJobRequest,
+  type DescribeEntityRequest,
+  type ExportRequest,
+  type ExportResponse,
+  type GetFailedRowsRequest,
+  type GetJobRequest,
+  type ImportRequest,
+  type ImportResponse,
+  type ListJobsRequest,
+  type TransferService as TransferServiceDesc,
+} from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { FieldType } from "../../gen/dataexchange/records/v1/records_pb.js";
+import type { FieldType as PlainFieldType } from "../../formats/_sdk/index.js";
+import { mapErrors, mapStreamErrors } from "./error-mapping.js";
+import { InvalidTransferRequestError, JobNotCancellableError } from "./errors.js";
+import { exportJob, type ExportEvent } from "./jobs/export-job.js";
+import { failedRowsCsv } from "./jobs/failed-rows-csv.js";
+import { importJob, type ImportJobEvent } from "./jobs/import-job.js";
+import { JOB_STATES, jobMessage, rowErrorMessage } from "./rpc/job-codec.js";
+import { listFormats } from "./rpc/list-formats.js";
+import { importRequestOf, jobQueryOf } from "./rpc/request-codec.js";
+import { SUBJECT } from "./subject.js";
+import { requireEntity, type TransferContext } from "./transfer-context.js";
+
+const FIELD_TYPES: Record<PlainFieldType, FieldType> = {
+  string: FieldType.STRING,
+  number: FieldType.NUMBER,
+  boolean: FieldType.BOOLEAN,
+  timestamp: FieldType.TIMESTAMP,
+  object: FieldType.OBJECT,
+  string_list: FieldType.STRING_LIST,
+  object_list: FieldType.OBJECT_LIST,
+};
+
+export class TransferService implements ServiceImpl<typeof TransferServiceDesc> {
+  constructor(private readonly ctx: TransferContext) {}
+
+  listFormats() {
+    return mapErrors(async () => listFormats(this.ctx.plugins));
+  }
+
+  describeEntity(request: DescribeEntityRequest, context: HandlerContext) {
+    return mapErrors(async () => {
+      requireEntity(request.entity, "entity");
+      const description = await this.ctx.records.describeEntity({ entity: request.entity }, { signal: context.signal });
+      return create(DescribeEntityResponseSchema, { description });
+    });
+  }
+
+  export(request: ExportRequest, context: HandlerContext) {
+    const ctx = this.ctx;
+    return mapStreamErrors(async function* () {
+      for await (const event of exportJob(ctx, request, context.values.get(SUBJECT), context.signal)) yield exportMessage(event);
+    });
+  }
+
+  import(requests: AsyncIterable<ImportRequest>, context: HandlerContext) {
+    const ctx = this.ctx;
+    return mapStreamErrors(async function* () {
+      const iterator = requests[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      if (first.done || first.value.message.case !== "header") {
+        throw new InvalidTransferRequestError("the first message of an import must be its header", "header");
+      }
+      const request = importRequestOf(first.value.message.value);
+      const chunks = (async function* () {
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) return;
+          const message = next.value.message;
+          if (message.case === "header") throw new InvalidTransferRequestError("only the first message of an import may be a header", "header");
+          if (message.case === "chunk" && message.value.byteLength > 0) yield message.value;
+        }
+      })();
+      for await (const event of importJob(ctx, request, chunks, context.values.get(SUBJECT), context.signal)) yield importMessage(event);
+    });
+  }
+
+  getJob(request: GetJobRequest) {
+    return mapErrors(async () => create(GetJobResponseSchema, { job: jobMessage(await this.ctx.jobs.get(request.jobId)) }));
+  }
+
+  listJobs(request: ListJobsRequest) {
+    return mapErrors(async () => {
+      const page = await this.ctx.jobs.list(jobQueryOf(request), request.pageSize, request.pageToken);
+      return create(ListJobsResponseSchema, { jobs: page.jobs.map(jobMessage), nextPageToken: page.nextPageToken });
+    });
+  }
+
+  cancelJob(request: CancelJobRequest) {
+    return mapErrors(async () => {
+      const job = await this.ctx.jobs.get(request.jobId);
+      if (job.state === "running" && !(await this.ctx.registry.cancel(job._id))) {
+        throw new JobNotCancellableError(`job ${job._id} is not running in this process of the transfer service (it may run in another one, or its process stopped); it cannot be cancelled from here`);
+      }
+      return create(CancelJobResponseSchema, { job: jobMessage(await this.ctx.jobs.get(job._id)) });
+    });
+  }
+
+  getFailedRows(request: GetFailedRowsRequest) {
+    const ctx = this.ctx;
+    return mapStreamErrors(async function* () {
+      for await (const chunk of failedRowsCsv(ctx.jobs, request.jobId)) yield create(GetFailedRowsResponseSchema, { chunk });
+    });
+  }
+}
+
+export function exportMessage(event: ExportEvent): ExportResponse {
+  switch (event.kind) {
+    case "header":
+      return create(ExportResponseSchema, {
+        event: {
+          case: "header",
+          value: { jobId: event.jobId, fileName: event.fileName, mimeType: event.mimeType, columns: event.columns.map((c) => create(ColumnSchema, { key: c.key, label: c.label, type: FIELD_TYPES[c.type] })) },
+        },
+      });
+    case "chunk":
+      return create(ExportResponseSchema, { event: { case: "chunk", value: event.bytes } });
+    case "progress":
+      return create(ExportResponseSchema, { event: { case: "progress", value: { records: BigInt(event.records), bytes: BigInt(event.bytes), estimatedTotal: BigInt(event.estimatedTotal) } } });
+    case "summary":
+      return create(ExportResponseSchema, {
+        event: { case: "summary", value: { jobId: event.jobId, records: BigInt(event.records), bytes: BigInt(event.bytes), sha256: event.sha256, duration: durationFromMs(event.durationMs) } },
+      });
+  }
+}
+
+export function importMessage(event: ImportJobEvent): ImportResponse {
+  switch (event.kind) {
+    case "started":
+      return create(ImportResponseSchema, { event: { case: "started", value: { jobId: event.jobId } } });
+    case "progress":
+      return create(ImportResponseSchema, { event: { case: "progress", value: { rowsRead: BigInt(event.rowsRead), bytesRead: BigInt(event.bytesRead), phase: event.phase } } });
+    case "row_error":
+      return create(ImportResponseSchema, { event: { case: "rowError", value: rowErrorMessage(event) } });
+    case "summary":
+      return create(ImportResponseSchema, {
+        event: {
+          case: "summary",
+          value: {
+            jobId: event.jobId,
+            read: BigInt(event.read),
+            inserted: BigInt(event.inserted),
+            updated: BigInt(event.updated),
+            unchanged: BigInt(event.unchanged),
+            skipped: BigInt(event.skipped),
+            failed: BigInt(event.failed),
+            sha256: event.sha256,
+            bytes: BigInt(event.bytes),
+            strictAborted: event.strictAborted,
+            dryRun: event.dryRun,
+            state: JOB_STATES[event.state],
+            duration: durationFromMs(event.durationMs),
+          },
+        },
+      });
+  }
+}

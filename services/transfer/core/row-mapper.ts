@@ -79,13 +79,15 @@ export class RowMapper {
   }
 
   /**
-   * The columns to give the reader: without a mapping, every field (so a CSV
-   * header naming labels maps to keys); with one, none, so the reader keeps
-   * the file's own column names for the mapping to match.
+   * The columns to give the reader: none. Readers could map a header to
+   * column keys themselves (the CSV reader does when given columns), but then
+   * the file's own column names would be lost, and every report must name
+   * the column as the user sees it in the file. The mapper matches keys and
+   * labels itself, the same way for every format. (A file without a header
+   * names its cells by position, `column_1`…, and needs a mapping.)
    */
   readColumns(): Column[] | undefined {
-    if (this.mapped !== undefined) return undefined;
-    return this.spec.fields.map((f) => ({ key: f.key, label: f.label, type: f.type }));
+    return undefined;
   }
 
   /** The file column a field's value came from, else the field itself. */

@@ -62,6 +62,12 @@ class RequestQueue<T> implements AsyncIterable<T> {
     }
   }
 
+  private stop(): Promise<IteratorResult<T>> {
+    this.ended = true;
+    this.items = [];
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return {
       next: () => {
@@ -70,11 +76,10 @@ class RequestQueue<T> implements AsyncIterable<T> {
         if (this.ended) return Promise.resolve({ value: undefined, done: true });
         return new Promise((resolve) => (this.waiting = resolve));
       },
-      return: () => {
-        this.ended = true;
-        this.items = [];
-        return Promise.resolve({ value: undefined, done: true });
-      },
+      return: () => this.stop(),
+      // Connect calls throw() on the request side when the call fails; the
+      // failure reaches the writer through the response side.
+      throw: () => this.stop(),
     };
   }
 }

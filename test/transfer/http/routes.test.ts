@@ -1,0 +1,148 @@
+/**
+ * The plain HTTP/1.1 routes on the transfer service's port, called the way
+ * curl and browsers call them (Node's fetch speaks HTTP/1.1; uploads are
+ * FormData, i.e. multipart/form-data).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Entity } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { course, seed, startServices, user, type Services } from "../rpc/harness.js";
+
+let s: Services;
+let small: Services;
+
+beforeAll(async () => {
+  s = await startServices();
+  small = await startServices({ config: { importMaxFileMb: 0.01 } });
+  await seed(s.recordsClient, Entity.USERS, Array.from({ length: 30 }, (_, i) => user(i)));
+  await seed(s.recordsClient, Entity.COURSES, ["AAA-2024", "BBB-2024"].map(course));
+});
+afterAll(async () => {
+  await s?.close();
+  await small?.close();
+});
+
+function upload(fields: Record<string, string>, file: string, fileName = "upload.csv"): FormData {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  form.append("file", new Blob([file], { type: "text/csv" }), fileName);
+  return form;
+}
+
+describe("GET /export/{format}", () => {
+  it("streams a CSV download with its content type, file name and job id", async () => {
+    const res = await fetch(`${s.transfer.url}/export/csv?entity=users&fields=username,status&status=active&sort=-username&limit=3`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="users-\d{8}-\d{6}\.csv"/);
+    const body = await res.text();
+    expect(body.trim().split("\r\n")).toEqual(["Username,Status", "user9,active", "user8,active", "user6,active"]);
+    const job = (await (await fetch(`${s.transfer.url}/jobs/${res.headers.get("x-job-id")}`)).json()) as Record<string, unknown>;
+    expect(job).toMatchObject({ kind: "export", state: "succeeded", entity: "users", format: "csv", counts: { exported: 3 }, fields: ["username", "status"], limit: 3 });
+    expect(job.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("serves /export/pretty as indented JSON and filters by a time range", async () => {
+    const res = await fetch(`${s.transfer.url}/export/pretty?entity=users&fields=username,createdAt&from=2024-01-01T00:10:00Z&to=2024-01-01T00:13:00Z&time_field=createdAt&sort=createdAt`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(res.headers.get("content-disposition")).toContain(".json");
+    const text = await res.text();
+    expect(text).toContain('\n  {\n    "username"');
+    expect((JSON.parse(text) as { username: string }[]).map((u) => u.username)).toEqual(["user10", "user11", "user12"]);
+  });
+
+  it("answers JSON errors: 404 for an unknown format, 400 for a missing entity or a bad filter", async () => {
+    const unknown = await fetch(`${s.transfer.url}/export/nope?entity=users`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ code: "not_found", message: expect.stringContaining("nope") });
+    const noEntity = await fetch(`${s.transfer.url}/export/csv`);
+    expect(noEntity.status).toBe(400);
+    expect(await noEntity.json()).toMatchObject({ code: "invalid_argument", message: expect.stringContaining("entity") });
+    const badDate = await fetch(`${s.transfer.url}/export/csv?entity=users&from=yesterday`);
+    expect(badDate.status).toBe(400);
+    const badField = await fetch(`${s.transfer.url}/export/csv?entity=users&fields=email,shoeSize`);
+    expect(badField.status).toBe(400);
+    expect(await badField.json()).toMatchObject({ message: expect.stringContaining("shoeSize") });
+  });
+});
+
+describe("POST /import", () => {
+  it("takes a multipart upload and answers the job summary with its row errors", async () => {
+    const csv = "email,username,first name\r\nhttp1@example.org,http1,Ann\r\nbroken,http2,Bob\r\n";
+    const res = await fetch(`${s.transfer.url}/import`, { method: "POST", body: upload({ format: "csv", entity: "users", mode: "insert" }, csv, "people.csv") });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { jobId: string; errors: { row: number; column: string; reason: string }[] } & Record<string, unknown>;
+    expect(body).toMatchObject({ state: "succeeded", read: 2, inserted: 1, failed: 1, errorCount: 1, dryRun: false });
+    expect(body.errors).toEqual([expect.objectContaining({ row: 2, line: 3, column: "email", value: "broken", code: "invalid" })]);
+    const job = (await (await fetch(`${s.transfer.url}/jobs/${body.jobId}`)).json()) as Record<string, unknown>;
+    expect(job).toMatchObject({ kind: "import", state: "succeeded", fileName: "people.csv", counts: { read: 2, inserted: 1, failed: 1 }, errorCount: 1, subject: "anonymous" });
+  });
+
+  it("reads options and mapping given as JSON fields", async () => {
+    const csv = "Login|Mail\nmapped1|MAPPED1@EXAMPLE.ORG\n";
+    const mapping = JSON.stringify([
+      { source: "Login", field: "username" },
+      { source: "Mail", field: "email", transforms: [{ kind: "lowercase" }] },
+    ]);
+    const res = await fetch(`${s.transfer.url}/import`, { method: "POST", body: upload({ format: "csv", entity: "users", options: '{"delimiter":"|"}', mapping }, csv) });
+    expect(await res.json()).toMatchObject({ inserted: 1, failed: 0 });
+  });
+
+  it("refuses a body that is not multipart, a missing file and a bad mode with 400", async () => {
+    const notMultipart = await fetch(`${s.transfer.url}/import`, { method: "POST", body: "email\n", headers: { "content-type": "text/csv" } });
+    expect(notMultipart.status).toBe(400);
+    const form = new FormData();
+    form.append("format", "csv");
+    form.append("entity", "users");
+    const noFile = await fetch(`${s.transfer.url}/import`, { method: "POST", body: form });
+    expect(noFile.status).toBe(400);
+    expect(await noFile.json()).toMatchObject({ code: "invalid_argument", message: expect.stringContaining("file") });
+    const badMode = await fetch(`${s.transfer.url}/import`, { method: "POST", body: upload({ format: "csv", entity: "users", mode: "overwrite" }, "email\n") });
+    expect(badMode.status).toBe(400);
+    const unknownFormat = await fetch(`${s.transfer.url}/import`, { method: "POST", body: upload({ format: "xml", entity: "users" }, "<a/>") });
+    expect(unknownFormat.status).toBe(404);
+  });
+
+  it("stops a file over the size limit with 413 and a failed job that says why", async () => {
+    const rows = Array.from({ length: 2000 }, (_, i) => `big${i}@example.org,big${i}`).join("\n");
+    const res = await fetch(`${small.transfer.url}/import`, { method: "POST", body: upload({ format: "csv", entity: "users" }, `email,username\n${rows}\n`) });
+    expect(res.status).toBe(413);
+    const body = (await res.json()) as { jobId: string } & Record<string, unknown>;
+    expect(body).toMatchObject({ code: "resource_exhausted", message: expect.stringContaining("file size limit of 0.01 MiB") });
+    const job = (await (await fetch(`${small.transfer.url}/jobs/${body.jobId}`)).json()) as Record<string, unknown>;
+    expect(job).toMatchObject({ state: "failed", errorCode: "resource_exhausted" });
+  });
+});
+
+describe("GET /jobs", () => {
+  it("answers 404 JSON for a job that does not exist", async () => {
+    const res = await fetch(`${s.transfer.url}/jobs/00000000-0000-0000-0000-000000000000`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ code: "not_found" });
+    const rows = await fetch(`${s.transfer.url}/jobs/nope/failed-rows`);
+    expect(rows.status).toBe(404);
+  });
+
+  it("downloads a job's failed rows as CSV with their row, column, value and reason", async () => {
+    const csv = "email,username,role\r\nfr1@example.org,fr1,student\r\n=cmd|evil,fr2,student\r\nfr3@example.org,fr3,pirate\r\n";
+    const imported = (await (await fetch(`${s.transfer.url}/import`, { method: "POST", body: upload({ format: "csv", entity: "users" }, csv) })).json()) as { jobId: string };
+    const res = await fetch(`${s.transfer.url}/jobs/${imported.jobId}/failed-rows`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(res.headers.get("content-disposition")).toContain("failed-rows.csv");
+    const lines = (await res.text()).trim().split("\r\n");
+    expect(lines[0]).toBe("row,line,column,value,reason,code");
+    expect(lines).toHaveLength(3);
+    // A value that a spreadsheet would run as a formula is defused.
+    expect(lines[1]).toMatch(/^2,3,email,'=cmd\|evil,.*email.*,invalid$/);
+    expect(lines[2]).toMatch(/^3,4,role,pirate,.*must be one of student, teacher, admin.*,invalid$/);
+  });
+
+  it("lists jobs with filters as query parameters", async () => {
+    const res = await fetch(`${s.transfer.url}/jobs?kind=export&entity=users&state=succeeded&page_size=2`);
+    const body = (await res.json()) as { jobs: { kind: string; entity: string }[]; nextPageToken: string };
+    expect(body.jobs.length).toBeGreaterThan(0);
+    expect(body.jobs.every((j) => j.kind === "export" && j.entity === "users")).toBe(true);
+    expect((await fetch(`${s.transfer.url}/jobs?state=sleeping`)).status).toBe(400);
+  });
+});

@@ -197,7 +197,10 @@ describe("without a valid token", () => {
           expect([rpc, await viaConnect(connect, rpc, h)]).toEqual([rpc, "Unauthenticated"]);
           expect([rpc, await viaGrpcJs(grpcJs, rpc, h)]).toEqual([rpc, "Unauthenticated"]);
         }
-        const error = await connect.describeEntity({ entity: Entity.USERS }, { headers: h }).catch((e: unknown) => ConnectError.from(e));
+        const error = await connect.describeEntity({ entity: Entity.USERS }, { headers: h }).then(
+          () => ConnectError.from(new Error("the call was accepted")),
+          (e: unknown) => ConnectError.from(e),
+        );
         expect(error.rawMessage).toMatch(message);
         if (h.authorization) expect(error.rawMessage).not.toContain(h.authorization.slice(7));
         expect(error.metadata.get("www-authenticate")).toMatch(/^Bearer realm="dataexchange"/);

@@ -1,0 +1,166 @@
+/**
+ * The transfer service's configuration (file + environment, checked with zod
+ * at start), the module switch (`enabled: false` refuses every transfer RPC
+ * and route), and plugin folders besides formats/ (a broken plugin is listed
+ * as failed and the service starts without it).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Entity } from "../../gen/dataexchange/records/v1/records_pb.js";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { loadTransferConfig, TransferConfigError, transferConfig } from "../../services/transfer/config/transfer-config.js";
+import { startServices, type Services } from "./rpc/harness.js";
+
+const dir = mkdtempSync(join(tmpdir(), "dx-transfer-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("the configuration", () => {
+  it("has defaults for every key", () => {
+    expect(loadTransferConfig({ env: {}, cwd: dir })).toEqual({
+      enabled: true,
+      host: "127.0.0.1",
+      port: 8000,
+      recordsUrl: "http://127.0.0.1:50051",
+      database: "dataexchange_transfer",
+      importMaxFileMb: 50,
+      importMaxRowBytes: 1048576,
+      importMaxColumns: 1000,
+      importBatchSize: 500,
+      nestedDelimiter: ".",
+      strictImportByDefault: false,
+      exportLoggingEnabled: true,
+      pluginDirs: [],
+      maxStoredRowErrors: 100000,
+    });
+  });
+
+  it("reads config/transfer.json when present, and the environment wins over it", () => {
+    mkdirSync(join(dir, "config"), { recursive: true });
+    writeFileSync(join(dir, "config", "transfer.json"), JSON.stringify({ "//": "comment", importMaxFileMb: 5, strictImportByDefault: true, pluginDirs: ["../more-formats"], port: 9000 }));
+    const config = loadTransferConfig({ env: { TRANSFER_PORT: "9100", TRANSFER_EXPORT_LOGGING_ENABLED: "false", MONGODB_URI: "mongodb://db:27017/" }, cwd: dir });
+    expect(config).toMatchObject({ importMaxFileMb: 5, strictImportByDefault: true, port: 9100, exportLoggingEnabled: false, mongodbUri: "mongodb://db:27017/", pluginDirs: [join(dir, "more-formats")] });
+    rmSync(join(dir, "config"), { recursive: true });
+  });
+
+  it("reads the file DX_TRANSFER_CONFIG names, and says when it is missing", () => {
+    const path = join(dir, "custom.json");
+    writeFileSync(path, JSON.stringify({ enabled: false, nestedDelimiter: "/" }));
+    expect(loadTransferConfig({ env: { DX_TRANSFER_CONFIG: path }, cwd: dir })).toMatchObject({ enabled: false, nestedDelimiter: "/" });
+    expect(() => loadTransferConfig({ env: { DX_TRANSFER_CONFIG: join(dir, "absent.json") }, cwd: dir })).toThrow(/absent\.json, which does not exist/);
+  });
+
+  it("refuses bad values and unknown keys with messages that name them", () => {
+    const path = join(dir, "bad.json");
+    writeFileSync(path, JSON.stringify({ importMaxFileMb: -1, portt: 1 }));
+    let error: unknown;
+    try {
+      loadTransferConfig({ env: { DX_TRANSFER_CONFIG: path, TRANSFER_RECORDS_URL: "ftp://nope" }, cwd: dir });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TransferConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain("bad.json");
+    expect(message).toMatch(/importMaxFileMb: /);
+    expect(message).toMatch(/recordsUrl: recordsUrl must be an http/);
+    expect(message).toContain("portt");
+    writeFileSync(path, "{ not json");
+    expect(() => loadTransferConfig({ env: { DX_TRANSFER_CONFIG: path }, cwd: dir })).toThrow(/cannot read the transfer config file/);
+    expect(() => transferConfig({ enabled: "maybe" as never })).toThrow(/enabled/);
+  });
+});
+
+describe("a disabled transfer module", () => {
+  let s: Services;
+  beforeAll(async () => {
+    s = await startServices({ config: { enabled: false } });
+  });
+  afterAll(async () => s?.close());
+
+  it("answers every transfer RPC with UNAVAILABLE and a clear message", async () => {
+    for (const call of [() => s.client.listFormats({}), () => s.client.getJob({ jobId: "x" }), () => s.client.listJobs({})]) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConnectError);
+      expect((error as ConnectError).code).toBe(Code.Unavailable);
+      expect((error as ConnectError).rawMessage).toContain("disabled by configuration");
+    }
+    const streamed = await (async () => {
+      for await (const _ of s.client.export({ entity: Entity.USERS, format: "csv" })) {
+        // nothing
+      }
+    })().catch((e: unknown) => e);
+    expect((streamed as ConnectError).code).toBe(Code.Unavailable);
+  });
+
+  it("answers every transfer route with 503 JSON", async () => {
+    for (const [method, path] of [["GET", "/export/csv?entity=users"], ["POST", "/import"], ["GET", "/jobs/x"], ["GET", "/jobs"]] as const) {
+      const res = await fetch(`${s.transfer.url}${path}`, { method, body: method === "POST" ? new FormData() : undefined });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ code: "unavailable", message: expect.stringContaining("disabled") });
+    }
+  });
+
+  it("reports the service as not serving while health itself answers", async () => {
+    const health = createClient(Health, createGrpcTransport({ baseUrl: s.transfer.url }));
+    const answer = await health.check({ service: "dataexchange.transfer.v1.TransferService" });
+    expect(answer.status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
+  });
+});
+
+describe("plugin folders besides formats/", () => {
+  let s: Services;
+  beforeAll(async () => {
+    const extra = join(dir, "extra-formats");
+    mkdirSync(join(extra, "broken"), { recursive: true });
+    writeFileSync(join(extra, "broken", "index.ts"), 'export default { name: "broken", title: "Broken" };\n');
+    mkdirSync(join(extra, "upper"), { recursive: true });
+    writeFileSync(
+      join(extra, "upper", "index.ts"),
+      [
+        'import { z } from "zod";',
+        "export default {",
+        '  name: "upper", title: "Upper-case lines", extensions: ["up"], mimeType: "text/plain", shape: "tabular", audience: "machine",',
+        "  options: z.object({}),",
+        "  async *write(rows, { columns }) {",
+        "    for await (const batch of rows) yield Buffer.from(batch.map((r) => columns.map((c) => String(r[c.key] ?? '').toUpperCase()).join(' ') + '\\n').join(''));",
+        "  },",
+        "};",
+      ].join("\n"),
+    );
+    s = await startServices({ config: { pluginDirs: [extra] } });
+  });
+  afterAll(async () => s?.close());
+
+  it("lists a broken plugin as failed, with the reason, and serves the others", async () => {
+    const { formats, failures } = await s.client.listFormats({});
+    expect(formats.map((f) => f.name)).toEqual(["csv", "json", "ndjson", "upper"]);
+    expect(formats.find((f) => f.name === "upper")).toMatchObject({ canRead: false, canWrite: true });
+    expect(failures).toEqual([expect.objectContaining({ name: "broken", error: expect.stringMatching(/extensions|mimeType|options/) })]);
+  });
+
+  it("says why a failed plugin cannot be used, and refuses to import with a write-only one", async () => {
+    const broken = await (async () => {
+      for await (const _ of s.client.export({ entity: Entity.USERS, format: "broken" })) {
+        // nothing
+      }
+    })().catch((e: unknown) => e);
+    expect((broken as ConnectError).code).toBe(Code.NotFound);
+    expect((broken as ConnectError).rawMessage).toContain("failed to load");
+    const res = await fetch(`${s.transfer.url}/import`, {
+      method: "POST",
+      body: (() => {
+        const f = new FormData();
+        f.append("format", "upper");
+        f.append("entity", "users");
+        f.append("file", new Blob(["X"]), "x.up");
+        return f;
+      })(),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ message: expect.stringContaining("cannot be imported") });
+  });
+});

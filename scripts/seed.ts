@@ -60,14 +60,21 @@ const bearer: Interceptor = (next) => async (req) => {
 const transport = createGrpcTransport({ baseUrl: url, interceptors: [bearer] });
 const client = createClient(RecordsService, transport);
 
+let lastProgress = 0;
 console.log(`seeding ${url} from ${dataDir} (batches of ${batchSize}, ${inFlight} in flight)`);
 try {
   const outcome = await runSeed(client, dataDir, {
     batchSize,
     inFlight,
-    onEntity: (entity) => console.log(`${entity}…`),
+    onEntity: (entity) => {
+      lastProgress = 0;
+      console.log(`${entity}…`);
+    },
     onProgress: (p) => {
-      if (p.batches % 10 === 0) console.log(`  ${p.entity}: ${p.inserted + p.updated + p.unchanged + p.skipped + p.failed} written (${p.failed} failed)`);
+      // At most one line every two seconds per entity.
+      if (p.ms - lastProgress < 2000) return;
+      lastProgress = p.ms;
+      console.log(`  ${p.entity}: ${p.inserted + p.updated + p.unchanged + p.skipped + p.failed} of ${p.records} sent answered (${p.failed} failed), ${(p.ms / 1000).toFixed(0)} s`);
     },
   });
   console.log(formatReport(outcome));

@@ -1,0 +1,74 @@
+/**
+ * Starts a service (`services/<name>/server.ts`) in a process of its own, the
+ * way production runs it — `node --import tsx --import
+ * ./services/shared/telemetry/register.mjs …` — so the trace tests cross a real
+ * process boundary and the MongoDB instrumentation loads through the ESM
+ * preload exactly as it does in production.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { freePort } from "../../scripts/lib/ferretdb.js";
+
+export const repositoryRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  /** Everything the process wrote so far (stdout and stderr together). */
+  output(): string;
+  /** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited. */
+  stop(): Promise<void>;
+}
+
+export interface StartServiceOptions {
+  /** Entry relative to the repository, e.g. "services/records/server.ts". */
+  entry: string;
+  /** Variable naming the port, e.g. RECORDS_PORT. */
+  portVariable: string;
+  env: NodeJS.ProcessEnv;
+  /** A line of output that says the service listens. Default /listening on/. */
+  ready?: RegExp;
+  timeoutMs?: number;
+}
+
+export async function startServiceProcess(options: StartServiceOptions): Promise<ServiceProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", "--import", "./services/shared/telemetry/register.mjs", options.entry], {
+    cwd: repositoryRoot,
+    env: { ...process.env, ...options.env, [options.portVariable]: String(port) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let text = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+  const exited = once(child, "exit");
+  const ready = options.ready ?? /listening on/;
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (!ready.test(text)) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${options.entry} exited before it was ready:\n${text}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${options.entry} was not ready in time:\n${text}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    child,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    output: () => text,
+    stop() {
+      stopped ??= (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(timer);
+      })();
+      return stopped;
+    },
+  };
+}

@@ -80,7 +80,11 @@ export function createStagingArea(db: Db, jobId: string): StagingArea {
     },
     async add(rows) {
       if (rows.length === 0) return;
-      used = true;
+      if (!used) {
+        // A collection left by a crashed run of the same job id holds rows sealed under a lost key: start clean.
+        await dropCollection(collection);
+        used = true;
+      }
       const docs: StagedDocument[] = rows.map((r, i) => {
         const doc: StagedDocument = { _id: size + i, row: r.row, record: r.record };
         if (r.line !== undefined) doc.line = r.line;
@@ -112,13 +116,18 @@ export function createStagingArea(db: Db, jobId: string): StagingArea {
     },
     async drop() {
       if (!used) return;
-      try {
-        await collection.drop();
-      } catch (err) {
-        if (!(err instanceof MongoServerError && (err.code === 26 || /not found/i.test(err.message)))) throw err;
-      }
+      await dropCollection(collection);
       used = false;
       size = 0;
     },
   };
+}
+
+/** Drops a collection; one that does not exist is already dropped. */
+async function dropCollection(collection: Collection<StagedDocument>): Promise<void> {
+  try {
+    await collection.drop();
+  } catch (err) {
+    if (!(err instanceof MongoServerError && (err.code === 26 || /not found/i.test(err.message)))) throw err;
+  }
 }

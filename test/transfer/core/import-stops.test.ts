@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { runImport, TransferCancelledError, type ImportEvent } from "../../../services/transfer/core/index.js";
+import { runImport, TransferCancelledError, type ImportEvent, type RowErrorEvent, type SummaryEvent } from "../../../services/transfer/core/index.js";
 import { chunked, importAll, importSettings, LIMITS, openRecords, plugin, users, usersCsv, type RecordsFixture } from "./support.js";
 
 let fx: RecordsFixture;
@@ -142,7 +142,7 @@ describe("streaming", () => {
     rows[50]!.username = "user3";
     rows[70]!.firstName = "Zoë — ünïcode ✓ 😀";
     const csv = usersCsv(rows);
-    const results = [];
+    const results: { format: string; chunkSize: number; summary: SummaryEvent; errors: RowErrorEvent[]; stored: Record<string, unknown>[] }[] = [];
     for (const format of ["csv", "ndjson"]) {
       const input = format === "csv" ? csv : rows.map((r) => JSON.stringify(r)).join("\n");
       for (const chunkSize of [64 * 1024, 2]) {

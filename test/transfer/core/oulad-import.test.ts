@@ -53,8 +53,9 @@ describe("OULAD students as users", () => {
     const firstRowOf = new Map<string, number>();
     const repeats: { row: number; first: number }[] = [];
     students.forEach((s, i) => {
-      const first = firstRowOf.get(s.id_student);
-      if (first === undefined) firstRowOf.set(s.id_student, i + 1);
+      const id = s.id_student!;
+      const first = firstRowOf.get(id);
+      if (first === undefined) firstRowOf.set(id, i + 1);
       else repeats.push({ row: i + 1, first });
     });
     expect(firstRowOf.size).toBe(1964); // the dataset lists 36 of these students in two presentations

@@ -81,7 +81,11 @@ async function main(): Promise<void> {
       mongoUri = database.uri;
       log(`FerretDB (SQLite in ${dataDir}) on ${mongoUri}`);
     }
-    const env = { ...process.env, MONGODB_URI: mongoUri };
+    // Without a configured key source (DX_AUTH_PUBLIC_KEY_FILE or DX_AUTH_JWKS_URL),
+    // the services trust the local development key that `npm run token` signs with.
+    const devAuth = !process.env.DX_AUTH_PUBLIC_KEY_FILE && !process.env.DX_AUTH_JWKS_URL;
+    const env = { ...process.env, MONGODB_URI: mongoUri, ...(devAuth ? { DX_AUTH_DEV: "1" } : {}) };
+    if (devAuth) log("auth: trusting the development key (.cache/dev-keys); mint tokens with `npm run token -- --roles admin,pii`");
     const recordsPort = Number(process.env.RECORDS_PORT ?? 50051);
     const records = startService("records service", "services/records/server.ts", { ...env, RECORDS_PORT: String(recordsPort) });
     services.push(records);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
-import { JsonLinesSpanExporter, readSpanFile, startTelemetry, telemetryWanted, toFileSpan, withSpan } from "../../services/shared/telemetry/index.js";
+import { JsonLinesSpanExporter, readSpanFile, startTelemetry, telemetryWanted, toFileSpan, tracingStarted, withSpan } from "../../services/shared/telemetry/index.js";
 import { repositoryRoot } from "./service-process.js";
 
 describe("telemetryWanted", () => {
@@ -41,6 +41,8 @@ describe("startTelemetry", () => {
   it("starts nothing without an endpoint, a file or an exporter, so spans stay no-ops", async () => {
     const telemetry = startTelemetry({ serviceName: "off", env: {} });
     expect(telemetry.enabled).toBe(false);
+    // The RPC interceptors pass calls straight through while this is false.
+    expect(tracingStarted()).toBe(false);
     const span = trace.getTracer("x").startSpan("nothing");
     expect(span.isRecording()).toBe(false);
     expect(await withSpan("still fine", {}, async () => 42)).toBe(42);
@@ -51,6 +53,7 @@ describe("startTelemetry", () => {
     const exporter = new InMemorySpanExporter();
     const telemetry = startTelemetry({ serviceName: "on", exporter, env: {} });
     expect(telemetry.enabled).toBe(true);
+    expect(tracingStarted()).toBe(true);
     await withSpan("job", { "dx.job_id": "j1" }, async () => {
       await withSpan("step", {}, () => "sync result");
       await expect(withSpan("bad step", {}, async () => Promise.reject(new Error("nope")))).rejects.toThrow("nope");

@@ -5,6 +5,7 @@
 export {
   startTelemetry,
   telemetryWanted,
+  tracingStarted,
   getTracer,
   withSpan,
   traceAsyncIterable,

@@ -27,7 +27,7 @@ import {
   type TextMapGetter,
   type TextMapSetter,
 } from "@opentelemetry/api";
-import { getTracer, runIteratorInSpan } from "./telemetry.js";
+import { getTracer, runIteratorInSpan, tracingStarted } from "./telemetry.js";
 
 /** Reads propagation fields from Fetch API `Headers` (Connect's request headers). */
 export const headersGetter: TextMapGetter<Headers> = {
@@ -71,7 +71,7 @@ const defaultIgnore = (req: AnyRequest) => req.service.typeName.startsWith("grpc
 export function createTracingClientInterceptor(options: RpcTracingOptions = {}): Interceptor {
   const ignore = options.ignore ?? defaultIgnore;
   return (next) => async (req) => {
-    if (ignore(req)) return next(req);
+    if (!tracingStarted() || ignore(req)) return next(req);
     const parent = context.active();
     const span = getTracer().startSpan(rpcSpanName(req), { kind: SpanKind.CLIENT, attributes: clientAttributes(req) }, parent);
     const ctx = trace.setSpan(parent, span);
@@ -88,7 +88,7 @@ export function createTracingClientInterceptor(options: RpcTracingOptions = {}):
 export function createTracingServerInterceptor(options: RpcTracingOptions = {}): Interceptor {
   const ignore = options.ignore ?? defaultIgnore;
   return (next) => async (req) => {
-    if (ignore(req)) return next(req);
+    if (!tracingStarted() || ignore(req)) return next(req);
     const parent = propagation.extract(ROOT_CONTEXT, req.header, headersGetter);
     const span = getTracer().startSpan(rpcSpanName(req), { kind: SpanKind.SERVER, attributes: serverAttributes(req) }, parent);
     const ctx = trace.setSpan(parent, span);

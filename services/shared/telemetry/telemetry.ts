@@ -44,6 +44,17 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
+let started = false;
+
+/**
+ * True once `startTelemetry` has started the SDK in this process. The RPC
+ * interceptors pass calls straight through until then, so a service running
+ * without tracing pays one boolean check per call.
+ */
+export function tracingStarted(): boolean {
+  return started;
+}
+
 const disabled: Telemetry = { enabled: false, forceFlush: async () => {}, shutdown: async () => {} };
 
 /**
@@ -83,6 +94,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     instrumentations: [],
   });
   sdk.start();
+  started = true;
   let stopped: Promise<void> | undefined;
   return {
     enabled: true,

@@ -13,6 +13,9 @@ import { formatCell, isScalar, type CellValue, type Column, type FieldType, type
 import { fieldOf, readableFields, type EntitySpec } from "../../domain/index.js";
 import { TransferSettingsError, type SettingIssue } from "./errors.js";
 
+/** Path segments that would reach an object's prototype instead of a property of its own. */
+const UNSAFE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
 /** What column planning needs from the export settings. */
 export interface ColumnSettings {
   plugin: Pick<FormatPlugin, "shape" | "audience" | "name">;
@@ -51,7 +54,7 @@ export function planColumns(settings: ColumnSettings): ColumnPlan[] {
     if (path.length > 1 && field.type !== "object") {
       return issues.push({ setting, reason: `${JSON.stringify(selected)}: ${top} is not an object, so it has no nested fields` });
     }
-    if (path.some((p) => p === "")) return issues.push({ setting, reason: `${JSON.stringify(selected)} has an empty path segment` });
+    if (path.some((p) => p === "" || UNSAFE_KEYS.has(p))) return issues.push({ setting, reason: `${JSON.stringify(selected)} has an empty or reserved path segment` });
     if (plugin.shape === "document") {
       const existing = byKey.get(top);
       if (existing !== undefined) {

@@ -64,6 +64,7 @@ export interface RecordWriter {
   write(records: Record<string, unknown>[], options: { mode: ImportMode; dryRun: boolean; signal?: AbortSignal }): Promise<WriteResult>;
 }
 
+const MODES: readonly ImportMode[] = ["insert", "upsert", "merge", "skip-existing"];
 const DEFAULT_BATCH_SIZE = 1000;
 const MAX_BATCH_SIZE = 10_000;
 
@@ -118,6 +119,10 @@ class ImportRun {
     const { plugin } = settings;
     if (typeof plugin.read !== "function") throw new TransferSettingsError(`the ${plugin.name} format cannot read files`, [{ setting: "format", reason: "has no reader" }]);
     this.plugin = plugin as ImportRun["plugin"];
+    if (!MODES.includes(settings.mode)) throw new TransferSettingsError(`unknown import mode ${JSON.stringify(settings.mode)}`, [{ setting: "mode", reason: `must be one of ${MODES.join(", ")}` }]);
+    if (settings.entity.appendOnly && settings.mode !== "insert") {
+      throw new TransferSettingsError(`${settings.entity.name} is append-only: it can only be imported in insert mode, not ${settings.mode}`, [{ setting: "mode", reason: "must be insert for an append-only entity" }]);
+    }
     this.options = parsePluginOptions(plugin, settings.pluginOptions);
     this.mapper = new RowMapper(settings.entity, { mode: settings.mode, mapping: settings.mapping, nestedDelimiter: settings.nestedDelimiter });
     this.keys = new InFileKeys(settings.entity);

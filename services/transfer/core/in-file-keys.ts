@@ -32,9 +32,10 @@ export class InFileKeys {
   }
 
   /**
-   * Registers the record's keys for `row`, or returns the first clash. A
-   * rejected row claims none of its keys, so only rows that can be written
-   * block later ones.
+   * Registers the record's keys for `row`, or returns the first clash. A row
+   * the core rejects claims none of its keys; a row the records service
+   * rejects later (a missing reference) still holds them, so a later row with
+   * the same key is reported as a duplicate of it.
    */
   claim(record: Record<string, unknown>, row: number): DuplicateInFile | undefined {
     const hashes: string[] = [];

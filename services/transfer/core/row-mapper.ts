@@ -4,6 +4,9 @@
  * typing with the SDK's `coerceCell`, and the entity's zod rules through
  * `validateRecord`. Every refusal names the file's column and the offending
  * cell, so the report points at something the user can find in the file.
+ *
+ * A `null` cell (JSON) is no value, the way `formatCell` writes a missing one:
+ * a file cannot clear a field by sending null, it leaves the field out.
  */
 import { coerceCell, type Column, type ReadRow } from "../../../formats/_sdk/index.js";
 import { fieldOf, validateRecord, type EntitySpec, type FieldSpec } from "../../domain/index.js";
@@ -179,6 +182,9 @@ export class RowMapper {
   }
 }
 
+/** Path segments that would reach an object's prototype instead of a property of its own. */
+const UNSAFE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
 /** A column names a field by key, else by key or label ignoring case, else by a flattened path into an object field. */
 function resolveColumn(spec: EntitySpec, column: string, delimiter: string): Target | null {
   const exact = fieldOf(spec, column);
@@ -187,7 +193,7 @@ function resolveColumn(spec: EntitySpec, column: string, delimiter: string): Tar
   const byName = spec.fields.find((f) => f.key.toLowerCase() === name) ?? spec.fields.find((f) => f.label.trim().toLowerCase() === name);
   if (byName) return { field: byName, path: [] };
   const parts = column.split(delimiter);
-  if (parts.length > 1 && parts.every((p) => p !== "")) {
+  if (parts.length > 1 && parts.every((p) => p !== "" && !UNSAFE_KEYS.has(p))) {
     const parent = resolveColumn(spec, parts[0]!, delimiter);
     if (parent !== null && parent.path.length === 0 && parent.field.type === "object") return { field: parent.field, path: parts.slice(1) };
   }

@@ -189,6 +189,14 @@ describe("mappings", () => {
   });
 });
 
+describe("settings", () => {
+  it("refuse any mode but insert for the append-only activity log, before reading", async () => {
+    for (const mode of ["upsert", "merge", "skip-existing"] as const) {
+      await expect(importAll(fx, "", importSettings("activity", await plugin("csv"), { mode }))).rejects.toMatchObject({ name: "TransferSettingsError", issues: [{ setting: "mode" }] });
+    }
+  });
+});
+
 describe("columns that are not fields", () => {
   it("stops the import on unknown columns, naming them, before anything is written", async () => {
     const csv = "email,username,shoe_size,Hat\r\na@example.org,a,42,big\r\nb@example.org,b,43,small\r\n";
@@ -206,6 +214,15 @@ describe("columns that are not fields", () => {
     const { summary, errors } = await importAll(fx, json, importSettings("users", await plugin("json")));
     expect(errors).toMatchObject([{ row: 3, column: "shoeSize", value: "44", code: "invalid" }]);
     expect(summary).toMatchObject({ read: 4, inserted: 3, failed: 1 });
+  });
+
+  it("treats a flattened column reaching for a prototype as unknown, polluting nothing", async () => {
+    await fx.seed("users", users(1, 1));
+    const csv = 'User id,Action,At,details.__proto__.polluted\r\nuser1,view,2024-01-01T00:00:00Z,yes\r\n';
+    const { summary, errors } = await importAll(fx, csv, importSettings("activity", await plugin("csv")));
+    expect(errors).toMatchObject([{ column: "details.__proto__.polluted", code: "invalid" }]);
+    expect(summary).toMatchObject({ read: 0, inserted: 0, stopped: { code: "invalid" } });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it("matches JSON keys by key or label, ignoring case", async () => {

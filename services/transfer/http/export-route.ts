@@ -8,9 +8,10 @@
  * `options` / `labels` as JSON objects. `/export/pretty` is JSON with
  * `pretty: true`.
  *
- * Errors before the first byte are JSON `{code, message}` with their HTTP
- * status; once the download started, a failure cuts the connection (a
- * truncated download is then visible as such to the client).
+ * Errors before the first chunk of the file are JSON `{code, message}` with
+ * their HTTP status; once the download started, a failure cuts the connection
+ * (a truncated download is then visible as such to the client), and the
+ * SHA-256 and record count come as trailers at the end.
  */
 import type { ServerResponse } from "node:http";
 import { create, type JsonObject } from "@bufbuild/protobuf";
@@ -99,6 +100,20 @@ export async function handleExport(ctx: TransferContext, formatSegment: string, 
     const first = await events.next();
     if (first.done || first.value.kind !== "header") throw new Error("the export produced no header");
     const header = first.value;
+    // Wait for the first bytes (at most one chunk) before answering 200, so
+    // that what fails at the start (a sort field the records service refuses,
+    // the records service being down) is still a JSON error with its status.
+    const early: ExportEvent[] = [];
+    let ended = false;
+    for (;;) {
+      const next = await events.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      early.push(next.value);
+      if (next.value.kind === "chunk" || next.value.kind === "summary") break;
+    }
     const textual = /^text\/|json|csv|xml/.test(header.mimeType) && !header.mimeType.includes("charset");
     res.writeHead(200, {
       "content-type": textual ? `${header.mimeType}; charset=utf-8` : header.mimeType,
@@ -107,10 +122,11 @@ export async function handleExport(ctx: TransferContext, formatSegment: string, 
       "cache-control": "no-store",
       trailer: "x-checksum-sha256, x-record-count",
     });
-    for (;;) {
-      const next = await events.next();
-      if (next.done) break;
-      const event = next.value;
+    const rest = (async function* () {
+      yield* early;
+      if (!ended) yield* events!;
+    })();
+    for await (const event of rest) {
       if (event.kind === "chunk") {
         if (!(await writeChunk(res, event.bytes))) break;
       } else if (event.kind === "summary") {

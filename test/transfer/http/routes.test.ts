@@ -63,6 +63,10 @@ describe("GET /export/{format}", () => {
     const badField = await fetch(`${s.transfer.url}/export/csv?entity=users&fields=email,shoeSize`);
     expect(badField.status).toBe(400);
     expect(await badField.json()).toMatchObject({ message: expect.stringContaining("shoeSize") });
+    // Refused by the records service once the export started: still a JSON error.
+    const badSort = await fetch(`${s.transfer.url}/export/csv?entity=users&sort=-shoeSize`);
+    expect(badSort.status).toBe(400);
+    expect(await badSort.json()).toMatchObject({ code: "invalid_argument", message: expect.stringContaining("shoeSize") });
   });
 });
 

@@ -84,3 +84,14 @@ export function redact(text: string, secrets: readonly string[]): string {
 export function readErrorCode(reason: string): ImportErrorCode {
   return /larger than \d+|more than \d+ (fields|keys|columns)/.test(reason) ? "limit" : "format";
 }
+
+/**
+ * A plugin's reason for a row it could not parse may quote the row's text (V8
+ * JSON errors do: `Unexpected token 'h', ..."password":hunter2"... is not
+ * valid JSON`), and the core has no parsed values to redact it with. When the
+ * entity has write-only fields, such excerpts are withheld.
+ */
+export function scrubPluginReason(reason: string, entityHasSecrets: boolean): string {
+  if (!entityHasSecrets) return reason;
+  return reason.replace(/(?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON/g, "(excerpt withheld) is not valid JSON");
+}

@@ -19,9 +19,10 @@ import type { EntitySpec } from "../../domain/index.js";
 import { abortable } from "./abortable.js";
 import { ByteMeter } from "./byte-meter.js";
 import { parsePluginOptions, TransferCancelledError, TransferSettingsError, throwIfCancelled } from "./errors.js";
-import { displayValue, MASK, readErrorCode, redact, type ImportErrorCode, type ImportEvent, type RowErrorEvent, type SummaryEvent } from "./import-events.js";
+import { readErrorCode, scrubPluginReason, type ImportErrorCode, type ImportEvent, type SummaryEvent } from "./import-events.js";
 import { InFileKeys } from "./in-file-keys.js";
-import { RowMapper, type FieldMapping, type MappedRow, type RowIssue } from "./row-mapper.js";
+import { RowMapper, type FieldMapping, type MappedRow } from "./row-mapper.js";
+import { event, RowReporter } from "./row-reporter.js";
 import type { StagedRow, StagingArea } from "./staging-area.js";
 
 export type { FieldMapping } from "./row-mapper.js";
@@ -107,6 +108,7 @@ class ImportRun {
   /** Strict and real: validate with dry runs while staging, then replay. */
   private readonly staged: boolean;
   private readonly secretFields: string[];
+  private readonly reporter: RowReporter;
   private readonly tally = { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
   private rowsWritten = 0;
   private stopped: SummaryEvent["stopped"];
@@ -131,6 +133,7 @@ class ImportRun {
     this.batchSize = size;
     this.staged = settings.strict && !settings.dryRun;
     this.secretFields = settings.entity.fields.filter((f) => f.writeOnly).map((f) => f.key);
+    this.reporter = new RowReporter(settings.entity, this.mapper);
   }
 
   async *run(input: AsyncIterable<Uint8Array>): AsyncGenerator<ImportEvent> {
@@ -158,7 +161,8 @@ class ImportRun {
             if (item.kind === "error") {
               this.tally.read++;
               this.tally.failed++;
-              const { row, line, column, reason } = item.error;
+              const { row, line, column } = item.error;
+              const reason = scrubPluginReason(item.error.reason, this.secretFields.length > 0);
               out.push(event({ row, line, column, reason, code: readErrorCode(reason) }));
               continue;
             }
@@ -166,20 +170,20 @@ class ImportRun {
             if (!mapped.ok && mapped.fatal) {
               const reason = mapped.issues.map((i) => i.reason).join("; ");
               this.stopped = { code: "invalid", reason, row: item.row.row };
-              out.push(...this.issueEvents({ row: item.row.row, line: item.row.line, raw: item.row.values, record: {} }, mapped.issues, "invalid"));
+              out.push(...this.reporter.issueEvents({ row: item.row.row, line: item.row.line, raw: item.row.values, record: {} }, mapped.issues, "invalid"));
               break reading;
             }
             this.tally.read++;
             if (!mapped.ok) {
               this.tally.failed++;
-              out.push(...this.issueEvents({ row: item.row.row, line: item.row.line, raw: item.row.values, record: {} }, mapped.issues, "invalid"));
+              out.push(...this.reporter.issueEvents({ row: item.row.row, line: item.row.line, raw: item.row.values, record: {} }, mapped.issues, "invalid"));
               continue;
             }
             const duplicate = this.keys.claim(mapped.value.record, mapped.value.row);
             if (duplicate !== undefined) {
               this.tally.failed++;
               const reason = `${duplicate.field} repeats the value of row ${duplicate.firstRow} of this file`;
-              out.push(...this.issueEvents(mapped.value, [{ field: duplicate.field, column: this.mapper.columnFor(duplicate.field), reason }], "duplicate_in_file"));
+              out.push(...this.reporter.issueEvents(mapped.value, [{ field: duplicate.field, column: this.mapper.columnFor(duplicate.field), reason }], "duplicate_in_file"));
               continue;
             }
             pending.push(mapped.value);
@@ -200,8 +204,9 @@ class ImportRun {
           out.push(event({ row: this.tally.read + 1, reason, code: "limit" }));
         } else if (err instanceof FormatError) {
           const row = err.row ?? this.tally.read + 1;
-          this.stopped = { code: "format", reason: err.reason, row };
-          out.push(event({ row, line: err.line, column: err.column, reason: err.reason, code: "format" }));
+          const reason = scrubPluginReason(err.reason, this.secretFields.length > 0);
+          this.stopped = { code: "format", reason, row };
+          out.push(event({ row, line: err.line, column: err.column, reason, code: "format" }));
         } else {
           throw err;
         }
@@ -268,7 +273,7 @@ class ImportRun {
       const row = inflight.rows[e.index];
       if (row === undefined) continue;
       failed.add(e.index);
-      events.push(...this.issueEvents(row, [{ field: e.field || undefined, column: e.field ? this.mapper.columnFor(e.field) : undefined, reason: e.reason }], errorCode(e.code)));
+      events.push(...this.reporter.issueEvents(row, [{ field: e.field || undefined, column: e.field ? this.mapper.columnFor(e.field) : undefined, reason: e.reason }], errorCode(e.code)));
     }
     this.tally.failed += failed.size;
     if (inflight.counted) {
@@ -280,41 +285,6 @@ class ImportRun {
     this.rowsWritten += inflight.rows.length;
     events.push({ kind: "progress", rowsRead: this.tally.read, bytesRead: meter.bytes, phase: inflight.counted && !this.settings.dryRun ? "writing" : phase, rowsWritten: this.rowsWritten });
     return events;
-  }
-
-  /** One row_error per issue, with the file's column, the clipped value, and no secret in sight. */
-  private issueEvents(row: MappedRow, issues: RowIssue[], code: ImportErrorCode): RowErrorEvent[] {
-    const secrets = this.secretsOf(row);
-    return issues.map((issue) => {
-      const e = event({ row: row.row, line: row.line, column: issue.column, reason: redact(issue.reason, secrets), code });
-      const value = this.valueOf(row, issue.field, issue.column);
-      if (value !== undefined) e.value = secrets.length > 0 ? redact(value, secrets) : value;
-      return e;
-    });
-  }
-
-  /**
-   * The offending value: the file's cell(s) when the column is known, else the
-   * validated value of the field(s); masked when a write-only field is involved.
-   */
-  private valueOf(row: MappedRow, field: string | undefined, column: string | undefined): string | undefined {
-    const fields = field === undefined ? [] : field.split(",").map((f) => f.split(".")[0]!);
-    const columns = column === undefined ? [] : column.split(",");
-    if (fields.some((f) => this.secretFields.includes(f)) || columns.some((c) => this.secretFields.some((f) => this.mapper.columnFor(f) === c))) return MASK;
-    const parts = columns.length > 0 && row.raw !== undefined ? columns.map((c) => rawCell(row.raw!, c)) : fields.map((f) => row.record[f]);
-    if (parts.every((p) => p === undefined)) return undefined;
-    return parts.length === 1 ? displayValue(parts[0]) : displayValue(parts.map((p) => displayValue(p) ?? "").join(","));
-  }
-
-  /** The row's write-only values, raw and validated, for redaction. */
-  private secretsOf(row: MappedRow): string[] {
-    const secrets: string[] = [];
-    for (const field of this.secretFields) {
-      for (const v of [row.record[field], row.raw?.[this.mapper.columnFor(field)], row.raw?.[field]]) {
-        if (typeof v === "string" && v !== "") secrets.push(v);
-      }
-    }
-    return secrets;
   }
 
   private toStaged(row: MappedRow): StagedRow {
@@ -335,22 +305,6 @@ class ImportRun {
   private unstage(staged: StagedRow): MappedRow {
     return { row: staged.row, line: staged.line, record: staged.secrets ? { ...staged.record, ...staged.secrets } : staged.record };
   }
-}
-
-/** A cell by column name: exact, else ignoring case and surrounding spaces (mapping sources match that way). */
-function rawCell(raw: Record<string, unknown>, column: string): unknown {
-  if (column in raw) return raw[column];
-  const name = column.trim().toLowerCase();
-  for (const key in raw) if (key.trim().toLowerCase() === name) return raw[key];
-  return undefined;
-}
-
-function event(e: Omit<RowErrorEvent, "kind">): RowErrorEvent {
-  const out: RowErrorEvent = { kind: "row_error", row: e.row, reason: e.reason, code: e.code };
-  if (e.line !== undefined) out.line = e.line;
-  if (e.column !== undefined) out.column = e.column;
-  if (e.value !== undefined) out.value = e.value;
-  return out;
 }
 
 const WRITER_CODES = new Set<string>(["invalid", "duplicate_key", "exists", "missing_reference", "not_attempted", "internal"]);

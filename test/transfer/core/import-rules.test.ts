@@ -266,6 +266,12 @@ describe("passwords", () => {
       expect(summary).toMatchObject({ read: 4, failed: 2, inserted: strict ? 0 : 2 });
     }
     await fx.clear();
+    const ndjson = '{"email":"a@example.org","username":"a","password":hunter2-unquoted}\n{"email":"b@example.org","username":"b","password":"Sesame-b-open"}\n';
+    const broken = await importAll(fx, ndjson, importSettings("users", await plugin("ndjson")));
+    expect(broken.errors).toMatchObject([{ row: 1, code: "format" }]);
+    expect(JSON.stringify(broken.events)).not.toContain("hunter2");
+    expect(broken.summary).toMatchObject({ read: 2, inserted: 1, failed: 1 });
+    await fx.clear();
     await importAll(fx, usersCsv(users(1, 2, (n) => ({ password: `Sesame-${n}-open` })), ["email", "username", "password"]), importSettings("users", await plugin("csv"), { strict: true }));
     const stored = await fx.db.collection("users").find({}, { projection: { _id: 0, password: 1, passwordHash: 1 } }).toArray();
     expect(stored).toHaveLength(2);

@@ -1,0 +1,74 @@
+/**
+ * Turns problems with one row into `row_error` events the user can act on:
+ * the row and line, the column as named in the file, the offending value
+ * (clipped), a reason, a code. And the one rule reports must never break: a
+ * write-only value (a password) is masked as the value and removed from any
+ * reason text, whoever produced the reason (a plugin, zod, the records service).
+ */
+import type { EntitySpec } from "../../domain/index.js";
+import { displayValue, MASK, redact, type ImportErrorCode, type RowErrorEvent } from "./import-events.js";
+import type { MappedRow, RowIssue, RowMapper } from "./row-mapper.js";
+
+export class RowReporter {
+  private readonly secretFields: string[];
+
+  constructor(
+    spec: EntitySpec,
+    private readonly mapper: RowMapper,
+  ) {
+    this.secretFields = spec.fields.filter((f) => f.writeOnly).map((f) => f.key);
+  }
+
+  /** One row_error per issue, with the file's column, the clipped value, and no secret in sight. */
+  issueEvents(row: MappedRow, issues: RowIssue[], code: ImportErrorCode): RowErrorEvent[] {
+    const secrets = this.secretsOf(row);
+    return issues.map((issue) => {
+      const e = event({ row: row.row, line: row.line, column: issue.column, reason: redact(issue.reason, secrets), code });
+      const value = this.valueOf(row, issue.field, issue.column);
+      if (value !== undefined) e.value = secrets.length > 0 ? redact(value, secrets) : value;
+      return e;
+    });
+  }
+
+  /**
+   * The offending value: the file's cell(s) when the column is known, else the
+   * validated value of the field(s); masked when a write-only field is involved.
+   */
+  private valueOf(row: MappedRow, field: string | undefined, column: string | undefined): string | undefined {
+    const fields = field === undefined ? [] : field.split(",").map((f) => f.split(".")[0]!);
+    const columns = column === undefined ? [] : column.split(",");
+    if (fields.some((f) => this.secretFields.includes(f)) || columns.some((c) => this.secretFields.some((f) => this.mapper.columnFor(f) === c))) return MASK;
+    const parts = columns.length > 0 && row.raw !== undefined ? columns.map((c) => rawCell(row.raw!, c)) : fields.map((f) => row.record[f]);
+    if (parts.every((p) => p === undefined)) return undefined;
+    return parts.length === 1 ? displayValue(parts[0]) : displayValue(parts.map((p) => displayValue(p) ?? "").join(","));
+  }
+
+  /** The row's write-only values, raw and validated, for redaction. */
+  private secretsOf(row: MappedRow): string[] {
+    const secrets: string[] = [];
+    for (const field of this.secretFields) {
+      for (const v of [row.record[field], row.raw?.[this.mapper.columnFor(field)], row.raw?.[field]]) {
+        if (typeof v === "string" && v !== "") secrets.push(v);
+      }
+    }
+    return secrets;
+  }
+
+}
+
+/** A cell by column name: exact, else ignoring case and surrounding spaces (mapping sources match that way). */
+function rawCell(raw: Record<string, unknown>, column: string): unknown {
+  if (column in raw) return raw[column];
+  const name = column.trim().toLowerCase();
+  for (const key in raw) if (key.trim().toLowerCase() === name) return raw[key];
+  return undefined;
+}
+
+export function event(e: Omit<RowErrorEvent, "kind">): RowErrorEvent {
+  const out: RowErrorEvent = { kind: "row_error", row: e.row, reason: e.reason, code: e.code };
+  if (e.line !== undefined) out.line = e.line;
+  if (e.column !== undefined) out.column = e.column;
+  if (e.value !== undefined) out.value = e.value;
+  return out;
+}
+

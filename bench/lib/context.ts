@@ -1,0 +1,58 @@
+/**
+ * What every section of a run shares: options, the FerretDB server, the two
+ * benchmark databases, the data files, and how to start a fresh records
+ * service on a database.
+ */
+import { MongoClient, type Db } from "mongodb";
+import { ensureIndexes } from "../../services/records/store/collections.js";
+import { startService, type Service } from "./processes.js";
+
+export interface BenchOptions {
+  n: number;
+  /** Rounds for the rows that touch the database. */
+  rounds: number;
+  /** Rounds for plugins alone (cheap, so always at least 3). */
+  pluginRounds: number;
+  /** N of the upsert rows (each batch's existence look-up is a full scan on FerretDB-SQLite, so upsert is quadratic there). */
+  upsertN: number;
+  quick: boolean;
+  sections: Set<string>;
+  backend: "sqlite" | "postgresql";
+  postgresqlUrl?: string;
+  /** Node flags for our service processes (e.g. --cpu-prof). */
+  serviceFlags: string[];
+  resultsDir: string;
+}
+
+export interface BenchContext {
+  options: BenchOptions;
+  uri: string;
+  client: MongoClient;
+  /** Holds N sessions (read-only during the run). */
+  exportDb: Db;
+  /** Holds only users and courses; sessions are dropped before every import. */
+  importDb: Db;
+  tmp: string;
+  files: { csvN: string; csvTenth: string; csvUpsert: string };
+  log(message: string): void;
+}
+
+export const EXPORT_DB = "bench_export";
+export const IMPORT_DB = "bench_import";
+
+/** A fresh records service process on `database`, so its peak RSS covers one run only. */
+export function startRecords(ctx: BenchContext, database: string): Promise<Service> {
+  return startService({
+    name: "records",
+    entry: "bench/lib/records-main.ts",
+    env: { MONGODB_URI: ctx.uri, RECORDS_DATABASE: database, RECORDS_PORT: "0", RECORDS_HOST: "127.0.0.1" },
+    ready: /listening on (http:\/\/[^\s]+)/,
+    nodeFlags: ctx.options.serviceFlags,
+  });
+}
+
+/** Empties the import database's sessions (drop, then the records service's own indexes again). */
+export async function resetImportSessions(ctx: BenchContext): Promise<void> {
+  await ctx.importDb.collection("sessions").drop().catch(() => undefined);
+  await ensureIndexes(ctx.importDb, ["sessions"]);
+}

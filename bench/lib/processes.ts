@@ -1,0 +1,147 @@
+/**
+ * Runs every measured party as its own OS process, so each one's peak RSS is
+ * its own and no two share a heap or an event loop: services are spawned
+ * fresh for each measured run (their peak then covers exactly that run), and
+ * each workload (our client, a baseline) is a worker that reports its own
+ * numbers as one JSON line on stdout.
+ *
+ * Peak RSS is the kernel's VmHWM from /proc/<pid>/status, read just before a
+ * service is stopped; workers read their own (`process.resourceUsage().maxRSS`
+ * is the same number).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** `node --import tsx <entry>`: one process per party (npx/tsx wrappers would add a parent process). */
+export function nodeArgs(entry: string, extra: string[] = []): string[] {
+  return [...extra, "--import", "tsx", resolve(REPO, entry)];
+}
+
+/** Peak resident set size of a live process, in MB (VmHWM). */
+export function peakRssMb(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Service {
+  name: string;
+  pid: number;
+  url: string;
+  /** Lines the service printed (the tail), for error reports. */
+  output(): string;
+  peakRssMb(): number | undefined;
+  stop(): Promise<void>;
+}
+
+export interface ServiceSpec {
+  name: string;
+  entry: string;
+  env: Record<string, string>;
+  /** Finds the URL in a line of the service's output once it is listening. */
+  ready: RegExp;
+  nodeFlags?: string[];
+  timeoutMs?: number;
+}
+
+function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolveExit) => {
+    const timer = setTimeout(() => resolveExit(false), ms);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolveExit(true);
+    });
+  });
+}
+
+/** Starts a service process and resolves once it prints its listening line. */
+export async function startService(spec: ServiceSpec): Promise<Service> {
+  const child = spawn(process.execPath, nodeArgs(spec.entry, spec.nodeFlags), {
+    cwd: REPO,
+    env: { ...process.env, ...spec.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  let log = "";
+  const append = (chunk: Buffer) => {
+    log = (log + chunk.toString("utf8")).slice(-8000);
+  };
+  child.stderr!.on("data", append);
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${spec.name} did not start within ${spec.timeoutMs ?? 30_000} ms:\n${log}`)), spec.timeoutMs ?? 30_000);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      append(chunk);
+      const match = spec.ready.exec(log);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]!);
+      }
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${spec.name} exited (${code ?? signal}) before listening:\n${log}`));
+    });
+  });
+  return {
+    name: spec.name,
+    pid: child.pid!,
+    url,
+    output: () => log,
+    peakRssMb: () => peakRssMb(child.pid!),
+    async stop() {
+      process.off("exit", killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      if (!(await waitExit(child, 5_000))) {
+        child.kill("SIGKILL");
+        await waitExit(child, 5_000);
+      }
+    },
+  };
+}
+
+/** What every worker prints as its last stdout line. */
+export interface WorkerResult {
+  /** Records (rows) handled. */
+  records: number;
+  /** Bytes of file written or read. */
+  bytes: number;
+  /** Wall time of the measured work, from the first request to the last byte. */
+  ms: number;
+  /** The worker's own peak RSS. */
+  rssMb: number;
+  /** Anything else the worker wants recorded (counts by outcome, …). */
+  extra?: Record<string, unknown>;
+}
+
+/** Runs a worker with its arguments as JSON in BENCH_ARGS and returns its result line. */
+export async function runWorker(entry: string, args: unknown, options: { nodeFlags?: string[]; timeoutMs?: number } = {}): Promise<WorkerResult> {
+  const child = spawn(process.execPath, nodeArgs(entry, options.nodeFlags), {
+    cwd: REPO,
+    env: { ...process.env, BENCH_ARGS: JSON.stringify(args) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (c: Buffer) => (out += c.toString("utf8")));
+  child.stderr!.on("data", (c: Buffer) => (err = (err + c.toString("utf8")).slice(-8000)));
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 3_600_000);
+  const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+  clearTimeout(timer);
+  process.off("exit", killOnExit);
+  const last = out.trim().split("\n").pop() ?? "";
+  if (code !== 0 || !last.startsWith("{")) throw new Error(`worker ${entry} failed (exit ${code}):\n${err}\n${out.slice(-2000)}`);
+  return JSON.parse(last) as WorkerResult;
+}

@@ -1,0 +1,110 @@
+/**
+ * `npm run bench` / `npm run bench:quick`: measures export and import on a
+ * real FerretDB against direct baselines and the MongoDB Database Tools, in
+ * one run, interleaved, and prints one table (also written as JSON under
+ * bench/results/). Nothing here asserts: targets are reported, not enforced.
+ *
+ *   tsx bench/run.ts [--quick] [--n 1000000] [--rounds 3] [--upsert-n 20000]
+ *                    [--only plugins,export,import,upsert,memory,tools,e2e]
+ *                    [--backend sqlite|postgresql --postgresql-url URL] [--cpu-prof]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MongoClient } from "mongodb";
+import { startFerretDb } from "../scripts/lib/ferretdb.js";
+import { ensureIndexes } from "../services/records/store/collections.js";
+import { seedReferences, seedSessions, writeSessionsCsv } from "./lib/data.js";
+import { EXPORT_DB, IMPORT_DB, type BenchContext, type BenchOptions } from "./lib/context.js";
+import { REPO } from "./lib/processes.js";
+import { renderTable, writeResults, type TableRow } from "./lib/report.js";
+import { pluginRows } from "./sections/plugins.js";
+import { databaseRows } from "./sections/database.js";
+
+const ALL = ["plugins", "export", "import", "upsert", "memory", "tools", "e2e"];
+
+function parseOptions(argv: string[]): BenchOptions {
+  const get = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  };
+  const quick = argv.includes("--quick");
+  const n = Number(get("n") ?? (quick ? 100_000 : 1_000_000));
+  const rounds = Number(get("rounds") ?? (quick ? 1 : 3));
+  const only = get("only");
+  return {
+    n,
+    rounds,
+    pluginRounds: Math.max(3, rounds),
+    upsertN: Number(get("upsert-n") ?? Math.min(Math.round(n / 10), quick ? 10_000 : 20_000)),
+    quick,
+    sections: new Set(only ? only.split(",") : ALL),
+    backend: (get("backend") as "sqlite" | "postgresql") ?? "sqlite",
+    postgresqlUrl: get("postgresql-url"),
+    serviceFlags: argv.includes("--cpu-prof") ? ["--cpu-prof", `--cpu-prof-dir=${join(REPO, "bench/results/profiles")}`] : [],
+    resultsDir: join(REPO, "bench/results"),
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const started = Date.now();
+  const log = (m: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${m}\n`);
+  const tmp = mkdtempSync(join(tmpdir(), "dx-bench-"));
+  log(`N=${options.n}, DB rounds=${options.rounds}, plugin rounds=${options.pluginRounds}, upsert N=${options.upsertN}, sections: ${[...options.sections].join(",")}; FerretDB ${options.backend} in ${tmp}`);
+  const ferret = await startFerretDb({ dataDir: join(tmp, "ferretdb"), backend: options.backend, postgresqlUrl: options.postgresqlUrl });
+  const client = new MongoClient(ferret.uri);
+  await client.connect();
+  const ctx: BenchContext = {
+    options,
+    uri: ferret.uri,
+    client,
+    exportDb: client.db(EXPORT_DB),
+    importDb: client.db(IMPORT_DB),
+    tmp,
+    files: { csvN: join(tmp, "sessions-n.csv"), csvTenth: join(tmp, "sessions-tenth.csv"), csvUpsert: join(tmp, "sessions-upsert.csv") },
+    log,
+  };
+  const rows: TableRow[] = [];
+  const raw: Record<string, unknown> = {};
+  try {
+    if (options.sections.has("plugins")) {
+      const p = await pluginRows(ctx);
+      rows.push(...p.rows);
+      raw.plugins = p.raw;
+    }
+    const needsDb = ["export", "import", "upsert", "memory", "tools", "e2e"].some((s) => options.sections.has(s));
+    if (needsDb) {
+      log(`seeding: ${options.n} sessions (direct insertMany) and the CSV files`);
+      await ensureIndexes(ctx.exportDb);
+      await ensureIndexes(ctx.importDb);
+      await seedReferences(ctx.exportDb);
+      await seedReferences(ctx.importDb);
+      await Promise.all([
+        seedSessions(ctx.exportDb, options.n),
+        writeSessionsCsv(ctx.files.csvN, options.n),
+        writeSessionsCsv(ctx.files.csvTenth, Math.round(options.n / 10)),
+        writeSessionsCsv(ctx.files.csvUpsert, options.upsertN, 1),
+      ]);
+      log("seeded");
+      const d = await databaseRows(ctx);
+      rows.push(...d.rows);
+      raw.database = d.raw;
+    }
+  } finally {
+    await client.close();
+    await ferret.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const elapsed = (Date.now() - started) / 1000;
+  const table = renderTable(rows);
+  const what = `N=${options.n}${options.quick ? " (quick)" : ""}; rounds: ${options.rounds} for database rows, ${options.pluginRounds} for plugins; upsert at N=${options.upsertN}; FerretDB ${options.backend}; ${elapsed.toFixed(0)} s`;
+  process.stdout.write(`\n${what}\n\n${table}\n\nratio = ours ÷ reference (higher is better), except memory rows: peak at N ÷ peak at N/10.\n`);
+  const path = writeResults(options.resultsDir, { what, options: { ...options, sections: [...options.sections] }, node: process.version, date: new Date().toISOString(), elapsedSeconds: elapsed, rows, raw });
+  process.stdout.write(`results: ${path}\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -5,7 +5,7 @@
  * bench/results/). Nothing here asserts: targets are reported, not enforced.
  *
  *   tsx bench/run.ts [--quick] [--n 1000000] [--rounds 3] [--upsert-n 20000]
- *                    [--only plugins,export,import,upsert,memory,tools,e2e]
+ *                    [--only plugins,export,import,upsert,memory,tools,e2e,records]
  *                    [--backend sqlite|postgresql --postgresql-url URL] [--cpu-prof]
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,6 +21,7 @@ import { renderTable, writeResults, type TableRow } from "./lib/report.js";
 import { pluginRows } from "./sections/plugins.js";
 import { databaseRows } from "./sections/database.js";
 
+/** `records` (the records-level rows) is in every full run; quick runs add it only when asked. */
 const ALL = ["plugins", "export", "import", "upsert", "memory", "tools", "e2e"];
 
 function parseOptions(argv: string[]): BenchOptions {
@@ -36,7 +37,7 @@ function parseOptions(argv: string[]): BenchOptions {
     n,
     rounds,
     pluginRounds: Math.max(3, rounds),
-    upsertN: Number(get("upsert-n") ?? Math.min(Math.round(n / 10), quick ? 10_000 : 20_000)),
+    upsertN: Number(get("upsert-n") ?? Math.min(Math.round(n / 10), quick ? 5_000 : 20_000)),
     quick,
     sections: new Set(only ? only.split(",") : ALL),
     backend: (get("backend") as "sqlite" | "postgresql") ?? "sqlite",

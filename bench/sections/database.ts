@@ -50,6 +50,8 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
   const phases: Record<string, Map<string, Summary>> = {};
   const e2e: Parties = sections.has("e2e") ? await e2eParties(ctx) : { available: false, why: "not selected" };
   const tools: Parties = sections.has("tools") ? await toolParties(ctx) : { available: false, why: "not selected" };
+  // Quick runs keep to the rows with targets (end to end) when the transfer service is there.
+  const recordsLevel = !ctx.options.quick || !e2e.available || sections.has("records");
   const run = async (phase: string, variants: Variant[], r = rounds) => {
     ctx.log(`${phase}: ${variants.map((v) => v.id).join(", ")}; ${r} round(s)`);
     const result = await interleave(variants, r, ctx.log);
@@ -58,11 +60,13 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
   };
 
   if (sections.has("export") || sections.has("memory")) {
-    const variants = [directExport(ctx), recordsExport(ctx, "csv"), recordsExport(ctx, "ndjson"), ...(e2e.exportVariants?.() ?? []), ...(tools.exportVariants?.() ?? [])];
+    const variants = [directExport(ctx), ...(recordsLevel ? [recordsExport(ctx, "csv"), recordsExport(ctx, "ndjson")] : []), ...(e2e.exportVariants?.() ?? []), ...(tools.exportVariants?.() ?? [])];
     const s = await run("export", variants);
     const base = s.get("direct-export");
-    rows.push(compare("records level", "export CSV: client → records → db", n, rounds, s.get("records-export-csv"), base, "driver+csv-stringify", undefined, true));
-    rows.push(compare("records level", "export NDJSON: client → records → db", n, rounds, s.get("records-export-ndjson"), base, "driver+csv-stringify", undefined, true));
+    if (recordsLevel) {
+      rows.push(compare("records level", "export CSV: client → records → db", n, rounds, s.get("records-export-csv"), base, "driver+csv-stringify", undefined, true));
+      rows.push(compare("records level", "export NDJSON: client → records → db", n, rounds, s.get("records-export-ndjson"), base, "driver+csv-stringify", undefined, true));
+    }
     if (e2e.available) {
       rows.push(compare("end to end", "export CSV: client → transfer → records → db", n, rounds, s.get("e2e-export-csv"), base, "driver+csv-stringify", EXPORT_TARGET, true));
       rows.push(compare("end to end", "export NDJSON: client → transfer → records → db", n, rounds, s.get("e2e-export-ndjson"), base, "driver+csv-stringify", EXPORT_TARGET, true));
@@ -74,10 +78,10 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
   }
 
   if (sections.has("import") || sections.has("memory")) {
-    const variants = [directImport(ctx, ctx.files.csvN), recordsImport(ctx, "insert", ctx.files.csvN, n), ...(e2e.importVariants?.("insert", ctx.files.csvN, n) ?? []), ...(tools.importVariants?.("insert", ctx.files.csvN, n) ?? [])];
+    const variants = [directImport(ctx, ctx.files.csvN), ...(recordsLevel ? [recordsImport(ctx, "insert", ctx.files.csvN, n)] : []), ...(e2e.importVariants?.("insert", ctx.files.csvN, n) ?? []), ...(tools.importVariants?.("insert", ctx.files.csvN, n) ?? [])];
     const s = await run("import", variants);
     const base = s.get("direct-import");
-    rows.push(compare("records level", "import CSV insert: client → records → db", n, rounds, s.get("records-import-insert"), base, "csv-parse+zod+insertMany", undefined, false));
+    if (recordsLevel) rows.push(compare("records level", "import CSV insert: client → records → db", n, rounds, s.get("records-import-insert"), base, "csv-parse+zod+insertMany", undefined, false));
     if (e2e.available) rows.push(compare("end to end", "import CSV insert (lenient): client → transfer → records → db", n, rounds, s.get("e2e-import-insert"), base, "csv-parse+zod+insertMany", EXPORT_TARGET, false));
     if (tools.available) {
       const ours = e2e.available ? s.get("e2e-import-insert") : s.get("records-import-insert");
@@ -87,26 +91,27 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
 
   if (sections.has("upsert")) {
     const note = `upsert of ${upsertN} new keys into an empty collection (each batch's key look-up is a full scan on FerretDB-SQLite, so this grows with N²); the reference inserts the same rows. Upserts over existing keys are not measured: FerretDB-SQLite stalls on bulk replaceOne (see bench/README.md)`;
-    const variants = [directImport(ctx, ctx.files.csvUpsert, "direct-import-upsert-n"), recordsImport(ctx, "upsert", ctx.files.csvUpsert, upsertN), ...(e2e.importVariants?.("upsert", ctx.files.csvUpsert, upsertN) ?? [])];
+    const variants = [directImport(ctx, ctx.files.csvUpsert, "direct-import-upsert-n"), ...(recordsLevel ? [recordsImport(ctx, "upsert", ctx.files.csvUpsert, upsertN)] : []), ...(e2e.importVariants?.("upsert", ctx.files.csvUpsert, upsertN) ?? [])];
     const s = await run("upsert", variants);
     const base = s.get("direct-import-upsert-n");
-    rows.push(compare("records level", "import CSV upsert: client → records → db", upsertN, rounds, s.get("records-import-upsert"), base, "insertMany (empty)", undefined, false, note));
+    if (recordsLevel) rows.push(compare("records level", "import CSV upsert: client → records → db", upsertN, rounds, s.get("records-import-upsert"), base, "insertMany (empty)", undefined, false, note));
     if (e2e.available) rows.push(compare("end to end", "import CSV upsert (lenient): client → transfer → records → db", upsertN, rounds, s.get("e2e-import-upsert"), base, "insertMany (empty)", EXPORT_TARGET, false));
   }
 
   if (sections.has("memory")) {
     const tenth = Math.round(n / 10);
-    const variants = [recordsExport(ctx, "csv", tenth), recordsImport(ctx, "insert", ctx.files.csvTenth, tenth, "records-import-insert-tenth"), ...(e2e.memoryVariants?.(tenth) ?? [])];
+    const variants = [...(recordsLevel ? [recordsExport(ctx, "csv", tenth), recordsImport(ctx, "insert", ctx.files.csvTenth, tenth, "records-import-insert-tenth")] : []), ...(e2e.memoryVariants?.(tenth) ?? [])];
     const s = await run("memory", variants, 1);
     const pairs: [string, string, string][] = [
-      ["export CSV", "records-export-csv", `records-export-csv-${tenth}`],
-      ["import CSV insert", "records-import-insert", "records-import-insert-tenth"],
+      ...(recordsLevel
+        ? ([["export CSV (records level)", "records-export-csv", `records-export-csv-${tenth}`], ["import CSV insert (records level)", "records-import-insert", "records-import-insert-tenth"]] as [string, string, string][])
+        : []),
       ...(e2e.available ? ([["export CSV (e2e)", "e2e-export-csv", `e2e-export-csv-${tenth}`], ["import CSV insert (e2e)", "e2e-import-insert", "e2e-import-insert-tenth"]] as [string, string, string][]) : []),
     ];
     for (const [label, atN, atTenth] of pairs) {
       const full = phases.export?.get(atN) ?? phases.import?.get(atN);
       const small = s.get(atTenth);
-      for (const proc of Object.keys(full?.rssMax ?? {})) {
+      for (const proc of Object.keys(full?.rssMax ?? {}).filter((p) => p !== "client")) {
         const a = full!.rssMax[proc]!;
         const b = small?.rssMax[proc];
         const ratio = b ? a / b : undefined;

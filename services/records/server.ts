@@ -15,10 +15,13 @@ import { RecordsService as RecordsServiceDesc } from "../../gen/dataexchange/rec
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
 import { AUDIENCES, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
+import { createLogger, createRequestLoggingInterceptor } from "../shared/logging/index.js";
+import { createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
 import { RECORDS_ACCESS_POLICY, RECORDS_METHOD_RULES } from "./access-policy.js";
 import { loadRecordsConfig } from "./config.js";
 import { RecordsService } from "./records-service.js";
 import { ensureIndexes } from "./store/collections.js";
+import { clientAddressValues } from "../shared/audit/index.js";
 
 export interface RecordsServerOptions {
   db: Db;
@@ -55,6 +58,8 @@ export async function buildRecordsServer(options: RecordsServerOptions): Promise
     // The caller's interceptors (tracing) run outside auth, so rejected calls are traced too.
     interceptors: [...(options.interceptors ?? []), ...(options.auth ? [createAuthInterceptor({ ...options.auth, policy: RECORDS_ACCESS_POLICY, rules: RECORDS_METHOD_RULES })] : [])],
     readMaxBytes: options.maxMessageBytes ?? 32 * 1024 * 1024,
+    // The peer address, for the audit trail of writes.
+    contextValues: clientAddressValues,
     routes: (router) => {
       router.service(RecordsServiceDesc, service);
       router.service(Health, health);
@@ -91,6 +96,9 @@ export function watchDatabase(db: Db, health: HealthService, everyMs = 5_000): (
 }
 
 async function main(): Promise<void> {
+  // Traces when OTEL_EXPORTER_OTLP_ENDPOINT or DX_TRACE_FILE is set (services/shared/telemetry/README.md).
+  const telemetry = startTelemetry({ serviceName: "dataexchange-records" });
+  const log = createLogger({ service: "records" });
   const config = loadRecordsConfig();
   const authConfig = loadAuthConfig(process.env, { variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: AUDIENCES.records });
   const verifier = createVerifierFromConfig(authConfig);
@@ -98,7 +106,7 @@ async function main(): Promise<void> {
   await client.connect();
   const db = client.db(config.RECORDS_DATABASE);
   await ensureIndexes(db);
-  const running = await buildRecordsServer({ db, host: config.RECORDS_HOST, port: config.RECORDS_PORT, maxMessageBytes: config.RECORDS_MAX_MESSAGE_BYTES, auth: { verifier, reflection: authConfig.reflection } });
+  const running = await buildRecordsServer({ db, host: config.RECORDS_HOST, port: config.RECORDS_PORT, maxMessageBytes: config.RECORDS_MAX_MESSAGE_BYTES, auth: { verifier, reflection: authConfig.reflection }, interceptors: [createTracingServerInterceptor(), createRequestLoggingInterceptor(log)] });
   const stopWatching = watchDatabase(db, running.health);
   process.stdout.write(`records service listening on ${running.url} (database ${config.RECORDS_DATABASE})\n`);
   process.stdout.write(`records service ${describeAuthConfig(authConfig)}\n`);
@@ -110,6 +118,7 @@ async function main(): Promise<void> {
     stopWatching();
     await running.close();
     await client.close();
+    await telemetry.shutdown();
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

@@ -137,6 +137,16 @@ describe("writing records in batches", () => {
     expect(result!.errors[0]!.reason).toBe('no user with username "ghost"');
   });
 
+  it("checks hundreds of distinct references per batch by loading the target's keys once", async () => {
+    await write([Entity.USERS, Array.from({ length: 300 }, (_, i) => userRecord(`r${i}`))], [Entity.COURSES, [courseRecord("C1")]]);
+    const sessions = Array.from({ length: 320 }, (_, i) => sessionRecord(`ref${i}`, `userr${i}`, "C1"));
+    const [first, second] = await write([Entity.SESSIONS, sessions.slice(0, 310)], [Entity.SESSIONS, sessions.slice(310)]);
+    expect(first).toMatchObject({ inserted: 300, failed: 10 });
+    expect(first!.errors.every((e) => e.code === "missing_reference" && e.field === "userId")).toBe(true);
+    expect(first!.errors[0]!.reason).toBe('no user with username "userr300"');
+    expect(second).toMatchObject({ inserted: 0, failed: 10 });
+  });
+
   it("hashes passwords with scrypt and never returns them", async () => {
     const [result] = await write([Entity.USERS, [userRecord(1, { password: "correct horse battery" })]]);
     expect(result!.inserted).toBe(1);

@@ -340,6 +340,15 @@ async function explainDuplicates(
   plans: Map<number, Planned>,
 ): Promise<void> {
   if (duplicates.length === 0) return;
+  // With no unique field besides the key, a duplicate can only be an existing key.
+  if (spec.uniqueFields.length === 0) {
+    for (const plan of duplicates) {
+      const key = naturalKeyOf(spec, plan.stored)!;
+      if (mode === "skip-existing") plans.set(plan.index, { index: plan.index, outcome: "skipped", stored: plan.stored });
+      else failures.set(plan.index, { index: plan.index, code: "exists", field: spec.keyFields.join(","), reason: `a record with ${describeKey(spec, key)} already exists` });
+    }
+    return;
+  }
   const existing = await findExisting(db, spec, duplicates.map((p) => p.stored));
   for (const plan of duplicates) {
     const key = naturalKeyOf(spec, plan.stored);

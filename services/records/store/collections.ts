@@ -6,6 +6,7 @@
  */
 import type { Collection, Db, Document, IndexDescription } from "mongodb";
 import { ENTITIES, type EntityName, type EntitySpec } from "../../domain/index.js";
+import { AuditLog } from "../../shared/audit/index.js";
 import { usesObjectIdKey } from "./documents.js";
 
 export function collectionFor(db: Db, spec: EntitySpec): Collection<Document> {
@@ -25,10 +26,11 @@ export function indexesFor(spec: EntitySpec): IndexDescription[] {
   return indexes;
 }
 
-/** Creates every collection's indexes; idempotent, run at start. */
+/** Creates every collection's indexes (the audit trail's too); idempotent, run at start. */
 export async function ensureIndexes(db: Db, names: EntityName[] = Object.keys(ENTITIES) as EntityName[]): Promise<void> {
   for (const name of names) {
     const spec = ENTITIES[name];
     await collectionFor(db, spec).createIndexes(indexesFor(spec));
   }
+  await new AuditLog(db, "records").ensureIndexes();
 }

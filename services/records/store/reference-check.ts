@@ -26,6 +26,13 @@ export class ReferenceCache {
     return this.known.get(target)?.has(value) ?? false;
   }
 
+  /** Targets whose every key was loaded at once (see preloadIfWorthIt). */
+  readonly complete = new Set<string>();
+
+  get capacity(): number {
+    return this.maxPerTarget;
+  }
+
   add(target: string, value: string): void {
     let set = this.known.get(target);
     if (!set) this.known.set(target, (set = new Set()));
@@ -49,6 +56,10 @@ export async function findMissingReferences(
       const values = all.filter((v) => !found.has(v));
       known.set(ref.field, found);
       if (values.length === 0) return;
+      if (cache && (await preloadIfWorthIt(db, cache, ref.entity, ref.targetField, values.length))) {
+        for (const v of values) if (cache.has(target, v)) found.add(v);
+        return;
+      }
       const docs = await collectionFor(db, ENTITIES[ref.entity])
         .find({ [ref.targetField]: { $in: values } }, { projection: { _id: 0, [ref.targetField]: 1 } })
         .toArray();
@@ -68,4 +79,31 @@ export async function findMissingReferences(
     }
     return issues;
   };
+}
+
+/** Below this many unknown references in one batch, an `$in` look-up is used. */
+export const PRELOAD_THRESHOLD = 200;
+
+/**
+ * When a batch misses many references (an import of enrollments or sessions
+ * names thousands of users), loads every key of the target once for the rest
+ * of the stream: one pass over the users instead of one `$in` per batch.
+ * On servers that scan for `$in` (FerretDB) this turns a quadratic import
+ * into a linear one; on MongoDB it is one covered index scan. Only done when
+ * the target fits the cache; once loaded, a value not in it does not exist
+ * (as of that moment: a record created later in the stream by another caller
+ * is looked up again).
+ */
+async function preloadIfWorthIt(db: Db, cache: ReferenceCache, entity: keyof typeof ENTITIES, field: string, misses: number): Promise<boolean> {
+  const target = `${entity}.${field}`;
+  if (cache.complete.has(target)) return true;
+  if (misses < PRELOAD_THRESHOLD) return false;
+  const collection = collectionFor(db, ENTITIES[entity]);
+  const total = await collection.estimatedDocumentCount();
+  if (total > cache.capacity) return false;
+  for await (const doc of collection.find({}, { projection: { _id: 0, [field]: 1 }, batchSize: 10_000 })) {
+    if (typeof doc[field] === "string") cache.add(target, doc[field] as string);
+  }
+  cache.complete.add(target);
+  return true;
 }

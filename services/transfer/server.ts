@@ -12,6 +12,8 @@ import { MongoClient, type Db } from "mongodb";
 import { TransferService as TransferServiceDesc } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
+import { createLogger, createRequestLoggingInterceptor } from "../shared/logging/index.js";
+import { createTracingClientInterceptor, createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
 import { loadTransferConfig, transferConfig, type TransferConfig, type TransferConfigInput } from "./config/transfer-config.js";
 import { TransferDisabledError } from "./errors.js";
 import { createTransferHttpHandler } from "./http/routes.js";
@@ -107,12 +109,21 @@ function subjectValues(subject: string | undefined) {
 }
 
 async function main(): Promise<void> {
+  // Traces when OTEL_EXPORTER_OTLP_ENDPOINT or DX_TRACE_FILE is set (services/shared/telemetry/README.md).
+  const telemetry = startTelemetry({ serviceName: "dataexchange-transfer" });
+  const logger = createLogger({ service: "transfer" });
   const config = loadTransferConfig();
   if (!config.mongodbUri) throw new Error("MONGODB_URI is required (or mongodbUri in the config file), e.g. mongodb://127.0.0.1:27017/");
   const client = new MongoClient(config.mongodbUri, { appName: "dataexchange-transfer" });
   await client.connect();
   const db = client.db(config.database);
-  const running = await buildTransferServer({ db, config });
+  const running = await buildTransferServer({
+    db,
+    config,
+    interceptors: [createTracingServerInterceptor(), createRequestLoggingInterceptor(logger)],
+    recordsInterceptors: [createTracingClientInterceptor()],
+    log: (message: unknown, ...details: unknown[]) => logger.warn(details.length > 0 ? { details } : {}, String(message)),
+  });
   const formats = [...running.context.plugins.plugins.keys()].join(", ");
   process.stdout.write(
     `transfer service listening on ${running.url} (database ${config.database}, records at ${config.recordsUrl}, formats: ${formats}${config.enabled ? "" : "; DISABLED by configuration"})\n`,
@@ -124,6 +135,7 @@ async function main(): Promise<void> {
     process.stdout.write(`transfer service stopping (${signal})\n`);
     await running.close();
     await client.close();
+    await telemetry.shutdown();
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

@@ -162,7 +162,7 @@ describe("a trace across the test client and the records service process", () =>
     expect(traceId).toBeDefined();
     const callerSpans = readSpanFile(callerTraceFile).filter((s) => s.traceId === traceId);
     const grpcClientSpan = callerSpans.find((s) => s.kind === "CLIENT" && s.scope === "@opentelemetry/instrumentation-grpc");
-    expect(grpcClientSpan, `grpc-js client span in ${JSON.stringify(callerSpans.map((s) => [s.name, s.scope]))}`).toBeDefined();
+    expect(grpcClientSpan, `grpc-js client span in ${JSON.stringify(readSpanFile(callerTraceFile).map((s) => [s.name, s.scope]))}`).toBeDefined();
     const spans = await traceSpans(traceFile(), traceId!, (all) => rpcSpan(all, "SERVER", "CountRecords") !== undefined);
     const serverSpan = rpcSpan(spans, "SERVER", "CountRecords", "dataexchange-records");
     expect(serverSpan?.parentSpanId).toBe(grpcClientSpan!.spanId);

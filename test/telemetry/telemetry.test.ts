@@ -38,6 +38,22 @@ describe("the preload", () => {
 });
 
 describe("startTelemetry", () => {
+  it("writes a span that ended just before shutdown (as at SIGTERM) to DX_TRACE_FILE", () => {
+    const dir = mkdtempSync(join(tmpdir(), "dx-spans-"));
+    try {
+      const file = join(dir, "exit.jsonl");
+      execFileSync(process.execPath, ["--import", "tsx", "test/telemetry/fixtures/span-then-exit.ts"], {
+        cwd: repositoryRoot,
+        env: { ...process.env, DX_TRACE_FILE: file, OTEL_EXPORTER_OTLP_ENDPOINT: "" },
+        encoding: "utf8",
+      });
+      expect(readSpanFile(file).map((s) => [s.name, s.service])).toEqual([["last words", "span-then-exit"]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+
   it("starts nothing without an endpoint, a file or an exporter, so spans stay no-ops", async () => {
     const telemetry = startTelemetry({ serviceName: "off", env: {} });
     expect(telemetry.enabled).toBe(false);

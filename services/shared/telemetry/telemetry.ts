@@ -102,7 +102,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       await Promise.all(spanProcessors.map((p) => p.forceFlush()));
     },
     shutdown() {
-      stopped ??= sdk.shutdown().catch(() => undefined);
+      // Flush first: SimpleSpanProcessor's shutdown does not wait for exports still
+      // waiting on the resource's detected attributes, and those spans would be lost.
+      stopped ??= Promise.all(spanProcessors.map((p) => p.forceFlush().catch(() => undefined)))
+        .then(() => sdk.shutdown())
+        .catch(() => undefined);
       return stopped;
     },
   };

@@ -70,6 +70,18 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
+/**
+ * Stops FerretDB if its owner dies without running exit hooks (SIGKILL, a
+ * killed test runner): a detached shell polls the owner's pid and sends
+ * SIGTERM to FerretDB once the owner is gone, so no server outlives its run.
+ */
+function startWatchdog(ownerPid: number, serverPid: number | undefined): void {
+  if (!serverPid) return;
+  const script = `while kill -0 ${ownerPid} 2>/dev/null && kill -0 ${serverPid} 2>/dev/null; do sleep 1; done; kill ${serverPid} 2>/dev/null; sleep 5; kill -9 ${serverPid} 2>/dev/null; exit 0`;
+  const watchdog = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
+  watchdog.unref();
+}
+
 export async function startFerretDb(options: FerretDbOptions): Promise<RunningFerretDb> {
   const backend = options.backend ?? "sqlite";
   mkdirSync(options.dataDir, { recursive: true });
@@ -94,6 +106,7 @@ export async function startFerretDb(options: FerretDbOptions): Promise<RunningFe
   closeSync(out);
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
+  startWatchdog(process.pid, child.pid);
 
   const deadline = Date.now() + 30_000;
   while (!(await canConnect(port))) {

@@ -55,7 +55,7 @@ beforeAll(async () => {
   expected = expectedCounts();
   first = await runSeed(client, OULAD_DIR);
   console.log(`first load:\n${formatReport(first)}`);
-}, 1_200_000);
+}, 2_400_000);
 afterAll(async () => t?.close());
 
 describe("seeding the OULAD tables through the records service", () => {
@@ -102,7 +102,7 @@ describe("seeding the OULAD tables through the records service", () => {
     expect(results.activity.notLoaded).toContain(`already holds ${expected.activity} entries`);
     expect(await t.db.collection("activity").countDocuments()).toBe(expected.activity);
     expect(seedFailed(second)).toBe(false);
-  }, 1_200_000);
+  }, 2_400_000);
 
   it("maps student 11391's AAA-2013J registration to an enrollment 159 days before 1 October 2013, completed with a Pass", async () => {
     const { record } = await client.getRecord({ entity: Entity.ENROLLMENTS, key: { parts: ["s11391", "AAA-2013J"] } });

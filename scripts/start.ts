@@ -39,7 +39,10 @@ async function waitForPort(host: string, port: number, child: ChildProcess, name
 }
 
 function startService(name: string, entry: string, env: NodeJS.ProcessEnv): ServiceProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, entry)], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
+  // The telemetry preload must run before the service imports mongodb and grpc-js, so their
+  // instrumentations can wrap them; it does nothing unless tracing is configured.
+  const preload = join(root, "services", "shared", "telemetry", "register.mjs");
+  const child = spawn(process.execPath, ["--import", "tsx", "--import", preload, join(root, entry)], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
   return { name, child };
 }
 

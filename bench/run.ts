@@ -7,15 +7,15 @@
  *   tsx bench/run.ts [--quick] [--n 1000000] [--rounds 3] [--upsert-n 20000]
  *                    [--only plugins,export,import,upsert,memory,tools,e2e,records]
  *                    [--backend sqlite|postgresql --postgresql-url URL] [--cpu-prof]
+ *                    [--service-flags="--max-old-space-size=64"]   (node flags of our service processes)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import { startFerretDb } from "../scripts/lib/ferretdb.js";
-import { ensureIndexes } from "../services/records/store/collections.js";
 import { seedReferences, seedSessions, writeSessionsCsv } from "./lib/data.js";
-import { EXPORT_DB, IMPORT_DB, type BenchContext, type BenchOptions } from "./lib/context.js";
+import { createRecordsIndexes, EXPORT_DB, IMPORT_DB, type BenchContext, type BenchOptions } from "./lib/context.js";
 import { REPO } from "./lib/processes.js";
 import { renderTable, writeResults, type TableRow } from "./lib/report.js";
 import { pluginRows } from "./sections/plugins.js";
@@ -42,7 +42,10 @@ function parseOptions(argv: string[]): BenchOptions {
     sections: new Set(only ? only.split(",") : ALL),
     backend: (get("backend") as "sqlite" | "postgresql") ?? "sqlite",
     postgresqlUrl: get("postgresql-url"),
-    serviceFlags: argv.includes("--cpu-prof") ? ["--cpu-prof", `--cpu-prof-dir=${join(REPO, "bench/results/profiles")}`] : [],
+    serviceFlags: [
+      ...(argv.includes("--cpu-prof") ? ["--cpu-prof", `--cpu-prof-dir=${join(REPO, "bench/results/profiles")}`] : []),
+      ...(get("service-flags")?.split(" ").filter(Boolean) ?? []),
+    ],
     resultsDir: join(REPO, "bench/results"),
   };
 }
@@ -77,8 +80,8 @@ async function main(): Promise<void> {
     const needsDb = ["export", "import", "upsert", "memory", "tools", "e2e"].some((s) => options.sections.has(s));
     if (needsDb) {
       log(`seeding: ${options.n} sessions (direct insertMany) and the CSV files`);
-      await ensureIndexes(ctx.exportDb);
-      await ensureIndexes(ctx.importDb);
+      await createRecordsIndexes(ctx.exportDb);
+      await createRecordsIndexes(ctx.importDb);
       await seedReferences(ctx.exportDb);
       await seedReferences(ctx.importDb);
       await Promise.all([

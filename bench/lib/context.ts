@@ -4,7 +4,8 @@
  * service on a database.
  */
 import { MongoClient, type Db } from "mongodb";
-import { ensureIndexes } from "../../services/records/store/collections.js";
+import { indexesFor } from "../../services/records/store/collections.js";
+import { ENTITIES, type EntityName } from "../../services/domain/index.js";
 import { startService, type Service } from "./processes.js";
 
 export interface BenchOptions {
@@ -51,8 +52,18 @@ export function startRecords(ctx: BenchContext, database: string): Promise<Servi
   });
 }
 
+/**
+ * The records service's own indexes, created one createIndexes command per
+ * index: FerretDB 1.24 drops the connection (a server-side panic) when one
+ * command names several indexes that all exist already.
+ */
+export async function createRecordsIndexes(db: Db, names: EntityName[] = Object.keys(ENTITIES) as EntityName[]): Promise<void> {
+  for (const name of names) for (const index of indexesFor(ENTITIES[name])) await db.collection(name).createIndexes([index]);
+}
+
 /** Empties the import database's sessions (drop, then the records service's own indexes again). */
 export async function resetImportSessions(ctx: BenchContext): Promise<void> {
-  await ctx.importDb.collection("sessions").drop().catch(() => undefined);
-  await ensureIndexes(ctx.importDb, ["sessions"]);
+  const exists = (await ctx.importDb.listCollections({ name: "sessions" }, { nameOnly: true }).toArray()).length > 0;
+  if (exists) await ctx.importDb.collection("sessions").drop();
+  await createRecordsIndexes(ctx.importDb, ["sessions"]);
 }

@@ -2,11 +2,15 @@
  * End to end: client → transfer service → records service → database, each
  * its own process, both services started fresh for every measured run.
  */
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { promisify } from "node:util";
 import { join } from "node:path";
 import { EXPORT_DB, IMPORT_DB, resetImportSessions, startRecords, type BenchContext } from "../lib/context.js";
 import { REPO, runWorker, startService, type Service } from "../lib/processes.js";
 import type { Sample, Variant } from "../lib/rounds.js";
+
+const execFileAsync = promisify(execFile);
 
 /** Extra parties a phase can run beside the baselines. */
 export interface Parties {
@@ -19,6 +23,19 @@ export interface Parties {
 }
 
 let transferDbs = 0;
+
+/**
+ * A development bearer token for the transfer service (scripts/token.ts,
+ * signed with the development key that dev mode trusts), or undefined when
+ * the repository has no token script (auth not there yet).
+ */
+async function mintToken(ctx: BenchContext): Promise<string | undefined> {
+  if (!existsSync(join(REPO, "scripts/token.ts"))) return undefined;
+  const { stdout } = await execFileAsync(process.execPath, ["--import", "tsx", join(REPO, "scripts/token.ts"), "--roles", "admin", "--aud", "transfer", "--sub", "bench", "--ttl", "86400"], { cwd: REPO });
+  const token = stdout.trim().split("\n").pop()!;
+  ctx.log(`minted a development token for the transfer service (roles admin, ${token.length} chars)`);
+  return token;
+}
 
 /**
  * A transfer service on its own fresh database each time: its job store
@@ -36,6 +53,8 @@ function startTransfer(ctx: BenchContext, recordsUrl: string): Promise<Service> 
       TRANSFER_HOST: "127.0.0.1",
       TRANSFER_RECORDS_URL: recordsUrl,
       TRANSFER_IMPORT_MAX_FILE_MB: "100000",
+      // Dev mode: trust the development key that scripts/token.ts signs with.
+      DX_AUTH_DEV: "1",
     },
     ready: /listening on (http:\/\/[^\s]+)/,
     nodeFlags: ctx.options.serviceFlags,
@@ -55,20 +74,20 @@ async function withServices(ctx: BenchContext, database: string, work: (transfer
   }
 }
 
-function e2eExport(ctx: BenchContext, format: "csv" | "ndjson", limit?: number): Variant {
+function e2eExport(ctx: BenchContext, token: string | undefined, format: "csv" | "ndjson", limit?: number): Variant {
   return {
     id: `e2e-export-${format}${limit ? `-${limit}` : ""}`,
-    run: () => withServices(ctx, EXPORT_DB, (url) => runWorker("bench/workers/e2e-export.ts", { url, format, out: join(ctx.tmp, `e2e.${format}`), limit })),
+    run: () => withServices(ctx, EXPORT_DB, (url) => runWorker("bench/workers/e2e-export.ts", { url, format, out: join(ctx.tmp, `e2e.${format}`), limit, token })),
   };
 }
 
-function e2eImport(ctx: BenchContext, mode: "insert" | "upsert", file: string, rows: number, id = `e2e-import-${mode}`): Variant {
+function e2eImport(ctx: BenchContext, token: string | undefined, mode: "insert" | "upsert", file: string, rows: number, id = `e2e-import-${mode}`): Variant {
   return {
     id,
     prepare: () => resetImportSessions(ctx),
     run: () =>
       withServices(ctx, IMPORT_DB, async (url) => {
-        const r = await runWorker("bench/workers/e2e-import.ts", { url, file, mode });
+        const r = await runWorker("bench/workers/e2e-import.ts", { url, file, mode, token });
         const s = r.extra as { inserted: number; updated: number; failed: number; rowErrors: number; firstError?: string };
         if (s.inserted + s.updated !== rows) throw new Error(`end-to-end import (${mode}) wrote ${s.inserted + s.updated} of ${rows} rows: ${JSON.stringify(s)}`);
         return r;
@@ -77,15 +96,20 @@ function e2eImport(ctx: BenchContext, mode: "insert" | "upsert", file: string, r
 }
 
 export async function e2eParties(ctx: BenchContext): Promise<Parties> {
-  void ctx;
   if (!existsSync(join(REPO, "services/transfer/server.ts"))) {
     return { available: false, label: "end to end", why: "services/transfer/server.ts does not exist yet: the end-to-end rows are not measurable in this run" };
+  }
+  let token: string | undefined;
+  try {
+    token = await mintToken(ctx);
+  } catch (error) {
+    return { available: false, label: "end to end", why: `could not mint a token with scripts/token.ts: ${error instanceof Error ? error.message : String(error)}` };
   }
   return {
     available: true,
     label: "end to end",
-    exportVariants: () => [e2eExport(ctx, "csv"), e2eExport(ctx, "ndjson")],
-    importVariants: (mode, file, rows) => [e2eImport(ctx, mode, file, rows)],
-    memoryVariants: (tenth) => [e2eExport(ctx, "csv", tenth), e2eImport(ctx, "insert", ctx.files.csvTenth, tenth, "e2e-import-insert-tenth")],
+    exportVariants: () => [e2eExport(ctx, token, "csv"), e2eExport(ctx, token, "ndjson")],
+    importVariants: (mode, file, rows) => [e2eImport(ctx, token, mode, file, rows)],
+    memoryVariants: (tenth) => [e2eExport(ctx, token, "csv", tenth), e2eImport(ctx, token, "insert", ctx.files.csvTenth, tenth, "e2e-import-insert-tenth")],
   };
 }

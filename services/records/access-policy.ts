@@ -4,14 +4,14 @@
  * The interceptor applies the method rules below to every request message;
  * the service applies the personal-data rules to what it reads and returns.
  *
- * | role     | read | count | describe | write | validate (dry run) | delete | pii |
- * |----------|------|-------|----------|-------|--------------------|--------|-----|
- * | admin    | all  | all   | all      | all   | all                | all    |  –  |
- * | importer |      |       | all      | all   | all                |        |  –  |
- * | exporter | all  | all   | all      |       |                    |        |  –  |
- * | auditor  |      |       |          |       |                    |        |  –  |
- * | pii      |      |       |          |       |                    |        | yes |
- * | service  | all  | all   | all      | all   | all                |        | yes |
+ * | role     | read | count | describe | write | validate (dry run) | delete | audit trail | pii |
+ * |----------|------|-------|----------|-------|--------------------|--------|-------------|-----|
+ * | admin    | all  | all   | all      | all   | all                | all    | yes         |  –  |
+ * | importer |      |       | all      | all   | all                |        |             |  –  |
+ * | exporter | all  | all   | all      |       |                    |        |             |  –  |
+ * | auditor  |      |       |          |       |                    |        | yes         |  –  |
+ * | pii      |      |       |          |       |                    |        |             | yes |
+ * | service  | all  | all   | all      | all   | all                |        |             | yes |
  *
  * `service` is a ceiling, not a grant: the transfer service acts for a
  * forwarded user and gets the intersection; alone it may only describe.
@@ -29,6 +29,9 @@ export type Operation = (typeof OPERATIONS)[number];
 /** The permission that unlocks personal fields (emails, names). */
 export const PII = "pii";
 
+/** The permission to read the audit trail of writes (ListAuditEvents). */
+export const AUDIT_READ = "audit:read";
+
 const ALL_ENTITIES = Object.keys(ENTITIES) as EntityName[];
 
 /** `read:users`, `write:courses`, … */
@@ -43,11 +46,11 @@ function grant(operations: readonly Operation[], entities: readonly EntityName[]
 /** The role table (see the module comment and services/shared/auth/README.md). */
 export const RECORDS_ACCESS_POLICY: AccessPolicy = {
   roles: {
-    admin: grant(OPERATIONS),
+    admin: [...grant(OPERATIONS), AUDIT_READ],
     importer: grant(["describe", "write", "validate"]),
     exporter: grant(["read", "count", "describe"]),
-    // The auditor reads jobs and the audit trail in the transfer service; it has no rights on records.
-    auditor: [],
+    // The auditor reads the audit trails (here: of writes) and jobs; it has no rights on records.
+    auditor: [AUDIT_READ],
     pii: [PII],
     service: [...grant(["read", "count", "describe", "write", "validate"]), PII],
   },
@@ -93,6 +96,8 @@ export const RECORDS_METHOD_RULES: Readonly<Record<string, CallRule>> = {
   [path("writeRecords")]: needs("write", (m: WriteRecordsRequest) => m.entity, (m: WriteRecordsRequest) => m.dryRun),
   [path("putRecord")]: needs("write", (m: PutRecordRequest) => m.entity, (m: PutRecordRequest) => m.dryRun),
   [path("deleteRecord")]: needs("delete", (m: DeleteRecordRequest) => m.entity),
+  [path("listAuditEvents")]: (_message: unknown, principal) =>
+    principal.permissions.has(AUDIT_READ) ? undefined : `reading the audit trail needs one of the roles auditor, admin; ${principal.subject} (roles ${principal.roles.join(", ") || "none"}) may not`,
 };
 
 /**

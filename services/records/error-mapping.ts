@@ -8,6 +8,7 @@ import { create } from "@bufbuild/protobuf";
 import { MongoError, MongoNetworkError, MongoNotConnectedError, MongoServerError, MongoServerSelectionError, MongoTopologyClosedError } from "mongodb";
 import type { FieldIssue } from "../domain/index.js";
 import { FieldViolationsSchema, RecordErrorSchema } from "../../gen/dataexchange/records/v1/records_pb.js";
+import { InvalidAuditFilterError, InvalidAuditPageTokenError } from "../shared/audit/index.js";
 import { InvalidRequestError, MissingReferenceError, OperationNotAllowedError, RecordExistsError, RecordNotFoundError, RecordValidationError } from "./errors.js";
 
 function violations(issues: FieldIssue[]) {
@@ -23,6 +24,8 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   // The caller sent something the schema refuses: fixable by the caller.
   if (error instanceof RecordValidationError || error instanceof InvalidRequestError) return withDetails(error.message, Code.InvalidArgument, error, error.issues);
+  if (error instanceof InvalidAuditFilterError) return withDetails(error.message, Code.InvalidArgument, error, [{ field: error.field, reason: error.message }]);
+  if (error instanceof InvalidAuditPageTokenError) return withDetails(error.message, Code.InvalidArgument, error, [{ field: "page_token", reason: error.message }]);
   if (error instanceof RecordNotFoundError) return withDetails(error.message, Code.NotFound, error);
   if (error instanceof RecordExistsError) return withDetails(error.message, Code.AlreadyExists, error);
   // The record is fine, the state of other records is not (a dangling or

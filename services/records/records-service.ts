@@ -12,6 +12,7 @@ import {
   CountRecordsResponseSchema,
   DeleteRecordResponseSchema,
   GetRecordResponseSchema,
+  ListAuditEventsResponseSchema,
   PutRecordResponseSchema,
   RecordErrorSchema,
   StreamRecordsResponseSchema,
@@ -20,6 +21,7 @@ import {
   type DeleteRecordRequest,
   type DescribeEntityRequest,
   type GetRecordRequest,
+  type ListAuditEventsRequest,
   type PutRecordRequest,
   type RecordsService as RecordsServiceDesc,
   type StreamRecordsRequest,
@@ -39,12 +41,25 @@ import { buildProjection, buildQuery } from "./store/record-query.js";
 import { readRecordBatches } from "./store/record-reader.js";
 import { joinSessions } from "./store/session-joins.js";
 import { PersonalDataAccess } from "./access-policy.js";
+import { AuditLog, auditEventMessage, auditQueryOf, withoutPersonalData } from "../shared/audit/index.js";
+import { keyOf, WriteAudit } from "./write-audit.js";
 
 /** The most records one WriteRecords message may carry. */
 export const MAX_RECORDS_PER_BATCH = 10_000;
 
 export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
-  constructor(private readonly db: Db) {}
+  private readonly writes: WriteAudit;
+
+  /**
+   * @param audit - where writes are audited; default the `audit_events`
+   *   collection of `db` (writes are always audited).
+   */
+  constructor(
+    private readonly db: Db,
+    readonly audit: AuditLog = new AuditLog(db, "records"),
+  ) {
+    this.writes = new WriteAudit(audit);
+  }
 
   streamRecords(request: StreamRecordsRequest, context: HandlerContext) {
     const db = this.db;
@@ -74,11 +89,23 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
 
   writeRecords(requests: AsyncIterable<WriteRecordsRequest>, context: HandlerContext) {
     const db = this.db;
+    const audit = this.writes.stream(context);
     return mapStreamErrors(async function* () {
       const referenceCache = new ReferenceCache();
-      for await (const request of requests) {
-        if (context.signal.aborted) return;
-        yield await writeOneBatch(db, request, referenceCache);
+      let failure: unknown;
+      try {
+        for await (const request of requests) {
+          if (context.signal.aborted) return;
+          audit.received(request);
+          const response = await writeOneBatch(db, request, referenceCache);
+          audit.written(response);
+          yield response;
+        }
+      } catch (error) {
+        failure = error;
+        throw error;
+      } finally {
+        await audit.finish(failure, context.signal.aborted);
       }
     });
   }
@@ -103,30 +130,52 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
   }
 
   putRecord(request: PutRecordRequest, context?: HandlerContext) {
+    const audit = this.writes.single(context, "put");
+    audit.set({ dryRun: request.dryRun });
     return mapErrors(async () => {
-      const spec = requireEntity(request.entity);
-      const mode = requireMode(request.mode);
-      const decoded = decodeRecord(spec, request.record);
-      if (!decoded.ok) throw new RecordValidationError(decoded.reason, [{ field: "record", reason: decoded.reason }]);
-      const result = await writeBatch(this.db, spec, [decoded.record], { mode, dryRun: request.dryRun, ordered: true });
-      throwFirstError(spec, result.errors);
-      const outcome = result.outcomes[0]!;
-      // The record as stored, less personal fields the caller may not read.
-      const stored = PersonalDataAccess.of(context).filter(spec, { ...(result.stored[0] ?? {}) });
-      return create(PutRecordResponseSchema, { outcome: OUTCOMES[outcome], record: encodeRecord(spec, stored) });
+      try {
+        const spec = requireEntity(request.entity);
+        audit.set({ entity: spec.name });
+        const mode = requireMode(request.mode);
+        audit.set({ mode });
+        const decoded = decodeRecord(spec, request.record);
+        if (!decoded.ok) throw new RecordValidationError(decoded.reason, [{ field: "record", reason: decoded.reason }]);
+        audit.set({ recordKey: keyOf(spec, decoded.record) });
+        const result = await writeBatch(this.db, spec, [decoded.record], { mode, dryRun: request.dryRun, ordered: true });
+        throwFirstError(spec, result.errors);
+        const outcome = result.outcomes[0]!;
+        // A server-assigned key (activity ids) is known only once stored.
+        if (result.stored[0]) audit.set({ recordKey: keyOf(spec, result.stored[0]) });
+        await audit.succeeded({ [outcome]: 1 });
+        // The record as stored, less personal fields the caller may not read.
+        const stored = PersonalDataAccess.of(context).filter(spec, { ...(result.stored[0] ?? {}) });
+        return create(PutRecordResponseSchema, { outcome: OUTCOMES[outcome], record: encodeRecord(spec, stored) });
+      } catch (error) {
+        await audit.failed(error);
+        throw error;
+      }
     });
   }
 
-  deleteRecord(request: DeleteRecordRequest) {
+  deleteRecord(request: DeleteRecordRequest, context?: HandlerContext) {
+    const audit = this.writes.single(context, "delete");
     return mapErrors(async () => {
-      const spec = requireEntity(request.entity);
-      if (spec.appendOnly) throw new OperationNotAllowedError(`${spec.name} is append-only: entries cannot be deleted`);
-      const filter = keyFilter(spec, request.key?.parts ?? []);
-      const doc = await collectionFor(this.db, spec).findOne(filter, { projection: { passwordHash: 0 } });
-      if (!doc) throw new RecordNotFoundError(`no ${spec.name} record with key ${JSON.stringify(request.key?.parts ?? [])}`);
-      await refuseIfReferenced(this.db, spec, doc);
-      const result = await collectionFor(this.db, spec).deleteOne(filter);
-      return create(DeleteRecordResponseSchema, { deleted: result.deletedCount === 1 });
+      try {
+        audit.set({ recordKey: [...(request.key?.parts ?? [])] });
+        const spec = requireEntity(request.entity);
+        audit.set({ entity: spec.name });
+        if (spec.appendOnly) throw new OperationNotAllowedError(`${spec.name} is append-only: entries cannot be deleted`);
+        const filter = keyFilter(spec, request.key?.parts ?? []);
+        const doc = await collectionFor(this.db, spec).findOne(filter, { projection: { passwordHash: 0 } });
+        if (!doc) throw new RecordNotFoundError(`no ${spec.name} record with key ${JSON.stringify(request.key?.parts ?? [])}`);
+        await refuseIfReferenced(this.db, spec, doc);
+        const result = await collectionFor(this.db, spec).deleteOne(filter);
+        await audit.succeeded({ deleted: result.deletedCount });
+        return create(DeleteRecordResponseSchema, { deleted: result.deletedCount === 1 });
+      } catch (error) {
+        await audit.failed(error);
+        throw error;
+      }
     });
   }
 
@@ -143,6 +192,16 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
 
   describeEntity(request: DescribeEntityRequest) {
     return mapErrors(async () => describeEntity(requireEntity(request.entity)));
+  }
+
+  /** The audit trail of writes, newest first; personal keys withheld from callers without `pii`. */
+  listAuditEvents(request: ListAuditEventsRequest, context?: HandlerContext) {
+    return mapErrors(async () => {
+      const personal = PersonalDataAccess.of(context);
+      const page = await this.audit.list(auditQueryOf(request.filter), request.pageSize, request.pageToken);
+      const events = page.events.map((e) => auditEventMessage(personal.allowed ? e : withoutPersonalData(e)));
+      return create(ListAuditEventsResponseSchema, { events, nextPageToken: page.nextPageToken });
+    });
   }
 }
 

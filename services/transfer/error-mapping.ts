@@ -11,6 +11,7 @@ import { ZodError } from "zod";
 import { FormatError } from "../../formats/_sdk/index.js";
 import { FieldViolationsSchema, RecordErrorSchema } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { TransferCancelledError, TransferSettingsError } from "./core/errors.js";
+import { InvalidAuditFilterError, InvalidAuditPageTokenError } from "../shared/audit/index.js";
 import {
   InvalidTransferRequestError,
   JobNotCancellableError,
@@ -53,6 +54,8 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof TransferDisabledError) return status(error.message, Code.Unavailable, error);
   // Settings the caller must fix: bad options, unknown fields, bad mappings.
   if (error instanceof TransferSettingsError) return status(error.message, Code.InvalidArgument, error, error.issues.map((i) => ({ field: i.setting, reason: i.reason })));
+  if (error instanceof InvalidAuditFilterError) return status(error.message, Code.InvalidArgument, error, [{ field: error.field, reason: error.message }]);
+  if (error instanceof InvalidAuditPageTokenError) return status(error.message, Code.InvalidArgument, error, [{ field: "page_token", reason: error.message }]);
   if (error instanceof InvalidTransferRequestError) return status(error.message, Code.InvalidArgument, error, error.field ? [{ field: error.field, reason: error.message }] : []);
   if (error instanceof UnsupportedFormatOperationError) return status(error.message, Code.InvalidArgument, error);
   // A file that cannot be read further (broken JSON, a cut-off quote): the

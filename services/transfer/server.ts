@@ -6,6 +6,13 @@
  * Connect (JSON and binary) and gRPC-Web, plus the plain HTTP/1.1 routes
  * (`GET /export/{format}`, `POST /import`, `/jobs/…`) for curl and browsers,
  * with grpc.health.v1 and server reflection beside the service.
+ *
+ * Authentication is opt-in in the builder (the service's own tests run
+ * without it) and always on in main(), configured from the environment
+ * (services/shared/auth/README.md): bearer tokens for the transfer audience
+ * on every RPC and HTTP route but health (and reflection, unless configured
+ * otherwise), the role table in access-policy.ts, and the service's own
+ * credential on every records call, with the user forwarded.
  */
 import { Code, ConnectError, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { MongoClient, type Db } from "mongodb";
@@ -14,6 +21,10 @@ import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
 import { createLogger, createRequestLoggingInterceptor } from "../shared/logging/index.js";
 import { createTracingClientInterceptor, createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
+import { AUDIENCES, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
+import { AuditLog, CLIENT_ADDRESS, peerAddressOf } from "../shared/audit/index.js";
+import { TRANSFER_ACCESS_POLICY, TRANSFER_METHOD_RULES } from "./access-policy.js";
+import { serviceCredentialFromEnv, serviceCredentialInterceptor, type ServiceCredential } from "./service-credential.js";
 import { loadTransferConfig, transferConfig, type TransferConfig, type TransferConfigInput } from "./config/transfer-config.js";
 import { TransferDisabledError } from "./errors.js";
 import { createTransferHttpHandler } from "./http/routes.js";
@@ -22,6 +33,7 @@ import { JobStore } from "./jobs/job-store.js";
 import { defaultFormatsDir, discoverPlugins, type DiscoveredPlugins } from "./plugins/index.js";
 import { createRecordsClient, type RecordsClient } from "./records-client.js";
 import { SUBJECT, type SubjectResolver } from "./subject.js";
+import type { NodeServerRequest } from "../shared/rpc/index.js";
 import type { TransferContext } from "./transfer-context.js";
 import { TransferService } from "./transfer-service.js";
 
@@ -38,11 +50,29 @@ export interface TransferServerOptions {
   interceptors?: Interceptor[];
   /** Interceptors of the records client (tracing, auth propagation). */
   recordsInterceptors?: Interceptor[];
-  /** Who is calling, from request headers; default anonymous (auth lands later). */
+  /** Who is calling, from request headers, when the server runs without `auth` (tests); default anonymous. */
   subjectOf?: SubjectResolver;
+  /**
+   * Require bearer tokens and apply the access policy (access-policy.ts).
+   * Without it every call is allowed: for tests and embedding only.
+   */
+  auth?: TransferAuthOptions;
   /** Plugins already discovered (tests); default formats/ plus config.pluginDirs. */
   plugins?: DiscoveredPlugins;
   log?: (...args: unknown[]) => void;
+}
+
+export interface TransferAuthOptions {
+  /** Verifies callers' tokens (audience dataexchange-transfer). */
+  verifier: TokenVerifier;
+  /** Whether reflection needs a token; default `public`. Health never does. */
+  reflection?: ReflectionAccess;
+  /**
+   * The transfer service's own token for the records service; every records
+   * call carries it and forwards the user. Without it records calls carry no
+   * token (a records service without auth).
+   */
+  serviceCredential?: ServiceCredential;
 }
 
 export interface RunningTransferServer {
@@ -71,18 +101,24 @@ export async function buildTransferServer(options: TransferServerOptions): Promi
   for (const failure of plugins.failures) log(`format plugin ${failure.name} was not loaded: ${failure.error}`);
   const jobs = new JobStore(options.db, config.maxStoredRowErrors);
   await jobs.ensureIndexes();
-  const records: RecordsClient = createRecordsClient(options.recordsUrl ?? config.recordsUrl, options.recordsInterceptors);
-  const context: TransferContext = { config, plugins, records, jobs, registry: new JobRegistry(), db: options.db, log };
+  const audit = new AuditLog(options.db, "transfer");
+  await audit.ensureIndexes();
+  const credential = options.auth?.serviceCredential;
+  const records: RecordsClient = createRecordsClient(options.recordsUrl ?? config.recordsUrl, [...(options.recordsInterceptors ?? []), ...(credential ? [serviceCredentialInterceptor(credential)] : [])]);
+  const context: TransferContext = { config, plugins, records, jobs, registry: new JobRegistry(), db: options.db, audit, log };
   const status = config.enabled ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
   const health = new HealthService([[TransferServiceDesc.typeName, status]]);
-  const subjectOf = options.subjectOf;
+  // With auth on, the subject is the verified principal's, never a header's.
+  const subjectOf = options.auth ? undefined : options.subjectOf;
+  const auth = options.auth ? [createAuthInterceptor({ verifier: options.auth.verifier, reflection: options.auth.reflection, policy: TRANSFER_ACCESS_POLICY, rules: TRANSFER_METHOD_RULES })] : [];
   const server = await startRpcServer({
     host: options.host ?? config.host,
     port: options.port ?? config.port,
-    interceptors: [disabledInterceptor(config), ...(options.interceptors ?? [])],
+    // The caller's interceptors (tracing, logging) run outside auth, so rejected calls are traced too.
+    interceptors: [disabledInterceptor(config), ...(options.interceptors ?? []), ...auth],
     readMaxBytes: 16 * 1024 * 1024,
-    contextValues: (req) => subjectValues(subjectOf?.(req)),
-    http1: createTransferHttpHandler(context, subjectOf),
+    contextValues: (req) => callValues(req, subjectOf),
+    http1: createTransferHttpHandler(context, { subjectOf, auth: options.auth }),
     routes: (router) => {
       router.service(TransferServiceDesc, new TransferService(context));
       router.service(Health, health);
@@ -102,9 +138,13 @@ export async function buildTransferServer(options: TransferServerOptions): Promi
   };
 }
 
-function subjectValues(subject: string | undefined) {
+/** The subject a test resolver names (servers without auth) and the peer address (audit trail). */
+function callValues(req: NodeServerRequest, subjectOf: SubjectResolver | undefined) {
   const values = createContextValues();
+  const subject = subjectOf?.(req);
   if (subject) values.set(SUBJECT, subject);
+  const address = peerAddressOf(req);
+  if (address) values.set(CLIENT_ADDRESS, address);
   return values;
 }
 
@@ -113,6 +153,9 @@ async function main(): Promise<void> {
   const telemetry = startTelemetry({ serviceName: "dataexchange-transfer" });
   const logger = createLogger({ service: "transfer" });
   const config = loadTransferConfig();
+  const authConfig = loadAuthConfig(process.env, { variable: "DX_AUTH_AUDIENCE_TRANSFER", fallback: AUDIENCES.transfer });
+  const verifier = createVerifierFromConfig(authConfig);
+  const serviceCredential = serviceCredentialFromEnv(process.env);
   if (!config.mongodbUri) throw new Error("MONGODB_URI is required (or mongodbUri in the config file), e.g. mongodb://127.0.0.1:27017/");
   const client = new MongoClient(config.mongodbUri, { appName: "dataexchange-transfer" });
   await client.connect();
@@ -122,12 +165,14 @@ async function main(): Promise<void> {
     config,
     interceptors: [createTracingServerInterceptor(), createRequestLoggingInterceptor(logger)],
     recordsInterceptors: [createTracingClientInterceptor()],
+    auth: { verifier, reflection: authConfig.reflection, serviceCredential },
     log: (message: unknown, ...details: unknown[]) => logger.warn(details.length > 0 ? { details } : {}, String(message)),
   });
   const formats = [...running.context.plugins.plugins.keys()].join(", ");
   process.stdout.write(
     `transfer service listening on ${running.url} (database ${config.database}, records at ${config.recordsUrl}, formats: ${formats}${config.enabled ? "" : "; DISABLED by configuration"})\n`,
   );
+  process.stdout.write(`transfer service ${describeAuthConfig(authConfig)}; records calls with ${serviceCredential.description}\n`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -8,6 +8,7 @@ import type { Db } from "mongodb";
 import type { FormatPlugin } from "../../formats/_sdk/index.js";
 import type { Entity } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { entitySpec, type EntitySpec } from "../domain/index.js";
+import type { AuditLog } from "../shared/audit/index.js";
 import { entityName } from "../shared/records-wire/record-codec.js";
 import type { TransferConfig } from "./config/transfer-config.js";
 import { InvalidTransferRequestError, UnknownFormatError, UnsupportedFormatOperationError } from "./errors.js";
@@ -22,8 +23,10 @@ export interface TransferContext {
   records: RecordsClient;
   jobs: JobStore;
   registry: JobRegistry;
-  /** The transfer service's own database (jobs, staging). */
+  /** The transfer service's own database (jobs, staging, audit trail). */
   db: Db;
+  /** The audit trail of imports and exports (`audit_events`, append-only). */
+  audit: AuditLog;
   log: (...args: unknown[]) => void;
 }
 

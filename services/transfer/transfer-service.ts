@@ -3,10 +3,14 @@
  * the shared TransferContext (plugins, records client, job store, registry of
  * running jobs). Its dependencies are passed in, so the class is tested
  * directly, through a router transport, and behind a real server alike.
+ *
+ * The auth interceptor has checked the caller's role for the method before a
+ * handler runs (access-policy.ts); the handlers add what the request alone
+ * cannot decide: that importers and exporters see only their own jobs.
  */
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   CancelJobResponseSchema,
   ColumnSchema,
@@ -15,6 +19,7 @@ import {
   GetFailedRowsResponseSchema,
   GetJobResponseSchema,
   ImportResponseSchema,
+  ListAuditEventsResponseSchema,
   ListJobsResponseSchema,
   type CancelJobRequest,
   type DescribeEntityRequest,
@@ -24,6 +29,7 @@ import {
   type GetJobRequest,
   type ImportRequest,
   type ImportResponse,
+  type ListAuditEventsRequest,
   type ListJobsRequest,
   type TransferService as TransferServiceDesc,
 } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
@@ -37,7 +43,11 @@ import { importJob, type ImportJobEvent } from "./jobs/import-job.js";
 import { JOB_STATES, jobMessage, rowErrorMessage } from "./rpc/job-codec.js";
 import { listFormats } from "./rpc/list-formats.js";
 import { importRequestOf, jobQueryOf } from "./rpc/request-codec.js";
-import { SUBJECT } from "./subject.js";
+import { auditEventMessage, auditQueryOf, withoutPersonalData } from "../shared/audit/index.js";
+import { actingSubject } from "../shared/auth/index.js";
+import { checkJobAccess, ownJobsOnly, seesPersonalData } from "./access-policy.js";
+import { callerOf, recordsFor, type Caller } from "./caller.js";
+import type { JobDocument } from "./jobs/job-types.js";
 import { requireEntity, type TransferContext } from "./transfer-context.js";
 
 const FIELD_TYPES: Record<PlainFieldType, FieldType> = {
@@ -60,20 +70,22 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
   describeEntity(request: DescribeEntityRequest, context: HandlerContext) {
     return mapErrors(async () => {
       requireEntity(request.entity, "entity");
-      const description = await this.ctx.records.describeEntity({ entity: request.entity }, { signal: context.signal });
+      const description = await recordsFor(this.ctx.records, callerOf(context)).describeEntity({ entity: request.entity }, { signal: context.signal });
       return create(DescribeEntityResponseSchema, { description });
     });
   }
 
   export(request: ExportRequest, context: HandlerContext) {
     const ctx = this.ctx;
+    const caller = callerOf(context);
     return mapStreamErrors(async function* () {
-      for await (const event of exportJob(ctx, request, context.values.get(SUBJECT), context.signal)) yield exportMessage(event);
+      for await (const event of exportJob(ctx, request, caller, context.signal)) yield exportMessage(event);
     });
   }
 
   import(requests: AsyncIterable<ImportRequest>, context: HandlerContext) {
     const ctx = this.ctx;
+    const caller = callerOf(context);
     return mapStreamErrors(async function* () {
       const iterator = requests[Symbol.asyncIterator]();
       const first = await iterator.next();
@@ -90,24 +102,33 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
           if (message.case === "chunk" && message.value.byteLength > 0) yield message.value;
         }
       })();
-      for await (const event of importJob(ctx, request, chunks, context.values.get(SUBJECT), context.signal)) yield importMessage(event);
+      for await (const event of importJob(ctx, request, chunks, caller, context.signal)) yield importMessage(event);
     });
   }
 
-  getJob(request: GetJobRequest) {
-    return mapErrors(async () => create(GetJobResponseSchema, { job: jobMessage(await this.ctx.jobs.get(request.jobId)) }));
+  getJob(request: GetJobRequest, context?: HandlerContext) {
+    return mapErrors(async () => create(GetJobResponseSchema, { job: jobMessage(await this.jobFor(request.jobId, context, "read")) }));
   }
 
-  listJobs(request: ListJobsRequest) {
+  listJobs(request: ListJobsRequest, context?: HandlerContext) {
     return mapErrors(async () => {
-      const page = await this.ctx.jobs.list(jobQueryOf(request), request.pageSize, request.pageToken);
+      const query = jobQueryOf(request);
+      const principal = context ? callerOf(context).principal : undefined;
+      if (principal && ownJobsOnly(principal)) {
+        const self = actingSubject(principal);
+        if (query.subject && query.subject !== self) {
+          throw new ConnectError(`permission denied: listing the jobs of ${query.subject} needs one of the roles admin, auditor; ${principal.subject} may list only their own`, Code.PermissionDenied);
+        }
+        query.subject = self;
+      }
+      const page = await this.ctx.jobs.list(query, request.pageSize, request.pageToken);
       return create(ListJobsResponseSchema, { jobs: page.jobs.map(jobMessage), nextPageToken: page.nextPageToken });
     });
   }
 
-  cancelJob(request: CancelJobRequest) {
+  cancelJob(request: CancelJobRequest, context?: HandlerContext) {
     return mapErrors(async () => {
-      const job = await this.ctx.jobs.get(request.jobId);
+      const job = await this.jobFor(request.jobId, context, "cancel");
       if (job.state === "running" && !(await this.ctx.registry.cancel(job._id))) {
         throw new JobNotCancellableError(`job ${job._id} is not running in this process of the transfer service (it may run in another one, or its process stopped); it cannot be cancelled from here`);
       }
@@ -115,11 +136,32 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
     });
   }
 
-  getFailedRows(request: GetFailedRowsRequest) {
+  getFailedRows(request: GetFailedRowsRequest, context?: HandlerContext) {
     const ctx = this.ctx;
+    const self = this;
     return mapStreamErrors(async function* () {
+      await self.jobFor(request.jobId, context, "read");
       for await (const chunk of failedRowsCsv(ctx.jobs, request.jobId)) yield create(GetFailedRowsResponseSchema, { chunk });
     });
+  }
+
+  /** This service's audit trail, newest first; personal keys withheld from callers without `pii`. */
+  listAuditEvents(request: ListAuditEventsRequest, context?: HandlerContext) {
+    return mapErrors(async () => {
+      const personal = seesPersonalData(context ? callerOf(context).principal : undefined);
+      const page = await this.ctx.audit.list(auditQueryOf(request.filter), request.pageSize, request.pageToken);
+      const events = page.events.map((e) => auditEventMessage(personal ? e : withoutPersonalData(e)));
+      return create(ListAuditEventsResponseSchema, { events, nextPageToken: page.nextPageToken });
+    });
+  }
+
+  /** A job, if the caller may act on it (their own, or anyone's with auditor/admin rights). */
+  private async jobFor(jobId: string, context: HandlerContext | undefined, action: "read" | "cancel"): Promise<JobDocument> {
+    const job = await this.ctx.jobs.get(jobId);
+    const caller: Caller | undefined = context ? callerOf(context) : undefined;
+    const denied = caller?.principal ? checkJobAccess(caller.principal, job._id, job.subject, action) : undefined;
+    if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
+    return job;
   }
 }
 

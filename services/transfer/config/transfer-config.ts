@@ -59,7 +59,7 @@ export const transferConfigSchema = z
     nestedDelimiter: z.string().min(1).max(4).default("."),
     /** Whether imports that do not say are all-or-nothing. */
     strictImportByDefault: bool.default(false),
-    /** Kept for the export audit log, which lands later. */
+    /** Whether exports append audit events (imports and writes are always audited). */
     exportLoggingEnabled: bool.default(true),
     /** Extra plugin folders, read after formats/. */
     pluginDirs: z.array(z.string().min(1)).default([]),

@@ -8,6 +8,10 @@
  * `options` / `labels` as JSON objects. `/export/pretty` is JSON with
  * `pretty: true`.
  *
+ * `?source=audit` exports the audit trail instead (auditors and admins):
+ * filters `subject`, `action` (export, import), `entity`, `from`, `to`;
+ * `fields`, `labels`, `options` and `limit` as for records.
+ *
  * Errors before the first chunk of the file are JSON `{code, message}` with
  * their HTTP status; once the download started, a failure cuts the connection
  * (a truncated download is then visible as such to the client), and the
@@ -17,12 +21,16 @@ import type { ServerResponse } from "node:http";
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { FilterSchema, SortFieldSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { ExportRequestSchema, type ExportRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { ExportRequestSchema, ExportSource, type ExportRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { AuditAction, AuditEventFilterSchema } from "../../../gen/dataexchange/audit/v1/audit_pb.js";
+import { AUDIT_ACTIONS } from "../../shared/audit/index.js";
+import { checkExport } from "../access-policy.js";
+import type { Caller } from "../caller.js";
 import { entityEnum } from "../../shared/records-wire/record-codec.js";
 import { InvalidTransferRequestError } from "../errors.js";
 import { exportJob, type ExportEvent } from "../jobs/export-job.js";
 import { requireEntityName, type TransferContext } from "../transfer-context.js";
-import { attachment, clientGone, sendError, writeChunk } from "./http-util.js";
+import { allowed, attachment, clientGone, sendError, writeChunk } from "./http-util.js";
 
 /** Formats that are another format with preset options. */
 const ALIASES: Record<string, { format: string; options: JsonObject }> = {
@@ -57,8 +65,52 @@ function dateParam(query: URLSearchParams, name: string): Date | undefined {
   return date;
 }
 
+function sourceParam(query: URLSearchParams): "records" | "audit" {
+  const source = (query.get("source") ?? "records").trim().toLowerCase() || "records";
+  if (source !== "records" && source !== "audit") throw new InvalidTransferRequestError(`source must be records or audit, not ${JSON.stringify(query.get("source"))}`, "source");
+  return source;
+}
+
+function limitParam(query: URLSearchParams): bigint {
+  const limitText = query.get("limit");
+  if (limitText !== null && !/^\d+$/.test(limitText)) throw new InvalidTransferRequestError(`limit must be a whole number, not ${JSON.stringify(limitText)}`, "limit");
+  return limitText ? BigInt(limitText) : 0n;
+}
+
+function labelsParam(query: URLSearchParams): Record<string, string> {
+  const labels = jsonObjectParam(query.get("labels"), "labels");
+  for (const [k, v] of Object.entries(labels)) if (typeof v !== "string") throw new InvalidTransferRequestError(`labels.${k} must be text`, "labels");
+  return labels as Record<string, string>;
+}
+
+/** `?source=audit`: the audit trail, filtered by subject, action, entity, from, to. */
+function auditExportRequest(formatSegment: string, query: URLSearchParams): ExportRequest {
+  const alias = ALIASES[formatSegment.toLowerCase()];
+  const action = query.get("action")?.trim().toLowerCase();
+  if (action && !(AUDIT_ACTIONS as readonly string[]).includes(action)) throw new InvalidTransferRequestError(`action must be one of ${AUDIT_ACTIONS.join(", ")}`, "action");
+  const from = dateParam(query, "from");
+  const to = dateParam(query, "to");
+  const entity = query.get("entity");
+  return create(ExportRequestSchema, {
+    source: ExportSource.AUDIT_EVENTS,
+    format: alias?.format ?? formatSegment,
+    formatOptions: { ...(alias?.options ?? {}), ...jsonObjectParam(query.get("options"), "options") },
+    fields: list(query, "fields"),
+    labels: labelsParam(query),
+    limit: limitParam(query),
+    auditFilter: create(AuditEventFilterSchema, {
+      subject: query.get("subject") ?? "",
+      action: action ? AuditAction[action.toUpperCase() as keyof typeof AuditAction] : AuditAction.UNSPECIFIED,
+      entity: entity ? requireEntityName(entity).name : "",
+      from: from ? timestampFromDate(from) : undefined,
+      to: to ? timestampFromDate(to) : undefined,
+    }),
+  });
+}
+
 /** The export request a download URL describes. */
 export function exportRequestFromQuery(formatSegment: string, query: URLSearchParams): ExportRequest {
+  if (sourceParam(query) === "audit") return auditExportRequest(formatSegment, query);
   const alias = ALIASES[formatSegment.toLowerCase()];
   const spec = requireEntityName(query.get("entity"));
   const options = { ...(alias?.options ?? {}), ...jsonObjectParam(query.get("options"), "options") };
@@ -68,16 +120,14 @@ export function exportRequestFromQuery(formatSegment: string, query: URLSearchPa
   if ((from || to) && (!timeField || !spec.timeFields.includes(timeField))) {
     throw new InvalidTransferRequestError(`time_field must be one of ${spec.timeFields.join(", ") || "(none: " + spec.name + " has no time fields)"}`, "time_field");
   }
-  const limitText = query.get("limit");
-  if (limitText !== null && !/^\d+$/.test(limitText)) throw new InvalidTransferRequestError(`limit must be a whole number, not ${JSON.stringify(limitText)}`, "limit");
-  const labels = jsonObjectParam(query.get("labels"), "labels");
-  for (const [k, v] of Object.entries(labels)) if (typeof v !== "string") throw new InvalidTransferRequestError(`labels.${k} must be text`, "labels");
+  const limit = limitParam(query);
+  const labels = labelsParam(query);
   return create(ExportRequestSchema, {
     entity: entityEnum(spec.name),
     format: alias?.format ?? formatSegment,
     formatOptions: options,
     fields: list(query, "fields"),
-    labels: labels as Record<string, string>,
+    labels,
     filter: create(FilterSchema, {
       statuses: list(query, "status"),
       roles: list(query, "role"),
@@ -88,15 +138,20 @@ export function exportRequestFromQuery(formatSegment: string, query: URLSearchPa
       timeRanges: from || to ? [{ field: timeField, from: from ? timestampFromDate(from) : undefined, to: to ? timestampFromDate(to) : undefined }] : [],
     }),
     sort: list(query, "sort").map((s) => create(SortFieldSchema, { field: s.replace(/^[-+]/, ""), descending: s.startsWith("-") })),
-    limit: limitText ? BigInt(limitText) : 0n,
+    limit,
   });
 }
 
-export async function handleExport(ctx: TransferContext, formatSegment: string, query: URLSearchParams, res: ServerResponse, subject: string): Promise<void> {
+export async function handleExport(ctx: TransferContext, formatSegment: string, query: URLSearchParams, res: ServerResponse, caller: Caller): Promise<void> {
   const gone = clientGone(res);
   let events: AsyncGenerator<ExportEvent> | undefined;
   try {
-    events = exportJob(ctx, exportRequestFromQuery(formatSegment, query), subject, gone);
+    const principal = caller.principal;
+    // Whether the caller may export anything of this source at all, before the parameters are judged.
+    if (principal && !allowed(res, checkExport(principal, sourceParam(query), undefined))) return;
+    const request = exportRequestFromQuery(formatSegment, query);
+    if (principal && !allowed(res, checkExport(principal, sourceParam(query), request.source === ExportSource.AUDIT_EVENTS ? undefined : requireEntityName(query.get("entity")).name))) return;
+    events = exportJob(ctx, request, caller, gone);
     const first = await events.next();
     if (first.done || first.value.kind !== "header") throw new Error("the export produced no header");
     const header = first.value;

@@ -52,3 +52,13 @@ export function attachment(fileName: string): string {
 export function urlOf(req: IncomingMessage): URL {
   return new URL(req.url ?? "/", "http://localhost");
 }
+
+/**
+ * Answers 403 JSON (the shape of `requireHttpPermission`) when `denied` is a
+ * reason; true when the request may go on.
+ */
+export function allowed(res: ServerResponse, denied: string | undefined): boolean {
+  if (denied === undefined) return true;
+  sendJson(res, 403, { code: "permission_denied", message: `permission denied: ${denied}` });
+  return false;
+}

@@ -9,6 +9,10 @@
  * order as long as they come before `file` (curl -F and FormData keep the
  * order given). The answer is JSON: the job's summary and its first 1000 row
  * errors.
+ *
+ * With authentication on, a caller who may import nothing is refused (403)
+ * before the body is read, and the import the fields describe is checked
+ * (entity, dry run) before the file is.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
@@ -20,9 +24,11 @@ import { InvalidTransferRequestError } from "../errors.js";
 import { importJob, type ImportJobRequest, type ImportJobSummary } from "../jobs/import-job.js";
 import type { RowErrorRecord } from "../jobs/job-types.js";
 import { requireEntityName, type TransferContext } from "../transfer-context.js";
-import { clientGone, sendError } from "./http-util.js";
+import { allowed, clientGone, sendError } from "./http-util.js";
+import { checkImport } from "../access-policy.js";
+import type { Caller } from "../caller.js";
 import { jsonObjectParam } from "./export-route.js";
-import { Code } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 
 /** Row errors in the JSON answer; all of them are at /jobs/{id}/failed-rows. */
 export const RESPONSE_ERRORS = 1000;
@@ -91,10 +97,13 @@ async function* fileBytes(stream: Readable): AsyncGenerator<Uint8Array> {
   }
 }
 
-async function runUpload(ctx: TransferContext, fields: Record<string, string>, stream: Readable, fileName: string, subject: string, signal: AbortSignal): Promise<UploadResult> {
+async function runUpload(ctx: TransferContext, fields: Record<string, string>, stream: Readable, fileName: string, caller: Caller, signal: AbortSignal): Promise<UploadResult> {
   const result: UploadResult = { errors: [], errorCount: 0 };
   try {
-    for await (const event of importJob(ctx, importRequestFromFields(fields, fileName), fileBytes(stream), subject, signal)) {
+    const request = importRequestFromFields(fields, fileName);
+    const denied = caller.principal ? checkImport(caller.principal, request.entity.name, request.dryRun) : undefined;
+    if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
+    for await (const event of importJob(ctx, request, fileBytes(stream), caller, signal)) {
       if (event.kind === "started") result.jobId = event.jobId;
       else if (event.kind === "row_error") {
         result.errorCount++;
@@ -113,7 +122,11 @@ async function runUpload(ctx: TransferContext, fields: Record<string, string>, s
   return result;
 }
 
-export async function handleImport(ctx: TransferContext, req: IncomingMessage, res: ServerResponse, subject: string): Promise<void> {
+export async function handleImport(ctx: TransferContext, req: IncomingMessage, res: ServerResponse, caller: Caller): Promise<void> {
+  if (caller.principal && !allowed(res, checkImport(caller.principal, undefined, true))) {
+    req.resume();
+    return;
+  }
   if (!/^multipart\/form-data/i.test(req.headers["content-type"] ?? "")) {
     req.resume();
     sendError(res, new InvalidTransferRequestError("POST /import takes multipart/form-data with a file part named \"file\"", "content-type"));
@@ -140,7 +153,7 @@ export async function handleImport(ctx: TransferContext, req: IncomingMessage, r
         return;
       }
       sawFile = true;
-      void runUpload(ctx, fields, stream, info.filename ?? "", subject, gone).then(resolve);
+      void runUpload(ctx, fields, stream, info.filename ?? "", caller, gone).then(resolve);
     });
     parser.on("close", () => {
       if (!sawFile) resolve({ errors: [], errorCount: 0, error: new InvalidTransferRequestError('the upload has no file part named "file" (send the other fields before it)', "file") });

@@ -1,6 +1,10 @@
 /**
  * `GET /jobs` (filters as query parameters), `GET /jobs/{id}` and
  * `GET /jobs/{id}/failed-rows` (a CSV download of the rejected rows).
+ *
+ * With authentication on, importers and exporters see their own jobs only
+ * (the list is narrowed to them; another user's job is 403), auditors and
+ * admins everyone's.
  */
 import type { ServerResponse } from "node:http";
 import { sendJson } from "../../shared/rpc/index.js";
@@ -10,21 +14,47 @@ import type { JobQuery } from "../jobs/job-store.js";
 import type { JobKind, JobState } from "../jobs/job-types.js";
 import { jobJson } from "../rpc/job-codec.js";
 import { requireEntityName, type TransferContext } from "../transfer-context.js";
-import { attachment, sendError, writeChunk } from "./http-util.js";
+import { allowed, attachment, sendError, writeChunk } from "./http-util.js";
+import { actingSubject } from "../../shared/auth/index.js";
+import { checkJobAccess, denial, ownJobsOnly, PERMISSIONS } from "../access-policy.js";
+import type { Caller } from "../caller.js";
+import type { JobDocument } from "../jobs/job-types.js";
 
-export async function handleGetJob(ctx: TransferContext, id: string, res: ServerResponse): Promise<void> {
+/** Whether the caller may read jobs at all (own or everyone's); answers 403 when not. */
+function mayReadJobs(caller: Caller, res: ServerResponse): boolean {
+  const p = caller.principal;
+  if (!p || p.permissions.has(PERMISSIONS.readOwnJobs) || p.permissions.has(PERMISSIONS.readAllJobs)) return true;
+  return allowed(res, denial("reading jobs", PERMISSIONS.readOwnJobs, p));
+}
+
+/** The job, when the caller may read it; undefined after answering 403. */
+async function readableJob(ctx: TransferContext, id: string, caller: Caller, res: ServerResponse): Promise<JobDocument | undefined> {
+  const job = await ctx.jobs.get(id);
+  return !caller.principal || allowed(res, checkJobAccess(caller.principal, job._id, job.subject, "read")) ? job : undefined;
+}
+
+export async function handleGetJob(ctx: TransferContext, id: string, res: ServerResponse, caller: Caller): Promise<void> {
   try {
-    sendJson(res, 200, jobJson(await ctx.jobs.get(id)));
+    if (!mayReadJobs(caller, res)) return;
+    const job = await readableJob(ctx, id, caller, res);
+    if (job) sendJson(res, 200, jobJson(job));
   } catch (error) {
     sendError(res, error);
   }
 }
 
-export async function handleListJobs(ctx: TransferContext, query: URLSearchParams, res: ServerResponse): Promise<void> {
+export async function handleListJobs(ctx: TransferContext, query: URLSearchParams, res: ServerResponse, caller: Caller): Promise<void> {
   try {
+    if (!mayReadJobs(caller, res)) return;
     const q: JobQuery = {};
     const subject = query.get("subject");
     if (subject) q.subject = subject;
+    const p = caller.principal;
+    if (p && ownJobsOnly(p)) {
+      const self = actingSubject(p);
+      if (q.subject && q.subject !== self && !allowed(res, `listing the jobs of ${q.subject} needs one of the roles admin, auditor; ${p.subject} may list only their own`)) return;
+      q.subject = self;
+    }
     if (query.get("entity")) q.entity = requireEntityName(query.get("entity")).name;
     const state = query.get("state");
     if (state) {
@@ -50,9 +80,10 @@ export async function handleListJobs(ctx: TransferContext, query: URLSearchParam
   }
 }
 
-export async function handleFailedRows(ctx: TransferContext, id: string, res: ServerResponse): Promise<void> {
+export async function handleFailedRows(ctx: TransferContext, id: string, res: ServerResponse, caller: Caller): Promise<void> {
   const csv = failedRowsCsv(ctx.jobs, id);
   try {
+    if (!mayReadJobs(caller, res) || !(await readableJob(ctx, id, caller, res))) return;
     const first = await csv.next(); // the job is looked up before the first byte
     res.writeHead(200, { "content-type": "text/csv; charset=utf-8", "content-disposition": attachment(`job-${id}-failed-rows.csv`), "cache-control": "no-store" });
     if (!first.done) await writeChunk(res, first.value);

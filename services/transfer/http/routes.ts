@@ -2,17 +2,23 @@
  * The transfer service's plain HTTP/1.1 routes, in one module, served on the
  * RPC port through startRpcServer's `http1` handler:
  *
- * - `GET  /export/{format}`        a download (see export-route.ts)
+ * - `GET  /export/{format}`        a download (see export-route.ts); `?source=audit` exports the audit trail
  * - `POST /import`                 a multipart upload (see import-route.ts)
  * - `GET  /jobs`                   jobs, newest first (subject, entity, state, kind, from, to, page_size, page_token)
  * - `GET  /jobs/{id}`              one job
  * - `GET  /jobs/{id}/failed-rows`  its rejected rows as CSV
  *
- * Anything else falls through to Connect (and its 404). When the module is
- * disabled these routes answer 503 with a JSON reason.
+ * With authentication on, every route needs a bearer token (401 JSON with a
+ * `www-authenticate` challenge otherwise) and the permission the same RPC
+ * needs (403 JSON), from the one role table in access-policy.ts. Anything
+ * else falls through to Connect (and its 404). When the module is disabled
+ * these routes answer 503 with a JSON reason.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendJson, type PlainHttpHandler } from "../../shared/rpc/index.js";
+import { requireHttpAuth, type TokenVerifier } from "../../shared/auth/index.js";
+import { TRANSFER_ACCESS_POLICY } from "../access-policy.js";
+import { httpCallerOf, type Caller } from "../caller.js";
 import { TransferDisabledError } from "../errors.js";
 import { ANONYMOUS, type SubjectResolver } from "../subject.js";
 import type { TransferContext } from "../transfer-context.js";
@@ -21,16 +27,24 @@ import { sendError, urlOf } from "./http-util.js";
 import { handleImport } from "./import-route.js";
 import { handleFailedRows, handleGetJob, handleListJobs } from "./jobs-routes.js";
 
-type Route = (req: IncomingMessage, res: ServerResponse, match: RegExpMatchArray, url: URL, subject: string) => Promise<void>;
+type Route = (req: IncomingMessage, res: ServerResponse, match: RegExpMatchArray, url: URL, caller: Caller) => Promise<void>;
 
-export function createTransferHttpHandler(ctx: TransferContext, subjectOf?: SubjectResolver): PlainHttpHandler {
+export interface TransferHttpOptions {
+  /** Who calls, from request headers, on a server without authentication (tests). */
+  subjectOf?: SubjectResolver;
+  /** Require bearer tokens, verified like the RPCs' (audience dataexchange-transfer). */
+  auth?: { verifier: TokenVerifier };
+}
+
+export function createTransferHttpHandler(ctx: TransferContext, options: TransferHttpOptions = {}): PlainHttpHandler {
   const routes: [string, RegExp, Route][] = [
-    ["GET", /^\/export\/([^/]+)\/?$/, (_req, res, m, url, subject) => handleExport(ctx, decodeURIComponent(m[1]!), url.searchParams, res, subject)],
-    ["POST", /^\/import\/?$/, (req, res, _m, _url, subject) => handleImport(ctx, req, res, subject)],
-    ["GET", /^\/jobs\/?$/, (_req, res, _m, url) => handleListJobs(ctx, url.searchParams, res)],
-    ["GET", /^\/jobs\/([^/]+)\/?$/, (_req, res, m) => handleGetJob(ctx, decodeURIComponent(m[1]!), res)],
-    ["GET", /^\/jobs\/([^/]+)\/failed-rows\/?$/, (_req, res, m) => handleFailedRows(ctx, decodeURIComponent(m[1]!), res)],
+    ["GET", /^\/export\/([^/]+)\/?$/, (_req, res, m, url, caller) => handleExport(ctx, decodeURIComponent(m[1]!), url.searchParams, res, caller)],
+    ["POST", /^\/import\/?$/, (req, res, _m, _url, caller) => handleImport(ctx, req, res, caller)],
+    ["GET", /^\/jobs\/?$/, (_req, res, _m, url, caller) => handleListJobs(ctx, url.searchParams, res, caller)],
+    ["GET", /^\/jobs\/([^/]+)\/?$/, (_req, res, m, _url, caller) => handleGetJob(ctx, decodeURIComponent(m[1]!), res, caller)],
+    ["GET", /^\/jobs\/([^/]+)\/failed-rows\/?$/, (_req, res, m, _url, caller) => handleFailedRows(ctx, decodeURIComponent(m[1]!), res, caller)],
   ];
+  const auth = options.auth ? { verifier: options.auth.verifier, policy: TRANSFER_ACCESS_POLICY } : undefined;
   return async (req, res) => {
     const url = urlOf(req);
     for (const [method, pattern, route] of routes) {
@@ -42,12 +56,21 @@ export function createTransferHttpHandler(ctx: TransferContext, subjectOf?: Subj
         sendJson(res, 405, { code: "method_not_allowed", message: `${req.method} is not allowed on ${url.pathname}; use ${method}` });
         return true;
       }
+      let principal;
+      if (auth) {
+        principal = await requireHttpAuth(req, res, auth);
+        if (!principal) {
+          // Answered 401: the body of a refused upload is not read.
+          req.resume();
+          return true;
+        }
+      }
       if (!ctx.config.enabled) {
         req.resume();
         sendError(res, new TransferDisabledError());
         return true;
       }
-      await route(req, res, match, url, subjectOf?.(req) ?? ANONYMOUS);
+      await route(req, res, match, url, httpCallerOf(req, principal, options.subjectOf?.(req) ?? ANONYMOUS));
       return true;
     }
     return false;

@@ -11,12 +11,28 @@
  * pulling (a client that went away): the `finally` of this generator runs in
  * every one of those cases, and the records call is aborted with it, which
  * closes the database cursor.
+ *
+ * Records are read for the caller: the records service sees the caller as
+ * the user the transfer service acts for, and returns only what that user may
+ * read. A caller without `pii` who selects no fields gets the columns that
+ * are not personal (instead of empty email and name columns); one who names a
+ * personal field is refused (PERMISSION_DENIED). With source `audit`, the
+ * transfer service's own audit trail is exported instead (audit-export.ts).
+ * Every export ends with an audit event, unless export logging is off.
  */
 import { createHash } from "node:crypto";
 import { toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Column } from "../../../formats/_sdk/index.js";
 import { FilterSchema, type StreamRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { ExportRequest as TransferExportRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { readableFields, type EntitySpec } from "../../domain/index.js";
+import { auditQueryJson, auditQueryOf, type AuditQuery } from "../../shared/audit/index.js";
+import { exportSourceOf, seesPersonalData, PERMISSIONS } from "../access-policy.js";
+import { AUDIT_EVENTS_SPEC, auditEventBatches } from "../audit/audit-export.js";
+import { auditJobEnd } from "../audit/job-audit.js";
+import { recordsFor, type Caller } from "../caller.js";
+import { InvalidTransferRequestError } from "../errors.js";
 import { exportColumns, runExport, type ExportSettings } from "../core/export-pipeline.js";
 import { codeName, toConnectError } from "../error-mapping.js";
 import { recordForExport } from "../records-client.js";
@@ -33,18 +49,51 @@ export const EXPORT_CHUNK_BYTES = 64 * 1024;
 /** Records per StreamRecords message. */
 const READ_BATCH = 500;
 
+/** What an export reads: records of an entity, or the audit trail. */
+type ExportTarget = { source: "records"; spec: EntitySpec } | { source: "audit"; spec: EntitySpec; query: AuditQuery };
+
+function targetOf(request: TransferExportRequest): ExportTarget {
+  if (exportSourceOf(request) === "records") {
+    if (request.auditFilter) throw new InvalidTransferRequestError("audit_filter applies only to exports of the audit trail (source EXPORT_SOURCE_AUDIT_EVENTS)", "audit_filter");
+    return { source: "records", spec: requireEntity(request.entity, "entity") };
+  }
+  // The trail is exported in time order with its own filter; records' settings do not apply.
+  const misplaced = request.entity ? "entity" : request.filter ? "filter" : request.sort.length > 0 ? "sort" : undefined;
+  if (misplaced) throw new InvalidTransferRequestError(`${misplaced} does not apply to an export of the audit trail (use audit_filter; events come in time order)`, misplaced);
+  return { source: "audit", spec: AUDIT_EVENTS_SPEC, query: auditQueryOf(request.auditFilter, "audit_filter") };
+}
+
+/**
+ * The fields to export for a caller: without `pii`, a default selection
+ * leaves personal fields out, and naming one is refused.
+ */
+function fieldsFor(spec: EntitySpec, requested: readonly string[], caller: Caller): string[] | undefined {
+  const selected = requested.length > 0 ? [...requested] : undefined;
+  if (seesPersonalData(caller.principal)) return selected;
+  const personal = new Set(spec.fields.filter((f) => f.personal).map((f) => f.key));
+  if (personal.size === 0) return selected;
+  if (!selected) return readableFields(spec).filter((f) => !personal.has(f.key)).map((f) => f.key);
+  const named = [...new Set(selected.map((f) => f.split(".")[0]!).filter((f) => personal.has(f)))];
+  if (named.length > 0) {
+    throw new ConnectError(`permission denied: ${named.join(", ")} ${named.length === 1 ? "is" : "are"} personal data of ${spec.name} and need the "${PERMISSIONS.pii}" role`, Code.PermissionDenied);
+  }
+  return selected;
+}
+
 /** Runs an export job; see the module comment for how it ends. */
-export async function* exportJob(ctx: TransferContext, request: TransferExportRequest, subject: string, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
-  const spec = requireEntity(request.entity, "entity");
+export async function* exportJob(ctx: TransferContext, request: TransferExportRequest, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
+  const target = targetOf(request);
+  const spec = target.spec;
   const plugin = requireFormat(ctx, request.format, "write");
   const formatOptions = request.formatOptions ?? {};
   const job = await ctx.jobs.create({
     kind: "export",
-    subject,
-    entity: spec.name,
+    subject: caller.subject,
+    entity: target.source === "records" ? target.spec.name : undefined,
+    source: target.source,
     format: plugin.name,
     formatOptions: JSON.stringify(formatOptions),
-    filter: request.filter ? toJsonString(FilterSchema, request.filter) : undefined,
+    filter: target.source === "audit" ? auditQueryJson(target.query) : request.filter ? toJsonString(FilterSchema, request.filter) : undefined,
     fields: request.fields.length > 0 ? [...request.fields] : undefined,
     sort: request.sort.length > 0 ? request.sort.map((s) => ({ field: s.field, descending: s.descending })) : undefined,
     limit: request.limit > 0n ? Number(request.limit) : undefined,
@@ -52,70 +101,79 @@ export async function* exportJob(ctx: TransferContext, request: TransferExportRe
   });
   const registration = ctx.registry.register(job._id);
   const signal = callerSignal ? AbortSignal.any([callerSignal, registration.signal]) : registration.signal;
+  const records = recordsFor(ctx.records, caller, job._id);
   const hash = createHash("sha256");
   let bytes = 0;
-  let records = 0;
+  let exported = 0;
   let ended = false;
   const end = async (outcome: Parameters<typeof ctx.jobs.finish>[1]) => {
     if (ended) return;
     ended = true;
-    await ctx.jobs.finish(job._id, { bytes, sha256: bytes > 0 ? hash.digest("hex") : undefined, counts: { exported: records }, ...outcome }).catch((error: unknown) => ctx.log("failed to record the end of export job", job._id, error));
+    const ending = { bytes, sha256: bytes > 0 ? hash.digest("hex") : undefined, counts: { exported: exported }, ...outcome };
+    await ctx.jobs.finish(job._id, ending).catch((error: unknown) => ctx.log("failed to record the end of export job", job._id, error));
+    await auditJobEnd(ctx, job, ending, caller);
     registration.release();
   };
   try {
+    const fields = target.source === "records" ? fieldsFor(spec, request.fields, caller) : request.fields.length > 0 ? [...request.fields] : undefined;
     const settings: ExportSettings = {
       plugin,
       pluginOptions: formatOptions,
       entity: spec,
-      fields: request.fields.length > 0 ? [...request.fields] : undefined,
+      fields,
       labels: Object.keys(request.labels).length > 0 ? { ...request.labels } : undefined,
       nestedDelimiter: ctx.config.nestedDelimiter,
       signal,
-      onProgress: (p) => (records = p.records),
+      onProgress: (p) => (exported = p.records),
     };
     const columns = exportColumns(settings);
     let estimatedTotal = 0;
-    void ctx.records
-      .countRecords({ entity: request.entity, filter: request.filter }, { signal })
-      .then((r) => {
-        const count = Number(r.count);
-        estimatedTotal = request.limit > 0n ? Math.min(count, Number(request.limit)) : count;
-      })
-      .catch(() => undefined);
+    if (target.source === "records") {
+      void records
+        .countRecords({ entity: request.entity, filter: request.filter }, { signal })
+        .then((r) => {
+          const count = Number(r.count);
+          estimatedTotal = request.limit > 0n ? Math.min(count, Number(request.limit)) : count;
+        })
+        .catch(() => undefined);
+    }
     yield { kind: "header", jobId: job._id, fileName: fileNameOf(spec.name, plugin.extensions[0] ?? plugin.name, job.createdAt), mimeType: plugin.mimeType, columns };
 
     const streamRequest: MessageInitShape<typeof StreamRecordsRequestSchema> = {
       entity: request.entity,
       filter: request.filter,
       // Only top-level keys go to the records service; nested paths are the core's.
-      fields: [...new Set(request.fields.map((f) => f.split(".")[0]!))],
+      fields: [...new Set((fields ?? []).map((f) => f.split(".")[0]!))],
       sort: request.sort,
       limit: request.limit,
       batchSize: READ_BATCH,
     };
-    const batches = (async function* () {
-      for await (const message of ctx.records.streamRecords(streamRequest, { signal })) {
-        const batch: Record<string, unknown>[] = [];
-        for (const wire of message.records) {
-          const record = recordForExport(spec, wire);
-          if (record) batch.push(record);
-        }
-        yield batch;
-      }
-    })();
+    const batches =
+      target.source === "audit"
+        ? limited(auditEventBatches(ctx.audit, target.query, seesPersonalData(caller.principal), READ_BATCH), request.limit)
+        : (async function* () {
+            for await (const message of records.streamRecords(streamRequest, { signal })) {
+              const batch: Record<string, unknown>[] = [];
+              for (const wire of message.records) {
+                const record = recordForExport(spec, wire);
+                if (record) batch.push(record);
+              }
+              yield batch;
+            }
+          })();
     let reported = -1;
     for await (const chunk of rechunk(runExport(batches, settings), EXPORT_CHUNK_BYTES)) {
       hash.update(chunk);
       bytes += chunk.byteLength;
       yield { kind: "chunk", bytes: chunk };
-      if (records !== reported) {
-        reported = records;
-        yield { kind: "progress", records, bytes, estimatedTotal };
+      if (exported !== reported) {
+        reported = exported;
+        yield { kind: "progress", records: exported, bytes, estimatedTotal };
       }
     }
     const sha256 = hash.copy().digest("hex");
     await end({ state: "succeeded" });
-    yield { kind: "summary", jobId: job._id, records, bytes, sha256, durationMs: Date.now() - job.createdAt.getTime() };
+    yield { kind: "summary", jobId: job._id, records: exported, bytes, sha256, durationMs: Date.now() - job.createdAt.getTime() };
   } catch (error) {
     const mapped = toConnectError(error);
     if (signal.aborted) await end({ state: "cancelled", error: cancelReason(callerSignal, registration.signal), errorCode: "cancelled" });
@@ -131,6 +189,17 @@ function cancelReason(callerSignal: AbortSignal | undefined, jobSignal: AbortSig
   if (jobSignal.aborted) return "cancelled by request (CancelJob)";
   if (callerSignal?.aborted) return "the client went away before the export finished";
   return "cancelled";
+}
+
+/** At most `limit` records (0: all) of a batch stream. */
+async function* limited(batches: AsyncIterable<Record<string, unknown>[]>, limit: bigint): AsyncGenerator<Record<string, unknown>[]> {
+  let left = limit > 0n ? Number(limit) : Infinity;
+  for await (const batch of batches) {
+    if (left <= 0) return;
+    const part = batch.length > left ? batch.slice(0, left) : batch;
+    left -= part.length;
+    yield part;
+  }
 }
 
 /** `users-20240131-235959.csv`: what the download is saved as. */

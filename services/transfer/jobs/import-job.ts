@@ -12,6 +12,10 @@
  * HTTP 413 for the size limit, INVALID_ARGUMENT for the others). Rows over
  * the row-size or column-count limit are rejected one by one (code `limit`)
  * and the import goes on, like any other bad row.
+ *
+ * Records are written for the caller (the records service applies the
+ * caller's rights, intersected with the transfer service's), and every
+ * import, dry runs included, ends with an audit event.
  */
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { EntitySpec } from "../../domain/index.js";
@@ -21,6 +25,8 @@ import { importLimits } from "../config/transfer-config.js";
 import { codeName, toConnectError } from "../error-mapping.js";
 import { InvalidTransferRequestError, LimitExceededError } from "../errors.js";
 import { RecordsStreamWriter } from "../records-writer.js";
+import { auditJobEnd } from "../audit/job-audit.js";
+import { recordsFor, type Caller } from "../caller.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";
 import type { ImportMode, JobOutcome, RowErrorRecord } from "./job-types.js";
 
@@ -63,12 +69,12 @@ export type ImportJobEvent =
 const PROGRESS_SAVE_MS = 2_000;
 
 /** Runs an import job over `input`. Throws (mapped) when the job fails or is cancelled. */
-export async function* importJob(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, subject: string, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
+export async function* importJob(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
   const plugin = requireFormat(ctx, request.format, "read");
   const strict = request.strict ?? ctx.config.strictImportByDefault;
   const job = await ctx.jobs.create({
     kind: "import",
-    subject,
+    subject: caller.subject,
     entity: request.entity.name,
     format: plugin.name,
     formatOptions: JSON.stringify(request.formatOptions),
@@ -80,7 +86,7 @@ export async function* importJob(ctx: TransferContext, request: ImportJobRequest
   const registration = ctx.registry.register(job._id);
   const signal = callerSignal ? AbortSignal.any([callerSignal, registration.signal]) : registration.signal;
   const sink = ctx.jobs.sink(job._id);
-  const writer = new RecordsStreamWriter(ctx.records, request.entity, signal);
+  const writer = new RecordsStreamWriter(recordsFor(ctx.records, caller, job._id), request.entity, signal);
   const staging = createStagingArea(ctx.db, job._id);
   let rowsRead = 0;
   let bytesRead = 0;
@@ -90,7 +96,9 @@ export async function* importJob(ctx: TransferContext, request: ImportJobRequest
     ended = true;
     await writer.close();
     await staging.drop().catch(() => undefined);
-    await ctx.jobs.finish(job._id, { counts: { read: rowsRead }, bytes: bytesRead, ...outcome }, sink).catch((error: unknown) => ctx.log("failed to record the end of import job", job._id, error));
+    const ending: JobOutcome = { counts: { read: rowsRead }, bytes: bytesRead, ...outcome };
+    await ctx.jobs.finish(job._id, ending, sink).catch((error: unknown) => ctx.log("failed to record the end of import job", job._id, error));
+    await auditJobEnd(ctx, job, ending, caller);
     registration.release();
   };
   try {

@@ -35,7 +35,10 @@ export interface JobDocument {
   kind: JobKind;
   state: JobState;
   subject: string;
-  entity: EntityName;
+  /** Unset for an export of the audit trail. */
+  entity?: EntityName;
+  /** Export: what was read; unset means records. */
+  source?: "records" | "audit";
   format: string;
   /** The format options as sent, JSON text. */
   formatOptions: string;

@@ -5,7 +5,7 @@
 import { create, fromJsonString, type JsonObject } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { FilterSchema, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { JobKind, JobSchema, JobState, RowErrorSchema, type Job, type RowError } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { ExportSource, JobKind, JobSchema, JobState, RowErrorSchema, type Job, type RowError } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { entityEnum } from "../../shared/records-wire/record-codec.js";
 import type { ImportMode, JobDocument, JobKind as PlainKind, JobState as PlainState, RowErrorRecord } from "../jobs/job-types.js";
 
@@ -51,7 +51,8 @@ export function jobMessage(job: JobDocument): Job {
     kind: JOB_KINDS[job.kind],
     state: JOB_STATES[job.state],
     subject: job.subject,
-    entity: entityEnum(job.entity),
+    entity: job.entity ? entityEnum(job.entity) : undefined,
+    source: job.kind !== "export" ? ExportSource.UNSPECIFIED : job.source === "audit" ? ExportSource.AUDIT_EVENTS : ExportSource.RECORDS,
     format: job.format,
     formatOptions: parseObject(job.formatOptions),
     filter: job.filter ? fromJsonString(FilterSchema, job.filter) : undefined,

@@ -103,8 +103,11 @@ async function main(): Promise<void> {
   const elapsed = (Date.now() - started) / 1000;
   const table = renderTable(rows);
   const what = `N=${options.n}${options.quick ? " (quick)" : ""}; rounds: ${options.rounds} for database rows, ${options.pluginRounds} for plugins; upsert at N=${options.upsertN}; FerretDB ${options.backend}; ${elapsed.toFixed(0)} s`;
-  process.stdout.write(`\n${what}\n\n${table}\n\nratio = ours ÷ reference (higher is better), except memory rows: peak at N ÷ peak at N/10.\n`);
-  const path = writeResults(options.resultsDir, { what, options: { ...options, sections: [...options.sections] }, node: process.version, date: new Date().toISOString(), elapsedSeconds: elapsed, rows, raw });
+  const scope = options.quick
+    ? "quick run: plugins (3 rounds); end-to-end CSV export, CSV import (insert, upsert), flat memory, mongo-tools when built; 1 round each, so database ratios are single samples, not medians. NDJSON export and the records-level rows run in full runs (or add --only …,records)."
+    : "";
+  process.stdout.write(`\n${what}\n${scope ? `${scope}\n` : ""}\n${table}\n\nratio = ours ÷ reference (higher is better), except memory rows: peak at N ÷ peak at N/10.\n`);
+  const path = writeResults(options.resultsDir, { what, scope, options: { ...options, sections: [...options.sections] }, node: process.version, date: new Date().toISOString(), elapsedSeconds: elapsed, rows, raw });
   process.stdout.write(`results: ${path}\n`);
 }
 

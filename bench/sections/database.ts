@@ -60,7 +60,7 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
   };
 
   if (sections.has("export") || sections.has("memory")) {
-    const variants = [directExport(ctx), ...(recordsLevel ? [recordsExport(ctx, "csv"), recordsExport(ctx, "ndjson")] : []), ...(e2e.exportVariants?.() ?? []), ...(tools.exportVariants?.() ?? [])];
+    const variants = [directExport(ctx), ...(recordsLevel ? [recordsExport(ctx, "csv"), recordsExport(ctx, "ndjson")] : []), ...(e2e.exportVariants?.(ctx.options.quick ? ["csv"] : ["csv", "ndjson"]) ?? []), ...(tools.exportVariants?.(["csv"]) ?? [])];
     const s = await run("export", variants);
     const base = s.get("direct-export");
     if (recordsLevel) {
@@ -69,7 +69,7 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
     }
     if (e2e.available) {
       rows.push(compare("end to end", "export CSV: client → transfer → records → db", n, rounds, s.get("e2e-export-csv"), base, "driver+csv-stringify", EXPORT_TARGET, true));
-      rows.push(compare("end to end", "export NDJSON: client → transfer → records → db", n, rounds, s.get("e2e-export-ndjson"), base, "driver+csv-stringify", EXPORT_TARGET, true));
+      if (!ctx.options.quick) rows.push(compare("end to end", "export NDJSON: client → transfer → records → db", n, rounds, s.get("e2e-export-ndjson"), base, "driver+csv-stringify", EXPORT_TARGET, true));
     }
     if (tools.available) {
       const ours = e2e.available ? s.get("e2e-export-csv") : s.get("records-export-csv");

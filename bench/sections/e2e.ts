@@ -17,7 +17,7 @@ export interface Parties {
   available: boolean;
   label?: string;
   why?: string;
-  exportVariants?: () => Variant[];
+  exportVariants?: (formats: ("csv" | "ndjson")[]) => Variant[];
   importVariants?: (mode: "insert" | "upsert", file: string, rows: number) => Variant[];
   memoryVariants?: (tenth: number) => Variant[];
 }
@@ -108,7 +108,7 @@ export async function e2eParties(ctx: BenchContext): Promise<Parties> {
   return {
     available: true,
     label: "end to end",
-    exportVariants: () => [e2eExport(ctx, token, "csv"), e2eExport(ctx, token, "ndjson")],
+    exportVariants: (formats) => formats.map((format) => e2eExport(ctx, token, format)),
     importVariants: (mode, file, rows) => [e2eImport(ctx, token, mode, file, rows)],
     memoryVariants: (tenth) => [e2eExport(ctx, token, "csv", tenth), e2eImport(ctx, token, "insert", ctx.files.csvTenth, tenth, "e2e-import-insert-tenth")],
   };

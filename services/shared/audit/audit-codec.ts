@@ -5,7 +5,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { AuditAction, AuditEventSchema, AuditOutcome, type AuditEvent, type AuditEventFilter } from "../../../gen/dataexchange/audit/v1/audit_pb.js";
+import { AuditAction, AuditEventFilterSchema, AuditEventSchema, AuditOutcome, type AuditEvent, type AuditEventFilter } from "../../../gen/dataexchange/audit/v1/audit_pb.js";
 import { entitySpec, type EntityName } from "../../domain/index.js";
 import type { AuditAction as PlainAction, AuditEventDocument, AuditOutcome as PlainOutcome } from "./audit-event.js";
 import type { AuditQuery } from "./audit-log.js";
@@ -69,6 +69,20 @@ export function auditQueryOf(filter: AuditEventFilter | undefined, prefix = "fil
 /** The query as JSON text, recorded on the audit event of an audit export. */
 export function auditQueryJson(query: AuditQuery): string {
   return JSON.stringify({ ...query, from: query.from?.toISOString(), to: query.to?.toISOString() });
+}
+
+/** The wire filter of a query stored with `auditQueryJson` (a job's record of what it exported). */
+export function auditFilterOfJson(text: string): AuditEventFilter {
+  let value: Record<string, unknown> = {};
+  try {
+    value = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // an unreadable record shows as no filter
+  }
+  const str = (v: unknown) => (typeof v === "string" ? v : "");
+  const date = (v: unknown) => (typeof v === "string" && !Number.isNaN(Date.parse(v)) ? timestampFromDate(new Date(v)) : undefined);
+  const action = str(value.action) as PlainAction;
+  return create(AuditEventFilterSchema, { subject: str(value.subject), action: ACTIONS[action] ?? AuditAction.UNSPECIFIED, entity: str(value.entity), from: date(value.from), to: date(value.to) });
 }
 
 export function auditEventMessage(event: AuditEventDocument): AuditEvent {

@@ -24,4 +24,4 @@ export {
   type NewAuditEvent,
 } from "./audit-event.js";
 export { AUDIT_COLLECTION, AuditLog, DEFAULT_AUDIT_PAGE_SIZE, InvalidAuditPageTokenError, MAX_AUDIT_PAGE_SIZE, type AuditQuery } from "./audit-log.js";
-export { InvalidAuditFilterError, auditEntity, auditEventMessage, auditQueryJson, auditQueryOf, plainAuditAction } from "./audit-codec.js";
+export { InvalidAuditFilterError, auditEntity, auditFilterOfJson, auditEventMessage, auditQueryJson, auditQueryOf, plainAuditAction } from "./audit-codec.js";

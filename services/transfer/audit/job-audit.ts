@@ -24,7 +24,8 @@ export function jobAuditEvent(job: JobDocument, outcome: JobOutcome, caller: Cal
   if (job.entity) event.entity = job.entity;
   if (job.kind === "export") {
     event.source = job.source ?? "records";
-    if (job.filter) event.filter = job.filter;
+    const filter = job.filter ?? job.auditFilter;
+    if (filter) event.filter = filter;
     if (job.fields) event.fields = job.fields;
   } else {
     if (job.mode) event.mode = job.mode;

@@ -44,6 +44,8 @@ export interface JobDocument {
   formatOptions: string;
   /** Export: the filter as protobuf JSON text. */
   filter?: string;
+  /** Export of the audit trail: its filter as JSON text (`auditQueryJson`). */
+  auditFilter?: string;
   fields?: string[];
   sort?: { field: string; descending: boolean }[];
   limit?: number;

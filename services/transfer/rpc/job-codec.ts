@@ -7,6 +7,7 @@ import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { FilterSchema, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { ExportSource, JobKind, JobSchema, JobState, RowErrorSchema, type Job, type RowError } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { entityEnum } from "../../shared/records-wire/record-codec.js";
+import { auditFilterOfJson } from "../../shared/audit/index.js";
 import type { ImportMode, JobDocument, JobKind as PlainKind, JobState as PlainState, RowErrorRecord } from "../jobs/job-types.js";
 
 export const JOB_STATES: Record<PlainState, JobState> = {
@@ -53,6 +54,7 @@ export function jobMessage(job: JobDocument): Job {
     subject: job.subject,
     entity: job.entity ? entityEnum(job.entity) : undefined,
     source: job.kind !== "export" ? ExportSource.UNSPECIFIED : job.source === "audit" ? ExportSource.AUDIT_EVENTS : ExportSource.RECORDS,
+    auditFilter: job.auditFilter ? auditFilterOfJson(job.auditFilter) : undefined,
     format: job.format,
     formatOptions: parseObject(job.formatOptions),
     filter: job.filter ? fromJsonString(FilterSchema, job.filter) : undefined,
@@ -80,12 +82,13 @@ export function jobMessage(job: JobDocument): Job {
 
 /** A job as JSON for the HTTP routes: the stored shape, with `id` instead of `_id`. */
 export function jobJson(job: JobDocument): Record<string, unknown> {
-  const { _id, formatOptions, filter, labels, ...rest } = job;
+  const { _id, formatOptions, filter, auditFilter, labels, ...rest } = job;
   return {
     id: _id,
     ...rest,
     formatOptions: parseObject(formatOptions),
     ...(filter ? { filter: parseObject(filter) } : {}),
+    ...(auditFilter ? { auditFilter: parseObject(auditFilter) } : {}),
     ...(labels ? { labels: parseObject(labels) } : {}),
   };
 }

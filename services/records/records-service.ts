@@ -42,7 +42,7 @@ import { readRecordBatches } from "./store/record-reader.js";
 import { joinSessions } from "./store/session-joins.js";
 import { PersonalDataAccess } from "./access-policy.js";
 import { AuditLog, auditEventMessage, auditQueryOf, withoutPersonalData } from "../shared/audit/index.js";
-import { keyOf, WriteAudit } from "./write-audit.js";
+import { keyOf, WriteAudit, type AuditReporter } from "./write-audit.js";
 
 /** The most records one WriteRecords message may carry. */
 export const MAX_RECORDS_PER_BATCH = 10_000;
@@ -53,12 +53,14 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
   /**
    * @param audit - where writes are audited; default the `audit_events`
    *   collection of `db` (writes are always audited).
+   * @param reportAuditFailure - where an event that could not be stored goes; default stderr.
    */
   constructor(
     private readonly db: Db,
     readonly audit: AuditLog = new AuditLog(db, "records"),
+    reportAuditFailure?: AuditReporter,
   ) {
-    this.writes = new WriteAudit(audit);
+    this.writes = new WriteAudit(audit, reportAuditFailure);
   }
 
   streamRecords(request: StreamRecordsRequest, context: HandlerContext) {

@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { Entity, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { ExportRequestSchema, ExportSource, ImportHeaderSchema, TransferService } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health_pb.js";
@@ -206,6 +207,37 @@ describe("each role against each transfer RPC", () => {
     await expect(s.client.listJobs({ subject: "zed" }, { headers: await as(["importer"], subjectOf("importer")) })).rejects.toMatchObject({ code: Code.PermissionDenied });
     const all = await s.client.listJobs({ pageSize: 500 }, { headers: await as(["auditor"], "audrey") });
     expect(all.jobs.map((j) => j.subject)).toEqual(expect.arrayContaining(["zed", subjectOf("importer"), subjectOf("exporter")]));
+  });
+
+  it("the Connect protocol (JSON and binary, as backends and browsers call) gets the same answers", async () => {
+    for (const useBinaryFormat of [false, true]) {
+      const client = createClient(TransferService, createConnectTransport({ baseUrl: s.transfer.url, httpVersion: "2", useBinaryFormat }));
+      const outcomes: Record<string, Outcome> = {};
+      for (const role of ["admin", "exporter", "auditor", "(no roles)"] as const) {
+        const headers = await as(rolesOf(role), subjectOf(role));
+        for (const rpc of ["listFormats", "export", "getOthersJob", "listAuditEvents"] as const) outcomes[`${role} ${rpc}`] = await viaConnect(client, rpc, role, headers);
+      }
+      outcomes["no token"] = await viaConnect(client, "listFormats", "admin", {});
+      expect(outcomes).toEqual({
+        "admin listFormats": "ok",
+        "admin export": "ok",
+        "admin getOthersJob": "ok",
+        "admin listAuditEvents": "ok",
+        "exporter listFormats": "ok",
+        "exporter export": "ok",
+        "exporter getOthersJob": "PermissionDenied",
+        "exporter listAuditEvents": "PermissionDenied",
+        "auditor listFormats": "ok",
+        "auditor export": "PermissionDenied",
+        "auditor getOthersJob": "ok",
+        "auditor listAuditEvents": "ok",
+        "(no roles) listFormats": "PermissionDenied",
+        "(no roles) export": "PermissionDenied",
+        "(no roles) getOthersJob": "PermissionDenied",
+        "(no roles) listAuditEvents": "PermissionDenied",
+        "no token": "Unauthenticated",
+      });
+    }
   });
 
   it("records the token's subject as the job's subject", async () => {

@@ -7,6 +7,7 @@
  * database cursor instead of filling memory, and at most one batch of records
  * (plus the plugin's current chunk) is held at any time.
  */
+import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import type { Column, FormatPlugin, Row } from "../../../formats/_sdk/index.js";
 import type { EntitySpec } from "../../domain/index.js";
 import { abortable } from "./abortable.js";
@@ -63,7 +64,8 @@ export async function* runExport(batches: AsyncIterable<Record<string, unknown>[
   }
 
   throwIfCancelled(signal);
-  for await (const chunk of plugin.write(rows(), { columns, options, useLabels: plugin.audience === "human" })) {
+  const written = plugin.write(rows(), { columns, options, useLabels: plugin.audience === "human" });
+  for await (const chunk of traceAsyncIterable(`format.write`, { "dx.plugin": plugin.name, "dx.entity": settings.entity.name }, written)) {
     throwIfCancelled(signal);
     if (chunk.byteLength === 0) continue;
     bytes += chunk.byteLength;

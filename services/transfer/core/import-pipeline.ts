@@ -14,6 +14,7 @@
  * is `failed` and reported. Unless a strict import aborted,
  * `inserted + updated + unchanged + skipped + failed === read`.
  */
+import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import { FormatError, type FormatPlugin } from "../../../formats/_sdk/index.js";
 import type { EntitySpec } from "../../domain/index.js";
 import { abortable } from "./abortable.js";
@@ -149,11 +150,15 @@ class ImportRun {
       inflight = rows.length > 0 ? this.start(rows, dry, counted, stage) : undefined;
     };
     try {
-      const reader = this.plugin.read(meter.wrap(abortable(input, signal)), {
-        options: this.options,
-        columns: this.mapper.readColumns(),
-        limits: { maxRowBytes: settings.limits.maxRowBytes, maxColumns: settings.limits.maxColumns },
-      });
+      const reader = traceAsyncIterable(
+        "format.read",
+        { "dx.plugin": this.plugin.name, "dx.entity": settings.entity.name },
+        this.plugin.read(meter.wrap(abortable(input, signal)), {
+          options: this.options,
+          columns: this.mapper.readColumns(),
+          limits: { maxRowBytes: settings.limits.maxRowBytes, maxColumns: settings.limits.maxColumns },
+        }),
+      );
       try {
         reading: for await (const items of reader) {
           throwIfCancelled(signal);

@@ -20,6 +20,7 @@
  * transfer service's own audit trail is exported instead (audit-export.ts).
  * Every export ends with an audit event, unless export logging is off.
  */
+import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import { createHash } from "node:crypto";
 import { toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -81,7 +82,15 @@ function fieldsFor(spec: EntitySpec, requested: readonly string[], caller: Calle
 }
 
 /** Runs an export job; see the module comment for how it ends. */
+/**
+ * One export job, traced as one span (`transfer.export`) under the caller's
+ * RPC span: the records calls and the plugin's write span are its children.
+ */
 export async function* exportJob(ctx: TransferContext, request: TransferExportRequest, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
+  yield* traceAsyncIterable("transfer.export", { "dx.format": request.format, "dx.subject": caller.subject }, exportJobSteps(ctx, request, caller, callerSignal));
+}
+
+async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequest, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
   const target = targetOf(request);
   const spec = target.spec;
   const plugin = requireFormat(ctx, request.format, "write");

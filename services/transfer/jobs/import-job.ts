@@ -17,6 +17,7 @@
  * caller's rights, intersected with the transfer service's), and every
  * import, dry runs included, ends with an audit event.
  */
+import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { EntitySpec } from "../../domain/index.js";
 import { runImport, type FieldMapping, type ImportSettings } from "../core/import-pipeline.js";
@@ -69,7 +70,15 @@ export type ImportJobEvent =
 const PROGRESS_SAVE_MS = 2_000;
 
 /** Runs an import job over `input`. Throws (mapped) when the job fails or is cancelled. */
+/**
+ * One import job, traced as one span (`transfer.import`) under the caller's
+ * RPC span: the plugin's read span and the records calls are its children.
+ */
 export async function* importJob(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
+  yield* traceAsyncIterable("transfer.import", { "dx.format": request.format, "dx.subject": caller.subject }, importJobSteps(ctx, request, input, caller, callerSignal));
+}
+
+async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
   const plugin = requireFormat(ctx, request.format, "read");
   const strict = request.strict ?? ctx.config.strictImportByDefault;
   const job = await ctx.jobs.create({

@@ -8,6 +8,7 @@
  *                    [--only plugins,export,import,upsert,memory,tools,e2e,records]
  *                    [--backend sqlite|postgresql --postgresql-url URL] [--cpu-prof]
  *                    [--service-flags="--max-old-space-size=64"]   (node flags of our service processes)
+ *                    [--records-flags="…"] [--transfer-flags="…"]    (of one of them only)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -46,6 +47,8 @@ function parseOptions(argv: string[]): BenchOptions {
       ...(argv.includes("--cpu-prof") ? ["--cpu-prof", `--cpu-prof-dir=${join(REPO, "bench/results/profiles")}`] : []),
       ...(get("service-flags")?.split(" ").filter(Boolean) ?? []),
     ],
+    recordsFlags: get("records-flags")?.split(" ").filter(Boolean) ?? [],
+    transferFlags: get("transfer-flags")?.split(" ").filter(Boolean) ?? [],
     resultsDir: join(REPO, "bench/results"),
   };
 }

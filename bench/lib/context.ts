@@ -22,6 +22,9 @@ export interface BenchOptions {
   postgresqlUrl?: string;
   /** Node flags for our service processes (e.g. --cpu-prof). */
   serviceFlags: string[];
+  /** Node flags for the records service only / the transfer service only. */
+  recordsFlags: string[];
+  transferFlags: string[];
   resultsDir: string;
 }
 
@@ -48,7 +51,7 @@ export function startRecords(ctx: BenchContext, database: string): Promise<Servi
     entry: "bench/lib/records-main.ts",
     env: { MONGODB_URI: ctx.uri, RECORDS_DATABASE: database, RECORDS_PORT: "0", RECORDS_HOST: "127.0.0.1" },
     ready: /listening on (http:\/\/[^\s]+)/,
-    nodeFlags: ctx.options.serviceFlags,
+    nodeFlags: [...ctx.options.serviceFlags, ...ctx.options.recordsFlags],
   });
 }
 

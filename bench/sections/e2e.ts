@@ -57,7 +57,7 @@ function startTransfer(ctx: BenchContext, recordsUrl: string): Promise<Service> 
       DX_AUTH_DEV: "1",
     },
     ready: /listening on (http:\/\/[^\s]+)/,
-    nodeFlags: ctx.options.serviceFlags,
+    nodeFlags: [...ctx.options.serviceFlags, ...ctx.options.transferFlags],
   });
 }
 
@@ -66,7 +66,10 @@ async function withServices(ctx: BenchContext, database: string, work: (transfer
   let transfer: Service | undefined;
   try {
     transfer = await startTransfer(ctx, records.url);
-    const r = await work(transfer.url);
+    const t = transfer;
+    const r = await work(transfer.url).catch((error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\ntransfer output: ${t.output().slice(-1500)}\nrecords output: ${records.output().slice(-1500)}`);
+    });
     return { records: r.records, bytes: r.bytes, ms: r.ms, extra: r.extra, rss: { transfer: transfer.peakRssMb(), records: records.peakRssMb(), client: r.rssMb } };
   } finally {
     await transfer?.stop();

@@ -6,9 +6,12 @@
  * Form fields: `file` (the file), `format`, `entity`, `mode`
  * (insert|upsert|merge|skip-existing), `strict`, `dry_run`, `options` (JSON
  * object), `mapping` (JSON array of `{source, field, transforms}`), in any
- * order as long as they come before `file` (curl -F and FormData keep the
- * order given). The answer is JSON: the job's summary and its first 1000 row
- * errors.
+ * order. When the fields come before the file, the file is streamed straight
+ * into the job; when they come after it (`curl -F file=@users.json -F
+ * format=json …`, the order people type), the file is spooled to a temporary
+ * file — never past the size limit — until the fields are known, then read
+ * from there and deleted. The answer is JSON: the job's summary and its
+ * first 1000 row errors.
  *
  * With authentication on, a caller who may import nothing is refused (403)
  * before the body is read, and the import the fields describe is checked
@@ -29,6 +32,42 @@ import { checkImport } from "../access-policy.js";
 import type { Caller } from "../caller.js";
 import { jsonObjectParam } from "./export-route.js";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { importLimits } from "../config/transfer-config.js";
+
+interface SpooledFile {
+  path: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * Writes an upload's file part to a private temporary file, keeping at most
+ * `maxBytes` (one byte past the size limit is enough for the job to refuse
+ * the file with its usual error); the rest is discarded as it arrives.
+ */
+async function spoolFile(stream: Readable, maxBytes: number): Promise<SpooledFile> {
+  const dir = await mkdtemp(join(tmpdir(), "dx-upload-"));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  const path = join(dir, "file");
+  try {
+    const out = createWriteStream(path, { mode: 0o600 });
+    let kept = 0;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (kept >= maxBytes) continue;
+      const part = chunk.subarray(0, maxBytes - kept);
+      kept += part.byteLength;
+      if (!out.write(part)) await new Promise<void>((r) => out.once("drain", () => r()));
+    }
+    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    return { path, remove };
+  } catch (error) {
+    await remove();
+    throw new InvalidTransferRequestError(`the upload ended early: ${(error as Error).message}`, "file");
+  }
+}
 
 /** Row errors in the JSON answer; all of them are at /jobs/{id}/failed-rows. */
 export const RESPONSE_ERRORS = 1000;
@@ -144,8 +183,10 @@ export async function handleImport(ctx: TransferContext, req: IncomingMessage, r
   const fields: Record<string, string> = {};
   const done = new Promise<UploadResult>((resolve) => {
     let sawFile = false;
+    let spooled: Promise<SpooledFile> | undefined;
+    let fileName = "";
     parser.on("field", (name, value) => {
-      if (!sawFile) fields[name] = value;
+      if (!sawFile || spooled) fields[name] = value;
     });
     parser.on("file", (name, stream, info) => {
       if (name !== "file" || sawFile) {
@@ -153,10 +194,25 @@ export async function handleImport(ctx: TransferContext, req: IncomingMessage, r
         return;
       }
       sawFile = true;
-      void runUpload(ctx, fields, stream, info.filename ?? "", caller, gone).then(resolve);
+      fileName = info.filename ?? "";
+      if (fields.entity !== undefined && fields.format !== undefined) {
+        void runUpload(ctx, fields, stream, fileName, caller, gone).then(resolve);
+        return;
+      }
+      spooled = spoolFile(stream, importLimits(ctx.config).maxFileBytes + 1);
     });
     parser.on("close", () => {
-      if (!sawFile) resolve({ errors: [], errorCount: 0, error: new InvalidTransferRequestError('the upload has no file part named "file" (send the other fields before it)', "file") });
+      if (spooled) {
+        void spooled.then(async (file) => {
+          try {
+            resolve(await runUpload(ctx, fields, createReadStream(file.path), fileName, caller, gone));
+          } finally {
+            await file.remove();
+          }
+        }, (error: unknown) => resolve({ errors: [], errorCount: 0, error }));
+        return;
+      }
+      if (!sawFile) resolve({ errors: [], errorCount: 0, error: new InvalidTransferRequestError('the upload has no file part named "file"', "file") });
     });
     parser.on("error", (error: Error) => {
       if (!sawFile) resolve({ errors: [], errorCount: 0, error: new InvalidTransferRequestError(`the multipart body cannot be read: ${error.message}`, "file") });

@@ -82,6 +82,28 @@ describe("POST /import", () => {
     expect(job).toMatchObject({ kind: "import", state: "succeeded", fileName: "people.csv", counts: { read: 2, inserted: 1, failed: 1 }, errorCount: 1, subject: "anonymous" });
   });
 
+  it("takes the file before the other fields, as curl -F file=@… -F format=… sends it", async () => {
+    const form = new FormData();
+    form.append("file", new Blob(['[{"email":"first1@example.org","username":"first1"},{"email":"nope","username":"first2"}]'], { type: "application/json" }), "users.json");
+    form.append("format", "json");
+    form.append("entity", "users");
+    const res = await fetch(`${s.transfer.url}/import`, { method: "POST", body: form });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { errors: { row: number; column: string }[] } & Record<string, unknown>;
+    expect(body).toMatchObject({ read: 2, inserted: 1, failed: 1 });
+    expect(body.errors).toEqual([expect.objectContaining({ row: 2, column: "email", value: "nope" })]);
+  });
+
+  it("still refuses a file over the size limit when it comes before the fields", async () => {
+    const rows = Array.from({ length: 2000 }, (_, i) => `late${i}@example.org,late${i}`).join("\n");
+    const form = new FormData();
+    form.append("file", new Blob([`email,username\n${rows}\n`], { type: "text/csv" }), "big.csv");
+    form.append("format", "csv");
+    form.append("entity", "users");
+    const res = await fetch(`${small.transfer.url}/import`, { method: "POST", body: form });
+    expect(res.status).toBe(413);
+  });
+
   it("reads options and mapping given as JSON fields", async () => {
     const csv = "Login|Mail\nmapped1|MAPPED1@EXAMPLE.ORG\n";
     const mapping = JSON.stringify([

@@ -7,6 +7,7 @@
 import type { Collection, Db, Document, IndexDescription } from "mongodb";
 import { ENTITIES, type EntityName, type EntitySpec } from "../../domain/index.js";
 import { AuditLog } from "../../shared/audit/index.js";
+import { ensureCollectionIndexes } from "../../shared/mongo/ensure-indexes.js";
 import { usesObjectIdKey } from "./documents.js";
 
 export function collectionFor(db: Db, spec: EntitySpec): Collection<Document> {
@@ -30,7 +31,7 @@ export function indexesFor(spec: EntitySpec): IndexDescription[] {
 export async function ensureIndexes(db: Db, names: EntityName[] = Object.keys(ENTITIES) as EntityName[]): Promise<void> {
   for (const name of names) {
     const spec = ENTITIES[name];
-    await collectionFor(db, spec).createIndexes(indexesFor(spec));
+    await ensureCollectionIndexes(collectionFor(db, spec), indexesFor(spec));
   }
   await new AuditLog(db, "records").ensureIndexes();
 }

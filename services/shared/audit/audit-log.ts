@@ -9,8 +9,9 @@
  * it, belongs to the database operator (a TTL index or an archive job run
  * with separate credentials), not to the services.
  */
+import { ensureCollectionIndexes } from "../mongo/ensure-indexes.js";
 import { randomUUID } from "node:crypto";
-import type { Collection, Db, Filter } from "mongodb";
+import type { Collection, Db, Document, Filter } from "mongodb";
 import type { EntityName } from "../../domain/index.js";
 import type { AuditAction, AuditEventDocument, AuditService, NewAuditEvent } from "./audit-event.js";
 
@@ -53,7 +54,7 @@ export class AuditLog {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.#events.createIndexes([
+    await ensureCollectionIndexes(this.#events as unknown as Collection<Document>, [
       { key: { time: -1, _id: -1 }, name: "time" },
       { key: { subject: 1, time: -1 }, name: "subject_time" },
       { key: { onBehalfOf: 1, time: -1 }, name: "on_behalf_of_time" },

@@ -7,8 +7,9 @@
  * bad rows costs flat memory; the job document keeps only the first 100 and
  * the total.
  */
+import { ensureCollectionIndexes } from "../../shared/mongo/ensure-indexes.js";
 import { randomUUID } from "node:crypto";
-import type { Collection, Db, Filter } from "mongodb";
+import type { Collection, Db, Document, Filter } from "mongodb";
 import type { EntityName } from "../../domain/index.js";
 import { InvalidTransferRequestError, JobNotFoundError } from "../errors.js";
 import { emptyCounts, FIRST_ERRORS, type JobCounts, type JobDocument, type JobKind, type JobOutcome, type JobState, type RowErrorRecord } from "./job-types.js";
@@ -56,12 +57,12 @@ export class JobStore {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.jobs.createIndexes([
+    await ensureCollectionIndexes(this.jobs as unknown as Collection<Document>, [
       { key: { createdAt: -1, _id: -1 }, name: "created" },
       { key: { subject: 1, createdAt: -1 }, name: "subject_created" },
       { key: { state: 1 }, name: "state" },
     ]);
-    await this.rowErrors.createIndexes([{ key: { jobId: 1, seq: 1 }, name: "job_seq", unique: true }]);
+    await ensureCollectionIndexes(this.rowErrors as unknown as Collection<Document>, [{ key: { jobId: 1, seq: 1 }, name: "job_seq", unique: true }]);
   }
 
   async create(job: NewJob): Promise<JobDocument> {

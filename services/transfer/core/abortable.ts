@@ -19,18 +19,12 @@ export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSigna
   }
   throwIfCancelled(signal);
   const iterator = source[Symbol.asyncIterator]();
-  let onAbort = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new TransferCancelledError({ cause: signal.reason }));
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  aborted.catch(() => undefined);
   let pending: Promise<IteratorResult<T>> | undefined;
   let done = false;
   try {
     while (true) {
       pending = iterator.next();
-      const next = await Promise.race([pending, aborted]);
+      const next = await raceAbort(pending, signal);
       pending = undefined;
       if (next.done) {
         done = true;
@@ -40,7 +34,6 @@ export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSigna
       throwIfCancelled(signal);
     }
   } finally {
-    signal.removeEventListener("abort", onAbort);
     if (!done) {
       if (pending !== undefined) {
         pending.catch(() => undefined);
@@ -50,4 +43,30 @@ export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSigna
       }
     }
   }
+}
+
+/**
+ * Waits for `pending` or the abort, whichever comes first, with a listener
+ * that lives only as long as this one wait. (Racing every item against one
+ * job-long abort promise would leave a reaction per item on that promise,
+ * each holding its item — a whole batch — until the job ends: memory grew
+ * with the file instead of staying flat. bench/checks/abortable-retention.ts
+ * measured 25 MB retained per 100k records that way.)
+ */
+function raceAbort<R>(pending: Promise<R>, signal: AbortSignal): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    const onAbort = () => reject(new TransferCancelledError({ cause: signal.reason }));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }

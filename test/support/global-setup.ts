@@ -29,7 +29,8 @@ export default async function setup(project: TestProject) {
     return;
   }
   const backend = process.env.DX_TEST_BACKEND === "postgresql" ? "postgresql" : "sqlite";
-  const dataDir = mkdtempSync(join(tmpdir(), "dx-test-ferretdb-"));
+  // DX_TEST_RUN_ID names this run's FerretDB directory, so .ci/run can tell its own leftovers from other runs'.
+  const dataDir = mkdtempSync(join(tmpdir(), `dx-test-ferretdb-${process.env.DX_TEST_RUN_ID ?? "local"}-`));
   let pgDatabase: string | undefined;
   let server: RunningFerretDb;
   try {

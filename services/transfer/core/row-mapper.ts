@@ -117,7 +117,7 @@ export class RowMapper {
   private fromMapping(values: Record<string, unknown>, issues: RowIssue[]): Record<string, unknown> {
     const input: Record<string, unknown> = {};
     for (const m of this.mapped!) {
-      const transformed = applyTransforms(lookup(values, m.source), m.transforms);
+      const transformed = applyTransforms(lookup(values, m.source), m.transforms, values);
       if (!transformed.ok) {
         issues.push({ column: m.source, field: m.field.key, reason: transformed.reason });
         continue;

@@ -1,8 +1,9 @@
 /**
  * Cell transforms named in an import mapping: small, explicit fixes a person
  * importing a file from another system needs (stray spaces, mixed-case
- * emails, local date forms, a value for empty cells). They run on the raw
- * cell, in the order given, before the cell is typed and validated.
+ * emails, local date forms, a value for empty cells, a key built from several
+ * columns). They run on the raw cell, in the order given, before the cell is
+ * typed and validated.
  */
 import { compileDateFormat, type DateFormat } from "./date-format.js";
 import { TransferSettingsError } from "./errors.js";
@@ -11,10 +12,12 @@ export type Transform =
   | { kind: "trim" }
   | { kind: "lowercase" }
   | { kind: "date"; format: string /* e.g. "DD/MM/YYYY", "YYYY-MM-DD HH:mm" */ }
-  | { kind: "default"; value: string };
+  | { kind: "default"; value: string }
+  /** "{column}" is that column's cell in the same row, "{value}" the current value; "{{"/"}}" are braces. */
+  | { kind: "template"; value: string };
 
 /** A transform ready to run: date formats compiled once per job. */
-export type CompiledTransform = (value: unknown) => { ok: true; value: unknown } | { ok: false; reason: string };
+export type CompiledTransform = (value: unknown, row: Readonly<Record<string, unknown>>) => { ok: true; value: unknown } | { ok: false; reason: string };
 
 /** True for what a `default` fills: no cell, a null, or a blank cell. */
 export function isBlank(value: unknown): boolean {
@@ -33,6 +36,8 @@ export function compileTransform(transform: Transform, setting: string): Compile
       const fallback = transform.value;
       return (value) => ({ ok: true, value: isBlank(value) ? fallback : value });
     }
+    case "template":
+      return compileTemplate(transform.value, setting);
     case "date": {
       if (typeof transform.format !== "string") throw new TransferSettingsError(`${setting}: a date transform needs a format`, [{ setting: `${setting}.format`, reason: "is required" }]);
       const format: DateFormat = compileDateFormat(transform.format, `${setting}.format`);
@@ -45,18 +50,70 @@ export function compileTransform(transform: Transform, setting: string): Compile
     }
     default:
       throw new TransferSettingsError(`${setting}: unknown transform ${JSON.stringify((transform as { kind?: unknown })?.kind)}`, [
-        { setting: `${setting}.kind`, reason: "must be one of trim, lowercase, date, default" },
+        { setting: `${setting}.kind`, reason: "must be one of trim, lowercase, date, default, template" },
       ]);
   }
 }
 
 /** Runs compiled transforms in order; the first refusal wins. */
-export function applyTransforms(value: unknown, transforms: readonly CompiledTransform[]): { ok: true; value: unknown } | { ok: false; reason: string } {
+export function applyTransforms(
+  value: unknown,
+  transforms: readonly CompiledTransform[],
+  row: Readonly<Record<string, unknown>> = {},
+): { ok: true; value: unknown } | { ok: false; reason: string } {
   let current = value;
   for (const transform of transforms) {
-    const result = transform(current);
+    const result = transform(current, row);
     if (!result.ok) return result;
     current = result.value;
   }
   return { ok: true, value: current };
+}
+
+/**
+ * A template over the row's columns. Placeholders are checked when the job
+ * starts (an unclosed brace is a settings error); a column that a row lacks,
+ * or whose cell is empty, rejects that row with the column's name rather
+ * than building a half-empty key.
+ */
+function compileTemplate(template: unknown, setting: string): CompiledTransform {
+  if (typeof template !== "string" || template === "") {
+    throw new TransferSettingsError(`${setting}: a template needs a value`, [{ setting: `${setting}.value`, reason: "is required" }]);
+  }
+  const parts: ({ text: string } | { column: string })[] = [];
+  let i = 0;
+  let text = "";
+  while (i < template.length) {
+    const c = template[i]!;
+    if ((c === "{" || c === "}") && template[i + 1] === c) {
+      text += c;
+      i += 2;
+    } else if (c === "{") {
+      const end = template.indexOf("}", i);
+      if (end < 0) throw new TransferSettingsError(`${setting}: the template ${JSON.stringify(template)} has an unclosed "{"`, [{ setting: `${setting}.value`, reason: 'has an unclosed "{"' }]);
+      if (text) parts.push({ text });
+      text = "";
+      parts.push({ column: template.slice(i + 1, end) });
+      i = end + 1;
+    } else if (c === "}") {
+      throw new TransferSettingsError(`${setting}: the template ${JSON.stringify(template)} has a "}" without "{" (write "}}" for a brace)`, [{ setting: `${setting}.value`, reason: 'has an unmatched "}"' }]);
+    } else {
+      text += c;
+      i++;
+    }
+  }
+  if (text) parts.push({ text });
+  return (value, row) => {
+    let out = "";
+    for (const part of parts) {
+      if ("text" in part) {
+        out += part.text;
+        continue;
+      }
+      const cell = part.column === "value" && !(part.column in row) ? value : row[part.column];
+      if (isBlank(cell)) return { ok: false, reason: `the template needs column "${part.column}", which is ${cell === undefined ? "missing" : "empty"}` };
+      out += cell instanceof Date ? cell.toISOString() : String(cell);
+    }
+    return { ok: true, value: out };
+  };
 }

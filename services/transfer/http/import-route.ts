@@ -77,6 +77,7 @@ const transformSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("lowercase") }),
   z.object({ kind: z.literal("date"), format: z.string().min(1) }),
   z.object({ kind: z.literal("default"), value: z.string() }),
+  z.object({ kind: z.literal("template"), value: z.string().min(1) }),
 ]);
 const mappingSchema = z.array(z.object({ source: z.string().min(1), field: z.string().min(1), transforms: z.array(transformSchema).optional() }));
 const modeSchema = z.enum(["insert", "upsert", "merge", "skip-existing"]);

@@ -42,8 +42,10 @@ function mappingOf(mapping: WireMapping, index: number): FieldMapping {
         return { kind: "date", format: kind.value.format };
       case "default":
         return { kind: "default", value: kind.value.value };
+      case "template":
+        return { kind: "template", value: kind.value.value };
       default:
-        throw new InvalidTransferRequestError(`header.mappings[${index}].transforms[${j}] names no transform (trim, lowercase, date, default)`, `header.mappings[${index}].transforms[${j}]`);
+        throw new InvalidTransferRequestError(`header.mappings[${index}].transforms[${j}] names no transform (trim, lowercase, date, default, template)`, `header.mappings[${index}].transforms[${j}]`);
     }
   });
   return { source: mapping.source, field: mapping.field, transforms };

@@ -5,7 +5,8 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
-import { MongoError, MongoNetworkError, MongoNotConnectedError, MongoServerError, MongoServerSelectionError, MongoTopologyClosedError } from "mongodb";
+import { MongoServerError } from "mongodb";
+import { isDatabaseUnavailable } from "../shared/mongo/database-unavailable.js";
 import type { FieldIssue } from "../domain/index.js";
 import { FieldViolationsSchema, RecordErrorSchema } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { InvalidAuditFilterError, InvalidAuditPageTokenError } from "../shared/audit/index.js";
@@ -35,15 +36,7 @@ export function toConnectError(error: unknown): ConnectError {
   // A unique index caught a duplicate written concurrently.
   if (error instanceof MongoServerError && error.code === 11000) return withDetails("a record with the same key already exists", Code.AlreadyExists, error);
   // The database is down or unreachable: retrying later may work.
-  if (
-    error instanceof MongoNetworkError ||
-    error instanceof MongoServerSelectionError ||
-    error instanceof MongoNotConnectedError ||
-    error instanceof MongoTopologyClosedError ||
-    (error instanceof MongoError && /connection|pool|topology/i.test(error.name))
-  ) {
-    return withDetails("the database is unavailable; try again later", Code.Unavailable, error);
-  }
+  if (isDatabaseUnavailable(error)) return withDetails("the database is unavailable; try again later", Code.Unavailable, error);
   // Anything else is a bug: say so without leaking internals.
   return withDetails("internal error in the records service", Code.Internal, error);
 }

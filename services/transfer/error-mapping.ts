@@ -6,7 +6,8 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { MongoError, MongoNetworkError, MongoNotConnectedError, MongoServerSelectionError, MongoTopologyClosedError } from "mongodb";
+import { MongoError } from "mongodb";
+import { isDatabaseUnavailable } from "../shared/mongo/database-unavailable.js";
 import { ZodError } from "zod";
 import { FormatError } from "../../formats/_sdk/index.js";
 import { FieldViolationsSchema, RecordErrorSchema } from "../../gen/dataexchange/records/v1/records_pb.js";
@@ -71,15 +72,7 @@ export function toConnectError(error: unknown): ConnectError {
   // The job is in a state (running elsewhere) where this operation cannot act.
   if (error instanceof JobNotCancellableError) return status(error.message, Code.FailedPrecondition, error);
   // The transfer service's own database is down.
-  if (
-    error instanceof MongoNetworkError ||
-    error instanceof MongoServerSelectionError ||
-    error instanceof MongoNotConnectedError ||
-    error instanceof MongoTopologyClosedError ||
-    (error instanceof MongoError && /connection|pool|topology/i.test(error.name))
-  ) {
-    return status("the transfer service's database is unavailable; try again later", Code.Unavailable, error);
-  }
+  if (isDatabaseUnavailable(error)) return status("the transfer service's database is unavailable; try again later", Code.Unavailable, error);
   return status("internal error in the transfer service", Code.Internal, error);
 }
 

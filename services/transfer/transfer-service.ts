@@ -33,8 +33,7 @@ import {
   type ListJobsRequest,
   type TransferService as TransferServiceDesc,
 } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { FieldType } from "../../gen/dataexchange/records/v1/records_pb.js";
-import type { FieldType as PlainFieldType } from "../../formats/_sdk/index.js";
+import { wireFieldType } from "../shared/records-wire/record-codec.js";
 import { mapErrors, mapStreamErrors } from "./error-mapping.js";
 import { InvalidTransferRequestError, JobNotCancellableError } from "./errors.js";
 import { exportJob, type ExportEvent } from "./jobs/export-job.js";
@@ -50,15 +49,6 @@ import { callerOf, recordsFor, type Caller } from "./caller.js";
 import type { JobDocument } from "./jobs/job-types.js";
 import { requireEntity, type TransferContext } from "./transfer-context.js";
 
-const FIELD_TYPES: Record<PlainFieldType, FieldType> = {
-  string: FieldType.STRING,
-  number: FieldType.NUMBER,
-  boolean: FieldType.BOOLEAN,
-  timestamp: FieldType.TIMESTAMP,
-  object: FieldType.OBJECT,
-  string_list: FieldType.STRING_LIST,
-  object_list: FieldType.OBJECT_LIST,
-};
 
 export class TransferService implements ServiceImpl<typeof TransferServiceDesc> {
   constructor(private readonly ctx: TransferContext) {}
@@ -171,7 +161,7 @@ export function exportMessage(event: ExportEvent): ExportResponse {
       return create(ExportResponseSchema, {
         event: {
           case: "header",
-          value: { jobId: event.jobId, fileName: event.fileName, mimeType: event.mimeType, columns: event.columns.map((c) => create(ColumnSchema, { key: c.key, label: c.label, type: FIELD_TYPES[c.type] })) },
+          value: { jobId: event.jobId, fileName: event.fileName, mimeType: event.mimeType, columns: event.columns.map((c) => create(ColumnSchema, { key: c.key, label: c.label, type: wireFieldType(c.type) })) },
         },
       });
     case "chunk":

@@ -1,18 +1,8 @@
 /** DescribeEntity's answer, derived from the entity's field table. */
 import { create } from "@bufbuild/protobuf";
-import type { EntitySpec, FieldType as DomainFieldType } from "../../domain/index.js";
-import { DescribeEntityResponseSchema, FieldInfoSchema, FieldType, type DescribeEntityResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { entityEnum } from "../../shared/records-wire/record-codec.js";
-
-const FIELD_TYPES: Record<DomainFieldType, FieldType> = {
-  string: FieldType.STRING,
-  number: FieldType.NUMBER,
-  boolean: FieldType.BOOLEAN,
-  timestamp: FieldType.TIMESTAMP,
-  object: FieldType.OBJECT,
-  string_list: FieldType.STRING_LIST,
-  object_list: FieldType.OBJECT_LIST,
-};
+import type { EntitySpec } from "../../domain/index.js";
+import { DescribeEntityResponseSchema, FieldInfoSchema, type DescribeEntityResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { entityEnum, wireFieldType } from "../../shared/records-wire/record-codec.js";
 
 export function describeEntity(spec: EntitySpec): DescribeEntityResponse {
   return create(DescribeEntityResponseSchema, {
@@ -26,7 +16,7 @@ export function describeEntity(spec: EntitySpec): DescribeEntityResponse {
       create(FieldInfoSchema, {
         key: f.key,
         label: f.label,
-        type: FIELD_TYPES[f.type],
+        type: wireFieldType(f.type),
         required: f.required,
         keyPart: f.keyPart,
         allowedValues: f.allowedValues ? [...f.allowedValues] : [],

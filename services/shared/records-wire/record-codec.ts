@@ -6,12 +6,13 @@
  */
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import type { EntityName, EntitySpec } from "../../domain/index.js";
+import type { EntityName, EntitySpec, FieldType as DomainFieldType } from "../../domain/index.js";
 import { ENTITIES } from "../../domain/index.js";
 import {
   ActivitySchema,
   Entity,
   EntityRecordSchema,
+  FieldType,
   type EntityRecord,
 } from "../../../gen/dataexchange/records/v1/records_pb.js";
 
@@ -81,4 +82,19 @@ function encodeFields(spec: EntitySpec, record: Record<string, unknown>): Record
     init[field.key] = field.type === "timestamp" && value instanceof Date ? timestampFromDate(value) : value;
   }
   return init;
+}
+
+const FIELD_TYPES: Record<DomainFieldType, FieldType> = {
+  string: FieldType.STRING,
+  number: FieldType.NUMBER,
+  boolean: FieldType.BOOLEAN,
+  timestamp: FieldType.TIMESTAMP,
+  object: FieldType.OBJECT,
+  string_list: FieldType.STRING_LIST,
+  object_list: FieldType.OBJECT_LIST,
+};
+
+/** A field type (the domain's and the plugins' share the same names) as the wire enum. */
+export function wireFieldType(type: DomainFieldType): FieldType {
+  return FIELD_TYPES[type];
 }

@@ -11,6 +11,7 @@
 import { coerceCell, type Column, type ReadRow } from "../../../formats/_sdk/index.js";
 import { fieldOf, validateRecord, type EntitySpec, type FieldSpec } from "../../domain/index.js";
 import { TransferSettingsError, type SettingIssue } from "./errors.js";
+import type { ImportMode } from "./import-pipeline.js";
 import { applyTransforms, compileTransform, type CompiledTransform, type Transform } from "./transforms.js";
 
 export interface FieldMapping {
@@ -57,7 +58,7 @@ interface MappedTarget {
 }
 
 export interface RowMapperOptions {
-  mode: "insert" | "upsert" | "merge" | "skip-existing";
+  mode: ImportMode;
   mapping?: FieldMapping[];
   /** Splits flattened column keys (`details.device`) back into paths. Default ".". */
   nestedDelimiter?: string;

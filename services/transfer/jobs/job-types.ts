@@ -8,7 +8,8 @@ import type { EntityName } from "../../domain/index.js";
 
 export type JobKind = "import" | "export";
 export type JobState = "running" | "succeeded" | "failed" | "cancelled";
-export type ImportMode = "insert" | "upsert" | "merge" | "skip-existing";
+import type { ImportMode } from "../core/import-pipeline.js";
+export type { ImportMode };
 
 export interface JobCounts {
   read: number;

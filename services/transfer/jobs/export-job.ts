@@ -138,7 +138,8 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
     };
     const columns = exportColumns(settings);
     let estimatedTotal = 0;
-    if (target.source === "records") {
+    // Only when asked: on FerretDB the count is a second full scan running beside the export's own.
+    if (target.source === "records" && request.estimateTotal) {
       void records
         .countRecords({ entity: request.entity, filter: request.filter }, { signal })
         .then((r) => {

@@ -67,7 +67,7 @@ describe.each(["csv", "json", "ndjson"])("a %s round trip", (format) => {
 
 describe("an export", () => {
   it("starts with a header, interleaves chunks with progress, and ends with a summary", async () => {
-    const result = await exportFile(source.connectJson, { entity: Entity.USERS, format: "csv" });
+    const result = await exportFile(source.connectJson, { entity: Entity.USERS, format: "csv", estimateTotal: true });
     expect(result.order[0]).toBe("header");
     expect(result.order.at(-1)).toBe("summary");
     expect(result.order.filter((e) => e === "chunk").length).toBeGreaterThan(0);
@@ -79,6 +79,12 @@ describe("an export", () => {
     expect(last.estimatedTotal).toBe(BigInt(USERS));
     // Human-facing formats show labels in the header line.
     expect(result.bytes.toString("utf8").split("\r\n")[0]).toContain("Email address");
+  });
+
+  it("reports no estimated total unless the request asks for one, so no count query runs beside the stream", async () => {
+    const result = await exportFile(source.client, { entity: Entity.USERS, format: "csv" });
+    expect(result.progress.at(-1)!.records).toBe(BigInt(USERS));
+    expect(result.progress.every((p) => p.estimatedTotal === 0n)).toBe(true);
   });
 
   it("applies the filter, the sort, the limit and custom labels", async () => {

@@ -14,14 +14,14 @@ import { MongoClient, type Db } from "mongodb";
 import { RecordsService as RecordsServiceDesc } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
-import { AUDIENCES, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
-import { createLogger, createRequestLoggingInterceptor } from "../shared/logging/index.js";
+import { AUDIENCES, principalKey, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
+import { createLogger, createRequestLoggingInterceptor, type Logger } from "../shared/logging/index.js";
 import { createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
 import { RECORDS_ACCESS_POLICY, RECORDS_METHOD_RULES } from "./access-policy.js";
 import { loadRecordsConfig } from "./config.js";
 import { RecordsService } from "./records-service.js";
 import { ensureIndexes } from "./store/collections.js";
-import { clientAddressValues } from "../shared/audit/index.js";
+import { clientAddressValues, forwardedJobId } from "../shared/audit/index.js";
 
 export interface RecordsServerOptions {
   db: Db;
@@ -95,6 +95,15 @@ export function watchDatabase(db: Db, health: HealthService, everyMs = 5_000): (
   return () => clearInterval(timer);
 }
 
+/**
+ * The records service's line per call. A call the transfer service makes for
+ * a job carries that job's id (named in a header, believed only from a
+ * service identity), so a job's lines can be followed across both services.
+ */
+export function recordsRequestLogging(log: Logger): Interceptor {
+  return createRequestLoggingInterceptor(log, { jobIdOf: (req) => forwardedJobId(req.contextValues.get(principalKey), req.header) });
+}
+
 async function main(): Promise<void> {
   // Traces when OTEL_EXPORTER_OTLP_ENDPOINT or DX_TRACE_FILE is set (services/shared/telemetry/README.md).
   const telemetry = startTelemetry({ serviceName: "dataexchange-records" });
@@ -106,7 +115,7 @@ async function main(): Promise<void> {
   await client.connect();
   const db = client.db(config.RECORDS_DATABASE);
   await ensureIndexes(db);
-  const running = await buildRecordsServer({ db, host: config.RECORDS_HOST, port: config.RECORDS_PORT, maxMessageBytes: config.RECORDS_MAX_MESSAGE_BYTES, auth: { verifier, reflection: authConfig.reflection }, interceptors: [createTracingServerInterceptor(), createRequestLoggingInterceptor(log)] });
+  const running = await buildRecordsServer({ db, host: config.RECORDS_HOST, port: config.RECORDS_PORT, maxMessageBytes: config.RECORDS_MAX_MESSAGE_BYTES, auth: { verifier, reflection: authConfig.reflection }, interceptors: [createTracingServerInterceptor(), recordsRequestLogging(log)] });
   const stopWatching = watchDatabase(db, running.health);
   process.stdout.write(`records service listening on ${running.url} (database ${config.RECORDS_DATABASE})\n`);
   process.stdout.write(`records service ${describeAuthConfig(authConfig)}\n`);

@@ -16,7 +16,7 @@ import type { EntitySpec } from "../domain/index.js";
 import type { WriteRecordsRequest, WriteRecordsResponse } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { entityName } from "../shared/records-wire/record-codec.js";
 import { principalOf } from "../shared/auth/index.js";
-import { JOB_ID_HEADER, auditCallInfo, statusCodeName, type AuditCallInfo, type AuditCounts, type AuditLog, type NewAuditEvent } from "../shared/audit/index.js";
+import { auditCallInfo, forwardedJobId, statusCodeName, type AuditCallInfo, type AuditCounts, type AuditLog, type NewAuditEvent } from "../shared/audit/index.js";
 import { toConnectError } from "./error-mapping.js";
 
 const WRITE_MODES: Record<number, string> = { 1: "insert", 2: "upsert", 3: "merge", 4: "skip-existing" };
@@ -56,9 +56,8 @@ export class WriteAudit {
 function callInfo(context: HandlerContext | undefined): AuditCallInfo & { jobId?: string } {
   const principal = context?.values ? principalOf(context) : undefined;
   const info: AuditCallInfo & { jobId?: string } = auditCallInfo(context, principal);
-  // Only a service's word on which job a call belongs to is recorded, like its forwarded user.
-  const jobId = principal?.onBehalfOf ? context?.requestHeader?.get(JOB_ID_HEADER)?.trim() : undefined;
-  if (jobId && /^[\x21-\x7e]{1,128}$/.test(jobId)) info.jobId = jobId;
+  const jobId = forwardedJobId(principal, context?.requestHeader);
+  if (jobId) info.jobId = jobId;
   return info;
 }
 

@@ -159,6 +159,17 @@ export function withoutPersonalData(event: AuditEventDocument): AuditEventDocume
 /** Header by which the transfer service names the job a records call belongs to (believed from services only). */
 export const JOB_ID_HEADER = "x-dx-job-id";
 
+/**
+ * The job a call belongs to, as its caller says in {@link JOB_ID_HEADER}:
+ * believed only from a service acting on behalf of a user (like the user it
+ * forwards), and only when it looks like an id (printable, ≤ 128 characters).
+ */
+export function forwardedJobId(principal: Principal | undefined, headers: Headers | undefined): string | undefined {
+  if (!principal?.onBehalfOf) return undefined;
+  const jobId = headers?.get(JOB_ID_HEADER)?.trim();
+  return jobId && /^[\x21-\x7e]{1,128}$/.test(jobId) ? jobId : undefined;
+}
+
 /** `permission_denied`, `invalid_argument`, …: a status code's name as stored on events and jobs. */
 export function statusCodeName(code: number, names: Record<number, string>): string {
   return (names[code] ?? "unknown").replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();

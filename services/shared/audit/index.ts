@@ -7,6 +7,7 @@ export {
   AUDIT_ACTIONS,
   CLIENT_ADDRESS,
   JOB_ID_HEADER,
+  forwardedJobId,
   statusCodeName,
   activeTraceId,
   clientAddressValues,

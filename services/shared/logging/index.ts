@@ -1,4 +1,5 @@
 /** Structured, redacted JSON logs with trace and job correlation, and per-RPC request lines. */
-export { createLogger, withJobContext, currentJobId, correlationFields, resolveLevel, loggerOptions, type CreateLoggerOptions, type Logger } from "./logger.js";
+export { createLogger, correlationFields, resolveLevel, loggerOptions, type CreateLoggerOptions, type Logger } from "./logger.js";
+export { withJobContext, currentJobId, setCurrentJobId, inJobScope, runInJobScope, type JobScope } from "./job-scope.js";
 export { REDACTED, REDACT_PATHS, scrubString, scrubValue, looksLikeSecret, isSecretKey, isContentKey } from "./redaction.js";
 export { createRequestLoggingInterceptor, peerKey, peerContextValues, type RequestLoggingOptions } from "./request-logging.js";

@@ -4,12 +4,13 @@
  * Every line is one JSON object with `level` (as a name), `time` (ISO 8601),
  * `service`, `msg`, and — when logged inside a traced call — `trace_id` and
  * `span_id` of the active OpenTelemetry span, so a line can be found from a
- * trace and a trace from a line; inside `withJobContext` also `job_id`.
+ * trace and a trace from a line; inside a job's scope also `job_id` (see
+ * `job-scope.ts`).
  * Secrets never appear: see `redaction.ts` for what is censored and how.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import { pino, type DestinationStream, type Level, type Logger, type LoggerOptions } from "pino";
+import { currentJobId } from "./job-scope.js";
 import { REDACT_PATHS, REDACTED, scrubString, scrubValue } from "./redaction.js";
 
 export type { Logger } from "pino";
@@ -29,21 +30,6 @@ export interface CreateLoggerOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const jobStorage = new AsyncLocalStorage<string>();
-
-/**
- * Runs `fn` with `jobId` as the current job: every line logged inside it, in
- * any async continuation, carries `job_id`. Jobs nest; the innermost wins.
- */
-export function withJobContext<T>(jobId: string, fn: () => T): T {
-  return jobStorage.run(jobId, fn);
-}
-
-/** The job id set by the nearest enclosing `withJobContext`, if any. */
-export function currentJobId(): string | undefined {
-  return jobStorage.getStore();
-}
-
 /** Correlation fields of the current async context: trace_id/span_id of the active span, job_id. */
 export function correlationFields(): Record<string, string> {
   const out: Record<string, string> = {};
@@ -55,7 +41,7 @@ export function correlationFields(): Record<string, string> {
       out.span_id = spanContext.spanId;
     }
   }
-  const jobId = jobStorage.getStore();
+  const jobId = currentJobId();
   if (jobId !== undefined) out.job_id = jobId;
   return out;
 }

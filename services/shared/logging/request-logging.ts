@@ -11,6 +11,7 @@
 import { createContextKey, createContextValues, ConnectError, type ContextValues, type Interceptor, type StreamResponse } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import type { Logger } from "pino";
+import { inJobScope, runInJobScope, type JobScope } from "./job-scope.js";
 
 /**
  * The caller's address, for servers that can see the socket: set it with
@@ -35,6 +36,12 @@ export interface RequestLoggingOptions {
   ignore?: (service: string, method: string) => boolean;
   /** Calls slower than this many ms are logged at warn. Default 10 s (a long stream is normal; this is a hint). */
   slowMs?: number;
+  /**
+   * The job a call says it works for, read when the call is over (after
+   * authentication), for services whose jobs are another service's: the
+   * records service trusts the job id header only from a service identity.
+   */
+  jobIdOf?: (req: { header: Headers; contextValues: ContextValues }) => string | undefined;
 }
 
 const defaultIgnore = (service: string) => service.startsWith("grpc.health.") || service.startsWith("grpc.reflection.");
@@ -48,6 +55,8 @@ export function createRequestLoggingInterceptor(logger: Logger, options: Request
     const method = req.method.name;
     if (ignore(service, method)) return next(req);
     const started = performance.now();
+    // A job started by this call names itself in this scope (setCurrentJobId), so the call's line carries its id.
+    const scope: JobScope = {};
     const fields = {
       rpc: `${service}/${method}`,
       protocol: protocolOf(req.header.get("content-type") ?? ""),
@@ -56,7 +65,8 @@ export function createRequestLoggingInterceptor(logger: Logger, options: Request
     const done = (error: unknown, responses?: number) => {
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       const code = error === undefined ? "ok" : codeToString(ConnectError.from(error).code);
-      const line = { ...fields, code, duration_ms: durationMs, ...(responses !== undefined ? { responses } : {}) };
+      const jobId = scope.jobId ?? options.jobIdOf?.(req);
+      const line = { ...fields, code, duration_ms: durationMs, ...(responses !== undefined ? { responses } : {}), ...(jobId !== undefined ? { job_id: jobId } : {}) };
       if (error !== undefined && isServerFault(code)) logger.error({ ...line, error: ConnectError.from(error).rawMessage }, "rpc failed");
       else if (error !== undefined) logger.info(line, "rpc rejected");
       else if (durationMs > slowMs) logger.warn(line, "rpc slow");
@@ -64,7 +74,7 @@ export function createRequestLoggingInterceptor(logger: Logger, options: Request
     };
     let res;
     try {
-      res = await next(req);
+      res = await runInJobScope(scope, () => next(req));
     } catch (error) {
       done(error);
       throw error;
@@ -73,7 +83,7 @@ export function createRequestLoggingInterceptor(logger: Logger, options: Request
       done(undefined);
       return res;
     }
-    return { ...res, message: countAndLog(res.message, done) } as StreamResponse;
+    return { ...res, message: inJobScope(countAndLog(res.message, done), scope) } as StreamResponse;
   };
 }
 

@@ -20,6 +20,7 @@
  * transfer service's own audit trail is exported instead (audit-export.ts).
  * Every export ends with an audit event, unless export logging is off.
  */
+import { inJobScope, setCurrentJobId } from "../../shared/logging/index.js";
 import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import { createHash } from "node:crypto";
 import { toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
@@ -81,12 +82,16 @@ function fieldsFor(spec: EntitySpec, requested: readonly string[], caller: Calle
   return selected;
 }
 
-/** Runs an export job; see the module comment for how it ends. */
 /**
  * One export job, traced as one span (`transfer.export`) under the caller's
  * RPC span: the records calls and the plugin's write span are its children.
+ * Every log line of the job carries its `job_id` (one job scope for all steps).
  */
-export async function* exportJob(ctx: TransferContext, request: TransferExportRequest, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
+export function exportJob(ctx: TransferContext, request: TransferExportRequest, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
+  return inJobScope(traced(ctx, request, caller, callerSignal));
+}
+
+async function* traced(ctx: TransferContext, request: TransferExportRequest, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
   yield* traceAsyncIterable("transfer.export", { "dx.format": request.format, "dx.subject": caller.subject }, exportJobSteps(ctx, request, caller, callerSignal));
 }
 
@@ -109,6 +114,7 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
     limit: request.limit > 0n ? Number(request.limit) : undefined,
     labels: Object.keys(request.labels).length > 0 ? JSON.stringify(request.labels) : undefined,
   });
+  setCurrentJobId(job._id);
   const registration = ctx.registry.register(job._id);
   const signal = callerSignal ? AbortSignal.any([callerSignal, registration.signal]) : registration.signal;
   const records = recordsFor(ctx.records, caller, job._id);

@@ -17,6 +17,7 @@
  * caller's rights, intersected with the transfer service's), and every
  * import, dry runs included, ends with an audit event.
  */
+import { inJobScope, setCurrentJobId } from "../../shared/logging/index.js";
 import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { EntitySpec } from "../../domain/index.js";
@@ -69,12 +70,17 @@ export type ImportJobEvent =
 
 const PROGRESS_SAVE_MS = 2_000;
 
-/** Runs an import job over `input`. Throws (mapped) when the job fails or is cancelled. */
 /**
- * One import job, traced as one span (`transfer.import`) under the caller's
- * RPC span: the plugin's read span and the records calls are its children.
+ * Runs an import job over `input`; throws (mapped) when the job fails or is
+ * cancelled. Traced as one span (`transfer.import`) under the caller's RPC
+ * span: the plugin's read span and the records calls are its children. Every
+ * log line of the job carries its `job_id` (one job scope for all steps).
  */
-export async function* importJob(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
+export function importJob(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
+  return inJobScope(traced(ctx, request, input, caller, callerSignal));
+}
+
+async function* traced(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
   yield* traceAsyncIterable("transfer.import", { "dx.format": request.format, "dx.subject": caller.subject }, importJobSteps(ctx, request, input, caller, callerSignal));
 }
 
@@ -92,6 +98,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
     dryRun: request.dryRun,
     fileName: request.fileName || undefined,
   });
+  setCurrentJobId(job._id);
   const registration = ctx.registry.register(job._id);
   const signal = callerSignal ? AbortSignal.any([callerSignal, registration.signal]) : registration.signal;
   const sink = ctx.jobs.sink(job._id);

@@ -42,7 +42,11 @@ import { readRecordBatches } from "./store/record-reader.js";
 import { joinSessions } from "./store/session-joins.js";
 import { PersonalDataAccess } from "./access-policy.js";
 import { AuditLog, auditEventMessage, auditQueryOf, withoutPersonalData } from "../shared/audit/index.js";
+import { readAhead } from "../shared/streams/read-ahead.js";
 import { keyOf, WriteAudit, type AuditReporter } from "./write-audit.js";
+
+/** Batches a stream reads ahead of the client (bounded memory: this many batches per open stream). */
+const STREAM_READ_AHEAD = 2;
 
 /** The most records one WriteRecords message may carry. */
 export const MAX_RECORDS_PER_BATCH = 10_000;
@@ -83,7 +87,8 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
         },
         context.signal,
       );
-      for await (const batch of batches) {
+      // The cursor fetches the next batches while this one is encoded and sent.
+      for await (const batch of readAhead(batches, STREAM_READ_AHEAD)) {
         yield create(StreamRecordsResponseSchema, { records: batch.map((r) => encodeRecord(spec, personal.filter(spec, r))) });
       }
     });

@@ -21,6 +21,7 @@
  * Every export ends with an audit event, unless export logging is off.
  */
 import { inJobScope, setCurrentJobId } from "../../shared/logging/index.js";
+import { readAhead } from "../../shared/streams/read-ahead.js";
 import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import { createHash } from "node:crypto";
 import { toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
@@ -50,6 +51,8 @@ export type ExportEvent =
 export const EXPORT_CHUNK_BYTES = 64 * 1024;
 /** Records per StreamRecords message. */
 const READ_BATCH = 500;
+/** StreamRecords messages read ahead of the plugin (bounded: this many batches per export). */
+const RECORDS_READ_AHEAD = 2;
 
 /** What an export reads: records of an entity, or the audit trail. */
 type ExportTarget = { source: "records"; spec: EntitySpec } | { source: "audit"; spec: EntitySpec; query: AuditQuery };
@@ -169,7 +172,8 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
       target.source === "audit"
         ? limited(auditEventBatches(ctx.audit, target.query, seesPersonalData(caller.principal), READ_BATCH), request.limit)
         : (async function* () {
-            for await (const message of records.streamRecords(streamRequest, { signal })) {
+            // The records service keeps sending while the plugin formats the previous batches.
+            for await (const message of readAhead(records.streamRecords(streamRequest, { signal }), RECORDS_READ_AHEAD)) {
               const batch: Record<string, unknown>[] = [];
               for (const wire of message.records) {
                 const record = recordForExport(spec, wire);

@@ -17,7 +17,8 @@
  * | TRANSFER_IMPORT_MAX_FILE_MB         | importMaxFileMb       | 50                           |
  * | TRANSFER_IMPORT_MAX_ROW_BYTES       | importMaxRowBytes     | 1048576                      |
  * | TRANSFER_IMPORT_MAX_COLUMNS         | importMaxColumns      | 1000                         |
- * | TRANSFER_IMPORT_BATCH_SIZE          | importBatchSize       | 500                          |
+ * | TRANSFER_IMPORT_BATCH_SIZE          | importBatchSize       | 1000                         |
+ * | TRANSFER_IMPORT_WRITES_IN_FLIGHT    | importWritesInFlight  | 2                            |
  * | TRANSFER_NESTED_DELIMITER           | nestedDelimiter       | "."                          |
  * | TRANSFER_STRICT_IMPORT_BY_DEFAULT   | strictImportByDefault | false                        |
  * | TRANSFER_EXPORT_LOGGING_ENABLED     | exportLoggingEnabled  | true                         |
@@ -54,7 +55,9 @@ export const transferConfigSchema = z
     /** Most columns a row of an import file may have. */
     importMaxColumns: int(1).default(1000),
     /** Records per batch written to the records service. */
-    importBatchSize: int(1).max(10_000).default(500),
+    importBatchSize: int(1).max(10_000).default(1000),
+    /** Batches an import sends to the records service before it waits for the oldest answer. */
+    importWritesInFlight: int(1).max(8).default(2),
     /** Joins nested keys into flat column names in tabular files (details.device). */
     nestedDelimiter: z.string().min(1).max(4).default("."),
     /** Whether imports that do not say are all-or-nothing. */
@@ -83,6 +86,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, keyof TransferConfig>> = {
   TRANSFER_IMPORT_MAX_ROW_BYTES: "importMaxRowBytes",
   TRANSFER_IMPORT_MAX_COLUMNS: "importMaxColumns",
   TRANSFER_IMPORT_BATCH_SIZE: "importBatchSize",
+  TRANSFER_IMPORT_WRITES_IN_FLIGHT: "importWritesInFlight",
   TRANSFER_NESTED_DELIMITER: "nestedDelimiter",
   TRANSFER_STRICT_IMPORT_BY_DEFAULT: "strictImportByDefault",
   TRANSFER_EXPORT_LOGGING_ENABLED: "exportLoggingEnabled",

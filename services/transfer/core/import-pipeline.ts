@@ -47,6 +47,12 @@ export interface ImportSettings {
   limits: { maxFileBytes: number; maxRowBytes: number; maxColumns: number };
   /** Records per writer call; default 1000, at most 10,000. */
   batchSize?: number;
+  /**
+   * Batches sent to the writer before the oldest answer is awaited; default 2,
+   * at most 8. With one, the records service idles between answering a batch
+   * and receiving the next; with two it always has the next one queued.
+   */
+  writesInFlight?: number;
   /** Splits flattened column names (`details.device`, as tabular exports write them) into nested fields. Default ".". */
   nestedDelimiter?: string;
   signal?: AbortSignal;
@@ -69,6 +75,8 @@ export interface RecordWriter {
 const MODES: readonly ImportMode[] = ["insert", "upsert", "merge", "skip-existing"];
 const DEFAULT_BATCH_SIZE = 1000;
 const MAX_BATCH_SIZE = 10_000;
+const DEFAULT_WRITES_IN_FLIGHT = 2;
+const MAX_WRITES_IN_FLIGHT = 8;
 
 /**
  * Runs one import. Settings errors ({@link TransferSettingsError}) are thrown
@@ -106,6 +114,7 @@ class ImportRun {
   private readonly mapper: RowMapper;
   private readonly keys: InFileKeys;
   private readonly batchSize: number;
+  private readonly writesInFlight: number;
   /** Strict and real: validate with dry runs while staging, then replay. */
   private readonly staged: boolean;
   private readonly secretFields: string[];
@@ -132,6 +141,9 @@ class ImportRun {
     const size = settings.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE) throw new TransferSettingsError(`batchSize must be a whole number from 1 to ${MAX_BATCH_SIZE}`, [{ setting: "batchSize", reason: `must be 1–${MAX_BATCH_SIZE}` }]);
     this.batchSize = size;
+    const depth = settings.writesInFlight ?? DEFAULT_WRITES_IN_FLIGHT;
+    if (!Number.isInteger(depth) || depth < 1 || depth > MAX_WRITES_IN_FLIGHT) throw new TransferSettingsError(`writesInFlight must be a whole number from 1 to ${MAX_WRITES_IN_FLIGHT}`, [{ setting: "writesInFlight", reason: `must be 1–${MAX_WRITES_IN_FLIGHT}` }]);
+    this.writesInFlight = depth;
     this.staged = settings.strict && !settings.dryRun;
     this.secretFields = settings.entity.fields.filter((f) => f.writeOnly).map((f) => f.key);
     this.reporter = new RowReporter(settings.entity, this.mapper);
@@ -143,11 +155,14 @@ class ImportRun {
     const meter = new ByteMeter(settings.limits.maxFileBytes);
     const out: ImportEvent[] = [];
     let pending: MappedRow[] = [];
-    let inflight: InFlight | undefined;
+    // Batches sent and not yet answered, oldest first; answers are taken in order.
+    const inflight: InFlight[] = [];
     const phase = dryRun || this.staged ? "validating" : "writing";
+    /** Sends `rows` once fewer than `writesInFlight` batches are out; with no rows, waits for every answer. */
     const next = async (rows: MappedRow[], dry: boolean, counted: boolean, stage: boolean) => {
-      out.push(...(await this.settle(inflight, meter, phase)));
-      inflight = rows.length > 0 ? this.start(rows, dry, counted, stage) : undefined;
+      const room = rows.length > 0 ? this.writesInFlight - 1 : 0;
+      while (inflight.length > room) out.push(...(await this.settle(inflight.shift()!, meter, phase)));
+      if (rows.length > 0) inflight.push(this.start(rows, dry, counted, stage));
     };
     try {
       const reader = traceAsyncIterable(
@@ -250,7 +265,7 @@ class ImportRun {
       yield summary;
     } finally {
       // Let a write in flight finish (it was given the signal) before the staging collection is dropped.
-      if (inflight !== undefined) await inflight.promise.catch(() => undefined);
+      for (const write of inflight) await write.promise.catch(() => undefined);
       await this.staging.drop();
     }
   }
@@ -268,8 +283,7 @@ class ImportRun {
   }
 
   /** Waits for the batch in flight and turns its result into counts and events. */
-  private async settle(inflight: InFlight | undefined, meter: ByteMeter, phase: "validating" | "writing"): Promise<ImportEvent[]> {
-    if (inflight === undefined) return [];
+  private async settle(inflight: InFlight, meter: ByteMeter, phase: "validating" | "writing"): Promise<ImportEvent[]> {
     const result = await inflight.promise;
     throwIfCancelled(this.settings.signal);
     const events: ImportEvent[] = [];

@@ -59,6 +59,7 @@ export function createStagingArea(db: Db, jobId: string): StagingArea {
   const key = randomBytes(32);
   let size = 0;
   let used = false;
+  let cleared: Promise<void> | undefined;
 
   const seal = (secrets: Record<string, string>): Binary => {
     const iv = randomBytes(IV_BYTES);
@@ -80,19 +81,21 @@ export function createStagingArea(db: Db, jobId: string): StagingArea {
     },
     async add(rows) {
       if (rows.length === 0) return;
-      if (!used) {
-        // A collection left by a crashed run of the same job id holds rows sealed under a lost key: start clean.
-        await dropCollection(collection);
-        used = true;
-      }
+      // Ids are reserved before the first await: an import keeps several batches in flight, and
+      // concurrent adds must neither share ids nor change the order replay returns.
+      const first = size;
+      size += rows.length;
+      // A collection left by a crashed run of the same job id holds rows sealed under a lost key: start clean (once).
+      cleared ??= dropCollection(collection);
+      used = true;
+      await cleared;
       const docs: StagedDocument[] = rows.map((r, i) => {
-        const doc: StagedDocument = { _id: size + i, row: r.row, record: r.record };
+        const doc: StagedDocument = { _id: first + i, row: r.row, record: r.record };
         if (r.line !== undefined) doc.line = r.line;
         if (r.secrets !== undefined && Object.keys(r.secrets).length > 0) doc.sealed = seal(r.secrets);
         return doc;
       });
       await collection.insertMany(docs, { ordered: true, ignoreUndefined: true });
-      size += rows.length;
     },
     async *replay(batchSize) {
       if (!used) return;
@@ -118,6 +121,7 @@ export function createStagingArea(db: Db, jobId: string): StagingArea {
       if (!used) return;
       await dropCollection(collection);
       used = false;
+      cleared = undefined;
       size = 0;
     },
   };

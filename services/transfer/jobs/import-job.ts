@@ -130,6 +130,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
       mapping: request.mapping,
       limits,
       batchSize: ctx.config.importBatchSize,
+      writesInFlight: ctx.config.importWritesInFlight,
       signal,
     };
     let lastSave = Date.now();

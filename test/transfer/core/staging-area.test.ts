@@ -34,6 +34,17 @@ describe("a staging area", () => {
     expect(await collections()).not.toContain("staging_order");
   });
 
+  it("keeps the order batches were added in when adds overlap (an import keeps several batches in flight)", async () => {
+    const staging = createStagingArea(t.db, "overlap");
+    const batch = (b: number) => Array.from({ length: 40 }, (_, i) => ({ row: b * 40 + i + 1, record: { n: b * 40 + i } }));
+    await Promise.all([0, 1, 2, 3, 4].map((b) => staging.add(batch(b))));
+    expect(staging.size).toBe(200);
+    const rows: StagedRow[] = [];
+    for await (const part of staging.replay(64)) rows.push(...part);
+    expect(rows.map((r) => r.row)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    await staging.drop();
+  });
+
   it("keeps secrets sealed in the database and gives them back on replay", async () => {
     const staging = createStagingArea(t.db, "secrets");
     await staging.add([{ row: 1, record: { email: "a@example.org" }, secrets: { password: "open sesame 123" } }, { row: 2, record: { email: "b@example.org" } }]);

@@ -7,7 +7,7 @@
  *   tsx bench/run.ts [--quick] [--n 1000000] [--rounds 3] [--upsert-n 20000]
  *                    [--only plugins,export,import,upsert,memory,tools,e2e,records]
  *                    [--backend sqlite|postgresql --postgresql-url URL] [--cpu-prof]
- *                    [--service-flags="--max-old-space-size=64"]   (node flags of our service processes)
+ *                    [--service-flags="--max-old-space-size=512"]  (node flags of our service processes, after `npm start`'s)
  *                    [--records-flags="…"] [--transfer-flags="…"]    (of one of them only)
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MongoClient } from "mongodb";
 import { startFerretDb } from "../scripts/lib/ferretdb.js";
+import { serviceNodeFlags } from "../scripts/lib/service-node-flags.js";
 import { seedReferences, seedSessions, writeSessionsCsv } from "./lib/data.js";
 import { createRecordsIndexes, EXPORT_DB, IMPORT_DB, type BenchContext, type BenchOptions } from "./lib/context.js";
 import { REPO } from "./lib/processes.js";
@@ -45,6 +46,8 @@ function parseOptions(argv: string[]): BenchOptions {
     postgresqlUrl: get("postgresql-url"),
     serviceFlags: [
       ...(argv.includes("--cpu-prof") ? ["--cpu-prof", `--cpu-prof-dir=${join(REPO, "bench/results/profiles")}`] : []),
+      // The flags `npm start` runs the services with; later flags (--service-flags) win.
+      ...serviceNodeFlags(),
       ...(get("service-flags")?.split(" ").filter(Boolean) ?? []),
     ],
     recordsFlags: get("records-flags")?.split(" ").filter(Boolean) ?? [],

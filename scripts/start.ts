@@ -5,6 +5,7 @@
  * until Ctrl-C, which stops everything cleanly (services first, then the
  * database).
  */
+import { serviceNodeFlags } from "./lib/service-node-flags.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { connect } from "node:net";
@@ -42,7 +43,7 @@ function startService(name: string, entry: string, env: NodeJS.ProcessEnv): Serv
   // The telemetry preload must run before the service imports mongodb and grpc-js, so their
   // instrumentations can wrap them; it does nothing unless tracing is configured.
   const preload = join(root, "services", "shared", "telemetry", "register.mjs");
-  const child = spawn(process.execPath, ["--import", "tsx", "--import", preload, join(root, entry)], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(process.execPath, [...serviceNodeFlags(env), "--import", "tsx", "--import", preload, join(root, entry)], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
   return { name, child };
 }
 

@@ -87,6 +87,26 @@ describe("writing records in batches", () => {
     expect(stored?.createdAt).toBeInstanceOf(Date);
   });
 
+  it("sorts a mixed unordered upsert batch into inserted, updated, unchanged and refused records, each at its index", async () => {
+    await write([Entity.USERS, [userRecord(1), userRecord(2)]]);
+    const created = (await t.db.collection("users").findOne({ username: "user1" }))!.createdAt as Date;
+    const [result] = await write([
+      Entity.USERS,
+      [userRecord(1, { lastName: "Lovelace" }), userRecord(2), userRecord(3), userRecord(4, { username: "user1" }), userRecord(5)],
+      { mode: WriteMode.UPSERT },
+    ]);
+    expect(result).toMatchObject({ inserted: 2, updated: 1, unchanged: 1, failed: 1 });
+    expect(result!.errors).toEqual([expect.objectContaining({ index: 3, code: "duplicate_key", field: "username" })]);
+    const stored = await t.db.collection("users").find({}, { sort: { username: 1 } }).toArray();
+    expect(stored.map((u) => [u.username, u.lastName])).toEqual([
+      ["user1", "Lovelace"],
+      ["user2", "Number 2"],
+      ["user3", "Number 3"],
+      ["user5", "Number 5"],
+    ]);
+    expect(stored[0]!.createdAt).toEqual(created);
+  });
+
   it("sets only the given fields in merge mode", async () => {
     await write([Entity.COURSES, [courseRecord("C1", { description: "keep me", category: "math" })]]);
     const [result] = await write([Entity.COURSES, [courseRecord("C1", { title: undefined, category: "physics" })], { mode: WriteMode.MERGE }]);

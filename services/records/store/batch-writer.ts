@@ -26,6 +26,8 @@ export interface WriteOptions {
   ordered: boolean;
   /** References already seen to exist during this stream of batches. */
   referenceCache?: ReferenceCache;
+  /** Internal: plan from look-ups even where an optimistic insert would do (the retry of an optimistic upsert). */
+  lookUpFirst?: boolean;
 }
 
 export type ErrorCode = "invalid" | "duplicate_key" | "exists" | "missing_reference" | "not_attempted" | "internal";
@@ -118,7 +120,10 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
   // indexes report existing keys, which is far cheaper than a look-up on
   // servers that scan for `$in` (FerretDB does). Ordered skip-existing batches
   // cannot: a skipped record would stop an ordered insert.
-  const optimistic = !options.dryRun && (options.mode === "insert" || (options.mode === "skip-existing" && !options.ordered));
+  // Unordered upserts go the same way: most imported keys are new, so every record is sent as
+  // an insert, and only those the unique indexes refuse are looked up and planned again (step 6).
+  const optimisticUpsert = !options.dryRun && !options.lookUpFirst && options.mode === "upsert" && !options.ordered;
+  const optimistic = optimisticUpsert || (!options.dryRun && !options.lookUpFirst && (options.mode === "insert" || (options.mode === "skip-existing" && !options.ordered)));
   const [missing, existing, uniqueOwners] = await Promise.all([
     findMissingReferences(db, spec, [...valid.values()], options.referenceCache),
     optimistic ? new Map<string, Document>() : findExisting(db, spec, [...valid.values()]),
@@ -226,7 +231,8 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
           }
           writeFailures.set(plan.index, { index: plan.index, code: "internal", field: "", reason: `the database refused the write: ${writeError.errmsg ?? "unknown error"}` });
         }
-        await explainDuplicates(db, spec, duplicates, options.mode, writeFailures, plans);
+        if (optimisticUpsert) await replanRefused(db, spec, records, duplicates, options, plans, errors);
+        else await explainDuplicates(db, spec, duplicates, options.mode, writeFailures, plans);
         if (options.ordered && writeFailures.size > 0) stopAt = Math.min(stopAt, ...writeFailures.keys());
       }
     }
@@ -323,6 +329,41 @@ function uniqueConflict(spec: EntitySpec, record: Record<string, unknown>, curre
   }
   void current;
   return undefined;
+}
+
+/**
+ * The second half of an optimistic upsert: records whose insert a unique
+ * index refused (their key exists, or a unique value is taken) are written
+ * again through the look-up path, which replaces, leaves unchanged, or
+ * reports the conflict; their outcomes replace the insert plans.
+ */
+async function replanRefused(
+  db: Db,
+  spec: EntitySpec,
+  records: Record<string, unknown>[],
+  refused: Planned[],
+  options: WriteOptions,
+  plans: Map<number, Planned>,
+  errors: Map<number, RecordError[]>,
+): Promise<void> {
+  if (refused.length === 0) return;
+  const retry = await writeBatch(
+    db,
+    spec,
+    refused.map((p) => records[p.index]!),
+    { ...options, lookUpFirst: true },
+  );
+  const byRetryIndex = new Map<number, RecordError[]>();
+  for (const error of retry.errors) byRetryIndex.set(error.index, [...(byRetryIndex.get(error.index) ?? []), error]);
+  refused.forEach((plan, i) => {
+    const outcome = retry.outcomes[i];
+    if (outcome !== undefined) {
+      plans.set(plan.index, { index: plan.index, outcome, stored: retry.stored[i]! });
+    } else {
+      plans.delete(plan.index);
+      errors.set(plan.index, (byRetryIndex.get(i) ?? [{ index: i, code: "internal" as const, field: "", reason: "the write failed" }]).map((e) => ({ ...e, index: plan.index })));
+    }
+  });
 }
 
 /**

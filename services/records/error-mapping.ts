@@ -4,6 +4,7 @@
  * one RPC status, with the original kept as `cause` for logs and traces.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
+import { errorMappers } from "../shared/rpc/error-mappers.js";
 import { create } from "@bufbuild/protobuf";
 import { MongoServerError } from "mongodb";
 import { isDatabaseUnavailable } from "../shared/mongo/database-unavailable.js";
@@ -41,20 +42,5 @@ export function toConnectError(error: unknown): ConnectError {
   return withDetails("internal error in the records service", Code.Internal, error);
 }
 
-/** Runs a unary handler body and maps whatever it throws. */
-export async function mapErrors<T>(body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (error) {
-    throw toConnectError(error);
-  }
-}
-
-/** Wraps a streaming handler body and maps whatever it throws. */
-export async function* mapStreamErrors<T>(body: () => AsyncGenerator<T>): AsyncGenerator<T> {
-  try {
-    yield* body();
-  } catch (error) {
-    throw toConnectError(error);
-  }
-}
+/** `mapErrors` / `mapStreamErrors`: the wrappers of every handler of this service, around {@link toConnectError}. */
+export const { mapErrors, mapStreamErrors } = errorMappers(toConnectError);

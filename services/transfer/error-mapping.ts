@@ -5,6 +5,7 @@
  * traces, and each RPC status has one HTTP status for the plain routes.
  */
 import { create } from "@bufbuild/protobuf";
+import { errorMappers } from "../shared/rpc/error-mappers.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { MongoError } from "mongodb";
 import { isDatabaseUnavailable } from "../shared/mongo/database-unavailable.js";
@@ -76,23 +77,8 @@ export function toConnectError(error: unknown): ConnectError {
   return status("internal error in the transfer service", Code.Internal, error);
 }
 
-/** Runs a unary handler body and maps whatever it throws. */
-export async function mapErrors<T>(body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (error) {
-    throw toConnectError(error);
-  }
-}
-
-/** Wraps a streaming handler body and maps whatever it throws. */
-export async function* mapStreamErrors<T>(body: () => AsyncGenerator<T>): AsyncGenerator<T> {
-  try {
-    yield* body();
-  } catch (error) {
-    throw toConnectError(error);
-  }
-}
+/** `mapErrors` / `mapStreamErrors`: the wrappers of every handler of this service, around {@link toConnectError}. */
+export const { mapErrors, mapStreamErrors } = errorMappers(toConnectError);
 
 /** The HTTP status of an RPC status, for the plain HTTP/1.1 routes. */
 export function httpStatusOf(code: Code): number {

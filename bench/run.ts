@@ -39,7 +39,8 @@ function parseOptions(argv: string[]): BenchOptions {
     n,
     rounds,
     pluginRounds: Math.max(3, rounds),
-    upsertN: Number(get("upsert-n") ?? Math.min(Math.round(n / 10), quick ? 5_000 : 20_000)),
+    // New keys in upsert mode cost what inserts do (sent as inserts first), so the same N.
+    upsertN: Number(get("upsert-n") ?? n),
     quick,
     sections: new Set(only ? only.split(",") : ALL),
     backend: (get("backend") as "sqlite" | "postgresql") ?? "sqlite",

@@ -3,3 +3,4 @@ export { createLogger, correlationFields, resolveLevel, loggerOptions, type Crea
 export { withJobContext, currentJobId, setCurrentJobId, inJobScope, runInJobScope, type JobScope } from "./job-scope.js";
 export { REDACTED, REDACT_PATHS, scrubString, scrubValue, looksLikeSecret, isSecretKey, isContentKey } from "./redaction.js";
 export { createRequestLoggingInterceptor, peerKey, peerContextValues, type RequestLoggingOptions } from "./request-logging.js";
+export { LOG_CAPTURE_VARIABLE, logCaptureDestination } from "./log-capture.js";

@@ -11,6 +11,7 @@
 import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import { pino, type DestinationStream, type Level, type Logger, type LoggerOptions } from "pino";
 import { currentJobId } from "./job-scope.js";
+import { logCaptureDestination } from "./log-capture.js";
 import { REDACT_PATHS, REDACTED, scrubString, scrubValue } from "./redaction.js";
 
 export type { Logger } from "pino";
@@ -22,7 +23,10 @@ export interface CreateLoggerOptions {
   service: string;
   /** Minimum level; defaults to LOG_LEVEL, then "info". An unknown name falls back to "info". */
   level?: string;
-  /** Where lines go; defaults to stdout. Tests pass a stream that collects them. */
+  /**
+   * Where lines go; defaults to stdout. Tests pass a stream that collects them.
+   * With DX_LOG_CAPTURE_FILE set (in `env`), every line is appended there too.
+   */
   destination?: DestinationStream;
   /** Extra fields on every line (e.g. `version`). */
   base?: Record<string, unknown>;
@@ -96,5 +100,9 @@ export function loggerOptions(options: CreateLoggerOptions): LoggerOptions {
  * log.info({ entity: "users", count }, "batch written");
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
-  return options.destination ? pino(loggerOptions(options), options.destination) : pino(loggerOptions(options));
+  const capture = logCaptureDestination(options.env ?? process.env);
+  if (!capture) return options.destination ? pino(loggerOptions(options), options.destination) : pino(loggerOptions(options));
+  // Both streams take every line the logger's level lets through.
+  const streams = [options.destination ?? pino.destination(1), capture].map((stream) => ({ level: "trace" as const, stream }));
+  return pino(loggerOptions(options), pino.multistream(streams));
 }

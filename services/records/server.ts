@@ -15,7 +15,7 @@ import { RecordsService as RecordsServiceDesc } from "../../gen/dataexchange/rec
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
 import { AUDIENCES, principalKey, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
-import { createLogger, createRequestLoggingInterceptor, type Logger } from "../shared/logging/index.js";
+import { createLogger, createRequestLoggingInterceptor, peerContextValues, type Logger } from "../shared/logging/index.js";
 import { createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
 import { RECORDS_ACCESS_POLICY, RECORDS_METHOD_RULES } from "./access-policy.js";
 import { loadRecordsConfig } from "./config.js";
@@ -28,6 +28,12 @@ export interface RecordsServerOptions {
   host?: string;
   port?: number;
   interceptors?: Interceptor[];
+  /**
+   * One line per call ({@link recordsRequestLogging}), put after
+   * `interceptors` (tracing) so each line carries its call's trace_id. Without
+   * it the server logs nothing.
+   */
+  logger?: Logger;
   maxMessageBytes?: number;
   /**
    * Require bearer tokens and apply the access policy (access-policy.ts).
@@ -55,11 +61,15 @@ export async function buildRecordsServer(options: RecordsServerOptions): Promise
   const server = await startRpcServer({
     host: options.host,
     port: options.port ?? 0,
-    // The caller's interceptors (tracing) run outside auth, so rejected calls are traced too.
-    interceptors: [...(options.interceptors ?? []), ...(options.auth ? [createAuthInterceptor({ ...options.auth, policy: RECORDS_ACCESS_POLICY, rules: RECORDS_METHOD_RULES })] : [])],
+    // The caller's interceptors (tracing) and request logging run outside auth, so rejected calls are traced and logged too.
+    interceptors: [
+      ...(options.interceptors ?? []),
+      ...(options.logger ? [recordsRequestLogging(options.logger)] : []),
+      ...(options.auth ? [createAuthInterceptor({ ...options.auth, policy: RECORDS_ACCESS_POLICY, rules: RECORDS_METHOD_RULES })] : []),
+    ],
     readMaxBytes: options.maxMessageBytes ?? 32 * 1024 * 1024,
-    // The peer address, for the audit trail of writes.
-    contextValues: clientAddressValues,
+    // The peer address, for the audit trail of writes and the request lines.
+    contextValues: (req) => peerContextValues(req, clientAddressValues(req)),
     routes: (router) => {
       router.service(RecordsServiceDesc, service);
       router.service(Health, health);
@@ -115,7 +125,7 @@ async function main(): Promise<void> {
   await client.connect();
   const db = client.db(config.RECORDS_DATABASE);
   await ensureIndexes(db);
-  const running = await buildRecordsServer({ db, host: config.RECORDS_HOST, port: config.RECORDS_PORT, maxMessageBytes: config.RECORDS_MAX_MESSAGE_BYTES, auth: { verifier, reflection: authConfig.reflection }, interceptors: [createTracingServerInterceptor(), recordsRequestLogging(log)] });
+  const running = await buildRecordsServer({ db, host: config.RECORDS_HOST, port: config.RECORDS_PORT, maxMessageBytes: config.RECORDS_MAX_MESSAGE_BYTES, auth: { verifier, reflection: authConfig.reflection }, interceptors: [createTracingServerInterceptor()], logger: log });
   const stopWatching = watchDatabase(db, running.health);
   process.stdout.write(`records service listening on ${running.url} (database ${config.RECORDS_DATABASE})\n`);
   process.stdout.write(`records service ${describeAuthConfig(authConfig)}\n`);

@@ -14,12 +14,12 @@
  * otherwise), the role table in access-policy.ts, and the service's own
  * credential on every records call, with the user forwarded.
  */
-import { Code, ConnectError, createContextValues, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { MongoClient, type Db } from "mongodb";
 import { TransferService as TransferServiceDesc } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
-import { createLogger, createRequestLoggingInterceptor } from "../shared/logging/index.js";
+import { createLogger, createRequestLoggingInterceptor, peerContextValues, withHttpRequestLogging, type Logger } from "../shared/logging/index.js";
 import { createTracingClientInterceptor, createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
 import { AUDIENCES, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
 import { AuditLog, CLIENT_ADDRESS, peerAddressOf } from "../shared/audit/index.js";
@@ -59,6 +59,13 @@ export interface TransferServerOptions {
   auth?: TransferAuthOptions;
   /** Plugins already discovered (tests); default formats/ plus config.pluginDirs. */
   plugins?: DiscoveredPlugins;
+  /**
+   * One line per RPC (put after `interceptors`, so it carries the call's
+   * trace_id) and per plain HTTP request, and the service's warnings (a
+   * plugin that did not load). Without it the server logs no requests.
+   */
+  logger?: Logger;
+  /** Where warnings go; default `logger` at warn, else stderr. */
   log?: (...args: unknown[]) => void;
 }
 
@@ -96,7 +103,8 @@ function disabledInterceptor(config: TransferConfig): Interceptor {
 
 export async function buildTransferServer(options: TransferServerOptions): Promise<RunningTransferServer> {
   const config = transferConfig(options.config ?? {});
-  const log = options.log ?? ((...args: unknown[]) => console.error("[transfer]", ...args));
+  const logger = options.logger;
+  const log = options.log ?? (logger ? warnTo(logger) : (...args: unknown[]) => console.error("[transfer]", ...args));
   const plugins = options.plugins ?? (await discoverPlugins([defaultFormatsDir(), ...config.pluginDirs]));
   for (const failure of plugins.failures) log(`format plugin ${failure.name} was not loaded: ${failure.error}`);
   const jobs = new JobStore(options.db, config.maxStoredRowErrors);
@@ -111,14 +119,15 @@ export async function buildTransferServer(options: TransferServerOptions): Promi
   // With auth on, the subject is the verified principal's, never a header's.
   const subjectOf = options.auth ? undefined : options.subjectOf;
   const auth = options.auth ? [createAuthInterceptor({ verifier: options.auth.verifier, reflection: options.auth.reflection, policy: TRANSFER_ACCESS_POLICY, rules: TRANSFER_METHOD_RULES })] : [];
+  const http1 = createTransferHttpHandler(context, { subjectOf, auth: options.auth });
   const server = await startRpcServer({
     host: options.host ?? config.host,
     port: options.port ?? config.port,
-    // The caller's interceptors (tracing, logging) run outside auth, so rejected calls are traced too.
-    interceptors: [disabledInterceptor(config), ...(options.interceptors ?? []), ...auth],
+    // The caller's interceptors (tracing) and request logging run outside auth, so rejected calls are traced and logged too.
+    interceptors: [disabledInterceptor(config), ...(options.interceptors ?? []), ...(logger ? [createRequestLoggingInterceptor(logger)] : []), ...auth],
     readMaxBytes: 16 * 1024 * 1024,
     contextValues: (req) => callValues(req, subjectOf),
-    http1: createTransferHttpHandler(context, { subjectOf, auth: options.auth }),
+    http1: logger ? withHttpRequestLogging(http1, logger) : http1,
     routes: (router) => {
       router.service(TransferServiceDesc, new TransferService(context));
       router.service(Health, health);
@@ -138,9 +147,14 @@ export async function buildTransferServer(options: TransferServerOptions): Promi
   };
 }
 
-/** The subject a test resolver names (servers without auth) and the peer address (audit trail). */
+/** A `log` function that writes its message and details as a warning line. */
+function warnTo(logger: Logger): (...args: unknown[]) => void {
+  return (message: unknown, ...details: unknown[]) => logger.warn(details.length > 0 ? { details } : {}, String(message));
+}
+
+/** The subject a test resolver names (servers without auth) and the peer address (audit trail, request lines). */
 function callValues(req: NodeServerRequest, subjectOf: SubjectResolver | undefined) {
-  const values = createContextValues();
+  const values = peerContextValues(req);
   const subject = subjectOf?.(req);
   if (subject) values.set(SUBJECT, subject);
   const address = peerAddressOf(req);
@@ -163,10 +177,10 @@ async function main(): Promise<void> {
   const running = await buildTransferServer({
     db,
     config,
-    interceptors: [createTracingServerInterceptor(), createRequestLoggingInterceptor(logger)],
+    interceptors: [createTracingServerInterceptor()],
     recordsInterceptors: [createTracingClientInterceptor()],
     auth: { verifier, reflection: authConfig.reflection, serviceCredential },
-    log: (message: unknown, ...details: unknown[]) => logger.warn(details.length > 0 ? { details } : {}, String(message)),
+    logger,
   });
   const formats = [...running.context.plugins.plugins.keys()].join(", ");
   process.stdout.write(

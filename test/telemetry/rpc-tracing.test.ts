@@ -167,7 +167,8 @@ describe("request logging", () => {
     const [server] = byKind(SpanKind.SERVER, "/WriteRecords");
     expect(lines[0]).toMatchObject({ protocol: "grpc", responses: 1, trace_id: server!.spanContext().traceId, span_id: server!.spanContext().spanId });
     expect(typeof lines[0]!.duration_ms).toBe("number");
-    expect(lines[0]!.peer).toBeUndefined();
+    // Who called: the client's address and port, as the server's socket sees it.
+    expect(lines[0]!.peer).toMatch(/^127\.0\.0\.1:\d+$/);
     const text = logLines.join("");
     expect(text).not.toContain("logged-body-marker");
     expect(text).not.toContain("absent@example.org");

@@ -2,5 +2,6 @@
 export { createLogger, correlationFields, resolveLevel, loggerOptions, type CreateLoggerOptions, type Logger } from "./logger.js";
 export { withJobContext, currentJobId, setCurrentJobId, inJobScope, runInJobScope, type JobScope } from "./job-scope.js";
 export { REDACTED, REDACT_PATHS, scrubString, scrubValue, looksLikeSecret, isSecretKey, isContentKey } from "./redaction.js";
-export { createRequestLoggingInterceptor, peerKey, peerContextValues, type RequestLoggingOptions } from "./request-logging.js";
+export { createRequestLoggingInterceptor, peerKey, peerContextValues, socketPeer, type RequestLoggingOptions } from "./request-logging.js";
+export { withHttpRequestLogging, type HttpHandler } from "./http-request-logging.js";
 export { LOG_CAPTURE_VARIABLE, logCaptureDestination } from "./log-capture.js";

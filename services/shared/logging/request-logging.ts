@@ -14,21 +14,37 @@ import type { Logger } from "pino";
 import { inJobScope, runInJobScope, type JobScope } from "./job-scope.js";
 
 /**
- * The caller's address, for servers that can see the socket: set it with
- * router options `contextValues: (req) => createContextValues().set(peerKey, …)`.
- * Without it the interceptor falls back to X-Forwarded-For / X-Real-IP.
+ * The caller's address (`host:port` of the socket), for the `peer` field of
+ * request lines: set it with router options `contextValues` (see
+ * {@link peerContextValues}). Without it the interceptor falls back to
+ * X-Forwarded-For / X-Real-IP.
  */
 export const peerKey = createContextKey<string | undefined>(undefined, { description: "dataexchange RPC peer address" });
 
 /**
  * Router option `contextValues` that records the caller's address under
- * {@link peerKey}: `startRpcServer({ contextValues: peerContextValues, … })`.
+ * {@link peerKey}: `startRpcServer({ contextValues: (req) => peerContextValues(req), … })`.
+ * Pass `values` to add it to values the server sets anyway (the audit
+ * trail's client address, the test subject).
  */
-export function peerContextValues(req: { socket?: { remoteAddress?: string; remotePort?: number } }): ContextValues {
-  const address = req.socket?.remoteAddress;
-  const values = createContextValues();
-  if (address) values.set(peerKey, req.socket?.remotePort ? `${address}:${req.socket.remotePort}` : address);
+export function peerContextValues(req: { socket?: { remoteAddress?: string; remotePort?: number } | null }, values: ContextValues = createContextValues()): ContextValues {
+  const peer = socketPeer(req);
+  if (peer) values.set(peerKey, peer);
   return values;
+}
+
+/** `address:port` of a request's socket (`[v6]:port` for IPv6), or undefined once the socket is gone. */
+export function socketPeer(req: { socket?: { remoteAddress?: string; remotePort?: number } | null }): string | undefined {
+  try {
+    const address = req.socket?.remoteAddress;
+    if (!address) return undefined;
+    const port = req.socket?.remotePort;
+    if (!port) return address;
+    return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+  } catch {
+    // An HTTP/2 request's socket proxy throws once the stream is gone.
+    return undefined;
+  }
 }
 
 export interface RequestLoggingOptions {

@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { findListeningLine } from "../../services/shared/logging/index.js";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -46,7 +47,11 @@ export interface ServiceSpec {
   name: string;
   entry: string;
   env: Record<string, string>;
-  /** Finds the URL in a line of the service's output once it is listening. */
+  /**
+   * Finds the URL in a plain-text line of the service's output once it is
+   * listening (group 1); a JSON line with `lifecycle: "listening"` is
+   * recognised without it.
+   */
   ready: RegExp;
   nodeFlags?: string[];
   timeoutMs?: number;
@@ -81,10 +86,11 @@ export async function startService(spec: ServiceSpec): Promise<Service> {
     const timer = setTimeout(() => reject(new Error(`${spec.name} did not start within ${spec.timeoutMs ?? 30_000} ms:\n${log}`)), spec.timeoutMs ?? 30_000);
     child.stdout!.on("data", (chunk: Buffer) => {
       append(chunk);
-      const match = spec.ready.exec(log);
-      if (match) {
+      // The services log a JSON `listening` line with the URL in a field; `ready` is for plain-text lines.
+      const url = findListeningLine(log)?.url ?? spec.ready.exec(log)?.[1];
+      if (url) {
         clearTimeout(timer);
-        resolveUrl(match[1]!);
+        resolveUrl(url);
       }
     });
     child.once("exit", (code, signal) => {

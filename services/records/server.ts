@@ -15,7 +15,7 @@ import { RecordsService as RecordsServiceDesc } from "../../gen/dataexchange/rec
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
 import { AUDIENCES, principalKey, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
-import { createLogger, createRequestLoggingInterceptor, peerContextValues, type Logger } from "../shared/logging/index.js";
+import { createLogger, createRequestLoggingInterceptor, peerContextValues, reportStartFailure, type Logger } from "../shared/logging/index.js";
 import { createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
 import { RECORDS_ACCESS_POLICY, RECORDS_METHOD_RULES } from "./access-policy.js";
 import { loadRecordsConfig } from "./config.js";
@@ -114,10 +114,9 @@ export function recordsRequestLogging(log: Logger): Interceptor {
   return createRequestLoggingInterceptor(log, { jobIdOf: (req) => forwardedJobId(req.contextValues.get(principalKey), req.header) });
 }
 
-async function main(): Promise<void> {
+async function main(log: Logger): Promise<void> {
   // Traces when OTEL_EXPORTER_OTLP_ENDPOINT or DX_TRACE_FILE is set (services/shared/telemetry/README.md).
   const telemetry = startTelemetry({ serviceName: "dataexchange-records" });
-  const log = createLogger({ service: "records" });
   const config = loadRecordsConfig();
   const authConfig = loadAuthConfig(process.env, { variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: AUDIENCES.records });
   const verifier = createVerifierFromConfig(authConfig);
@@ -127,17 +126,21 @@ async function main(): Promise<void> {
   await ensureIndexes(db);
   const running = await buildRecordsServer({ db, host: config.RECORDS_HOST, port: config.RECORDS_PORT, maxMessageBytes: config.RECORDS_MAX_MESSAGE_BYTES, auth: { verifier, reflection: authConfig.reflection }, interceptors: [createTracingServerInterceptor()], logger: log });
   const stopWatching = watchDatabase(db, running.health);
-  process.stdout.write(`records service listening on ${running.url} (database ${config.RECORDS_DATABASE})\n`);
-  process.stdout.write(`records service ${describeAuthConfig(authConfig)}\n`);
+  log.info(
+    // describeAuthConfig's text starts with "auth: ", which the field name already says.
+    { lifecycle: "listening", url: running.url, host: config.RECORDS_HOST, port: running.server.port, database: config.RECORDS_DATABASE, auth: describeAuthConfig(authConfig).replace(/^auth: /, "") },
+    "records service listening",
+  );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`records service stopping (${signal})\n`);
+    log.info({ lifecycle: "stopping", signal }, "records service stopping");
     stopWatching();
     await running.close();
     await client.close();
     await telemetry.shutdown();
+    log.info({ lifecycle: "stopped", signal }, "records service stopped");
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
@@ -145,8 +148,16 @@ async function main(): Promise<void> {
 }
 
 if (isMain(import.meta.url)) {
-  main().catch((error) => {
-    process.stderr.write(`records service failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  // The logger is built first and apart, so a failure to start is reported through it, or by hand when it is the logger that failed.
+  let log: Logger | undefined;
+  try {
+    log = createLogger({ service: "records" });
+  } catch (error) {
+    reportStartFailure("records", error);
+    process.exit(1);
+  }
+  main(log).catch((error: unknown) => {
+    reportStartFailure("records", error, log);
     process.exit(1);
   });
 }

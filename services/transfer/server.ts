@@ -19,7 +19,7 @@ import { MongoClient, type Db } from "mongodb";
 import { TransferService as TransferServiceDesc } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
-import { createLogger, createRequestLoggingInterceptor, peerContextValues, withHttpRequestLogging, type Logger } from "../shared/logging/index.js";
+import { createLogger, createRequestLoggingInterceptor, peerContextValues, reportStartFailure, withHttpRequestLogging, type Logger } from "../shared/logging/index.js";
 import { createTracingClientInterceptor, createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
 import { AUDIENCES, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
 import { AuditLog, CLIENT_ADDRESS, peerAddressOf } from "../shared/audit/index.js";
@@ -162,10 +162,9 @@ function callValues(req: NodeServerRequest, subjectOf: SubjectResolver | undefin
   return values;
 }
 
-async function main(): Promise<void> {
+async function main(logger: Logger): Promise<void> {
   // Traces when OTEL_EXPORTER_OTLP_ENDPOINT or DX_TRACE_FILE is set (services/shared/telemetry/README.md).
   const telemetry = startTelemetry({ serviceName: "dataexchange-transfer" });
-  const logger = createLogger({ service: "transfer" });
   const config = loadTransferConfig();
   const authConfig = loadAuthConfig(process.env, { variable: "DX_AUTH_AUDIENCE_TRANSFER", fallback: AUDIENCES.transfer });
   const verifier = createVerifierFromConfig(authConfig);
@@ -182,19 +181,33 @@ async function main(): Promise<void> {
     auth: { verifier, reflection: authConfig.reflection, serviceCredential },
     logger,
   });
-  const formats = [...running.context.plugins.plugins.keys()].join(", ");
-  process.stdout.write(
-    `transfer service listening on ${running.url} (database ${config.database}, records at ${config.recordsUrl}, formats: ${formats}${config.enabled ? "" : "; DISABLED by configuration"})\n`,
+  logger.info(
+    {
+      lifecycle: "listening",
+      url: running.url,
+      host: config.host,
+      port: running.server.port,
+      database: config.database,
+      records_url: config.recordsUrl,
+      formats: [...running.context.plugins.plugins.keys()],
+      enabled: config.enabled,
+      // describeAuthConfig's text starts with "auth: ", which the field name already says.
+      auth: describeAuthConfig(authConfig).replace(/^auth: /, ""),
+      // Where the token comes from (a file, the development key), never the token.
+      records_credential: serviceCredential.description,
+    },
+    "transfer service listening",
   );
-  process.stdout.write(`transfer service ${describeAuthConfig(authConfig)}; records calls with ${serviceCredential.description}\n`);
+  if (!config.enabled) logger.warn({ enabled: false }, "transfer service DISABLED by configuration: every transfer call answers UNAVAILABLE");
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`transfer service stopping (${signal})\n`);
+    logger.info({ lifecycle: "stopping", signal }, "transfer service stopping");
     await running.close();
     await client.close();
     await telemetry.shutdown();
+    logger.info({ lifecycle: "stopped", signal }, "transfer service stopped");
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
@@ -202,8 +215,16 @@ async function main(): Promise<void> {
 }
 
 if (isMain(import.meta.url)) {
-  main().catch((error) => {
-    process.stderr.write(`transfer service failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  // The logger is built first and apart, so a failure to start is reported through it, or by hand when it is the logger that failed.
+  let logger: Logger | undefined;
+  try {
+    logger = createLogger({ service: "transfer" });
+  } catch (error) {
+    reportStartFailure("transfer", error);
+    process.exit(1);
+  }
+  main(logger).catch((error: unknown) => {
+    reportStartFailure("transfer", error, logger);
     process.exit(1);
   });
 }

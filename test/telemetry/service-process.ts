@@ -4,11 +4,14 @@
  * ./services/shared/telemetry/register.mjs …` — so the trace tests cross a real
  * process boundary and the MongoDB instrumentation loads through the ESM
  * preload exactly as it does in production.
+ *
+ * The process is ready when it logs its JSON `listening` line.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../scripts/lib/ferretdb.js";
+import { findListeningLine } from "../../services/shared/logging/index.js";
 
 export const repositoryRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -28,8 +31,6 @@ export interface StartServiceOptions {
   /** Variable naming the port, e.g. RECORDS_PORT. */
   portVariable: string;
   env: NodeJS.ProcessEnv;
-  /** A line of output that says the service listens. Default /listening on/. */
-  ready?: RegExp;
   timeoutMs?: number;
 }
 
@@ -41,12 +42,17 @@ export async function startServiceProcess(options: StartServiceOptions): Promise
     stdio: ["ignore", "pipe", "pipe"],
   });
   let text = "";
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+  // Kept apart for the readiness check: a stderr chunk can land in the middle of a stdout line in `text`.
+  let stdout = "";
+  let ready = false; // then stdout is no longer kept apart
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+    text += chunk;
+    if (!ready) stdout += chunk;
+  });
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
   const exited = once(child, "exit");
-  const ready = options.ready ?? /listening on/;
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  while (!ready.test(text)) {
+  while (findListeningLine(stdout) === undefined) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${options.entry} exited before it was ready:\n${text}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
@@ -54,6 +60,7 @@ export async function startServiceProcess(options: StartServiceOptions): Promise
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  ready = true;
   let stopped: Promise<void> | undefined;
   return {
     child,

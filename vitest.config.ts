@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { captureConsole } from "./test/support/log-capture.js";
 
 /** DX_VITEST_JSON (set by .ci/run) also writes a JSON report, for CI's summary line. */
 const jsonReport = process.env.DX_VITEST_JSON;
@@ -12,5 +13,9 @@ export default defineConfig({
     pool: "forks",
     reporters: jsonReport ? ["default", "json"] : ["default"],
     outputFile: jsonReport ? { json: jsonReport } : undefined,
+    // Console output is part of what the run logged: kept for the secrets check (test/support/log-check.ts), and still shown.
+    onConsoleLog: (log, type) => {
+      captureConsole(log, type);
+    },
   },
 });

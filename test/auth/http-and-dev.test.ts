@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RECORDS_ACCESS_POLICY, permission } from "../../services/records/access-policy.js";
 import { AUDIENCES, DEV_ISSUER, createVerifierFromConfig, ensureDevKeys, loadAuthConfig, requireHttpAuth, requireHttpPermission, signDevToken } from "../../services/shared/auth/index.js";
 import { TRANSFER_AUDIENCE, edKeys, token, verifierFor } from "./support.js";
+import { recordPrivateKey, recordSecret } from "../support/run-secrets.js";
 
 const RECORDS = { variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: AUDIENCES.records };
 
@@ -90,9 +91,10 @@ describe("configuration from the environment", () => {
     expect(config).toMatchObject({ issuers: [DEV_ISSUER], audience: AUDIENCES.records, keySource: { kind: "dev", dir } });
     const verifier = createVerifierFromConfig(config);
     const keys = ensureDevKeys(dir);
-    const verified = await verifier.verify(await signDevToken({ roles: ["admin", "pii"], subject: "ivy", keys }));
+    recordPrivateKey(keys.privateKey);
+    const verified = await verifier.verify(recordSecret("token", await signDevToken({ roles: ["admin", "pii"], subject: "ivy", keys })));
     expect(verified).toMatchObject({ subject: "ivy", roles: ["admin", "pii"] });
-    await expect(verifier.verify(await signDevToken({ roles: ["admin"], audience: AUDIENCES.transfer, keys }))).rejects.toMatchObject({ reason: "audience" });
+    await expect(verifier.verify(recordSecret("token", await signDevToken({ roles: ["admin"], audience: AUDIENCES.transfer, keys })))).rejects.toMatchObject({ reason: "audience" });
   });
 });
 

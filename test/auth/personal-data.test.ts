@@ -13,6 +13,7 @@ import { ON_BEHALF_OF_HEADER, ON_BEHALF_ROLES_HEADER, onBehalfOfHeaders } from "
 import { createGrpcJsClient } from "../../services/shared/rpc/index.js";
 import { Entity, Join, RecordsService, StreamRecordsResponseSchema, WriteMode, type EntityRecord } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
+import { testServiceLogger } from "../support/service-logger.js";
 import { collect, courseRecord, enrollmentRecord, fromArray, handlerContext, sessionRecord, userRecord, writeRequest } from "../records/fixtures.js";
 import { edKeys, token, verifierFor } from "./support.js";
 
@@ -34,7 +35,8 @@ beforeAll(async () => {
     const [result] = await collect(service.writeRecords(fromArray([request]), handlerContext()));
     expect(result?.failed).toBe(0);
   }
-  running = await buildRecordsServer({ db: t.db, port: 0, auth: { verifier: verifierFor(keys) } });
+  // Logs as in production, into the run's capture (checked for the passwords and tokens used here at the end of the run).
+  running = await buildRecordsServer({ db: t.db, port: 0, auth: { verifier: verifierFor(keys) }, logger: testServiceLogger("records") });
   client = createClient(RecordsService, createGrpcTransport({ baseUrl: running.url }));
 });
 afterAll(async () => {

@@ -18,6 +18,7 @@ import { DescribeEntityResponseSchema, Entity, RecordsService, WriteMode } from 
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
+import { testServiceLogger } from "../support/service-logger.js";
 import { collect, courseRecord, fromArray, handlerContext, writeRequest } from "../records/fixtures.js";
 import { TRANSFER_AUDIENCE, edKeys, hs256WithPublicKey, token, unsecuredToken, verifierFor } from "./support.js";
 
@@ -30,7 +31,8 @@ beforeAll(async () => {
   t = await openTestDatabase("records_auth");
   await ensureIndexes(t.db);
   await collect(new RecordsServiceImpl(t.db).writeRecords(fromArray([writeRequest(Entity.COURSES, [courseRecord("AUTH1")])]), handlerContext()));
-  running = await buildRecordsServer({ db: t.db, port: 0, auth: { verifier } });
+  // Logs as in production, into the run's capture (checked for the tokens used here at the end of the run).
+  running = await buildRecordsServer({ db: t.db, port: 0, auth: { verifier }, logger: testServiceLogger("records") });
 });
 afterAll(async () => {
   await running?.close();

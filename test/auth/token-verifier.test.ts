@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportJWK } from "jose";
 import { AuthError, bearerToken, createTokenVerifier, loadKeyFile, remoteKeySet, type AuthFailureReason, type TokenVerifier } from "../../services/shared/auth/index.js";
 import { ISSUER, RECORDS_AUDIENCE, TRANSFER_AUDIENCE, edKeys, hs256WithPublicKey, rsaKeys, token, unsecuredToken, verifierFor } from "./support.js";
+import { recordSecret } from "../support/run-secrets.js";
 
 const ed = edKeys();
 const rsa = rsaKeys();
@@ -195,7 +196,7 @@ describe("a remote JWKS", () => {
   const remote = (jwksUrl: string) => createTokenVerifier({ key: remoteKeySet(jwksUrl, { timeoutMs: 2000 }), issuer: ISSUER, audience: RECORDS_AUDIENCE, algorithms: ["EdDSA"] });
   const withKid = async (kid: string) => {
     const { SignJWT } = await import("jose");
-    return new SignJWT({ roles: ["exporter"] }).setProtectedHeader({ alg: "EdDSA", kid }).setSubject("alice").setIssuer(ISSUER).setAudience(RECORDS_AUDIENCE).setExpirationTime("5m").sign(ed.privateKey);
+    return recordSecret("token", await new SignJWT({ roles: ["exporter"] }).setProtectedHeader({ alg: "EdDSA", kid }).setSubject("alice").setIssuer(ISSUER).setAudience(RECORDS_AUDIENCE).setExpirationTime("5m").sign(ed.privateKey));
   };
 
   it("verifies a token whose kid it serves", async () => {

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { MongoClient } from "mongodb";
 import { createLogger, findListeningLine, listeningLineOf, reportStartFailure } from "../../services/shared/logging/index.js";
 import { ensureDevKeys } from "../../services/shared/auth/index.js";
+import { recordPrivateKey } from "../support/run-secrets.js";
 import { repositoryRoot, startServiceProcess, type ServiceProcess } from "../telemetry/service-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dx-lifecycle-"));
@@ -91,7 +92,7 @@ describe("the services' start and stop", () => {
 
   it("are JSON lines: listening with address, database and auth, then stopping and stopped with the signal", async () => {
     const keysDir = join(dir, "keys");
-    ensureDevKeys(keysDir);
+    recordPrivateKey(ensureDevKeys(keysDir).privateKey);
     const env = { MONGODB_URI: inject("mongoUri"), DX_AUTH_DEV: "1", DX_DEV_KEYS_DIR: keysDir, LOG_LEVEL: "info", OTEL_EXPORTER_OTLP_ENDPOINT: "" };
     records = await startServiceProcess({ entry: "services/records/server.ts", portVariable: "RECORDS_PORT", env: { ...env, RECORDS_DATABASE: databases[0] } });
     transfer = await startServiceProcess({ entry: "services/transfer/server.ts", portVariable: "TRANSFER_PORT", env: { ...env, TRANSFER_DATABASE: databases[1], TRANSFER_RECORDS_URL: records.url } });

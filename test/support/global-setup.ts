@@ -3,6 +3,9 @@
  * port) and stops it afterwards, pass or fail. MONGODB_URI replaces it with any
  * MongoDB deployment; DX_TEST_BACKEND=postgresql runs FerretDB on the machine's
  * PostgreSQL (a fresh database per run, dropped at the end).
+ *
+ * Around it, the log secrets check: everything the run logs is captured, and
+ * at the end scanned for the secrets the run used (log-check-setup.ts).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startFerretDb, type RunningFerretDb } from "../../scripts/lib/ferretdb.js";
+import { startRunLogCapture } from "./log-check-setup.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -24,9 +28,29 @@ function psql(sql: string): void {
 }
 
 export default async function setup(project: TestProject) {
+  // First, so that every worker and every service it spawns logs into the capture (log-check-setup.ts).
+  const capture = startRunLogCapture();
+  let stopDatabase: () => Promise<void>;
+  try {
+    stopDatabase = await startDatabase(project);
+  } catch (error) {
+    capture.discard();
+    throw error;
+  }
+  return async () => {
+    try {
+      await stopDatabase();
+    } finally {
+      await capture.finish(project);
+    }
+  };
+}
+
+/** The run's MongoDB: MONGODB_URI, or a fresh FerretDB; resolves to what stops it. */
+async function startDatabase(project: TestProject): Promise<() => Promise<void>> {
   if (process.env.MONGODB_URI) {
     project.provide("mongoUri", process.env.MONGODB_URI);
-    return;
+    return async () => undefined;
   }
   const backend = process.env.DX_TEST_BACKEND === "postgresql" ? "postgresql" : "sqlite";
   // DX_TEST_RUN_ID names this run's FerretDB directory, so .ci/run can tell its own leftovers from other runs'.

@@ -23,6 +23,7 @@ import { AUDIENCES, ensureDevKeys, signDevToken } from "../../services/shared/au
 import { createTracingClientInterceptor, readSpanFile, startTelemetry, toFileSpan, withSpan, type FileSpan, type Telemetry } from "../../services/shared/telemetry/index.js";
 import { fromArray, userRecord, writeRequest } from "../records/fixtures.js";
 import { scanForSecrets } from "../logging/scan-for-secrets.js";
+import { recordPrivateKey, recordSecret } from "../support/run-secrets.js";
 import { repositoryRoot, startServiceProcess, type ServiceProcess } from "./service-process.js";
 
 const RECORDS_ENTRY = "services/records/server.ts";
@@ -37,7 +38,9 @@ beforeAll(async () => {
   telemetry = startTelemetry({ serviceName: "test-client", exporter });
   dir = mkdtempSync(join(tmpdir(), "dx-trace-"));
   const keys = ensureDevKeys(join(dir, "keys"));
-  token = await signDevToken({ roles: ["admin"], audience: [AUDIENCES.records, AUDIENCES.transfer], keys });
+  // The services run in dev mode on these keys; both the key and the token must stay out of their logs.
+  recordPrivateKey(keys.privateKey);
+  token = recordSecret("token", await signDevToken({ roles: ["admin"], audience: [AUDIENCES.records, AUDIENCES.transfer], keys }));
 });
 afterAll(async () => {
   await telemetry?.shutdown();

@@ -5,13 +5,16 @@
  * process boundary and the MongoDB instrumentation loads through the ESM
  * preload exactly as it does in production.
  *
- * The process is ready when it logs its JSON `listening` line.
+ * The process is ready when it logs its JSON `listening` line. Everything it
+ * writes (stdout and stderr, JSON or not) is also kept in the run's log
+ * capture folder, so the secrets check at the end of the run reads it too.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../scripts/lib/ferretdb.js";
 import { findListeningLine } from "../../services/shared/logging/index.js";
+import { captureProcessOutput } from "../support/log-capture.js";
 
 export const repositoryRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -42,14 +45,20 @@ export async function startServiceProcess(options: StartServiceOptions): Promise
     stdio: ["ignore", "pipe", "pipe"],
   });
   let text = "";
-  // Kept apart for the readiness check: a stderr chunk can land in the middle of a stdout line in `text`.
+  // Kept apart for the readiness check (and the capture): a stderr chunk can land in the middle of a stdout line in `text`.
   let stdout = "";
   let ready = false; // then stdout is no longer kept apart
+  const keepStdout = captureProcessOutput(options.entry, child.pid, "stdout");
+  const keepStderr = captureProcessOutput(options.entry, child.pid, "stderr");
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
     text += chunk;
     if (!ready) stdout += chunk;
+    keepStdout(chunk);
   });
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+    text += chunk;
+    keepStderr(chunk);
+  });
   const exited = once(child, "exit");
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (findListeningLine(stdout) === undefined) {

@@ -15,6 +15,8 @@ import type { TransferConfigInput } from "../../../services/transfer/config/tran
 import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
 import { staticCredential } from "../../../services/transfer/service-credential.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
+import { recordSecret } from "../../support/run-secrets.js";
+import { testServiceLogger } from "../../support/service-logger.js";
 import { RECORDS_AUDIENCE, TRANSFER_AUDIENCE, edKeys, token, verifierFor, type TokenOptions } from "../../auth/support.js";
 import type { RecordsClient, TransferClient } from "../rpc/harness.js";
 
@@ -56,7 +58,8 @@ export async function startAuthServices(config: TransferConfigInput = {}): Promi
   const recordsDb = await openTestDatabase("tra_records");
   const transferDb = await openTestDatabase("tra_jobs");
   await ensureIndexes(recordsDb.db);
-  const records = await buildRecordsServer({ db: recordsDb.db, port: 0, auth: { verifier: verifierFor(keys, RECORDS_AUDIENCE) } });
+  // Both log as in production, into the run's capture only (checked for secrets at the end of the run).
+  const records = await buildRecordsServer({ db: recordsDb.db, port: 0, auth: { verifier: verifierFor(keys, RECORDS_AUDIENCE) }, logger: testServiceLogger("records") });
   const transfer = await buildTransferServer({
     db: transferDb.db,
     recordsUrl: records.url,
@@ -64,9 +67,9 @@ export async function startAuthServices(config: TransferConfigInput = {}): Promi
     port: 0,
     auth: {
       verifier: verifierFor(keys, TRANSFER_AUDIENCE),
-      serviceCredential: staticCredential(() => token(keys, { roles: ["service"], sub: "transfer-service", aud: RECORDS_AUDIENCE }), "test service token"),
+      serviceCredential: staticCredential(async () => recordSecret("service credential", await token(keys, { roles: ["service"], sub: "transfer-service", aud: RECORDS_AUDIENCE })), "test service token"),
     },
-    log: () => undefined,
+    logger: testServiceLogger("transfer"),
   });
   return {
     records,

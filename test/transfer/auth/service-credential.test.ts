@@ -15,6 +15,7 @@ import { DescribeEntityResponseSchema, Entity, RecordsService } from "../../../g
 import { AUDIENCES, createTokenVerifier, ensureDevKeys, loadKeyFile, type Principal } from "../../../services/shared/auth/index.js";
 import { recordsFor, type Caller } from "../../../services/transfer/caller.js";
 import { devServiceCredential, serviceCredentialFromEnv, serviceCredentialInterceptor, staticCredential, tokenFileCredential } from "../../../services/transfer/service-credential.js";
+import { recordSecret } from "../../support/run-secrets.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dx-cred-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,7 +45,7 @@ describe("development tokens", () => {
   const keysDir = join(dir, "keys");
 
   it("are signed by the development key for the records audience with role service, and the records verifier accepts them", async () => {
-    const token = await devServiceCredential({ keysDir }).token();
+    const token = recordSecret("service credential", await devServiceCredential({ keysDir }).token());
     const verifier = createTokenVerifier({ key: loadKeyFile(ensureDevKeys(keysDir).publicKeyFile), issuer: "dataexchange-dev", audience: AUDIENCES.records, algorithms: ["EdDSA"] });
     expect(await verifier.verify(token)).toMatchObject({ subject: "transfer-service", roles: ["service"] });
   });
@@ -53,11 +54,11 @@ describe("development tokens", () => {
     vi.useFakeTimers({ now: Date.now(), toFake: ["Date"] });
     try {
       const credential = devServiceCredential({ keysDir, ttlSeconds: 300 });
-      const first = await credential.token();
+      const first = recordSecret("service credential", await credential.token());
       vi.advanceTimersByTime(200_000);
       expect(await credential.token()).toBe(first);
       vi.advanceTimersByTime(50_000); // 50 s left: less than a fifth of the lifetime
-      const renewed = await credential.token();
+      const renewed = recordSecret("service credential", await credential.token());
       expect(renewed).not.toBe(first);
       expect(decodeJwt(renewed).exp).toBeGreaterThan(decodeJwt(first).exp!);
     } finally {

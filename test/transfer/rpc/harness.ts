@@ -27,6 +27,7 @@ import type { TransferConfigInput } from "../../../services/transfer/config/tran
 import type { DiscoveredPlugins } from "../../../services/transfer/plugins/index.js";
 import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
+import { testServiceLogger } from "../../support/service-logger.js";
 
 export type TransferClient = Client<typeof TransferService>;
 export type RecordsClient = Client<typeof RecordsService>;
@@ -58,7 +59,8 @@ export async function startServices(options: ServiceOptions = {}): Promise<Servi
   const recordsDb = await openTestDatabase("tr_records");
   const transferDb = await openTestDatabase("tr_jobs");
   await ensureIndexes(recordsDb.db);
-  const records = await buildRecordsServer({ db: recordsDb.db, port: 0 });
+  // Both log as in production, into the run's capture only (checked for secrets at the end of the run).
+  const records = await buildRecordsServer({ db: recordsDb.db, port: 0, logger: testServiceLogger("records") });
   const transfer = await buildTransferServer({
     db: transferDb.db,
     recordsUrl: records.url,
@@ -69,7 +71,7 @@ export async function startServices(options: ServiceOptions = {}): Promise<Servi
       const value = req.headers[SUBJECT_HEADER];
       return typeof value === "string" ? value : undefined;
     },
-    log: () => undefined,
+    logger: testServiceLogger("transfer"),
   });
   return {
     records,

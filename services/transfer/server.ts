@@ -31,6 +31,7 @@ import { createTransferHttpHandler } from "./http/routes.js";
 import { JobRegistry } from "./jobs/job-registry.js";
 import { JobStore } from "./jobs/job-store.js";
 import { defaultFormatsDir, discoverPlugins, type DiscoveredPlugins } from "./plugins/index.js";
+import { startFormatWorkers, type FormatWorkers } from "./plugins/workers/index.js";
 import { createRecordsClient, type RecordsClient } from "./records-client.js";
 import { SUBJECT, type SubjectResolver } from "./subject.js";
 import type { NodeServerRequest } from "../shared/rpc/index.js";
@@ -80,6 +81,8 @@ export interface RunningTransferServer {
   health: HealthService;
   url: string;
   context: TransferContext;
+  /** Where each format runs, and the worker pool (closed with the server). */
+  formatWorkers: FormatWorkers;
   close(): Promise<void>;
 }
 
@@ -97,7 +100,18 @@ function disabledInterceptor(config: TransferConfig): Interceptor {
 export async function buildTransferServer(options: TransferServerOptions): Promise<RunningTransferServer> {
   const config = transferConfig(options.config ?? {});
   const log = options.log ?? ((...args: unknown[]) => console.error("[transfer]", ...args));
-  const plugins = options.plugins ?? (await discoverPlugins([defaultFormatsDir(), ...config.pluginDirs]));
+  const discovered = options.plugins ?? (await discoverPlugins([defaultFormatsDir(), ...config.pluginDirs]));
+  const formatWorkers = await startFormatWorkers(discovered, config.formatWorkers);
+  try {
+    return await buildWithPlugins(options, config, formatWorkers, log);
+  } catch (error) {
+    await formatWorkers.close();
+    throw error;
+  }
+}
+
+async function buildWithPlugins(options: TransferServerOptions, config: TransferConfig, formatWorkers: FormatWorkers, log: (...args: unknown[]) => void): Promise<RunningTransferServer> {
+  const plugins = formatWorkers.plugins;
   for (const failure of plugins.failures) log(`format plugin ${failure.name} was not loaded: ${failure.error}`);
   const jobs = new JobStore(options.db, config.maxStoredRowErrors);
   await jobs.ensureIndexes();
@@ -130,10 +144,12 @@ export async function buildTransferServer(options: TransferServerOptions): Promi
     health,
     url: server.url,
     context,
+    formatWorkers,
     async close() {
       health.shutdown();
       await context.registry.cancelAll();
       await server.close();
+      await formatWorkers.close();
     },
   };
 }
@@ -168,7 +184,7 @@ async function main(): Promise<void> {
     auth: { verifier, reflection: authConfig.reflection, serviceCredential },
     log: (message: unknown, ...details: unknown[]) => logger.warn(details.length > 0 ? { details } : {}, String(message)),
   });
-  const formats = [...running.context.plugins.plugins.keys()].join(", ");
+  const formats = [...running.formatWorkers.modes].map(([name, mode]) => `${name}${mode === "in-thread" ? " (in-thread)" : ""}`).join(", ");
   process.stdout.write(
     `transfer service listening on ${running.url} (database ${config.database}, records at ${config.recordsUrl}, formats: ${formats}${config.enabled ? "" : "; DISABLED by configuration"})\n`,
   );

@@ -15,6 +15,7 @@ import type { MessagePort } from "node:worker_threads";
 import type { FormatPlugin, ReadItem, Row } from "../../../../formats/_sdk/index.js";
 import { serializeError } from "./error-codec.js";
 import { Inbox } from "./inbox.js";
+import { packReadItems } from "./read-items-codec.js";
 import type { FromJob, JobSpec, JobValue, ToJob } from "./protocol.js";
 import { asBuffer, transferable } from "./transferable-bytes.js";
 
@@ -35,13 +36,32 @@ export async function runJobInWorker(port: MessagePort, spec: JobSpec, load: (re
   const send = (message: FromJob, transfer?: ArrayBuffer[]) => {
     if (!portClosed) port.postMessage(message, transfer);
   };
+  // Inputs the plugin took, acknowledged with the next output, or on their own after this turn.
+  let acks = 0;
+  let ackScheduled = false;
+  const flushAcks = () => {
+    ackScheduled = false;
+    if (acks > 0) send({ type: "ack", n: acks });
+    acks = 0;
+  };
+  const takeAcks = () => {
+    const n = acks;
+    acks = 0;
+    return n > 0 ? n : undefined;
+  };
   const stop = () => {
     aborted = true;
     input.interrupt(new JobAbortedError());
     wake?.();
   };
   port.on("message", (message: ToJob) => {
-    if (message.type === "input") input.push(message.value);
+    if (message.type === "input") {
+      input.push(message.value);
+      if (message.credit) {
+        credit += message.credit;
+        wake?.();
+      }
+    }
     else if (message.type === "end") input.end();
     else if (message.type === "credit") {
       credit += message.n;
@@ -72,7 +92,11 @@ export async function runJobInWorker(port: MessagePort, spec: JobSpec, load: (re
     while (true) {
       const next = await input.next();
       if (next.done) return;
-      send({ type: "ack", n: 1 });
+      acks++;
+      if (!ackScheduled) {
+        ackScheduled = true;
+        setImmediate(flushAcks);
+      }
       yield spec.operation === "read" ? asBuffer(next.value as Uint8Array) : next.value;
     }
   }
@@ -96,9 +120,10 @@ export async function runJobInWorker(port: MessagePort, spec: JobSpec, load: (re
       credit--;
       if (spec.operation === "write") {
         const { bytes, transfer } = transferable(next.value as Uint8Array, true);
-        send({ type: "output", value: bytes }, transfer);
+        send({ type: "output", value: bytes, acks: takeAcks() }, transfer);
       } else {
-        send({ type: "output", value: next.value as ReadItem[] });
+        const { packed, transfer } = packReadItems(next.value as ReadItem[]);
+        send({ type: "output", value: packed, acks: takeAcks() }, transfer);
       }
     }
   } catch (error) {

@@ -18,6 +18,7 @@
 import type { MessagePort } from "node:worker_threads";
 import type { Column, ReadItem, ReadLimits, Row } from "../../../../formats/_sdk/index.js";
 import type { SerializedError } from "./error-codec.js";
+import type { PackedReadItems } from "./read-items-codec.js";
 
 /** Where a plugin lives: the worker imports `entry` itself (code cannot cross threads). */
 export interface PluginRef {
@@ -44,12 +45,17 @@ export type FromWorker =
   | { type: "ready" }
   | { type: "probed"; failures: { name: string; error: string }[] };
 
-/** What a job's input and output batches are. */
-export type JobValue = Row[] | ReadItem[] | Uint8Array;
+/** What a job's input and output batches are: rows (structured clone), bytes (transferred), read items (packed for the trip, read-items-codec.ts). */
+export type JobValue = Row[] | ReadItem[] | Uint8Array | PackedReadItems;
 
-/** Main thread → worker, on a job's port. */
+/**
+ * Main thread → worker, on a job's port. Credits and acknowledgements ride
+ * along with the next batch when one goes the same way soon (and are sent on
+ * their own otherwise), which halves the messages per batch: each message
+ * costs the receiving thread an event-loop turn.
+ */
 export type ToJob =
-  | { type: "input"; value: JobValue }
+  | { type: "input"; value: JobValue; credit?: number }
   /** The input ended; the plugin's input iterator finishes after the batches sent so far. */
   | { type: "end" }
   /** The consumer took `n` more output batches: the worker may send `n` more. */
@@ -63,7 +69,7 @@ export type FromJob =
   | { type: "started" }
   /** The plugin took `n` input batches: the main thread may send `n` more. */
   | { type: "ack"; n: number }
-  | { type: "output"; value: JobValue }
+  | { type: "output"; value: JobValue; acks?: number }
   | { type: "done" }
   | { type: "error"; error: SerializedError; phase: "load" | "run" }
   /** Answer to `abort`: the plugin's iterators are closed. */

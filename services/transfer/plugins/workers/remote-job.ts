@@ -20,6 +20,7 @@ import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { rebuildError } from "./error-codec.js";
 import type { FormatWorker, WorkerEnd } from "./format-worker.js";
 import { Inbox } from "./inbox.js";
+import { unpackReadItems, type PackedReadItems } from "./read-items-codec.js";
 import { FormatPluginError } from "./plugin-errors.js";
 import { ProgressWatchdog } from "./progress-watchdog.js";
 import type { FromJob, JobSpec, JobValue, ToJob } from "./protocol.js";
@@ -64,6 +65,9 @@ class RemoteJob {
   private aborting = false;
   private stopped = false;
   private wakePump: (() => void) | undefined;
+  /** Credits granted but not sent yet: they ride along with the next input, or go on their own after this turn. */
+  private pendingCredit = 0;
+  private creditScheduled = false;
   private onSettled: (() => void) | undefined;
   private readonly source: AsyncIterator<JobValue>;
   private pendingPull: Promise<IteratorResult<JobValue>> | undefined;
@@ -94,7 +98,11 @@ class RemoteJob {
     const next = await this.outputs.next();
     if (!next.done && !this.settled) {
       this.outputCredit++;
-      this.send({ type: "credit", n: 1 });
+      this.pendingCredit++;
+      if (!this.creditScheduled) {
+        this.creditScheduled = true;
+        setImmediate(() => this.flushCredit());
+      }
       this.updateWatchdog();
     }
     return next;
@@ -122,13 +130,12 @@ class RemoteJob {
         this.started = true;
         break;
       case "ack":
-        this.inFlight -= message.n;
-        this.inputCredit += message.n;
-        this.wakePump?.();
+        this.acknowledged(message.n);
         break;
       case "output":
+        if (message.acks) this.acknowledged(message.acks);
         this.outputCredit--;
-        this.outputs.push(this.spec.operation === "write" ? asBuffer(message.value as Uint8Array) : message.value);
+        this.outputs.push(this.spec.operation === "write" ? asBuffer(message.value as Uint8Array) : unpackReadItems(message.value as PackedReadItems));
         break;
       case "done":
         this.outputs.end();
@@ -143,6 +150,24 @@ class RemoteJob {
         break;
     }
     this.updateWatchdog();
+  }
+
+  private acknowledged(n: number): void {
+    this.inFlight -= n;
+    this.inputCredit += n;
+    this.wakePump?.();
+  }
+
+  private flushCredit(): void {
+    this.creditScheduled = false;
+    if (this.pendingCredit > 0) this.send({ type: "credit", n: this.pendingCredit });
+    this.pendingCredit = 0;
+  }
+
+  private takeCredit(): number | undefined {
+    const n = this.pendingCredit;
+    this.pendingCredit = 0;
+    return n > 0 ? n : undefined;
   }
 
   /** Feeds the worker from the input while it has credit. */
@@ -167,9 +192,9 @@ class RemoteJob {
         this.inFlight++;
         if (this.spec.operation === "read") {
           const { bytes, transfer } = transferable(next.value as Uint8Array, false);
-          this.send({ type: "input", value: bytes }, transfer);
+          this.send({ type: "input", value: bytes, credit: this.takeCredit() }, transfer);
         } else {
-          this.send({ type: "input", value: next.value });
+          this.send({ type: "input", value: next.value, credit: this.takeCredit() });
         }
         this.updateWatchdog();
       }

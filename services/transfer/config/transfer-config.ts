@@ -74,7 +74,7 @@ export const formatWorkersSchema = z
     mode: formatModeSchema.optional(),
     /** Per-format mode; wins over `mode`. */
     formats: z.preprocess(formatModeList, z.record(z.string().min(1), formatModeSchema)).default({}),
-    /** Threads kept ready; default one per core. */
+    /** Threads kept ready after their jobs (they start on demand); default one per core. */
     poolSize: int(1).max(256).default(() => availableParallelism()),
     /** Most threads (so jobs running in workers) at once; later jobs wait. Default max(8, 4 × poolSize). */
     maxWorkers: int(1).max(1024).optional(),

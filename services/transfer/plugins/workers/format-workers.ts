@@ -56,7 +56,6 @@ export async function startFormatWorkers(discovered: DiscoveredPlugins, config: 
       dirs.set(name, dir);
       if (entry) entries.set(name, entry);
     }
-    void pool.warm();
     return { plugins: { plugins, dirs, entries, failures }, modes, pool, close: () => pool.close() };
   } catch (error) {
     await pool.close();

@@ -9,10 +9,14 @@
  *
  * Because a job holds its thread for as long as the export or import runs
  * (minutes for a million rows, mostly waiting on the database), a fixed pool
- * of `size` threads would make a small export wait behind big ones. So the
- * pool keeps `size` threads (default: one per core) and grows on demand up to
- * `maxWorkers`; threads beyond `size` end after `idleTimeoutMs` without a job.
- * Only beyond `maxWorkers` do jobs wait, first come first served.
+ * of `size` threads would make a small export wait behind big ones. So
+ * threads start on demand, up to `maxWorkers` at once; after their job, up
+ * to `size` of them (default: one per core) stay ready, and the others end
+ * after `idleTimeoutMs` without a job. Only beyond `maxWorkers` do jobs
+ * wait, first come first served. Threads are not started ahead of demand: a
+ * thread that runs TypeScript plugins costs ~40 MB (its own V8 heap plus
+ * tsx's loader thread), so an idle service keeps only the threads its jobs
+ * have needed.
  *
  * A thread that ends (stopped for a time-out, out of memory, crashed) is
  * dropped and counted; the next job gets a fresh thread.

@@ -15,6 +15,7 @@ import type { TransferConfigInput } from "../../../services/transfer/config/tran
 import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
 import { staticCredential } from "../../../services/transfer/service-credential.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
+import { withTestFormatMode } from "../../support/format-workers.js";
 import { RECORDS_AUDIENCE, TRANSFER_AUDIENCE, edKeys, token, verifierFor, type TokenOptions } from "../../auth/support.js";
 import type { RecordsClient, TransferClient } from "../rpc/harness.js";
 
@@ -60,7 +61,7 @@ export async function startAuthServices(config: TransferConfigInput = {}): Promi
   const transfer = await buildTransferServer({
     db: transferDb.db,
     recordsUrl: records.url,
-    config,
+    config: withTestFormatMode(config),
     port: 0,
     auth: {
       verifier: verifierFor(keys, TRANSFER_AUDIENCE),

@@ -7,7 +7,8 @@
  *
  * Writers get batches of 1000 session rows (100 distinct batches, reused, so
  * generating rows is not what is timed); readers get the file the in-thread
- * writer made, in 64 KiB chunks. Timed: from the first pull to the last
+ * writer made, in 64 KiB chunks. Formats run one after another; within a
+ * format, in-thread and worker runs alternate. Timed: from the first pull to the last
  * batch out, so the worker side includes cloning rows across, transferring
  * bytes back, and every credit message in between.
  */
@@ -51,17 +52,17 @@ async function* iterate<T>(items: T[]): AsyncGenerator<T> {
   for (const item of items) yield item;
 }
 
-async function write(plugin: FormatPlugin, batches: Row[][]): Promise<ThroughputSample & { file: Buffer[] }> {
-  const file: Buffer[] = [];
+/** Writes the rows and counts the bytes; with `keep`, also returns them (once per format, as the readers' input). */
+async function write(plugin: FormatPlugin, batches: Row[][], keep?: Buffer[]): Promise<ThroughputSample> {
   let bytes = 0;
   const elu = performance.eventLoopUtilization();
   const t0 = performance.now();
   for await (const chunk of plugin.write!(iterate(batches), { columns, options: plugin.options.parse({}), useLabels: false })) {
     bytes += chunk.byteLength;
-    file.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    keep?.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   }
   const ms = performance.now() - t0;
-  return { ms, mainMs: performance.eventLoopUtilization(elu).active, rows: batches.reduce((s, b) => s + b.length, 0), bytes, file };
+  return { ms, mainMs: performance.eventLoopUtilization(elu).active, rows: batches.reduce((s, b) => s + b.length, 0), bytes };
 }
 
 async function read(plugin: FormatPlugin, chunks: Buffer[]): Promise<ThroughputSample> {
@@ -88,31 +89,37 @@ runAsWorker<Args>(async ({ n, rounds, formats, pluginDirs = [] }) => {
   const workers = await startFormatWorkers(discovered, formatWorkersSchema.parse({ mode: "workers", poolSize: 1 }));
   try {
     const batches = makeBatches(n);
-    const files = new Map<string, Buffer[]>();
-    const variants: { id: string; format: string; operation: Operation; mode: Mode; run: () => Promise<ThroughputSample> }[] = [];
+    const samples: Record<string, ThroughputSample[]> = {};
+    const variants: { id: string; format: string; operation: Operation; mode: Mode }[] = [];
+    // One format at a time, so that only its file is held (a million rows of every format at once
+    // would slow the main thread's garbage collector, and with it the in-thread runs).
     for (const format of formats) {
       const local = discovered.plugins.get(format);
       const remote = workers.plugins.plugins.get(format);
       if (!local || !remote) throw new Error(`no ${format} plugin: ${JSON.stringify(workers.plugins.failures)}`);
-      if (local.read) files.set(format, chunksOf(Buffer.concat((await write(local, batches)).file)));
+      const kept: Buffer[] = [];
+      if (local.read) await write(local, batches, kept);
+      const chunks = local.read ? chunksOf(Buffer.concat(kept.splice(0))) : [];
+      const runs: { id: string; run: () => Promise<ThroughputSample> }[] = [];
       for (const operation of local.read ? (["write", "read"] as const) : (["write"] as const)) {
         for (const [mode, plugin] of [["in-thread", local], ["workers", remote]] as const) {
-          const run = operation === "write" ? () => write(plugin, batches) : () => read(plugin, files.get(format)!);
-          variants.push({ id: `${format}-${operation}-${mode}`, format, operation, mode, run });
+          const id = `${format}-${operation}-${mode}`;
+          variants.push({ id, format, operation, mode });
+          samples[id] = [];
+          runs.push({ id, run: operation === "write" ? () => write(plugin, batches) : () => read(plugin, chunks) });
+        }
+      }
+      // Warm-up: one pass of each, so the first timed round is not the JIT's (and the worker has loaded the plugin).
+      for (const r of runs) await r.run();
+      for (let round = 0; round < rounds; round++) {
+        for (const r of runs) {
+          const sample = await r.run();
+          if (sample.rows !== n) throw new Error(`${r.id} handled ${sample.rows} rows, expected ${n}`);
+          samples[r.id]!.push(sample);
         }
       }
     }
-    // Warm-up: one pass of each, so the first timed round is not the JIT's (and the worker has loaded its plugins).
-    for (const v of variants) await v.run();
-    const samples: Record<string, ThroughputSample[]> = Object.fromEntries(variants.map((v) => [v.id, []]));
-    for (let r = 0; r < rounds; r++) {
-      for (const v of variants) {
-        const sample = await v.run();
-        if (sample.rows !== n) throw new Error(`${v.id} handled ${sample.rows} rows, expected ${n}`);
-        samples[v.id]!.push({ ms: sample.ms, mainMs: sample.mainMs, rows: sample.rows, bytes: sample.bytes });
-      }
-    }
-    return { records: n, bytes: 0, ms: 0, extra: { samples, variants: variants.map(({ id, format, operation, mode }) => ({ id, format, operation, mode })), pool: workers.pool?.stats() } };
+    return { records: n, bytes: 0, ms: 0, extra: { samples, variants, pool: workers.pool?.stats() } };
   } finally {
     await workers.close();
   }

@@ -18,7 +18,7 @@ const SDK = JSON.stringify(join(REPO, "formats/_sdk/index.ts"));
 /** The BroadcastChannel on which the `watched` plugin reports, from its worker, that its finally blocks ran. */
 export const WATCHED_CHANNEL = "dx-test-watched-plugin";
 
-function plugin(name: string, body: string, imports = ""): string {
+function plugin(name: string, body: string, imports = "", options = "z.object({})"): string {
   return [
     'import { z } from "zod";',
     `import { FormatError } from ${SDK};`,
@@ -26,7 +26,7 @@ function plugin(name: string, body: string, imports = ""): string {
     "/** A test plugin (test/transfer/workers/test-plugins.ts). */",
     "export default {",
     `  name: ${JSON.stringify(name)}, title: ${JSON.stringify(`Test plugin ${name}`)}, extensions: [${JSON.stringify(name.replaceAll("-", ""))}], mimeType: "text/plain",`,
-    '  shape: "tabular", audience: "machine", options: z.object({}),',
+    `  shape: "tabular", audience: "machine", options: ${options},`,
     body,
     "};",
     "void FormatError;",
@@ -101,6 +101,33 @@ export const TEST_PLUGINS: Record<string, string> = {
     for await (const batch of rows) yield Buffer.from(String(batch.length));
   },`,
     'import { isMainThread } from "node:worker_threads";\nif (!isMainThread) throw new Error("main-only refuses to load in a worker thread");',
+  ),
+  /** Its parsed options hold a function, which cannot be sent to a worker. */
+  "odd-options": plugin(
+    "odd-options",
+    `
+  async *write(rows, { options }) {
+    for await (const batch of rows) yield Buffer.from(String(options.format(batch.length)));
+  },`,
+    "",
+    "z.object({}).transform(() => ({ format: (n) => `${n} rows` }))",
+  ),
+  /** Yields text instead of bytes. */
+  "yields-text": plugin(
+    "yields-text",
+    `
+  async *write(rows) {
+    for await (const batch of rows) yield String(batch.length);
+  },`,
+  ),
+  /** Loads on the main thread; in a worker its module never finishes loading. */
+  "loads-forever": plugin(
+    "loads-forever",
+    `
+  async *write(rows) {
+    for await (const batch of rows) yield Buffer.from(String(batch.length));
+  },`,
+    'import { isMainThread } from "node:worker_threads";\nif (!isMainThread) await new Promise(() => undefined);',
   ),
   /** Writes one line per batch and reads one row per chunk; says on a BroadcastChannel when its finally blocks ran. */
   watched: plugin(

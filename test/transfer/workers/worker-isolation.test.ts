@@ -57,10 +57,10 @@ function rowSource(batches: number, size = 100) {
   return { state, rows: generate() };
 }
 
-async function writeWith(name: string, rows: AsyncIterable<Row[]>): Promise<Buffer> {
+async function writeWith(name: string, rows: AsyncIterable<Row[]>, options?: unknown): Promise<Buffer> {
   const p = plugin(name);
   const parts: Uint8Array[] = [];
-  for await (const chunk of p.write!(rows, { columns, options: p.options.parse({}), useLabels: false })) parts.push(chunk);
+  for await (const chunk of p.write!(rows, { columns, options: options ?? p.options.parse({}), useLabels: false })) parts.push(chunk);
   return Buffer.concat(parts);
 }
 
@@ -75,10 +75,14 @@ async function failureOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe("plugins in format workers", () => {
-  it("reports a plugin that loads on the main thread but not in a worker as failed, with its reason, and serves the others", () => {
+  it("reports plugins that load on the main thread but not in a worker (one throws, one never finishes) as failed, with their reasons, and serves the others", () => {
     expect(workers.plugins.plugins.has("main-only")).toBe(false);
-    expect(workers.plugins.failures).toEqual([expect.objectContaining({ name: "main-only", error: expect.stringContaining("main-only refuses to load in a worker thread") })]);
-    expect([...workers.plugins.plugins.keys()].sort()).toEqual(["crashes", "csv", "hogs", "json", "ndjson", "spins", "stalls", "throws", "watched"]);
+    expect(workers.plugins.plugins.has("loads-forever")).toBe(false);
+    expect(workers.plugins.failures).toEqual([
+      expect.objectContaining({ name: "loads-forever", error: "cannot run in a format worker: its module did not finish loading in a worker within 3000 ms (formatWorkers.timeLimitMs)" }),
+      expect.objectContaining({ name: "main-only", error: expect.stringContaining("main-only refuses to load in a worker thread") }),
+    ]);
+    expect([...workers.plugins.plugins.keys()].sort()).toEqual(["crashes", "csv", "hogs", "json", "ndjson", "odd-options", "spins", "stalls", "throws", "watched", "yields-text"]);
   });
 
   it("fails the job of a plugin that throws with an error naming the plugin, after the bytes it wrote, closes its input, and keeps its worker", async () => {
@@ -99,6 +103,24 @@ describe("plugins in format workers", () => {
     expect(source.state.closed).toBe(true);
     // A throw is contained by the plugin's iterator: no thread had to end.
     expect(workers.pool!.stats().ended).toEqual(before.ended);
+  });
+
+  it("fails a job whose parsed options cannot be sent to a worker, naming the plugin, closes its input, and keeps the worker", async () => {
+    const before = workers.pool!.stats();
+    const p = plugin("odd-options");
+    const source = rowSource(3);
+    const error = await failureOf(writeWith("odd-options", source.rows, p.options.parse({})));
+    expect(error).toBeInstanceOf(FormatPluginError);
+    expect(error.message).toMatch(/^format plugin "odd-options" failed: its parsed options cannot be sent to a format worker \(/);
+    // Never started, so its finally did not run; but it was closed: it yields nothing more.
+    expect(await source.rows.next()).toEqual({ done: true, value: undefined });
+    expect(source.state.pulled).toBe(0);
+    expect(workers.pool!.stats()).toMatchObject({ ended: before.ended, busy: 0 });
+  });
+
+  it("fails the job of a writer that yields text instead of bytes, saying so", async () => {
+    const error = await failureOf(writeWith("yields-text", rowSource(3).rows));
+    expect(error.message).toBe('format plugin "yields-text" failed: write must yield Uint8Array chunks, not string');
   });
 
   it("brings a FormatError thrown by a reader in a worker back as a FormatError with its row and line, after the rows before it", async () => {

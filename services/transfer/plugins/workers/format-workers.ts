@@ -38,7 +38,7 @@ export async function startFormatWorkers(discovered: DiscoveredPlugins, config: 
 
   const pool = new WorkerPool({ size: config.poolSize, maxWorkers: config.maxWorkers ?? defaultMaxWorkers(config.poolSize), memoryLimitMb: config.memoryLimitMb });
   try {
-    const failed = new Map((await pool.probe(remote)).map((f) => [f.name, f.error]));
+    const failed = new Map((await pool.probe(remote, config.timeLimitMs)).map((f) => [f.name, f.error]));
     const plugins = new Map<string, FormatPlugin>();
     const dirs = new Map<string, string>();
     const entries = new Map<string, string>();

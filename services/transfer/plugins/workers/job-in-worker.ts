@@ -119,7 +119,8 @@ export async function runJobInWorker(port: MessagePort, spec: JobSpec, load: (re
       }
       credit--;
       if (spec.operation === "write") {
-        const { bytes, transfer } = transferable(next.value as Uint8Array, true);
+        if (!(next.value instanceof Uint8Array)) throw new TypeError(`write must yield Uint8Array chunks, not ${typeof next.value}`);
+        const { bytes, transfer } = transferable(next.value, true);
         send({ type: "output", value: bytes, acks: takeAcks() }, transfer);
       } else {
         const { packed, transfer } = packReadItems(next.value as ReadItem[]);

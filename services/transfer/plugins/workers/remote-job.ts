@@ -86,9 +86,17 @@ class RemoteJob {
     this.watchdog = new ProgressWatchdog(timeLimitMs, () => this.timedOut());
     const channel = new MessageChannel();
     this.port = channel.port1;
+    try {
+      worker.post({ type: "job", port: channel.port2, job: spec }, [channel.port2]);
+    } catch (error) {
+      // The job's settings cannot cross (options a schema turned into functions or class instances).
+      this.port.close();
+      pool.release(worker);
+      void Promise.resolve(this.source.return?.()).catch(() => undefined);
+      throw new FormatPluginError(spec.plugin.name, "failed", `its parsed options cannot be sent to a format worker (${(error as Error).message})`, { cause: error });
+    }
     this.port.on("message", (message: FromJob) => this.receive(message));
     this.offEnd = worker.onEnd((end) => this.workerEnded(end));
-    worker.post({ type: "job", port: channel.port2, job: spec }, [channel.port2]);
     this.updateWatchdog();
     void this.pump();
   }

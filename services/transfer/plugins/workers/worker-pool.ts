@@ -115,17 +115,38 @@ export class WorkerPool {
     for (const s of started) if (s.status === "fulfilled") this.release(s.value);
   }
 
-  /** Loads each plugin in a thread and returns those that cannot be loaded there, with why. */
-  async probe(plugins: PluginRef[]): Promise<{ name: string; error: string }[]> {
-    if (plugins.length === 0) return [];
-    const worker = await this.acquire();
-    try {
-      const answer = worker.receive("probed");
-      worker.post({ type: "probe", plugins });
-      return (await answer).failures;
-    } finally {
-      this.release(worker);
+  /**
+   * Loads each plugin in a thread, one after another, and returns those that
+   * cannot be loaded there, with why. A plugin whose module does not finish
+   * loading within `timeLimitMs` is reported, its thread stopped, and the
+   * others are loaded in a fresh one, so the service still starts.
+   */
+  async probe(plugins: PluginRef[], timeLimitMs: number): Promise<{ name: string; error: string }[]> {
+    const failures: { name: string; error: string }[] = [];
+    const pending = [...plugins];
+    while (pending.length > 0) {
+      const worker = await this.acquire();
+      try {
+        while (pending.length > 0) {
+          const plugin = pending.shift()!;
+          const answer = worker.receive("probed");
+          worker.post({ type: "probe", plugins: [plugin] });
+          let timer: NodeJS.Timeout | undefined;
+          const probed = await Promise.race([answer, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeLimitMs)))]).finally(() => clearTimeout(timer));
+          if (probed) {
+            failures.push(...probed.failures);
+            continue;
+          }
+          answer.catch(() => undefined);
+          failures.push({ name: plugin.name, error: `its module did not finish loading in a worker within ${timeLimitMs} ms (formatWorkers.timeLimitMs)` });
+          await this.discard(worker, { kind: "timed-out", detail: `loading ${plugin.name} took longer than ${timeLimitMs} ms` });
+          break;
+        }
+      } finally {
+        this.release(worker);
+      }
     }
+    return failures;
   }
 
   stats(): WorkerPoolStats {

@@ -13,11 +13,12 @@ import type { FormatMode, FormatWorkersConfig } from "../../config/transfer-conf
  * workers` (bench/sections/format-workers.ts; figures in bench/README.md):
  * in-thread, because a worker costs them throughput. CSV, JSON and NDJSON
  * are light — writing or parsing a row takes 1–3 µs — so moving rows across
- * the thread boundary (cloning them in, packing them out, one message per
- * batch each way) costs about as much as the conversion itself, and one job
- * ran at 0.5–0.75× of its in-thread rate. What workers buy for these formats
- * (the main thread busy 2–5× less per row, and isolation) is available by
- * configuration: `formatWorkers.mode` or `formatWorkers.formats`.
+ * the thread boundary (cloning them in, packing them out, a message per
+ * batch each way) costs about as much as the conversion itself: one job ran
+ * at 0.48–0.77× of its in-thread rate (1M rows, 3 rounds). What workers buy
+ * for these formats — the main thread busy 1.7–4× less per row, and
+ * isolation — is one setting away: `formatWorkers.mode` or
+ * `formatWorkers.formats`.
  */
 export const BUILT_IN_FORMAT_MODES: Readonly<Record<string, FormatMode>> = {
   csv: "in-thread",

@@ -29,7 +29,7 @@ let transferDbs = 0;
  * signed with the development key that dev mode trusts), or undefined when
  * the repository has no token script (auth not there yet).
  */
-async function mintToken(ctx: BenchContext): Promise<string | undefined> {
+export async function mintToken(ctx: BenchContext): Promise<string | undefined> {
   if (!existsSync(join(REPO, "scripts/token.ts"))) return undefined;
   const { stdout } = await execFileAsync(process.execPath, ["--import", "tsx", join(REPO, "scripts/token.ts"), "--roles", "admin", "--aud", "transfer", "--sub", "bench", "--ttl", "86400"], { cwd: REPO });
   const token = stdout.trim().split("\n").pop()!;

@@ -13,6 +13,7 @@ import { ZodError } from "zod";
 import { FormatError } from "../../formats/_sdk/index.js";
 import { FieldViolationsSchema, RecordErrorSchema } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { TransferCancelledError, TransferSettingsError } from "./core/errors.js";
+import { FormatPluginError, WorkerPoolClosedError } from "./plugins/workers/index.js";
 import { InvalidAuditFilterError, InvalidAuditPageTokenError } from "../shared/audit/index.js";
 import {
   InvalidTransferRequestError,
@@ -54,6 +55,8 @@ export function toConnectError(error: unknown): ConnectError {
     return error;
   }
   if (error instanceof TransferDisabledError) return status(error.message, Code.Unavailable, error);
+  // The service is stopping: another instance (or this one, restarted) can take the job.
+  if (error instanceof WorkerPoolClosedError) return status(error.message, Code.Unavailable, error);
   // Settings the caller must fix: bad options, unknown fields, bad mappings.
   if (error instanceof TransferSettingsError) return status(error.message, Code.InvalidArgument, error, error.issues.map((i) => ({ field: i.setting, reason: i.reason })));
   if (error instanceof InvalidAuditFilterError) return status(error.message, Code.InvalidArgument, error, [{ field: error.field, reason: error.message }]);
@@ -64,6 +67,10 @@ export function toConnectError(error: unknown): ConnectError {
   // caller's file is wrong, not the service.
   if (error instanceof FormatError) return status(`the file cannot be read: ${error.message}`, Code.InvalidArgument, error);
   if (error instanceof ZodError) return status(`invalid request: ${error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, Code.InvalidArgument, error);
+  // A plugin that threw, hung, ran out of memory or crashed its worker: the
+  // service's fault, not the caller's, and retrying the same file would fail
+  // the same way. The message names the plugin and what happened.
+  if (error instanceof FormatPluginError) return status(error.message, Code.Internal, error);
   // A format name is addressed like a resource (`/export/{format}`): NOT_FOUND.
   if (error instanceof UnknownFormatError) return status(error.message, Code.NotFound, error);
   if (error instanceof JobNotFoundError) return status(error.message, Code.NotFound, error);

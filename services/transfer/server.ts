@@ -31,6 +31,7 @@ import { createTransferHttpHandler } from "./http/routes.js";
 import { JobRegistry } from "./jobs/job-registry.js";
 import { JobStore } from "./jobs/job-store.js";
 import { defaultFormatsDir, discoverPlugins, type DiscoveredPlugins } from "./plugins/index.js";
+import { startFormatWorkers, type FormatWorkers } from "./plugins/workers/index.js";
 import { createRecordsClient, type RecordsClient } from "./records-client.js";
 import { SUBJECT, type SubjectResolver } from "./subject.js";
 import type { NodeServerRequest } from "../shared/rpc/index.js";
@@ -87,6 +88,8 @@ export interface RunningTransferServer {
   health: HealthService;
   url: string;
   context: TransferContext;
+  /** Where each format runs, and the worker pool (closed with the server). */
+  formatWorkers: FormatWorkers;
   close(): Promise<void>;
 }
 
@@ -105,7 +108,19 @@ export async function buildTransferServer(options: TransferServerOptions): Promi
   const config = transferConfig(options.config ?? {});
   const logger = options.logger;
   const log = options.log ?? (logger ? warnTo(logger) : (...args: unknown[]) => console.error("[transfer]", ...args));
-  const plugins = options.plugins ?? (await discoverPlugins([defaultFormatsDir(), ...config.pluginDirs]));
+  const discovered = options.plugins ?? (await discoverPlugins([defaultFormatsDir(), ...config.pluginDirs]));
+  const formatWorkers = await startFormatWorkers(discovered, config.formatWorkers);
+  try {
+    return await buildWithPlugins(options, config, formatWorkers, log);
+  } catch (error) {
+    await formatWorkers.close();
+    throw error;
+  }
+}
+
+async function buildWithPlugins(options: TransferServerOptions, config: TransferConfig, formatWorkers: FormatWorkers, log: (...args: unknown[]) => void): Promise<RunningTransferServer> {
+  const logger = options.logger;
+  const plugins = formatWorkers.plugins;
   for (const failure of plugins.failures) log(`format plugin ${failure.name} was not loaded: ${failure.error}`);
   const jobs = new JobStore(options.db, config.maxStoredRowErrors);
   await jobs.ensureIndexes();
@@ -139,10 +154,12 @@ export async function buildTransferServer(options: TransferServerOptions): Promi
     health,
     url: server.url,
     context,
+    formatWorkers,
     async close() {
       health.shutdown();
       await context.registry.cancelAll();
       await server.close();
+      await formatWorkers.close();
     },
   };
 }
@@ -189,7 +206,9 @@ async function main(logger: Logger): Promise<void> {
       port: running.server.port,
       database: config.database,
       records_url: config.recordsUrl,
-      formats: [...running.context.plugins.plugins.keys()],
+      formats: [...running.formatWorkers.modes.keys()],
+      // Where each format's plugin runs: { csv: "in-thread", xlsx: "workers" }.
+      format_modes: Object.fromEntries(running.formatWorkers.modes),
       enabled: config.enabled,
       // describeAuthConfig's text starts with "auth: ", which the field name already says.
       auth: describeAuthConfig(authConfig).replace(/^auth: /, ""),

@@ -3,11 +3,18 @@
  * with the same discovery the service uses, so a new plugin folder is tested
  * the moment it exists; malformed samples only a plugin can produce come from
  * its optional `contract-fixtures.ts`.
+ *
+ * Every plugin runs the suite twice: in-thread, and through its
+ * worker-backed proxy (services/transfer/plugins/workers), which must be
+ * indistinguishable to the core — same rows, same row errors, the same
+ * FormatError with the same position, flat memory on both sides of the
+ * thread boundary. The workers' heap limit is kept low (64 MiB) so that a
+ * worker running ahead of its consumer would run out of memory here.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   coerceCell,
   toTabularRow,
@@ -17,6 +24,8 @@ import {
   type Row,
 } from "../../formats/_sdk/index.js";
 import { defaultFormatsDir, discoverPlugins } from "../../services/transfer/plugins/index.js";
+import { formatWorkersSchema } from "../../services/transfer/config/transfer-config.js";
+import { runsInWorkers, startFormatWorkers } from "../../services/transfer/plugins/workers/index.js";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
@@ -26,6 +35,11 @@ import { readAll, writeAll, type ReadResult } from "./support.js";
 
 const discovered = await discoverPlugins([defaultFormatsDir()]);
 const plugins = [...discovered.plugins.values()];
+const workers = await startFormatWorkers(discovered, formatWorkersSchema.parse({ mode: "workers", poolSize: 2, memoryLimitMb: 64 }));
+afterAll(() => workers.close());
+const proxies = [...workers.plugins.plugins.values()];
+/** [name, where it runs, the plugin as the core sees it] for every plugin, in-thread and in a worker. */
+const variants = [...plugins.map((p) => [p.name, "in-thread", p] as const), ...proxies.map((p) => [p.name, "in a format worker", p] as const)];
 
 async function fixturesOf(plugin: FormatPlugin): Promise<ContractFixture[]> {
   const file = join(discovered.dirs.get(plugin.name)!, "contract-fixtures.ts");
@@ -100,9 +114,21 @@ describe("format plugin discovery", () => {
     expect(discovered.failures).toEqual([]);
     expect(plugins.length).toBeGreaterThan(0);
   });
+
+  it("loads every plugin in a format worker too, as a proxy of the same shape", () => {
+    expect(workers.plugins.failures).toEqual([]);
+    expect(proxies.map((p) => p.name)).toEqual(plugins.map((p) => p.name));
+    for (const [i, proxy] of proxies.entries()) {
+      const { read, write, ...shape } = plugins[i]!;
+      expect(runsInWorkers(proxy)).toBe(true);
+      expect(proxy).toMatchObject(shape);
+      expect(typeof proxy.read).toBe(typeof read);
+      expect(typeof proxy.write).toBe(typeof write);
+    }
+  });
 });
 
-describe.each(plugins.map((p) => [p.name, p] as const))("the %s plugin", (_name, plugin) => {
+describe.each(variants)("the %s plugin %s", (_name, _where, plugin) => {
   const canRead = plugin.read !== undefined;
   const canWrite = plugin.write !== undefined;
   const both = canRead && canWrite;

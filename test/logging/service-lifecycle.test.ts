@@ -103,6 +103,7 @@ describe("the services' start and stop", () => {
     const transferStart = jsonLines(transfer.output()).find((l) => l.lifecycle === "listening");
     expect(transferStart).toMatchObject({ service: "transfer", msg: "transfer service listening", url: transfer.url, port: transfer.port, database: databases[1], records_url: records.url, enabled: true });
     expect(transferStart!.formats).toEqual(expect.arrayContaining(["csv", "json", "ndjson"]));
+    expect(transferStart!.format_modes).toMatchObject({ csv: "in-thread", json: "in-thread", ndjson: "in-thread" });
     expect(transferStart!.records_credential).toMatch(/^development token/);
 
     for (const service of [transfer, records]) {

@@ -6,8 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { availableParallelism, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Entity } from "../../gen/dataexchange/records/v1/records_pb.js";
@@ -36,7 +37,40 @@ describe("the configuration", () => {
       exportLoggingEnabled: true,
       pluginDirs: [],
       maxStoredRowErrors: 100000,
+      formatWorkers: { formats: {}, poolSize: availableParallelism(), timeLimitMs: 30000, memoryLimitMb: 256 },
     });
+  });
+
+  it("reads the format worker settings from the file and the environment, the per-format list too", () => {
+    const path = join(dir, "workers.json");
+    writeFileSync(path, JSON.stringify({ formatWorkers: { mode: "in-thread", poolSize: 3, formats: { json: "workers" } } }));
+    expect(loadTransferConfig({ env: { DX_TRANSFER_CONFIG: path }, cwd: dir }).formatWorkers).toEqual({ mode: "in-thread", poolSize: 3, formats: { json: "workers" }, timeLimitMs: 30000, memoryLimitMb: 256 });
+    const env = {
+      DX_TRANSFER_CONFIG: path,
+      TRANSFER_FORMAT_WORKERS_MODE: "workers",
+      TRANSFER_FORMAT_WORKERS_FORMATS: "csv=in-thread, ndjson=workers",
+      TRANSFER_FORMAT_WORKERS_MAX_WORKERS: "12",
+      TRANSFER_FORMAT_WORKERS_TIME_LIMIT_MS: "5000",
+      TRANSFER_FORMAT_WORKERS_MEMORY_LIMIT_MB: "128",
+    };
+    // The environment wins key by key; keys it does not name keep the file's values.
+    expect(loadTransferConfig({ env, cwd: dir }).formatWorkers).toEqual({ mode: "workers", poolSize: 3, maxWorkers: 12, formats: { csv: "in-thread", ndjson: "workers" }, timeLimitMs: 5000, memoryLimitMb: 128 });
+  });
+
+  it("refuses bad format worker settings with messages that name them", () => {
+    const attempt = (env: Record<string, string>) => {
+      try {
+        loadTransferConfig({ env, cwd: dir });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error("expected the configuration to be refused");
+    };
+    expect(attempt({ TRANSFER_FORMAT_WORKERS_MODE: "threads" })).toMatch(/formatWorkers\.mode: /);
+    expect(attempt({ TRANSFER_FORMAT_WORKERS_FORMATS: "csv=fast" })).toMatch(/formatWorkers\.formats\.csv: /);
+    expect(attempt({ TRANSFER_FORMAT_WORKERS_POOL_SIZE: "4", TRANSFER_FORMAT_WORKERS_MAX_WORKERS: "2" })).toMatch(/formatWorkers\.maxWorkers: maxWorkers must be at least poolSize/);
+    expect(attempt({ TRANSFER_FORMAT_WORKERS_TIME_LIMIT_MS: "0" })).toMatch(/formatWorkers\.timeLimitMs: /);
+    expect(() => transferConfig({ formatWorkers: { poolSize: 2, threads: 3 } as never })).toThrow(/threads/);
   });
 
   it("reads config/transfer.json when present, and the environment wins over it", () => {
@@ -114,8 +148,15 @@ describe("a disabled transfer module", () => {
 
 describe("plugin folders besides formats/", () => {
   let s: Services;
+  // Under the repository's .cache/ (git-ignored), not the temp directory: a
+  // plugin from an extra folder runs in a format worker, where Node resolves
+  // its `zod` import from the plugin's own location (vitest's resolver does
+  // not reach worker threads).
+  const cache = resolve(dirname(fileURLToPath(import.meta.url)), "../../.cache");
+  mkdirSync(cache, { recursive: true });
+  const extra = mkdtempSync(join(cache, "extra-formats-"));
+  afterAll(() => rmSync(extra, { recursive: true, force: true }));
   beforeAll(async () => {
-    const extra = join(dir, "extra-formats");
     mkdirSync(join(extra, "broken"), { recursive: true });
     writeFileSync(join(extra, "broken", "index.ts"), 'export default { name: "broken", title: "Broken" };\n');
     mkdirSync(join(extra, "upper"), { recursive: true });

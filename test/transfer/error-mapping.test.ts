@@ -6,6 +6,7 @@ import { FormatError } from "../../formats/_sdk/index.js";
 import { TransferCancelledError, TransferSettingsError } from "../../services/transfer/core/errors.js";
 import { codeName, toConnectError, toHttpError } from "../../services/transfer/error-mapping.js";
 import { InvalidTransferRequestError, JobNotFoundError, LimitExceededError, TransferDisabledError, UnknownFormatError, UnsupportedFormatOperationError } from "../../services/transfer/errors.js";
+import { FormatPluginError, WorkerPoolClosedError } from "../../services/transfer/plugins/workers/index.js";
 
 describe("the transfer error mapping", () => {
   it.each([
@@ -20,6 +21,8 @@ describe("the transfer error mapping", () => {
     ["a disabled module", new TransferDisabledError(), Code.Unavailable, 503],
     ["the records service being down", new ConnectError("connect ECONNREFUSED 127.0.0.1:50051", Code.Unavailable), Code.Unavailable, 503],
     ["its own database being down", new MongoNetworkError("socket closed"), Code.Unavailable, 503],
+    ["a plugin that failed in a format worker", new FormatPluginError("xlsx", "timed-out", "no progress for 30000 ms"), Code.Internal, 500],
+    ["a service stopping while a job waits for a format worker", new WorkerPoolClosedError(), Code.Unavailable, 503],
     ["a bug", new TypeError("undefined is not a function"), Code.Internal, 500],
   ])("maps %s to one status and keeps the cause", (_what, error, code, http) => {
     const mapped = toConnectError(error);
@@ -32,6 +35,10 @@ describe("the transfer error mapping", () => {
   it("says the records service is unavailable, and does not leak internals of a bug", () => {
     expect(toConnectError(new ConnectError("connect ECONNREFUSED", Code.Unavailable)).rawMessage).toMatch(/^the records service is unavailable/);
     expect(toConnectError(new Error("secret stack detail")).rawMessage).toBe("internal error in the transfer service");
+  });
+
+  it("names the plugin that failed in a format worker, and what happened to it", () => {
+    expect(toConnectError(new FormatPluginError("xlsx", "out-of-memory", "its worker reached the heap limit of 256 MiB")).rawMessage).toBe('format plugin "xlsx" ran out of memory: its worker reached the heap limit of 256 MiB');
   });
 
   it("names bad settings in field violations", () => {

@@ -24,6 +24,12 @@
  * | TRANSFER_EXPORT_LOGGING_ENABLED     | exportLoggingEnabled  | true                         |
  * | TRANSFER_PLUGIN_DIRS                | pluginDirs            | [] (formats/ is always read) |
  * | TRANSFER_MAX_STORED_ROW_ERRORS      | maxStoredRowErrors    | 100000                       |
+ * | TRANSFER_FORMAT_WORKERS_MODE        | formatWorkers.mode    | (each format's default)      |
+ * | TRANSFER_FORMAT_WORKERS_FORMATS     | formatWorkers.formats | {} (`csv=workers,json=in-thread`) |
+ * | TRANSFER_FORMAT_WORKERS_POOL_SIZE   | formatWorkers.poolSize | os.availableParallelism()   |
+ * | TRANSFER_FORMAT_WORKERS_MAX_WORKERS | formatWorkers.maxWorkers | max(8, 4 × poolSize)      |
+ * | TRANSFER_FORMAT_WORKERS_TIME_LIMIT_MS | formatWorkers.timeLimitMs | 30000                  |
+ * | TRANSFER_FORMAT_WORKERS_MEMORY_LIMIT_MB | formatWorkers.memoryLimitMb | 256                |
  *
  * `TRANSFER_PLUGIN_DIRS` is a list separated by the platform's path delimiter
  * (`:` on Linux). Relative plugin directories in the file are resolved
@@ -31,11 +37,57 @@
  * directory.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { delimiter, dirname, resolve } from "node:path";
 import { z } from "zod";
 
 const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes")]);
 const int = (min: number) => z.coerce.number().int().min(min);
+
+/** Where a format's `read`/`write` run: a thread of the worker pool, or the service's own event loop (debugging, light formats). */
+export const formatModeSchema = z.enum(["workers", "in-thread"]);
+export type FormatMode = z.infer<typeof formatModeSchema>;
+
+/** `csv=workers,json=in-thread` (the environment's form) → `{ csv: "workers", json: "in-thread" }`. */
+function formatModeList(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  return Object.fromEntries(
+    value
+      .split(",")
+      .map((part) => part.trim())
+      .filter(Boolean)
+      .map((part) => {
+        const at = part.indexOf("=");
+        return at < 0 ? [part, ""] : [part.slice(0, at).trim(), part.slice(at + 1).trim()];
+      }),
+  );
+}
+
+/**
+ * Format workers (services/transfer/plugins/workers/): plugins' read/write
+ * run off the service's event loop, one job per thread, with a time limit on
+ * silence and a heap limit per thread, so a slow or broken plugin neither
+ * stalls RPCs nor takes the service down.
+ */
+export const formatWorkersSchema = z
+  .object({
+    /** Every format in this mode; absent: each format's own default (plugins/workers/format-modes.ts). */
+    mode: formatModeSchema.optional(),
+    /** Per-format mode; wins over `mode`. */
+    formats: z.preprocess(formatModeList, z.record(z.string().min(1), formatModeSchema)).default({}),
+    /** Threads kept ready after their jobs (they start on demand); default one per core. */
+    poolSize: int(1).max(256).default(() => availableParallelism()),
+    /** Most threads (so jobs running in workers) at once; later jobs wait. Default max(8, 4 × poolSize). */
+    maxWorkers: int(1).max(1024).optional(),
+    /** Longest time a plugin that owes progress may stay silent before its worker is stopped and its job fails, ms. */
+    timeLimitMs: int(100).default(30_000),
+    /** Heap (old generation) limit of each worker thread, MiB. */
+    memoryLimitMb: int(16).default(256),
+  })
+  .strict()
+  .refine((w) => w.maxWorkers === undefined || w.maxWorkers >= w.poolSize, { message: "maxWorkers must be at least poolSize", path: ["maxWorkers"] });
+
+export type FormatWorkersConfig = z.infer<typeof formatWorkersSchema>;
 
 export const transferConfigSchema = z
   .object({
@@ -68,14 +120,19 @@ export const transferConfigSchema = z
     pluginDirs: z.array(z.string().min(1)).default([]),
     /** Row errors kept per job in job_row_errors; later ones are only counted. */
     maxStoredRowErrors: int(100).default(100_000),
+    /** Where format plugins run (plugins/workers/). */
+    formatWorkers: formatWorkersSchema.default(() => formatWorkersSchema.parse({})),
   })
   .strict();
 
 export type TransferConfig = z.infer<typeof transferConfigSchema>;
 export type TransferConfigInput = z.input<typeof transferConfigSchema>;
 
+/** A config key, or `formatWorkers.<key>` for the nested format worker settings. */
+export type ConfigKey = keyof TransferConfig | `formatWorkers.${keyof FormatWorkersConfig}`;
+
 /** Environment variable → config key. */
-export const ENV_OVERRIDES: Readonly<Record<string, keyof TransferConfig>> = {
+export const ENV_OVERRIDES: Readonly<Record<string, ConfigKey>> = {
   TRANSFER_ENABLED: "enabled",
   TRANSFER_HOST: "host",
   TRANSFER_PORT: "port",
@@ -92,6 +149,12 @@ export const ENV_OVERRIDES: Readonly<Record<string, keyof TransferConfig>> = {
   TRANSFER_EXPORT_LOGGING_ENABLED: "exportLoggingEnabled",
   TRANSFER_PLUGIN_DIRS: "pluginDirs",
   TRANSFER_MAX_STORED_ROW_ERRORS: "maxStoredRowErrors",
+  TRANSFER_FORMAT_WORKERS_MODE: "formatWorkers.mode",
+  TRANSFER_FORMAT_WORKERS_FORMATS: "formatWorkers.formats",
+  TRANSFER_FORMAT_WORKERS_POOL_SIZE: "formatWorkers.poolSize",
+  TRANSFER_FORMAT_WORKERS_MAX_WORKERS: "formatWorkers.maxWorkers",
+  TRANSFER_FORMAT_WORKERS_TIME_LIMIT_MS: "formatWorkers.timeLimitMs",
+  TRANSFER_FORMAT_WORKERS_MEMORY_LIMIT_MB: "formatWorkers.memoryLimitMb",
 };
 
 export class TransferConfigError extends Error {
@@ -143,7 +206,13 @@ export function loadTransferConfig(options: LoadOptions = {}): TransferConfig {
   for (const [name, key] of Object.entries(ENV_OVERRIDES)) {
     const value = env[name];
     if (value === undefined || value === "") continue;
-    merged[key] = key === "pluginDirs" ? value.split(delimiter).filter(Boolean).map((d) => resolve(cwd, d)) : value;
+    const [top, nested] = key.split(".") as [string, string | undefined];
+    if (nested !== undefined) {
+      const current = merged[top];
+      merged[top] = { ...(typeof current === "object" && current !== null ? current : {}), [nested]: value };
+    } else {
+      merged[top] = key === "pluginDirs" ? value.split(delimiter).filter(Boolean).map((d) => resolve(cwd, d)) : value;
+    }
   }
   return transferConfig(merged as TransferConfigInput, source);
 }

@@ -26,6 +26,8 @@ export interface DiscoveredPlugins {
   plugins: Map<string, FormatPlugin>;
   /** Folder of each loaded plugin (where optional companions such as contract fixtures live). */
   dirs: Map<string, string>;
+  /** Entry module of each loaded plugin: what a format worker imports to run it. */
+  entries: Map<string, string>;
   failures: PluginFailure[];
 }
 
@@ -43,7 +45,7 @@ export function defaultFormatsDir(): string {
  * directory is reported too (under its own path) rather than thrown.
  */
 export async function discoverPlugins(dirs: string[]): Promise<DiscoveredPlugins> {
-  const found: DiscoveredPlugins = { plugins: new Map(), dirs: new Map(), failures: [] };
+  const found: DiscoveredPlugins = { plugins: new Map(), dirs: new Map(), entries: new Map(), failures: [] };
   for (const root of dirs) {
     let entries;
     try {
@@ -68,6 +70,7 @@ export async function discoverPlugins(dirs: string[]): Promise<DiscoveredPlugins
       } else {
         found.plugins.set(name, loaded.plugin);
         found.dirs.set(name, dir);
+        found.entries.set(name, entry);
       }
     }
   }

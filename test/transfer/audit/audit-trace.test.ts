@@ -15,6 +15,7 @@ import { ensureIndexes } from "../../../services/records/store/collections.js";
 import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
 import { createTracingClientInterceptor, createTracingServerInterceptor, startTelemetry, withSpan, type Telemetry } from "../../../services/shared/telemetry/index.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
+import { withTestFormatMode } from "../../support/format-workers.js";
 import { courseRecord } from "../../records/fixtures.js";
 import { exportFile } from "../rpc/harness.js";
 
@@ -30,7 +31,7 @@ beforeAll(async () => {
   transferDb = await openTestDatabase("audit_trace_t");
   await ensureIndexes(recordsDb.db);
   records = await buildRecordsServer({ db: recordsDb.db, port: 0, interceptors: [createTracingServerInterceptor()] });
-  transfer = await buildTransferServer({ db: transferDb.db, recordsUrl: records.url, port: 0, interceptors: [createTracingServerInterceptor()], recordsInterceptors: [createTracingClientInterceptor()], log: () => undefined });
+  transfer = await buildTransferServer({ db: transferDb.db, recordsUrl: records.url, config: withTestFormatMode(), port: 0, interceptors: [createTracingServerInterceptor()], recordsInterceptors: [createTracingClientInterceptor()], log: () => undefined });
 });
 afterAll(async () => {
   await transfer?.close();

@@ -27,6 +27,7 @@ import {
 } from "../../../services/transfer/core/index.js";
 import { StreamRecordsRequestSchema, WriteMode, WriteRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
+import { pluginsForTests } from "../../support/format-workers.js";
 
 const MODES: Record<ImportMode, WriteMode> = {
   insert: WriteMode.INSERT,
@@ -151,9 +152,9 @@ export function sortRecords(entity: EntityName, records: Record<string, unknown>
 
 let plugins: Map<string, FormatPlugin> | undefined;
 
-/** The shipped plugins, discovered the way the service does. */
+/** The shipped plugins, discovered the way the service does (in workers under DX_TEST_FORMAT_WORKERS=workers). */
 export async function plugin(name: string): Promise<FormatPlugin> {
-  plugins ??= (await discoverPlugins([defaultFormatsDir()])).plugins;
+  plugins ??= await pluginsForTests(await discoverPlugins([defaultFormatsDir()]));
   const found = plugins.get(name);
   if (!found) throw new Error(`no ${name} plugin`);
   return found;

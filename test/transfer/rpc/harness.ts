@@ -28,6 +28,7 @@ import type { DiscoveredPlugins } from "../../../services/transfer/plugins/index
 import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
 import { testServiceLogger } from "../../support/service-logger.js";
+import { withTestFormatMode } from "../../support/format-workers.js";
 
 export type TransferClient = Client<typeof TransferService>;
 export type RecordsClient = Client<typeof RecordsService>;
@@ -64,7 +65,7 @@ export async function startServices(options: ServiceOptions = {}): Promise<Servi
   const transfer = await buildTransferServer({
     db: transferDb.db,
     recordsUrl: records.url,
-    config: options.config,
+    config: withTestFormatMode(options.config),
     plugins: options.plugins,
     port: 0,
     subjectOf: (req) => {

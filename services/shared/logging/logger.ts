@@ -100,9 +100,21 @@ export function loggerOptions(options: CreateLoggerOptions): LoggerOptions {
  * log.info({ entity: "users", count }, "batch written");
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
+  const destination = options.destination ?? stdoutDestination();
   const capture = logCaptureDestination(options.env ?? process.env);
-  if (!capture) return options.destination ? pino(loggerOptions(options), options.destination) : pino(loggerOptions(options));
+  if (!capture) return pino(loggerOptions(options), destination);
   // Both streams take every line the logger's level lets through.
-  const streams = [options.destination ?? pino.destination(1), capture].map((stream) => ({ level: "trace" as const, stream }));
+  const streams = [destination, capture].map((stream) => ({ level: "trace" as const, stream }));
   return pino(loggerOptions(options), pino.multistream(streams));
+}
+
+/**
+ * Standard output, written synchronously. pino's default is asynchronous,
+ * and at exit it flushes what it still buffers with a synchronous write that
+ * can overtake a write still in flight: a service's "stopped" line then came
+ * out before its "stopping" line (seen in CI). The services log one line per
+ * call, so the synchronous write costs nothing measurable.
+ */
+function stdoutDestination(): DestinationStream {
+  return pino.destination({ dest: 1, sync: true });
 }

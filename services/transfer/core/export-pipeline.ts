@@ -8,6 +8,7 @@
  * (plus the plugin's current chunk) is held at any time.
  */
 import { traceAsyncIterable } from "../../shared/telemetry/index.js";
+import { namingPluginFailures } from "./plugin-failures.js";
 import type { Column, FormatPlugin, Row } from "../../../formats/_sdk/index.js";
 import type { EntitySpec } from "../../domain/index.js";
 import { abortable } from "./abortable.js";
@@ -64,7 +65,8 @@ export async function* runExport(batches: AsyncIterable<Record<string, unknown>[
   }
 
   throwIfCancelled(signal);
-  const written = plugin.write(rows(), { columns, options, useLabels: plugin.audience === "human" });
+  const write = plugin.write.bind(plugin);
+  const written = namingPluginFailures(plugin.name, rows(), (input) => write(input, { columns, options, useLabels: plugin.audience === "human" }));
   for await (const chunk of traceAsyncIterable(`format.write`, { "dx.plugin": plugin.name, "dx.entity": settings.entity.name }, written)) {
     throwIfCancelled(signal);
     if (chunk.byteLength === 0) continue;

@@ -18,6 +18,7 @@ import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import { FormatError, type FormatPlugin } from "../../../formats/_sdk/index.js";
 import type { EntitySpec } from "../../domain/index.js";
 import { abortable } from "./abortable.js";
+import { namingPluginFailures } from "./plugin-failures.js";
 import { ByteMeter } from "./byte-meter.js";
 import { parsePluginOptions, TransferCancelledError, TransferSettingsError, throwIfCancelled } from "./errors.js";
 import { readErrorCode, scrubPluginReason, type ImportErrorCode, type ImportEvent, type SummaryEvent } from "./import-events.js";
@@ -168,11 +169,13 @@ class ImportRun {
       const reader = traceAsyncIterable(
         "format.read",
         { "dx.plugin": this.plugin.name, "dx.entity": settings.entity.name },
-        this.plugin.read(meter.wrap(abortable(input, signal)), {
-          options: this.options,
-          columns: this.mapper.readColumns(),
-          limits: { maxRowBytes: settings.limits.maxRowBytes, maxColumns: settings.limits.maxColumns },
-        }),
+        namingPluginFailures(this.plugin.name, meter.wrap(abortable(input, signal)), (bytes) =>
+          this.plugin.read(bytes, {
+            options: this.options,
+            columns: this.mapper.readColumns(),
+            limits: { maxRowBytes: settings.limits.maxRowBytes, maxColumns: settings.limits.maxColumns },
+          }),
+        ),
       );
       try {
         reading: for await (const items of reader) {

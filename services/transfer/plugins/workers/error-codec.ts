@@ -11,7 +11,7 @@
  *   the plugin, with the original (name, message, stack) as its `cause`.
  */
 import { FormatError } from "../../../../formats/_sdk/index.js";
-import { FormatPluginError, type PluginFailureKind } from "./plugin-errors.js";
+import { FormatPluginError, type PluginFailureKind } from "../plugin-errors.js";
 
 export type SerializedError =
   | { kind: "format"; reason: string; row?: number; line?: number; offset?: number; column?: string; stack?: string }

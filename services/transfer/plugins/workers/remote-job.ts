@@ -21,7 +21,7 @@ import { rebuildError } from "./error-codec.js";
 import type { FormatWorker, WorkerEnd } from "./format-worker.js";
 import { Inbox } from "./inbox.js";
 import { unpackReadItems, type PackedReadItems } from "./read-items-codec.js";
-import { FormatPluginError } from "./plugin-errors.js";
+import { FormatPluginError } from "../plugin-errors.js";
 import { ProgressWatchdog } from "./progress-watchdog.js";
 import type { FromJob, JobSpec, JobValue, ToJob } from "./protocol.js";
 import { asBuffer, transferable } from "./transferable-bytes.js";

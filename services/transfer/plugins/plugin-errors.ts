@@ -1,16 +1,16 @@
 /**
- * How a format plugin's job fails when the plugin runs in a worker: one error
- * class that always names the plugin and says what happened, so an operator
- * reading a failed job (or a client reading the RPC status) knows which
- * plugin to blame and whether the service stopped it.
+ * How a format plugin's job fails, in a worker or in-thread: one error class
+ * that always names the plugin and says what happened, so an operator reading
+ * a failed job (or a client reading the RPC status) knows which plugin to
+ * blame and whether the service stopped it.
  *
  * A `FormatError` (a file that cannot be read further) is not one of these:
- * it crosses the thread boundary as itself, because it is about the user's
- * file, not about the plugin (see error-codec.ts).
+ * it is about the user's file, not about the plugin, and stays itself (across
+ * the thread boundary too, see workers/error-codec.ts).
  */
 
 export type PluginFailureKind =
-  /** The plugin threw (or rejected) while reading or writing. */
+  /** The plugin threw (or rejected) while reading or writing, in a worker or in-thread. */
   | "failed"
   /** The plugin made no progress within the time limit; its worker was stopped. */
   | "timed-out"

@@ -15,7 +15,7 @@ import { RecordsService as RecordsServiceDesc } from "../../gen/dataexchange/rec
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
 import { AUDIENCES, principalKey, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
-import { createLogger, createRequestLoggingInterceptor, peerContextValues, reportStartFailure, type Logger } from "../shared/logging/index.js";
+import { createLogger, createRequestLoggingInterceptor, peerContextValues, runService, stopOnSignals, type Logger } from "../shared/logging/index.js";
 import { createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
 import { RECORDS_ACCESS_POLICY, RECORDS_METHOD_RULES } from "./access-policy.js";
 import { loadRecordsConfig } from "./config.js";
@@ -110,7 +110,7 @@ export function watchDatabase(db: Db, health: HealthService, everyMs = 5_000): (
  * a job carries that job's id (named in a header, believed only from a
  * service identity), so a job's lines can be followed across both services.
  */
-export function recordsRequestLogging(log: Logger): Interceptor {
+function recordsRequestLogging(log: Logger): Interceptor {
   return createRequestLoggingInterceptor(log, { jobIdOf: (req) => forwardedJobId(req.contextValues.get(principalKey), req.header) });
 }
 
@@ -131,33 +131,12 @@ async function main(log: Logger): Promise<void> {
     { lifecycle: "listening", url: running.url, host: config.RECORDS_HOST, port: running.server.port, database: config.RECORDS_DATABASE, auth: describeAuthConfig(authConfig).replace(/^auth: /, "") },
     "records service listening",
   );
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ lifecycle: "stopping", signal }, "records service stopping");
+  stopOnSignals("records", log, async () => {
     stopWatching();
     await running.close();
     await client.close();
     await telemetry.shutdown();
-    log.info({ lifecycle: "stopped", signal }, "records service stopped");
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-}
-
-if (isMain(import.meta.url)) {
-  // The logger is built first and apart, so a failure to start is reported through it, or by hand when it is the logger that failed.
-  let log: Logger | undefined;
-  try {
-    log = createLogger({ service: "records" });
-  } catch (error) {
-    reportStartFailure("records", error);
-    process.exit(1);
-  }
-  main(log).catch((error: unknown) => {
-    reportStartFailure("records", error, log);
-    process.exit(1);
   });
 }
+
+if (isMain(import.meta.url)) runService("records", main);

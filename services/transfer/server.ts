@@ -19,7 +19,7 @@ import { MongoClient, type Db } from "mongodb";
 import { TransferService as TransferServiceDesc } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
-import { createLogger, createRequestLoggingInterceptor, peerContextValues, reportStartFailure, withHttpRequestLogging, type Logger } from "../shared/logging/index.js";
+import { createLogger, createRequestLoggingInterceptor, peerContextValues, runService, stopOnSignals, withHttpRequestLogging, type Logger } from "../shared/logging/index.js";
 import { createTracingClientInterceptor, createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
 import { AUDIENCES, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
 import { AuditLog, CLIENT_ADDRESS, peerAddressOf } from "../shared/audit/index.js";
@@ -218,32 +218,11 @@ async function main(logger: Logger): Promise<void> {
     "transfer service listening",
   );
   if (!config.enabled) logger.warn({ enabled: false }, "transfer service DISABLED by configuration: every transfer call answers UNAVAILABLE");
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ lifecycle: "stopping", signal }, "transfer service stopping");
+  stopOnSignals("transfer", logger, async () => {
     await running.close();
     await client.close();
     await telemetry.shutdown();
-    logger.info({ lifecycle: "stopped", signal }, "transfer service stopped");
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-}
-
-if (isMain(import.meta.url)) {
-  // The logger is built first and apart, so a failure to start is reported through it, or by hand when it is the logger that failed.
-  let logger: Logger | undefined;
-  try {
-    logger = createLogger({ service: "transfer" });
-  } catch (error) {
-    reportStartFailure("transfer", error);
-    process.exit(1);
-  }
-  main(logger).catch((error: unknown) => {
-    reportStartFailure("transfer", error, logger);
-    process.exit(1);
   });
 }
+
+if (isMain(import.meta.url)) runService("transfer", main);

@@ -5,4 +5,4 @@ export { REDACTED, REDACT_PATHS, scrubString, scrubValue, looksLikeSecret, isSec
 export { createRequestLoggingInterceptor, peerKey, peerContextValues, socketPeer, type RequestLoggingOptions } from "./request-logging.js";
 export { withHttpRequestLogging, type HttpHandler } from "./http-request-logging.js";
 export { LOG_CAPTURE_VARIABLE, logCaptureDestination } from "./log-capture.js";
-export { findListeningLine, listeningLineOf, reportStartFailure, type LifecycleEvent, type ListeningLine } from "./service-lifecycle.js";
+export { findListeningLine, listeningLineOf, reportStartFailure, runService, stopOnSignals, type LifecycleEvent, type ListeningLine } from "./service-lifecycle.js";

@@ -12,6 +12,7 @@
  *   reason always reaches the operator.
  */
 import type { Logger } from "pino";
+import { createLogger } from "./logger.js";
 import { scrubValue } from "./redaction.js";
 
 /** The values of the `lifecycle` field. */
@@ -70,4 +71,42 @@ export function reportStartFailure(service: string, error: unknown, logger?: Log
   }
   const err = error instanceof Error ? scrubValue(error) : { message: scrubValue(String(error)) };
   fallback(`${JSON.stringify({ level: "fatal", time: new Date().toISOString(), service, pid: process.pid, lifecycle: "start_failed", msg, err })}\n`);
+}
+
+/**
+ * Runs a service's `main` with its logger. The logger is built first and
+ * apart, so a failure to start is reported through it, or by hand when it is
+ * the logger that failed; either way the process exits 1.
+ */
+export function runService(service: string, main: (logger: Logger) => Promise<void>): void {
+  let logger: Logger;
+  try {
+    logger = createLogger({ service });
+  } catch (error) {
+    reportStartFailure(service, error);
+    process.exit(1);
+  }
+  main(logger).catch((error: unknown) => {
+    reportStartFailure(service, error, logger);
+    process.exit(1);
+  });
+}
+
+/**
+ * Stops the service on the first SIGINT or SIGTERM: a `stopping` line, the
+ * `close` steps (the caller's, in the caller's order), a `stopped` line, exit 0.
+ * A second signal while stopping is ignored.
+ */
+export function stopOnSignals(service: string, logger: Logger, close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ lifecycle: "stopping", signal }, `${service} service stopping`);
+    await close();
+    logger.info({ lifecycle: "stopped", signal }, `${service} service stopped`);
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
 }

@@ -22,6 +22,7 @@ import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { EntitySpec } from "../../domain/index.js";
 import { runImport, type FieldMapping, type ImportSettings } from "../core/import-pipeline.js";
+import type { SummaryEvent } from "../core/import-events.js";
 import { createStagingArea } from "../core/staging-area.js";
 import { importLimits } from "../config/transfer-config.js";
 import { codeName, toConnectError } from "../error-mapping.js";
@@ -44,23 +45,14 @@ export interface ImportJobRequest {
   fileName?: string;
 }
 
-export interface ImportJobSummary {
+/** What an import ended with: the pipeline's summary (less its internal stop detail) and the job's outcome. */
+export type ImportJobSummary = Omit<SummaryEvent, "kind" | "stopped"> & {
   jobId: string;
   state: "succeeded" | "failed";
-  read: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  failed: number;
-  sha256: string;
-  bytes: number;
-  strictAborted: boolean;
-  dryRun: boolean;
   durationMs: number;
   /** Why a failed (strict-aborted) import wrote nothing. */
   error?: string;
-}
+};
 
 export type ImportJobEvent =
   | { kind: "started"; jobId: string }
@@ -175,23 +167,8 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
           errorCode: mappedStop ? codeName(mappedStop.code) : error ? "failed_precondition" : undefined,
           strictAborted: event.strictAborted,
         });
-        yield {
-          kind: "summary",
-          jobId: job._id,
-          state,
-          read: event.read,
-          inserted: event.inserted,
-          updated: event.updated,
-          unchanged: event.unchanged,
-          skipped: event.skipped,
-          failed: event.failed,
-          sha256: event.sha256,
-          bytes: event.bytes,
-          strictAborted: event.strictAborted,
-          dryRun: event.dryRun,
-          durationMs: Date.now() - job.createdAt.getTime(),
-          error,
-        };
+        const { kind: _kind, stopped: _stopped, ...totals } = event;
+        yield { kind: "summary", ...totals, jobId: job._id, state, durationMs: Date.now() - job.createdAt.getTime(), error };
         if (mappedStop) throw mappedStop;
       }
     }

@@ -10,6 +10,7 @@
  * with separate credentials), not to the services.
  */
 import { ensureCollectionIndexes } from "../mongo/ensure-indexes.js";
+import { cursorBatches } from "../mongo/cursor-batches.js";
 import { randomUUID } from "node:crypto";
 import type { Collection, Db, Document, Filter } from "mongodb";
 import type { EntityName } from "../../domain/index.js";
@@ -93,20 +94,7 @@ export class AuditLog {
    * export of the trail). Breaking out of the loop closes the cursor.
    */
   async *stream(query: AuditQuery, batchSize = 500): AsyncGenerator<AuditEventDocument[]> {
-    const cursor = this.#events.find(combine(conditions(query)), { sort: { time: 1, _id: 1 }, batchSize });
-    try {
-      let batch: AuditEventDocument[] = [];
-      for await (const event of cursor) {
-        batch.push(event);
-        if (batch.length >= batchSize) {
-          yield batch;
-          batch = [];
-        }
-      }
-      if (batch.length > 0) yield batch;
-    } finally {
-      await cursor.close();
-    }
+    yield* cursorBatches(this.#events.find(combine(conditions(query)), { sort: { time: 1, _id: 1 }, batchSize }), batchSize);
   }
 }
 

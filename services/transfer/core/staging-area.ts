@@ -14,6 +14,7 @@
  * collection whose secrets nobody can read.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { cursorBatches } from "../../shared/mongo/cursor-batches.js";
 import { Binary, MongoServerError, type Collection, type Db } from "mongodb";
 
 export interface StagedRow {
@@ -99,23 +100,12 @@ export function createStagingArea(db: Db, jobId: string): StagingArea {
     },
     async *replay(batchSize) {
       if (!used) return;
-      const cursor = collection.find({}, { sort: { _id: 1 }, batchSize });
-      try {
-        let batch: StagedRow[] = [];
-        for await (const doc of cursor) {
-          const row: StagedRow = { row: doc.row, record: doc.record };
-          if (doc.line !== undefined && doc.line !== null) row.line = doc.line;
-          if (doc.sealed) row.secrets = unseal(doc.sealed);
-          batch.push(row);
-          if (batch.length >= batchSize) {
-            yield batch;
-            batch = [];
-          }
-        }
-        if (batch.length > 0) yield batch;
-      } finally {
-        await cursor.close();
-      }
+      yield* cursorBatches(collection.find({}, { sort: { _id: 1 }, batchSize }), batchSize, (doc): StagedRow => {
+        const row: StagedRow = { row: doc.row, record: doc.record };
+        if (doc.line !== undefined && doc.line !== null) row.line = doc.line;
+        if (doc.sealed) row.secrets = unseal(doc.sealed);
+        return row;
+      });
     },
     async drop() {
       if (!used) return;

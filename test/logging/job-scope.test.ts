@@ -3,13 +3,8 @@
  * every line logged in its steps carries the id, whoever drives the steps.
  */
 import { describe, expect, it } from "vitest";
-import { createLogger, currentJobId, inJobScope, runInJobScope, setCurrentJobId, type JobScope } from "../../services/shared/logging/index.js";
-
-function memoryLogger() {
-  const chunks: string[] = [];
-  const log = createLogger({ service: "test", destination: { write: (s: string) => void chunks.push(s) } });
-  return { log, lines: () => chunks.join("").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
+import { currentJobId, inJobScope, runInJobScope, setCurrentJobId, type JobScope } from "../../services/shared/logging/index.js";
+import { memoryLogger } from "../support/memory-logger.js";
 
 describe("a job scope", () => {
   it("gives every step of a generator the id it set, across awaits, but not its consumer", async () => {

@@ -4,25 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
-import { createLogger, withJobContext, type Logger } from "../../services/shared/logging/index.js";
+import { withJobContext } from "../../services/shared/logging/index.js";
 import { startTelemetry, withSpan, type Telemetry } from "../../services/shared/telemetry/index.js";
 import { assertNoSecrets, scanForSecrets } from "./scan-for-secrets.js";
-
-/** A logger whose lines are kept in memory. */
-function capture(options: { level?: string; env?: NodeJS.ProcessEnv } = {}): { log: Logger; lines: () => Record<string, unknown>[]; text: () => string } {
-  const chunks: string[] = [];
-  const log = createLogger({ service: "test", destination: { write: (s: string) => void chunks.push(s) }, ...options });
-  const text = () => chunks.join("");
-  return {
-    log,
-    text,
-    lines: () =>
-      text()
-        .split("\n")
-        .filter((l) => l.length > 0)
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
-}
+import { memoryLogger } from "../support/memory-logger.js";
 
 // A syntactically real JWT (HS256 over {"sub":"ada","role":"admin"}); the signature is made up.
 const jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZGEiLCJyb2xlIjoiYWRtaW4ifQ.Zm9vYmFyYmF6cXV4c2lnbmF0dXJlMTIzNDU2";
@@ -40,7 +25,7 @@ afterAll(async () => telemetry?.shutdown());
 
 describe("createLogger", () => {
   it("writes every line as one JSON object with level name, time, service and msg", () => {
-    const { log, text, lines } = capture();
+    const { log, text, lines } = memoryLogger();
     log.info("started");
     log.warn({ entity: "users", count: 3 }, "slow batch %d", 7);
     log.error(new Error("boom"));
@@ -53,18 +38,18 @@ describe("createLogger", () => {
   });
 
   it("takes its level from LOG_LEVEL, defaults to info, and ignores an unknown name", () => {
-    expect(capture({ env: { LOG_LEVEL: "debug" } }).log.level).toBe("debug");
-    expect(capture({ env: {} }).log.level).toBe("info");
-    expect(capture({ env: { LOG_LEVEL: "loud" } }).log.level).toBe("info");
-    expect(capture({ level: "warn", env: { LOG_LEVEL: "debug" } }).log.level).toBe("warn");
-    const { log, lines } = capture({ env: { LOG_LEVEL: "warn" } });
+    expect(memoryLogger({ env: { LOG_LEVEL: "debug" } }).log.level).toBe("debug");
+    expect(memoryLogger({ env: {} }).log.level).toBe("info");
+    expect(memoryLogger({ env: { LOG_LEVEL: "loud" } }).log.level).toBe("info");
+    expect(memoryLogger({ level: "warn", env: { LOG_LEVEL: "debug" } }).log.level).toBe("warn");
+    const { log, lines } = memoryLogger({ env: { LOG_LEVEL: "warn" } });
     log.info("hidden");
     log.warn("shown");
     expect(lines().map((l) => l.msg)).toEqual(["shown"]);
   });
 
   it("adds trace_id and span_id inside a span, and none outside", async () => {
-    const { log, lines } = capture();
+    const { log, lines } = memoryLogger();
     log.info("outside");
     let ids: { traceId: string; spanId: string } | undefined;
     await withSpan("job", {}, async (span) => {
@@ -83,7 +68,7 @@ describe("createLogger", () => {
   });
 
   it("adds job_id inside withJobContext, across awaits, innermost first", async () => {
-    const { log, lines } = capture();
+    const { log, lines } = memoryLogger();
     await withJobContext("job-1", async () => {
       log.info("a");
       await new Promise((r) => setImmediate(r));
@@ -102,7 +87,7 @@ describe("createLogger", () => {
 
 describe("redaction", () => {
   it("never writes a token, a password, a nested password or an Authorization header", () => {
-    const { log, text } = capture();
+    const { log, text } = memoryLogger();
     log.info({ token: opaqueToken }, "token field");
     log.info(`verifying ${jwt} for ada`);
     log.info({ user: { email: "ada@example.org", password } }, "user in");
@@ -121,7 +106,7 @@ describe("redaction", () => {
   });
 
   it("scrubs an error's message, stack and cause, and a child logger's bindings", () => {
-    const { log, text } = capture();
+    const { log, text } = memoryLogger();
     const error = new Error(`token ${jwt} rejected`, { cause: new Error(`upstream said Bearer ${opaqueToken}`) });
     log.error(error);
     log.error({ err: error }, "while verifying");
@@ -132,7 +117,7 @@ describe("redaction", () => {
   });
 
   it("logs the size of raw contents, never the contents", () => {
-    const { log, lines, text } = capture();
+    const { log, lines, text } = memoryLogger();
     const fileText = "email,password\nada@example.org,plaintext-in-a-file\n";
     log.info({ content: fileText, chunk: Buffer.from(fileText), upload: { bytes: new Uint8Array(10) } }, "received");
     log.info({ data: Buffer.from(fileText) }, "buffer anywhere");
@@ -143,7 +128,7 @@ describe("redaction", () => {
   });
 
   it("survives cycles and very deep objects", () => {
-    const { log, lines } = capture();
+    const { log, lines } = memoryLogger();
     const a: Record<string, unknown> = { name: "a" };
     a.self = a;
     let deep: Record<string, unknown> = { password };

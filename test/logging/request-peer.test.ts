@@ -12,24 +12,10 @@ import { Entity, RecordsService } from "../../gen/dataexchange/records/v1/record
 import { TransferService } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { buildRecordsServer, type RunningRecordsServer } from "../../services/records/server.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
-import { createLogger, type Logger } from "../../services/shared/logging/index.js";
 import { createGrpcJsClient } from "../../services/shared/rpc/index.js";
 import { buildTransferServer, type RunningTransferServer } from "../../services/transfer/server.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
-
-function memoryLogger(service: string): { log: Logger; lines: () => Record<string, unknown>[] } {
-  const chunks: string[] = [];
-  const log = createLogger({ service, level: "info", destination: { write: (s: string) => void chunks.push(s) } });
-  return {
-    log,
-    lines: () =>
-      chunks
-        .join("")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
-}
+import { memoryLogger } from "../support/memory-logger.js";
 
 /** The request line matching `pick`, waiting for it: a plain HTTP line is written when the server sees the response close. */
 async function lineOf(logger: ReturnType<typeof memoryLogger>, pick: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
@@ -45,8 +31,8 @@ let recordsDb: TestDatabase;
 let transferDb: TestDatabase;
 let records: RunningRecordsServer;
 let transfer: RunningTransferServer;
-const recordsLog = memoryLogger("records");
-const transferLog = memoryLogger("transfer");
+const recordsLog = memoryLogger({ service: "records", level: "info" });
+const transferLog = memoryLogger({ service: "transfer", level: "info" });
 
 beforeAll(async () => {
   recordsDb = await openTestDatabase("peer_records");

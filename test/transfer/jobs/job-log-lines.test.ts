@@ -3,43 +3,38 @@
  * service's RPC line and the job's own lines, and the records service's lines
  * for the calls the transfer service makes for that job. Both services run
  * in-process with authentication on (the records service believes a job id
- * only from the transfer service's service identity), logging to memory.
+ * only from the transfer service's service identity), each with its logger as
+ * main() gives it, kept in memory.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Entity, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { TransferService } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { buildRecordsServer, recordsRequestLogging, type RunningRecordsServer } from "../../../services/records/server.js";
+import { buildRecordsServer, type RunningRecordsServer } from "../../../services/records/server.js";
 import { ensureIndexes } from "../../../services/records/store/collections.js";
-import { createLogger, createRequestLoggingInterceptor, type Logger } from "../../../services/shared/logging/index.js";
 import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
 import { staticCredential } from "../../../services/transfer/service-credential.js";
 import { RECORDS_AUDIENCE, TRANSFER_AUDIENCE, edKeys, token, verifierFor } from "../../auth/support.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
 import { exportFile, importFile, type TransferClient } from "../rpc/harness.js";
+import { memoryLogger } from "../../support/memory-logger.js";
 
 const keys = edKeys();
-
-function memoryLogger(service: string): { log: Logger; lines: () => Record<string, unknown>[] } {
-  const chunks: string[] = [];
-  const log = createLogger({ service, level: "info", destination: { write: (s: string) => void chunks.push(s) } });
-  return { log, lines: () => chunks.join("").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
 
 let recordsDb: TestDatabase;
 let transferDb: TestDatabase;
 let records: RunningRecordsServer;
 let transfer: RunningTransferServer;
 let client: TransferClient;
-const recordsLog = memoryLogger("records");
-const transferLog = memoryLogger("transfer");
+const recordsLog = memoryLogger({ service: "records", level: "info" });
+const transferLog = memoryLogger({ service: "transfer", level: "info" });
 
 beforeAll(async () => {
   recordsDb = await openTestDatabase("joblog_records");
   transferDb = await openTestDatabase("joblog_jobs");
   await ensureIndexes(recordsDb.db);
-  records = await buildRecordsServer({ db: recordsDb.db, port: 0, auth: { verifier: verifierFor(keys, RECORDS_AUDIENCE) }, interceptors: [recordsRequestLogging(recordsLog.log)] });
+  records = await buildRecordsServer({ db: recordsDb.db, port: 0, auth: { verifier: verifierFor(keys, RECORDS_AUDIENCE) }, logger: recordsLog.log });
   transfer = await buildTransferServer({
     db: transferDb.db,
     recordsUrl: records.url,
@@ -48,8 +43,7 @@ beforeAll(async () => {
       verifier: verifierFor(keys, TRANSFER_AUDIENCE),
       serviceCredential: staticCredential(() => token(keys, { roles: ["service"], sub: "transfer-service", aud: RECORDS_AUDIENCE }), "test service token"),
     },
-    interceptors: [createRequestLoggingInterceptor(transferLog.log)],
-    log: (message: unknown, ...details: unknown[]) => transferLog.log.warn(details.length > 0 ? { details } : {}, String(message)),
+    logger: transferLog.log,
   });
   client = createClient(TransferService, createGrpcTransport({ baseUrl: transfer.url }));
 });

@@ -17,7 +17,8 @@ import { FormatPluginError, WorkerPoolClosedError } from "./plugins/workers/inde
 import { InvalidAuditFilterError, InvalidAuditPageTokenError } from "../shared/audit/index.js";
 import {
   InvalidTransferRequestError,
-  JobNotCancellableError,
+  JobLeaseLostError,
+  JobRecordUnavailableError,
   JobNotFoundError,
   LimitExceededError,
   TransferDisabledError,
@@ -77,8 +78,10 @@ export function toConnectError(error: unknown): ConnectError {
   // A limit is a quota on what one job may take: RESOURCE_EXHAUSTED, per the
   // gRPC status guide ("some resource has been exhausted, perhaps a per-user quota").
   if (error instanceof LimitExceededError) return status(error.message, Code.ResourceExhausted, error);
-  // The job is in a state (running elsewhere) where this operation cannot act.
-  if (error instanceof JobNotCancellableError) return status(error.message, Code.FailedPrecondition, error);
+  // Another instance took the job for stopped and ended it: a conflict between instances, ABORTED.
+  if (error instanceof JobLeaseLostError) return status(error.message, Code.Aborted, error);
+  // The job's end could not be recorded: the database is away, try again later.
+  if (error instanceof JobRecordUnavailableError) return status(error.message, Code.Unavailable, error);
   // The transfer service's own database is down.
   if (isDatabaseUnavailable(error)) return status("the transfer service's database is unavailable; try again later", Code.Unavailable, error);
   return status("internal error in the transfer service", Code.Internal, error);

@@ -18,6 +18,15 @@ export type ImportErrorCode =
   /** The database refused a write for a reason the records service could not explain. */
   | "internal";
 
+export interface ImportCounts {
+  read: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+}
+
 export type ImportEvent =
   | {
       kind: "progress";
@@ -26,6 +35,8 @@ export type ImportEvent =
       phase: "validating" | "writing";
       /** Rows the writer has handled in this phase (checked in a dry run, written otherwise). */
       rowsWritten: number;
+      /** The counts so far, as the summary will count them (each only grows, and never past the summary's). */
+      counts: ImportCounts;
     }
   | { kind: "row_error"; row: number; line?: number; column?: string; value?: string; reason: string; code: ImportErrorCode }
   | {

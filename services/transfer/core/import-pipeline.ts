@@ -305,7 +305,14 @@ class ImportRun {
       this.tally.skipped += result.skipped;
     }
     this.rowsWritten += inflight.rows.length;
-    events.push({ kind: "progress", rowsRead: this.tally.read, bytesRead: meter.bytes, phase: inflight.counted && !this.settings.dryRun ? "writing" : phase, rowsWritten: this.rowsWritten });
+    events.push({
+      kind: "progress",
+      rowsRead: this.tally.read,
+      bytesRead: meter.bytes,
+      phase: inflight.counted && !this.settings.dryRun ? "writing" : phase,
+      rowsWritten: this.rowsWritten,
+      counts: { ...this.tally },
+    });
     return events;
   }
 

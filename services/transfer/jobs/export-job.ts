@@ -33,11 +33,11 @@ import { readableFields, type EntitySpec } from "../../domain/index.js";
 import { auditQueryJson, auditQueryOf, type AuditQuery } from "../../shared/audit/index.js";
 import { exportSourceOf, seesPersonalData, PERMISSIONS } from "../access-policy.js";
 import { AUDIT_EVENTS_SPEC, auditEventBatches } from "../audit/audit-export.js";
-import { auditJobEnd } from "../audit/job-audit.js";
 import { recordsFor, type Caller } from "../caller.js";
 import { InvalidTransferRequestError } from "../errors.js";
 import { exportColumns, runExport, type ExportSettings } from "../core/export-pipeline.js";
-import { codeName, toConnectError } from "../error-mapping.js";
+import { toConnectError } from "../error-mapping.js";
+import { JobRun } from "./job-run.js";
 import { recordForExport } from "../records-client.js";
 import type { TransferContext } from "../transfer-context.js";
 import { requireEntity, requireFormat } from "../transfer-context.js";
@@ -103,36 +103,34 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
   const spec = target.spec;
   const plugin = requireFormat(ctx, request.format, "write");
   const formatOptions = request.formatOptions ?? {};
-  const job = await ctx.jobs.create({
-    kind: "export",
-    subject: caller.subject,
-    entity: target.source === "records" ? target.spec.name : undefined,
-    source: target.source,
-    format: plugin.name,
-    formatOptions: JSON.stringify(formatOptions),
-    filter: target.source === "records" && request.filter ? toJsonString(FilterSchema, request.filter) : undefined,
-    auditFilter: target.source === "audit" ? auditQueryJson(target.query) : undefined,
-    fields: request.fields.length > 0 ? [...request.fields] : undefined,
-    sort: request.sort.length > 0 ? request.sort.map((s) => ({ field: s.field, descending: s.descending })) : undefined,
-    limit: request.limit > 0n ? Number(request.limit) : undefined,
-    labels: Object.keys(request.labels).length > 0 ? JSON.stringify(request.labels) : undefined,
-  });
+  const run = await JobRun.start(
+    ctx,
+    {
+      kind: "export",
+      subject: caller.subject,
+      entity: target.source === "records" ? target.spec.name : undefined,
+      source: target.source,
+      format: plugin.name,
+      formatOptions: JSON.stringify(formatOptions),
+      filter: target.source === "records" && request.filter ? toJsonString(FilterSchema, request.filter) : undefined,
+      auditFilter: target.source === "audit" ? auditQueryJson(target.query) : undefined,
+      fields: request.fields.length > 0 ? [...request.fields] : undefined,
+      sort: request.sort.length > 0 ? request.sort.map((s) => ({ field: s.field, descending: s.descending })) : undefined,
+      limit: request.limit > 0n ? Number(request.limit) : undefined,
+      labels: Object.keys(request.labels).length > 0 ? JSON.stringify(request.labels) : undefined,
+    },
+    caller,
+    callerSignal,
+  );
+  const job = run.job;
   setCurrentJobId(job._id);
-  const registration = ctx.registry.register(job._id);
-  const signal = callerSignal ? AbortSignal.any([callerSignal, registration.signal]) : registration.signal;
+  const signal = run.signal;
   const records = recordsFor(ctx.records, caller, job._id);
   const hash = createHash("sha256");
   let bytes = 0;
   let exported = 0;
-  let ended = false;
-  const end = async (outcome: Parameters<typeof ctx.jobs.finish>[1]) => {
-    if (ended) return;
-    ended = true;
-    const ending = { bytes, sha256: bytes > 0 ? hash.digest("hex") : undefined, counts: { exported: exported }, ...outcome };
-    await ctx.jobs.finish(job._id, ending).catch((error: unknown) => ctx.log("failed to record the end of export job", job._id, error));
-    await auditJobEnd(ctx, job, ending, caller);
-    registration.release();
-  };
+  /** What the job has done so far, in every ending. */
+  const sofar = () => ({ bytes, sha256: bytes > 0 ? hash.copy().digest("hex") : undefined, counts: { exported } });
   try {
     const fields = target.source === "records" ? fieldsFor(spec, request.fields, caller) : request.fields.length > 0 ? [...request.fields] : undefined;
     const settings: ExportSettings = {
@@ -189,27 +187,21 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
       yield { kind: "chunk", bytes: chunk };
       if (exported !== reported) {
         reported = exported;
+        run.progress({ counts: { exported }, bytes });
         yield { kind: "progress", records: exported, bytes, estimatedTotal };
       }
     }
     const sha256 = hash.copy().digest("hex");
-    await end({ state: "succeeded" });
+    // The record holds the end before the client is told it.
+    await run.end({ ...sofar(), state: "succeeded" });
     yield { kind: "summary", jobId: job._id, records: exported, bytes, sha256, durationMs: Date.now() - job.createdAt.getTime() };
   } catch (error) {
-    const mapped = toConnectError(error);
-    if (signal.aborted) await end({ state: "cancelled", error: cancelReason(callerSignal, registration.signal), errorCode: "cancelled" });
-    else await end({ state: "failed", error: mapped.rawMessage, errorCode: codeName(mapped.code) });
-    throw signal.aborted ? toConnectError(registration.signal.aborted ? registration.signal.reason : error) : mapped;
+    if (run.ended) throw toConnectError(error);
+    throw await run.fail(error, sofar());
   } finally {
-    // Reached without an outcome only when the consumer stopped pulling.
-    await end({ state: "cancelled", error: "the client went away before the export finished", errorCode: "cancelled" });
+    // Reached without an end only when the consumer stopped pulling.
+    await run.abandon(sofar());
   }
-}
-
-function cancelReason(callerSignal: AbortSignal | undefined, jobSignal: AbortSignal): string {
-  if (jobSignal.aborted) return "cancelled by request (CancelJob)";
-  if (callerSignal?.aborted) return "the client went away before the export finished";
-  return "cancelled";
 }
 
 /** At most `limit` records (0: all) of a batch stream. */

@@ -28,9 +28,9 @@ import { importLimits } from "../config/transfer-config.js";
 import { codeName, toConnectError } from "../error-mapping.js";
 import { InvalidTransferRequestError, LimitExceededError } from "../errors.js";
 import { RecordsStreamWriter } from "../records-writer.js";
-import { auditJobEnd } from "../audit/job-audit.js";
 import { recordsFor, type Caller } from "../caller.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";
+import { JobRun } from "./job-run.js";
 import type { ImportMode, JobOutcome, RowErrorRecord } from "./job-types.js";
 
 export interface ImportJobRequest {
@@ -60,8 +60,6 @@ export type ImportJobEvent =
   | ({ kind: "row_error" } & RowErrorRecord)
   | ({ kind: "summary" } & ImportJobSummary);
 
-const PROGRESS_SAVE_MS = 2_000;
-
 /**
  * Runs an import job over `input`; throws (mapped) when the job fails or is
  * cancelled. Traced as one span (`transfer.import`) under the caller's RPC
@@ -79,35 +77,42 @@ async function* traced(ctx: TransferContext, request: ImportJobRequest, input: A
 async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
   const plugin = requireFormat(ctx, request.format, "read");
   const strict = request.strict ?? ctx.config.strictImportByDefault;
-  const job = await ctx.jobs.create({
-    kind: "import",
-    subject: caller.subject,
-    entity: request.entity.name,
-    format: plugin.name,
-    formatOptions: JSON.stringify(request.formatOptions),
-    mode: request.mode,
-    strict,
-    dryRun: request.dryRun,
-    fileName: request.fileName || undefined,
-  });
+  const run = await JobRun.start(
+    ctx,
+    {
+      kind: "import",
+      subject: caller.subject,
+      entity: request.entity.name,
+      format: plugin.name,
+      formatOptions: JSON.stringify(request.formatOptions),
+      mode: request.mode,
+      strict,
+      dryRun: request.dryRun,
+      fileName: request.fileName || undefined,
+    },
+    caller,
+    callerSignal,
+  );
+  const job = run.job;
+  const sink = run.errors!;
   setCurrentJobId(job._id);
-  const registration = ctx.registry.register(job._id);
-  const signal = callerSignal ? AbortSignal.any([callerSignal, registration.signal]) : registration.signal;
-  const sink = ctx.jobs.sink(job._id);
+  const signal = run.signal;
   const writer = new RecordsStreamWriter(recordsFor(ctx.records, caller, job._id), request.entity, signal);
   const staging = createStagingArea(ctx.db, job._id);
   let rowsRead = 0;
   let bytesRead = 0;
-  let ended = false;
-  const end = async (outcome: JobOutcome) => {
-    if (ended) return;
-    ended = true;
+  let closed = false;
+  /** Closes the records stream and the staging area (before the job's end is written). */
+  const close = async () => {
+    if (closed) return;
+    closed = true;
     await writer.close();
     await staging.drop().catch(() => undefined);
-    const ending: JobOutcome = { counts: { read: rowsRead }, bytes: bytesRead, ...outcome };
-    await ctx.jobs.finish(job._id, ending, sink).catch((error: unknown) => ctx.log("failed to record the end of import job", job._id, error));
-    await auditJobEnd(ctx, job, ending, caller);
-    registration.release();
+  };
+  const sofar = (): JobOutcome["counts"] & object => ({ read: rowsRead });
+  const end = async (outcome: JobOutcome) => {
+    await close();
+    await run.end({ counts: sofar(), bytes: bytesRead, ...outcome });
   };
   try {
     yield { kind: "started", jobId: job._id };
@@ -125,16 +130,12 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
       writesInFlight: ctx.config.importWritesInFlight,
       signal,
     };
-    let lastSave = Date.now();
     let stopError: Error | undefined;
     for await (const event of runImport(input, settings, writer, staging)) {
       if (event.kind === "progress") {
         rowsRead = event.rowsRead;
         bytesRead = event.bytesRead;
-        if (Date.now() - lastSave > PROGRESS_SAVE_MS) {
-          lastSave = Date.now();
-          void ctx.jobs.progress(job._id, { read: rowsRead, failed: sink.count }, bytesRead).catch(() => undefined);
-        }
+        run.progress({ counts: event.counts, bytes: event.bytesRead, errorCount: sink.count });
         yield { kind: "progress", rowsRead: event.rowsRead, bytesRead: event.bytesRead, phase: event.phase };
       } else if (event.kind === "row_error") {
         const error: RowErrorRecord = { row: event.row, reason: event.reason, code: event.code };
@@ -159,6 +160,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
           : event.strictAborted
             ? `strict import: ${event.failed} row(s) were rejected, so nothing was written`
             : undefined;
+        // The record holds the end before the client is told it.
         await end({
           state,
           counts: { read: event.read, inserted: event.inserted, updated: event.updated, unchanged: event.unchanged, skipped: event.skipped, failed: event.failed },
@@ -173,11 +175,14 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
       }
     }
   } catch (error) {
-    const mapped = toConnectError(signal.aborted ? (registration.signal.aborted ? registration.signal.reason : error) : error);
-    if (signal.aborted) await end({ state: "cancelled", error: registration.signal.aborted ? "cancelled by request (CancelJob)" : "the client went away before the import finished", errorCode: "cancelled" });
-    else await end({ state: "failed", error: mapped.rawMessage, errorCode: codeName(mapped.code) });
-    throw mapped;
+    if (run.ended) throw toConnectError(error);
+    await close();
+    throw await run.fail(error, { counts: sofar(), bytes: bytesRead });
   } finally {
-    await end({ state: "cancelled", error: "the client went away before the import finished", errorCode: "cancelled" });
+    // Reached without an end only when the consumer stopped pulling.
+    if (!run.ended) {
+      await close();
+      await run.abandon({ counts: sofar(), bytes: bytesRead });
+    }
   }
 }

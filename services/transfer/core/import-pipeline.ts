@@ -21,7 +21,7 @@ import { abortable } from "./abortable.js";
 import { namingPluginFailures } from "./plugin-failures.js";
 import { ByteMeter } from "./byte-meter.js";
 import { parsePluginOptions, TransferCancelledError, TransferSettingsError, throwIfCancelled } from "./errors.js";
-import { readErrorCode, scrubPluginReason, type ImportErrorCode, type ImportEvent, type SummaryEvent } from "./import-events.js";
+import { readErrorCode, scrubPluginReason, type ImportCounts, type ImportErrorCode, type ImportEvent, type SummaryEvent } from "./import-events.js";
 import { InFileKeys } from "./in-file-keys.js";
 import { RowMapper, type FieldMapping, type MappedRow } from "./row-mapper.js";
 import { event, RowReporter } from "./row-reporter.js";
@@ -57,6 +57,14 @@ export interface ImportSettings {
   /** Splits flattened column names (`details.device`, as tabular exports write them) into nested fields. Default ".". */
   nestedDelimiter?: string;
   signal?: AbortSignal;
+  /**
+   * Called as soon as the writer answers a batch, with the counts so far —
+   * before the batch's events are handed out, which waits for the next batch
+   * to be read. A job's record keeps up with what is written this way even
+   * while the file stalls (so a job whose process dies is recorded with what
+   * it had written).
+   */
+  onWritten?: (counts: ImportCounts) => void;
 }
 
 export interface WriteResult {
@@ -120,7 +128,9 @@ class ImportRun {
   private readonly staged: boolean;
   private readonly secretFields: string[];
   private readonly reporter: RowReporter;
-  private readonly tally = { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
+  private readonly tally: ImportCounts = { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
+  /** Outcomes of counted batches as the writer answered them (ahead of `tally`, which moves as their events go out). */
+  private readonly written = { inserted: 0, updated: 0, unchanged: 0, skipped: 0 };
   private rowsWritten = 0;
   private stopped: SummaryEvent["stopped"];
 
@@ -280,6 +290,18 @@ class ImportRun {
       rows.map((r) => r.record),
       { mode, dryRun, signal },
     );
+    if (counted) {
+      void write.then(
+        (result) => {
+          this.written.inserted += result.inserted;
+          this.written.updated += result.updated;
+          this.written.unchanged += result.unchanged;
+          this.written.skipped += result.skipped;
+          this.settings.onWritten?.(this.counts());
+        },
+        () => undefined,
+      );
+    }
     const promise = stage ? Promise.all([write, this.staging.add(rows.map((r) => this.toStaged(r)))]).then(([result]) => result) : write;
     promise.catch(() => undefined); // observed in settle(); avoids an unhandled rejection while the next batch is read
     return { rows, promise, counted };
@@ -311,9 +333,14 @@ class ImportRun {
       bytesRead: meter.bytes,
       phase: inflight.counted && !this.settings.dryRun ? "writing" : phase,
       rowsWritten: this.rowsWritten,
-      counts: { ...this.tally },
+      counts: this.counts(),
     });
     return events;
+  }
+
+  /** The counts so far: rows read and failed as found, outcomes as the writer answered. */
+  private counts(): ImportCounts {
+    return { read: this.tally.read, failed: this.tally.failed, ...this.written };
   }
 
   private toStaged(row: MappedRow): StagedRow {

@@ -22,7 +22,7 @@ import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { EntitySpec } from "../../domain/index.js";
 import { runImport, type FieldMapping, type ImportSettings } from "../core/import-pipeline.js";
-import type { SummaryEvent } from "../core/import-events.js";
+import type { ImportCounts, SummaryEvent } from "../core/import-events.js";
 import { createStagingArea } from "../core/staging-area.js";
 import { importLimits } from "../config/transfer-config.js";
 import { codeName, toConnectError } from "../error-mapping.js";
@@ -31,7 +31,7 @@ import { RecordsStreamWriter } from "../records-writer.js";
 import { recordsFor, type Caller } from "../caller.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";
 import { JobRun } from "./job-run.js";
-import type { ImportMode, JobOutcome, RowErrorRecord } from "./job-types.js";
+import type { ImportMode, JobCounts, JobOutcome, RowErrorRecord } from "./job-types.js";
 
 export interface ImportJobRequest {
   entity: EntitySpec;
@@ -99,8 +99,13 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
   const signal = run.signal;
   const writer = new RecordsStreamWriter(recordsFor(ctx.records, caller, job._id), request.entity, signal);
   const staging = createStagingArea(ctx.db, job._id);
-  let rowsRead = 0;
   let bytesRead = 0;
+  /** What the job has done so far (each count only grows), for its record while it runs and for an end without a summary. */
+  const counts: Partial<JobCounts> = { read: 0 };
+  const advance = (next: ImportCounts) => {
+    for (const [key, value] of Object.entries(next) as [keyof ImportCounts, number][]) counts[key] = Math.max(counts[key] ?? 0, value);
+    run.progress({ counts: { ...counts }, bytes: bytesRead, errorCount: sink.count });
+  };
   let closed = false;
   /** Closes the records stream and the staging area (before the job's end is written). */
   const close = async () => {
@@ -109,10 +114,10 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
     await writer.close();
     await staging.drop().catch(() => undefined);
   };
-  const sofar = (): JobOutcome["counts"] & object => ({ read: rowsRead });
+  const sofar = () => ({ counts: { ...counts }, bytes: bytesRead });
   const end = async (outcome: JobOutcome) => {
     await close();
-    await run.end({ counts: sofar(), bytes: bytesRead, ...outcome });
+    await run.end({ ...sofar(), ...outcome });
   };
   try {
     yield { kind: "started", jobId: job._id };
@@ -129,13 +134,13 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
       batchSize: ctx.config.importBatchSize,
       writesInFlight: ctx.config.importWritesInFlight,
       signal,
+      onWritten: advance,
     };
     let stopError: Error | undefined;
     for await (const event of runImport(input, settings, writer, staging)) {
       if (event.kind === "progress") {
-        rowsRead = event.rowsRead;
         bytesRead = event.bytesRead;
-        run.progress({ counts: event.counts, bytes: event.bytesRead, errorCount: sink.count });
+        advance(event.counts);
         yield { kind: "progress", rowsRead: event.rowsRead, bytesRead: event.bytesRead, phase: event.phase };
       } else if (event.kind === "row_error") {
         const error: RowErrorRecord = { row: event.row, reason: event.reason, code: event.code };
@@ -145,7 +150,6 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
         await sink.add(error);
         yield { kind: "row_error", ...error };
       } else if (event.kind === "summary") {
-        rowsRead = event.read;
         bytesRead = event.bytes;
         if (event.stopped) {
           stopError =
@@ -177,12 +181,12 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
   } catch (error) {
     if (run.ended) throw toConnectError(error);
     await close();
-    throw await run.fail(error, { counts: sofar(), bytes: bytesRead });
+    throw await run.fail(error, sofar());
   } finally {
     // Reached without an end only when the consumer stopped pulling.
     if (!run.ended) {
       await close();
-      await run.abandon({ counts: sofar(), bytes: bytesRead });
+      await run.abandon(sofar());
     }
   }
 }

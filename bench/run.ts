@@ -5,7 +5,7 @@
  * bench/results/). Nothing here asserts: targets are reported, not enforced.
  *
  *   tsx bench/run.ts [--quick] [--n 1000000] [--rounds 3] [--upsert-n 20000]
- *                    [--only plugins,workers,export,import,upsert,memory,tools,e2e,records]
+ *                    [--only plugins,workers,export,import,upsert,memory,tools,e2e,records,concurrency]
  *                    [--backend sqlite|postgresql --postgresql-url URL] [--cpu-prof]
  *                    [--service-flags="--max-old-space-size=512"]  (node flags of our service processes, after `npm start`'s)
  *                    [--records-flags="…"] [--transfer-flags="…"]    (of one of them only)
@@ -23,9 +23,10 @@ import { renderTable, writeResults, type TableRow } from "./lib/report.js";
 import { pluginRows } from "./sections/plugins.js";
 import { databaseRows } from "./sections/database.js";
 import { formatWorkerRows } from "./sections/format-workers.js";
+import { concurrencyRows } from "./sections/concurrency.js";
 
 /** `records` (the records-level rows) is in every full run; quick runs add it only when asked. */
-const ALL = ["plugins", "workers", "export", "import", "upsert", "memory", "tools", "e2e"];
+const ALL = ["plugins", "workers", "export", "import", "upsert", "memory", "tools", "e2e", "concurrency"];
 
 function parseOptions(argv: string[]): BenchOptions {
   const get = (name: string) => {
@@ -108,6 +109,11 @@ async function main(): Promise<void> {
       rows.push(...d.rows);
       raw.database = d.raw;
     }
+    if (options.sections.has("concurrency")) {
+      const c = await concurrencyRows(ctx);
+      rows.push(...c.rows);
+      raw.concurrency = c.raw;
+    }
   } finally {
     await client.close();
     await ferret.stop();
@@ -119,7 +125,7 @@ async function main(): Promise<void> {
   const scope = options.quick
     ? "quick run: plugins (3 rounds); format workers at 50k (plugins 3 rounds, service under load 2 rounds); end-to-end CSV export, CSV import (insert, upsert), flat memory, mongo-tools when built; 1 round each, so database ratios are single samples, not medians. NDJSON export and the records-level rows run in full runs (or add --only …,records)."
     : "";
-  process.stdout.write(`\n${what}\n${scope ? `${scope}\n` : ""}\n${table}\n\nratio = ours ÷ reference (higher is better), except memory rows: peak at N ÷ peak at N/10.\n`);
+  process.stdout.write(`\n${what}\n${scope ? `${scope}\n` : ""}\n${table}\n\nratio = ours ÷ reference (higher is better), except memory rows: peak at N ÷ peak at N/10, and concurrency RSS rows: peak under load ÷ peak with one export.\n`);
   const path = writeResults(options.resultsDir, { what, scope, options: { ...options, sections: [...options.sections] }, node: process.version, date: new Date().toISOString(), elapsedSeconds: elapsed, rows, raw });
   process.stdout.write(`results: ${path}\n`);
 }

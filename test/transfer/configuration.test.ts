@@ -30,7 +30,7 @@ describe("the configuration", () => {
       importMaxFileMb: 50,
       importMaxRowBytes: 1048576,
       importMaxColumns: 1000,
-      importBatchSize: 1000,
+      importBatchSize: 500,
       importWritesInFlight: 2,
       nestedDelimiter: ".",
       strictImportByDefault: false,

@@ -17,7 +17,7 @@
  * | TRANSFER_IMPORT_MAX_FILE_MB         | importMaxFileMb       | 50                           |
  * | TRANSFER_IMPORT_MAX_ROW_BYTES       | importMaxRowBytes     | 1048576                      |
  * | TRANSFER_IMPORT_MAX_COLUMNS         | importMaxColumns      | 1000                         |
- * | TRANSFER_IMPORT_BATCH_SIZE          | importBatchSize       | 1000                         |
+ * | TRANSFER_IMPORT_BATCH_SIZE          | importBatchSize       | 500                          |
  * | TRANSFER_IMPORT_WRITES_IN_FLIGHT    | importWritesInFlight  | 2                            |
  * | TRANSFER_NESTED_DELIMITER           | nestedDelimiter       | "."                          |
  * | TRANSFER_STRICT_IMPORT_BY_DEFAULT   | strictImportByDefault | false                        |
@@ -134,8 +134,13 @@ export const transferConfigSchema = z
     importMaxRowBytes: int(64).default(1 << 20),
     /** Most columns a row of an import file may have. */
     importMaxColumns: int(1).default(1000),
-    /** Records per batch written to the records service. */
-    importBatchSize: int(1).max(10_000).default(1000),
+    /**
+     * Records per batch written to the records service. Each import holds
+     * about three batches (the one being filled, `importWritesInFlight` sent),
+     * and the records service one more per batch it writes: 500 keeps 20
+     * concurrent jobs under 250 MB per service (bench section `concurrency`).
+     */
+    importBatchSize: int(1).max(10_000).default(500),
     /** Batches an import sends to the records service before it waits for the oldest answer. */
     importWritesInFlight: int(1).max(8).default(2),
     /** Joins nested keys into flat column names in tabular files (details.device). */

@@ -29,7 +29,8 @@ import {
   type WriteRecordsResponse,
 } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { mapErrors, mapStreamErrors } from "./error-mapping.js";
-import { InvalidRequestError, MissingReferenceError, OperationNotAllowedError, RecordExistsError, RecordNotFoundError, RecordValidationError } from "./errors.js";
+import { InvalidRequestError, MissingReferenceError, OperationNotAllowedError, RecordExistsError, RecordNotFoundError, RecordValidationError, WriteInterruptedError } from "./errors.js";
+import { isDatabaseUnavailable } from "../shared/mongo/database-unavailable.js";
 import { decodeRecord, encodeRecord } from "../shared/records-wire/record-codec.js";
 import { describeEntity } from "./rpc/describe-entity.js";
 import { OUTCOMES, readFilter, readJoins, requireEntity, requireMode } from "./rpc/request-codec.js";
@@ -112,7 +113,9 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
         failure = error;
         throw error;
       } finally {
-        await audit.finish(failure, context.signal.aborted);
+        const audited = audit.finish(failure, context.signal.aborted);
+        // On an outage the audit event waits for the database (write-audit.ts); the caller hears at once.
+        if (!(failure instanceof WriteInterruptedError || isDatabaseUnavailable(failure))) await audited;
       }
     });
   }

@@ -9,12 +9,13 @@
  * slipped in between planning and writing; those failures are mapped back to
  * the record that caused them.
  */
-import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db, type Document } from "mongodb";
+import type { AnyBulkWriteOperation, Db, Document } from "mongodb";
 import { keyString, naturalKeyOf, validateRecord, type EntitySpec, type FieldIssue } from "../../domain/index.js";
 import { OperationNotAllowedError } from "../errors.js";
 import { hashPassword } from "../password-hash.js";
 import { collectionFor } from "./collections.js";
 import { documentToRecord, sameValue } from "./documents.js";
+import { sendWrites } from "./interrupted-write.js";
 import { findMissingReferences, ReferenceCache } from "./reference-check.js";
 
 export type WriteMode = "insert" | "upsert" | "merge" | "skip-existing";
@@ -214,22 +215,18 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     const withOps = toWrite.filter((p) => p.op);
     await Promise.all(withOps.filter((p) => p.password !== undefined).map(async (p) => attachPasswordHash(p, await hashPassword(p.password!))));
     if (withOps.length > 0) {
-      try {
-        await collectionFor(db, spec).bulkWrite(
-          withOps.map((p) => p.op!),
-          { ordered: options.ordered },
-        );
-      } catch (error) {
-        if (!(error instanceof MongoBulkWriteError)) throw error;
+      // Refused writes only: a batch cut off by the database going away is settled or thrown (interrupted-write.ts).
+      const refusals = await sendWrites(collectionFor(db, spec), withOps.map((p) => p.op!), options.ordered);
+      if (refusals.length > 0) {
         const duplicates: Planned[] = [];
-        for (const writeError of Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]) {
-          const plan = withOps[writeError.index];
+        for (const refusal of refusals) {
+          const plan = withOps[refusal.index];
           if (!plan) continue;
-          if (writeError.code === 11000) {
+          if (refusal.code === 11000) {
             duplicates.push(plan);
             continue;
           }
-          writeFailures.set(plan.index, { index: plan.index, code: "internal", field: "", reason: `the database refused the write: ${writeError.errmsg ?? "unknown error"}` });
+          writeFailures.set(plan.index, { index: plan.index, code: "internal", field: "", reason: `the database refused the write: ${refusal.errmsg ?? "unknown error"}` });
         }
         if (optimisticUpsert) await replanRefused(db, spec, records, duplicates, options, plans, errors);
         else await explainDuplicates(db, spec, duplicates, options.mode, writeFailures, plans);

@@ -1,0 +1,105 @@
+/**
+ * The database killed (SIGKILL) in the middle of a 50,000-row lenient import:
+ * whatever the client is told and whatever the job record says, the rows
+ * reported inserted are exactly the rows stored — never a success for rows
+ * the crash lost (issue 20.1), never a job left `running`, and an upsert of
+ * the same file afterwards converges to exactly the file (issue 18.4). Real
+ * processes: FerretDB, the records service and the transfer service.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Code } from "@connectrpc/connect";
+import { JobState } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { ensureIndexes } from "../../services/records/store/collections.js";
+import { startFaultStack, waitFor, type FaultStack } from "./support/fault-stack.js";
+import { coursesCsv, coursesWithPrefix, getJob, importCourses, transferClient, type TransferClient } from "./support/transfer-calls.js";
+
+const ROWS = 50_000;
+
+describe("the database killed during a 50,000-row lenient import", () => {
+  let stack: FaultStack;
+  let client: TransferClient;
+  beforeAll(async () => {
+    stack = await startFaultStack();
+    client = transferClient(stack.transfer.url, stack.tokens.transfer);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  /** An empty courses collection with the records service's indexes (deleteMany of 50,000 rows is refused by FerretDB/SQLite: too many SQL variables). */
+  const emptyCourses = async () => {
+    await stack.recordsDb.collection("courses").drop().catch(() => undefined);
+    await ensureIndexes(stack.recordsDb, ["courses"]);
+  };
+  const stored = (prefix: string) => stack.recordsDb.collection("courses").countDocuments(coursesWithPrefix(prefix));
+  /**
+   * Starts an import and kills the database once the import has read `rows`
+   * rows, by its own progress events: reading runs at most a few batches
+   * ahead of writing, so by then it is surely mid-write.
+   */
+  const importAndKill = (file: Buffer, rows: number) => {
+    let killed: Promise<void> | undefined;
+    const outcome = importCourses(client, file, "insert", { onProgress: (read) => void (read >= rows && (killed ??= stack.database.kill())) });
+    const wasKilled = async () => {
+      await waitFor("the database to be killed", () => (killed ? true : undefined));
+      await killed;
+    };
+    return { outcome, killed: wasKilled };
+  };
+  const endedJob = (jobId: string) =>
+    waitFor(
+      `job ${jobId} to end`,
+      async () => {
+        const job = await getJob(client, jobId);
+        return job.state === JobState.RUNNING ? undefined : job;
+      },
+      60_000,
+      200,
+    );
+
+  it("and back a moment later: the rows reported inserted are exactly the rows stored", async () => {
+    await emptyCourses();
+    const file = coursesCsv(ROWS, "A");
+    const { outcome, killed } = importAndKill(file, 15_000);
+    await killed();
+    await stack.database.restart();
+    const { jobId, summary, error } = await outcome;
+    expect(jobId).toBeDefined();
+    const job = await endedJob(jobId!);
+    const rows = await stored("A");
+    if (summary) {
+      expect(Number(summary.inserted)).toBe(rows);
+      expect(job.state).toBe(JobState.SUCCEEDED);
+    } else {
+      expect(error?.code).toBe(Code.Unavailable);
+      expect(job.state).toBe(JobState.FAILED);
+    }
+    expect(Number(job.counts?.inserted)).toBe(rows);
+  }, 120_000);
+
+  it("and down until the client has its answer: UNAVAILABLE, the job failed with the rows committed so far, and an upsert re-run converges to the file", async () => {
+    await emptyCourses();
+    const file = coursesCsv(ROWS, "B");
+    // Killed early: the re-run then has fewer existing keys to look up (an upsert over existing keys is the slow path on FerretDB).
+    const { jobId, summary, error } = await importAndKill(file, 5_000).outcome;
+    expect(summary).toBeUndefined();
+    expect(error?.code).toBe(Code.Unavailable);
+    expect(jobId).toBeDefined();
+
+    await stack.database.restart();
+    const job = await endedJob(jobId!);
+    const rows = await stored("B");
+    expect(job.state).toBe(JobState.FAILED);
+    expect(job.errorCode).toBe("unavailable");
+    expect(rows).toBeGreaterThan(0);
+    expect(rows).toBeLessThan(ROWS);
+    expect(Number(job.counts?.inserted)).toBe(rows);
+
+    const rerun = await importCourses(client, file, "upsert");
+    expect(rerun.error).toBeUndefined();
+    expect(rerun.summary?.failed).toBe(0n);
+    expect(Number(rerun.summary!.unchanged)).toBe(rows);
+    expect(Number(rerun.summary!.inserted)).toBe(ROWS - rows);
+    expect(await stored("B")).toBe(ROWS);
+  }, 120_000);
+});

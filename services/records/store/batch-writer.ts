@@ -15,7 +15,7 @@ import { OperationNotAllowedError } from "../errors.js";
 import { hashPassword } from "../password-hash.js";
 import { collectionFor } from "./collections.js";
 import { documentToRecord, sameValue } from "./documents.js";
-import { sendWrites } from "./interrupted-write.js";
+import { sendWrites } from "./send-writes.js";
 import { findMissingReferences, ReferenceCache } from "./reference-check.js";
 
 export type WriteMode = "insert" | "upsert" | "merge" | "skip-existing";
@@ -215,7 +215,7 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     const withOps = toWrite.filter((p) => p.op);
     await Promise.all(withOps.filter((p) => p.password !== undefined).map(async (p) => attachPasswordHash(p, await hashPassword(p.password!))));
     if (withOps.length > 0) {
-      // Refused writes only: a batch cut off by the database going away is settled or thrown (interrupted-write.ts).
+      // Refused writes only: a batch cut off by the database going away is settled or thrown (send-writes.ts).
       const refusals = await sendWrites(collectionFor(db, spec), withOps.map((p) => p.op!), options.ordered);
       if (refusals.length > 0) {
         const duplicates: Planned[] = [];

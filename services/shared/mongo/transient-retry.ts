@@ -8,7 +8,7 @@
  * `$set` updates by id or natural key, job-record updates. Inserts are not
  * blindly repeated — a repeated insert whose first attempt landed would fail
  * on the unique index, or duplicate an append-only entry — the batch writer
- * checks what landed first (services/records/store/interrupted-write.ts).
+ * checks what landed first (services/records/store/send-writes.ts).
  *
  * The budget bounds when a new attempt may start; an attempt itself is
  * bounded by the driver's `serverSelectionTimeoutMS` (mongo-client-options.ts),

@@ -15,6 +15,7 @@ import { OperationNotAllowedError } from "../errors.js";
 import { hashPassword } from "../password-hash.js";
 import { collectionFor } from "./collections.js";
 import { documentToRecord, sameValue } from "./documents.js";
+import { retryTransient } from "../../shared/mongo/transient-retry.js";
 import { sendWrites } from "./send-writes.js";
 import { findMissingReferences, ReferenceCache } from "./reference-check.js";
 
@@ -125,11 +126,14 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
   // an insert, and only those the unique indexes refuse are looked up and planned again (step 6).
   const optimisticUpsert = !options.dryRun && !options.lookUpFirst && options.mode === "upsert" && !options.ordered;
   const optimistic = optimisticUpsert || (!options.dryRun && !options.lookUpFirst && (options.mode === "insert" || (options.mode === "skip-existing" && !options.ordered)));
-  const [missing, existing, uniqueOwners] = await Promise.all([
-    findMissingReferences(db, spec, [...valid.values()], options.referenceCache),
-    optimistic ? new Map<string, Document>() : findExisting(db, spec, [...valid.values()]),
-    optimistic ? new Map<string, Map<string, string>>() : findUniqueOwners(db, spec, [...valid.values()]),
-  ]);
+  // Reads, so a transient failure (a reset connection, a stepdown) is simply tried again.
+  const [missing, existing, uniqueOwners] = await retryTransient(() =>
+    Promise.all([
+      findMissingReferences(db, spec, [...valid.values()], options.referenceCache),
+      optimistic ? new Map<string, Document>() : findExisting(db, spec, [...valid.values()]),
+      optimistic ? new Map<string, Map<string, string>>() : findUniqueOwners(db, spec, [...valid.values()]),
+    ]),
+  );
 
   // 4. Plan each record.
   const plans = new Map<number, Planned>();
@@ -387,7 +391,7 @@ async function explainDuplicates(
     }
     return;
   }
-  const existing = await findExisting(db, spec, duplicates.map((p) => p.stored));
+  const existing = await retryTransient(() => findExisting(db, spec, duplicates.map((p) => p.stored)));
   for (const plan of duplicates) {
     const key = naturalKeyOf(spec, plan.stored);
     const current = key ? existing.get(keyString(key)) : undefined;

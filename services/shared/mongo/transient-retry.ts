@@ -43,20 +43,39 @@ export interface RetryOptions extends Partial<RetryPolicy> {
 
 /** Runs `step`, repeating it after transient database errors within the budget; throws the last error. */
 export async function retryTransient<T>(step: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const policy = { ...DEFAULT_RETRY, ...options };
-  const retryable = options.retryable ?? isTransientDatabaseError;
-  const started = Date.now();
-  let delay = policy.firstDelayMs;
+  const retries = new Retries(options);
   for (let attempt = 0; ; attempt++) {
     try {
       return await step(attempt);
     } catch (error) {
-      const late = Date.now() + delay - started > policy.budgetMs;
-      if (late || options.signal?.aborted || !retryable(error)) throw error;
-      options.onRetry?.(attempt + 1, error, delay);
-      await sleep(delay, options.signal);
-      delay = Math.min(delay * 2, policy.maxDelayMs);
+      await retries.after(error);
     }
+  }
+}
+
+/**
+ * The same policy for loops that cannot be a single step (a generator that
+ * may only start over before it has yielded): call {@link Retries.after}
+ * with each error; it waits before the next attempt, or throws the error.
+ */
+export class Retries {
+  private readonly policy: RetryPolicy;
+  private readonly started = Date.now();
+  private delay: number;
+  private attempt = 0;
+
+  constructor(private readonly options: RetryOptions = {}) {
+    this.policy = { ...DEFAULT_RETRY, ...options };
+    this.delay = this.policy.firstDelayMs;
+  }
+
+  async after(error: unknown): Promise<void> {
+    const retryable = this.options.retryable ?? isTransientDatabaseError;
+    const late = Date.now() + this.delay - this.started > this.policy.budgetMs;
+    if (late || this.options.signal?.aborted || !retryable(error)) throw error;
+    this.options.onRetry?.(++this.attempt, error, this.delay);
+    await sleep(this.delay, this.options.signal);
+    this.delay = Math.min(this.delay * 2, this.policy.maxDelayMs);
   }
 }
 

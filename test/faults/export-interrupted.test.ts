@@ -14,7 +14,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { Entity } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { JobState } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { RECORDS_DATABASE, startFaultStack, waitFor, type FaultStack } from "./support/fault-stack.js";
-import { coursesCsv, getJob, importCourses, transferClient, type TransferClient } from "./support/transfer-calls.js";
+import { coursesCsv, endedJob, importCourses, transferClient, type TransferClient } from "./support/transfer-calls.js";
 
 /** 20,000 courses of ~1 KB: a ~20 MB CSV, far more than the buffers between the database and the client hold. */
 const ROWS = 20_000;
@@ -32,16 +32,6 @@ describe("an export cut off in the middle", () => {
     await stack?.close();
   });
 
-  const endedJob = (jobId: string) =>
-    waitFor(
-      `job ${jobId} to end`,
-      async () => {
-        const job = await getJob(client, jobId);
-        return job.state === JobState.RUNNING ? undefined : job;
-      },
-      30_000,
-      100,
-    );
 
   it("by the records service dying: the RPC ends UNAVAILABLE, the job failed, and the next export works once it is back", async () => {
     let jobId = "";
@@ -59,7 +49,7 @@ describe("an export cut off in the middle", () => {
     );
     expect(summary).toBe(false);
     expect(error && Code[error.code]).toBe("Unavailable");
-    const job = await endedJob(jobId);
+    const job = await endedJob(client, jobId);
     expect(job.state).toBe(JobState.FAILED);
     expect(job.errorCode).toBe("unavailable");
 
@@ -97,7 +87,7 @@ describe("an export cut off in the middle", () => {
     const rss = () => [stack.records.child.pid!, stack.transfer.child.pid!].map(residentMb);
     const abandon = async (how: "rpc" | "download") => {
       const jobId = how === "rpc" ? await abandonRpcExport(client) : await abandonDownload(stack.transfer.url, stack.tokens.transfer);
-      const job = await endedJob(jobId);
+      const job = await endedJob(client, jobId);
       expect(job.state).toBe(JobState.CANCELLED);
       expect(job.error).toMatch(/client went away/);
       await waitFor("every cursor on courses to be closed", async () => ((await cursors(stack, "courses")).open === 0 ? true : undefined), 30_000, 100);

@@ -13,7 +13,7 @@ import { Code } from "@connectrpc/connect";
 import { JobState } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
 import { startFaultStack, waitFor, type FaultStack } from "./support/fault-stack.js";
-import { coursesCsv, coursesWithPrefix, getJob, importCourses, transferClient, type TransferClient } from "./support/transfer-calls.js";
+import { coursesCsv, coursesWithPrefix, endedJob, importCourses, transferClient, type TransferClient } from "./support/transfer-calls.js";
 
 const ROWS = 50_000;
 
@@ -49,16 +49,6 @@ describe("a 50,000-row lenient import interrupted by a crash", () => {
     };
     return { outcome, killed: wasKilled };
   };
-  const endedJob = (jobId: string) =>
-    waitFor(
-      `job ${jobId} to end`,
-      async () => {
-        const job = await getJob(client, jobId);
-        return job.state === JobState.RUNNING ? undefined : job;
-      },
-      60_000,
-      200,
-    );
 
   it("the database killed, and back a moment later: the rows reported inserted are exactly the rows stored", async () => {
     await emptyCourses();
@@ -68,7 +58,7 @@ describe("a 50,000-row lenient import interrupted by a crash", () => {
     await stack.database.restart();
     const { jobId, summary, error } = await outcome;
     expect(jobId).toBeDefined();
-    const job = await endedJob(jobId!);
+    const job = await endedJob(client, jobId!);
     const rows = await stored("A");
     if (summary) {
       expect(Number(summary.inserted)).toBe(rows);
@@ -90,7 +80,7 @@ describe("a 50,000-row lenient import interrupted by a crash", () => {
     expect(jobId).toBeDefined();
 
     await stack.database.restart();
-    const job = await endedJob(jobId!);
+    const job = await endedJob(client, jobId!);
     const rows = await stored("B");
     expect(job.state).toBe(JobState.FAILED);
     expect(job.errorCode).toBe("unavailable");
@@ -115,7 +105,7 @@ describe("a 50,000-row lenient import interrupted by a crash", () => {
     expect(error?.code).toBe(Code.Unavailable);
 
     await stack.restartRecords();
-    const job = await endedJob(jobId!);
+    const job = await endedJob(client, jobId!);
     const rows = await stored("C");
     expect(job.state).toBe(JobState.FAILED);
     expect(job.errorCode).toBe("unavailable");

@@ -9,37 +9,30 @@
  * the test run's FerretDB at the moment the test names.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
-import { MongoClient, type Db } from "mongodb";
+import type { Db } from "mongodb";
 import { ENTITIES } from "../../services/domain/index.js";
 import { WriteInterruptedError } from "../../services/records/errors.js";
 import { writeBatch } from "../../services/records/store/batch-writer.js";
-import { ensureIndexes } from "../../services/records/store/collections.js";
-import { openTestDatabase, type TestDatabase } from "../support/database.js";
-import { startCuttingProxy, type CuttingProxy } from "./support/cutting-proxy.js";
+import type { TestDatabase } from "../support/database.js";
+import type { CuttingProxy } from "./support/cutting-proxy.js";
+import { openProxiedTestDatabase, type ProxiedDatabase } from "./support/proxied-database.js";
 
 const courses = ENTITIES.courses;
 const BATCH = 1_000;
 const batch = (prefix: string, title = "Course") => Array.from({ length: BATCH }, (_, i) => ({ code: `${prefix}${String(i).padStart(4, "0")}`, title: `${title} ${i}` }));
 
 describe("a bulk write whose connection is cut", () => {
+  let database: ProxiedDatabase;
   let direct: TestDatabase;
   let proxy: CuttingProxy;
-  let client: MongoClient;
   let db: Db;
   beforeAll(async () => {
-    direct = await openTestDatabase("cut");
-    await ensureIndexes(direct.db, ["courses"]);
-    const upstream = /^mongodb:\/\/(?:[^@/]*@)?[^:/,]+:(\d+)/.exec(inject("mongoUri"));
-    proxy = await startCuttingProxy(Number(upstream?.[1] ?? 27017));
-    client = new MongoClient(`${proxy.uri}?directConnection=true`, { serverSelectionTimeoutMS: 1_000 });
-    db = client.db(direct.name);
+    database = await openProxiedTestDatabase("cut");
+    ({ direct, proxy, db } = database);
   });
   afterEach(() => proxy.accept());
   afterAll(async () => {
-    await client?.close();
-    await proxy?.close();
-    await direct?.close();
+    await database?.close();
   });
   const stored = (prefix: string) => direct.db.collection("courses").countDocuments({ code: { $gte: prefix, $lt: `${prefix}\uffff` } });
 

@@ -10,41 +10,33 @@
  * twice, since the driver retries a read once on its own.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { MongoClient, MongoNetworkError, MongoServerError, MongoServerSelectionError } from "mongodb";
+import { MongoNetworkError, MongoServerError, MongoServerSelectionError } from "mongodb";
 import { CountRecordsRequestSchema, Entity, StreamRecordsRequestSchema } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { ENTITIES } from "../../services/domain/index.js";
 import { RecordsService } from "../../services/records/records-service.js";
 import { writeBatch } from "../../services/records/store/batch-writer.js";
-import { ensureIndexes } from "../../services/records/store/collections.js";
 import { retryTransient } from "../../services/shared/mongo/transient-retry.js";
-import { openTestDatabase, type TestDatabase } from "../support/database.js";
 import { handlerContext } from "../records/fixtures.js";
-import { startCuttingProxy, type CuttingProxy } from "./support/cutting-proxy.js";
+import type { CuttingProxy } from "./support/cutting-proxy.js";
+import { openProxiedTestDatabase, type ProxiedDatabase } from "./support/proxied-database.js";
 
 const ROWS = 2_500;
 
 describe("retries of transient database errors", () => {
-  let direct: TestDatabase;
+  let database: ProxiedDatabase;
   let proxy: CuttingProxy;
-  let client: MongoClient;
   let service: RecordsService;
   beforeAll(async () => {
-    direct = await openTestDatabase("retry");
-    await ensureIndexes(direct.db, ["courses"]);
-    await writeBatch(direct.db, ENTITIES.courses, Array.from({ length: ROWS }, (_, i) => ({ code: `R${String(i).padStart(5, "0")}`, title: `Course ${i}` })), { mode: "insert", dryRun: false, ordered: false });
-    const upstream = /^mongodb:\/\/(?:[^@/]*@)?[^:/,]+:(\d+)/.exec(inject("mongoUri"));
-    proxy = await startCuttingProxy(Number(upstream?.[1] ?? 27017));
-    client = new MongoClient(`${proxy.uri}?directConnection=true`, { serverSelectionTimeoutMS: 1_000 });
-    service = new RecordsService(client.db(direct.name));
+    database = await openProxiedTestDatabase("retry");
+    proxy = database.proxy;
+    await writeBatch(database.direct.db, ENTITIES.courses, Array.from({ length: ROWS }, (_, i) => ({ code: `R${String(i).padStart(5, "0")}`, title: `Course ${i}` })), { mode: "insert", dryRun: false, ordered: false });
+    service = new RecordsService(database.db);
   });
   afterEach(() => proxy.accept());
   afterAll(async () => {
-    await client?.close();
-    await proxy?.close();
-    await direct?.close();
+    await database?.close();
   });
 
   const stream = async (batchSize: number) => {
@@ -88,7 +80,7 @@ describe("retries of transient database errors", () => {
 
   it("a write batch's look-up of existing records, cut, is asked again and the batch is written exactly", async () => {
     const cut = proxy.cutNext("find", "request", 2);
-    const result = await writeBatch(client.db(direct.name), ENTITIES.courses, [{ code: "R00001", title: "Merged" }], { mode: "merge", dryRun: false, ordered: false });
+    const result = await writeBatch(database.db, ENTITIES.courses, [{ code: "R00001", title: "Merged" }], { mode: "merge", dryRun: false, ordered: false });
     await cut;
     expect(result).toMatchObject({ updated: 1, failed: 0, errors: [] });
   });

@@ -7,7 +7,8 @@
 import { createClient, ConnectError, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Entity, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { TransferService, type ImportRequest, type ImportSummary, type Job } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { JobState, TransferService, type ImportRequest, type ImportSummary, type Job } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { waitFor } from "./fault-stack.js";
 import { create, type DescService } from "@bufbuild/protobuf";
 import { ImportRequestSchema } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 
@@ -86,5 +87,18 @@ export function serviceClient<T extends DescService>(service: T, url: string, to
           ]
         : [],
     }),
+  );
+}
+
+/** Waits (up to `ms`) until a job is no longer running, and returns it. */
+export function endedJob(client: TransferClient, jobId: string, ms = 60_000): Promise<Job> {
+  return waitFor(
+    `job ${jobId} to end`,
+    async () => {
+      const job = await getJob(client, jobId);
+      return job.state === JobState.RUNNING ? undefined : job;
+    },
+    ms,
+    100,
   );
 }

@@ -16,6 +16,8 @@
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { MongoClient, type Db } from "mongodb";
+import { databaseChangeLogger, watchDatabaseHealth } from "../shared/mongo/database-health.js";
+import { mongoClientOptions } from "../shared/mongo/mongo-client-options.js";
 import { TransferService as TransferServiceDesc } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
@@ -27,7 +29,9 @@ import { TRANSFER_ACCESS_POLICY, TRANSFER_METHOD_RULES } from "./access-policy.j
 import { serviceCredentialFromEnv, serviceCredentialInterceptor, type ServiceCredential } from "./service-credential.js";
 import { loadTransferConfig, transferConfig, type TransferConfig, type TransferConfigInput } from "./config/transfer-config.js";
 import { TransferDisabledError } from "./errors.js";
+import { toConnectError } from "./error-mapping.js";
 import { createTransferHttpHandler } from "./http/routes.js";
+import { OutageRetries } from "../shared/mongo/outage-retries.js";
 import { JobRegistry } from "./jobs/job-registry.js";
 import { JobStore } from "./jobs/job-store.js";
 import { defaultFormatsDir, discoverPlugins, type DiscoveredPlugins } from "./plugins/index.js";
@@ -128,7 +132,7 @@ async function buildWithPlugins(options: TransferServerOptions, config: Transfer
   await audit.ensureIndexes();
   const credential = options.auth?.serviceCredential;
   const records: RecordsClient = createRecordsClient(options.recordsUrl ?? config.recordsUrl, [...(options.recordsInterceptors ?? []), ...(credential ? [serviceCredentialInterceptor(credential)] : [])]);
-  const context: TransferContext = { config, plugins, records, jobs, registry: new JobRegistry(), db: options.db, audit, log };
+  const context: TransferContext = { config, plugins, records, jobs, registry: new JobRegistry(), endings: jobEndings(log), db: options.db, audit, log };
   const status = config.enabled ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
   const health = new HealthService([[TransferServiceDesc.typeName, status]]);
   // With auth on, the subject is the verified principal's, never a header's.
@@ -158,10 +162,16 @@ async function buildWithPlugins(options: TransferServerOptions, config: Transfer
     async close() {
       health.shutdown();
       await context.registry.cancelAll();
+      context.endings.close();
       await server.close();
       await formatWorkers.close();
     },
   };
+}
+
+/** Job endings wait through anything this service answers UNAVAILABLE for: its database, the records service. */
+function jobEndings(log: (...args: unknown[]) => void): OutageRetries {
+  return new OutageRetries(log, { isOutage: (error) => toConnectError(error).code === Code.Unavailable });
 }
 
 /** A `log` function that writes its message and details as a warning line. */
@@ -187,7 +197,7 @@ async function main(logger: Logger): Promise<void> {
   const verifier = createVerifierFromConfig(authConfig);
   const serviceCredential = serviceCredentialFromEnv(process.env);
   if (!config.mongodbUri) throw new Error("MONGODB_URI is required (or mongodbUri in the config file), e.g. mongodb://127.0.0.1:27017/");
-  const client = new MongoClient(config.mongodbUri, { appName: "dataexchange-transfer" });
+  const client = new MongoClient(config.mongodbUri, mongoClientOptions(config.mongodbUri, "dataexchange-transfer"));
   await client.connect();
   const db = client.db(config.database);
   const running = await buildTransferServer({
@@ -218,7 +228,10 @@ async function main(logger: Logger): Promise<void> {
     "transfer service listening",
   );
   if (!config.enabled) logger.warn({ enabled: false }, "transfer service DISABLED by configuration: every transfer call answers UNAVAILABLE");
+  // NOT_SERVING while the jobs' database is unreachable: no job can start or be recorded then.
+  const stopWatching = watchDatabaseHealth(db, running.health, { services: [TransferServiceDesc.typeName], onChange: databaseChangeLogger(logger) });
   stopOnSignals("transfer", logger, async () => {
+    stopWatching();
     await running.close();
     await client.close();
     await telemetry.shutdown();

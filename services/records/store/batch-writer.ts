@@ -9,12 +9,14 @@
  * slipped in between planning and writing; those failures are mapped back to
  * the record that caused them.
  */
-import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db, type Document } from "mongodb";
+import type { AnyBulkWriteOperation, Db, Document } from "mongodb";
 import { keyString, naturalKeyOf, validateRecord, type EntitySpec, type FieldIssue } from "../../domain/index.js";
 import { OperationNotAllowedError } from "../errors.js";
 import { hashPassword } from "../password-hash.js";
 import { collectionFor } from "./collections.js";
 import { documentToRecord, sameValue } from "./documents.js";
+import { retryTransient } from "../../shared/mongo/transient-retry.js";
+import { sendWrites } from "./send-writes.js";
 import { findMissingReferences, ReferenceCache } from "./reference-check.js";
 
 export type WriteMode = "insert" | "upsert" | "merge" | "skip-existing";
@@ -124,11 +126,14 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
   // an insert, and only those the unique indexes refuse are looked up and planned again (step 6).
   const optimisticUpsert = !options.dryRun && !options.lookUpFirst && options.mode === "upsert" && !options.ordered;
   const optimistic = optimisticUpsert || (!options.dryRun && !options.lookUpFirst && (options.mode === "insert" || (options.mode === "skip-existing" && !options.ordered)));
-  const [missing, existing, uniqueOwners] = await Promise.all([
-    findMissingReferences(db, spec, [...valid.values()], options.referenceCache),
-    optimistic ? new Map<string, Document>() : findExisting(db, spec, [...valid.values()]),
-    optimistic ? new Map<string, Map<string, string>>() : findUniqueOwners(db, spec, [...valid.values()]),
-  ]);
+  // Reads, so a transient failure (a reset connection, a stepdown) is simply tried again.
+  const [missing, existing, uniqueOwners] = await retryTransient(() =>
+    Promise.all([
+      findMissingReferences(db, spec, [...valid.values()], options.referenceCache),
+      optimistic ? new Map<string, Document>() : findExisting(db, spec, [...valid.values()]),
+      optimistic ? new Map<string, Map<string, string>>() : findUniqueOwners(db, spec, [...valid.values()]),
+    ]),
+  );
 
   // 4. Plan each record.
   const plans = new Map<number, Planned>();
@@ -214,22 +219,18 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     const withOps = toWrite.filter((p) => p.op);
     await Promise.all(withOps.filter((p) => p.password !== undefined).map(async (p) => attachPasswordHash(p, await hashPassword(p.password!))));
     if (withOps.length > 0) {
-      try {
-        await collectionFor(db, spec).bulkWrite(
-          withOps.map((p) => p.op!),
-          { ordered: options.ordered },
-        );
-      } catch (error) {
-        if (!(error instanceof MongoBulkWriteError)) throw error;
+      // Refused writes only: a batch cut off by the database going away is settled or thrown (send-writes.ts).
+      const refusals = await sendWrites(collectionFor(db, spec), withOps.map((p) => p.op!), options.ordered);
+      if (refusals.length > 0) {
         const duplicates: Planned[] = [];
-        for (const writeError of Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]) {
-          const plan = withOps[writeError.index];
+        for (const refusal of refusals) {
+          const plan = withOps[refusal.index];
           if (!plan) continue;
-          if (writeError.code === 11000) {
+          if (refusal.code === 11000) {
             duplicates.push(plan);
             continue;
           }
-          writeFailures.set(plan.index, { index: plan.index, code: "internal", field: "", reason: `the database refused the write: ${writeError.errmsg ?? "unknown error"}` });
+          writeFailures.set(plan.index, { index: plan.index, code: "internal", field: "", reason: `the database refused the write: ${refusal.errmsg ?? "unknown error"}` });
         }
         if (optimisticUpsert) await replanRefused(db, spec, records, duplicates, options, plans, errors);
         else await explainDuplicates(db, spec, duplicates, options.mode, writeFailures, plans);
@@ -390,7 +391,7 @@ async function explainDuplicates(
     }
     return;
   }
-  const existing = await findExisting(db, spec, duplicates.map((p) => p.stored));
+  const existing = await retryTransient(() => findExisting(db, spec, duplicates.map((p) => p.stored)));
   for (const plan of duplicates) {
     const key = naturalKeyOf(spec, plan.stored);
     const current = key ? existing.get(keyString(key)) : undefined;

@@ -129,8 +129,13 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
     if (ended) return;
     ended = true;
     const ending = { bytes, sha256: bytes > 0 ? hash.digest("hex") : undefined, counts: { exported: exported }, ...outcome };
-    await ctx.jobs.finish(job._id, ending).catch((error: unknown) => ctx.log("failed to record the end of export job", job._id, error));
-    await auditJobEnd(ctx, job, ending, caller);
+    const recordEnd = async () => {
+      await ctx.jobs.finish(job._id, ending);
+      await auditJobEnd(ctx, job, ending, caller);
+    };
+    // A job that failed on an outage is recorded once the database is back (outage-retries.ts): the client hears at once.
+    if (outcome.errorCode === "unavailable") ctx.endings.defer(`the end of job ${job._id}`, recordEnd);
+    else await ctx.endings.run(`the end of job ${job._id}`, recordEnd, { deferOnOutage: outcome.state !== "succeeded" });
     registration.release();
   };
   try {

@@ -28,6 +28,7 @@ import { importLimits } from "../config/transfer-config.js";
 import { codeName, toConnectError } from "../error-mapping.js";
 import { InvalidTransferRequestError, LimitExceededError } from "../errors.js";
 import { RecordsStreamWriter } from "../records-writer.js";
+import { describeSettlement, settledCountKey, settleUnansweredRows } from "./unanswered-writes.js";
 import { auditJobEnd } from "../audit/job-audit.js";
 import { recordsFor, type Caller } from "../caller.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";
@@ -94,7 +95,8 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
   const registration = ctx.registry.register(job._id);
   const signal = callerSignal ? AbortSignal.any([callerSignal, registration.signal]) : registration.signal;
   const sink = ctx.jobs.sink(job._id);
-  const writer = new RecordsStreamWriter(recordsFor(ctx.records, caller, job._id), request.entity, signal);
+  const records = recordsFor(ctx.records, caller, job._id);
+  const writer = new RecordsStreamWriter(records, request.entity, signal);
   const staging = createStagingArea(ctx.db, job._id);
   let rowsRead = 0;
   let bytesRead = 0;
@@ -104,9 +106,27 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
     ended = true;
     await writer.close();
     await staging.drop().catch(() => undefined);
-    const ending: JobOutcome = { counts: { read: rowsRead }, bytes: bytesRead, ...outcome };
-    await ctx.jobs.finish(job._id, ending, sink).catch((error: unknown) => ctx.log("failed to record the end of import job", job._id, error));
-    await auditJobEnd(ctx, job, ending, caller);
+    // A job that stopped part-way keeps what it wrote: the counts the records service answered (plus
+    // those settled below), and the rows rejected so far. A finished import brings its summary's counts.
+    const sofar = outcome.state === "succeeded" ? {} : { ...writer.written, failed: sink.count };
+    const ending: JobOutcome = { counts: { read: rowsRead, ...sofar }, bytes: bytesRead, ...outcome };
+    // Batches the records service never answered (its stream failed): what of them is stored is checked
+    // before the counts are recorded, so the job reports exactly the rows written.
+    let unanswered = writer.unansweredRecords();
+    const recordEnd = async () => {
+      if (unanswered.length > 0) {
+        const settlement = await settleUnansweredRows(records, request.entity, unanswered);
+        const key = settledCountKey(request.mode);
+        ending.counts = { ...ending.counts, [key]: (ending.counts?.[key] ?? 0) + settlement.written };
+        ending.error = [ending.error, describeSettlement(settlement, request.mode)].filter(Boolean).join("; ");
+        unanswered = [];
+      }
+      await ctx.jobs.finish(job._id, ending, sink);
+      await auditJobEnd(ctx, job, ending, caller);
+    };
+    // A job that failed on an outage is recorded once the database is back (outage-retries.ts): the client hears at once.
+    if (outcome.errorCode === "unavailable") ctx.endings.defer(`the end of job ${job._id}`, recordEnd);
+    else await ctx.endings.run(`the end of job ${job._id}`, recordEnd, { deferOnOutage: outcome.state !== "succeeded" });
     registration.release();
   };
   try {

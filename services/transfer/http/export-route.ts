@@ -15,9 +15,12 @@
  * Errors before the first chunk of the file are JSON `{code, message}` with
  * their HTTP status; once the download started, a failure cuts the connection
  * (a truncated download is then visible as such to the client), and the
- * SHA-256 and record count come as trailers at the end.
+ * SHA-256 and record count come as trailers at the end — over HTTP/1.1; an
+ * HTTP/1.0 body cannot carry trailers, so those clients find the checksum in
+ * the job record. `HEAD` answers the headers a GET would get, checked the
+ * same way, without starting a job.
  */
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { FilterSchema, SortFieldSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
@@ -28,7 +31,7 @@ import { checkExport } from "../access-policy.js";
 import type { Caller } from "../caller.js";
 import { entityEnum } from "../../shared/records-wire/record-codec.js";
 import { InvalidTransferRequestError } from "../errors.js";
-import { exportJob, type ExportEvent } from "../jobs/export-job.js";
+import { describeExport, exportJob, type ExportEvent } from "../jobs/export-job.js";
 import { requireEntityName, type TransferContext } from "../transfer-context.js";
 import { allowed, attachment, clientGone, sendError, writeChunk } from "./http-util.js";
 
@@ -142,7 +145,24 @@ export function exportRequestFromQuery(formatSegment: string, query: URLSearchPa
   });
 }
 
-export async function handleExport(ctx: TransferContext, formatSegment: string, query: URLSearchParams, res: ServerResponse, caller: Caller): Promise<void> {
+/** The headers of a download, for GET and HEAD alike. */
+function downloadHeaders(fileName: string, mimeType: string): Record<string, string> {
+  const textual = /^text\/|json|csv|xml/.test(mimeType) && !mimeType.includes("charset");
+  return { "content-type": textual ? `${mimeType}; charset=utf-8` : mimeType, "content-disposition": attachment(fileName), "cache-control": "no-store" };
+}
+
+/**
+ * Whether the response can carry trailers: only a chunked body can, and Node
+ * sends chunks only to HTTP/1.1 clients (HTTP/1.0 bodies end with the
+ * connection; nginx talks HTTP/1.0 to backends by default).
+ */
+function chunked(req: IncomingMessage): boolean {
+  return req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1);
+}
+
+export async function handleExport(ctx: TransferContext, req: IncomingMessage, formatSegment: string, query: URLSearchParams, res: ServerResponse, caller: Caller): Promise<void> {
+  // Aborted when the route is done, whichever way: the job's records stream is closed before the job is asked to stop.
+  const done = new AbortController();
   const gone = clientGone(res);
   let events: AsyncGenerator<ExportEvent> | undefined;
   try {
@@ -151,7 +171,14 @@ export async function handleExport(ctx: TransferContext, formatSegment: string, 
     if (principal && !allowed(res, checkExport(principal, sourceParam(query), undefined))) return;
     const request = exportRequestFromQuery(formatSegment, query);
     if (principal && !allowed(res, checkExport(principal, sourceParam(query), request.source === ExportSource.AUDIT_EVENTS ? undefined : requireEntityName(query.get("entity")).name))) return;
-    events = exportJob(ctx, request, caller, gone);
+    if (req.method === "HEAD") {
+      // The headers a GET would get, checked the same way, without a job or a record read.
+      const description = describeExport(ctx, request, caller);
+      res.writeHead(200, downloadHeaders(description.fileName, description.mimeType));
+      res.end();
+      return;
+    }
+    events = exportJob(ctx, request, caller, AbortSignal.any([gone, done.signal]));
     const first = await events.next();
     if (first.done || first.value.kind !== "header") throw new Error("the export produced no header");
     const header = first.value;
@@ -169,13 +196,12 @@ export async function handleExport(ctx: TransferContext, formatSegment: string, 
       early.push(next.value);
       if (next.value.kind === "chunk" || next.value.kind === "summary") break;
     }
-    const textual = /^text\/|json|csv|xml/.test(header.mimeType) && !header.mimeType.includes("charset");
+    const trailers = chunked(req);
     res.writeHead(200, {
-      "content-type": textual ? `${header.mimeType}; charset=utf-8` : header.mimeType,
-      "content-disposition": attachment(header.fileName),
+      ...downloadHeaders(header.fileName, header.mimeType),
       "x-job-id": header.jobId,
-      "cache-control": "no-store",
-      trailer: "x-checksum-sha256, x-record-count",
+      // HTTP/1.0 gets the file without them; the checksum is in the job record (GET /jobs/{x-job-id}).
+      ...(trailers ? { trailer: "x-checksum-sha256, x-record-count" } : {}),
     });
     const rest = (async function* () {
       yield* early;
@@ -184,7 +210,7 @@ export async function handleExport(ctx: TransferContext, formatSegment: string, 
     for await (const event of rest) {
       if (event.kind === "chunk") {
         if (!(await writeChunk(res, event.bytes))) break;
-      } else if (event.kind === "summary") {
+      } else if (event.kind === "summary" && trailers) {
         res.addTrailers({ "x-checksum-sha256": event.sha256, "x-record-count": String(event.records) });
       }
     }
@@ -192,7 +218,8 @@ export async function handleExport(ctx: TransferContext, formatSegment: string, 
   } catch (error) {
     if (!gone.aborted) sendError(res, error);
   } finally {
-    // Stops the job (recorded as cancelled) when the client went away mid-download.
+    done.abort(new Error("the download ended"));
+    // Stops the job (recorded as cancelled) when it did not finish: the client went away, or the answer failed.
     await events?.return(undefined);
   }
 }

@@ -38,7 +38,7 @@ export interface TransferHttpOptions {
 
 export function createTransferHttpHandler(ctx: TransferContext, options: TransferHttpOptions = {}): PlainHttpHandler {
   const routes: [string, RegExp, Route][] = [
-    ["GET", /^\/export\/([^/]+)\/?$/, (_req, res, m, url, caller) => handleExport(ctx, decodeURIComponent(m[1]!), url.searchParams, res, caller)],
+    ["GET", /^\/export\/([^/]+)\/?$/, (req, res, m, url, caller) => handleExport(ctx, req, decodeURIComponent(m[1]!), url.searchParams, res, caller)],
     ["POST", /^\/import\/?$/, (req, res, _m, _url, caller) => handleImport(ctx, req, res, caller)],
     ["GET", /^\/jobs\/?$/, (_req, res, _m, url, caller) => handleListJobs(ctx, url.searchParams, res, caller)],
     ["GET", /^\/jobs\/([^/]+)\/?$/, (_req, res, m, _url, caller) => handleGetJob(ctx, decodeURIComponent(m[1]!), res, caller)],

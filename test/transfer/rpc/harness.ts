@@ -7,7 +7,7 @@
  */
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { createClient, type Client } from "@connectrpc/connect";
+import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { EntityRecordSchema, Entity, RecordsService, WriteMode, type EntityRecord } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import {
@@ -51,6 +51,8 @@ export interface Services {
 export interface ServiceOptions {
   config?: TransferConfigInput;
   plugins?: DiscoveredPlugins;
+  /** Interceptors of the records server (tests that watch the calls it serves). */
+  recordsInterceptors?: Interceptor[];
 }
 
 /** The header the tests use to say who is calling (auth lands later). */
@@ -61,7 +63,7 @@ export async function startServices(options: ServiceOptions = {}): Promise<Servi
   const transferDb = await openTestDatabase("tr_jobs");
   await ensureIndexes(recordsDb.db);
   // Both log as in production, into the run's capture only (checked for secrets at the end of the run).
-  const records = await buildRecordsServer({ db: recordsDb.db, port: 0, logger: testServiceLogger("records") });
+  const records = await buildRecordsServer({ db: recordsDb.db, port: 0, interceptors: options.recordsInterceptors, logger: testServiceLogger("records") });
   const transfer = await buildTransferServer({
     db: transferDb.db,
     recordsUrl: records.url,

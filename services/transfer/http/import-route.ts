@@ -30,7 +30,7 @@ import { requireEntityName, type TransferContext } from "../transfer-context.js"
 import { allowed, clientGone, sendError } from "./http-util.js";
 import { checkImport } from "../access-policy.js";
 import type { Caller } from "../caller.js";
-import { jsonObjectParam } from "./export-route.js";
+import { jsonObjectParam } from "./request-params.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";

@@ -37,6 +37,7 @@ import { auditJobEnd } from "../audit/job-audit.js";
 import { recordsFor, type Caller } from "../caller.js";
 import { InvalidTransferRequestError } from "../errors.js";
 import { exportColumns, runExport, type ExportSettings } from "../core/export-pipeline.js";
+import { checkLabels } from "../core/export-columns.js";
 import { parsePluginOptions } from "../core/errors.js";
 import { codeName, toConnectError } from "../error-mapping.js";
 import { recordForExport } from "../records-client.js";
@@ -107,13 +108,15 @@ interface ExportPlan {
 }
 
 function planExport(ctx: TransferContext, request: TransferExportRequest): ExportPlan {
+  // A larger limit could not be passed on exactly (the records service counts in JavaScript numbers), and limits nothing.
+  if (request.limit > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidTransferRequestError(`limit must be at most ${Number.MAX_SAFE_INTEGER} (0: no limit), not ${request.limit}`, "limit");
   return { target: targetOf(request), plugin: requireFormat(ctx, request.format, "write"), formatOptions: request.formatOptions ?? {} };
 }
 
 /** The core's settings for an export the caller may run (fields narrowed or refused for personal data). */
 function settingsOf(ctx: TransferContext, plan: ExportPlan, request: TransferExportRequest, caller: Caller): ExportSettings {
   const { target, plugin, formatOptions } = plan;
-  return {
+  const settings: ExportSettings = {
     plugin,
     pluginOptions: formatOptions,
     entity: target.spec,
@@ -121,6 +124,8 @@ function settingsOf(ctx: TransferContext, plan: ExportPlan, request: TransferExp
     labels: Object.keys(request.labels).length > 0 ? { ...request.labels } : undefined,
     nestedDelimiter: ctx.config.nestedDelimiter,
   };
+  checkLabels(settings);
+  return settings;
 }
 
 /** What a download is called: `users-20240131-235959.csv`. */

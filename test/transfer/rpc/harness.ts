@@ -28,6 +28,7 @@ import type { DiscoveredPlugins } from "../../../services/transfer/plugins/index
 import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
 import { testServiceLogger } from "../../support/service-logger.js";
+import type { Logger } from "../../../services/shared/logging/index.js";
 import { withTestFormatMode } from "../../support/format-workers.js";
 
 export type TransferClient = Client<typeof TransferService>;
@@ -53,6 +54,8 @@ export interface ServiceOptions {
   plugins?: DiscoveredPlugins;
   /** Interceptors of the records server (tests that watch the calls it serves). */
   recordsInterceptors?: Interceptor[];
+  /** The transfer server's logger (tests that read back what it logged); default the run's capture only. */
+  transferLogger?: Logger;
 }
 
 /** The header the tests use to say who is calling (auth lands later). */
@@ -74,7 +77,7 @@ export async function startServices(options: ServiceOptions = {}): Promise<Servi
       const value = req.headers[SUBJECT_HEADER];
       return typeof value === "string" ? value : undefined;
     },
-    logger: testServiceLogger("transfer"),
+    logger: options.transferLogger ?? testServiceLogger("transfer"),
   });
   return {
     records,

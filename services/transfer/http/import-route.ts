@@ -114,7 +114,8 @@ async function runUpload(ctx: TransferContext, upload: Upload, caller: Caller, s
       else if (event.kind === "row_error") {
         result.errorCount++;
         if (result.errors.length < RESPONSE_ERRORS) {
-          const { kind: _kind, ...error } = event;
+          // The uploader sees the file's own values; the note of which are personal is for the job's views.
+          const { kind: _kind, personal: _personal, ...error } = event;
           result.errors.push(error);
         }
       } else if (event.kind === "summary") result.summary = event;

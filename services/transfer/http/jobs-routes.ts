@@ -4,7 +4,7 @@
  *
  * With authentication on, importers and exporters see their own jobs only
  * (the list is narrowed to them; another user's job is 403), auditors and
- * admins everyone's.
+ * admins everyone's; personal values in them only with `pii` (job-views.ts).
  */
 import type { ServerResponse } from "node:http";
 import { sendJson } from "../../shared/rpc/index.js";
@@ -17,7 +17,8 @@ import { requireEntityName, type TransferContext } from "../transfer-context.js"
 import { allowed, attachment, sendError, writeChunk } from "./http-util.js";
 import { dateParam, refuseUnknownQuery, wholeNumberParam, type ParamSpec } from "./request-params.js";
 import { actingSubject } from "../../shared/auth/index.js";
-import { checkJobAccess, denial, ownJobsOnly, PERMISSIONS } from "../access-policy.js";
+import { checkJobAccess, denial, ownJobsOnly, PERMISSIONS, seesPersonalData } from "../access-policy.js";
+import { jobForReader } from "../jobs/job-views.js";
 import type { Caller } from "../caller.js";
 import type { JobDocument } from "../jobs/job-types.js";
 
@@ -42,7 +43,7 @@ export async function handleGetJob(ctx: TransferContext, id: string, query: URLS
     refuseUnknownQuery(query, [], "GET /jobs/{id}");
     if (!mayReadJobs(caller, res)) return;
     const job = await readableJob(ctx, id, caller, res);
-    if (job) sendJson(res, 200, jobJson(job));
+    if (job) sendJson(res, 200, jobJson(jobForReader(job, seesPersonalData(caller.principal))));
   } catch (error) {
     sendError(res, error);
   }
@@ -79,14 +80,15 @@ export async function handleListJobs(ctx: TransferContext, query: URLSearchParam
     // 0 or absent: the default page; more than the largest page is that page (as ListJobs does).
     const pageSize = wholeNumberParam(query, "page_size") ?? 0;
     const page = await ctx.jobs.list(q, pageSize, query.get("page_token") ?? "");
-    sendJson(res, 200, { jobs: page.jobs.map(jobJson), nextPageToken: page.nextPageToken });
+    const personal = seesPersonalData(caller.principal);
+    sendJson(res, 200, { jobs: page.jobs.map((job) => jobJson(jobForReader(job, personal))), nextPageToken: page.nextPageToken });
   } catch (error) {
     sendError(res, error);
   }
 }
 
 export async function handleFailedRows(ctx: TransferContext, id: string, query: URLSearchParams, res: ServerResponse, caller: Caller): Promise<void> {
-  const csv = failedRowsCsv(ctx.jobs, id);
+  const csv = failedRowsCsv(ctx.jobs, id, seesPersonalData(caller.principal));
   try {
     refuseUnknownQuery(query, [], "GET /jobs/{id}/failed-rows");
     if (!mayReadJobs(caller, res) || !(await readableJob(ctx, id, caller, res))) return;

@@ -34,7 +34,7 @@ import { isDatabaseUnavailable } from "../shared/mongo/database-unavailable.js";
 import { retryTransient } from "../shared/mongo/transient-retry.js";
 import { decodeRecord, encodeRecord } from "../shared/records-wire/record-codec.js";
 import { describeEntity } from "./rpc/describe-entity.js";
-import { OUTCOMES, readFilter, readJoins, requireEntity, requireMode } from "./rpc/request-codec.js";
+import { OUTCOMES, readFilter, readJoins, readLimit, requireEntity, requireMode } from "./rpc/request-codec.js";
 import { writeBatch, type BatchResult, type RecordError } from "./store/batch-writer.js";
 import { collectionFor } from "./store/collections.js";
 import { ReferenceCache } from "./store/reference-check.js";
@@ -83,7 +83,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
           filter: readFilter(request.filter),
           fields: request.fields,
           sort: request.sort.map((s) => ({ field: s.field, descending: s.descending })),
-          limit: Number(request.limit),
+          limit: readLimit(request.limit),
           batchSize: request.batchSize,
           joins,
         },

@@ -21,7 +21,7 @@ import { mongoClientOptions } from "../shared/mongo/mongo-client-options.js";
 import { TransferService as TransferServiceDesc } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
-import { createLogger, createRequestLoggingInterceptor, peerContextValues, runService, stopOnSignals, withHttpRequestLogging, type Logger } from "../shared/logging/index.js";
+import { createLogger, createRequestLoggingInterceptor, peerContextValues, pathOf, runService, stopOnSignals, withHttpRequestLogging, type Logger } from "../shared/logging/index.js";
 import { createTracingClientInterceptor, createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
 import { AUDIENCES, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
 import { AuditLog, CLIENT_ADDRESS, peerAddressOf } from "../shared/audit/index.js";
@@ -147,6 +147,8 @@ async function buildWithPlugins(options: TransferServerOptions, config: Transfer
     readMaxBytes: 16 * 1024 * 1024,
     contextValues: (req) => callValues(req, subjectOf),
     http1: logger ? withHttpRequestLogging(http1, logger) : http1,
+    // A route's unexpected failure, as one JSON line (path only: the query may name people).
+    onError: logger ? (error, req) => logger.error({ http: `${req.method ?? "?"} ${pathOf(req.url)}`, err: error }, "plain HTTP handler failed") : undefined,
     routes: (router) => {
       router.service(TransferServiceDesc, new TransferService(context));
       router.service(Health, health);

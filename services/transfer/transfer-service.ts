@@ -47,6 +47,7 @@ import { actingSubject } from "../shared/auth/index.js";
 import { checkJobAccess, ownJobsOnly, seesPersonalData } from "./access-policy.js";
 import { callerOf, recordsFor, type Caller } from "./caller.js";
 import type { JobDocument } from "./jobs/job-types.js";
+import { jobForReader } from "./jobs/job-views.js";
 import { requireEntity, type TransferContext } from "./transfer-context.js";
 
 
@@ -97,7 +98,7 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
   }
 
   getJob(request: GetJobRequest, context?: HandlerContext) {
-    return mapErrors(async () => create(GetJobResponseSchema, { job: jobMessage(await this.jobFor(request.jobId, context, "read")) }));
+    return mapErrors(async () => create(GetJobResponseSchema, { job: jobMessage(jobForReader(await this.jobFor(request.jobId, context, "read"), personalFor(context))) }));
   }
 
   listJobs(request: ListJobsRequest, context?: HandlerContext) {
@@ -112,7 +113,8 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
         query.subject = self;
       }
       const page = await this.ctx.jobs.list(query, request.pageSize, request.pageToken);
-      return create(ListJobsResponseSchema, { jobs: page.jobs.map(jobMessage), nextPageToken: page.nextPageToken });
+      const personal = personalFor(context);
+      return create(ListJobsResponseSchema, { jobs: page.jobs.map((job) => jobMessage(jobForReader(job, personal))), nextPageToken: page.nextPageToken });
     });
   }
 
@@ -122,7 +124,7 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
       if (job.state === "running" && !(await this.ctx.registry.cancel(job._id))) {
         throw new JobNotCancellableError(`job ${job._id} is not running in this process of the transfer service (it may run in another one, or its process stopped); it cannot be cancelled from here`);
       }
-      return create(CancelJobResponseSchema, { job: jobMessage(await this.ctx.jobs.get(job._id)) });
+      return create(CancelJobResponseSchema, { job: jobMessage(jobForReader(await this.ctx.jobs.get(job._id), personalFor(context))) });
     });
   }
 
@@ -131,14 +133,14 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
     const self = this;
     return mapStreamErrors(async function* () {
       await self.jobFor(request.jobId, context, "read");
-      for await (const chunk of failedRowsCsv(ctx.jobs, request.jobId)) yield create(GetFailedRowsResponseSchema, { chunk });
+      for await (const chunk of failedRowsCsv(ctx.jobs, request.jobId, personalFor(context))) yield create(GetFailedRowsResponseSchema, { chunk });
     });
   }
 
   /** This service's audit trail, newest first; personal keys withheld from callers without `pii`. */
   listAuditEvents(request: ListAuditEventsRequest, context?: HandlerContext) {
     return mapErrors(async () => {
-      const personal = seesPersonalData(context ? callerOf(context).principal : undefined);
+      const personal = personalFor(context);
       const page = await this.ctx.audit.list(auditQueryOf(request.filter), request.pageSize, request.pageToken);
       const events = page.events.map((e) => auditEventMessage(personal ? e : withoutPersonalData(e)));
       return create(ListAuditEventsResponseSchema, { events, nextPageToken: page.nextPageToken });
@@ -153,6 +155,11 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
     if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
     return job;
   }
+}
+
+/** Whether the caller may see personal data the service holds (jobs' row errors and filters, the audit trail's keys). */
+function personalFor(context: HandlerContext | undefined): boolean {
+  return seesPersonalData(context ? callerOf(context).principal : undefined);
 }
 
 export function exportMessage(event: ExportEvent): ExportResponse {

@@ -89,6 +89,26 @@ export function planColumns(settings: ColumnSettings): ColumnPlan[] {
 }
 
 /**
+ * Refuses labels that name no column of the export (`labels={"emial": "Mail"}`):
+ * a label is looked up by the selected path or by the column's key, and one
+ * that matches neither would be ignored without a word.
+ */
+export function checkLabels(settings: ColumnSettings): void {
+  const labels = Object.keys(settings.labels ?? {});
+  if (labels.length === 0) return;
+  const plans = planColumns(settings);
+  const selection = settings.fields?.length ? settings.fields : readableFields(settings.entity).map((f) => f.key);
+  const usable = new Set([...selection, ...plans.map((p) => p.column.key)]);
+  const unused = labels.filter((label) => !usable.has(label));
+  if (unused.length === 0) return;
+  const columns = plans.map((p) => p.column.key).join(", ");
+  throw new TransferSettingsError(
+    `labels name ${unused.length === 1 ? "a column" : "columns"} this export does not have: ${unused.map((l) => JSON.stringify(l)).join(", ")}; its columns are ${columns}`,
+    unused.map((label) => ({ setting: `labels.${label}`, reason: "is not a column of this export" })),
+  );
+}
+
+/**
  * Turns one record into the row a plugin of the given shape receives:
  * flat scalars (nested values as JSON text) for tabular plugins, nested values
  * for document plugins. Only the planned columns are copied, so a stray field

@@ -27,7 +27,21 @@ export type ImportEvent =
       /** Rows the writer has handled in this phase (checked in a dry run, written otherwise). */
       rowsWritten: number;
     }
-  | { kind: "row_error"; row: number; line?: number; column?: string; value?: string; reason: string; code: ImportErrorCode }
+  | {
+      kind: "row_error";
+      row: number;
+      line?: number;
+      column?: string;
+      value?: string;
+      reason: string;
+      code: ImportErrorCode;
+      /**
+       * The row's personal values (emails, names) that this error shows, in
+       * its value or reason: what a reader without `pii` must not see in the
+       * job's views (jobs/job-views.ts). Never shown itself.
+       */
+      personal?: string[];
+    }
   | {
       kind: "summary";
       read: number;
@@ -69,13 +83,13 @@ export function displayValue(value: unknown): string | undefined {
   return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text;
 }
 
-/** Removes secrets from a reason text (quoted, and bare when long enough to be found reliably). */
-export function redact(text: string, secrets: readonly string[]): string {
+/** Removes secrets from a reason text (quoted, and bare when long enough to be found reliably), longest first. */
+export function redact(text: string, secrets: readonly string[], mask = MASK): string {
   let out = text;
-  for (const secret of secrets) {
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
     if (secret === "") continue;
-    out = out.replaceAll(JSON.stringify(secret), MASK);
-    if (secret.length >= 4) out = out.replaceAll(secret, MASK);
+    out = out.replaceAll(JSON.stringify(secret), mask);
+    if (secret.length >= 4) out = out.replaceAll(secret, mask);
   }
   return out;
 }

@@ -4,7 +4,7 @@
  *
  * With authentication on, importers and exporters see their own jobs only
  * (the list is narrowed to them; another user's job is 403), auditors and
- * admins everyone's.
+ * admins everyone's; personal values in them only with `pii` (job-views.ts).
  */
 import type { ServerResponse } from "node:http";
 import { sendJson } from "../../shared/rpc/index.js";
@@ -15,8 +15,10 @@ import type { JobKind, JobState } from "../jobs/job-types.js";
 import { jobJson } from "../rpc/job-codec.js";
 import { requireEntityName, type TransferContext } from "../transfer-context.js";
 import { allowed, attachment, sendError, writeChunk } from "./http-util.js";
+import { dateParam, refuseUnknownQuery, wholeNumberParam, type ParamSpec } from "./request-params.js";
 import { actingSubject } from "../../shared/auth/index.js";
-import { checkJobAccess, denial, ownJobsOnly, PERMISSIONS } from "../access-policy.js";
+import { checkJobAccess, denial, ownJobsOnly, PERMISSIONS, seesPersonalData } from "../access-policy.js";
+import { jobForReader } from "../jobs/job-views.js";
 import type { Caller } from "../caller.js";
 import type { JobDocument } from "../jobs/job-types.js";
 
@@ -33,11 +35,15 @@ async function readableJob(ctx: TransferContext, id: string, caller: Caller, res
   return !caller.principal || allowed(res, checkJobAccess(caller.principal, job._id, job.subject, "read")) ? job : undefined;
 }
 
-export async function handleGetJob(ctx: TransferContext, id: string, res: ServerResponse, caller: Caller): Promise<void> {
+/** The query parameters of `GET /jobs`. */
+export const LIST_JOBS_PARAMS: readonly ParamSpec[] = ["subject", "entity", "state", "kind", "from", "to", "page_size", "page_token"].map((name) => ({ name }));
+
+export async function handleGetJob(ctx: TransferContext, id: string, query: URLSearchParams, res: ServerResponse, caller: Caller): Promise<void> {
   try {
+    refuseUnknownQuery(query, [], "GET /jobs/{id}");
     if (!mayReadJobs(caller, res)) return;
     const job = await readableJob(ctx, id, caller, res);
-    if (job) sendJson(res, 200, jobJson(job));
+    if (job) sendJson(res, 200, jobJson(jobForReader(job, seesPersonalData(caller.principal))));
   } catch (error) {
     sendError(res, error);
   }
@@ -45,6 +51,7 @@ export async function handleGetJob(ctx: TransferContext, id: string, res: Server
 
 export async function handleListJobs(ctx: TransferContext, query: URLSearchParams, res: ServerResponse, caller: Caller): Promise<void> {
   try {
+    refuseUnknownQuery(query, LIST_JOBS_PARAMS, "GET /jobs");
     if (!mayReadJobs(caller, res)) return;
     const q: JobQuery = {};
     const subject = query.get("subject");
@@ -66,23 +73,24 @@ export async function handleListJobs(ctx: TransferContext, query: URLSearchParam
       if (kind !== "import" && kind !== "export") throw new InvalidTransferRequestError("kind must be import or export", "kind");
       q.kind = kind as JobKind;
     }
-    for (const [param, key] of [["from", "createdFrom"], ["to", "createdTo"]] as const) {
-      const value = query.get(param);
-      if (!value) continue;
-      const date = new Date(value);
-      if (Number.isNaN(date.getTime())) throw new InvalidTransferRequestError(`${param} must be an ISO 8601 date`, param);
-      q[key] = date;
-    }
-    const page = await ctx.jobs.list(q, Number(query.get("page_size") ?? 0) || 0, query.get("page_token") ?? "");
-    sendJson(res, 200, { jobs: page.jobs.map(jobJson), nextPageToken: page.nextPageToken });
+    const from = dateParam(query, "from");
+    const to = dateParam(query, "to");
+    if (from) q.createdFrom = from;
+    if (to) q.createdTo = to;
+    // 0 or absent: the default page; more than the largest page is that page (as ListJobs does).
+    const pageSize = wholeNumberParam(query, "page_size") ?? 0;
+    const page = await ctx.jobs.list(q, pageSize, query.get("page_token") ?? "");
+    const personal = seesPersonalData(caller.principal);
+    sendJson(res, 200, { jobs: page.jobs.map((job) => jobJson(jobForReader(job, personal))), nextPageToken: page.nextPageToken });
   } catch (error) {
     sendError(res, error);
   }
 }
 
-export async function handleFailedRows(ctx: TransferContext, id: string, res: ServerResponse, caller: Caller): Promise<void> {
-  const csv = failedRowsCsv(ctx.jobs, id);
+export async function handleFailedRows(ctx: TransferContext, id: string, query: URLSearchParams, res: ServerResponse, caller: Caller): Promise<void> {
+  const csv = failedRowsCsv(ctx.jobs, id, seesPersonalData(caller.principal));
   try {
+    refuseUnknownQuery(query, [], "GET /jobs/{id}/failed-rows");
     if (!mayReadJobs(caller, res) || !(await readableJob(ctx, id, caller, res))) return;
     const first = await csv.next(); // the job is looked up before the first byte
     res.writeHead(200, { "content-type": "text/csv; charset=utf-8", "content-disposition": attachment(`job-${id}-failed-rows.csv`), "cache-control": "no-store" });

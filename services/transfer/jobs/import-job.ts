@@ -161,6 +161,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
         if (event.line !== undefined) error.line = event.line;
         if (event.column !== undefined) error.column = event.column;
         if (event.value !== undefined) error.value = event.value;
+        if (event.personal !== undefined) error.personal = event.personal;
         await sink.add(error);
         yield { kind: "row_error", ...error };
       } else if (event.kind === "summary") {

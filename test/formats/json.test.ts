@@ -87,7 +87,7 @@ describe("json plugin", () => {
     expect(first.value).toHaveLength(2);
     release();
     const second = await it.next();
-    expect(second.value).toEqual([{ kind: "row", row: { row: 3, values: { a: 3 } } }]);
+    expect(second.value).toEqual([{ kind: "row", row: { row: 3, line: 1, values: { a: 3 } } }]);
   });
 
   it("reports the element number and byte offset of a syntax error", async () => {

@@ -150,7 +150,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
           stopError =
             event.stopped.code === "limit"
               ? new LimitExceededError("file size", Math.round((limits.maxFileBytes / (1024 * 1024)) * 1000) / 1000, "MiB")
-              : new InvalidTransferRequestError(`the import stopped at row ${event.stopped.row ?? "?"}: ${event.stopped.reason}`, "file");
+              : new InvalidTransferRequestError(`${stopPlace(event.stopped)}: ${event.stopped.reason}`, event.stopped.setting ?? "file");
         }
         const state = event.strictAborted || stopError ? "failed" : "succeeded";
         const mappedStop = stopError ? toConnectError(stopError) : undefined;
@@ -180,4 +180,14 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
   } finally {
     await end({ state: "cancelled", error: "the client went away before the import finished", errorCode: "cancelled" });
   }
+}
+
+/** Where an import stopped, in words: "the import stopped at row 12 (line 40)", "… at the header (line 1)", "… at line 3, byte 16". */
+export function stopPlace(stopped: NonNullable<SummaryEvent["stopped"]>): string {
+  if (stopped.at === "header") return `the import was refused before anything was written${stopped.line !== undefined ? ` (header at line ${stopped.line})` : ""}`;
+  const line = stopped.line !== undefined ? `line ${stopped.line}` : undefined;
+  const byte = stopped.offset !== undefined ? `byte ${stopped.offset}` : undefined;
+  if (stopped.row !== undefined) return `the import stopped at row ${stopped.row}${line ? ` (${[line, byte].filter(Boolean).join(", ")})` : ""}`;
+  if (line !== undefined) return `the import stopped at ${[line, byte].filter(Boolean).join(", ")}${stopped.code === "format" && stopped.line === 1 ? " (the header)" : ""}`;
+  return `the import stopped before the first row${byte ? ` (${byte})` : ""}`;
 }

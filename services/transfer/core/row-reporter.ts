@@ -43,7 +43,8 @@ export class RowReporter {
         if (values[key] !== undefined && values[key] !== "") withheld.push(key);
         continue;
       }
-      kept[key] = values[key];
+      // An own "__proto__" key (JSON.parse makes those) must stay a value, not become the object's prototype.
+      Object.defineProperty(kept, key, { value: values[key], enumerable: true, writable: true, configurable: true });
     }
     out.values = kept;
     if (withheld.length > 0) out.withheld = withheld;

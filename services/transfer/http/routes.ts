@@ -6,7 +6,7 @@
  * - `POST /import`                 a multipart upload (see import-route.ts)
  * - `GET  /jobs`                   jobs, newest first (subject, entity, state, kind, from, to, page_size, page_token)
  * - `GET  /jobs/{id}`              one job
- * - `GET  /jobs/{id}/failed-rows`  its rejected rows as CSV
+ * - `GET  /jobs/{id}/failed-rows`  its rejected rows, in the upload's format (`view=errors`: one CSV line per error)
  *
  * With authentication on, every route needs a bearer token (401 JSON with a
  * `www-authenticate` challenge otherwise) and the permission the same RPC
@@ -42,7 +42,7 @@ export function createTransferHttpHandler(ctx: TransferContext, options: Transfe
     ["POST", /^\/import\/?$/, (req, res, _m, _url, caller) => handleImport(ctx, req, res, caller)],
     ["GET", /^\/jobs\/?$/, (_req, res, _m, url, caller) => handleListJobs(ctx, url.searchParams, res, caller)],
     ["GET", /^\/jobs\/([^/]+)\/?$/, (_req, res, m, _url, caller) => handleGetJob(ctx, decodeURIComponent(m[1]!), res, caller)],
-    ["GET", /^\/jobs\/([^/]+)\/failed-rows\/?$/, (_req, res, m, _url, caller) => handleFailedRows(ctx, decodeURIComponent(m[1]!), res, caller)],
+    ["GET", /^\/jobs\/([^/]+)\/failed-rows\/?$/, (_req, res, m, url, caller) => handleFailedRows(ctx, decodeURIComponent(m[1]!), url.searchParams, res, caller)],
   ];
   const auth = options.auth ? { verifier: options.auth.verifier, policy: TRANSFER_ACCESS_POLICY } : undefined;
   return async (req, res) => {

@@ -5,9 +5,11 @@
  *
  * The values came from untrusted files and the file is meant to be opened in
  * a spreadsheet, so text cells that would start a formula are prefixed with
- * `'` (OWASP "CSV injection").
+ * `'` (OWASP "CSV injection", the SDK's escapeFormula: also after white space
+ * and in fullwidth forms).
  */
 import { stringify } from "csv-stringify/sync";
+import { escapeFormula } from "../../../formats/_sdk/index.js";
 import type { JobStore } from "./job-store.js";
 
 export const FAILED_ROWS_COLUMNS = ["row", "line", "column", "value", "reason", "code"] as const;
@@ -16,7 +18,7 @@ const BATCH = 500;
 function cell(value: string | number | undefined): string {
   if (value === undefined) return "";
   if (typeof value === "number") return String(value);
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return escapeFormula(value);
 }
 
 /** Streams the CSV (UTF-8, CRLF, header first). Throws JobNotFoundError for an unknown job before any byte. */

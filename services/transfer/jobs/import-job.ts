@@ -27,6 +27,7 @@ import { createStagingArea } from "../core/staging-area.js";
 import { importLimits } from "../config/transfer-config.js";
 import { codeName, toConnectError } from "../error-mapping.js";
 import { InvalidTransferRequestError, LimitExceededError } from "../errors.js";
+import { FailedRowStore } from "./failed-row-store.js";
 import { RecordsStreamWriter } from "../records-writer.js";
 import { auditJobEnd } from "../audit/job-audit.js";
 import { recordsFor, type Caller } from "../caller.js";
@@ -46,7 +47,7 @@ export interface ImportJobRequest {
 }
 
 /** What an import ended with: the pipeline's summary (less its internal stop detail) and the job's outcome. */
-export type ImportJobSummary = Omit<SummaryEvent, "kind" | "stopped"> & {
+export type ImportJobSummary = Omit<SummaryEvent, "kind" | "stopped" | "header"> & {
   jobId: string;
   state: "succeeded" | "failed";
   durationMs: number;
@@ -94,6 +95,9 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
   const registration = ctx.registry.register(job._id);
   const signal = callerSignal ? AbortSignal.any([callerSignal, registration.signal]) : registration.signal;
   const sink = ctx.jobs.sink(job._id);
+  // The rejected rows themselves, for GetFailedRows' rows view (capped like the row errors).
+  const failedRows = new FailedRowStore(ctx.db, ctx.jobs.maxStoredRowErrors).sink(job._id);
+  let fileHeader: Pick<SummaryEvent, "header" | "encoding"> = {};
   const writer = new RecordsStreamWriter(recordsFor(ctx.records, caller, job._id), request.entity, signal);
   const staging = createStagingArea(ctx.db, job._id);
   let rowsRead = 0;
@@ -104,6 +108,9 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
     ended = true;
     await writer.close();
     await staging.drop().catch(() => undefined);
+    await failedRows
+      .finish({ names: fileHeader.header?.names, detected: fileHeader.header?.detected, encoding: fileHeader.encoding })
+      .catch((error: unknown) => ctx.log("failed to keep the rejected rows of import job", job._id, error));
     const ending: JobOutcome = { counts: { read: rowsRead }, bytes: bytesRead, ...outcome };
     await ctx.jobs.finish(job._id, ending, sink).catch((error: unknown) => ctx.log("failed to record the end of import job", job._id, error));
     await auditJobEnd(ctx, job, ending, caller);
@@ -143,7 +150,10 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
         if (event.value !== undefined) error.value = event.value;
         await sink.add(error);
         yield { kind: "row_error", ...error };
+      } else if (event.kind === "failed_row") {
+        await failedRows.add(event);
       } else if (event.kind === "summary") {
+        fileHeader = { header: event.header, encoding: event.encoding };
         rowsRead = event.read;
         bytesRead = event.bytes;
         if (event.stopped) {
@@ -167,7 +177,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
           errorCode: mappedStop ? codeName(mappedStop.code) : error ? "failed_precondition" : undefined,
           strictAborted: event.strictAborted,
         });
-        const { kind: _kind, stopped: _stopped, ...totals } = event;
+        const { kind: _kind, stopped: _stopped, header: _header, ...totals } = event;
         yield { kind: "summary", ...totals, jobId: job._id, state, durationMs: Date.now() - job.createdAt.getTime(), error };
         if (mappedStop) throw mappedStop;
       }

@@ -1,0 +1,106 @@
+/**
+ * GetFailedRows' two views of a job's rejected rows:
+ *
+ *  - `rows` (the default): the rejected rows themselves, as a file of the
+ *    upload's own format and dialect (CSV with the same delimiter and
+ *    encoding, JSON, NDJSON, or whatever plugin read it), every source column
+ *    as in the file, plus `_row`, `_line` and `_errors`. The user fixes the
+ *    cells and uploads the file unchanged otherwise: an import reads past
+ *    those three columns. This is what django-import-export and Canvas give.
+ *    A write-only cell (a password) is never kept: it is empty, and `_errors`
+ *    says it was withheld. A row the reader could not split into cells (a
+ *    line that is not JSON, an oversized record) is there with its errors and
+ *    no cells: fix it in the original file.
+ *  - `errors`: one line per error (row, line, column, value, reason, code),
+ *    as CSV (failed-rows-csv.ts).
+ *
+ * Written through the upload's plugin, so every format (and every format
+ * added later) gives its failed rows back in its own form, streamed in flat
+ * memory from the store.
+ */
+import type { Column, FormatPlugin, Row } from "../../../formats/_sdk/index.js";
+import { parsePluginOptions } from "../core/errors.js";
+import { FAILED_ROWS_COLUMNS } from "../core/mapping-plan.js";
+import { FailedRowsNotKeptError } from "../errors.js";
+import type { TransferContext } from "../transfer-context.js";
+import { failedRowsCsv } from "./failed-rows-csv.js";
+import { FailedRowStore, type FailedRow } from "./failed-row-store.js";
+import type { JobDocument } from "./job-types.js";
+
+export const FAILED_ROWS_VIEWS = ["rows", "errors"] as const;
+export type FailedRowsView = (typeof FAILED_ROWS_VIEWS)[number];
+
+export interface FailedRowsFile {
+  fileName: string;
+  mimeType: string;
+  chunks: AsyncGenerator<Uint8Array>;
+}
+
+const BATCH = 200;
+
+/** The file for a view; throws FailedRowsNotKeptError (FAILED_PRECONDITION) when the rows view has nothing kept to give. */
+export async function failedRowsFile(ctx: TransferContext, job: JobDocument, view: FailedRowsView): Promise<FailedRowsFile> {
+  if (view === "errors") return { fileName: `job-${job._id}-errors.csv`, mimeType: "text/csv", chunks: failedRowsCsv(ctx.jobs, job._id) };
+  if (job.kind !== "import") throw new FailedRowsNotKeptError(`job ${job._id} is an export: it has no rejected rows`);
+  const store = new FailedRowStore(ctx.db);
+  const header = await store.header(job._id);
+  if (!header) {
+    throw new FailedRowsNotKeptError(`job ${job._id} kept no rejected rows as rows (it ran before they were kept, or has not ended); view=errors lists its errors`);
+  }
+  const plugin = writerFor(ctx, job.format);
+  const options = writeOptions(plugin, job, header.detected);
+  const names = header.names;
+  const columns: Column[] =
+    plugin.shape === "tabular" || names !== undefined ? [...(names ?? []), ...FAILED_ROWS_COLUMNS].map((name) => ({ key: name, label: name, type: "string" as const })) : [];
+  const extension = plugin.extensions[0] ?? plugin.name;
+  const rows = async function* (): AsyncGenerator<Row[]> {
+    let batch: Row[] = [];
+    for await (const failed of store.rows(job._id)) {
+      batch.push(rowOf(failed, columns.length > 0));
+      if (batch.length >= BATCH) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  };
+  const write = plugin.write!.bind(plugin);
+  return { fileName: `job-${job._id}-failed-rows.${extension}`, mimeType: plugin.mimeType, chunks: (async function* () { yield* write(rows(), { columns, options, useLabels: false }); })() };
+}
+
+/** The upload's plugin when it can write; CSV otherwise (a read-only format still gets its rows back). */
+function writerFor(ctx: TransferContext, format: string): FormatPlugin {
+  const plugin = ctx.plugins.plugins.get(format);
+  if (plugin?.write) return plugin;
+  const csv = ctx.plugins.plugins.get("csv");
+  if (!csv?.write) throw new FailedRowsNotKeptError(`no loaded format can write job rows (${format} cannot)`);
+  return csv;
+}
+
+/** The upload's options plus what its reader detected (a sniffed delimiter, a detected encoding), so the file has the upload's form. */
+function writeOptions(plugin: FormatPlugin, job: JobDocument, detected: Record<string, unknown> | undefined): unknown {
+  let given: Record<string, unknown> = {};
+  try {
+    given = plugin.name === job.format ? (JSON.parse(job.formatOptions || "{}") as Record<string, unknown>) : {};
+  } catch {
+    given = {};
+  }
+  const merged: Record<string, unknown> = { ...given, ...(detected ?? {}) };
+  // "auto" is a way to read; the file is written in what was detected (else the default).
+  if (merged.encoding === "auto") delete merged.encoding;
+  return parsePluginOptions(plugin, merged);
+}
+
+function rowOf(failed: FailedRow, tabular: boolean): Row {
+  const errors = [...failed.errors];
+  if (failed.withheld.length > 0) errors.push(`${failed.withheld.join(", ")}: withheld (never kept in clear); enter ${failed.withheld.length > 1 ? "them" : "it"} again`);
+  if (failed.values === undefined) errors.push("the row's cells were not kept (the reader could not split it, or it failed after validation): fix it in the original file");
+  const row: Row = {};
+  for (const [key, value] of Object.entries(failed.values ?? {})) {
+    Object.defineProperty(row, key, { value: tabular && typeof value === "object" && value !== null ? JSON.stringify(value) : value, enumerable: true, writable: true, configurable: true });
+  }
+  row._row = failed.row;
+  if (failed.line !== undefined) row._line = failed.line;
+  row._errors = errors.join("; ");
+  return row;
+}

@@ -20,6 +20,7 @@ import type { EntitySpec } from "../../domain/index.js";
 import { abortable } from "./abortable.js";
 import { namingPluginFailures } from "./plugin-failures.js";
 import { ByteMeter } from "./byte-meter.js";
+import { refuseContainers } from "./container-sniff.js";
 import { parsePluginOptions, TransferCancelledError, TransferSettingsError, throwIfCancelled } from "./errors.js";
 import { readErrorCode, scrubPluginReason, type ImportErrorCode, type ImportEvent, type RowErrorEvent, type SummaryEvent } from "./import-events.js";
 import { InFileKeys } from "./in-file-keys.js";
@@ -175,7 +176,7 @@ class ImportRun {
       const reader = traceAsyncIterable(
         "format.read",
         { "dx.plugin": this.plugin.name, "dx.entity": settings.entity.name },
-        namingPluginFailures(this.plugin.name, meter.wrap(abortable(input, signal)), (bytes) =>
+        namingPluginFailures(this.plugin.name, refuseContainers(meter.wrap(abortable(input, signal)), this.plugin), (bytes) =>
           this.plugin.read(bytes, {
             options: this.options,
             columns: this.mapper.readColumns(),

@@ -158,3 +158,28 @@ describe("files with no header, or a broken one", () => {
     ]);
   });
 });
+
+describe("a workbook or any ZIP uploaded as a text format", () => {
+  const sheets = new URL("../../../../shared/data/spreadsheets-calamine/", import.meta.url);
+  it.each([
+    ["csv", "temperature.xlsx", /this looks like an XLSX workbook, not a csv file \(format=csv\); upload it with format=xlsx/],
+    ["json", "any_sheets.xlsx", /this looks like an XLSX workbook, not a json file \(format=json\); upload it with format=xlsx/],
+    ["csv", "any_sheets.ods", /this looks like an ODS spreadsheet, not a csv file \(format=csv\); upload it with format=ods/],
+    ["ndjson", "date.ods", /this looks like an ODS spreadsheet, not a ndjson file/],
+  ])("is refused as %s before a byte reaches the reader (%s)", async (format, file, message) => {
+    const bytes = readFileSync(new URL(file, sheets));
+    for (const chunkSize of [undefined, 3]) {
+      const { summary, errors } = await importAll(fx, bytes, importSettings("users", await plugin(format)), { chunkSize });
+      expect(summary.stopped?.code).toBe("format");
+      expect(summary.stopped?.reason).toMatch(message);
+      expect(errors).toHaveLength(1);
+      expect(summary.read).toBe(0);
+    }
+  });
+
+  it("refuses a plain ZIP archive too", async () => {
+    const zip = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.from("\u0014\u0000\u0000\u0000users.csv email,username\n")]);
+    const { summary } = await importAll(fx, zip, importSettings("users", await plugin("csv")));
+    expect(summary.stopped?.reason).toContain("this looks like a ZIP archive");
+  });
+});

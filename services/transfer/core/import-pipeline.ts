@@ -144,7 +144,7 @@ class ImportRun {
       throw new TransferSettingsError(`${settings.entity.name} is append-only: it can only be imported in insert mode, not ${settings.mode}`, [{ setting: "mode", reason: "must be insert for an append-only entity" }]);
     }
     this.options = parsePluginOptions(plugin, settings.pluginOptions);
-    this.mapper = new RowMapper(settings.entity, { mode: settings.mode, mapping: settings.mapping, nestedDelimiter: settings.nestedDelimiter });
+    this.mapper = new RowMapper(settings.entity, { mode: settings.mode, mapping: settings.mapping, nestedDelimiter: settings.nestedDelimiter, typedFlattenedText: plugin.shape === "tabular" });
     this.keys = new InFileKeys(settings.entity);
     const size = settings.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE) throw new TransferSettingsError(`batchSize must be a whole number from 1 to ${MAX_BATCH_SIZE}`, [{ setting: "batchSize", reason: `must be 1–${MAX_BATCH_SIZE}` }]);

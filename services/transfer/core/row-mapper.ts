@@ -15,6 +15,7 @@ import type { SettingIssue } from "./errors.js";
 import type { ImportMode } from "./import-pipeline.js";
 import { compileMapping, FAILED_ROWS_COLUMNS, type MappingPlan } from "./mapping-plan.js";
 import { applyTransforms } from "./transforms.js";
+import { parseFlattenedCell } from "./flattened-cells.js";
 
 export type { FieldMapping } from "./mapping-plan.js";
 
@@ -57,6 +58,8 @@ export interface RowMapperOptions {
   mapping?: import("./mapping-plan.js").FieldMapping[];
   /** Splits flattened column keys (`details.device`) back into paths. Default ".". */
   nestedDelimiter?: string;
+  /** Text cells of flattened columns carry their type as JSON (tabular formats: flattened-cells.ts). */
+  typedFlattenedText?: boolean;
 }
 
 export class RowMapper {
@@ -240,7 +243,11 @@ export class RowMapper {
         issues.push({ column, field: target.field.key, reason: `conflicts with the ${target.field.key} column` });
         continue;
       }
-      setPath((input[target.field.key] ??= {}) as Record<string, unknown>, target.path, value);
+      // Text cells of flattened columns carry their type (flattened-cells.ts); a document format's values already have theirs.
+      const cell = typeof value === "string" && this.options.typedFlattenedText ? parseFlattenedCell(value) : value;
+      if (!setPath((input[target.field.key] ??= {}) as Record<string, unknown>, target.path, cell)) {
+        issues.push({ column, field: target.field.key, reason: `gives ${target.field.key}.${target.path.join(".")} a second value` });
+      }
     }
     if (unknown.length > 0 && !this.plan?.ignoreRest) {
       const reason = `unknown column${unknown.length > 1 ? "s" : ""} ${unknown.map((c) => JSON.stringify(c)).join(", ")}: not a field key or label of ${this.spec.name}`;
@@ -255,8 +262,15 @@ export class RowMapper {
     const typed = coerceCell(value, field.type);
     if (!typed.ok) issues.push({ column, field: field.key, reason: typed.reason });
     else if (typed.value !== undefined) {
-      if (field.key in input) issues.push({ column, field: field.key, reason: `gives ${field.key} a second value` });
-      else input[field.key] = typed.value;
+      const existing = input[field.key];
+      if (field.type === "object" && isObject(existing) && isObject(typed.value)) {
+        // The object's own column after flattened ones (details.device, then details): one object, no key given twice.
+        for (const [k, v] of Object.entries(typed.value)) {
+          if (Object.prototype.hasOwnProperty.call(existing, k)) issues.push({ column, field: field.key, reason: `gives ${field.key}.${k} a second value` });
+          else Object.defineProperty(existing, k, { value: v, enumerable: true, writable: true, configurable: true });
+        }
+      } else if (field.key in input) issues.push({ column, field: field.key, reason: `gives ${field.key} a second value` });
+      else input[field.key] = field.type === "object" && isObject(typed.value) ? { ...typed.value } : typed.value;
     }
   }
 
@@ -288,6 +302,10 @@ function resolveColumn(spec: EntitySpec, column: string, delimiter: string): Tar
   return null;
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
 function lookup(values: Record<string, unknown>, source: string): unknown {
   if (source in values) return values[source];
   const name = source.trim().toLowerCase();
@@ -295,11 +313,15 @@ function lookup(values: Record<string, unknown>, source: string): unknown {
   return undefined;
 }
 
-function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+/** Sets a nested value; false when the place already holds one (from the object's own column, or another flattened one). */
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): boolean {
   let node = target;
   for (const part of path.slice(0, -1)) {
     const next = node[part];
     node = (typeof next === "object" && next !== null && !Array.isArray(next) ? next : (node[part] = {})) as Record<string, unknown>;
   }
-  node[path[path.length - 1]!] = value;
+  const last = path[path.length - 1]!;
+  if (Object.prototype.hasOwnProperty.call(node, last)) return false;
+  node[last] = value;
+  return true;
 }

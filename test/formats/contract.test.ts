@@ -172,10 +172,10 @@ describe.each(variants)("the %s plugin %s", (_name, _where, plugin) => {
     }
   });
 
-  it.runIf(canRead && plugin.shape === "tabular")("refuses an empty input with a FormatError saying the file has no header row", async () => {
+  it.runIf(canRead && plugin.shape === "tabular")("refuses an empty input with a FormatError saying the file has no header row (or is empty)", async () => {
     const result = await readAll(plugin, new Uint8Array(0), { columns });
     expect(result.rows).toEqual([]);
-    expect(result.fatal?.message).toMatch(/no header row/);
+    expect(result.fatal?.message).toMatch(/no header row|empty/);
   });
 
   it.runIf(both)("reads back a single row", async () => {

@@ -26,13 +26,18 @@ const ZIP_PEEK = 4096;
 export async function* refuseContainers(input: AsyncIterable<Uint8Array>, plugin: Pick<FormatPlugin, "name" | "extensions">): AsyncGenerator<Uint8Array> {
   const iterator = input[Symbol.asyncIterator]();
   let head: Uint8Array = new Uint8Array(0);
+  /** The chunks looked at, handed on as they came (a plugin may depend on nothing about chunking, but the core changes none). */
+  const held: Uint8Array[] = [];
   let ended = false;
   try {
     const fill = async (size: number) => {
       while (head.length < size && !ended) {
         const next = await iterator.next();
         if (next.done) ended = true;
-        else head = concat(head, next.value);
+        else {
+          held.push(next.value);
+          head = concat(head, next.value);
+        }
       }
     };
     await fill(8);
@@ -44,7 +49,7 @@ export async function* refuseContainers(input: AsyncIterable<Uint8Array>, plugin
     if (found !== undefined && !found.extensions.some((e) => plugin.extensions.includes(e))) {
       throw new FormatError(`this looks like ${found.what}, not a ${plugin.name} file (format=${plugin.name}); upload it with format=${found.format}`, { offset: 0 });
     }
-    if (head.length > 0) yield head;
+    yield* held;
     for (;;) {
       const next = ended ? { done: true as const, value: undefined } : await iterator.next();
       if (next.done) return;

@@ -159,6 +159,31 @@ describe("files with no header, or a broken one", () => {
   });
 });
 
+describe("a file that is not UTF-8", () => {
+  const moodle1252 = fixture("moodle-upload-users-windows-1252.csv");
+  const mapping = [
+    { source: "firstname", field: "firstName" },
+    { source: "lastname", field: "lastName" },
+  ];
+
+  it("is refused where its first bad byte is, naming the encoding it looks like, and nothing is written", async () => {
+    const { summary } = await importAll(fx, moodle1252, importSettings("users", await plugin("csv"), { mapping }));
+    expect(summary.stopped).toMatchObject({ code: "format", line: 2 });
+    expect(summary.stopped?.reason).toContain("windows-1252");
+    expect(summary.encoding).toEqual({ name: "utf-8", source: "default" });
+    expect(await fx.count("users")).toBe(0);
+  });
+
+  it("imports with encoding auto, every name intact, and the summary says what was detected and how sure", async () => {
+    const { summary, errors } = await importAll(fx, moodle1252, importSettings("users", await plugin("csv"), { mapping, pluginOptions: { encoding: "auto" } }));
+    expect(errors).toEqual([]);
+    expect(summary).toMatchObject({ read: 4, inserted: 4, encoding: { name: "windows-1252", source: "detected" } });
+    expect(summary.encoding?.confidence).toBeGreaterThan(0);
+    expect((await fx.readAll("users")).map((u) => u.lastName)).toContain("O’Brien");
+    expect(JSON.stringify(await fx.readAll("users"))).not.toContain("\uFFFD");
+  });
+});
+
 describe("a workbook or any ZIP uploaded as a text format", () => {
   const sheets = new URL("../../../../shared/data/spreadsheets-calamine/", import.meta.url);
   it.each([

@@ -3,6 +3,7 @@
  * curl and browsers call them (Node's fetch speaks HTTP/1.1; uploads are
  * FormData, i.e. multipart/form-data).
  */
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Entity } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { course, seed, startServices, user, type Services } from "../rpc/harness.js";
@@ -114,6 +115,25 @@ describe("POST /import", () => {
     expect(await res.json()).toMatchObject({ inserted: 1, failed: 0 });
   });
 
+  it("refuses with 400 a Moodle upload whose mapping names columns it does not have, naming them and the file's columns, even as a dry run", async () => {
+    const moodle = readFileSync(new URL("../../fixtures/real-world/moodle-upload-users.csv", import.meta.url), "utf8");
+    const mapping = JSON.stringify([
+      { source: "first_name", field: "firstName" },
+      { source: "last_name", field: "lastName" },
+    ]);
+    for (const dryRun of ["true", "false"]) {
+      const res = await fetch(`${s.transfer.url}/import`, { method: "POST", body: upload({ format: "csv", entity: "users", mapping, dry_run: dryRun }, moodle) });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { code: string; message: string; inserted: number };
+      expect(body.code).toBe("invalid_argument");
+      expect(body.message).toContain("the import was refused before anything was written (header at line 1)");
+      expect(body.message).toContain('"first_name" is not a column of the file (did you mean "firstname"?)');
+      expect(body.message).toContain('the file\'s columns: "username", "firstname", "lastname", "email"');
+    }
+    const stored = await s.recordsClient.getRecord({ entity: Entity.USERS, key: { parts: ["jose.garcia@example.edu"] } }).catch((e: unknown) => e);
+    expect((stored as { code?: unknown }).code).toBeDefined();
+  });
+
   it("refuses a body that is not multipart, a missing file and a bad mode with 400", async () => {
     const notMultipart = await fetch(`${s.transfer.url}/import`, { method: "POST", body: "email\n", headers: { "content-type": "text/csv" } });
     expect(notMultipart.status).toBe(400);
@@ -193,6 +213,15 @@ describe("GET /jobs", () => {
     expect(rows[0]!._errors).toContain("username:");
     expect(rows[1]).toMatchObject({ _row: 3, _line: 3 });
     expect(rows[1]!._errors).toContain("invalid JSON");
+  });
+
+  it("gives JSON uploads their failed rows back as a JSON array of the records as they were", async () => {
+    const json = JSON.stringify([{ email: "js1@example.org", username: "js1" }, { email: "js2@example.org", username: "js 2", firstName: "Ann" }]);
+    const imported = (await (await fetch(`${s.transfer.url}/import`, { method: "POST", body: upload({ format: "json", entity: "users" }, json) })).json()) as { jobId: string };
+    const res = await fetch(`${s.transfer.url}/jobs/${imported.jobId}/failed-rows`);
+    expect(res.headers.get("content-disposition")).toContain(".json");
+    const rows = (await res.json()) as Record<string, unknown>[];
+    expect(rows).toEqual([{ email: "js2@example.org", username: "js 2", firstName: "Ann", _row: 2, _line: 1, _errors: expect.stringContaining("username:") }]);
   });
 
   it("lists jobs with filters as query parameters", async () => {

@@ -217,6 +217,16 @@ export function detect(sample: Uint8Array): Guess {
   return { name, detected, confidence: best.confidence, decodable };
 }
 
+/**
+ * Why bytes of a UTF-8-only format (JSON, NDJSON: RFC 8259) are refused, and
+ * what they look like instead, so the user can save the file as UTF-8.
+ */
+export function notUtf8(bytes: Uint8Array): string {
+  const at = invalidUtf8At(bytes);
+  const guess = detect(bytes.subarray(at));
+  return `invalid UTF-8 (byte 0x${(bytes[at] ?? 0).toString(16).toUpperCase().padStart(2, "0")}): JSON text must be UTF-8; this looks like ${guess.name} (confidence ${guess.confidence}%), so save the file as UTF-8`;
+}
+
 function notUtf(encoding: ReadEncoding, byte: number | undefined, line: number, offset: number, guess: Guess | undefined, mixed = false): FormatError {
   const hex = byte === undefined ? "" : ` (byte 0x${byte.toString(16).toUpperCase().padStart(2, "0")})`;
   const declared = encoding.source === "option" || encoding.source === "bom" ? ` declared as ${encoding.name}${encoding.source === "bom" ? " by its byte order mark" : ""}` : "";

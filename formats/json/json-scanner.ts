@@ -104,6 +104,8 @@ export class JsonScanner {
             if (this.bomMatched === BOM.length) this.state = State.Start;
           } else if (this.bomMatched > 0) {
             this.fail("incomplete byte order mark", i);
+          } else if (this.consumed + i === 0 && (b === 0xff || b === 0xfe)) {
+            this.fail("the file starts with a UTF-16 byte order mark: JSON must be UTF-8, so save the file as UTF-8", i);
           } else {
             this.state = State.Start;
           }

@@ -4,7 +4,7 @@
  * JSON text must be UTF-8 (RFC 8259 §8.1), so invalid bytes are an error
  * rather than a silent U+FFFD; JSON.parse then checks the value's syntax.
  */
-import { FormatError } from "../_sdk/index.js";
+import { FormatError, invalidUtf8At, notUtf8 } from "../_sdk/index.js";
 import { JsonScanner, type ScanItem } from "./json-scanner.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -15,7 +15,7 @@ export function parseSlice(bytes: Uint8Array, index: number, offset: number, lin
   try {
     text = utf8.decode(bytes);
   } catch (err) {
-    throw new FormatError("invalid UTF-8 in JSON text", { row: index + 1, line, offset }, { cause: err });
+    throw new FormatError(notUtf8(bytes), { row: index + 1, line, offset: offset + invalidUtf8At(bytes) }, { cause: err });
   }
   try {
     return JSON.parse(text);
@@ -52,3 +52,4 @@ export async function parseJsonValue(input: AsyncIterable<Uint8Array>, maxBytes 
   take();
   return value;
 }
+

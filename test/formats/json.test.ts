@@ -103,6 +103,18 @@ describe("json plugin", () => {
     expect((await readAll(json, bytes)).fatal?.reason).toMatch(/UTF-8/);
   });
 
+  it("says what a Latin-1 file looks like, at the byte, so the user can save it as UTF-8", async () => {
+    const bytes = Buffer.from('[{"name":"Jos\xe9 Garc\xeda, Fran\xe7ois, Zo\xeb M\xfcller"}]', "latin1");
+    const result = await readAll(json, bytes);
+    expect(result.fatal?.reason).toMatch(/invalid UTF-8 \(byte 0xE9\): JSON text must be UTF-8; this looks like windows-1252/);
+    expect(result.fatal?.offset).toBe(13);
+  });
+
+  it("refuses a UTF-16 file by its byte order mark, saying JSON must be UTF-8", async () => {
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('[{"a":1}]', "utf16le")]);
+    expect((await readAll(json, bytes)).fatal?.reason).toBe("the file starts with a UTF-16 byte order mark: JSON must be UTF-8, so save the file as UTF-8");
+  });
+
   it("tolerates a UTF-8 byte order mark and surrounding whitespace", async () => {
     const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(' \n[ {"a":1} ]\n ')]);
     expect(values(await readAll(json, bytes, { chunkSize: 1 }))).toEqual([{ a: 1 }]);

@@ -76,12 +76,19 @@ export interface ReadRowError {
 
 /**
  * The names a file gives its columns. Every reader of a `tabular` plugin
- * yields exactly one, before any row or row error: the core checks the whole
- * header (unknown columns, a mapping naming a column the file does not have)
- * before a single row is written, and the failed-rows file repeats it.
+ * yields exactly one, before any row or row error (the contract suite checks
+ * it): the core checks the whole header (unknown columns, a mapping naming a
+ * column the file does not have) before a single row is written, and the
+ * failed-rows file repeats it. A tabular input with no header row at all (an
+ * empty file) is a FormatError ("the file has no header row"), not zero rows.
  */
 export interface ReadHeader {
-  /** Column names in file order, exactly as the file spells them (its header row; `column_1`, `column_2`, … for a file without one). */
+  /**
+   * Column names in file order, as the file spells them and as the rows'
+   * values are keyed: the header row's cells (a reader may trim surrounding
+   * spaces; `column_N` for a blank one), or `column_1`, `column_2`, … for a
+   * file without a header row.
+   */
   names: string[];
   /** 1-based line of the header row, when the file has one. */
   line?: number;

@@ -65,9 +65,57 @@ export interface ReadRowError {
   line?: number;
   column?: string;
   reason: string;
+  /**
+   * The cells the reader could still place, keyed like a row's values (a CSV
+   * record with a missing field: the fields it has, by position). They go into
+   * the job's failed-rows file, so the user fixes the row there; leave it out
+   * when nothing can be placed (a line that is not JSON, an oversized record).
+   */
+  values?: Record<string, unknown>;
 }
 
-export type ReadItem = { kind: "row"; row: ReadRow } | { kind: "error"; error: ReadRowError };
+/**
+ * The names a file gives its columns. Every reader of a `tabular` plugin
+ * yields exactly one, before any row or row error (the contract suite checks
+ * it): the core checks the whole header (unknown columns, a mapping naming a
+ * column the file does not have) before a single row is written, and the
+ * failed-rows file repeats it. A tabular input with no header row at all (an
+ * empty file) is a FormatError ("the file has no header row"), not zero rows.
+ */
+export interface ReadHeader {
+  /**
+   * Column names in file order, as the file spells them and as the rows'
+   * values are keyed: the header row's cells (a reader may trim surrounding
+   * spaces; `column_N` for a blank one), or `column_1`, `column_2`, … for a
+   * file without a header row.
+   */
+  names: string[];
+  /** 1-based line of the header row, when the file has one. */
+  line?: number;
+  /**
+   * Options the reader worked out instead of being told (a sniffed delimiter,
+   * a detected encoding), under its own option names: writing with the
+   * request's options plus these reproduces the file's form.
+   */
+  detected?: Record<string, unknown>;
+}
+
+/** How a text reader decoded the bytes (reported in the job summary). */
+export interface ReadEncoding {
+  /** WHATWG-style name: utf-8, utf-16le, utf-16be, latin1, windows-1252, … */
+  name: string;
+  /** Why this encoding: a byte order mark, the `encoding` option, the default (valid UTF-8), or a detector (`encoding: "auto"`). */
+  source: "bom" | "option" | "default" | "detected";
+  /** The detector's confidence, 0–100 (source "detected"). */
+  confidence?: number;
+}
+
+export type ReadItem =
+  | { kind: "row"; row: ReadRow }
+  | { kind: "error"; error: ReadRowError }
+  | { kind: "header"; header: ReadHeader }
+  /** Optional: yielded by text readers once they know, before the rows it applies to. */
+  | { kind: "encoding"; encoding: ReadEncoding };
 
 /**
  * A format plugin. `write` and `read` are streaming transforms over async

@@ -18,6 +18,7 @@ import { InvalidAuditFilterError, InvalidAuditPageTokenError } from "../shared/a
 import {
   InvalidTransferRequestError,
   JobNotCancellableError,
+  FailedRowsNotKeptError,
   JobNotFoundError,
   LimitExceededError,
   TransferDisabledError,
@@ -79,6 +80,8 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof LimitExceededError) return status(error.message, Code.ResourceExhausted, error);
   // The job is in a state (running elsewhere) where this operation cannot act.
   if (error instanceof JobNotCancellableError) return status(error.message, Code.FailedPrecondition, error);
+  // The job exists, but kept no rows to give back (the errors view has them).
+  if (error instanceof FailedRowsNotKeptError) return status(error.message, Code.FailedPrecondition, error);
   // The transfer service's own database is down.
   if (isDatabaseUnavailable(error)) return status("the transfer service's database is unavailable; try again later", Code.Unavailable, error);
   return status("internal error in the transfer service", Code.Internal, error);

@@ -34,6 +34,7 @@ import { createTransferHttpHandler } from "./http/routes.js";
 import { OutageRetries } from "../shared/mongo/outage-retries.js";
 import { JobRegistry } from "./jobs/job-registry.js";
 import { JobStore } from "./jobs/job-store.js";
+import { FailedRowStore } from "./jobs/failed-row-store.js";
 import { defaultFormatsDir, discoverPlugins, type DiscoveredPlugins } from "./plugins/index.js";
 import { startFormatWorkers, type FormatWorkers } from "./plugins/workers/index.js";
 import { createRecordsClient, type RecordsClient } from "./records-client.js";
@@ -128,6 +129,7 @@ async function buildWithPlugins(options: TransferServerOptions, config: Transfer
   for (const failure of plugins.failures) log(`format plugin ${failure.name} was not loaded: ${failure.error}`);
   const jobs = new JobStore(options.db, config.maxStoredRowErrors);
   await jobs.ensureIndexes();
+  await new FailedRowStore(options.db).ensureIndexes();
   const audit = new AuditLog(options.db, "transfer");
   await audit.ensureIndexes();
   const credential = options.auth?.serviceCredential;

@@ -16,6 +16,7 @@ import {
   ColumnSchema,
   DescribeEntityResponseSchema,
   ExportResponseSchema,
+  FailedRowsView,
   GetFailedRowsResponseSchema,
   GetJobResponseSchema,
   ImportResponseSchema,
@@ -37,7 +38,7 @@ import { wireFieldType } from "../shared/records-wire/record-codec.js";
 import { mapErrors, mapStreamErrors } from "./error-mapping.js";
 import { InvalidTransferRequestError, JobNotCancellableError } from "./errors.js";
 import { exportJob, type ExportEvent } from "./jobs/export-job.js";
-import { failedRowsCsv } from "./jobs/failed-rows-csv.js";
+import { failedRowsFile } from "./jobs/failed-rows-file.js";
 import { importJob, type ImportJobEvent } from "./jobs/import-job.js";
 import { JOB_STATES, jobMessage, rowErrorMessage } from "./rpc/job-codec.js";
 import { listFormats } from "./rpc/list-formats.js";
@@ -132,8 +133,14 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
     const ctx = this.ctx;
     const self = this;
     return mapStreamErrors(async function* () {
-      await self.jobFor(request.jobId, context, "read");
-      for await (const chunk of failedRowsCsv(ctx.jobs, request.jobId, personalFor(context))) yield create(GetFailedRowsResponseSchema, { chunk });
+      const job = await self.jobFor(request.jobId, context, "read");
+      const file = await failedRowsFile(ctx, job, request.view === FailedRowsView.ERRORS ? "errors" : "rows", personalFor(context));
+      let first = true;
+      for await (const chunk of file.chunks) {
+        yield create(GetFailedRowsResponseSchema, first ? { chunk, mimeType: file.mimeType, fileName: file.fileName } : { chunk });
+        first = false;
+      }
+      if (first) yield create(GetFailedRowsResponseSchema, { chunk: new Uint8Array(0), mimeType: file.mimeType, fileName: file.fileName });
     });
   }
 
@@ -208,6 +215,9 @@ export function importMessage(event: ImportJobEvent): ImportResponse {
             dryRun: event.dryRun,
             state: JOB_STATES[event.state],
             duration: durationFromMs(event.durationMs),
+            encoding: event.encoding?.name ?? "",
+            encodingSource: event.encoding?.source ?? "",
+            encodingConfidence: event.encoding?.confidence ?? 0,
           },
         },
       });

@@ -1,5 +1,9 @@
 /**
  * Which columns an export has, and how a record becomes a row for the format.
+ * By default a tabular export has one column per field, and an object field
+ * (an activity's details, whose keys vary from record to record and are known
+ * only once every record has been read) is one column of JSON text, which
+ * reads back exactly.
  *
  * The column metadata is the core's (Moodle dataformat style): every column
  * has a stable key and a human label, and the plugin prints one or the other
@@ -12,6 +16,7 @@
 import { formatCell, isScalar, type CellValue, type Column, type FieldType, type FormatPlugin, type Row } from "../../../formats/_sdk/index.js";
 import { fieldOf, readableFields, type EntitySpec } from "../../domain/index.js";
 import { TransferSettingsError, type SettingIssue } from "./errors.js";
+import { flattenedCell } from "./flattened-cells.js";
 
 /** Path segments that would reach an object's prototype instead of a property of its own. */
 const UNSAFE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
@@ -119,8 +124,10 @@ export function recordToRow(record: Record<string, unknown>, plans: ColumnPlan[]
   for (const plan of plans) {
     const key = plan.column.key;
     if (shape === "tabular") {
-      const value = getPath(record, plan.paths[0]!) as CellValue;
-      row[key] = isScalar(value) ? value : formatCell(value, plan.column.type);
+      const path = plan.paths[0]!;
+      const value = getPath(record, path) as CellValue;
+      // A path into a free-form object: the cell carries its value's type (flattened-cells.ts).
+      row[key] = path.length > 1 ? flattenedCell(value) : isScalar(value) ? value : formatCell(value, plan.column.type);
       continue;
     }
     const value = record[plan.field] as CellValue;

@@ -5,6 +5,8 @@
  * nor inside a reason text.
  */
 
+import type { ReadEncoding, ReadHeader } from "../../../formats/_sdk/index.js";
+
 /** Why a row was rejected. */
 export type ImportErrorCode =
   | "invalid"
@@ -55,10 +57,33 @@ export type ImportEvent =
       strictAborted: boolean;
       dryRun: boolean;
       /** Set when the import ended before the end of the file (a limit, unreadable input, columns that fit no field). */
-      stopped?: { code: "limit" | "format" | "invalid"; reason: string; row?: number };
-    };
+      stopped?: {
+        code: "limit" | "format" | "invalid";
+        reason: string;
+        /** The data row it stopped at; absent when it stopped at the header or before the first row. */
+        row?: number;
+        line?: number;
+        /** Byte offset in the file, when known (undecodable bytes). */
+        offset?: number;
+        /** "header": the whole file was refused for its header or its mapped columns; nothing was written. */
+        at?: "header";
+        /** The request setting at fault (`mapping[0].source`, `file`). */
+        setting?: string;
+      };
+      /** How the file's text was decoded, when the reader said (a detected encoding and its confidence). */
+      encoding?: ReadEncoding;
+      /** The file's header, when the reader gave one (the failed-rows file repeats it). */
+      header?: ReadHeader;
+    }
+  /**
+   * A rejected row itself, after its row_error events: the cells as the file
+   * had them (write-only cells withheld), for the failed-rows file. Internal to
+   * the job: not sent to clients as an event of its own.
+   */
+  | { kind: "failed_row"; row: number; line?: number; values?: Record<string, unknown>; errors: string[]; withheld?: string[]; personal?: string[] };
 
 export type RowErrorEvent = Extract<ImportEvent, { kind: "row_error" }>;
+export type FailedRowEvent = Extract<ImportEvent, { kind: "failed_row" }>;
 export type SummaryEvent = Extract<ImportEvent, { kind: "summary" }>;
 
 /** The longest offending value an event carries. */

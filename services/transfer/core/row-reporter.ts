@@ -9,12 +9,14 @@
  * from readers without `pii`.
  */
 import type { EntitySpec } from "../../domain/index.js";
-import { displayValue, MASK, redact, type ImportErrorCode, type RowErrorEvent } from "./import-events.js";
+import { displayValue, MASK, redact, type FailedRowEvent, type ImportErrorCode, type RowErrorEvent } from "./import-events.js";
 import type { MappedRow, RowIssue, RowMapper } from "./row-mapper.js";
 
 export class RowReporter {
   private readonly secretFields: string[];
   private readonly personalFields: string[];
+  /** Lower-cased keys and labels of write-only fields: columns by those names hold secrets. */
+  private readonly secretNames: Set<string>;
 
   constructor(
     spec: EntitySpec,
@@ -22,6 +24,39 @@ export class RowReporter {
   ) {
     this.secretFields = spec.fields.filter((f) => f.writeOnly).map((f) => f.key);
     this.personalFields = spec.fields.filter((f) => f.personal).map((f) => f.key);
+    this.secretNames = new Set(spec.fields.filter((f) => f.writeOnly).flatMap((f) => [f.key.toLowerCase(), f.label.trim().toLowerCase()]));
+  }
+
+  /**
+   * The rejected row for the failed-rows file: its cells as read, except
+   * write-only ones (a password), which are withheld — never stored in clear
+   * — and named in `withheld`, so the file can say so.
+   */
+  failedRow(row: number, line: number | undefined, values: Record<string, unknown> | undefined, events: RowErrorEvent[]): FailedRowEvent {
+    const out: FailedRowEvent = { kind: "failed_row", row, errors: events.map((e) => (e.column ? `${e.column}: ${e.reason}` : e.reason)) };
+    if (line !== undefined) out.line = line;
+    const personal = new Set(events.flatMap((e) => e.personal ?? []));
+    if (values !== undefined) for (const v of this.valuesOf({ row, record: {}, raw: values }, this.personalFields)) personal.add(v);
+    if (personal.size > 0) out.personal = [...personal];
+    if (values === undefined) return out;
+    if (this.secretFields.length === 0) {
+      out.values = values;
+      return out;
+    }
+    const secretColumns = new Set(this.secretFields.map((f) => this.mapper.columnFor(f)));
+    const kept: Record<string, unknown> = {};
+    const withheld: string[] = [];
+    for (const key of Object.keys(values)) {
+      if (secretColumns.has(key) || this.secretNames.has(key.trim().toLowerCase())) {
+        if (values[key] !== undefined && values[key] !== "") withheld.push(key);
+        continue;
+      }
+      // An own "__proto__" key (JSON.parse makes those) must stay a value, not become the object's prototype.
+      Object.defineProperty(kept, key, { value: values[key], enumerable: true, writable: true, configurable: true });
+    }
+    out.values = kept;
+    if (withheld.length > 0) out.withheld = withheld;
+    return out;
   }
 
   /** One row_error per issue, with the file's column, the clipped value, no secret in sight, and the personal values it shows. */

@@ -1,6 +1,7 @@
 /**
  * `GET /jobs` (filters as query parameters), `GET /jobs/{id}` and
- * `GET /jobs/{id}/failed-rows` (a CSV download of the rejected rows).
+ * `GET /jobs/{id}/failed-rows` (the rejected rows, in the upload's format, or
+ * with `view=errors` one CSV line per error).
  *
  * With authentication on, importers and exporters see their own jobs only
  * (the list is narrowed to them; another user's job is 403), auditors and
@@ -9,7 +10,7 @@
 import type { ServerResponse } from "node:http";
 import { sendJson } from "../../shared/rpc/index.js";
 import { InvalidTransferRequestError } from "../errors.js";
-import { failedRowsCsv } from "../jobs/failed-rows-csv.js";
+import { FAILED_ROWS_VIEWS, failedRowsFile, type FailedRowsFile, type FailedRowsView } from "../jobs/failed-rows-file.js";
 import type { JobQuery } from "../jobs/job-store.js";
 import type { JobKind, JobState } from "../jobs/job-types.js";
 import { jobJson } from "../rpc/job-codec.js";
@@ -87,19 +88,30 @@ export async function handleListJobs(ctx: TransferContext, query: URLSearchParam
   }
 }
 
+/** The query parameters of `GET /jobs/{id}/failed-rows`. */
+export const FAILED_ROWS_PARAMS: readonly ParamSpec[] = [{ name: "view" }];
+
+/** `GET /jobs/{id}/failed-rows?view=rows|errors`: the rejected rows in the upload's format (default), or one CSV line per error. */
 export async function handleFailedRows(ctx: TransferContext, id: string, query: URLSearchParams, res: ServerResponse, caller: Caller): Promise<void> {
-  const csv = failedRowsCsv(ctx.jobs, id, seesPersonalData(caller.principal));
+  let file: FailedRowsFile | undefined;
   try {
-    refuseUnknownQuery(query, [], "GET /jobs/{id}/failed-rows");
-    if (!mayReadJobs(caller, res) || !(await readableJob(ctx, id, caller, res))) return;
-    const first = await csv.next(); // the job is looked up before the first byte
-    res.writeHead(200, { "content-type": "text/csv; charset=utf-8", "content-disposition": attachment(`job-${id}-failed-rows.csv`), "cache-control": "no-store" });
+    refuseUnknownQuery(query, FAILED_ROWS_PARAMS, "GET /jobs/{id}/failed-rows");
+    const view = query.get("view") ?? "rows";
+    if (!(FAILED_ROWS_VIEWS as readonly string[]).includes(view)) throw new InvalidTransferRequestError(`view must be ${FAILED_ROWS_VIEWS.join(" or ")}, not ${JSON.stringify(view)}`, "view");
+    if (!mayReadJobs(caller, res)) return;
+    const job = await readableJob(ctx, id, caller, res);
+    if (!job) return;
+    file = await failedRowsFile(ctx, job, view as FailedRowsView, seesPersonalData(caller.principal));
+    const first = await file.chunks.next(); // what fails at the start is still a JSON error with its status
+    const textual = /^text\/|json|csv|xml/.test(file.mimeType) && !file.mimeType.includes("charset");
+    res.writeHead(200, { "content-type": textual ? `${file.mimeType}; charset=utf-8` : file.mimeType, "content-disposition": attachment(file.fileName), "cache-control": "no-store" });
     if (!first.done) await writeChunk(res, first.value);
-    for await (const chunk of csv) if (!(await writeChunk(res, chunk))) break;
+    for await (const chunk of file.chunks) if (!(await writeChunk(res, chunk))) break;
     if (!res.destroyed) res.end();
   } catch (error) {
-    sendError(res, error);
+    if (!res.headersSent) sendError(res, error);
+    else res.destroy();
   } finally {
-    await csv.return(undefined);
+    await file?.chunks.return(undefined);
   }
 }

@@ -6,7 +6,7 @@
  * - `POST /import`                 a multipart upload (see import-route.ts)
  * - `GET  /jobs`                   jobs, newest first (subject, entity, state, kind, from, to, page_size, page_token)
  * - `GET  /jobs/{id}`              one job
- * - `GET  /jobs/{id}/failed-rows`  its rejected rows as CSV
+ * - `GET  /jobs/{id}/failed-rows`  its rejected rows, in the upload's format (`view=errors`: one CSV line per error)
  *
  * With authentication on, every route needs a bearer token (401 JSON with a
  * `www-authenticate` challenge otherwise) and the permission the same RPC

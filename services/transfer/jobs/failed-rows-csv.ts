@@ -5,10 +5,12 @@
  *
  * The values came from untrusted files and the file is meant to be opened in
  * a spreadsheet, so text cells that would start a formula are prefixed with
- * `'` (OWASP "CSV injection"). A reader without `pii` gets personal values
+ * `'` (OWASP "CSV injection", the SDK's escapeFormula: also after white space
+ * and in fullwidth forms). A reader without `pii` gets personal values
  * withheld, as in every view of a job (job-views.ts).
  */
 import { stringify } from "csv-stringify/sync";
+import { escapeFormula } from "../../../formats/_sdk/index.js";
 import type { JobStore } from "./job-store.js";
 import { rowErrorForReader } from "./job-views.js";
 
@@ -18,7 +20,7 @@ const BATCH = 500;
 function cell(value: string | number | undefined): string {
   if (value === undefined) return "";
   if (typeof value === "number") return String(value);
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return escapeFormula(value);
 }
 
 /** Streams the CSV (UTF-8, CRLF, header first). Throws JobNotFoundError for an unknown job before any byte. */

@@ -27,6 +27,7 @@ import { createStagingArea } from "../core/staging-area.js";
 import { importLimits } from "../config/transfer-config.js";
 import { codeName, toConnectError } from "../error-mapping.js";
 import { InvalidTransferRequestError, LimitExceededError } from "../errors.js";
+import { FailedRowStore } from "./failed-row-store.js";
 import { RecordsStreamWriter } from "../records-writer.js";
 import { describeSettlement, settledCountKey, settleUnansweredRows } from "./unanswered-writes.js";
 import { auditJobEnd } from "../audit/job-audit.js";
@@ -47,7 +48,7 @@ export interface ImportJobRequest {
 }
 
 /** What an import ended with: the pipeline's summary (less its internal stop detail) and the job's outcome. */
-export type ImportJobSummary = Omit<SummaryEvent, "kind" | "stopped"> & {
+export type ImportJobSummary = Omit<SummaryEvent, "kind" | "stopped" | "header"> & {
   jobId: string;
   state: "succeeded" | "failed";
   durationMs: number;
@@ -95,6 +96,9 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
   const registration = ctx.registry.register(job._id);
   const signal = callerSignal ? AbortSignal.any([callerSignal, registration.signal]) : registration.signal;
   const sink = ctx.jobs.sink(job._id);
+  // The rejected rows themselves, for GetFailedRows' rows view (capped like the row errors).
+  const failedRows = new FailedRowStore(ctx.db, ctx.jobs.maxStoredRowErrors).sink(job._id);
+  let fileHeader: Pick<SummaryEvent, "header" | "encoding"> = {};
   const records = recordsFor(ctx.records, caller, job._id);
   const writer = new RecordsStreamWriter(records, request.entity, signal);
   const staging = createStagingArea(ctx.db, job._id);
@@ -106,6 +110,9 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
     ended = true;
     await writer.close();
     await staging.drop().catch(() => undefined);
+    await failedRows
+      .finish({ names: fileHeader.header?.names, detected: fileHeader.header?.detected, encoding: fileHeader.encoding })
+      .catch((error: unknown) => ctx.log("failed to keep the rejected rows of import job", job._id, error));
     // A job that stopped part-way keeps what it wrote: the counts the records service answered (plus
     // those settled below), and the rows rejected so far. A finished import brings its summary's counts.
     const sofar = outcome.state === "succeeded" ? {} : { ...writer.written, failed: sink.count };
@@ -164,14 +171,17 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
         if (event.personal !== undefined) error.personal = event.personal;
         await sink.add(error);
         yield { kind: "row_error", ...error };
+      } else if (event.kind === "failed_row") {
+        await failedRows.add(event);
       } else if (event.kind === "summary") {
+        fileHeader = { header: event.header, encoding: event.encoding };
         rowsRead = event.read;
         bytesRead = event.bytes;
         if (event.stopped) {
           stopError =
             event.stopped.code === "limit"
               ? new LimitExceededError("file size", Math.round((limits.maxFileBytes / (1024 * 1024)) * 1000) / 1000, "MiB")
-              : new InvalidTransferRequestError(`the import stopped at row ${event.stopped.row ?? "?"}: ${event.stopped.reason}`, "file");
+              : new InvalidTransferRequestError(`${stopPlace(event.stopped)}: ${event.stopped.reason}`, event.stopped.setting ?? "file");
         }
         const state = event.strictAborted || stopError ? "failed" : "succeeded";
         const mappedStop = stopError ? toConnectError(stopError) : undefined;
@@ -188,7 +198,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
           errorCode: mappedStop ? codeName(mappedStop.code) : error ? "failed_precondition" : undefined,
           strictAborted: event.strictAborted,
         });
-        const { kind: _kind, stopped: _stopped, ...totals } = event;
+        const { kind: _kind, stopped: _stopped, header: _header, ...totals } = event;
         yield { kind: "summary", ...totals, jobId: job._id, state, durationMs: Date.now() - job.createdAt.getTime(), error };
         if (mappedStop) throw mappedStop;
       }
@@ -201,4 +211,14 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
   } finally {
     await end({ state: "cancelled", error: "the client went away before the import finished", errorCode: "cancelled" });
   }
+}
+
+/** Where an import stopped, in words: "the import stopped at row 12 (line 40)", "… at the header (line 1)", "… at line 3, byte 16". */
+export function stopPlace(stopped: NonNullable<SummaryEvent["stopped"]>): string {
+  if (stopped.at === "header") return `the import was refused before anything was written${stopped.line !== undefined ? ` (header at line ${stopped.line})` : ""}`;
+  const line = stopped.line !== undefined ? `line ${stopped.line}` : undefined;
+  const byte = stopped.offset !== undefined ? `byte ${stopped.offset}` : undefined;
+  if (stopped.row !== undefined) return `the import stopped at row ${stopped.row}${line ? ` (${[line, byte].filter(Boolean).join(", ")})` : ""}`;
+  if (line !== undefined) return `the import stopped at ${[line, byte].filter(Boolean).join(", ")}${stopped.code === "format" && stopped.line === 1 ? " (the header)" : ""}`;
+  return `the import stopped before the first row${byte ? ` (${byte})` : ""}`;
 }

@@ -39,7 +39,7 @@ describe("plain HTTP routes", () => {
     ["POST", "/import", () => ({ method: "POST", body: upload({ entity: "courses", format: "csv", mode: "upsert" }, "code,title\nHTTP-1,Title\n") })],
     ["GET", "/jobs", () => ({})],
     ["GET", "/jobs/JOB", () => ({})],
-    ["GET", "/jobs/JOB/failed-rows", () => ({})],
+    ["GET", "/jobs/JOB/failed-rows?view=errors", () => ({})],
   ];
   const url = (path: string) => `${s.transfer.url}${path.replace("JOB", otherJob)}`;
 

@@ -70,15 +70,27 @@ describe("a reader without pii", () => {
     expectNone(await (await fetch(`${s.transfer.url}/jobs/${importJob}`, { headers: await as(["importer"], "ivy") })).text(), "the importer's GET /jobs/{id}");
   });
 
-  it("gets the failed-rows file with personal values withheld, over HTTP and RPC", async () => {
+  it("gets the rejected rows with personal cells withheld and everything else as uploaded, over HTTP and RPC", async () => {
     const headers = await as(["auditor"], "audrey");
     const csv = await (await fetch(`${s.transfer.url}/jobs/${importJob}/failed-rows`, { headers })).text();
     expectNone(csv, "GET /jobs/{id}/failed-rows");
-    expect(csv).toContain("(personal data withheld)");
+    const lines = csv.trim().split(/\r?\n/);
+    expect(lines[0]).toBe("email,username,firstName,lastName,role,_row,_line,_errors");
+    expect(lines).toHaveLength(6);
+    // Rows come in the order they were rejected (the existing email only at the records service).
+    expect(lines.find((l) => l.includes(",newname,"))).toMatch(/^\(personal data withheld\),newname,\(personal data withheld\),\(personal data withheld\),student,1,2,/);
     expect(csv).toContain("pirate");
     const chunks: Uint8Array[] = [];
     for await (const r of s.client.getFailedRows({ jobId: importJob }, { headers })) chunks.push(r.chunk);
     expect(Buffer.concat(chunks).toString("utf8")).toBe(csv);
+  });
+
+  it("gets the per-error listing with personal values withheld", async () => {
+    const headers = await as(["auditor"], "audrey");
+    const csv = await (await fetch(`${s.transfer.url}/jobs/${importJob}/failed-rows?view=errors`, { headers })).text();
+    expectNone(csv, "GET /jobs/{id}/failed-rows?view=errors");
+    expect(csv).toContain("(personal data withheld)");
+    expect(csv).toContain("pirate");
   });
 
   it("sees jobs through GetJob, ListJobs and GET /jobs without them, an export's filter keys included", async () => {

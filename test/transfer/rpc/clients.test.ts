@@ -134,7 +134,8 @@ describe("a Connect client", () => {
         { source: "Mail", field: "email", transforms: [{ kind: { case: "trim", value: {} } }, { kind: { case: "lowercase", value: {} } }] },
         { source: "Login", field: "username" },
         { source: "Joined", field: "createdAt", transforms: [{ kind: { case: "date", value: { format: "DD/MM/YYYY" } } }] },
-        { source: "Role", field: "role", transforms: [{ kind: { case: "default", value: { value: "teacher" } } }] },
+        // No column: the value comes from the default.
+        { source: "", field: "role", transforms: [{ kind: { case: "default", value: { value: "teacher" } } }] },
       ],
     }, csv);
     expect(result.rowErrors).toEqual([]);

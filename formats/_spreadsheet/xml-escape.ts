@@ -38,6 +38,12 @@ export function escapeXml(text: string, unrepresentable: (ch: string) => string,
   });
 }
 
+/** As {@link escapeXml}, for an attribute value: line feeds and tabs as references too, which attribute normalization would turn into spaces. */
+export function escapeXmlAttribute(text: string, unrepresentable: (ch: string) => string): string {
+  const escaped = escapeXml(text, unrepresentable);
+  return /[\n\t]/.test(escaped) ? escaped.replace(/\n/g, "&#10;").replace(/\t/g, "&#9;") : escaped;
+}
+
 /** OOXML's escape for a character XML cannot hold: `_x0001_` (ECMA-376 ST_Xstring). */
 export function ooxmlCharEscape(ch: string): string {
   return `_x${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}_`;

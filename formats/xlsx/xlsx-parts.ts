@@ -7,7 +7,7 @@
  * it) before we know how many sheets the rows will fill.
  */
 import { columnLetters } from "../_spreadsheet/cell-ref.js";
-import { escapeXml, ooxmlCharEscape } from "../_spreadsheet/xml-escape.js";
+import { escapeXml, escapeXmlAttribute, ooxmlCharEscape } from "../_spreadsheet/xml-escape.js";
 
 const XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
 const MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
@@ -113,7 +113,7 @@ export function sheetEnd(sheet: WrittenSheet): string {
 }
 
 function attr(text: string): string {
-  return escapeXml(text, ooxmlCharEscape);
+  return escapeXmlAttribute(text, ooxmlCharEscape);
 }
 
 /** A sheet name as a formula writes it: quoted when it is not a plain word. */

@@ -139,6 +139,7 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
       plugin,
       pluginOptions: formatOptions,
       entity: spec,
+      source: { entity: spec.name, filter: job.filter ?? job.auditFilter },
       fields,
       labels: Object.keys(request.labels).length > 0 ? { ...request.labels } : undefined,
       nestedDelimiter: ctx.config.nestedDelimiter,

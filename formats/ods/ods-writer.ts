@@ -8,8 +8,9 @@
  * date-time style, string); a date is written as it is, at any year ODF can
  * hold. Text: each line is a paragraph (`text:p`), runs of spaces and tabs
  * are `text:s`/`text:tab`, so what a person sees is the value. A value
- * paragraphs cannot carry exactly (a carriage return) also goes in
- * `office:string-value`, which readers prefer. XML cannot hold other control
+ * paragraphs cannot carry exactly (a carriage return) or that LibreOffice
+ * would not read back from them (it drops `text:tab` in cells, 7.4) also
+ * goes in `office:string-value`, which LibreOffice and our reader prefer. XML cannot hold other control
  * characters at all: such a value fails the export naming its column
  * rather than being changed.
  */
@@ -110,13 +111,18 @@ function cellXml(v: unknown, column: Column): string | undefined {
     const iso = v.toISOString();
     // Years 0000–9999 are what xsd:dateTime and spreadsheets agree on; others keep their exact ISO text.
     if (iso.length !== 24) return stringCell(iso, column);
-    return `<table:table-cell table:style-name="${CELL_STYLE.dateTime}" office:value-type="date" office:date-value="${iso.slice(0, 23)}"><text:p>${iso.slice(0, 10)} ${iso.slice(11, 23)}</text:p></table:table-cell>`;
+    return `<table:table-cell table:style-name="${CELL_STYLE.dateTime}" office:value-type="date" office:date-value="${dateValue(iso)}"><text:p>${iso.slice(0, 10)} ${iso.slice(11, 23)}</text:p></table:table-cell>`;
   }
   return stringCell(typeof v === "string" ? v : JSON.stringify(v), column);
 }
 
+/** xsd:dateTime without a zone (LibreOffice reads a zone-less value as is); the fraction only when there is one. */
+function dateValue(iso: string): string {
+  return iso.slice(20, 23) === "000" ? iso.slice(0, 19) : iso.slice(0, 23);
+}
+
 function stringCell(text: string, column: Column): string {
-  const exact = text.includes("\r") ? ` office:string-value="${escape(text, column, attr)}"` : "";
+  const exact = /[\r\t]/.test(text) ? ` office:string-value="${escape(text, column, attr)}"` : "";
   return `<table:table-cell office:value-type="string"${exact}>${paragraphs(text, column)}</table:table-cell>`;
 }
 

@@ -25,12 +25,27 @@ export const IN_MEMORY_STRINGS = 500_000;
 export const MAX_STRINGS = 20_000_000;
 const CACHE_SLOTS = 4096;
 
+export interface SharedStringsLimits {
+  inMemoryChars: number;
+  inMemoryStrings: number;
+  maxStrings: number;
+}
+
+const DEFAULT_LIMITS: SharedStringsLimits = { inMemoryChars: IN_MEMORY_CHARS, inMemoryStrings: IN_MEMORY_STRINGS, maxStrings: MAX_STRINGS };
+
 export class SharedStrings {
   private memory: string[] = [];
   private chars = 0;
   private spill?: { dir: string; fd: number; offsets: Float64Array; count: number; end: number };
   private readonly cache = new Array<string | undefined>(CACHE_SLOTS);
   private readonly cacheIds = new Int32Array(CACHE_SLOTS).fill(-1);
+
+  private constructor(private readonly limits: SharedStringsLimits) {}
+
+  /** Strings spilled to the temporary file (0 while the table fits in memory). */
+  get spilled(): number {
+    return this.spill?.count ?? 0;
+  }
 
   get size(): number {
     return this.memory.length + (this.spill?.count ?? 0);
@@ -65,14 +80,14 @@ export class SharedStrings {
   }
 
   private add(text: string): void {
-    if (this.spill === undefined && this.chars + text.length <= IN_MEMORY_CHARS && this.memory.length < IN_MEMORY_STRINGS) {
+    if (this.spill === undefined && this.chars + text.length <= this.limits.inMemoryChars && this.memory.length < this.limits.inMemoryStrings) {
       this.memory.push(text);
       this.chars += text.length;
       return;
     }
     const s = (this.spill ??= this.openSpill());
-    if (s.count + 1 >= MAX_STRINGS) {
-      throw new FormatError(`the workbook's shared-strings table has more than ${MAX_STRINGS} strings, more than this reader holds`);
+    if (this.memory.length + s.count + 1 > this.limits.maxStrings) {
+      throw new FormatError(`the workbook's shared-strings table has more than ${this.limits.maxStrings} strings, more than this reader holds`);
     }
     if (s.count + 2 > s.offsets.length) {
       const grown = new Float64Array(s.offsets.length * 2);
@@ -95,8 +110,8 @@ export class SharedStrings {
   }
 
   /** Loads the table from its part; `maxTextChars` bounds one string. */
-  static async load(chunks: AsyncIterable<Uint8Array> | undefined, maxTextChars: number): Promise<SharedStrings> {
-    const table = new SharedStrings();
+  static async load(chunks: AsyncIterable<Uint8Array> | undefined, maxTextChars: number, limits: SharedStringsLimits = DEFAULT_LIMITS): Promise<SharedStrings> {
+    const table = new SharedStrings(limits);
     if (chunks === undefined) return table;
     try {
       const collector = new RichText(maxTextChars, "xl/sharedStrings.xml");

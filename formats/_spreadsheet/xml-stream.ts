@@ -36,7 +36,7 @@ export function localName(name: string): string {
  * may hold that much.
  */
 export async function* parseXml(chunks: AsyncIterable<Uint8Array>, handler: XmlHandler, part: string, maxTextChars: number): AsyncGenerator<void> {
-  const parser = new SaxesParser({ xmlns: false, position: true });
+  const parser = new SaxesParser({ xmlns: false, position: false });
   let events = 0;
   let quiet = 0;
   let failure: Error | undefined;
@@ -74,7 +74,7 @@ export async function* parseXml(chunks: AsyncIterable<Uint8Array>, handler: XmlH
       if (failure) fail();
       quiet = events === 0 ? quiet + piece.length : 0;
       if (quiet > maxTextChars) {
-        throw new FormatError(`${part} has a text of more than ${maxTextChars} characters without markup (near line ${parser.line}); no cell may be that large`);
+        throw new FormatError(`${part} has a text of more than ${maxTextChars} characters without markup; no cell may be that large`);
       }
       yield;
     }

@@ -34,6 +34,16 @@ export class RowCursor {
     return out;
   }
 
+  /** Batches holding `max` rows in all at most (fewer at the end of the rows): one sheet's worth. */
+  async *upTo(max: number): AsyncGenerator<Row[]> {
+    for (let left = max; left > 0; ) {
+      const batch = await this.take(left);
+      if (batch === undefined) return;
+      left -= batch.length;
+      yield batch;
+    }
+  }
+
   /** Rows from the batch at hand without taking them (for sizing columns from the first rows). */
   async peek(): Promise<Row[]> {
     while (this.at >= this.batch.length && !this.done) {

@@ -64,11 +64,7 @@ async function* content(cursor: RowCursor, ctx: WriteContext<SpreadsheetOptions>
       sheet.rows = 1;
     }
     yield utf8(xml);
-    for (;;) {
-      const room = rowsPerSheet - sheet.rows;
-      if (room <= 0) break;
-      const batch = await cursor.take(room);
-      if (batch === undefined) break;
+    for await (const batch of cursor.upTo(rowsPerSheet - sheet.rows)) {
       let out = "";
       for (const row of batch) {
         sheet.rows++;

@@ -73,11 +73,7 @@ async function* sheetXml(
     sheet.rows = 1;
   }
   yield utf8(xml);
-  for (;;) {
-    const room = rowsPerSheet - sheet.rows;
-    if (room <= 0) break;
-    const batch = await cursor.take(room);
-    if (batch === undefined) break;
+  for await (const batch of cursor.upTo(rowsPerSheet - sheet.rows)) {
     xml = "";
     for (const row of batch) {
       const r = String(++sheet.rows);

@@ -98,7 +98,7 @@ describe("the HTTP routes", () => {
     expect(page).toContain('<p class="count">3 rows</p>');
   });
 
-  it("refuses an .xlsx sent as format=ods, and options the format does not have", async () => {
+  it("refuses an .xlsx sent as format=ods, and an option value out of range", async () => {
     const form = new FormData();
     form.append("format", "ods");
     form.append("entity", "users");

@@ -103,15 +103,16 @@ export class SheetTable {
     let size = 0;
     const { maxColumns, maxRowBytes } = this.o.limits;
     for (const { col, value } of cells) {
-      const where = cellName(this.o.sheet, col, line);
+      // The cell's name is only needed for an error: computing it for every cell cost ~10 % of a read.
+      const where = () => cellName(this.o.sheet, col, line);
       if (col >= maxColumns) {
-        out.push(rowError(row, line, where, `row has a value in column ${col + 1}, more than the limit of ${maxColumns} columns`));
+        out.push(rowError(row, line, where(), `row has a value in column ${col + 1}, more than the limit of ${maxColumns} columns`));
         return;
       }
       let key = keys[col];
       if (key === undefined) {
         if (this.o.header || this.o.columns !== undefined) {
-          out.push(rowError(row, line, where, `cell ${where} has a value but its column has no header`));
+          out.push(rowError(row, line, where(), `cell ${where()} has a value but its column has no header`));
           return;
         }
         // No header and no columns: positions name the columns, as CSV's column_1, column_2, …
@@ -119,12 +120,12 @@ export class SheetTable {
         key = keys[col]!;
       }
       if (typeof value === "object" && !(value instanceof Date)) {
-        out.push({ kind: "error", error: { row, line, column: key, cell: where, reason: `cell ${where} holds the error ${value.error}` } });
+        out.push({ kind: "error", error: { row, line, column: key, cell: where(), reason: `cell ${where()} holds the error ${value.error}` } });
         return;
       }
       size += typeof value === "string" ? value.length : 8;
       if (size > maxRowBytes) {
-        out.push(rowError(row, line, where, `row is larger than the limit of ${maxRowBytes} bytes (at cell ${where})`));
+        out.push(rowError(row, line, where(), `row is larger than the limit of ${maxRowBytes} bytes (at cell ${where()})`));
         return;
       }
       values[key] = value;

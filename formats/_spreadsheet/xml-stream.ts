@@ -37,6 +37,13 @@ export function localName(name: string): string {
  */
 export async function* parseXml(chunks: AsyncIterable<Uint8Array>, handler: XmlHandler, part: string, maxTextChars: number): AsyncGenerator<void> {
   const parser = new SaxesParser({ xmlns: false, position: false });
+  // A part has a handful of distinct element names, seen millions of times: strip each prefix once.
+  const names = new Map<string, string>();
+  const local = (name: string) => {
+    let l = names.get(name);
+    if (l === undefined) names.set(name, (l = localName(name)));
+    return l;
+  };
   let events = 0;
   let quiet = 0;
   let failure: Error | undefined;
@@ -47,14 +54,14 @@ export async function* parseXml(chunks: AsyncIterable<Uint8Array>, handler: XmlH
     const open = handler.open.bind(handler);
     parser.on("opentag", (tag: SaxesTagPlain) => {
       events++;
-      open(localName(tag.name), tag.attributes as Record<string, string>, tag.isSelfClosing);
+      open(local(tag.name), tag.attributes as Record<string, string>, tag.isSelfClosing);
     });
   } else parser.on("opentag", () => events++);
   if (handler.close) {
     const close = handler.close.bind(handler);
     parser.on("closetag", (tag: SaxesTagPlain) => {
       events++;
-      close(localName(tag.name));
+      close(local(tag.name));
     });
   }
   if (handler.text) {

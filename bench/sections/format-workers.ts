@@ -173,8 +173,13 @@ async function latencyRows(ctx: BenchContext, n: number, rounds: number): Promis
   return { rows, raw: samples };
 }
 
-export async function formatWorkerRows(ctx: BenchContext): Promise<{ rows: TableRow[]; raw: unknown }> {
+/** With `serviceOnly` (`--only workers-service`), only part 2: the service under a heavy export. */
+export async function formatWorkerRows(ctx: BenchContext, serviceOnly = false): Promise<{ rows: TableRow[]; raw: unknown }> {
   const { quick, n } = ctx.options;
+  if (serviceOnly) {
+    const latency = await latencyRows(ctx, quick ? 50_000 : n, quick ? 2 : ctx.options.rounds);
+    return { rows: latency.rows, raw: { latency: latency.raw, workloads: WORKLOADS } };
+  }
   const throughput = await throughputRows(ctx, quick ? 50_000 : n);
   const latency = await latencyRows(ctx, quick ? 50_000 : n, quick ? 2 : ctx.options.rounds);
   return { rows: [...throughput.rows, ...latency.rows], raw: { throughput: throughput.raw, latency: latency.raw, workloads: WORKLOADS } };

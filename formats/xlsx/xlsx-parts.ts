@@ -14,7 +14,14 @@ const MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
 const REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 
 /** Style ids (cellXfs indexes) the sheets use. */
-export const STYLE = { normal: 0, header: 1, dateTime: 2 } as const;
+export const STYLE = { normal: 0, header: 1, dateTime: 2, boolean: 3 } as const;
+
+/**
+ * The format of boolean cells. Excel shows a `t="b"` cell as TRUE/FALSE by
+ * itself; LibreOffice shows it as 1/0 unless the cell's format says
+ * otherwise (this is the format LibreOffice itself writes for booleans).
+ */
+export const BOOLEAN_FORMAT = '"TRUE";"TRUE";"FALSE"';
 
 /** The format of timestamp cells: every part shown, milliseconds too, so what a person sees is the value (times are UTC). */
 export const DATE_TIME_FORMAT = "yyyy-mm-dd hh:mm:ss.000";
@@ -43,15 +50,16 @@ export const appProps =
 export const styles =
   XML +
   `<styleSheet xmlns="${MAIN}">` +
-  `<numFmts count="1"><numFmt numFmtId="164" formatCode="${DATE_TIME_FORMAT}"/></numFmts>` +
+  `<numFmts count="2"><numFmt numFmtId="164" formatCode="${DATE_TIME_FORMAT}"/><numFmt numFmtId="165" formatCode="${BOOLEAN_FORMAT.replace(/"/g, "&quot;")}"/></numFmts>` +
   `<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font><font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>` +
   `<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>` +
   `<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>` +
   `<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>` +
-  `<cellXfs count="3">` +
+  `<cellXfs count="4">` +
   `<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>` +
   `<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>` +
   `<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
+  `<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
   `</cellXfs>` +
   `<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>` +
   `</styleSheet>`;

@@ -87,7 +87,7 @@ async function* sheetXml(
         } else if (typeof v === "string") {
           xml += `<c r="${ref}" t="inlineStr"><is>${textElement(v)}</is></c>`;
         } else if (typeof v === "boolean") {
-          xml += `<c r="${ref}" t="b"><v>${v ? 1 : 0}</v></c>`;
+          xml += `<c r="${ref}" s="${STYLE.boolean}" t="b"><v>${v ? 1 : 0}</v></c>`;
         } else if (v instanceof Date) {
           if (Number.isNaN(v.getTime())) continue;
           const serial = dateToSerial(v);

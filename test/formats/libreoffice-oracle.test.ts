@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Column, FormatPlugin, Row } from "../../formats/_sdk/index.js";
 import ods from "../../formats/ods/index.js";
 import xlsx from "../../formats/xlsx/index.js";
-import { convertToCsv, ensureLibreOffice } from "../support/libreoffice.js";
+import { convertToCsv, ensureLibreOffice, renderFirstSheet } from "../support/libreoffice.js";
 import { writeAll } from "./support.js";
 
 const columns: Column[] = [
@@ -96,6 +96,19 @@ describe.each([
     const file = await written(plugin, rows, { rowsPerSheet: 6 });
     expectCells(await convertToCsv(soffice, file, 1), rows.slice(0, 5), format);
     expectCells(await convertToCsv(soffice, file, 2), rows.slice(5), format);
+  }, 180_000);
+
+  it("renders what a person sees: the header in bold, booleans as TRUE and FALSE, date-times in full, columns wide enough", async () => {
+    const { rows: shownRows, widths } = await renderFirstSheet(soffice, await written(plugin, rows.slice(0, 2)));
+    expect(shownRows[0]).toEqual(columns.map((c) => ({ text: c.label, bold: true })));
+    expect(shownRows[1]!.map((c) => c.text)).toEqual(["1", "Ada Lovelace", "TRUE", "2024-02-29 23:59:59.999", "3.14159"]);
+    // (LibreOffice may show an ODS date-value's 40.000 as 39.999: see expectCells.)
+    expect(shownRows[2]!.slice(0, 3).map((c) => c.text)).toEqual(["-42", "", "FALSE"]);
+    expect(shownRows[2]![3]!.text).toMatch(/^1969-07-20 20:17:(40\.000|39\.999)$/);
+    expect(Number(shownRows[2]![4]!.text)).toBe(-5e-8);
+    expect(shownRows[1]!.every((c) => !c.bold)).toBe(true);
+    // The date-time column is wider than its 7-character label: "2024-02-29 23:59:59.999" fits.
+    expect(widths[3]!).toBeGreaterThan(widths[0]! * 2);
   }, 180_000);
 
   it("opens a file of zero rows as a header only", async () => {

@@ -40,7 +40,7 @@ describe("an XLSX export", () => {
     expect(sheet).toContain('<autoFilter ref="A1:D3"/>');
     expect(sheet).toMatch(/<cols><col min="1" max="1" width="\d+" customWidth="1"\/>/);
     expect(sheet).toContain('<c r="A1" s="1" t="inlineStr"><is><t>ID</t></is></c>');
-    expect(sheet).toContain('<c r="A2"><v>1</v></c><c r="B2" t="inlineStr"><is><t>Ada</t></is></c><c r="C2" t="b"><v>1</v></c>');
+    expect(sheet).toContain('<c r="A2"><v>1</v></c><c r="B2" t="inlineStr"><is><t>Ada</t></is></c><c r="C2" s="3" t="b"><v>1</v></c>');
     // 2024-03-07T14:30:00.250Z is day 45358 plus 14.5 hours and a quarter second.
     expect(sheet).toMatch(/<c r="D2" s="2"><v>45358\.6041695601\d*<\/v><\/c>/);
     expect(sheet).toContain('<row r="3"><c r="A3"><v>3</v></c></row>'.replace("<v>3</v>", "<v>2</v>"));

@@ -11,7 +11,6 @@ export async function readCellStyles(chunks: AsyncIterable<Uint8Array> | undefin
   const codes = new Map<number, string>();
   const formats: number[] = [];
   let inCellXfs = false;
-  let depth = 0;
   for await (const _ of parseXml(
     chunks,
     {
@@ -22,10 +21,8 @@ export async function readCellStyles(chunks: AsyncIterable<Uint8Array> | undefin
           if (Number.isInteger(id) && code !== undefined) codes.set(id, code);
         } else if (name === "cellXfs") inCellXfs = !selfClosing;
         else if (inCellXfs && name === "xf") formats.push(Number(attr(a, "numFmtId") ?? 0));
-        if (!selfClosing) depth++;
       },
       close(name) {
-        depth--;
         if (name === "cellXfs") inCellXfs = false;
       },
     },

@@ -65,6 +65,8 @@ export class SheetTable {
     for (const r of queue) {
       if (r.cells.length === 0) continue;
       if (r.line + r.repeat - 1 > MAX_SHEET_ROWS) {
+        if (batch.length > 0) yield batch; // the rows before it are good: hand them over first
+        queue.length = 0;
         throw new FormatError(`sheet ${JSON.stringify(this.o.sheet)} has content beyond row ${MAX_SHEET_ROWS}, the largest sheet a spreadsheet can hold`, { line: r.line });
       }
       for (let k = 0; k < r.repeat; k++) {

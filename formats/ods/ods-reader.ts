@@ -22,7 +22,6 @@
  * covered cells held, and so does this reader, as calamine does).
  */
 import { FormatError, type ReadContext, type ReadItem } from "../_sdk/index.js";
-import { MAX_SHEET_COLUMNS, MAX_SHEET_ROWS } from "../_spreadsheet/cell-ref.js";
 import { SheetTable, type CellRaw, type SheetCell, type SheetRow } from "../_spreadsheet/sheet-table.js";
 import { parseXml } from "../_spreadsheet/xml-stream.js";
 import { openZip, type ZipArchive } from "../_spreadsheet/zip-reader.js";
@@ -89,12 +88,20 @@ async function* readContent(
   const queue: SheetRow[] = [];
   const content = new ContentCells(ctx.limits.maxColumns, queue, pick);
   let table: SheetTable | undefined;
-  for await (const _ of parseXml(zip.read("content.xml"), content, "content.xml", maxText)) {
-    if (content.chosen !== undefined && table === undefined) {
-      table = new SheetTable({ sheet: content.chosen, header: ctx.options.header, headerRow: ctx.options.headerRow, columns: ctx.columns, limits: ctx.limits });
+  // The chosen sheet's table, once content.xml has reached it.
+  const chosen = () =>
+    content.chosen === undefined ? undefined : (table ??= new SheetTable({ sheet: content.chosen, header: ctx.options.header, headerRow: ctx.options.headerRow, columns: ctx.columns, limits: ctx.limits }));
+  try {
+    for await (const _ of parseXml(zip.read("content.xml"), content, "content.xml", maxText)) {
+      const t = chosen();
+      if (t !== undefined && queue.length > 0) yield* t.drain(queue);
+      if (content.done) break;
     }
-    if (table !== undefined && queue.length > 0) yield* table.drain(queue);
-    if (content.done) break;
+  } catch (err) {
+    // The rows parsed before the file broke are good: hand them over first.
+    const t = chosen();
+    if (err instanceof FormatError && t !== undefined && queue.length > 0) yield* t.drain(queue);
+    throw err;
   }
   table?.finish();
   return table !== undefined;
@@ -153,13 +160,13 @@ class ContentCells {
       return;
     }
     if (name === "table-row") {
-      this.rowRepeat = repeatOf(a["table:number-rows-repeated"], MAX_SHEET_ROWS);
+      this.rowRepeat = repeatOf(a["table:number-rows-repeated"]);
       this.cells = [];
       this.col = 0;
       this.inRow = !selfClosing;
       if (selfClosing) this.line += this.rowRepeat;
     } else if (this.inRow && (name === "table-cell" || name === "covered-table-cell")) {
-      this.cellRepeat = repeatOf(a["table:number-columns-repeated"], MAX_SHEET_COLUMNS);
+      this.cellRepeat = repeatOf(a["table:number-columns-repeated"]);
       this.errorCell = a["calcext:value-type"] === "error";
       this.cellValue = this.errorCell ? undefined : valueOf(a);
       this.textual = this.errorCell || (this.cellValue === undefined && (a["office:value-type"] === "string" || a["office:value-type"] === undefined));
@@ -182,7 +189,7 @@ class ContentCells {
       if (this.paragraphs++ > 0) this.content += "\n";
       if (!selfClosing) this.inParagraph++;
     } else if (this.inParagraph > 0) {
-      if (name === "s") this.content += " ".repeat(Math.min(repeatOf(a["text:c"], 1 << 16), 1 << 16));
+      if (name === "s") this.content += " ".repeat(Math.min(repeatOf(a["text:c"]), 1 << 16));
       else if (name === "tab") this.content += "\t";
       else if (name === "line-break") this.content += "\n";
     }
@@ -235,12 +242,19 @@ class ContentCells {
   }
 }
 
-function repeatOf(text: string | undefined, max: number): number {
+/**
+ * A repeat count. Only counted, never allocated (see the class): kept as it
+ * is so that lines and columns after a long empty run are where the file
+ * says, up to a bound that keeps the arithmetic exact.
+ */
+function repeatOf(text: string | undefined): number {
   if (text === undefined) return 1;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new FormatError(`content.xml has a repeat count ${JSON.stringify(text)} that is not a positive number`);
-  return Math.min(n, max);
+  return Math.min(n, MAX_REPEAT);
 }
+
+const MAX_REPEAT = 1_000_000_000;
 
 /** The typed value a cell's attributes give, undefined for text (read from its paragraphs) and empty cells. */
 function valueOf(a: Record<string, string>): CellRaw | undefined {

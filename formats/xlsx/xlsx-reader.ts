@@ -40,8 +40,14 @@ export async function* readXlsx(input: AsyncIterable<Uint8Array>, ctx: ReadConte
     const table = new SheetTable({ sheet: sheet.name, header: ctx.options.header, headerRow: ctx.options.headerRow, columns: ctx.columns, limits: ctx.limits });
     const queue: SheetRow[] = [];
     const cells = new SheetCells(sheet.name, kinds, strings, info.date1904, maxText, queue);
-    for await (const _ of parseXml(zip.read(sheet.part), cells, sheet.part, maxText)) {
-      if (queue.length > 0) yield* table.drain(queue);
+    try {
+      for await (const _ of parseXml(zip.read(sheet.part), cells, sheet.part, maxText)) {
+        if (queue.length > 0) yield* table.drain(queue);
+      }
+    } catch (err) {
+      // The rows parsed before the part broke are good: hand them over first.
+      if (err instanceof FormatError && queue.length > 0) yield* table.drain(queue);
+      throw err;
     }
     table.finish();
   } finally {

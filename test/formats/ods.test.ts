@@ -82,7 +82,7 @@ describe("reading an ODS", () => {
 
   it("refuses content past the last row a sheet can have", async () => {
     const result = await readAll(ods, odsOf(table(row("<table:table-cell/>", 2_000_000) + row(text("late")))), { options: { header: false } });
-    expect(result.fatal?.message).toBe('sheet "Sheet1" has content beyond row 1048576, the largest sheet a spreadsheet can hold (at line 1048577)');
+    expect(result.fatal?.message).toBe('sheet "Sheet1" has content beyond row 1048576, the largest sheet a spreadsheet can hold (at line 2000001)');
   });
 
   it("reads value types: float, percentage, currency, boolean, date, time, string-value; text spans, line breaks, headings; no comments", async () => {

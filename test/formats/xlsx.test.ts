@@ -6,9 +6,12 @@
  * formulas, rich text, date formats, zip bombs, broken files.
  */
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { strFromU8, unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
-import { coerceCell, FormatError, type Column, type Row } from "../../formats/_sdk/index.js";
+import { coerceCell, DEFAULT_READ_LIMITS, FormatError, type Column, type Row } from "../../formats/_sdk/index.js";
 import { openZip } from "../../formats/_spreadsheet/zip-reader.js";
 import xlsx from "../../formats/xlsx/index.js";
 import { SharedStrings } from "../../formats/xlsx/shared-strings.js";
@@ -220,6 +223,35 @@ describe("reading an XLSX", () => {
     await expect(SharedStrings.load(chunked(`<sst>${items}</sst>`), 1 << 20, { inMemoryChars: 10_000, inMemoryStrings: 1000, maxStrings: 4000 })).rejects.toThrow(
       "the workbook's shared-strings table has more than 4000 strings, more than this reader holds",
     );
+  });
+
+  it("removes its temporary files when reading ends, whether it finished, failed or was stopped early", async () => {
+    const previous = process.env.TMPDIR;
+    const tmp = mkdtempSync(join(tmpdir(), "dx-xlsx-tmp-"));
+    process.env.TMPDIR = tmp; // os.tmpdir() reads it on every call
+    try {
+      const bytes = await write(Array.from({ length: 20_000 }, (_, i) => ({ id: i, name: `${i}` })));
+      const big = zipOf({ ...unzipSync(bytes), "xl/media/noise.bin": randomBytes(9 * 1024 * 1024) }, 0);
+      let seen = 0;
+      for await (const batch of xlsx.read!(chunked(big), { options: xlsx.options.parse({}), columns, limits: DEFAULT_READ_LIMITS })) {
+        seen += batch.length;
+        expect(readdirSync(tmp)).toHaveLength(1); // the spooled upload, while rows flow
+        break;
+      }
+      expect(seen).toBeGreaterThan(0);
+      expect(readdirSync(tmp)).toEqual([]);
+      expect((await readAll(xlsx, big, { columns })).rows).toHaveLength(20_000);
+      const broken = zipOf({ ...unzipSync(bytes), "xl/worksheets/sheet1.xml": new TextEncoder().encode("<worksheet><sheetData><row>"), "xl/media/noise.bin": randomBytes(9 * 1024 * 1024) }, 0);
+      expect((await readAll(xlsx, broken, { columns })).fatal).toBeDefined();
+      const table = await SharedStrings.load(chunked(`<sst>${"<si><t>spilled</t></si>".repeat(50)}</sst>`), 1 << 20, { inMemoryChars: 10, inMemoryStrings: 1, maxStrings: 100 });
+      expect(table.spilled).toBe(49);
+      table.close();
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it("reads an upload larger than its in-memory bound from a temporary file", async () => {

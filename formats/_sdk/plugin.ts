@@ -32,6 +32,21 @@ export interface WriteContext<O> {
   options: O;
   /** True when the file should show column labels (human audience) instead of keys. */
   useLabels: boolean;
+  /**
+   * What is being exported, for formats that show it to a person: a sheet
+   * named after the entity, an HTML caption naming entity and filter.
+   * Optional: callers without such a notion (tests, tools) leave it out, and
+   * a plugin must then fall back to something neutral.
+   */
+  source?: WriteSource;
+}
+
+/** The export's subject, as {@link WriteContext.source} gives it. */
+export interface WriteSource {
+  /** The entity exported ("users"). */
+  entity: string;
+  /** The records filter as the caller gave it (JSON text), when there was one. */
+  filter?: string;
 }
 
 /** Limits a reader must enforce before it buffers more input, so memory stays bounded on hostile files. */
@@ -64,6 +79,13 @@ export interface ReadRowError {
   row: number;
   line?: number;
   column?: string;
+  /**
+   * The cell as a spreadsheet user finds it, `Sheet1!C7` (`'My sheet'!C7`
+   * when the name needs quotes); set by spreadsheet readers, whose `line` is
+   * the sheet's row number. The reason names the cell too, so it reaches
+   * users through every surface that shows reasons.
+   */
+  cell?: string;
   reason: string;
   /**
    * The cells the reader could still place, keyed like a row's values (a CSV

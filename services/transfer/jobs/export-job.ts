@@ -190,7 +190,13 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
     registration.release();
   };
   try {
-    const settings: ExportSettings = { ...settingsOf(ctx, plan, request, caller), signal, onProgress: (p) => (exported = p.records) };
+    const settings: ExportSettings = {
+      ...settingsOf(ctx, plan, request, caller),
+      // What the file is of, for formats that say so (an HTML caption).
+      source: { entity: plan.target.spec.name, filter: job.filter ?? job.auditFilter },
+      signal,
+      onProgress: (p) => (exported = p.records),
+    };
     const fields = settings.fields;
     const columns = exportColumns(settings);
     let estimatedTotal = 0;

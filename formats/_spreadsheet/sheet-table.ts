@@ -49,6 +49,8 @@ export const BATCH_ROWS = 1000;
 export class SheetTable {
   private keys: string[] | undefined;
   private headerPending: boolean;
+  /** Whether the header item went out: exactly one, before any row (the SDK's ReadHeader). */
+  private headerSent = false;
   private record = 0;
 
   constructor(private readonly o: SheetTableOptions) {
@@ -81,10 +83,17 @@ export class SheetTable {
     if (batch.length > 0) yield batch;
   }
 
-  /** Called at the end: a header row that never came is an error when one was named. */
+  /**
+   * Called at the end: a header row that never came is an error when one was
+   * named; a sheet without a single row has no header row at all, which is
+   * refused rather than read as zero rows (as every tabular reader does).
+   */
   finish(): void {
     if (this.headerPending && this.o.headerRow !== undefined && this.o.header) {
       throw new FormatError(`header row ${this.o.headerRow} of sheet ${JSON.stringify(this.o.sheet)} is empty`, { line: this.o.headerRow });
+    }
+    if (!this.headerSent) {
+      throw new FormatError(`sheet ${JSON.stringify(this.o.sheet)} is empty: it has no header row${this.o.header ? "" : " and no rows"}`, { line: 1 });
     }
   }
 
@@ -97,7 +106,17 @@ export class SheetTable {
       }
       this.headerPending = false;
       this.keys = this.headerKeys(cells, line);
+      this.sendHeader(out, line);
       return;
+    }
+    if (!this.headerSent) {
+      // Without a header row the first row fixes the names: the given columns' keys, else column_1, column_2, …
+      if (this.keys === undefined) {
+        let width = 0;
+        for (const c of cells) width = Math.max(width, Math.min(c.col + 1, this.o.limits.maxColumns));
+        this.keys = Array.from({ length: width }, (_, i) => `column_${i + 1}`);
+      }
+      this.sendHeader(out);
     }
     const row = ++this.record;
     const keys = (this.keys ??= []);
@@ -136,6 +155,11 @@ export class SheetTable {
       values[key] = value;
     }
     out.push({ kind: "row", row: { row, line, values } });
+  }
+
+  private sendHeader(out: ReadItem[], line?: number): void {
+    this.headerSent = true;
+    out.push({ kind: "header", header: line === undefined ? { names: [...(this.keys ?? [])] } : { names: [...(this.keys ?? [])], line } });
   }
 
   private headerKeys(cells: SheetCell[], line: number): string[] {

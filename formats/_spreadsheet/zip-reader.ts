@@ -59,17 +59,14 @@ export interface ZipArchive {
 }
 
 /**
- * Spools `input` and opens it as a ZIP archive. Returns undefined for an
- * empty input (an empty file is an empty table, as for every format);
- * refuses anything that is not a ZIP archive, naming the format expected.
+ * Spools `input` and opens it as a ZIP archive. Refuses an empty input (0
+ * bytes: a file with no header row, as every tabular format refuses it) and
+ * anything that is not a ZIP archive, naming the format expected.
  */
-export async function openZip(input: AsyncIterable<Uint8Array>, what: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<ZipArchive | undefined> {
+export async function openZip(input: AsyncIterable<Uint8Array>, what: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<ZipArchive> {
   const spool = await spoolInput(input);
   try {
-    if (spool.size === 0) {
-      await spool.dispose();
-      return undefined;
-    }
+    if (spool.size === 0) throw new FormatError(`the file is empty (0 bytes): it has no header row, and is not ${what}`, { offset: 0 });
     if (spool.head[0] !== 0x50 || spool.head[1] !== 0x4b) {
       throw new FormatError(`not ${what}: the file is not a ZIP archive (it does not start with "PK")`, { offset: 0 });
     }

@@ -31,7 +31,6 @@ export const ODS_MIME = "application/vnd.oasis.opendocument.spreadsheet";
 
 export async function* readOds(input: AsyncIterable<Uint8Array>, ctx: ReadContext<SpreadsheetOptions>): AsyncGenerator<ReadItem[]> {
   const zip = await openZip(input, "an ODS spreadsheet");
-  if (zip === undefined) return;
   try {
     await checkMimetype(zip);
     const wanted = ctx.options.sheet;

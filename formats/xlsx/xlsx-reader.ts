@@ -26,7 +26,6 @@ import { PartNames, readWorkbookInfo } from "./workbook-info.js";
 
 export async function* readXlsx(input: AsyncIterable<Uint8Array>, ctx: ReadContext<XlsxOptions>): AsyncGenerator<ReadItem[]> {
   const zip = await openZip(input, "an XLSX workbook");
-  if (zip === undefined) return;
   const maxText = textBound(ctx.limits.maxRowBytes);
   let strings: SharedStrings | undefined;
   try {

@@ -71,8 +71,9 @@ describe("XLSX files from other tools", () => {
     expect(visible[0]).toEqual([1, 2]);
     expect(grid(await read("any_sheets.xlsx", { sheet: "Visible" }))).toEqual(visible);
     for (const [sheet, name] of [["Hidden", "Hidden"], [2, "Hidden"], ["veryhidden", "VeryHidden"], ["3", "VeryHidden"]] as const) {
+      // Each is chosen (and, being empty, refused as having no header row, naming it).
       const result = await read("any_sheets.xlsx", { sheet });
-      expect(result.fatal, `${sheet} → ${name}`).toBeUndefined();
+      expect(result.fatal?.message, `${sheet} → ${name}`).toBe(`sheet "${name}" is empty: it has no header row and no rows (at line 1)`);
     }
     expect((await read("any_sheets.xlsx", { sheet: "Chart" })).fatal?.message).toBe('sheet "Chart" is a chartsheet, not a table of cells');
     expect((await read("any_sheets.xlsx", { sheet: "Nope" })).fatal?.message).toBe('the workbook has no sheet named "Nope" (sheets: "Visible", "Hidden", "VeryHidden", "Chart")');
@@ -92,13 +93,17 @@ describe("XLSX files from other tools", () => {
     expect((await read("header-row.xlsx", { header: true, headerRow: 4 })).fatal?.message).toBe('header row 4 of sheet "Sheet1" is empty (at line 4)');
   });
 
-  it("empty_sheet.xlsx: every sheet is empty and reads as zero rows", async () => {
+  it("empty_sheet.xlsx: every sheet is empty, refused as having no header row rather than read as zero rows", async () => {
     for (const sheet of [1, 2, 3]) {
       const result = await read("empty_sheet.xlsx", { sheet });
       if (result.fatal?.message.startsWith("the workbook has no sheet")) break;
-      expect(result).toEqual({ rows: [], errors: [] });
+      expect(result.rows).toEqual([]);
+      expect(result.errors).toEqual([]);
+      expect(result.fatal?.message).toMatch(/^sheet ".*" is empty: it has no header row/);
     }
-    expect(await read("empty_sheet.xlsx", { header: true })).toEqual({ rows: [], errors: [] });
+    const withHeader = await read("empty_sheet.xlsx", { header: true });
+    expect(withHeader.rows).toEqual([]);
+    expect(withHeader.fatal?.message).toMatch(/^sheet ".*" is empty: it has no header row \(at line 1\)$/);
   });
 
   it("encoded_entities.xlsx: an entity is text, and whitespace without xml:space=preserve is not", async () => {
@@ -145,7 +150,10 @@ describe("ODS files from other tools", () => {
 
   it("any_sheets.ods: the first visible sheet by default; hidden ones by name", async () => {
     expect(grid(await read("any_sheets.ods"))[0]).toEqual([1, 2]);
-    for (const sheet of ["Hidden", "VeryHidden", "Chart", 2]) expect((await read("any_sheets.ods", { sheet })).fatal).toBeUndefined();
+    // Each is chosen (and, being empty, refused as having no header row, naming it).
+    for (const [sheet, name] of [["Hidden", "Hidden"], ["VeryHidden", "VeryHidden"], ["Chart", "Chart"], [2, "Hidden"]] as const) {
+      expect((await read("any_sheets.ods", { sheet })).fatal?.message, `${sheet}`).toBe(`sheet "${name}" is empty: it has no header row and no rows (at line 1)`);
+    }
     expect((await read("any_sheets.ods", { sheet: "Nope" })).fatal?.message).toBe('the spreadsheet has no sheet named "Nope" (sheets: "Visible", "Hidden", "VeryHidden", "Chart")');
   });
 

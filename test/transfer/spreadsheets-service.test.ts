@@ -105,7 +105,7 @@ describe("the HTTP routes", () => {
     form.append("file", new Blob([xlsxOf("")]), "people.xlsx");
     const res = await fetch(`${s.transfer.url}/import`, { method: "POST", body: form });
     const body = (await res.json()) as Record<string, unknown>;
-    expect(JSON.stringify(body)).toContain("not an ODS spreadsheet");
+    expect(JSON.stringify(body)).toContain("this looks like an XLSX workbook, not a ods file (format=ods); upload it with format=xlsx");
     const bad = await fetch(`${s.transfer.url}/export/xlsx?entity=users&options=${encodeURIComponent('{"rowsPerSheet":1}')}`);
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain("rowsPerSheet");

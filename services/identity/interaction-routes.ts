@@ -4,8 +4,14 @@
  * these routes show the form, check the password and hand the result back
  * (`interactionFinished`), which redirects the browser on to the client.
  *
- * - `GET /interaction/<uid>`: the form (or, for a consent prompt, nothing to
- *   show: every client here is first-party, see `loadExistingGrant`).
+ * - `GET /interaction/<uid>`: the form; or, for a consent prompt, nothing
+ *   to show when the person has just typed their password or confirmed a
+ *   device code (every client here is first-party), and otherwise a one-click
+ *   confirmation. oidc-provider asks for consent each time a native client
+ *   (the CLI) signs in, because another program on the machine could start a
+ *   sign-in with the CLI's client id: with a session already open in the
+ *   browser, that sign-in would otherwise finish without the person seeing it.
+ * - `POST /interaction/<uid>/confirm`: that confirmation.
  * - `POST /interaction/<uid>/login`: `username` and `password`, urlencoded.
  *   A wrong pair shows the form again with 401 and the same message whichever
  *   was wrong; the password is never echoed or logged.
@@ -21,12 +27,12 @@ import type { Logger } from "pino";
 import type Provider from "oidc-provider";
 import { errors } from "oidc-provider";
 import { authenticateDevAccount } from "./dev-accounts.js";
-import { errorPage, loginPage, sendPage } from "./pages.js";
+import { confirmPage, errorPage, loginPage, sendPage } from "./pages.js";
 
 /** The largest sign-in form body read. */
 export const MAX_FORM_BYTES = 4096;
 
-const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|abort))?$/;
+const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|abort|confirm))?$/;
 
 /** Thrown for a request the routes refuse, with the status and the message the page shows. */
 class RefusedRequest extends Error {
@@ -58,6 +64,7 @@ export function createInteractionHandler(provider: () => Provider, logger: Logge
       const client = await current.Client.find(clientId);
       const clientName = client?.clientName ?? clientId;
       const pageOptions = { action: `/interaction/${uid}/login`, abortAction: `/interaction/${uid}/abort`, clientName };
+      const accountId = details.session?.accountId;
 
       if (action === "abort") {
         await readForm(req, []);
@@ -83,8 +90,18 @@ export function createInteractionHandler(provider: () => Provider, logger: Logge
         sendPage(res, 200, loginPage({ ...pageOptions, username: typeof details.params.login_hint === "string" ? details.params.login_hint : undefined }));
         return true;
       }
-      // Consent is granted by loadExistingGrant for every registered client; a prompt for it means that failed.
-      throw new RefusedRequest(400, `This sign-in asks for "${details.prompt.name}", which the development provider does not handle.`);
+      if (details.prompt.name !== "consent" || !accountId) throw new RefusedRequest(400, `This sign-in asks for "${details.prompt.name}", which the development provider does not handle.`);
+      if (action === "confirm") await readForm(req, []);
+      // The person has just proven who they are (password) or which sign-in this is (the device code): nothing more to ask.
+      const justSignedIn = details.lastSubmission?.login !== undefined || details.params.response_type === undefined;
+      if (action === "confirm" || justSignedIn) {
+        const grantId = await grantWhatIsAsked(current, details, accountId);
+        logger.info({ client_id: clientId, username: accountId, interaction: "consent", outcome: "granted", confirmed: action === "confirm" }, "sign-in confirmed");
+        await current.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+        return true;
+      }
+      sendPage(res, 200, confirmPage({ action: `/interaction/${uid}/confirm`, abortAction: pageOptions.abortAction, clientName, username: accountId }));
+      return true;
     } catch (error) {
       if (res.headersSent) throw error;
       if (error instanceof RefusedRequest) {
@@ -98,6 +115,19 @@ export function createInteractionHandler(provider: () => Provider, logger: Logge
       return true;
     }
   };
+}
+
+/**
+ * The grant of a first-party client: what it asked for (OIDC scopes and
+ * claims, each service's scopes) added to the grant it has, if any.
+ */
+async function grantWhatIsAsked(provider: Provider, details: Awaited<ReturnType<Provider["interactionDetails"]>>, accountId: string): Promise<string> {
+  const grant = (details.grantId ? await provider.Grant.find(details.grantId) : undefined) ?? new provider.Grant({ accountId, clientId: String(details.params.client_id) });
+  const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(" "));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(" "));
+  return grant.save();
 }
 
 /** Reads an urlencoded form of at most {@link MAX_FORM_BYTES}, refusing fields not in `allowed`. */

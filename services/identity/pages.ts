@@ -75,6 +75,23 @@ ${options.error ? `<p class="error" role="alert">${escapeHtml(options.error)}</p
   );
 }
 
+export interface ConfirmPageOptions {
+  action: string;
+  abortAction: string;
+  clientName: string;
+  username: string;
+}
+
+/** "Continue as …?": a native client's sign-in when the person is signed in already and typed nothing. */
+export function confirmPage(options: ConfirmPageOptions): string {
+  return page(
+    "Continue",
+    `<h1>Continue as ${escapeHtml(options.username)}?</h1><p class="sub">${escapeHtml(options.clientName)} asks to sign in with your account. Continue only if you started this.</p>
+<form id="confirm" method="post" action="${escapeHtml(options.action)}"><button type="submit">Continue</button></form>
+<form id="cancel" method="post" action="${escapeHtml(options.abortAction)}"><button class="secondary" type="submit">Cancel</button></form>`,
+  );
+}
+
 /** The device flow's code entry page; `form` is oidc-provider's (its id is `op.deviceInputForm`). */
 export function deviceCodeInputPage(form: string, error?: string): string {
   return page(

@@ -124,7 +124,7 @@ describe("the web UI's sign-in (Authorization Code + PKCE)", () => {
 
 describe("what a reviewer checks", () => {
   it("requires PKCE: a request without a code challenge, or with the plain method, is refused", async () => {
-    for (const extra of [{ code_challenge: "", code_challenge_method: "" }, { code_challenge_method: "plain" }]) {
+    for (const extra of [{ code_challenge: "", code_challenge_method: "" }, { code_challenge_method: "plain" }] as Record<string, string>[]) {
       const signIn = await webAuthorizationRequest(as, extra);
       const back = await new TestBrowser().navigate(signIn.url, { stopAt: atWebCallback });
       expect(back.stopped).toBe(true);

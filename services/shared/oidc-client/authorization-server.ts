@@ -48,7 +48,8 @@ const cache = new Map<string, Promise<AuthorizationServer>>();
  * next call tries again.
  */
 export function discoverAuthorizationServer(issuer: string): Promise<AuthorizationServer> {
-  const key = issuer.replace(/\/$/, "");
+  // Issuer identifiers compare exactly (".../realms/lms/" is not ".../realms/lms").
+  const key = issuer;
   let pending = cache.get(key);
   if (!pending) {
     const url = issuerUrl(issuer);

@@ -35,6 +35,14 @@ export interface PersonSignInOptions {
   resources?: readonly string[];
   /** Default {@link DEFAULT_SIGN_IN_SCOPE}. */
   scope?: string;
+  /**
+   * The `prompt` of the authorization request (browser sign-in). Default
+   * `consent` when the scope has `offline_access`: OpenID Connect Core (§11)
+   * grants a refresh token that outlives the browser session only then. The
+   * development provider shows first-party clients no consent page for it; a
+   * provider that does can be given `""` (no prompt).
+   */
+  prompt?: string;
   /** Gives up after this long; default 5 minutes. */
   timeoutMs?: number;
   /** Aborts the sign-in. */
@@ -60,11 +68,13 @@ export async function signInWithBrowser(options: LoopbackSignInOptions): Promise
 
   let settle!: { resolve: (tokens: TokenSet) => void; reject: (error: Error) => void };
   const done = new Promise<TokenSet>((resolve, reject) => (settle = { resolve, reject }));
+  // It may settle while openBrowser still runs (the person cancelled at once): awaited below all the same.
+  done.catch(() => undefined);
   let redirectUri = "";
 
   const server = createServer((req, res) => {
     void handleCallback(req, res).catch((error: unknown) => {
-      respond(res, 500, "Sign-in failed", describeOAuthError(error));
+      if (!res.headersSent) respond(res, 500, "Sign-in failed", describeOAuthError(error));
       settle.reject(error instanceof Error ? error : new Error(String(error)));
     });
   });
@@ -100,7 +110,10 @@ export async function signInWithBrowser(options: LoopbackSignInOptions): Promise
     authorize.searchParams.set("client_id", options.clientId);
     authorize.searchParams.set("response_type", "code");
     authorize.searchParams.set("redirect_uri", redirectUri);
-    authorize.searchParams.set("scope", options.scope ?? DEFAULT_SIGN_IN_SCOPE);
+    const scope = options.scope ?? DEFAULT_SIGN_IN_SCOPE;
+    authorize.searchParams.set("scope", scope);
+    const prompt = options.prompt ?? (scope.split(" ").includes("offline_access") ? "consent" : "");
+    if (prompt) authorize.searchParams.set("prompt", prompt);
     authorize.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(verifier));
     authorize.searchParams.set("code_challenge_method", "S256");
     authorize.searchParams.set("state", state);

@@ -74,6 +74,12 @@ export function describeOAuthError(error: unknown): string {
   if (error instanceof oauth.ResponseBodyError || error instanceof oauth.AuthorizationResponseError) {
     return error.error_description ? `${error.error}: ${error.error_description}` : error.error;
   }
+  // A 401 from the token endpoint (a wrong client secret) comes as a WWW-Authenticate challenge.
+  if (error instanceof oauth.WWWAuthenticateChallengeError) {
+    const challenge = error.cause[0]?.parameters;
+    if (challenge?.error) return challenge.error_description ? `${challenge.error}: ${challenge.error_description}` : challenge.error;
+    return `HTTP ${error.status}`;
+  }
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? ` (${error.cause.message})` : "";
     return `${error.message}${cause}`;

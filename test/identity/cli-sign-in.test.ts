@@ -8,10 +8,10 @@
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLIENT_IDS, RESOURCES } from "../../services/identity/dev-clients.js";
-import { SignInRequiredError, signInWithBrowser, signInWithDevice, type DeviceSignInPrompt, type TokenSet } from "../../services/shared/oidc-client/index.js";
+import { SignInRequiredError, TokenSet, signInWithBrowser, signInWithDevice, type DeviceSignInPrompt } from "../../services/shared/oidc-client/index.js";
 import { TestBrowser, textOf, type Page } from "../support/test-browser.js";
 import { recordSecret } from "../support/run-secrets.js";
-import { startTestIdentity, submitLogin, type TestIdentity } from "./identity-harness.js";
+import { cliSignIn, recordTokenSet, startTestIdentity, submitLogin, type TestIdentity } from "./identity-harness.js";
 
 let identity: TestIdentity;
 beforeAll(async () => {
@@ -25,40 +25,23 @@ async function token(tokens: TokenSet, resource?: string): Promise<string> {
   return recordSecret("token", await tokens.accessToken(resource));
 }
 
-function recordSet(tokens: TokenSet): TokenSet {
-  for (const value of [tokens.refreshToken, tokens.idToken]) if (value) recordSecret("token", value);
-  return tokens;
-}
 
 describe("signing in through the browser (loopback redirect)", () => {
   it("opens the sign-in page, comes back to 127.0.0.1 on the port it listens on, and yields tokens for both services", async () => {
-    const browser = new TestBrowser();
-    let landed: Page | undefined;
-    let opened: URL | undefined;
-    const tokens = recordSet(
-      await signInWithBrowser({
-        issuer: identity.issuer,
-        clientId: CLIENT_IDS.cli,
-        resources,
-        openBrowser: async (url) => {
-          opened = url;
-          landed = await submitLogin(browser, await browser.navigate(url), "importer");
-        },
-      }),
-    );
-    expect(opened!.searchParams.get("code_challenge_method")).toBe("S256");
-    expect(opened!.searchParams.get("redirect_uri")).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
-    expect(opened!.searchParams.get("state")).toBeTruthy();
-    expect(opened!.searchParams.get("nonce")).toBeTruthy();
-    expect(landed!.status).toBe(200);
-    expect(textOf(landed!)).toContain("You are signed in as importer");
+    const { tokens, opened, landed } = await cliSignIn(identity.issuer, "importer");
+    expect(opened.searchParams.get("code_challenge_method")).toBe("S256");
+    expect(opened.searchParams.get("redirect_uri")).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    expect(opened.searchParams.get("state")).toBeTruthy();
+    expect(opened.searchParams.get("nonce")).toBeTruthy();
+    expect(landed.status).toBe(200);
+    expect(textOf(landed)).toContain("You are signed in as importer");
     expect(tokens.subject).toBe("importer");
 
     expect(decodeJwt(await token(tokens))).toMatchObject({ sub: "importer", aud: "dataexchange-transfer", roles: ["importer", "pii"], client_id: CLIENT_IDS.cli });
     const firstRefresh = tokens.refreshToken;
     expect(decodeJwt(await token(tokens, RESOURCES.records))).toMatchObject({ sub: "importer", aud: "dataexchange-records", roles: ["importer", "pii"] });
     expect(tokens.refreshToken).not.toBe(firstRefresh); // rotated
-    recordSet(tokens);
+    recordTokenSet(tokens);
     // Held while valid: asking again does not refresh.
     const held = tokens.refreshToken;
     await token(tokens, RESOURCES.records);
@@ -66,22 +49,15 @@ describe("signing in through the browser (loopback redirect)", () => {
   });
 
   it("answers a callback with another state 400 and keeps waiting for the real one", async () => {
-    const browser = new TestBrowser();
     let forged: Response | undefined;
-    const tokens = recordSet(
-      await signInWithBrowser({
-        issuer: identity.issuer,
-        clientId: CLIENT_IDS.cli,
-        resources,
-        openBrowser: async (url) => {
-          const callback = new URL(url.searchParams.get("redirect_uri")!);
-          callback.searchParams.set("code", "forged-code");
-          callback.searchParams.set("state", "not-this-sign-in");
-          forged = await fetch(callback);
-          await submitLogin(browser, await browser.navigate(url), "exporter");
-        },
-      }),
-    );
+    const { tokens } = await cliSignIn(identity.issuer, "exporter", {
+      before: async (url) => {
+        const callback = new URL(url.searchParams.get("redirect_uri")!);
+        callback.searchParams.set("code", "forged-code");
+        callback.searchParams.set("state", "not-this-sign-in");
+        forged = await fetch(callback);
+      },
+    });
     expect(forged!.status).toBe(400);
     expect(await forged!.text()).toContain("does not belong to the sign-in");
     expect(tokens.subject).toBe("exporter");
@@ -89,13 +65,17 @@ describe("signing in through the browser (loopback redirect)", () => {
 
   it("asks a person already signed in in the browser to confirm, instead of finishing unseen (another program could start a sign-in with the CLI's client id)", async () => {
     const browser = new TestBrowser();
-    const signIn = (act: (url: URL) => Promise<unknown>) => signInWithBrowser({ issuer: identity.issuer, clientId: CLIENT_IDS.cli, resources, openBrowser: async (url) => void (await act(url)) });
-    recordSet(await signIn(async (url) => submitLogin(browser, await browser.navigate(url), "admin")));
+    await cliSignIn(identity.issuer, "admin", { browser });
     let confirm: Page | undefined;
-    const second = recordSet(
-      await signIn(async (url) => {
-        confirm = await browser.navigate(url);
-        return browser.submit(confirm, { formId: "confirm" });
+    const second = recordTokenSet(
+      await signInWithBrowser({
+        issuer: identity.issuer,
+        clientId: CLIENT_IDS.cli,
+        resources,
+        openBrowser: async (url) => {
+          confirm = await browser.navigate(url);
+          await browser.submit(confirm, { formId: "confirm" });
+        },
       }),
     );
     expect(textOf(confirm!)).toContain("Continue as admin? dx command line asks to sign in with your account");
@@ -123,11 +103,10 @@ describe("signing in through the browser (loopback redirect)", () => {
   });
 
   it("revokes its refresh token on sign-out, after which a refresh says to sign in again", async () => {
-    const browser = new TestBrowser();
-    const tokens = recordSet(await signInWithBrowser({ issuer: identity.issuer, clientId: CLIENT_IDS.cli, resources, openBrowser: async (url) => void (await submitLogin(browser, await browser.navigate(url), "admin")) }));
+    const { tokens } = await cliSignIn(identity.issuer, "admin");
     const kept = tokens.refreshToken!;
     await tokens.revoke();
-    const again = await (await import("../../services/shared/oidc-client/index.js")).TokenSet.fromRefreshToken({ issuer: identity.issuer, clientId: CLIENT_IDS.cli, refreshToken: kept, resource: RESOURCES.transfer });
+    const again = await TokenSet.fromRefreshToken({ issuer: identity.issuer, clientId: CLIENT_IDS.cli, refreshToken: kept, resource: RESOURCES.transfer });
     await expect(again.accessToken()).rejects.toBeInstanceOf(SignInRequiredError);
   });
 });
@@ -150,7 +129,7 @@ describe("signing in with the device authorization grant", () => {
   it("shows a code and an address; once the person signs in there, the command line gets tokens", async () => {
     let prompt: DeviceSignInPrompt | undefined;
     let done: Promise<Page> | undefined;
-    const tokens = recordSet(
+    const tokens = recordTokenSet(
       await signInWithDevice({
         issuer: identity.issuer,
         clientId: CLIENT_IDS.cli,

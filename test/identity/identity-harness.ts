@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as oauth from "oauth4webapi";
+import { signInWithBrowser, type TokenSet } from "../../services/shared/oidc-client/index.js";
 import { DEV_ACCOUNTS, type DevAccount } from "../../services/identity/dev-accounts.js";
 import { CLIENT_IDS, DEV_CLIENT_SECRETS, RESOURCES, webRedirectUri } from "../../services/identity/dev-clients.js";
 import { loadIdentityConfig, type IdentityConfig } from "../../services/identity/identity-config.js";
@@ -153,4 +154,41 @@ export async function webSignIn(as: oauth.AuthorizationServer, browser: TestBrow
   const back = login.stopped ? login : await submitLogin(browser, login, username, atWebCallback);
   if (!back.stopped) throw new Error(`the sign-in did not come back to the web UI: ${back.status} ${back.url}\n${back.text.slice(0, 300)}`);
   return webExchange(as, signIn, back.url);
+}
+
+export interface CliSignIn {
+  tokens: TokenSet;
+  /** The authorization URL the command line opened. */
+  opened: URL;
+  /** The page the browser landed on, back at the command line's loopback listener. */
+  landed: Page;
+}
+
+/**
+ * A command line's sign-in (services/shared/oidc-client, loopback redirect)
+ * as `username`, the browser part played by a test browser; `before` runs
+ * first with the URL the command line opened. Its tokens are recorded.
+ */
+export async function cliSignIn(issuer: string, username: string, options: { resources?: string[]; browser?: TestBrowser; before?: (url: URL) => Promise<void> } = {}): Promise<CliSignIn> {
+  const browser = options.browser ?? new TestBrowser();
+  let opened: URL | undefined;
+  let landed: Page | undefined;
+  const tokens = await signInWithBrowser({
+    issuer,
+    clientId: CLIENT_IDS.cli,
+    resources: options.resources ?? [RESOURCES.transfer, RESOURCES.records],
+    openBrowser: async (url) => {
+      opened = url;
+      await options.before?.(url);
+      landed = await submitLogin(browser, await browser.navigate(url), username);
+    },
+  });
+  recordTokenSet(tokens);
+  return { tokens, opened: opened!, landed: landed! };
+}
+
+/** Records a token set's refresh and ID tokens (they change on every refresh: call again after one). */
+export function recordTokenSet(tokens: TokenSet): TokenSet {
+  for (const value of [tokens.refreshToken, tokens.idToken]) if (value) recordSecret("token", value);
+  return tokens;
 }

@@ -23,7 +23,6 @@ import { rotateSigningKeys } from "../../services/identity/signing-keys.js";
 import { buildRecordsServer, type RunningRecordsServer } from "../../services/records/server.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
 import { AUDIENCES, createVerifierFromConfig, loadAuthConfig } from "../../services/shared/auth/index.js";
-import { signInWithBrowser } from "../../services/shared/oidc-client/index.js";
 import { buildTransferServer, type RunningTransferServer } from "../../services/transfer/server.js";
 import { serviceCredentialFromEnv, staticCredential } from "../../services/transfer/service-credential.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
@@ -32,7 +31,7 @@ import { recordPrivateKey, recordSecret } from "../support/run-secrets.js";
 import { testServiceLogger } from "../support/service-logger.js";
 import { TestBrowser } from "../support/test-browser.js";
 import { seed, user } from "../transfer/rpc/harness.js";
-import { clientCredentialsToken, discover, recordSigningKeys, startTestIdentity, submitLogin, webSignIn, type TestIdentity } from "./identity-harness.js";
+import { cliSignIn, clientCredentialsToken, discover, recordSigningKeys, recordTokenSet, startTestIdentity, webSignIn, type TestIdentity } from "./identity-harness.js";
 
 const TTL = 8;
 let identity: TestIdentity;
@@ -106,11 +105,10 @@ describe("a person signed in at the provider", () => {
   });
 
   it("signed in from the command line, gets a token for each service and both accept it with the person's roles", async () => {
-    const browser = new TestBrowser();
-    const tokens = await signInWithBrowser({ issuer: identity.issuer, clientId: CLIENT_IDS.cli, resources: [RESOURCES.transfer, RESOURCES.records], openBrowser: async (url) => void (await submitLogin(browser, await browser.navigate(url), "admin")) });
+    const { tokens } = await cliSignIn(identity.issuer, "admin");
     const forTransfer = recordSecret("token", await tokens.accessToken());
     const forRecords = recordSecret("token", await tokens.accessToken(RESOURCES.records));
-    recordSecret("token", tokens.refreshToken!);
+    recordTokenSet(tokens);
     expect((await transferClient().listFormats({}, { headers: bearer(forTransfer) })).formats.map((f) => f.name)).toContain("csv");
     const count = await recordsClient().countRecords({ entity: Entity.COURSES }, { headers: bearer(forRecords) });
     expect(count.count).toBeGreaterThanOrEqual(2n);
@@ -135,9 +133,7 @@ describe("a person signed in at the provider", () => {
 
 /** A person's token for the records service, by the command line's sign-in (the web UI's client may not ask for it). */
 async function recordsTokenOf(username: string): Promise<string> {
-  const browser = new TestBrowser();
-  const tokens = await signInWithBrowser({ issuer: identity.issuer, clientId: CLIENT_IDS.cli, resources: [RESOURCES.records], openBrowser: async (url) => void (await submitLogin(browser, await browser.navigate(url), username)) });
-  recordSecret("token", tokens.refreshToken!);
+  const { tokens } = await cliSignIn(identity.issuer, username, { resources: [RESOURCES.records] });
   return recordSecret("token", await tokens.accessToken());
 }
 

@@ -17,6 +17,7 @@
  * never trusted: a production service never starts open or trusting a local
  * key by accident.
  */
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { DEFAULT_ALGORITHMS, checkAlgorithms, discoveredKeySet, loadKeyFile, remoteKeySet, type TrustedKey } from "./key-source.js";
 import { DEV_ISSUER, devKeysDir, ensureDevKeys } from "./dev-keys.js";
@@ -117,8 +118,12 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, audience: { variable: str
 }
 
 /** True when tokens signed with the development key (`npm run token`) pass this configuration. */
-export function trustsDevKey(config: AuthConfig): boolean {
-  return config.keySource.kind === "dev" || config.devKey !== undefined;
+export function trustsDevKey(config: AuthConfig, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (config.keySource.kind === "dev" || config.devKey !== undefined) return true;
+  // Pointed at the development key's public half explicitly (and its issuer).
+  if (config.keySource.kind !== "file" || !config.issuers.includes(DEV_ISSUER)) return false;
+  const dir = devKeysDir(env);
+  return [join(dir, "public.pem"), join(dir, "public.jwk.json")].includes(resolve(config.keySource.path));
 }
 
 /** The trusted key of a configuration (creating the development key pair in dev mode). */

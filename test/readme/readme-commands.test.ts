@@ -182,8 +182,11 @@ function checkOutput(command: ReadmeCommand, result: Result): void {
     // Every import in the README takes back a file just exported: nothing changes.
     expect(summary.unchanged, `${where}: every record unchanged`).toBe(summary.read);
     expect(result.stdout, where).toContain(String(summary.jobId));
-  } else if (/jobs\/\$JOB\/failed-rows/.test(text)) {
+  } else if (/jobs\/\$JOB\/failed-rows\?view=errors/.test(text)) {
     expect(readFileSync(join(stack.workspace, file!), "utf8"), where).toMatch(/^row,/);
+  } else if (/jobs\/\$JOB\/failed-rows/.test(text)) {
+    // The rejected rows in the upload's own format: a JSON array here, empty when nothing was rejected.
+    expect(JSON.parse(readFileSync(join(stack.workspace, file!), "utf8")), where).toEqual([]);
   } else if (/jobs\/\$JOB\b/.test(text)) {
     expect(json(result.stdout), where).toMatchObject({ state: "succeeded", kind: expect.anything() });
   } else if (file) {

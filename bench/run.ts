@@ -5,7 +5,7 @@
  * bench/results/). Nothing here asserts: targets are reported, not enforced.
  *
  *   tsx bench/run.ts [--quick] [--n 1000000] [--rounds 3] [--upsert-n 20000]
- *                    [--only plugins,workers,export,import,upsert,memory,tools,e2e,records,concurrency]
+ *                    [--only plugins,spreadsheets,workers,workers-service,export,import,upsert,memory,tools,e2e,records,concurrency]
  *                    [--backend sqlite|postgresql --postgresql-url URL] [--cpu-prof]
  *                    [--service-flags="--max-old-space-size=512"]  (node flags of our service processes, after `npm start`'s)
  *                    [--records-flags="…"] [--transfer-flags="…"]    (of one of them only)
@@ -23,10 +23,11 @@ import { renderTable, writeResults, type TableRow } from "./lib/report.js";
 import { pluginRows } from "./sections/plugins.js";
 import { databaseRows } from "./sections/database.js";
 import { formatWorkerRows } from "./sections/format-workers.js";
+import { spreadsheetRows } from "./sections/spreadsheets.js";
 import { concurrencyRows } from "./sections/concurrency.js";
 
 /** `records` (the records-level rows) is in every full run; quick runs add it only when asked. */
-const ALL = ["plugins", "workers", "export", "import", "upsert", "memory", "tools", "e2e", "concurrency"];
+const ALL = ["plugins", "spreadsheets", "workers", "export", "import", "upsert", "memory", "tools", "e2e", "concurrency"];
 
 function parseOptions(argv: string[]): BenchOptions {
   const get = (name: string) => {
@@ -86,8 +87,13 @@ async function main(): Promise<void> {
       rows.push(...p.rows);
       raw.plugins = p.raw;
     }
-    if (options.sections.has("workers")) {
-      const w = await formatWorkerRows(ctx);
+    if (options.sections.has("spreadsheets")) {
+      const x = await spreadsheetRows(ctx);
+      rows.push(...x.rows);
+      raw.spreadsheets = x.raw;
+    }
+    if (options.sections.has("workers") || options.sections.has("workers-service")) {
+      const w = await formatWorkerRows(ctx, !options.sections.has("workers"));
       rows.push(...w.rows);
       raw.formatWorkers = w.raw;
     }

@@ -5,7 +5,12 @@
  *   npm run seed -- [--url http://127.0.0.1:50051] [--data ../shared/data/oulad]
  *                   [--batch-size 1000] [--in-flight 4]
  *
- * Environment: RECORDS_URL, DX_SEED_DATA, DX_TOKEN (sent as a bearer token).
+ * Environment: RECORDS_URL, DX_SEED_DATA, DX_TOKEN (a bearer token for the
+ * records service with role admin, or importer and exporter). Without
+ * DX_TOKEN, when the services trust the development key (what `npm start`
+ * does unless told otherwise; scripts/lib/dev-stack.ts), the seed mints its
+ * own short-lived token with it (subject `seed`, role admin); otherwise it
+ * stops before sending anything, saying which variable and roles it needs.
  * Idempotent: a second run leaves every record unchanged and skips the
  * append-only activity log. Exits 1 if any row could not be mapped or any
  * record failed to write; see scripts/seed/MAPPING.md.
@@ -13,11 +18,12 @@
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createClient, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { RecordsService } from "../gen/dataexchange/records/v1/records_pb.js";
 import { runSeed } from "./seed/run-seed.js";
 import { formatReport, seedFailed } from "./seed/report.js";
+import { SEED_TOKEN_HELP, seedToken } from "./seed/seed-token.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -32,7 +38,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log("usage: npm run seed -- [--url URL] [--data DIR] [--batch-size N] [--in-flight N]\nenv: RECORDS_URL, DX_SEED_DATA, DX_TOKEN");
+  console.log("usage: npm run seed -- [--url URL] [--data DIR] [--batch-size N] [--in-flight N]\nenv: RECORDS_URL, DX_SEED_DATA, DX_TOKEN (a token for the records service with role admin; minted with the development key when the services trust it)");
   process.exit(0);
 }
 
@@ -51,9 +57,15 @@ function positiveInt(value: string | undefined, fallback: number, name: string):
   return n;
 }
 
-const token = process.env.DX_TOKEN;
+let token: { value: string; source: string };
+try {
+  token = await seedToken(process.env);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
 const bearer: Interceptor = (next) => async (req) => {
-  if (token) req.header.set("authorization", `Bearer ${token}`);
+  req.header.set("authorization", `Bearer ${token.value}`);
   return next(req);
 };
 
@@ -61,7 +73,7 @@ const transport = createGrpcTransport({ baseUrl: url, interceptors: [bearer] });
 const client = createClient(RecordsService, transport);
 
 let lastProgress = 0;
-console.log(`seeding ${url} from ${dataDir} (batches of ${batchSize}, ${inFlight} in flight)`);
+console.log(`seeding ${url} from ${dataDir} (batches of ${batchSize}, ${inFlight} in flight; ${token.source})`);
 try {
   const outcome = await runSeed(client, dataDir, {
     batchSize,
@@ -80,6 +92,7 @@ try {
   console.log(formatReport(outcome));
   process.exitCode = seedFailed(outcome) ? 1 : 0;
 } catch (error) {
-  console.error(`seed failed: ${error instanceof Error ? error.message : String(error)}`);
+  const refused = error instanceof ConnectError && (error.code === Code.Unauthenticated || error.code === Code.PermissionDenied);
+  console.error(`seed failed: ${error instanceof Error ? error.message : String(error)}${refused ? `\n${SEED_TOKEN_HELP}` : ""}`);
   process.exitCode = 1;
 }

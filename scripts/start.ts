@@ -1,9 +1,10 @@
 /**
  * `npm start`: FerretDB (embedded SQLite, data in ./data) unless MONGODB_URI
- * names another server, then the records service, then the transfer service
- * (which calls the records service), each as its own process,
- * until Ctrl-C, which stops everything cleanly (services first, then the
- * database).
+ * names another server, the development OpenID Connect provider unless the
+ * environment names another (scripts/lib/dev-stack.ts), then the records
+ * service, then the transfer service (which calls the records service), each
+ * as its own process, until Ctrl-C, which stops everything cleanly (services
+ * first, then the provider, then the database).
  */
 import { serviceNodeFlags } from "./lib/service-node-flags.js";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -12,6 +13,8 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFerretDb, type RunningFerretDb } from "./lib/ferretdb.js";
+import { stackAuth, stackPorts } from "./lib/dev-stack.js";
+import { DEV_ACCOUNTS } from "../services/identity/dev-accounts.js";
 
 const root = join(fileURLToPath(import.meta.url), "..", "..");
 
@@ -85,11 +88,21 @@ async function main(): Promise<void> {
       mongoUri = database.uri;
       log(`FerretDB (SQLite in ${dataDir}) on ${mongoUri}`);
     }
-    // Without a configured key source (DX_AUTH_PUBLIC_KEY_FILE or DX_AUTH_JWKS_URL),
-    // the services trust the local development key that `npm run token` signs with.
-    const devAuth = !process.env.DX_AUTH_PUBLIC_KEY_FILE && !process.env.DX_AUTH_JWKS_URL;
-    const env = { ...process.env, MONGODB_URI: mongoUri, ...(devAuth ? { DX_AUTH_DEV: "1" } : {}) };
-    if (devAuth) log("auth: trusting the development key (.cache/dev-keys); mint tokens with `npm run token -- --roles admin,pii`");
+    const ports = stackPorts();
+    const auth = stackAuth(process.env, ports);
+    const env = { ...process.env, MONGODB_URI: mongoUri, ...auth.servicesEnv };
+    log(auth.description);
+    if (auth.identity) {
+      const identity = startService("identity provider", "services/identity/server.ts", { ...process.env, ...auth.identity.env });
+      services.push(identity);
+      identity.child.once("exit", (code) => {
+        if (!stopping) {
+          log(`identity provider exited unexpectedly (code ${code})`);
+          void stop(1);
+        }
+      });
+      await waitForPort(process.env.IDENTITY_HOST ?? "127.0.0.1", auth.identity.port, identity.child, "identity provider");
+    }
     const recordsPort = Number(process.env.RECORDS_PORT ?? 50051);
     const records = startService("records service", "services/records/server.ts", { ...env, RECORDS_PORT: String(recordsPort) });
     services.push(records);
@@ -104,9 +117,10 @@ async function main(): Promise<void> {
 
     // The transfer service reads config/transfer.json (or DX_TRANSFER_CONFIG);
     // only the port and the records URL are set here, unless already given.
-    const transferPort = Number(process.env.TRANSFER_PORT ?? 8000);
+    const transferPort = ports.transfer;
     const transfer = startService("transfer service", "services/transfer/server.ts", {
       ...env,
+      ...auth.transferEnv,
       TRANSFER_PORT: String(transferPort),
       TRANSFER_RECORDS_URL: process.env.TRANSFER_RECORDS_URL ?? `http://${recordsHost}:${recordsPort}`,
     });
@@ -118,9 +132,12 @@ async function main(): Promise<void> {
       }
     });
     await waitForPort(process.env.TRANSFER_HOST ?? "127.0.0.1", transferPort, transfer.child, "transfer service");
+    if (auth.identity) {
+      log(`sign in at ${auth.identity.issuer} as ${DEV_ACCOUNTS.map((a) => a.username).join(", ")} (development accounts; passwords in README.md, section Sign-in)`);
+    }
     log(
       `ready: records service on http://127.0.0.1:${recordsPort} (gRPC, Connect), transfer service on http://127.0.0.1:${transferPort} ` +
-        `(gRPC, Connect, GET /export/{format}, POST /import). Ctrl-C stops everything.`,
+        `(gRPC, Connect, GET /export/{format}, POST /import)${auth.identity ? `, identity provider on ${auth.identity.issuer}` : ""}. Ctrl-C stops everything.`,
     );
   } catch (error) {
     log(`failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -2,9 +2,15 @@
  * `npm run token -- --roles admin,pii [--sub alice] [--ttl 3600] [--aud records|transfer|<audience>]`
  *
  * Mints a development bearer token signed with the development key in
- * `.cache/dev-keys/` (created on first use). Services trust it in dev mode
- * (`NODE_ENV=development` or `DX_AUTH_DEV=1`) or when started with
- * `DX_AUTH_PUBLIC_KEY_FILE=.cache/dev-keys/public.pem`.
+ * `.cache/dev-keys/` (created on first use), for scripts and tests. `npm start`
+ * trusts it beside the development identity provider unless
+ * `DX_AUTH_TRUST_DEV_KEY=0`; services started otherwise trust it in dev mode
+ * without another key, with `DX_AUTH_TRUST_DEV_KEY=1`, or when given its public
+ * key (`DX_AUTH_PUBLIC_KEY_FILE=.cache/dev-keys/public.pem`). When the same
+ * environment says the services would not trust it, the script refuses
+ * (exit 2) instead of printing a token they would refuse, and says how to
+ * sign in instead. People sign in through the identity provider
+ * (`npm run sign-in`).
  *
  * The token alone goes to stdout, so it can be captured:
  *   TOKEN=$(npm run -s token -- --roles exporter)
@@ -12,6 +18,7 @@
  */
 import { parseArgs } from "node:util";
 import { AUDIENCES, DEV_ISSUER, ensureDevKeys, signDevToken } from "../services/shared/auth/dev-keys.js";
+import { stackAuth } from "./lib/dev-stack.js";
 
 const usage = `usage: npm run token -- --roles <role,role…> [--sub <subject>] [--ttl <seconds>] [--aud records|transfer|<audience>] [--iss <issuer>]
 roles: admin, importer, exporter, auditor, service, and the permission pii`;
@@ -31,6 +38,12 @@ function main(): void {
   if (values.help) {
     process.stdout.write(`${usage}\n`);
     return;
+  }
+  if (!stackAuth(process.env).devKeyTrusted) {
+    throw new Error(
+      "npm run token: the services do not trust the development key in this environment (DX_AUTH_TRUST_DEV_KEY=0, or DX_AUTH_* name another identity provider), so they would refuse its tokens.\n" +
+        "Sign in through the identity provider instead: TOKEN=$(npm run -s sign-in) for a person, or client credentials for a backend (README.md, section Sign-in).",
+    );
   }
   const roles = (values.roles ?? "").split(",").map((r) => r.trim()).filter((r) => r !== "");
   if (roles.length === 0) throw new Error(`--roles is required\n${usage}`);

@@ -6,11 +6,10 @@
  *    its worker-backed proxy, same rows and bytes, interleaved rounds in one
  *    process: rows/s (median) and how long the main thread's event loop was
  *    busy (what the service's RPCs would have waited for).
- *    Also the bench's XLSX-sized workload (bench/plugins/xlsx-like: XML cells
- *    deflated per batch, what an XLSX writer does; no XLSX plugin ships yet).
+ *    The spreadsheet formats (XLSX, ODS) are measured the same way: they
+ *    are the heavy ones, and run in workers by default because of it.
  * 2. The transfer service under a heavy export: a client exports N sessions
- *    in pretty JSON (the heaviest shipped writer) and in the XLSX-sized
- *    workload from a transfer service fed by a synthetic records service (no
+ *    in pretty JSON and in XLSX (the heaviest shipped writer) from a transfer service fed by a synthetic records service (no
  *    database, pre-encoded frames), and meanwhile calls Health.Check and
  *    ListFormats on a connection of its own: p50 / p99 latency of those
  *    unary calls, and the export's rows/s, with the service's plugins
@@ -19,18 +18,15 @@
  * Quick runs use N = 50k with two rounds of (2), to stay a small part of
  * the quick budget.
  */
-import { join } from "node:path";
 import { BUILT_IN_FORMAT_MODES } from "../../services/transfer/plugins/workers/index.js";
 import type { BenchContext } from "../lib/context.js";
-import { REPO, runWorker, startService, type Service } from "../lib/processes.js";
+import { runWorker, startService, type Service } from "../lib/processes.js";
 import { fmtRate, median, type TableRow } from "../lib/report.js";
 import type { ThroughputSample } from "../workers/format-workers.js";
 import type { LatencyProbes } from "../workers/format-workers-latency.js";
 import { mintToken } from "./e2e.js";
 
-const FORMATS = ["csv", "json", "ndjson"];
-/** The bench's own plugin folder (the XLSX-sized workload). */
-const BENCH_PLUGINS = join(REPO, "bench/plugins");
+const FORMATS = ["csv", "json", "ndjson", "xlsx", "ods"];
 interface Workload {
   format: string;
   formatOptions?: { [k: string]: boolean | number };
@@ -38,7 +34,7 @@ interface Workload {
 }
 const WORKLOADS: Workload[] = [
   { format: "json", formatOptions: { pretty: true }, label: "pretty JSON" },
-  { format: "xlsx-like", label: "XLSX-sized" },
+  { format: "xlsx", label: "XLSX" },
 ];
 let transferDbs = 0;
 
@@ -52,13 +48,13 @@ const ms = (v: number) => (Number.isFinite(v) ? `${v < 10 ? v.toFixed(1) : v.toF
 
 async function throughputRows(ctx: BenchContext, n: number): Promise<{ rows: TableRow[]; raw: unknown }> {
   const rounds = ctx.options.pluginRounds;
-  ctx.log(`format workers, plugins alone: ${n} rows, ${FORMATS.join("/")} write and read and the XLSX-sized write, in-thread vs workers, ${rounds} interleaved rounds`);
-  const r = await runWorker("bench/workers/format-workers.ts", { n, rounds, formats: [...FORMATS, "xlsx-like"], pluginDirs: [BENCH_PLUGINS] });
+  ctx.log(`format workers, plugins alone: ${n} rows, ${FORMATS.join("/")} write and read, in-thread vs workers, ${rounds} interleaved rounds`);
+  const r = await runWorker("bench/workers/format-workers.ts", { n, rounds, formats: FORMATS });
   const samples = (r.extra as { samples: Record<string, ThroughputSample[]> }).samples;
   const rate = (id: string) => median(samples[id]!.map((s) => (s.rows / s.ms) * 1000));
   const main = (id: string) => median(samples[id]!.map((s) => s.mainMs));
   const rows: TableRow[] = [];
-  for (const format of [...FORMATS, "xlsx-like"]) {
+  for (const format of FORMATS) {
     for (const operation of ["write", "read"] as const) {
       const workers = `${format}-${operation}-workers`;
       if (!samples[workers]) continue;
@@ -66,7 +62,7 @@ async function throughputRows(ctx: BenchContext, n: number): Promise<{ rows: Tab
       const ratio = rate(workers) / rate(local);
       rows.push({
         section: "workers",
-        name: `${format === "xlsx-like" ? "XLSX-sized (bench plugin)" : format.toUpperCase()} ${operation}: workers vs in-thread`,
+        name: `${format.toUpperCase()} ${operation}: workers vs in-thread`,
         n,
         rounds,
         ours: `${fmtRate(rate(workers), "rows/s")}, main busy ${ms(main(workers))}`,
@@ -74,7 +70,7 @@ async function throughputRows(ctx: BenchContext, n: number): Promise<{ rows: Tab
         ratio,
         target: "≥ 1.0× for a workers default",
         met: ratio >= 1,
-        note: operation === "read" ? `default for ${format}: ${BUILT_IN_FORMAT_MODES[format] ?? "workers"} (plugins/workers/format-modes.ts)` : format === "xlsx-like" ? "not a shipped format: plugins from other folders run in workers by default" : undefined,
+        note: operation === "read" ? `default for ${format}: ${BUILT_IN_FORMAT_MODES[format] ?? "workers"} (plugins/workers/format-modes.ts)` : undefined,
       });
     }
   }
@@ -92,7 +88,6 @@ function startTransfer(ctx: BenchContext, recordsUrl: string, mode: "in-thread" 
       TRANSFER_HOST: "127.0.0.1",
       TRANSFER_RECORDS_URL: recordsUrl,
       TRANSFER_FORMAT_WORKERS_MODE: mode,
-      TRANSFER_PLUGIN_DIRS: BENCH_PLUGINS,
       TRANSFER_EXPORT_LOGGING_ENABLED: "false",
       DX_AUTH_DEV: "1",
     },
@@ -178,8 +173,13 @@ async function latencyRows(ctx: BenchContext, n: number, rounds: number): Promis
   return { rows, raw: samples };
 }
 
-export async function formatWorkerRows(ctx: BenchContext): Promise<{ rows: TableRow[]; raw: unknown }> {
+/** With `serviceOnly` (`--only workers-service`), only part 2: the service under a heavy export. */
+export async function formatWorkerRows(ctx: BenchContext, serviceOnly = false): Promise<{ rows: TableRow[]; raw: unknown }> {
   const { quick, n } = ctx.options;
+  if (serviceOnly) {
+    const latency = await latencyRows(ctx, quick ? 50_000 : n, quick ? 2 : ctx.options.rounds);
+    return { rows: latency.rows, raw: { latency: latency.raw, workloads: WORKLOADS } };
+  }
   const throughput = await throughputRows(ctx, quick ? 50_000 : n);
   const latency = await latencyRows(ctx, quick ? 50_000 : n, quick ? 2 : ctx.options.rounds);
   return { rows: [...throughput.rows, ...latency.rows], raw: { throughput: throughput.raw, latency: latency.raw, workloads: WORKLOADS } };

@@ -23,7 +23,7 @@ interface Args {
   n: number;
   rounds: number;
   formats: string[];
-  /** Plugin folders besides formats/ (the bench's xlsx-like workload). */
+  /** Plugin folders besides formats/, if any. */
   pluginDirs?: string[];
 }
 

@@ -45,6 +45,7 @@ runAsWorker<Args>(async ({ url, file, mode, inFlight = 4 }) => {
     const input = createReadStream(file, { highWaterMark: 64 * 1024 });
     for await (const items of csv.read!(input, { options: csv.options.parse({}), columns, limits: DEFAULT_READ_LIMITS })) {
       for (const item of items) {
+        if (item.kind === "header" || item.kind === "encoding") continue;
         counts.rows++;
         if (item.kind === "error") {
           counts.rowErrors++;

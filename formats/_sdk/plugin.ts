@@ -32,6 +32,21 @@ export interface WriteContext<O> {
   options: O;
   /** True when the file should show column labels (human audience) instead of keys. */
   useLabels: boolean;
+  /**
+   * What is being exported, for formats that show it to a person: a sheet
+   * named after the entity, an HTML caption naming entity and filter.
+   * Optional: callers without such a notion (tests, tools) leave it out, and
+   * a plugin must then fall back to something neutral.
+   */
+  source?: WriteSource;
+}
+
+/** The export's subject, as {@link WriteContext.source} gives it. */
+export interface WriteSource {
+  /** The entity exported ("users"). */
+  entity: string;
+  /** The records filter as the caller gave it (JSON text), when there was one. */
+  filter?: string;
 }
 
 /** Limits a reader must enforce before it buffers more input, so memory stays bounded on hostile files. */
@@ -64,10 +79,65 @@ export interface ReadRowError {
   row: number;
   line?: number;
   column?: string;
+  /**
+   * The cell as a spreadsheet user finds it, `Sheet1!C7` (`'My sheet'!C7`
+   * when the name needs quotes); set by spreadsheet readers, whose `line` is
+   * the sheet's row number. The reason names the cell too, so it reaches
+   * users through every surface that shows reasons.
+   */
+  cell?: string;
   reason: string;
+  /**
+   * The cells the reader could still place, keyed like a row's values (a CSV
+   * record with a missing field: the fields it has, by position). They go into
+   * the job's failed-rows file, so the user fixes the row there; leave it out
+   * when nothing can be placed (a line that is not JSON, an oversized record).
+   */
+  values?: Record<string, unknown>;
 }
 
-export type ReadItem = { kind: "row"; row: ReadRow } | { kind: "error"; error: ReadRowError };
+/**
+ * The names a file gives its columns. Every reader of a `tabular` plugin
+ * yields exactly one, before any row or row error (the contract suite checks
+ * it): the core checks the whole header (unknown columns, a mapping naming a
+ * column the file does not have) before a single row is written, and the
+ * failed-rows file repeats it. A tabular input with no header row at all (an
+ * empty file) is a FormatError ("the file has no header row"), not zero rows.
+ */
+export interface ReadHeader {
+  /**
+   * Column names in file order, as the file spells them and as the rows'
+   * values are keyed: the header row's cells (a reader may trim surrounding
+   * spaces; `column_N` for a blank one), or `column_1`, `column_2`, … for a
+   * file without a header row.
+   */
+  names: string[];
+  /** 1-based line of the header row, when the file has one. */
+  line?: number;
+  /**
+   * Options the reader worked out instead of being told (a sniffed delimiter,
+   * a detected encoding), under its own option names: writing with the
+   * request's options plus these reproduces the file's form.
+   */
+  detected?: Record<string, unknown>;
+}
+
+/** How a text reader decoded the bytes (reported in the job summary). */
+export interface ReadEncoding {
+  /** WHATWG-style name: utf-8, utf-16le, utf-16be, latin1, windows-1252, … */
+  name: string;
+  /** Why this encoding: a byte order mark, the `encoding` option, the default (valid UTF-8), or a detector (`encoding: "auto"`). */
+  source: "bom" | "option" | "default" | "detected";
+  /** The detector's confidence, 0–100 (source "detected"). */
+  confidence?: number;
+}
+
+export type ReadItem =
+  | { kind: "row"; row: ReadRow }
+  | { kind: "error"; error: ReadRowError }
+  | { kind: "header"; header: ReadHeader }
+  /** Optional: yielded by text readers once they know, before the rows it applies to. */
+  | { kind: "encoding"; encoding: ReadEncoding };
 
 /**
  * A format plugin. `write` and `read` are streaming transforms over async

@@ -1,16 +1,27 @@
 /**
- * Bytes ⇄ text for text formats, streaming.
- *
- * Chunks arrive cut anywhere, including inside a multibyte character, so
- * decoding keeps state between chunks (`TextDecoder` with `stream: true`). A
- * byte order mark says more about a file than any option a user picked, so on
- * read a BOM overrides the configured encoding and is never part of the text.
+ * Text encodings for text formats: their names, byte order marks, and
+ * text → bytes on write. Reading (bytes → text, with detection) is in
+ * `text-decoding.ts`.
  */
 import { z } from "zod";
 
-export const TEXT_ENCODINGS = ["utf-8", "utf-16le", "utf-16be", "latin1"] as const;
+/**
+ * Encodings a file can be written in and declared in on read. `windows-1252`
+ * is what Excel and most Windows tools write as "ANSI" in the West; `latin1`
+ * is ISO-8859-1 proper (every byte is the code point of the same number).
+ */
+export const TEXT_ENCODINGS = ["utf-8", "utf-16le", "utf-16be", "latin1", "windows-1252"] as const;
 export type TextEncodingName = (typeof TEXT_ENCODINGS)[number];
 export const textEncodingSchema = z.enum(TEXT_ENCODINGS);
+
+/**
+ * What a reader may be told: a declared encoding, or `auto` (decode what is
+ * not UTF-8 as a detector names it). Not being told is a third case: BOM,
+ * UTF-16 and valid UTF-8 are recognised, anything else is refused.
+ */
+export const READ_ENCODINGS = [...TEXT_ENCODINGS, "auto"] as const;
+export type ReadEncodingName = (typeof READ_ENCODINGS)[number];
+export const readEncodingSchema = z.enum(READ_ENCODINGS);
 
 const BOMS: { encoding: TextEncodingName; bytes: number[] }[] = [
   { encoding: "utf-8", bytes: [0xef, 0xbb, 0xbf] },
@@ -28,66 +39,54 @@ export function detectBom(head: Uint8Array): { encoding: TextEncodingName; lengt
   return undefined;
 }
 
-/** Bytes of the BOM for an encoding (latin1 has none). */
+/** Bytes of the BOM for an encoding (the single-byte ones have none). */
 export function bomBytes(encoding: TextEncodingName): Uint8Array {
   return Uint8Array.from(BOMS.find((b) => b.encoding === encoding)?.bytes ?? []);
 }
 
-/**
- * Decodes a byte stream to text chunks. Invalid sequences become U+FFFD, as
- * every spreadsheet does; the text is still imported and the user sees where.
- * Yields one string per input chunk (never one per character).
- */
-export async function* decodeText(input: AsyncIterable<Uint8Array>, encoding: TextEncodingName): AsyncGenerator<string> {
-  let head: Uint8Array | undefined = new Uint8Array(0);
-  let decode: ((bytes: Uint8Array, end: boolean) => string) | undefined;
-  for await (const chunk of input) {
-    let bytes = chunk;
-    if (head !== undefined) {
-      // Hold back the first bytes until a BOM can be recognised, even from 1-byte chunks.
-      head = concat(head, chunk);
-      if (head.length < 3) continue;
-      const bom = detectBom(head);
-      decode = decoder(bom?.encoding ?? encoding);
-      bytes = head.subarray(bom?.length ?? 0);
-      head = undefined;
-    }
-    const text = decode!(bytes, false);
-    if (text.length > 0) yield text;
-  }
-  if (head !== undefined) {
-    const bom = detectBom(head);
-    decode = decoder(bom?.encoding ?? encoding);
-    const text = decode(head.subarray(bom?.length ?? 0), true);
-    if (text.length > 0) yield text;
-    return;
-  }
-  const tail = decode!(new Uint8Array(0), true);
-  if (tail.length > 0) yield tail;
-}
+/** windows-1252's bytes 0x80–0x9F (WHATWG index); the five it leaves undefined map to the C1 control of the same number. */
+const CP1252_HIGH = "€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ";
+const CP1252_BYTE = new Map<number, number>([...CP1252_HIGH].map((ch, i) => [ch.charCodeAt(0), 0x80 + i]));
 
-function decoder(encoding: TextEncodingName): (bytes: Uint8Array, end: boolean) => string {
-  if (encoding === "latin1") {
-    // WHATWG's "latin1" label means windows-1252; real ISO-8859-1 maps each byte to the same code point.
-    return (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-  }
-  const d = new TextDecoder(encoding, { ignoreBOM: true });
-  return (bytes, end) => d.decode(bytes, { stream: !end });
+/**
+ * windows-1252 bytes as text. Written out because Node's TextDecoder decodes
+ * the "windows-1252" label as ISO-8859-1 (bytes 0x80–0x9F come out as C1
+ * controls instead of € ’ – …), which would change exactly the characters
+ * Excel files carry.
+ */
+export function decodeWindows1252(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  return /[\u0080-\u009f]/.test(text) ? text.replace(/[\u0080-\u009f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]!) : text;
 }
 
 /** Index of the first character `encoding` cannot represent, or -1. */
 export function unencodableIndex(text: string, encoding: TextEncodingName): number {
-  if (encoding !== "latin1") return -1;
-  return text.search(/[^\u0000-\u00ff]/);
+  if (encoding === "latin1") return text.search(/[^\u0000-\u00ff]/);
+  if (encoding === "windows-1252") {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80 && (c < 0xa0 || c > 0xff) && !CP1252_BYTE.has(c)) return i;
+    }
+  }
+  return -1;
 }
 
-/** Encodes text; the caller has checked {@link unencodableIndex} for latin1. */
+/** Encodes text; the caller has checked {@link unencodableIndex} for the single-byte encodings. */
 export function encodeText(text: string, encoding: TextEncodingName): Uint8Array {
   switch (encoding) {
     case "utf-8":
       return Buffer.from(text, "utf8");
     case "latin1":
       return Buffer.from(text, "latin1");
+    case "windows-1252": {
+      const out = Buffer.from(text, "latin1");
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80 && c < 0xa0) out[i] = c; // the five undefined bytes round-trip as their C1 controls
+        else if (c > 0xff) out[i] = CP1252_BYTE.get(c) ?? 0x3f;
+      }
+      return out;
+    }
     case "utf-16le":
       return Buffer.from(text, "utf16le");
     case "utf-16be":

@@ -1,16 +1,21 @@
 /**
  * CSV bytes → rows of raw strings, streaming.
  *
- * Decoding (BOM, multibyte characters split across chunks) is the SDK's;
- * tokenizing is {@link CsvTokenizer}'s; this module adds the file-level rules:
- * the header row and how it maps to column keys, the expected field count,
- * row numbering, and batching.
+ * Decoding (BOM, encodings, multibyte characters split across chunks) is the
+ * SDK's; tokenizing is {@link CsvTokenizer}'s; this module adds the file-level
+ * rules: the header row (reported to the core as a `header` item before any
+ * row) and how it maps to column keys, the expected field count, row
+ * numbering, formula-escape removal, and batching.
  */
 import {
   FormatError,
+  TEXT_ENCODINGS,
   decodeText,
+  unescapeFormula,
   type Column,
   type ReadContext,
+  type ReadEncoding,
+  type ReadHeader,
   type ReadItem,
 } from "../_sdk/index.js";
 import { CsvTokenizer, UnterminatedQuoteError, type RawRecord } from "./csv-tokenizer.js";
@@ -19,14 +24,29 @@ import { SNIFF_CHARS, sniffDelimiter } from "./sniff-delimiter.js";
 
 export async function* readCsv(input: AsyncIterable<Uint8Array>, ctx: ReadContext<CsvOptions>): AsyncGenerator<ReadItem[]> {
   const o = ctx.options;
-  const texts = decodeText(input, o.encoding);
+  let batch: ReadItem[] = [];
+  let encoding: ReadEncoding | undefined;
+  const texts = decodeText(input, o.encoding, (e) => {
+    encoding = e;
+    batch.push({ kind: "encoding", encoding: e });
+  });
   try {
     // Sniffing needs the first lines before tokenizing can start; the sample is bounded.
     let sample = "";
     let exhausted = false;
+    /** Undecodable bytes met while sampling: the text before them is still read, then this is thrown. */
+    let stop: FormatError | undefined;
     if (o.delimiter === undefined) {
       while (sample.length < SNIFF_CHARS) {
-        const next = await texts.next();
+        let next: IteratorResult<string>;
+        try {
+          next = await texts.next();
+        } catch (err) {
+          if (!(err instanceof FormatError)) throw err;
+          stop = err;
+          exhausted = true;
+          break;
+        }
         if (next.done) {
           exhausted = true;
           break;
@@ -39,9 +59,14 @@ export async function* readCsv(input: AsyncIterable<Uint8Array>, ctx: ReadContex
       { delimiter, quote: o.quote, escape: o.escape ?? o.quote },
       { maxRecordChars: ctx.limits.maxRowBytes, maxFields: ctx.limits.maxColumns },
     );
-    const rows = new RowAssembler(ctx.columns, o.header);
+    const detected = (): Record<string, unknown> | undefined => {
+      const found: Record<string, unknown> = {};
+      if (o.delimiter === undefined) found.delimiter = delimiter;
+      if (encoding?.source === "detected" && (TEXT_ENCODINGS as readonly string[]).includes(encoding.name)) found.encoding = encoding.name;
+      return Object.keys(found).length > 0 ? found : undefined;
+    };
+    const rows = new RowAssembler(ctx.columns, o.header, o.formulaEscape, detected);
     const raw: RawRecord[] = [];
-    let batch: ReadItem[] = [];
     const feed = (text: string) => {
       raw.length = 0;
       tokenizer.push(text, raw);
@@ -49,6 +74,7 @@ export async function* readCsv(input: AsyncIterable<Uint8Array>, ctx: ReadContex
     };
     // One batch per input chunk that completed rows: rows flow on as soon as they exist.
     if (sample.length > 0) feed(sample);
+    if (stop !== undefined) throw stop;
     if (batch.length > 0) {
       yield batch;
       batch = [];
@@ -75,13 +101,18 @@ export async function* readCsv(input: AsyncIterable<Uint8Array>, ctx: ReadContex
       throw err;
     }
     for (const record of raw) rows.add(record, batch);
+    rows.end(batch);
     if (batch.length > 0) yield batch;
+  } catch (err) {
+    // Rows (and the header) completed before a failure are good: hand them over first.
+    if (batch.length > 0 && err instanceof FormatError) yield batch;
+    throw err;
   } finally {
     await texts.return(undefined);
   }
 }
 
-/** Turns raw records into numbered rows keyed by column key, or row errors. */
+/** Turns raw records into a header item and numbered rows keyed by column key, or row errors. */
 class RowAssembler {
   private keys: string[] | undefined;
   private row = 0;
@@ -89,10 +120,11 @@ class RowAssembler {
 
   constructor(
     private readonly columns: Column[] | undefined,
-    header: boolean,
+    private readonly header: boolean,
+    private readonly unescape: boolean,
+    private readonly detected: () => Record<string, unknown> | undefined,
   ) {
     this.headerPending = header;
-    if (!header && columns !== undefined) this.keys = columns.map((c) => c.key);
   }
 
   /** Number the next data record would get. */
@@ -106,12 +138,16 @@ class RowAssembler {
       if (record.error !== undefined) {
         throw new FormatError(`cannot read the header row: ${record.error}`, { line: record.line });
       }
-      this.keys = headerKeys(record, this.columns);
+      this.keys = headerKeys(record, this.columns, this.unescape);
+      this.announce(record.line, out);
       return;
     }
     const row = ++this.row;
-    // Without header or columns, the first record fixes the width: column_1, column_2, …
-    this.keys ??= record.fields.map((_, i) => `column_${i + 1}`);
+    if (this.keys === undefined) {
+      // Without a header the first record fixes the width: column_1, column_2, … (or the given columns' keys).
+      this.keys = this.columns?.map((c) => c.key) ?? record.fields.map((_, i) => `column_${i + 1}`);
+      this.announce(undefined, out);
+    }
     const keys = this.keys;
     if (record.error !== undefined) {
       out.push({ kind: "error", error: { row, line: record.line, reason: record.error } });
@@ -119,41 +155,62 @@ class RowAssembler {
     }
     const fields = record.fields;
     if (fields.length !== keys.length) {
-      out.push({
-        kind: "error",
-        error: { row, line: record.line, reason: `expected ${keys.length} fields, found ${fields.length}` },
-      });
+      const error = { row, line: record.line, reason: `expected ${keys.length} fields, found ${fields.length}`, values: this.values(keys, fields) };
+      if (fields.length > keys.length) error.reason += ` (the extra ones start with ${JSON.stringify(fields[keys.length] ?? "")})`;
+      out.push({ kind: "error", error });
       return;
     }
+    out.push({ kind: "row", row: { row, line: record.line, values: this.values(keys, fields) } });
+  }
+
+  /** A file without a single record has no header row: refused, rather than read as zero rows. */
+  end(out: ReadItem[]): void {
+    if (this.keys !== undefined) return;
+    if (this.headerPending) throw new FormatError("the file has no header row (it is empty)", { line: 1 });
+    this.keys = this.columns?.map((c) => c.key) ?? [];
+    this.announce(undefined, out);
+  }
+
+  private values(keys: string[], fields: (string | undefined)[]): Record<string, unknown> {
     const values: Record<string, unknown> = {};
-    for (let i = 0; i < fields.length; i++) {
+    const n = Math.min(keys.length, fields.length);
+    for (let i = 0; i < n; i++) {
       const v = fields[i];
-      if (v !== undefined) values[keys[i]!] = v;
+      if (v !== undefined) values[keys[i]!] = this.unescape ? unescapeFormula(v) : v;
     }
-    out.push({ kind: "row", row: { row, line: record.line, values } });
+    return values;
+  }
+
+  private announce(line: number | undefined, out: ReadItem[]): void {
+    const header: ReadHeader = { names: [...this.keys!] };
+    if (line !== undefined) header.line = line;
+    const detected = this.detected();
+    if (detected !== undefined) header.detected = detected;
+    out.push({ kind: "header", header });
   }
 }
 
 /**
  * Maps header cells to column keys: a cell names a column by its key or its
  * label (case and surrounding spaces ignored), so a file exported for humans
- * (labels) imports back. Unknown names are kept as they are, for the core to
- * report; two cells naming one column would make values ambiguous, so they fail.
+ * (labels) imports back. Unknown names are kept as they are (trimmed), for the
+ * core to report; two cells naming one column would make values ambiguous, so
+ * they fail, naming the header's line.
  */
-function headerKeys(record: RawRecord, columns: Column[] | undefined): string[] {
+function headerKeys(record: RawRecord, columns: Column[] | undefined, unescape: boolean): string[] {
   const byName = new Map<string, string>();
   for (const c of columns ?? []) {
     byName.set(c.label.trim().toLowerCase(), c.key);
   }
   for (const c of columns ?? []) byName.set(c.key.trim().toLowerCase(), c.key); // keys win over labels
   const keys = record.fields.map((cell, i) => {
-    const name = (cell ?? "").trim();
+    const name = (unescape ? unescapeFormula(cell ?? "") : (cell ?? "")).trim();
     if (name === "") return `column_${i + 1}`;
     return byName.get(name.toLowerCase()) ?? name;
   });
   const seen = new Set<string>();
   for (const k of keys) {
-    if (seen.has(k)) throw new FormatError(`the header names column ${JSON.stringify(k)} twice`, { line: record.line, column: k });
+    if (seen.has(k)) throw new FormatError(`the header row names column ${JSON.stringify(k)} twice`, { line: record.line, column: k });
     seen.add(k);
   }
   return keys;

@@ -7,11 +7,8 @@
  * the same. (Measured on this machine: ~180k rows/s of 5 typed columns here,
  * row generation included; csv-stringify/sync did ~150k rows/s of plain strings.)
  */
-import { FormatError, bomBytes, encodeText, formatCell, unencodableIndex, type Row, type WriteContext } from "../_sdk/index.js";
+import { FormatError, bomBytes, encodeText, escapeFormula, formatCell, unencodableIndex, type Row, type WriteContext } from "../_sdk/index.js";
 import type { CsvOptions } from "./options.js";
-
-/** Starts of a cell a spreadsheet would evaluate as a formula (OWASP). */
-const FORMULA_START = /^[=+\-@\t\r]/;
 
 export async function* writeCsv(rows: AsyncIterable<Row[]>, ctx: WriteContext<CsvOptions>): AsyncGenerator<Uint8Array> {
   const o = ctx.options;
@@ -22,6 +19,8 @@ export async function* writeCsv(rows: AsyncIterable<Row[]>, ctx: WriteContext<Cs
   const special = new RegExp(`[${reEscape(delimiter + quote + escape)}\\r\\n]`);
   const escapeInQuoted = new RegExp(escape === quote ? reEscape(quote) : `[${reEscape(quote + escape)}]`, "g");
   const columns = ctx.columns;
+  if (o.encoding === "auto") throw new FormatError('encoding "auto" applies to reading only: name the encoding to write (utf-8 when not given)');
+  const encoding = o.encoding ?? "utf-8";
 
   const text = (s: string): string => {
     if (s === "") return quote + quote; // "" is empty text; an empty unquoted field is a missing value
@@ -29,18 +28,22 @@ export async function* writeCsv(rows: AsyncIterable<Row[]>, ctx: WriteContext<Cs
     return quote + s.replace(escapeInQuoted, (m) => escape + m) + quote;
   };
 
+  /** Text cells a spreadsheet would evaluate get an apostrophe the reader removes again (see escapeFormula). */
+  const guard = o.formulaEscape ? escapeFormula : (s: string) => s;
+
   const encode = (s: string, firstRow: number | undefined): Uint8Array => {
-    const bad = unencodableIndex(s, o.encoding);
+    const bad = unencodableIndex(s, encoding);
     if (bad !== -1) {
       const row = firstRow === undefined ? undefined : firstRow + countNewlinesBefore(s, bad, newline);
-      throw new FormatError(`character ${JSON.stringify(s[bad])} cannot be written in ${o.encoding}`, { row });
+      throw new FormatError(`character ${JSON.stringify(s[bad])} cannot be written in ${encoding}`, { row });
     }
-    return encodeText(s, o.encoding);
+    return encodeText(s, encoding);
   };
 
-  if (o.bom && o.encoding !== "latin1") yield bomBytes(o.encoding);
+  if (o.bom && encoding.startsWith("utf")) yield bomBytes(encoding);
   if (o.header) {
-    const header = columns.map((c) => text(ctx.useLabels ? c.label : c.key)).join(delimiter) + newline;
+    // Labels come from requests (`labels=`): escaped like any text a spreadsheet would evaluate.
+    const header = columns.map((c) => text(guard(ctx.useLabels ? c.label : c.key))).join(delimiter) + newline;
     yield encode(header, undefined);
   }
   let rowNo = 0;
@@ -57,7 +60,7 @@ export async function* writeCsv(rows: AsyncIterable<Row[]>, ctx: WriteContext<Cs
         const s = formatCell(v, c.type);
         if (k > 0) line += delimiter;
         if (s === undefined) continue;
-        line += text(o.formulaEscape && typeof v === "string" && FORMULA_START.test(s) ? `'${s}` : s);
+        line += text(typeof v === "string" ? guard(s) : s);
       }
       out += line + newline;
     }

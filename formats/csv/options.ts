@@ -3,7 +3,7 @@
  * `csvOptions.parse({})` is a complete, RFC 4180 configuration.
  */
 import { z } from "zod";
-import { textEncodingSchema } from "../_sdk/index.js";
+import { readEncodingSchema } from "../_sdk/index.js";
 
 const oneChar = z.string().length(1, "must be exactly one character").refine((c) => c !== "\r" && c !== "\n", "cannot be a line break");
 
@@ -18,13 +18,22 @@ export const csvOptions = z
     header: z.boolean().default(true),
     /** Line ending written between records; reading accepts LF, CRLF and CR. */
     recordDelimiter: z.enum(["lf", "crlf"]).default("crlf"),
-    /** Text encoding; on read a byte order mark overrides it. */
-    encoding: textEncodingSchema.default("utf-8"),
+    /**
+     * Text encoding: utf-8, utf-16le, utf-16be, latin1, windows-1252; on read a
+     * byte order mark overrides it. Not given: written as UTF-8; on read a BOM,
+     * UTF-16 and UTF-8 are recognised and other bytes are refused naming the
+     * encoding they look like. "auto" (read only): bytes that are not UTF-8 are
+     * decoded as a detector names them, reported in the job summary.
+     */
+    encoding: readEncodingSchema.optional(),
     /** Write a byte order mark (helps Excel recognise UTF-8). */
     bom: z.boolean().default(false),
     /**
-     * Prefix text cells that start with = + - @ tab or CR with `'` on write, so a
-     * spreadsheet shows them instead of evaluating them (OWASP "CSV injection").
+     * Prefix text cells (and header cells) a spreadsheet would evaluate (= + - @,
+     * also after white space and in fullwidth forms; a leading tab or CR) with
+     * `'` on write, so a spreadsheet shows them instead of evaluating them (OWASP
+     * "CSV injection"); on read, remove that apostrophe again, so an export
+     * imports back exactly. See `escapeFormula` in the SDK.
      */
     formulaEscape: z.boolean().default(true),
   })

@@ -3,6 +3,19 @@ import type { ContractFixture } from "../_sdk/index.js";
 
 export const contractFixtures: ContractFixture[] = [
   {
+    name: "row errors in a pretty-printed file carry the line where the element starts",
+    input: '[\n  {"a": 1},\n  2,\n  {\n    "a": 3\n  },\n  "four"\n]\n',
+    rows: 2,
+    errors: [{ row: 2, line: 3 }, { row: 4, line: 7 }],
+  },
+  {
+    name: "an empty file is refused as a whole, not read as zero rows",
+    input: "",
+    rows: 0,
+    errors: [],
+    fatal: { line: 1 },
+  },
+  {
     name: "an element that is not an object is a row error and the next element still imports",
     input: '[{"a":1}, 2, "three", [4], null, {"a":6}]',
     rows: 2,
@@ -13,27 +26,27 @@ export const contractFixtures: ContractFixture[] = [
     input: '[{"a":1}, {"a":2}, {"a": tru}, {"a":4}]',
     rows: 2,
     errors: [],
-    fatal: { row: 3 },
+    fatal: { row: 3, line: 1 },
   },
   {
     name: "a missing comma between elements is fatal and names the element after it",
     input: '[{"a":1} {"a":2}]',
     rows: 1,
     errors: [],
-    fatal: { row: 2 },
+    fatal: { row: 2, line: 1 },
   },
   {
     name: "a file cut off inside an element is fatal",
     input: '[{"a":1}, {"a":"cut',
     rows: 1,
     errors: [],
-    fatal: { row: 2 },
+    fatal: { row: 2, line: 1 },
   },
   {
     name: "a top-level object instead of an array is fatal at the first row",
     input: '{"a":1}',
     rows: 0,
     errors: [],
-    fatal: { row: 1 },
+    fatal: { row: 1, line: 1 },
   },
 ];

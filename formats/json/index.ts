@@ -57,18 +57,19 @@ async function* readJson(input: AsyncIterable<Uint8Array>, ctx: ReadContext<Json
   const convert = () => {
     for (const item of items) {
       const row = item.index + 1;
+      const line = item.line;
       if (item.kind === "oversize") {
-        batch.push({ kind: "error", error: { row, reason: `element is larger than ${maxRowBytes} bytes` } });
+        batch.push({ kind: "error", error: { row, line, reason: `element is larger than ${maxRowBytes} bytes` } });
         continue;
       }
-      const value = parseSlice(item.bytes, item.index, item.offset);
+      const value = parseSlice(item.bytes, item.index, item.offset, line);
       if (!isJsonObject(value)) {
-        batch.push({ kind: "error", error: { row, reason: `expected an object, got ${jsonKind(value)}` } });
+        batch.push({ kind: "error", error: { row, line, reason: `expected an object, got ${jsonKind(value)}` } });
         continue;
       }
       const wide = tooManyKeys(value, maxColumns);
-      if (wide !== undefined) batch.push({ kind: "error", error: { row, reason: wide } });
-      else batch.push({ kind: "row", row: { row, values: value } });
+      if (wide !== undefined) batch.push({ kind: "error", error: { row, line, reason: wide } });
+      else batch.push({ kind: "row", row: { row, line, values: value } });
     }
     items.length = 0;
   };

@@ -16,9 +16,9 @@
 import { FormatError } from "../_sdk/index.js";
 
 export type ScanItem =
-  /** A complete value: `bytes` is only valid until the next `push` call. */
-  | { kind: "value"; index: number; offset: number; bytes: Uint8Array }
-  | { kind: "oversize"; index: number; offset: number; size: number };
+  /** A complete value: `bytes` is only valid until the next `push` call. `line`: 1-based line where it starts. */
+  | { kind: "value"; index: number; offset: number; line: number; bytes: Uint8Array }
+  | { kind: "oversize"; index: number; offset: number; line: number; size: number };
 
 const enum State {
   Bom,
@@ -74,6 +74,11 @@ export class JsonScanner {
   private valueSize = 0;
   private pieces: Uint8Array[] = [];
   private oversize = false;
+  private valueLine = 1;
+  /** Line of the current chunk's byte `counted` (line breaks before it are counted). */
+  private line = 1;
+  private counted = 0;
+  private chunk: Uint8Array = new Uint8Array(0);
 
   constructor(
     private readonly mode: "array" | "value",
@@ -84,6 +89,8 @@ export class JsonScanner {
   push(chunk: Uint8Array, out: ScanItem[]): void {
     const n = chunk.length;
     let i = 0;
+    this.chunk = chunk;
+    this.counted = 0;
     /** Where the current value's bytes start in this chunk. */
     let valueStart = 0;
     while (i < n) {
@@ -97,6 +104,8 @@ export class JsonScanner {
             if (this.bomMatched === BOM.length) this.state = State.Start;
           } else if (this.bomMatched > 0) {
             this.fail("incomplete byte order mark", i);
+          } else if (this.consumed + i === 0 && (b === 0xff || b === 0xfe)) {
+            this.fail("the file starts with a UTF-16 byte order mark: JSON must be UTF-8, so save the file as UTF-8", i);
           } else {
             this.state = State.Start;
           }
@@ -187,7 +196,25 @@ export class JsonScanner {
       }
     }
     if (this.state === State.InValue) this.carry(chunk, valueStart);
+    this.lineAt(n);
     this.consumed += n;
+    this.chunk = new Uint8Array(0);
+    this.counted = 0;
+  }
+
+  /** The line of the current chunk's byte `i`: line breaks are counted once, natively, as positions move forward. */
+  private lineAt(i: number): number {
+    const chunk = this.chunk;
+    while (this.counted < i) {
+      const k = chunk.indexOf(LF, this.counted);
+      if (k === -1 || k >= i) {
+        this.counted = i;
+        break;
+      }
+      this.line++;
+      this.counted = k + 1;
+    }
+    return this.line;
   }
 
   /** Declares the end of input; throws when the document is incomplete. */
@@ -201,9 +228,9 @@ export class JsonScanner {
     switch (this.state) {
       case State.Bom:
       case State.Start:
-        // An empty file reads as an empty array: it is what "no rows" looks like to most tools.
+        // An empty file is not JSON: most likely the wrong file, or a cut upload. No rows is `[]`.
         if (this.mode === "value" || this.bomMatched > 0) this.fail("no JSON value in the input", 0);
-        return;
+        throw new FormatError("the file is empty: a JSON file holds an array of objects ([] for none)", { line: 1, offset: 0 });
       case State.ArrayOpen:
       case State.ElementExpected:
       case State.AfterElement:
@@ -216,6 +243,7 @@ export class JsonScanner {
 
   private beginValue(b: number, i: number): void {
     if (b === RBRACE || b === COLON) this.fail(`unexpected '${String.fromCharCode(b)}'`, i);
+    this.valueLine = this.lineAt(i);
     this.state = State.InValue;
     this.valueOffset = this.consumed + i;
     this.valueSize = 0;
@@ -244,16 +272,17 @@ export class JsonScanner {
     const index = this.index++;
     const size = this.valueSize + (to - from);
     if (this.oversize || size > this.maxElementBytes) {
-      out.push({ kind: "oversize", index, offset: this.valueOffset, size });
+      out.push({ kind: "oversize", index, offset: this.valueOffset, line: this.valueLine, size });
     } else {
       const tail = chunk.subarray(from, to);
       const bytes = this.pieces.length === 0 ? tail : Buffer.concat([...this.pieces, tail]);
-      out.push({ kind: "value", index, offset: this.valueOffset, bytes });
+      out.push({ kind: "value", index, offset: this.valueOffset, line: this.valueLine, bytes });
     }
     this.pieces = [];
   }
 
   private fail(reason: string, i: number): never {
-    throw new FormatError(reason, { row: this.index + 1, offset: this.consumed + i });
+    const line = this.chunk.length > 0 ? this.lineAt(i) : this.state === State.InValue ? this.valueLine : this.line;
+    throw new FormatError(reason, { row: this.index + 1, line, offset: this.consumed + i });
   }
 }

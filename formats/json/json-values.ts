@@ -4,18 +4,18 @@
  * JSON text must be UTF-8 (RFC 8259 §8.1), so invalid bytes are an error
  * rather than a silent U+FFFD; JSON.parse then checks the value's syntax.
  */
-import { FormatError } from "../_sdk/index.js";
+import { FormatError, invalidUtf8At, notUtf8 } from "../_sdk/index.js";
 import { JsonScanner, type ScanItem } from "./json-scanner.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Parses one scanned value; a failure is fatal for the file and says which element and byte. */
-export function parseSlice(bytes: Uint8Array, index: number, offset: number): unknown {
+export function parseSlice(bytes: Uint8Array, index: number, offset: number, line?: number): unknown {
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch (err) {
-    throw new FormatError("invalid UTF-8 in JSON text", { row: index + 1, offset }, { cause: err });
+    throw new FormatError(notUtf8(bytes), { row: index + 1, line, offset: offset + invalidUtf8At(bytes) }, { cause: err });
   }
   try {
     return JSON.parse(text);
@@ -24,7 +24,7 @@ export function parseSlice(bytes: Uint8Array, index: number, offset: number): un
     // V8 reports a character position for most errors; turn it into a byte offset in the file.
     const at = /position (\d+)/.exec(message);
     const where = at ? offset + Buffer.byteLength(text.slice(0, Number(at[1]))) : offset;
-    throw new FormatError(`invalid JSON: ${message}`, { row: index + 1, offset: where }, { cause: err });
+    throw new FormatError(`invalid JSON: ${message}`, { row: index + 1, line, offset: where }, { cause: err });
   }
 }
 
@@ -52,3 +52,4 @@ export async function parseJsonValue(input: AsyncIterable<Uint8Array>, maxBytes 
   take();
   return value;
 }
+

@@ -8,6 +8,7 @@ import {
   definePlugin,
   isJsonObject,
   jsonKind,
+  notUtf8,
   projectRow,
   tooManyKeys,
   type ReadContext,
@@ -48,7 +49,7 @@ async function* readNdjson(input: AsyncIterable<Uint8Array>, ctx: ReadContext<Nd
       try {
         text = utf8.decode(item.bytes);
       } catch {
-        batch.push({ kind: "error", error: { row: ++row, line: item.line, reason: "invalid UTF-8" } });
+        batch.push({ kind: "error", error: { row: ++row, line: item.line, reason: notUtf8(item.bytes) } });
         continue;
       }
       if (item.line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a BOM some editors add

@@ -32,7 +32,11 @@ export interface RunningFerretDb {
   port: number;
   pid: number;
   logFile: string;
+  /** FerretDB's debug handler (`/debug/metrics`: Prometheus metrics, cursors among them). */
+  debugUrl: string;
   stop(): Promise<void>;
+  /** Sends `signal` (default SIGKILL, as a crash would) and resolves once the process is gone: for fault tests. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** Finds a free TCP port on 127.0.0.1 by binding port 0 and releasing it. */
@@ -127,6 +131,13 @@ export async function startFerretDb(options: FerretDbOptions): Promise<RunningFe
     port,
     pid: child.pid ?? -1,
     logFile,
+    debugUrl: `http://127.0.0.1:${debugPort}`,
+    async kill(signal = "SIGKILL") {
+      process.off("exit", killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await waitForExit(child, 10_000);
+    },
     async stop() {
       process.off("exit", killOnExit);
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -29,6 +29,8 @@ export interface FieldSpec {
 type Flags = Partial<Pick<FieldSpec, "required" | "keyPart" | "writeOnly" | "readOnly" | "personal" | "description">>;
 
 const NUL = /\u0000/;
+/** A UTF-16 surrogate without its other half: not text, and it becomes U+FFFD on the wire (UTF-8). */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * A string rule that refuses NUL characters: MongoDB deployments vary in how
@@ -37,6 +39,7 @@ const NUL = /\u0000/;
 export function text(options: { min?: number; max: number; pattern?: RegExp; patternHint?: string }): z.ZodString {
   let schema = z.string({ error: (issue) => (issue.input === undefined ? "is required" : `expected a string, got ${describe(issue.input)}`) });
   schema = schema.refine((v) => !NUL.test(v), "must not contain NUL characters") as unknown as z.ZodString;
+  schema = schema.refine((v) => !LONE_SURROGATE.test(v), "must be valid Unicode text: it has a lone surrogate (\\uD800–\\uDFFF without its pair), which would be stored as U+FFFD") as unknown as z.ZodString;
   const min = options.min ?? 1;
   schema = schema.min(min, min === 1 ? "must not be empty" : `must be at least ${min} characters`);
   schema = schema.max(options.max, `must be at most ${options.max} characters`);

@@ -5,6 +5,7 @@
  * non-finite numbers, lists inside lists, and unbounded depth or size.
  */
 import { z } from "zod";
+import { LONE_SURROGATE } from "./field-spec.js";
 
 export const FREE_FORM_LIMITS = { maxDepth: 8, maxKeys: 200, maxBytes: 16 * 1024 } as const;
 
@@ -18,6 +19,7 @@ function check(value: unknown, path: (string | number)[], depth: number, inList:
   if (value === null || typeof value === "boolean") return;
   if (typeof value === "string") {
     if (value.includes("\u0000")) problems.push({ path, message: "must not contain NUL characters" });
+    else if (LONE_SURROGATE.test(value)) problems.push({ path, message: "must be valid Unicode text: it has a lone surrogate, which would be stored as U+FFFD" });
     return;
   }
   if (typeof value === "number") {
@@ -44,6 +46,8 @@ function check(value: unknown, path: (string | number)[], depth: number, inList:
       else if (key.includes(".")) problems.push({ path, message: `key "${key}" must not contain "."` });
       else if (key.startsWith("$")) problems.push({ path, message: `key "${key}" must not start with "$"` });
       else if (key.includes("\u0000")) problems.push({ path, message: "a key must not contain NUL characters" });
+      else if (key === "__proto__") problems.push({ path, message: 'key "__proto__" is not allowed (it would be dropped on the way to the database)' });
+      else if (LONE_SURROGATE.test(key)) problems.push({ path, message: "a key must be valid Unicode text (it has a lone surrogate)" });
       else check((value as Record<string, unknown>)[key], [...path, key], depth + 1, false, problems);
     }
     return;

@@ -11,7 +11,7 @@ import { isDatabaseUnavailable } from "../shared/mongo/database-unavailable.js";
 import type { FieldIssue } from "../domain/index.js";
 import { FieldViolationsSchema, RecordErrorSchema } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { InvalidAuditFilterError, InvalidAuditPageTokenError } from "../shared/audit/index.js";
-import { InvalidRequestError, MissingReferenceError, OperationNotAllowedError, RecordExistsError, RecordNotFoundError, RecordValidationError } from "./errors.js";
+import { InvalidRequestError, MissingReferenceError, OperationNotAllowedError, RecordExistsError, RecordNotFoundError, RecordValidationError, WriteInterruptedError } from "./errors.js";
 
 function violations(issues: FieldIssue[]) {
   return [{ desc: FieldViolationsSchema, value: create(FieldViolationsSchema, { violations: issues.map((i) => create(RecordErrorSchema, { field: i.field, reason: i.reason, code: "invalid" })) }) }];
@@ -36,6 +36,9 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof OperationNotAllowedError) return withDetails(error.message, Code.FailedPrecondition, error);
   // A unique index caught a duplicate written concurrently.
   if (error instanceof MongoServerError && error.code === 11000) return withDetails("a record with the same key already exists", Code.AlreadyExists, error);
+  // A batch cut off by the database going away: nothing of it is reported
+  // written, and the caller learns that some of it may be stored.
+  if (error instanceof WriteInterruptedError) return withDetails(`the database is unavailable: ${error.message}`, Code.Unavailable, error);
   // The database is down or unreachable: retrying later may work.
   if (isDatabaseUnavailable(error)) return withDetails("the database is unavailable; try again later", Code.Unavailable, error);
   // Anything else is a bug: say so without leaking internals.

@@ -50,3 +50,20 @@ export class MissingReferenceError extends Error {
 export class OperationNotAllowedError extends Error {
   override name = "OperationNotAllowedError";
 }
+
+/**
+ * The database could not be reached while a batch was being written, for
+ * longer than the retry budget: some of the batch's writes may be stored and
+ * none is reported written. Mapped to UNAVAILABLE, so the caller retries.
+ */
+export class WriteInterruptedError extends Error {
+  override name = "WriteInterruptedError";
+  constructor(
+    /** Writes of the batch not known to be stored. */
+    readonly unsettled: number,
+    readonly total: number,
+    options: { cause: unknown },
+  ) {
+    super(`the database became unreachable while this batch was being written; ${unsettled} of its ${total} writes may or may not have been stored`, options);
+  }
+}

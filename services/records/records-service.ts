@@ -29,10 +29,12 @@ import {
   type WriteRecordsResponse,
 } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { mapErrors, mapStreamErrors } from "./error-mapping.js";
-import { InvalidRequestError, MissingReferenceError, OperationNotAllowedError, RecordExistsError, RecordNotFoundError, RecordValidationError } from "./errors.js";
+import { InvalidRequestError, MissingReferenceError, OperationNotAllowedError, RecordExistsError, RecordNotFoundError, RecordValidationError, WriteInterruptedError } from "./errors.js";
+import { isDatabaseUnavailable } from "../shared/mongo/database-unavailable.js";
+import { retryTransient } from "../shared/mongo/transient-retry.js";
 import { decodeRecord, encodeRecord } from "../shared/records-wire/record-codec.js";
 import { describeEntity } from "./rpc/describe-entity.js";
-import { OUTCOMES, readFilter, readJoins, requireEntity, requireMode } from "./rpc/request-codec.js";
+import { OUTCOMES, readFilter, readJoins, readLimit, requireEntity, requireMode } from "./rpc/request-codec.js";
 import { writeBatch, type BatchResult, type RecordError } from "./store/batch-writer.js";
 import { collectionFor } from "./store/collections.js";
 import { ReferenceCache } from "./store/reference-check.js";
@@ -81,7 +83,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
           filter: readFilter(request.filter),
           fields: request.fields,
           sort: request.sort.map((s) => ({ field: s.field, descending: s.descending })),
-          limit: Number(request.limit),
+          limit: readLimit(request.limit),
           batchSize: request.batchSize,
           joins,
         },
@@ -112,7 +114,9 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
         failure = error;
         throw error;
       } finally {
-        await audit.finish(failure, context.signal.aborted);
+        const audited = audit.finish(failure, context.signal.aborted);
+        // On an outage the audit event waits for the database (write-audit.ts); the caller hears at once.
+        if (!(failure instanceof WriteInterruptedError || isDatabaseUnavailable(failure))) await audited;
       }
     });
   }
@@ -127,7 +131,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
       if (joins.size > 0 && spec.name !== "sessions") throw new InvalidRequestError("joins are only available on sessions", [{ field: "joins", reason: "only sessions can be joined" }]);
       const fields = request.fields.length > 0 ? request.fields : [];
       buildProjection(spec, fields); // refuses unknown or hidden fields
-      const doc = await collectionFor(this.db, spec).findOne(keyFilter(spec, key), { projection: { passwordHash: 0 } });
+      const doc = await retryTransient(() => collectionFor(this.db, spec).findOne(keyFilter(spec, key), { projection: { passwordHash: 0 } }));
       if (!doc) throw new RecordNotFoundError(`no ${spec.name} record with key ${JSON.stringify(key)}`);
       const record = documentToRecord(spec, doc);
       await joinSessions(this.db, [record], joins);
@@ -192,7 +196,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
       // Counting by email is asking whether an address exists: personal data.
       PersonalDataAccess.of(context).check(spec, { byKey: (request.filter?.keys.length ?? 0) > 0 });
       const query = buildQuery(spec, readFilter(request.filter));
-      const count = await collectionFor(this.db, spec).countDocuments(query);
+      const count = await retryTransient(() => collectionFor(this.db, spec).countDocuments(query));
       return create(CountRecordsResponseSchema, { count: BigInt(count) });
     });
   }

@@ -11,6 +11,8 @@
  */
 import type { Interceptor } from "@connectrpc/connect";
 import { MongoClient, type Db } from "mongodb";
+import { databaseChangeLogger, watchDatabaseHealth } from "../shared/mongo/database-health.js";
+import { mongoClientOptions } from "../shared/mongo/mongo-client-options.js";
 import { RecordsService as RecordsServiceDesc } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
@@ -88,24 +90,6 @@ export async function buildRecordsServer(options: RecordsServerOptions): Promise
 }
 
 /**
- * Keeps the health status in step with the database: NOT_SERVING while a ping
- * fails, so load balancers stop sending calls that would only fail.
- */
-export function watchDatabase(db: Db, health: HealthService, everyMs = 5_000): () => void {
-  const timer = setInterval(async () => {
-    const ok = await db.command({ ping: 1 }).then(
-      () => true,
-      () => false,
-    );
-    const status = ok ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
-    health.setStatus("", status);
-    health.setStatus(RecordsServiceDesc.typeName, status);
-  }, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}
-
-/**
  * The records service's line per call. A call the transfer service makes for
  * a job carries that job's id (named in a header, believed only from a
  * service identity), so a job's lines can be followed across both services.
@@ -120,12 +104,12 @@ async function main(log: Logger): Promise<void> {
   const config = loadRecordsConfig();
   const authConfig = loadAuthConfig(process.env, { variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: AUDIENCES.records });
   const verifier = createVerifierFromConfig(authConfig);
-  const client = new MongoClient(config.MONGODB_URI, { appName: "dataexchange-records" });
+  const client = new MongoClient(config.MONGODB_URI, mongoClientOptions(config.MONGODB_URI, "dataexchange-records"));
   await client.connect();
   const db = client.db(config.RECORDS_DATABASE);
   await ensureIndexes(db);
   const running = await buildRecordsServer({ db, host: config.RECORDS_HOST, port: config.RECORDS_PORT, maxMessageBytes: config.RECORDS_MAX_MESSAGE_BYTES, auth: { verifier, reflection: authConfig.reflection }, interceptors: [createTracingServerInterceptor()], logger: log });
-  const stopWatching = watchDatabase(db, running.health);
+  const stopWatching = watchDatabaseHealth(db, running.health, { services: [RecordsServiceDesc.typeName], onChange: databaseChangeLogger(log) });
   log.info(
     // describeAuthConfig's text starts with "auth: ", which the field name already says.
     { lifecycle: "listening", url: running.url, host: config.RECORDS_HOST, port: running.server.port, database: config.RECORDS_DATABASE, auth: describeAuthConfig(authConfig).replace(/^auth: /, "") },

@@ -11,6 +11,8 @@
  * event (the log is then the fallback trail), since failing a call whose
  * write was applied would invite a retry that writes twice.
  */
+import { isDatabaseUnavailable } from "../shared/mongo/database-unavailable.js";
+import { OutageRetries } from "../shared/mongo/outage-retries.js";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import type { EntitySpec } from "../domain/index.js";
 import type { WriteRecordsRequest, WriteRecordsResponse } from "../../gen/dataexchange/records/v1/records_pb.js";
@@ -27,10 +29,15 @@ const defaultReporter: AuditReporter = (message, detail) => process.stderr.write
 
 /** What the records service audits, and where. */
 export class WriteAudit {
+  /** Events that could not be stored because the database is away wait for it here. */
+  private readonly waiting: OutageRetries;
+
   constructor(
     private readonly log: AuditLog,
     private readonly report: AuditReporter = defaultReporter,
-  ) {}
+  ) {
+    this.waiting = new OutageRetries((message: unknown, ...detail: unknown[]) => report(String(message), detail.length > 0 ? { detail: detail.map(String) } : {}));
+  }
 
   /** Starts the audit of one single-record call (put or delete). */
   single(context: HandlerContext | undefined, action: "put" | "delete"): SingleWriteAudit {
@@ -47,6 +54,8 @@ export class WriteAudit {
     try {
       await this.log.append(event);
     } catch (error) {
+      // The database is away: the event is stored once it is back (outage-retries.ts), not lost.
+      if (isDatabaseUnavailable(error)) return this.waiting.defer(`the audit event ${JSON.stringify(event)}`, async () => void (await this.log.append(event)), error);
       this.report("a write could not be audited", { event, error: error instanceof Error ? error.message : String(error) });
     }
   }

@@ -19,6 +19,7 @@ import {
   InvalidTransferRequestError,
   JobLeaseLostError,
   JobRecordUnavailableError,
+  FailedRowsNotKeptError,
   JobNotFoundError,
   LimitExceededError,
   TransferDisabledError,
@@ -82,6 +83,8 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof JobLeaseLostError) return status(error.message, Code.Aborted, error);
   // The job's end could not be recorded: the database is away, try again later.
   if (error instanceof JobRecordUnavailableError) return status(error.message, Code.Unavailable, error);
+  // The job exists, but kept no rows to give back (the errors view has them).
+  if (error instanceof FailedRowsNotKeptError) return status(error.message, Code.FailedPrecondition, error);
   // The transfer service's own database is down.
   if (isDatabaseUnavailable(error)) return status("the transfer service's database is unavailable; try again later", Code.Unavailable, error);
   return status("internal error in the transfer service", Code.Internal, error);

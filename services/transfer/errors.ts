@@ -94,6 +94,11 @@ export class JobRecordUnavailableError extends Error {
   }
 }
 
+/** The job has no rejected rows kept as rows (an export, or an import from before rows were kept): the errors view still lists them. */
+export class FailedRowsNotKeptError extends Error {
+  override name = "FailedRowsNotKeptError";
+}
+
 /** The module is switched off by configuration (`enabled: false`). */
 export class TransferDisabledError extends Error {
   override name = "TransferDisabledError";

@@ -92,6 +92,17 @@ export class RecordsStreamWriter implements RecordWriter {
   private nextBatch = 0;
   /** Batches sent and not yet answered. */
   private outstanding = 0;
+  /**
+   * What the records service has reported written so far (real writes, not
+   * dry runs): what a job that fails part-way has committed.
+   */
+  readonly written = { inserted: 0, updated: 0, unchanged: 0, skipped: 0 };
+  /**
+   * Real (not dry-run) batches sent and not answered, by batch id: if the
+   * stream fails, their records may or may not be stored (unanswered-writes.ts
+   * settles them).
+   */
+  private readonly unanswered = new Map<string, Record<string, unknown>[]>();
 
   constructor(
     private readonly client: RecordsClient,
@@ -116,10 +127,18 @@ export class RecordsStreamWriter implements RecordWriter {
     if (wire.length === 0) return result;
     const batchId = String(++this.nextBatch);
     this.start().push(create(WriteRecordsRequestSchema, { entity: entityEnum(this.spec.name), mode: WRITE_MODES[options.mode], dryRun: options.dryRun, ordered: false, batchId, records: wire }));
+    if (!options.dryRun) this.unanswered.set(batchId, sentIndex.map((i) => records[i]!));
     this.outstanding++;
     const response = await this.read();
     this.outstanding--;
     if (response.batchId !== batchId) throw new Error(`the records service answered batch ${response.batchId} where ${batchId} was expected`);
+    this.unanswered.delete(batchId);
+    if (!options.dryRun) {
+      this.written.inserted += response.inserted;
+      this.written.updated += response.updated;
+      this.written.unchanged += response.unchanged;
+      this.written.skipped += response.skipped;
+    }
     result.inserted = response.inserted;
     result.updated = response.updated;
     result.unchanged = response.unchanged;
@@ -129,6 +148,11 @@ export class RecordsStreamWriter implements RecordWriter {
     }
     errors.sort((a, b) => a.index - b.index);
     return result;
+  }
+
+  /** The records of real batches the records service never answered (its stream failed): none while it works. */
+  unansweredRecords(): Record<string, unknown>[] {
+    return [...this.unanswered.values()].flat();
   }
 
   /** Ends the request side and waits for the records service to finish the call. */

@@ -16,10 +16,12 @@
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { MongoClient, type Db } from "mongodb";
+import { databaseChangeLogger, watchDatabaseHealth } from "../shared/mongo/database-health.js";
+import { mongoClientOptions } from "../shared/mongo/mongo-client-options.js";
 import { TransferService as TransferServiceDesc } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
-import { createLogger, createRequestLoggingInterceptor, peerContextValues, runService, stopOnSignals, withHttpRequestLogging, type Logger } from "../shared/logging/index.js";
+import { createLogger, createRequestLoggingInterceptor, peerContextValues, pathOf, runService, stopOnSignals, withHttpRequestLogging, type Logger } from "../shared/logging/index.js";
 import { createTracingClientInterceptor, createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
 import { AUDIENCES, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
 import { AuditLog, CLIENT_ADDRESS, peerAddressOf } from "../shared/audit/index.js";
@@ -27,12 +29,14 @@ import { TRANSFER_ACCESS_POLICY, TRANSFER_METHOD_RULES } from "./access-policy.j
 import { serviceCredentialFromEnv, serviceCredentialInterceptor, type ServiceCredential } from "./service-credential.js";
 import { loadTransferConfig, transferConfig, type TransferConfig, type TransferConfigInput } from "./config/transfer-config.js";
 import { TransferDisabledError } from "./errors.js";
+import { toConnectError } from "./error-mapping.js";
 import { createTransferHttpHandler } from "./http/routes.js";
 import { JobRegistry } from "./jobs/job-registry.js";
 import { JobStore } from "./jobs/job-store.js";
 import type { JobDocument } from "./jobs/job-types.js";
 import { auditJobEnd } from "./audit/job-audit.js";
 import type { Caller } from "./caller.js";
+import { FailedRowStore } from "./jobs/failed-row-store.js";
 import { defaultFormatsDir, discoverPlugins, type DiscoveredPlugins } from "./plugins/index.js";
 import { startFormatWorkers, type FormatWorkers } from "./plugins/workers/index.js";
 import { createRecordsClient, type RecordsClient } from "./records-client.js";
@@ -127,13 +131,16 @@ async function buildWithPlugins(options: TransferServerOptions, config: Transfer
   for (const failure of plugins.failures) log(`format plugin ${failure.name} was not loaded: ${failure.error}`);
   const jobs = new JobStore(options.db, config.maxStoredRowErrors);
   await jobs.ensureIndexes();
+  await new FailedRowStore(options.db).ensureIndexes();
   const audit = new AuditLog(options.db, "transfer");
   await audit.ensureIndexes();
   const credential = options.auth?.serviceCredential;
   const records: RecordsClient = createRecordsClient(options.recordsUrl ?? config.recordsUrl, [...(options.recordsInterceptors ?? []), ...(credential ? [serviceCredentialInterceptor(credential)] : [])]);
   // A job a sweep fails (its instance died) gets its audit event from the instance that noticed.
   const onStopped = (job: JobDocument) => auditJobEnd({ audit, config, log }, job, { state: "failed", error: job.error, errorCode: job.errorCode }, sweptCaller(job));
-  const registry = new JobRegistry(jobs, config.jobs, { log, onStopped });
+  // Job ends wait through anything this service answers UNAVAILABLE for: its database, the records service.
+  const isOutage = (error: unknown) => toConnectError(error).code === Code.Unavailable;
+  const registry = new JobRegistry(jobs, config.jobs, { log, onStopped, isOutage });
   const context: TransferContext = { config, plugins, records, jobs, registry, db: options.db, audit, log };
   const status = config.enabled ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
   const health = new HealthService([[TransferServiceDesc.typeName, status]]);
@@ -149,6 +156,8 @@ async function buildWithPlugins(options: TransferServerOptions, config: Transfer
     readMaxBytes: 16 * 1024 * 1024,
     contextValues: (req) => callValues(req, subjectOf),
     http1: logger ? withHttpRequestLogging(http1, logger) : http1,
+    // A route's unexpected failure, as one JSON line (path only: the query may name people).
+    onError: logger ? (error, req) => logger.error({ http: `${req.method ?? "?"} ${pathOf(req.url)}`, err: error }, "plain HTTP handler failed") : undefined,
     routes: (router) => {
       router.service(TransferServiceDesc, new TransferService(context));
       router.service(Health, health);
@@ -200,7 +209,7 @@ async function main(logger: Logger): Promise<void> {
   const verifier = createVerifierFromConfig(authConfig);
   const serviceCredential = serviceCredentialFromEnv(process.env);
   if (!config.mongodbUri) throw new Error("MONGODB_URI is required (or mongodbUri in the config file), e.g. mongodb://127.0.0.1:27017/");
-  const client = new MongoClient(config.mongodbUri, { appName: "dataexchange-transfer" });
+  const client = new MongoClient(config.mongodbUri, mongoClientOptions(config.mongodbUri, "dataexchange-transfer"));
   await client.connect();
   const db = client.db(config.database);
   const running = await buildTransferServer({
@@ -231,7 +240,10 @@ async function main(logger: Logger): Promise<void> {
     "transfer service listening",
   );
   if (!config.enabled) logger.warn({ enabled: false }, "transfer service DISABLED by configuration: every transfer call answers UNAVAILABLE");
+  // NOT_SERVING while the jobs' database is unreachable: no job can start or be recorded then.
+  const stopWatching = watchDatabaseHealth(db, running.health, { services: [TransferServiceDesc.typeName], onChange: databaseChangeLogger(logger) });
   stopOnSignals("transfer", logger, async () => {
+    stopWatching();
     await running.close();
     await client.close();
     await telemetry.shutdown();

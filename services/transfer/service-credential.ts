@@ -14,15 +14,23 @@
  * - `DX_TRANSFER_SERVICE_TOKEN_FILE`: a file holding the token, written by
  *   whatever obtains it (an OAuth2 client-credentials sidecar, a Kubernetes
  *   projected token); re-read when the file changes.
- * - dev mode (`isDevMode`) without that file: a token minted with the
- *   development key (`signDevToken`), renewed before it expires.
- * Outside dev mode the file is required: the service does not start without
- * a way to authenticate to the records service.
+ * - `DX_TRANSFER_CLIENT_ID` with `DX_TRANSFER_CLIENT_SECRET` (or
+ *   `DX_TRANSFER_CLIENT_SECRET_FILE`): the service's own client credentials at
+ *   the identity provider (`DX_TRANSFER_TOKEN_ISSUER`, else the first URL in
+ *   `DX_AUTH_ISSUER`; found by discovery), asking for the records service by
+ *   `DX_TRANSFER_TOKEN_RESOURCE` and/or `DX_TRANSFER_TOKEN_SCOPE`; renewed
+ *   before it expires. `npm start` sets these for the development provider.
+ * - dev mode (`isDevMode`) with the development key trusted and neither of
+ *   the above: a token minted with the development key (`signDevToken`),
+ *   renewed before it expires.
+ * Outside dev mode one of the first two is required: the service does not
+ * start without a way to authenticate to the records service.
  */
 import { readFile, stat } from "node:fs/promises";
 import { Code, ConnectError, createContextKey, createContextValues, type ContextValues, type Interceptor, type StreamResponse, type UnaryResponse } from "@connectrpc/connect";
-import { AUDIENCES, DEV_ISSUER, devKeysDir, ensureDevKeys, isDevMode, onBehalfOfHeaders, signDevToken, type Principal } from "../shared/auth/index.js";
+import { AUDIENCES, DEV_ISSUER, devKeysDir, ensureDevKeys, isDevMode, loadAuthConfig, onBehalfOfHeaders, signDevToken, trustsDevKey, type Principal } from "../shared/auth/index.js";
 import { JOB_ID_HEADER } from "../shared/audit/index.js";
+import { clientCredentialsTokenSource } from "../shared/oidc-client/index.js";
 
 /** A source of the service's bearer token. */
 export interface ServiceCredential {
@@ -109,12 +117,39 @@ export function devServiceCredential(options: DevCredentialOptions = {}): Servic
 /** The credential the environment configures (see the module comment). */
 export function serviceCredentialFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceCredential {
   const file = env.DX_TRANSFER_SERVICE_TOKEN_FILE?.trim();
+  const clientId = env.DX_TRANSFER_CLIENT_ID?.trim();
+  if (file && clientId) throw new Error("set either DX_TRANSFER_SERVICE_TOKEN_FILE or DX_TRANSFER_CLIENT_ID, not both: the transfer service has one credential for the records service");
   if (file) return tokenFileCredential(file);
+  if (clientId) return clientCredentialsFromEnv(clientId, env);
   if (!isDevMode(env)) {
-    throw new Error("DX_TRANSFER_SERVICE_TOKEN_FILE is required outside dev mode: a file holding the transfer service's token for the records service (role service, audience dataexchange-records)");
+    throw new Error(
+      "the transfer service needs a credential for the records service outside dev mode: DX_TRANSFER_CLIENT_ID and DX_TRANSFER_CLIENT_SECRET (client credentials at the identity provider), or DX_TRANSFER_SERVICE_TOKEN_FILE (a file holding its token: role service, audience dataexchange-records)",
+    );
   }
-  const issuer = env.DX_AUTH_ISSUER?.split(",")[0]?.trim() || DEV_ISSUER;
-  return devServiceCredential({ audience: env.DX_AUTH_AUDIENCE_RECORDS?.trim() || AUDIENCES.records, issuer, keysDir: devKeysDir(env) });
+  // The records service reads the same variables: mint with the development key only if it trusts it, and for the issuer it trusts it for.
+  const auth = loadAuthConfig(env, { variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: AUDIENCES.records });
+  if (!trustsDevKey(auth)) {
+    throw new Error("the records service trusts an identity provider, not the development key: give the transfer service DX_TRANSFER_CLIENT_ID and DX_TRANSFER_CLIENT_SECRET (or DX_TRANSFER_SERVICE_TOKEN_FILE)");
+  }
+  return devServiceCredential({ audience: auth.audience, issuer: auth.keySource.kind === "dev" ? auth.issuers[0] : DEV_ISSUER, keysDir: devKeysDir(env) });
+}
+
+/** Client credentials at the identity provider, from the environment (see the module comment). */
+function clientCredentialsFromEnv(clientId: string, env: NodeJS.ProcessEnv): ServiceCredential {
+  const secret = env.DX_TRANSFER_CLIENT_SECRET;
+  const secretFile = env.DX_TRANSFER_CLIENT_SECRET_FILE?.trim();
+  if (!secret === !secretFile) throw new Error("DX_TRANSFER_CLIENT_ID needs exactly one of DX_TRANSFER_CLIENT_SECRET and DX_TRANSFER_CLIENT_SECRET_FILE");
+  const issuer = env.DX_TRANSFER_TOKEN_ISSUER?.trim() || (env.DX_AUTH_ISSUER ?? "").split(",").map((s) => s.trim()).find((s) => /^https?:\/\//.test(s));
+  if (!issuer) throw new Error("DX_TRANSFER_CLIENT_ID needs the identity provider's URL: DX_TRANSFER_TOKEN_ISSUER, or an http(s) issuer in DX_AUTH_ISSUER");
+  const resource = env.DX_TRANSFER_TOKEN_RESOURCE?.trim() || undefined;
+  const scope = env.DX_TRANSFER_TOKEN_SCOPE?.trim() || undefined;
+  return clientCredentialsTokenSource({
+    issuer,
+    clientId,
+    clientSecret: secretFile ? async () => (await readFile(secretFile, "utf8")).trim() : secret!,
+    resource,
+    scope,
+  });
 }
 
 /** The user a records call is made for, and the transfer job it belongs to. */

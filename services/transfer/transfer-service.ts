@@ -16,6 +16,7 @@ import {
   ColumnSchema,
   DescribeEntityResponseSchema,
   ExportResponseSchema,
+  FailedRowsView,
   GetFailedRowsResponseSchema,
   GetJobResponseSchema,
   ImportResponseSchema,
@@ -37,7 +38,7 @@ import { wireFieldType } from "../shared/records-wire/record-codec.js";
 import { mapErrors, mapStreamErrors } from "./error-mapping.js";
 import { InvalidTransferRequestError } from "./errors.js";
 import { exportJob, type ExportEvent } from "./jobs/export-job.js";
-import { failedRowsCsv } from "./jobs/failed-rows-csv.js";
+import { failedRowsFile } from "./jobs/failed-rows-file.js";
 import { importJob, type ImportJobEvent } from "./jobs/import-job.js";
 import { JOB_STATES, jobMessage, rowErrorMessage } from "./rpc/job-codec.js";
 import { listFormats } from "./rpc/list-formats.js";
@@ -47,6 +48,7 @@ import { actingSubject } from "../shared/auth/index.js";
 import { checkJobAccess, ownJobsOnly, seesPersonalData } from "./access-policy.js";
 import { callerOf, recordsFor, type Caller } from "./caller.js";
 import type { JobDocument } from "./jobs/job-types.js";
+import { jobForReader } from "./jobs/job-views.js";
 import { requireEntity, type TransferContext } from "./transfer-context.js";
 
 
@@ -97,7 +99,7 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
   }
 
   getJob(request: GetJobRequest, context?: HandlerContext) {
-    return mapErrors(async () => create(GetJobResponseSchema, { job: jobMessage(await this.jobFor(request.jobId, context, "read")) }));
+    return mapErrors(async () => create(GetJobResponseSchema, { job: jobMessage(jobForReader(await this.jobFor(request.jobId, context, "read"), personalFor(context))) }));
   }
 
   listJobs(request: ListJobsRequest, context?: HandlerContext) {
@@ -112,17 +114,19 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
         query.subject = self;
       }
       const page = await this.ctx.jobs.list(query, request.pageSize, request.pageToken);
-      return create(ListJobsResponseSchema, { jobs: page.jobs.map(jobMessage), nextPageToken: page.nextPageToken });
+      const personal = personalFor(context);
+      return create(ListJobsResponseSchema, { jobs: page.jobs.map((job) => jobMessage(jobForReader(job, personal))), nextPageToken: page.nextPageToken });
     });
   }
 
   cancelJob(request: CancelJobRequest, context?: HandlerContext) {
     return mapErrors(async () => {
       const job = await this.jobFor(request.jobId, context, "cancel");
-      if (job.state !== "running") return create(CancelJobResponseSchema, { job: jobMessage(job) });
+      const reader = personalFor(context);
+      if (job.state !== "running") return create(CancelJobResponseSchema, { job: jobMessage(jobForReader(job, reader)) });
       // Whichever instance runs it: here directly, elsewhere through a cancel request in the database.
       const subject = context ? callerOf(context).subject : job.subject;
-      return create(CancelJobResponseSchema, { job: jobMessage(await this.ctx.registry.requestCancel(job._id, subject)) });
+      return create(CancelJobResponseSchema, { job: jobMessage(jobForReader(await this.ctx.registry.requestCancel(job._id, subject), reader)) });
     });
   }
 
@@ -130,15 +134,21 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
     const ctx = this.ctx;
     const self = this;
     return mapStreamErrors(async function* () {
-      await self.jobFor(request.jobId, context, "read");
-      for await (const chunk of failedRowsCsv(ctx.jobs, request.jobId)) yield create(GetFailedRowsResponseSchema, { chunk });
+      const job = await self.jobFor(request.jobId, context, "read");
+      const file = await failedRowsFile(ctx, job, request.view === FailedRowsView.ERRORS ? "errors" : "rows", personalFor(context));
+      let first = true;
+      for await (const chunk of file.chunks) {
+        yield create(GetFailedRowsResponseSchema, first ? { chunk, mimeType: file.mimeType, fileName: file.fileName } : { chunk });
+        first = false;
+      }
+      if (first) yield create(GetFailedRowsResponseSchema, { chunk: new Uint8Array(0), mimeType: file.mimeType, fileName: file.fileName });
     });
   }
 
   /** This service's audit trail, newest first; personal keys withheld from callers without `pii`. */
   listAuditEvents(request: ListAuditEventsRequest, context?: HandlerContext) {
     return mapErrors(async () => {
-      const personal = seesPersonalData(context ? callerOf(context).principal : undefined);
+      const personal = personalFor(context);
       const page = await this.ctx.audit.list(auditQueryOf(request.filter), request.pageSize, request.pageToken);
       const events = page.events.map((e) => auditEventMessage(personal ? e : withoutPersonalData(e)));
       return create(ListAuditEventsResponseSchema, { events, nextPageToken: page.nextPageToken });
@@ -153,6 +163,11 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
     if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
     return job;
   }
+}
+
+/** Whether the caller may see personal data the service holds (jobs' row errors and filters, the audit trail's keys). */
+function personalFor(context: HandlerContext | undefined): boolean {
+  return seesPersonalData(context ? callerOf(context).principal : undefined);
 }
 
 export function exportMessage(event: ExportEvent): ExportResponse {
@@ -201,6 +216,9 @@ export function importMessage(event: ImportJobEvent): ImportResponse {
             dryRun: event.dryRun,
             state: JOB_STATES[event.state],
             duration: durationFromMs(event.durationMs),
+            encoding: event.encoding?.name ?? "",
+            encodingSource: event.encoding?.source ?? "",
+            encodingConfidence: event.encoding?.confidence ?? 0,
           },
         },
       });

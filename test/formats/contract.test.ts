@@ -153,7 +153,29 @@ describe.each(variants)("the %s plugin %s", (_name, _where, plugin) => {
 
   it.runIf(both)("writes zero rows to a file that reads back as zero rows", async () => {
     const { result } = await roundTrip(plugin, []);
-    expect(result).toEqual({ rows: [], errors: [] });
+    expect(result.rows).toEqual([]);
+    expect(result.errors).toEqual([]);
+    expect(result.fatal).toBeUndefined();
+  });
+
+  it.runIf(both && plugin.shape === "tabular")("reports the file's header once, before any row, naming every column in file order", async () => {
+    for (const rows of [typedRows, []]) {
+      const bytes = await writeAll(plugin, prepare(plugin, rows, columns), columns);
+      for (const chunkSize of [undefined, 1]) {
+        const result = await readAll(plugin, bytes, { chunkSize });
+        expect(result.headers, `${rows.length} rows, chunks of ${chunkSize ?? "all"}`).toEqual({ count: 1, itemsBefore: 0 });
+        const names = columns.map((c) => (plugin.audience === "human" ? c.label : c.key));
+        expect(result.header?.names).toEqual(names);
+        // The rows' values are keyed by those names.
+        for (const row of result.rows) for (const key of Object.keys(row.values)) expect(names).toContain(key);
+      }
+    }
+  });
+
+  it.runIf(canRead && plugin.shape === "tabular")("refuses an empty input with a FormatError saying the file has no header row (or is empty)", async () => {
+    const result = await readAll(plugin, new Uint8Array(0), { columns });
+    expect(result.rows).toEqual([]);
+    expect(result.fatal?.message).toMatch(/no header row|empty/);
   });
 
   it.runIf(both)("reads back a single row", async () => {
@@ -161,8 +183,10 @@ describe.each(variants)("the %s plugin %s", (_name, _where, plugin) => {
     expect(typed(result, columns)).toEqual(typedRows.slice(0, 1));
   });
 
-  it.runIf(canRead)("reads an empty input as zero rows without errors", async () => {
-    expect(await readAll(plugin, new Uint8Array(0), { columns })).toEqual({ rows: [], errors: [] });
+  it.runIf(canRead && plugin.shape === "document")("reads an empty input as zero rows or refuses it as a whole, never as row errors", async () => {
+    const result = await readAll(plugin, new Uint8Array(0), { columns });
+    expect(result.rows).toEqual([]);
+    expect(result.errors).toEqual([]);
   });
 
   it.runIf(both)("gives the same rows when the input arrives in 1-byte and 2-byte chunks", async () => {
@@ -241,7 +265,7 @@ describe.each(variants)("the %s plugin %s", (_name, _where, plugin) => {
           if (item.kind === "row") {
             rows++;
             last = item.row.row;
-          } else errors++;
+          } else if (item.kind === "error") errors++;
         }
         if (++batches % 100 === 0) {
           gc();

@@ -130,7 +130,8 @@ describe("csv formula escaping", () => {
 
   it("prefixes text that a spreadsheet would evaluate with an apostrophe by default", async () => {
     const out = text(await writeAll(csv, risky.map((name) => ({ name, age: -5 })), cols, { recordDelimiter: "lf" }, false));
-    const names = values(await readAll(csv, out)).map((v) => v.name);
+    // Read as written (the reader removes the apostrophes again by default: test/formats/formula-escaping.test.ts).
+    const names = values(await readAll(csv, out, { options: { formulaEscape: false } })).map((v) => v.name);
     expect(names).toEqual(risky.map((s) => `'${s}`));
     expect(out).toContain(",-5\n"); // numbers are data, not formulas: never prefixed
   });
@@ -195,8 +196,8 @@ describe("csv fields", () => {
       { a: "7", b: "8" },
     ]);
     expect(result.errors).toEqual([
-      { row: 2, line: 3, reason: "expected 2 fields, found 1" },
-      { row: 3, line: 4, reason: "expected 2 fields, found 3" },
+      { row: 2, line: 3, reason: "expected 2 fields, found 1", values: { a: "3" } },
+      { row: 3, line: 4, reason: 'expected 2 fields, found 3 (the extra ones start with "6")', values: { a: "4", b: "5" } },
     ]);
   });
 
@@ -254,7 +255,7 @@ describe("csv agrees with csv-parse", () => {
       );
       const input = csvStringify(records, { quoted_empty: true });
       const expected = csvParse(input, { relax_column_count: false }) as string[][];
-      const result = await readAll(csv, input, { options: { header: false, delimiter: "," }, chunkSize: 1 + Math.floor(random() * 5) });
+      const result = await readAll(csv, input, { options: { header: false, delimiter: ",", formulaEscape: false }, chunkSize: 1 + Math.floor(random() * 5) });
       expect(result.errors).toEqual([]);
       expect(result.rows.map((r) => Array.from({ length: width }, (_, i) => (r.values[`column_${i + 1}`] as string | undefined) ?? ""))).toEqual(expected);
     }

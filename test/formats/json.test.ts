@@ -87,7 +87,7 @@ describe("json plugin", () => {
     expect(first.value).toHaveLength(2);
     release();
     const second = await it.next();
-    expect(second.value).toEqual([{ kind: "row", row: { row: 3, values: { a: 3 } } }]);
+    expect(second.value).toEqual([{ kind: "row", row: { row: 3, line: 1, values: { a: 3 } } }]);
   });
 
   it("reports the element number and byte offset of a syntax error", async () => {
@@ -101,6 +101,18 @@ describe("json plugin", () => {
   it("rejects invalid UTF-8 inside an element instead of importing replacement characters", async () => {
     const bytes = Uint8Array.from([...Buffer.from('[{"a":"'), 0xc3, 0x28, ...Buffer.from('"}]')]);
     expect((await readAll(json, bytes)).fatal?.reason).toMatch(/UTF-8/);
+  });
+
+  it("says what a Latin-1 file looks like, at the byte, so the user can save it as UTF-8", async () => {
+    const bytes = Buffer.from('[{"name":"Jos\xe9 Garc\xeda, Fran\xe7ois, Zo\xeb M\xfcller"}]', "latin1");
+    const result = await readAll(json, bytes);
+    expect(result.fatal?.reason).toMatch(/invalid UTF-8 \(byte 0xE9\): JSON text must be UTF-8; this looks like windows-1252/);
+    expect(result.fatal?.offset).toBe(13);
+  });
+
+  it("refuses a UTF-16 file by its byte order mark, saying JSON must be UTF-8", async () => {
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('[{"a":1}]', "utf16le")]);
+    expect((await readAll(json, bytes)).fatal?.reason).toBe("the file starts with a UTF-16 byte order mark: JSON must be UTF-8, so save the file as UTF-8");
   });
 
   it("tolerates a UTF-8 byte order mark and surrounding whitespace", async () => {

@@ -1,5 +1,5 @@
 /** Helpers for format tests: feeding bytes in chunks and collecting what a plugin yields. */
-import { DEFAULT_READ_LIMITS, FormatError, type Column, type FormatPlugin, type ReadItem, type ReadLimits, type ReadRow, type ReadRowError, type Row } from "../../formats/_sdk/index.js";
+import { DEFAULT_READ_LIMITS, FormatError, type Column, type FormatPlugin, type ReadEncoding, type ReadHeader, type ReadItem, type ReadLimits, type ReadRow, type ReadRowError, type Row } from "../../formats/_sdk/index.js";
 
 export const DATA_DIR = new URL("../../../shared/data/", import.meta.url);
 
@@ -23,6 +23,12 @@ export interface ReadResult {
   rows: ReadRow[];
   errors: ReadRowError[];
   fatal?: FormatError;
+  /** The header item, when the reader yielded one (tabular readers must, before any row). */
+  header?: ReadHeader;
+  /** How many header items there were, and how many rows or errors came before the first. */
+  headers?: { count: number; itemsBefore: number };
+  /** The last encoding item, when the reader yielded any. */
+  encoding?: ReadEncoding;
 }
 
 /** Reads everything; a FormatError is captured (with the rows before it), anything else propagates. */
@@ -51,7 +57,13 @@ export async function readAll(
 function collect(batch: ReadItem[], into: ReadResult): void {
   for (const item of batch) {
     if (item.kind === "row") into.rows.push(item.row);
-    else into.errors.push(item.error);
+    else if (item.kind === "error") into.errors.push(item.error);
+    else if (item.kind === "encoding") into.encoding = item.encoding;
+    else {
+      into.header ??= item.header;
+      into.headers ??= { count: 0, itemsBefore: into.rows.length + into.errors.length };
+      into.headers.count++;
+    }
   }
 }
 

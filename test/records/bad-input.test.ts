@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RecordsService } from "../../services/records/records-service.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
-import { Entity, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { Entity, StreamRecordsRequestSchema, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
 import { activityRecord, collect, courseRecord, fromArray, handlerContext, sessionRecord, userRecord, writeRequest } from "./fixtures.js";
 
@@ -66,5 +68,16 @@ describe("hostile values in a batch", () => {
       ["bad", 0, 2],
       ["next", 1, 0],
     ]);
+  });
+});
+
+describe("a read limit past what a number holds", () => {
+  it("is INVALID_ARGUMENT naming limit, not an internal error from the driver", async () => {
+    for (const limit of [2n ** 63n, 2n ** 64n - 1n, BigInt(Number.MAX_SAFE_INTEGER) + 1n]) {
+      const error = await collect(service.streamRecords(create(StreamRecordsRequestSchema, { entity: Entity.USERS, limit }), handlerContext())).catch((e: unknown) => ConnectError.from(e));
+      expect(error).toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringContaining("limit must be at most 9007199254740991") });
+    }
+    const read = await collect(service.streamRecords(create(StreamRecordsRequestSchema, { entity: Entity.USERS, limit: BigInt(Number.MAX_SAFE_INTEGER) }), handlerContext()));
+    expect(read.flatMap((r) => r.records).length).toBeGreaterThan(0);
   });
 });

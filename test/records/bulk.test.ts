@@ -61,3 +61,15 @@ describe("bulk writes and reads", () => {
     expect(scoreSum).toBe(expectedSum);
   }, 300_000);
 });
+
+describe("an upsert that changes a whole batch of existing records", () => {
+  // FerretDB v1.24 holds one SQLite connection per statement of an update command until the command
+  // ends, out of a pool of 100: a command of 100 replacements waited forever (services/records/store/send-writes.ts).
+  it(`answers with every record updated (${BATCH} replacements in one batch)`, async () => {
+    const courses = (title: string) => Array.from({ length: BATCH }, (_, i) => courseRecord(`U${i}`, { title: `${title} ${i}` }));
+    await collect(service.writeRecords(fromArray([writeRequest(Entity.COURSES, courses("Before"))]), handlerContext()));
+    const [result] = await collect(service.writeRecords(fromArray([writeRequest(Entity.COURSES, courses("After"), { mode: WriteMode.UPSERT })]), handlerContext()));
+    expect({ updated: result!.updated, failed: result!.failed }).toEqual({ updated: BATCH, failed: 0 });
+    expect(await t.db.collection("courses").countDocuments({ title: { $gte: "After", $lt: "After\uffff" } })).toBe(BATCH);
+  }, 120_000);
+});

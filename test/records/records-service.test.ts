@@ -189,6 +189,44 @@ describe("writing records in batches", () => {
     expect((await t.db.collection("users").findOne({ username: "user1" }))!.passwordHash).toBe(before);
   });
 
+  it("reports an upsert that sends the stored password again as unchanged, checked against the scrypt hash, and a new one as updated", async () => {
+    await write([Entity.USERS, [userRecord(1, { password: "first password" })]]);
+    const before = (await t.db.collection("users").findOne({ username: "user1" }))!.passwordHash;
+    for (const dryRun of [true, false]) {
+      const [same] = await write([Entity.USERS, [userRecord(1, { password: "first password" })], { mode: WriteMode.UPSERT, dryRun }]);
+      expect(same, `dry run: ${dryRun}`).toMatchObject({ unchanged: 1, updated: 0, failed: 0 });
+    }
+    expect((await t.db.collection("users").findOne({ username: "user1" }))!.passwordHash).toBe(before);
+    const [changed] = await write([Entity.USERS, [userRecord(1, { password: "second password" })], { mode: WriteMode.UPSERT }]);
+    expect(changed).toMatchObject({ unchanged: 0, updated: 1 });
+    const after = (await t.db.collection("users").findOne({ username: "user1" }))!.passwordHash;
+    expect(await verifyPassword("second password", after)).toBe(true);
+    // The same password with another field changed: updated, and the hash is kept as it is.
+    const [renamed] = await write([Entity.USERS, [userRecord(1, { password: "second password", lastName: "Renamed" })], { mode: WriteMode.MERGE }]);
+    expect(renamed).toMatchObject({ updated: 1 });
+    expect((await t.db.collection("users").findOne({ username: "user1" }))!.passwordHash).toBe(after);
+  });
+
+  it("restores activity entries under their ids: again the same is unchanged, with other values it is refused", async () => {
+    await write([Entity.USERS, [userRecord(1)]]);
+    const id = "65a1b2c3d4e5f60718293a4b";
+    const [first] = await write([Entity.ACTIVITY, [activityRecord("user1", { id }), activityRecord("user1")]]);
+    expect(first).toMatchObject({ inserted: 2, failed: 0 });
+    expect((await t.db.collection("activity").findOne({ action: "view", userId: "user1" }, { sort: { _id: 1 } }))!._id.toHexString()).toBe(id);
+    for (const dryRun of [true, false]) {
+      const [again] = await write([Entity.ACTIVITY, [activityRecord("user1", { id: id.toUpperCase() })], { dryRun }]);
+      expect(again, `dry run: ${dryRun}`).toMatchObject({ inserted: 0, unchanged: 1, failed: 0 });
+    }
+    const [edited] = await write([Entity.ACTIVITY, [activityRecord("user1", { id, action: "edit" })]]);
+    expect(edited).toMatchObject({ failed: 1 });
+    expect(edited!.errors[0]).toMatchObject({ field: "id", code: "exists" });
+    expect(edited!.errors[0]!.reason).toContain("(action)");
+    expect(await t.db.collection("activity").countDocuments()).toBe(2);
+    const [twice] = await write([Entity.ACTIVITY, [activityRecord("user1", { id: "65a1b2c3d4e5f60718293a4c" }), activityRecord("user1", { id: "65a1b2c3d4e5f60718293a4c" })]]);
+    expect(twice).toMatchObject({ inserted: 1, failed: 1 });
+    expect(twice!.errors[0]).toMatchObject({ code: "duplicate_key" });
+  });
+
   it("keeps the activity log append-only", async () => {
     await expect(write([Entity.ACTIVITY, [], { mode: WriteMode.UPSERT }])).rejects.toMatchObject({ code: Code.FailedPrecondition });
   });

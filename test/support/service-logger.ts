@@ -11,6 +11,6 @@
 import { createLogger, type Logger } from "../../services/shared/logging/index.js";
 
 /** A service's logger whose only destination is the run's log capture. */
-export function testServiceLogger(service: "records" | "transfer"): Logger {
+export function testServiceLogger(service: "records" | "transfer" | "identity"): Logger {
   return createLogger({ service, level: "info", destination: { write: () => undefined } });
 }

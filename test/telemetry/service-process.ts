@@ -35,10 +35,12 @@ export interface StartServiceOptions {
   portVariable: string;
   env: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** Listen port; default a free one (a restarted service takes its old port, so its callers find it again). */
+  port?: number;
 }
 
 export async function startServiceProcess(options: StartServiceOptions): Promise<ServiceProcess> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, ["--import", "tsx", "--import", "./services/shared/telemetry/register.mjs", options.entry], {
     cwd: repositoryRoot,
     env: { ...process.env, ...options.env, [options.portVariable]: String(port) },

@@ -10,8 +10,9 @@ export const ENTITIES: Readonly<Record<EntityName, EntitySpec>> = { users, cours
 
 export const ENTITY_NAMES = Object.keys(ENTITIES) as EntityName[];
 
+/** The entity of that name; undefined for any other name, `__proto__` and `constructor` included (own entries only). */
 export function entitySpec(name: string): EntitySpec | undefined {
-  return (ENTITIES as Record<string, EntitySpec>)[name];
+  return Object.hasOwn(ENTITIES, name) ? (ENTITIES as Record<string, EntitySpec>)[name] : undefined;
 }
 
 export { users, courses, sessions, enrollments, activity };

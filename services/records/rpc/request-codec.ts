@@ -47,6 +47,16 @@ export function readJoins(values: Join[]): SessionJoin[] {
   });
 }
 
+/**
+ * A read's limit as a number (0: none). A larger limit than a JavaScript
+ * number holds exactly could not be passed to the database unchanged (past
+ * 2^63 the driver refused it with an internal error), and limits nothing.
+ */
+export function readLimit(limit: bigint): number {
+  if (limit > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidRequestError(`limit must be at most ${Number.MAX_SAFE_INTEGER} (0: no limit), not ${limit}`, [{ field: "limit", reason: "too large" }]);
+  return Number(limit);
+}
+
 export function readFilter(filter: Filter | undefined): RecordFilter | undefined {
   if (!filter) return undefined;
   return {

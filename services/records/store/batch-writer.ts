@@ -9,12 +9,14 @@
  * slipped in between planning and writing; those failures are mapped back to
  * the record that caused them.
  */
-import { MongoBulkWriteError, type AnyBulkWriteOperation, type Db, type Document } from "mongodb";
+import { ObjectId, type AnyBulkWriteOperation, type Db, type Document } from "mongodb";
 import { keyString, naturalKeyOf, validateRecord, type EntitySpec, type FieldIssue } from "../../domain/index.js";
 import { OperationNotAllowedError } from "../errors.js";
-import { hashPassword } from "../password-hash.js";
+import { hashPassword, verifyPassword } from "../password-hash.js";
 import { collectionFor } from "./collections.js";
-import { documentToRecord, sameValue } from "./documents.js";
+import { documentToRecord, sameValue, usesObjectIdKey } from "./documents.js";
+import { retryTransient } from "../../shared/mongo/transient-retry.js";
+import { sendWrites } from "./send-writes.js";
 import { findMissingReferences, ReferenceCache } from "./reference-check.js";
 
 export type WriteMode = "insert" | "upsert" | "merge" | "skip-existing";
@@ -89,7 +91,8 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
   const seen = new Map<string, number>();
   const uniqueSeen = new Map<string, Map<string, number>>();
   for (const [index, record] of valid) {
-    const key = spec.appendOnly ? undefined : naturalKeyOf(spec, record);
+    // An append-only entry has a key only when it carries its id (a restore).
+    const key = naturalKeyOf(spec, record);
     if (key) {
       const k = keyString(key);
       const first = seen.get(k);
@@ -124,13 +127,18 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
   // an insert, and only those the unique indexes refuse are looked up and planned again (step 6).
   const optimisticUpsert = !options.dryRun && !options.lookUpFirst && options.mode === "upsert" && !options.ordered;
   const optimistic = optimisticUpsert || (!options.dryRun && !options.lookUpFirst && (options.mode === "insert" || (options.mode === "skip-existing" && !options.ordered)));
-  const [missing, existing, uniqueOwners] = await Promise.all([
-    findMissingReferences(db, spec, [...valid.values()], options.referenceCache),
-    optimistic ? new Map<string, Document>() : findExisting(db, spec, [...valid.values()]),
-    optimistic ? new Map<string, Map<string, string>>() : findUniqueOwners(db, spec, [...valid.values()]),
-  ]);
+  // Reads, so a transient failure (a reset connection, a stepdown) is simply tried again.
+  const [missing, existing, uniqueOwners] = await retryTransient(() =>
+    Promise.all([
+      findMissingReferences(db, spec, [...valid.values()], options.referenceCache),
+      optimistic ? new Map<string, Document>() : findExisting(db, spec, [...valid.values()]),
+      optimistic ? new Map<string, Map<string, string>>() : findUniqueOwners(db, spec, [...valid.values()]),
+    ]),
+  );
 
-  // 4. Plan each record.
+  // 4. Plan each record. A password sent again for an existing record is checked against its
+  // stored hash first (in parallel, off the event loop): the same password is no change.
+  const samePassword = await unchangedPasswords(spec, valid, existing);
   const plans = new Map<number, Planned>();
   const now = new Date();
   const hasField = (key: string) => spec.fields.some((f) => f.key === key);
@@ -140,7 +148,7 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
       fail(index, "missing_reference", refIssues);
       continue;
     }
-    const key = spec.appendOnly ? undefined : naturalKeyOf(spec, record);
+    const key = naturalKeyOf(spec, record);
     const current = key ? existing.get(keyString(key)) : undefined;
     const conflict = uniqueConflict(spec, record, current, uniqueOwners);
     if (conflict) {
@@ -157,12 +165,24 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
         }
       }
       const doc: Record<string, unknown> = { ...spec.defaults?.(), ...fields };
+      if (usesObjectIdKey(spec) && typeof doc.id === "string") {
+        // A restored log entry keeps its id.
+        doc._id = new ObjectId(doc.id);
+        delete doc.id;
+      }
       if (hasField("createdAt") && doc.createdAt === undefined) doc.createdAt = now;
       if (hasField("updatedAt")) doc.updatedAt = now;
       plans.set(index, { index, outcome: "inserted", op: { insertOne: { document: doc } }, stored: documentToRecord(spec, doc), password });
       continue;
     }
     if (options.mode === "insert") {
+      if (spec.appendOnly) {
+        // Restoring the log again: an entry already there with the same values is unchanged.
+        const entry = restoredEntry(spec, index, fields, current);
+        if (entry.ok) plans.set(index, entry.plan);
+        else fail(index, "exists", [entry.issue]);
+        continue;
+      }
       fail(index, "exists", [{ field: spec.keyFields.join(","), reason: `a record with ${describeKey(spec, key!)} already exists` }]);
       continue;
     }
@@ -186,7 +206,8 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
       const defaults: Record<string, unknown> = { ...spec.defaults?.(), ...(hasField("createdAt") ? { createdAt: now } : {}) };
       for (const [field, value] of Object.entries(defaults)) if (after[field] === undefined) after[field] = before[field] ?? value;
     }
-    const changed = password !== undefined || !sameStoredFields(spec, before, after);
+    const newPassword = password !== undefined && !samePassword.has(index) ? password : undefined;
+    const changed = newPassword !== undefined || !sameStoredFields(spec, before, after);
     if (!changed) {
       plans.set(index, { index, outcome: "unchanged", stored: before });
       continue;
@@ -196,7 +217,7 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
       options.mode === "merge"
         ? { updateOne: { filter: { _id: current._id }, update: { $set: { ...fields, ...(hasField("updatedAt") ? { updatedAt: now } : {}) } } } }
         : { replaceOne: { filter: { _id: current._id }, replacement: { ...after, ...(current.passwordHash ? { passwordHash: current.passwordHash } : {}) } } };
-    plans.set(index, { index, outcome: "updated", op, stored: after, password });
+    plans.set(index, { index, outcome: "updated", op, stored: after, password: newPassword });
   }
 
   // 5. Ordered batches stop at the first failing record.
@@ -214,22 +235,18 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     const withOps = toWrite.filter((p) => p.op);
     await Promise.all(withOps.filter((p) => p.password !== undefined).map(async (p) => attachPasswordHash(p, await hashPassword(p.password!))));
     if (withOps.length > 0) {
-      try {
-        await collectionFor(db, spec).bulkWrite(
-          withOps.map((p) => p.op!),
-          { ordered: options.ordered },
-        );
-      } catch (error) {
-        if (!(error instanceof MongoBulkWriteError)) throw error;
+      // Refused writes only: a batch cut off by the database going away is settled or thrown (send-writes.ts).
+      const refusals = await sendWrites(collectionFor(db, spec), withOps.map((p) => p.op!), options.ordered);
+      if (refusals.length > 0) {
         const duplicates: Planned[] = [];
-        for (const writeError of Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]) {
-          const plan = withOps[writeError.index];
+        for (const refusal of refusals) {
+          const plan = withOps[refusal.index];
           if (!plan) continue;
-          if (writeError.code === 11000) {
+          if (refusal.code === 11000) {
             duplicates.push(plan);
             continue;
           }
-          writeFailures.set(plan.index, { index: plan.index, code: "internal", field: "", reason: `the database refused the write: ${writeError.errmsg ?? "unknown error"}` });
+          writeFailures.set(plan.index, { index: plan.index, code: "internal", field: "", reason: `the database refused the write: ${refusal.errmsg ?? "unknown error"}` });
         }
         if (optimisticUpsert) await replanRefused(db, spec, records, duplicates, options, plans, errors);
         else await explainDuplicates(db, spec, duplicates, options.mode, writeFailures, plans);
@@ -262,6 +279,36 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
   return result;
 }
 
+/** An append-only entry written again under its id: unchanged when its values are those stored, else an issue. */
+function restoredEntry(spec: EntitySpec, index: number, fields: Record<string, unknown>, current: Document): { ok: true; plan: Planned } | { ok: false; issue: FieldIssue } {
+  const before = documentToRecord(spec, current);
+  if (sameStoredFields(spec, before, fields)) return { ok: true, plan: { index, outcome: "unchanged", stored: before } };
+  const differ = spec.fields.filter((f) => !f.readOnly && !f.writeOnly && !sameValue(before[f.key], fields[f.key])).map((f) => f.key);
+  return { ok: false, issue: { field: "id", reason: `entry ${String(before.id)} is already in the log with other values (${differ.join(", ")}); the log is append-only, so it cannot be changed` } };
+}
+
+/**
+ * Indexes of records whose password is the one already stored (verified
+ * against the scrypt hash), so that sending it again is "unchanged" rather
+ * than "updated". Each check costs what hashing a new one does, on libuv's
+ * thread pool, and only records that send a password to an existing record
+ * with a hash are checked.
+ */
+async function unchangedPasswords(spec: EntitySpec, valid: Map<number, Record<string, unknown>>, existing: Map<string, Document>): Promise<Set<number>> {
+  const same = new Set<number>();
+  if (existing.size === 0) return same;
+  const checks: Promise<void>[] = [];
+  for (const [index, record] of valid) {
+    if (typeof record.password !== "string") continue;
+    const key = naturalKeyOf(spec, record);
+    const hash = key ? existing.get(keyString(key))?.passwordHash : undefined;
+    if (typeof hash !== "string") continue;
+    checks.push(verifyPassword(record.password, hash).then((ok) => void (ok && same.add(index))));
+  }
+  await Promise.all(checks);
+  return same;
+}
+
 function attachPasswordHash(plan: Planned, hash: string): void {
   const op = plan.op as Document;
   if (op.insertOne) op.insertOne.document.passwordHash = hash;
@@ -284,9 +331,15 @@ function sameStoredFields(spec: EntitySpec, before: Record<string, unknown>, aft
 /** Loads the existing records for the batch's keys, keyed by keyString. */
 async function findExisting(db: Db, spec: EntitySpec, records: Record<string, unknown>[]): Promise<Map<string, Document>> {
   const found = new Map<string, Document>();
-  if (spec.appendOnly || records.length === 0) return found;
+  if (records.length === 0) return found;
   const keys = records.map((r) => naturalKeyOf(spec, r)).filter((k): k is string[] => k !== undefined);
   if (keys.length === 0) return found;
+  if (usesObjectIdKey(spec)) {
+    for await (const doc of collectionFor(db, spec).find({ _id: { $in: [...new Set(keys.map((k) => k[0]!))].map((id) => new ObjectId(id)) } })) {
+      found.set((doc._id as ObjectId).toHexString(), doc);
+    }
+    return found;
+  }
   // One $in per key field, then exact matching in memory: a long $or is slow on
   // some servers, and the $in over-fetch for compound keys is small.
   const query: Document = {};
@@ -381,6 +434,18 @@ async function explainDuplicates(
   plans: Map<number, Planned>,
 ): Promise<void> {
   if (duplicates.length === 0) return;
+  if (spec.appendOnly) {
+    // A restored log entry whose id is taken: unchanged when it is the same entry, else refused.
+    const existing = await retryTransient(() => findExisting(db, spec, duplicates.map((p) => p.stored)));
+    for (const plan of duplicates) {
+      const current = existing.get(String(plan.stored.id));
+      const { id: _id, ...fields } = plan.stored;
+      const entry = current ? restoredEntry(spec, plan.index, { id: plan.stored.id, ...fields }, current) : undefined;
+      if (entry?.ok) plans.set(plan.index, entry.plan);
+      else failures.set(plan.index, { index: plan.index, code: "exists", ...(entry?.issue ?? { field: "id", reason: "the id is already taken" }) });
+    }
+    return;
+  }
   // With no unique field besides the key, a duplicate can only be an existing key.
   if (spec.uniqueFields.length === 0) {
     for (const plan of duplicates) {
@@ -390,7 +455,7 @@ async function explainDuplicates(
     }
     return;
   }
-  const existing = await findExisting(db, spec, duplicates.map((p) => p.stored));
+  const existing = await retryTransient(() => findExisting(db, spec, duplicates.map((p) => p.stored)));
   for (const plan of duplicates) {
     const key = naturalKeyOf(spec, plan.stored);
     const current = key ? existing.get(keyString(key)) : undefined;

@@ -7,6 +7,7 @@
 import type { Db } from "mongodb";
 import { fieldOf, type EntitySpec } from "../../domain/index.js";
 import { InvalidRequestError } from "../errors.js";
+import { Retries } from "../../shared/mongo/transient-retry.js";
 import { collectionFor } from "./collections.js";
 import { documentToRecord } from "./documents.js";
 import { buildProjection, buildQuery, buildSort, type RecordFilter } from "./record-query.js";
@@ -66,33 +67,53 @@ function planRead(spec: EntitySpec, request: ReadRequest): ReadPlan {
   return { joins, projectionFields: stored, helperFields };
 }
 
+/**
+ * A read that fails transiently (a reset connection, a stepdown) before it
+ * has yielded anything starts over (services/shared/mongo/transient-retry.ts):
+ * the caller has seen nothing yet, so nothing is repeated. Once a batch has
+ * gone out, a failure ends the stream (UNAVAILABLE) rather than resume it.
+ */
 export async function* readRecordBatches(db: Db, spec: EntitySpec, request: ReadRequest, signal?: AbortSignal): AsyncGenerator<Record<string, unknown>[]> {
   const batchSize = Math.min(request.batchSize || DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE);
   const plan = planRead(spec, request);
   const query = buildQuery(spec, request.filter);
   const projection = buildProjection(spec, plan.projectionFields);
   const sort = buildSort(spec, request.sort ?? []);
-  const cursor = collectionFor(db, spec).find(query, {
-    projection,
-    sort,
-    limit: request.limit && request.limit > 0 ? request.limit : undefined,
-    batchSize,
-  });
-  openCursors++;
-  try {
-    let batch: Record<string, unknown>[] = [];
-    for await (const doc of cursor) {
-      if (signal?.aborted) return;
-      batch.push(documentToRecord(spec, doc));
-      if (batch.length >= batchSize) {
-        yield await finish(db, batch, plan);
-        batch = [];
+  const retries = new Retries({ signal });
+  let yielded = false;
+  for (;;) {
+    const cursor = collectionFor(db, spec).find(query, {
+      projection,
+      sort,
+      limit: request.limit && request.limit > 0 ? request.limit : undefined,
+      batchSize,
+    });
+    openCursors++;
+    try {
+      let batch: Record<string, unknown>[] = [];
+      for await (const doc of cursor) {
+        if (signal?.aborted) return;
+        batch.push(documentToRecord(spec, doc));
+        if (batch.length >= batchSize) {
+          const ready = await finish(db, batch, plan);
+          yielded = true;
+          yield ready;
+          batch = [];
+        }
       }
+      if (batch.length > 0 && !signal?.aborted) {
+        const ready = await finish(db, batch, plan);
+        yielded = true;
+        yield ready;
+      }
+      return;
+    } catch (error) {
+      if (yielded) throw error;
+      await retries.after(error);
+    } finally {
+      openCursors--;
+      await cursor.close().catch(() => undefined);
     }
-    if (batch.length > 0 && !signal?.aborted) yield await finish(db, batch, plan);
-  } finally {
-    openCursors--;
-    await cursor.close();
   }
 }
 

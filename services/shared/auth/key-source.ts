@@ -10,6 +10,8 @@
 import { X509Certificate, createPublicKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from "jose";
+import { describeOAuthError, discoverAuthorizationServer } from "../oidc-client/authorization-server.js";
+import { AuthError } from "./auth-error.js";
 
 /** The asymmetric JWS algorithms accepted in configuration. Symmetric ones and `none` never are. */
 export const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"] as const;
@@ -120,4 +122,30 @@ export function remoteKeySet(url: string, options: { timeoutMs?: number; cooldow
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error(`the JWKS URL must be http(s), got ${parsed.protocol}`);
   const getKey = createRemoteJWKSet(parsed, { timeoutDuration: options.timeoutMs ?? 5_000, cooldownDuration: options.cooldownMs ?? 30_000 });
   return { kind: "key-set", getKey, source: parsed.href };
+}
+
+/**
+ * The key set of an OpenID Connect provider known by its issuer URL alone:
+ * its `jwks_uri` comes from discovery (`<issuer>/.well-known/openid-configuration`,
+ * whose `issuer` must be the same URL), on first use; a failed discovery is
+ * tried again on the next token and answers "keys unavailable" meanwhile, so
+ * a service starts even while its provider is down.
+ */
+export function discoveredKeySet(issuer: string, options: { timeoutMs?: number; cooldownMs?: number } = {}): TrustedKey {
+  let keySet: Promise<JWTVerifyGetKey> | undefined;
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    keySet ??= discoverAuthorizationServer(issuer).then((as) => {
+      if (!as.jwks_uri) throw new Error(`the discovery document of ${issuer} has no jwks_uri`);
+      return (remoteKeySet(as.jwks_uri, options) as Extract<TrustedKey, { kind: "key-set" }>).getKey;
+    });
+    let resolved: JWTVerifyGetKey;
+    try {
+      resolved = await keySet;
+    } catch (error) {
+      keySet = undefined;
+      throw new AuthError("key_unavailable", `the token signing keys could not be fetched (${describeOAuthError(error)}); try again later`, { cause: error });
+    }
+    return resolved(header, token);
+  };
+  return { kind: "key-set", getKey, source: `discovery of ${issuer}` };
 }

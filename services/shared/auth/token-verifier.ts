@@ -4,9 +4,10 @@
  * with a small clock skew. Every failure is an {@link AuthError} naming the
  * check that failed, never the token.
  */
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import { AuthError, quoteUntrusted } from "./auth-error.js";
 import { checkAlgorithms, pinAlgorithms, type TrustedKey } from "./key-source.js";
+import { DEFAULT_ROLE_SOURCE, parseRolesClaim, rolesOf, type RoleMap, type RoleSource } from "./role-mapping.js";
 
 /** Default clock skew tolerated on `exp`/`nbf`, in seconds. */
 export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
@@ -14,11 +15,27 @@ export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
 /** Tokens longer than this are refused before any parsing. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 
-export interface TokenVerifierOptions {
-  /** The trusted key (see key-source.ts). */
-  key: TrustedKey;
-  /** Accepted `iss` values. */
+/**
+ * One issuer the verifier trusts: its `iss` value(s), the keys its tokens are
+ * signed with, and where its tokens carry roles. A verifier may trust several
+ * (the identity provider, and in development also the development key); a
+ * token is checked only against the keys of the issuer it names, so one
+ * issuer's keys can never vouch for another's tokens.
+ */
+export interface TrustAnchor {
   issuer: string | readonly string[];
+  key: TrustedKey;
+  /** Default: a top-level `roles` claim, names taken as they are. */
+  roles?: RoleSource;
+}
+
+export interface TokenVerifierOptions {
+  /** The trusted key (see key-source.ts), with `issuer`: a verifier trusting one issuer. */
+  key?: TrustedKey;
+  /** Accepted `iss` values, with `key`. */
+  issuer?: string | readonly string[];
+  /** Several trusted issuers, each with its keys (instead of `key` and `issuer`). */
+  anchors?: readonly TrustAnchor[];
   /** This service's audience: `aud` must contain it. */
   audience: string;
   /** Allowed JWS algorithms (asymmetric only). */
@@ -26,11 +43,14 @@ export interface TokenVerifierOptions {
   /** Seconds of clock skew tolerated on `exp` and `nbf`; default 30. */
   clockSkewSeconds?: number;
   /**
-   * Claim holding the roles: an array of strings or a space/comma-separated
-   * string. A dotted path reaches nested claims (`realm_access.roles`).
-   * Default `roles`.
+   * Claim(s) holding the roles, with `key` and `issuer`: comma-separated
+   * paths, each an array of strings or a space/comma-separated string; a
+   * dotted path reaches nested claims (`realm_access.roles`). Default `roles`.
+   * See role-mapping.ts.
    */
   rolesClaim?: string;
+  /** Provider role names → ours, with `key` and `issuer` (role-mapping.ts). */
+  roleMap?: RoleMap;
 }
 
 /** What a verified token says about its bearer. */
@@ -51,30 +71,68 @@ export interface TokenVerifier {
   verify(token: string): Promise<VerifiedToken>;
 }
 
+interface Anchor {
+  issuers: string[];
+  key: TrustedKey;
+  algorithms: string[];
+  roles: RoleSource;
+}
+
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const configured = checkAlgorithms(options.algorithms);
-  const algorithms = options.key.kind === "key" ? pinAlgorithms(options.key.key, configured, options.key.source) : configured;
-  const issuers = typeof options.issuer === "string" ? [options.issuer] : [...options.issuer];
-  if (issuers.length === 0 || issuers.some((i) => i === "")) throw new Error("a token issuer must be configured");
   if (!options.audience) throw new Error("a token audience must be configured");
+  const given: readonly TrustAnchor[] =
+    options.anchors ?? (options.key ? [{ issuer: options.issuer ?? [], key: options.key, roles: { claims: parseRolesClaim(options.rolesClaim ?? "roles"), map: options.roleMap } }] : []);
+  if (given.length === 0) throw new Error("a trusted key must be configured");
+  const anchors: Anchor[] = given.map((anchor) => {
+    const issuers = typeof anchor.issuer === "string" ? [anchor.issuer] : [...anchor.issuer];
+    if (issuers.length === 0 || issuers.some((i) => i === "")) throw new Error("a token issuer must be configured");
+    const algorithms = anchor.key.kind === "key" ? pinAlgorithms(anchor.key.key, configured, anchor.key.source) : configured;
+    return { issuers, key: anchor.key, algorithms, roles: anchor.roles ?? DEFAULT_ROLE_SOURCE };
+  });
+  const allIssuers = anchors.flatMap((a) => a.issuers);
+  const twice = allIssuers.find((issuer, i) => allIssuers.indexOf(issuer) !== i);
+  if (twice !== undefined) throw new Error(`the issuer "${twice}" is trusted twice; each issuer has one key source`);
   const skew = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
-  const rolesClaim = options.rolesClaim ?? "roles";
-  const key = options.key;
+
+  /**
+   * The anchor of the issuer the token names (read unverified: that issuer's
+   * keys then decide), so a token from an issuer not trusted here is refused
+   * as such, before any key is looked for.
+   */
+  function anchorFor(token: string): Anchor {
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch (error) {
+      // jose says what is wrong with it, against the one issuer there is.
+      if (anchors.length === 1) return anchors[0]!;
+      throw new AuthError("malformed", "malformed token: its claims are not a JSON object", { cause: error });
+    }
+    if (typeof iss !== "string") {
+      if (anchors.length === 1) return anchors[0]!;
+      throw new AuthError("claims", 'token has no "iss" claim');
+    }
+    const found = anchors.find((a) => a.issuers.includes(iss));
+    if (!found) throw new AuthError("issuer", `token issuer is not ${allIssuers.map((i) => `"${i}"`).join(" or ")}`);
+    return found;
+  }
 
   async function verify(token: string): Promise<VerifiedToken> {
     checkShape(token);
+    const anchor = anchorFor(token);
     let payload: JWTPayload;
     try {
-      const verifyOptions = { issuer: issuers, audience: options.audience, algorithms, clockTolerance: skew, requiredClaims: ["exp", "sub"] };
-      const result = key.kind === "key" ? await jwtVerify(token, key.key, verifyOptions) : await jwtVerify(token, key.getKey, verifyOptions);
+      const verifyOptions = { issuer: anchor.issuers, audience: options.audience, algorithms: anchor.algorithms, clockTolerance: skew, requiredClaims: ["exp", "sub"] };
+      const result = anchor.key.kind === "key" ? await jwtVerify(token, anchor.key.key, verifyOptions) : await jwtVerify(token, anchor.key.getKey, verifyOptions);
       payload = result.payload;
     } catch (error) {
-      throw explain(error, token, { algorithms, issuers, audience: options.audience, skew });
+      throw explain(error, token, { algorithms: anchor.algorithms, issuers: allIssuers, audience: options.audience, skew });
     }
     if (typeof payload.sub !== "string" || payload.sub === "") throw new AuthError("claims", 'token "sub" claim must be a non-empty string');
     return {
       subject: payload.sub,
-      roles: readRoles(payload, rolesClaim),
+      roles: rolesOf(payload, anchor.roles),
       issuer: payload.iss!,
       audience: typeof payload.aud === "string" ? [payload.aud] : [...(payload.aud ?? [])],
       expiresAt: new Date(payload.exp! * 1000),
@@ -161,13 +219,4 @@ function headerAlg(token: string): unknown {
   } catch {
     return "unreadable";
   }
-}
-
-function readRoles(payload: JWTPayload, claim: string): string[] {
-  let value: unknown = payload;
-  for (const part of claim.split(".")) value = value && typeof value === "object" ? (value as Record<string, unknown>)[part] : undefined;
-  if (value === undefined || value === null) return [];
-  const list = typeof value === "string" ? value.split(/[\s,]+/) : Array.isArray(value) ? value : null;
-  if (!list || !list.every((r) => typeof r === "string")) throw new AuthError("claims", `token "${claim}" claim must be a list of strings or a space-separated string`);
-  return [...new Set((list as string[]).map((r) => r.trim()).filter((r) => r !== ""))];
 }

@@ -44,7 +44,7 @@ function whenClosed(res: ServerResponse, fn: () => void): void {
 function logLine(logger: Logger, req: IncomingMessage, res: ServerResponse, call: { started: number; peer: string | undefined; failure: unknown }): void {
   const status = call.failure !== undefined && !res.headersSent ? 500 : res.statusCode;
   const line = {
-    http: `${req.method ?? "?"} ${pathOf(req)}`,
+    http: `${req.method ?? "?"} ${pathOf(req.url)}`,
     status,
     duration_ms: Math.round((performance.now() - call.started) * 1000) / 1000,
     ...(call.peer ? { peer: call.peer } : {}),
@@ -56,9 +56,9 @@ function logLine(logger: Logger, req: IncomingMessage, res: ServerResponse, call
   else logger.info(line, "http");
 }
 
-/** The path without its query string: filters in the query name people. */
-function pathOf(req: IncomingMessage): string {
-  const url = req.url ?? "/";
+/** A request target without its query string: filters in the query name people, so it is never logged. */
+export function pathOf(target: string | undefined): string {
+  const url = target ?? "/";
   const end = url.search(/[?#]/);
   return end === -1 ? url : url.slice(0, end);
 }

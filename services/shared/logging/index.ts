@@ -3,6 +3,6 @@ export { createLogger, correlationFields, resolveLevel, loggerOptions, type Crea
 export { withJobContext, currentJobId, setCurrentJobId, inJobScope, runInJobScope, type JobScope } from "./job-scope.js";
 export { REDACTED, REDACT_PATHS, scrubString, scrubValue, looksLikeSecret, isSecretKey, isContentKey } from "./redaction.js";
 export { createRequestLoggingInterceptor, peerKey, peerContextValues, socketPeer, type RequestLoggingOptions } from "./request-logging.js";
-export { withHttpRequestLogging, type HttpHandler } from "./http-request-logging.js";
+export { pathOf, withHttpRequestLogging, type HttpHandler } from "./http-request-logging.js";
 export { LOG_CAPTURE_VARIABLE, logCaptureDestination } from "./log-capture.js";
 export { findListeningLine, listeningLineOf, reportStartFailure, runService, stopOnSignals, type LifecycleEvent, type ListeningLine } from "./service-lifecycle.js";

@@ -18,6 +18,7 @@ import { extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, type ContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { pathOf } from "../logging/http-request-logging.js";
 import { routeByPreface, sendJson, type ConnectionKind, type NodeServerRequest, type NodeServerResponse } from "./connection-sniffer.js";
 
 /**
@@ -215,7 +216,7 @@ function notFound(req: NodeServerRequest, res: NodeServerResponse): void {
 }
 
 function defaultOnError(error: unknown, req: IncomingMessage): void {
-  console.error(`plain HTTP handler failed for ${req.method} ${req.url}`, error);
+  console.error(`plain HTTP handler failed for ${req.method} ${pathOf(req.url)}`, error);
 }
 
 function formatHost(host: string): string {

@@ -1,5 +1,9 @@
 /**
  * Which columns an export has, and how a record becomes a row for the format.
+ * By default a tabular export has one column per field, and an object field
+ * (an activity's details, whose keys vary from record to record and are known
+ * only once every record has been read) is one column of JSON text, which
+ * reads back exactly.
  *
  * The column metadata is the core's (Moodle dataformat style): every column
  * has a stable key and a human label, and the plugin prints one or the other
@@ -12,6 +16,7 @@
 import { formatCell, isScalar, type CellValue, type Column, type FieldType, type FormatPlugin, type Row } from "../../../formats/_sdk/index.js";
 import { fieldOf, readableFields, type EntitySpec } from "../../domain/index.js";
 import { TransferSettingsError, type SettingIssue } from "./errors.js";
+import { flattenedCell } from "./flattened-cells.js";
 
 /** Path segments that would reach an object's prototype instead of a property of its own. */
 const UNSAFE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
@@ -89,6 +94,26 @@ export function planColumns(settings: ColumnSettings): ColumnPlan[] {
 }
 
 /**
+ * Refuses labels that name no column of the export (`labels={"emial": "Mail"}`):
+ * a label is looked up by the selected path or by the column's key, and one
+ * that matches neither would be ignored without a word.
+ */
+export function checkLabels(settings: ColumnSettings): void {
+  const labels = Object.keys(settings.labels ?? {});
+  if (labels.length === 0) return;
+  const plans = planColumns(settings);
+  const selection = settings.fields?.length ? settings.fields : readableFields(settings.entity).map((f) => f.key);
+  const usable = new Set([...selection, ...plans.map((p) => p.column.key)]);
+  const unused = labels.filter((label) => !usable.has(label));
+  if (unused.length === 0) return;
+  const columns = plans.map((p) => p.column.key).join(", ");
+  throw new TransferSettingsError(
+    `labels name ${unused.length === 1 ? "a column" : "columns"} this export does not have: ${unused.map((l) => JSON.stringify(l)).join(", ")}; its columns are ${columns}`,
+    unused.map((label) => ({ setting: `labels.${label}`, reason: "is not a column of this export" })),
+  );
+}
+
+/**
  * Turns one record into the row a plugin of the given shape receives:
  * flat scalars (nested values as JSON text) for tabular plugins, nested values
  * for document plugins. Only the planned columns are copied, so a stray field
@@ -99,8 +124,10 @@ export function recordToRow(record: Record<string, unknown>, plans: ColumnPlan[]
   for (const plan of plans) {
     const key = plan.column.key;
     if (shape === "tabular") {
-      const value = getPath(record, plan.paths[0]!) as CellValue;
-      row[key] = isScalar(value) ? value : formatCell(value, plan.column.type);
+      const path = plan.paths[0]!;
+      const value = getPath(record, path) as CellValue;
+      // A path into a free-form object: the cell carries its value's type (flattened-cells.ts).
+      row[key] = path.length > 1 ? flattenedCell(value) : isScalar(value) ? value : formatCell(value, plan.column.type);
       continue;
     }
     const value = record[plan.field] as CellValue;

@@ -9,7 +9,7 @@
  */
 import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import { namingPluginFailures } from "./plugin-failures.js";
-import type { Column, FormatPlugin, Row } from "../../../formats/_sdk/index.js";
+import type { Column, FormatPlugin, Row, WriteSource } from "../../../formats/_sdk/index.js";
 import type { EntitySpec } from "../../domain/index.js";
 import { abortable } from "./abortable.js";
 import { parsePluginOptions, throwIfCancelled, TransferSettingsError } from "./errors.js";
@@ -24,6 +24,8 @@ export interface ExportSettings {
   fields?: string[];
   /** Custom column labels, by selected path. */
   labels?: Record<string, string>;
+  /** What is exported, for formats that show it (a sheet's name, an HTML caption). */
+  source?: WriteSource;
   /** Joins a nested path into a tabular column key: `details.device`. Default ".". */
   nestedDelimiter: string;
   signal?: AbortSignal;
@@ -66,7 +68,7 @@ export async function* runExport(batches: AsyncIterable<Record<string, unknown>[
 
   throwIfCancelled(signal);
   const write = plugin.write.bind(plugin);
-  const written = namingPluginFailures(plugin.name, rows(), (input) => write(input, { columns, options, useLabels: plugin.audience === "human" }));
+  const written = namingPluginFailures(plugin.name, rows(), (input) => write(input, { columns, options, useLabels: plugin.audience === "human", source: settings.source }));
   for await (const chunk of traceAsyncIterable(`format.write`, { "dx.plugin": plugin.name, "dx.entity": settings.entity.name }, written)) {
     throwIfCancelled(signal);
     if (chunk.byteLength === 0) continue;

@@ -5,6 +5,8 @@
  * nor inside a reason text.
  */
 
+import type { ReadEncoding, ReadHeader } from "../../../formats/_sdk/index.js";
+
 /** Why a row was rejected. */
 export type ImportErrorCode =
   | "invalid"
@@ -38,7 +40,21 @@ export type ImportEvent =
       /** The counts so far, as the summary will count them (each only grows, and never past the summary's). */
       counts: ImportCounts;
     }
-  | { kind: "row_error"; row: number; line?: number; column?: string; value?: string; reason: string; code: ImportErrorCode }
+  | {
+      kind: "row_error";
+      row: number;
+      line?: number;
+      column?: string;
+      value?: string;
+      reason: string;
+      code: ImportErrorCode;
+      /**
+       * The row's personal values (emails, names) that this error shows, in
+       * its value or reason: what a reader without `pii` must not see in the
+       * job's views (jobs/job-views.ts). Never shown itself.
+       */
+      personal?: string[];
+    }
   | {
       kind: "summary";
       read: number;
@@ -52,10 +68,33 @@ export type ImportEvent =
       strictAborted: boolean;
       dryRun: boolean;
       /** Set when the import ended before the end of the file (a limit, unreadable input, columns that fit no field). */
-      stopped?: { code: "limit" | "format" | "invalid"; reason: string; row?: number };
-    };
+      stopped?: {
+        code: "limit" | "format" | "invalid";
+        reason: string;
+        /** The data row it stopped at; absent when it stopped at the header or before the first row. */
+        row?: number;
+        line?: number;
+        /** Byte offset in the file, when known (undecodable bytes). */
+        offset?: number;
+        /** "header": the whole file was refused for its header or its mapped columns; nothing was written. */
+        at?: "header";
+        /** The request setting at fault (`mapping[0].source`, `file`). */
+        setting?: string;
+      };
+      /** How the file's text was decoded, when the reader said (a detected encoding and its confidence). */
+      encoding?: ReadEncoding;
+      /** The file's header, when the reader gave one (the failed-rows file repeats it). */
+      header?: ReadHeader;
+    }
+  /**
+   * A rejected row itself, after its row_error events: the cells as the file
+   * had them (write-only cells withheld), for the failed-rows file. Internal to
+   * the job: not sent to clients as an event of its own.
+   */
+  | { kind: "failed_row"; row: number; line?: number; values?: Record<string, unknown>; errors: string[]; withheld?: string[]; personal?: string[] };
 
 export type RowErrorEvent = Extract<ImportEvent, { kind: "row_error" }>;
+export type FailedRowEvent = Extract<ImportEvent, { kind: "failed_row" }>;
 export type SummaryEvent = Extract<ImportEvent, { kind: "summary" }>;
 
 /** The longest offending value an event carries. */
@@ -80,13 +119,13 @@ export function displayValue(value: unknown): string | undefined {
   return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text;
 }
 
-/** Removes secrets from a reason text (quoted, and bare when long enough to be found reliably). */
-export function redact(text: string, secrets: readonly string[]): string {
+/** Removes secrets from a reason text (quoted, and bare when long enough to be found reliably), longest first. */
+export function redact(text: string, secrets: readonly string[], mask = MASK): string {
   let out = text;
-  for (const secret of secrets) {
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
     if (secret === "") continue;
-    out = out.replaceAll(JSON.stringify(secret), MASK);
-    if (secret.length >= 4) out = out.replaceAll(secret, MASK);
+    out = out.replaceAll(JSON.stringify(secret), mask);
+    if (secret.length >= 4) out = out.replaceAll(secret, mask);
   }
   return out;
 }

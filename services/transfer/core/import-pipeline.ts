@@ -15,13 +15,14 @@
  * `inserted + updated + unchanged + skipped + failed === read`.
  */
 import { traceAsyncIterable } from "../../shared/telemetry/index.js";
-import { FormatError, type FormatPlugin } from "../../../formats/_sdk/index.js";
+import { FormatError, type FormatPlugin, type ReadEncoding, type ReadHeader } from "../../../formats/_sdk/index.js";
 import type { EntitySpec } from "../../domain/index.js";
 import { abortable } from "./abortable.js";
 import { namingPluginFailures } from "./plugin-failures.js";
 import { ByteMeter } from "./byte-meter.js";
+import { refuseContainers } from "./container-sniff.js";
 import { parsePluginOptions, TransferCancelledError, TransferSettingsError, throwIfCancelled } from "./errors.js";
-import { readErrorCode, scrubPluginReason, type ImportCounts, type ImportErrorCode, type ImportEvent, type SummaryEvent } from "./import-events.js";
+import { readErrorCode, scrubPluginReason, type ImportCounts, type ImportErrorCode, type ImportEvent, type RowErrorEvent, type SummaryEvent } from "./import-events.js";
 import { InFileKeys } from "./in-file-keys.js";
 import { RowMapper, type FieldMapping, type MappedRow } from "./row-mapper.js";
 import { event, RowReporter } from "./row-reporter.js";
@@ -57,14 +58,6 @@ export interface ImportSettings {
   /** Splits flattened column names (`details.device`, as tabular exports write them) into nested fields. Default ".". */
   nestedDelimiter?: string;
   signal?: AbortSignal;
-  /**
-   * Called as soon as the writer answers a batch, with the counts so far —
-   * before the batch's events are handed out, which waits for the next batch
-   * to be read. A job's record keeps up with what is written this way even
-   * while the file stalls (so a job whose process dies is recorded with what
-   * it had written).
-   */
-  onWritten?: (counts: ImportCounts) => void;
 }
 
 export interface WriteResult {
@@ -129,10 +122,14 @@ class ImportRun {
   private readonly secretFields: string[];
   private readonly reporter: RowReporter;
   private readonly tally: ImportCounts = { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
-  /** Outcomes of counted batches as the writer answered them (ahead of `tally`, which moves as their events go out). */
-  private readonly written = { inserted: 0, updated: 0, unchanged: 0, skipped: 0 };
   private rowsWritten = 0;
   private stopped: SummaryEvent["stopped"];
+  /** The whole file was refused (its header, or its mapping): nothing is written, not even the rows read. */
+  private refused = false;
+  /** A real write was sent. */
+  private written = false;
+  private encoding: ReadEncoding | undefined;
+  private fileHeader: ReadHeader | undefined;
 
   constructor(
     private readonly settings: ImportSettings,
@@ -147,7 +144,7 @@ class ImportRun {
       throw new TransferSettingsError(`${settings.entity.name} is append-only: it can only be imported in insert mode, not ${settings.mode}`, [{ setting: "mode", reason: "must be insert for an append-only entity" }]);
     }
     this.options = parsePluginOptions(plugin, settings.pluginOptions);
-    this.mapper = new RowMapper(settings.entity, { mode: settings.mode, mapping: settings.mapping, nestedDelimiter: settings.nestedDelimiter });
+    this.mapper = new RowMapper(settings.entity, { mode: settings.mode, mapping: settings.mapping, nestedDelimiter: settings.nestedDelimiter, typedFlattenedText: plugin.shape === "tabular" });
     this.keys = new InFileKeys(settings.entity);
     const size = settings.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE) throw new TransferSettingsError(`batchSize must be a whole number from 1 to ${MAX_BATCH_SIZE}`, [{ setting: "batchSize", reason: `must be 1–${MAX_BATCH_SIZE}` }]);
@@ -179,7 +176,7 @@ class ImportRun {
       const reader = traceAsyncIterable(
         "format.read",
         { "dx.plugin": this.plugin.name, "dx.entity": settings.entity.name },
-        namingPluginFailures(this.plugin.name, meter.wrap(abortable(input, signal)), (bytes) =>
+        namingPluginFailures(this.plugin.name, refuseContainers(meter.wrap(abortable(input, signal)), this.plugin), (bytes) =>
           this.plugin.read(bytes, {
             options: this.options,
             columns: this.mapper.readColumns(),
@@ -187,16 +184,40 @@ class ImportRun {
           }),
         ),
       );
+      /** Checks, before the first real write and at the end, that every mapped column appeared (files without a header). */
+      const sourcesSeen = (final: boolean): boolean => {
+        if (this.mapper.header !== undefined || this.stopped !== undefined) return true;
+        const unseen = this.mapper.unseenSources();
+        if (unseen.length === 0) return true;
+        const where = final ? "in no record of the file" : `in none of the first ${this.tally.read} records (nothing is written until every mapped column has appeared)`;
+        this.refuse(`mapped column${unseen.length > 1 ? "s" : ""} ${unseen.map((c) => JSON.stringify(c)).join(", ")} appear${unseen.length > 1 ? "" : "s"} ${where}; ${this.mapper.describeColumns()}`);
+        return false;
+      };
       try {
         reading: for await (const items of reader) {
           throwIfCancelled(signal);
           for (const item of items) {
+            if (item.kind === "encoding") {
+              this.encoding = item.encoding;
+              continue;
+            }
+            if (item.kind === "header") {
+              this.fileHeader = item.header;
+              const issues = this.mapper.checkHeader(item.header);
+              if (issues.length > 0) {
+                // Row 0 is the header: each problem is reported, and the file is refused as a whole.
+                for (const issue of issues) out.push(event({ row: 0, line: item.header.line, column: issue.column, reason: issue.reason, code: "invalid" }));
+                this.refuse(`the file's header does not fit: ${issues.map((i) => i.reason).join("; ")}; ${this.mapper.describeColumns()}`, item.header.line, issues[0]!.setting);
+                break reading;
+              }
+              continue;
+            }
             if (item.kind === "error") {
               this.tally.read++;
               this.tally.failed++;
               const { row, line, column } = item.error;
               const reason = scrubPluginReason(item.error.reason, this.secretFields.length > 0);
-              out.push(event({ row, line, column, reason, code: readErrorCode(reason) }));
+              this.reject(out, [event({ row, line, column, reason, code: readErrorCode(reason) })], row, line, item.error.values);
               continue;
             }
             const mapped = this.mapper.map(item.row);
@@ -209,19 +230,23 @@ class ImportRun {
             this.tally.read++;
             if (!mapped.ok) {
               this.tally.failed++;
-              out.push(...this.reporter.issueEvents({ row: item.row.row, line: item.row.line, raw: item.row.values, record: {} }, mapped.issues, "invalid"));
+              const events = this.reporter.issueEvents({ row: item.row.row, line: item.row.line, raw: item.row.values, record: {} }, mapped.issues, "invalid");
+              this.reject(out, events, item.row.row, item.row.line, item.row.values);
               continue;
             }
             const duplicate = this.keys.claim(mapped.value.record, mapped.value.row);
             if (duplicate !== undefined) {
               this.tally.failed++;
               const reason = `${duplicate.field} repeats the value of row ${duplicate.firstRow} of this file`;
-              out.push(...this.reporter.issueEvents(mapped.value, [{ field: duplicate.field, column: this.mapper.columnFor(duplicate.field), reason }], "duplicate_in_file"));
+              const events = this.reporter.issueEvents(mapped.value, [{ field: duplicate.field, column: this.mapper.columnFor(duplicate.field), reason }], "duplicate_in_file");
+              this.reject(out, events, mapped.value.row, mapped.value.line, mapped.value.raw);
               continue;
             }
             pending.push(mapped.value);
             if (pending.length >= this.batchSize) {
               throwIfCancelled(signal);
+              if (!this.written && !(dryRun || this.staged) && !sourcesSeen(false)) break reading;
+              this.written = true;
               await next(pending, dryRun || this.staged, !this.staged, this.staged && this.tally.failed === 0);
               pending = [];
               yield* drain(out);
@@ -236,21 +261,24 @@ class ImportRun {
           this.stopped = { code: "limit", reason, row: this.tally.read + 1 };
           out.push(event({ row: this.tally.read + 1, reason, code: "limit" }));
         } else if (err instanceof FormatError) {
-          const row = err.row ?? this.tally.read + 1;
           const reason = scrubPluginReason(err.reason, this.secretFields.length > 0);
-          this.stopped = { code: "format", reason, row };
+          // Before the header, a position-less error is the header's (or the file's start): row 0, not "row 1".
+          const atHeader = err.row === undefined && this.fileHeader === undefined && this.tally.read === 0;
+          const row = err.row ?? (atHeader ? 0 : this.tally.read + 1);
+          this.stopped = { code: "format", reason, row: atHeader ? undefined : row, line: err.line, offset: err.offset };
           out.push(event({ row, line: err.line, column: err.column, reason, code: "format" }));
         } else {
           throw err;
         }
       }
-      // The rows read before a stop are complete and checked: a lenient import writes them.
-      if (!(strict && this.stopped !== undefined)) await next(pending, dryRun || this.staged, !this.staged, this.staged && this.tally.failed === 0);
+      if (this.stopped === undefined) sourcesSeen(true);
+      // The rows read before a stop are complete and checked: a lenient import writes them (not after a refusal of the whole file).
+      if (!this.refused && !(strict && this.stopped !== undefined)) await next(pending, dryRun || this.staged, !this.staged, this.staged && this.tally.failed === 0);
       pending = [];
       await next([], false, false, false);
       yield* drain(out);
 
-      const aborted = strict && (this.tally.failed > 0 || this.stopped !== undefined);
+      const aborted = (strict && (this.tally.failed > 0 || this.stopped !== undefined)) || this.refused;
       if (this.staged && !aborted) {
         this.rowsWritten = 0;
         for await (const batch of abortable(this.staging.replay(this.batchSize), signal)) {
@@ -275,12 +303,26 @@ class ImportRun {
         dryRun,
       };
       if (this.stopped !== undefined) summary.stopped = this.stopped;
+      if (this.encoding !== undefined) summary.encoding = this.encoding;
+      if (this.fileHeader !== undefined) summary.header = this.fileHeader;
       yield summary;
     } finally {
       // Let a write in flight finish (it was given the signal) before the staging collection is dropped.
       for (const write of inflight) await write.promise.catch(() => undefined);
       await this.staging.drop();
     }
+  }
+
+  /** Stops the import before anything is written: the file as a whole does not fit (its header, its mapped columns). */
+  private refuse(reason: string, line?: number, setting?: string): void {
+    this.refused = true;
+    this.stopped = { code: "invalid", reason, line, setting, at: "header" };
+  }
+
+  /** Reports a rejected row: its errors, then the row itself (its cells, secrets withheld) for the failed-rows file. */
+  private reject(out: ImportEvent[], events: RowErrorEvent[], row: number, line: number | undefined, values: Record<string, unknown> | undefined): void {
+    out.push(...events);
+    out.push(this.reporter.failedRow(row, line, values, events));
   }
 
   /** Sends a batch to the writer (and to staging) without waiting, so the next batch is read meanwhile. */
@@ -290,18 +332,6 @@ class ImportRun {
       rows.map((r) => r.record),
       { mode, dryRun, signal },
     );
-    if (counted) {
-      void write.then(
-        (result) => {
-          this.written.inserted += result.inserted;
-          this.written.updated += result.updated;
-          this.written.unchanged += result.unchanged;
-          this.written.skipped += result.skipped;
-          this.settings.onWritten?.(this.counts());
-        },
-        () => undefined,
-      );
-    }
     const promise = stage ? Promise.all([write, this.staging.add(rows.map((r) => this.toStaged(r)))]).then(([result]) => result) : write;
     promise.catch(() => undefined); // observed in settle(); avoids an unhandled rejection while the next batch is read
     return { rows, promise, counted };
@@ -313,11 +343,17 @@ class ImportRun {
     throwIfCancelled(this.settings.signal);
     const events: ImportEvent[] = [];
     const failed = new Set<number>();
+    const byRow = new Map<number, RowErrorEvent[]>();
     for (const e of result.errors) {
       const row = inflight.rows[e.index];
       if (row === undefined) continue;
       failed.add(e.index);
-      events.push(...this.reporter.issueEvents(row, [{ field: e.field || undefined, column: e.field ? this.mapper.columnFor(e.field) : undefined, reason: e.reason }], errorCode(e.code)));
+      const rowEvents = this.reporter.issueEvents(row, [{ field: e.field || undefined, column: e.field ? this.mapper.columnFor(e.field) : undefined, reason: e.reason }], errorCode(e.code));
+      byRow.set(e.index, [...(byRow.get(e.index) ?? []), ...rowEvents]);
+    }
+    for (const [index, rowEvents] of byRow) {
+      const row = inflight.rows[index]!;
+      this.reject(events, rowEvents, row.row, row.line, row.raw);
     }
     this.tally.failed += failed.size;
     if (inflight.counted) {
@@ -333,14 +369,9 @@ class ImportRun {
       bytesRead: meter.bytes,
       phase: inflight.counted && !this.settings.dryRun ? "writing" : phase,
       rowsWritten: this.rowsWritten,
-      counts: this.counts(),
+      counts: { ...this.tally },
     });
     return events;
-  }
-
-  /** The counts so far: rows read and failed as found, outcomes as the writer answered. */
-  private counts(): ImportCounts {
-    return { read: this.tally.read, failed: this.tally.failed, ...this.written };
   }
 
   private toStaged(row: MappedRow): StagedRow {

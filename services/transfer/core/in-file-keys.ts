@@ -39,7 +39,7 @@ export class InFileKeys {
    */
   claim(record: Record<string, unknown>, row: number): DuplicateInFile | undefined {
     const hashes: string[] = [];
-    const key = this.spec.appendOnly ? undefined : naturalKeyOf(this.spec, record);
+    const key = naturalKeyOf(this.spec, record); // an append-only entry has one only when it carries its id (a restore)
     const spaces: [string, string][] = [];
     if (key !== undefined) spaces.push([this.spec.keyFields.join(","), keyString(key)]);
     for (const field of this.spec.uniqueFields) {

@@ -8,19 +8,16 @@
  * A `null` cell (JSON) is no value, the way `formatCell` writes a missing one:
  * a file cannot clear a field by sending null, it leaves the field out.
  */
-import { coerceCell, type Column, type ReadRow } from "../../../formats/_sdk/index.js";
-import { fieldOf, validateRecord, type EntitySpec, type FieldSpec } from "../../domain/index.js";
-import { TransferSettingsError, type SettingIssue } from "./errors.js";
+import { coerceCell, type Column, type ReadHeader, type ReadRow } from "../../../formats/_sdk/index.js";
+import { fieldOf, validateRecord, writableFields, type EntitySpec, type FieldSpec } from "../../domain/index.js";
+import { didYouMean, listNames } from "./column-suggestions.js";
+import type { SettingIssue } from "./errors.js";
 import type { ImportMode } from "./import-pipeline.js";
-import { applyTransforms, compileTransform, type CompiledTransform, type Transform } from "./transforms.js";
+import { compileMapping, FAILED_ROWS_COLUMNS, type MappingPlan } from "./mapping-plan.js";
+import { applyTransforms } from "./transforms.js";
+import { parseFlattenedCell } from "./flattened-cells.js";
 
-export interface FieldMapping {
-  /** Column in the file (matched exactly, then ignoring case and surrounding spaces). */
-  source: string;
-  /** Entity field key. */
-  field: string;
-  transforms?: Transform[];
-}
+export type { FieldMapping } from "./mapping-plan.js";
 
 /** One problem with a row, before it is turned into an event. */
 export interface RowIssue {
@@ -40,6 +37,11 @@ export interface MappedRow {
   raw?: Record<string, unknown>;
 }
 
+/** What does not fit in a file's header: the request setting at fault and the file column it is about. */
+export interface HeaderIssue extends SettingIssue {
+  column?: string;
+}
+
 export type MapResult =
   | { ok: true; value: MappedRow }
   /** `fatal`: the file's columns cannot be matched to the entity at all; the import stops. */
@@ -51,26 +53,28 @@ interface Target {
   path: string[];
 }
 
-interface MappedTarget {
-  source: string;
-  field: FieldSpec;
-  transforms: CompiledTransform[];
-}
-
 export interface RowMapperOptions {
   mode: ImportMode;
-  mapping?: FieldMapping[];
+  mapping?: import("./mapping-plan.js").FieldMapping[];
   /** Splits flattened column keys (`details.device`) back into paths. Default ".". */
   nestedDelimiter?: string;
+  /** Text cells of flattened columns carry their type as JSON (tabular formats: flattened-cells.ts). */
+  typedFlattenedText?: boolean;
 }
 
 export class RowMapper {
-  private readonly mapped: MappedTarget[] | undefined;
+  private readonly plan: MappingPlan | undefined;
   private readonly delimiter: string;
   /** Raw column name → target (null: not a field), resolved once per distinct name. */
   private readonly resolved = new Map<string, Target | null>();
   /** Field key → the file column it came from (the first one seen), for error reports. */
   private readonly columnOfField = new Map<string, string>();
+  /** Columns the mapping consumes (sources, ignored ones, template columns), lower-cased: not matched to fields by name. */
+  private readonly consumed = new Set<string>();
+  /** Mapping sources no record has shown yet (files without a header). */
+  private readonly unseen = new Set<string>();
+  /** The file's header, once the reader gave it. */
+  private names: string[] | undefined;
   private rowsSeen = 0;
 
   constructor(
@@ -78,8 +82,13 @@ export class RowMapper {
     private readonly options: RowMapperOptions,
   ) {
     this.delimiter = options.nestedDelimiter || ".";
-    this.mapped = options.mapping === undefined ? undefined : compileMapping(spec, options.mapping);
-    for (const m of this.mapped ?? []) if (!this.columnOfField.has(m.field.key)) this.columnOfField.set(m.field.key, m.source);
+    this.plan = options.mapping === undefined ? undefined : compileMapping(spec, options.mapping);
+    for (const m of this.plan?.targets ?? []) if (m.source !== "" && !this.columnOfField.has(m.field.key)) this.columnOfField.set(m.field.key, m.source);
+    for (const source of this.plan?.sources ?? []) {
+      this.consumed.add(source.trim().toLowerCase());
+      this.unseen.add(source);
+    }
+    for (const m of this.plan?.targets ?? []) for (const c of m.reads) this.consumed.add(c.trim().toLowerCase());
   }
 
   /**
@@ -101,12 +110,88 @@ export class RowMapper {
     return parts.map((f) => this.columnOfField.get(f) ?? f).join(",");
   }
 
+  /** The file's header (from the reader), if it gave one. */
+  get header(): readonly string[] | undefined {
+    return this.names;
+  }
+
+  /**
+   * Checks a file's header before any of its rows: every mapped column (and
+   * every column a template reads) must be in it, and every other column must
+   * name a field (by key, label or flattened path), be ignored by the mapping,
+   * or be one of the failed-rows file's own columns (`_row`, `_line`,
+   * `_errors`). Returns what does not fit, all of it; empty when the header is
+   * good. Whatever the rows hold, nothing is silently left out.
+   */
+  checkHeader(header: ReadHeader): HeaderIssue[] {
+    const names = header.names;
+    this.names = [...names];
+    const issues: HeaderIssue[] = [];
+    const exact = new Set(names);
+    const find = (column: string) => (exact.has(column) ? column : names.find((n) => n.trim().toLowerCase() === column.trim().toLowerCase()));
+    const used = new Set<string>();
+    const owner = new Map<string, string>();
+    for (const m of this.plan?.entries ?? []) {
+      if (m.source === "") continue; // a value from the transforms alone
+      const found = find(m.source);
+      if (found === undefined) issues.push({ setting: `mapping[${m.index}].source`, column: m.source, reason: `${JSON.stringify(m.source)} is not a column of the file${didYouMean(m.source, names)}` });
+      else {
+        used.add(found);
+        m.source = found;
+        this.unseen.delete(m.original);
+      }
+      for (const column of m.reads) {
+        if (exact.has(column)) used.add(column);
+        else issues.push({ setting: `mapping[${m.index}].transforms`, column, reason: `the template reads column ${JSON.stringify(column)}, which is not a column of the file${didYouMean(column, names)}` });
+      }
+      if (m.field !== undefined) owner.set(m.field.key, `mapping[${m.index}] (column ${JSON.stringify(m.source)})`);
+    }
+    for (const m of this.plan?.targets ?? []) if (m.source !== "") this.columnOfField.set(m.field.key, m.source);
+    const unknown: string[] = [];
+    for (const name of names) {
+      if (used.has(name) || (FAILED_ROWS_COLUMNS as readonly string[]).includes(name)) continue;
+      const target = this.resolve(name);
+      if (target === null) {
+        unknown.push(name);
+        continue;
+      }
+      if (target.field.readOnly || target.path.length > 0) continue;
+      const other = owner.get(target.field.key);
+      if (other !== undefined) {
+        issues.push({ setting: "file", column: name, reason: `column ${JSON.stringify(name)} gives ${target.field.key}, which ${other} gives too; map one of them elsewhere or ignore it (${JSON.stringify({ source: name, ignore: true })})` });
+      } else owner.set(target.field.key, `column ${JSON.stringify(name)}`);
+    }
+    if (unknown.length > 0 && !this.plan?.ignoreRest) {
+      const fields = writableFields(this.spec).flatMap((f) => [f.key, f.label]);
+      const each = unknown.map((c) => `${JSON.stringify(c)}${didYouMean(c, fields)}`).join(", ");
+      issues.push({
+        setting: "file",
+        column: unknown.join(","),
+        reason: `unknown column${unknown.length > 1 ? "s" : ""} ${each}: not a field key or label of ${this.spec.name}${this.plan ? ", and not in the mapping" : ""}; map ${unknown.length > 1 ? "them" : "it"} to a field, or leave ${unknown.length > 1 ? "them" : "it"} out with a mapping entry such as ${JSON.stringify({ source: unknown[0], ignore: true })} (${JSON.stringify({ source: "*", ignore: true })} for every such column)`,
+      });
+    }
+    return issues;
+  }
+
+  /** Mapping sources that no record has had so far (files without a header), in mapping order. */
+  unseenSources(): string[] {
+    return [...this.unseen];
+  }
+
+  /** The file's columns and the entity's fields, for the end of a refusal message. */
+  describeColumns(): string {
+    const fields = writableFields(this.spec).map((f) => (f.label.toLowerCase() === f.key.toLowerCase() ? f.key : `${f.key} (${f.label})`));
+    return `${this.names ? `the file's columns: ${listNames(this.names)}; ` : ""}the fields of ${this.spec.name}: ${fields.join(", ")}`;
+  }
+
   /** Maps, types and validates one row. */
   map(row: ReadRow): MapResult {
     const first = this.rowsSeen++ === 0;
     const issues: RowIssue[] = [];
-    const input = this.mapped !== undefined ? this.fromMapping(row.values, issues) : this.fromColumns(row.values, issues, first);
-    if (input === undefined) return { ok: false, issues, fatal: true };
+    if (this.unseen.size > 0 && this.names === undefined) this.noteSources(row.values);
+    const input: Record<string, unknown> = {};
+    if (this.plan !== undefined) this.fromMapping(row.values, input, issues);
+    if (!this.fromColumns(row.values, input, issues, first && this.names === undefined)) return { ok: false, issues, fatal: true };
     if (issues.length > 0) return { ok: false, issues };
     const result = validateRecord(this.spec, input, { completeness: this.options.mode === "merge" ? "partial" : "full", rejectUnknown: true });
     if (!result.ok) {
@@ -115,24 +200,32 @@ export class RowMapper {
     return { ok: true, value: { row: row.row, line: row.line, record: result.value, raw: row.values } };
   }
 
-  private fromMapping(values: Record<string, unknown>, issues: RowIssue[]): Record<string, unknown> {
-    const input: Record<string, unknown> = {};
-    for (const m of this.mapped!) {
-      const transformed = applyTransforms(lookup(values, m.source), m.transforms, values);
-      if (!transformed.ok) {
-        issues.push({ column: m.source, field: m.field.key, reason: transformed.reason });
-        continue;
-      }
-      this.setTyped(input, m.field, transformed.value, m.source, issues);
-    }
-    return input;
+  private noteSources(values: Record<string, unknown>): void {
+    for (const source of this.unseen) if (lookup(values, source) !== undefined) this.unseen.delete(source);
   }
 
-  /** Undefined when the file's columns do not fit the entity (the first row shows unknown columns). */
-  private fromColumns(values: Record<string, unknown>, issues: RowIssue[], first: boolean): Record<string, unknown> | undefined {
-    const input: Record<string, unknown> = {};
+  private fromMapping(values: Record<string, unknown>, input: Record<string, unknown>, issues: RowIssue[]): void {
+    for (const m of this.plan!.targets) {
+      const transformed = applyTransforms(m.source === "" ? undefined : lookup(values, m.source), m.transforms, values);
+      if (!transformed.ok) {
+        issues.push({ column: m.source || m.field.key, field: m.field.key, reason: transformed.reason });
+        continue;
+      }
+      this.setTyped(input, m.field, transformed.value, m.source || m.field.key, issues);
+    }
+  }
+
+  /**
+   * The columns the mapping does not consume, matched to fields by key, label
+   * or flattened path. False when the file's columns do not fit the entity
+   * (`fatal`: unknown columns on the first row of a file without a header;
+   * a file with a header was checked whole by {@link checkHeader}).
+   */
+  private fromColumns(values: Record<string, unknown>, input: Record<string, unknown>, issues: RowIssue[], fatal: boolean): boolean {
     const unknown: string[] = [];
     for (const column in values) {
+      if (this.consumed.size > 0 && this.consumed.has(column.trim().toLowerCase())) continue;
+      if ((FAILED_ROWS_COLUMNS as readonly string[]).includes(column)) continue;
       const target = this.resolve(column);
       if (target === null) {
         unknown.push(column);
@@ -150,17 +243,18 @@ export class RowMapper {
         issues.push({ column, field: target.field.key, reason: `conflicts with the ${target.field.key} column` });
         continue;
       }
-      setPath((input[target.field.key] ??= {}) as Record<string, unknown>, target.path, value);
-    }
-    if (unknown.length > 0) {
-      const reason = `unknown column${unknown.length > 1 ? "s" : ""} ${unknown.map((c) => JSON.stringify(c)).join(", ")}: not a field key or label of ${this.spec.name}`;
-      if (first) {
-        issues.push({ column: unknown.join(","), reason });
-        return undefined;
+      // Text cells of flattened columns carry their type (flattened-cells.ts); a document format's values already have theirs.
+      const cell = typeof value === "string" && this.options.typedFlattenedText ? parseFlattenedCell(value) : value;
+      if (!setPath((input[target.field.key] ??= {}) as Record<string, unknown>, target.path, cell)) {
+        issues.push({ column, field: target.field.key, reason: `gives ${target.field.key}.${target.path.join(".")} a second value` });
       }
-      issues.push({ column: unknown.join(","), reason });
     }
-    return input;
+    if (unknown.length > 0 && !this.plan?.ignoreRest) {
+      const reason = `unknown column${unknown.length > 1 ? "s" : ""} ${unknown.map((c) => JSON.stringify(c)).join(", ")}: not a field key or label of ${this.spec.name}`;
+      issues.push({ column: unknown.join(","), reason });
+      if (fatal) return false;
+    }
+    return true;
   }
 
   private setTyped(input: Record<string, unknown>, field: FieldSpec, value: unknown, column: string, issues: RowIssue[]): void {
@@ -168,8 +262,15 @@ export class RowMapper {
     const typed = coerceCell(value, field.type);
     if (!typed.ok) issues.push({ column, field: field.key, reason: typed.reason });
     else if (typed.value !== undefined) {
-      if (field.key in input) issues.push({ column, field: field.key, reason: `gives ${field.key} a second value` });
-      else input[field.key] = typed.value;
+      const existing = input[field.key];
+      if (field.type === "object" && isObject(existing) && isObject(typed.value)) {
+        // The object's own column after flattened ones (details.device, then details): one object, no key given twice.
+        for (const [k, v] of Object.entries(typed.value)) {
+          if (Object.prototype.hasOwnProperty.call(existing, k)) issues.push({ column, field: field.key, reason: `gives ${field.key}.${k} a second value` });
+          else Object.defineProperty(existing, k, { value: v, enumerable: true, writable: true, configurable: true });
+        }
+      } else if (field.key in input) issues.push({ column, field: field.key, reason: `gives ${field.key} a second value` });
+      else input[field.key] = field.type === "object" && isObject(typed.value) ? { ...typed.value } : typed.value;
     }
   }
 
@@ -201,6 +302,10 @@ function resolveColumn(spec: EntitySpec, column: string, delimiter: string): Tar
   return null;
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
 function lookup(values: Record<string, unknown>, source: string): unknown {
   if (source in values) return values[source];
   const name = source.trim().toLowerCase();
@@ -208,42 +313,15 @@ function lookup(values: Record<string, unknown>, source: string): unknown {
   return undefined;
 }
 
-function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+/** Sets a nested value; false when the place already holds one (from the object's own column, or another flattened one). */
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): boolean {
   let node = target;
   for (const part of path.slice(0, -1)) {
     const next = node[part];
     node = (typeof next === "object" && next !== null && !Array.isArray(next) ? next : (node[part] = {})) as Record<string, unknown>;
   }
-  node[path[path.length - 1]!] = value;
-}
-
-/** Checks a mapping against the entity before any byte is read. */
-function compileMapping(spec: EntitySpec, mapping: FieldMapping[]): MappedTarget[] {
-  const issues: SettingIssue[] = [];
-  const targets: MappedTarget[] = [];
-  const used = new Set<string>();
-  mapping.forEach((m, i) => {
-    const setting = `mapping[${i}]`;
-    if (typeof m?.source !== "string" || m.source === "") issues.push({ setting: `${setting}.source`, reason: "must name a column of the file" });
-    const field = typeof m?.field === "string" ? fieldOf(spec, m.field) : undefined;
-    if (field === undefined) return issues.push({ setting: `${setting}.field`, reason: `${JSON.stringify(m?.field)} is not a field of ${spec.name}` });
-    if (field.readOnly) return issues.push({ setting: `${setting}.field`, reason: `${field.key} is read-only: it is set by the server` });
-    if (used.has(field.key)) return issues.push({ setting: `${setting}.field`, reason: `${field.key} is mapped twice` });
-    used.add(field.key);
-    const transforms: CompiledTransform[] = [];
-    (m.transforms ?? []).forEach((t, j) => {
-      try {
-        transforms.push(compileTransform(t, `${setting}.transforms[${j}]`));
-      } catch (err) {
-        if (!(err instanceof TransferSettingsError)) throw err;
-        issues.push(...err.issues);
-      }
-    });
-    targets.push({ source: m.source, field, transforms });
-  });
-  if (mapping.length === 0) issues.push({ setting: "mapping", reason: "maps no column; leave it out to match columns by key or label" });
-  if (issues.length > 0) {
-    throw new TransferSettingsError(`invalid mapping for ${spec.name}: ${issues.map((i) => `${i.setting} ${i.reason}`).join("; ")}`, issues);
-  }
-  return targets;
+  const last = path[path.length - 1]!;
+  if (Object.prototype.hasOwnProperty.call(node, last)) return false;
+  node[last] = value;
+  return true;
 }

@@ -77,10 +77,30 @@ export function applyTransforms(
  * than building a half-empty key.
  */
 function compileTemplate(template: unknown, setting: string): CompiledTransform {
+  const parts = parseTemplate(template, setting);
+  return (value, row) => {
+    let out = "";
+    for (const part of parts) {
+      if ("text" in part) {
+        out += part.text;
+        continue;
+      }
+      const cell = part.column === "value" && !(part.column in row) ? value : row[part.column];
+      if (isBlank(cell)) return { ok: false, reason: `the template needs column "${part.column}", which is ${cell === undefined ? "missing" : "empty"}` };
+      out += cell instanceof Date ? cell.toISOString() : String(cell);
+    }
+    return { ok: true, value: out };
+  };
+}
+
+type TemplatePart = { text: string } | { column: string };
+
+/** A template's text and column parts; an unclosed or unmatched brace is a settings error naming `setting`. */
+function parseTemplate(template: unknown, setting: string): TemplatePart[] {
   if (typeof template !== "string" || template === "") {
     throw new TransferSettingsError(`${setting}: a template needs a value`, [{ setting: `${setting}.value`, reason: "is required" }]);
   }
-  const parts: ({ text: string } | { column: string })[] = [];
+  const parts: TemplatePart[] = [];
   let i = 0;
   let text = "";
   while (i < template.length) {
@@ -103,17 +123,23 @@ function compileTemplate(template: unknown, setting: string): CompiledTransform 
     }
   }
   if (text) parts.push({ text });
-  return (value, row) => {
-    let out = "";
-    for (const part of parts) {
-      if ("text" in part) {
-        out += part.text;
-        continue;
-      }
-      const cell = part.column === "value" && !(part.column in row) ? value : row[part.column];
-      if (isBlank(cell)) return { ok: false, reason: `the template needs column "${part.column}", which is ${cell === undefined ? "missing" : "empty"}` };
-      out += cell instanceof Date ? cell.toISOString() : String(cell);
+  return parts;
+}
+
+/**
+ * The file columns a mapping's transforms read besides its source (a
+ * template's `{column}` placeholders; `{value}` is the source itself), so the
+ * core can check them against the file's header before a row is read.
+ */
+export function columnsReadBy(transforms: readonly Transform[] | undefined): string[] {
+  const columns: string[] = [];
+  for (const t of transforms ?? []) {
+    if (t?.kind !== "template") continue;
+    try {
+      for (const part of parseTemplate(t.value, "template")) if ("column" in part && part.column !== "value") columns.push(part.column);
+    } catch {
+      // reported when the transform is compiled
     }
-    return { ok: true, value: out };
-  };
+  }
+  return columns;
 }

@@ -7,6 +7,7 @@ import { once } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendJson } from "../../shared/rpc/index.js";
 import { toHttpError } from "../error-mapping.js";
+import { InvalidTransferRequestError } from "../errors.js";
 
 /** Answers `{code, message}` (plus `extra`) with the status the error maps to. */
 export function sendError(res: ServerResponse, error: unknown, extra: Record<string, unknown> = {}): void {
@@ -46,6 +47,19 @@ export async function writeChunk(res: ServerResponse, chunk: Uint8Array): Promis
 export function attachment(fileName: string): string {
   const ascii = fileName.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
+
+/**
+ * A percent-encoded path segment, decoded; a malformed escape (`/export/%`)
+ * is the caller's mistake, refused with 400 — not a URIError for the server
+ * to log with the request's query string.
+ */
+export function pathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new InvalidTransferRequestError("the request path is not valid percent-encoding (a % must be followed by two hex digits of UTF-8)", "path");
+  }
 }
 
 /** The request's URL, parsed against a dummy origin. */

@@ -1,22 +1,25 @@
 /**
  * `GET /jobs` (filters as query parameters), `GET /jobs/{id}` and
- * `GET /jobs/{id}/failed-rows` (a CSV download of the rejected rows).
+ * `GET /jobs/{id}/failed-rows` (the rejected rows, in the upload's format, or
+ * with `view=errors` one CSV line per error).
  *
  * With authentication on, importers and exporters see their own jobs only
  * (the list is narrowed to them; another user's job is 403), auditors and
- * admins everyone's.
+ * admins everyone's; personal values in them only with `pii` (job-views.ts).
  */
 import type { ServerResponse } from "node:http";
 import { sendJson } from "../../shared/rpc/index.js";
 import { InvalidTransferRequestError } from "../errors.js";
-import { failedRowsCsv } from "../jobs/failed-rows-csv.js";
+import { FAILED_ROWS_VIEWS, failedRowsFile, type FailedRowsFile, type FailedRowsView } from "../jobs/failed-rows-file.js";
 import type { JobQuery } from "../jobs/job-store.js";
 import type { JobKind, JobState } from "../jobs/job-types.js";
 import { jobJson } from "../rpc/job-codec.js";
 import { requireEntityName, type TransferContext } from "../transfer-context.js";
 import { allowed, attachment, sendError, writeChunk } from "./http-util.js";
+import { dateParam, refuseUnknownQuery, wholeNumberParam, type ParamSpec } from "./request-params.js";
 import { actingSubject } from "../../shared/auth/index.js";
-import { checkJobAccess, denial, ownJobsOnly, PERMISSIONS } from "../access-policy.js";
+import { checkJobAccess, denial, ownJobsOnly, PERMISSIONS, seesPersonalData } from "../access-policy.js";
+import { jobForReader } from "../jobs/job-views.js";
 import type { Caller } from "../caller.js";
 import type { JobDocument } from "../jobs/job-types.js";
 
@@ -33,11 +36,15 @@ async function readableJob(ctx: TransferContext, id: string, caller: Caller, res
   return !caller.principal || allowed(res, checkJobAccess(caller.principal, job._id, job.subject, "read")) ? job : undefined;
 }
 
-export async function handleGetJob(ctx: TransferContext, id: string, res: ServerResponse, caller: Caller): Promise<void> {
+/** The query parameters of `GET /jobs`. */
+export const LIST_JOBS_PARAMS: readonly ParamSpec[] = ["subject", "entity", "state", "kind", "from", "to", "page_size", "page_token"].map((name) => ({ name }));
+
+export async function handleGetJob(ctx: TransferContext, id: string, query: URLSearchParams, res: ServerResponse, caller: Caller): Promise<void> {
   try {
+    refuseUnknownQuery(query, [], "GET /jobs/{id}");
     if (!mayReadJobs(caller, res)) return;
     const job = await readableJob(ctx, id, caller, res);
-    if (job) sendJson(res, 200, jobJson(job));
+    if (job) sendJson(res, 200, jobJson(jobForReader(job, seesPersonalData(caller.principal))));
   } catch (error) {
     sendError(res, error);
   }
@@ -45,6 +52,7 @@ export async function handleGetJob(ctx: TransferContext, id: string, res: Server
 
 export async function handleListJobs(ctx: TransferContext, query: URLSearchParams, res: ServerResponse, caller: Caller): Promise<void> {
   try {
+    refuseUnknownQuery(query, LIST_JOBS_PARAMS, "GET /jobs");
     if (!mayReadJobs(caller, res)) return;
     const q: JobQuery = {};
     const subject = query.get("subject");
@@ -66,32 +74,44 @@ export async function handleListJobs(ctx: TransferContext, query: URLSearchParam
       if (kind !== "import" && kind !== "export") throw new InvalidTransferRequestError("kind must be import or export", "kind");
       q.kind = kind as JobKind;
     }
-    for (const [param, key] of [["from", "createdFrom"], ["to", "createdTo"]] as const) {
-      const value = query.get(param);
-      if (!value) continue;
-      const date = new Date(value);
-      if (Number.isNaN(date.getTime())) throw new InvalidTransferRequestError(`${param} must be an ISO 8601 date`, param);
-      q[key] = date;
-    }
-    const page = await ctx.jobs.list(q, Number(query.get("page_size") ?? 0) || 0, query.get("page_token") ?? "");
-    sendJson(res, 200, { jobs: page.jobs.map(jobJson), nextPageToken: page.nextPageToken });
+    const from = dateParam(query, "from");
+    const to = dateParam(query, "to");
+    if (from) q.createdFrom = from;
+    if (to) q.createdTo = to;
+    // 0 or absent: the default page; more than the largest page is that page (as ListJobs does).
+    const pageSize = wholeNumberParam(query, "page_size") ?? 0;
+    const page = await ctx.jobs.list(q, pageSize, query.get("page_token") ?? "");
+    const personal = seesPersonalData(caller.principal);
+    sendJson(res, 200, { jobs: page.jobs.map((job) => jobJson(jobForReader(job, personal))), nextPageToken: page.nextPageToken });
   } catch (error) {
     sendError(res, error);
   }
 }
 
-export async function handleFailedRows(ctx: TransferContext, id: string, res: ServerResponse, caller: Caller): Promise<void> {
-  const csv = failedRowsCsv(ctx.jobs, id);
+/** The query parameters of `GET /jobs/{id}/failed-rows`. */
+export const FAILED_ROWS_PARAMS: readonly ParamSpec[] = [{ name: "view" }];
+
+/** `GET /jobs/{id}/failed-rows?view=rows|errors`: the rejected rows in the upload's format (default), or one CSV line per error. */
+export async function handleFailedRows(ctx: TransferContext, id: string, query: URLSearchParams, res: ServerResponse, caller: Caller): Promise<void> {
+  let file: FailedRowsFile | undefined;
   try {
-    if (!mayReadJobs(caller, res) || !(await readableJob(ctx, id, caller, res))) return;
-    const first = await csv.next(); // the job is looked up before the first byte
-    res.writeHead(200, { "content-type": "text/csv; charset=utf-8", "content-disposition": attachment(`job-${id}-failed-rows.csv`), "cache-control": "no-store" });
+    refuseUnknownQuery(query, FAILED_ROWS_PARAMS, "GET /jobs/{id}/failed-rows");
+    const view = query.get("view") ?? "rows";
+    if (!(FAILED_ROWS_VIEWS as readonly string[]).includes(view)) throw new InvalidTransferRequestError(`view must be ${FAILED_ROWS_VIEWS.join(" or ")}, not ${JSON.stringify(view)}`, "view");
+    if (!mayReadJobs(caller, res)) return;
+    const job = await readableJob(ctx, id, caller, res);
+    if (!job) return;
+    file = await failedRowsFile(ctx, job, view as FailedRowsView, seesPersonalData(caller.principal));
+    const first = await file.chunks.next(); // what fails at the start is still a JSON error with its status
+    const textual = /^text\/|json|csv|xml/.test(file.mimeType) && !file.mimeType.includes("charset");
+    res.writeHead(200, { "content-type": textual ? `${file.mimeType}; charset=utf-8` : file.mimeType, "content-disposition": attachment(file.fileName), "cache-control": "no-store" });
     if (!first.done) await writeChunk(res, first.value);
-    for await (const chunk of csv) if (!(await writeChunk(res, chunk))) break;
+    for await (const chunk of file.chunks) if (!(await writeChunk(res, chunk))) break;
     if (!res.destroyed) res.end();
   } catch (error) {
-    sendError(res, error);
+    if (!res.headersSent) sendError(res, error);
+    else res.destroy();
   } finally {
-    await csv.return(undefined);
+    await file?.chunks.return(undefined);
   }
 }

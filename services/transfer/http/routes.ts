@@ -6,7 +6,7 @@
  * - `POST /import`                 a multipart upload (see import-route.ts)
  * - `GET  /jobs`                   jobs, newest first (subject, entity, state, kind, from, to, page_size, page_token)
  * - `GET  /jobs/{id}`              one job
- * - `GET  /jobs/{id}/failed-rows`  its rejected rows as CSV
+ * - `GET  /jobs/{id}/failed-rows`  its rejected rows, in the upload's format (`view=errors`: one CSV line per error)
  *
  * With authentication on, every route needs a bearer token (401 JSON with a
  * `www-authenticate` challenge otherwise) and the permission the same RPC
@@ -23,11 +23,12 @@ import { TransferDisabledError } from "../errors.js";
 import { ANONYMOUS, type SubjectResolver } from "../subject.js";
 import type { TransferContext } from "../transfer-context.js";
 import { handleExport } from "./export-route.js";
-import { sendError, urlOf } from "./http-util.js";
+import { pathSegment, sendError, urlOf } from "./http-util.js";
 import { handleImport } from "./import-route.js";
 import { handleFailedRows, handleGetJob, handleListJobs } from "./jobs-routes.js";
 
-type Route = (req: IncomingMessage, res: ServerResponse, match: RegExpMatchArray, url: URL, caller: Caller) => Promise<void>;
+/** A route, given the request, its decoded path parameters and its parsed URL. */
+type Route = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL, caller: Caller) => Promise<void>;
 
 export interface TransferHttpOptions {
   /** Who calls, from request headers, on a server without authentication (tests). */
@@ -38,11 +39,11 @@ export interface TransferHttpOptions {
 
 export function createTransferHttpHandler(ctx: TransferContext, options: TransferHttpOptions = {}): PlainHttpHandler {
   const routes: [string, RegExp, Route][] = [
-    ["GET", /^\/export\/([^/]+)\/?$/, (_req, res, m, url, caller) => handleExport(ctx, decodeURIComponent(m[1]!), url.searchParams, res, caller)],
-    ["POST", /^\/import\/?$/, (req, res, _m, _url, caller) => handleImport(ctx, req, res, caller)],
-    ["GET", /^\/jobs\/?$/, (_req, res, _m, url, caller) => handleListJobs(ctx, url.searchParams, res, caller)],
-    ["GET", /^\/jobs\/([^/]+)\/?$/, (_req, res, m, _url, caller) => handleGetJob(ctx, decodeURIComponent(m[1]!), res, caller)],
-    ["GET", /^\/jobs\/([^/]+)\/failed-rows\/?$/, (_req, res, m, _url, caller) => handleFailedRows(ctx, decodeURIComponent(m[1]!), res, caller)],
+    ["GET", /^\/export\/([^/]+)\/?$/, (req, res, [format], url, caller) => handleExport(ctx, req, format!, url.searchParams, res, caller)],
+    ["POST", /^\/import\/?$/, (req, res, _params, _url, caller) => handleImport(ctx, req, res, caller)],
+    ["GET", /^\/jobs\/?$/, (_req, res, _params, url, caller) => handleListJobs(ctx, url.searchParams, res, caller)],
+    ["GET", /^\/jobs\/([^/]+)\/?$/, (_req, res, [id], url, caller) => handleGetJob(ctx, id!, url.searchParams, res, caller)],
+    ["GET", /^\/jobs\/([^/]+)\/failed-rows\/?$/, (_req, res, [id], url, caller) => handleFailedRows(ctx, id!, url.searchParams, res, caller)],
   ];
   const auth = options.auth ? { verifier: options.auth.verifier, policy: TRANSFER_ACCESS_POLICY } : undefined;
   return async (req, res) => {
@@ -70,7 +71,15 @@ export function createTransferHttpHandler(ctx: TransferContext, options: Transfe
         sendError(res, new TransferDisabledError());
         return true;
       }
-      await route(req, res, match, url, httpCallerOf(req, principal, options.subjectOf?.(req) ?? ANONYMOUS));
+      let params: string[];
+      try {
+        params = match.slice(1).map(pathSegment);
+      } catch (error) {
+        req.resume();
+        sendError(res, error);
+        return true;
+      }
+      await route(req, res, params, url, httpCallerOf(req, principal, options.subjectOf?.(req) ?? ANONYMOUS));
       return true;
     }
     return false;

@@ -24,9 +24,9 @@ import { inJobScope, setCurrentJobId } from "../../shared/logging/index.js";
 import { readAhead } from "../../shared/streams/read-ahead.js";
 import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import { createHash } from "node:crypto";
-import { toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
+import { toJsonString, type JsonObject, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Column } from "../../../formats/_sdk/index.js";
+import type { Column, FormatPlugin } from "../../../formats/_sdk/index.js";
 import { FilterSchema, type StreamRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { ExportRequest as TransferExportRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { readableFields, type EntitySpec } from "../../domain/index.js";
@@ -36,8 +36,10 @@ import { AUDIT_EVENTS_SPEC, auditEventBatches } from "../audit/audit-export.js";
 import { recordsFor, type Caller } from "../caller.js";
 import { InvalidTransferRequestError } from "../errors.js";
 import { exportColumns, runExport, type ExportSettings } from "../core/export-pipeline.js";
+import { checkLabels } from "../core/export-columns.js";
+import { parsePluginOptions } from "../core/errors.js";
 import { toConnectError } from "../error-mapping.js";
-import { JobRun } from "./job-run.js";
+import { JobRun, type EndOptions } from "./job-run.js";
 import { recordForExport } from "../records-client.js";
 import type { TransferContext } from "../transfer-context.js";
 import { requireEntity, requireFormat } from "../transfer-context.js";
@@ -107,11 +109,56 @@ async function* traced(ctx: TransferContext, request: TransferExportRequest, cal
   yield* traceAsyncIterable("transfer.export", { "dx.format": request.format, "dx.subject": caller.subject }, exportJobSteps(ctx, request, caller, callerSignal));
 }
 
+/** The plugin, options, columns and file of an export, decided before anything is read. */
+interface ExportPlan {
+  target: ExportTarget;
+  plugin: FormatPlugin;
+  formatOptions: JsonObject;
+}
+
+function planExport(ctx: TransferContext, request: TransferExportRequest): ExportPlan {
+  // A larger limit could not be passed on exactly (the records service counts in JavaScript numbers), and limits nothing.
+  if (request.limit > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidTransferRequestError(`limit must be at most ${Number.MAX_SAFE_INTEGER} (0: no limit), not ${request.limit}`, "limit");
+  return { target: targetOf(request), plugin: requireFormat(ctx, request.format, "write"), formatOptions: request.formatOptions ?? {} };
+}
+
+/** The core's settings for an export the caller may run (fields narrowed or refused for personal data). */
+function settingsOf(ctx: TransferContext, plan: ExportPlan, request: TransferExportRequest, caller: Caller): ExportSettings {
+  const { target, plugin, formatOptions } = plan;
+  const settings: ExportSettings = {
+    plugin,
+    pluginOptions: formatOptions,
+    entity: target.spec,
+    fields: target.source === "records" ? fieldsFor(target.spec, request.fields, caller) : request.fields.length > 0 ? [...request.fields] : undefined,
+    labels: Object.keys(request.labels).length > 0 ? { ...request.labels } : undefined,
+    nestedDelimiter: ctx.config.nestedDelimiter,
+  };
+  checkLabels(settings);
+  return settings;
+}
+
+/** What a download is called: `users-20240131-235959.csv`. */
+function downloadName(plan: ExportPlan, at: Date): string {
+  return fileNameOf(plan.target.spec.name, plan.plugin.extensions[0] ?? plan.plugin.name, at);
+}
+
+/**
+ * What an export would answer in its header — file name, MIME type, columns —
+ * checked as the export checks it (source, format and its options, fields,
+ * personal data), without creating a job or reading a record: for `HEAD
+ * /export/{format}`, which must not start a download nobody reads.
+ */
+export function describeExport(ctx: TransferContext, request: TransferExportRequest, caller: Caller): { fileName: string; mimeType: string; columns: Column[] } {
+  const plan = planExport(ctx, request);
+  const settings = settingsOf(ctx, plan, request, caller);
+  parsePluginOptions(plan.plugin, plan.formatOptions);
+  return { fileName: downloadName(plan, new Date()), mimeType: plan.plugin.mimeType, columns: exportColumns(settings) };
+}
+
 async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequest, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
-  const target = targetOf(request);
+  const plan = planExport(ctx, request);
+  const { target, plugin, formatOptions } = plan;
   const spec = target.spec;
-  const plugin = requireFormat(ctx, request.format, "write");
-  const formatOptions = request.formatOptions ?? {};
   const run = await JobRun.start(
     ctx,
     {
@@ -133,25 +180,27 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
   );
   const job = run.job;
   setCurrentJobId(job._id);
-  const signal = run.signal;
+  // Aborted on the way out, whichever way that is: a records stream that
+  // nobody reads any more is closed (a suspended read-ahead alone would keep
+  // the call, and the records service's cursor, open).
+  const finished = new AbortController();
+  const signal = AbortSignal.any([run.signal, finished.signal]);
   const records = recordsFor(ctx.records, caller, job._id);
   const hash = createHash("sha256");
   let bytes = 0;
   let exported = 0;
   /** What the job has done so far, in every ending. */
-  const sofar = () => ({ bytes, sha256: bytes > 0 ? hash.copy().digest("hex") : undefined, counts: { exported } });
+  const sofar = (): EndOptions => ({ base: { bytes, sha256: bytes > 0 ? hash.copy().digest("hex") : undefined, counts: { exported } } });
+  run.follow(() => ({ counts: { exported }, bytes }));
   try {
-    const fields = target.source === "records" ? fieldsFor(spec, request.fields, caller) : request.fields.length > 0 ? [...request.fields] : undefined;
     const settings: ExportSettings = {
-      plugin,
-      pluginOptions: formatOptions,
-      entity: spec,
-      fields,
-      labels: Object.keys(request.labels).length > 0 ? { ...request.labels } : undefined,
-      nestedDelimiter: ctx.config.nestedDelimiter,
+      ...settingsOf(ctx, plan, request, caller),
+      // What the file is of, for formats that say so (an HTML caption).
+      source: { entity: plan.target.spec.name, filter: job.filter ?? job.auditFilter },
       signal,
       onProgress: (p) => (exported = p.records),
     };
+    const fields = settings.fields;
     const columns = exportColumns(settings);
     let estimatedTotal = 0;
     // Only when asked: on FerretDB the count is a second full scan running beside the export's own.
@@ -164,7 +213,7 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
         })
         .catch(() => undefined);
     }
-    yield { kind: "header", jobId: job._id, fileName: fileNameOf(spec.name, plugin.extensions[0] ?? plugin.name, job.createdAt), mimeType: plugin.mimeType, columns };
+    yield { kind: "header", jobId: job._id, fileName: downloadName(plan, job.createdAt), mimeType: plugin.mimeType, columns };
 
     const streamRequest: MessageInitShape<typeof StreamRecordsRequestSchema> = {
       entity: request.entity,
@@ -196,18 +245,19 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
       yield { kind: "chunk", bytes: chunk };
       if (exported !== reported) {
         reported = exported;
-        run.progress({ counts: { exported }, bytes });
+        run.progress();
         yield { kind: "progress", records: exported, bytes, estimatedTotal };
       }
     }
     const sha256 = hash.copy().digest("hex");
     // The record holds the end before the client is told it.
-    await run.end({ ...sofar(), state: "succeeded" });
+    await run.end({ state: "succeeded" }, sofar());
     yield { kind: "summary", jobId: job._id, records: exported, bytes, sha256, durationMs: Date.now() - job.createdAt.getTime() };
   } catch (error) {
     if (run.ended) throw toConnectError(error);
     throw await run.fail(error, sofar());
   } finally {
+    finished.abort(new Error("the export ended"));
     // Reached without an end only when the consumer stopped pulling.
     await run.abandon(sofar());
   }

@@ -5,10 +5,14 @@
  *
  * The values came from untrusted files and the file is meant to be opened in
  * a spreadsheet, so text cells that would start a formula are prefixed with
- * `'` (OWASP "CSV injection").
+ * `'` (OWASP "CSV injection", the SDK's escapeFormula: also after white space
+ * and in fullwidth forms). A reader without `pii` gets personal values
+ * withheld, as in every view of a job (job-views.ts).
  */
 import { stringify } from "csv-stringify/sync";
+import { escapeFormula } from "../../../formats/_sdk/index.js";
 import type { JobStore } from "./job-store.js";
+import { rowErrorForReader } from "./job-views.js";
 
 export const FAILED_ROWS_COLUMNS = ["row", "line", "column", "value", "reason", "code"] as const;
 const BATCH = 500;
@@ -16,15 +20,16 @@ const BATCH = 500;
 function cell(value: string | number | undefined): string {
   if (value === undefined) return "";
   if (typeof value === "number") return String(value);
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return escapeFormula(value);
 }
 
 /** Streams the CSV (UTF-8, CRLF, header first). Throws JobNotFoundError for an unknown job before any byte. */
-export async function* failedRowsCsv(store: JobStore, jobId: string): AsyncGenerator<Uint8Array> {
-  await store.get(jobId);
+export async function* failedRowsCsv(store: JobStore, jobId: string, seesPersonalData = true): AsyncGenerator<Uint8Array> {
+  const job = await store.get(jobId);
   yield Buffer.from(stringify([[...FAILED_ROWS_COLUMNS]], { record_delimiter: "windows" }), "utf8");
   let rows: string[][] = [];
-  for await (const error of store.rowErrorsOf(jobId)) {
+  for await (const stored of store.rowErrorsOf(jobId)) {
+    const error = rowErrorForReader(stored, job.entity, seesPersonalData);
     rows.push([cell(error.row), cell(error.line), cell(error.column), cell(error.value), cell(error.reason), cell(error.code)]);
     if (rows.length >= BATCH) {
       yield Buffer.from(stringify(rows, { record_delimiter: "windows" }), "utf8");

@@ -27,10 +27,12 @@ import { createStagingArea } from "../core/staging-area.js";
 import { importLimits } from "../config/transfer-config.js";
 import { codeName, toConnectError } from "../error-mapping.js";
 import { InvalidTransferRequestError, LimitExceededError } from "../errors.js";
+import { FailedRowStore } from "./failed-row-store.js";
 import { RecordsStreamWriter } from "../records-writer.js";
+import { describeSettlement, settledCountKey, settleUnansweredRows } from "./unanswered-writes.js";
 import { recordsFor, type Caller } from "../caller.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";
-import { JobRun } from "./job-run.js";
+import { JobRun, type EndOptions } from "./job-run.js";
 import type { ImportMode, JobCounts, JobOutcome, RowErrorRecord } from "./job-types.js";
 
 export interface ImportJobRequest {
@@ -46,7 +48,7 @@ export interface ImportJobRequest {
 }
 
 /** What an import ended with: the pipeline's summary (less its internal stop detail) and the job's outcome. */
-export type ImportJobSummary = Omit<SummaryEvent, "kind" | "stopped"> & {
+export type ImportJobSummary = Omit<SummaryEvent, "kind" | "stopped" | "header"> & {
   jobId: string;
   state: "succeeded" | "failed";
   durationMs: number;
@@ -97,27 +99,51 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
   const sink = run.errors!;
   setCurrentJobId(job._id);
   const signal = run.signal;
-  const writer = new RecordsStreamWriter(recordsFor(ctx.records, caller, job._id), request.entity, signal);
+  // The rejected rows themselves, for GetFailedRows' rows view (capped like the row errors).
+  const failedRows = new FailedRowStore(ctx.db, ctx.jobs.maxStoredRowErrors).sink(job._id);
+  let fileHeader: Pick<SummaryEvent, "header" | "encoding"> = {};
+  const records = recordsFor(ctx.records, caller, job._id);
+  const writer = new RecordsStreamWriter(records, request.entity, signal);
   const staging = createStagingArea(ctx.db, job._id);
   let bytesRead = 0;
-  /** What the job has done so far (each count only grows), for its record while it runs and for an end without a summary. */
-  const counts: Partial<JobCounts> = { read: 0 };
-  const advance = (next: ImportCounts) => {
-    for (const [key, value] of Object.entries(next) as [keyof ImportCounts, number][]) counts[key] = Math.max(counts[key] ?? 0, value);
-    run.progress({ counts: { ...counts }, bytes: bytesRead, errorCount: sink.count });
-  };
+  /** The counts of the import's events so far (each only grows). */
+  const counts: ImportCounts = { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
+  // The record reads the counts at each write: the events' and what the records service has answered
+  // (ahead of the events, which wait for the next batch), so a stalled or killed import's record holds the rows written.
+  run.follow(() => ({ counts: ahead(counts, writer.written), bytes: bytesRead, errorCount: sink.count }));
   let closed = false;
-  /** Closes the records stream and the staging area (before the job's end is written). */
+  /** Closes the records stream, the staging area and the rejected rows (before the job's end is written). */
   const close = async () => {
     if (closed) return;
     closed = true;
     await writer.close();
     await staging.drop().catch(() => undefined);
+    await failedRows
+      .finish({ names: fileHeader.header?.names, detected: fileHeader.header?.detected, encoding: fileHeader.encoding })
+      .catch((error: unknown) => ctx.log("failed to keep the rejected rows of import job", job._id, error));
   };
-  const sofar = () => ({ counts: { ...counts }, bytes: bytesRead });
-  const end = async (outcome: JobOutcome) => {
-    await close();
-    await run.end({ ...sofar(), ...outcome });
+  /**
+   * How an import that did not finish is recorded: what it wrote — the counts the records service
+   * answered, plus those of batches it never answered that are found stored once it is back
+   * (unanswered-writes.ts: checked before the counts are recorded, so the job reports exactly the
+   * rows written) — and the rows rejected so far.
+   */
+  const partial = (): EndOptions => {
+    let unanswered = writer.unansweredRecords();
+    return {
+      base: { counts: { read: counts.read, ...writer.written, failed: sink.count }, bytes: bytesRead },
+      settle: async (ending) => {
+        if (unanswered.length === 0) return ending;
+        const settlement = await settleUnansweredRows(records, request.entity, unanswered);
+        const key = settledCountKey(request.mode);
+        unanswered = [];
+        return {
+          ...ending,
+          counts: { ...ending.counts, [key]: (ending.counts?.[key] ?? 0) + settlement.written },
+          error: [ending.error, describeSettlement(settlement, request.mode)].filter(Boolean).join("; "),
+        };
+      },
+    };
   };
   try {
     yield { kind: "started", jobId: job._id };
@@ -134,28 +160,33 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
       batchSize: ctx.config.importBatchSize,
       writesInFlight: ctx.config.importWritesInFlight,
       signal,
-      onWritten: advance,
     };
     let stopError: Error | undefined;
     for await (const event of runImport(input, settings, writer, staging)) {
       if (event.kind === "progress") {
         bytesRead = event.bytesRead;
-        advance(event.counts);
+        Object.assign(counts, ahead(counts, event.counts));
+        run.progress();
         yield { kind: "progress", rowsRead: event.rowsRead, bytesRead: event.bytesRead, phase: event.phase };
       } else if (event.kind === "row_error") {
         const error: RowErrorRecord = { row: event.row, reason: event.reason, code: event.code };
         if (event.line !== undefined) error.line = event.line;
         if (event.column !== undefined) error.column = event.column;
         if (event.value !== undefined) error.value = event.value;
+        if (event.personal !== undefined) error.personal = event.personal;
         await sink.add(error);
         yield { kind: "row_error", ...error };
+      } else if (event.kind === "failed_row") {
+        await failedRows.add(event);
       } else if (event.kind === "summary") {
+        fileHeader = { header: event.header, encoding: event.encoding };
+        counts.read = event.read;
         bytesRead = event.bytes;
         if (event.stopped) {
           stopError =
             event.stopped.code === "limit"
               ? new LimitExceededError("file size", Math.round((limits.maxFileBytes / (1024 * 1024)) * 1000) / 1000, "MiB")
-              : new InvalidTransferRequestError(`the import stopped at row ${event.stopped.row ?? "?"}: ${event.stopped.reason}`, "file");
+              : new InvalidTransferRequestError(`${stopPlace(event.stopped)}: ${event.stopped.reason}`, event.stopped.setting ?? "file");
         }
         const state = event.strictAborted || stopError ? "failed" : "succeeded";
         const mappedStop = stopError ? toConnectError(stopError) : undefined;
@@ -164,16 +195,20 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
           : event.strictAborted
             ? `strict import: ${event.failed} row(s) were rejected, so nothing was written`
             : undefined;
+        await close();
         // The record holds the end before the client is told it.
-        await end({
-          state,
-          counts: { read: event.read, inserted: event.inserted, updated: event.updated, unchanged: event.unchanged, skipped: event.skipped, failed: event.failed },
-          sha256: event.sha256,
-          error,
-          errorCode: mappedStop ? codeName(mappedStop.code) : error ? "failed_precondition" : undefined,
-          strictAborted: event.strictAborted,
-        });
-        const { kind: _kind, stopped: _stopped, ...totals } = event;
+        await run.end(
+          {
+            state,
+            counts: { read: event.read, inserted: event.inserted, updated: event.updated, unchanged: event.unchanged, skipped: event.skipped, failed: event.failed },
+            sha256: event.sha256,
+            error,
+            errorCode: mappedStop ? codeName(mappedStop.code) : error ? "failed_precondition" : undefined,
+            strictAborted: event.strictAborted,
+          },
+          { base: { bytes: bytesRead } },
+        );
+        const { kind: _kind, stopped: _stopped, header: _header, ...totals } = event;
         yield { kind: "summary", ...totals, jobId: job._id, state, durationMs: Date.now() - job.createdAt.getTime(), error };
         if (mappedStop) throw mappedStop;
       }
@@ -181,12 +216,29 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
   } catch (error) {
     if (run.ended) throw toConnectError(error);
     await close();
-    throw await run.fail(error, sofar());
+    throw await run.fail(error, partial());
   } finally {
     // Reached without an end only when the consumer stopped pulling.
     if (!run.ended) {
       await close();
-      await run.abandon(sofar());
+      await run.abandon(partial());
     }
   }
+}
+
+/** Each count at the larger of the two: the events' and the records service's answers, which run ahead. */
+function ahead(counts: ImportCounts, answered: Partial<Record<keyof JobCounts, number>>): ImportCounts {
+  const next = { ...counts };
+  for (const [key, value] of Object.entries(answered) as [keyof ImportCounts, number][]) if (key in next) next[key] = Math.max(next[key], value);
+  return next;
+}
+
+/** Where an import stopped, in words: "the import stopped at row 12 (line 40)", "… at the header (line 1)", "… at line 3, byte 16". */
+export function stopPlace(stopped: NonNullable<SummaryEvent["stopped"]>): string {
+  if (stopped.at === "header") return `the import was refused before anything was written${stopped.line !== undefined ? ` (header at line ${stopped.line})` : ""}`;
+  const line = stopped.line !== undefined ? `line ${stopped.line}` : undefined;
+  const byte = stopped.offset !== undefined ? `byte ${stopped.offset}` : undefined;
+  if (stopped.row !== undefined) return `the import stopped at row ${stopped.row}${line ? ` (${[line, byte].filter(Boolean).join(", ")})` : ""}`;
+  if (line !== undefined) return `the import stopped at ${[line, byte].filter(Boolean).join(", ")}${stopped.code === "format" && stopped.line === 1 ? " (the header)" : ""}`;
+  return `the import stopped before the first row${byte ? ` (${byte})` : ""}`;
 }

@@ -16,13 +16,15 @@
  * record's counts only ever move forward.
  *
  * The end is written before the caller hands out the job's summary, retried
- * with backoff on transient database errors; when the database stays away
- * past the retries, `finish` throws {@link JobRecordUnavailableError} (the
- * client hears UNAVAILABLE, never a summary the record does not hold) and the
- * end stays pending: the registry keeps the lease and writes it when the
- * database is back.
+ * through transient errors (the services' retry budget). When what it needs
+ * stays away — the database, or the records service an import's unanswered
+ * writes are settled with — the end waits in the background until it is
+ * back (`endings`), and a job that had succeeded tells its caller so with
+ * {@link JobRecordUnavailableError} (UNAVAILABLE), never with a summary the
+ * record does not hold.
  */
-import { retryTransient } from "../../shared/mongo/retry-transient.js";
+import { retryTransient } from "../../shared/mongo/transient-retry.js";
+import type { OutageRetries } from "../../shared/mongo/outage-retries.js";
 import { JobLeaseLostError, JobRecordUnavailableError } from "../errors.js";
 import type { JobStore, RowErrorSink } from "./job-store.js";
 import type { JobDocument, JobOutcome, JobProgress } from "./job-types.js";
@@ -34,8 +36,20 @@ export interface JobRecordSettings {
   progressSaveMs: number;
   /** How long each write keeps the job alive, ms. */
   leaseMs: number;
-  /** Attempts at writing the end before the caller is told the database is unavailable. */
-  finishAttempts?: number;
+  /** Whether an error means "away for now": the end then waits for it in the background. */
+  isOutage: (error: unknown) => boolean;
+  /** Where ends wait for an outage to pass. */
+  endings: OutageRetries;
+}
+
+/** How a job ends. */
+export interface JobEnd {
+  /** The outcome, worked out when the end is written (it may ask the records service first); may run again after an outage. */
+  outcome: () => Promise<JobOutcome>;
+  /** Runs once the end is written (the audit event). */
+  after?: (outcome: JobOutcome) => Promise<void>;
+  /** The job failed because something was unavailable: write the end in the background at once, the caller does not wait. */
+  background?: boolean;
 }
 
 type Phase = "running" | "finishing" | "pending" | "ended" | "lost";
@@ -43,11 +57,12 @@ type Phase = "running" | "finishing" | "pending" | "ended" | "lost";
 export class JobRecord {
   private phase: Phase = "running";
   private latest: JobProgress | undefined;
+  /** Where the latest progress can be read at any time (what the records service has answered, while the file stalls). */
+  private source: (() => JobProgress) | undefined;
   private dirty = false;
   private lastWrite = 0;
   private timer: NodeJS.Timeout | undefined;
   private queue: Promise<void> = Promise.resolve();
-  private pendingEnd: { outcome: JobOutcome; errors?: RowErrorSink } | undefined;
 
   constructor(
     private readonly store: JobStore,
@@ -63,18 +78,28 @@ export class JobRecord {
     return this.job._id;
   }
 
-  /** Whether the end could not be written yet (the database is away). */
+  /** Whether the end waits for an outage to pass. */
   get endPending(): boolean {
     return this.phase === "pending";
   }
 
   /**
-   * What the job has done so far; written within `progressSaveMs` (and at
-   * the latest with the next lease renewal), the newest values only.
+   * Reads the job's progress from `source` at every write from now on, lease
+   * renewals included: what changes while the job waits (a stalled upload
+   * whose batches the records service answers) reaches the record too.
    */
-  progress(progress: JobProgress): void {
+  follow(source: () => JobProgress): void {
+    this.source = source;
+  }
+
+  /**
+   * What the job has done so far (or, without an argument, that its source
+   * changed); written within `progressSaveMs` (and at the latest with the
+   * next lease renewal), the newest values only.
+   */
+  progress(progress?: JobProgress): void {
     if (this.phase !== "running") return;
-    this.latest = progress;
+    if (progress) this.latest = progress;
     this.dirty = true;
     if (this.timer) return;
     const wait = Math.max(0, this.lastWrite + this.settings.progressSaveMs - Date.now());
@@ -87,10 +112,9 @@ export class JobRecord {
 
   /** Writes what is pending and renews the lease; never throws (the next renewal tries again). */
   renew(): Promise<void> {
-    if (this.phase === "pending") return this.enqueue(() => this.writeEnd().then(() => undefined, () => undefined));
     return this.enqueue(async () => {
       if (this.phase !== "running") return;
-      const progress = this.dirty ? this.latest : undefined;
+      const progress = this.source ? this.source() : this.dirty ? this.latest : undefined;
       this.dirty = false;
       this.lastWrite = Date.now();
       try {
@@ -107,40 +131,46 @@ export class JobRecord {
   /**
    * Writes the job's end once every earlier write has landed. Resolves true
    * when written, false when the job was no longer this instance's (another
-   * instance ended it: its first outcome stands). Throws
-   * {@link JobRecordUnavailableError} when the database stayed away through
-   * the retries; the end is then kept and written by a later {@link renew}.
+   * instance ended it: its first outcome stands), and undefined when the end
+   * went to wait in the background (`background`, or an outage that outlasted
+   * the retries of a job that had not succeeded). Throws
+   * {@link JobRecordUnavailableError} when a job that succeeded could not be
+   * recorded: its end then waits in the background too.
    */
-  async finish(outcome: JobOutcome): Promise<boolean> {
+  async finish(end: JobEnd, succeeded: boolean): Promise<boolean | undefined> {
     if (this.phase === "lost") return false;
     if (this.phase !== "running") throw new Error(`job ${this.id} was already ended`);
     clearTimeout(this.timer);
     this.timer = undefined;
     this.phase = "finishing";
-    this.pendingEnd = { outcome, errors: this.errors };
-    let written: boolean | undefined;
-    let failure: unknown;
+    const attempt = async (): Promise<boolean> => {
+      const outcome = await end.outcome();
+      const written = await this.store.finish(this.id, this.settings.owner, this.job.startedAt ?? this.job.createdAt, outcome, this.errors);
+      this.phase = written ? "ended" : "lost";
+      if (written) await end.after?.(outcome);
+      return written;
+    };
+    let result: { written: boolean } | { failure: unknown } | undefined;
     await this.enqueue(async () => {
+      if (end.background) return;
       try {
-        written = await this.writeEnd();
-      } catch (error) {
-        failure = error;
-        this.phase = "pending";
+        result = { written: await retryTransient(attempt, { retryable: this.settings.isOutage }) };
+      } catch (failure) {
+        result = { failure };
       }
     });
-    if (written !== undefined) return written;
-    throw new JobRecordUnavailableError(this.id, failure);
-  }
-
-  private async writeEnd(): Promise<boolean> {
-    const end = this.pendingEnd!;
-    const written = await retryTransient(() => this.store.finish(this.id, this.settings.owner, this.job.startedAt ?? this.job.createdAt, end.outcome, end.errors), {
-      attempts: this.settings.finishAttempts ?? 6,
-      onRetry: (error, attempt) => this.log(`retrying the end of job ${this.id} (attempt ${attempt + 1})`, error),
-    });
-    this.phase = written ? "ended" : "lost";
-    this.pendingEnd = undefined;
-    return written;
+    if (result && "written" in result) return result.written;
+    const failure = result?.failure;
+    if (failure !== undefined && !this.settings.isOutage(failure)) {
+      this.phase = "ended";
+      this.log(`could not record the end of job ${this.id}`, failure);
+      if (succeeded) throw new JobRecordUnavailableError(this.id, failure);
+      return undefined;
+    }
+    this.phase = "pending";
+    this.settings.endings.defer(`the end of job ${this.id}`, async () => void (await attempt()), failure);
+    if (succeeded) throw new JobRecordUnavailableError(this.id, failure);
+    return undefined;
   }
 
   /** Stops progress writes (the job is over without an end of its own to write). */
@@ -158,8 +188,7 @@ export class JobRecord {
   }
 
   private enqueue(step: () => Promise<void>): Promise<void> {
-    const next = this.queue.then(step, step);
-    this.queue = next.catch(() => undefined);
+    this.queue = this.queue.then(step).catch(() => undefined);
     return this.queue;
   }
 }

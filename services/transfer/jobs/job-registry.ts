@@ -20,6 +20,8 @@
  */
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
+import { isDatabaseUnavailable } from "../../shared/mongo/database-unavailable.js";
+import { OutageRetries } from "../../shared/mongo/outage-retries.js";
 import { TransferCancelledError } from "../core/errors.js";
 import type { JobsConfig } from "../config/transfer-config.js";
 import { JobRecord } from "./job-record.js";
@@ -50,6 +52,8 @@ interface Entry {
 
 export interface JobRegistryHooks {
   log?: (...args: unknown[]) => void;
+  /** Whether an error means "away for now" (a job's end then waits for it); default: the database is unavailable. */
+  isOutage?: (error: unknown) => boolean;
   /** Called for each job a sweep failed (its audit event). */
   onStopped?: (job: JobDocument) => Promise<void>;
 }
@@ -58,8 +62,10 @@ export class JobRegistry {
   /** This instance, as job records name it: `host:pid:random`. */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly running = new Map<string, Entry>();
-  /** Jobs that ended while the database was away; their ends are written by the heartbeat. */
+  /** Jobs that ended while the database was away; their ends wait in `endings`, and sweeps here leave them alone. */
   private readonly unrecorded = new Map<string, JobRecord>();
+  /** Ends waiting for an outage to pass, for as long as this instance runs (then a sweep records the job as stopped). */
+  private readonly endings: OutageRetries;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly busy = new Set<string>();
   private readonly log: (...args: unknown[]) => void;
@@ -70,6 +76,7 @@ export class JobRegistry {
     private readonly hooks: JobRegistryHooks = {},
   ) {
     this.log = hooks.log ?? (() => undefined);
+    this.endings = new OutageRetries(this.log, { isOutage: hooks.isOutage ?? isDatabaseUnavailable, maxWaitMs: Number.POSITIVE_INFINITY });
   }
 
   /**
@@ -100,7 +107,7 @@ export class JobRegistry {
     const job = await this.store.create(newJob, { owner: this.owner, leaseMs: this.settings.leaseMs });
     const controller = new AbortController();
     const errors = options.rowErrors ? this.store.sink(job._id) : undefined;
-    const settings = { owner: this.owner, progressSaveMs: this.settings.progressSaveMs, leaseMs: this.settings.leaseMs };
+    const settings = { owner: this.owner, progressSaveMs: this.settings.progressSaveMs, leaseMs: this.settings.leaseMs, isOutage: this.hooks.isOutage ?? isDatabaseUnavailable, endings: this.endings };
     const record = new JobRecord(this.store, job, settings, (lost) => controller.abort(lost), errors, this.log);
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
@@ -162,7 +169,7 @@ export class JobRegistry {
         await this.store.clearCancelRequest(jobId).catch(() => undefined);
         return job;
       }
-      if (isExpired(job, new Date(), this.settings.leaseMs) && !this.unrecorded.has(jobId)) {
+      if (isExpired(job, new Date(), this.settings.leaseMs) && !this.waitingForOutage(jobId)) {
         await this.failStopped(job);
         return this.store.get(jobId);
       }
@@ -176,10 +183,16 @@ export class JobRegistry {
     await Promise.all([...this.running.keys()].map((id) => this.cancel(id, reason, waitMs)));
   }
 
-  /** Stops the heartbeat, polls and sweeps, and cancels the jobs running here. */
+  /** Stops the heartbeat, polls and sweeps, cancels the jobs running here, and stops waiting for outages to pass. */
   async close(): Promise<void> {
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     await this.cancelAll();
+    this.endings.close();
+  }
+
+  /** Resolves when no job's end waits for an outage any more (tests). */
+  async endsRecorded(): Promise<void> {
+    await this.endings.idle();
   }
 
   /**
@@ -189,12 +202,17 @@ export class JobRegistry {
   async sweep(): Promise<JobDocument[]> {
     const failed: JobDocument[] = [];
     for (const job of await this.store.expired(new Date(), this.settings.leaseMs)) {
-      if (this.running.has(job._id) || this.unrecorded.has(job._id)) continue;
+      if (this.running.has(job._id) || this.waitingForOutage(job._id)) continue;
       const ended = await this.failStopped(job);
       if (ended) failed.push(ended);
     }
     await this.store.pruneCancelRequests();
     return failed;
+  }
+
+  /** A job of this instance whose end waits for an outage to pass: alive, though its lease could not be renewed. */
+  private waitingForOutage(jobId: string): boolean {
+    return this.unrecorded.get(jobId)?.endPending ?? false;
   }
 
   private async failStopped(job: JobDocument): Promise<JobDocument | undefined> {
@@ -206,13 +224,10 @@ export class JobRegistry {
     return ended;
   }
 
-  /** Renews every lease held here, and retries ends that are waiting for the database. */
+  /** Renews every lease held here. */
   private async heartbeat(): Promise<void> {
+    for (const [id, record] of this.unrecorded) if (!record.endPending) this.unrecorded.delete(id);
     await Promise.all([...this.running.values()].map((e) => e.record.renew()));
-    for (const [id, record] of this.unrecorded) {
-      await record.renew();
-      if (!record.endPending) this.unrecorded.delete(id);
-    }
   }
 
   private async pollCancelRequests(): Promise<void> {

@@ -260,6 +260,7 @@ export class RowErrorSink {
     if (error.line !== undefined) clean.line = error.line;
     if (error.column !== undefined) clean.column = storableText(error.column);
     if (error.value !== undefined) clean.value = storableText(error.value);
+    if (error.personal !== undefined) clean.personal = error.personal.map((p) => storableText(p)!);
     this.count++;
     if (this.first.length < FIRST_ERRORS) this.first.push(clean);
     if (this.count > this.store.maxStoredRowErrors) return;

@@ -29,6 +29,8 @@ export interface RowErrorRecord {
   value?: string;
   reason: string;
   code: string;
+  /** The personal values this error shows, withheld from readers without `pii` (job-views.ts); never shown itself. */
+  personal?: string[];
 }
 
 export interface JobDocument {

@@ -48,6 +48,7 @@ function mappingOf(mapping: WireMapping, index: number): FieldMapping {
         throw new InvalidTransferRequestError(`header.mappings[${index}].transforms[${j}] names no transform (trim, lowercase, date, default, template)`, `header.mappings[${index}].transforms[${j}]`);
     }
   });
+  if (mapping.ignore) return { source: mapping.source, ignore: true, ...(mapping.field ? { field: mapping.field } : {}), ...(transforms.length > 0 ? { transforms } : {}) };
   return { source: mapping.source, field: mapping.field, transforms };
 }
 

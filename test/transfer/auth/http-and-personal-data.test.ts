@@ -5,6 +5,7 @@
  * transfer service forwards, so an exporter without `pii` never gets emails
  * or names, whichever way they ask.
  */
+import { strFromU8, unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Entity } from "../../../gen/dataexchange/records/v1/records_pb.js";
@@ -39,7 +40,7 @@ describe("plain HTTP routes", () => {
     ["POST", "/import", () => ({ method: "POST", body: upload({ entity: "courses", format: "csv", mode: "upsert" }, "code,title\nHTTP-1,Title\n") })],
     ["GET", "/jobs", () => ({})],
     ["GET", "/jobs/JOB", () => ({})],
-    ["GET", "/jobs/JOB/failed-rows", () => ({})],
+    ["GET", "/jobs/JOB/failed-rows?view=errors", () => ({})],
   ];
   const url = (path: string) => `${s.transfer.url}${path.replace("JOB", otherJob)}`;
 
@@ -149,8 +150,10 @@ describe("personal data in exports", () => {
     const importBody = await imported.text();
     expect(imported.status).toBe(200);
     expect(importBody).not.toContain("Sup3r-Secret-Pass!");
-    for (const format of ["csv", "json", "ndjson"]) {
-      const text = await (await fetch(`${s.transfer.url}/export/${format}?entity=users`, { headers })).text();
+    for (const format of ["csv", "json", "ndjson", "html", "xlsx", "ods"]) {
+      const bytes = Buffer.from(await (await fetch(`${s.transfer.url}/export/${format}?entity=users`, { headers })).arrayBuffer());
+      // Workbooks are ZIP archives: look at the XML inside them.
+      const text = bytes[0] === 0x50 ? Object.values(unzipSync(bytes)).map((part) => strFromU8(part)).join("\n") : bytes.toString("utf8");
       expect(text).toContain("pw@example.org");
       expect(text).not.toMatch(/Sup3r-Secret-Pass!|password/i);
     }

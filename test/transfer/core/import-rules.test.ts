@@ -137,7 +137,7 @@ describe("keys repeated inside one file", () => {
 });
 
 describe("mappings", () => {
-  it("applies trim, lowercase, date and default transforms and ignores unmapped columns", async () => {
+  it("applies trim, lowercase, date and default transforms and leaves out a column the mapping ignores", async () => {
     const csv = [
       "E-Mail;Login;Joined;Type;Shoe size",
       "  Ada@Example.ORG ; ada ;07/03/2024; TEACHER ;42",
@@ -150,6 +150,7 @@ describe("mappings", () => {
       { source: "Login", field: "username", transforms: [{ kind: "trim" as const }] },
       { source: "Joined", field: "createdAt", transforms: [{ kind: "date" as const, format: "DD/MM/YYYY" }] },
       { source: "Type", field: "role", transforms: [{ kind: "trim" as const }, { kind: "lowercase" as const }, { kind: "default" as const, value: "student" }] },
+      { source: "Shoe size", ignore: true },
     ];
     const { summary, errors } = await importAll(fx, csv, importSettings("users", await plugin("csv"), { mapping, pluginOptions: { delimiter: ";" } }));
     expect(errors.map((e) => ({ row: e.row, column: e.column, value: e.value, code: e.code }))).toEqual([
@@ -202,7 +203,7 @@ describe("columns that are not fields", () => {
     const csv = "email,username,shoe_size,Hat\r\na@example.org,a,42,big\r\nb@example.org,b,43,small\r\n";
     const { summary, errors } = await importAll(fx, csv, importSettings("users", await plugin("csv")));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ row: 1, column: "shoe_size,Hat", code: "invalid" });
+    expect(errors[0]).toMatchObject({ row: 0, line: 1, column: "shoe_size,Hat", code: "invalid" });
     expect(errors[0]!.reason).toContain('"shoe_size"');
     expect(errors[0]!.reason).toContain('"Hat"');
     expect(summary).toMatchObject({ read: 0, inserted: 0, failed: 0, stopped: { code: "invalid" } });

@@ -74,7 +74,7 @@ describe("OULAD courses.csv", () => {
     { source: "code_module", field: "code" },
     { source: "code_presentation", field: "category" },
     { source: "module_presentation_length", field: "description" },
-    { source: "title", field: "title", transforms: [{ kind: "default" as const, value: "OULAD module" }] },
+    { field: "title", transforms: [{ kind: "default" as const, value: "OULAD module" }] },
   ];
 
   it("imports the file as it is through a mapping with a default title; each module's later presentations are in-file duplicates", async () => {

@@ -3,6 +3,7 @@
  * curl and browsers call them (Node's fetch speaks HTTP/1.1; uploads are
  * FormData, i.e. multipart/form-data).
  */
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Entity } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { course, seed, startServices, user, type Services } from "../rpc/harness.js";
@@ -114,6 +115,25 @@ describe("POST /import", () => {
     expect(await res.json()).toMatchObject({ inserted: 1, failed: 0 });
   });
 
+  it("refuses with 400 a Moodle upload whose mapping names columns it does not have, naming them and the file's columns, even as a dry run", async () => {
+    const moodle = readFileSync(new URL("../../fixtures/real-world/moodle-upload-users.csv", import.meta.url), "utf8");
+    const mapping = JSON.stringify([
+      { source: "first_name", field: "firstName" },
+      { source: "last_name", field: "lastName" },
+    ]);
+    for (const dryRun of ["true", "false"]) {
+      const res = await fetch(`${s.transfer.url}/import`, { method: "POST", body: upload({ format: "csv", entity: "users", mapping, dry_run: dryRun }, moodle) });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { code: string; message: string; inserted: number };
+      expect(body.code).toBe("invalid_argument");
+      expect(body.message).toContain("the import was refused before anything was written (header at line 1)");
+      expect(body.message).toContain('"first_name" is not a column of the file (did you mean "firstname"?)');
+      expect(body.message).toContain('the file\'s columns: "username", "firstname", "lastname", "email"');
+    }
+    const stored = await s.recordsClient.getRecord({ entity: Entity.USERS, key: { parts: ["jose.garcia@example.edu"] } }).catch((e: unknown) => e);
+    expect((stored as { code?: unknown }).code).toBeDefined();
+  });
+
   it("refuses a body that is not multipart, a missing file and a bad mode with 400", async () => {
     const notMultipart = await fetch(`${s.transfer.url}/import`, { method: "POST", body: "email\n", headers: { "content-type": "text/csv" } });
     expect(notMultipart.status).toBe(400);
@@ -149,19 +169,59 @@ describe("GET /jobs", () => {
     expect(rows.status).toBe(404);
   });
 
-  it("downloads a job's failed rows as CSV with their row, column, value and reason", async () => {
+  it("downloads a job's row errors as CSV with their row, column, value and reason (view=errors)", async () => {
     const csv = "email,username,role\r\nfr1@example.org,fr1,student\r\n=cmd|evil,fr2,student\r\nfr3@example.org,fr3,pirate\r\n";
     const imported = (await (await fetch(`${s.transfer.url}/import`, { method: "POST", body: upload({ format: "csv", entity: "users" }, csv) })).json()) as { jobId: string };
-    const res = await fetch(`${s.transfer.url}/jobs/${imported.jobId}/failed-rows`);
+    const res = await fetch(`${s.transfer.url}/jobs/${imported.jobId}/failed-rows?view=errors`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
-    expect(res.headers.get("content-disposition")).toContain("failed-rows.csv");
+    expect(res.headers.get("content-disposition")).toContain("errors.csv");
     const lines = (await res.text()).trim().split("\r\n");
     expect(lines[0]).toBe("row,line,column,value,reason,code");
     expect(lines).toHaveLength(3);
     // A value that a spreadsheet would run as a formula is defused.
     expect(lines[1]).toMatch(/^2,3,email,'=cmd\|evil,.*email.*,invalid$/);
     expect(lines[2]).toMatch(/^3,4,role,pirate,.*must be one of student, teacher, admin.*,invalid$/);
+  });
+
+  it("downloads the rejected rows themselves, fixes them and uploads that file back as it is", async () => {
+    const csv = "email,username,role\r\nfx1@example.org,fx1,student\r\n=cmd|evil,fx2,student\r\nfx3@example.org,fx3,pirate\r\n";
+    const imported = (await (await fetch(`${s.transfer.url}/import`, { method: "POST", body: upload({ format: "csv", entity: "users" }, csv) })).json()) as { jobId: string };
+    const res = await fetch(`${s.transfer.url}/jobs/${imported.jobId}/failed-rows`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-disposition")).toContain(`job-${imported.jobId}-failed-rows.csv`);
+    const text = await res.text();
+    const lines = text.trim().split("\r\n");
+    expect(lines[0]).toBe("email,username,role,_row,_line,_errors");
+    // The formula stays defused in the file, and comes back as the cell was.
+    expect(lines[1]).toMatch(/^'=cmd\|evil,fx2,student,2,3,email: /);
+    expect(lines[2]).toBe('fx3@example.org,fx3,pirate,3,4,"role: must be one of student, teacher, admin"');
+    const fixed = text.replace("'=cmd|evil", "fx2@example.org").replace("pirate", "teacher");
+    const again = (await (await fetch(`${s.transfer.url}/import`, { method: "POST", body: upload({ format: "csv", entity: "users" }, fixed) })).json()) as { inserted: number; failed: number };
+    expect(again).toMatchObject({ inserted: 2, failed: 0 });
+    expect((await fetch(`${s.transfer.url}/jobs/${imported.jobId}/failed-rows?view=all`)).status).toBe(400);
+    expect((await fetch(`${s.transfer.url}/jobs/${imported.jobId}/failed-rows?format=csv`)).status).toBe(400);
+  });
+
+  it("gives NDJSON uploads their failed rows back as NDJSON, each line the record as it was plus _row, _line and _errors", async () => {
+    const ndjson = '{"email":"nd1@example.org","username":"nd1"}\n{"email":"nd2@example.org","username":"nd 2"}\nnot json\n';
+    const imported = (await (await fetch(`${s.transfer.url}/import`, { method: "POST", body: upload({ format: "ndjson", entity: "users" }, ndjson) })).json()) as { jobId: string };
+    const res = await fetch(`${s.transfer.url}/jobs/${imported.jobId}/failed-rows`);
+    expect(res.headers.get("content-type")).toBe("application/x-ndjson; charset=utf-8");
+    const rows = (await res.text()).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows[0]).toMatchObject({ email: "nd2@example.org", username: "nd 2", _row: 2, _line: 2 });
+    expect(rows[0]!._errors).toContain("username:");
+    expect(rows[1]).toMatchObject({ _row: 3, _line: 3 });
+    expect(rows[1]!._errors).toContain("invalid JSON");
+  });
+
+  it("gives JSON uploads their failed rows back as a JSON array of the records as they were", async () => {
+    const json = JSON.stringify([{ email: "js1@example.org", username: "js1" }, { email: "js2@example.org", username: "js 2", firstName: "Ann" }]);
+    const imported = (await (await fetch(`${s.transfer.url}/import`, { method: "POST", body: upload({ format: "json", entity: "users" }, json) })).json()) as { jobId: string };
+    const res = await fetch(`${s.transfer.url}/jobs/${imported.jobId}/failed-rows`);
+    expect(res.headers.get("content-disposition")).toContain(".json");
+    const rows = (await res.json()) as Record<string, unknown>[];
+    expect(rows).toEqual([{ email: "js2@example.org", username: "js 2", firstName: "Ann", _row: 2, _line: 1, _errors: expect.stringContaining("username:") }]);
   });
 
   it("lists jobs with filters as query parameters", async () => {

@@ -16,8 +16,15 @@ import { transferConfig } from "../../../services/transfer/config/transfer-confi
 import { JobLeaseLostError, JobRecordUnavailableError } from "../../../services/transfer/errors.js";
 import { JobRegistry, STOPPED_REASON } from "../../../services/transfer/jobs/job-registry.js";
 import { JobStore, type NewJob } from "../../../services/transfer/jobs/job-store.js";
+import type { JobRecord } from "../../../services/transfer/jobs/job-record.js";
+import type { JobOutcome } from "../../../services/transfer/jobs/job-types.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
 import { eventually } from "../rpc/harness.js";
+
+/** Ends a job with a known outcome. */
+function finishWith(record: JobRecord, outcome: JobOutcome): Promise<boolean | undefined> {
+  return record.finish({ outcome: async () => outcome }, outcome.state === "succeeded");
+}
 
 const NEW_JOB: NewJob = { kind: "import", subject: "ada", entity: "users", format: "csv", formatOptions: "{}", mode: "insert", strict: false, dryRun: false };
 
@@ -54,7 +61,7 @@ describe("a job record on the run's database", () => {
     await Promise.all(
       jobs.map(async ({ record }, i) => {
         for (let n = 1; n <= 5; n++) record.progress({ counts: { read: n * 10 }, bytes: n });
-        expect(await record.finish({ state: "succeeded", counts: { read: 50 + i, inserted: 50 + i }, bytes: 5 })).toBe(true);
+        expect(await finishWith(record, { state: "succeeded", counts: { read: 50 + i, inserted: 50 + i }, bytes: 5 })).toBe(true);
       }),
     );
     for (const [i, { job }] of jobs.entries()) expect(await store.get(job._id)).toMatchObject({ state: "succeeded", counts: { read: 50 + i, inserted: 50 + i } });
@@ -76,7 +83,7 @@ describe("a job record on the run's database", () => {
     expect(running.signal.aborted).toBe(true);
     expect(running.signal.reason).toBeInstanceOf(JobLeaseLostError);
     // Its end does not overwrite the other instance's.
-    expect(await running.record.finish({ state: "succeeded", counts: { inserted: 9 } })).toBe(false);
+    expect(await finishWith(running.record, { state: "succeeded", counts: { inserted: 9 } })).toBe(false);
     expect((await store.get(running.job._id)).state).toBe("failed");
     running.release();
   });
@@ -89,7 +96,7 @@ describe("a job record on the run's database", () => {
       const running = await owner.start(NEW_JOB);
       const cancelling = other.requestCancel(running.job._id, "grace", 5_000);
       await eventually(() => running.signal.aborted);
-      await running.record.finish({ state: "cancelled", error: "cancelled by request (CancelJob)" });
+      await finishWith(running.record, { state: "cancelled", error: "cancelled by request (CancelJob)" });
       running.release();
       expect((await cancelling).state).toBe("cancelled");
       expect(await store.cancelRequested([running.job._id])).toEqual([]);
@@ -132,7 +139,7 @@ describe("a job record while its database is away", () => {
     const running = await registry.start(NEW_JOB);
     const back = outage(500);
     await new Promise((r) => setTimeout(r, 50));
-    expect(await running.record.finish({ state: "succeeded", counts: { read: 3, inserted: 3 }, bytes: 30 })).toBe(true);
+    expect(await finishWith(running.record, { state: "succeeded", counts: { read: 3, inserted: 3 }, bytes: 30 })).toBe(true);
     await back;
     running.release();
     expect(await store.get(running.job._id)).toMatchObject({ state: "succeeded", counts: { inserted: 3 } });
@@ -144,7 +151,7 @@ describe("a job record while its database is away", () => {
     try {
       const running = await registry.start(NEW_JOB);
       process.kill(server.pid, "SIGKILL");
-      const error = await running.record.finish({ state: "succeeded", counts: { read: 4, inserted: 4 }, bytes: 40 }).catch((e: unknown) => e);
+      const error = await finishWith(running.record, { state: "succeeded", counts: { read: 4, inserted: 4 }, bytes: 40 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(JobRecordUnavailableError);
       expect((error as Error).message).toContain("its end is not recorded yet");
       running.release();

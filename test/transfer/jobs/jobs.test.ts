@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Entity, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { ImportHeaderSchema, JobKind, JobState, type ImportResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { FailedRowsView, ImportHeaderSchema, JobKind, JobState, type ImportResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { create } from "@bufbuild/protobuf";
 import { openCursorCount } from "../../../services/records/store/record-reader.js";
 import { eventually, importFile, seed, startServices, SUBJECT_HEADER, user, type Services } from "../rpc/harness.js";
@@ -131,7 +131,7 @@ describe("jobs", () => {
     expect((bad as ConnectError).code).toBe(Code.InvalidArgument);
   });
 
-  it("keep every row error and stream them back as CSV with GetFailedRows", async () => {
+  it("keep every row error and stream them back as CSV with GetFailedRows' errors view", async () => {
     const lines = ["email,username"];
     for (let i = 0; i < 250; i++) lines.push(i % 2 === 0 ? `fail${i}@example.org,fail${i}` : `not-an-email-${i},fail${i}`);
     const result = await importFile(s.client, { entity: Entity.USERS, format: "csv" }, lines.join("\n") + "\n");
@@ -140,7 +140,7 @@ describe("jobs", () => {
     expect(job?.errors).toHaveLength(100);
     expect(job?.errorCount).toBe(125n);
     const parts: Uint8Array[] = [];
-    for await (const r of s.connectJson.getFailedRows({ jobId: result.jobId })) parts.push(r.chunk);
+    for await (const r of s.connectJson.getFailedRows({ jobId: result.jobId, view: FailedRowsView.ERRORS })) parts.push(r.chunk);
     const csv = Buffer.concat(parts).toString("utf8").trim().split("\r\n");
     expect(csv[0]).toBe("row,line,column,value,reason,code");
     expect(csv).toHaveLength(126);
@@ -151,6 +151,36 @@ describe("jobs", () => {
       }
     })().catch((e: unknown) => e);
     expect((missing as ConnectError).code).toBe(Code.NotFound);
+  });
+
+  it("give back the rejected rows themselves with GetFailedRows (the default view): the upload's header and cells, plus _row, _line and _errors", async () => {
+    const csv = "email;username;password\nok@example.org;ok1;long enough secret\nnot-an-email;bad1;another long secret\n";
+    const result = await importFile(s.client, { entity: Entity.USERS, format: "csv" }, csv);
+    expect(result.summary).toMatchObject({ failed: 1n, inserted: 1n });
+    const parts: Uint8Array[] = [];
+    let mimeType = "";
+    let fileName = "";
+    for await (const r of s.client.getFailedRows({ jobId: result.jobId })) {
+      parts.push(r.chunk);
+      mimeType ||= r.mimeType;
+      fileName ||= r.fileName;
+    }
+    expect(mimeType).toBe("text/csv");
+    expect(fileName).toBe(`job-${result.jobId}-failed-rows.csv`);
+    const text = Buffer.concat(parts).toString("utf8");
+    // The sniffed ";" is kept, and the password is never stored: its cell is empty and _errors says so.
+    expect(text.split("\r\n")[0]).toBe("email;username;password;_row;_line;_errors");
+    expect(text.split("\r\n")[1]).toBe('not-an-email;bad1;;2;3;"email: must be a valid email address; password: withheld (never kept in clear); enter it again"');
+    expect(text).not.toContain("another long secret");
+    const exported = await s.client.listJobs({ kind: JobKind.EXPORT, pageSize: 1 });
+    if (exported.jobs[0]) {
+      const refused = await (async () => {
+        for await (const _ of s.client.getFailedRows({ jobId: exported.jobs[0]!.id })) {
+          // nothing
+        }
+      })().catch((e: unknown) => e);
+      expect((refused as ConnectError).code).toBe(Code.FailedPrecondition);
+    }
   });
 
   it("can be cancelled while running, and the import call ends CANCELLED", async () => {

@@ -69,7 +69,7 @@ describe("a plain @grpc/grpc-js client", () => {
         }
         throw new Error("expected an error");
       };
-      expect(await drain({ entity: Entity.USERS, format: "xlsx-nope" })).toMatchObject({ code: GrpcStatus.NOT_FOUND, details: expect.stringContaining("available formats: csv, json, ndjson") });
+      expect(await drain({ entity: Entity.USERS, format: "xlsx-nope" })).toMatchObject({ code: GrpcStatus.NOT_FOUND, details: expect.stringContaining("available formats: csv, html, json, ndjson, ods, xlsx") });
       expect(await drain({ entity: Entity.USERS, format: "csv", formatOptions: { delimiter: ";;" } })).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining("delimiter") });
       expect(await drain({ entity: Entity.USERS, format: "csv", fields: ["nope"] })).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining("nope") });
       expect(await drain({ entity: Entity.UNSPECIFIED, format: "csv" })).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
@@ -134,7 +134,8 @@ describe("a Connect client", () => {
         { source: "Mail", field: "email", transforms: [{ kind: { case: "trim", value: {} } }, { kind: { case: "lowercase", value: {} } }] },
         { source: "Login", field: "username" },
         { source: "Joined", field: "createdAt", transforms: [{ kind: { case: "date", value: { format: "DD/MM/YYYY" } } }] },
-        { source: "Role", field: "role", transforms: [{ kind: { case: "default", value: { value: "teacher" } } }] },
+        // No column: the value comes from the default.
+        { source: "", field: "role", transforms: [{ kind: { case: "default", value: { value: "teacher" } } }] },
       ],
     }, csv);
     expect(result.rowErrors).toEqual([]);

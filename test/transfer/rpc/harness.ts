@@ -7,7 +7,7 @@
  */
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { createClient, type Client } from "@connectrpc/connect";
+import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { EntityRecordSchema, Entity, RecordsService, WriteMode, type EntityRecord } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import {
@@ -28,6 +28,7 @@ import type { DiscoveredPlugins } from "../../../services/transfer/plugins/index
 import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
 import { testServiceLogger } from "../../support/service-logger.js";
+import type { Logger } from "../../../services/shared/logging/index.js";
 import { withTestFormatMode } from "../../support/format-workers.js";
 
 export type TransferClient = Client<typeof TransferService>;
@@ -51,6 +52,10 @@ export interface Services {
 export interface ServiceOptions {
   config?: TransferConfigInput;
   plugins?: DiscoveredPlugins;
+  /** Interceptors of the records server (tests that watch the calls it serves). */
+  recordsInterceptors?: Interceptor[];
+  /** The transfer server's logger (tests that read back what it logged); default the run's capture only. */
+  transferLogger?: Logger;
 }
 
 /** The header the tests use to say who is calling (auth lands later). */
@@ -61,7 +66,7 @@ export async function startServices(options: ServiceOptions = {}): Promise<Servi
   const transferDb = await openTestDatabase("tr_jobs");
   await ensureIndexes(recordsDb.db);
   // Both log as in production, into the run's capture only (checked for secrets at the end of the run).
-  const records = await buildRecordsServer({ db: recordsDb.db, port: 0, logger: testServiceLogger("records") });
+  const records = await buildRecordsServer({ db: recordsDb.db, port: 0, interceptors: options.recordsInterceptors, logger: testServiceLogger("records") });
   const transfer = await buildTransferServer({
     db: transferDb.db,
     recordsUrl: records.url,
@@ -72,7 +77,7 @@ export async function startServices(options: ServiceOptions = {}): Promise<Servi
       const value = req.headers[SUBJECT_HEADER];
       return typeof value === "string" ? value : undefined;
     },
-    logger: testServiceLogger("transfer"),
+    logger: options.transferLogger ?? testServiceLogger("transfer"),
   });
   return {
     records,

@@ -29,7 +29,7 @@ beforeAll(async () => {
 });
 afterAll(async () => source?.close());
 
-describe.each(["csv", "json", "ndjson"])("a %s round trip", (format) => {
+describe.each(["csv", "json", "ndjson", "xlsx", "ods"])("a %s round trip", (format) => {
   let target: Services;
   beforeAll(async () => {
     target = await startServices();

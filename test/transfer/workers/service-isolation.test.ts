@@ -102,7 +102,7 @@ describe("a broken plugin in the running service", () => {
       (e: unknown) => ConnectError.from(e),
     );
     expect(error?.code).toBe(Code.InvalidArgument);
-    expect(error?.rawMessage).toBe("the import stopped at row 2: the second record is broken on purpose");
+    expect(error?.rawMessage).toBe("the import stopped at row 2 (line 3): the second record is broken on purpose");
     const rowErrors = events.flatMap((e) => (e.event.case === "rowError" ? [e.event.value] : []));
     expect(rowErrors).toEqual([expect.objectContaining({ row: 2n, line: 3n, reason: "the second record is broken on purpose", code: "format" })]);
     const summary = events.find((e) => e.event.case === "summary")?.event.value as ImportSummary;

@@ -24,6 +24,13 @@ export const BUILT_IN_FORMAT_MODES: Readonly<Record<string, FormatMode>> = {
   csv: "in-thread",
   json: "in-thread",
   ndjson: "in-thread",
+  // HTML is escaping and string building per cell, as light as CSV.
+  html: "in-thread",
+  // The spreadsheets are heavy: XML per cell, deflate/inflate, a spooled
+  // ZIP. In a worker that work leaves the event loop and runs on the other
+  // core (bench section 'workers', "XLSX export through the service").
+  xlsx: "workers",
+  ods: "workers",
 };
 
 export function formatModeOf(name: string, config: Pick<FormatWorkersConfig, "mode" | "formats">): FormatMode {

@@ -1,0 +1,20 @@
+/**
+ * ODS (OpenDocument spreadsheet): what LibreOffice and other office suites
+ * read and write natively. Human-facing like XLSX, with the same options.
+ */
+import { definePlugin } from "../_sdk/index.js";
+import { spreadsheetOptions, type SpreadsheetOptions } from "../xlsx/options.js";
+import { readOds } from "./ods-reader.js";
+import { writeOds } from "./ods-writer.js";
+
+export default definePlugin<SpreadsheetOptions>({
+  name: "ods",
+  title: "OpenDocument spreadsheet (ODS)",
+  extensions: ["ods"],
+  mimeType: "application/vnd.oasis.opendocument.spreadsheet",
+  shape: "tabular",
+  audience: "human",
+  options: spreadsheetOptions,
+  write: writeOds,
+  read: readOds,
+});

@@ -1,0 +1,118 @@
+/**
+ * Rows → an XLSX workbook, streamed.
+ *
+ * Cells are typed: numbers as numbers, booleans as booleans, timestamps as
+ * date serials with a visible date-time format, text as inline strings (a
+ * shared-strings table would have to be held until the end: inline strings
+ * let every row leave as soon as it is formatted, and Excel and LibreOffice
+ * read them alike). The header row is bold, frozen and carries an
+ * autofilter; columns are sized from the header and the first rows.
+ *
+ * A sheet holds 1,048,576 rows. Past that the rows go on on a second sheet
+ * named like the first with " (2)" (then " (3)", …), each with the header
+ * again, so a large export is never cut and never refused halfway.
+ */
+import { FormatError, type Row, type WriteContext } from "../_sdk/index.js";
+import { columnLetters, MAX_SHEET_COLUMNS, MAX_SHEET_ROWS } from "../_spreadsheet/cell-ref.js";
+import { columnWidths, headerNames } from "../_spreadsheet/column-widths.js";
+import { RowCursor } from "../_spreadsheet/row-cursor.js";
+import { sheetNames } from "../_spreadsheet/sheet-names.js";
+import { escapeXml, ooxmlCharEscape, ooxmlLiteralEscape } from "../_spreadsheet/xml-escape.js";
+import { writeZip, type ZipEntry } from "../_spreadsheet/zip-writer.js";
+import { dateToSerial } from "./excel-dates.js";
+import { appProps, contentTypes, packageRels, sheetEnd, sheetStart, STYLE, styles, workbook, workbookRels, type WrittenSheet } from "./xlsx-parts.js";
+import type { XlsxOptions } from "./options.js";
+
+export async function* writeXlsx(rows: AsyncIterable<Row[]>, ctx: WriteContext<XlsxOptions>): AsyncGenerator<Uint8Array> {
+  if (ctx.columns.length > MAX_SHEET_COLUMNS) {
+    throw new FormatError(`an XLSX sheet holds at most ${MAX_SHEET_COLUMNS} columns; the export has ${ctx.columns.length}`);
+  }
+  yield* writeZip(entries(rows, ctx, ctx.options.rowsPerSheet ?? MAX_SHEET_ROWS));
+}
+
+async function* entries(rows: AsyncIterable<Row[]>, ctx: WriteContext<XlsxOptions>, rowsPerSheet: number): AsyncGenerator<ZipEntry> {
+  const cursor = new RowCursor(rows);
+  try {
+    yield { name: "[Content_Types].xml", data: utf8(contentTypes) };
+    yield { name: "_rels/.rels", data: utf8(packageRels) };
+    yield { name: "docProps/app.xml", data: utf8(appProps) };
+    const headers = headerNames(ctx.columns, ctx.useLabels);
+    const widths = columnWidths(ctx.columns, headers, (await cursor.peek()).slice(0, 1000));
+    const names = sheetNames(ctx.source?.entity);
+    const sheets: WrittenSheet[] = [];
+    do {
+      const sheet: WrittenSheet = { name: names(sheets.length), rows: 0, columns: ctx.columns.length, header: ctx.options.header };
+      sheets.push(sheet);
+      yield { name: `xl/worksheets/sheet${sheets.length}.xml`, data: sheetXml(cursor, ctx, headers, widths, sheet, rowsPerSheet, sheets.length === 1) };
+    } while (!(await cursor.exhausted()));
+    yield { name: "xl/workbook.xml", data: utf8(workbook(sheets)) };
+    yield { name: "xl/_rels/workbook.xml.rels", data: utf8(workbookRels(sheets)) };
+    yield { name: "xl/styles.xml", data: utf8(styles) };
+  } finally {
+    await cursor.close();
+  }
+}
+
+async function* sheetXml(
+  cursor: RowCursor,
+  ctx: WriteContext<XlsxOptions>,
+  headers: string[],
+  widths: number[],
+  sheet: WrittenSheet,
+  rowsPerSheet: number,
+  first: boolean,
+): AsyncGenerator<Uint8Array> {
+  const columns = ctx.columns;
+  const letters = columns.map((_, i) => columnLetters(i));
+  const header = ctx.options.header && columns.length > 0;
+  let xml = sheetStart(header ? widths : [], first, widths);
+  if (header) {
+    xml += `<row r="1">`;
+    for (let i = 0; i < columns.length; i++) xml += `<c r="${letters[i]}1" s="${STYLE.header}" t="inlineStr"><is>${textElement(headers[i]!)}</is></c>`;
+    xml += `</row>`;
+    sheet.rows = 1;
+  }
+  yield utf8(xml);
+  for await (const batch of cursor.upTo(rowsPerSheet - sheet.rows)) {
+    xml = "";
+    for (const row of batch) {
+      const r = String(++sheet.rows);
+      xml += `<row r="${r}">`;
+      for (let i = 0; i < columns.length; i++) {
+        const v = row[columns[i]!.key];
+        if (v === undefined || v === null) continue;
+        const ref = letters[i] + r;
+        if (typeof v === "number") {
+          if (Number.isFinite(v)) xml += `<c r="${ref}"><v>${Object.is(v, -0) ? "0" : String(v)}</v></c>`;
+        } else if (typeof v === "string") {
+          xml += `<c r="${ref}" t="inlineStr"><is>${textElement(v)}</is></c>`;
+        } else if (typeof v === "boolean") {
+          xml += `<c r="${ref}" s="${STYLE.boolean}" t="b"><v>${v ? 1 : 0}</v></c>`;
+        } else if (v instanceof Date) {
+          if (Number.isNaN(v.getTime())) continue;
+          const serial = dateToSerial(v);
+          xml += serial === undefined ? `<c r="${ref}" t="inlineStr"><is>${textElement(v.toISOString())}</is></c>` : `<c r="${ref}" s="${STYLE.dateTime}"><v>${serial}</v></c>`;
+        } else {
+          // Tabular plugins get scalars (the core turns nested values into JSON text); anything else is written as JSON text too.
+          xml += `<c r="${ref}" t="inlineStr"><is>${textElement(JSON.stringify(v))}</is></c>`;
+        }
+      }
+      xml += `</row>`;
+    }
+    yield utf8(xml);
+  }
+  yield utf8(sheetEnd(sheet));
+}
+
+/** `<t>` with the text escaped; leading or trailing whitespace is kept only with xml:space="preserve". */
+function textElement(text: string): string {
+  const escaped = escapeXml(text, ooxmlCharEscape, ooxmlLiteralEscape);
+  const c0 = text.charCodeAt(0);
+  const cn = text.charCodeAt(text.length - 1);
+  const edgeSpace = c0 <= 32 || cn <= 32 || c0 === 0xa0 || cn === 0xa0;
+  return edgeSpace && text.length > 0 ? `<t xml:space="preserve">${escaped}</t>` : `<t>${escaped}</t>`;
+}
+
+function utf8(text: string): Uint8Array {
+  return Buffer.from(text, "utf8");
+}

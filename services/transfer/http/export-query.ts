@@ -1,0 +1,138 @@
+/**
+ * The export a download URL describes: `GET /export/{format}?…` as an
+ * ExportRequest, the same message the Export RPC takes, so both run the same
+ * job. Every parameter is checked here, and a name that is not one of them is
+ * refused (request-params.ts).
+ *
+ * Records (`source=records`, the default): `entity` (required), `fields=a,b`
+ * (selection and order), filters `status`, `role`, `user_id`, `course_id`,
+ * `session_id`, `action` (comma lists, or repeated), `from` / `to` (ISO 8601,
+ * on `time_field`, default the entity's first time field), `sort=field,-field`,
+ * `limit`, and `options` / `labels` as JSON objects. `/export/pretty` is JSON
+ * with `pretty: true`.
+ *
+ * The audit trail (`source=audit`, auditors and admins): filters `subject`,
+ * `action` (export, import, …), `entity`, `from`, `to`; `fields`, `labels`,
+ * `options` and `limit` as for records. The records filters do not apply to
+ * it, and are refused.
+ */
+import { create, type JsonObject } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { FilterSchema, SortFieldSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { ExportRequestSchema, ExportSource, type ExportRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { AuditAction, AuditEventFilterSchema } from "../../../gen/dataexchange/audit/v1/audit_pb.js";
+import { AUDIT_ACTIONS } from "../../shared/audit/index.js";
+import { entityEnum } from "../../shared/records-wire/record-codec.js";
+import { InvalidTransferRequestError } from "../errors.js";
+import { requireEntityName } from "../transfer-context.js";
+import { dateParam, jsonObjectParam, refuseUnknownQuery, wholeNumberParam, type ParamSpec } from "./request-params.js";
+
+/** Formats that are another format with preset options. */
+const ALIASES: Readonly<Record<string, { format: string; options: JsonObject }>> = {
+  pretty: { format: "json", options: { pretty: true } },
+};
+
+function aliasOf(formatSegment: string): { format: string; options: JsonObject } | undefined {
+  const name = formatSegment.toLowerCase();
+  return Object.hasOwn(ALIASES, name) ? ALIASES[name] : undefined;
+}
+
+/** What both sources take: the selection, the plugin's options, labels and a limit. */
+const COMMON: ParamSpec[] = [{ name: "source" }, { name: "fields", repeatable: true }, { name: "labels" }, { name: "options" }, { name: "limit" }, { name: "from" }, { name: "to" }, { name: "entity" }];
+
+/** The query parameters of an export of records. */
+export const RECORDS_EXPORT_PARAMS: readonly ParamSpec[] = [
+  ...COMMON,
+  { name: "time_field" },
+  { name: "sort", repeatable: true },
+  ...["status", "role", "user_id", "course_id", "session_id", "action"].map((name) => ({ name, repeatable: true })),
+];
+
+/** The query parameters of an export of the audit trail. */
+export const AUDIT_EXPORT_PARAMS: readonly ParamSpec[] = [...COMMON, { name: "subject" }, { name: "action" }];
+
+function list(query: URLSearchParams, name: string): string[] {
+  return query
+    .getAll(name)
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+/** `source`: records (the default) or audit. */
+export function sourceParam(query: URLSearchParams): "records" | "audit" {
+  const source = (query.get("source") ?? "records").trim().toLowerCase() || "records";
+  if (source !== "records" && source !== "audit") throw new InvalidTransferRequestError(`source must be records or audit, not ${JSON.stringify(query.get("source"))}`, "source");
+  return source;
+}
+
+function limitParam(query: URLSearchParams): bigint {
+  return BigInt(wholeNumberParam(query, "limit") ?? 0);
+}
+
+function labelsParam(query: URLSearchParams): Record<string, string> {
+  const labels = jsonObjectParam(query.get("labels"), "labels");
+  for (const [k, v] of Object.entries(labels)) if (typeof v !== "string") throw new InvalidTransferRequestError(`labels.${k} must be text`, "labels");
+  return labels as Record<string, string>;
+}
+
+function optionsParam(formatSegment: string, query: URLSearchParams): JsonObject {
+  return { ...(aliasOf(formatSegment)?.options ?? {}), ...jsonObjectParam(query.get("options"), "options") };
+}
+
+/** `?source=audit`: the audit trail, filtered by subject, action, entity, from, to. */
+function auditExportRequest(formatSegment: string, query: URLSearchParams): ExportRequest {
+  refuseUnknownQuery(query, AUDIT_EXPORT_PARAMS, "an export of the audit trail (source=audit)");
+  const action = query.get("action")?.trim().toLowerCase();
+  if (action && !(AUDIT_ACTIONS as readonly string[]).includes(action)) throw new InvalidTransferRequestError(`action must be one of ${AUDIT_ACTIONS.join(", ")}`, "action");
+  const from = dateParam(query, "from");
+  const to = dateParam(query, "to");
+  const entity = query.get("entity");
+  return create(ExportRequestSchema, {
+    source: ExportSource.AUDIT_EVENTS,
+    format: aliasOf(formatSegment)?.format ?? formatSegment,
+    formatOptions: optionsParam(formatSegment, query),
+    fields: list(query, "fields"),
+    labels: labelsParam(query),
+    limit: limitParam(query),
+    auditFilter: create(AuditEventFilterSchema, {
+      subject: query.get("subject") ?? "",
+      action: action ? AuditAction[action.toUpperCase() as keyof typeof AuditAction] : AuditAction.UNSPECIFIED,
+      entity: entity ? requireEntityName(entity).name : "",
+      from: from ? timestampFromDate(from) : undefined,
+      to: to ? timestampFromDate(to) : undefined,
+    }),
+  });
+}
+
+/** The export request a download URL describes. */
+export function exportRequestFromQuery(formatSegment: string, query: URLSearchParams): ExportRequest {
+  if (sourceParam(query) === "audit") return auditExportRequest(formatSegment, query);
+  refuseUnknownQuery(query, RECORDS_EXPORT_PARAMS, "an export of records");
+  const spec = requireEntityName(query.get("entity"));
+  const from = dateParam(query, "from");
+  const to = dateParam(query, "to");
+  const timeField = query.get("time_field") ?? spec.timeFields[0];
+  if ((from || to || query.has("time_field")) && (!timeField || !spec.timeFields.includes(timeField))) {
+    throw new InvalidTransferRequestError(`time_field must be one of ${spec.timeFields.join(", ") || "(none: " + spec.name + " has no time fields)"}`, "time_field");
+  }
+  if (query.has("time_field") && !from && !to) throw new InvalidTransferRequestError("time_field names the field that from and to apply to; give from or to with it", "time_field");
+  return create(ExportRequestSchema, {
+    entity: entityEnum(spec.name),
+    format: aliasOf(formatSegment)?.format ?? formatSegment,
+    formatOptions: optionsParam(formatSegment, query),
+    fields: list(query, "fields"),
+    labels: labelsParam(query),
+    filter: create(FilterSchema, {
+      statuses: list(query, "status"),
+      roles: list(query, "role"),
+      userIds: list(query, "user_id"),
+      courseIds: list(query, "course_id"),
+      sessionIds: list(query, "session_id"),
+      actions: list(query, "action"),
+      timeRanges: from || to ? [{ field: timeField, from: from ? timestampFromDate(from) : undefined, to: to ? timestampFromDate(to) : undefined }] : [],
+    }),
+    sort: list(query, "sort").map((s) => create(SortFieldSchema, { field: s.replace(/^[-+]/, ""), descending: s.startsWith("-") })),
+    limit: limitParam(query),
+  });
+}

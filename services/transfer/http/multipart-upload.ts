@@ -1,0 +1,163 @@
+/**
+ * Reads a `multipart/form-data` upload to its end before anything acts on it:
+ * the form fields as text, and the one file part spooled to a private
+ * temporary file (never past the import size limit, so memory stays flat
+ * and the disk holds at most one limit's worth).
+ *
+ * Why the whole body first: fields may come in any order, and a field after
+ * the file (`curl -F file=@users.csv -F dry_run=true`, the order people type)
+ * changes what the import does. A file streamed into the job as it arrives
+ * would be written before such a field is seen; this way every field is
+ * known, and checked, before a record is written.
+ *
+ * And why a refusal at once: a form field the route does not take, a second
+ * file part, more than {@link MAX_FIELDS} fields or a field over
+ * {@link MAX_FIELD_BYTES} are refused
+ * (400) the moment they arrive — never dropped or truncated (busboy's limits
+ * otherwise drop and cut silently) — and the rest of the body is not read.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Readable } from "node:stream";
+import { createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import busboy from "busboy";
+import { InvalidTransferRequestError } from "../errors.js";
+
+/** Form fields an upload may have besides its file. */
+export const MAX_FIELDS = 50;
+/** Longest form field value (a mapping or options object is far smaller). */
+export const MAX_FIELD_BYTES = 1 << 20;
+
+export interface SpooledFile {
+  path: string;
+  /** The name the client gave the file part. */
+  fileName: string;
+  remove(): Promise<void>;
+}
+
+export interface Upload {
+  /** Field values by name, in the order they came (a name appears once: `checkName` refuses repeats). */
+  fields: Map<string, string>;
+  file?: SpooledFile;
+}
+
+export interface UploadRules {
+  /** The name of the file part. */
+  fileField: string;
+  /** Called for each part's name as it arrives (file part included); throws to refuse it. */
+  checkName(name: string, seen: readonly string[]): void;
+  /** Called when the file part starts, with the fields so far; throws to refuse the upload (e.g. a 403) before the file is read. */
+  beforeFile?(fields: ReadonlyMap<string, string>): void;
+  /** Bytes of the file kept; one past the import size limit lets the job refuse it with its usual error. */
+  maxFileBytes: number;
+}
+
+/**
+ * Writes a file part to a private temporary file, keeping at most `maxBytes`;
+ * the rest is discarded as it arrives.
+ */
+async function spoolFile(stream: Readable, fileName: string, maxBytes: number): Promise<SpooledFile> {
+  const dir = await mkdtemp(join(tmpdir(), "dx-upload-"));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  const path = join(dir, "file");
+  try {
+    const out = createWriteStream(path, { mode: 0o600 });
+    let kept = 0;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (kept >= maxBytes) continue;
+      const part = chunk.subarray(0, maxBytes - kept);
+      kept += part.byteLength;
+      if (!out.write(part)) await new Promise<void>((r) => out.once("drain", () => r()));
+    }
+    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    return { path, fileName, remove };
+  } catch (error) {
+    await remove();
+    throw new InvalidTransferRequestError(`the upload ended early: ${(error as Error).message}`, "file");
+  }
+}
+
+/**
+ * Reads the whole upload. Rejects with an InvalidTransferRequestError (or
+ * what `checkName` / `beforeFile` threw) at the first part it refuses; the
+ * caller then stops reading the request and answers. The spooled file, if
+ * any, is the caller's to remove once resolved; on rejection it is removed
+ * here.
+ */
+export function readUpload(req: IncomingMessage, rules: UploadRules): Promise<Upload> {
+  let parser: busboy.Busboy;
+  try {
+    // One more than allowed of each, so that going over is an event we refuse rather than a silent drop.
+    parser = busboy({ headers: req.headers, limits: { fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, files: 2, parts: MAX_FIELDS + 2 } });
+  } catch (error) {
+    return Promise.reject(new InvalidTransferRequestError(`the multipart body cannot be read: ${(error as Error).message}`, "content-type"));
+  }
+  const fields = new Map<string, string>();
+  const seen: string[] = [];
+  let spooling: Promise<SpooledFile> | undefined;
+  let settled = false;
+  return new Promise<Upload>((resolve, reject) => {
+    const refuse = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      req.unpipe(parser);
+      parser.removeAllListeners();
+      parser.on("error", () => undefined);
+      // Ends a file part still arriving (its spool then fails and removes itself).
+      parser.destroy();
+      void spooling?.then((file) => file.remove(), () => undefined);
+      reject(error);
+    };
+    const accept = (name: string): boolean => {
+      try {
+        rules.checkName(name, seen);
+        seen.push(name);
+        return true;
+      } catch (error) {
+        refuse(error);
+        return false;
+      }
+    };
+    parser.on("field", (name, value, info) => {
+      if (!accept(name)) return;
+      if (info.valueTruncated) return refuse(new InvalidTransferRequestError(`the form field ${name} is larger than ${MAX_FIELD_BYTES / (1 << 20)} MiB`, name));
+      fields.set(name, value);
+    });
+    parser.on("file", (name, stream, info) => {
+      // A refused upload destroys the part it is in: that is expected, not an error to crash on.
+      stream.on("error", () => undefined);
+      if (!accept(name)) return void stream.resume();
+      try {
+        rules.beforeFile?.(fields);
+      } catch (error) {
+        stream.resume();
+        return refuse(error);
+      }
+      spooling = spoolFile(stream, info.filename ?? "", rules.maxFileBytes);
+      spooling.catch(refuse);
+    });
+    parser.on("fieldsLimit", () => refuse(new InvalidTransferRequestError(`the upload has more than ${MAX_FIELDS} form fields`, "form")));
+    parser.on("partsLimit", () => refuse(new InvalidTransferRequestError(`the upload has more than ${MAX_FIELDS + 1} parts`, "form")));
+    parser.on("filesLimit", () => refuse(new InvalidTransferRequestError(`the upload has more than one file part; send one ${JSON.stringify(rules.fileField)}`, rules.fileField)));
+    parser.on("error", (error: Error) => refuse(new InvalidTransferRequestError(`the multipart body cannot be read: ${error.message}`, "form")));
+    parser.on("close", () => {
+      if (settled) return;
+      if (!spooling) {
+        settled = true;
+        resolve({ fields });
+        return;
+      }
+      spooling.then(
+        (file) => {
+          if (settled) return void file.remove();
+          settled = true;
+          resolve({ fields, file });
+        },
+        refuse,
+      );
+    });
+    req.pipe(parser);
+  });
+}

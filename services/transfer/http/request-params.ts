@@ -1,0 +1,113 @@
+/**
+ * The names a plain HTTP route takes — query parameters of the downloads and
+ * job pages, form fields of the upload — and the one rule for every other
+ * name: refused with 400, naming it and listing the accepted ones, before
+ * anything is read or written. An option the service does not understand is
+ * never ignored: `-F dryRun=true` once imported a file for real because only
+ * `dry_run` was read.
+ *
+ * Names are snake_case, like the proto fields they stand for. The
+ * lowerCamelCase spelling the job JSON shows (`dryRun`, `formatOptions`,
+ * `pageSize`) is refused with a hint, not taken as an alias: one name per
+ * parameter, so a request has one meaning and cannot say two things at once.
+ */
+import type { JsonObject } from "@bufbuild/protobuf";
+import { InvalidTransferRequestError } from "../errors.js";
+
+export interface ParamSpec {
+  name: string;
+  /** May be given more than once (lists: `status=a&status=b` is `status=a,b`). */
+  repeatable?: boolean;
+}
+
+/** Names people send for a parameter because the job JSON or the proto spells it so. */
+const HINTS: Readonly<Record<string, string>> = {
+  formatoptions: "options",
+  format_options: "options",
+  filename: "file",
+  file_name: "file",
+};
+
+function squash(name: string): string {
+  return name.toLowerCase().replace(/[_\-\s]/g, "");
+}
+
+/** The accepted name someone most likely meant by `given`: same letters ignoring case and `_`, a plural, or a job JSON name. */
+export function didYouMean(given: string, accepted: readonly string[]): string | undefined {
+  const hint = Object.hasOwn(HINTS, given.toLowerCase()) ? HINTS[given.toLowerCase()] : undefined;
+  if (hint && accepted.includes(hint)) return hint;
+  const g = squash(given);
+  return accepted.find((a) => {
+    const s = squash(a);
+    return s === g || `${s}s` === g || `${s}es` === g;
+  });
+}
+
+/**
+ * Refuses every name in `given` that `accepted` does not list, and every
+ * repeat of a name that is not repeatable (`entity=users&entity=courses`
+ * would otherwise mean whichever one the code happened to read).
+ */
+export function refuseUnknownNames(given: Iterable<string>, accepted: readonly ParamSpec[], kind: "query parameter" | "form field", where: string): void {
+  const names = accepted.map((p) => p.name);
+  const counts = new Map<string, number>();
+  for (const name of given) counts.set(name, (counts.get(name) ?? 0) + 1);
+  const unknown = [...counts.keys()].filter((name) => !names.includes(name));
+  if (unknown.length > 0) {
+    const hints = unknown.map((name) => {
+      const meant = didYouMean(name, names);
+      const shown = JSON.stringify(name.length > 100 ? `${name.slice(0, 100)}…` : name);
+      return meant ? `${shown} (did you mean ${meant}?)` : shown;
+    });
+    throw new InvalidTransferRequestError(
+      `unknown ${kind}${unknown.length > 1 ? "s" : ""} ${hints.join(", ")} for ${where}; accepted: ${names.join(", ")}`,
+      unknown[0]!.slice(0, 100),
+    );
+  }
+  const repeated = accepted.filter((p) => !p.repeatable && (counts.get(p.name) ?? 0) > 1).map((p) => p.name);
+  if (repeated.length > 0) throw new InvalidTransferRequestError(`${repeated.join(", ")} may be given only once`, repeated[0]);
+}
+
+/** Refuses query parameters that `accepted` does not list (see {@link refuseUnknownNames}). */
+export function refuseUnknownQuery(query: URLSearchParams, accepted: readonly ParamSpec[], where: string): void {
+  refuseUnknownNames(query.keys(), accepted, "query parameter", where);
+}
+
+/** Earliest and latest instants a protobuf Timestamp (and so a job or a filter) can hold. */
+const MIN_TIME = Date.parse("0001-01-01T00:00:00Z");
+const MAX_TIME = Date.parse("9999-12-31T23:59:59.999Z");
+
+/** An ISO 8601 date or timestamp parameter; undefined when absent or empty. */
+export function dateParam(query: URLSearchParams, name: string): Date | undefined {
+  const value = query.get(name);
+  if (!value) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new InvalidTransferRequestError(`${name} must be an ISO 8601 date or timestamp, not ${JSON.stringify(value)}`, name);
+  if (date.getTime() < MIN_TIME || date.getTime() > MAX_TIME) throw new InvalidTransferRequestError(`${name} must be a date from 0001-01-01 to 9999-12-31, not ${JSON.stringify(value)}`, name);
+  return date;
+}
+
+/**
+ * A whole-number parameter from 0 to `max`; undefined when absent or empty.
+ * The default bound is the largest count a JavaScript number holds exactly:
+ * a larger `limit` could not be passed on unchanged (and is no limit anyway).
+ */
+export function wholeNumberParam(query: URLSearchParams, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const value = query.get(name);
+  if (value === null || value === "") return undefined;
+  if (!/^\d+$/.test(value) || BigInt(value) > BigInt(max)) throw new InvalidTransferRequestError(`${name} must be a whole number from 0 to ${max}, not ${JSON.stringify(value)}`, name);
+  return Number(value);
+}
+
+/** A parameter holding a JSON object (`options`, `labels`); `{}` when absent or empty. */
+export function jsonObjectParam(value: string | null | undefined, name: string): JsonObject {
+  if (value === null || value === undefined || value.trim() === "") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    throw new InvalidTransferRequestError(`${name} must be a JSON object: ${(error as Error).message}`, name);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new InvalidTransferRequestError(`${name} must be a JSON object`, name);
+  return parsed as JsonObject;
+}

@@ -1,0 +1,110 @@
+/**
+ * `POST /import`'s form as people and tools send it: fields before or after
+ * the file (curl sends them in the order typed), the job JSON's spellings,
+ * typos, a second file, and forms built to overflow the parser's limits.
+ * Every field counts wherever it is, and every form the route cannot take
+ * whole is refused with 400 before a record is written.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Entity } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { startServices, type Services } from "../rpc/harness.js";
+
+let s: Services;
+
+beforeAll(async () => {
+  s = await startServices();
+});
+afterAll(async () => s?.close());
+
+type Part = [name: string, value: string] | [name: string, file: { content: string; fileName: string }];
+
+function form(parts: Part[]): FormData {
+  const body = new FormData();
+  for (const [name, value] of parts) {
+    if (typeof value === "string") body.append(name, value);
+    else body.append(name, new Blob([value.content], { type: "text/csv" }), value.fileName);
+  }
+  return body;
+}
+
+const csv = (prefix: string, rows = 2) => ({ content: `email,username\n${Array.from({ length: rows }, (_, i) => `${prefix}${i}@example.org,${prefix}${i}`).join("\n")}\n`, fileName: `${prefix}.csv` });
+
+async function users(): Promise<number> {
+  return Number((await s.recordsClient.countRecords({ entity: Entity.USERS })).count);
+}
+
+async function post(parts: Part[]): Promise<{ status: number; body: Record<string, unknown> & { message?: string } }> {
+  const res = await fetch(`${s.transfer.url}/import`, { method: "POST", body: form(parts) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Posts, expects a 400 whose message matches, and checks that no record and no job was written. */
+async function expectRefused(parts: Part[], message: RegExp): Promise<void> {
+  const before = [await users(), await s.transferDb.db.collection("jobs").countDocuments()];
+  const res = await post(parts);
+  expect(res.status).toBe(400);
+  expect(res.body).toMatchObject({ code: "invalid_argument" });
+  expect(res.body.message).toMatch(message);
+  expect([await users(), await s.transferDb.db.collection("jobs").countDocuments()]).toEqual(before);
+}
+
+describe("field order", () => {
+  it("a dry_run after the file is a dry run: nothing is written", async () => {
+    const before = await users();
+    const res = await post([["format", "csv"], ["entity", "users"], ["file", csv("late-dry")], ["dry_run", "true"]]);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ dryRun: true, read: 2, inserted: 2, failed: 0 });
+    expect(await users()).toBe(before);
+  });
+
+  it("mode, strict and options after the file are applied too", async () => {
+    const first = await post([["file", csv("late-mode", 1)], ["format", "csv"], ["entity", "users"]]);
+    expect(first.body).toMatchObject({ inserted: 1 });
+    const semicolons = { content: "email;username\nlate-mode0@example.org;late-mode0\n", fileName: "semi.csv" };
+    const again = await post([["format", "csv"], ["entity", "users"], ["file", semicolons], ["mode", "upsert"], ["strict", "true"], ["options", '{"delimiter":";"}']]);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ read: 1, inserted: 0, unchanged: 1, failed: 0 });
+    const job = (await (await fetch(`${s.transfer.url}/jobs/${again.body.jobId as string}`)).json()) as Record<string, unknown>;
+    expect(job).toMatchObject({ mode: "upsert", strict: true, formatOptions: { delimiter: ";" } });
+  });
+});
+
+describe("names the form does not take", () => {
+  it("refuses the job JSON's spelling dryRun, naming dry_run, and writes nothing", async () => {
+    await expectRefused([["format", "csv"], ["entity", "users"], ["dryRun", "true"], ["file", csv("camel")]], /unknown form field "dryRun" \(did you mean dry_run\?\).*accepted: file, format, entity, mode, strict, dry_run, options, mapping/);
+    await expectRefused([["file", csv("camel2")], ["format", "csv"], ["entity", "users"], ["formatOptions", "{}"]], /"formatOptions" \(did you mean options\?\)/);
+  });
+
+  it("refuses a field it does not know, before or after the file", async () => {
+    await expectRefused([["bogus", "1"], ["format", "csv"], ["entity", "users"], ["file", csv("bogus")]], /unknown form field "bogus" for POST \/import; accepted: /);
+    await expectRefused([["format", "csv"], ["entity", "users"], ["file", csv("bogus2")], ["bogus", "1"]], /unknown form field "bogus"/);
+  });
+
+  it("refuses a field given twice, and a second file", async () => {
+    await expectRefused([["format", "csv"], ["entity", "users"], ["dry_run", "true"], ["dry_run", "false"], ["file", csv("twice")]], /dry_run may be given only once/);
+    await expectRefused([["format", "csv"], ["entity", "users"], ["file", csv("one")], ["file", csv("two")]], /file may be given only once/);
+    await expectRefused([["format", "csv"], ["entity", "users"], ["file", csv("one")], ["attachment", csv("two")]], /unknown form field "attachment"/);
+  });
+
+  it("refuses a mapping entry with a key it does not know", async () => {
+    const mapping = JSON.stringify([{ source: "Mail", field: "email", transform: [{ kind: "lowercase" }] }]);
+    await expectRefused([["format", "csv"], ["entity", "users"], ["mapping", mapping], ["file", { content: "Mail,username\nA@B.ORG,ab\n", fileName: "m.csv" }]], /mapping is invalid: .*transform/);
+  });
+});
+
+describe("forms past the parser's limits", () => {
+  it("refuses a form with more than 50 fields instead of dropping the ones past the 50th", async () => {
+    // The 52nd field says dry run: dropped, the file would be imported for real.
+    const parts: Part[] = [...Array.from({ length: 49 }, (_, i): Part => [`note${i}`, "x"]), ["format", "csv"], ["entity", "users"], ["dry_run", "true"], ["file", csv("many")]];
+    await expectRefused(parts, /unknown form field "note0"|more than 50 form fields/);
+  });
+
+  it("refuses a field over 1 MiB instead of cutting it", async () => {
+    const huge = JSON.stringify([{ source: "x".repeat(1 << 20), field: "email" }]);
+    await expectRefused([["format", "csv"], ["entity", "users"], ["mapping", huge], ["file", csv("huge")]], /the form field mapping is larger than 1 MiB/);
+  });
+
+  it("refuses a field with a long unknown name, quoting the start of it", async () => {
+    await expectRefused([["format", "csv"], ["entity", "users"], ["n".repeat(5000), "1"], ["file", csv("longname")]], /unknown form field "n{100}…" for POST/);
+  });
+});

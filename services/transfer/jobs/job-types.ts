@@ -9,15 +9,11 @@ import type { EntityName } from "../../domain/index.js";
 export type JobKind = "import" | "export";
 export type JobState = "running" | "succeeded" | "failed" | "cancelled";
 import type { ImportMode } from "../core/import-pipeline.js";
+import type { ImportCounts } from "../core/import-events.js";
 export type { ImportMode };
 
-export interface JobCounts {
-  read: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  failed: number;
+/** An import's counts (core/import-events.ts), and an export's records. */
+export interface JobCounts extends ImportCounts {
   exported: number;
 }
 

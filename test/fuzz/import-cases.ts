@@ -14,7 +14,8 @@
  * - **Bytes**: such a file (of harmless rows) mutated at the byte level —
  *   bytes flipped, the file cut short, NUL bytes, bytes that are not UTF-8
  *   (a lone surrogate's UTF-8 form among them), a huge run of one byte,
- *   deep nesting. Nobody can say which rows survive; the invariants still
+ *   deep nesting, a key no course has (`__proto__`, `constructor`, `$where`,
+ *   `a.b`, an empty one, one given twice). Nobody can say which rows survive; the invariants still
  *   hold (import-fuzz.test.ts), and nothing stored may contain a U+FFFD that
  *   the file did not.
  */
@@ -38,7 +39,8 @@ export type Mutation =
   | { kind: "truncate"; at: number }
   | { kind: "insert"; at: number; bytes: readonly number[]; label: "nul" | "invalid-utf8" | "lone-surrogate-utf8" }
   | { kind: "huge"; at: number; length: number }
-  | { kind: "nesting"; at: number; depth: number };
+  | { kind: "nesting"; at: number; depth: number }
+  | { kind: "key"; name: string };
 
 export interface ImportCase {
   format: Format;
@@ -99,6 +101,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     .map(({ at, payload }): Mutation => ({ kind: "insert", at, ...payload })),
   fc.record({ kind: fc.constant("huge" as const), at: fc.double({ min: 0, max: 1, noNaN: true }), length: fc.constantFrom(2 * MAX_ROW_BYTES, 64 * 1024, 1_100_000) }),
   fc.record({ kind: fc.constant("nesting" as const), at: fc.double({ min: 0, max: 1, noNaN: true }), depth: fc.constantFrom(64, 2_000, 20_000) }),
+  fc.record({ kind: fc.constant("key" as const), name: fc.constantFrom("__proto__", "constructor", "prototype", "$where", "a.b", "", "title") }),
 );
 
 const common = {
@@ -135,7 +138,7 @@ function textOf(format: Format, rows: CaseRow[]): string {
 }
 
 function mutate(bytes: Buffer, m: Mutation): Buffer {
-  const at = Math.min(bytes.length, Math.floor(m.at * (bytes.length + 1)));
+  const at = "at" in m ? Math.min(bytes.length, Math.floor(m.at * (bytes.length + 1))) : 0;
   switch (m.kind) {
     case "flip": {
       if (bytes.length === 0) return bytes;
@@ -152,6 +155,13 @@ function mutate(bytes: Buffer, m: Mutation): Buffer {
       return Buffer.concat([bytes.subarray(0, at), Buffer.alloc(m.length, "A"), bytes.subarray(at)]);
     case "nesting":
       return Buffer.concat([bytes.subarray(0, at), Buffer.from("[".repeat(m.depth) + "]".repeat(m.depth)), bytes.subarray(at)]);
+    case "key": {
+      // A key no course has (or one given twice): into the first JSON object, or as one more CSV column.
+      const brace = bytes.indexOf("{");
+      if (brace >= 0) return Buffer.concat([bytes.subarray(0, brace + 1), Buffer.from(`${JSON.stringify(m.name)}:{"title":"polluted","isAdmin":true},`), bytes.subarray(brace + 1)]);
+      const eol = bytes.indexOf("\r\n");
+      return eol < 0 ? bytes : Buffer.concat([bytes.subarray(0, eol), Buffer.from(`,${JSON.stringify(m.name)}`), bytes.subarray(eol)]);
+    }
   }
 }
 
@@ -205,6 +215,6 @@ function rowBytes(format: Format, r: CaseRow): number {
 
 /** A short description of a case for failure messages. */
 export function describeCase(c: ImportCase): string {
-  const m = c.mutations.map((x) => x.kind + ("label" in x ? `:${x.label}` : "")).join("+") || "rows";
+  const m = c.mutations.map((x) => x.kind + ("label" in x ? `:${x.label}` : "name" in x ? `:${x.name}` : "")).join("+") || "rows";
   return `${c.format} ${c.mode}${c.strict ? " strict" : ""}${c.dryRun ? " dry-run" : ""} via ${c.transport.kind}${c.transport.kind === "rpc" ? `/${c.transport.chunkSize}` : ""}, ${c.rows.length} rows, ${m}`;
 }

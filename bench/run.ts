@@ -5,7 +5,7 @@
  * bench/results/). Nothing here asserts: targets are reported, not enforced.
  *
  *   tsx bench/run.ts [--quick] [--n 1000000] [--rounds 3] [--upsert-n 20000]
- *                    [--only plugins,spreadsheets,workers,workers-service,export,import,upsert,memory,tools,e2e,records]
+ *                    [--only plugins,spreadsheets,workers,workers-service,export,import,upsert,memory,tools,e2e,records,concurrency]
  *                    [--backend sqlite|postgresql --postgresql-url URL] [--cpu-prof]
  *                    [--service-flags="--max-old-space-size=512"]  (node flags of our service processes, after `npm start`'s)
  *                    [--records-flags="…"] [--transfer-flags="…"]    (of one of them only)
@@ -24,9 +24,10 @@ import { pluginRows } from "./sections/plugins.js";
 import { databaseRows } from "./sections/database.js";
 import { formatWorkerRows } from "./sections/format-workers.js";
 import { spreadsheetRows } from "./sections/spreadsheets.js";
+import { concurrencyRows } from "./sections/concurrency.js";
 
 /** `records` (the records-level rows) is in every full run; quick runs add it only when asked. */
-const ALL = ["plugins", "spreadsheets", "workers", "export", "import", "upsert", "memory", "tools", "e2e"];
+const ALL = ["plugins", "spreadsheets", "workers", "export", "import", "upsert", "memory", "tools", "e2e", "concurrency"];
 
 function parseOptions(argv: string[]): BenchOptions {
   const get = (name: string) => {
@@ -114,6 +115,11 @@ async function main(): Promise<void> {
       rows.push(...d.rows);
       raw.database = d.raw;
     }
+    if (options.sections.has("concurrency")) {
+      const c = await concurrencyRows(ctx);
+      rows.push(...c.rows);
+      raw.concurrency = c.raw;
+    }
   } finally {
     await client.close();
     await ferret.stop();
@@ -123,9 +129,9 @@ async function main(): Promise<void> {
   const table = renderTable(rows);
   const what = `N=${options.n}${options.quick ? " (quick)" : ""}; rounds: ${options.rounds} for database rows, ${options.pluginRounds} for plugins; upsert at N=${options.upsertN}; FerretDB ${options.backend}; ${elapsed.toFixed(0)} s`;
   const scope = options.quick
-    ? "quick run: plugins (3 rounds); format workers at 50k (plugins 3 rounds, service under load 2 rounds); end-to-end CSV export, CSV import (insert, upsert), flat memory, mongo-tools when built; 1 round each, so database ratios are single samples, not medians. NDJSON export and the records-level rows run in full runs (or add --only …,records)."
+    ? "quick run: plugins (3 rounds); format workers at 50k (plugins 3 rounds, service under load 2 rounds); end-to-end CSV export, CSV import (insert, upsert), flat memory, 20 exports + 5 imports at once (N/20 records each), mongo-tools when built; 1 round each, so database ratios are single samples, not medians. NDJSON export and the records-level rows run in full runs (or add --only …,records)."
     : "";
-  process.stdout.write(`\n${what}\n${scope ? `${scope}\n` : ""}\n${table}\n\nratio = ours ÷ reference (higher is better), except memory rows: peak at N ÷ peak at N/10.\n`);
+  process.stdout.write(`\n${what}\n${scope ? `${scope}\n` : ""}\n${table}\n\nratio = ours ÷ reference (higher is better), except memory rows: peak at N ÷ peak at N/10, and concurrency RSS rows: peak under load ÷ peak with one export.\n`);
   const path = writeResults(options.resultsDir, { what, scope, options: { ...options, sections: [...options.sections] }, node: process.version, date: new Date().toISOString(), elapsedSeconds: elapsed, rows, raw });
   process.stdout.write(`results: ${path}\n`);
 }

@@ -76,8 +76,8 @@ function cell(v: unknown): string {
   return String(v);
 }
 
-/** Writes sessions [0, n) as a CSV file with a header of column keys (both importers accept keys). */
-export async function writeSessionsCsv(path: string, n: number, variant = 0): Promise<number> {
+/** Writes sessions [first, first + n) as a CSV file with a header of column keys (both importers accept keys). */
+export async function writeSessionsCsv(path: string, n: number, variant = 0, first = 0): Promise<number> {
   const out = createWriteStream(path);
   let bytes = 0;
   const write = async (s: string) => {
@@ -85,9 +85,9 @@ export async function writeSessionsCsv(path: string, n: number, variant = 0): Pr
     if (!out.write(s)) await once(out, "drain");
   };
   await write(SESSION_COLUMNS.map((c) => c.key).join(",") + "\r\n");
-  for (let start = 0; start < n; start += 1000) {
+  for (let start = first; start < first + n; start += 1000) {
     let chunk = "";
-    for (let i = start; i < Math.min(n, start + 1000); i++) {
+    for (let i = start; i < Math.min(first + n, start + 1000); i++) {
       const doc = session(i, variant);
       chunk += SESSION_COLUMNS.map((c) => cell(doc[c.key])).join(",") + "\r\n";
     }

@@ -42,7 +42,7 @@ export async function mintToken(ctx: BenchContext): Promise<string | undefined> 
  * creates several indexes in one createIndexes command at start, which
  * FerretDB 1.24 cannot repeat over existing indexes (see records-main.ts).
  */
-function startTransfer(ctx: BenchContext, recordsUrl: string): Promise<Service> {
+export function startTransfer(ctx: BenchContext, recordsUrl: string): Promise<Service> {
   return startService({
     name: "transfer",
     entry: "services/transfer/server.ts",
@@ -61,7 +61,8 @@ function startTransfer(ctx: BenchContext, recordsUrl: string): Promise<Service> 
   });
 }
 
-async function withServices(ctx: BenchContext, database: string, work: (transferUrl: string) => Promise<Omit<Sample, "rss"> & { rssMb: number }>): Promise<Sample> {
+/** Fresh records and transfer services on `database` for one measured run; the sample has each one's peak RSS. */
+export async function withServices(ctx: BenchContext, database: string, work: (transferUrl: string) => Promise<Omit<Sample, "rss"> & { rssMb: number }>): Promise<Sample> {
   const records = await startRecords(ctx, database);
   let transfer: Service | undefined;
   try {

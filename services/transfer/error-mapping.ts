@@ -17,7 +17,8 @@ import { FormatPluginError, WorkerPoolClosedError } from "./plugins/workers/inde
 import { InvalidAuditFilterError, InvalidAuditPageTokenError } from "../shared/audit/index.js";
 import {
   InvalidTransferRequestError,
-  JobNotCancellableError,
+  JobLeaseLostError,
+  JobRecordUnavailableError,
   FailedRowsNotKeptError,
   JobNotFoundError,
   LimitExceededError,
@@ -78,8 +79,10 @@ export function toConnectError(error: unknown): ConnectError {
   // A limit is a quota on what one job may take: RESOURCE_EXHAUSTED, per the
   // gRPC status guide ("some resource has been exhausted, perhaps a per-user quota").
   if (error instanceof LimitExceededError) return status(error.message, Code.ResourceExhausted, error);
-  // The job is in a state (running elsewhere) where this operation cannot act.
-  if (error instanceof JobNotCancellableError) return status(error.message, Code.FailedPrecondition, error);
+  // Another instance took the job for stopped and ended it: a conflict between instances, ABORTED.
+  if (error instanceof JobLeaseLostError) return status(error.message, Code.Aborted, error);
+  // The job's end could not be recorded: the database is away, try again later.
+  if (error instanceof JobRecordUnavailableError) return status(error.message, Code.Unavailable, error);
   // The job exists, but kept no rows to give back (the errors view has them).
   if (error instanceof FailedRowsNotKeptError) return status(error.message, Code.FailedPrecondition, error);
   // The transfer service's own database is down.

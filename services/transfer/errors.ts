@@ -65,9 +65,33 @@ export class JobNotFoundError extends Error {
   }
 }
 
-/** The job is running, but in another process of the service: only that process can cancel it. */
-export class JobNotCancellableError extends Error {
-  override name = "JobNotCancellableError";
+/**
+ * A running job was ended by another instance of the service while it ran
+ * here: its lease had expired (this instance could not renew it in time), so
+ * the other instance took it for stopped and failed it. The job stops here;
+ * its record keeps the other instance's outcome.
+ */
+export class JobLeaseLostError extends Error {
+  override name = "JobLeaseLostError";
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} was ended by another instance of the transfer service while it ran here (its lease had expired); it stopped, and its record says why`);
+  }
+}
+
+/**
+ * The job has ended, but its end could not be written to its record (the
+ * transfer service's database stayed unreachable through the retries). The
+ * client is told so rather than given a summary the record does not hold; the
+ * service keeps the job's lease and writes the end when the database is back.
+ */
+export class JobRecordUnavailableError extends Error {
+  override name = "JobRecordUnavailableError";
+  constructor(
+    readonly jobId: string,
+    cause: unknown,
+  ) {
+    super(`job ${jobId} ended, but the transfer service's database is unavailable, so its end is not recorded yet (it will be when the database is back): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
 }
 
 /** The job has no rejected rows kept as rows (an export, or an import from before rows were kept): the errors view still lists them. */

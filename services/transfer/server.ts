@@ -31,9 +31,11 @@ import { loadTransferConfig, transferConfig, type TransferConfig, type TransferC
 import { TransferDisabledError } from "./errors.js";
 import { toConnectError } from "./error-mapping.js";
 import { createTransferHttpHandler } from "./http/routes.js";
-import { OutageRetries } from "../shared/mongo/outage-retries.js";
 import { JobRegistry } from "./jobs/job-registry.js";
 import { JobStore } from "./jobs/job-store.js";
+import type { JobDocument } from "./jobs/job-types.js";
+import { auditJobEnd } from "./audit/job-audit.js";
+import type { Caller } from "./caller.js";
 import { FailedRowStore } from "./jobs/failed-row-store.js";
 import { defaultFormatsDir, discoverPlugins, type DiscoveredPlugins } from "./plugins/index.js";
 import { startFormatWorkers, type FormatWorkers } from "./plugins/workers/index.js";
@@ -134,7 +136,12 @@ async function buildWithPlugins(options: TransferServerOptions, config: Transfer
   await audit.ensureIndexes();
   const credential = options.auth?.serviceCredential;
   const records: RecordsClient = createRecordsClient(options.recordsUrl ?? config.recordsUrl, [...(options.recordsInterceptors ?? []), ...(credential ? [serviceCredentialInterceptor(credential)] : [])]);
-  const context: TransferContext = { config, plugins, records, jobs, registry: new JobRegistry(), endings: jobEndings(log), db: options.db, audit, log };
+  // A job a sweep fails (its instance died) gets its audit event from the instance that noticed.
+  const onStopped = (job: JobDocument) => auditJobEnd({ audit, config, log }, job, { state: "failed", error: job.error, errorCode: job.errorCode }, sweptCaller(job));
+  // Job ends wait through anything this service answers UNAVAILABLE for: its database, the records service.
+  const isOutage = (error: unknown) => toConnectError(error).code === Code.Unavailable;
+  const registry = new JobRegistry(jobs, config.jobs, { log, onStopped, isOutage });
+  const context: TransferContext = { config, plugins, records, jobs, registry, db: options.db, audit, log };
   const status = config.enabled ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
   const health = new HealthService([[TransferServiceDesc.typeName, status]]);
   // With auth on, the subject is the verified principal's, never a header's.
@@ -157,6 +164,8 @@ async function buildWithPlugins(options: TransferServerOptions, config: Transfer
       registerReflection(router);
     },
   });
+  // Leases, cancel requests and sweeps; the first sweep fails the jobs of instances that died while none was watching.
+  await registry.begin();
   return {
     server,
     health,
@@ -165,17 +174,16 @@ async function buildWithPlugins(options: TransferServerOptions, config: Transfer
     formatWorkers,
     async close() {
       health.shutdown();
-      await context.registry.cancelAll();
-      context.endings.close();
+      await context.registry.close();
       await server.close();
       await formatWorkers.close();
     },
   };
 }
 
-/** Job endings wait through anything this service answers UNAVAILABLE for: its database, the records service. */
-function jobEndings(log: (...args: unknown[]) => void): OutageRetries {
-  return new OutageRetries(log, { isOutage: (error) => toConnectError(error).code === Code.Unavailable });
+/** The caller an audit event of a swept job names: the job's subject (its roles are not known any more). */
+function sweptCaller(job: JobDocument): Caller {
+  return { subject: job.subject, audit: { subject: job.subject, roles: [] } };
 }
 
 /** A `log` function that writes its message and details as a warning line. */

@@ -12,7 +12,6 @@ import type { AuditLog } from "../shared/audit/index.js";
 import { entityName } from "../shared/records-wire/record-codec.js";
 import type { TransferConfig } from "./config/transfer-config.js";
 import { InvalidTransferRequestError, UnknownFormatError, UnsupportedFormatOperationError } from "./errors.js";
-import type { OutageRetries } from "../shared/mongo/outage-retries.js";
 import type { JobRegistry } from "./jobs/job-registry.js";
 import type { JobStore } from "./jobs/job-store.js";
 import type { DiscoveredPlugins } from "./plugins/index.js";
@@ -24,8 +23,6 @@ export interface TransferContext {
   records: RecordsClient;
   jobs: JobStore;
   registry: JobRegistry;
-  /** Job endings that wait for the database to come back (a job that failed on an outage). */
-  endings: OutageRetries;
   /** The transfer service's own database (jobs, staging, audit trail). */
   db: Db;
   /** The audit trail of imports and exports (`audit_events`, append-only). */

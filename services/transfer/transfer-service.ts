@@ -36,7 +36,7 @@ import {
 } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { wireFieldType } from "../shared/records-wire/record-codec.js";
 import { mapErrors, mapStreamErrors } from "./error-mapping.js";
-import { InvalidTransferRequestError, JobNotCancellableError } from "./errors.js";
+import { InvalidTransferRequestError } from "./errors.js";
 import { exportJob, type ExportEvent } from "./jobs/export-job.js";
 import { failedRowsFile } from "./jobs/failed-rows-file.js";
 import { importJob, type ImportJobEvent } from "./jobs/import-job.js";
@@ -122,10 +122,11 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
   cancelJob(request: CancelJobRequest, context?: HandlerContext) {
     return mapErrors(async () => {
       const job = await this.jobFor(request.jobId, context, "cancel");
-      if (job.state === "running" && !(await this.ctx.registry.cancel(job._id))) {
-        throw new JobNotCancellableError(`job ${job._id} is not running in this process of the transfer service (it may run in another one, or its process stopped); it cannot be cancelled from here`);
-      }
-      return create(CancelJobResponseSchema, { job: jobMessage(jobForReader(await this.ctx.jobs.get(job._id), personalFor(context))) });
+      const reader = personalFor(context);
+      if (job.state !== "running") return create(CancelJobResponseSchema, { job: jobMessage(jobForReader(job, reader)) });
+      // Whichever instance runs it: here directly, elsewhere through a cancel request in the database.
+      const subject = context ? callerOf(context).subject : job.subject;
+      return create(CancelJobResponseSchema, { job: jobMessage(jobForReader(await this.ctx.registry.requestCancel(job._id, subject), reader)) });
     });
   }
 

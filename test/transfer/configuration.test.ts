@@ -30,7 +30,7 @@ describe("the configuration", () => {
       importMaxFileMb: 50,
       importMaxRowBytes: 1048576,
       importMaxColumns: 1000,
-      importBatchSize: 1000,
+      importBatchSize: 500,
       importWritesInFlight: 2,
       nestedDelimiter: ".",
       strictImportByDefault: false,
@@ -38,7 +38,16 @@ describe("the configuration", () => {
       pluginDirs: [],
       maxStoredRowErrors: 100000,
       formatWorkers: { formats: {}, poolSize: availableParallelism(), timeLimitMs: 30000, memoryLimitMb: 256 },
+      jobs: { progressSaveMs: 1000, heartbeatMs: 5000, leaseMs: 30000, sweepMs: 15000, cancelPollMs: 1000 },
     });
+  });
+
+  it("reads the job lease settings from the environment, and refuses a lease that a live job could outlive", () => {
+    const env = { TRANSFER_JOBS_HEARTBEAT_MS: "1000", TRANSFER_JOBS_LEASE_MS: "4000", TRANSFER_JOBS_SWEEP_MS: "2000", TRANSFER_JOBS_CANCEL_POLL_MS: "250", TRANSFER_JOBS_PROGRESS_SAVE_MS: "500" };
+    expect(loadTransferConfig({ env, cwd: dir }).jobs).toEqual({ progressSaveMs: 500, heartbeatMs: 1000, leaseMs: 4000, sweepMs: 2000, cancelPollMs: 250 });
+    expect(() => loadTransferConfig({ env: { TRANSFER_JOBS_HEARTBEAT_MS: "5000", TRANSFER_JOBS_LEASE_MS: "6000" }, cwd: dir })).toThrow(/jobs\.leaseMs: leaseMs must be at least 3 × heartbeatMs/);
+    expect(() => transferConfig({ jobs: { leaseMs: 1000, progressSaveMs: 2000, heartbeatMs: 100 } })).toThrow(/jobs\.progressSaveMs/);
+    expect(() => transferConfig({ jobs: { heartbeat: 5 } as never })).toThrow(/jobs: Unrecognized key: "heartbeat"/);
   });
 
   it("reads the format worker settings from the file and the environment, the per-format list too", () => {

@@ -17,7 +17,7 @@
  * | TRANSFER_IMPORT_MAX_FILE_MB         | importMaxFileMb       | 50                           |
  * | TRANSFER_IMPORT_MAX_ROW_BYTES       | importMaxRowBytes     | 1048576                      |
  * | TRANSFER_IMPORT_MAX_COLUMNS         | importMaxColumns      | 1000                         |
- * | TRANSFER_IMPORT_BATCH_SIZE          | importBatchSize       | 1000                         |
+ * | TRANSFER_IMPORT_BATCH_SIZE          | importBatchSize       | 500                          |
  * | TRANSFER_IMPORT_WRITES_IN_FLIGHT    | importWritesInFlight  | 2                            |
  * | TRANSFER_NESTED_DELIMITER           | nestedDelimiter       | "."                          |
  * | TRANSFER_STRICT_IMPORT_BY_DEFAULT   | strictImportByDefault | false                        |
@@ -30,6 +30,11 @@
  * | TRANSFER_FORMAT_WORKERS_MAX_WORKERS | formatWorkers.maxWorkers | max(8, 4 × poolSize)      |
  * | TRANSFER_FORMAT_WORKERS_TIME_LIMIT_MS | formatWorkers.timeLimitMs | 30000                  |
  * | TRANSFER_FORMAT_WORKERS_MEMORY_LIMIT_MB | formatWorkers.memoryLimitMb | 256                |
+ * | TRANSFER_JOBS_PROGRESS_SAVE_MS      | jobs.progressSaveMs   | 1000                         |
+ * | TRANSFER_JOBS_HEARTBEAT_MS          | jobs.heartbeatMs      | 5000                         |
+ * | TRANSFER_JOBS_LEASE_MS              | jobs.leaseMs          | 30000                        |
+ * | TRANSFER_JOBS_SWEEP_MS              | jobs.sweepMs          | 15000                        |
+ * | TRANSFER_JOBS_CANCEL_POLL_MS        | jobs.cancelPollMs     | 1000                         |
  *
  * `TRANSFER_PLUGIN_DIRS` is a list separated by the platform's path delimiter
  * (`:` on Linux). Relative plugin directories in the file are resolved
@@ -89,6 +94,29 @@ export const formatWorkersSchema = z
 
 export type FormatWorkersConfig = z.infer<typeof formatWorkersSchema>;
 
+/**
+ * How running jobs keep their records true across instances (jobs/job-registry.ts):
+ * progress writes, leases, sweeps for jobs of stopped instances, cancel requests.
+ */
+export const jobsSchema = z
+  .object({
+    /** Shortest time between two writes of a running job's counts, ms. */
+    progressSaveMs: int(0).max(60_000).default(1_000),
+    /** How often an instance renews the leases of the jobs it runs, ms. */
+    heartbeatMs: int(50).max(600_000).default(5_000),
+    /** How long a job stays alive without a renewal; after that another instance may fail it as stopped, ms. */
+    leaseMs: int(200).max(3_600_000).default(30_000),
+    /** How often an instance looks for jobs whose lease expired (and once when it starts), ms. */
+    sweepMs: int(50).max(3_600_000).default(15_000),
+    /** How often an instance looks for cancel requests for its jobs (CancelJob answered by another instance), ms. */
+    cancelPollMs: int(50).max(60_000).default(1_000),
+  })
+  .strict()
+  .refine((j) => j.leaseMs >= 3 * j.heartbeatMs, { message: "leaseMs must be at least 3 × heartbeatMs, or a live job could be taken for stopped", path: ["leaseMs"] })
+  .refine((j) => j.progressSaveMs < j.leaseMs, { message: "progressSaveMs must be shorter than leaseMs", path: ["progressSaveMs"] });
+
+export type JobsConfig = z.infer<typeof jobsSchema>;
+
 export const transferConfigSchema = z
   .object({
     /** When false, every transfer RPC and route answers UNAVAILABLE / 503. */
@@ -106,8 +134,13 @@ export const transferConfigSchema = z
     importMaxRowBytes: int(64).default(1 << 20),
     /** Most columns a row of an import file may have. */
     importMaxColumns: int(1).default(1000),
-    /** Records per batch written to the records service. */
-    importBatchSize: int(1).max(10_000).default(1000),
+    /**
+     * Records per batch written to the records service. Each import holds
+     * about three batches (the one being filled, `importWritesInFlight` sent),
+     * and the records service one more per batch it writes: 500 keeps 20
+     * concurrent jobs under 250 MB per service (bench section `concurrency`).
+     */
+    importBatchSize: int(1).max(10_000).default(500),
     /** Batches an import sends to the records service before it waits for the oldest answer. */
     importWritesInFlight: int(1).max(8).default(2),
     /** Joins nested keys into flat column names in tabular files (details.device). */
@@ -122,14 +155,16 @@ export const transferConfigSchema = z
     maxStoredRowErrors: int(100).default(100_000),
     /** Where format plugins run (plugins/workers/). */
     formatWorkers: formatWorkersSchema.default(() => formatWorkersSchema.parse({})),
+    /** Job records: progress, leases, cancel requests (jobs/). */
+    jobs: jobsSchema.default(() => jobsSchema.parse({})),
   })
   .strict();
 
 export type TransferConfig = z.infer<typeof transferConfigSchema>;
 export type TransferConfigInput = z.input<typeof transferConfigSchema>;
 
-/** A config key, or `formatWorkers.<key>` for the nested format worker settings. */
-export type ConfigKey = keyof TransferConfig | `formatWorkers.${keyof FormatWorkersConfig}`;
+/** A config key, or `formatWorkers.<key>` / `jobs.<key>` for the nested settings. */
+export type ConfigKey = keyof TransferConfig | `formatWorkers.${keyof FormatWorkersConfig}` | `jobs.${keyof JobsConfig}`;
 
 /** Environment variable → config key. */
 export const ENV_OVERRIDES: Readonly<Record<string, ConfigKey>> = {
@@ -155,6 +190,11 @@ export const ENV_OVERRIDES: Readonly<Record<string, ConfigKey>> = {
   TRANSFER_FORMAT_WORKERS_MAX_WORKERS: "formatWorkers.maxWorkers",
   TRANSFER_FORMAT_WORKERS_TIME_LIMIT_MS: "formatWorkers.timeLimitMs",
   TRANSFER_FORMAT_WORKERS_MEMORY_LIMIT_MB: "formatWorkers.memoryLimitMb",
+  TRANSFER_JOBS_PROGRESS_SAVE_MS: "jobs.progressSaveMs",
+  TRANSFER_JOBS_HEARTBEAT_MS: "jobs.heartbeatMs",
+  TRANSFER_JOBS_LEASE_MS: "jobs.leaseMs",
+  TRANSFER_JOBS_SWEEP_MS: "jobs.sweepMs",
+  TRANSFER_JOBS_CANCEL_POLL_MS: "jobs.cancelPollMs",
 };
 
 export class TransferConfigError extends Error {

@@ -20,6 +20,16 @@ export type ImportErrorCode =
   /** The database refused a write for a reason the records service could not explain. */
   | "internal";
 
+/** What an import counts: rows read, and each row's outcome. */
+export interface ImportCounts {
+  read: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+}
+
 export type ImportEvent =
   | {
       kind: "progress";
@@ -28,6 +38,8 @@ export type ImportEvent =
       phase: "validating" | "writing";
       /** Rows the writer has handled in this phase (checked in a dry run, written otherwise). */
       rowsWritten: number;
+      /** The counts so far, as the summary will count them (each only grows, and never past the summary's). */
+      counts: ImportCounts;
     }
   | {
       kind: "row_error";
@@ -44,14 +56,8 @@ export type ImportEvent =
        */
       personal?: string[];
     }
-  | {
+  | (ImportCounts & {
       kind: "summary";
-      read: number;
-      inserted: number;
-      updated: number;
-      unchanged: number;
-      skipped: number;
-      failed: number;
       sha256: string;
       bytes: number;
       strictAborted: boolean;
@@ -74,7 +80,7 @@ export type ImportEvent =
       encoding?: ReadEncoding;
       /** The file's header, when the reader gave one (the failed-rows file repeats it). */
       header?: ReadHeader;
-    }
+    })
   /**
    * A rejected row itself, after its row_error events: the cells as the file
    * had them (write-only cells withheld), for the failed-rows file. Internal to

@@ -22,7 +22,7 @@ import { namingPluginFailures } from "./plugin-failures.js";
 import { ByteMeter } from "./byte-meter.js";
 import { refuseContainers } from "./container-sniff.js";
 import { parsePluginOptions, TransferCancelledError, TransferSettingsError, throwIfCancelled } from "./errors.js";
-import { readErrorCode, scrubPluginReason, type ImportErrorCode, type ImportEvent, type RowErrorEvent, type SummaryEvent } from "./import-events.js";
+import { readErrorCode, scrubPluginReason, type ImportCounts, type ImportErrorCode, type ImportEvent, type RowErrorEvent, type SummaryEvent } from "./import-events.js";
 import { InFileKeys } from "./in-file-keys.js";
 import { RowMapper, type FieldMapping, type MappedRow } from "./row-mapper.js";
 import { event, RowReporter } from "./row-reporter.js";
@@ -121,7 +121,7 @@ class ImportRun {
   private readonly staged: boolean;
   private readonly secretFields: string[];
   private readonly reporter: RowReporter;
-  private readonly tally = { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
+  private readonly tally: ImportCounts = { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
   private rowsWritten = 0;
   private stopped: SummaryEvent["stopped"];
   /** The whole file was refused (its header, or its mapping): nothing is written, not even the rows read. */
@@ -363,7 +363,14 @@ class ImportRun {
       this.tally.skipped += result.skipped;
     }
     this.rowsWritten += inflight.rows.length;
-    events.push({ kind: "progress", rowsRead: this.tally.read, bytesRead: meter.bytes, phase: inflight.counted && !this.settings.dryRun ? "writing" : phase, rowsWritten: this.rowsWritten });
+    events.push({
+      kind: "progress",
+      rowsRead: this.tally.read,
+      bytesRead: meter.bytes,
+      phase: inflight.counted && !this.settings.dryRun ? "writing" : phase,
+      rowsWritten: this.rowsWritten,
+      counts: { ...this.tally },
+    });
     return events;
   }
 

@@ -22,7 +22,7 @@ import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { EntitySpec } from "../../domain/index.js";
 import { runImport, type FieldMapping, type ImportSettings } from "../core/import-pipeline.js";
-import type { SummaryEvent } from "../core/import-events.js";
+import type { ImportCounts, SummaryEvent } from "../core/import-events.js";
 import { createStagingArea } from "../core/staging-area.js";
 import { importLimits } from "../config/transfer-config.js";
 import { codeName, toConnectError } from "../error-mapping.js";
@@ -30,10 +30,10 @@ import { InvalidTransferRequestError, LimitExceededError } from "../errors.js";
 import { FailedRowStore } from "./failed-row-store.js";
 import { RecordsStreamWriter } from "../records-writer.js";
 import { describeSettlement, settledCountKey, settleUnansweredRows } from "./unanswered-writes.js";
-import { auditJobEnd } from "../audit/job-audit.js";
 import { recordsFor, type Caller } from "../caller.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";
-import type { ImportMode, JobOutcome, RowErrorRecord } from "./job-types.js";
+import { JobRun, type EndOptions } from "./job-run.js";
+import type { ImportMode, JobCounts, JobOutcome, RowErrorRecord } from "./job-types.js";
 
 export interface ImportJobRequest {
   entity: EntitySpec;
@@ -62,8 +62,6 @@ export type ImportJobEvent =
   | ({ kind: "row_error" } & RowErrorRecord)
   | ({ kind: "summary" } & ImportJobSummary);
 
-const PROGRESS_SAVE_MS = 2_000;
-
 /**
  * Runs an import job over `input`; throws (mapped) when the job fails or is
  * cancelled. Traced as one span (`transfer.import`) under the caller's RPC
@@ -81,60 +79,71 @@ async function* traced(ctx: TransferContext, request: ImportJobRequest, input: A
 async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
   const plugin = requireFormat(ctx, request.format, "read");
   const strict = request.strict ?? ctx.config.strictImportByDefault;
-  const job = await ctx.jobs.create({
-    kind: "import",
-    subject: caller.subject,
-    entity: request.entity.name,
-    format: plugin.name,
-    formatOptions: JSON.stringify(request.formatOptions),
-    mode: request.mode,
-    strict,
-    dryRun: request.dryRun,
-    fileName: request.fileName || undefined,
-  });
+  const run = await JobRun.start(
+    ctx,
+    {
+      kind: "import",
+      subject: caller.subject,
+      entity: request.entity.name,
+      format: plugin.name,
+      formatOptions: JSON.stringify(request.formatOptions),
+      mode: request.mode,
+      strict,
+      dryRun: request.dryRun,
+      fileName: request.fileName || undefined,
+    },
+    caller,
+    callerSignal,
+  );
+  const job = run.job;
+  const sink = run.errors!;
   setCurrentJobId(job._id);
-  const registration = ctx.registry.register(job._id);
-  const signal = callerSignal ? AbortSignal.any([callerSignal, registration.signal]) : registration.signal;
-  const sink = ctx.jobs.sink(job._id);
+  const signal = run.signal;
   // The rejected rows themselves, for GetFailedRows' rows view (capped like the row errors).
   const failedRows = new FailedRowStore(ctx.db, ctx.jobs.maxStoredRowErrors).sink(job._id);
   let fileHeader: Pick<SummaryEvent, "header" | "encoding"> = {};
   const records = recordsFor(ctx.records, caller, job._id);
   const writer = new RecordsStreamWriter(records, request.entity, signal);
   const staging = createStagingArea(ctx.db, job._id);
-  let rowsRead = 0;
   let bytesRead = 0;
-  let ended = false;
-  const end = async (outcome: JobOutcome) => {
-    if (ended) return;
-    ended = true;
+  /** The counts of the import's events so far (each only grows). */
+  const counts: ImportCounts = { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
+  // The record reads the counts at each write: the events' and what the records service has answered
+  // (ahead of the events, which wait for the next batch), so a stalled or killed import's record holds the rows written.
+  run.follow(() => ({ counts: ahead(counts, writer.written), bytes: bytesRead, errorCount: sink.count }));
+  let closed = false;
+  /** Closes the records stream, the staging area and the rejected rows (before the job's end is written). */
+  const close = async () => {
+    if (closed) return;
+    closed = true;
     await writer.close();
     await staging.drop().catch(() => undefined);
     await failedRows
       .finish({ names: fileHeader.header?.names, detected: fileHeader.header?.detected, encoding: fileHeader.encoding })
       .catch((error: unknown) => ctx.log("failed to keep the rejected rows of import job", job._id, error));
-    // A job that stopped part-way keeps what it wrote: the counts the records service answered (plus
-    // those settled below), and the rows rejected so far. A finished import brings its summary's counts.
-    const sofar = outcome.state === "succeeded" ? {} : { ...writer.written, failed: sink.count };
-    const ending: JobOutcome = { counts: { read: rowsRead, ...sofar }, bytes: bytesRead, ...outcome };
-    // Batches the records service never answered (its stream failed): what of them is stored is checked
-    // before the counts are recorded, so the job reports exactly the rows written.
+  };
+  /**
+   * How an import that did not finish is recorded: what it wrote — the counts the records service
+   * answered, plus those of batches it never answered that are found stored once it is back
+   * (unanswered-writes.ts: checked before the counts are recorded, so the job reports exactly the
+   * rows written) — and the rows rejected so far.
+   */
+  const partial = (): EndOptions => {
     let unanswered = writer.unansweredRecords();
-    const recordEnd = async () => {
-      if (unanswered.length > 0) {
+    return {
+      base: { counts: { read: counts.read, ...writer.written, failed: sink.count }, bytes: bytesRead },
+      settle: async (ending) => {
+        if (unanswered.length === 0) return ending;
         const settlement = await settleUnansweredRows(records, request.entity, unanswered);
         const key = settledCountKey(request.mode);
-        ending.counts = { ...ending.counts, [key]: (ending.counts?.[key] ?? 0) + settlement.written };
-        ending.error = [ending.error, describeSettlement(settlement, request.mode)].filter(Boolean).join("; ");
         unanswered = [];
-      }
-      await ctx.jobs.finish(job._id, ending, sink);
-      await auditJobEnd(ctx, job, ending, caller);
+        return {
+          ...ending,
+          counts: { ...ending.counts, [key]: (ending.counts?.[key] ?? 0) + settlement.written },
+          error: [ending.error, describeSettlement(settlement, request.mode)].filter(Boolean).join("; "),
+        };
+      },
     };
-    // A job that failed on an outage is recorded once the database is back (outage-retries.ts): the client hears at once.
-    if (outcome.errorCode === "unavailable") ctx.endings.defer(`the end of job ${job._id}`, recordEnd);
-    else await ctx.endings.run(`the end of job ${job._id}`, recordEnd, { deferOnOutage: outcome.state !== "succeeded" });
-    registration.release();
   };
   try {
     yield { kind: "started", jobId: job._id };
@@ -152,16 +161,12 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
       writesInFlight: ctx.config.importWritesInFlight,
       signal,
     };
-    let lastSave = Date.now();
     let stopError: Error | undefined;
     for await (const event of runImport(input, settings, writer, staging)) {
       if (event.kind === "progress") {
-        rowsRead = event.rowsRead;
         bytesRead = event.bytesRead;
-        if (Date.now() - lastSave > PROGRESS_SAVE_MS) {
-          lastSave = Date.now();
-          void ctx.jobs.progress(job._id, { read: rowsRead, failed: sink.count }, bytesRead).catch(() => undefined);
-        }
+        Object.assign(counts, ahead(counts, event.counts));
+        run.progress();
         yield { kind: "progress", rowsRead: event.rowsRead, bytesRead: event.bytesRead, phase: event.phase };
       } else if (event.kind === "row_error") {
         const error: RowErrorRecord = { row: event.row, reason: event.reason, code: event.code };
@@ -175,7 +180,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
         await failedRows.add(event);
       } else if (event.kind === "summary") {
         fileHeader = { header: event.header, encoding: event.encoding };
-        rowsRead = event.read;
+        counts.read = event.read;
         bytesRead = event.bytes;
         if (event.stopped) {
           stopError =
@@ -190,27 +195,42 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
           : event.strictAborted
             ? `strict import: ${event.failed} row(s) were rejected, so nothing was written`
             : undefined;
-        await end({
-          state,
-          counts: { read: event.read, inserted: event.inserted, updated: event.updated, unchanged: event.unchanged, skipped: event.skipped, failed: event.failed },
-          sha256: event.sha256,
-          error,
-          errorCode: mappedStop ? codeName(mappedStop.code) : error ? "failed_precondition" : undefined,
-          strictAborted: event.strictAborted,
-        });
+        await close();
+        // The record holds the end before the client is told it.
+        await run.end(
+          {
+            state,
+            counts: { read: event.read, inserted: event.inserted, updated: event.updated, unchanged: event.unchanged, skipped: event.skipped, failed: event.failed },
+            sha256: event.sha256,
+            error,
+            errorCode: mappedStop ? codeName(mappedStop.code) : error ? "failed_precondition" : undefined,
+            strictAborted: event.strictAborted,
+          },
+          { base: { bytes: bytesRead } },
+        );
         const { kind: _kind, stopped: _stopped, header: _header, ...totals } = event;
         yield { kind: "summary", ...totals, jobId: job._id, state, durationMs: Date.now() - job.createdAt.getTime(), error };
         if (mappedStop) throw mappedStop;
       }
     }
   } catch (error) {
-    const mapped = toConnectError(signal.aborted ? (registration.signal.aborted ? registration.signal.reason : error) : error);
-    if (signal.aborted) await end({ state: "cancelled", error: registration.signal.aborted ? "cancelled by request (CancelJob)" : "the client went away before the import finished", errorCode: "cancelled" });
-    else await end({ state: "failed", error: mapped.rawMessage, errorCode: codeName(mapped.code) });
-    throw mapped;
+    if (run.ended) throw toConnectError(error);
+    await close();
+    throw await run.fail(error, partial());
   } finally {
-    await end({ state: "cancelled", error: "the client went away before the import finished", errorCode: "cancelled" });
+    // Reached without an end only when the consumer stopped pulling.
+    if (!run.ended) {
+      await close();
+      await run.abandon(partial());
+    }
   }
+}
+
+/** Each count at the larger of the two: the events' and the records service's answers, which run ahead. */
+function ahead(counts: ImportCounts, answered: Partial<Record<keyof JobCounts, number>>): ImportCounts {
+  const next = { ...counts };
+  for (const [key, value] of Object.entries(answered) as [keyof ImportCounts, number][]) if (key in next) next[key] = Math.max(next[key], value);
+  return next;
 }
 
 /** Where an import stopped, in words: "the import stopped at row 12 (line 40)", "… at the header (line 1)", "… at line 3, byte 16". */

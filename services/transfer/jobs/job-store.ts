@@ -9,10 +9,10 @@
  */
 import { ensureCollectionIndexes } from "../../shared/mongo/ensure-indexes.js";
 import { randomUUID } from "node:crypto";
-import type { Collection, Db, Document, Filter } from "mongodb";
+import { MongoServerError, type Collection, type Db, type Document, type Filter, type UpdateFilter } from "mongodb";
 import type { EntityName } from "../../domain/index.js";
 import { InvalidTransferRequestError, JobNotFoundError } from "../errors.js";
-import { emptyCounts, FIRST_ERRORS, type JobCounts, type JobDocument, type JobKind, type JobOutcome, type JobState, type RowErrorRecord } from "./job-types.js";
+import { emptyCounts, FIRST_ERRORS, type JobDocument, type JobKind, type JobOutcome, type JobProgress, type JobState, type RowErrorRecord } from "./job-types.js";
 
 export interface RowErrorDocument extends RowErrorRecord {
   jobId: string;
@@ -20,7 +20,14 @@ export interface RowErrorDocument extends RowErrorRecord {
   seq: number;
 }
 
-export type NewJob = Omit<JobDocument, "_id" | "state" | "createdAt" | "startedAt" | "counts" | "bytes" | "errors" | "errorCount">;
+export type NewJob = Omit<JobDocument, "_id" | "state" | "createdAt" | "startedAt" | "counts" | "bytes" | "errors" | "errorCount" | "owner" | "heartbeatAt" | "leaseExpiresAt">;
+
+/** A request to cancel a running job, for whichever instance runs it. */
+export interface CancelRequestDocument {
+  _id: string;
+  requestedAt: Date;
+  subject: string;
+}
 
 export interface JobQuery {
   subject?: string;
@@ -46,6 +53,7 @@ export function storableText(value: string | undefined): string | undefined {
 export class JobStore {
   readonly jobs: Collection<JobDocument>;
   readonly rowErrors: Collection<RowErrorDocument>;
+  readonly cancelRequests: Collection<CancelRequestDocument>;
 
   constructor(
     db: Db,
@@ -54,6 +62,7 @@ export class JobStore {
   ) {
     this.jobs = db.collection<JobDocument>("jobs");
     this.rowErrors = db.collection<RowErrorDocument>("job_row_errors");
+    this.cancelRequests = db.collection<CancelRequestDocument>("job_cancel_requests");
   }
 
   async ensureIndexes(): Promise<void> {
@@ -61,48 +70,135 @@ export class JobStore {
       { key: { createdAt: -1, _id: -1 }, name: "created" },
       { key: { subject: 1, createdAt: -1 }, name: "subject_created" },
       { key: { state: 1 }, name: "state" },
+      { key: { state: 1, leaseExpiresAt: 1 }, name: "state_lease" },
     ]);
     await ensureCollectionIndexes(this.rowErrors as unknown as Collection<Document>, [{ key: { jobId: 1, seq: 1 }, name: "job_seq", unique: true }]);
   }
 
-  async create(job: NewJob): Promise<JobDocument> {
+  /** Records a new running job, leased to `lease.owner` for `lease.leaseMs`. */
+  async create(job: NewJob, lease: { owner: string; leaseMs: number }): Promise<JobDocument> {
     const now = new Date();
-    const doc: JobDocument = { ...job, _id: randomUUID(), state: "running", createdAt: now, startedAt: now, counts: emptyCounts(), bytes: 0, errors: [], errorCount: 0 };
+    const doc: JobDocument = {
+      ...job,
+      _id: randomUUID(),
+      state: "running",
+      createdAt: now,
+      startedAt: now,
+      counts: emptyCounts(),
+      bytes: 0,
+      errors: [],
+      errorCount: 0,
+      owner: lease.owner,
+      heartbeatAt: now,
+      leaseExpiresAt: new Date(now.getTime() + lease.leaseMs),
+    };
     for (const key of Object.keys(doc) as (keyof JobDocument)[]) if (doc[key] === undefined) delete doc[key];
     await this.jobs.insertOne(doc);
     return doc;
   }
 
-  /** Counts so far, for GetJob while the job runs. */
-  async progress(id: string, counts: Partial<JobCounts>, bytes: number): Promise<void> {
-    const set: Record<string, unknown> = { bytes };
-    for (const [key, value] of Object.entries(counts)) set[`counts.${key}`] = value;
-    await this.jobs.updateOne({ _id: id, state: "running" }, { $set: set });
+  /**
+   * Writes a running job's progress and renews its lease. Counts, bytes and
+   * the error count only move forward (`$max`), whatever order writes land
+   * in. False when the job is no longer running under `owner` (another
+   * instance ended it after its lease expired): the owner has lost it.
+   */
+  async sync(id: string, owner: string, progress: JobProgress | undefined, leaseMs: number): Promise<boolean> {
+    const now = new Date();
+    const update: UpdateFilter<JobDocument> = { $set: { heartbeatAt: now, leaseExpiresAt: new Date(now.getTime() + leaseMs) } };
+    if (progress) update.$max = forward(progress);
+    const result = await this.jobs.updateOne({ _id: id, state: "running", owner }, update);
+    return result.matchedCount === 1;
   }
 
-  /** Ends a running job; a job that already ended keeps its first outcome. */
-  async finish(id: string, outcome: JobOutcome, errors?: RowErrorSink): Promise<JobDocument | undefined> {
+  /**
+   * Ends a job that `owner` runs, with its final counts (which, like every
+   * count, only move forward). False when it was not running under `owner`
+   * any more: a job that already ended keeps its first outcome.
+   */
+  async finish(id: string, owner: string, startedAt: Date, outcome: JobOutcome, errors?: RowErrorSink): Promise<boolean> {
     await errors?.flush();
-    const job = await this.jobs.findOne({ _id: id });
-    if (!job || job.state !== "running") return job ?? undefined;
     const finishedAt = new Date();
-    const set: Partial<JobDocument> & Record<string, unknown> = {
-      state: outcome.state,
-      finishedAt,
-      durationMs: finishedAt.getTime() - (job.startedAt ?? job.createdAt).getTime(),
-      counts: { ...job.counts, ...outcome.counts },
-    };
-    if (outcome.bytes !== undefined) set.bytes = outcome.bytes;
+    const set: Record<string, unknown> = { state: outcome.state, finishedAt, durationMs: finishedAt.getTime() - startedAt.getTime() };
     if (outcome.sha256) set.sha256 = outcome.sha256;
     if (outcome.error) set.error = storableText(outcome.error);
     if (outcome.errorCode) set.errorCode = outcome.errorCode;
     if (outcome.strictAborted) set.strictAborted = true;
-    if (errors) {
-      set.errors = errors.first;
-      set.errorCount = errors.count;
+    if (errors) set.errors = errors.first;
+    const max = forward({ counts: outcome.counts ?? {}, bytes: outcome.bytes ?? 0, errorCount: errors?.count });
+    const result = await this.jobs.updateOne({ _id: id, state: "running", owner }, { $set: set, $max: max } as UpdateFilter<JobDocument>);
+    return result.matchedCount === 1;
+  }
+
+  /**
+   * Running jobs whose lease ran out before `now`, and running jobs written
+   * by a version without leases that are older than `leaseMs`.
+   */
+  async expired(now: Date, leaseMs: number): Promise<JobDocument[]> {
+    return this.jobs
+      .find({
+        state: "running",
+        $or: [{ leaseExpiresAt: { $lt: now } }, { leaseExpiresAt: { $exists: false }, createdAt: { $lt: new Date(now.getTime() - leaseMs) } }],
+      })
+      .toArray();
+  }
+
+  /**
+   * Fails a running job whose instance stopped, keeping the counts it had
+   * recorded, provided its lease is still the one `job` was read with (its
+   * owner did not come back meanwhile). Its row errors are those stored.
+   * The ended job, or undefined when something else ended or renewed it first.
+   */
+  async failStopped(job: JobDocument, reason: string): Promise<JobDocument | undefined> {
+    const stored = await this.rowErrors.find({ jobId: job._id }, { sort: { seq: 1 }, limit: FIRST_ERRORS, projection: { _id: 0, jobId: 0, seq: 0 } }).toArray();
+    const storedCount = stored.length < FIRST_ERRORS ? stored.length : await this.rowErrors.countDocuments({ jobId: job._id });
+    const finishedAt = new Date();
+    const ending: Partial<JobDocument> = {
+      state: "failed",
+      finishedAt,
+      durationMs: finishedAt.getTime() - (job.startedAt ?? job.createdAt).getTime(),
+      error: reason,
+      errorCode: "unavailable",
+      errors: stored,
+      errorCount: Math.max(job.errorCount, storedCount),
+    };
+    const lease: Filter<JobDocument> = job.leaseExpiresAt ? { leaseExpiresAt: job.leaseExpiresAt } : { leaseExpiresAt: { $exists: false } };
+    const result = await this.jobs.updateOne({ _id: job._id, state: "running", ...lease }, { $set: ending });
+    return result.matchedCount === 1 ? { ...job, ...ending } : undefined;
+  }
+
+  /**
+   * Asks the instance that runs a job to cancel it. The request is a document
+   * of its own, not a field of the job record: on FerretDB an update rewrites
+   * the whole record, so a second writer of it could undo the owner's writes.
+   */
+  async requestCancel(id: string, subject: string): Promise<void> {
+    try {
+      await this.cancelRequests.insertOne({ _id: id, requestedAt: new Date(), subject });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
     }
-    await this.jobs.updateOne({ _id: id, state: "running" }, { $set: set });
-    return (await this.jobs.findOne({ _id: id })) ?? undefined;
+  }
+
+  /** Which of these jobs have been asked to cancel. */
+  async cancelRequested(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const found = await this.cancelRequests.find({ _id: { $in: [...ids] } }, { projection: { _id: 1 } }).toArray();
+    return found.map((r) => r._id);
+  }
+
+  async clearCancelRequest(id: string): Promise<void> {
+    await this.cancelRequests.deleteOne({ _id: id });
+  }
+
+  /** Cancel requests whose job is no longer running (it ended before its owner saw them). */
+  async pruneCancelRequests(): Promise<void> {
+    const requests = await this.cancelRequests.find({}, { projection: { _id: 1 } }).toArray();
+    if (requests.length === 0) return;
+    const running = await this.jobs.find({ _id: { $in: requests.map((r) => r._id) }, state: "running" }, { projection: { _id: 1 } }).toArray();
+    const live = new Set(running.map((j) => j._id));
+    const stale = requests.map((r) => r._id).filter((id) => !live.has(id));
+    if (stale.length > 0) await this.cancelRequests.deleteMany({ _id: { $in: stale } });
   }
 
   async get(id: string): Promise<JobDocument> {
@@ -172,12 +268,39 @@ export class RowErrorSink {
     if (this.buffer.length >= ERROR_FLUSH) await this.flush();
   }
 
+  /**
+   * Writes the errors buffered so far. A batch that fails stays buffered for
+   * the next flush; errors of it that had landed are then refused by the
+   * (jobId, seq) index and skipped, so a retried flush never stores one twice.
+   */
   async flush(): Promise<void> {
     if (this.buffer.length === 0) return;
     const batch = this.buffer;
     this.buffer = [];
-    await this.store.rowErrors.insertMany(batch, { ordered: false });
+    try {
+      await this.store.rowErrors.insertMany(batch, { ordered: false });
+    } catch (error) {
+      if (isDuplicateKey(error)) return;
+      this.buffer = batch.concat(this.buffer);
+      throw error;
+    }
   }
+}
+
+/** Counts, bytes and error count as `$max` operands: they only ever move forward. */
+function forward(progress: JobProgress): Record<string, number> {
+  const max: Record<string, number> = { bytes: progress.bytes };
+  for (const [key, value] of Object.entries(progress.counts)) if (value !== undefined) max[`counts.${key}`] = value;
+  if (progress.errorCount !== undefined) max.errorCount = progress.errorCount;
+  return max;
+}
+
+/** A duplicate key refusal (11000), alone or as every error of an unordered bulk insert. */
+function isDuplicateKey(error: unknown): boolean {
+  if (!(error instanceof MongoServerError)) return false;
+  if (error.code === 11000) return true;
+  const writeErrors = (error as MongoServerError & { writeErrors?: { code?: number }[] }).writeErrors;
+  return Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => e.code === 11000);
 }
 
 function encodePageToken(job: JobDocument): string {

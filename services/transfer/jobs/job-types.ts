@@ -9,15 +9,11 @@ import type { EntityName } from "../../domain/index.js";
 export type JobKind = "import" | "export";
 export type JobState = "running" | "succeeded" | "failed" | "cancelled";
 import type { ImportMode } from "../core/import-pipeline.js";
+import type { ImportCounts } from "../core/import-events.js";
 export type { ImportMode };
 
-export interface JobCounts {
-  read: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  failed: number;
+/** An import's counts (core/import-events.ts), and an export's records. */
+export interface JobCounts extends ImportCounts {
   exported: number;
 }
 
@@ -72,6 +68,24 @@ export interface JobDocument {
   error?: string;
   errorCode?: string;
   strictAborted?: boolean;
+  /**
+   * The lease of a running job: the instance of the transfer service that
+   * runs it (`host:pid:random`), when it last wrote the record, and until when
+   * the job counts as alive without another write. Another instance may fail
+   * a running job whose lease has expired (its process died). Kept after the
+   * job ends: which instance ran it.
+   */
+  owner?: string;
+  heartbeatAt?: Date;
+  leaseExpiresAt?: Date;
+}
+
+/** What a running job has done so far, as written to its record while it runs. */
+export interface JobProgress {
+  counts: Partial<JobCounts>;
+  bytes: number;
+  /** Row errors found so far (import). */
+  errorCount?: number;
 }
 
 /** Row errors embedded in the job document. */

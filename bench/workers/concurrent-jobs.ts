@@ -1,0 +1,63 @@
+/**
+ * Many jobs at once against one transfer service: `exports` CSV exports of
+ * the whole sessions collection and one lenient CSV import per file in
+ * `imports`, all started together, each from a client of its own (its own
+ * HTTP/2 connection, as separate users would be). Export bytes are counted
+ * and dropped; imports send their file in 64 KiB chunks. Reports the records
+ * moved by all of them together over the wall time of the slowest.
+ */
+import { create } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { Entity, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
+import { ImportRequestSchema, TransferService, type ImportRequest } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { SESSION_COLUMNS } from "../lib/data.js";
+import { runAsWorker } from "../lib/worker.js";
+
+interface Args {
+  url: string;
+  token?: string;
+  exports: number;
+  /** Records each export must deliver. */
+  exportRecords: number;
+  imports: { file: string; rows: number }[];
+}
+
+runAsWorker<Args>(async ({ url, token, exports, exportRecords, imports }) => {
+  const headers = token ? { authorization: `Bearer ${token}` } : undefined;
+  const client = () => createClient(TransferService, createGrpcTransport({ baseUrl: url }));
+
+  const exportOne = async (): Promise<{ records: number; bytes: number }> => {
+    let bytes = 0;
+    let records = 0;
+    for await (const response of client().export({ entity: Entity.SESSIONS, format: "csv", fields: SESSION_COLUMNS.map((c) => c.key) }, { headers })) {
+      if (response.event.case === "chunk") bytes += response.event.value.byteLength;
+      else if (response.event.case === "summary") records = Number(response.event.value.records);
+    }
+    if (records !== exportRecords) throw new Error(`an export delivered ${records} of ${exportRecords} records`);
+    return { records, bytes };
+  };
+
+  const importOne = async (file: string, rows: number): Promise<{ records: number; bytes: number }> => {
+    async function* requests(): AsyncGenerator<ImportRequest> {
+      yield create(ImportRequestSchema, { message: { case: "header", value: { entity: Entity.SESSIONS, format: "csv", mode: WriteMode.INSERT, strict: false } } });
+      for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 })) yield create(ImportRequestSchema, { message: { case: "chunk", value: chunk as Buffer } });
+    }
+    let inserted = -1;
+    for await (const response of client().import(requests(), { headers })) if (response.event.case === "summary") inserted = Number(response.event.value.inserted);
+    if (inserted !== rows) throw new Error(`an import wrote ${inserted} of ${rows} rows`);
+    return { records: rows, bytes: (await stat(file)).size };
+  };
+
+  const t0 = performance.now();
+  const done = await Promise.all([...Array.from({ length: exports }, exportOne), ...imports.map((i) => importOne(i.file, i.rows))]);
+  const ms = performance.now() - t0;
+  return {
+    records: done.reduce((sum, d) => sum + d.records, 0),
+    bytes: done.reduce((sum, d) => sum + d.bytes, 0),
+    ms,
+    extra: { exports, exportRecords, imports: imports.length, importRows: imports.reduce((sum, i) => sum + i.rows, 0) },
+  };
+});

@@ -6,6 +6,10 @@
  * the moment its folder exists. Text is generated from all of Unicode plus
  * what breaks files: delimiters, quotes, line breaks, leading apostrophes,
  * formula starts (= + - @, fullwidth forms, after white space).
+ *
+ * A format that cannot hold a character refuses the export naming it instead
+ * of changing it (tested in the format's own suite); for such records the
+ * property is that refusal, for every other record the round trip.
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,6 +37,27 @@ const text = (min: number, max: number) =>
     .array(piece, { maxLength: 6 })
     .map((parts) => parts.join("").slice(0, max))
     .filter((s) => s.length >= min && !s.includes("\u0000") && !LONE_SURROGATE.test(s));
+/**
+ * Characters a format refuses to write. ODS is XML 1.0, which cannot hold these
+ * control characters, and ODF has no escape for them (XLSX has `_xHHHH_`).
+ */
+const CANNOT_HOLD: Readonly<Record<string, RegExp>> = { ods: /[\u0001-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/ };
+
+/** Every string value in records (details of activity are JSON text in tabular files, where control characters are escaped). */
+function* strings(value: unknown): Generator<string> {
+  if (typeof value === "string") yield value;
+  else if (Array.isArray(value)) for (const v of value) yield* strings(v);
+  else if (value && typeof value === "object" && !(value instanceof Date)) for (const v of Object.values(value)) yield* strings(v);
+}
+
+/** True when `format` must refuse these records, after checking that exporting them fails naming the character. */
+async function refusedAsUnwritable(format: string, records: unknown, exporting: () => Promise<unknown>): Promise<boolean> {
+  const cannot = CANNOT_HOLD[format];
+  if (!cannot || ![...strings(records)].some((s) => cannot.test(s))) return false;
+  await expect(exporting()).rejects.toThrow(/the character U\+[0-9A-F]{4} cannot be written/);
+  return true;
+}
+
 const instant = fc.date({ min: new Date("1000-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59Z"), noInvalidDate: true });
 
 const course = fc.record(
@@ -60,6 +85,7 @@ describe.each(formats)("any records exported as %s and imported back in upsert m
       fc.asyncProperty(fc.array(course, { minLength: 1, maxLength: 8 }), async (courses) => {
         await fx.clear();
         await fx.seed("courses", courses.map((c, i) => ({ code: `C${i}`, ...c, ...(c.startDate ? { endDate: c.startDate } : {}) })));
+        if (await refusedAsUnwritable(format, courses, () => exportAll(fx, "courses", p))) return;
         const file = await exportAll(fx, "courses", p);
         const { summary, errors } = await importAll(fx, file, importSettings("courses", p, { mode: "upsert" }));
         expect(errors).toEqual([]);
@@ -76,6 +102,7 @@ describe.each(formats)("any records exported as %s and imported back in upsert m
       fc.asyncProperty(names, async (people) => {
         await fx.clear();
         await fx.seed("users", users(1, people.length, (n) => ({ firstName: undefined, lastName: undefined, ...people[n - 1] })));
+        if (await refusedAsUnwritable(format, people, () => exportAll(fx, "users", p))) return;
         const file = await exportAll(fx, "users", p);
         const { summary, errors } = await importAll(fx, file, importSettings("users", p, { mode: "upsert" }));
         expect(errors).toEqual([]);

@@ -219,6 +219,8 @@ export function importMessage(event: ImportJobEvent): ImportResponse {
             encoding: event.encoding?.name ?? "",
             encodingSource: event.encoding?.source ?? "",
             encodingConfidence: event.encoding?.confidence ?? 0,
+            format: event.format,
+            formatChosenBy: event.formatChosenBy ?? "",
           },
         },
       });

@@ -10,7 +10,7 @@
 import { FormatError, type FormatPlugin } from "../../../formats/_sdk/index.js";
 import { concat } from "../../../formats/_sdk/index.js";
 
-interface Container {
+export interface Container {
   /** What it looks like, for the message: "an XLSX workbook". */
   what: string;
   /** The format name to suggest. */
@@ -20,7 +20,7 @@ interface Container {
 }
 
 /** Bytes looked at to tell a workbook from another ZIP (its first entries' names). */
-const ZIP_PEEK = 4096;
+export const ZIP_PEEK = 4096;
 
 /** Passes `input` through, refusing it at its first bytes when it is a container `plugin` does not read. */
 export async function* refuseContainers(input: AsyncIterable<Uint8Array>, plugin: Pick<FormatPlugin, "name" | "extensions">): AsyncGenerator<Uint8Array> {
@@ -58,6 +58,12 @@ export async function* refuseContainers(input: AsyncIterable<Uint8Array>, plugin
   } finally {
     await iterator.return?.();
   }
+}
+
+/** The container `head` (the file's first {@link ZIP_PEEK} bytes, or all of a shorter file) is, if any. */
+export function identifyContainer(head: Uint8Array): Container | undefined {
+  const found = identify(head);
+  return found === "zip" ? identifyZip(head) : found;
 }
 
 function startsWith(bytes: Uint8Array, signature: number[]): boolean {

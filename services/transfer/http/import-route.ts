@@ -2,7 +2,8 @@
  * `POST /import`: a multipart upload for curl and browsers (which cannot
  * stream request bodies over HTTP/2 RPCs).
  *
- * Form fields ({@link IMPORT_FIELDS}): `file` (the file), `format`, `entity`,
+ * Form fields ({@link IMPORT_FIELDS}): `file` (the file), `format` (absent:
+ * chosen from the file, see format-detection.ts), `entity`,
  * `mode` (insert|upsert|merge|skip-existing), `strict`, `dry_run`, `options`
  * (JSON object), `mapping` (JSON array of `{source, field, transforms}`), in
  * any order. The whole body is read first (multipart-upload.ts: the file is
@@ -64,7 +65,6 @@ function flag(fields: Record<string, string>, name: string): boolean | undefined
 /** The import request the form fields describe. */
 export function importRequestFromFields(fields: Record<string, string>, fileName: string): ImportJobRequest {
   const entity = requireEntityName(fields.entity);
-  if (!fields.format) throw new InvalidTransferRequestError("format is required", "format");
   const mode = modeSchema.safeParse((fields.mode ?? "insert").trim().toLowerCase() || "insert");
   if (!mode.success) throw new InvalidTransferRequestError(`mode must be one of insert, upsert, merge, skip-existing, not ${JSON.stringify(fields.mode)}`, "mode");
   let mapping: ImportJobRequest["mapping"];
@@ -81,7 +81,7 @@ export function importRequestFromFields(fields: Record<string, string>, fileName
   }
   return {
     entity,
-    format: fields.format,
+    format: fields.format ?? "",
     formatOptions: jsonObjectParam(fields.options ?? null, "options"),
     mode: mode.data,
     strict: flag(fields, "strict"),

@@ -32,6 +32,7 @@ import { RecordsStreamWriter } from "../records-writer.js";
 import { describeSettlement, settledCountKey, settleUnansweredRows } from "./unanswered-writes.js";
 import { recordsFor, type Caller } from "../caller.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";
+import { checkNamedFormat, chooseFormat, DETECTION_PEEK, peekHead } from "../core/format-detection.js";
 import { JobRun, type EndOptions } from "./job-run.js";
 import type { ImportMode, JobCounts, JobOutcome, RowErrorRecord } from "./job-types.js";
 
@@ -50,6 +51,10 @@ export interface ImportJobRequest {
 /** What an import ended with: the pipeline's summary (less its internal stop detail) and the job's outcome. */
 export type ImportJobSummary = Omit<SummaryEvent, "kind" | "stopped" | "header"> & {
   jobId: string;
+  /** The format the file was read as. */
+  format: string;
+  /** How it was chosen when the request named none (see format-detection.ts). */
+  formatChosenBy?: string;
   state: "succeeded" | "failed";
   durationMs: number;
   /** Why a failed (strict-aborted) import wrote nothing. */
@@ -76,8 +81,11 @@ async function* traced(ctx: TransferContext, request: ImportJobRequest, input: A
   yield* traceAsyncIterable("transfer.import", { "dx.format": request.format, "dx.subject": caller.subject }, importJobSteps(ctx, request, input, caller, callerSignal));
 }
 
-async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
-  const plugin = requireFormat(ctx, request.format, "read");
+async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, upload: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
+  const { head, input } = await peekHead(upload, DETECTION_PEEK);
+  const choice = request.format.trim() ? undefined : chooseFormat(head, request.fileName, ctx.plugins.plugins);
+  const plugin = requireFormat(ctx, choice?.format ?? request.format, "read");
+  if (!choice) checkNamedFormat(head, request.fileName, plugin, ctx.plugins.plugins);
   const strict = request.strict ?? ctx.config.strictImportByDefault;
   const run = await JobRun.start(
     ctx,
@@ -86,6 +94,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
       subject: caller.subject,
       entity: request.entity.name,
       format: plugin.name,
+      formatChosenBy: choice?.chosenBy,
       formatOptions: JSON.stringify(request.formatOptions),
       mode: request.mode,
       strict,
@@ -209,7 +218,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
           { base: { bytes: bytesRead } },
         );
         const { kind: _kind, stopped: _stopped, header: _header, ...totals } = event;
-        yield { kind: "summary", ...totals, jobId: job._id, state, durationMs: Date.now() - job.createdAt.getTime(), error };
+        yield { kind: "summary", ...totals, jobId: job._id, format: plugin.name, formatChosenBy: choice?.chosenBy, state, durationMs: Date.now() - job.createdAt.getTime(), error };
         if (mappedStop) throw mappedStop;
       }
     }

@@ -39,6 +39,8 @@ export interface JobDocument {
   /** Export: what was read; unset means records. */
   source?: "records" | "audit";
   format: string;
+  /** Import: how the format was chosen when the request named none (file name or content, in words). */
+  formatChosenBy?: string;
   /** The format options as sent, JSON text. */
   formatOptions: string;
   /** Export: the filter as protobuf JSON text. */

@@ -65,6 +65,7 @@ export function jobMessage(job: JobDocument): Job {
     strict: job.strict ?? false,
     dryRun: job.dryRun ?? false,
     fileName: job.fileName ?? "",
+    formatChosenBy: job.formatChosenBy ?? "",
     createdAt: timestampFromDate(job.createdAt),
     startedAt: job.startedAt ? timestampFromDate(job.startedAt) : undefined,
     finishedAt: job.finishedAt ? timestampFromDate(job.finishedAt) : undefined,

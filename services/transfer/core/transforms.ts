@@ -2,8 +2,8 @@
  * Cell transforms named in an import mapping: small, explicit fixes a person
  * importing a file from another system needs (stray spaces, mixed-case
  * emails, local date forms, a value for empty cells, a key built from several
- * columns). They run on the raw cell, in the order given, before the cell is
- * typed and validated.
+ * columns, another system's codes for this one's values). They run on the raw
+ * cell, in the order given, before the cell is typed and validated.
  */
 import { compileDateFormat, type DateFormat } from "./date-format.js";
 import { TransferSettingsError } from "./errors.js";
@@ -11,10 +11,17 @@ import { TransferSettingsError } from "./errors.js";
 export type Transform =
   | { kind: "trim" }
   | { kind: "lowercase" }
-  | { kind: "date"; format: string /* e.g. "DD/MM/YYYY", "YYYY-MM-DD HH:mm" */ }
+  /** `timeZone` (IANA) is where dates without an offset are read; UTC when absent. */
+  | { kind: "date"; format: string /* e.g. "DD/MM/YYYY", "YYYY-M-D H:mm:ss" */; timeZone?: string }
   | { kind: "default"; value: string }
   /** "{column}" is that column's cell in the same row, "{value}" the current value; "{{"/"}}" are braces. */
-  | { kind: "template"; value: string };
+  | { kind: "template"; value: string }
+  /**
+   * Replaces a value by a table (Canvas `status=deleted` → `suspended`, Moodle's
+   * role `5` → `student`). A value not in the table rejects the row unless
+   * `unmapped` says to keep it or to give `default`; blank cells pass through.
+   */
+  | { kind: "map"; values: Record<string, string>; unmapped?: "error" | "keep" | "default"; default?: string; caseInsensitive?: boolean };
 
 /** A transform ready to run: date formats compiled once per job. */
 export type CompiledTransform = (value: unknown, row: Readonly<Record<string, unknown>>) => { ok: true; value: unknown } | { ok: false; reason: string };
@@ -40,19 +47,57 @@ export function compileTransform(transform: Transform, setting: string): Compile
       return compileTemplate(transform.value, setting);
     case "date": {
       if (typeof transform.format !== "string") throw new TransferSettingsError(`${setting}: a date transform needs a format`, [{ setting: `${setting}.format`, reason: "is required" }]);
-      const format: DateFormat = compileDateFormat(transform.format, `${setting}.format`);
+      const format: DateFormat = compileDateFormat(transform.format, `${setting}.format`, transform.timeZone || undefined);
       return (value) => {
         if (isBlank(value) || value instanceof Date) return { ok: true, value: isBlank(value) ? undefined : value };
+        if (typeof value === "number" && Number.isFinite(value) && format.epoch) value = String(value);
         if (typeof value !== "string") return { ok: false, reason: `expected a date in the format ${JSON.stringify(format.format)}, got ${typeof value}` };
-        const date = format.parse(value);
-        return date === undefined ? { ok: false, reason: `does not match the date format ${JSON.stringify(format.format)}` } : { ok: true, value: date };
+        const parsed = format.parse(value);
+        return parsed.ok ? { ok: true, value: parsed.date } : parsed;
       };
     }
+    case "map":
+      return compileValueMap(transform, setting);
     default:
       throw new TransferSettingsError(`${setting}: unknown transform ${JSON.stringify((transform as { kind?: unknown })?.kind)}`, [
-        { setting: `${setting}.kind`, reason: "must be one of trim, lowercase, date, default, template" },
+        { setting: `${setting}.kind`, reason: "must be one of trim, lowercase, date, default, template, map" },
       ]);
   }
+}
+
+/** How many of a value map's keys a row error lists. */
+const KEYS_LISTED = 10;
+
+/** A value map ready to run; a table that is empty, or that clashes once case is ignored, is a settings error. */
+function compileValueMap(transform: Extract<Transform, { kind: "map" }>, setting: string): CompiledTransform {
+  const refuse = (at: string, reason: string): never => {
+    throw new TransferSettingsError(`${setting}: ${at === "" ? "" : `${at} `}${reason}`, [{ setting: at === "" ? setting : `${setting}.${at}`, reason }]);
+  };
+  const { values, unmapped = "error", caseInsensitive = false } = transform;
+  if (!values || typeof values !== "object" || Object.keys(values).length === 0) refuse("values", "must map at least one value");
+  if (!["error", "keep", "default"].includes(unmapped)) refuse("unmapped", `must be error, keep or default, not ${JSON.stringify(unmapped)}`);
+  if (unmapped === "default" && typeof transform.default !== "string") refuse("default", 'is required when unmapped is "default"');
+  if (unmapped !== "default" && transform.default !== undefined) refuse("default", `is only used when unmapped is "default" (it is ${JSON.stringify(unmapped)})`);
+  const table = new Map<string, string>();
+  for (const [from, to] of Object.entries(values)) {
+    if (typeof to !== "string") refuse(`values.${from}`, "must be text");
+    const key = caseInsensitive ? from.toLowerCase() : from;
+    const earlier = table.get(key);
+    if (earlier !== undefined && earlier !== to) refuse(`values.${from}`, `clashes with another key once case is ignored (${JSON.stringify(earlier)} vs ${JSON.stringify(to)})`);
+    table.set(key, to);
+  }
+  const keys = Object.keys(values);
+  const known = `${keys.slice(0, KEYS_LISTED).map((k) => JSON.stringify(k)).join(", ")}${keys.length > KEYS_LISTED ? `, and ${keys.length - KEYS_LISTED} more` : ""}`;
+  return (value) => {
+    if (isBlank(value)) return { ok: true, value };
+    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") return { ok: false, reason: `a ${value instanceof Date ? "date" : typeof value} cell cannot be looked up in the value map` };
+    const text = String(value);
+    const found = table.get(caseInsensitive ? text.toLowerCase() : text);
+    if (found !== undefined) return { ok: true, value: found };
+    if (unmapped === "keep") return { ok: true, value };
+    if (unmapped === "default") return { ok: true, value: transform.default };
+    return { ok: false, reason: `is not in the value map (it maps ${known})` };
+  };
 }
 
 /** Runs compiled transforms in order; the first refusal wins. */

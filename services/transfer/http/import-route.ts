@@ -45,9 +45,16 @@ export const RESPONSE_ERRORS = 1000;
 const transformSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("trim") }),
   z.strictObject({ kind: z.literal("lowercase") }),
-  z.strictObject({ kind: z.literal("date"), format: z.string().min(1) }),
+  z.strictObject({ kind: z.literal("date"), format: z.string().min(1), timeZone: z.string().min(1).optional() }),
   z.strictObject({ kind: z.literal("default"), value: z.string() }),
   z.strictObject({ kind: z.literal("template"), value: z.string().min(1) }),
+  z.strictObject({
+    kind: z.literal("map"),
+    values: z.record(z.string(), z.string()),
+    unmapped: z.enum(["error", "keep", "default"]).optional(),
+    default: z.string().optional(),
+    caseInsensitive: z.boolean().optional(),
+  }),
 ]);
 const mappingSchema = z.array(
   z.strictObject({ source: z.string().optional(), field: z.string().min(1).optional(), ignore: z.boolean().optional(), transforms: z.array(transformSchema).optional() }),

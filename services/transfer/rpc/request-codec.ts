@@ -5,7 +5,7 @@
  */
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Entity } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { JobKind, JobState, type FieldMapping as WireMapping, type ImportHeader, type ListJobsRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { JobKind, JobState, Transform_Map_Unmapped, type FieldMapping as WireMapping, type ImportHeader, type ListJobsRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { entityName } from "../../shared/records-wire/record-codec.js";
 import type { FieldMapping, Transform } from "../core/import-pipeline.js";
 import { InvalidTransferRequestError } from "../errors.js";
@@ -30,6 +30,17 @@ export function importRequestOf(header: ImportHeader): ImportJobRequest {
   };
 }
 
+const UNMAPPED: Partial<Record<Transform_Map_Unmapped, "error" | "keep" | "default">> = {
+  [Transform_Map_Unmapped.UNSPECIFIED]: "error",
+  [Transform_Map_Unmapped.ERROR]: "error",
+  [Transform_Map_Unmapped.KEEP]: "keep",
+  [Transform_Map_Unmapped.DEFAULT]: "default",
+};
+
+function invalidUnmapped(value: number, setting: string): never {
+  throw new InvalidTransferRequestError(`${setting} ${value} is not one of error, keep, default`, setting);
+}
+
 function mappingOf(mapping: WireMapping, index: number): FieldMapping {
   const transforms: Transform[] = mapping.transforms.map((t, j) => {
     const kind = t.kind;
@@ -39,13 +50,21 @@ function mappingOf(mapping: WireMapping, index: number): FieldMapping {
       case "lowercase":
         return { kind: "lowercase" };
       case "date":
-        return { kind: "date", format: kind.value.format };
+        return { kind: "date", format: kind.value.format, ...(kind.value.timeZone ? { timeZone: kind.value.timeZone } : {}) };
+      case "map":
+        return {
+          kind: "map",
+          values: { ...kind.value.values },
+          unmapped: UNMAPPED[kind.value.unmapped] ?? invalidUnmapped(kind.value.unmapped, `header.mappings[${index}].transforms[${j}].map.unmapped`),
+          ...(kind.value.defaultValue !== undefined ? { default: kind.value.defaultValue } : {}),
+          caseInsensitive: kind.value.caseInsensitive,
+        };
       case "default":
         return { kind: "default", value: kind.value.value };
       case "template":
         return { kind: "template", value: kind.value.value };
       default:
-        throw new InvalidTransferRequestError(`header.mappings[${index}].transforms[${j}] names no transform (trim, lowercase, date, default, template)`, `header.mappings[${index}].transforms[${j}]`);
+        throw new InvalidTransferRequestError(`header.mappings[${index}].transforms[${j}] names no transform (trim, lowercase, date, default, template, map)`, `header.mappings[${index}].transforms[${j}]`);
     }
   });
   if (mapping.ignore) return { source: mapping.source, ignore: true, ...(mapping.field ? { field: mapping.field } : {}), ...(transforms.length > 0 ? { transforms } : {}) };

@@ -12,3 +12,4 @@ export * from "./text-decoding.js";
 export * from "./contract.js";
 export { parseTimestamp, type TimestampResult } from "./parse-timestamp.js";
 export * from "./rows.js";
+export * from "./line-splitter.js";

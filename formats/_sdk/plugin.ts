@@ -159,6 +159,13 @@ export interface FormatPlugin<O = any> {
   audience: "human" | "machine";
   /** Options schema; `parse({})` must yield the defaults. */
   options: z.ZodType<O>;
+  /**
+   * The plugin's own version and author, shown by ListFormats so an operator
+   * can tell which build of a third-party format is loaded. Absent: taken from
+   * a `package.json` in the plugin's folder, else the product's for shipped formats.
+   */
+  version?: string;
+  author?: string;
   write?(rows: AsyncIterable<Row[]>, ctx: WriteContext<O>): AsyncIterable<Uint8Array>;
   read?(input: AsyncIterable<Uint8Array>, ctx: ReadContext<O>): AsyncIterable<ReadItem[]>;
 }

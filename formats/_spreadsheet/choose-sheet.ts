@@ -5,7 +5,7 @@
  * lookup tables or leftovers, not what a person sees and means to import,
  * but a hidden sheet can be read by naming it.
  */
-import { FormatError } from "../_sdk/index.js";
+import { FormatError } from "@data-exchange/format-sdk";
 
 export interface NamedSheet {
   name: string;

@@ -4,7 +4,7 @@
  * Widths are in characters, as both XLSX (`<col width>`) and ODS (in cm,
  * converted by the writer) express them.
  */
-import type { Column, Row } from "../_sdk/index.js";
+import type { Column, Row } from "@data-exchange/format-sdk";
 
 const MIN = 6;
 const MAX = 60;

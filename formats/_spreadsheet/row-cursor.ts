@@ -3,7 +3,7 @@
  * writer can end one sheet at its row limit and go on with the rest of the
  * same batch on the next sheet.
  */
-import type { Row } from "../_sdk/index.js";
+import type { Row } from "@data-exchange/format-sdk";
 
 export class RowCursor {
   private batch: Row[] = [];

@@ -14,7 +14,7 @@
  *   columns, or makes the row too large turns its row into a row error that
  *   names the cell as `Sheet!C7`; the next row still imports.
  */
-import { FormatError, type Column, type ReadItem, type ReadLimits } from "../_sdk/index.js";
+import { FormatError, type Column, type ReadItem, type ReadLimits } from "@data-exchange/format-sdk";
 import { cellName, MAX_SHEET_ROWS } from "./cell-ref.js";
 
 /** A cell's raw value: what the file says, typed as the file types it (the core coerces to the column's type). */

@@ -10,7 +10,7 @@
  * plus what it produced, whatever the size of the part.
  */
 import { SaxesParser, type SaxesTagPlain } from "saxes";
-import { FormatError, decodeText } from "../_sdk/index.js";
+import { FormatError, decodeText } from "@data-exchange/format-sdk";
 
 export interface XmlHandler {
   open?(name: string, attributes: Record<string, string>, selfClosing: boolean): void;

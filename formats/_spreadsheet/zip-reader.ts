@@ -24,7 +24,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import yauzl from "yauzl";
-import { FormatError } from "../_sdk/index.js";
+import { FormatError } from "@data-exchange/format-sdk";
 
 /** Uploads up to this size are read from memory; larger ones from a temporary file. */
 export const IN_MEMORY_BYTES = 8 * 1024 * 1024;

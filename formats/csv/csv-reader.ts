@@ -17,7 +17,7 @@ import {
   type ReadEncoding,
   type ReadHeader,
   type ReadItem,
-} from "../_sdk/index.js";
+} from "@data-exchange/format-sdk";
 import { CsvTokenizer, UnterminatedQuoteError, type RawRecord } from "./csv-tokenizer.js";
 import type { CsvOptions } from "./options.js";
 import { SNIFF_CHARS, sniffDelimiter } from "./sniff-delimiter.js";

@@ -7,7 +7,7 @@
  * the same. (Measured on this machine: ~180k rows/s of 5 typed columns here,
  * row generation included; csv-stringify/sync did ~150k rows/s of plain strings.)
  */
-import { FormatError, bomBytes, encodeText, escapeFormula, formatCell, unencodableIndex, type Row, type WriteContext } from "../_sdk/index.js";
+import { FormatError, bomBytes, encodeText, escapeFormula, formatCell, unencodableIndex, type Row, type WriteContext } from "@data-exchange/format-sdk";
 import type { CsvOptions } from "./options.js";
 
 export async function* writeCsv(rows: AsyncIterable<Row[]>, ctx: WriteContext<CsvOptions>): AsyncGenerator<Uint8Array> {

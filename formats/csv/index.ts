@@ -2,7 +2,7 @@
  * CSV: the format administrators exchange with spreadsheets. Human-facing, so
  * headers show column labels; reading accepts labels or keys.
  */
-import { definePlugin } from "../_sdk/index.js";
+import { definePlugin } from "@data-exchange/format-sdk";
 import { readCsv } from "./csv-reader.js";
 import { writeCsv } from "./csv-writer.js";
 import { csvOptions, type CsvOptions } from "./options.js";

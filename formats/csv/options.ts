@@ -3,7 +3,7 @@
  * `csvOptions.parse({})` is a complete, RFC 4180 configuration.
  */
 import { z } from "zod";
-import { readEncodingSchema } from "../_sdk/index.js";
+import { readEncodingSchema } from "@data-exchange/format-sdk";
 
 const oneChar = z.string().length(1, "must be exactly one character").refine((c) => c !== "\r" && c !== "\n", "cannot be a line break");
 

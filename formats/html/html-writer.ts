@@ -11,7 +11,7 @@
  * pre-wrap`). The caption names the entity and the filter when the core
  * says what is exported (`WriteContext.source`).
  */
-import { formatCell, type Row, type WriteContext } from "../_sdk/index.js";
+import { formatCell, type Row, type WriteContext } from "@data-exchange/format-sdk";
 import type { HtmlOptions } from "./options.js";
 
 const STYLE = [

@@ -14,7 +14,7 @@ import {
   type ReadItem,
   type Row,
   type WriteContext,
-} from "../_sdk/index.js";
+} from "@data-exchange/format-sdk";
 import { JsonScanner, type ScanItem } from "./json-scanner.js";
 import { parseSlice } from "./json-values.js";
 

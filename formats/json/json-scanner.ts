@@ -13,7 +13,7 @@
  * An element larger than `maxElementBytes` is not buffered: the scanner keeps
  * walking it and reports it as oversized, then continues with the next one.
  */
-import { FormatError } from "../_sdk/index.js";
+import { FormatError } from "@data-exchange/format-sdk";
 
 export type ScanItem =
   /** A complete value: `bytes` is only valid until the next `push` call. `line`: 1-based line where it starts. */

@@ -4,7 +4,7 @@
  * JSON text must be UTF-8 (RFC 8259 §8.1), so invalid bytes are an error
  * rather than a silent U+FFFD; JSON.parse then checks the value's syntax.
  */
-import { FormatError, invalidUtf8At, notUtf8 } from "../_sdk/index.js";
+import { FormatError, invalidUtf8At, notUtf8 } from "@data-exchange/format-sdk";
 import { JsonScanner, type ScanItem } from "./json-scanner.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

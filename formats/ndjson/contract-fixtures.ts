@@ -1,5 +1,5 @@
 /** Malformed NDJSON the contract suite feeds to this plugin, with the rows a user should see reported. */
-import type { ContractFixture } from "../_sdk/index.js";
+import type { ContractFixture } from "@data-exchange/format-sdk";
 
 export const contractFixtures: ContractFixture[] = [
   {

@@ -8,6 +8,8 @@ import {
   definePlugin,
   isJsonObject,
   jsonKind,
+  LineSplitter,
+  type LineItem,
   notUtf8,
   projectRow,
   tooManyKeys,
@@ -15,8 +17,8 @@ import {
   type ReadItem,
   type Row,
   type WriteContext,
-} from "../_sdk/index.js";
-import { LineSplitter, type LineItem } from "./line-splitter.js";
+} from "@data-exchange/format-sdk";
+
 
 const ndjsonOptions = z.object({});
 type NdjsonOptions = z.infer<typeof ndjsonOptions>;

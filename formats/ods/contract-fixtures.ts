@@ -1,5 +1,5 @@
 /** Malformed ODS files the contract suite feeds to this plugin, with the rows a user should see reported. */
-import type { ContractFixture } from "../_sdk/index.js";
+import type { ContractFixture } from "@data-exchange/format-sdk";
 import { odsFixture } from "../_spreadsheet/fixture-files.js";
 
 const text = (t: string, attrs = "") => `<table:table-cell office:value-type="string"${attrs}><text:p>${t}</text:p></table:table-cell>`;

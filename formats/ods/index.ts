@@ -2,7 +2,7 @@
  * ODS (OpenDocument spreadsheet): what LibreOffice and other office suites
  * read and write natively. Human-facing like XLSX, with the same options.
  */
-import { definePlugin } from "../_sdk/index.js";
+import { definePlugin } from "@data-exchange/format-sdk";
 import { spreadsheetOptions, type SpreadsheetOptions } from "../xlsx/options.js";
 import { readOds } from "./ods-reader.js";
 import { writeOds } from "./ods-writer.js";

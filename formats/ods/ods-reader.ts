@@ -21,7 +21,7 @@
  * file stores them (usually empty; a merge in LibreOffice keeps what the
  * covered cells held, and so does this reader, as calamine does).
  */
-import { FormatError, type ReadContext, type ReadItem } from "../_sdk/index.js";
+import { FormatError, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
 import { SheetTable, type CellRaw, type SheetCell, type SheetRow } from "../_spreadsheet/sheet-table.js";
 import { parseXml } from "../_spreadsheet/xml-stream.js";
 import { openZip, type ZipArchive } from "../_spreadsheet/zip-reader.js";

@@ -14,7 +14,7 @@
  * characters at all: such a value fails the export naming its column
  * rather than being changed.
  */
-import { FormatError, type Column, type Row, type WriteContext } from "../_sdk/index.js";
+import { FormatError, type Column, type Row, type WriteContext } from "@data-exchange/format-sdk";
 import { MAX_SHEET_COLUMNS, MAX_SHEET_ROWS } from "../_spreadsheet/cell-ref.js";
 import { columnWidths, headerNames } from "../_spreadsheet/column-widths.js";
 import { RowCursor } from "../_spreadsheet/row-cursor.js";

@@ -1,5 +1,5 @@
 /** Malformed workbooks the contract suite feeds to this plugin, with the rows a user should see reported. */
-import type { ContractFixture } from "../_sdk/index.js";
+import type { ContractFixture } from "@data-exchange/format-sdk";
 import { xlsxFixture } from "../_spreadsheet/fixture-files.js";
 
 const text = (ref: string, t: string) => `<c r="${ref}" t="inlineStr"><is><t>${t}</t></is></c>`;

@@ -2,7 +2,7 @@
  * XLSX (Office Open XML workbook): what Excel reads and writes. Human-facing,
  * so the header shows column labels; reading accepts labels or keys.
  */
-import { definePlugin } from "../_sdk/index.js";
+import { definePlugin } from "@data-exchange/format-sdk";
 import { spreadsheetOptions, type XlsxOptions } from "./options.js";
 import { readXlsx } from "./xlsx-reader.js";
 import { writeXlsx } from "./xlsx-writer.js";

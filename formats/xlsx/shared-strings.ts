@@ -16,7 +16,7 @@ import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FormatError } from "../_sdk/index.js";
+import { FormatError } from "@data-exchange/format-sdk";
 import { decodeOoxmlEscapes } from "../_spreadsheet/xml-escape.js";
 import { parseXml, attr } from "../_spreadsheet/xml-stream.js";
 

@@ -5,7 +5,7 @@
  * OPC says, with the conventional paths as the fallback for files written
  * without them.
  */
-import { FormatError } from "../_sdk/index.js";
+import { FormatError } from "@data-exchange/format-sdk";
 import type { ZipArchive } from "../_spreadsheet/zip-reader.js";
 import { attr, parseXml } from "../_spreadsheet/xml-stream.js";
 

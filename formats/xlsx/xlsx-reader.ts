@@ -11,7 +11,7 @@
  * error naming the cell. A merged range's value is in its top-left cell
  * only (the file stores it there); the other cells of the range are empty.
  */
-import { FormatError, type ReadContext, type ReadItem } from "../_sdk/index.js";
+import { FormatError, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
 import { parseCellRef, MAX_SHEET_COLUMNS } from "../_spreadsheet/cell-ref.js";
 import { SheetTable, type CellRaw, type SheetCell, type SheetRow } from "../_spreadsheet/sheet-table.js";
 import { chooseSheet } from "../_spreadsheet/choose-sheet.js";

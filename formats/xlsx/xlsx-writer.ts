@@ -12,7 +12,7 @@
  * named like the first with " (2)" (then " (3)", …), each with the header
  * again, so a large export is never cut and never refused halfway.
  */
-import { FormatError, type Row, type WriteContext } from "../_sdk/index.js";
+import { FormatError, type Row, type WriteContext } from "@data-exchange/format-sdk";
 import { columnLetters, MAX_SHEET_COLUMNS, MAX_SHEET_ROWS } from "../_spreadsheet/cell-ref.js";
 import { columnWidths, headerNames } from "../_spreadsheet/column-widths.js";
 import { RowCursor } from "../_spreadsheet/row-cursor.js";

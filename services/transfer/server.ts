@@ -14,6 +14,7 @@
  * otherwise), the role table in access-policy.ts, and the service's own
  * credential on every records call, with the user forwarded.
  */
+import { dirname } from "node:path";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { MongoClient, type Db } from "mongodb";
 import { databaseChangeLogger, watchDatabaseHealth } from "../shared/mongo/database-health.js";
@@ -231,6 +232,12 @@ async function main(logger: Logger): Promise<void> {
       formats: [...running.formatWorkers.modes.keys()],
       // Where each format's plugin runs: { csv: "in-thread", xlsx: "workers" }.
       format_modes: Object.fromEntries(running.formatWorkers.modes),
+      // Formats from pluginDirs, with the build loaded and its folder: { grades: "0.1.0 /srv/team-formats/grades" }.
+      added_formats: Object.fromEntries(
+        [...running.formatWorkers.plugins.about]
+          .filter(([, about]) => dirname(about.loadedFrom) !== defaultFormatsDir())
+          .map(([name, about]) => [name, `${about.version || "(no version)"} ${about.loadedFrom}`]),
+      ),
       enabled: config.enabled,
       // describeAuthConfig's text starts with "auth: ", which the field name already says.
       auth: describeAuthConfig(authConfig).replace(/^auth: /, ""),

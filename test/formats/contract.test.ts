@@ -12,7 +12,7 @@
  * worker running ahead of its consumer would run out of memory here.
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -33,7 +33,19 @@ setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 import { readAll, writeAll, type ReadResult } from "./support.js";
 
-const discovered = await discoverPlugins([defaultFormatsDir()]);
+/**
+ * Which plugins: every one in formats/, or — for `npm run test:plugin --
+ * <folder>` (scripts/test-plugin.mjs) — the plugin folders under the
+ * directories in DX_CONTRACT_PLUGIN_DIRS (path-delimited), only those named in
+ * DX_CONTRACT_PLUGINS when set.
+ */
+const pluginDirs = process.env.DX_CONTRACT_PLUGIN_DIRS?.split(delimiter).filter(Boolean) ?? [defaultFormatsDir()];
+const only = process.env.DX_CONTRACT_PLUGINS?.split(",").filter(Boolean);
+const discovered = await discoverPlugins(pluginDirs);
+if (only) {
+  for (const name of [...discovered.plugins.keys()]) if (!only.includes(name)) discovered.plugins.delete(name);
+  discovered.failures = discovered.failures.filter((f) => only.includes(f.name));
+}
 const plugins = [...discovered.plugins.values()];
 const workers = await startFormatWorkers(discovered, formatWorkersSchema.parse({ mode: "workers", poolSize: 2, memoryLimitMb: 64 }));
 afterAll(() => workers.close());
@@ -110,7 +122,7 @@ function withoutMissing(rows: Row[]): Row[] {
 }
 
 describe("format plugin discovery", () => {
-  it("loads every plugin folder in formats/ without failures", () => {
+  it(`loads every plugin folder in ${pluginDirs.join(", ")} without failures`, () => {
     expect(discovered.failures).toEqual([]);
     expect(plugins.length).toBeGreaterThan(0);
   });

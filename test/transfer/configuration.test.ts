@@ -188,7 +188,7 @@ describe("plugin folders besides formats/", () => {
 
   it("lists a broken plugin as failed, with the reason, and serves the others", async () => {
     const { formats, failures } = await s.client.listFormats({});
-    expect(formats.map((f) => f.name)).toEqual(["csv", "html", "json", "ndjson", "ods", "upper", "xlsx"]);
+    expect(formats.map((f) => f.name)).toEqual(["csv", "html", "json", "markdown", "ndjson", "ods", "upper", "xlsx"]);
     expect(formats.find((f) => f.name === "upper")).toMatchObject({ canRead: false, canWrite: true });
     expect(failures).toEqual([expect.objectContaining({ name: "broken", error: expect.stringMatching(/extensions|mimeType|options/) })]);
   });

@@ -6,7 +6,7 @@
  * the service (or the other formats) from starting.
  */
 import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { FormatPlugin } from "../../../formats/_sdk/index.js";
@@ -22,8 +22,18 @@ export interface PluginFailure {
   cause?: unknown;
 }
 
+/** Where a loaded plugin came from and which build it is, for ListFormats and the start-up log. */
+export interface PluginAbout {
+  version: string;
+  author: string;
+  /** The plugin's folder. */
+  loadedFrom: string;
+}
+
 export interface DiscoveredPlugins {
   plugins: Map<string, FormatPlugin>;
+  /** Version, author and folder of each loaded plugin. */
+  about: Map<string, PluginAbout>;
   /** Folder of each loaded plugin (where optional companions such as contract fixtures live). */
   dirs: Map<string, string>;
   /** Entry module of each loaded plugin: what a format worker imports to run it. */
@@ -45,7 +55,7 @@ export function defaultFormatsDir(): string {
  * directory is reported too (under its own path) rather than thrown.
  */
 export async function discoverPlugins(dirs: string[]): Promise<DiscoveredPlugins> {
-  const found: DiscoveredPlugins = { plugins: new Map(), dirs: new Map(), entries: new Map(), failures: [] };
+  const found: DiscoveredPlugins = { plugins: new Map(), about: new Map(), dirs: new Map(), entries: new Map(), failures: [] };
   for (const root of dirs) {
     let entries;
     try {
@@ -69,12 +79,41 @@ export async function discoverPlugins(dirs: string[]): Promise<DiscoveredPlugins
         found.failures.push({ name, dir, error: `duplicate plugin name: already loaded from ${found.dirs.get(name)}` });
       } else {
         found.plugins.set(name, loaded.plugin);
+        found.about.set(name, await aboutPlugin(loaded.plugin, dir));
         found.dirs.set(name, dir);
         found.entries.set(name, entry);
       }
     }
   }
   return found;
+}
+
+/**
+ * A plugin's version and author: its own fields, else its folder's
+ * `package.json` (a plugin kept as a package), else the product's for the
+ * formats shipped in formats/.
+ */
+async function aboutPlugin(plugin: FormatPlugin, dir: string): Promise<PluginAbout> {
+  const own = await readPackage(join(dir, "package.json"));
+  const shipped = resolve(dirname(dir)) === defaultFormatsDir() ? await readPackage(join(defaultFormatsDir(), "..", "package.json")) : undefined;
+  const fallback = own ?? (shipped ? { version: shipped.version, author: "Data Exchange (shipped)" } : undefined);
+  return { version: plugin.version ?? fallback?.version ?? "", author: plugin.author ?? fallback?.author ?? "", loadedFrom: dir };
+}
+
+async function readPackage(file: string): Promise<{ version?: string; author?: string } | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  try {
+    const pkg = JSON.parse(text) as { version?: unknown; author?: unknown };
+    const author = typeof pkg.author === "string" ? pkg.author : typeof (pkg.author as { name?: unknown })?.name === "string" ? (pkg.author as { name: string }).name : undefined;
+    return { version: typeof pkg.version === "string" ? pkg.version : undefined, author };
+  } catch {
+    return undefined; // a broken package.json does not keep a plugin from loading; its version is just unknown
+  }
 }
 
 async function loadPlugin(

@@ -27,6 +27,8 @@ export const pluginSchema = z
     shape: z.enum(["tabular", "document"]),
     audience: z.enum(["human", "machine"]),
     options: optionsSchema,
+    version: z.string().min(1).optional(),
+    author: z.string().min(1).optional(),
     read: fn("read").optional(),
     write: fn("write").optional(),
   })

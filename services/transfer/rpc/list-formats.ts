@@ -1,13 +1,15 @@
 /**
  * ListFormats' answer: every loaded plugin with its options as JSON Schema
- * (so a client can build a form or validate before sending), and every plugin
- * folder that failed to load with the reason.
+ * (so a client can build a form or validate before sending), which build it
+ * is and where it runs, and every plugin folder that failed to load with the
+ * reason.
  */
 import { create } from "@bufbuild/protobuf";
 import { z } from "zod";
 import type { FormatPlugin } from "../../../formats/_sdk/index.js";
 import { FormatFailureSchema, FormatSchema, ListFormatsResponseSchema, type ListFormatsResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import type { DiscoveredPlugins } from "../plugins/index.js";
+import { runsInWorkers } from "../plugins/workers/index.js";
 
 /**
  * The options' JSON Schema, as the client sends them (`io: "input"`: fields
@@ -37,6 +39,10 @@ export function listFormats(discovered: DiscoveredPlugins): ListFormatsResponse 
           shape: p.shape,
           audience: p.audience,
           optionsJsonSchema: optionsJsonSchema(p),
+          version: discovered.about.get(p.name)?.version ?? "",
+          author: discovered.about.get(p.name)?.author ?? "",
+          loadedFrom: discovered.about.get(p.name)?.loadedFrom ?? "",
+          runsInWorker: runsInWorkers(p),
         }),
       ),
     failures: discovered.failures.map((f) => create(FormatFailureSchema, { name: f.name, error: f.error })),

@@ -150,7 +150,7 @@ describe("personal data in exports", () => {
     const importBody = await imported.text();
     expect(imported.status).toBe(200);
     expect(importBody).not.toContain("Sup3r-Secret-Pass!");
-    for (const format of ["csv", "json", "ndjson", "html", "xlsx", "ods"]) {
+    for (const format of ["csv", "json", "ndjson", "html", "markdown", "xlsx", "ods"]) {
       const bytes = Buffer.from(await (await fetch(`${s.transfer.url}/export/${format}?entity=users`, { headers })).arrayBuffer());
       // Workbooks are ZIP archives: look at the XML inside them.
       const text = bytes[0] === 0x50 ? Object.values(unzipSync(bytes)).map((part) => strFromU8(part)).join("\n") : bytes.toString("utf8");

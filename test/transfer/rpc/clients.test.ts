@@ -69,7 +69,7 @@ describe("a plain @grpc/grpc-js client", () => {
         }
         throw new Error("expected an error");
       };
-      expect(await drain({ entity: Entity.USERS, format: "xlsx-nope" })).toMatchObject({ code: GrpcStatus.NOT_FOUND, details: expect.stringContaining("available formats: csv, html, json, ndjson, ods, xlsx") });
+      expect(await drain({ entity: Entity.USERS, format: "xlsx-nope" })).toMatchObject({ code: GrpcStatus.NOT_FOUND, details: expect.stringContaining("available formats: csv, html, json, markdown, ndjson, ods, xlsx") });
       expect(await drain({ entity: Entity.USERS, format: "csv", formatOptions: { delimiter: ";;" } })).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining("delimiter") });
       expect(await drain({ entity: Entity.USERS, format: "csv", fields: ["nope"] })).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining("nope") });
       expect(await drain({ entity: Entity.UNSPECIFIED, format: "csv" })).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });

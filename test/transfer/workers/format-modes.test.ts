@@ -14,7 +14,7 @@ const settings = (input: object) => formatWorkersSchema.parse(input);
 
 describe("the mode of a format", () => {
   it("is in-thread for the light shipped formats, workers for the spreadsheets and for any other plugin, unless configured", () => {
-    expect(BUILT_IN_FORMAT_MODES).toEqual({ csv: "in-thread", json: "in-thread", ndjson: "in-thread", html: "in-thread", xlsx: "workers", ods: "workers" });
+    expect(BUILT_IN_FORMAT_MODES).toEqual({ csv: "in-thread", json: "in-thread", ndjson: "in-thread", html: "in-thread", markdown: "in-thread", xlsx: "workers", ods: "workers" });
     expect(formatModeOf("csv", settings({}))).toBe("in-thread");
     expect(formatModeOf("xlsx", settings({}))).toBe("workers");
     expect(formatModeOf("ods", settings({}))).toBe("workers");
@@ -46,7 +46,7 @@ describe("starting the format workers", () => {
       const discovered = await discoverPlugins([defaultFormatsDir(), folder.dir]);
       const workers = await startFormatWorkers(discovered, settings({ poolSize: 2 }));
       try {
-        expect(Object.fromEntries(workers.modes)).toEqual({ csv: "in-thread", html: "in-thread", json: "in-thread", ndjson: "in-thread", ods: "workers", watched: "workers", xlsx: "workers" });
+        expect(Object.fromEntries(workers.modes)).toEqual({ csv: "in-thread", html: "in-thread", json: "in-thread", markdown: "in-thread", ndjson: "in-thread", ods: "workers", watched: "workers", xlsx: "workers" });
         expect(workers.plugins.plugins.get("csv")).toBe(discovered.plugins.get("csv"));
         expect(runsInWorkers(workers.plugins.plugins.get("watched")!)).toBe(true);
         // The thread that checked the plugin loads stays ready; no other starts ahead of demand.

@@ -82,7 +82,7 @@ describe("plugins in format workers", () => {
       expect.objectContaining({ name: "loads-forever", error: "cannot run in a format worker: its module did not finish loading in a worker within 3000 ms (formatWorkers.timeLimitMs)" }),
       expect.objectContaining({ name: "main-only", error: expect.stringContaining("main-only refuses to load in a worker thread") }),
     ]);
-    expect([...workers.plugins.plugins.keys()].sort()).toEqual(["crashes", "csv", "hogs", "html", "json", "ndjson", "odd-options", "ods", "spins", "stalls", "throws", "watched", "xlsx", "yields-text"]);
+    expect([...workers.plugins.plugins.keys()].sort()).toEqual(["crashes", "csv", "hogs", "html", "json", "markdown", "ndjson", "odd-options", "ods", "spins", "stalls", "throws", "watched", "xlsx", "yields-text"]);
   });
 
   it("fails the job of a plugin that throws with an error naming the plugin, after the bytes it wrote, closes its input, and keeps its worker", async () => {

@@ -26,6 +26,8 @@ export const BUILT_IN_FORMAT_MODES: Readonly<Record<string, FormatMode>> = {
   ndjson: "in-thread",
   // HTML is escaping and string building per cell, as light as CSV.
   html: "in-thread",
+  // Markdown is the same: escaping per cell.
+  markdown: "in-thread",
   // The spreadsheets are heavy: XML per cell, deflate/inflate, a spooled
   // ZIP. In a worker that work leaves the event loop and runs on the other
   // core (bench section 'workers', "XLSX export through the service").

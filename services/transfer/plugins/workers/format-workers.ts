@@ -56,7 +56,7 @@ export async function startFormatWorkers(discovered: DiscoveredPlugins, config: 
       dirs.set(name, dir);
       if (entry) entries.set(name, entry);
     }
-    return { plugins: { plugins, dirs, entries, failures }, modes, pool, close: () => pool.close() };
+    return { plugins: { plugins, about: new Map([...discovered.about].filter(([name]) => plugins.has(name))), dirs, entries, failures }, modes, pool, close: () => pool.close() };
   } catch (error) {
     await pool.close();
     throw error;

@@ -36,6 +36,8 @@ export function workerBackedPlugin<O>(plugin: FormatPlugin<O>, { pool, entry, ti
     shape: plugin.shape,
     audience: plugin.audience,
     options: plugin.options,
+    ...(plugin.version !== undefined ? { version: plugin.version } : {}),
+    ...(plugin.author !== undefined ? { author: plugin.author } : {}),
   };
   if (plugin.write) {
     proxy.write = (rows, ctx) =>

@@ -15,7 +15,7 @@
  * A folder outside formats/ also gets a package.json depending on the SDK
  * package (`@data-exchange/format-sdk`) by path; run `npm install` there.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -283,4 +283,5 @@ function main(): void {
   );
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
+// Run as a script (through a symlinked checkout too), not when a test imports scaffoldFiles.
+if (process.argv[1] && realpathSync(resolve(process.argv[1])) === realpathSync(fileURLToPath(import.meta.url))) main();

@@ -156,6 +156,7 @@ export const TRANSFER_METHOD_RULES: Readonly<Record<string, CallRule>> = {
     return checkImport(principal, undefined, true);
   },
   [path("getJob")]: needsEither(P.readOwnJobs, P.readAllJobs, "reading jobs"),
+  [path("watchJob")]: needsEither(P.readOwnJobs, P.readAllJobs, "watching jobs"),
   [path("listJobs")]: needsEither(P.readOwnJobs, P.readAllJobs, "listing jobs"),
   [path("getFailedRows")]: needsEither(P.readOwnJobs, P.readAllJobs, "reading a job's failed rows"),
   [path("cancelJob")]: needsEither(P.cancelOwnJobs, P.cancelAllJobs, "cancelling jobs"),

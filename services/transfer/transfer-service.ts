@@ -33,6 +33,7 @@ import {
   type ListAuditEventsRequest,
   type ListJobsRequest,
   type TransferService as TransferServiceDesc,
+  type WatchJobRequest,
 } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { wireFieldType } from "../shared/records-wire/record-codec.js";
 import { mapErrors, mapStreamErrors } from "./error-mapping.js";
@@ -40,15 +41,16 @@ import { InvalidTransferRequestError } from "./errors.js";
 import { exportJob, type ExportEvent } from "./jobs/export-job.js";
 import { failedRowsFile } from "./jobs/failed-rows-file.js";
 import { importJob, type ImportJobEvent } from "./jobs/import-job.js";
-import { JOB_STATES, jobMessage, rowErrorMessage } from "./rpc/job-codec.js";
+import { JOB_STATES, jobMessage, rowErrorMessage, watchMessage } from "./rpc/job-codec.js";
 import { listFormats } from "./rpc/list-formats.js";
 import { importRequestOf, jobQueryOf } from "./rpc/request-codec.js";
 import { auditEventMessage, auditQueryOf, withoutPersonalData } from "../shared/audit/index.js";
 import { actingSubject } from "../shared/auth/index.js";
 import { checkJobAccess, ownJobsOnly, seesPersonalData } from "./access-policy.js";
 import { callerOf, recordsFor, type Caller } from "./caller.js";
-import type { JobDocument } from "./jobs/job-types.js";
-import { jobForReader } from "./jobs/job-views.js";
+import type { JobDocument, RowErrorRecord } from "./jobs/job-types.js";
+import { jobForReader, rowErrorForReader } from "./jobs/job-views.js";
+import { watchJob } from "./jobs/job-watch.js";
 import { requireEntity, type TransferContext } from "./transfer-context.js";
 
 
@@ -100,6 +102,18 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
 
   getJob(request: GetJobRequest, context?: HandlerContext) {
     return mapErrors(async () => create(GetJobResponseSchema, { job: jobMessage(jobForReader(await this.jobFor(request.jobId, context, "read"), personalFor(context))) }));
+  }
+
+  /** A job's changes from the job store until it ends (jobs/job-watch.ts), as the caller may read them. */
+  watchJob(request: WatchJobRequest, context?: HandlerContext) {
+    const ctx = this.ctx;
+    const self = this;
+    return mapStreamErrors(async function* () {
+      const job = await self.jobFor(request.jobId, context, "read");
+      const personal = personalFor(context);
+      const view = { job: (j: JobDocument) => jobForReader(j, personal), rowError: (e: RowErrorRecord, entity: string | undefined) => rowErrorForReader(e, entity, personal) };
+      for await (const event of watchJob(ctx.jobs, job, { pollMs: ctx.config.jobs.watchPollMs, signal: context?.signal, view })) yield watchMessage(event);
+    });
   }
 
   listJobs(request: ListJobsRequest, context?: HandlerContext) {

@@ -182,6 +182,12 @@ function checkOutput(command: ReadmeCommand, result: Result): void {
     // Every import in the README takes back a file just exported: nothing changes.
     expect(summary.unchanged, `${where}: every record unchanged`).toBe(summary.read);
     expect(result.stdout, where).toContain(String(summary.jobId));
+  } else if (/^npm run new-format\b/.test(text)) {
+    expect(result.stdout, where).toMatch(/created .*team-formats\/grades: index\.ts, options\.ts, writer\.ts, reader\.ts, contract-fixtures\.ts, README\.md, package\.json/);
+  } else if (/^npm run test:plugin\b/.test(text)) {
+    const plain = result.stdout.replace(/\x1b\[[0-9;]*m/g, "");
+    expect(plain, where).toMatch(/the grades plugin in a format worker > streams a million rows out and back in flat memory/);
+    expect(plain, where).toMatch(/Tests\s+\d+ passed/);
   } else if (/jobs\/\$JOB\/failed-rows\?view=errors/.test(text)) {
     expect(readFileSync(join(stack.workspace, file!), "utf8"), where).toMatch(/^row,/);
   } else if (/jobs\/\$JOB\/failed-rows/.test(text)) {
@@ -207,9 +213,9 @@ afterAll(async () => {
 }, 60_000);
 
 describe("the README's commands, pasted in order after npm start", () => {
-  it("start with npm start and npm test, and have sh blocks under the quick start, the records and the transfer service", () => {
+  it("start with npm start and npm test, and have sh blocks under the quick start, the records and the transfer service, and a new format", () => {
     expect(commands.slice(0, 2).map((c) => c.text.split("#")[0]!.trim())).toEqual(["npm start", "npm test"]);
-    expect(new Set(commands.map((c) => c.heading))).toEqual(new Set(["The two commands", "Quick start", "Calling the records service", "The transfer service"]));
+    expect(new Set(commands.map((c) => c.heading))).toEqual(new Set(["The two commands", "Quick start", "Calling the records service", "The transfer service", "Formats"]));
   });
 
   it("each exit 0 and say something sensible", async () => {

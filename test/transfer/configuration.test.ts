@@ -38,13 +38,13 @@ describe("the configuration", () => {
       pluginDirs: [],
       maxStoredRowErrors: 100000,
       formatWorkers: { formats: {}, poolSize: availableParallelism(), timeLimitMs: 30000, memoryLimitMb: 256 },
-      jobs: { progressSaveMs: 1000, heartbeatMs: 5000, leaseMs: 30000, sweepMs: 15000, cancelPollMs: 1000 },
+      jobs: { progressSaveMs: 1000, heartbeatMs: 5000, leaseMs: 30000, sweepMs: 15000, cancelPollMs: 1000, watchPollMs: 250 },
     });
   });
 
   it("reads the job lease settings from the environment, and refuses a lease that a live job could outlive", () => {
-    const env = { TRANSFER_JOBS_HEARTBEAT_MS: "1000", TRANSFER_JOBS_LEASE_MS: "4000", TRANSFER_JOBS_SWEEP_MS: "2000", TRANSFER_JOBS_CANCEL_POLL_MS: "250", TRANSFER_JOBS_PROGRESS_SAVE_MS: "500" };
-    expect(loadTransferConfig({ env, cwd: dir }).jobs).toEqual({ progressSaveMs: 500, heartbeatMs: 1000, leaseMs: 4000, sweepMs: 2000, cancelPollMs: 250 });
+    const env = { TRANSFER_JOBS_HEARTBEAT_MS: "1000", TRANSFER_JOBS_LEASE_MS: "4000", TRANSFER_JOBS_SWEEP_MS: "2000", TRANSFER_JOBS_CANCEL_POLL_MS: "250", TRANSFER_JOBS_PROGRESS_SAVE_MS: "500", TRANSFER_JOBS_WATCH_POLL_MS: "100" };
+    expect(loadTransferConfig({ env, cwd: dir }).jobs).toEqual({ progressSaveMs: 500, heartbeatMs: 1000, leaseMs: 4000, sweepMs: 2000, cancelPollMs: 250, watchPollMs: 100 });
     expect(() => loadTransferConfig({ env: { TRANSFER_JOBS_HEARTBEAT_MS: "5000", TRANSFER_JOBS_LEASE_MS: "6000" }, cwd: dir })).toThrow(/jobs\.leaseMs: leaseMs must be at least 3 × heartbeatMs/);
     expect(() => transferConfig({ jobs: { leaseMs: 1000, progressSaveMs: 2000, heartbeatMs: 100 } })).toThrow(/jobs\.progressSaveMs/);
     expect(() => transferConfig({ jobs: { heartbeat: 5 } as never })).toThrow(/jobs: Unrecognized key: "heartbeat"/);

@@ -35,6 +35,7 @@
  * | TRANSFER_JOBS_LEASE_MS              | jobs.leaseMs          | 30000                        |
  * | TRANSFER_JOBS_SWEEP_MS              | jobs.sweepMs          | 15000                        |
  * | TRANSFER_JOBS_CANCEL_POLL_MS        | jobs.cancelPollMs     | 1000                         |
+ * | TRANSFER_JOBS_WATCH_POLL_MS         | jobs.watchPollMs      | 250                          |
  *
  * `TRANSFER_PLUGIN_DIRS` is a list separated by the platform's path delimiter
  * (`:` on Linux). Relative plugin directories in the file are resolved
@@ -110,6 +111,8 @@ export const jobsSchema = z
     sweepMs: int(50).max(3_600_000).default(15_000),
     /** How often an instance looks for cancel requests for its jobs (CancelJob answered by another instance), ms. */
     cancelPollMs: int(50).max(60_000).default(1_000),
+    /** How often WatchJob reads a watched job's record and new row errors from the job store, ms. */
+    watchPollMs: int(20).max(60_000).default(250),
   })
   .strict()
   .refine((j) => j.leaseMs >= 3 * j.heartbeatMs, { message: "leaseMs must be at least 3 × heartbeatMs, or a live job could be taken for stopped", path: ["leaseMs"] })
@@ -193,6 +196,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, ConfigKey>> = {
   TRANSFER_JOBS_PROGRESS_SAVE_MS: "jobs.progressSaveMs",
   TRANSFER_JOBS_HEARTBEAT_MS: "jobs.heartbeatMs",
   TRANSFER_JOBS_LEASE_MS: "jobs.leaseMs",
+  TRANSFER_JOBS_WATCH_POLL_MS: "jobs.watchPollMs",
   TRANSFER_JOBS_SWEEP_MS: "jobs.sweepMs",
   TRANSFER_JOBS_CANCEL_POLL_MS: "jobs.cancelPollMs",
 };

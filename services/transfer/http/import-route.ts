@@ -11,7 +11,10 @@
  * after the file counts as much as one before it; any other field, a field
  * given twice and a second file are refused with 400 before anything is
  * written. The answer is JSON: the job's summary and its first 1000 row
- * errors.
+ * errors. With the query parameter `async=true` (the only one it takes) the
+ * answer is 202 with the job as soon as the job has started, and the import
+ * goes on without the client, who follows it with WatchJob or GET /jobs/{id}
+ * (a browser cannot stream an upload to the Import RPC).
  *
  * With authentication on, a caller who may import nothing is refused (403)
  * before the body is read, one who may not even dry-run the entity named
@@ -30,13 +33,16 @@ import { requireEntityName, type TransferContext } from "../transfer-context.js"
 import { allowed, clientGone, sendError } from "./http-util.js";
 import { checkImport } from "../access-policy.js";
 import type { Caller } from "../caller.js";
-import { jsonObjectParam, refuseUnknownNames, type ParamSpec } from "./request-params.js";
+import { jsonObjectParam, refuseUnknownNames, refuseUnknownQuery, type ParamSpec } from "./request-params.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { importLimits } from "../config/transfer-config.js";
 import { readUpload, type Upload } from "./multipart-upload.js";
 
 /** The form fields of `POST /import`, each at most once; `file` is the file part. */
 export const IMPORT_FIELDS: readonly ParamSpec[] = ["file", "format", "entity", "mode", "strict", "dry_run", "options", "mapping"].map((name) => ({ name }));
+
+/** The query parameters of `POST /import`. */
+export const IMPORT_QUERY: readonly ParamSpec[] = [{ name: "async" }];
 
 /** Row errors in the JSON answer; all of them are at /jobs/{id}/failed-rows. */
 export const RESPONSE_ERRORS = 1000;
@@ -111,7 +117,13 @@ function checkFieldName(name: string, seen: readonly string[]): void {
   refuseUnknownNames([...seen, name], IMPORT_FIELDS, "form field", "POST /import");
 }
 
-async function runUpload(ctx: TransferContext, upload: Upload, caller: Caller, signal: AbortSignal): Promise<UploadResult> {
+/**
+ * Runs the import the upload describes. `onStarted` is told the job's id as
+ * soon as it exists (an async upload answers then, and the rest runs on);
+ * `signal` is the client's connection, except for an async upload, which
+ * outlives it.
+ */
+async function runUpload(ctx: TransferContext, upload: Upload, caller: Caller, signal: AbortSignal | undefined, onStarted?: (jobId: string) => void): Promise<UploadResult> {
   const result: UploadResult = { errors: [], errorCount: 0 };
   try {
     if (!upload.file) throw new InvalidTransferRequestError('the upload has no file part named "file"', "file");
@@ -119,7 +131,10 @@ async function runUpload(ctx: TransferContext, upload: Upload, caller: Caller, s
     const denied = caller.principal ? checkImport(caller.principal, request.entity.name, request.dryRun) : undefined;
     if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
     for await (const event of importJob(ctx, request, createReadStream(upload.file.path), caller, signal)) {
-      if (event.kind === "started") result.jobId = event.jobId;
+      if (event.kind === "started") {
+        result.jobId = event.jobId;
+        onStarted?.(event.jobId);
+      }
       else if (event.kind === "row_error") {
         result.errorCount++;
         if (result.errors.length < RESPONSE_ERRORS) {
@@ -135,9 +150,26 @@ async function runUpload(ctx: TransferContext, upload: Upload, caller: Caller, s
   return result;
 }
 
-export async function handleImport(ctx: TransferContext, req: IncomingMessage, res: ServerResponse, caller: Caller): Promise<void> {
+/** `async=true` (or false), refusing any other query parameter before the body is read. */
+function asyncParam(query: URLSearchParams): boolean {
+  refuseUnknownQuery(query, IMPORT_QUERY, "POST /import");
+  const value = query.get("async");
+  if (value === null) return false;
+  const flagValue = flag({ async: value }, "async");
+  return flagValue ?? false;
+}
+
+export async function handleImport(ctx: TransferContext, req: IncomingMessage, res: ServerResponse, caller: Caller, query: URLSearchParams = new URLSearchParams()): Promise<void> {
   if (caller.principal && !allowed(res, checkImport(caller.principal, undefined, true))) {
     req.resume();
+    return;
+  }
+  let detached: boolean;
+  try {
+    detached = asyncParam(query);
+  } catch (error) {
+    req.resume();
+    sendError(res, error);
     return;
   }
   if (!/^multipart\/form-data/i.test(req.headers["content-type"] ?? "")) {
@@ -168,6 +200,10 @@ export async function handleImport(ctx: TransferContext, req: IncomingMessage, r
     sendError(res, error, { errors: [], errorCount: 0 });
     return;
   }
+  if (detached) {
+    answerWhenStarted(ctx, res, upload, caller);
+    return;
+  }
   let result: UploadResult;
   try {
     result = await runUpload(ctx, upload, caller, gone);
@@ -183,4 +219,27 @@ export async function handleImport(ctx: TransferContext, req: IncomingMessage, r
   const body = { ...summary, errors: result.errors, errorCount: result.errorCount, errorsTruncated: result.errorCount > result.errors.length };
   if (summary.strictAborted) sendJson(res, 422, { code: codeName(Code.FailedPrecondition), message: summary.error ?? "strict import aborted", ...body });
   else sendJson(res, 200, body);
+}
+
+/**
+ * An async upload: answers 202 with the job once it has started (or the
+ * refusal, if it never starts), and lets the import run on to its end, the
+ * spooled file removed then. Its outcome is the job's: WatchJob, GET /jobs/{id}.
+ */
+function answerWhenStarted(ctx: TransferContext, res: ServerResponse, upload: Upload, caller: Caller): void {
+  let answered = false;
+  const run = runUpload(ctx, upload, caller, undefined, (jobId) => {
+    answered = true;
+    sendJson(res, 202, { jobId, state: "running", job: `/jobs/${jobId}`, watch: "dataexchange.transfer.v1.TransferService/WatchJob" });
+  });
+  void run
+    .then((result) => {
+      if (!answered) sendError(res, result.error ?? new Error("the import ended before it started"), { errors: [], errorCount: 0 });
+      else if (result.error !== undefined && !isCancellation(result.error)) ctx.log("async import job", result.jobId, "failed:", result.error);
+    })
+    .finally(() => upload.file?.remove());
+}
+
+function isCancellation(error: unknown): boolean {
+  return error instanceof ConnectError && error.code === Code.Canceled;
 }

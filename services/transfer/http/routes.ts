@@ -40,7 +40,7 @@ export interface TransferHttpOptions {
 export function createTransferHttpHandler(ctx: TransferContext, options: TransferHttpOptions = {}): PlainHttpHandler {
   const routes: [string, RegExp, Route][] = [
     ["GET", /^\/export\/([^/]+)\/?$/, (req, res, [format], url, caller) => handleExport(ctx, req, format!, url.searchParams, res, caller)],
-    ["POST", /^\/import\/?$/, (req, res, _params, _url, caller) => handleImport(ctx, req, res, caller)],
+    ["POST", /^\/import\/?$/, (req, res, _params, url, caller) => handleImport(ctx, req, res, caller, url.searchParams)],
     ["GET", /^\/jobs\/?$/, (_req, res, _params, url, caller) => handleListJobs(ctx, url.searchParams, res, caller)],
     ["GET", /^\/jobs\/([^/]+)\/?$/, (_req, res, [id], url, caller) => handleGetJob(ctx, id!, url.searchParams, res, caller)],
     ["GET", /^\/jobs\/([^/]+)\/failed-rows\/?$/, (_req, res, [id], url, caller) => handleFailedRows(ctx, id!, url.searchParams, res, caller)],

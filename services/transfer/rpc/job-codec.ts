@@ -5,10 +5,11 @@
 import { create, fromJsonString, type JsonObject } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { FilterSchema, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { ExportSource, JobKind, JobSchema, JobState, RowErrorSchema, type Job, type RowError } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { ExportSource, JobKind, JobSchema, JobState, RowErrorSchema, WatchJobResponseSchema, type Job, type RowError, type WatchJobResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { entityEnum } from "../../shared/records-wire/record-codec.js";
 import { auditFilterOfJson } from "../../shared/audit/index.js";
 import type { ImportMode, JobDocument, JobKind as PlainKind, JobState as PlainState, RowErrorRecord } from "../jobs/job-types.js";
+import type { JobWatchEvent } from "../jobs/job-watch.js";
 
 export const JOB_STATES: Record<PlainState, JobState> = {
   running: JobState.RUNNING,
@@ -100,5 +101,23 @@ function parseObject(text: string): JsonObject {
     return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as JsonObject) : {};
   } catch {
     return {};
+  }
+}
+
+/** A WatchJob event as its wire message. */
+export function watchMessage(event: JobWatchEvent): WatchJobResponse {
+  switch (event.kind) {
+    case "job":
+      return create(WatchJobResponseSchema, { event: { case: "job", value: jobMessage(event.job) } });
+    case "progress": {
+      const { counts, bytes, errorCount } = event.progress;
+      return create(WatchJobResponseSchema, {
+        event: { case: "progress", value: { counts: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, BigInt(v)])), bytes: BigInt(bytes), errorCount: BigInt(errorCount) } },
+      });
+    }
+    case "row_error":
+      return create(WatchJobResponseSchema, { event: { case: "rowError", value: rowErrorMessage(event.error) } });
+    case "ended":
+      return create(WatchJobResponseSchema, { event: { case: "ended", value: jobMessage(event.job) } });
   }
 }

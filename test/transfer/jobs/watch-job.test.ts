@@ -1,0 +1,142 @@
+/**
+ * WatchJob: a job's progress, row errors and end, streamed from the job
+ * store to any reader — on the instance running it or another one — and the
+ * asynchronous upload (POST /import?async=true) that a browser follows with it.
+ */
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Entity, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { ImportHeaderSchema, JobState, TransferService, type ImportResponse, type WatchJobResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
+import { withTestFormatMode } from "../../support/format-workers.js";
+import { testServiceLogger } from "../../support/service-logger.js";
+import { importFile, startServices, type Services } from "../rpc/harness.js";
+
+const config = { jobs: { progressSaveMs: 20, watchPollMs: 25 } };
+let s: Services;
+let other: RunningTransferServer;
+
+beforeAll(async () => {
+  s = await startServices({ config });
+  // A second instance on the same job store: watches must not depend on which one runs the job.
+  other = await buildTransferServer({ db: s.transferDb.db, recordsUrl: s.records.url, config: withTestFormatMode(config), port: 0, logger: testServiceLogger("transfer") });
+});
+afterAll(async () => {
+  await other?.close();
+  await s?.close();
+});
+
+const watcher = () => createClient(TransferService, createGrpcTransport({ baseUrl: other.url }));
+
+async function watchAll(jobId: string): Promise<WatchJobResponse[]> {
+  const events: WatchJobResponse[] = [];
+  for await (const event of watcher().watchJob({ jobId })) events.push(event);
+  return events;
+}
+
+/** Course rows, every tenth one without a title (a row error). */
+function coursesCsv(from: number, to: number): string {
+  let out = "";
+  for (let i = from; i < to; i++) out += `W${i},${i % 10 === 3 ? "" : `Course ${i}`}\r\n`;
+  return out;
+}
+
+describe("watching a running import from another instance", () => {
+  it("sends the job, its progress as it grows, each row error in order, and the job as it ended", async () => {
+    let release!: () => void;
+    const halfway = new Promise<void>((r) => (release = r));
+    let resolveStarted!: (jobId: string) => void;
+    const started = new Promise<string>((r) => (resolveStarted = r));
+    const requests = (async function* () {
+      yield { message: { case: "header" as const, value: create(ImportHeaderSchema, { entity: Entity.COURSES, format: "csv", mode: WriteMode.UPSERT }) } };
+      yield { message: { case: "chunk" as const, value: Buffer.from(`code,title\r\n${coursesCsv(0, 2000)}`) } };
+      await halfway;
+      yield { message: { case: "chunk" as const, value: Buffer.from(coursesCsv(2000, 4000)) } };
+    })();
+    const answers: ImportResponse[] = [];
+    const importing = (async () => {
+      for await (const answer of s.client.import(requests)) {
+        answers.push(answer);
+        if (answer.event.case === "started") resolveStarted(answer.event.value.jobId);
+      }
+    })();
+    const jobId = await started;
+    const watching = watchAll(jobId);
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    await importing;
+    const events = await watching;
+
+    const kinds = events.map((e) => e.event.case);
+    expect(kinds[0]).toBe("job");
+    expect(events[0]!.event.value).toMatchObject({ id: jobId, state: JobState.RUNNING, errors: [] });
+    expect(kinds.at(-1)).toBe("ended");
+    expect(kinds.filter((k) => k === "ended")).toHaveLength(1);
+    const summary = answers.find((a) => a.event.case === "summary")!.event.value as { read: bigint; inserted: bigint; failed: bigint };
+    const ended = events.at(-1)!.event.value as { state: JobState; counts: { read: bigint; inserted: bigint; failed: bigint } };
+    expect(ended.state).toBe(JobState.SUCCEEDED);
+    expect(ended.counts).toMatchObject({ read: summary.read, inserted: summary.inserted, failed: summary.failed });
+    expect(summary).toMatchObject({ read: 4000n, failed: 400n });
+    // The progress it saw only grew, and it saw some before the end.
+    const reads = events.filter((e) => e.event.case === "progress").map((e) => Number((e.event.value as { counts: { read: bigint } }).counts.read));
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads).toEqual([...reads].sort((a, b) => a - b));
+    // Every row error the importer heard, in the same order, once.
+    const heard = answers.filter((a) => a.event.case === "rowError").map((a) => (a.event.value as { row: bigint }).row);
+    const watched = events.filter((e) => e.event.case === "rowError").map((e) => (e.event.value as { row: bigint }).row);
+    expect(watched).toEqual(heard);
+    expect(watched).toHaveLength(400);
+  });
+
+  it("sends a finished job's row errors and its end at once, without progress", async () => {
+    const done = await importFile(s.client, { entity: Entity.COURSES, format: "csv", mode: WriteMode.UPSERT }, `code,title\r\n${coursesCsv(5000, 5020)}`);
+    const events = await watchAll(done.jobId);
+    expect(events.map((e) => e.event.case)).toEqual(["job", "rowError", "rowError", "ended"]);
+  });
+
+  it("is NOT_FOUND for a job that does not exist", async () => {
+    const error = await watchAll("no-such-job").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectError);
+    expect((error as ConnectError).code).toBe(Code.NotFound);
+  });
+});
+
+describe("POST /import?async=true", () => {
+  async function post(query: string, csv: string): Promise<{ status: number; body: Record<string, unknown> }> {
+    const form = new FormData();
+    form.append("entity", "courses");
+    form.append("format", "csv");
+    form.append("mode", "upsert");
+    form.append("file", new Blob([csv]), "courses.csv");
+    const res = await fetch(`${s.transfer.url}/import${query}`, { method: "POST", body: form });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  it("answers 202 with the job as soon as it started, and the import runs to its end for a watcher", async () => {
+    const res = await post("?async=true", `code,title\r\n${coursesCsv(6000, 7000)}`);
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ state: "running", job: `/jobs/${res.body.jobId}` });
+    const events = await watchAll(res.body.jobId as string);
+    expect(events.at(-1)!.event.value).toMatchObject({ state: JobState.SUCCEEDED, counts: { read: 1000n, failed: 100n } });
+  });
+
+  it("answers the refusal itself when the job never starts", async () => {
+    const form = new FormData();
+    form.append("entity", "courses");
+    form.append("format", "nope");
+    form.append("file", new Blob(["code\r\nX\r\n"]), "c.csv");
+    const res = await fetch(`${s.transfer.url}/import?async=true`, { method: "POST", body: form });
+    expect(res.status).toBe(404);
+  });
+
+  it("refuses any other query parameter, or an async that is not true or false, with 400 before reading the file", async () => {
+    const bogus = await post("?bogus=1", "code,title\r\nZ1,Zed\r\n");
+    expect(bogus.status).toBe(400);
+    expect(bogus.body.message).toMatch(/unknown query parameter "bogus" for POST \/import; accepted: async/);
+    const maybe = await post("?async=maybe", "code,title\r\nZ1,Zed\r\n");
+    expect(maybe.status).toBe(400);
+    expect(maybe.body.message).toMatch(/async must be true or false/);
+  });
+});

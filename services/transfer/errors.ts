@@ -58,6 +58,11 @@ export class LimitExceededError extends Error {
   }
 }
 
+/** A lenient import stopped by its error budget or change guard (max_errors, max_error_ratio, max_changes): what it wrote before stays written, and is reported. */
+export class ImportBudgetExceededError extends Error {
+  override name = "ImportBudgetExceededError";
+}
+
 export class JobNotFoundError extends Error {
   override name = "JobNotFoundError";
   constructor(readonly jobId: string) {

@@ -64,7 +64,8 @@ export type ImportEvent =
       dryRun: boolean;
       /** Set when the import ended before the end of the file (a limit, unreadable input, columns that fit no field). */
       stopped?: {
-        code: "limit" | "format" | "invalid";
+        /** "budget": max_errors, max_error_ratio or max_changes was exceeded (core/import-budget.ts). */
+        code: "limit" | "format" | "invalid" | "budget";
         reason: string;
         /** The data row it stopped at; absent when it stopped at the header or before the first row. */
         row?: number;

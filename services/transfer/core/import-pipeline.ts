@@ -24,6 +24,7 @@ import { refuseContainers } from "./container-sniff.js";
 import { parsePluginOptions, TransferCancelledError, TransferSettingsError, throwIfCancelled } from "./errors.js";
 import { readErrorCode, scrubPluginReason, type ImportCounts, type ImportErrorCode, type ImportEvent, type RowErrorEvent, type SummaryEvent } from "./import-events.js";
 import { InFileKeys } from "./in-file-keys.js";
+import { changesExceeded, checkBudget, errorBudgetExceeded, type ImportBudget } from "./import-budget.js";
 import { RowMapper, type FieldMapping, type MappedRow } from "./row-mapper.js";
 import { event, RowReporter } from "./row-reporter.js";
 import type { StagedRow, StagingArea } from "./staging-area.js";
@@ -57,6 +58,8 @@ export interface ImportSettings {
   writesInFlight?: number;
   /** Splits flattened column names (`details.device`, as tabular exports write them) into nested fields. Default ".". */
   nestedDelimiter?: string;
+  /** Error budget and change guard (core/import-budget.ts). */
+  budget?: ImportBudget;
   signal?: AbortSignal;
 }
 
@@ -67,6 +70,8 @@ export interface WriteResult {
   skipped: number;
   /** Per-record errors, by index in the batch given to `write`. */
   errors: { index: number; field: string; reason: string; code: string }[];
+  /** Set by the change guard: the batch was not written, it would have passed max_changes. */
+  withheld?: true;
 }
 
 /** Implemented by the caller over the records service's WriteRecords stream. */
@@ -130,6 +135,11 @@ class ImportRun {
   private written = false;
   private encoding: ReadEncoding | undefined;
   private fileHeader: ReadHeader | undefined;
+  private readonly budget: ImportBudget;
+  /** Lenient, real and with max_changes: each batch is a dry run first, written only if it keeps within max_changes. */
+  private readonly guarded: boolean;
+  /** Existing records changed (or, validating, that would be). */
+  private changes = 0;
 
   constructor(
     private readonly settings: ImportSettings,
@@ -151,8 +161,11 @@ class ImportRun {
     this.batchSize = size;
     const depth = settings.writesInFlight ?? DEFAULT_WRITES_IN_FLIGHT;
     if (!Number.isInteger(depth) || depth < 1 || depth > MAX_WRITES_IN_FLIGHT) throw new TransferSettingsError(`writesInFlight must be a whole number from 1 to ${MAX_WRITES_IN_FLIGHT}`, [{ setting: "writesInFlight", reason: `must be 1–${MAX_WRITES_IN_FLIGHT}` }]);
-    this.writesInFlight = depth;
     this.staged = settings.strict && !settings.dryRun;
+    this.budget = checkBudget(settings.budget, settings);
+    this.guarded = this.budget.maxChanges !== undefined && !settings.strict && !settings.dryRun;
+    // The guard adds up changes batch by batch: one batch at a time.
+    this.writesInFlight = this.guarded ? 1 : depth;
     this.secretFields = settings.entity.fields.filter((f) => f.writeOnly).map((f) => f.key);
     this.reporter = new RowReporter(settings.entity, this.mapper);
   }
@@ -197,6 +210,7 @@ class ImportRun {
         reading: for await (const items of reader) {
           throwIfCancelled(signal);
           for (const item of items) {
+            if (this.overBudget(false)) break reading;
             if (item.kind === "encoding") {
               this.encoding = item.encoding;
               continue;
@@ -250,6 +264,7 @@ class ImportRun {
               await next(pending, dryRun || this.staged, !this.staged, this.staged && this.tally.failed === 0);
               pending = [];
               yield* drain(out);
+              if (this.stopped?.code === "budget") break reading;
             }
           }
           yield* drain(out);
@@ -272,8 +287,10 @@ class ImportRun {
         }
       }
       if (this.stopped === undefined) sourcesSeen(true);
-      // The rows read before a stop are complete and checked: a lenient import writes them (not after a refusal of the whole file).
-      if (!this.refused && !(strict && this.stopped !== undefined)) await next(pending, dryRun || this.staged, !this.staged, this.staged && this.tally.failed === 0);
+      // The whole file read: the error budget is judged on all of it before the last rows are written.
+      if (!strict) this.overBudget(true);
+      // The rows read before a stop are complete and checked: a lenient import writes them (not after a refusal of the whole file, nor past its budget).
+      if (!this.refused && !(strict && this.stopped !== undefined) && this.stopped?.code !== "budget") await next(pending, dryRun || this.staged, !this.staged, this.staged && this.tally.failed === 0);
       pending = [];
       await next([], false, false, false);
       yield* drain(out);
@@ -313,6 +330,29 @@ class ImportRun {
     }
   }
 
+  /** Stops a lenient import whose error budget is spent (a strict one aborts on its first rejection anyway); true once stopped for its budget. */
+  private overBudget(final: boolean): boolean {
+    if (this.stopped !== undefined) return this.stopped.code === "budget";
+    if (this.settings.strict) return false;
+    const reason = errorBudgetExceeded(this.budget, this.tally, final);
+    if (reason === undefined) return false;
+    this.stopped = { code: "budget", reason, row: this.tally.read };
+    return true;
+  }
+
+  /** A batch of a guarded import: a dry run says how many existing records it changes; written only within max_changes. */
+  private async guardedWrite(rows: MappedRow[], signal: AbortSignal | undefined): Promise<WriteResult> {
+    const { mode } = this.settings;
+    const records = rows.map((r) => r.record);
+    const preview = await this.writer.write(records, { mode, dryRun: true, signal });
+    const over = changesExceeded(this.budget, this.changes, preview.updated);
+    if (over !== undefined) {
+      this.stopped ??= { code: "budget", reason: `${over}; the batch from row ${rows[0]!.row} was not written`, row: rows[0]!.row, line: rows[0]!.line };
+      return { inserted: 0, updated: 0, unchanged: 0, skipped: 0, errors: [], withheld: true };
+    }
+    return this.writer.write(records, { mode, dryRun: false, signal });
+  }
+
   /** Stops the import before anything is written: the file as a whole does not fit (its header, its mapped columns). */
   private refuse(reason: string, line?: number, setting?: string): void {
     this.refused = true;
@@ -328,10 +368,13 @@ class ImportRun {
   /** Sends a batch to the writer (and to staging) without waiting, so the next batch is read meanwhile. */
   private start(rows: MappedRow[], dryRun: boolean, counted: boolean, stage: boolean): InFlight {
     const { signal, mode } = this.settings;
-    const write = this.writer.write(
-      rows.map((r) => r.record),
-      { mode, dryRun, signal },
-    );
+    const write =
+      this.guarded && counted && !dryRun
+        ? this.guardedWrite(rows, signal)
+        : this.writer.write(
+            rows.map((r) => r.record),
+            { mode, dryRun, signal },
+          );
     const promise = stage ? Promise.all([write, this.staging.add(rows.map((r) => this.toStaged(r)))]).then(([result]) => result) : write;
     promise.catch(() => undefined); // observed in settle(); avoids an unhandled rejection while the next batch is read
     return { rows, promise, counted };
@@ -342,6 +385,12 @@ class ImportRun {
     const result = await inflight.promise;
     throwIfCancelled(this.settings.signal);
     const events: ImportEvent[] = [];
+    if (result.withheld) return events;
+    this.changes += result.updated;
+    // Validating (strict, or a dry run): the changes the file would make, judged as they add up.
+    const validating = !inflight.counted || this.settings.dryRun;
+    const over = validating ? changesExceeded(this.budget, 0, this.changes) : undefined;
+    if (over !== undefined && this.stopped === undefined) this.stopped = { code: "budget", reason: over, row: inflight.rows[0]?.row };
     const failed = new Set<number>();
     const byRow = new Map<number, RowErrorEvent[]>();
     for (const e of result.errors) {

@@ -39,7 +39,7 @@ import { importLimits } from "../config/transfer-config.js";
 import { readUpload, type Upload } from "./multipart-upload.js";
 
 /** The form fields of `POST /import`, each at most once; `file` is the file part. */
-export const IMPORT_FIELDS: readonly ParamSpec[] = ["file", "format", "entity", "mode", "strict", "dry_run", "options", "mapping"].map((name) => ({ name }));
+export const IMPORT_FIELDS: readonly ParamSpec[] = ["file", "format", "entity", "mode", "strict", "dry_run", "options", "mapping", "max_errors", "max_error_ratio", "max_changes"].map((name) => ({ name }));
 
 /** The query parameters of `POST /import`. */
 export const IMPORT_QUERY: readonly ParamSpec[] = [{ name: "async" }];
@@ -101,7 +101,23 @@ export function importRequestFromFields(fields: Record<string, string>, fileName
     dryRun: flag(fields, "dry_run") ?? false,
     mapping,
     fileName,
+    budget: {
+      ...numberField(fields, "max_errors", "whole"),
+      ...numberField(fields, "max_error_ratio", "fraction"),
+      ...numberField(fields, "max_changes", "whole"),
+    },
   };
+}
+
+const BUDGET_KEYS = { max_errors: "maxErrors", max_error_ratio: "maxErrorRatio", max_changes: "maxChanges" } as const;
+
+/** A budget form field as its setting: absent, or a number the whole of the text is (`10`, `0.05`), else a 400 naming it. */
+function numberField(fields: Record<string, string>, name: keyof typeof BUDGET_KEYS, kind: "whole" | "fraction"): Partial<Record<(typeof BUDGET_KEYS)[typeof name], number>> {
+  const text = fields[name]?.trim();
+  if (text === undefined) return {};
+  const pattern = kind === "whole" ? /^\d{1,15}$/ : /^(0?\.\d+|0|1)$/;
+  if (!pattern.test(text)) throw new InvalidTransferRequestError(`${name} must be ${kind === "whole" ? "a whole number" : "a fraction such as 0.05"}, not ${JSON.stringify(fields[name])}`, name);
+  return { [BUDGET_KEYS[name]]: Number(text) };
 }
 
 interface UploadResult {

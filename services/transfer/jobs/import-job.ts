@@ -26,13 +26,14 @@ import type { ImportCounts, SummaryEvent } from "../core/import-events.js";
 import { createStagingArea } from "../core/staging-area.js";
 import { importLimits } from "../config/transfer-config.js";
 import { codeName, toConnectError } from "../error-mapping.js";
-import { InvalidTransferRequestError, LimitExceededError } from "../errors.js";
+import { ImportBudgetExceededError, InvalidTransferRequestError, LimitExceededError } from "../errors.js";
 import { FailedRowStore } from "./failed-row-store.js";
 import { RecordsStreamWriter } from "../records-writer.js";
 import { describeSettlement, settledCountKey, settleUnansweredRows } from "./unanswered-writes.js";
 import { recordsFor, type Caller } from "../caller.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";
 import { checkNamedFormat, chooseFormat, DETECTION_PEEK, peekHead } from "../core/format-detection.js";
+import type { ImportBudget } from "../core/import-budget.js";
 import { JobRun, type EndOptions } from "./job-run.js";
 import type { ImportMode, JobCounts, JobOutcome, RowErrorRecord } from "./job-types.js";
 
@@ -46,6 +47,8 @@ export interface ImportJobRequest {
   dryRun: boolean;
   mapping?: FieldMapping[];
   fileName?: string;
+  /** Error budget and change guard (core/import-budget.ts). */
+  budget?: ImportBudget;
 }
 
 /** What an import ended with: the pipeline's summary (less its internal stop detail) and the job's outcome. */
@@ -100,6 +103,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
       strict,
       dryRun: request.dryRun,
       fileName: request.fileName || undefined,
+      ...(request.budget && Object.keys(request.budget).length > 0 ? { budget: request.budget } : {}),
     },
     caller,
     callerSignal,
@@ -168,6 +172,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
       limits,
       batchSize: ctx.config.importBatchSize,
       writesInFlight: ctx.config.importWritesInFlight,
+      budget: request.budget,
       signal,
     };
     let stopError: Error | undefined;
@@ -195,7 +200,9 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
           stopError =
             event.stopped.code === "limit"
               ? new LimitExceededError("file size", Math.round((limits.maxFileBytes / (1024 * 1024)) * 1000) / 1000, "MiB")
-              : new InvalidTransferRequestError(`${stopPlace(event.stopped)}: ${event.stopped.reason}`, event.stopped.setting ?? "file");
+              : event.stopped.code === "budget"
+                ? new ImportBudgetExceededError(`${stopPlace(event.stopped)}: ${event.stopped.reason}; the rows written before it stay written (see the counts)`)
+                : new InvalidTransferRequestError(`${stopPlace(event.stopped)}: ${event.stopped.reason}`, event.stopped.setting ?? "file");
         }
         const state = event.strictAborted || stopError ? "failed" : "succeeded";
         const mappedStop = stopError ? toConnectError(stopError) : undefined;

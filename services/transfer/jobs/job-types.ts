@@ -10,6 +10,7 @@ export type JobKind = "import" | "export";
 export type JobState = "running" | "succeeded" | "failed" | "cancelled";
 import type { ImportMode } from "../core/import-pipeline.js";
 import type { ImportCounts } from "../core/import-events.js";
+import type { ImportBudget } from "../core/import-budget.js";
 export type { ImportMode };
 
 /** An import's counts (core/import-events.ts), and an export's records. */
@@ -41,6 +42,8 @@ export interface JobDocument {
   format: string;
   /** Import: how the format was chosen when the request named none (file name or content, in words). */
   formatChosenBy?: string;
+  /** Import: the error budget and change guard asked for. */
+  budget?: ImportBudget;
   /** The format options as sent, JSON text. */
   formatOptions: string;
   /** Export: the filter as protobuf JSON text. */

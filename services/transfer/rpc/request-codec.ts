@@ -27,7 +27,18 @@ export function importRequestOf(header: ImportHeader): ImportJobRequest {
     dryRun: header.dryRun,
     mapping: header.mappings.length > 0 ? header.mappings.map(mappingOf) : undefined,
     fileName: header.fileName,
+    budget: {
+      ...(header.maxErrors !== undefined ? { maxErrors: safeNumber(header.maxErrors, "header.max_errors") } : {}),
+      ...(header.maxErrorRatio !== undefined ? { maxErrorRatio: header.maxErrorRatio } : {}),
+      ...(header.maxChanges !== undefined ? { maxChanges: safeNumber(header.maxChanges, "header.max_changes") } : {}),
+    },
   };
+}
+
+/** A uint64 the service can count to, or INVALID_ARGUMENT naming it. */
+function safeNumber(value: bigint, setting: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidTransferRequestError(`${setting} must be at most ${Number.MAX_SAFE_INTEGER}`, setting);
+  return Number(value);
 }
 
 const UNMAPPED: Partial<Record<Transform_Map_Unmapped, "error" | "keep" | "default">> = {

@@ -16,13 +16,13 @@
  */
 import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import { FormatError, type FormatPlugin, type ReadEncoding, type ReadHeader } from "../../../formats/_sdk/index.js";
-import type { EntitySpec } from "../../domain/index.js";
+import { emptyRowCounts, isWriteMode, WRITE_MODES, type EntitySpec, type RowCounts, type RowErrorCode, type WriteCounts, type WriteMode } from "../../domain/index.js";
 import { abortable } from "./abortable.js";
 import { namingPluginFailures } from "./plugin-failures.js";
 import { ByteMeter } from "./byte-meter.js";
 import { refuseContainers } from "./container-sniff.js";
 import { parsePluginOptions, TransferCancelledError, TransferSettingsError, throwIfCancelled } from "./errors.js";
-import { readErrorCode, scrubPluginReason, type ImportCounts, type ImportErrorCode, type ImportEvent, type RowErrorEvent, type SummaryEvent } from "./import-events.js";
+import { readErrorCode, scrubPluginReason, type ImportEvent, type RowErrorEvent, type SummaryEvent } from "./import-events.js";
 import { InFileKeys } from "./in-file-keys.js";
 import { RowMapper, type FieldMapping, type MappedRow } from "./row-mapper.js";
 import { event, RowReporter } from "./row-reporter.js";
@@ -30,16 +30,14 @@ import type { StagedRow, StagingArea } from "./staging-area.js";
 
 export type { FieldMapping } from "./row-mapper.js";
 export type { Transform } from "./transforms.js";
-export type { ImportErrorCode, ImportEvent } from "./import-events.js";
-
-export type ImportMode = "insert" | "upsert" | "merge" | "skip-existing";
+export type { ImportEvent } from "./import-events.js";
 
 export interface ImportSettings {
   entity: EntitySpec;
   plugin: FormatPlugin;
   /** Raw options for the plugin; parsed (and refused with a settings error) with `plugin.options`. */
   pluginOptions: unknown;
-  mode: ImportMode;
+  mode: WriteMode;
   /** All or nothing: nothing is written when any row fails. */
   strict: boolean;
   /** Validate and ask the writer what would happen; write nothing. */
@@ -60,21 +58,24 @@ export interface ImportSettings {
   signal?: AbortSignal;
 }
 
-export interface WriteResult {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  /** Per-record errors, by index in the batch given to `write`. */
-  errors: { index: number; field: string; reason: string; code: string }[];
+/** A record the writer refused, by its index in the batch given to `write`. */
+export interface WriteError {
+  index: number;
+  field: string;
+  reason: string;
+  code: string;
+}
+
+/** What the writer did with one batch. */
+export interface WriteResult extends WriteCounts {
+  errors: WriteError[];
 }
 
 /** Implemented by the caller over the records service's WriteRecords stream. */
 export interface RecordWriter {
-  write(records: Record<string, unknown>[], options: { mode: ImportMode; dryRun: boolean; signal?: AbortSignal }): Promise<WriteResult>;
+  write(records: Record<string, unknown>[], options: { mode: WriteMode; dryRun: boolean; signal?: AbortSignal }): Promise<WriteResult>;
 }
 
-const MODES: readonly ImportMode[] = ["insert", "upsert", "merge", "skip-existing"];
 const DEFAULT_BATCH_SIZE = 1000;
 const MAX_BATCH_SIZE = 10_000;
 const DEFAULT_WRITES_IN_FLIGHT = 2;
@@ -121,7 +122,7 @@ class ImportRun {
   private readonly staged: boolean;
   private readonly secretFields: string[];
   private readonly reporter: RowReporter;
-  private readonly tally: ImportCounts = { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
+  private readonly tally: RowCounts = emptyRowCounts();
   private rowsWritten = 0;
   private stopped: SummaryEvent["stopped"];
   /** The whole file was refused (its header, or its mapping): nothing is written, not even the rows read. */
@@ -139,7 +140,7 @@ class ImportRun {
     const { plugin } = settings;
     if (typeof plugin.read !== "function") throw new TransferSettingsError(`the ${plugin.name} format cannot read files`, [{ setting: "format", reason: "has no reader" }]);
     this.plugin = plugin as ImportRun["plugin"];
-    if (!MODES.includes(settings.mode)) throw new TransferSettingsError(`unknown import mode ${JSON.stringify(settings.mode)}`, [{ setting: "mode", reason: `must be one of ${MODES.join(", ")}` }]);
+    if (!isWriteMode(settings.mode)) throw new TransferSettingsError(`unknown import mode ${JSON.stringify(settings.mode)}`, [{ setting: "mode", reason: `must be one of ${WRITE_MODES.join(", ")}` }]);
     if (settings.entity.appendOnly && settings.mode !== "insert") {
       throw new TransferSettingsError(`${settings.entity.name} is append-only: it can only be imported in insert mode, not ${settings.mode}`, [{ setting: "mode", reason: "must be insert for an append-only entity" }]);
     }
@@ -396,8 +397,8 @@ class ImportRun {
 
 const WRITER_CODES = new Set<string>(["invalid", "duplicate_key", "exists", "missing_reference", "not_attempted", "internal"]);
 
-function errorCode(code: string): ImportErrorCode {
-  return WRITER_CODES.has(code) ? (code as ImportErrorCode) : "internal";
+function errorCode(code: string): RowErrorCode {
+  return WRITER_CODES.has(code) ? (code as RowErrorCode) : "internal";
 }
 
 function* drain(events: ImportEvent[]): Generator<ImportEvent> {

@@ -24,7 +24,7 @@ import { sendJson } from "../../shared/rpc/index.js";
 import { codeName } from "../error-mapping.js";
 import { InvalidTransferRequestError } from "../errors.js";
 import { importJob, type ImportJobRequest, type ImportJobSummary } from "../jobs/import-job.js";
-import type { RowErrorRecord } from "../jobs/job-types.js";
+import { WRITE_MODES, type RowError } from "../../domain/index.js";
 import { requireEntityName, type TransferContext } from "../transfer-context.js";
 import { allowed, clientGone, sendError } from "./http-util.js";
 import { checkImport } from "../access-policy.js";
@@ -51,7 +51,7 @@ const transformSchema = z.discriminatedUnion("kind", [
 const mappingSchema = z.array(
   z.strictObject({ source: z.string().optional(), field: z.string().min(1).optional(), ignore: z.boolean().optional(), transforms: z.array(transformSchema).optional() }),
 );
-const modeSchema = z.enum(["insert", "upsert", "merge", "skip-existing"]);
+const modeSchema = z.enum(WRITE_MODES);
 
 function flag(fields: Record<string, string>, name: string): boolean | undefined {
   const value = fields[name]?.trim().toLowerCase();
@@ -94,7 +94,7 @@ export function importRequestFromFields(fields: Record<string, string>, fileName
 interface UploadResult {
   jobId?: string;
   summary?: ImportJobSummary;
-  errors: RowErrorRecord[];
+  errors: RowError[];
   errorCount: number;
   error?: unknown;
 }

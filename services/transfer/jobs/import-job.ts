@@ -20,9 +20,9 @@
 import { inJobScope, setCurrentJobId } from "../../shared/logging/index.js";
 import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import type { JsonObject } from "@bufbuild/protobuf";
-import type { EntitySpec } from "../../domain/index.js";
+import { emptyRowCounts, type EntitySpec, type RowCounts, type RowError, type WriteMode } from "../../domain/index.js";
 import { runImport, type FieldMapping, type ImportSettings } from "../core/import-pipeline.js";
-import type { ImportCounts, SummaryEvent } from "../core/import-events.js";
+import type { SummaryEvent } from "../core/import-events.js";
 import { createStagingArea } from "../core/staging-area.js";
 import { importLimits } from "../config/transfer-config.js";
 import { codeName, toConnectError } from "../error-mapping.js";
@@ -33,13 +33,13 @@ import { describeSettlement, settledCountKey, settleUnansweredRows } from "./una
 import { recordsFor, type Caller } from "../caller.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";
 import { JobRun, type EndOptions } from "./job-run.js";
-import type { ImportMode, JobCounts, JobOutcome, RowErrorRecord } from "./job-types.js";
+import type { JobCounts, JobOutcome } from "./job-types.js";
 
 export interface ImportJobRequest {
   entity: EntitySpec;
   format: string;
   formatOptions: JsonObject;
-  mode: ImportMode;
+  mode: WriteMode;
   /** Undefined takes the configured default. */
   strict?: boolean;
   dryRun: boolean;
@@ -59,7 +59,7 @@ export type ImportJobSummary = Omit<SummaryEvent, "kind" | "stopped" | "header">
 export type ImportJobEvent =
   | { kind: "started"; jobId: string }
   | { kind: "progress"; rowsRead: number; bytesRead: number; phase: string }
-  | ({ kind: "row_error" } & RowErrorRecord)
+  | ({ kind: "row_error" } & RowError)
   | ({ kind: "summary" } & ImportJobSummary);
 
 /**
@@ -107,7 +107,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
   const staging = createStagingArea(ctx.db, job._id);
   let bytesRead = 0;
   /** The counts of the import's events so far (each only grows). */
-  const counts: ImportCounts = { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
+  const counts: RowCounts = emptyRowCounts();
   // The record reads the counts at each write: the events' and what the records service has answered
   // (ahead of the events, which wait for the next batch), so a stalled or killed import's record holds the rows written.
   run.follow(() => ({ counts: ahead(counts, writer.written), bytes: bytesRead, errorCount: sink.count }));
@@ -169,7 +169,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
         run.progress();
         yield { kind: "progress", rowsRead: event.rowsRead, bytesRead: event.bytesRead, phase: event.phase };
       } else if (event.kind === "row_error") {
-        const error: RowErrorRecord = { row: event.row, reason: event.reason, code: event.code };
+        const error: RowError = { row: event.row, reason: event.reason, code: event.code };
         if (event.line !== undefined) error.line = event.line;
         if (event.column !== undefined) error.column = event.column;
         if (event.value !== undefined) error.value = event.value;
@@ -227,9 +227,9 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
 }
 
 /** Each count at the larger of the two: the events' and the records service's answers, which run ahead. */
-function ahead(counts: ImportCounts, answered: Partial<Record<keyof JobCounts, number>>): ImportCounts {
+function ahead(counts: RowCounts, answered: Partial<Record<keyof JobCounts, number>>): RowCounts {
   const next = { ...counts };
-  for (const [key, value] of Object.entries(answered) as [keyof ImportCounts, number][]) if (key in next) next[key] = Math.max(next[key], value);
+  for (const [key, value] of Object.entries(answered) as [keyof RowCounts, number][]) if (key in next) next[key] = Math.max(next[key], value);
   return next;
 }
 

@@ -9,8 +9,8 @@ import type { HandlerContext } from "@connectrpc/connect";
 import type { IncomingMessage } from "node:http";
 import { actingSubject, principalOf, type Principal } from "../shared/auth/index.js";
 import { activeTraceId, auditIdentity, CLIENT_ADDRESS, peerAddressOf, type AuditCallInfo } from "../shared/audit/index.js";
-import type { RecordsClient } from "./records-client.js";
-import { callerValues } from "./service-credential.js";
+import type { RecordsClient } from "./records/records-client.js";
+import { callerValues } from "./records/service-credential.js";
 import { ANONYMOUS, SUBJECT } from "./subject.js";
 
 export interface Caller {

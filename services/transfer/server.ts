@@ -26,11 +26,11 @@ import { createTracingClientInterceptor, createTracingServerInterceptor, startTe
 import { AUDIENCES, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
 import { AuditLog, CLIENT_ADDRESS, peerAddressOf } from "../shared/audit/index.js";
 import { TRANSFER_ACCESS_POLICY, TRANSFER_METHOD_RULES } from "./access-policy.js";
-import { serviceCredentialFromEnv, serviceCredentialInterceptor, type ServiceCredential } from "./service-credential.js";
+import { serviceCredentialFromEnv, serviceCredentialInterceptor, type ServiceCredential } from "./records/service-credential.js";
 import { loadTransferConfig, transferConfig, type TransferConfig, type TransferConfigInput } from "./config/transfer-config.js";
 import { TransferDisabledError } from "./errors.js";
 import { toConnectError } from "./error-mapping.js";
-import { createTransferHttpHandler } from "./http/routes.js";
+import { createTransferHttpHandler } from "./api/http/routes.js";
 import { JobRegistry } from "./jobs/job-registry.js";
 import { JobStore } from "./jobs/job-store.js";
 import type { JobDocument } from "./jobs/job-types.js";
@@ -39,11 +39,11 @@ import type { Caller } from "./caller.js";
 import { FailedRowStore } from "./jobs/failed-row-store.js";
 import { defaultFormatsDir, discoverPlugins, type DiscoveredPlugins } from "./plugins/index.js";
 import { startFormatWorkers, type FormatWorkers } from "./plugins/workers/index.js";
-import { createRecordsClient, type RecordsClient } from "./records-client.js";
+import { createRecordsClient, type RecordsClient } from "./records/records-client.js";
 import { SUBJECT, type SubjectResolver } from "./subject.js";
 import type { NodeServerRequest } from "../shared/rpc/index.js";
 import type { TransferContext } from "./transfer-context.js";
-import { TransferService } from "./transfer-service.js";
+import { TransferService } from "./api/rpc/transfer-service.js";
 
 export interface TransferServerOptions {
   /** The transfer service's own database (jobs, row errors, staging). */

@@ -40,7 +40,7 @@ import { checkLabels } from "../core/export-columns.js";
 import { parsePluginOptions } from "../core/errors.js";
 import { toConnectError } from "../error-mapping.js";
 import { JobRun, type EndOptions } from "./job-run.js";
-import { recordForExport } from "../records-client.js";
+import { recordForExport } from "../records/records-client.js";
 import type { TransferContext } from "../transfer-context.js";
 import { requireEntity, requireFormat } from "../transfer-context.js";
 

@@ -28,7 +28,7 @@ import { importLimits } from "../config/transfer-config.js";
 import { codeName, toConnectError } from "../error-mapping.js";
 import { InvalidTransferRequestError, LimitExceededError } from "../errors.js";
 import { FailedRowStore } from "./failed-row-store.js";
-import { RecordsStreamWriter } from "../records-writer.js";
+import { RecordsStreamWriter } from "../records/records-writer.js";
 import { describeSettlement, settledCountKey, settleUnansweredRows } from "./unanswered-writes.js";
 import { recordsFor, type Caller } from "../caller.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";

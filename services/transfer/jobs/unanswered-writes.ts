@@ -21,8 +21,8 @@
  * unknown, never as written.
  */
 import type { EntitySpec, WriteMode } from "../../domain/index.js";
-import { RecordsStreamWriter } from "../records-writer.js";
-import type { RecordsClient } from "../records-client.js";
+import { RecordsStreamWriter } from "../records/records-writer.js";
+import type { RecordsClient } from "../records/records-client.js";
 
 /** Rows per check batch (the import's own default batch size). */
 const CHECK_BATCH = 1_000;

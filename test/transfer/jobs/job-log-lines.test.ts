@@ -14,7 +14,7 @@ import { TransferService } from "../../../gen/dataexchange/transfer/v1/transfer_
 import { buildRecordsServer, type RunningRecordsServer } from "../../../services/records/server.js";
 import { ensureIndexes } from "../../../services/records/store/collections.js";
 import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
-import { staticCredential } from "../../../services/transfer/service-credential.js";
+import { staticCredential } from "../../../services/transfer/records/service-credential.js";
 import { RECORDS_AUDIENCE, TRANSFER_AUDIENCE, edKeys, token, verifierFor } from "../../auth/support.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
 import { exportFile, importFile, type TransferClient } from "../rpc/harness.js";

@@ -8,20 +8,20 @@
  * admins everyone's; personal values in them only with `pii` (job-views.ts).
  */
 import type { ServerResponse } from "node:http";
-import { sendJson } from "../../shared/rpc/index.js";
-import { InvalidTransferRequestError } from "../errors.js";
-import { FAILED_ROWS_VIEWS, failedRowsFile, type FailedRowsFile, type FailedRowsView } from "../jobs/failed-rows-file.js";
-import type { JobQuery } from "../jobs/job-store.js";
-import type { JobKind, JobState } from "../jobs/job-types.js";
+import { sendJson } from "../../../shared/rpc/index.js";
+import { InvalidTransferRequestError } from "../../errors.js";
+import { FAILED_ROWS_VIEWS, failedRowsFile, type FailedRowsFile, type FailedRowsView } from "../../jobs/failed-rows-file.js";
+import type { JobQuery } from "../../jobs/job-store.js";
+import type { JobKind, JobState } from "../../jobs/job-types.js";
 import { jobJson } from "../rpc/job-codec.js";
-import { requireEntityName, type TransferContext } from "../transfer-context.js";
+import { requireEntityName, type TransferContext } from "../../transfer-context.js";
 import { allowed, attachment, sendError, writeChunk } from "./http-util.js";
 import { dateParam, refuseUnknownQuery, wholeNumberParam, type ParamSpec } from "./request-params.js";
-import { actingSubject } from "../../shared/auth/index.js";
-import { checkJobAccess, denial, ownJobsOnly, PERMISSIONS, seesPersonalData } from "../access-policy.js";
-import { jobForReader } from "../jobs/job-views.js";
-import type { Caller } from "../caller.js";
-import type { JobDocument } from "../jobs/job-types.js";
+import { actingSubject } from "../../../shared/auth/index.js";
+import { checkJobAccess, denial, ownJobsOnly, PERMISSIONS, seesPersonalData } from "../../access-policy.js";
+import { jobForReader } from "../../jobs/job-views.js";
+import type { Caller } from "../../caller.js";
+import type { JobDocument } from "../../jobs/job-types.js";
 
 /** Whether the caller may read jobs at all (own or everyone's); answers 403 when not. */
 function mayReadJobs(caller: Caller, res: ServerResponse): boolean {

@@ -20,18 +20,18 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createReadStream } from "node:fs";
 import { z } from "zod";
-import { sendJson } from "../../shared/rpc/index.js";
-import { codeName } from "../error-mapping.js";
-import { InvalidTransferRequestError } from "../errors.js";
-import { importJob, type ImportJobRequest, type ImportJobSummary } from "../jobs/import-job.js";
-import { WRITE_MODES, type RowError } from "../../domain/index.js";
-import { requireEntityName, type TransferContext } from "../transfer-context.js";
+import { sendJson } from "../../../shared/rpc/index.js";
+import { codeName } from "../../error-mapping.js";
+import { InvalidTransferRequestError } from "../../errors.js";
+import { importJob, type ImportJobRequest, type ImportJobSummary } from "../../jobs/import-job.js";
+import { WRITE_MODES, type RowError } from "../../../domain/index.js";
+import { requireEntityName, type TransferContext } from "../../transfer-context.js";
 import { allowed, clientGone, sendError } from "./http-util.js";
-import { checkImport } from "../access-policy.js";
-import type { Caller } from "../caller.js";
+import { checkImport } from "../../access-policy.js";
+import type { Caller } from "../../caller.js";
 import { jsonObjectParam, refuseUnknownNames, type ParamSpec } from "./request-params.js";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { importLimits } from "../config/transfer-config.js";
+import { importLimits } from "../../config/transfer-config.js";
 import { readUpload, type Upload } from "./multipart-upload.js";
 
 /** The form fields of `POST /import`, each at most once; `file` is the file part. */

@@ -4,13 +4,13 @@
  */
 import { create, fromJsonString, type JsonObject } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { FilterSchema, WriteMode as WireWriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { ExportSource, JobKind, JobSchema, JobState, RowErrorSchema, type Job, type RowError as RowErrorMessage } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { entityEnum } from "../../shared/records-wire/record-codec.js";
-import { auditFilterOfJson } from "../../shared/audit/index.js";
-import type { RowError, WriteMode } from "../../domain/index.js";
-import { writeModeEnum, writeModeOf } from "../../shared/records-wire/write-mode-codec.js";
-import type { JobDocument, JobKind as PlainKind, JobState as PlainState } from "../jobs/job-types.js";
+import { FilterSchema, WriteMode as WireWriteMode } from "../../../../gen/dataexchange/records/v1/records_pb.js";
+import { ExportSource, JobKind, JobSchema, JobState, RowErrorSchema, type Job, type RowError as RowErrorMessage } from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { entityEnum } from "../../../shared/records-wire/record-codec.js";
+import { auditFilterOfJson } from "../../../shared/audit/index.js";
+import type { RowError, WriteMode } from "../../../domain/index.js";
+import { writeModeEnum, writeModeOf } from "../../../shared/records-wire/write-mode-codec.js";
+import type { JobDocument, JobKind as PlainKind, JobState as PlainState } from "../../jobs/job-types.js";
 
 export const JOB_STATES: Record<PlainState, JobState> = {
   running: JobState.RUNNING,

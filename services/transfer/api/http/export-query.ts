@@ -18,13 +18,13 @@
  */
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { FilterSchema, SortFieldSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { ExportRequestSchema, ExportSource, type ExportRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { AuditAction, AuditEventFilterSchema } from "../../../gen/dataexchange/audit/v1/audit_pb.js";
-import { AUDIT_ACTIONS } from "../../shared/audit/index.js";
-import { entityEnum } from "../../shared/records-wire/record-codec.js";
-import { InvalidTransferRequestError } from "../errors.js";
-import { requireEntityName } from "../transfer-context.js";
+import { FilterSchema, SortFieldSchema } from "../../../../gen/dataexchange/records/v1/records_pb.js";
+import { ExportRequestSchema, ExportSource, type ExportRequest } from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { AuditAction, AuditEventFilterSchema } from "../../../../gen/dataexchange/audit/v1/audit_pb.js";
+import { AUDIT_ACTIONS } from "../../../shared/audit/index.js";
+import { entityEnum } from "../../../shared/records-wire/record-codec.js";
+import { InvalidTransferRequestError } from "../../errors.js";
+import { requireEntityName } from "../../transfer-context.js";
 import { dateParam, jsonObjectParam, refuseUnknownQuery, wholeNumberParam, type ParamSpec } from "./request-params.js";
 
 /** Formats that are another format with preset options. */

@@ -33,23 +33,23 @@ import {
   type ListAuditEventsRequest,
   type ListJobsRequest,
   type TransferService as TransferServiceDesc,
-} from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { wireFieldType } from "../shared/records-wire/record-codec.js";
-import { mapErrors, mapStreamErrors } from "./error-mapping.js";
-import { InvalidTransferRequestError } from "./errors.js";
-import { exportJob, type ExportEvent } from "./jobs/export-job.js";
-import { failedRowsFile } from "./jobs/failed-rows-file.js";
-import { importJob, type ImportJobEvent } from "./jobs/import-job.js";
-import { JOB_STATES, jobMessage, rowErrorMessage } from "./rpc/job-codec.js";
-import { listFormats } from "./rpc/list-formats.js";
-import { importRequestOf, jobQueryOf } from "./rpc/request-codec.js";
-import { auditEventMessage, auditQueryOf, withoutPersonalData } from "../shared/audit/index.js";
-import { actingSubject } from "../shared/auth/index.js";
-import { checkJobAccess, ownJobsOnly, seesPersonalData } from "./access-policy.js";
-import { callerOf, recordsFor, type Caller } from "./caller.js";
-import type { JobDocument } from "./jobs/job-types.js";
-import { jobForReader } from "./jobs/job-views.js";
-import { requireEntity, type TransferContext } from "./transfer-context.js";
+} from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { wireFieldType } from "../../../shared/records-wire/record-codec.js";
+import { mapErrors, mapStreamErrors } from "../../error-mapping.js";
+import { InvalidTransferRequestError } from "../../errors.js";
+import { exportJob, type ExportEvent } from "../../jobs/export-job.js";
+import { failedRowsFile } from "../../jobs/failed-rows-file.js";
+import { importJob, type ImportJobEvent } from "../../jobs/import-job.js";
+import { JOB_STATES, jobMessage, rowErrorMessage } from "./job-codec.js";
+import { listFormats } from "./list-formats.js";
+import { importRequestOf, jobQueryOf } from "./request-codec.js";
+import { auditEventMessage, auditQueryOf, withoutPersonalData } from "../../../shared/audit/index.js";
+import { actingSubject } from "../../../shared/auth/index.js";
+import { checkJobAccess, ownJobsOnly, seesPersonalData } from "../../access-policy.js";
+import { callerOf, recordsFor, type Caller } from "../../caller.js";
+import type { JobDocument } from "../../jobs/job-types.js";
+import { jobForReader } from "../../jobs/job-views.js";
+import { requireEntity, type TransferContext } from "../../transfer-context.js";
 
 
 export class TransferService implements ServiceImpl<typeof TransferServiceDesc> {

@@ -9,12 +9,12 @@
  * that could not even be encoded are reported here and not sent).
  */
 import { create } from "@bufbuild/protobuf";
-import { WriteRecordsRequestSchema, type EntityRecord, type WriteRecordsRequest, type WriteRecordsResponse } from "../../gen/dataexchange/records/v1/records_pb.js";
-import type { EntitySpec, WriteMode } from "../domain/index.js";
-import { entityEnum } from "../shared/records-wire/record-codec.js";
-import { writeModeEnum } from "../shared/records-wire/write-mode-codec.js";
-import { PushQueue } from "../shared/streams/push-queue.js";
-import type { RecordWriter, WriteError, WriteResult } from "./core/import-pipeline.js";
+import { WriteRecordsRequestSchema, type EntityRecord, type WriteRecordsRequest, type WriteRecordsResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import type { EntitySpec, WriteMode } from "../../domain/index.js";
+import { entityEnum } from "../../shared/records-wire/record-codec.js";
+import { writeModeEnum } from "../../shared/records-wire/write-mode-codec.js";
+import { PushQueue } from "../../shared/streams/push-queue.js";
+import type { RecordWriter, WriteError, WriteResult } from "../core/import-pipeline.js";
 import { recordForWrite, UnencodableValueError, type RecordsClient } from "./records-client.js";
 
 export class RecordsStreamWriter implements RecordWriter {

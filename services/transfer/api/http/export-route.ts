@@ -11,11 +11,11 @@
  * same way, without starting a job.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ExportSource } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { checkExport } from "../access-policy.js";
-import type { Caller } from "../caller.js";
-import { describeExport, exportJob, type ExportEvent } from "../jobs/export-job.js";
-import { requireEntityName, type TransferContext } from "../transfer-context.js";
+import { ExportSource } from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { checkExport } from "../../access-policy.js";
+import type { Caller } from "../../caller.js";
+import { describeExport, exportJob, type ExportEvent } from "../../jobs/export-job.js";
+import { requireEntityName, type TransferContext } from "../../transfer-context.js";
 import { exportRequestFromQuery, sourceParam } from "./export-query.js";
 import { allowed, attachment, clientGone, sendError, writeChunk } from "./http-util.js";
 

@@ -7,9 +7,9 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { ENTITIES, type EntitySpec } from "../domain/index.js";
-import { EntityRecordSchema, RecordsService, type EntityRecord } from "../../gen/dataexchange/records/v1/records_pb.js";
-import { decodeRecord, RECORD_CASE } from "../shared/records-wire/record-codec.js";
+import { ENTITIES, type EntitySpec } from "../../domain/index.js";
+import { EntityRecordSchema, RecordsService, type EntityRecord } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { decodeRecord, RECORD_CASE } from "../../shared/records-wire/record-codec.js";
 
 export type RecordsClient = Client<typeof RecordsService>;
 

@@ -4,14 +4,14 @@
  * query. Every refusal names the request field, for INVALID_ARGUMENT details.
  */
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { Entity } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { JobKind, JobState, type FieldMapping as WireMapping, type ImportHeader, type ListJobsRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { entityName } from "../../shared/records-wire/record-codec.js";
-import type { FieldMapping, Transform } from "../core/import-pipeline.js";
-import { InvalidTransferRequestError } from "../errors.js";
-import type { ImportJobRequest } from "../jobs/import-job.js";
-import type { JobQuery } from "../jobs/job-store.js";
-import { requireEntity } from "../transfer-context.js";
+import { Entity } from "../../../../gen/dataexchange/records/v1/records_pb.js";
+import { JobKind, JobState, type FieldMapping as WireMapping, type ImportHeader, type ListJobsRequest } from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { entityName } from "../../../shared/records-wire/record-codec.js";
+import type { FieldMapping, Transform } from "../../core/import-pipeline.js";
+import { InvalidTransferRequestError } from "../../errors.js";
+import type { ImportJobRequest } from "../../jobs/import-job.js";
+import type { JobQuery } from "../../jobs/job-store.js";
+import { requireEntity } from "../../transfer-context.js";
 import { plainKind, plainMode, plainState } from "./job-codec.js";
 
 export function importRequestOf(header: ImportHeader): ImportJobRequest {

@@ -29,7 +29,7 @@ import { TRANSFER_ACCESS_POLICY, TRANSFER_METHOD_RULES } from "./access-policy.j
 import { serviceCredentialFromEnv, serviceCredentialInterceptor, type ServiceCredential } from "./records/service-credential.js";
 import { loadTransferConfig, transferConfig, type TransferConfig, type TransferConfigInput } from "./config/transfer-config.js";
 import { TransferDisabledError } from "./errors.js";
-import { toConnectError } from "./error-mapping.js";
+import { toConnectError, transferErrorInterceptor } from "./error-mapping.js";
 import { createTransferHttpHandler } from "./api/http/routes.js";
 import { JobRegistry } from "./jobs/job-registry.js";
 import { JobStore } from "./jobs/job-store.js";
@@ -152,7 +152,8 @@ async function buildWithPlugins(options: TransferServerOptions, config: Transfer
     host: options.host ?? config.host,
     port: options.port ?? config.port,
     // The caller's interceptors (tracing) and request logging run outside auth, so rejected calls are traced and logged too.
-    interceptors: [disabledInterceptor(config), ...(options.interceptors ?? []), ...(logger ? [createRequestLoggingInterceptor(logger)] : []), ...auth],
+    // Errors are mapped innermost, so that logging and tracing see the status the caller gets.
+    interceptors: [disabledInterceptor(config), ...(options.interceptors ?? []), ...(logger ? [createRequestLoggingInterceptor(logger)] : []), ...auth, transferErrorInterceptor],
     readMaxBytes: 16 * 1024 * 1024,
     contextValues: (req) => callValues(req, subjectOf),
     http1: logger ? withHttpRequestLogging(http1, logger) : http1,

@@ -7,6 +7,8 @@
  * The auth interceptor has checked the caller's role for the method before a
  * handler runs (access-policy.ts); the handlers add what the request alone
  * cannot decide: that importers and exporters see only their own jobs.
+ * Handlers throw domain errors; the server's error-mapping interceptor
+ * (error-mapping.ts) turns each into its RPC status.
  */
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
@@ -35,7 +37,6 @@ import {
   type TransferService as TransferServiceDesc,
 } from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { wireFieldType } from "../../../shared/records-wire/record-codec.js";
-import { mapErrors, mapStreamErrors } from "../../error-mapping.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 import { exportJob, type ExportEvent } from "../../jobs/export-job.js";
 import { failedRowsFile } from "../../jobs/failed-rows-file.js";
@@ -56,103 +57,85 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
   constructor(private readonly ctx: TransferContext) {}
 
   listFormats() {
-    return mapErrors(async () => listFormats(this.ctx.plugins));
+    return listFormats(this.ctx.plugins);
   }
 
-  describeEntity(request: DescribeEntityRequest, context: HandlerContext) {
-    return mapErrors(async () => {
-      requireEntity(request.entity, "entity");
-      const description = await recordsFor(this.ctx.records, callerOf(context)).describeEntity({ entity: request.entity }, { signal: context.signal });
-      return create(DescribeEntityResponseSchema, { description });
-    });
+  async describeEntity(request: DescribeEntityRequest, context: HandlerContext) {
+    requireEntity(request.entity, "entity");
+    const description = await recordsFor(this.ctx.records, callerOf(context)).describeEntity({ entity: request.entity }, { signal: context.signal });
+    return create(DescribeEntityResponseSchema, { description });
   }
 
-  export(request: ExportRequest, context: HandlerContext) {
-    const ctx = this.ctx;
+  async *export(request: ExportRequest, context: HandlerContext) {
     const caller = callerOf(context);
-    return mapStreamErrors(async function* () {
-      for await (const event of exportJob(ctx, request, caller, context.signal)) yield exportMessage(event);
-    });
+    for await (const event of exportJob(this.ctx, request, caller, context.signal)) yield exportMessage(event);
   }
 
-  import(requests: AsyncIterable<ImportRequest>, context: HandlerContext) {
-    const ctx = this.ctx;
+  async *import(requests: AsyncIterable<ImportRequest>, context: HandlerContext) {
     const caller = callerOf(context);
-    return mapStreamErrors(async function* () {
-      const iterator = requests[Symbol.asyncIterator]();
-      const first = await iterator.next();
-      if (first.done || first.value.message.case !== "header") {
-        throw new InvalidTransferRequestError("the first message of an import must be its header", "header");
+    const iterator = requests[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (first.done || first.value.message.case !== "header") {
+      throw new InvalidTransferRequestError("the first message of an import must be its header", "header");
+    }
+    const request = importRequestOf(first.value.message.value);
+    const chunks = (async function* () {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        const message = next.value.message;
+        if (message.case === "header") throw new InvalidTransferRequestError("only the first message of an import may be a header", "header");
+        if (message.case === "chunk" && message.value.byteLength > 0) yield message.value;
       }
-      const request = importRequestOf(first.value.message.value);
-      const chunks = (async function* () {
-        for (;;) {
-          const next = await iterator.next();
-          if (next.done) return;
-          const message = next.value.message;
-          if (message.case === "header") throw new InvalidTransferRequestError("only the first message of an import may be a header", "header");
-          if (message.case === "chunk" && message.value.byteLength > 0) yield message.value;
-        }
-      })();
-      for await (const event of importJob(ctx, request, chunks, caller, context.signal)) yield importMessage(event);
-    });
+    })();
+    for await (const event of importJob(this.ctx, request, chunks, caller, context.signal)) yield importMessage(event);
   }
 
-  getJob(request: GetJobRequest, context?: HandlerContext) {
-    return mapErrors(async () => create(GetJobResponseSchema, { job: jobMessage(jobForReader(await this.jobFor(request.jobId, context, "read"), personalFor(context))) }));
+  async getJob(request: GetJobRequest, context?: HandlerContext) {
+    return create(GetJobResponseSchema, { job: jobMessage(jobForReader(await this.jobFor(request.jobId, context, "read"), personalFor(context))) });
   }
 
-  listJobs(request: ListJobsRequest, context?: HandlerContext) {
-    return mapErrors(async () => {
-      const query = jobQueryOf(request);
-      const principal = context ? callerOf(context).principal : undefined;
-      if (principal && ownJobsOnly(principal)) {
-        const self = actingSubject(principal);
-        if (query.subject && query.subject !== self) {
-          throw new ConnectError(`permission denied: listing the jobs of ${query.subject} needs one of the roles admin, auditor; ${principal.subject} may list only their own`, Code.PermissionDenied);
-        }
-        query.subject = self;
+  async listJobs(request: ListJobsRequest, context?: HandlerContext) {
+    const query = jobQueryOf(request);
+    const principal = context ? callerOf(context).principal : undefined;
+    if (principal && ownJobsOnly(principal)) {
+      const self = actingSubject(principal);
+      if (query.subject && query.subject !== self) {
+        throw new ConnectError(`permission denied: listing the jobs of ${query.subject} needs one of the roles admin, auditor; ${principal.subject} may list only their own`, Code.PermissionDenied);
       }
-      const page = await this.ctx.jobs.list(query, request.pageSize, request.pageToken);
-      const personal = personalFor(context);
-      return create(ListJobsResponseSchema, { jobs: page.jobs.map((job) => jobMessage(jobForReader(job, personal))), nextPageToken: page.nextPageToken });
-    });
+      query.subject = self;
+    }
+    const page = await this.ctx.jobs.list(query, request.pageSize, request.pageToken);
+    const personal = personalFor(context);
+    return create(ListJobsResponseSchema, { jobs: page.jobs.map((job) => jobMessage(jobForReader(job, personal))), nextPageToken: page.nextPageToken });
   }
 
-  cancelJob(request: CancelJobRequest, context?: HandlerContext) {
-    return mapErrors(async () => {
-      const job = await this.jobFor(request.jobId, context, "cancel");
-      const reader = personalFor(context);
-      if (job.state !== "running") return create(CancelJobResponseSchema, { job: jobMessage(jobForReader(job, reader)) });
-      // Whichever instance runs it: here directly, elsewhere through a cancel request in the database.
-      const subject = context ? callerOf(context).subject : job.subject;
-      return create(CancelJobResponseSchema, { job: jobMessage(jobForReader(await this.ctx.registry.requestCancel(job._id, subject), reader)) });
-    });
+  async cancelJob(request: CancelJobRequest, context?: HandlerContext) {
+    const job = await this.jobFor(request.jobId, context, "cancel");
+    const reader = personalFor(context);
+    if (job.state !== "running") return create(CancelJobResponseSchema, { job: jobMessage(jobForReader(job, reader)) });
+    // Whichever instance runs it: here directly, elsewhere through a cancel request in the database.
+    const subject = context ? callerOf(context).subject : job.subject;
+    return create(CancelJobResponseSchema, { job: jobMessage(jobForReader(await this.ctx.registry.requestCancel(job._id, subject), reader)) });
   }
 
-  getFailedRows(request: GetFailedRowsRequest, context?: HandlerContext) {
-    const ctx = this.ctx;
-    const self = this;
-    return mapStreamErrors(async function* () {
-      const job = await self.jobFor(request.jobId, context, "read");
-      const file = await failedRowsFile(ctx, job, request.view === FailedRowsView.ERRORS ? "errors" : "rows", personalFor(context));
-      let first = true;
-      for await (const chunk of file.chunks) {
-        yield create(GetFailedRowsResponseSchema, first ? { chunk, mimeType: file.mimeType, fileName: file.fileName } : { chunk });
-        first = false;
-      }
-      if (first) yield create(GetFailedRowsResponseSchema, { chunk: new Uint8Array(0), mimeType: file.mimeType, fileName: file.fileName });
-    });
+  async *getFailedRows(request: GetFailedRowsRequest, context?: HandlerContext) {
+    const job = await this.jobFor(request.jobId, context, "read");
+    const file = await failedRowsFile(this.ctx, job, request.view === FailedRowsView.ERRORS ? "errors" : "rows", personalFor(context));
+    let first = true;
+    for await (const chunk of file.chunks) {
+      yield create(GetFailedRowsResponseSchema, first ? { chunk, mimeType: file.mimeType, fileName: file.fileName } : { chunk });
+      first = false;
+    }
+    if (first) yield create(GetFailedRowsResponseSchema, { chunk: new Uint8Array(0), mimeType: file.mimeType, fileName: file.fileName });
   }
 
   /** This service's audit trail, newest first; personal keys withheld from callers without `pii`. */
-  listAuditEvents(request: ListAuditEventsRequest, context?: HandlerContext) {
-    return mapErrors(async () => {
-      const personal = personalFor(context);
-      const page = await this.ctx.audit.list(auditQueryOf(request.filter), request.pageSize, request.pageToken);
-      const events = page.events.map((e) => auditEventMessage(personal ? e : withoutPersonalData(e)));
-      return create(ListAuditEventsResponseSchema, { events, nextPageToken: page.nextPageToken });
-    });
+  async listAuditEvents(request: ListAuditEventsRequest, context?: HandlerContext) {
+    const personal = personalFor(context);
+    const page = await this.ctx.audit.list(auditQueryOf(request.filter), request.pageSize, request.pageToken);
+    const events = page.events.map((e) => auditEventMessage(personal ? e : withoutPersonalData(e)));
+    return create(ListAuditEventsResponseSchema, { events, nextPageToken: page.nextPageToken });
   }
 
   /** A job, if the caller may act on it (their own, or anyone's with auditor/admin rights). */

@@ -104,6 +104,23 @@ export async function* runImport(input: AsyncIterable<Uint8Array>, settings: Imp
   yield* new ImportRun(settings, writer, staging).run(input);
 }
 
+/**
+ * How a batch goes to the writer. A strict real import sends each batch twice:
+ * first as a dry run that validates it and stages it (its outcomes do not
+ * count), then, once no row failed, replayed from staging for real.
+ */
+interface BatchMode {
+  /** Ask the writer what would happen, write nothing. */
+  dryRun: boolean;
+  /** The writer's outcomes count in the summary. */
+  counted: boolean;
+  /** Keep the rows in staging for the replay. */
+  stage: boolean;
+}
+
+/** The replay of a strict import: real writes of rows already checked, counted. */
+const REPLAY: BatchMode = { dryRun: false, counted: true, stage: false };
+
 interface InFlight {
   rows: MappedRow[];
   promise: Promise<WriteResult>;
@@ -167,12 +184,23 @@ class ImportRun {
     // Batches sent and not yet answered, oldest first; answers are taken in order.
     const inflight: InFlight[] = [];
     const phase = dryRun || this.staged ? "validating" : "writing";
-    /** Sends `rows` once fewer than `writesInFlight` batches are out; with no rows, waits for every answer. */
-    const next = async (rows: MappedRow[], dry: boolean, counted: boolean, stage: boolean) => {
-      const room = rows.length > 0 ? this.writesInFlight - 1 : 0;
+    /**
+     * The first pass over the file: a real lenient import writes and counts;
+     * a dry run only asks; a strict real import validates with dry runs and
+     * stages the batches, until a row fails (then nothing will be replayed).
+     */
+    const firstPass = (): BatchMode => ({ dryRun: dryRun || this.staged, counted: !this.staged, stage: this.staged && this.tally.failed === 0 });
+    /** Takes answers, oldest first, until fewer than `room` batches are out. */
+    const awaitAnswers = async (room: number) => {
       while (inflight.length > room) out.push(...(await this.settle(inflight.shift()!, meter, phase)));
-      if (rows.length > 0) inflight.push(this.start(rows, dry, counted, stage));
     };
+    /** Sends `rows` once fewer than `writesInFlight` batches are out, so the next batch is read meanwhile. */
+    const send = async (rows: MappedRow[], mode: BatchMode) => {
+      if (rows.length === 0) return;
+      await awaitAnswers(this.writesInFlight - 1);
+      inflight.push(this.start(rows, mode));
+    };
+    const allAnswered = () => awaitAnswers(0);
     try {
       const reader = traceAsyncIterable(
         "format.read",
@@ -248,7 +276,7 @@ class ImportRun {
               throwIfCancelled(signal);
               if (!this.written && !(dryRun || this.staged) && !sourcesSeen(false)) break reading;
               this.written = true;
-              await next(pending, dryRun || this.staged, !this.staged, this.staged && this.tally.failed === 0);
+              await send(pending, firstPass());
               pending = [];
               yield* drain(out);
             }
@@ -274,19 +302,19 @@ class ImportRun {
       }
       if (this.stopped === undefined) sourcesSeen(true);
       // The rows read before a stop are complete and checked: a lenient import writes them (not after a refusal of the whole file).
-      if (!this.refused && !(strict && this.stopped !== undefined)) await next(pending, dryRun || this.staged, !this.staged, this.staged && this.tally.failed === 0);
+      if (!this.refused && !(strict && this.stopped !== undefined)) await send(pending, firstPass());
       pending = [];
-      await next([], false, false, false);
+      await allAnswered();
       yield* drain(out);
 
       const aborted = (strict && (this.tally.failed > 0 || this.stopped !== undefined)) || this.refused;
       if (this.staged && !aborted) {
         this.rowsWritten = 0;
         for await (const batch of abortable(this.staging.replay(this.batchSize), signal)) {
-          await next(batch.map((s) => this.unstage(s)), false, true, false);
+          await send(batch.map((s) => this.unstage(s)), REPLAY);
           yield* drain(out);
         }
-        await next([], false, false, false);
+        await allAnswered();
         yield* drain(out);
       }
       const wrote = !(aborted && !dryRun);
@@ -327,7 +355,7 @@ class ImportRun {
   }
 
   /** Sends a batch to the writer (and to staging) without waiting, so the next batch is read meanwhile. */
-  private start(rows: MappedRow[], dryRun: boolean, counted: boolean, stage: boolean): InFlight {
+  private start(rows: MappedRow[], { dryRun, counted, stage }: BatchMode): InFlight {
     const { signal, mode } = this.settings;
     const write = this.writer.write(
       rows.map((r) => r.record),

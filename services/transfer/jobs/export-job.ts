@@ -20,9 +20,7 @@
  * transfer service's own audit trail is exported instead (audit-export.ts).
  * Every export ends with an audit event, unless export logging is off.
  */
-import { inJobScope, setCurrentJobId } from "../../shared/logging/index.js";
 import { readAhead } from "../../shared/streams/read-ahead.js";
-import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import { createHash } from "node:crypto";
 import { toJsonString, type JsonObject, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -38,8 +36,8 @@ import { InvalidTransferRequestError } from "../errors.js";
 import { exportColumns, runExport, type ExportSettings } from "../core/export-pipeline.js";
 import { checkLabels } from "../core/export-columns.js";
 import { parsePluginOptions } from "../core/errors.js";
-import { toConnectError } from "../error-mapping.js";
-import { JobRun, type EndOptions } from "./job-run.js";
+import type { EndOptions, JobRun } from "./job-run.js";
+import { runJob, type JobSteps } from "./run-job.js";
 import { recordForExport } from "../records/records-client.js";
 import type { TransferContext } from "../transfer-context.js";
 import { requireEntity, requireFormat } from "../transfer-context.js";
@@ -102,11 +100,27 @@ function fieldsFor(spec: EntitySpec, requested: readonly string[], caller: Calle
  * Every log line of the job carries its `job_id` (one job scope for all steps).
  */
 export function exportJob(ctx: TransferContext, request: TransferExportRequest, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
-  return inJobScope(traced(ctx, request, caller, callerSignal));
-}
-
-async function* traced(ctx: TransferContext, request: TransferExportRequest, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
-  yield* traceAsyncIterable("transfer.export", { "dx.format": request.format, "dx.subject": caller.subject }, exportJobSteps(ctx, request, caller, callerSignal));
+  return runJob(ctx, caller, callerSignal, { span: "transfer.export", attributes: { "dx.format": request.format, "dx.subject": caller.subject } }, () => {
+    const plan = planExport(ctx, request);
+    const { target, plugin, formatOptions } = plan;
+    return {
+      record: {
+        kind: "export",
+        subject: caller.subject,
+        entity: target.source === "records" ? target.spec.name : undefined,
+        source: target.source,
+        format: plugin.name,
+        formatOptions: JSON.stringify(formatOptions),
+        filter: target.source === "records" && request.filter ? toJsonString(FilterSchema, request.filter) : undefined,
+        auditFilter: target.source === "audit" ? auditQueryJson(target.query) : undefined,
+        fields: request.fields.length > 0 ? [...request.fields] : undefined,
+        sort: request.sort.length > 0 ? request.sort.map((s) => ({ field: s.field, descending: s.descending })) : undefined,
+        limit: request.limit > 0n ? Number(request.limit) : undefined,
+        labels: Object.keys(request.labels).length > 0 ? JSON.stringify(request.labels) : undefined,
+      },
+      start: (run) => exportSteps(ctx, run, plan, request, caller),
+    };
+  });
 }
 
 /** The plugin, options, columns and file of an export, decided before anything is read. */
@@ -155,31 +169,11 @@ export function describeExport(ctx: TransferContext, request: TransferExportRequ
   return { fileName: downloadName(plan, new Date()), mimeType: plan.plugin.mimeType, columns: exportColumns(settings) };
 }
 
-async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequest, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
-  const plan = planExport(ctx, request);
-  const { target, plugin, formatOptions } = plan;
+/** The export's steps once its record exists: records (or the audit trail) through the pipeline, out as chunks. */
+function exportSteps(ctx: TransferContext, run: JobRun, plan: ExportPlan, request: TransferExportRequest, caller: Caller): JobSteps<ExportEvent> {
+  const { target, plugin } = plan;
   const spec = target.spec;
-  const run = await JobRun.start(
-    ctx,
-    {
-      kind: "export",
-      subject: caller.subject,
-      entity: target.source === "records" ? target.spec.name : undefined,
-      source: target.source,
-      format: plugin.name,
-      formatOptions: JSON.stringify(formatOptions),
-      filter: target.source === "records" && request.filter ? toJsonString(FilterSchema, request.filter) : undefined,
-      auditFilter: target.source === "audit" ? auditQueryJson(target.query) : undefined,
-      fields: request.fields.length > 0 ? [...request.fields] : undefined,
-      sort: request.sort.length > 0 ? request.sort.map((s) => ({ field: s.field, descending: s.descending })) : undefined,
-      limit: request.limit > 0n ? Number(request.limit) : undefined,
-      labels: Object.keys(request.labels).length > 0 ? JSON.stringify(request.labels) : undefined,
-    },
-    caller,
-    callerSignal,
-  );
   const job = run.job;
-  setCurrentJobId(job._id);
   // Aborted on the way out, whichever way that is: a records stream that
   // nobody reads any more is closed (a suspended read-ahead alone would keep
   // the call, and the records service's cursor, open).
@@ -192,7 +186,7 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
   /** What the job has done so far, in every ending. */
   const sofar = (): EndOptions => ({ base: { bytes, sha256: bytes > 0 ? hash.copy().digest("hex") : undefined, counts: { exported } } });
   run.follow(() => ({ counts: { exported }, bytes }));
-  try {
+  async function* events(): AsyncGenerator<ExportEvent> {
     const settings: ExportSettings = {
       ...settingsOf(ctx, plan, request, caller),
       // What the file is of, for formats that say so (an HTML caption).
@@ -253,14 +247,8 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
     // The record holds the end before the client is told it.
     await run.end({ state: "succeeded" }, sofar());
     yield { kind: "summary", jobId: job._id, records: exported, bytes, sha256, durationMs: Date.now() - job.createdAt.getTime() };
-  } catch (error) {
-    if (run.ended) throw toConnectError(error);
-    throw await run.fail(error, sofar());
-  } finally {
-    finished.abort(new Error("the export ended"));
-    // Reached without an end only when the consumer stopped pulling.
-    await run.abandon(sofar());
   }
+  return { events: events(), sofar, close: () => finished.abort(new Error("the export ended")) };
 }
 
 /** At most `limit` records (0: all) of a batch stream. */

@@ -17,8 +17,6 @@
  * caller's rights, intersected with the transfer service's), and every
  * import, dry runs included, ends with an audit event.
  */
-import { inJobScope, setCurrentJobId } from "../../shared/logging/index.js";
-import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { emptyRowCounts, type EntitySpec, type RowCounts, type RowError, type WriteMode } from "../../domain/index.js";
 import { runImport, type FieldMapping, type ImportSettings } from "../core/import-pipeline.js";
@@ -32,7 +30,9 @@ import { RecordsStreamWriter } from "../records/records-writer.js";
 import { describeSettlement, settledCountKey, settleUnansweredRows } from "./unanswered-writes.js";
 import { recordsFor, type Caller } from "../caller.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";
-import { JobRun, type EndOptions } from "./job-run.js";
+import type { JobRun, EndOptions } from "./job-run.js";
+import { runJob, type JobSteps } from "./run-job.js";
+import type { FormatPlugin } from "../../../formats/_sdk/index.js";
 import type { JobCounts, JobOutcome } from "./job-types.js";
 
 export interface ImportJobRequest {
@@ -66,38 +66,37 @@ export type ImportJobEvent =
  * Runs an import job over `input`; throws (mapped) when the job fails or is
  * cancelled. Traced as one span (`transfer.import`) under the caller's RPC
  * span: the plugin's read span and the records calls are its children. Every
- * log line of the job carries its `job_id` (one job scope for all steps).
+ * log line of the job carries its `job_id` (run-job.ts).
  */
 export function importJob(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
-  return inJobScope(traced(ctx, request, input, caller, callerSignal));
+  return runJob(ctx, caller, callerSignal, { span: "transfer.import", attributes: { "dx.format": request.format, "dx.subject": caller.subject } }, () => {
+    const plugin = requireFormat(ctx, request.format, "read");
+    const strict = request.strict ?? ctx.config.strictImportByDefault;
+    return {
+      record: {
+        kind: "import",
+        subject: caller.subject,
+        entity: request.entity.name,
+        format: plugin.name,
+        formatOptions: JSON.stringify(request.formatOptions),
+        mode: request.mode,
+        strict,
+        dryRun: request.dryRun,
+        fileName: request.fileName || undefined,
+      },
+      start: (run) => importSteps(ctx, run, { request, plugin, strict, input, caller }),
+    };
+  });
 }
 
-async function* traced(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
-  yield* traceAsyncIterable("transfer.import", { "dx.format": request.format, "dx.subject": caller.subject }, importJobSteps(ctx, request, input, caller, callerSignal));
-}
-
-async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
-  const plugin = requireFormat(ctx, request.format, "read");
-  const strict = request.strict ?? ctx.config.strictImportByDefault;
-  const run = await JobRun.start(
-    ctx,
-    {
-      kind: "import",
-      subject: caller.subject,
-      entity: request.entity.name,
-      format: plugin.name,
-      formatOptions: JSON.stringify(request.formatOptions),
-      mode: request.mode,
-      strict,
-      dryRun: request.dryRun,
-      fileName: request.fileName || undefined,
-    },
-    caller,
-    callerSignal,
-  );
+/** The import's steps once its record exists: the pipeline's events written to the job, the records stream, staging and rejected rows. */
+function importSteps(
+  ctx: TransferContext,
+  run: JobRun,
+  { request, plugin, strict, input, caller }: { request: ImportJobRequest; plugin: FormatPlugin; strict: boolean; input: AsyncIterable<Uint8Array>; caller: Caller },
+): JobSteps<ImportJobEvent> {
   const job = run.job;
   const sink = run.errors!;
-  setCurrentJobId(job._id);
   const signal = run.signal;
   // The rejected rows themselves, for GetFailedRows' rows view (capped like the row errors).
   const failedRows = new FailedRowStore(ctx.db, ctx.jobs.maxStoredRowErrors).sink(job._id);
@@ -128,7 +127,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
    * (unanswered-writes.ts: checked before the counts are recorded, so the job reports exactly the
    * rows written) — and the rows rejected so far.
    */
-  const partial = (): EndOptions => {
+  const sofar = (): EndOptions => {
     let unanswered = writer.unansweredRecords();
     return {
       base: { counts: { read: counts.read, ...writer.written, failed: sink.count }, bytes: bytesRead },
@@ -145,7 +144,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
       },
     };
   };
-  try {
+  async function* events(): AsyncGenerator<ImportJobEvent> {
     yield { kind: "started", jobId: job._id };
     const limits = importLimits(ctx.config);
     const settings: ImportSettings = {
@@ -213,17 +212,8 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
         if (mappedStop) throw mappedStop;
       }
     }
-  } catch (error) {
-    if (run.ended) throw toConnectError(error);
-    await close();
-    throw await run.fail(error, partial());
-  } finally {
-    // Reached without an end only when the consumer stopped pulling.
-    if (!run.ended) {
-      await close();
-      await run.abandon(partial());
-    }
   }
+  return { events: events(), sofar, close };
 }
 
 /** Each count at the larger of the two: the events' and the records service's answers, which run ahead. */

@@ -27,18 +27,19 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Column, FormatPlugin } from "../../../formats/_sdk/index.js";
 import { FilterSchema, type StreamRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { ExportRequest as TransferExportRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { readableFields, type EntitySpec } from "../../domain/index.js";
+import type { EntitySpec } from "../../domain/index.js";
 import { auditQueryJson, auditQueryOf, type AuditQuery } from "../../shared/audit/index.js";
-import { exportSourceOf, seesPersonalData, PERMISSIONS } from "../access-policy.js";
+import { exportFieldsFor, exportSourceOf, seesPersonalData } from "../access-policy.js";
 import { AUDIT_EVENTS_SPEC, auditEventBatches } from "../audit/audit-export.js";
-import { recordsFor, type Caller } from "../caller.js";
+import type { Caller } from "../caller.js";
+import { recordsFor } from "../records/records-for-caller.js";
 import { InvalidTransferRequestError } from "../errors.js";
 import { exportColumns, runExport, type ExportSettings } from "../core/export-pipeline.js";
 import { checkLabels } from "../core/export-columns.js";
 import { parsePluginOptions } from "../core/errors.js";
 import type { EndOptions, JobRun } from "./job-run.js";
 import { runJob, type JobSteps } from "./run-job.js";
-import { recordForExport } from "../records/records-client.js";
+import { recordForExport } from "../records/plain-records.js";
 import type { TransferContext } from "../transfer-context.js";
 import { requireEntity, requireFormat } from "../transfer-context.js";
 
@@ -77,21 +78,11 @@ function targetOf(request: TransferExportRequest): ExportTarget {
   return { source: "audit", spec: AUDIT_EVENTS_SPEC, query: auditQueryOf(request.auditFilter, "audit_filter") };
 }
 
-/**
- * The fields to export for a caller: without `pii`, a default selection
- * leaves personal fields out, and naming one is refused.
- */
+/** The fields to export for a caller (access-policy.ts decides personal data). */
 function fieldsFor(spec: EntitySpec, requested: readonly string[], caller: Caller): string[] | undefined {
-  const selected = requested.length > 0 ? [...requested] : undefined;
-  if (seesPersonalData(caller.principal)) return selected;
-  const personal = new Set(spec.fields.filter((f) => f.personal).map((f) => f.key));
-  if (personal.size === 0) return selected;
-  if (!selected) return readableFields(spec).filter((f) => !personal.has(f.key)).map((f) => f.key);
-  const named = [...new Set(selected.map((f) => f.split(".")[0]!).filter((f) => personal.has(f)))];
-  if (named.length > 0) {
-    throw new ConnectError(`permission denied: ${named.join(", ")} ${named.length === 1 ? "is" : "are"} personal data of ${spec.name} and need the "${PERMISSIONS.pii}" role`, Code.PermissionDenied);
-  }
-  return selected;
+  const { fields, denied } = exportFieldsFor(spec, requested, caller.principal);
+  if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
+  return fields;
 }
 
 /**

@@ -15,7 +15,8 @@ import { entityEnum } from "../../shared/records-wire/record-codec.js";
 import { writeModeEnum } from "../../shared/records-wire/write-mode-codec.js";
 import { PushQueue } from "../../shared/streams/push-queue.js";
 import type { RecordWriter, WriteError, WriteResult } from "../core/import-pipeline.js";
-import { recordForWrite, UnencodableValueError, type RecordsClient } from "./records-client.js";
+import { recordForWrite, UnencodableValueError } from "./plain-records.js";
+import type { RecordsClient } from "./records-client.js";
 
 export class RecordsStreamWriter implements RecordWriter {
   private requests?: PushQueue<WriteRecordsRequest>;

@@ -45,9 +45,9 @@ import { JOB_STATES, jobMessage, rowErrorMessage } from "./job-codec.js";
 import { listFormats } from "./list-formats.js";
 import { importRequestOf, jobQueryOf } from "./request-codec.js";
 import { auditEventMessage, auditQueryOf, withoutPersonalData } from "../../../shared/audit/index.js";
-import { actingSubject } from "../../../shared/auth/index.js";
-import { checkJobAccess, ownJobsOnly, seesPersonalData } from "../../access-policy.js";
-import { callerOf, recordsFor, type Caller } from "../../caller.js";
+import { checkJobAccess, listedJobsSubject, seesPersonalData } from "../../access-policy.js";
+import { callerOf, type Caller } from "../../caller.js";
+import { recordsFor } from "../../records/records-for-caller.js";
 import type { JobDocument } from "../../jobs/job-types.js";
 import { jobForReader } from "../../jobs/job-views.js";
 import { requireEntity, type TransferContext } from "../../transfer-context.js";
@@ -98,12 +98,10 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
   async listJobs(request: ListJobsRequest, context?: HandlerContext) {
     const query = jobQueryOf(request);
     const principal = context ? callerOf(context).principal : undefined;
-    if (principal && ownJobsOnly(principal)) {
-      const self = actingSubject(principal);
-      if (query.subject && query.subject !== self) {
-        throw new ConnectError(`permission denied: listing the jobs of ${query.subject} needs one of the roles admin, auditor; ${principal.subject} may list only their own`, Code.PermissionDenied);
-      }
-      query.subject = self;
+    if (principal) {
+      const listed = listedJobsSubject(principal, query.subject);
+      if (listed.denied) throw new ConnectError(`permission denied: ${listed.denied}`, Code.PermissionDenied);
+      if (listed.subject) query.subject = listed.subject;
     }
     const page = await this.ctx.jobs.list(query, request.pageSize, request.pageToken);
     const personal = personalFor(context);

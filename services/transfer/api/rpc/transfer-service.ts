@@ -43,7 +43,7 @@ import { failedRowsFile } from "../../jobs/failed-rows-file.js";
 import { importJob, type ImportJobEvent } from "../../jobs/import-job.js";
 import { JOB_STATES, jobMessage, rowErrorMessage } from "./job-codec.js";
 import { listFormats } from "./list-formats.js";
-import { importRequestOf, jobQueryOf } from "./request-codec.js";
+import { exportRequestOf, importRequestOf, jobQueryOf } from "./request-codec.js";
 import { auditEventMessage, auditQueryOf, withoutPersonalData } from "../../../shared/audit/index.js";
 import { checkJobAccess, listedJobsSubject, seesPersonalData } from "../../access-policy.js";
 import { callerOf, type Caller } from "../../caller.js";
@@ -68,7 +68,7 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
 
   async *export(request: ExportRequest, context: HandlerContext) {
     const caller = callerOf(context);
-    for await (const event of exportJob(this.ctx, request, caller, context.signal)) yield exportMessage(event);
+    for await (const event of exportJob(this.ctx, exportRequestOf(request), caller, context.signal)) yield exportMessage(event);
   }
 
   async *import(requests: AsyncIterable<ImportRequest>, context: HandlerContext) {

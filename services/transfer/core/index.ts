@@ -12,5 +12,5 @@ export type { Transform } from "./transforms.js";
 export { createStagingArea, type StagingArea, type StagedRow } from "./staging-area.js";
 export { TransferCancelledError, TransferSettingsError, type SettingIssue } from "./errors.js";
 export { FileTooLargeError } from "./byte-meter.js";
-export { compileDateFormat, type DateFormat } from "./date-format.js";
+export { compileDateFormat, type DateFormat } from "./date-format-parser.js";
 export { abortable } from "./abortable.js";

@@ -1,0 +1,2 @@
+/** A service as a process: started as the entry module, its lifecycle lines, stopped on signals. */
+export { findListeningLine, listeningLineOf, reportStartFailure, runService, stopOnSignals, type LifecycleEvent, type ListeningLine } from "./service-lifecycle.js";

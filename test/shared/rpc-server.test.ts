@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RecordsService } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServingStatus } from "../../services/shared/rpc/health-service.js";
-import { isMain } from "../../services/shared/rpc/serve.js";
+import { isMain } from "../../services/shared/process/is-main.js";
 import { RECORDS, startFixture, tricklingConnection, type Fixture } from "./rpc-fixture.js";
 
 /** Sends raw bytes, optionally one at a time, and returns everything the server answers until it closes. */

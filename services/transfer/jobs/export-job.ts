@@ -35,7 +35,7 @@ import type { Caller } from "../caller.js";
 import { recordsFor } from "../records/records-for-caller.js";
 import { exportColumns, runExport, type ExportSettings } from "../core/export-pipeline.js";
 import { checkLabels } from "../core/export-columns.js";
-import { parsePluginOptions } from "../core/errors.js";
+import { parsePluginOptions } from "../core/plugin-options.js";
 import type { EndOptions, JobRun } from "./job-run.js";
 import { runJob, type JobSteps } from "./run-job.js";
 import { recordForExport } from "../records/plain-records.js";

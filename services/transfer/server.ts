@@ -21,7 +21,7 @@ import { mongoClientOptions } from "../shared/mongo/mongo-client-options.js";
 import { TransferService as TransferServiceDesc } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
-import { createLogger, createRequestLoggingInterceptor, peerContextValues, pathOf, withHttpRequestLogging, type Logger } from "../shared/logging/index.js";
+import { createRequestLoggingInterceptor, peerContextValues, pathOf, withHttpRequestLogging, type Logger } from "../shared/logging/index.js";
 import { isMain, runService, stopOnSignals } from "../shared/process/index.js";
 import { createTracingClientInterceptor, createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
 import { AUDIENCES, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";

@@ -47,7 +47,7 @@ export function compileDateFormat(format: string, setting = "format"): DateForma
       ]);
     }
   }
-  const regex = new RegExp(pattern + "$");
+  const regex = new RegExp(`${pattern}$`);
   return {
     format,
     parse(text) {

@@ -266,7 +266,7 @@ export class RowMapper {
       if (field.type === "object" && isObject(existing) && isObject(typed.value)) {
         // The object's own column after flattened ones (details.device, then details): one object, no key given twice.
         for (const [k, v] of Object.entries(typed.value)) {
-          if (Object.prototype.hasOwnProperty.call(existing, k)) issues.push({ column, field: field.key, reason: `gives ${field.key}.${k} a second value` });
+          if (Object.hasOwn(existing, k)) issues.push({ column, field: field.key, reason: `gives ${field.key}.${k} a second value` });
           else Object.defineProperty(existing, k, { value: v, enumerable: true, writable: true, configurable: true });
         }
       } else if (field.key in input) issues.push({ column, field: field.key, reason: `gives ${field.key} a second value` });
@@ -314,7 +314,7 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
     node = (typeof next === "object" && next !== null && !Array.isArray(next) ? next : (node[part] = {})) as Record<string, unknown>;
   }
   const last = path[path.length - 1]!;
-  if (Object.prototype.hasOwnProperty.call(node, last)) return false;
+  if (Object.hasOwn(node, last)) return false;
   node[last] = value;
   return true;
 }

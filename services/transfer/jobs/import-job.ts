@@ -34,7 +34,7 @@ import { requireFormat, type TransferContext } from "../transfer-context.js";
 import type { JobRun, EndOptions } from "./job-run.js";
 import { runJob, type JobSteps } from "./run-job.js";
 import type { FormatPlugin } from "../../../formats/_sdk/index.js";
-import type { JobCounts, JobOutcome } from "./job-types.js";
+import type { JobCounts, } from "./job-types.js";
 
 export interface ImportJobRequest {
   entity: EntitySpec;

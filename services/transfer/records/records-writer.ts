@@ -24,8 +24,6 @@ export class RecordsStreamWriter implements RecordWriter {
   /** Reads of responses, chained so that concurrent writes get theirs in order. */
   private reading: Promise<unknown> = Promise.resolve();
   private nextBatch = 0;
-  /** Batches sent and not yet answered. */
-  private outstanding = 0;
   /**
    * What the records service has reported written so far (real writes, not
    * dry runs): what a job that fails part-way has committed.
@@ -63,9 +61,7 @@ export class RecordsStreamWriter implements RecordWriter {
     const sent = this.start().push(create(WriteRecordsRequestSchema, { entity: entityEnum(this.spec.name), mode: writeModeEnum(options.mode), dryRun: options.dryRun, ordered: false, batchId, records: wire }));
     if (!sent) throw new Error("the write stream is closed");
     if (!options.dryRun) this.unanswered.set(batchId, sentIndex.map((i) => records[i]!));
-    this.outstanding++;
     const response = await this.read();
-    this.outstanding--;
     if (response.batchId !== batchId) throw new Error(`the records service answered batch ${response.batchId} where ${batchId} was expected`);
     this.unanswered.delete(batchId);
     if (!options.dryRun) {

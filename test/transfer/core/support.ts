@@ -203,7 +203,7 @@ export function users(from: number, to: number, extra: (n: number) => Record<str
 /** A CSV file of users with the given rows (header uses keys). */
 export function usersCsv(rows: Record<string, unknown>[], columns = ["email", "username", "firstName", "lastName", "role", "status"]): string {
   const cell = (v: unknown) => (v === undefined ? "" : `"${String(v).replaceAll('"', '""')}"`);
-  return [columns.join(","), ...rows.map((r) => columns.map((c) => cell(r[c])).join(","))].join("\r\n") + "\r\n";
+  return `${[columns.join(","), ...rows.map((r) => columns.map((c) => cell(r[c])).join(","))].join("\r\n")}\r\n`;
 }
 
 /** Drops server-assigned fields that differ between two databases. */

@@ -63,7 +63,7 @@ const rpc = (name: string) => (line: Record<string, unknown>) => line.rpc === `d
 
 describe("the log lines of a job", () => {
   it("carry the import's job id on the transfer RPC line and on the records calls made for it", async () => {
-    const csv = "username,email,firstName,lastName,role,status\n" + Array.from({ length: 30 }, (_, i) => `joblog${i},joblog${i}@example.org,Ada,L${i},student,active`).join("\n");
+    const csv = `username,email,firstName,lastName,role,status\n${Array.from({ length: 30 }, (_, i) => `joblog${i},joblog${i}@example.org,Ada,L${i},student,active`).join("\n")}`;
     const result = await importFile(client, { entity: Entity.USERS, format: "csv", mode: WriteMode.INSERT }, csv, { headers: await bearer(["admin", "pii"]) });
     expect(result.summary?.inserted).toBe(30n);
     expect(result.jobId).not.toBe("");

@@ -113,7 +113,7 @@ export function exportRequestFromQuery(formatSegment: string, query: URLSearchPa
   const to = dateParam(query, "to");
   const timeField = query.get("time_field") ?? spec.timeFields[0];
   if ((from || to || query.has("time_field")) && (!timeField || !spec.timeFields.includes(timeField))) {
-    throw new InvalidTransferRequestError(`time_field must be one of ${spec.timeFields.join(", ") || "(none: " + spec.name + " has no time fields)"}`, "time_field");
+    throw new InvalidTransferRequestError(`time_field must be one of ${spec.timeFields.join(", ") || `(none: ${spec.name} has no time fields)`}`, "time_field");
   }
   if (query.has("time_field") && !from && !to) throw new InvalidTransferRequestError("time_field names the field that from and to apply to; give from or to with it", "time_field");
   const format = aliasOf(formatSegment)?.format ?? formatSegment;

@@ -13,6 +13,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { MongoClient } from "mongodb";
 import { startFerretDb } from "../scripts/lib/ferretdb.js";
 import { serviceNodeFlags } from "../scripts/lib/service-node-flags.js";
@@ -29,33 +30,62 @@ import { concurrencyRows } from "./sections/concurrency.js";
 /** `records` (the records-level rows) is in every full run; quick runs add it only when asked. */
 const ALL = ["plugins", "spreadsheets", "workers", "export", "import", "upsert", "memory", "tools", "e2e", "concurrency"];
 
+/** Every section `--only` may name: ALL, and those only run when asked (`records` in quick runs, `workers-service`). */
+const SECTIONS = [...ALL, "records", "workers-service"];
+
+/** A whole number ≥ 1 from a flag, or an error naming the flag. */
+function count(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a whole number ≥ 1, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** The command line, read with node:util parseArgs: an unknown flag or a bad value is an error, not silently ignored. */
 function parseOptions(argv: string[]): BenchOptions {
-  const get = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-  };
-  const quick = argv.includes("--quick");
-  const n = Number(get("n") ?? (quick ? 100_000 : 1_000_000));
-  const rounds = Number(get("rounds") ?? (quick ? 1 : 3));
-  const only = get("only");
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      quick: { type: "boolean", default: false },
+      n: { type: "string" },
+      rounds: { type: "string" },
+      "upsert-n": { type: "string" },
+      only: { type: "string" },
+      backend: { type: "string", default: "sqlite" },
+      "postgresql-url": { type: "string" },
+      "cpu-prof": { type: "boolean", default: false },
+      "service-flags": { type: "string" },
+      "records-flags": { type: "string" },
+      "transfer-flags": { type: "string" },
+    },
+  });
+  const quick = values.quick;
+  const n = count("n", values.n, quick ? 100_000 : 1_000_000);
+  const rounds = count("rounds", values.rounds, quick ? 1 : 3);
+  const only = values.only?.split(",").map((s) => s.trim()).filter(Boolean);
+  const unknown = only?.filter((s) => !SECTIONS.includes(s)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only names unknown section${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; known: ${SECTIONS.join(", ")}`);
+  if (values.backend !== "sqlite" && values.backend !== "postgresql") throw new Error(`--backend must be sqlite or postgresql, not ${JSON.stringify(values.backend)}`);
   return {
     n,
     rounds,
     pluginRounds: Math.max(3, rounds),
     // New keys in upsert mode cost what inserts do (sent as inserts first), so the same N.
-    upsertN: Number(get("upsert-n") ?? n),
+    upsertN: count("upsert-n", values["upsert-n"], n),
     quick,
-    sections: new Set(only ? only.split(",") : ALL),
-    backend: (get("backend") as "sqlite" | "postgresql") ?? "sqlite",
-    postgresqlUrl: get("postgresql-url"),
+    sections: new Set(only && only.length > 0 ? only : ALL),
+    backend: values.backend,
+    postgresqlUrl: values["postgresql-url"],
     serviceFlags: [
-      ...(argv.includes("--cpu-prof") ? ["--cpu-prof", `--cpu-prof-dir=${join(REPO, "bench/results/profiles")}`] : []),
+      ...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(REPO, "bench/results/profiles")}`] : []),
       // The flags `npm start` runs the services with; later flags (--service-flags) win.
       ...serviceNodeFlags(),
-      ...(get("service-flags")?.split(" ").filter(Boolean) ?? []),
+      ...(values["service-flags"]?.split(" ").filter(Boolean) ?? []),
     ],
-    recordsFlags: get("records-flags")?.split(" ").filter(Boolean) ?? [],
-    transferFlags: get("transfer-flags")?.split(" ").filter(Boolean) ?? [],
+    recordsFlags: values["records-flags"]?.split(" ").filter(Boolean) ?? [],
+    transferFlags: values["transfer-flags"]?.split(" ").filter(Boolean) ?? [],
     resultsDir: join(REPO, "bench/results"),
   };
 }

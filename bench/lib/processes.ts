@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { findListeningLine } from "../../services/shared/logging/index.js";
+import { findListeningLine } from "../../services/shared/process/index.js";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 

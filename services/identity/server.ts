@@ -4,8 +4,8 @@
  * Configuration: identity-config.ts; what it issues: provider-configuration.ts;
  * accounts and clients: dev-accounts.ts, dev-clients.ts; README: Sign-in.
  */
-import { isMain } from "../shared/rpc/index.js";
-import { runService, stopOnSignals, type Logger } from "../shared/logging/index.js";
+import type { Logger } from "../shared/logging/index.js";
+import { isMain, runService, stopOnSignals } from "../shared/process/index.js";
 import { loadIdentityConfig } from "./identity-config.js";
 import { startIdentityServer } from "./identity-server.js";
 

@@ -2,8 +2,9 @@
  * Who may do what in the transfer service: THE one place. Roles grant
  * permissions; the auth interceptor applies the method rules below to every
  * request message, the plain HTTP routes check the same permissions, and the
- * handlers apply the one rule a request message cannot decide alone: whose
- * job it is.
+ * handlers and jobs ask the functions here what a request message cannot
+ * decide alone: whose job it is, whose jobs a listing shows, which fields an
+ * export may read. No access decision is made anywhere else.
  *
  * | role     | Import | … dry run | Export | DescribeEntity | ListFormats | jobs (Get/List/FailedRows) | CancelJob | audit trail |
  * |----------|--------|-----------|--------|----------------|-------------|----------------------------|-----------|-------------|
@@ -20,7 +21,7 @@
  * trail is read with ListAuditEvents or exported (Export with source
  * EXPORT_SOURCE_AUDIT_EVENTS, `GET /export/{format}?source=audit`).
  */
-import { ENTITIES, type EntityName } from "../domain/index.js";
+import { ENTITIES, readableFields, type EntityName, type EntitySpec } from "../domain/index.js";
 import { TransferService, ExportSource, type DescribeEntityRequest, type ExportRequest, type ImportRequest } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { entityName } from "../shared/records-wire/record-codec.js";
 import { actingSubject, type AccessPolicy, type CallRule, type Principal } from "../shared/auth/index.js";
@@ -125,6 +126,34 @@ export function checkJobAccess(principal: Principal, jobId: string, jobSubject: 
 /** True when ListJobs must be narrowed to the caller's own jobs. */
 export function ownJobsOnly(principal: Principal): boolean {
   return !principal.permissions.has(P.readAllJobs);
+}
+
+/**
+ * Whose jobs a listing shows: `requested` (unset: everyone's) for a reader of
+ * all jobs; the caller's own otherwise, and a request for another user's is
+ * refused. `denied` says why.
+ */
+export function listedJobsSubject(principal: Principal, requested: string | undefined): { subject?: string; denied?: string } {
+  if (!ownJobsOnly(principal)) return { subject: requested };
+  const self = actingSubject(principal);
+  if (requested && requested !== self) return { denied: `listing the jobs of ${requested} needs one of the roles ${rolesGranting(P.readAllJobs).join(", ")}; ${principal.subject} may list only their own` };
+  return { subject: self };
+}
+
+/**
+ * The fields an export of `spec` reads for a principal: without `pii`, a
+ * default selection (none requested) leaves personal fields out, and naming
+ * one is refused (`denied`). Undefined `fields`: every field.
+ */
+export function exportFieldsFor(spec: EntitySpec, requested: readonly string[], principal: Principal | undefined): { fields?: string[]; denied?: string } {
+  const selected = requested.length > 0 ? [...requested] : undefined;
+  if (seesPersonalData(principal)) return { fields: selected };
+  const personal = new Set(spec.fields.filter((f) => f.personal).map((f) => f.key));
+  if (personal.size === 0) return { fields: selected };
+  if (!selected) return { fields: readableFields(spec).filter((f) => !personal.has(f.key)).map((f) => f.key) };
+  const named = [...new Set(selected.map((f) => f.split(".")[0]!).filter((f) => personal.has(f)))];
+  if (named.length > 0) return { denied: `${named.join(", ")} ${named.length === 1 ? "is" : "are"} personal data of ${spec.name} and need the "${P.pii}" role` };
+  return { fields: selected };
 }
 
 /** True when the principal may see personal data the transfer service itself holds (personal keys in the audit trail). */

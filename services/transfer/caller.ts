@@ -9,8 +9,6 @@ import type { HandlerContext } from "@connectrpc/connect";
 import type { IncomingMessage } from "node:http";
 import { actingSubject, principalOf, type Principal } from "../shared/auth/index.js";
 import { activeTraceId, auditIdentity, CLIENT_ADDRESS, peerAddressOf, type AuditCallInfo } from "../shared/audit/index.js";
-import type { RecordsClient } from "./records-client.js";
-import { callerValues } from "./service-credential.js";
 import { ANONYMOUS, SUBJECT } from "./subject.js";
 
 export interface Caller {
@@ -39,20 +37,4 @@ export function callerOf(context: Pick<HandlerContext, "values">): Caller {
 /** The caller of a plain HTTP request. */
 export function httpCallerOf(req: IncomingMessage, principal: Principal | undefined, fallbackSubject = ANONYMOUS): Caller {
   return build(principal, fallbackSubject, peerAddressOf(req));
-}
-
-/**
- * The records client, with every call made for `caller` (and job `jobId`):
- * the service-credential interceptor reads both from the call's context
- * values and forwards them.
- */
-export function recordsFor(records: RecordsClient, caller: Caller, jobId?: string): RecordsClient {
-  if (!caller.principal && !jobId) return records;
-  return new Proxy(records, {
-    get(target, property, receiver) {
-      const method: unknown = Reflect.get(target, property, receiver);
-      if (typeof method !== "function") return method;
-      return (input: unknown, options?: Record<string, unknown>) => (method as (i: unknown, o: unknown) => unknown).call(target, input, { ...options, contextValues: callerValues(caller.principal, jobId) });
-    },
-  });
 }

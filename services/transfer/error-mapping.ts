@@ -5,13 +5,14 @@
  * traces, and each RPC status has one HTTP status for the plain routes.
  */
 import { create } from "@bufbuild/protobuf";
-import { errorMappers } from "../shared/rpc/error-mappers.js";
+import { errorMappingInterceptor } from "../shared/rpc/error-mappers.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { MongoError } from "mongodb";
 import { isDatabaseUnavailable } from "../shared/mongo/database-unavailable.js";
 import { ZodError } from "zod";
 import { FormatError } from "../../formats/_sdk/index.js";
 import { FieldViolationsSchema, RecordErrorSchema } from "../../gen/dataexchange/records/v1/records_pb.js";
+import { TransferService as TransferServiceDesc } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { TransferCancelledError, TransferSettingsError } from "./core/errors.js";
 import { FormatPluginError, WorkerPoolClosedError } from "./plugins/workers/index.js";
 import { InvalidAuditFilterError, InvalidAuditPageTokenError } from "../shared/audit/index.js";
@@ -92,8 +93,8 @@ export function toConnectError(error: unknown): ConnectError {
   return status("internal error in the transfer service", Code.Internal, error);
 }
 
-/** `mapErrors` / `mapStreamErrors`: the wrappers of every handler of this service, around {@link toConnectError}. */
-export const { mapErrors, mapStreamErrors } = errorMappers(toConnectError);
+/** Maps what every TransferService method throws, with {@link toConnectError}: the server's innermost interceptor. */
+export const transferErrorInterceptor = errorMappingInterceptor(TransferServiceDesc, toConnectError);
 
 /** The HTTP status of an RPC status, for the plain HTTP/1.1 routes. */
 export function httpStatusOf(code: Code): number {

@@ -21,17 +21,18 @@ import { databaseChangeLogger, watchDatabaseHealth } from "../shared/mongo/datab
 import { mongoClientOptions } from "../shared/mongo/mongo-client-options.js";
 import { TransferService as TransferServiceDesc } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
-import { HealthService, isMain, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
-import { createLogger, createRequestLoggingInterceptor, peerContextValues, pathOf, runService, stopOnSignals, withHttpRequestLogging, type Logger } from "../shared/logging/index.js";
+import { HealthService, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
+import { createRequestLoggingInterceptor, peerContextValues, pathOf, withHttpRequestLogging, type Logger } from "../shared/logging/index.js";
+import { isMain, runService, stopOnSignals } from "../shared/process/index.js";
 import { createTracingClientInterceptor, createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
 import { AUDIENCES, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
 import { AuditLog, CLIENT_ADDRESS, peerAddressOf } from "../shared/audit/index.js";
 import { TRANSFER_ACCESS_POLICY, TRANSFER_METHOD_RULES } from "./access-policy.js";
-import { serviceCredentialFromEnv, serviceCredentialInterceptor, type ServiceCredential } from "./service-credential.js";
+import { serviceCredentialFromEnv, serviceCredentialInterceptor, type ServiceCredential } from "./records/service-credential.js";
 import { loadTransferConfig, transferConfig, type TransferConfig, type TransferConfigInput } from "./config/transfer-config.js";
 import { TransferDisabledError } from "./errors.js";
-import { toConnectError } from "./error-mapping.js";
-import { createTransferHttpHandler } from "./http/routes.js";
+import { toConnectError, transferErrorInterceptor } from "./error-mapping.js";
+import { createTransferHttpHandler } from "./api/http/routes.js";
 import { JobRegistry } from "./jobs/job-registry.js";
 import { JobStore } from "./jobs/job-store.js";
 import type { JobDocument } from "./jobs/job-types.js";
@@ -40,11 +41,11 @@ import type { Caller } from "./caller.js";
 import { FailedRowStore } from "./jobs/failed-row-store.js";
 import { defaultFormatsDir, discoverPlugins, type DiscoveredPlugins } from "./plugins/index.js";
 import { startFormatWorkers, type FormatWorkers } from "./plugins/workers/index.js";
-import { createRecordsClient, type RecordsClient } from "./records-client.js";
+import { createRecordsClient, type RecordsClient } from "./records/records-client.js";
 import { SUBJECT, type SubjectResolver } from "./subject.js";
 import type { NodeServerRequest } from "../shared/rpc/index.js";
 import type { TransferContext } from "./transfer-context.js";
-import { TransferService } from "./transfer-service.js";
+import { TransferService } from "./api/rpc/transfer-service.js";
 
 export interface TransferServerOptions {
   /** The transfer service's own database (jobs, row errors, staging). */
@@ -153,7 +154,8 @@ async function buildWithPlugins(options: TransferServerOptions, config: Transfer
     host: options.host ?? config.host,
     port: options.port ?? config.port,
     // The caller's interceptors (tracing) and request logging run outside auth, so rejected calls are traced and logged too.
-    interceptors: [disabledInterceptor(config), ...(options.interceptors ?? []), ...(logger ? [createRequestLoggingInterceptor(logger)] : []), ...auth],
+    // Errors are mapped innermost, so that logging and tracing see the status the caller gets.
+    interceptors: [disabledInterceptor(config), ...(options.interceptors ?? []), ...(logger ? [createRequestLoggingInterceptor(logger)] : []), ...auth, transferErrorInterceptor],
     readMaxBytes: 16 * 1024 * 1024,
     contextValues: (req) => callValues(req, subjectOf),
     http1: logger ? withHttpRequestLogging(http1, logger) : http1,

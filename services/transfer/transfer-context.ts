@@ -15,7 +15,7 @@ import { InvalidTransferRequestError, UnknownFormatError, UnsupportedFormatOpera
 import type { JobRegistry } from "./jobs/job-registry.js";
 import type { JobStore } from "./jobs/job-store.js";
 import type { DiscoveredPlugins } from "./plugins/index.js";
-import type { RecordsClient } from "./records-client.js";
+import type { RecordsClient } from "./records/records-client.js";
 
 export interface TransferContext {
   config: TransferConfig;

@@ -10,7 +10,7 @@ import { RecordsService as RecordsServiceImpl } from "../../services/records/rec
 import { buildRecordsServer, type RunningRecordsServer } from "../../services/records/server.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
 import { ON_BEHALF_OF_HEADER, ON_BEHALF_ROLES_HEADER, onBehalfOfHeaders } from "../../services/shared/auth/index.js";
-import { createGrpcJsClient } from "../../services/shared/rpc/index.js";
+import { createGrpcJsClient } from "../support/grpc-js-client.js";
 import { Entity, Join, RecordsService, StreamRecordsResponseSchema, WriteMode, type EntityRecord } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
 import { testServiceLogger } from "../support/service-logger.js";

@@ -13,7 +13,7 @@ import { buildRecordsServer, type RunningRecordsServer } from "../../services/re
 import { ensureIndexes } from "../../services/records/store/collections.js";
 import { RECORDS_ACCESS_POLICY, RECORDS_METHOD_RULES } from "../../services/records/access-policy.js";
 import { createAuthInterceptor, principalOf } from "../../services/shared/auth/index.js";
-import { createGrpcJsClient, type GrpcJsClient } from "../../services/shared/rpc/index.js";
+import { createGrpcJsClient, type GrpcJsClient } from "../support/grpc-js-client.js";
 import { DescribeEntityResponseSchema, Entity, RecordsService, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";

@@ -28,7 +28,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Entity, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { ImportHeaderSchema, JobState } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import type { ImportCounts } from "../../services/transfer/core/import-events.js";
+import type { RowCounts } from "../../services/domain/index.js";
 import { startServices, type Services } from "../transfer/rpc/harness.js";
 import { describeCase, expectedOutcome, fileOf, importCases, MAX_ROW_BYTES, type ImportCase } from "./import-cases.js";
 
@@ -45,7 +45,7 @@ afterAll(async () => s?.close());
 /** What the client heard, whichever way the file went. */
 interface Heard {
   jobId?: string;
-  summary?: ImportCounts & { state: "succeeded" | "failed"; strictAborted: boolean };
+  summary?: RowCounts & { state: "succeeded" | "failed"; strictAborted: boolean };
   errorRows: number[];
   /** The RPC status (code name) or HTTP status the call ended with; "ok" / "200" when it succeeded. */
   status: string;

@@ -24,7 +24,7 @@ import { buildRecordsServer, type RunningRecordsServer } from "../../services/re
 import { ensureIndexes } from "../../services/records/store/collections.js";
 import { AUDIENCES, createVerifierFromConfig, loadAuthConfig } from "../../services/shared/auth/index.js";
 import { buildTransferServer, type RunningTransferServer } from "../../services/transfer/server.js";
-import { serviceCredentialFromEnv, staticCredential } from "../../services/transfer/service-credential.js";
+import { serviceCredentialFromEnv, staticCredential } from "../../services/transfer/records/service-credential.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
 import { withTestFormatMode } from "../support/format-workers.js";
 import { recordPrivateKey, recordSecret } from "../support/run-secrets.js";

@@ -38,22 +38,41 @@ let base: string;
 beforeAll(async () => {
   const handler = withHttpRequestLogging(routes, log);
   server = createServer((req, res) => {
-    void Promise.resolve(handler(req, res)).then(
-      (answered) => {
-        if (!answered) res.writeHead(404).end();
-      },
-      () => res.writeHead(500).end(),
-    );
+    void Promise.resolve(handler(req, res))
+      .then(
+        (answered) => {
+          if (!answered) res.writeHead(404).end();
+        },
+        () => res.writeHead(500).end(),
+      )
+      // Registered after the handler has returned, so after its logging's own listener on the same event.
+      .then(() => (res.closed ? responseClosed() : res.once("close", responseClosed)));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-beforeEach(() => void (chunks.length = 0));
+beforeEach(() => {
+  chunks.length = 0;
+  closedResponses = 0;
+});
 
-/** Waits until `n` lines are written: a line is written when the server sees the response close, which may come after the client has read it. */
-async function linesWritten(n: number): Promise<Record<string, unknown>[]> {
-  while (lines().length < n) await new Promise((resolve) => setTimeout(resolve, 5));
+/** Responses the server has seen close since the test began, and the one waiting for the next. */
+let closedResponses = 0;
+let nextClose: (() => void) | undefined;
+function responseClosed(): void {
+  closedResponses++;
+  nextClose?.();
+}
+
+/**
+ * The lines written once the server has seen `n` responses close. A line is
+ * written when its response closes on the server, which may come after the
+ * client has read it: waiting for that event (not for the line) means a line
+ * that is never written fails the assertion at once.
+ */
+async function linesAfterResponses(n: number): Promise<Record<string, unknown>[]> {
+  while (closedResponses < n) await new Promise<void>((resolve) => (nextClose = resolve));
   return lines();
 }
 
@@ -61,7 +80,9 @@ describe("the plain HTTP request line", () => {
   it("names method, path, status, duration and the caller's address, and never the query string", async () => {
     const res = await fetch(`${base}/export/csv?entity=users&keys=ada@example.org`);
     await res.text();
-    const [line] = await linesWritten(1);
+    const linesNow = await linesAfterResponses(1);
+    expect(linesNow).toHaveLength(1);
+    const [line] = linesNow;
     expect(line).toMatchObject({ level: "info", msg: "http", service: "transfer", http: "GET /export/csv", status: 200 });
     expect(line!.peer).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(typeof line!.duration_ms).toBe("number");
@@ -71,7 +92,7 @@ describe("the plain HTTP request line", () => {
   it("logs a refusal as rejected and a handler's failure as an error with status 500", async () => {
     await (await fetch(`${base}/jobs`, { headers: { authorization: "Bearer abcdefghijklmnop" } })).text();
     await (await fetch(`${base}/import`, { method: "POST", body: "email,password\nx@example.org,not-logged-pw\n" })).text();
-    expect((await linesWritten(2)).map((l) => [l.msg, l.http, l.status, l.level])).toEqual([
+    expect((await linesAfterResponses(2)).map((l) => [l.msg, l.http, l.status, l.level])).toEqual([
       ["http rejected", "GET /jobs", 401, "info"],
       ["http failed", "POST /import", 500, "error"],
     ]);
@@ -81,8 +102,8 @@ describe("the plain HTTP request line", () => {
 
   it("writes nothing for a request the handler leaves to the RPC routes", async () => {
     expect((await fetch(`${base}/dataexchange.transfer.v1.TransferService/ListFormats`, { method: "POST" })).status).toBe(404);
-    // A logged request after it: once its line is there, a line for the first would be too.
     await (await fetch(`${base}/export/json`)).text();
-    expect((await linesWritten(1)).map((l) => l.http)).toEqual(["GET /export/json"]);
+    // Both responses have closed: a line for the first would be there by now.
+    expect((await linesAfterResponses(2)).map((l) => l.http)).toEqual(["GET /export/json"]);
   });
 });

@@ -12,7 +12,7 @@ import { Entity, RecordsService } from "../../gen/dataexchange/records/v1/record
 import { TransferService } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { buildRecordsServer, type RunningRecordsServer } from "../../services/records/server.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
-import { createGrpcJsClient } from "../../services/shared/rpc/index.js";
+import { createGrpcJsClient } from "../support/grpc-js-client.js";
 import { buildTransferServer, type RunningTransferServer } from "../../services/transfer/server.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
 import { memoryLogger } from "../support/memory-logger.js";

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listFormats } from "../../services/transfer/rpc/list-formats.js";
+import { listFormats } from "../../services/transfer/api/rpc/list-formats.js";
 import { defaultFormatsDir, discoverPlugins } from "../../services/transfer/plugins/index.js";
 import { formatWorkersSchema } from "../../services/transfer/config/transfer-config.js";
 import { startFormatWorkers } from "../../services/transfer/plugins/workers/index.js";

@@ -13,7 +13,7 @@ import { RecordsService as RecordsServiceImpl } from "../../services/records/rec
 import { buildRecordsServer, type RunningRecordsServer } from "../../services/records/server.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
 import { openCursorCount } from "../../services/records/store/record-reader.js";
-import { createGrpcJsClient } from "../../services/shared/rpc/index.js";
+import { createGrpcJsClient } from "../support/grpc-js-client.js";
 import { Entity, RecordsService, StreamRecordsRequestSchema, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";

@@ -13,7 +13,7 @@ import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { Entity, FieldViolationsSchema, RecordsService } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { ExportRequestSchema, ImportHeaderSchema, TransferService } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { clipMessage, MAX_DETAILS_BYTES, MAX_MESSAGE_BYTES } from "../../services/shared/rpc/bounded-error.js";
-import { createGrpcJsClient } from "../../services/shared/rpc/index.js";
+import { createGrpcJsClient } from "../support/grpc-js-client.js";
 import { exportFile, importFile, startServices, type Services } from "../transfer/rpc/harness.js";
 
 let s: Services;

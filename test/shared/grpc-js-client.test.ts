@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RecordsService } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection, type ServerReflectionResponse } from "../../gen/grpc/reflection/v1/reflection_pb.js";
-import { createGrpcJsClient, type GrpcJsClient } from "../../services/shared/rpc/grpc-js-client.js";
+import { createGrpcJsClient, type GrpcJsClient } from "../support/grpc-js-client.js";
 import { ServingStatus } from "../../services/shared/rpc/health-service.js";
 import { startRpcServer } from "../../services/shared/rpc/serve.js";
 import { RECORDS, startFixture, type Fixture } from "./rpc-fixture.js";

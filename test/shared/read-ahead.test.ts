@@ -26,7 +26,12 @@ function trackedSource(count: number, options: { failAt?: number; delayMs?: numb
   return { source, state };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 20));
+/**
+ * Lets every pending promise callback run. The tracked source without a delay
+ * only ever waits on promises, so once a macrotask (setImmediate) comes round
+ * the read-ahead has pulled all it will: it is waiting for the consumer.
+ */
+const quiescent = () => new Promise((r) => setImmediate(r));
 
 describe("readAhead", () => {
   it("yields every item in order", async () => {
@@ -41,10 +46,10 @@ describe("readAhead", () => {
     const { source, state } = trackedSource(100);
     const iterator = readAhead(source, 4);
     expect((await iterator.next()).value).toBe(0);
-    await settle(); // the consumer is busy; the pump fills the buffer and then waits for room
+    await quiescent(); // the consumer is busy; the pump fills the buffer and then waits for room
     expect(state.pulled).toBe(1 + 4);
     expect((await iterator.next()).value).toBe(1);
-    await settle();
+    await quiescent();
     expect(state.pulled).toBe(2 + 4);
     await iterator.return(undefined);
     expect(state.closed).toBe(true);

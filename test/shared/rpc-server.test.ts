@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RecordsService } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServingStatus } from "../../services/shared/rpc/health-service.js";
-import { isMain } from "../../services/shared/rpc/serve.js";
+import { isMain } from "../../services/shared/process/is-main.js";
 import { RECORDS, startFixture, tricklingConnection, type Fixture } from "./rpc-fixture.js";
 
 /** Sends raw bytes, optionally one at a time, and returns everything the server answers until it closes. */
@@ -158,9 +158,16 @@ describe("an RPC server on one port", () => {
   });
 });
 
+/**
+ * Longer than any test may run: a close that finishes under it did not wait
+ * for the grace period to destroy what was left, so a close that would hang
+ * without that last resort fails the test instead of passing slowly.
+ */
+const NO_GRACE_IN_TIME = 10 * 60_000;
+
 describe("closing an RPC server", () => {
-  it("finishes with an open Watch stream, an HTTP/2 session and an idle HTTP/1.1 keep-alive socket", { timeout: 2000 }, async () => {
-    const fx = await startFixture();
+  it("finishes with an open Watch stream, an HTTP/2 session and an idle HTTP/1.1 keep-alive socket, without waiting for the grace period", async () => {
+    const fx = await startFixture({ closeGraceMs: NO_GRACE_IN_TIME });
     const client = createClient(Health, createGrpcTransport({ baseUrl: fx.server.url }));
     const seen: ServingStatus[] = [];
     let firstSeen!: () => void;
@@ -181,8 +188,8 @@ describe("closing an RPC server", () => {
     expect(seen).toEqual([ServingStatus.SERVING, ServingStatus.NOT_SERVING]);
   });
 
-  it("finishes even when a connection has sent only part of the HTTP/2 preface", { timeout: 2000 }, async () => {
-    const fx = await startFixture();
+  it("finishes even when a connection has sent only part of the HTTP/2 preface, without waiting for the grace period", async () => {
+    const fx = await startFixture({ closeGraceMs: NO_GRACE_IN_TIME });
     const socket = net.connect(fx.server.port, "127.0.0.1");
     socket.on("error", () => {});
     await new Promise<void>((resolve) => socket.write("PRI * HT", () => resolve()));
@@ -195,7 +202,7 @@ describe("closing an RPC server", () => {
     await expect(fetch(`${fx.server.url}/hello`)).rejects.toThrow();
   });
 
-  it("ends in-flight calls after the grace period when their handlers ignore the shutdown signal", { timeout: 2000 }, async () => {
+  it("ends in-flight calls after the grace period when their handlers ignore the shutdown signal", async () => {
     const { startRpcServer } = await import("../../services/shared/rpc/serve.js");
     const server = await startRpcServer({
       closeGraceMs: 100,
@@ -211,7 +218,12 @@ describe("closing an RPC server", () => {
     const client = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
     const stream = client.watch({})[Symbol.asyncIterator]();
     await stream.next();
-    await server.close();
+    let closed = false;
+    const closing = server.close().then(() => (closed = true));
+    // The handler ignores the signal: only the grace period's end can finish the close.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(false);
+    await closing;
     await expect(stream.next()).rejects.toThrow();
   });
 });

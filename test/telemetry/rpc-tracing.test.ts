@@ -12,7 +12,7 @@ import { Entity, RecordsService } from "../../gen/dataexchange/records/v1/record
 import { buildRecordsServer, type RunningRecordsServer } from "../../services/records/server.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
 import { createLogger, createRequestLoggingInterceptor } from "../../services/shared/logging/index.js";
-import { createGrpcJsClient } from "../../services/shared/rpc/index.js";
+import { createGrpcJsClient } from "../support/grpc-js-client.js";
 import {
   createTracingClientInterceptor,
   createTracingServerInterceptor,

@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../scripts/lib/ferretdb.js";
-import { findListeningLine } from "../../services/shared/logging/index.js";
+import { findListeningLine } from "../../services/shared/process/index.js";
 import { captureProcessOutput } from "../support/log-capture.js";
 
 export const repositoryRoot = fileURLToPath(new URL("../../", import.meta.url));

@@ -164,7 +164,6 @@ describe("plugin folders besides formats/", () => {
   const cache = resolve(dirname(fileURLToPath(import.meta.url)), "../../.cache");
   mkdirSync(cache, { recursive: true });
   const extra = mkdtempSync(join(cache, "extra-formats-"));
-  afterAll(() => rmSync(extra, { recursive: true, force: true }));
   beforeAll(async () => {
     mkdirSync(join(extra, "broken"), { recursive: true });
     writeFileSync(join(extra, "broken", "index.ts"), 'export default { name: "broken", title: "Broken" };\n');
@@ -184,7 +183,10 @@ describe("plugin folders besides formats/", () => {
     );
     s = await startServices({ config: { pluginDirs: [extra] } });
   });
-  afterAll(async () => s?.close());
+  afterAll(async () => {
+    await s?.close();
+    rmSync(extra, { recursive: true, force: true });
+  });
 
   it("lists a broken plugin as failed, with the reason, and serves the others", async () => {
     const { formats, failures } = await s.client.listFormats({});

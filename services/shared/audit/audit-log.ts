@@ -11,6 +11,7 @@
  */
 import { ensureCollectionIndexes } from "../mongo/ensure-indexes.js";
 import { cursorBatches } from "../mongo/cursor-batches.js";
+import { afterPosition, decodePageToken, encodePageToken } from "../mongo/page-token.js";
 import { randomUUID } from "node:crypto";
 import type { Collection, Db, Document, Filter } from "mongodb";
 import type { EntityName } from "../../domain/index.js";
@@ -80,13 +81,14 @@ export class AuditLog {
     const and = conditions(query);
     if (pageToken) {
       const after = decodePageToken(pageToken);
-      and.push({ $or: [{ time: { $lt: after.time } }, { time: after.time, _id: { $lt: after.id } }] });
+      if (after === undefined) throw new InvalidAuditPageTokenError("the page token is not one this service issued");
+      and.push(afterPosition("time", after) as Filter<AuditEventDocument>);
     }
     const events = await this.#events.find(combine(and), { sort: { time: -1, _id: -1 }, limit: size + 1 }).toArray();
     const more = events.length > size;
     if (more) events.length = size;
     const last = events[events.length - 1];
-    return { events, nextPageToken: more && last ? encodePageToken(last) : "" };
+    return { events, nextPageToken: more && last ? encodePageToken({ time: last.time, id: last._id }) : "" };
   }
 
   /**
@@ -110,18 +112,4 @@ function conditions(query: AuditQuery): Filter<AuditEventDocument>[] {
 
 function combine(and: Filter<AuditEventDocument>[]): Filter<AuditEventDocument> {
   return and.length === 0 ? {} : and.length === 1 ? and[0]! : { $and: and };
-}
-
-function encodePageToken(event: AuditEventDocument): string {
-  return Buffer.from(JSON.stringify({ t: event.time.getTime(), i: event._id }), "utf8").toString("base64url");
-}
-
-function decodePageToken(token: string): { time: Date; id: string } {
-  try {
-    const value = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { t?: unknown; i?: unknown };
-    if (typeof value.t === "number" && typeof value.i === "string") return { time: new Date(value.t), id: value.i };
-  } catch {
-    // fall through
-  }
-  throw new InvalidAuditPageTokenError("the page token is not one this service issued");
 }

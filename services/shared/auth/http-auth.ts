@@ -5,7 +5,8 @@
  * one the services' other HTTP errors use: `{ code, message }`.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import { sendJson, type NodeServerResponse } from "../rpc/connection-sniffer.js";
+import type { NodeServerResponse } from "../rpc/connection-sniffer.js";
+import { sendJson } from "../rpc/send-json.js";
 import { AuthError, WWW_AUTHENTICATE, bearerChallenge } from "./auth-error.js";
 import { ForwardedIdentityError, hasPermission, resolvePrincipal, type AccessPolicy, type Principal } from "./principal.js";
 import { bearerToken, type TokenVerifier } from "./token-verifier.js";

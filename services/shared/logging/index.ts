@@ -5,4 +5,3 @@ export { REDACTED, REDACT_PATHS, scrubString, scrubValue, looksLikeSecret, isSec
 export { createRequestLoggingInterceptor, peerKey, peerContextValues, socketPeer, type RequestLoggingOptions } from "./request-logging.js";
 export { pathOf, withHttpRequestLogging, type HttpHandler } from "./http-request-logging.js";
 export { LOG_CAPTURE_VARIABLE, logCaptureDestination } from "./log-capture.js";
-export { findListeningLine, listeningLineOf, reportStartFailure, runService, stopOnSignals, type LifecycleEvent, type ListeningLine } from "./service-lifecycle.js";

@@ -77,10 +77,3 @@ export function routeByPreface(socket: Socket, route: (kind: ConnectionKind) => 
   socket.setTimeout(PEEK_TIMEOUT_MS);
   socket.once("timeout", onEnd);
 }
-
-/** Writes a small JSON body (404s, 500s of the plain HTTP routes) on either HTTP version. */
-export function sendJson(res: NodeServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}

@@ -1,11 +1,44 @@
 /**
- * The two wrappers every handler of a service goes through, built around
- * that service's one error-mapping function (connect-es style: handlers
- * throw domain errors, one place turns them into RPC statuses), and kept
- * small enough to reach the caller (bounded-error.ts).
+ * Where a service's one error-mapping function is applied (connect-es style:
+ * handlers throw domain errors, one place turns them into RPC statuses, kept
+ * small enough to reach the caller: bounded-error.ts). Either one server
+ * interceptor for all of a service's methods ({@link errorMappingInterceptor}),
+ * or two wrappers each handler calls ({@link errorMappers}).
  */
-import type { ConnectError } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
+import type { ConnectError, Interceptor } from "@connectrpc/connect";
 import { boundedError } from "./bounded-error.js";
+
+/**
+ * A server interceptor that maps whatever the methods of `service` throw —
+ * before their answer, or while a stream is being sent — with
+ * `toConnectError`. Put it last (innermost), so that request logging and
+ * tracing see the mapped status; other services on the same server are left
+ * alone.
+ */
+export function errorMappingInterceptor(service: DescService, toConnectError: (error: unknown) => ConnectError): Interceptor {
+  const map = (error: unknown) => boundedError(toConnectError(error));
+  return (next) => async (req) => {
+    if (req.service.typeName !== service.typeName) return next(req);
+    try {
+      const res = await next(req);
+      if (!res.stream) return res;
+      const messages = res.message;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* messages;
+          } catch (error) {
+            throw map(error);
+          }
+        })(),
+      };
+    } catch (error) {
+      throw map(error);
+    }
+  };
+}
 
 export interface ErrorMappers {
   /** Wraps a unary handler body and maps whatever it throws. */

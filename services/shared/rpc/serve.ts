@@ -10,16 +10,14 @@
  * so each connection's first bytes are looked at: the HTTP/2 connection
  * preface goes to an `http2` server, anything else to an `http` server.
  */
-import { realpathSync } from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo, type Socket } from "node:net";
-import { extname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, type ContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { pathOf } from "../logging/http-request-logging.js";
-import { routeByPreface, sendJson, type ConnectionKind, type NodeServerRequest, type NodeServerResponse } from "./connection-sniffer.js";
+import { routeByPreface, type ConnectionKind, type NodeServerRequest, type NodeServerResponse } from "./connection-sniffer.js";
+import { sendJson } from "./send-json.js";
 
 /**
  * A plain HTTP/1.1 route handler, tried before the RPC routes. Returns true
@@ -186,29 +184,6 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   }
 
   return { port: bound, url: `http://${formatHost(host)}:${bound}`, close };
-}
-
-/**
- * True when the module whose `import.meta.url` is given is the process entry
- * point, so that `server.ts` can export its builder for tests and only listen
- * when run directly (`tsx services/records/server.ts`).
- */
-export function isMain(importMetaUrl: string): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  const self = fileURLToPath(importMetaUrl);
-  const candidates = [resolve(entry)];
-  if (!extname(entry)) candidates.push(resolve(entry) + extname(self));
-  return candidates.some((candidate) => samePath(candidate, self));
-}
-
-function samePath(a: string, b: string): boolean {
-  if (a === b) return true;
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return false;
-  }
 }
 
 function notFound(req: NodeServerRequest, res: NodeServerResponse): void {

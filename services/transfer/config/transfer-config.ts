@@ -4,38 +4,10 @@
  * environment variables on top, checked with zod at start so that a typo
  * fails fast with the key's name and the file it came from.
  *
- * Environment overrides (each wins over the file):
- *
- * | variable                            | key                   | default                      |
- * |-------------------------------------|-----------------------|------------------------------|
- * | TRANSFER_ENABLED                    | enabled               | true                         |
- * | TRANSFER_HOST                       | host                  | 127.0.0.1                    |
- * | TRANSFER_PORT                       | port                  | 8000                         |
- * | TRANSFER_RECORDS_URL                | recordsUrl            | http://127.0.0.1:50051       |
- * | MONGODB_URI                         | mongodbUri            | (required to run the server) |
- * | TRANSFER_DATABASE                   | database              | dataexchange_transfer        |
- * | TRANSFER_IMPORT_MAX_FILE_MB         | importMaxFileMb       | 50                           |
- * | TRANSFER_IMPORT_MAX_ROW_BYTES       | importMaxRowBytes     | 1048576                      |
- * | TRANSFER_IMPORT_MAX_COLUMNS         | importMaxColumns      | 1000                         |
- * | TRANSFER_IMPORT_BATCH_SIZE          | importBatchSize       | 500                          |
- * | TRANSFER_IMPORT_WRITES_IN_FLIGHT    | importWritesInFlight  | 2                            |
- * | TRANSFER_NESTED_DELIMITER           | nestedDelimiter       | "."                          |
- * | TRANSFER_STRICT_IMPORT_BY_DEFAULT   | strictImportByDefault | false                        |
- * | TRANSFER_EXPORT_LOGGING_ENABLED     | exportLoggingEnabled  | true                         |
- * | TRANSFER_PLUGIN_DIRS                | pluginDirs            | [] (formats/ is always read) |
- * | TRANSFER_MAX_STORED_ROW_ERRORS      | maxStoredRowErrors    | 100000                       |
- * | TRANSFER_FORMAT_WORKERS_MODE        | formatWorkers.mode    | (each format's default)      |
- * | TRANSFER_FORMAT_WORKERS_FORMATS     | formatWorkers.formats | {} (`csv=workers,json=in-thread`) |
- * | TRANSFER_FORMAT_WORKERS_POOL_SIZE   | formatWorkers.poolSize | os.availableParallelism()   |
- * | TRANSFER_FORMAT_WORKERS_MAX_WORKERS | formatWorkers.maxWorkers | max(8, 4 × poolSize)      |
- * | TRANSFER_FORMAT_WORKERS_TIME_LIMIT_MS | formatWorkers.timeLimitMs | 30000                  |
- * | TRANSFER_FORMAT_WORKERS_MEMORY_LIMIT_MB | formatWorkers.memoryLimitMb | 256                |
- * | TRANSFER_JOBS_PROGRESS_SAVE_MS      | jobs.progressSaveMs   | 1000                         |
- * | TRANSFER_JOBS_HEARTBEAT_MS          | jobs.heartbeatMs      | 5000                         |
- * | TRANSFER_JOBS_LEASE_MS              | jobs.leaseMs          | 30000                        |
- * | TRANSFER_JOBS_SWEEP_MS              | jobs.sweepMs          | 15000                        |
- * | TRANSFER_JOBS_CANCEL_POLL_MS        | jobs.cancelPollMs     | 1000                         |
- * | TRANSFER_JOBS_WATCH_POLL_MS         | jobs.watchPollMs      | 250                          |
+ * Every key, its environment variable and its default: README.md's
+ * configuration table, generated from this schema (`npm run docs:config`;
+ * test/transfer/config-table.test.ts checks it is current). Each key's
+ * meaning is its `.describe()` text below, so there is one source.
  *
  * `TRANSFER_PLUGIN_DIRS` is a list separated by the platform's path delimiter
  * (`:` on Linux). Relative plugin directories in the file are resolved
@@ -77,18 +49,19 @@ function formatModeList(value: unknown): unknown {
  */
 export const formatWorkersSchema = z
   .object({
-    /** Every format in this mode; absent: each format's own default (plugins/workers/format-modes.ts). */
-    mode: formatModeSchema.optional(),
-    /** Per-format mode; wins over `mode`. */
-    formats: z.preprocess(formatModeList, z.record(z.string().min(1), formatModeSchema)).default({}),
-    /** Threads kept ready after their jobs (they start on demand); default one per core. */
-    poolSize: int(1).max(256).default(() => availableParallelism()),
-    /** Most threads (so jobs running in workers) at once; later jobs wait. Default max(8, 4 × poolSize). */
-    maxWorkers: int(1).max(1024).optional(),
-    /** Longest time a plugin that owes progress may stay silent before its worker is stopped and its job fails, ms. */
-    timeLimitMs: int(100).default(30_000),
-    /** Heap (old generation) limit of each worker thread, MiB. */
-    memoryLimitMb: int(16).default(256),
+    mode: formatModeSchema.optional().describe("`workers` or `in-thread` for every format (see [Format workers](#format-workers))").meta({ defaultText: "each format's own" }),
+    formats: z
+      .preprocess(formatModeList, z.record(z.string().min(1), formatModeSchema))
+      .default({})
+      .describe("mode per format (environment: `csv=workers,json=in-thread`); wins over `mode`. Without either: shipped formats in-thread, others in workers"),
+    poolSize: int(1)
+      .max(256)
+      .default(() => availableParallelism())
+      .describe("worker threads kept ready between jobs (they start on demand)")
+      .meta({ defaultText: "number of cores" }),
+    maxWorkers: int(1).max(1024).optional().describe("most threads (jobs in workers) at once; later jobs wait").meta({ defaultText: "max(8, 4 × poolSize)" }),
+    timeLimitMs: int(100).default(30_000).describe("longest silence of a plugin that owes progress before its thread is stopped and its job fails, ms"),
+    memoryLimitMb: int(16).default(256).describe("heap (old generation) limit of each worker thread, MiB"),
   })
   .strict()
   .refine((w) => w.maxWorkers === undefined || w.maxWorkers >= w.poolSize, { message: "maxWorkers must be at least poolSize", path: ["maxWorkers"] });
@@ -101,18 +74,12 @@ export type FormatWorkersConfig = z.infer<typeof formatWorkersSchema>;
  */
 export const jobsSchema = z
   .object({
-    /** Shortest time between two writes of a running job's counts, ms. */
-    progressSaveMs: int(0).max(60_000).default(1_000),
-    /** How often an instance renews the leases of the jobs it runs, ms. */
-    heartbeatMs: int(50).max(600_000).default(5_000),
-    /** How long a job stays alive without a renewal; after that another instance may fail it as stopped, ms. */
-    leaseMs: int(200).max(3_600_000).default(30_000),
-    /** How often an instance looks for jobs whose lease expired (and once when it starts), ms. */
-    sweepMs: int(50).max(3_600_000).default(15_000),
-    /** How often an instance looks for cancel requests for its jobs (CancelJob answered by another instance), ms. */
-    cancelPollMs: int(50).max(60_000).default(1_000),
-    /** How often WatchJob reads a watched job's record and new row errors from the job store, ms. */
-    watchPollMs: int(20).max(60_000).default(250),
+    progressSaveMs: int(0).max(60_000).default(1_000).describe("shortest time between two writes of a running job's counts, ms"),
+    heartbeatMs: int(50).max(600_000).default(5_000).describe("how often an instance renews the leases of the jobs it runs, ms"),
+    leaseMs: int(200).max(3_600_000).default(30_000).describe("how long a job stays alive without a renewal; after that another instance may fail it as stopped, ms (at least 3 × heartbeatMs)"),
+    sweepMs: int(50).max(3_600_000).default(15_000).describe("how often an instance looks for jobs whose lease expired (and once when it starts), ms"),
+    cancelPollMs: int(50).max(60_000).default(1_000).describe("how often an instance looks for cancel requests for its jobs (CancelJob answered by another instance), ms"),
+    watchPollMs: int(20).max(60_000).default(250).describe("how often WatchJob reads a watched job's record and its new row errors from the job store, ms"),
   })
   .strict()
   .refine((j) => j.leaseMs >= 3 * j.heartbeatMs, { message: "leaseMs must be at least 3 × heartbeatMs, or a live job could be taken for stopped", path: ["leaseMs"] })
@@ -122,43 +89,44 @@ export type JobsConfig = z.infer<typeof jobsSchema>;
 
 export const transferConfigSchema = z
   .object({
-    /** When false, every transfer RPC and route answers UNAVAILABLE / 503. */
-    enabled: bool.default(true),
-    host: z.string().min(1).default("127.0.0.1"),
-    port: int(0).max(65535).default(8000),
-    /** Base URL of the records service (gRPC over h2c). */
-    recordsUrl: z.url({ protocol: /^https?$/, error: "recordsUrl must be an http:// or https:// URL" }).default("http://127.0.0.1:50051"),
-    mongodbUri: z.string().regex(/^mongodb(\+srv)?:\/\//, "mongodbUri must start with mongodb:// or mongodb+srv://").optional(),
-    /** The transfer service's own database (jobs, row errors, staging). */
-    database: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, "database must be a plain database name").default("dataexchange_transfer"),
-    /** Largest import file, in MiB (fractions allowed). */
-    importMaxFileMb: z.coerce.number().positive().default(50),
-    /** Largest single row of an import file, in bytes. */
-    importMaxRowBytes: int(64).default(1 << 20),
-    /** Most columns a row of an import file may have. */
-    importMaxColumns: int(1).default(1000),
+    enabled: bool.default(true).describe("module enabled; when off every transfer call answers UNAVAILABLE / 503"),
+    host: z.string().min(1).default("127.0.0.1").describe("listen address"),
+    port: int(0).max(65535).default(8000).describe("listen port (gRPC, Connect and HTTP/1.1 on one port)"),
+    recordsUrl: z
+      .url({ protocol: /^https?$/, error: "recordsUrl must be an http:// or https:// URL" })
+      .default("http://127.0.0.1:50051")
+      .describe("base URL of the records service (gRPC over h2c)"),
+    mongodbUri: z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\//, "mongodbUri must start with mongodb:// or mongodb+srv://")
+      .optional()
+      .describe("the MongoDB-compatible server of the transfer service's own database")
+      .meta({ defaultText: "(required to run the server)" }),
+    database: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,63}$/, "database must be a plain database name")
+      .default("dataexchange_transfer")
+      .describe("the transfer service's own database (jobs, row errors, staging, audit trail) on `mongodbUri`"),
+    importMaxFileMb: z.coerce.number().positive().default(50).describe("largest import file, MiB (fractions allowed)"),
+    importMaxRowBytes: int(64)
+      .default(1 << 20)
+      .describe("largest single row of an import file, bytes")
+      .meta({ defaultText: "`1048576` (1 MiB)" }),
+    importMaxColumns: int(1).default(1000).describe("most columns a row of an import file may have"),
     /**
      * Records per batch written to the records service. Each import holds
      * about three batches (the one being filled, `importWritesInFlight` sent),
      * and the records service one more per batch it writes: 500 keeps 20
      * concurrent jobs under 250 MB per service (bench section `concurrency`).
      */
-    importBatchSize: int(1).max(10_000).default(500),
-    /** Batches an import sends to the records service before it waits for the oldest answer. */
-    importWritesInFlight: int(1).max(8).default(2),
-    /** Joins nested keys into flat column names in tabular files (details.device). */
-    nestedDelimiter: z.string().min(1).max(4).default("."),
-    /** Whether imports that do not say are all-or-nothing. */
-    strictImportByDefault: bool.default(false),
-    /** Whether exports append audit events (imports and writes are always audited). */
-    exportLoggingEnabled: bool.default(true),
-    /** Extra plugin folders, read after formats/. */
-    pluginDirs: z.array(z.string().min(1)).default([]),
-    /** Row errors kept per job in job_row_errors; later ones are only counted. */
-    maxStoredRowErrors: int(100).default(100_000),
-    /** Where format plugins run (plugins/workers/). */
+    importBatchSize: int(1).max(10_000).default(500).describe("records per batch written to the records service"),
+    importWritesInFlight: int(1).max(8).default(2).describe("batches an import sends before it waits for the oldest answer"),
+    nestedDelimiter: z.string().min(1).max(4).default(".").describe("joins nested keys into flat column names in tabular files (`details.device`)"),
+    strictImportByDefault: bool.default(false).describe("whether imports that do not say are all-or-nothing"),
+    exportLoggingEnabled: bool.default(true).describe("audit events for exports (imports and writes are always audited)"),
+    pluginDirs: z.array(z.string().min(1)).default([]).describe("extra plugin folders, read after formats/ (environment: separated by `:`; relative ones against the file's folder, or the working directory)"),
+    maxStoredRowErrors: int(100).default(100_000).describe("row errors kept per job; later ones are only counted"),
     formatWorkers: formatWorkersSchema.default(() => formatWorkersSchema.parse({})),
-    /** Job records: progress, leases, cancel requests (jobs/). */
     jobs: jobsSchema.default(() => jobsSchema.parse({})),
   })
   .strict();

@@ -12,7 +12,8 @@ import { namingPluginFailures } from "./plugin-failures.js";
 import type { Column, FormatPlugin, Row, WriteSource } from "../../../formats/_sdk/index.js";
 import type { EntitySpec } from "../../domain/index.js";
 import { abortable } from "./abortable.js";
-import { parsePluginOptions, throwIfCancelled, TransferSettingsError } from "./errors.js";
+import { throwIfCancelled, TransferSettingsError } from "./errors.js";
+import { parsePluginOptions } from "./plugin-options.js";
 import { planColumns, recordToRow, type ColumnSettings } from "./export-columns.js";
 
 export interface ExportSettings {

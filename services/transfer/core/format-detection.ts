@@ -125,15 +125,40 @@ function firstCharacter(head: Uint8Array): string | undefined {
 }
 
 /**
- * The first bytes of `input` (up to `size`), and the input again from its
- * start: the chunks looked at are handed on as they came.
+ * Whether `head` is enough to choose a format: a text's first character is
+ * known, or it is a ZIP and {@link DETECTION_PEEK} bytes (its first entry
+ * names) are there. An upload is not held back longer than its format needs:
+ * a slow client's first line starts its job.
  */
-export async function peekHead(input: AsyncIterable<Uint8Array>, size: number): Promise<{ head: Uint8Array; input: AsyncIterable<Uint8Array> }> {
+export function enoughToChoose(head: Uint8Array): boolean {
+  if (head.length >= DETECTION_PEEK) return true;
+  if (head.length < 8) return false;
+  const zip = head[0] === 0x50 && head[1] === 0x4b;
+  return !zip && firstCharacter(head) !== undefined;
+}
+
+/** Whether {@link checkNamedFormat} can say anything about this upload (its name's extension is another reader's); when not, nothing is peeked. */
+export function namedFormatNeedsHead(fileName: string | undefined, plugin: Pick<FormatPlugin, "extensions">, plugins: ReadonlyMap<string, Reader>): boolean {
+  const ext = extensionOf(fileName);
+  return ext !== undefined && !plugin.extensions.includes(ext) && [...plugins.values()].some((p) => p.read && p.extensions.includes(ext));
+}
+
+/** Whether a text's first character is known from `head`. */
+export function firstCharacterKnown(head: Uint8Array): boolean {
+  return firstCharacter(head) !== undefined || head.length >= DETECTION_PEEK;
+}
+
+/**
+ * The first bytes of `input` — until `enough(head)` or `size` bytes or its
+ * end — and the input again from its start: the chunks looked at are handed
+ * on as they came.
+ */
+export async function peekHead(input: AsyncIterable<Uint8Array>, size: number, enough: (head: Uint8Array) => boolean = () => false): Promise<{ head: Uint8Array; input: AsyncIterable<Uint8Array> }> {
   const iterator = input[Symbol.asyncIterator]();
   const held: Uint8Array[] = [];
   let length = 0;
   let ended = false;
-  while (length < size) {
+  while (length < size && !enough(Buffer.concat(held))) {
     const next = await iterator.next();
     if (next.done) {
       ended = true;

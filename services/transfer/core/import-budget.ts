@@ -10,7 +10,7 @@
  * among the first three is no trend — and always at the end of the file,
  * before the last batch is written.
  */
-import type { ImportCounts } from "./import-events.js";
+import type { RowCounts as ImportCounts } from "../../domain/index.js";
 import { TransferSettingsError } from "./errors.js";
 
 export interface ImportBudget {

@@ -6,29 +6,7 @@
  */
 
 import type { ReadEncoding, ReadHeader } from "../../../formats/_sdk/index.js";
-
-/** Why a row was rejected. */
-export type ImportErrorCode =
-  | "invalid"
-  | "duplicate_in_file"
-  | "exists"
-  | "duplicate_key"
-  | "missing_reference"
-  | "format"
-  | "limit"
-  | "not_attempted"
-  /** The database refused a write for a reason the records service could not explain. */
-  | "internal";
-
-/** What an import counts: rows read, and each row's outcome. */
-export interface ImportCounts {
-  read: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  failed: number;
-}
+import type { RowCounts, RowError, RowErrorCode } from "../../domain/index.js";
 
 export type ImportEvent =
   | {
@@ -39,24 +17,10 @@ export type ImportEvent =
       /** Rows the writer has handled in this phase (checked in a dry run, written otherwise). */
       rowsWritten: number;
       /** The counts so far, as the summary will count them (each only grows, and never past the summary's). */
-      counts: ImportCounts;
+      counts: RowCounts;
     }
-  | {
-      kind: "row_error";
-      row: number;
-      line?: number;
-      column?: string;
-      value?: string;
-      reason: string;
-      code: ImportErrorCode;
-      /**
-       * The row's personal values (emails, names) that this error shows, in
-       * its value or reason: what a reader without `pii` must not see in the
-       * job's views (jobs/job-views.ts). Never shown itself.
-       */
-      personal?: string[];
-    }
-  | (ImportCounts & {
+  | ({ kind: "row_error" } & RowError)
+  | (RowCounts & {
       kind: "summary";
       sha256: string;
       bytes: number;
@@ -127,7 +91,7 @@ export function redact(text: string, secrets: readonly string[], mask = MASK): s
 }
 
 /** A plugin's row error is a limit when it says a record outgrew one, else a format problem. */
-export function readErrorCode(reason: string): ImportErrorCode {
+export function readErrorCode(reason: string): RowErrorCode {
   return /larger than \d+|more than \d+ (fields|keys|columns)/.test(reason) ? "limit" : "format";
 }
 

@@ -16,13 +16,14 @@
  */
 import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import { FormatError, type FormatPlugin, type ReadEncoding, type ReadHeader } from "../../../formats/_sdk/index.js";
-import type { EntitySpec } from "../../domain/index.js";
+import { emptyRowCounts, isWriteMode, WRITE_MODES, type EntitySpec, type RowCounts, type RowErrorCode, type WriteCounts, type WriteMode } from "../../domain/index.js";
 import { abortable } from "./abortable.js";
 import { namingPluginFailures } from "./plugin-failures.js";
 import { ByteMeter } from "./byte-meter.js";
 import { refuseContainers } from "./container-sniff.js";
-import { parsePluginOptions, TransferCancelledError, TransferSettingsError, throwIfCancelled } from "./errors.js";
-import { readErrorCode, scrubPluginReason, type ImportCounts, type ImportErrorCode, type ImportEvent, type RowErrorEvent, type SummaryEvent } from "./import-events.js";
+import { TransferCancelledError, TransferSettingsError, throwIfCancelled } from "./errors.js";
+import { parsePluginOptions } from "./plugin-options.js";
+import { readErrorCode, scrubPluginReason, type ImportEvent, type RowErrorEvent, type SummaryEvent } from "./import-events.js";
 import { InFileKeys } from "./in-file-keys.js";
 import { changesExceeded, checkBudget, errorBudgetExceeded, type ImportBudget } from "./import-budget.js";
 import { RowMapper, type FieldMapping, type MappedRow } from "./row-mapper.js";
@@ -31,16 +32,14 @@ import type { StagedRow, StagingArea } from "./staging-area.js";
 
 export type { FieldMapping } from "./row-mapper.js";
 export type { Transform } from "./transforms.js";
-export type { ImportErrorCode, ImportEvent } from "./import-events.js";
-
-export type ImportMode = "insert" | "upsert" | "merge" | "skip-existing";
+export type { ImportEvent } from "./import-events.js";
 
 export interface ImportSettings {
   entity: EntitySpec;
   plugin: FormatPlugin;
   /** Raw options for the plugin; parsed (and refused with a settings error) with `plugin.options`. */
   pluginOptions: unknown;
-  mode: ImportMode;
+  mode: WriteMode;
   /** All or nothing: nothing is written when any row fails. */
   strict: boolean;
   /** Validate and ask the writer what would happen; write nothing. */
@@ -63,23 +62,26 @@ export interface ImportSettings {
   signal?: AbortSignal;
 }
 
-export interface WriteResult {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  /** Per-record errors, by index in the batch given to `write`. */
-  errors: { index: number; field: string; reason: string; code: string }[];
+/** A record the writer refused, by its index in the batch given to `write`. */
+export interface WriteError {
+  index: number;
+  field: string;
+  reason: string;
+  code: string;
+}
+
+/** What the writer did with one batch. */
+export interface WriteResult extends WriteCounts {
+  errors: WriteError[];
   /** Set by the change guard: the batch was not written, it would have passed max_changes. */
   withheld?: true;
 }
 
 /** Implemented by the caller over the records service's WriteRecords stream. */
 export interface RecordWriter {
-  write(records: Record<string, unknown>[], options: { mode: ImportMode; dryRun: boolean; signal?: AbortSignal }): Promise<WriteResult>;
+  write(records: Record<string, unknown>[], options: { mode: WriteMode; dryRun: boolean; signal?: AbortSignal }): Promise<WriteResult>;
 }
 
-const MODES: readonly ImportMode[] = ["insert", "upsert", "merge", "skip-existing"];
 const DEFAULT_BATCH_SIZE = 1000;
 const MAX_BATCH_SIZE = 10_000;
 const DEFAULT_WRITES_IN_FLIGHT = 2;
@@ -108,6 +110,23 @@ export async function* runImport(input: AsyncIterable<Uint8Array>, settings: Imp
   yield* new ImportRun(settings, writer, staging).run(input);
 }
 
+/**
+ * How a batch goes to the writer. A strict real import sends each batch twice:
+ * first as a dry run that validates it and stages it (its outcomes do not
+ * count), then, once no row failed, replayed from staging for real.
+ */
+interface BatchMode {
+  /** Ask the writer what would happen, write nothing. */
+  dryRun: boolean;
+  /** The writer's outcomes count in the summary. */
+  counted: boolean;
+  /** Keep the rows in staging for the replay. */
+  stage: boolean;
+}
+
+/** The replay of a strict import: real writes of rows already checked, counted. */
+const REPLAY: BatchMode = { dryRun: false, counted: true, stage: false };
+
 interface InFlight {
   rows: MappedRow[];
   promise: Promise<WriteResult>;
@@ -126,7 +145,7 @@ class ImportRun {
   private readonly staged: boolean;
   private readonly secretFields: string[];
   private readonly reporter: RowReporter;
-  private readonly tally: ImportCounts = { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
+  private readonly tally: RowCounts = emptyRowCounts();
   private rowsWritten = 0;
   private stopped: SummaryEvent["stopped"];
   /** The whole file was refused (its header, or its mapping): nothing is written, not even the rows read. */
@@ -149,7 +168,7 @@ class ImportRun {
     const { plugin } = settings;
     if (typeof plugin.read !== "function") throw new TransferSettingsError(`the ${plugin.name} format cannot read files`, [{ setting: "format", reason: "has no reader" }]);
     this.plugin = plugin as ImportRun["plugin"];
-    if (!MODES.includes(settings.mode)) throw new TransferSettingsError(`unknown import mode ${JSON.stringify(settings.mode)}`, [{ setting: "mode", reason: `must be one of ${MODES.join(", ")}` }]);
+    if (!isWriteMode(settings.mode)) throw new TransferSettingsError(`unknown import mode ${JSON.stringify(settings.mode)}`, [{ setting: "mode", reason: `must be one of ${WRITE_MODES.join(", ")}` }]);
     if (settings.entity.appendOnly && settings.mode !== "insert") {
       throw new TransferSettingsError(`${settings.entity.name} is append-only: it can only be imported in insert mode, not ${settings.mode}`, [{ setting: "mode", reason: "must be insert for an append-only entity" }]);
     }
@@ -179,12 +198,23 @@ class ImportRun {
     // Batches sent and not yet answered, oldest first; answers are taken in order.
     const inflight: InFlight[] = [];
     const phase = dryRun || this.staged ? "validating" : "writing";
-    /** Sends `rows` once fewer than `writesInFlight` batches are out; with no rows, waits for every answer. */
-    const next = async (rows: MappedRow[], dry: boolean, counted: boolean, stage: boolean) => {
-      const room = rows.length > 0 ? this.writesInFlight - 1 : 0;
+    /**
+     * The first pass over the file: a real lenient import writes and counts;
+     * a dry run only asks; a strict real import validates with dry runs and
+     * stages the batches, until a row fails (then nothing will be replayed).
+     */
+    const firstPass = (): BatchMode => ({ dryRun: dryRun || this.staged, counted: !this.staged, stage: this.staged && this.tally.failed === 0 });
+    /** Takes answers, oldest first, until fewer than `room` batches are out. */
+    const awaitAnswers = async (room: number) => {
       while (inflight.length > room) out.push(...(await this.settle(inflight.shift()!, meter, phase)));
-      if (rows.length > 0) inflight.push(this.start(rows, dry, counted, stage));
     };
+    /** Sends `rows` once fewer than `writesInFlight` batches are out, so the next batch is read meanwhile. */
+    const send = async (rows: MappedRow[], mode: BatchMode) => {
+      if (rows.length === 0) return;
+      await awaitAnswers(this.writesInFlight - 1);
+      inflight.push(this.start(rows, mode));
+    };
+    const allAnswered = () => awaitAnswers(0);
     try {
       const reader = traceAsyncIterable(
         "format.read",
@@ -261,7 +291,7 @@ class ImportRun {
               throwIfCancelled(signal);
               if (!this.written && !(dryRun || this.staged) && !sourcesSeen(false)) break reading;
               this.written = true;
-              await next(pending, dryRun || this.staged, !this.staged, this.staged && this.tally.failed === 0);
+              await send(pending, firstPass());
               pending = [];
               yield* drain(out);
               if (this.stopped?.code === "budget") break reading;
@@ -290,19 +320,19 @@ class ImportRun {
       // The whole file read: the error budget is judged on all of it before the last rows are written.
       if (!strict) this.overBudget(true);
       // The rows read before a stop are complete and checked: a lenient import writes them (not after a refusal of the whole file, nor past its budget).
-      if (!this.refused && !(strict && this.stopped !== undefined) && this.stopped?.code !== "budget") await next(pending, dryRun || this.staged, !this.staged, this.staged && this.tally.failed === 0);
+      if (!this.refused && !(strict && this.stopped !== undefined) && this.stopped?.code !== "budget") await send(pending, firstPass());
       pending = [];
-      await next([], false, false, false);
+      await allAnswered();
       yield* drain(out);
 
       const aborted = (strict && (this.tally.failed > 0 || this.stopped !== undefined)) || this.refused;
       if (this.staged && !aborted) {
         this.rowsWritten = 0;
         for await (const batch of abortable(this.staging.replay(this.batchSize), signal)) {
-          await next(batch.map((s) => this.unstage(s)), false, true, false);
+          await send(batch.map((s) => this.unstage(s)), REPLAY);
           yield* drain(out);
         }
-        await next([], false, false, false);
+        await allAnswered();
         yield* drain(out);
       }
       const wrote = !(aborted && !dryRun);
@@ -366,7 +396,7 @@ class ImportRun {
   }
 
   /** Sends a batch to the writer (and to staging) without waiting, so the next batch is read meanwhile. */
-  private start(rows: MappedRow[], dryRun: boolean, counted: boolean, stage: boolean): InFlight {
+  private start(rows: MappedRow[], { dryRun, counted, stage }: BatchMode): InFlight {
     const { signal, mode } = this.settings;
     const write =
       this.guarded && counted && !dryRun
@@ -445,8 +475,8 @@ class ImportRun {
 
 const WRITER_CODES = new Set<string>(["invalid", "duplicate_key", "exists", "missing_reference", "not_attempted", "internal"]);
 
-function errorCode(code: string): ImportErrorCode {
-  return WRITER_CODES.has(code) ? (code as ImportErrorCode) : "internal";
+function errorCode(code: string): RowErrorCode {
+  return WRITER_CODES.has(code) ? (code as RowErrorCode) : "internal";
 }
 
 function* drain(events: ImportEvent[]): Generator<ImportEvent> {

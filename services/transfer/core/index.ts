@@ -5,12 +5,12 @@
  */
 export { runExport, exportColumns, type ExportSettings } from "./export-pipeline.js";
 export { planColumns, recordToRow, type ColumnPlan, type ColumnSettings } from "./export-columns.js";
-export { runImport, type ImportSettings, type ImportMode, type RecordWriter, type WriteResult } from "./import-pipeline.js";
-export type { ImportEvent, ImportErrorCode, RowErrorEvent, SummaryEvent } from "./import-events.js";
+export { runImport, type ImportSettings, type RecordWriter, type WriteError, type WriteResult } from "./import-pipeline.js";
+export type { ImportEvent, RowErrorEvent, SummaryEvent } from "./import-events.js";
 export type { FieldMapping } from "./row-mapper.js";
 export type { Transform } from "./transforms.js";
 export { createStagingArea, type StagingArea, type StagedRow } from "./staging-area.js";
 export { TransferCancelledError, TransferSettingsError, type SettingIssue } from "./errors.js";
 export { FileTooLargeError } from "./byte-meter.js";
-export { compileDateFormat, type DateFormat } from "./date-format.js";
+export { compileDateFormat, type DateFormat } from "./date-format-parser.js";
 export { abortable } from "./abortable.js";

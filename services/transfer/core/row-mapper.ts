@@ -9,10 +9,10 @@
  * a file cannot clear a field by sending null, it leaves the field out.
  */
 import { coerceCell, type Column, type ReadHeader, type ReadRow } from "../../../formats/_sdk/index.js";
-import { fieldOf, validateRecord, writableFields, type EntitySpec, type FieldSpec } from "../../domain/index.js";
+import { fieldOf, validateRecord, writableFields, type EntitySpec, type FieldSpec, type WriteMode } from "../../domain/index.js";
+import { cellOf } from "./cell-lookup.js";
 import { didYouMean, listNames } from "./column-suggestions.js";
 import type { SettingIssue } from "./errors.js";
-import type { ImportMode } from "./import-pipeline.js";
 import { compileMapping, FAILED_ROWS_COLUMNS, type MappingPlan } from "./mapping-plan.js";
 import { applyTransforms } from "./transforms.js";
 import { parseFlattenedCell } from "./flattened-cells.js";
@@ -54,7 +54,7 @@ interface Target {
 }
 
 export interface RowMapperOptions {
-  mode: ImportMode;
+  mode: WriteMode;
   mapping?: import("./mapping-plan.js").FieldMapping[];
   /** Splits flattened column keys (`details.device`) back into paths. Default ".". */
   nestedDelimiter?: string;
@@ -201,12 +201,12 @@ export class RowMapper {
   }
 
   private noteSources(values: Record<string, unknown>): void {
-    for (const source of this.unseen) if (lookup(values, source) !== undefined) this.unseen.delete(source);
+    for (const source of this.unseen) if (cellOf(values, source) !== undefined) this.unseen.delete(source);
   }
 
   private fromMapping(values: Record<string, unknown>, input: Record<string, unknown>, issues: RowIssue[]): void {
     for (const m of this.plan!.targets) {
-      const transformed = applyTransforms(m.source === "" ? undefined : lookup(values, m.source), m.transforms, values);
+      const transformed = applyTransforms(m.source === "" ? undefined : cellOf(values, m.source), m.transforms, values);
       if (!transformed.ok) {
         issues.push({ column: m.source || m.field.key, field: m.field.key, reason: transformed.reason });
         continue;
@@ -266,7 +266,7 @@ export class RowMapper {
       if (field.type === "object" && isObject(existing) && isObject(typed.value)) {
         // The object's own column after flattened ones (details.device, then details): one object, no key given twice.
         for (const [k, v] of Object.entries(typed.value)) {
-          if (Object.prototype.hasOwnProperty.call(existing, k)) issues.push({ column, field: field.key, reason: `gives ${field.key}.${k} a second value` });
+          if (Object.hasOwn(existing, k)) issues.push({ column, field: field.key, reason: `gives ${field.key}.${k} a second value` });
           else Object.defineProperty(existing, k, { value: v, enumerable: true, writable: true, configurable: true });
         }
       } else if (field.key in input) issues.push({ column, field: field.key, reason: `gives ${field.key} a second value` });
@@ -306,13 +306,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }
 
-function lookup(values: Record<string, unknown>, source: string): unknown {
-  if (source in values) return values[source];
-  const name = source.trim().toLowerCase();
-  for (const key in values) if (key.trim().toLowerCase() === name) return values[key];
-  return undefined;
-}
-
 /** Sets a nested value; false when the place already holds one (from the object's own column, or another flattened one). */
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): boolean {
   let node = target;
@@ -321,7 +314,7 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
     node = (typeof next === "object" && next !== null && !Array.isArray(next) ? next : (node[part] = {})) as Record<string, unknown>;
   }
   const last = path[path.length - 1]!;
-  if (Object.prototype.hasOwnProperty.call(node, last)) return false;
+  if (Object.hasOwn(node, last)) return false;
   node[last] = value;
   return true;
 }

@@ -8,8 +8,9 @@
  * event lists the ones it shows, so that the job's views can withhold them
  * from readers without `pii`.
  */
-import type { EntitySpec } from "../../domain/index.js";
-import { displayValue, MASK, redact, type FailedRowEvent, type ImportErrorCode, type RowErrorEvent } from "./import-events.js";
+import { cellOf } from "./cell-lookup.js";
+import type { EntitySpec, RowErrorCode } from "../../domain/index.js";
+import { displayValue, MASK, redact, type FailedRowEvent, type RowErrorEvent } from "./import-events.js";
 import type { MappedRow, RowIssue, RowMapper } from "./row-mapper.js";
 
 export class RowReporter {
@@ -60,7 +61,7 @@ export class RowReporter {
   }
 
   /** One row_error per issue, with the file's column, the clipped value, no secret in sight, and the personal values it shows. */
-  issueEvents(row: MappedRow, issues: RowIssue[], code: ImportErrorCode): RowErrorEvent[] {
+  issueEvents(row: MappedRow, issues: RowIssue[], code: RowErrorCode): RowErrorEvent[] {
     const secrets = this.secretsOf(row);
     const personal = this.valuesOf(row, this.personalFields);
     return issues.map((issue) => {
@@ -90,7 +91,7 @@ export class RowReporter {
     const fields = field === undefined ? [] : field.split(",").map((f) => f.split(".")[0]!);
     const columns = column === undefined ? [] : column.split(",");
     if (this.involves(this.secretFields, field, column)) return MASK;
-    const parts = columns.length > 0 && row.raw !== undefined ? columns.map((c) => rawCell(row.raw!, c)) : fields.map((f) => row.record[f]);
+    const parts = columns.length > 0 && row.raw !== undefined ? columns.map((c) => cellOf(row.raw!, c)) : fields.map((f) => row.record[f]);
     if (parts.every((p) => p === undefined)) return undefined;
     return parts.length === 1 ? displayValue(parts[0]) : displayValue(parts.map((p) => displayValue(p) ?? "").join(","));
   }
@@ -114,13 +115,6 @@ export class RowReporter {
 }
 
 /** A cell by column name: exact, else ignoring case and surrounding spaces (mapping sources match that way). */
-function rawCell(raw: Record<string, unknown>, column: string): unknown {
-  if (column in raw) return raw[column];
-  const name = column.trim().toLowerCase();
-  for (const key in raw) if (key.trim().toLowerCase() === name) return raw[key];
-  return undefined;
-}
-
 export function event(e: Omit<RowErrorEvent, "kind">): RowErrorEvent {
   const out: RowErrorEvent = { kind: "row_error", row: e.row, reason: e.reason, code: e.code };
   if (e.line !== undefined) out.line = e.line;

@@ -5,7 +5,7 @@
  * columns, another system's codes for this one's values). They run on the raw
  * cell, in the order given, before the cell is typed and validated.
  */
-import { compileDateFormat, type DateFormat } from "./date-format.js";
+import { compileDateFormat, type DateFormat } from "./date-format-parser.js";
 import { TransferSettingsError } from "./errors.js";
 
 export type Transform =

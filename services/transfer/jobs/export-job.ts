@@ -20,29 +20,27 @@
  * transfer service's own audit trail is exported instead (audit-export.ts).
  * Every export ends with an audit event, unless export logging is off.
  */
-import { inJobScope, setCurrentJobId } from "../../shared/logging/index.js";
 import { readAhead } from "../../shared/streams/read-ahead.js";
-import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import { createHash } from "node:crypto";
 import { toJsonString, type JsonObject, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Column, FormatPlugin } from "../../../formats/_sdk/index.js";
-import { FilterSchema, type StreamRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import type { ExportRequest as TransferExportRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { readableFields, type EntitySpec } from "../../domain/index.js";
-import { auditQueryJson, auditQueryOf, type AuditQuery } from "../../shared/audit/index.js";
-import { exportSourceOf, seesPersonalData, PERMISSIONS } from "../access-policy.js";
-import { AUDIT_EVENTS_SPEC, auditEventBatches } from "../audit/audit-export.js";
-import { recordsFor, type Caller } from "../caller.js";
-import { InvalidTransferRequestError } from "../errors.js";
+import { FilterSchema, type Filter, type StreamRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { entityEnum } from "../../shared/records-wire/record-codec.js";
+import type { EntitySpec } from "../../domain/index.js";
+import { auditQueryJson, type AuditQuery } from "../../shared/audit/index.js";
+import { exportFieldsFor, seesPersonalData } from "../access-policy.js";
+import { auditEventBatches } from "../audit/audit-export.js";
+import type { Caller } from "../caller.js";
+import { recordsFor } from "../records/records-for-caller.js";
 import { exportColumns, runExport, type ExportSettings } from "../core/export-pipeline.js";
 import { checkLabels } from "../core/export-columns.js";
-import { parsePluginOptions } from "../core/errors.js";
-import { toConnectError } from "../error-mapping.js";
-import { JobRun, type EndOptions } from "./job-run.js";
-import { recordForExport } from "../records-client.js";
+import { parsePluginOptions } from "../core/plugin-options.js";
+import type { EndOptions, JobRun } from "./job-run.js";
+import { runJob, type JobSteps } from "./run-job.js";
+import { recordForExport } from "../records/plain-records.js";
 import type { TransferContext } from "../transfer-context.js";
-import { requireEntity, requireFormat } from "../transfer-context.js";
+import { requireFormat } from "../transfer-context.js";
 
 export type ExportEvent =
   | { kind: "header"; jobId: string; fileName: string; mimeType: string; columns: Column[] }
@@ -65,35 +63,35 @@ const READ_BATCH = 250;
 /** StreamRecords messages read ahead of the plugin (bounded: this many batches per export). */
 const RECORDS_READ_AHEAD = 2;
 
-/** What an export reads: records of an entity, or the audit trail. */
-type ExportTarget = { source: "records"; spec: EntitySpec } | { source: "audit"; spec: EntitySpec; query: AuditQuery };
-
-function targetOf(request: TransferExportRequest): ExportTarget {
-  if (exportSourceOf(request) === "records") {
-    if (request.auditFilter) throw new InvalidTransferRequestError("audit_filter applies only to exports of the audit trail (source EXPORT_SOURCE_AUDIT_EVENTS)", "audit_filter");
-    return { source: "records", spec: requireEntity(request.entity, "entity") };
-  }
-  // The trail is exported in time order with its own filter; records' settings do not apply.
-  const misplaced = request.entity ? "entity" : request.filter ? "filter" : request.sort.length > 0 ? "sort" : undefined;
-  if (misplaced) throw new InvalidTransferRequestError(`${misplaced} does not apply to an export of the audit trail (use audit_filter; events come in time order)`, misplaced);
-  return { source: "audit", spec: AUDIT_EVENTS_SPEC, query: auditQueryOf(request.auditFilter, "audit_filter") };
-}
+/** What an export reads: records of an entity (filtered and sorted by the records service), or the audit trail. */
+export type ExportTarget =
+  | { source: "records"; spec: EntitySpec; filter?: Filter; sort: { field: string; descending: boolean }[] }
+  | { source: "audit"; spec: EntitySpec; query: AuditQuery };
 
 /**
- * The fields to export for a caller: without `pii`, a default selection
- * leaves personal fields out, and naming one is refused.
+ * One export, as the adapters hand it over: the RPC's ExportRequest
+ * (api/rpc/request-codec.ts) and a download URL's query
+ * (api/http/export-query.ts) alike, checked for shape already.
  */
+export interface ExportJobRequest {
+  target: ExportTarget;
+  format: string;
+  formatOptions: JsonObject;
+  /** Selection and order of fields; empty: every readable field (less personal ones without `pii`). */
+  fields: string[];
+  /** Column labels by field key. */
+  labels: Record<string, string>;
+  /** Most records to export; 0: all. */
+  limit: number;
+  /** Count the matching records for the progress events (a second scan on FerretDB: only when asked). */
+  estimateTotal: boolean;
+}
+
+/** The fields to export for a caller (access-policy.ts decides personal data). */
 function fieldsFor(spec: EntitySpec, requested: readonly string[], caller: Caller): string[] | undefined {
-  const selected = requested.length > 0 ? [...requested] : undefined;
-  if (seesPersonalData(caller.principal)) return selected;
-  const personal = new Set(spec.fields.filter((f) => f.personal).map((f) => f.key));
-  if (personal.size === 0) return selected;
-  if (!selected) return readableFields(spec).filter((f) => !personal.has(f.key)).map((f) => f.key);
-  const named = [...new Set(selected.map((f) => f.split(".")[0]!).filter((f) => personal.has(f)))];
-  if (named.length > 0) {
-    throw new ConnectError(`permission denied: ${named.join(", ")} ${named.length === 1 ? "is" : "are"} personal data of ${spec.name} and need the "${PERMISSIONS.pii}" role`, Code.PermissionDenied);
-  }
-  return selected;
+  const { fields, denied } = exportFieldsFor(spec, requested, caller.principal);
+  if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
+  return fields;
 }
 
 /**
@@ -101,12 +99,28 @@ function fieldsFor(spec: EntitySpec, requested: readonly string[], caller: Calle
  * RPC span: the records calls and the plugin's write span are its children.
  * Every log line of the job carries its `job_id` (one job scope for all steps).
  */
-export function exportJob(ctx: TransferContext, request: TransferExportRequest, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
-  return inJobScope(traced(ctx, request, caller, callerSignal));
-}
-
-async function* traced(ctx: TransferContext, request: TransferExportRequest, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
-  yield* traceAsyncIterable("transfer.export", { "dx.format": request.format, "dx.subject": caller.subject }, exportJobSteps(ctx, request, caller, callerSignal));
+export function exportJob(ctx: TransferContext, request: ExportJobRequest, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
+  return runJob(ctx, caller, callerSignal, { span: "transfer.export", attributes: { "dx.format": request.format, "dx.subject": caller.subject } }, () => {
+    const plan = planExport(ctx, request);
+    const { target, plugin, formatOptions } = plan;
+    return {
+      record: {
+        kind: "export",
+        subject: caller.subject,
+        entity: target.source === "records" ? target.spec.name : undefined,
+        source: target.source,
+        format: plugin.name,
+        formatOptions: JSON.stringify(formatOptions),
+        filter: target.source === "records" && target.filter ? toJsonString(FilterSchema, target.filter) : undefined,
+        auditFilter: target.source === "audit" ? auditQueryJson(target.query) : undefined,
+        fields: request.fields.length > 0 ? [...request.fields] : undefined,
+        sort: target.source === "records" && target.sort.length > 0 ? target.sort.map((s) => ({ field: s.field, descending: s.descending })) : undefined,
+        limit: request.limit > 0 ? request.limit : undefined,
+        labels: Object.keys(request.labels).length > 0 ? JSON.stringify(request.labels) : undefined,
+      },
+      start: (run) => exportSteps(ctx, run, plan, request, caller),
+    };
+  });
 }
 
 /** The plugin, options, columns and file of an export, decided before anything is read. */
@@ -116,14 +130,12 @@ interface ExportPlan {
   formatOptions: JsonObject;
 }
 
-function planExport(ctx: TransferContext, request: TransferExportRequest): ExportPlan {
-  // A larger limit could not be passed on exactly (the records service counts in JavaScript numbers), and limits nothing.
-  if (request.limit > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidTransferRequestError(`limit must be at most ${Number.MAX_SAFE_INTEGER} (0: no limit), not ${request.limit}`, "limit");
-  return { target: targetOf(request), plugin: requireFormat(ctx, request.format, "write"), formatOptions: request.formatOptions ?? {} };
+function planExport(ctx: TransferContext, request: ExportJobRequest): ExportPlan {
+  return { target: request.target, plugin: requireFormat(ctx, request.format, "write"), formatOptions: request.formatOptions };
 }
 
 /** The core's settings for an export the caller may run (fields narrowed or refused for personal data). */
-function settingsOf(ctx: TransferContext, plan: ExportPlan, request: TransferExportRequest, caller: Caller): ExportSettings {
+function settingsOf(ctx: TransferContext, plan: ExportPlan, request: ExportJobRequest, caller: Caller): ExportSettings {
   const { target, plugin, formatOptions } = plan;
   const settings: ExportSettings = {
     plugin,
@@ -148,38 +160,18 @@ function downloadName(plan: ExportPlan, at: Date): string {
  * personal data), without creating a job or reading a record: for `HEAD
  * /export/{format}`, which must not start a download nobody reads.
  */
-export function describeExport(ctx: TransferContext, request: TransferExportRequest, caller: Caller): { fileName: string; mimeType: string; columns: Column[] } {
+export function describeExport(ctx: TransferContext, request: ExportJobRequest, caller: Caller): { fileName: string; mimeType: string; columns: Column[] } {
   const plan = planExport(ctx, request);
   const settings = settingsOf(ctx, plan, request, caller);
   parsePluginOptions(plan.plugin, plan.formatOptions);
   return { fileName: downloadName(plan, new Date()), mimeType: plan.plugin.mimeType, columns: exportColumns(settings) };
 }
 
-async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequest, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ExportEvent> {
-  const plan = planExport(ctx, request);
-  const { target, plugin, formatOptions } = plan;
+/** The export's steps once its record exists: records (or the audit trail) through the pipeline, out as chunks. */
+function exportSteps(ctx: TransferContext, run: JobRun, plan: ExportPlan, request: ExportJobRequest, caller: Caller): JobSteps<ExportEvent> {
+  const { target, plugin } = plan;
   const spec = target.spec;
-  const run = await JobRun.start(
-    ctx,
-    {
-      kind: "export",
-      subject: caller.subject,
-      entity: target.source === "records" ? target.spec.name : undefined,
-      source: target.source,
-      format: plugin.name,
-      formatOptions: JSON.stringify(formatOptions),
-      filter: target.source === "records" && request.filter ? toJsonString(FilterSchema, request.filter) : undefined,
-      auditFilter: target.source === "audit" ? auditQueryJson(target.query) : undefined,
-      fields: request.fields.length > 0 ? [...request.fields] : undefined,
-      sort: request.sort.length > 0 ? request.sort.map((s) => ({ field: s.field, descending: s.descending })) : undefined,
-      limit: request.limit > 0n ? Number(request.limit) : undefined,
-      labels: Object.keys(request.labels).length > 0 ? JSON.stringify(request.labels) : undefined,
-    },
-    caller,
-    callerSignal,
-  );
   const job = run.job;
-  setCurrentJobId(job._id);
   // Aborted on the way out, whichever way that is: a records stream that
   // nobody reads any more is closed (a suspended read-ahead alone would keep
   // the call, and the records service's cursor, open).
@@ -192,7 +184,7 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
   /** What the job has done so far, in every ending. */
   const sofar = (): EndOptions => ({ base: { bytes, sha256: bytes > 0 ? hash.copy().digest("hex") : undefined, counts: { exported } } });
   run.follow(() => ({ counts: { exported }, bytes }));
-  try {
+  async function* events(): AsyncGenerator<ExportEvent> {
     const settings: ExportSettings = {
       ...settingsOf(ctx, plan, request, caller),
       // What the file is of, for formats that say so (an HTML caption).
@@ -206,28 +198,28 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
     // Only when asked: on FerretDB the count is a second full scan running beside the export's own.
     if (target.source === "records" && request.estimateTotal) {
       void records
-        .countRecords({ entity: request.entity, filter: request.filter }, { signal })
+        .countRecords({ entity: entityEnum(target.spec.name), filter: target.filter }, { signal })
         .then((r) => {
           const count = Number(r.count);
-          estimatedTotal = request.limit > 0n ? Math.min(count, Number(request.limit)) : count;
+          estimatedTotal = request.limit > 0 ? Math.min(count, request.limit) : count;
         })
         .catch(() => undefined);
     }
     yield { kind: "header", jobId: job._id, fileName: downloadName(plan, job.createdAt), mimeType: plugin.mimeType, columns };
 
-    const streamRequest: MessageInitShape<typeof StreamRecordsRequestSchema> = {
-      entity: request.entity,
-      filter: request.filter,
-      // Only top-level keys go to the records service; nested paths are the core's.
-      fields: [...new Set((fields ?? []).map((f) => f.split(".")[0]!))],
-      sort: request.sort,
-      limit: request.limit,
-      batchSize: READ_BATCH,
-    };
     const batches =
       target.source === "audit"
         ? limited(auditEventBatches(ctx.audit, target.query, seesPersonalData(caller.principal), READ_BATCH), request.limit)
         : (async function* () {
+            const streamRequest: MessageInitShape<typeof StreamRecordsRequestSchema> = {
+              entity: entityEnum(spec.name),
+              filter: target.filter,
+              // Only top-level keys go to the records service; nested paths are the core's.
+              fields: [...new Set((fields ?? []).map((f) => f.split(".")[0]!))],
+              sort: target.sort,
+              limit: BigInt(request.limit),
+              batchSize: READ_BATCH,
+            };
             // The records service keeps sending while the plugin formats the previous batches.
             for await (const message of readAhead(records.streamRecords(streamRequest, { signal }), RECORDS_READ_AHEAD)) {
               const batch: Record<string, unknown>[] = [];
@@ -253,19 +245,13 @@ async function* exportJobSteps(ctx: TransferContext, request: TransferExportRequ
     // The record holds the end before the client is told it.
     await run.end({ state: "succeeded" }, sofar());
     yield { kind: "summary", jobId: job._id, records: exported, bytes, sha256, durationMs: Date.now() - job.createdAt.getTime() };
-  } catch (error) {
-    if (run.ended) throw toConnectError(error);
-    throw await run.fail(error, sofar());
-  } finally {
-    finished.abort(new Error("the export ended"));
-    // Reached without an end only when the consumer stopped pulling.
-    await run.abandon(sofar());
   }
+  return { events: events(), sofar, close: () => finished.abort(new Error("the export ended")) };
 }
 
 /** At most `limit` records (0: all) of a batch stream. */
-async function* limited(batches: AsyncIterable<Record<string, unknown>[]>, limit: bigint): AsyncGenerator<Record<string, unknown>[]> {
-  let left = limit > 0n ? Number(limit) : Infinity;
+async function* limited(batches: AsyncIterable<Record<string, unknown>[]>, limit: number): AsyncGenerator<Record<string, unknown>[]> {
+  let left = limit > 0 ? limit : Infinity;
   for await (const batch of batches) {
     if (left <= 0) return;
     const part = batch.length > left ? batch.slice(0, left) : batch;

@@ -23,7 +23,7 @@
  * memory from the store.
  */
 import type { Column, FormatPlugin, Row } from "../../../formats/_sdk/index.js";
-import { parsePluginOptions } from "../core/errors.js";
+import { parsePluginOptions } from "../core/plugin-options.js";
 import { FAILED_ROWS_COLUMNS } from "../core/mapping-plan.js";
 import { FailedRowsNotKeptError } from "../errors.js";
 import type { TransferContext } from "../transfer-context.js";

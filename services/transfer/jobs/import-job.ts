@@ -17,31 +17,32 @@
  * caller's rights, intersected with the transfer service's), and every
  * import, dry runs included, ends with an audit event.
  */
-import { inJobScope, setCurrentJobId } from "../../shared/logging/index.js";
-import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import type { JsonObject } from "@bufbuild/protobuf";
-import type { EntitySpec } from "../../domain/index.js";
+import { emptyRowCounts, type EntitySpec, type RowCounts, type RowError, type WriteMode } from "../../domain/index.js";
 import { runImport, type FieldMapping, type ImportSettings } from "../core/import-pipeline.js";
-import type { ImportCounts, SummaryEvent } from "../core/import-events.js";
+import type { SummaryEvent } from "../core/import-events.js";
 import { createStagingArea } from "../core/staging-area.js";
 import { importLimits } from "../config/transfer-config.js";
 import { codeName, toConnectError } from "../error-mapping.js";
 import { ImportBudgetExceededError, InvalidTransferRequestError, LimitExceededError } from "../errors.js";
 import { FailedRowStore } from "./failed-row-store.js";
-import { RecordsStreamWriter } from "../records-writer.js";
+import { RecordsStreamWriter } from "../records/records-writer.js";
 import { describeSettlement, settledCountKey, settleUnansweredRows } from "./unanswered-writes.js";
-import { recordsFor, type Caller } from "../caller.js";
+import type { Caller } from "../caller.js";
+import { recordsFor } from "../records/records-for-caller.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";
-import { checkNamedFormat, chooseFormat, DETECTION_PEEK, peekHead } from "../core/format-detection.js";
+import { checkNamedFormat, chooseFormat, DETECTION_PEEK, enoughToChoose, firstCharacterKnown, namedFormatNeedsHead, peekHead, type FormatChoice } from "../core/format-detection.js";
 import type { ImportBudget } from "../core/import-budget.js";
-import { JobRun, type EndOptions } from "./job-run.js";
-import type { ImportMode, JobCounts, JobOutcome, RowErrorRecord } from "./job-types.js";
+import type { JobRun, EndOptions } from "./job-run.js";
+import { runJob, type JobSteps } from "./run-job.js";
+import type { FormatPlugin } from "../../../formats/_sdk/index.js";
+import type { JobCounts, } from "./job-types.js";
 
 export interface ImportJobRequest {
   entity: EntitySpec;
   format: string;
   formatOptions: JsonObject;
-  mode: ImportMode;
+  mode: WriteMode;
   /** Undefined takes the configured default. */
   strict?: boolean;
   dryRun: boolean;
@@ -67,50 +68,63 @@ export type ImportJobSummary = Omit<SummaryEvent, "kind" | "stopped" | "header">
 export type ImportJobEvent =
   | { kind: "started"; jobId: string }
   | { kind: "progress"; rowsRead: number; bytesRead: number; phase: string }
-  | ({ kind: "row_error" } & RowErrorRecord)
+  | ({ kind: "row_error" } & RowError)
   | ({ kind: "summary" } & ImportJobSummary);
 
 /**
  * Runs an import job over `input`; throws (mapped) when the job fails or is
  * cancelled. Traced as one span (`transfer.import`) under the caller's RPC
  * span: the plugin's read span and the records calls are its children. Every
- * log line of the job carries its `job_id` (one job scope for all steps).
+ * log line of the job carries its `job_id` (run-job.ts).
  */
-export function importJob(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
-  return inJobScope(traced(ctx, request, input, caller, callerSignal));
+export function importJob(ctx: TransferContext, request: ImportJobRequest, upload: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
+  return runJob(ctx, caller, callerSignal, { span: "transfer.import", attributes: { "dx.format": request.format, "dx.subject": caller.subject } }, async () => {
+    // The first bytes choose the format when the request names none (core/format-detection.ts).
+    const plugins = ctx.plugins.plugins;
+    let input = upload;
+    let choice: FormatChoice | undefined;
+    let plugin: FormatPlugin;
+    if (request.format.trim()) {
+      plugin = requireFormat(ctx, request.format, "read");
+      if (namedFormatNeedsHead(request.fileName, plugin, plugins)) {
+        const peeked = await peekHead(upload, DETECTION_PEEK, firstCharacterKnown);
+        input = peeked.input;
+        checkNamedFormat(peeked.head, request.fileName, plugin, plugins);
+      }
+    } else {
+      const peeked = await peekHead(upload, DETECTION_PEEK, enoughToChoose);
+      input = peeked.input;
+      choice = chooseFormat(peeked.head, request.fileName, plugins);
+      plugin = requireFormat(ctx, choice.format, "read");
+    }
+    const strict = request.strict ?? ctx.config.strictImportByDefault;
+    return {
+      record: {
+        kind: "import",
+        subject: caller.subject,
+        entity: request.entity.name,
+        format: plugin.name,
+        formatChosenBy: choice?.chosenBy,
+        formatOptions: JSON.stringify(request.formatOptions),
+        mode: request.mode,
+        strict,
+        dryRun: request.dryRun,
+        fileName: request.fileName || undefined,
+        ...(request.budget && Object.keys(request.budget).length > 0 ? { budget: request.budget } : {}),
+      },
+      start: (run) => importSteps(ctx, run, { request, plugin, strict, input, caller, choice }),
+    };
+  });
 }
 
-async function* traced(ctx: TransferContext, request: ImportJobRequest, input: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
-  yield* traceAsyncIterable("transfer.import", { "dx.format": request.format, "dx.subject": caller.subject }, importJobSteps(ctx, request, input, caller, callerSignal));
-}
-
-async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, upload: AsyncIterable<Uint8Array>, caller: Caller, callerSignal?: AbortSignal): AsyncGenerator<ImportJobEvent> {
-  const { head, input } = await peekHead(upload, DETECTION_PEEK);
-  const choice = request.format.trim() ? undefined : chooseFormat(head, request.fileName, ctx.plugins.plugins);
-  const plugin = requireFormat(ctx, choice?.format ?? request.format, "read");
-  if (!choice) checkNamedFormat(head, request.fileName, plugin, ctx.plugins.plugins);
-  const strict = request.strict ?? ctx.config.strictImportByDefault;
-  const run = await JobRun.start(
-    ctx,
-    {
-      kind: "import",
-      subject: caller.subject,
-      entity: request.entity.name,
-      format: plugin.name,
-      formatChosenBy: choice?.chosenBy,
-      formatOptions: JSON.stringify(request.formatOptions),
-      mode: request.mode,
-      strict,
-      dryRun: request.dryRun,
-      fileName: request.fileName || undefined,
-      ...(request.budget && Object.keys(request.budget).length > 0 ? { budget: request.budget } : {}),
-    },
-    caller,
-    callerSignal,
-  );
+/** The import's steps once its record exists: the pipeline's events written to the job, the records stream, staging and rejected rows. */
+function importSteps(
+  ctx: TransferContext,
+  run: JobRun,
+  { request, plugin, strict, input, caller, choice }: { request: ImportJobRequest; plugin: FormatPlugin; strict: boolean; input: AsyncIterable<Uint8Array>; caller: Caller; choice?: FormatChoice },
+): JobSteps<ImportJobEvent> {
   const job = run.job;
   const sink = run.errors!;
-  setCurrentJobId(job._id);
   const signal = run.signal;
   // The rejected rows themselves, for GetFailedRows' rows view (capped like the row errors).
   const failedRows = new FailedRowStore(ctx.db, ctx.jobs.maxStoredRowErrors).sink(job._id);
@@ -120,7 +134,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
   const staging = createStagingArea(ctx.db, job._id);
   let bytesRead = 0;
   /** The counts of the import's events so far (each only grows). */
-  const counts: ImportCounts = { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
+  const counts: RowCounts = emptyRowCounts();
   // The record reads the counts at each write: the events' and what the records service has answered
   // (ahead of the events, which wait for the next batch), so a stalled or killed import's record holds the rows written.
   run.follow(() => ({ counts: ahead(counts, writer.written), bytes: bytesRead, errorCount: sink.count }));
@@ -141,7 +155,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
    * (unanswered-writes.ts: checked before the counts are recorded, so the job reports exactly the
    * rows written) — and the rows rejected so far.
    */
-  const partial = (): EndOptions => {
+  const sofar = (): EndOptions => {
     let unanswered = writer.unansweredRecords();
     return {
       base: { counts: { read: counts.read, ...writer.written, failed: sink.count }, bytes: bytesRead },
@@ -158,7 +172,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
       },
     };
   };
-  try {
+  async function* events(): AsyncGenerator<ImportJobEvent> {
     yield { kind: "started", jobId: job._id };
     const limits = importLimits(ctx.config);
     const settings: ImportSettings = {
@@ -183,7 +197,7 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
         run.progress();
         yield { kind: "progress", rowsRead: event.rowsRead, bytesRead: event.bytesRead, phase: event.phase };
       } else if (event.kind === "row_error") {
-        const error: RowErrorRecord = { row: event.row, reason: event.reason, code: event.code };
+        const error: RowError = { row: event.row, reason: event.reason, code: event.code };
         if (event.line !== undefined) error.line = event.line;
         if (event.column !== undefined) error.column = event.column;
         if (event.value !== undefined) error.value = event.value;
@@ -229,23 +243,14 @@ async function* importJobSteps(ctx: TransferContext, request: ImportJobRequest, 
         if (mappedStop) throw mappedStop;
       }
     }
-  } catch (error) {
-    if (run.ended) throw toConnectError(error);
-    await close();
-    throw await run.fail(error, partial());
-  } finally {
-    // Reached without an end only when the consumer stopped pulling.
-    if (!run.ended) {
-      await close();
-      await run.abandon(partial());
-    }
   }
+  return { events: events(), sofar, close };
 }
 
 /** Each count at the larger of the two: the events' and the records service's answers, which run ahead. */
-function ahead(counts: ImportCounts, answered: Partial<Record<keyof JobCounts, number>>): ImportCounts {
+function ahead(counts: RowCounts, answered: Partial<Record<keyof JobCounts, number>>): RowCounts {
   const next = { ...counts };
-  for (const [key, value] of Object.entries(answered) as [keyof ImportCounts, number][]) if (key in next) next[key] = Math.max(next[key], value);
+  for (const [key, value] of Object.entries(answered) as [keyof RowCounts, number][]) if (key in next) next[key] = Math.max(next[key], value);
   return next;
 }
 

@@ -8,13 +8,14 @@
  * the total.
  */
 import { ensureCollectionIndexes } from "../../shared/mongo/ensure-indexes.js";
+import { afterPosition, decodePageToken, encodePageToken } from "../../shared/mongo/page-token.js";
 import { randomUUID } from "node:crypto";
 import { MongoServerError, type Collection, type Db, type Document, type Filter, type UpdateFilter } from "mongodb";
-import type { EntityName } from "../../domain/index.js";
+import type { EntityName, RowError } from "../../domain/index.js";
 import { InvalidTransferRequestError, JobNotFoundError } from "../errors.js";
-import { emptyCounts, FIRST_ERRORS, type JobDocument, type JobKind, type JobOutcome, type JobProgress, type JobState, type RowErrorRecord } from "./job-types.js";
+import { emptyCounts, FIRST_ERRORS, type JobDocument, type JobKind, type JobOutcome, type JobProgress, type JobState } from "./job-types.js";
 
-export interface RowErrorDocument extends RowErrorRecord {
+export interface RowErrorDocument extends RowError {
   jobId: string;
   /** Order of discovery within the job. */
   seq: number;
@@ -219,14 +220,15 @@ export class JobStore {
     if (query.createdTo) and.push({ createdAt: { $lt: query.createdTo } });
     if (pageToken) {
       const after = decodePageToken(pageToken);
-      and.push({ $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.id } }] });
+      if (after === undefined) throw new InvalidTransferRequestError("the page token is not one this service issued", "page_token");
+      and.push(afterPosition("createdAt", after) as Filter<JobDocument>);
     }
     const filter: Filter<JobDocument> = and.length === 0 ? {} : and.length === 1 ? and[0]! : { $and: and };
     const jobs = await this.jobs.find(filter, { sort: { createdAt: -1, _id: -1 }, limit: size + 1 }).toArray();
     const more = jobs.length > size;
     if (more) jobs.length = size;
     const last = jobs[jobs.length - 1];
-    return { jobs, nextPageToken: more && last ? encodePageToken(last) : "" };
+    return { jobs, nextPageToken: more && last ? encodePageToken({ time: last.createdAt, id: last._id }) : "" };
   }
 
   /** A job's stored row errors in the order found, read in batches. */
@@ -245,7 +247,7 @@ export class JobStore {
  * store's cap.
  */
 export class RowErrorSink {
-  readonly first: RowErrorRecord[] = [];
+  readonly first: RowError[] = [];
   count = 0;
   private buffer: RowErrorDocument[] = [];
 
@@ -255,8 +257,8 @@ export class RowErrorSink {
   ) {}
 
   /** Adds one error; resolves once a full batch has been written. */
-  async add(error: RowErrorRecord): Promise<void> {
-    const clean: RowErrorRecord = { row: error.row, reason: storableText(error.reason) ?? "", code: error.code || "invalid" };
+  async add(error: RowError): Promise<void> {
+    const clean: RowError = { row: error.row, reason: storableText(error.reason) ?? "", code: error.code || "invalid" };
     if (error.line !== undefined) clean.line = error.line;
     if (error.column !== undefined) clean.column = storableText(error.column);
     if (error.value !== undefined) clean.value = storableText(error.value);
@@ -301,18 +303,4 @@ function isDuplicateKey(error: unknown): boolean {
   if (error.code === 11000) return true;
   const writeErrors = (error as MongoServerError & { writeErrors?: { code?: number }[] }).writeErrors;
   return Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => e.code === 11000);
-}
-
-function encodePageToken(job: JobDocument): string {
-  return Buffer.from(JSON.stringify({ c: job.createdAt.getTime(), i: job._id }), "utf8").toString("base64url");
-}
-
-function decodePageToken(token: string): { createdAt: Date; id: string } {
-  try {
-    const value = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { c?: unknown; i?: unknown };
-    if (typeof value.c === "number" && typeof value.i === "string") return { createdAt: new Date(value.c), id: value.i };
-  } catch {
-    // fall through
-  }
-  throw new InvalidTransferRequestError("the page token is not one this service issued", "page_token");
 }

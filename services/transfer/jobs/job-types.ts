@@ -4,30 +4,15 @@
  * kept as JSON text), so that any MongoDB deployment, FerretDB included, takes
  * them as they are.
  */
-import type { EntityName } from "../../domain/index.js";
+import { emptyRowCounts, type EntityName, type RowCounts, type RowError, type WriteMode } from "../../domain/index.js";
 
 export type JobKind = "import" | "export";
 export type JobState = "running" | "succeeded" | "failed" | "cancelled";
-import type { ImportMode } from "../core/import-pipeline.js";
-import type { ImportCounts } from "../core/import-events.js";
 import type { ImportBudget } from "../core/import-budget.js";
-export type { ImportMode };
 
-/** An import's counts (core/import-events.ts), and an export's records. */
-export interface JobCounts extends ImportCounts {
+/** An import's counts, and an export's records. */
+export interface JobCounts extends RowCounts {
   exported: number;
-}
-
-/** One rejected row (or one rejected field of a row). */
-export interface RowErrorRecord {
-  row: number;
-  line?: number;
-  column?: string;
-  value?: string;
-  reason: string;
-  code: string;
-  /** The personal values this error shows, withheld from readers without `pii` (job-views.ts); never shown itself. */
-  personal?: string[];
 }
 
 export interface JobDocument {
@@ -55,7 +40,7 @@ export interface JobDocument {
   limit?: number;
   /** Export: column labels as JSON text. */
   labels?: string;
-  mode?: ImportMode;
+  mode?: WriteMode;
   strict?: boolean;
   dryRun?: boolean;
   fileName?: string;
@@ -67,7 +52,7 @@ export interface JobDocument {
   bytes: number;
   sha256?: string;
   /** The first {@link FIRST_ERRORS} row errors; all of them (up to the cap) are in job_row_errors. */
-  errors: RowErrorRecord[];
+  errors: RowError[];
   errorCount: number;
   /** Why the job failed or was cancelled. */
   error?: string;
@@ -97,7 +82,7 @@ export interface JobProgress {
 export const FIRST_ERRORS = 100;
 
 export function emptyCounts(): JobCounts {
-  return { read: 0, inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, exported: 0 };
+  return { ...emptyRowCounts(), exported: 0 };
 }
 
 /** What a job ends with. */

@@ -9,12 +9,12 @@
  * shows those values as {@link WITHHELD}; everything else is shown as stored.
  *
  * Which values are personal is noted when an error is found (the import
- * knows the row and its columns then: `RowErrorRecord.personal`); this module
+ * knows the row and its columns then: `RowError.personal`); this module
  * only applies the rule, and never shows the note itself.
  */
-import { entitySpec } from "../../domain/index.js";
+import { entitySpec, type RowError } from "../../domain/index.js";
 import { redact, scrubPluginReason } from "../core/import-events.js";
-import type { JobDocument, RowErrorRecord } from "./job-types.js";
+import type { JobDocument } from "./job-types.js";
 
 /** What a reader without `pii` sees instead of a personal value (as the audit trail says it). */
 export const WITHHELD = "(personal data withheld)";
@@ -41,7 +41,7 @@ function keyIsPersonal(entity: string | undefined): boolean {
  * message quotes (a JSON parse error) withheld too, since no parsed values
  * say what they contain.
  */
-export function rowErrorForReader(error: RowErrorRecord, entity: string | undefined, seesPersonalData: boolean): RowErrorRecord {
+export function rowErrorForReader(error: RowError, entity: string | undefined, seesPersonalData: boolean): RowError {
   const { personal = [], ...shown } = error;
   if (seesPersonalData) return shown;
   if (personal.length > 0) {

@@ -11,7 +11,8 @@
  * twice (their `seq` is the cursor). What the reader may see is decided once,
  * by `view` (personal values withheld for readers without pii).
  */
-import type { JobDocument, JobProgress, RowErrorRecord } from "./job-types.js";
+import type { RowError as RowErrorRecord } from "../../domain/index.js";
+import type { JobDocument, JobProgress } from "./job-types.js";
 import type { JobStore } from "./job-store.js";
 
 export type JobWatchEvent =

@@ -20,10 +20,9 @@
  * natural key to look rows up by: their unanswered rows are reported as
  * unknown, never as written.
  */
-import type { EntitySpec } from "../../domain/index.js";
-import { RecordsStreamWriter } from "../records-writer.js";
-import type { RecordsClient } from "../records-client.js";
-import type { ImportMode } from "./job-types.js";
+import type { EntitySpec, WriteMode } from "../../domain/index.js";
+import { RecordsStreamWriter } from "../records/records-writer.js";
+import type { RecordsClient } from "../records/records-client.js";
 
 /** Rows per check batch (the import's own default batch size). */
 const CHECK_BATCH = 1_000;
@@ -61,12 +60,12 @@ export async function settleUnansweredRows(records: RecordsClient, spec: EntityS
 }
 
 /** Where settled rows are counted in the job: an insert that landed is inserted; an upsert or merge cannot tell. */
-export function settledCountKey(mode: ImportMode): "inserted" | "updated" {
+export function settledCountKey(mode: WriteMode): "inserted" | "updated" {
   return mode === "insert" || mode === "skip-existing" ? "inserted" : "updated";
 }
 
 /** What the job's error says about the settled rows. */
-export function describeSettlement(settlement: Settlement, mode: ImportMode): string {
+export function describeSettlement(settlement: Settlement, mode: WriteMode): string {
   const parts: string[] = [];
   if (settlement.written > 0) {
     parts.push(`${settlement.written} row(s) of the batches in flight were found stored with the file's values and are counted as ${settledCountKey(mode)}`);

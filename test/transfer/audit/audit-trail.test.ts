@@ -15,7 +15,7 @@ import { Entity, WriteMode } from "../../../gen/dataexchange/records/v1/records_
 import { ExportSource } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { courseRecord, userRecord } from "../../records/fixtures.js";
 import { course, exportFile, importFile, seed, startServices, user, type Services } from "../rpc/harness.js";
-import { adminRecordsClient, as, asAtRecords, startAuthServices, type AuthServices } from "./../auth/auth-harness.js";
+import { adminRecordsClient, as, asAtRecords, startAuthServices, type AuthServices } from "../auth/auth-harness.js";
 
 const SECRET = "Audit-Secret-Pass-42!";
 const MUTATORS = ["updateOne", "updateMany", "replaceOne", "deleteOne", "deleteMany", "findOneAndUpdate", "findOneAndReplace", "findOneAndDelete", "bulkWrite", "insertMany", "drop", "rename"] as const;

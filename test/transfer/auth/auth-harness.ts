@@ -13,7 +13,7 @@ import { buildRecordsServer, type RunningRecordsServer } from "../../../services
 import { ensureIndexes } from "../../../services/records/store/collections.js";
 import type { TransferConfigInput } from "../../../services/transfer/config/transfer-config.js";
 import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
-import { staticCredential } from "../../../services/transfer/service-credential.js";
+import { staticCredential } from "../../../services/transfer/records/service-credential.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
 import { recordSecret } from "../../support/run-secrets.js";
 import { testServiceLogger } from "../../support/service-logger.js";

@@ -13,8 +13,9 @@ import { Code, ConnectError, createClient, createRouterTransport } from "@connec
 import { decodeJwt } from "jose";
 import { DescribeEntityResponseSchema, Entity, RecordsService } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { AUDIENCES, createTokenVerifier, ensureDevKeys, loadKeyFile, type Principal } from "../../../services/shared/auth/index.js";
-import { recordsFor, type Caller } from "../../../services/transfer/caller.js";
-import { devServiceCredential, serviceCredentialFromEnv, serviceCredentialInterceptor, staticCredential, tokenFileCredential } from "../../../services/transfer/service-credential.js";
+import type { Caller } from "../../../services/transfer/caller.js";
+import { recordsFor } from "../../../services/transfer/records/records-for-caller.js";
+import { devServiceCredential, serviceCredentialFromEnv, serviceCredentialInterceptor, staticCredential, tokenFileCredential } from "../../../services/transfer/records/service-credential.js";
 import { recordSecret } from "../../support/run-secrets.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dx-cred-"));

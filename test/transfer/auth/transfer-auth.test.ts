@@ -12,7 +12,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { Entity, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { ExportRequestSchema, ExportSource, ImportHeaderSchema, TransferService } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health_pb.js";
-import { createGrpcJsClient, type GrpcJsClient } from "../../../services/shared/rpc/index.js";
+import { createGrpcJsClient, type GrpcJsClient } from "../../support/grpc-js-client.js";
 import { edKeys, token, TRANSFER_AUDIENCE } from "../../auth/support.js";
 import { course, importFile, seed, type TransferClient } from "../rpc/harness.js";
 import { adminRecordsClient, as, asAtRecords, recordsToken, startAuthServices, transferToken, type AuthServices } from "./auth-harness.js";

@@ -12,29 +12,22 @@ import { ENTITIES, type EntityName, type EntitySpec } from "../../../services/do
 import { RecordsService } from "../../../services/records/records-service.js";
 import { ensureIndexes } from "../../../services/records/store/collections.js";
 import { decodeRecord, encodeRecord, entityEnum } from "../../../services/shared/records-wire/record-codec.js";
+import { writeModeEnum } from "../../../services/shared/records-wire/write-mode-codec.js";
 import { defaultFormatsDir, discoverPlugins } from "../../../services/transfer/plugins/index.js";
 import {
   createStagingArea,
   runExport,
   runImport,
   type ImportEvent,
-  type ImportMode,
   type ImportSettings,
   type RecordWriter,
   type RowErrorEvent,
   type StagingArea,
   type SummaryEvent,
 } from "../../../services/transfer/core/index.js";
-import { StreamRecordsRequestSchema, WriteMode, WriteRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { StreamRecordsRequestSchema, WriteRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
 import { pluginsForTests } from "../../support/format-workers.js";
-
-const MODES: Record<ImportMode, WriteMode> = {
-  insert: WriteMode.INSERT,
-  upsert: WriteMode.UPSERT,
-  merge: WriteMode.MERGE,
-  "skip-existing": WriteMode.SKIP_EXISTING,
-};
 
 function context(signal: AbortSignal = new AbortController().signal): HandlerContext {
   return { signal, values: createContextValues() } as HandlerContext;
@@ -62,7 +55,7 @@ export function recordsWriter(service: RecordsService, spec: EntitySpec, calls?:
         }
         return message;
       });
-      const request = create(WriteRecordsRequestSchema, { entity: entityEnum(spec.name), mode: MODES[mode], dryRun, ordered: false, batchId: "b", records: wire });
+      const request = create(WriteRecordsRequestSchema, { entity: entityEnum(spec.name), mode: writeModeEnum(mode), dryRun, ordered: false, batchId: "b", records: wire });
       let response;
       for await (const r of service.writeRecords(once(request), context(signal))) response = r;
       if (!response) throw new Error("WriteRecords ended without a response");
@@ -210,7 +203,7 @@ export function users(from: number, to: number, extra: (n: number) => Record<str
 /** A CSV file of users with the given rows (header uses keys). */
 export function usersCsv(rows: Record<string, unknown>[], columns = ["email", "username", "firstName", "lastName", "role", "status"]): string {
   const cell = (v: unknown) => (v === undefined ? "" : `"${String(v).replaceAll('"', '""')}"`);
-  return [columns.join(","), ...rows.map((r) => columns.map((c) => cell(r[c])).join(","))].join("\r\n") + "\r\n";
+  return `${[columns.join(","), ...rows.map((r) => columns.map((c) => cell(r[c])).join(","))].join("\r\n")}\r\n`;
 }
 
 /** Drops server-assigned fields that differ between two databases. */

@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Entity, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { exportFile, importFile, startServices, type Services } from "../rpc/harness.js";
+import { create } from "@bufbuild/protobuf";
+import { ImportHeaderSchema } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { eventually, exportFile, importFile, startServices, type Services } from "../rpc/harness.js";
 
 let s: Services;
 let workbook: Buffer;
@@ -74,6 +76,25 @@ describe("a named format", () => {
 });
 
 describe("the Import RPC with an empty format", () => {
+  it("starts the job as soon as the first line tells the format, while the upload is still coming", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const requests = (async function* () {
+      yield { message: { case: "header" as const, value: create(ImportHeaderSchema, { entity: Entity.COURSES, mode: WriteMode.UPSERT }) } };
+      yield { message: { case: "chunk" as const, value: Buffer.from("code,title\nFD9,Held\n") } };
+      await held;
+      yield { message: { case: "chunk" as const, value: Buffer.from("FD10,Released\n") } };
+    })();
+    const events: string[] = [];
+    const call = (async () => {
+      for await (const r of s.client.import(requests)) events.push(r.event.case ?? "");
+    })();
+    await eventually(() => events.includes("started"));
+    release();
+    await call;
+    expect(events.at(-1)).toBe("summary");
+  });
+
   it("chooses it from the content, in chunks of one byte, and reports it in the summary", async () => {
     const result = await importFile(s.client, { entity: Entity.COURSES, mode: WriteMode.UPSERT, fileName: "from-rpc" }, workbook, { chunkSize: 1 });
     expect(result.summary).toMatchObject({ format: "xlsx", formatChosenBy: "content: an XLSX workbook", read: 5n, unchanged: 5n });

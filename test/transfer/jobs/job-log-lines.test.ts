@@ -14,7 +14,7 @@ import { TransferService } from "../../../gen/dataexchange/transfer/v1/transfer_
 import { buildRecordsServer, type RunningRecordsServer } from "../../../services/records/server.js";
 import { ensureIndexes } from "../../../services/records/store/collections.js";
 import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
-import { staticCredential } from "../../../services/transfer/service-credential.js";
+import { staticCredential } from "../../../services/transfer/records/service-credential.js";
 import { RECORDS_AUDIENCE, TRANSFER_AUDIENCE, edKeys, token, verifierFor } from "../../auth/support.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
 import { exportFile, importFile, type TransferClient } from "../rpc/harness.js";
@@ -63,7 +63,7 @@ const rpc = (name: string) => (line: Record<string, unknown>) => line.rpc === `d
 
 describe("the log lines of a job", () => {
   it("carry the import's job id on the transfer RPC line and on the records calls made for it", async () => {
-    const csv = "username,email,firstName,lastName,role,status\n" + Array.from({ length: 30 }, (_, i) => `joblog${i},joblog${i}@example.org,Ada,L${i},student,active`).join("\n");
+    const csv = `username,email,firstName,lastName,role,status\n${Array.from({ length: 30 }, (_, i) => `joblog${i},joblog${i}@example.org,Ada,L${i},student,active`).join("\n")}`;
     const result = await importFile(client, { entity: Entity.USERS, format: "csv", mode: WriteMode.INSERT }, csv, { headers: await bearer(["admin", "pii"]) });
     expect(result.summary?.inserted).toBe(30n);
     expect(result.jobId).not.toBe("");

@@ -38,7 +38,7 @@ function fileOf(kind: Kind, prefix: string): string {
     const bad = (kind === "some-bad" && i % 6 === 1) || (kind === "strict-bad" && i === 9);
     lines.push(`${prefix}-${i}@example.org,${prefix}-${i},${bad ? "nobody" : "student"}`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 /** One import over the bidi RPC whose upload stops for `pauseMs` half-way. */

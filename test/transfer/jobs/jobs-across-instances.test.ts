@@ -92,7 +92,7 @@ function stalledImport(client: Transfer, prefix: string, rows: number) {
   const lines = ["email,username,role", ...Array.from({ length: rows }, (_, i) => `${prefix}${i}@example.org,${prefix}${i},student`)];
   const requests = (async function* () {
     yield { message: { case: "header" as const, value: create(ImportHeaderSchema, { entity: Entity.USERS, format: "csv", mode: WriteMode.UPSERT, formatOptions: { delimiter: "," } }) } };
-    yield { message: { case: "chunk" as const, value: Buffer.from(lines.join("\n") + "\n") } };
+    yield { message: { case: "chunk" as const, value: Buffer.from(`${lines.join("\n")}\n`) } };
     await held;
   })();
   const outcome = (async () => {

@@ -134,7 +134,7 @@ describe("jobs", () => {
   it("keep every row error and stream them back as CSV with GetFailedRows' errors view", async () => {
     const lines = ["email,username"];
     for (let i = 0; i < 250; i++) lines.push(i % 2 === 0 ? `fail${i}@example.org,fail${i}` : `not-an-email-${i},fail${i}`);
-    const result = await importFile(s.client, { entity: Entity.USERS, format: "csv" }, lines.join("\n") + "\n");
+    const result = await importFile(s.client, { entity: Entity.USERS, format: "csv" }, `${lines.join("\n")}\n`);
     expect(result.summary).toMatchObject({ failed: 125n, inserted: 125n });
     const { job } = await s.client.getJob({ jobId: result.jobId });
     expect(job?.errors).toHaveLength(100);

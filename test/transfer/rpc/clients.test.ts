@@ -10,7 +10,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import { Entity, FieldType, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { ExportRequestSchema, ImportHeaderSchema, JobState, TransferService, type ExportResponse, type ImportResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { createGrpcJsClient } from "../../../services/shared/rpc/index.js";
+import { createGrpcJsClient } from "../../support/grpc-js-client.js";
 import { exportFile, importFile, seed, startServices, user, type Services } from "./harness.js";
 
 let s: Services;

@@ -11,7 +11,7 @@ import { createClient, type Client, type Interceptor } from "@connectrpc/connect
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { EntityRecordSchema, Entity, RecordsService, WriteMode, type EntityRecord } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import {
-  ExportRequestSchema,
+  type ExportRequestSchema,
   ImportHeaderSchema,
   TransferService,
   type ExportHeader,

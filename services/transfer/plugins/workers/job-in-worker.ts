@@ -14,7 +14,7 @@
 import type { MessagePort } from "node:worker_threads";
 import type { FormatPlugin, ReadItem, Row } from "../../../../formats/_sdk/index.js";
 import { serializeError } from "./error-codec.js";
-import { Inbox } from "./inbox.js";
+import { PushQueue } from "../../../shared/streams/push-queue.js";
 import { packReadItems } from "./read-items-codec.js";
 import type { FromJob, JobSpec, JobValue, ToJob } from "./protocol.js";
 import { asBuffer, transferable } from "./transferable-bytes.js";
@@ -28,7 +28,7 @@ export class JobAbortedError extends Error {
 }
 
 export async function runJobInWorker(port: MessagePort, spec: JobSpec, load: (ref: JobSpec["plugin"]) => Promise<FormatPlugin>): Promise<void> {
-  const input = new Inbox<JobValue>();
+  const input = new PushQueue<JobValue>();
   let credit = spec.outputWindow;
   let wake: (() => void) | undefined;
   let aborted = false;

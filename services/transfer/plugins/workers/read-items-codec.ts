@@ -36,7 +36,7 @@ export interface PackedReadItems {
   others: unknown[];
 }
 
-const enum Tag {
+enum Tag {
   String = 0,
   Number = 1,
   True = 2,

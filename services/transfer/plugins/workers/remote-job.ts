@@ -19,7 +19,7 @@
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { rebuildError } from "./error-codec.js";
 import type { FormatWorker, WorkerEnd } from "./format-worker.js";
-import { Inbox } from "./inbox.js";
+import { PushQueue } from "../../../shared/streams/push-queue.js";
 import { unpackReadItems, type PackedReadItems } from "./read-items-codec.js";
 import { FormatPluginError } from "../plugin-errors.js";
 import { ProgressWatchdog } from "./progress-watchdog.js";
@@ -49,7 +49,7 @@ export async function* runInWorker(pool: WorkerPool, spec: JobSpec, input: Async
 
 class RemoteJob {
   private readonly port: MessagePort;
-  private readonly outputs = new Inbox<JobValue>();
+  private readonly outputs = new PushQueue<JobValue>();
   private readonly watchdog: ProgressWatchdog;
   private readonly offEnd: () => void;
   /** Input batches the worker may still be sent. */

@@ -93,7 +93,10 @@ export class WorkerPool {
       return;
     }
     const next = this.waiting.shift();
-    if (next) return next.resolve(this.hand(worker));
+    if (next) {
+      next.resolve(this.hand(worker));
+      return;
+    }
     worker.keepsProcessAlive(false);
     this.idle.push(worker);
     if (this.all.size > this.options.size) {

@@ -23,7 +23,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import busboy from "busboy";
-import { InvalidTransferRequestError } from "../errors.js";
+import { InvalidTransferRequestError } from "../../errors.js";
 
 /** Form fields an upload may have besides its file. */
 export const MAX_FIELDS = 50;

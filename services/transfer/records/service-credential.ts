@@ -28,9 +28,9 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { Code, ConnectError, createContextKey, createContextValues, type ContextValues, type Interceptor, type StreamResponse, type UnaryResponse } from "@connectrpc/connect";
-import { AUDIENCES, DEV_ISSUER, devKeysDir, ensureDevKeys, isDevMode, loadAuthConfig, onBehalfOfHeaders, signDevToken, trustsDevKey, type Principal } from "../shared/auth/index.js";
-import { JOB_ID_HEADER } from "../shared/audit/index.js";
-import { clientCredentialsTokenSource } from "../shared/oidc-client/index.js";
+import { AUDIENCES, DEV_ISSUER, devKeysDir, ensureDevKeys, isDevMode, loadAuthConfig, onBehalfOfHeaders, signDevToken, trustsDevKey, type Principal } from "../../shared/auth/index.js";
+import { JOB_ID_HEADER } from "../../shared/audit/index.js";
+import { clientCredentialsTokenSource } from "../../shared/oidc-client/index.js";
 
 /** A source of the service's bearer token. */
 export interface ServiceCredential {

@@ -15,13 +15,13 @@
  * these routes answer 503 with a JSON reason.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sendJson, type PlainHttpHandler } from "../../shared/rpc/index.js";
-import { requireHttpAuth, type TokenVerifier } from "../../shared/auth/index.js";
-import { TRANSFER_ACCESS_POLICY } from "../access-policy.js";
-import { httpCallerOf, type Caller } from "../caller.js";
-import { TransferDisabledError } from "../errors.js";
-import { ANONYMOUS, type SubjectResolver } from "../subject.js";
-import type { TransferContext } from "../transfer-context.js";
+import { sendJson, type PlainHttpHandler } from "../../../shared/rpc/index.js";
+import { requireHttpAuth, type TokenVerifier } from "../../../shared/auth/index.js";
+import { TRANSFER_ACCESS_POLICY } from "../../access-policy.js";
+import { httpCallerOf, type Caller } from "../../caller.js";
+import { TransferDisabledError } from "../../errors.js";
+import { ANONYMOUS, type SubjectResolver } from "../../subject.js";
+import type { TransferContext } from "../../transfer-context.js";
 import { handleExport } from "./export-route.js";
 import { pathSegment, sendError, urlOf } from "./http-util.js";
 import { handleImport } from "./import-route.js";

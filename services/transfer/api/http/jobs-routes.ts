@@ -8,20 +8,19 @@
  * admins everyone's; personal values in them only with `pii` (job-views.ts).
  */
 import type { ServerResponse } from "node:http";
-import { sendJson } from "../../shared/rpc/index.js";
-import { InvalidTransferRequestError } from "../errors.js";
-import { FAILED_ROWS_VIEWS, failedRowsFile, type FailedRowsFile, type FailedRowsView } from "../jobs/failed-rows-file.js";
-import type { JobQuery } from "../jobs/job-store.js";
-import type { JobKind, JobState } from "../jobs/job-types.js";
+import { sendJson } from "../../../shared/rpc/index.js";
+import { InvalidTransferRequestError } from "../../errors.js";
+import { FAILED_ROWS_VIEWS, failedRowsFile, type FailedRowsFile, type FailedRowsView } from "../../jobs/failed-rows-file.js";
+import type { JobQuery } from "../../jobs/job-store.js";
+import type { JobKind, JobState } from "../../jobs/job-types.js";
 import { jobJson } from "../rpc/job-codec.js";
-import { requireEntityName, type TransferContext } from "../transfer-context.js";
+import { requireEntityName, type TransferContext } from "../../transfer-context.js";
 import { allowed, attachment, sendError, writeChunk } from "./http-util.js";
 import { dateParam, refuseUnknownQuery, wholeNumberParam, type ParamSpec } from "./request-params.js";
-import { actingSubject } from "../../shared/auth/index.js";
-import { checkJobAccess, denial, ownJobsOnly, PERMISSIONS, seesPersonalData } from "../access-policy.js";
-import { jobForReader } from "../jobs/job-views.js";
-import type { Caller } from "../caller.js";
-import type { JobDocument } from "../jobs/job-types.js";
+import { checkJobAccess, denial, listedJobsSubject, PERMISSIONS, seesPersonalData } from "../../access-policy.js";
+import { jobForReader } from "../../jobs/job-views.js";
+import type { Caller } from "../../caller.js";
+import type { JobDocument } from "../../jobs/job-types.js";
 
 /** Whether the caller may read jobs at all (own or everyone's); answers 403 when not. */
 function mayReadJobs(caller: Caller, res: ServerResponse): boolean {
@@ -57,11 +56,10 @@ export async function handleListJobs(ctx: TransferContext, query: URLSearchParam
     const q: JobQuery = {};
     const subject = query.get("subject");
     if (subject) q.subject = subject;
-    const p = caller.principal;
-    if (p && ownJobsOnly(p)) {
-      const self = actingSubject(p);
-      if (q.subject && q.subject !== self && !allowed(res, `listing the jobs of ${q.subject} needs one of the roles admin, auditor; ${p.subject} may list only their own`)) return;
-      q.subject = self;
+    if (caller.principal) {
+      const listed = listedJobsSubject(caller.principal, q.subject);
+      if (!allowed(res, listed.denied)) return;
+      if (listed.subject) q.subject = listed.subject;
     }
     if (query.get("entity")) q.entity = requireEntityName(query.get("entity")).name;
     const state = query.get("state");

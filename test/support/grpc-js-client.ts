@@ -1,8 +1,9 @@
 /**
  * A typed `@grpc/grpc-js` client for any protobuf-es service descriptor.
  *
- * Internal services call ours with plain grpc-js (DESIGN.md), so both services
- * are tested against it, and services that call each other can use it too.
+ * Test support: callers inside an organisation often use plain grpc-js
+ * rather than Connect, so both services are tested against such a client
+ * (tests only: the services call each other with Connect clients).
  * It is built with `makeGenericClientConstructor`, the same path
  * `@grpc/proto-loader` clients take, so grpc-js interceptors and
  * `@opentelemetry/instrumentation-grpc` (which patches that constructor) see

@@ -1,11 +1,11 @@
 /**
- * A queue that one side of a thread boundary fills from messages and the
- * other side pulls from as an async iterator: the input a plugin reads in a
- * worker, and the output a consumer reads on the main thread. The queue
- * itself is unbounded; the credit windows of the protocol (protocol.ts) are
- * what keep it to a couple of batches.
+ * A queue one side fills by pushing and the other side pulls from as an
+ * async iterator: the request side of a bidi call (the records write stream),
+ * the input a plugin reads in a worker, the output a consumer reads on the
+ * main thread. The queue itself is unbounded: whoever pushes keeps it short
+ * (one batch per answer awaited, or the workers' credit windows).
  */
-export class Inbox<T> {
+export class PushQueue<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
   private readonly waiters: { resolve(r: IteratorResult<T>): void; reject(e: unknown): void }[] = [];
   /** Set once: how the queue ends after its items (normally, or with an error). */
@@ -20,11 +20,13 @@ export class Inbox<T> {
     return this.ending !== undefined;
   }
 
-  push(item: T): void {
-    if (this.ending) return;
+  /** Adds an item; false (and nothing added) once the queue has ended. */
+  push(item: T): boolean {
+    if (this.ending) return false;
     const waiter = this.waiters.shift();
     if (waiter) waiter.resolve({ value: item, done: false });
     else this.items.push(item);
+    return true;
   }
 
   /** No more items: the iterator finishes after the queued ones. */
@@ -48,6 +50,21 @@ export class Inbox<T> {
     if (this.items.length > 0) return Promise.resolve({ value: this.items.shift()!, done: false });
     if (this.ending) return this.ending.failed ? Promise.reject(this.ending.error) : Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * The consumer stopped (a `break`, or Connect ending the request side of a
+   * failed call): the queued items are dropped and later pushes refused. The
+   * failure itself reaches the producer another way (the response side).
+   */
+  private stop(): Promise<IteratorResult<T>> {
+    this.items.length = 0;
+    this.finish({ failed: false });
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return { next: () => this.next(), return: () => this.stop(), throw: () => this.stop() };
   }
 
   private finish(ending: { error?: unknown; failed: boolean }): void {

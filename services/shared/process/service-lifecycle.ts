@@ -12,8 +12,8 @@
  *   reason always reaches the operator.
  */
 import type { Logger } from "pino";
-import { createLogger } from "./logger.js";
-import { scrubValue } from "./redaction.js";
+import { createLogger } from "../logging/logger.js";
+import { scrubValue } from "../logging/redaction.js";
 
 /** The values of the `lifecycle` field. */
 export type LifecycleEvent = "listening" | "stopping" | "stopped" | "start_failed";

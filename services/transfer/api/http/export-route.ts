@@ -11,11 +11,10 @@
  * same way, without starting a job.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ExportSource } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { checkExport } from "../access-policy.js";
-import type { Caller } from "../caller.js";
-import { describeExport, exportJob, type ExportEvent } from "../jobs/export-job.js";
-import { requireEntityName, type TransferContext } from "../transfer-context.js";
+import { checkExport } from "../../access-policy.js";
+import type { Caller } from "../../caller.js";
+import { describeExport, exportJob, type ExportEvent } from "../../jobs/export-job.js";
+import type { TransferContext } from "../../transfer-context.js";
 import { exportRequestFromQuery, sourceParam } from "./export-query.js";
 import { allowed, attachment, clientGone, sendError, writeChunk } from "./http-util.js";
 
@@ -44,7 +43,7 @@ export async function handleExport(ctx: TransferContext, req: IncomingMessage, f
     // Whether the caller may export anything of this source at all, before the parameters are judged.
     if (principal && !allowed(res, checkExport(principal, sourceParam(query), undefined))) return;
     const request = exportRequestFromQuery(formatSegment, query);
-    if (principal && !allowed(res, checkExport(principal, sourceParam(query), request.source === ExportSource.AUDIT_EVENTS ? undefined : requireEntityName(query.get("entity")).name))) return;
+    if (principal && !allowed(res, checkExport(principal, request.target.source, request.target.source === "audit" ? undefined : request.target.spec.name))) return;
     if (req.method === "HEAD") {
       // The headers a GET would get, checked the same way, without a job or a record read.
       const description = describeExport(ctx, request, caller);

@@ -9,89 +9,21 @@
  * that could not even be encoded are reported here and not sent).
  */
 import { create } from "@bufbuild/protobuf";
-import { WriteMode, WriteRecordsRequestSchema, type EntityRecord, type WriteRecordsRequest, type WriteRecordsResponse } from "../../gen/dataexchange/records/v1/records_pb.js";
-import type { EntitySpec } from "../domain/index.js";
-import { entityEnum } from "../shared/records-wire/record-codec.js";
-import type { RecordWriter } from "./core/import-pipeline.js";
-import type { ImportMode } from "./jobs/job-types.js";
-import { recordForWrite, UnencodableValueError, type RecordsClient } from "./records-client.js";
-
-export interface WriteError {
-  index: number;
-  field: string;
-  reason: string;
-  code: string;
-}
-
-export interface WriteResult {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  errors: WriteError[];
-}
-
-export const WRITE_MODES: Record<ImportMode, WriteMode> = {
-  insert: WriteMode.INSERT,
-  upsert: WriteMode.UPSERT,
-  merge: WriteMode.MERGE,
-  "skip-existing": WriteMode.SKIP_EXISTING,
-};
-
-/** A push-driven async iterable: the request side of the bidi call. */
-class RequestQueue<T> implements AsyncIterable<T> {
-  private items: T[] = [];
-  private waiting?: (r: IteratorResult<T>) => void;
-  private ended = false;
-
-  push(item: T): void {
-    if (this.ended) throw new Error("the write stream is closed");
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w({ value: item, done: false });
-    } else this.items.push(item);
-  }
-
-  end(): void {
-    this.ended = true;
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w({ value: undefined, done: true });
-    }
-  }
-
-  private stop(): Promise<IteratorResult<T>> {
-    this.ended = true;
-    this.items = [];
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<T> {
-    return {
-      next: () => {
-        const item = this.items.shift();
-        if (item !== undefined) return Promise.resolve({ value: item, done: false });
-        if (this.ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (this.waiting = resolve));
-      },
-      return: () => this.stop(),
-      // Connect calls throw() on the request side when the call fails; the
-      // failure reaches the writer through the response side.
-      throw: () => this.stop(),
-    };
-  }
-}
+import { WriteRecordsRequestSchema, type EntityRecord, type WriteRecordsRequest, type WriteRecordsResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import type { EntitySpec, WriteMode } from "../../domain/index.js";
+import { entityEnum } from "../../shared/records-wire/record-codec.js";
+import { writeModeEnum } from "../../shared/records-wire/write-mode-codec.js";
+import { PushQueue } from "../../shared/streams/push-queue.js";
+import type { RecordWriter, WriteError, WriteResult } from "../core/import-pipeline.js";
+import { recordForWrite, UnencodableValueError } from "./plain-records.js";
+import type { RecordsClient } from "./records-client.js";
 
 export class RecordsStreamWriter implements RecordWriter {
-  private requests?: RequestQueue<WriteRecordsRequest>;
+  private requests?: PushQueue<WriteRecordsRequest>;
   private responses?: AsyncIterator<WriteRecordsResponse>;
   /** Reads of responses, chained so that concurrent writes get theirs in order. */
   private reading: Promise<unknown> = Promise.resolve();
   private nextBatch = 0;
-  /** Batches sent and not yet answered. */
-  private outstanding = 0;
   /**
    * What the records service has reported written so far (real writes, not
    * dry runs): what a job that fails part-way has committed.
@@ -110,7 +42,7 @@ export class RecordsStreamWriter implements RecordWriter {
     private readonly signal?: AbortSignal,
   ) {}
 
-  async write(records: Record<string, unknown>[], options: { mode: ImportMode; dryRun: boolean }): Promise<WriteResult> {
+  async write(records: Record<string, unknown>[], options: { mode: WriteMode; dryRun: boolean }): Promise<WriteResult> {
     const errors: WriteError[] = [];
     const wire: EntityRecord[] = [];
     const sentIndex: number[] = [];
@@ -126,11 +58,10 @@ export class RecordsStreamWriter implements RecordWriter {
     const result: WriteResult = { inserted: 0, updated: 0, unchanged: 0, skipped: 0, errors };
     if (wire.length === 0) return result;
     const batchId = String(++this.nextBatch);
-    this.start().push(create(WriteRecordsRequestSchema, { entity: entityEnum(this.spec.name), mode: WRITE_MODES[options.mode], dryRun: options.dryRun, ordered: false, batchId, records: wire }));
+    const sent = this.start().push(create(WriteRecordsRequestSchema, { entity: entityEnum(this.spec.name), mode: writeModeEnum(options.mode), dryRun: options.dryRun, ordered: false, batchId, records: wire }));
+    if (!sent) throw new Error("the write stream is closed");
     if (!options.dryRun) this.unanswered.set(batchId, sentIndex.map((i) => records[i]!));
-    this.outstanding++;
     const response = await this.read();
-    this.outstanding--;
     if (response.batchId !== batchId) throw new Error(`the records service answered batch ${response.batchId} where ${batchId} was expected`);
     this.unanswered.delete(batchId);
     if (!options.dryRun) {
@@ -169,9 +100,9 @@ export class RecordsStreamWriter implements RecordWriter {
     }
   }
 
-  private start(): RequestQueue<WriteRecordsRequest> {
+  private start(): PushQueue<WriteRecordsRequest> {
     if (!this.requests) {
-      this.requests = new RequestQueue();
+      this.requests = new PushQueue();
       this.responses = this.client.writeRecords(this.requests, { signal: this.signal })[Symbol.asyncIterator]();
     }
     return this.requests;

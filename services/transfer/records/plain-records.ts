@@ -1,54 +1,15 @@
 /**
- * The transfer service's way to the records service: a Connect client over
- * gRPC (HTTP/2), and the conversions between its wire records and the plain
- * records the transfer core works with.
+ * The records service's wire records as the plain records the transfer core
+ * works with, and back: for an export (timestamps as Dates, joined activity
+ * entries as plain objects) and for a write (write-only fields such as a
+ * password are sent, which the shared codec never encodes since it also
+ * serves responses; each value checked against the wire's field type).
  */
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import { ENTITIES, type EntitySpec } from "../domain/index.js";
-import { EntityRecordSchema, RecordsService, type EntityRecord } from "../../gen/dataexchange/records/v1/records_pb.js";
-import { decodeRecord, RECORD_CASE } from "../shared/records-wire/record-codec.js";
-
-export type RecordsClient = Client<typeof RecordsService>;
-
-/** A Connect client of the records service at `baseUrl` (h2c, gRPC protocol). */
-export function createRecordsClient(baseUrl: string, interceptors: Interceptor[] = []): RecordsClient {
-  return createClient(RecordsService, createGrpcTransport({ baseUrl, interceptors: [...interceptors, brokenCallsAreUnavailable], readMaxBytes: 64 * 1024 * 1024, writeMaxBytes: 64 * 1024 * 1024 }));
-}
-
-/**
- * A records call cut off by its connection — the records service died or
- * the network failed mid-stream — is UNAVAILABLE, which callers retry.
- * connect-node reports it as CANCELLED (HTTP/2 streams of a closed session
- * are reset with CANCEL) or ABORTED (a reset socket), codes that mean the
- * caller gave up, so an export whose records service died ended CANCELLED
- * and no client retried it. Only the call's own signal cancels a call here.
- */
-export const brokenCallsAreUnavailable: Interceptor = (next) => async (req) => {
-  const broken = (error: unknown): unknown => {
-    if (req.signal.aborted || !(error instanceof ConnectError) || (error.code !== Code.Canceled && error.code !== Code.Aborted)) return error;
-    return new ConnectError(`the connection to the records service broke: ${error.rawMessage}`, Code.Unavailable, error.metadata, undefined, error);
-  };
-  try {
-    const res = await next(req);
-    if (!res.stream) return res;
-    const messages = res.message;
-    return {
-      ...res,
-      message: (async function* () {
-        try {
-          yield* messages;
-        } catch (error) {
-          throw broken(error);
-        }
-      })(),
-    };
-  } catch (error) {
-    throw broken(error);
-  }
-};
+import { ENTITIES, type EntitySpec } from "../../domain/index.js";
+import { EntityRecordSchema, type EntityRecord } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { decodeRecord, RECORD_CASE } from "../../shared/records-wire/record-codec.js";
 
 /**
  * A wire record as a plain record for export: timestamps become Dates, joined

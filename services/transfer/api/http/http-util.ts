@@ -5,9 +5,9 @@
  */
 import { once } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sendJson } from "../../shared/rpc/index.js";
-import { toHttpError } from "../error-mapping.js";
-import { InvalidTransferRequestError } from "../errors.js";
+import { sendJson } from "../../../shared/rpc/index.js";
+import { toHttpError } from "../../error-mapping.js";
+import { InvalidTransferRequestError } from "../../errors.js";
 
 /** Answers `{code, message}` (plus `extra`) with the status the error maps to. */
 export function sendError(res: ServerResponse, error: unknown, extra: Record<string, unknown> = {}): void {

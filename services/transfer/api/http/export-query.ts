@@ -1,7 +1,7 @@
 /**
  * The export a download URL describes: `GET /export/{format}?…` as an
- * ExportRequest, the same message the Export RPC takes, so both run the same
- * job. Every parameter is checked here, and a name that is not one of them is
+ * export job request, the same the Export RPC's message becomes
+ * (api/rpc/request-codec.ts), so both run the same job. Every parameter is checked here, and a name that is not one of them is
  * refused (request-params.ts).
  *
  * Records (`source=records`, the default): `entity` (required), `fields=a,b`
@@ -18,13 +18,13 @@
  */
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { FilterSchema, SortFieldSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { ExportRequestSchema, ExportSource, type ExportRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { AuditAction, AuditEventFilterSchema } from "../../../gen/dataexchange/audit/v1/audit_pb.js";
-import { AUDIT_ACTIONS } from "../../shared/audit/index.js";
-import { entityEnum } from "../../shared/records-wire/record-codec.js";
-import { InvalidTransferRequestError } from "../errors.js";
-import { requireEntityName } from "../transfer-context.js";
+import { FilterSchema } from "../../../../gen/dataexchange/records/v1/records_pb.js";
+import { AuditAction, AuditEventFilterSchema } from "../../../../gen/dataexchange/audit/v1/audit_pb.js";
+import { AUDIT_ACTIONS, auditQueryOf } from "../../../shared/audit/index.js";
+import { AUDIT_EVENTS_SPEC } from "../../audit/audit-export.js";
+import { InvalidTransferRequestError } from "../../errors.js";
+import type { ExportJobRequest } from "../../jobs/export-job.js";
+import { requireEntityName } from "../../transfer-context.js";
 import { dateParam, jsonObjectParam, refuseUnknownQuery, wholeNumberParam, type ParamSpec } from "./request-params.js";
 
 /** Formats that are another format with preset options. */
@@ -66,8 +66,8 @@ export function sourceParam(query: URLSearchParams): "records" | "audit" {
   return source;
 }
 
-function limitParam(query: URLSearchParams): bigint {
-  return BigInt(wholeNumberParam(query, "limit") ?? 0);
+function limitParam(query: URLSearchParams): number {
+  return wholeNumberParam(query, "limit") ?? 0;
 }
 
 function labelsParam(query: URLSearchParams): Record<string, string> {
@@ -81,32 +81,31 @@ function optionsParam(formatSegment: string, query: URLSearchParams): JsonObject
 }
 
 /** `?source=audit`: the audit trail, filtered by subject, action, entity, from, to. */
-function auditExportRequest(formatSegment: string, query: URLSearchParams): ExportRequest {
+function auditExportRequest(formatSegment: string, query: URLSearchParams): ExportJobRequest {
   refuseUnknownQuery(query, AUDIT_EXPORT_PARAMS, "an export of the audit trail (source=audit)");
   const action = query.get("action")?.trim().toLowerCase();
   if (action && !(AUDIT_ACTIONS as readonly string[]).includes(action)) throw new InvalidTransferRequestError(`action must be one of ${AUDIT_ACTIONS.join(", ")}`, "action");
   const from = dateParam(query, "from");
   const to = dateParam(query, "to");
   const entity = query.get("entity");
-  return create(ExportRequestSchema, {
-    source: ExportSource.AUDIT_EVENTS,
-    format: aliasOf(formatSegment)?.format ?? formatSegment,
-    formatOptions: optionsParam(formatSegment, query),
-    fields: list(query, "fields"),
-    labels: labelsParam(query),
-    limit: limitParam(query),
-    auditFilter: create(AuditEventFilterSchema, {
-      subject: query.get("subject") ?? "",
-      action: action ? AuditAction[action.toUpperCase() as keyof typeof AuditAction] : AuditAction.UNSPECIFIED,
-      entity: entity ? requireEntityName(entity).name : "",
-      from: from ? timestampFromDate(from) : undefined,
-      to: to ? timestampFromDate(to) : undefined,
-    }),
+  const format = aliasOf(formatSegment)?.format ?? formatSegment;
+  const formatOptions = optionsParam(formatSegment, query);
+  const fields = list(query, "fields");
+  const labels = labelsParam(query);
+  const limit = limitParam(query);
+  // Read as the RPC's audit_filter is, so that both name the same problems the same way.
+  const filter = create(AuditEventFilterSchema, {
+    subject: query.get("subject") ?? "",
+    action: action ? AuditAction[action.toUpperCase() as keyof typeof AuditAction] : AuditAction.UNSPECIFIED,
+    entity: entity ? requireEntityName(entity).name : "",
+    from: from ? timestampFromDate(from) : undefined,
+    to: to ? timestampFromDate(to) : undefined,
   });
+  return { target: { source: "audit", spec: AUDIT_EVENTS_SPEC, query: auditQueryOf(filter, "audit_filter") }, format, formatOptions, fields, labels, limit, estimateTotal: false };
 }
 
 /** The export request a download URL describes. */
-export function exportRequestFromQuery(formatSegment: string, query: URLSearchParams): ExportRequest {
+export function exportRequestFromQuery(formatSegment: string, query: URLSearchParams): ExportJobRequest {
   if (sourceParam(query) === "audit") return auditExportRequest(formatSegment, query);
   refuseUnknownQuery(query, RECORDS_EXPORT_PARAMS, "an export of records");
   const spec = requireEntityName(query.get("entity"));
@@ -114,16 +113,14 @@ export function exportRequestFromQuery(formatSegment: string, query: URLSearchPa
   const to = dateParam(query, "to");
   const timeField = query.get("time_field") ?? spec.timeFields[0];
   if ((from || to || query.has("time_field")) && (!timeField || !spec.timeFields.includes(timeField))) {
-    throw new InvalidTransferRequestError(`time_field must be one of ${spec.timeFields.join(", ") || "(none: " + spec.name + " has no time fields)"}`, "time_field");
+    throw new InvalidTransferRequestError(`time_field must be one of ${spec.timeFields.join(", ") || `(none: ${spec.name} has no time fields)`}`, "time_field");
   }
   if (query.has("time_field") && !from && !to) throw new InvalidTransferRequestError("time_field names the field that from and to apply to; give from or to with it", "time_field");
-  return create(ExportRequestSchema, {
-    entity: entityEnum(spec.name),
-    format: aliasOf(formatSegment)?.format ?? formatSegment,
-    formatOptions: optionsParam(formatSegment, query),
-    fields: list(query, "fields"),
-    labels: labelsParam(query),
-    filter: create(FilterSchema, {
+  const format = aliasOf(formatSegment)?.format ?? formatSegment;
+  const formatOptions = optionsParam(formatSegment, query);
+  const fields = list(query, "fields");
+  const labels = labelsParam(query);
+  const filter = create(FilterSchema, {
       statuses: list(query, "status"),
       roles: list(query, "role"),
       userIds: list(query, "user_id"),
@@ -131,8 +128,7 @@ export function exportRequestFromQuery(formatSegment: string, query: URLSearchPa
       sessionIds: list(query, "session_id"),
       actions: list(query, "action"),
       timeRanges: from || to ? [{ field: timeField, from: from ? timestampFromDate(from) : undefined, to: to ? timestampFromDate(to) : undefined }] : [],
-    }),
-    sort: list(query, "sort").map((s) => create(SortFieldSchema, { field: s.replace(/^[-+]/, ""), descending: s.startsWith("-") })),
-    limit: limitParam(query),
   });
+  const sort = list(query, "sort").map((s) => ({ field: s.replace(/^[-+]/, ""), descending: s.startsWith("-") }));
+  return { target: { source: "records", spec, filter, sort }, format, formatOptions, fields, labels, limit: limitParam(query), estimateTotal: false };
 }

@@ -1,18 +1,47 @@
 /**
- * Turns the wire requests into what the jobs take: the import header into an
- * import job request (mappings and transforms included), ListJobs into a job
- * query. Every refusal names the request field, for INVALID_ARGUMENT details.
+ * Turns the wire requests into what the jobs take: an ExportRequest into an
+ * export job request, the import header into an import job request (mappings
+ * and transforms included), ListJobs into a job query. Every refusal names the request field, for INVALID_ARGUMENT details.
  */
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { Entity } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { JobKind, JobState, Transform_Map_Unmapped, type FieldMapping as WireMapping, type ImportHeader, type ListJobsRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { entityName } from "../../shared/records-wire/record-codec.js";
-import type { FieldMapping, Transform } from "../core/import-pipeline.js";
-import { InvalidTransferRequestError } from "../errors.js";
-import type { ImportJobRequest } from "../jobs/import-job.js";
-import type { JobQuery } from "../jobs/job-store.js";
-import { requireEntity } from "../transfer-context.js";
+import { Entity } from "../../../../gen/dataexchange/records/v1/records_pb.js";
+import { JobKind, JobState, Transform_Map_Unmapped, type ExportRequest, type FieldMapping as WireMapping, type ImportHeader, type ListJobsRequest } from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { auditQueryOf } from "../../../shared/audit/index.js";
+import { exportSourceOf } from "../../access-policy.js";
+import { AUDIT_EVENTS_SPEC } from "../../audit/audit-export.js";
+import type { ExportJobRequest, ExportTarget } from "../../jobs/export-job.js";
+import { entityName } from "../../../shared/records-wire/record-codec.js";
+import type { FieldMapping, Transform } from "../../core/import-pipeline.js";
+import { InvalidTransferRequestError } from "../../errors.js";
+import type { ImportJobRequest } from "../../jobs/import-job.js";
+import type { JobQuery } from "../../jobs/job-store.js";
+import { requireEntity } from "../../transfer-context.js";
 import { plainKind, plainMode, plainState } from "./job-codec.js";
+
+export function exportRequestOf(request: ExportRequest): ExportJobRequest {
+  // A larger limit could not be passed on exactly (the records service counts in JavaScript numbers), and limits nothing.
+  if (request.limit > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidTransferRequestError(`limit must be at most ${Number.MAX_SAFE_INTEGER} (0: no limit), not ${request.limit}`, "limit");
+  return {
+    target: exportTargetOf(request),
+    format: request.format,
+    formatOptions: request.formatOptions ?? {},
+    fields: [...request.fields],
+    labels: { ...request.labels },
+    limit: Number(request.limit),
+    estimateTotal: request.estimateTotal,
+  };
+}
+
+function exportTargetOf(request: ExportRequest): ExportTarget {
+  if (exportSourceOf(request) === "records") {
+    if (request.auditFilter) throw new InvalidTransferRequestError("audit_filter applies only to exports of the audit trail (source EXPORT_SOURCE_AUDIT_EVENTS)", "audit_filter");
+    return { source: "records", spec: requireEntity(request.entity, "entity"), filter: request.filter, sort: request.sort.map((s) => ({ field: s.field, descending: s.descending })) };
+  }
+  // The trail is exported in time order with its own filter; records' settings do not apply.
+  const misplaced = request.entity ? "entity" : request.filter ? "filter" : request.sort.length > 0 ? "sort" : undefined;
+  if (misplaced) throw new InvalidTransferRequestError(`${misplaced} does not apply to an export of the audit trail (use audit_filter; events come in time order)`, misplaced);
+  return { source: "audit", spec: AUDIT_EVENTS_SPEC, query: auditQueryOf(request.auditFilter, "audit_filter") };
+}
 
 export function importRequestOf(header: ImportHeader): ImportJobRequest {
   const entity = requireEntity(header.entity, "header.entity");

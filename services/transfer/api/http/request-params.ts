@@ -12,7 +12,7 @@
  * parameter, so a request has one meaning and cannot say two things at once.
  */
 import type { JsonObject } from "@bufbuild/protobuf";
-import { InvalidTransferRequestError } from "../errors.js";
+import { InvalidTransferRequestError } from "../../errors.js";
 
 export interface ParamSpec {
   name: string;

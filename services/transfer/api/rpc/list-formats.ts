@@ -6,10 +6,10 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { z } from "zod";
-import type { FormatPlugin } from "../../../formats/_sdk/index.js";
-import { FormatFailureSchema, FormatSchema, ListFormatsResponseSchema, type ListFormatsResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import type { DiscoveredPlugins } from "../plugins/index.js";
-import { runsInWorkers } from "../plugins/workers/index.js";
+import type { FormatPlugin } from "../../../../formats/_sdk/index.js";
+import { FormatFailureSchema, FormatSchema, ListFormatsResponseSchema, type ListFormatsResponse } from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import type { DiscoveredPlugins } from "../../plugins/index.js";
+import { runsInWorkers } from "../../plugins/workers/index.js";
 
 /**
  * The options' JSON Schema, as the client sends them (`io: "input"`: fields

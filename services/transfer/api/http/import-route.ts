@@ -24,18 +24,18 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createReadStream } from "node:fs";
 import { z } from "zod";
-import { sendJson } from "../../shared/rpc/index.js";
-import { codeName } from "../error-mapping.js";
-import { InvalidTransferRequestError } from "../errors.js";
-import { importJob, type ImportJobRequest, type ImportJobSummary } from "../jobs/import-job.js";
-import type { RowErrorRecord } from "../jobs/job-types.js";
-import { requireEntityName, type TransferContext } from "../transfer-context.js";
+import { sendJson } from "../../../shared/rpc/index.js";
+import { codeName } from "../../error-mapping.js";
+import { InvalidTransferRequestError } from "../../errors.js";
+import { importJob, type ImportJobRequest, type ImportJobSummary } from "../../jobs/import-job.js";
+import { WRITE_MODES, type RowError } from "../../../domain/index.js";
+import { requireEntityName, type TransferContext } from "../../transfer-context.js";
 import { allowed, clientGone, sendError } from "./http-util.js";
-import { checkImport } from "../access-policy.js";
-import type { Caller } from "../caller.js";
+import { checkImport } from "../../access-policy.js";
+import type { Caller } from "../../caller.js";
 import { jsonObjectParam, refuseUnknownNames, refuseUnknownQuery, type ParamSpec } from "./request-params.js";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { importLimits } from "../config/transfer-config.js";
+import { importLimits } from "../../config/transfer-config.js";
 import { readUpload, type Upload } from "./multipart-upload.js";
 
 /** The form fields of `POST /import`, each at most once; `file` is the file part. */
@@ -65,7 +65,7 @@ const transformSchema = z.discriminatedUnion("kind", [
 const mappingSchema = z.array(
   z.strictObject({ source: z.string().optional(), field: z.string().min(1).optional(), ignore: z.boolean().optional(), transforms: z.array(transformSchema).optional() }),
 );
-const modeSchema = z.enum(["insert", "upsert", "merge", "skip-existing"]);
+const modeSchema = z.enum(WRITE_MODES);
 
 function flag(fields: Record<string, string>, name: string): boolean | undefined {
   const value = fields[name]?.trim().toLowerCase();
@@ -123,7 +123,7 @@ function numberField(fields: Record<string, string>, name: keyof typeof BUDGET_K
 interface UploadResult {
   jobId?: string;
   summary?: ImportJobSummary;
-  errors: RowErrorRecord[];
+  errors: RowError[];
   errorCount: number;
   error?: unknown;
 }

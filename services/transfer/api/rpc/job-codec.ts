@@ -4,12 +4,14 @@
  */
 import { create, fromJsonString, type JsonObject } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { FilterSchema, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { ExportSource, JobKind, JobSchema, JobState, RowErrorSchema, WatchJobResponseSchema, type Job, type RowError, type WatchJobResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { entityEnum } from "../../shared/records-wire/record-codec.js";
-import { auditFilterOfJson } from "../../shared/audit/index.js";
-import type { ImportMode, JobDocument, JobKind as PlainKind, JobState as PlainState, RowErrorRecord } from "../jobs/job-types.js";
-import type { JobWatchEvent } from "../jobs/job-watch.js";
+import { FilterSchema, WriteMode as WireWriteMode } from "../../../../gen/dataexchange/records/v1/records_pb.js";
+import { ExportSource, JobKind, JobSchema, JobState, RowErrorSchema, WatchJobResponseSchema, type Job, type RowError as RowErrorMessage, type WatchJobResponse } from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { entityEnum } from "../../../shared/records-wire/record-codec.js";
+import { auditFilterOfJson } from "../../../shared/audit/index.js";
+import type { RowError, WriteMode } from "../../../domain/index.js";
+import { writeModeEnum, writeModeOf } from "../../../shared/records-wire/write-mode-codec.js";
+import type { JobDocument, JobKind as PlainKind, JobState as PlainState } from "../../jobs/job-types.js";
+import type { JobWatchEvent } from "../../jobs/job-watch.js";
 
 export const JOB_STATES: Record<PlainState, JobState> = {
   running: JobState.RUNNING,
@@ -20,8 +22,6 @@ export const JOB_STATES: Record<PlainState, JobState> = {
 
 export const JOB_KINDS: Record<PlainKind, JobKind> = { import: JobKind.IMPORT, export: JobKind.EXPORT };
 
-const MODES: Record<ImportMode, WriteMode> = { insert: WriteMode.INSERT, upsert: WriteMode.UPSERT, merge: WriteMode.MERGE, "skip-existing": WriteMode.SKIP_EXISTING };
-
 export function plainState(value: JobState): PlainState | undefined {
   return (Object.entries(JOB_STATES) as [PlainState, JobState][]).find(([, v]) => v === value)?.[0];
 }
@@ -31,12 +31,12 @@ export function plainKind(value: JobKind): PlainKind | undefined {
 }
 
 /** Unspecified is insert: the mode that can never overwrite anything. */
-export function plainMode(value: WriteMode): ImportMode | undefined {
-  if (value === WriteMode.UNSPECIFIED) return "insert";
-  return (Object.entries(MODES) as [ImportMode, WriteMode][]).find(([, v]) => v === value)?.[0];
+export function plainMode(value: WireWriteMode): WriteMode | undefined {
+  if (value === WireWriteMode.UNSPECIFIED) return "insert";
+  return writeModeOf(value);
 }
 
-export function rowErrorMessage(error: RowErrorRecord): RowError {
+export function rowErrorMessage(error: RowError): RowErrorMessage {
   return create(RowErrorSchema, {
     row: BigInt(error.row),
     line: BigInt(error.line ?? 0),
@@ -62,7 +62,7 @@ export function jobMessage(job: JobDocument): Job {
     fields: job.fields ?? [],
     sort: job.sort ?? [],
     limit: BigInt(job.limit ?? 0),
-    mode: job.mode ? MODES[job.mode] : WriteMode.UNSPECIFIED,
+    mode: job.mode ? writeModeEnum(job.mode) : WireWriteMode.UNSPECIFIED,
     strict: job.strict ?? false,
     dryRun: job.dryRun ?? false,
     fileName: job.fileName ?? "",

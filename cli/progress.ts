@@ -35,6 +35,8 @@ export interface ProgressSpec {
   unit: "bytes" | "records";
   /** Extra text after the counts, from the payload: "{rows} rows, {rate} rows/s". */
   detail: string;
+  /** Whether to show the estimated time left (exports: records of the estimate; not imports, whose bytes are sent long before rows are written). */
+  eta?: boolean;
   payload: Record<string, string | number>;
 }
 
@@ -58,7 +60,7 @@ export function liveProgress(spec: ProgressSpec): ProgressLine {
   let frame = 0;
   let payload: Record<string, string | number> = { ...spec.payload };
   const show = (n: number) => (spec.unit === "bytes" ? bytes(n) : String(n));
-  const withBar = `${spec.label} [{bar}] {percentage}% | {shownValue}/{shownTotal} | ${spec.detail} | ETA {eta_formatted}`;
+  const withBar = `${spec.label} [{bar}] {percentage}% | {shownValue}/{shownTotal} | ${spec.detail}${spec.eta === false ? "" : " | ETA {eta_formatted}"}`;
   const withSpinner = `${spec.label} {spinner} {shownValue} | ${spec.detail} | {duration_formatted}`;
   const multibar = new cliProgress.MultiBar(
     {

@@ -14,7 +14,7 @@ export interface DescribedError {
 }
 
 /** The system error code (ECONNREFUSED, …) somewhere in the cause chain, if any. */
-function systemCode(error: unknown): string | undefined {
+export function systemCode(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && /^E[A-Z_]+$/.test(code)) return code;

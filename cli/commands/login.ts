@@ -14,6 +14,7 @@ import { CLIENT_IDS, RESOURCES } from "../../services/identity/dev-clients.js";
 import { signInWithBrowser, signInWithDevice, TokenSet, type TokenSet as Tokens } from "../../services/shared/oidc-client/index.js";
 import { usageError } from "../arguments.js";
 import { humanDuration, secondsLeft } from "../credentials.js";
+import { systemCode } from "../describe-error.js";
 import { CliError, ExitCode } from "../exit-codes.js";
 import type { Output } from "../output.js";
 import { readStoredSignIn, removeStoredSignIn, tokenFilePath, writeStoredSignIn } from "../token-file.js";
@@ -79,8 +80,7 @@ export async function runLogin(out: Output, options: LoginOptions): Promise<numb
         })
       : await signInWithBrowser({ ...common, openBrowser: (url) => say(`To sign in, open this address in your browser:\n\n  ${url.href}\n`) });
   } catch (error) {
-    const code = (error as { code?: string; cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
-    if (code === "ECONNREFUSED") throw new CliError(`cannot reach the identity provider at ${issuer}: connection refused — is "npm start" running? (or give --issuer)`, ExitCode.cannotConnect);
+    if (systemCode(error) === "ECONNREFUSED") throw new CliError(`cannot reach the identity provider at ${issuer}: connection refused — is "npm start" running? (or give --issuer)`, ExitCode.cannotConnect);
     throw new CliError(`sign-in at ${issuer} failed: ${(error as Error).message}`, ExitCode.cannotConnect);
   }
   const accessToken = await tokens.accessToken();

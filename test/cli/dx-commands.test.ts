@@ -5,9 +5,9 @@
  * outcome, including Ctrl-C.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/lib/ferretdb.js";
 import { Entity } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { JobState } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { exportFile, seed, startServices, user, type Services } from "../transfer/rpc/harness.js";
@@ -155,12 +155,7 @@ describe("exit codes", () => {
   });
 
   it("is 3 when the server cannot be reached, saying where and why in one line", async () => {
-    const closed = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, "127.0.0.1", () => {
-        const { port } = probe.address() as { port: number };
-        probe.close(() => resolve(port));
-      });
-    });
+    const closed = await freePort();
     const r = await dx(bundle, ["formats", "--server", `http://127.0.0.1:${closed}`]);
     expect(r.code).toBe(3);
     expect(r.stderr).toBe(`dx: cannot reach http://127.0.0.1:${closed}: connection refused — is "npm start" running?\n`);

@@ -45,8 +45,8 @@ export interface DxResult {
 
 export interface DxRun {
   child: ChildProcess;
-  /** Resolves when the output so far matches. */
-  waitFor(stream: "stdout" | "stderr", pattern: RegExp): Promise<void>;
+  /** Resolves with the first match once the output so far matches. */
+  waitFor(stream: "stdout" | "stderr", pattern: RegExp): Promise<RegExpExecArray>;
   result: Promise<DxResult>;
 }
 
@@ -89,10 +89,10 @@ export function startDx(bundle: DxBundle, args: string[], options: DxOptions = {
     child,
     result,
     waitFor: (stream, pattern) =>
-      new Promise<void>((resolve, reject) => {
+      new Promise<RegExpExecArray>((resolve, reject) => {
         const check = () => {
-          const text = stream === "stdout" ? Buffer.concat(out).toString("utf8") : stderr;
-          if (pattern.test(text)) resolve();
+          const match = pattern.exec(stream === "stdout" ? Buffer.concat(out).toString("utf8") : stderr);
+          if (match) resolve(match);
         };
         listeners.push(check);
         void result.then(() => reject(new Error(`dx ${args.join(" ")} ended before ${stream} matched ${pattern}: ${stderr}`)));

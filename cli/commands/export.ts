@@ -52,7 +52,7 @@ function filterOf(pairs: readonly string[]): Partial<Record<(typeof FILTER_KEYS)
 }
 
 /** The ExportRequest the options describe. */
-async function exportRequest(client: TransferClient, entityArg: string, options: ExportOptions, format: ChosenFormat): Promise<ExportRequest> {
+async function exportRequest(client: TransferClient, entityArg: string, options: ExportOptions, format: ChosenFormat, estimateTotal: boolean): Promise<ExportRequest> {
   const entity = entityOf(entityArg);
   const since = options.since !== undefined ? dateOption(options.since, "--since") : undefined;
   const until = options.until !== undefined ? dateOption(options.until, "--until") : undefined;
@@ -73,7 +73,7 @@ async function exportRequest(client: TransferClient, entityArg: string, options:
     filter: create(FilterSchema, { ...filterOf(options.filter ?? []), timeRanges }),
     sort: list(options.sort).map((s) => create(SortFieldSchema, { field: s.replace(/^[-+]/, ""), descending: s.startsWith("-") })),
     limit: BigInt(options.limit !== undefined ? wholeNumber(options.limit, "--limit") : 0),
-    estimateTotal: true,
+    estimateTotal,
   });
 }
 
@@ -107,7 +107,7 @@ function fileSink(path: string): Sink {
     name: path,
     async write(chunk) {
       if (failure) throw new CliError(`cannot write ${path}: ${failure.message}`, ExitCode.nothingWritten);
-      if (!stream.write(chunk)) await Promise.race([once(stream, "drain"), once(stream, "error")]);
+      if (!stream.write(chunk)) await once(stream, "drain"); // rejects on an error event
     },
     async commit() {
       stream.end();
@@ -133,7 +133,8 @@ export async function runExport(ctx: CommandContext, entityArg: string, options:
   const { client, out } = ctx;
   const target = options.output;
   const format = await chooseFormat(client, options.format, target, "write");
-  const request = await exportRequest(client, entityArg, options, format);
+  // The estimate is a count query of its own (a second scan on FerretDB): asked for only when a bar will show it.
+  const request = await exportRequest(client, entityArg, options, format, out.live);
   const name = entityName(request.entity);
   let jobId: string | undefined;
   const interruption = cancelOnCtrlC(async () => {

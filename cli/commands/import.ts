@@ -1,7 +1,8 @@
 /**
  * `dx import <file|->`: the Import RPC, both ways at once — the file goes up
- * in chunks while the server answers with the job id, progress and each row
- * error as it is found, then the summary. Row errors are printed as they
+ * in chunks while the server answers with the job id, progress (the bar: bytes
+ * of the file the server has read, rows, rows/s) and each row error as it is
+ * found, then the summary. Row errors are printed as they
  * arrive; `--failed-rows` saves the rejected rows afterwards. The exit code
  * says what happened (0 all written, 1 some rows rejected, 2 nothing written).
  */
@@ -86,6 +87,7 @@ export async function runImport(ctx: CommandContext, file: string, options: Impo
     fileName: file === "-" ? "" : input.name,
   });
   let sent = 0;
+  let read = 0;
   let rows = 0;
   let rejected = 0;
   const started = Date.now();
@@ -98,7 +100,6 @@ export async function runImport(ctx: CommandContext, file: string, options: Impo
     yield { $typeName: "dataexchange.transfer.v1.ImportRequest", message: { case: "header", value: header } };
     for await (const chunk of input.stream as AsyncIterable<Buffer>) {
       sent += chunk.length;
-      progress.update(sent, payload());
       yield { $typeName: "dataexchange.transfer.v1.ImportRequest", message: { case: "chunk", value: chunk } };
     }
   }
@@ -117,12 +118,15 @@ export async function runImport(ctx: CommandContext, file: string, options: Impo
           jobId = event.value.jobId;
           break;
         case "progress":
+          // The bar follows the bytes the server has read, not those sent: HTTP/2 buffers let a small file go up at once, long before its rows are written.
           rows = Number(event.value.rowsRead);
-          progress.update(sent, payload());
+          read = Number(event.value.bytesRead);
+          progress.update(read, payload());
           break;
         case "rowError":
           rejected++;
           progress.log(rowErrorLine(event.value));
+          progress.update(read, payload());
           break;
         case "summary":
           summary = event.value;

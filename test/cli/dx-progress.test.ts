@@ -47,7 +47,7 @@ function frames(screen: string): string[] {
 }
 
 describe("on a terminal", () => {
-  it("draws an import's bar by bytes sent, with rows and rejections, ending at 100 %", async () => {
+  it("draws an import's bar by the bytes the server has read, with rows and rejections, ending at 100 %", async () => {
     const rows = Array.from({ length: 2000 }, (_, i) => `bar${i}@example.org,bar${i},Bar,Person ${i},student,active`);
     rows[1500] = "not-an-email,bar1500,Bar,Person,student,active";
     writeFileSync(join(bundle.dir, "many.csv"), `email,username,firstName,lastName,role,status\n${rows.join("\n")}\n`);

@@ -57,7 +57,6 @@ export function quietProgress(silent: boolean): ProgressLine {
 export function liveProgress(spec: ProgressSpec): ProgressLine {
   let total = spec.total;
   let value = 0;
-  let frame = 0;
   let payload: Record<string, string | number> = { ...spec.payload };
   const show = (n: number) => (spec.unit === "bytes" ? bytes(n) : String(n));
   const withBar = `${spec.label} [{bar}] {percentage}% | {shownValue}/{shownTotal} | ${spec.detail}${spec.eta === false ? "" : " | ETA {eta_formatted}"}`;
@@ -69,17 +68,19 @@ export function liveProgress(spec: ProgressSpec): ProgressLine {
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
-      barsize: 30,
+      barsize: 24,
       format: (options, params, values) => {
         const text = total > 0 ? withBar : withSpinner;
-        return cliProgress.Format.Formatter({ ...options, format: text }, params, values);
+        // The spinner turns with time, not with updates: it shows the command is alive while the server has nothing to say.
+        const spinner = SPINNER[Math.floor(Date.now() / 100) % SPINNER.length]!;
+        return cliProgress.Format.Formatter({ ...options, format: text }, params, { ...values, spinner });
       },
     },
     cliProgress.Presets.shades_classic,
   );
   const bar = multibar.create(total, 0, payloadFor());
   function payloadFor(): Record<string, string | number> {
-    return { ...payload, spinner: SPINNER[frame++ % SPINNER.length]!, shownValue: show(value), shownTotal: show(total) };
+    return { ...payload, shownValue: show(value), shownTotal: show(total) };
   }
   return {
     update(next, more) {
@@ -103,6 +104,7 @@ export function liveProgress(spec: ProgressSpec): ProgressLine {
       bar.update(total, payloadFor());
     },
     stop() {
+      multibar.update(); // a redraw, which prints the lines logged since the last one (stop() alone drops them)
       multibar.stop();
     },
   };

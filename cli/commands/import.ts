@@ -92,7 +92,7 @@ export async function runImport(ctx: CommandContext, file: string, options: Impo
   let rejected = 0;
   const started = Date.now();
   const progress: ProgressLine = out.live
-    ? liveProgress({ label: `importing ${input.name}`, total: input.size, unit: "bytes", detail: "{rows} rows, {rate} rows/s, {rejected} rejected", eta: false, payload: { rows: 0, rate: 0, rejected: 0 } })
+    ? liveProgress({ label: `importing ${input.name}`, total: input.size, unit: "bytes", detail: "{rows} rows ({rate}/s), {rejected} rejected", eta: false, payload: { rows: 0, rate: 0, rejected: 0 } })
     : quietProgress(out.options.quiet || out.json);
   const payload = () => ({ rows, rejected, rate: Math.round(rows / Math.max(0.001, (Date.now() - started) / 1000)) });
 

@@ -17,13 +17,26 @@ export interface DescribedError {
 export function systemCode(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^E[A-Z_]+$/.test(code)) return code;
+    if (typeof code === "string" && (Object.hasOwn(REASONS, code) || /^(E[A-Z_]+|ERR_SSL_\w+)$/.test(code))) return code;
     const message = (e as { message?: unknown }).message;
-    const match = typeof message === "string" ? /\b(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|EAI_AGAIN|ERR_SSL_\w+|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_HAS_EXPIRED)\b/.exec(message) : null;
-    if (match) return match[1];
+    if (typeof message !== "string") continue;
+    const named = /\b(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|EAI_AGAIN|ERR_SSL_\w+|ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_HAS_EXPIRED)\b/.exec(message);
+    if (named) return named[1];
+    // connect-node keeps only the message of TLS failures: OpenSSL's words, mapped back to their codes.
+    const worded = TLS_MESSAGES.find(([pattern]) => pattern.test(message));
+    if (worded) return worded[1];
   }
   return undefined;
 }
+
+const TLS_MESSAGES: readonly [RegExp, string][] = [
+  [/unable to verify the first certificate/i, "UNABLE_TO_VERIFY_LEAF_SIGNATURE"],
+  [/self[- ]signed certificate in certificate chain/i, "SELF_SIGNED_CERT_IN_CHAIN"],
+  [/self[- ]signed certificate/i, "DEPTH_ZERO_SELF_SIGNED_CERT"],
+  [/certificate has expired/i, "CERT_HAS_EXPIRED"],
+  [/does not match certificate's altnames/i, "ERR_TLS_CERT_ALTNAME_INVALID"],
+  [/wrong version number|packet length too long/i, "ERR_SSL_WRONG_VERSION_NUMBER"],
+];
 
 const REASONS: Readonly<Record<string, string>> = {
   ECONNREFUSED: "connection refused",
@@ -36,6 +49,8 @@ const REASONS: Readonly<Record<string, string>> = {
   SELF_SIGNED_CERT_IN_CHAIN: "its certificate is signed by an unknown authority (pass --ca with that authority's certificate)",
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: "its certificate cannot be verified (pass --ca with the authority's certificate)",
   CERT_HAS_EXPIRED: "its certificate has expired",
+  ERR_TLS_CERT_ALTNAME_INVALID: "its certificate is for another host name",
+  ERR_SSL_WRONG_VERSION_NUMBER: "it does not speak TLS (is it an http:// server?)",
 };
 
 /** The message of a ConnectError without connect's `[code]` prefix, decoded and on one line. */
@@ -53,7 +68,7 @@ function rawMessage(error: ConnectError): string {
 export function describeError(error: unknown, server: string): DescribedError {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
   const code = systemCode(error);
-  if (code && (code in REASONS || code.startsWith("ERR_SSL"))) {
+  if (code && (Object.hasOwn(REASONS, code) || code.startsWith("ERR_SSL"))) {
     const hint = code === "ECONNREFUSED" && /^http:\/\/(127\.0\.0\.1|localhost)\b/.test(server) ? ' — is "npm start" running?' : "";
     return { message: `cannot reach ${server}: ${REASONS[code] ?? code}${hint}`, exitCode: ExitCode.cannotConnect };
   }

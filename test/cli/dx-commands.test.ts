@@ -8,9 +8,11 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/ferretdb.js";
-import { Entity } from "../../gen/dataexchange/records/v1/records_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { Entity, EntityRecordSchema } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { JobState } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { exportFile, seed, startServices, user, type Services } from "../transfer/rpc/harness.js";
+import { course, exportFile, seed, startServices, user, type Services } from "../transfer/rpc/harness.js";
+import { buildProgram } from "../../cli/program.js";
 import { bundleDx, dx, startDx, type DxBundle } from "./dx-harness.js";
 
 let s: Services;
@@ -104,6 +106,22 @@ describe("export and import", () => {
     const back = await dx(bundle, ["import", "-", "-f", "ndjson", "--entity", "users", "--mode", "merge", ...server], { input: out.stdoutBytes });
     expect(back.code).toBe(0);
     expect(back.stdout).toMatch(/^imported stdin into users: 3 read, .* 3 unchanged/);
+  });
+
+  it("removes the partial file when an export fails after it began, and keeps an older file of that name", async () => {
+    const courses = Array.from({ length: 3000 }, (_, i) => course(`C${String(i).padStart(5, "0")}`));
+    courses.push(create(EntityRecordSchema, { kind: { case: "course", value: { code: "Z-LAST", title: "a title with \u0001, which a workbook cannot hold", visible: true } } }));
+    await seed(s.recordsClient, Entity.COURSES, courses);
+    writeFileSync(path("courses.ods"), "an older file");
+    const r = await dx(bundle, ["--json", "export", "courses", "-o", "courses.ods", "--sort", "code", ...server]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/U\+0001 cannot be written to an ODS file/);
+    // The export had begun (its header came, and with it the temporary file beside courses.ods) before the server failed it.
+    const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { header?: object });
+    expect(events[0]!.header).toBeDefined();
+    noStackTrace(r.stderr);
+    expect(readFileSync(path("courses.ods"), "utf8")).toBe("an older file");
+    expect(readdirSync(bundle.dir).filter((f) => f.includes("dx-partial"))).toEqual([]);
   });
 
   it("refuses an export the server refuses with exit 2, one line, and leaves no file", async () => {
@@ -221,16 +239,18 @@ describe("the shell", () => {
     expect(words.trim()).toBe("export");
   });
 
-  it("has an example in the help of every command", async () => {
+  it("has an example in the help of every command, and the exit codes in the top help", async () => {
     const top = await dx(bundle, ["--help"]);
     expect(top.code).toBe(0);
-    expect(top.stdout).toMatch(/Exit codes:\n\s+0\s+done/);
-    const section = top.stdout.slice(top.stdout.indexOf("Commands:"), top.stdout.indexOf("Exit codes:"));
-    const commands = [...section.matchAll(/^  ([a-z-]+)\b/gm)].map((m) => m[1]!).filter((c) => c !== "help");
-    expect(commands.length).toBeGreaterThan(10);
-    for (const command of commands) {
-      const help = await dx(bundle, [command, "--help"]);
-      expect(help.stdout, command).toMatch(/\nExamples?:\n  /);
+    expect(top.stdout).toMatch(/Exit codes:\n\s+0\s+done\n\s+1\s+some rows were rejected.*\n\s+2\s+nothing written.*\n\s+3\s+cannot connect.*\n\s+130\s+interrupted/);
+    // Each command's help, from the program itself (one process rather than one per command).
+    const program = buildProgram({ exitCode: 0 });
+    expect(program.commands.length).toBeGreaterThan(10);
+    for (const command of program.commands) {
+      let text = "";
+      command.configureOutput({ writeOut: (t) => (text += t), writeErr: (t) => (text += t) });
+      command.outputHelp();
+      expect(text, command.name()).toMatch(/\nExamples?:\n  (dx|npm|eval) /);
     }
   });
 });

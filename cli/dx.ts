@@ -23,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
       return error.code === "commander.helpDisplayed" || error.code === "commander.help" || error.code === "commander.version" ? ExitCode.done : ExitCode.nothingWritten;
     }
     const described = describeError(error, serverOf(program.opts()));
-    process.stderr.write(`dx: ${described.message}\n`);
+    if (described.message) process.stderr.write(`dx: ${described.message}\n`);
     return described.exitCode;
   }
 }

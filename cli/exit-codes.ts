@@ -14,6 +14,8 @@ export const ExitCode = {
   cannotConnect: 3,
   /** Interrupted with Ctrl-C (128 + SIGINT); the job was cancelled on the server. */
   interrupted: 130,
+  /** The reader of stdout closed it early (`| head`; 128 + SIGPIPE, as the shell's own tools); the job was cancelled. */
+  readerGone: 141,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -35,4 +37,5 @@ export const EXIT_CODES_HELP = `Exit codes:
   1    some rows were rejected (lenient import: the valid rows were written)
   2    nothing written: strict import aborted, request refused, or bad command line
   3    cannot connect to the server, or not signed in / token expired or refused
-  130  interrupted with Ctrl-C (the job is cancelled on the server)`;
+  130  interrupted with Ctrl-C (the job is cancelled on the server)
+  141  the reader of stdout closed it early (| head): the export was cancelled, quietly`;

@@ -5,7 +5,7 @@
 import { toJson } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { AuditAction, AuditEventSchema, AuditOutcome, type AuditEvent } from "../../gen/dataexchange/audit/v1/audit_pb.js";
-import { dateOption, entityOf, usageError, wholeNumber, ENTITY_NAMES } from "../arguments.js";
+import { dateOption, entityOf, usageError, wholeNumber } from "../arguments.js";
 import type { CommandContext } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
 import { table } from "../output.js";
@@ -65,5 +65,3 @@ export async function runAudit(ctx: CommandContext, options: AuditOptions): Prom
   ctx.out.result(events.length ? table([["TIME", "ACTION", "OUTCOME", "BY", "ENTITY", "FORMAT", "JOB", "COUNTS"], ...rows]) : "no audit events");
   return ExitCode.done;
 }
-
-export { ENTITY_NAMES };

@@ -87,11 +87,28 @@ interface Sink {
   discard(): void;
 }
 
+/** stdout was closed by its reader (`dx export … -o - | head`). */
+export class ReaderGoneError extends Error {
+  override name = "ReaderGoneError";
+}
+
+function isEpipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === "EPIPE";
+}
+
 function stdoutSink(): Sink {
+  let failure: Error | undefined;
+  process.stdout.on("error", (e) => (failure = e));
   return {
     name: "stdout",
     async write(chunk) {
-      if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
+      if (failure) throw isEpipe(failure) ? new ReaderGoneError("stdout closed") : failure;
+      try {
+        if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
+      } catch (error) {
+        throw isEpipe(error) ? new ReaderGoneError("stdout closed") : error;
+      }
+      if (failure) throw isEpipe(failure) ? new ReaderGoneError("stdout closed") : failure;
     },
     async commit() {},
     discard() {},
@@ -132,6 +149,7 @@ function checkSummary(summary: ExportSummary | undefined, written: number, sha25
 export async function runExport(ctx: CommandContext, entityArg: string, options: ExportOptions): Promise<number> {
   const { client, out } = ctx;
   const target = options.output;
+  if (target === "-" && out.json) throw usageError("--json prints events on stdout, where -o - writes the file; write the file elsewhere with -o");
   const format = await chooseFormat(client, options.format, target, "write");
   // The estimate is a count query of its own (a second scan on FerretDB): asked for only when a bar will show it.
   const request = await exportRequest(client, entityArg, options, format, out.live);
@@ -184,6 +202,11 @@ export async function runExport(ctx: CommandContext, entityArg: string, options:
     progress.stop();
     sink?.discard();
     if (interruption.interrupted) throw new CliError(`cancelled: export job ${jobId ?? "(not started)"} was cancelled; nothing written`, ExitCode.interrupted);
+    if (error instanceof ReaderGoneError) {
+      // Like any tool writing into `| head`: stop quietly, and leave no job running for nobody.
+      if (jobId) await client.cancelJob({ jobId }, { timeoutMs: 5000 }).catch(() => undefined);
+      return ExitCode.readerGone;
+    }
     throw error;
   } finally {
     interruption.release();

@@ -49,6 +49,7 @@ export interface FailedRowsOptions {
 
 export async function runFailedRows(ctx: CommandContext, jobId: string, options: FailedRowsOptions): Promise<number> {
   if (!options.output) throw usageError("say where to write the rows with -o file (or -o - for stdout)");
+  if (options.output === "-" && ctx.out.json) throw usageError("--json prints events on stdout, where -o - writes the rows; write them elsewhere with -o");
   const view = options.errors ? FailedRowsView.ERRORS : FailedRowsView.ROWS;
   const written = await saveFailedRows(ctx.client, jobId, options.output, view);
   const line = `wrote the ${options.errors ? "row errors" : "rejected rows"} of job ${jobId} to ${options.output === "-" ? "stdout" : options.output} (${bytes(written)})`;

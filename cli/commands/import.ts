@@ -71,6 +71,7 @@ export async function runImport(ctx: CommandContext, file: string, options: Impo
   const mode = options.mode !== undefined ? writeMode(options.mode) : WriteMode.INSERT;
   const mappings = [...(options.mapping ? readMappingFile(options.mapping) : []), ...(options.map ?? []).map(parseMap)];
   const extraOptions = formatOptions(options.option ?? []);
+  if (options.failedRows === "-") throw usageError("--failed-rows takes a file name (stdout carries the summary); dx failed-rows <job> -o - writes them to stdout");
   if (file === "-" && process.stdin.isTTY) throw usageError("dx import - reads the file from stdin, which is a terminal; pipe a file in or name it");
   const format = await chooseFormat(client, options.format, file, "read");
   const input = openInput(file);

@@ -160,6 +160,9 @@ describe("exit codes", () => {
       ["export", "users", "-f", "nope", "-o", "-", ...server],
       ["import", "users.csv", "--entity", "people", ...server],
       ["jobs", "extra-argument", ...server],
+      ["--json", "export", "users", "-f", "csv", "-o", "-", ...server],
+      ["import", "users.csv", "--entity", "users", "--failed-rows", "-", ...server],
+      ["import", "users.csv", "--entity", "users", "--mode", "replace", ...server],
     ]) {
       const r = await dx(bundle, args);
       expect(r.code, args.join(" ")).toBe(2);

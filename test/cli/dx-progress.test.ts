@@ -81,6 +81,15 @@ describe("on a terminal", () => {
 });
 
 describe("off a terminal", () => {
+  it("stops quietly with 141 when the reader of stdout closes it early (| head)", async () => {
+    const command = `${[process.execPath, bundle.file, "export", "users", "-f", "ndjson", "-o", "-", "--server", s.transfer.url].map(quote).join(" ")} | head -1; echo "exit \${PIPESTATUS[0]}" >&2`;
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile("bash", ["-c", command], { cwd: bundle.dir, env: dxEnv(bundle), encoding: "utf8" }, (error, out, err) => (error ? reject(error) : resolve({ stdout: out, stderr: err }))),
+    );
+    expect(stdout.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toBe("exit 141\n");
+  });
+
   it("prints no bar and no escape sequences", async () => {
     const r = await dx(bundle, ["export", "users", "-o", "plain.csv", "--server", s.transfer.url]);
     expect(r.code).toBe(0);

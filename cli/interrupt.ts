@@ -14,11 +14,7 @@ export interface Interruption {
   release(): void;
 }
 
-/**
- * Installs the handler: on Ctrl-C, `cancel()` (which asks the server to
- * cancel the job, if it has one yet), then waits up to `graceMs` for the
- * server to end the stream before aborting the call.
- */
+/** The running job's Ctrl-C handler, if a job is running. */
 let jobHandler: (() => void) | undefined;
 
 /** Installed once at start: Ctrl-C outside a job exits 130 at once; during one, the job's handler runs. */
@@ -29,16 +25,24 @@ export function installCtrlC(): void {
   });
 }
 
-export function cancelOnCtrlC(cancel: () => Promise<void>, graceMs = 3000): Interruption {
+/**
+ * Installs the handler: on Ctrl-C, `cancel()` asks the server to cancel the
+ * job and says whether there was one yet; if so, the server gets up to
+ * `graceMs` to end the stream (so the job is recorded `cancelled` before the
+ * call goes), otherwise the call is aborted at once.
+ */
+export function cancelOnCtrlC(cancel: () => Promise<boolean>, graceMs = 3000): Interruption {
   const abort = new AbortController();
   let interrupted = false;
   const handler = () => {
     if (interrupted) process.exit(ExitCode.interrupted);
     interrupted = true;
     process.stderr.write("\ncancelling… (Ctrl-C again to quit at once)\n");
-    void cancel()
-      .catch(() => undefined)
-      .finally(() => setTimeout(() => abort.abort(new CliError("interrupted", ExitCode.interrupted)), graceMs).unref());
+    const stop = () => abort.abort(new CliError("interrupted", ExitCode.interrupted));
+    void cancel().then(
+      (hadJob) => (hadJob ? setTimeout(stop, graceMs).unref() : stop()),
+      () => stop(),
+    );
   };
   jobHandler = handler;
   return {

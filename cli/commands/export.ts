@@ -156,7 +156,9 @@ export async function runExport(ctx: CommandContext, entityArg: string, options:
   const name = entityName(request.entity);
   let jobId: string | undefined;
   const interruption = cancelOnCtrlC(async () => {
-    if (jobId) await client.cancelJob({ jobId }, { timeoutMs: 5000 });
+    if (!jobId) return false;
+    await client.cancelJob({ jobId }, { timeoutMs: 5000 });
+    return true;
   });
   const progress: ProgressLine = out.live ? liveProgress({ label: `exporting ${name}`, total: 0, unit: "records", detail: "{bytesShown}", payload: { bytesShown: "0 B" } }) : quietProgress(true);
   let sink: Sink | undefined;

@@ -107,7 +107,9 @@ export async function runImport(ctx: CommandContext, file: string, options: Impo
 
   let jobId: string | undefined;
   const interruption = cancelOnCtrlC(async () => {
-    if (jobId) await client.cancelJob({ jobId }, { timeoutMs: 5000 });
+    if (!jobId) return false;
+    await client.cancelJob({ jobId }, { timeoutMs: 5000 });
+    return true;
   });
   let summary: ImportSummary | undefined;
   try {
@@ -158,8 +160,9 @@ export async function runImport(ctx: CommandContext, file: string, options: Impo
       out.note(`saved the ${summary.failed} rejected row${summary.failed === 1n ? "" : "s"} to ${options.failedRows} (${bytes(written)})`);
     } else out.note(`no row was rejected; ${options.failedRows} not written`);
   }
-  if (interruption.interrupted || summary.state === JobState.CANCELLED) return ExitCode.interrupted;
-  if (summary.strictAborted || summary.state === JobState.FAILED) return ExitCode.nothingWritten;
+  if (interruption.interrupted) return ExitCode.interrupted;
+  // Cancelled from elsewhere (dx cancel, the web UI) or failed: the import did not do what was asked.
+  if (summary.strictAborted || summary.state === JobState.FAILED || summary.state === JobState.CANCELLED) return ExitCode.nothingWritten;
   if (summary.failed > 0n) return ExitCode.rowsRejected;
   return ExitCode.done;
 }

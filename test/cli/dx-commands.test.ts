@@ -202,6 +202,9 @@ describe("exit codes", () => {
 
 describe("jobs", () => {
   it("lists jobs by kind and state, shows NDJSON, and says a finished job cannot be cancelled", async () => {
+    writeFileSync(path("jobs.csv"), HEADER + row(400) + row(401));
+    expect((await dx(bundle, ["import", "jobs.csv", "--entity", "users", ...server])).code).toBe(0);
+    expect((await dx(bundle, ["export", "users", "-o", "jobs-export.csv", ...server])).code).toBe(0);
     const list = await dx(bundle, ["jobs", "--kind", "import", "--state", "succeeded", ...server]);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/^JOB\s+KIND\s+STATE/);
@@ -215,6 +218,20 @@ describe("jobs", () => {
     const missing = await dx(bundle, ["job", "no-such-job", ...server]);
     expect(missing.code).toBe(2);
     noStackTrace(missing.stderr);
+  });
+
+  it("cancels another client's running import, which then ends cancelled and exits 2", async () => {
+    const run = startDx(bundle, ["--json", "import", "-", "-f", "csv", "--entity", "users", ...server], { openStdin: true });
+    run.child.stdin!.write(HEADER + row(300));
+    const [, jobId] = await run.waitFor("stdout", /"started":\{"jobId":"([\w-]+)"/);
+    const cancel = await dx(bundle, ["cancel", jobId!, ...server]);
+    expect(cancel.code).toBe(0);
+    expect(cancel.stdout).toMatch(new RegExp(`^(cancelling job ${jobId}|job ${jobId} is cancelled)`));
+    run.child.stdin!.end(row(301));
+    const r = await run.result;
+    expect(r.code, r.stderr).toBe(2);
+    const job = await dx(bundle, ["job", jobId!, ...server]);
+    expect(job.stdout).toMatch(/^state:\s+cancelled/m);
   });
 
   it("saves a job's failed rows and its errors as CSV", async () => {

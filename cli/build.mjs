@@ -2,7 +2,8 @@
  * Bundles the CLI into one file, `dist/dx.mjs`, that runs with plain `node`
  * and no node_modules (esbuild). Used by scripts/setup.mjs, which rebuilds
  * only when one of the files the last bundle was made from changed (the
- * metafile lists them), and by the CLI tests.
+ * metafile lists them; this script and the lockfile count too), and by the
+ * CLI tests.
  */
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -49,7 +50,8 @@ export async function ensureCliBundle(root) {
     const stamp = JSON.parse(readFileSync(stampFile, "utf8"));
     if (hashOf(root, stamp.inputs) === stamp.hash) return false;
   }
-  const inputs = await bundleCli(root, outfile);
+  // Besides the sources: how they are bundled, and which versions of the packages.
+  const inputs = [...(await bundleCli(root, outfile)), "cli/build.mjs", "package-lock.json"];
   writeFileSync(stampFile, JSON.stringify({ inputs, hash: hashOf(root, inputs) }));
   return true;
 }

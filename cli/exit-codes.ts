@@ -36,6 +36,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   0    done
   1    some rows were rejected (lenient import: the valid rows were written)
   2    nothing written: strict import aborted, request refused, or bad command line
+       (also an import that failed or was cancelled elsewhere: "dx job <id>" says what it wrote)
   3    cannot connect to the server, or not signed in / token expired or refused
   130  interrupted with Ctrl-C (the job is cancelled on the server)
   141  the reader of stdout closed it early (| head): the export was cancelled, quietly`;

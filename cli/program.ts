@@ -193,5 +193,24 @@ export function buildProgram(result: ProgramResult): Command {
       }),
     'eval "$(dx completion bash)"     # or: dx completion bash > /etc/bash_completion.d/dx',
   );
+  for (const command of [program, ...program.commands]) refuseRepeats(command);
   return program;
+}
+
+/** Options that are lists: given again, they add to the list. */
+const REPEATABLE = new Set(["fields", "filter", "sort", "option", "map"]);
+
+/**
+ * Commander keeps the last of a value given twice (`--mode insert --mode
+ * upsert`); a command line must mean one thing, so the second is refused.
+ */
+function refuseRepeats(command: Command): void {
+  for (const option of command.options) {
+    if (!(option.required || option.optional) || REPEATABLE.has(option.name())) continue;
+    let seen = false;
+    command.on(`option:${option.name()}`, () => {
+      if (seen) throw usageError(`${option.long} is given twice; give it once`);
+      seen = true;
+    });
+  }
 }

@@ -163,6 +163,7 @@ describe("exit codes", () => {
       ["--json", "export", "users", "-f", "csv", "-o", "-", ...server],
       ["import", "users.csv", "--entity", "users", "--failed-rows", "-", ...server],
       ["import", "users.csv", "--entity", "users", "--mode", "replace", ...server],
+      ["import", "users.csv", "--entity", "users", "--mode", "insert", "--mode", "upsert", ...server],
     ]) {
       const r = await dx(bundle, args);
       expect(r.code, args.join(" ")).toBe(2);
@@ -171,6 +172,8 @@ describe("exit codes", () => {
     }
     const unknown = await dx(bundle, ["export", "users", "--frobnicate", ...server]);
     expect(unknown.stderr).toMatch(/unknown option '--frobnicate'/);
+    const twice = await dx(bundle, ["import", "users.csv", "--entity", "users", "--mode", "insert", "--mode", "upsert", ...server]);
+    expect(twice.stderr).toBe("dx: --mode is given twice; give it once\n");
     const filter = await dx(bundle, ["export", "users", "-f", "csv", "--filter", "colour=red", ...server]);
     expect(filter.stderr).toBe('dx: unknown --filter "colour"; accepted: status, role, user_id, course_id, session_id, action (and --since/--until for time)\n');
   });

@@ -11,7 +11,6 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-// @ts-expect-error -- a plain .mjs module without types (cli/build.mjs)
 import { bundleCli } from "../../cli/build.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -27,7 +26,7 @@ export interface DxBundle {
 export async function bundleDx(): Promise<DxBundle> {
   const dir = mkdtempSync(join(tmpdir(), "dx-cli-"));
   const file = join(dir, "dx.mjs");
-  await (bundleCli as (root: string, outfile: string) => Promise<string[]>)(root, file);
+  await bundleCli(root, file);
   for (let d = dir; ; d = dirname(d)) {
     if (existsSync(join(d, "node_modules"))) throw new Error(`${d} has a node_modules folder: the bundle would not be tested alone`);
     if (dirname(d) === d) break;

@@ -108,6 +108,20 @@ describe("export and import", () => {
     expect(back.stdout).toMatch(/^imported stdin into users: 3 read, .* 3 unchanged/);
   });
 
+  it("exports a time window with format options, and imports another system's columns through --map and --mapping", async () => {
+    const window = await dx(bundle, ["export", "users", "-f", "csv", "-o", "-", "--fields", "username,createdAt", "--since", "2024-01-01T00:10:00Z", "--until", "2024-01-01T00:13:00Z", "--sort", "createdAt", "--option", "delimiter=;", ...server]);
+    expect(window.code).toBe(0);
+    expect(window.stdout.trim().split(/\r?\n/)).toEqual(["Username;Created at", "user10;2024-01-01T00:10:00.000Z", "user11;2024-01-01T00:11:00.000Z", "user12;2024-01-01T00:12:00.000Z"]);
+
+    writeFileSync(path("other-system.csv"), "E-mail,Login,Given,Family,Kind,Notes\n  Mapped1@Example.ORG ,mapped1,Map,One,,anything\n");
+    writeFileSync(path("mapping.json"), JSON.stringify([{ source: "Kind", field: "role", transforms: [{ kind: "default", value: "teacher" }] }, { source: "Notes", ignore: true }]));
+    const r = await dx(bundle, ["import", "other-system.csv", "--entity", "users", "--mapping", "mapping.json", "--map", "E-mail=email:trim:lowercase", "--map", "Login=username", "--map", "Given=firstName", "--map", "Family=lastName", ...server]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const { bytes } = await exportFile(s.client, { entity: Entity.USERS, format: "json", fields: ["email", "username", "role"], filter: { keys: [{ parts: ["mapped1@example.org"] }] } });
+    expect(JSON.parse(bytes.toString("utf8"))).toEqual([{ email: "mapped1@example.org", username: "mapped1", role: "teacher" }]);
+  });
+
   it("removes the partial file when an export fails after it began, and keeps an older file of that name", async () => {
     const courses = Array.from({ length: 3000 }, (_, i) => course(`C${String(i).padStart(5, "0")}`));
     courses.push(create(EntityRecordSchema, { kind: { case: "course", value: { code: "Z-LAST", title: "a title with \u0001, which a workbook cannot hold", visible: true } } }));

@@ -58,6 +58,7 @@ async function storePasted(out: Output): Promise<number> {
   const subject = subjectOf(token);
   writeStoredSignIn({ accessToken: token, ...(subject ? { subject } : {}) });
   out.result(`stored the token${subject ? ` of ${subject}` : ""} in ${tokenFilePath()}${left !== undefined ? `; it expires in ${humanDuration(left)}` : ""}`);
+  out.event({ stored: tokenFilePath(), subject: subject ?? null, expiresInSeconds: left === undefined ? null : Math.round(left) });
   return ExitCode.done;
 }
 
@@ -87,6 +88,7 @@ export async function runLogin(out: Output, options: LoginOptions): Promise<numb
   const subject = tokens.subject ?? subjectOf(accessToken);
   writeStoredSignIn({ accessToken, issuer, clientId, resource, ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}), ...(subject ? { subject } : {}) });
   out.result(`signed in as ${subject ?? "?"} at ${issuer}; kept in ${tokenFilePath()}`);
+  out.event({ signedIn: subject ?? null, issuer, stored: tokenFilePath() });
   return ExitCode.done;
 }
 
@@ -100,6 +102,8 @@ export async function runLogout(out: Output): Promise<number> {
       out.final(`could not revoke the sign-in at ${stored.issuer} (${(error as Error).message}); removing it here anyway`);
     }
   }
-  out.result(removeStoredSignIn() ? `signed out: removed ${tokenFilePath()}` : `not signed in (no ${tokenFilePath()})`);
+  const removed = removeStoredSignIn();
+  out.result(removed ? `signed out: removed ${tokenFilePath()}` : `not signed in (no ${tokenFilePath()})`);
+  out.event({ signedOut: removed, file: tokenFilePath() });
   return ExitCode.done;
 }

@@ -85,6 +85,8 @@ interface Sink {
   commit(): Promise<void>;
   /** Removes what was written. */
   discard(): void;
+  /** What became of the bytes when the export failed, for the error line. */
+  failedNote: string;
 }
 
 /** stdout was closed by its reader (`dx export … -o - | head`). */
@@ -101,6 +103,7 @@ function stdoutSink(): Sink {
   process.stdout.on("error", (e) => (failure = e));
   return {
     name: "stdout",
+    failedNote: "what went to stdout is incomplete",
     async write(chunk) {
       if (failure) throw isEpipe(failure) ? new ReaderGoneError("stdout closed") : failure;
       try {
@@ -122,6 +125,7 @@ function fileSink(path: string): Sink {
   stream.on("error", (e) => (failure = e));
   return {
     name: path,
+    failedNote: `nothing written to ${path}`,
     async write(chunk) {
       if (failure) throw new CliError(`cannot write ${path}: ${failure.message}`, ExitCode.nothingWritten);
       if (!stream.write(chunk)) await once(stream, "drain"); // rejects on an error event
@@ -139,10 +143,10 @@ function fileSink(path: string): Sink {
   };
 }
 
-function checkSummary(summary: ExportSummary | undefined, written: number, sha256: string): ExportSummary {
-  if (!summary) throw new CliError("the server ended the export without a summary; the file is incomplete and was removed", ExitCode.nothingWritten);
-  if (summary.sha256 && summary.sha256 !== sha256) throw new CliError(`the file's sha256 ${sha256} differs from the server's ${summary.sha256}; the file was removed`, ExitCode.nothingWritten);
-  if (Number(summary.bytes) !== written) throw new CliError(`received ${written} bytes but the server sent ${summary.bytes}; the file was removed`, ExitCode.nothingWritten);
+function checkSummary(summary: ExportSummary | undefined, written: number, sha256: string, note: string): ExportSummary {
+  if (!summary) throw new CliError(`the server ended the export without a summary; ${note}`, ExitCode.nothingWritten);
+  if (summary.sha256 && summary.sha256 !== sha256) throw new CliError(`the file's sha256 ${sha256} differs from the server's ${summary.sha256}; ${note}`, ExitCode.nothingWritten);
+  if (Number(summary.bytes) !== written) throw new CliError(`received ${written} bytes but the server sent ${summary.bytes}; ${note}`, ExitCode.nothingWritten);
   return summary;
 }
 
@@ -190,8 +194,8 @@ export async function runExport(ctx: CommandContext, entityArg: string, options:
           break;
       }
     }
-    if (interruption.interrupted) throw new CliError(`cancelled: export job ${jobId ?? "(not started)"} ended cancelled; nothing written`, ExitCode.interrupted);
-    const checked = checkSummary(summary, written, hash.digest("hex"));
+    if (interruption.interrupted) throw new CliError(`cancelled: export job ${jobId ?? "(not started)"} ended cancelled; ${sink?.failedNote ?? "nothing written"}`, ExitCode.interrupted);
+    const checked = checkSummary(summary, written, hash.digest("hex"), sink?.failedNote ?? "nothing written");
     await sink?.commit();
     progress.update(Number(checked.records), { bytesShown: bytes(written) });
     progress.complete();
@@ -203,7 +207,7 @@ export async function runExport(ctx: CommandContext, entityArg: string, options:
   } catch (error) {
     progress.stop();
     sink?.discard();
-    if (interruption.interrupted) throw new CliError(`cancelled: export job ${jobId ?? "(not started)"} was cancelled; nothing written`, ExitCode.interrupted);
+    if (interruption.interrupted) throw new CliError(`cancelled: export job ${jobId ?? "(not started)"} was cancelled; ${sink?.failedNote ?? "nothing written"}`, ExitCode.interrupted);
     if (error instanceof ReaderGoneError) {
       // Like any tool writing into `| head`: stop quietly, and leave no job running for nobody.
       if (jobId) await client.cancelJob({ jobId }, { timeoutMs: 5000 }).catch(() => undefined);

@@ -87,7 +87,6 @@ export async function runImport(ctx: CommandContext, file: string, options: Impo
     mappings,
     fileName: file === "-" ? "" : input.name,
   });
-  let sent = 0;
   let read = 0;
   let rows = 0;
   let rejected = 0;
@@ -100,7 +99,6 @@ export async function runImport(ctx: CommandContext, file: string, options: Impo
   async function* requests(): AsyncGenerator<ImportRequest> {
     yield { $typeName: "dataexchange.transfer.v1.ImportRequest", message: { case: "header", value: header } };
     for await (const chunk of input.stream as AsyncIterable<Buffer>) {
-      sent += chunk.length;
       yield { $typeName: "dataexchange.transfer.v1.ImportRequest", message: { case: "chunk", value: chunk } };
     }
   }
@@ -150,8 +148,9 @@ export async function runImport(ctx: CommandContext, file: string, options: Impo
   }
   rows = Number(summary.read);
   rejected = Number(summary.failed);
+  // The final frame: 100 % when the whole file was read (a strict abort reads it all too), else where it stopped.
+  progress.update(read, payload());
   if (summary.state === JobState.SUCCEEDED || summary.strictAborted) progress.complete();
-  progress.update(input.size || sent, payload());
   progress.stop();
   out.result(summaryLine(summary, input.name, name));
   if (options.failedRows) {

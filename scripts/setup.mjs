@@ -6,7 +6,9 @@
  *
  * 1. npm packages: `npm ci` when package-lock.json changed since the last install.
  * 2. Generated code: `buf generate` when anything under proto/ changed.
- * 3. FerretDB v1.24.2: built once with the machine's Go and cached outside the
+ * 3. The `dx` CLI bundled into dist/dx.mjs (esbuild), when a file it is built
+ *    from changed (cli/build.mjs keeps their hashes).
+ * 4. FerretDB v1.24.2: built once with the machine's Go and cached outside the
  *    work tree (a fresh clone on the same machine reuses it), unless MONGODB_URI
  *    points at another server.
  *
@@ -93,6 +95,12 @@ function ensureGeneratedCode() {
   writeFileSync(stamp, want);
 }
 
+/** `dx` as one file (package.json `bin`), rebuilt only when its sources changed: a hash check, no esbuild run, otherwise. */
+async function ensureCli() {
+  const { ensureCliBundle } = await import("../cli/build.mjs");
+  if (await ensureCliBundle(root)) log("bundled the dx CLI into dist/dx.mjs");
+}
+
 /** Where built tools are cached across clones on this machine. */
 export function cacheDir() {
   return process.env.DX_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "data-exchange");
@@ -147,6 +155,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     checkNode();
     ensurePackages();
     ensureGeneratedCode();
+    await ensureCli();
     if (!process.env.MONGODB_URI || process.env.DX_FORCE_FERRETDB) ensureFerretDb();
   } catch (error) {
     log(`failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -18,6 +18,7 @@ import { documentToRecord, sameValue, usesObjectIdKey } from "./documents.js";
 import { retryTransient } from "../../shared/mongo/transient-retry.js";
 import { sendWrites } from "./send-writes.js";
 import { findMissingReferences, ReferenceCache } from "./reference-check.js";
+import type { StoredFingerprints } from "./stored-fingerprints.js";
 
 export type WriteMode = "insert" | "upsert" | "merge" | "skip-existing";
 
@@ -28,6 +29,11 @@ export interface WriteOptions {
   ordered: boolean;
   /** References already seen to exist during this stream of batches. */
   referenceCache?: ReferenceCache;
+  /**
+   * The stream's stored fingerprints, where look-ups are full scans (FerretDB): a record stored exactly as
+   * it is sent is then decided without a look-up (stored-fingerprints.ts).
+   */
+  storedFingerprints?: StoredFingerprints;
   /** Internal: plan from look-ups even where an optimistic insert would do (the retry of an optimistic upsert). */
   lookUpFirst?: boolean;
 }
@@ -127,12 +133,15 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
   // an insert, and only those the unique indexes refuse are looked up and planned again (step 6).
   const optimisticUpsert = !options.dryRun && !options.lookUpFirst && options.mode === "upsert" && !options.ordered;
   const optimistic = optimisticUpsert || (!options.dryRun && !options.lookUpFirst && (options.mode === "insert" || (options.mode === "skip-existing" && !options.ordered)));
+  // Records stored exactly as sent need no look-up when the stream knows the stored fingerprints.
+  const storedAsIs = await recordsStoredAsIs(db, spec, valid, options, optimistic);
+  const toLookUp = [...valid].filter(([index]) => !storedAsIs.has(index)).map(([, record]) => record);
   // Reads, so a transient failure (a reset connection, a stepdown) is simply tried again.
   const [missing, existing, uniqueOwners] = await retryTransient(() =>
     Promise.all([
       findMissingReferences(db, spec, [...valid.values()], options.referenceCache),
-      optimistic ? new Map<string, Document>() : findExisting(db, spec, [...valid.values()]),
-      optimistic ? new Map<string, Map<string, string>>() : findUniqueOwners(db, spec, [...valid.values()]),
+      optimistic || toLookUp.length === 0 ? new Map<string, Document>() : findExisting(db, spec, toLookUp),
+      optimistic || toLookUp.length === 0 ? new Map<string, Map<string, string>>() : findUniqueOwners(db, spec, toLookUp),
     ]),
   );
 
@@ -146,6 +155,10 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     const refIssues = missing(record);
     if (refIssues.length > 0) {
       fail(index, "missing_reference", refIssues);
+      continue;
+    }
+    if (storedAsIs.has(index)) {
+      plans.set(index, { index, outcome: options.mode === "skip-existing" ? "skipped" : "unchanged", stored: record });
       continue;
     }
     const key = naturalKeyOf(spec, record);
@@ -250,8 +263,18 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
         }
         if (optimisticUpsert) await replanRefused(db, spec, records, duplicates, options, plans, errors);
         else await explainDuplicates(db, spec, duplicates, options.mode, writeFailures, plans);
+        // Many existing keys in an unordered skip-existing import: later batches skip them without a look-up.
+        const fingerprints = options.storedFingerprints;
+        if (options.mode === "skip-existing" && fingerprints?.worthLoading(spec, duplicates.length)) await retryTransient(() => fingerprints.load(db, spec));
         if (options.ordered && writeFailures.size > 0) stopAt = Math.min(stopAt, ...writeFailures.keys());
       }
+    }
+  }
+
+  // What this batch stored is what later batches of the stream compare with.
+  if (!options.dryRun && options.storedFingerprints) {
+    for (const plan of plans.values()) {
+      if ((plan.outcome === "inserted" || plan.outcome === "updated") && !writeFailures.has(plan.index) && !errors.has(plan.index)) options.storedFingerprints.written(spec, plan.stored);
     }
   }
 
@@ -277,6 +300,35 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     result.outcomes[index] = undefined;
   }
   return result;
+}
+
+/**
+ * The indexes of records the stream's stored fingerprints show stored exactly
+ * as sent (loading them first when this batch would otherwise look up many
+ * records). Only where the outcome needs nothing else from the stored record:
+ * upsert, merge and skip-existing, no password to compare, and in upsert
+ * mode every field with a default given (a replacement keeps the stored value
+ * of one left out); a merge record must also be complete and valid on its own,
+ * which it would have to be as merged.
+ */
+async function recordsStoredAsIs(db: Db, spec: EntitySpec, valid: Map<number, Record<string, unknown>>, options: WriteOptions, optimistic: boolean): Promise<Set<number>> {
+  const same = new Set<number>();
+  const fingerprints = options.storedFingerprints;
+  if (!fingerprints || spec.appendOnly || options.mode === "insert") return same;
+  if (!fingerprints.isLoaded(spec)) {
+    if (optimistic || !fingerprints.worthLoading(spec, valid.size)) return same;
+    await retryTransient(() => fingerprints.load(db, spec));
+    if (!fingerprints.isLoaded(spec)) return same;
+  }
+  // A replacement keeps the stored value of these when the record leaves them out (step 4).
+  const defaulted = [...Object.keys(spec.defaults?.() ?? {}), ...(spec.fields.some((f) => f.key === "createdAt") ? ["createdAt"] : [])];
+  for (const [index, record] of valid) {
+    if (record.password !== undefined) continue;
+    if (options.mode === "upsert" && defaulted.some((field) => record[field] === undefined)) continue;
+    if (options.mode === "merge" && !validateRecord(spec, record, { completeness: "full" }).ok) continue;
+    if (fingerprints.isStoredAsIs(spec, record)) same.add(index);
+  }
+  return same;
 }
 
 /** An append-only entry written again under its id: unchanged when its values are those stored, else an issue. */

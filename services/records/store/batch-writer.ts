@@ -137,12 +137,13 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
   const storedAsIs = await recordsStoredAsIs(db, spec, valid, options, optimistic);
   const toLookUp = [...valid].filter(([index]) => !storedAsIs.has(index)).map(([, record]) => record);
   // Reads, so a transient failure (a reset connection, a stepdown) is simply tried again.
+  const lookUp = !optimistic && toLookUp.length > 0;
   const [missing, existing, uniqueOwners] = await retryTransient(() =>
     Promise.all([
       findMissingReferences(db, spec, [...valid.values()], options.referenceCache),
-      optimistic || toLookUp.length === 0 ? new Map<string, Document>() : findExisting(db, spec, toLookUp),
-      optimistic || toLookUp.length === 0 ? new Map<string, Map<string, string>>() : findUniqueOwners(db, spec, toLookUp),
-    ]),
+      // Owners of unique values after the existing records: a value a record's own stored version holds needs no look-up.
+      (lookUp ? findExisting(db, spec, toLookUp) : Promise.resolve(new Map<string, Document>())).then(async (found) => [found, lookUp ? await findUniqueOwners(db, spec, toLookUp, found) : new Map<string, Map<string, string>>()] as const),
+    ]).then(([refs, [found, owners]]) => [refs, found, owners] as const),
   );
 
   // 4. Plan each record. A password sent again for an existing record is checked against its
@@ -406,13 +407,26 @@ async function findExisting(db: Db, spec: EntitySpec, records: Record<string, un
   return found;
 }
 
-/** For each unique (non-key) field, which natural key owns each value now. */
-async function findUniqueOwners(db: Db, spec: EntitySpec, records: Record<string, unknown>[]): Promise<Map<string, Map<string, string>>> {
+/**
+ * For each unique (non-key) field, which natural key owns each value now.
+ * A value the record's own stored version holds is owned by that record (a
+ * unique index allows one holder), so only the other values are looked up:
+ * a re-import of stored users with their usernames costs no second scan.
+ */
+async function findUniqueOwners(db: Db, spec: EntitySpec, records: Record<string, unknown>[], existing: Map<string, Document>): Promise<Map<string, Map<string, string>>> {
   const owners = new Map<string, Map<string, string>>();
   for (const field of spec.uniqueFields) {
-    const values = [...new Set(records.map((r) => r[field]).filter((v): v is string => typeof v === "string"))];
     const byValue = new Map<string, string>();
     owners.set(field, byValue);
+    const values: string[] = [];
+    for (const record of records) {
+      const value = record[field];
+      if (typeof value !== "string") continue;
+      const key = naturalKeyOf(spec, record);
+      if (key && existing.get(keyString(key))?.[field] === value) byValue.set(value, keyString(key));
+      else values.push(value);
+    }
+    values.splice(0, values.length, ...new Set(values.filter((v) => !byValue.has(v))));
     if (values.length === 0) continue;
     const docs = await collectionFor(db, spec)
       .find({ [field]: { $in: values } }, { projection: { _id: 0, [field]: 1, ...Object.fromEntries(spec.keyFields.map((k) => [k, 1])) } })

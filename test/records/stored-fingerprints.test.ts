@@ -144,6 +144,19 @@ describe("records stored as they are sent, decided from the stream's fingerprint
     expect(again.unchanged).toBe(1);
   }, 60_000);
 
+  it("loads them after an unordered skip-existing batch of many stored users, and not for sessions, whose refused inserts need no look-up", async () => {
+    const users = new StoredFingerprints();
+    const stored = Array.from({ length: LOAD_THRESHOLD }, (_, n) => user(n + 1000));
+    const first = await writeBatch(t.db, ENTITIES.users, stored, { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: users });
+    expect({ skipped: first.skipped, loaded: users.isLoaded(ENTITIES.users) }).toEqual({ skipped: LOAD_THRESHOLD, loaded: true });
+    const again = await writeBatch(t.db, ENTITIES.users, [...stored, user(7000)], { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: users });
+    expect({ skipped: again.skipped, inserted: again.inserted }).toEqual({ skipped: LOAD_THRESHOLD, inserted: 1 });
+
+    const sessions = new StoredFingerprints();
+    const result = await writeBatch(t.db, ENTITIES.sessions, Array.from({ length: USERS }, (_, n) => session(n, n % 7 === 0 ? { endedAt: new Date("2024-01-01T11:00:00Z") } : {})), { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: sessions });
+    expect({ skipped: result.skipped, loaded: sessions.isLoaded(ENTITIES.sessions) }).toEqual({ skipped: USERS, loaded: false });
+  }, 60_000);
+
   it("falls back to look-ups when the collection has more records than it may hold", async () => {
     const fingerprints = new StoredFingerprints(100);
     const records = mixedUsers();

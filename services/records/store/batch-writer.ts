@@ -264,9 +264,11 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
         }
         if (optimisticUpsert) await replanRefused(db, spec, records, duplicates, options, plans, errors);
         else await explainDuplicates(db, spec, duplicates, options.mode, writeFailures, plans);
-        // Many existing keys in an unordered skip-existing import: later batches skip them without a look-up.
+        // Many existing keys in an unordered skip-existing import of an entity with unique fields (whose
+        // refusals are explained by a look-up, a full scan on FerretDB): later batches skip them without one.
+        // Without unique fields a refused insert is explained without a look-up, which costs less than the pass.
         const fingerprints = options.storedFingerprints;
-        if (options.mode === "skip-existing" && fingerprints?.worthLoading(spec, duplicates.length)) await retryTransient(() => fingerprints.load(db, spec));
+        if (options.mode === "skip-existing" && spec.uniqueFields.length > 0 && fingerprints?.worthLoading(spec, duplicates.length)) await retryTransient(() => fingerprints.load(db, spec));
         if (options.ordered && writeFailures.size > 0) stopAt = Math.min(stopAt, ...writeFailures.keys());
       }
     }

@@ -157,6 +157,18 @@ describe("records stored as they are sent, decided from the stream's fingerprint
     expect({ skipped: result.skipped, loaded: sessions.isLoaded(ENTITIES.sessions) }).toEqual({ skipped: USERS, loaded: false });
   }, 60_000);
 
+  it("records only what an ordered batch wrote: the records after its first failure were not attempted, and are inserted later", async () => {
+    const fingerprints = new StoredFingerprints();
+    await writeBatch(t.db, ENTITIES.users, Array.from({ length: LOAD_THRESHOLD }, (_, n) => user(n)), { mode: "upsert", dryRun: true, ordered: false, storedFingerprints: fingerprints });
+    expect(fingerprints.isLoaded(ENTITIES.users)).toBe(true);
+    const fresh = Array.from({ length: LOAD_THRESHOLD }, (_, n) => user(20_000 + n));
+    const ordered = await writeBatch(t.db, ENTITIES.users, fresh.map((r, i) => (i === 3 ? { ...r, email: "not an email" } : r)), { mode: "upsert", dryRun: false, ordered: true, storedFingerprints: fingerprints });
+    expect({ inserted: ordered.inserted, failed: ordered.failed }).toEqual({ inserted: 3, failed: LOAD_THRESHOLD - 3 });
+    const again = await writeBatch(t.db, ENTITIES.users, fresh, { mode: "upsert", dryRun: false, ordered: false, storedFingerprints: fingerprints });
+    expect({ inserted: again.inserted, unchanged: again.unchanged }).toEqual({ inserted: LOAD_THRESHOLD - 3, unchanged: 3 });
+    expect(await t.db.collection("users").countDocuments({ email: { $in: fresh.map((r) => r.email as string) } })).toBe(LOAD_THRESHOLD);
+  }, 60_000);
+
   it("falls back to look-ups when the collection has more records than it may hold", async () => {
     const fingerprints = new StoredFingerprints(100);
     const records = mixedUsers();

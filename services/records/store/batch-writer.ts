@@ -274,13 +274,6 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     }
   }
 
-  // What this batch stored is what later batches of the stream compare with.
-  if (!options.dryRun && options.storedFingerprints) {
-    for (const plan of plans.values()) {
-      if ((plan.outcome === "inserted" || plan.outcome === "updated") && !writeFailures.has(plan.index) && !errors.has(plan.index)) options.storedFingerprints.written(spec, plan.stored);
-    }
-  }
-
   // 7. Results, in record order.
   const result: BatchResult = { inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, errors: [], outcomes: [], stored: [] };
   for (let index = 0; index < records.length; index++) {
@@ -301,6 +294,13 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     }
     result.failed++;
     result.outcomes[index] = undefined;
+  }
+
+  // What this batch stored — exactly the records answered inserted or updated — is what later batches compare with.
+  if (!options.dryRun && options.storedFingerprints) {
+    result.outcomes.forEach((outcome, index) => {
+      if (outcome === "inserted" || outcome === "updated") options.storedFingerprints!.written(spec, result.stored[index]!);
+    });
   }
   return result;
 }

@@ -1,11 +1,11 @@
 /**
  * `npm run bench` / `npm run bench:quick`: measures export and import on a
- * real FerretDB against direct baselines and the MongoDB Database Tools, in
- * one run, interleaved, and prints one table (also written as JSON under
+ * real FerretDB against direct baselines, in one run, interleaved, and prints one table (also written as JSON under
  * bench/results/). Nothing here asserts: targets are reported, not enforced.
  *
  *   tsx bench/run.ts [--quick] [--n 1000000] [--rounds 3] [--upsert-n 20000]
- *                    [--only plugins,spreadsheets,workers,workers-service,export,import,upsert,memory,tools,e2e,records,concurrency]
+ *                    [--only plugins,spreadsheets,workers,workers-service,export,import,upsert,reimport,memory,e2e,records,concurrency]
+ *                    [--reimport-n 20000] [--changed-n 1000]
  *                    [--backend sqlite|postgresql --postgresql-url URL] [--cpu-prof]
  *                    [--service-flags="--max-old-space-size=512"]  (node flags of our service processes, after `npm start`'s)
  *                    [--records-flags="…"] [--transfer-flags="…"]    (of one of them only)
@@ -26,9 +26,10 @@ import { databaseRows } from "./sections/database.js";
 import { formatWorkerRows } from "./sections/format-workers.js";
 import { spreadsheetRows } from "./sections/spreadsheets.js";
 import { concurrencyRows } from "./sections/concurrency.js";
+import { reimportRows } from "./sections/reimport.js";
 
 /** `records` (the records-level rows) is in every full run; quick runs add it only when asked. */
-const ALL = ["plugins", "spreadsheets", "workers", "export", "import", "upsert", "memory", "tools", "e2e", "concurrency"];
+const ALL = ["plugins", "spreadsheets", "workers", "export", "import", "upsert", "reimport", "memory", "e2e", "concurrency"];
 
 /** Every section `--only` may name: ALL, and those only run when asked (`records` in quick runs, `workers-service`). */
 const SECTIONS = [...ALL, "records", "workers-service"];
@@ -52,6 +53,8 @@ function parseOptions(argv: string[]): BenchOptions {
       n: { type: "string" },
       rounds: { type: "string" },
       "upsert-n": { type: "string" },
+      "reimport-n": { type: "string" },
+      "changed-n": { type: "string" },
       only: { type: "string" },
       backend: { type: "string", default: "sqlite" },
       "postgresql-url": { type: "string" },
@@ -74,6 +77,11 @@ function parseOptions(argv: string[]): BenchOptions {
     pluginRounds: Math.max(3, rounds),
     // New keys in upsert mode cost what inserts do (sent as inserts first), so the same N.
     upsertN: count("upsert-n", values["upsert-n"], n),
+    // Re-imports of stored keys: the unchanged rows at 20k (before the stored fingerprints each batch's
+    // look-up was a full scan, so the "before" run is quadratic); changed rows at 1k, bound by FerretDB's
+    // per-record replacement (bench/README.md, "Re-imports").
+    reimportN: count("reimport-n", values["reimport-n"], Math.min(n, 20_000)),
+    changedN: count("changed-n", values["changed-n"], Math.min(n, 1_000)),
     quick,
     sections: new Set(only && only.length > 0 ? only : ALL),
     backend: values.backend,
@@ -127,7 +135,12 @@ async function main(): Promise<void> {
       rows.push(...w.rows);
       raw.formatWorkers = w.raw;
     }
-    const needsDb = ["export", "import", "upsert", "memory", "tools", "e2e"].some((s) => options.sections.has(s));
+    const needsDb = ["export", "import", "upsert", "memory", "e2e"].some((s) => options.sections.has(s));
+    if (options.sections.has("reimport") && !needsDb) {
+      log("seeding: the users and courses sessions reference");
+      await createRecordsIndexes(ctx.importDb);
+      await seedReferences(ctx.importDb);
+    }
     if (needsDb) {
       log(`seeding: ${options.n} sessions (direct insertMany) and the CSV files`);
       await createRecordsIndexes(ctx.exportDb);
@@ -145,6 +158,11 @@ async function main(): Promise<void> {
       rows.push(...d.rows);
       raw.database = d.raw;
     }
+    if (options.sections.has("reimport")) {
+      const r = await reimportRows(ctx);
+      rows.push(...r.rows);
+      raw.reimport = r.raw;
+    }
     if (options.sections.has("concurrency")) {
       const c = await concurrencyRows(ctx);
       rows.push(...c.rows);
@@ -159,7 +177,7 @@ async function main(): Promise<void> {
   const table = renderTable(rows);
   const what = `N=${options.n}${options.quick ? " (quick)" : ""}; rounds: ${options.rounds} for database rows, ${options.pluginRounds} for plugins; upsert at N=${options.upsertN}; FerretDB ${options.backend}; ${elapsed.toFixed(0)} s`;
   const scope = options.quick
-    ? "quick run: plugins (3 rounds); format workers at 50k (plugins 3 rounds, service under load 2 rounds); end-to-end CSV export, CSV import (insert, upsert), flat memory, 20 exports + 5 imports at once (N/20 records each), mongo-tools when built; 1 round each, so database ratios are single samples, not medians. NDJSON export and the records-level rows run in full runs (or add --only …,records)."
+    ? "quick run: plugins (3 rounds); format workers at 50k (plugins 3 rounds, service under load 2 rounds); end-to-end CSV export, CSV import (insert, upsert), flat memory, re-imports of stored keys (20k unchanged, 1k changed) and a 20-row dry run against 30k users, 20 exports + 5 imports at once (N/20 records each); 1 round each, so database ratios are single samples, not medians. NDJSON export and the records-level rows run in full runs (or add --only …,records)."
     : "";
   process.stdout.write(`\n${what}\n${scope ? `${scope}\n` : ""}\n${table}\n\nratio = ours ÷ reference (higher is better), except memory rows: peak at N ÷ peak at N/10, and concurrency RSS rows: peak under load ÷ peak with one export.\n`);
   const path = writeResults(options.resultsDir, { what, scope, options: { ...options, sections: [...options.sections] }, node: process.version, date: new Date().toISOString(), elapsedSeconds: elapsed, rows, raw });

@@ -16,6 +16,10 @@ export interface BenchOptions {
   pluginRounds: number;
   /** N of the upsert rows (each batch's existence look-up is a full scan on FerretDB-SQLite, so upsert is quadratic there). */
   upsertN: number;
+  /** N of the re-import rows whose rows are stored as they are (section reimport). */
+  reimportN: number;
+  /** N of the re-import rows whose every row changes a stored record. */
+  changedN: number;
   quick: boolean;
   sections: Set<string>;
   backend: "sqlite" | "postgresql";

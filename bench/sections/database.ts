@@ -1,7 +1,8 @@
 /**
  * The rows that touch the database: export, import (insert, upsert), flat
- * memory, and, when available, the MongoDB Database Tools and the full path
- * through the transfer service. Each phase runs all its parties interleaved
+ * memory, and the full path through the transfer service. (The MongoDB
+ * Database Tools are not run: see bench/README.md, "mongoexport and
+ * mongoimport, on paper".) Each phase runs all its parties interleaved
  * in the same rounds, so every ratio compares runs made side by side.
  */
 import type { BenchContext } from "../lib/context.js";
@@ -10,7 +11,6 @@ import { fmtMb, fmtRate, type TableRow } from "../lib/report.js";
 import { directExport, directImport } from "./direct.js";
 import { recordsExport, recordsImport } from "./records.js";
 import { e2eParties, type Parties } from "./e2e.js";
-import { toolParties } from "./mongo-tools.js";
 
 const EXPORT_TARGET = "≥ 0.8×";
 
@@ -49,7 +49,6 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
   const rows: TableRow[] = [];
   const phases: Record<string, Map<string, Summary>> = {};
   const e2e: Parties = sections.has("e2e") ? await e2eParties(ctx) : { available: false, why: "not selected" };
-  const tools: Parties = sections.has("tools") ? await toolParties(ctx) : { available: false, why: "not selected" };
   // Quick runs keep to the rows with targets (end to end) when the transfer service is there.
   const recordsLevel = !ctx.options.quick || !e2e.available || sections.has("records");
   const run = async (phase: string, variants: Variant[], r = rounds) => {
@@ -60,7 +59,7 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
   };
 
   if (sections.has("export") || sections.has("memory")) {
-    const variants = [directExport(ctx), ...(recordsLevel ? [recordsExport(ctx, "csv"), recordsExport(ctx, "ndjson")] : []), ...(e2e.exportVariants?.(ctx.options.quick ? ["csv"] : ["csv", "ndjson"]) ?? []), ...(tools.exportVariants?.(["csv"]) ?? [])];
+    const variants = [directExport(ctx), ...(recordsLevel ? [recordsExport(ctx, "csv"), recordsExport(ctx, "ndjson")] : []), ...(e2e.exportVariants?.(ctx.options.quick ? ["csv"] : ["csv", "ndjson"]) ?? [])];
     const s = await run("export", variants);
     const base = s.get("direct-export");
     if (recordsLevel) {
@@ -71,26 +70,18 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
       rows.push(compare("end to end", "export CSV: client → transfer → records → db", n, rounds, s.get("e2e-export-csv"), base, "driver+csv-stringify", EXPORT_TARGET, true));
       if (!ctx.options.quick) rows.push(compare("end to end", "export NDJSON: client → transfer → records → db", n, rounds, s.get("e2e-export-ndjson"), base, "driver+csv-stringify", EXPORT_TARGET, true));
     }
-    if (tools.available) {
-      const ours = e2e.available ? s.get("e2e-export-csv") : s.get("records-export-csv");
-      rows.push(compare("mongo-tools", `export CSV (${e2e.available ? "end to end" : "records level"}) vs mongoexport --type=csv`, n, rounds, ours, s.get("mongoexport"), "mongoexport", "≥ 1.0×", true));
-    }
   }
 
   if (sections.has("import") || sections.has("memory")) {
-    const variants = [directImport(ctx, ctx.files.csvN), ...(recordsLevel ? [recordsImport(ctx, "insert", ctx.files.csvN, n)] : []), ...(e2e.importVariants?.("insert", ctx.files.csvN, n) ?? []), ...(tools.importVariants?.("insert", ctx.files.csvN, n) ?? [])];
+    const variants = [directImport(ctx, ctx.files.csvN), ...(recordsLevel ? [recordsImport(ctx, "insert", ctx.files.csvN, n)] : []), ...(e2e.importVariants?.("insert", ctx.files.csvN, n) ?? [])];
     const s = await run("import", variants);
     const base = s.get("direct-import");
     if (recordsLevel) rows.push(compare("records level", "import CSV insert: client → records → db", n, rounds, s.get("records-import-insert"), base, "csv-parse+zod+insertMany", undefined, false));
     if (e2e.available) rows.push(compare("end to end", "import CSV insert (lenient): client → transfer → records → db", n, rounds, s.get("e2e-import-insert"), base, "csv-parse+zod+insertMany", EXPORT_TARGET, false));
-    if (tools.available) {
-      const ours = e2e.available ? s.get("e2e-import-insert") : s.get("records-import-insert");
-      rows.push(compare("mongo-tools", `import CSV insert (${e2e.available ? "end to end" : "records level"}) vs mongoimport --type=csv`, n, rounds, ours, s.get("mongoimport"), "mongoimport", "≥ 1.0×", false));
-    }
   }
 
   if (sections.has("upsert")) {
-    const note = `upsert of ${upsertN} new keys into an empty collection: sent as inserts first (only keys a unique index refuses are looked up), so it costs what an insert does; the reference inserts the same rows. Upserts over existing keys are not measured: each refused batch is then looked up with a full scan on FerretDB-SQLite, and replaceOne costs ~20 ms per record there (see bench/README.md)`;
+    const note = `upsert of ${upsertN} new keys into an empty collection: sent as inserts first (only keys a unique index refuses are looked up), so it costs what an insert does; the reference inserts the same rows. Upserts over existing keys: section reimport`;
     const variants = [directImport(ctx, ctx.files.csvUpsert, "direct-import-upsert-n"), ...(recordsLevel ? [recordsImport(ctx, "upsert", ctx.files.csvUpsert, upsertN)] : []), ...(e2e.importVariants?.("upsert", ctx.files.csvUpsert, upsertN) ?? [])];
     const s = await run("upsert", variants);
     const base = s.get("direct-import-upsert-n");
@@ -130,7 +121,7 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
     }
   }
 
-  for (const p of [e2e, tools]) if (!p.available && p.why !== "not selected") rows.push({ section: p.label ?? "", name: "not measured", n, rounds: 0, ours: "—", theirs: "—", target: "", note: p.why });
+  for (const p of [e2e]) if (!p.available && p.why !== "not selected") rows.push({ section: p.label ?? "", name: "not measured", n, rounds: 0, ours: "—", theirs: "—", target: "", note: p.why });
   const raw = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Object.fromEntries(v)]));
   return { rows, raw };
 }

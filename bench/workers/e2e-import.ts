@@ -1,8 +1,9 @@
 /**
  * Our import end to end: a Connect gRPC client streams the CSV file to the
  * transfer service's Import (bidi: a header, then 64 KiB chunks) and reads
- * the progress, row errors and summary as they come. Lenient (strict: false):
- * rejected rows are reported and the rest is written.
+ * the progress, row errors and summary as they come. Lenient (strict: false)
+ * unless `strict` is set: rejected rows are reported and the rest is written.
+ * Any write mode, and dry runs (the re-import rows, sections/reimport.ts).
  */
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -13,19 +14,25 @@ import { Entity, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.
 import { ImportRequestSchema, TransferService, type ImportRequest } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { runAsWorker } from "../lib/worker.js";
 
+const MODES = { insert: WriteMode.INSERT, upsert: WriteMode.UPSERT, merge: WriteMode.MERGE, "skip-existing": WriteMode.SKIP_EXISTING } as const;
+
 interface Args {
   url: string;
   file: string;
-  mode: "insert" | "upsert";
+  mode: keyof typeof MODES;
   token?: string;
+  strict?: boolean;
+  dryRun?: boolean;
+  /** The entity of the file (sessions by default). */
+  entity?: "sessions" | "users";
 }
 
-runAsWorker<Args>(async ({ url, file, mode, token }) => {
+runAsWorker<Args>(async ({ url, file, mode, token, strict = false, dryRun = false, entity = "sessions" }) => {
   const client = createClient(TransferService, createGrpcTransport({ baseUrl: url }));
   const t0 = performance.now();
   async function* requests(): AsyncGenerator<ImportRequest> {
     yield create(ImportRequestSchema, {
-      message: { case: "header", value: { entity: Entity.SESSIONS, format: "csv", mode: mode === "insert" ? WriteMode.INSERT : WriteMode.UPSERT, strict: false, fileName: "sessions.csv" } },
+      message: { case: "header", value: { entity: entity === "users" ? Entity.USERS : Entity.SESSIONS, format: "csv", mode: MODES[mode], strict, dryRun, fileName: `${entity}.csv` } },
     });
     for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 })) {
       yield create(ImportRequestSchema, { message: { case: "chunk", value: chunk as Buffer } });
@@ -42,7 +49,7 @@ runAsWorker<Args>(async ({ url, file, mode, token }) => {
       firstError ??= `row ${event.value.row} ${event.value.column}: ${event.value.reason}`;
     } else if (event.case === "summary") {
       const s = event.value;
-      summary = { read: Number(s.read), inserted: Number(s.inserted), updated: Number(s.updated), unchanged: Number(s.unchanged), failed: Number(s.failed), state: s.state };
+      summary = { read: Number(s.read), inserted: Number(s.inserted), updated: Number(s.updated), unchanged: Number(s.unchanged), skipped: Number(s.skipped), failed: Number(s.failed), state: s.state };
     }
   }
   const ms = performance.now() - t0;

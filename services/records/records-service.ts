@@ -38,6 +38,8 @@ import { OUTCOMES, readFilter, readJoins, readLimit, requireEntity, requireMode 
 import { writeBatch, type BatchResult, type RecordError } from "./store/batch-writer.js";
 import { collectionFor } from "./store/collections.js";
 import { ReferenceCache } from "./store/reference-check.js";
+import { isFerretDb } from "./store/server-kind.js";
+import { StoredFingerprints } from "./store/stored-fingerprints.js";
 import { documentToRecord, keyFilter } from "./store/documents.js";
 import { buildProjection, buildQuery } from "./store/record-query.js";
 import { readRecordBatches } from "./store/record-reader.js";
@@ -103,10 +105,12 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
       const referenceCache = new ReferenceCache();
       let failure: unknown;
       try {
+        // Where look-ups scan the collection (FerretDB), a stream that re-imports many stored records loads their fingerprints once.
+        const storedFingerprints = (await retryTransient(() => isFerretDb(db))) ? new StoredFingerprints() : undefined;
         for await (const request of requests) {
           if (context.signal.aborted) return;
           audit.received(request);
-          const response = await writeOneBatch(db, request, referenceCache);
+          const response = await writeOneBatch(db, request, referenceCache, storedFingerprints);
           audit.written(response);
           yield response;
         }
@@ -217,7 +221,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
 }
 
 /** One WriteRecords batch: decode, write, and report every record. */
-async function writeOneBatch(db: Db, request: WriteRecordsRequest, referenceCache: ReferenceCache): Promise<WriteRecordsResponse> {
+async function writeOneBatch(db: Db, request: WriteRecordsRequest, referenceCache: ReferenceCache, storedFingerprints: StoredFingerprints | undefined): Promise<WriteRecordsResponse> {
   const spec = requireEntity(request.entity);
   const mode = requireMode(request.mode);
   if (request.records.length > MAX_RECORDS_PER_BATCH) {
@@ -238,7 +242,7 @@ async function writeOneBatch(db: Db, request: WriteRecordsRequest, referenceCach
       decodeErrors.push({ index: i, field: "record", reason: decoded.reason, code: "invalid" });
     }
   }
-  const result: BatchResult = await writeBatch(db, spec, records, { mode, dryRun: request.dryRun, ordered: request.ordered, referenceCache });
+  const result: BatchResult = await writeBatch(db, spec, records, { mode, dryRun: request.dryRun, ordered: request.ordered, referenceCache, storedFingerprints });
   const errors = [...decodeErrors, ...result.errors.map((e) => ({ ...e, index: indexes[e.index]! }))];
   if (request.ordered && decodeErrors.length > 0) {
     const firstBad = decodeErrors[0]!.index;

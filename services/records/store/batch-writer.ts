@@ -18,6 +18,7 @@ import { documentToRecord, sameValue, usesObjectIdKey } from "./documents.js";
 import { retryTransient } from "../../shared/mongo/transient-retry.js";
 import { sendWrites } from "./send-writes.js";
 import { findMissingReferences, ReferenceCache } from "./reference-check.js";
+import type { StoredFingerprints } from "./stored-fingerprints.js";
 
 export type WriteMode = "insert" | "upsert" | "merge" | "skip-existing";
 
@@ -28,6 +29,11 @@ export interface WriteOptions {
   ordered: boolean;
   /** References already seen to exist during this stream of batches. */
   referenceCache?: ReferenceCache;
+  /**
+   * The stream's stored fingerprints, where look-ups are full scans (FerretDB): a record stored exactly as
+   * it is sent is then decided without a look-up (stored-fingerprints.ts).
+   */
+  storedFingerprints?: StoredFingerprints;
   /** Internal: plan from look-ups even where an optimistic insert would do (the retry of an optimistic upsert). */
   lookUpFirst?: boolean;
 }
@@ -127,13 +133,17 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
   // an insert, and only those the unique indexes refuse are looked up and planned again (step 6).
   const optimisticUpsert = !options.dryRun && !options.lookUpFirst && options.mode === "upsert" && !options.ordered;
   const optimistic = optimisticUpsert || (!options.dryRun && !options.lookUpFirst && (options.mode === "insert" || (options.mode === "skip-existing" && !options.ordered)));
+  // Records stored exactly as sent need no look-up when the stream knows the stored fingerprints.
+  const storedAsIs = await recordsStoredAsIs(db, spec, valid, options, optimistic);
+  const toLookUp = [...valid].filter(([index]) => !storedAsIs.has(index)).map(([, record]) => record);
   // Reads, so a transient failure (a reset connection, a stepdown) is simply tried again.
+  const lookUp = !optimistic && toLookUp.length > 0;
   const [missing, existing, uniqueOwners] = await retryTransient(() =>
     Promise.all([
       findMissingReferences(db, spec, [...valid.values()], options.referenceCache),
-      optimistic ? new Map<string, Document>() : findExisting(db, spec, [...valid.values()]),
-      optimistic ? new Map<string, Map<string, string>>() : findUniqueOwners(db, spec, [...valid.values()]),
-    ]),
+      // Owners of unique values after the existing records: a value a record's own stored version holds needs no look-up.
+      (lookUp ? findExisting(db, spec, toLookUp) : Promise.resolve(new Map<string, Document>())).then(async (found) => [found, lookUp ? await findUniqueOwners(db, spec, toLookUp, found) : new Map<string, Map<string, string>>()] as const),
+    ]).then(([refs, [found, owners]]) => [refs, found, owners] as const),
   );
 
   // 4. Plan each record. A password sent again for an existing record is checked against its
@@ -146,6 +156,10 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     const refIssues = missing(record);
     if (refIssues.length > 0) {
       fail(index, "missing_reference", refIssues);
+      continue;
+    }
+    if (storedAsIs.has(index)) {
+      plans.set(index, { index, outcome: options.mode === "skip-existing" ? "skipped" : "unchanged", stored: record });
       continue;
     }
     const key = naturalKeyOf(spec, record);
@@ -250,6 +264,11 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
         }
         if (optimisticUpsert) await replanRefused(db, spec, records, duplicates, options, plans, errors);
         else await explainDuplicates(db, spec, duplicates, options.mode, writeFailures, plans);
+        // Many existing keys in an unordered skip-existing import of an entity with unique fields (whose
+        // refusals are explained by a look-up, a full scan on FerretDB): later batches skip them without one.
+        // Without unique fields a refused insert is explained without a look-up, which costs less than the pass.
+        const fingerprints = options.storedFingerprints;
+        if (options.mode === "skip-existing" && spec.uniqueFields.length > 0 && fingerprints?.worthLoading(spec, duplicates.length)) await retryTransient(() => fingerprints.load(db, spec));
         if (options.ordered && writeFailures.size > 0) stopAt = Math.min(stopAt, ...writeFailures.keys());
       }
     }
@@ -276,7 +295,43 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     result.failed++;
     result.outcomes[index] = undefined;
   }
+
+  // What this batch stored — exactly the records answered inserted or updated — is what later batches compare with.
+  if (!options.dryRun && options.storedFingerprints) {
+    result.outcomes.forEach((outcome, index) => {
+      if (outcome === "inserted" || outcome === "updated") options.storedFingerprints!.written(spec, result.stored[index]!);
+    });
+  }
   return result;
+}
+
+/**
+ * The indexes of records the stream's stored fingerprints show stored exactly
+ * as sent (loading them first when this batch would otherwise look up many
+ * records). Only where the outcome needs nothing else from the stored record:
+ * upsert, merge and skip-existing, no password to compare, and in upsert
+ * mode every field with a default given (a replacement keeps the stored value
+ * of one left out); a merge record must also be complete and valid on its own,
+ * which it would have to be as merged.
+ */
+async function recordsStoredAsIs(db: Db, spec: EntitySpec, valid: Map<number, Record<string, unknown>>, options: WriteOptions, optimistic: boolean): Promise<Set<number>> {
+  const same = new Set<number>();
+  const fingerprints = options.storedFingerprints;
+  if (!fingerprints || spec.appendOnly || options.mode === "insert") return same;
+  if (!fingerprints.isLoaded(spec)) {
+    if (optimistic || !fingerprints.worthLoading(spec, valid.size)) return same;
+    await retryTransient(() => fingerprints.load(db, spec));
+    if (!fingerprints.isLoaded(spec)) return same;
+  }
+  // A replacement keeps the stored value of these when the record leaves them out (step 4).
+  const defaulted = [...Object.keys(spec.defaults?.() ?? {}), ...(spec.fields.some((f) => f.key === "createdAt") ? ["createdAt"] : [])];
+  for (const [index, record] of valid) {
+    if (record.password !== undefined) continue;
+    if (options.mode === "upsert" && defaulted.some((field) => record[field] === undefined)) continue;
+    if (options.mode === "merge" && !validateRecord(spec, record, { completeness: "full" }).ok) continue;
+    if (fingerprints.isStoredAsIs(spec, record)) same.add(index);
+  }
+  return same;
 }
 
 /** An append-only entry written again under its id: unchanged when its values are those stored, else an issue. */
@@ -354,13 +409,26 @@ async function findExisting(db: Db, spec: EntitySpec, records: Record<string, un
   return found;
 }
 
-/** For each unique (non-key) field, which natural key owns each value now. */
-async function findUniqueOwners(db: Db, spec: EntitySpec, records: Record<string, unknown>[]): Promise<Map<string, Map<string, string>>> {
+/**
+ * For each unique (non-key) field, which natural key owns each value now.
+ * A value the record's own stored version holds is owned by that record (a
+ * unique index allows one holder), so only the other values are looked up:
+ * a re-import of stored users with their usernames costs no second scan.
+ */
+async function findUniqueOwners(db: Db, spec: EntitySpec, records: Record<string, unknown>[], existing: Map<string, Document>): Promise<Map<string, Map<string, string>>> {
   const owners = new Map<string, Map<string, string>>();
   for (const field of spec.uniqueFields) {
-    const values = [...new Set(records.map((r) => r[field]).filter((v): v is string => typeof v === "string"))];
     const byValue = new Map<string, string>();
     owners.set(field, byValue);
+    const values: string[] = [];
+    for (const record of records) {
+      const value = record[field];
+      if (typeof value !== "string") continue;
+      const key = naturalKeyOf(spec, record);
+      if (key && existing.get(keyString(key))?.[field] === value) byValue.set(value, keyString(key));
+      else values.push(value);
+    }
+    values.splice(0, values.length, ...new Set(values.filter((v) => !byValue.has(v))));
     if (values.length === 0) continue;
     const docs = await collectionFor(db, spec)
       .find({ [field]: { $in: values } }, { projection: { _id: 0, [field]: 1, ...Object.fromEntries(spec.keyFields.map((k) => [k, 1])) } })

@@ -1,0 +1,166 @@
+/**
+ * Re-imports of stored keys, end to end (client → transfer → records → db),
+ * each against an insert of the same file into an empty collection in the
+ * same interleaved rounds: upsert, merge and skip-existing of a file whose
+ * rows are all stored as they are, strict and dry runs of it, a dry run of
+ * an insert, and upsert and merge of a file whose every row changes a stored
+ * record (at a smaller N: see bench/README.md "Re-imports"). Then the latency
+ * of a 20-row dry run against 30k stored users (target < 300 ms).
+ *
+ * Each run's stored sessions are put in place untimed (`prepare`) with the
+ * driver, as the direct baseline writes them; the run checks its summary
+ * counts, so a row that measured the wrong thing fails instead of reporting.
+ */
+import { createWriteStream } from "node:fs";
+import { once } from "node:events";
+import { join } from "node:path";
+import { IMPORT_DB, createRecordsIndexes, resetImportSessions, type BenchContext } from "../lib/context.js";
+import { seedSessions, userDoc, writeSessionsCsv } from "../lib/data.js";
+import { runWorker } from "../lib/processes.js";
+import { interleave, type Variant } from "../lib/rounds.js";
+import { fmtRate, median, type TableRow } from "../lib/report.js";
+import { mintToken, withServices } from "./e2e.js";
+
+type Mode = "insert" | "upsert" | "merge" | "skip-existing";
+type Expect = "inserted" | "updated" | "unchanged" | "skipped";
+
+const USERS_STORED = 30_000;
+const USERS_DB = "bench_users";
+const LATENCY_TARGET_MS = 300;
+
+interface Case {
+  id: string;
+  label: string;
+  mode: Mode;
+  file: string;
+  rows: number;
+  /** Which variant of the file's sessions is stored first; undefined: none. */
+  stored?: number;
+  expect: Expect;
+  strict?: boolean;
+  dryRun?: boolean;
+}
+
+function variantOf(ctx: BenchContext, token: string | undefined, c: Case): Variant {
+  return {
+    id: c.id,
+    prepare: async () => {
+      await resetImportSessions(ctx);
+      if (c.stored !== undefined) await seedSessions(ctx.importDb, c.rows, c.stored);
+    },
+    run: () =>
+      withServices(ctx, IMPORT_DB, async (url) => {
+        const r = await runWorker("bench/workers/e2e-import.ts", { url, file: c.file, mode: c.mode, token, strict: c.strict ?? false, dryRun: c.dryRun ?? false });
+        const s = r.extra as Record<Expect | "failed", number>;
+        if (s[c.expect] !== c.rows || s.failed !== 0) throw new Error(`${c.id}: expected ${c.rows} ${c.expect}, got ${JSON.stringify(s)}`);
+        return r;
+      }),
+  };
+}
+
+async function writeUsersCsv(path: string, first: number, n: number): Promise<void> {
+  const out = createWriteStream(path);
+  out.write("email,username,firstName,lastName,role,status,createdAt\r\n");
+  for (let i = first; i < first + n; i++) {
+    const u = userDoc(i);
+    out.write(`${u.email},${u.username},${u.firstName},${u.lastName},${u.role},${u.status},${(u.createdAt as Date).toISOString()}\r\n`);
+  }
+  out.end();
+  await once(out, "close");
+}
+
+/** Seeds 30k users (untimed), then times 20-row dry runs through warm services: stored users (unchanged) and new ones. */
+async function dryRunLatency(ctx: BenchContext, token: string | undefined): Promise<{ rows: TableRow[]; raw: Record<string, number[]> }> {
+  const db = ctx.client.db(USERS_DB);
+  await db.dropDatabase();
+  await createRecordsIndexes(db, ["users"]);
+  for (let start = 0; start < USERS_STORED; start += 1000) await db.collection("users").insertMany(Array.from({ length: 1000 }, (_, i) => userDoc(start + i)), { ordered: false });
+  const storedFile = join(ctx.tmp, "users-stored-20.csv");
+  const newFile = join(ctx.tmp, "users-new-20.csv");
+  await writeUsersCsv(storedFile, 12_345, 20);
+  await writeUsersCsv(newFile, USERS_STORED + 1000, 20);
+  const times: Record<string, number[]> = { stored: [], new: [] };
+  const tries = ctx.options.quick ? 3 : 5;
+  await withServices(ctx, USERS_DB, async (url) => {
+    let last = { records: 0, bytes: 0, ms: 0, rssMb: 0 };
+    for (let i = 0; i <= tries; i++) {
+      for (const [kind, file, expect] of [["stored", storedFile, "unchanged"], ["new", newFile, "inserted"]] as const) {
+        const r = await runWorker("bench/workers/e2e-import.ts", { url, file, mode: "upsert", token, dryRun: true, entity: "users" });
+        const s = r.extra as Record<string, number>;
+        if (s[expect] !== 20) throw new Error(`20-row users dry run (${kind}): expected 20 ${expect}, got ${JSON.stringify(s)}`);
+        if (i > 0) times[kind]!.push(r.ms); // the first of each warms the services up
+        last = r;
+      }
+    }
+    return last;
+  });
+  await db.dropDatabase();
+  const row = (kind: "stored" | "new", name: string, target: boolean): TableRow => {
+    const ms = median(times[kind]!);
+    return {
+      section: "re-imports",
+      name,
+      n: USERS_STORED,
+      rounds: times[kind]!.length,
+      ours: `${ms.toFixed(0)} ms (median; ${times[kind]!.map((t) => t.toFixed(0)).join(", ")})`,
+      theirs: `target < ${LATENCY_TARGET_MS} ms`,
+      target: target ? `< ${LATENCY_TARGET_MS} ms` : "info",
+      met: target ? ms < LATENCY_TARGET_MS : undefined,
+    };
+  };
+  return {
+    rows: [row("stored", "20-row upsert dry run of stored users (unchanged), against 30k users, warm services", true), row("new", "20-row upsert dry run of new users, against 30k users, warm services", false)],
+    raw: times,
+  };
+}
+
+export async function reimportRows(ctx: BenchContext): Promise<{ rows: TableRow[]; raw: Record<string, unknown> }> {
+  const { reimportN: n, changedN, rounds } = ctx.options;
+  const token = await mintToken(ctx);
+  const same = join(ctx.tmp, `reimport-${n}.csv`);
+  const changed = join(ctx.tmp, `reimport-changed-${changedN}.csv`);
+  await Promise.all([writeSessionsCsv(same, n, 0), writeSessionsCsv(changed, changedN, 1)]);
+  const cases: Case[] = [
+    { id: "ri-insert", label: "insert (baseline)", mode: "insert", file: same, rows: n, expect: "inserted" },
+    { id: "ri-upsert-unchanged", label: "upsert, all stored as they are", mode: "upsert", file: same, rows: n, stored: 0, expect: "unchanged" },
+    { id: "ri-upsert-unchanged-strict", label: "upsert strict, all stored as they are", mode: "upsert", file: same, rows: n, stored: 0, expect: "unchanged", strict: true },
+    { id: "ri-merge-unchanged", label: "merge, all stored as they are", mode: "merge", file: same, rows: n, stored: 0, expect: "unchanged" },
+    { id: "ri-skip-existing", label: "skip-existing, all stored", mode: "skip-existing", file: same, rows: n, stored: 0, expect: "skipped" },
+    { id: "ri-dry-run-upsert", label: "dry run of the upsert, all stored as they are", mode: "upsert", file: same, rows: n, stored: 0, expect: "unchanged", dryRun: true },
+    { id: "ri-dry-run-insert", label: "dry run of the insert, empty collection", mode: "insert", file: same, rows: n, expect: "inserted", dryRun: true },
+  ];
+  const changedCases: Case[] = [
+    { id: "ri-insert-small", label: "insert (baseline)", mode: "insert", file: changed, rows: changedN, expect: "inserted" },
+    { id: "ri-upsert-changed", label: "upsert, every row changes a stored record", mode: "upsert", file: changed, rows: changedN, stored: 0, expect: "updated" },
+    { id: "ri-merge-changed", label: "merge, every row changes a stored record", mode: "merge", file: changed, rows: changedN, stored: 0, expect: "updated" },
+  ];
+  const rows: TableRow[] = [];
+  const raw: Record<string, unknown> = {};
+  for (const [group, list, size] of [["same", cases, n], ["changed", changedCases, changedN]] as const) {
+    ctx.log(`re-imports (${group}, ${size} rows): ${list.map((c) => c.id).join(", ")}; ${rounds} round(s)`);
+    const s = await interleave(list.map((c) => variantOf(ctx, token, c)), rounds, ctx.log);
+    raw[group] = Object.fromEntries(s);
+    const insert = s.get(list[0]!.id);
+    for (const c of list.slice(1)) {
+      const ours = s.get(c.id);
+      const ok = ours && !ours.error && insert && !insert.error;
+      const ratio = ok ? ours.rps / insert.rps : undefined;
+      rows.push({
+        section: "re-imports",
+        name: `${c.label}: ${c.mode}${c.dryRun ? " (dry run)" : ""} vs insert of the same file, end to end`,
+        n: size,
+        rounds,
+        ours: ours?.error ? "FAILED" : ours ? fmtRate(ours.rps, "rows/s") : "not run",
+        theirs: `insert ${insert?.error ? "FAILED" : insert ? fmtRate(insert.rps, "rows/s") : "not run"}`,
+        ratio,
+        target: "≥ 0.8×",
+        met: ratio === undefined ? undefined : ratio >= 0.8,
+        note: [ours?.error?.split("\n")[0], insert?.error?.split("\n")[0]].filter(Boolean).join("; ") || undefined,
+      });
+    }
+  }
+  const latency = await dryRunLatency(ctx, token);
+  rows.push(...latency.rows);
+  raw.dryRunLatencyMs = latency.raw;
+  return { rows, raw };
+}

@@ -1,0 +1,211 @@
+/**
+ * Re-imports of stored records decided from the stream's stored fingerprints
+ * (services/records/store/stored-fingerprints.ts) must answer exactly what the
+ * per-batch look-ups answer: the same outcome and the same errors for every
+ * record, in every mode, and store the same values.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ObjectId } from "mongodb";
+import { ENTITIES } from "../../services/domain/index.js";
+import { writeBatch, type BatchResult, type WriteMode } from "../../services/records/store/batch-writer.js";
+import { ensureIndexes } from "../../services/records/store/collections.js";
+import { canonicalValue, recordFingerprint } from "../../services/records/store/record-fingerprint.js";
+import { LOAD_THRESHOLD, StoredFingerprints } from "../../services/records/store/stored-fingerprints.js";
+import { RecordsService } from "../../services/records/records-service.js";
+import { Entity, WriteMode as WireMode } from "../../gen/dataexchange/records/v1/records_pb.js";
+import { openTestDatabase, type TestDatabase } from "../support/database.js";
+import { collect, courseRecord, fromArray, handlerContext, writeRequest } from "./fixtures.js";
+
+const USERS = 300;
+const created = new Date("2024-03-01T09:00:00.000Z");
+
+let t: TestDatabase;
+
+function user(n: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { email: `u${n}@example.org`, username: `u${n}`, firstName: "Ada", lastName: `Number ${n}`, role: "student", status: "active", createdAt: created, ...extra };
+}
+
+function session(n: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { sessionId: `s${n}`, userId: `u${n % USERS}`, courseId: "C1", startedAt: new Date("2024-01-01T10:00:00Z"), status: "completed", score: n % 100, ...extra };
+}
+
+/** What the records' outcomes and errors are, in a form to compare. */
+function summary(result: BatchResult) {
+  return { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, skipped: result.skipped, failed: result.failed, outcomes: result.outcomes, errors: result.errors };
+}
+
+async function loadedFingerprints(entity: "users" | "sessions"): Promise<StoredFingerprints> {
+  const fingerprints = new StoredFingerprints();
+  await fingerprints.load(t.db, ENTITIES[entity]);
+  expect(fingerprints.isLoaded(ENTITIES[entity])).toBe(true);
+  return fingerprints;
+}
+
+beforeAll(async () => {
+  t = await openTestDatabase("records_fingerprints");
+  await ensureIndexes(t.db);
+  const users = Array.from({ length: USERS }, (_, n) => user(n, n % 10 === 0 ? { password: `secret-${n}-password` } : {}));
+  // A stored user without a status, and one without a createdAt: a replacement keeps (or sets) those.
+  users[1] = user(1, { status: undefined });
+  users[2] = user(2, { createdAt: undefined });
+  expect(summary(await writeBatch(t.db, ENTITIES.users, users, { mode: "insert", dryRun: false, ordered: false })).inserted).toBe(USERS);
+  await writeBatch(t.db, ENTITIES.courses, [{ code: "C1", title: "Course C1" }], { mode: "insert", dryRun: false, ordered: false });
+  await t.db.collection("users").updateOne({ email: "u1@example.org" }, { $unset: { status: "" } });
+  await t.db.collection("users").updateOne({ email: "u2@example.org" }, { $unset: { createdAt: "" } });
+  const sessions = Array.from({ length: USERS }, (_, n) => session(n, n % 7 === 0 ? { endedAt: new Date("2024-01-01T11:00:00Z") } : {}));
+  expect((await writeBatch(t.db, ENTITIES.sessions, sessions, { mode: "insert", dryRun: false, ordered: false })).inserted).toBe(USERS);
+}, 120_000);
+afterAll(async () => t?.close());
+
+/** A re-import of every stored user with every kind of difference a row can have. */
+function mixedUsers(): Record<string, unknown>[] {
+  return Array.from({ length: USERS + 20 }, (_, n) => {
+    if (n >= USERS) return user(n); // new keys
+    if (n === 1) return user(1, { status: undefined }); // left out, stored without one
+    if (n === 2) return user(2, { createdAt: undefined }); // left out, stored without one
+    if (n % 10 === 0) return user(n, { password: `secret-${n}-password` }); // the same password again
+    if (n % 10 === 3) return user(n, { lastName: "Changed" });
+    if (n % 10 === 4) return user(n, { status: undefined }); // a defaulted field left out
+    if (n % 10 === 5) return user(n, { createdAt: undefined });
+    if (n % 10 === 6) return user(n, { username: `u${n + 1}` }); // a username another user owns
+    if (n % 10 === 7) return { email: `u${n}@example.org`, lastName: `Number ${n}` }; // partial (merge)
+    if (n % 10 === 8) return user(n, { createdAt: new Date(created.getTime() + 1) });
+    if (n === 9) return user(9, { email: "U9@Example.org" }); // the key in another case
+    return user(n);
+  });
+}
+
+describe("records stored as they are sent, decided from the stream's fingerprints", () => {
+  for (const mode of ["upsert", "merge", "skip-existing"] as WriteMode[]) {
+    for (const ordered of [false, true]) {
+      it(`answers a ${ordered ? "ordered" : "unordered"} ${mode} dry run of users exactly as the look-ups do`, async () => {
+        const records = mixedUsers();
+        const byLookUp = await writeBatch(t.db, ENTITIES.users, records, { mode, dryRun: true, ordered });
+        const byFingerprint = await writeBatch(t.db, ENTITIES.users, records, { mode, dryRun: true, ordered, storedFingerprints: await loadedFingerprints("users") });
+        expect(summary(byFingerprint)).toEqual(summary(byLookUp));
+        // An ordered batch stops at its first failing record (the fourth).
+        expect(byLookUp.unchanged + byLookUp.skipped).toBeGreaterThan(ordered ? 2 : 150);
+      }, 60_000);
+    }
+  }
+
+  it("answers sessions (a missing reference, a changed end, an end left out) exactly as the look-ups do", async () => {
+    const records = Array.from({ length: USERS }, (_, n) => {
+      if (n % 11 === 1) return session(n, { userId: "nobody" });
+      if (n % 7 === 0 && n % 2 === 0) return session(n); // stored with an end, sent without
+      if (n % 13 === 2) return session(n, { score: 101 - (n % 100) });
+      return session(n, n % 7 === 0 ? { endedAt: new Date("2024-01-01T11:00:00Z") } : {});
+    });
+    for (const mode of ["upsert", "merge", "skip-existing"] as WriteMode[]) {
+      const byLookUp = await writeBatch(t.db, ENTITIES.sessions, records, { mode, dryRun: true, ordered: false });
+      const byFingerprint = await writeBatch(t.db, ENTITIES.sessions, records, { mode, dryRun: true, ordered: false, storedFingerprints: await loadedFingerprints("sessions") });
+      expect(summary(byFingerprint)).toEqual(summary(byLookUp));
+    }
+  }, 60_000);
+
+  it("loads them only once a batch needs many look-ups, and writes what the look-ups would", async () => {
+    const fingerprints = new StoredFingerprints();
+    const small = await writeBatch(t.db, ENTITIES.users, [user(20)], { mode: "upsert", dryRun: true, ordered: false, storedFingerprints: fingerprints });
+    expect({ unchanged: small.unchanged, loaded: fingerprints.isLoaded(ENTITIES.users) }).toEqual({ unchanged: 1, loaded: false });
+
+    const before = await t.db.collection("users").find({}).sort({ email: 1 }).toArray();
+    const records = mixedUsers();
+    const result = await writeBatch(t.db, ENTITIES.users, records, { mode: "upsert", dryRun: false, ordered: false, storedFingerprints: fingerprints });
+    expect(fingerprints.isLoaded(ENTITIES.users)).toBe(true);
+    expect({ inserted: result.inserted, failed: result.failed }).toEqual({ inserted: 20, failed: 60 });
+    const after = new Map((await t.db.collection("users").find({}).toArray()).map((d) => [d.email as string, d]));
+    for (const old of before) {
+      const now = after.get(old.email as string)!;
+      const n = Number(String(old.email).slice(1, String(old.email).indexOf("@")));
+      if (n % 10 === 3) expect(now.lastName).toBe("Changed");
+      else if (n % 10 === 8) expect(now.createdAt).toEqual(new Date(created.getTime() + 1));
+      else if (n === 1) expect(now.status).toBe("active"); // a replacement sets the default the stored record lacked
+      else if (n === 2) expect(now.createdAt).toBeInstanceOf(Date);
+      else if (n % 10 === 6 || n % 10 === 7) expect(now).toEqual(old); // refused: a taken username, an incomplete record
+      else expect({ n, doc: now }).toEqual({ n, doc: old }); // unchanged: not even updatedAt moves
+    }
+  }, 120_000);
+
+  it("compares a later batch with what the stream itself wrote, not with the pass", async () => {
+    const fingerprints = new StoredFingerprints();
+    const batch = (lastName: string) => Array.from({ length: LOAD_THRESHOLD }, (_, n) => user(n + 1000, n === 0 ? { lastName } : {}));
+    expect((await writeBatch(t.db, ENTITIES.users, batch("Number 1000"), { mode: "insert", dryRun: false, ordered: false })).inserted).toBe(LOAD_THRESHOLD);
+    await writeBatch(t.db, ENTITIES.users, batch("Number 1000"), { mode: "upsert", dryRun: true, ordered: false, storedFingerprints: fingerprints });
+    expect(fingerprints.isLoaded(ENTITIES.users)).toBe(true);
+    const changed = await writeBatch(t.db, ENTITIES.users, batch("Renamed"), { mode: "upsert", dryRun: false, ordered: false, storedFingerprints: fingerprints });
+    expect(changed.updated).toBe(1);
+    const back = await writeBatch(t.db, ENTITIES.users, batch("Number 1000"), { mode: "upsert", dryRun: false, ordered: false, storedFingerprints: fingerprints });
+    expect({ updated: back.updated, unchanged: back.unchanged }).toEqual({ updated: 1, unchanged: LOAD_THRESHOLD - 1 });
+    expect((await t.db.collection("users").findOne({ email: "u1000@example.org" }))?.lastName).toBe("Number 1000");
+    // And a key the stream inserted is known too.
+    const fresh = [user(5000), ...batch("Number 1000").slice(1)];
+    expect((await writeBatch(t.db, ENTITIES.users, fresh, { mode: "upsert", dryRun: false, ordered: false, storedFingerprints: fingerprints })).inserted).toBe(1);
+    const again = await writeBatch(t.db, ENTITIES.users, [user(5000)], { mode: "upsert", dryRun: true, ordered: false, storedFingerprints: fingerprints });
+    expect(again.unchanged).toBe(1);
+  }, 60_000);
+
+  it("loads them after an unordered skip-existing batch of many stored users, and not for sessions, whose refused inserts need no look-up", async () => {
+    const users = new StoredFingerprints();
+    const stored = Array.from({ length: LOAD_THRESHOLD }, (_, n) => user(n + 1000));
+    const first = await writeBatch(t.db, ENTITIES.users, stored, { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: users });
+    expect({ skipped: first.skipped, loaded: users.isLoaded(ENTITIES.users) }).toEqual({ skipped: LOAD_THRESHOLD, loaded: true });
+    const again = await writeBatch(t.db, ENTITIES.users, [...stored, user(7000)], { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: users });
+    expect({ skipped: again.skipped, inserted: again.inserted }).toEqual({ skipped: LOAD_THRESHOLD, inserted: 1 });
+
+    const sessions = new StoredFingerprints();
+    const result = await writeBatch(t.db, ENTITIES.sessions, Array.from({ length: USERS }, (_, n) => session(n, n % 7 === 0 ? { endedAt: new Date("2024-01-01T11:00:00Z") } : {})), { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: sessions });
+    expect({ skipped: result.skipped, loaded: sessions.isLoaded(ENTITIES.sessions) }).toEqual({ skipped: USERS, loaded: false });
+  }, 60_000);
+
+  it("records only what an ordered batch wrote: the records after its first failure were not attempted, and are inserted later", async () => {
+    const fingerprints = new StoredFingerprints();
+    await writeBatch(t.db, ENTITIES.users, Array.from({ length: LOAD_THRESHOLD }, (_, n) => user(n)), { mode: "upsert", dryRun: true, ordered: false, storedFingerprints: fingerprints });
+    expect(fingerprints.isLoaded(ENTITIES.users)).toBe(true);
+    const fresh = Array.from({ length: LOAD_THRESHOLD }, (_, n) => user(20_000 + n));
+    const ordered = await writeBatch(t.db, ENTITIES.users, fresh.map((r, i) => (i === 3 ? { ...r, email: "not an email" } : r)), { mode: "upsert", dryRun: false, ordered: true, storedFingerprints: fingerprints });
+    expect({ inserted: ordered.inserted, failed: ordered.failed }).toEqual({ inserted: 3, failed: LOAD_THRESHOLD - 3 });
+    const again = await writeBatch(t.db, ENTITIES.users, fresh, { mode: "upsert", dryRun: false, ordered: false, storedFingerprints: fingerprints });
+    expect({ inserted: again.inserted, unchanged: again.unchanged }).toEqual({ inserted: LOAD_THRESHOLD - 3, unchanged: 3 });
+    expect(await t.db.collection("users").countDocuments({ email: { $in: fresh.map((r) => r.email as string) } })).toBe(LOAD_THRESHOLD);
+  }, 60_000);
+
+  it("falls back to look-ups when the collection has more records than it may hold", async () => {
+    const fingerprints = new StoredFingerprints(100);
+    const records = mixedUsers();
+    const result = await writeBatch(t.db, ENTITIES.users, records, { mode: "upsert", dryRun: true, ordered: false, storedFingerprints: fingerprints });
+    expect(fingerprints.isLoaded(ENTITIES.users)).toBe(false);
+    expect(summary(result)).toEqual(summary(await writeBatch(t.db, ENTITIES.users, records, { mode: "upsert", dryRun: true, ordered: false })));
+  }, 60_000);
+
+  it("re-imports 5,000 stored courses through WriteRecords as unchanged, and a changed title as updated", async () => {
+    const service = new RecordsService(t.db);
+    const courses = (title: (i: number) => string) => Array.from({ length: 5 }, (_, b) => writeRequest(Entity.COURSES, Array.from({ length: 1000 }, (_, i) => courseRecord(`K${b * 1000 + i}`, { title: title(b * 1000 + i) })), { mode: WireMode.UPSERT, batchId: String(b) }));
+    const first = await collect(service.writeRecords(fromArray(courses((i) => `Course ${i}`)), handlerContext()));
+    expect(first.reduce((sum, r) => sum + r.inserted, 0)).toBe(5000);
+    const again = await collect(service.writeRecords(fromArray(courses((i) => (i === 4321 ? "Retitled" : `Course ${i}`))), handlerContext()));
+    expect({ unchanged: again.reduce((s, r) => s + r.unchanged, 0), updated: again.reduce((s, r) => s + r.updated, 0), failed: again.reduce((s, r) => s + r.failed, 0) }).toEqual({ unchanged: 4999, updated: 1, failed: 0 });
+    expect((await t.db.collection("courses").findOne({ code: "K4321" }))?.title).toBe("Retitled");
+  }, 120_000);
+});
+
+describe("a record's fingerprint", () => {
+  const spec = ENTITIES.sessions;
+  it("is the same for values sameValue calls equal: dates by instant, objects in any key order, undefined as absent", () => {
+    expect(canonicalValue(new Date("2024-01-01T00:00:00Z"))).toBe(canonicalValue(new Date(Date.parse("2024-01-01T00:00:00Z"))));
+    expect(canonicalValue({ a: 1, b: "x", c: undefined })).toBe(canonicalValue({ b: "x", a: 1 }));
+    expect(canonicalValue(-0)).toBe(canonicalValue(0));
+    expect(recordFingerprint(spec, session(1))).toEqual(recordFingerprint(spec, { ...session(1), endedAt: undefined }));
+  });
+
+  it("differs for values that differ in type or content", () => {
+    const distinct = ["1", 1, true, null, undefined, [], {}, [1], { a: 1 }, new Date(1), "", "u", "n"].map(canonicalValue);
+    expect(new Set(distinct).size).toBe(distinct.length);
+    expect(recordFingerprint(spec, session(1))).not.toEqual(recordFingerprint(spec, session(1, { score: 2 })));
+    expect(recordFingerprint(spec, session(1))).not.toEqual(recordFingerprint(spec, session(1, { endedAt: new Date("2024-01-01T11:00:00Z") })));
+  });
+
+  it("does not exist for values it cannot describe exactly (NaN, an invalid date, BSON types), so the look-up decides", () => {
+    for (const value of [Number.NaN, new Date(Number.NaN), new ObjectId(), [Number.NaN], { a: Number.NaN }, 10n]) expect(canonicalValue(value)).toBeUndefined();
+    expect(recordFingerprint(spec, session(1, { score: Number.NaN }))).toBeUndefined();
+  });
+});

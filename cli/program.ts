@@ -15,6 +15,7 @@ import { runExport } from "./commands/export.js";
 import { runFailedRows } from "./commands/failed-rows.js";
 import { runImport } from "./commands/import.js";
 import { runCancel, runJob, runJobs } from "./commands/jobs.js";
+import { runWatch } from "./commands/watch.js";
 import { runLogin, runLogout } from "./commands/login.js";
 import { usageError } from "./arguments.js";
 
@@ -128,6 +129,15 @@ export function buildProgram(result: ProgramResult): Command {
   example(program.command("job").description("show one job: state, counts, first row errors").argument("<id>", "the job id").action(withServer(runJob)), "dx job 6f1c…");
 
   example(program.command("cancel").description("cancel a running job (it ends cancelled)").argument("<id>", "the job id").action(withServer(runCancel)), "dx cancel 6f1c…");
+
+  example(
+    program
+      .command("watch")
+      .description("follow a running job to its end: progress, row errors as they are stored, the outcome (exit code as if you ran it); Ctrl-C stops watching, not the job")
+      .argument("<id>", "the job id")
+      .action(withServer(runWatch)),
+    "dx watch 6f1c…",
+  );
 
   example(
     program

@@ -22,7 +22,7 @@
  * EXPORT_SOURCE_AUDIT_EVENTS, `GET /export/{format}?source=audit`).
  */
 import { ENTITIES, readableFields, type EntityName, type EntitySpec } from "../domain/index.js";
-import { TransferService, ExportSource, type DescribeEntityRequest, type ExportRequest, type ImportRequest } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { TransferService, ExportSource, type DescribeEntityRequest, type ExportRequest, type ImportRequest, type PreviewImportRequest } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { entityName } from "../shared/records-wire/record-codec.js";
 import { actingSubject, type AccessPolicy, type CallRule, type Principal } from "../shared/auth/index.js";
 
@@ -184,6 +184,8 @@ export const TRANSFER_METHOD_RULES: Readonly<Record<string, CallRule>> = {
     if (request.case === "header") return checkImport(principal, entityName(request.value.entity), request.value.dryRun);
     return checkImport(principal, undefined, true);
   },
+  // A preview writes nothing: what a dry run of the entity needs.
+  [path("previewImport")]: (message, principal) => checkImport(principal, entityName((message as PreviewImportRequest).header?.entity ?? 0), true),
   [path("getJob")]: needsEither(P.readOwnJobs, P.readAllJobs, "reading jobs"),
   [path("watchJob")]: needsEither(P.readOwnJobs, P.readAllJobs, "watching jobs"),
   [path("listJobs")]: needsEither(P.readOwnJobs, P.readAllJobs, "listing jobs"),

@@ -36,6 +36,7 @@ import {
   type ListJobsRequest,
   type TransferService as TransferServiceDesc,
   type WatchJobRequest,
+  type PreviewImportRequest,
 } from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { wireFieldType } from "../../../shared/records-wire/record-codec.js";
 import { InvalidTransferRequestError } from "../../errors.js";
@@ -53,6 +54,8 @@ import type { RowError } from "../../../domain/index.js";
 import type { JobDocument } from "../../jobs/job-types.js";
 import { jobForReader, rowErrorForReader } from "../../jobs/job-views.js";
 import { watchJob } from "../../jobs/job-watch.js";
+import { previewImport } from "../../preview/preview-import.js";
+import { previewMessage } from "./preview-codec.js";
 import { requireEntity, type TransferContext } from "../../transfer-context.js";
 
 
@@ -92,6 +95,20 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
       }
     })();
     for await (const event of importJob(this.ctx, request, chunks, caller, context.signal)) yield importMessage(event);
+  }
+
+  /** What importing a file would do to its first rows, without a job and without writing (preview/preview-import.ts). */
+  async previewImport(request: PreviewImportRequest, context?: HandlerContext) {
+    if (!request.header) throw new InvalidTransferRequestError("header is required: the header you would send to Import", "header");
+    const job = importRequestOf(request.header);
+    const caller: Caller = callerOf(context!);
+    const result = await previewImport(
+      this.ctx,
+      caller,
+      { entity: job.entity, format: job.format, formatOptions: job.formatOptions, mode: job.mode, mapping: job.mapping, fileName: job.fileName, head: request.head, complete: request.complete, rows: request.rows },
+      personalFor(context),
+    );
+    return previewMessage(result);
   }
 
   async getJob(request: GetJobRequest, context?: HandlerContext) {

@@ -42,9 +42,7 @@ export function compileDateFormat(format: string, setting = "format"): DateForma
   }
   for (const required of ["YYYY", "MM", "DD"] as const) {
     if (!order.includes(required)) {
-      throw new TransferSettingsError(`date format ${JSON.stringify(format)} has no ${required}; use the tokens YYYY MM DD HH mm ss`, [
-        { setting, reason: `must contain YYYY, MM and DD` },
-      ]);
+      throw new TransferSettingsError(`date format ${JSON.stringify(format)} has no ${required}; use the tokens YYYY MM DD HH mm ss`, [{ setting, reason: `must contain YYYY, MM and DD` }]);
     }
   }
   const regex = new RegExp(`${pattern}$`);

@@ -56,11 +56,7 @@ export function compileTransform(transform: Transform, setting: string): Compile
 }
 
 /** Runs compiled transforms in order; the first refusal wins. */
-export function applyTransforms(
-  value: unknown,
-  transforms: readonly CompiledTransform[],
-  row: Readonly<Record<string, unknown>> = {},
-): { ok: true; value: unknown } | { ok: false; reason: string } {
+export function applyTransforms(value: unknown, transforms: readonly CompiledTransform[], row: Readonly<Record<string, unknown>> = {}): { ok: true; value: unknown } | { ok: false; reason: string } {
   let current = value;
   for (const transform of transforms) {
     const result = transform(current, row);
@@ -116,7 +112,9 @@ function parseTemplate(template: unknown, setting: string): TemplatePart[] {
       parts.push({ column: template.slice(i + 1, end) });
       i = end + 1;
     } else if (c === "}") {
-      throw new TransferSettingsError(`${setting}: the template ${JSON.stringify(template)} has a "}" without "{" (write "}}" for a brace)`, [{ setting: `${setting}.value`, reason: 'has an unmatched "}"' }]);
+      throw new TransferSettingsError(`${setting}: the template ${JSON.stringify(template)} has a "}" without "{" (write "}}" for a brace)`, [
+        { setting: `${setting}.value`, reason: 'has an unmatched "}"' },
+      ]);
     } else {
       text += c;
       i++;

@@ -64,9 +64,7 @@ const READ_BATCH = 250;
 const RECORDS_READ_AHEAD = 2;
 
 /** What an export reads: records of an entity (filtered and sorted by the records service), or the audit trail. */
-export type ExportTarget =
-  | { source: "records"; spec: EntitySpec; filter?: Filter; sort: { field: string; descending: boolean }[] }
-  | { source: "audit"; spec: EntitySpec; query: AuditQuery };
+export type ExportTarget = { source: "records"; spec: EntitySpec; filter?: Filter; sort: { field: string; descending: boolean }[] } | { source: "audit"; spec: EntitySpec; query: AuditQuery };
 
 /**
  * One export, as the adapters hand it over: the RPC's ExportRequest

@@ -34,7 +34,7 @@ import { requireFormat, type TransferContext } from "../transfer-context.js";
 import type { JobRun, EndOptions } from "./job-run.js";
 import { runJob, type JobSteps } from "./run-job.js";
 import type { FormatPlugin } from "../../../formats/_sdk/index.js";
-import type { JobCounts, } from "./job-types.js";
+import type { JobCounts } from "./job-types.js";
 
 export interface ImportJobRequest {
   entity: EntitySpec;
@@ -190,11 +190,7 @@ function importSteps(
         }
         const state = event.strictAborted || stopError ? "failed" : "succeeded";
         const mappedStop = stopError ? toConnectError(stopError) : undefined;
-        const error = mappedStop
-          ? mappedStop.rawMessage
-          : event.strictAborted
-            ? `strict import: ${event.failed} row(s) were rejected, so nothing was written`
-            : undefined;
+        const error = mappedStop ? mappedStop.rawMessage : event.strictAborted ? `strict import: ${event.failed} row(s) were rejected, so nothing was written` : undefined;
         await close();
         // The record holds the end before the client is told it.
         await run.end(

@@ -77,10 +77,7 @@ export async function discoverPlugins(dirs: string[]): Promise<DiscoveredPlugins
   return found;
 }
 
-async function loadPlugin(
-  entry: string,
-  folder: string,
-): Promise<{ ok: true; plugin: FormatPlugin } | { ok: false; error: string; cause?: unknown }> {
+async function loadPlugin(entry: string, folder: string): Promise<{ ok: true; plugin: FormatPlugin } | { ok: false; error: string; cause?: unknown }> {
   let mod: { default?: unknown };
   try {
     mod = (await import(pathToFileURL(entry).href)) as { default?: unknown };

@@ -48,9 +48,7 @@ const transformSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("default"), value: z.string() }),
   z.strictObject({ kind: z.literal("template"), value: z.string().min(1) }),
 ]);
-const mappingSchema = z.array(
-  z.strictObject({ source: z.string().optional(), field: z.string().min(1).optional(), ignore: z.boolean().optional(), transforms: z.array(transformSchema).optional() }),
-);
+const mappingSchema = z.array(z.strictObject({ source: z.string().optional(), field: z.string().min(1).optional(), ignore: z.boolean().optional(), transforms: z.array(transformSchema).optional() }));
 const modeSchema = z.enum(WRITE_MODES);
 
 function flag(fields: Record<string, string>, name: string): boolean | undefined {

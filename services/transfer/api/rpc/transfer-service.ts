@@ -52,7 +52,6 @@ import type { JobDocument } from "../../jobs/job-types.js";
 import { jobForReader } from "../../jobs/job-views.js";
 import { requireEntity, type TransferContext } from "../../transfer-context.js";
 
-
 export class TransferService implements ServiceImpl<typeof TransferServiceDesc> {
   constructor(private readonly ctx: TransferContext) {}
 
@@ -157,7 +156,12 @@ export function exportMessage(event: ExportEvent): ExportResponse {
       return create(ExportResponseSchema, {
         event: {
           case: "header",
-          value: { jobId: event.jobId, fileName: event.fileName, mimeType: event.mimeType, columns: event.columns.map((c) => create(ColumnSchema, { key: c.key, label: c.label, type: wireFieldType(c.type) })) },
+          value: {
+            jobId: event.jobId,
+            fileName: event.fileName,
+            mimeType: event.mimeType,
+            columns: event.columns.map((c) => create(ColumnSchema, { key: c.key, label: c.label, type: wireFieldType(c.type) })),
+          },
         },
       });
     case "chunk":

@@ -36,7 +36,7 @@ import { recordsFor } from "../records/records-for-caller.js";
 import { exportColumns, runExport, type ExportSettings } from "../core/export-pipeline.js";
 import { checkLabels } from "../core/export-columns.js";
 import { parsePluginOptions } from "../core/plugin-options.js";
-import type { EndOptions, JobRun } from "./job-run.js";
+import type { EndOptions, JobRun } from "./running-job.js";
 import { runJob, type JobSteps } from "./run-job.js";
 import { recordForExport } from "../records/plain-records.js";
 import type { TransferContext } from "../transfer-context.js";

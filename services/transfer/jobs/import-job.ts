@@ -31,7 +31,7 @@ import { describeSettlement, settledCountKey, settleUnansweredRows } from "./una
 import type { Caller } from "../caller.js";
 import { recordsFor } from "../records/records-for-caller.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";
-import type { JobRun, EndOptions } from "./job-run.js";
+import type { JobRun, EndOptions } from "./running-job.js";
 import { runJob, type JobSteps } from "./run-job.js";
 import type { FormatPlugin } from "../../../formats/_sdk/index.js";
 import type { JobCounts } from "./job-types.js";

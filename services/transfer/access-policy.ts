@@ -136,7 +136,8 @@ export function ownJobsOnly(principal: Principal): boolean {
 export function listedJobsSubject(principal: Principal, requested: string | undefined): { subject?: string; denied?: string } {
   if (!ownJobsOnly(principal)) return { subject: requested };
   const self = actingSubject(principal);
-  if (requested && requested !== self) return { denied: `listing the jobs of ${requested} needs one of the roles ${rolesGranting(P.readAllJobs).join(", ")}; ${principal.subject} may list only their own` };
+  if (requested && requested !== self)
+    return { denied: `listing the jobs of ${requested} needs one of the roles ${rolesGranting(P.readAllJobs).join(", ")}; ${principal.subject} may list only their own` };
   return { subject: self };
 }
 
@@ -150,7 +151,12 @@ export function exportFieldsFor(spec: EntitySpec, requested: readonly string[], 
   if (seesPersonalData(principal)) return { fields: selected };
   const personal = new Set(spec.fields.filter((f) => f.personal).map((f) => f.key));
   if (personal.size === 0) return { fields: selected };
-  if (!selected) return { fields: readableFields(spec).filter((f) => !personal.has(f.key)).map((f) => f.key) };
+  if (!selected)
+    return {
+      fields: readableFields(spec)
+        .filter((f) => !personal.has(f.key))
+        .map((f) => f.key),
+    };
   const named = [...new Set(selected.map((f) => f.split(".")[0]!).filter((f) => personal.has(f)))];
   if (named.length > 0) return { denied: `${named.join(", ")} ${named.length === 1 ? "is" : "are"} personal data of ${spec.name} and need the "${P.pii}" role` };
   return { fields: selected };

@@ -62,7 +62,13 @@ export function toConnectError(error: unknown): ConnectError {
   // The service is stopping: another instance (or this one, restarted) can take the job.
   if (error instanceof WorkerPoolClosedError) return status(error.message, Code.Unavailable, error);
   // Settings the caller must fix: bad options, unknown fields, bad mappings.
-  if (error instanceof TransferSettingsError) return status(error.message, Code.InvalidArgument, error, error.issues.map((i) => ({ field: i.setting, reason: i.reason })));
+  if (error instanceof TransferSettingsError)
+    return status(
+      error.message,
+      Code.InvalidArgument,
+      error,
+      error.issues.map((i) => ({ field: i.setting, reason: i.reason })),
+    );
   if (error instanceof InvalidAuditFilterError) return status(error.message, Code.InvalidArgument, error, [{ field: error.field, reason: error.message }]);
   if (error instanceof InvalidAuditPageTokenError) return status(error.message, Code.InvalidArgument, error, [{ field: "page_token", reason: error.message }]);
   if (error instanceof InvalidTransferRequestError) return status(error.message, Code.InvalidArgument, error, error.field ? [{ field: error.field, reason: error.message }] : []);

@@ -95,7 +95,10 @@ export class JobRecordUnavailableError extends Error {
     readonly jobId: string,
     cause: unknown,
   ) {
-    super(`job ${jobId} ended, but the transfer service's database is unavailable, so its end is not recorded yet (it will be when the database is back): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(
+      `job ${jobId} ended, but the transfer service's database is unavailable, so its end is not recorded yet (it will be when the database is back): ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   }
 }
 

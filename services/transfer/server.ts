@@ -137,7 +137,10 @@ async function buildWithPlugins(options: TransferServerOptions, config: Transfer
   const audit = new AuditLog(options.db, "transfer");
   await audit.ensureIndexes();
   const credential = options.auth?.serviceCredential;
-  const records: RecordsClient = createRecordsClient(options.recordsUrl ?? config.recordsUrl, [...(options.recordsInterceptors ?? []), ...(credential ? [serviceCredentialInterceptor(credential)] : [])]);
+  const records: RecordsClient = createRecordsClient(options.recordsUrl ?? config.recordsUrl, [
+    ...(options.recordsInterceptors ?? []),
+    ...(credential ? [serviceCredentialInterceptor(credential)] : []),
+  ]);
   // A job a sweep fails (its instance died) gets its audit event from the instance that noticed.
   const onStopped = (job: JobDocument) => auditJobEnd({ audit, config, log }, job, { state: "failed", error: job.error, errorCode: job.errorCode }, sweptCaller(job));
   // Job ends wait through anything this service answers UNAVAILABLE for: its database, the records service.

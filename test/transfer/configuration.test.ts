@@ -43,7 +43,14 @@ describe("the configuration", () => {
   });
 
   it("reads the job lease settings from the environment, and refuses a lease that a live job could outlive", () => {
-    const env = { TRANSFER_JOBS_HEARTBEAT_MS: "1000", TRANSFER_JOBS_LEASE_MS: "4000", TRANSFER_JOBS_SWEEP_MS: "2000", TRANSFER_JOBS_CANCEL_POLL_MS: "250", TRANSFER_JOBS_PROGRESS_SAVE_MS: "500", TRANSFER_JOBS_WATCH_POLL_MS: "100" };
+    const env = {
+      TRANSFER_JOBS_HEARTBEAT_MS: "1000",
+      TRANSFER_JOBS_LEASE_MS: "4000",
+      TRANSFER_JOBS_SWEEP_MS: "2000",
+      TRANSFER_JOBS_CANCEL_POLL_MS: "250",
+      TRANSFER_JOBS_PROGRESS_SAVE_MS: "500",
+      TRANSFER_JOBS_WATCH_POLL_MS: "100",
+    };
     expect(loadTransferConfig({ env, cwd: dir }).jobs).toEqual({ progressSaveMs: 500, heartbeatMs: 1000, leaseMs: 4000, sweepMs: 2000, cancelPollMs: 250, watchPollMs: 100 });
     expect(() => loadTransferConfig({ env: { TRANSFER_JOBS_HEARTBEAT_MS: "5000", TRANSFER_JOBS_LEASE_MS: "6000" }, cwd: dir })).toThrow(/jobs\.leaseMs: leaseMs must be at least 3 × heartbeatMs/);
     expect(() => transferConfig({ jobs: { leaseMs: 1000, progressSaveMs: 2000, heartbeatMs: 100 } })).toThrow(/jobs\.progressSaveMs/);
@@ -53,7 +60,13 @@ describe("the configuration", () => {
   it("reads the format worker settings from the file and the environment, the per-format list too", () => {
     const path = join(dir, "workers.json");
     writeFileSync(path, JSON.stringify({ formatWorkers: { mode: "in-thread", poolSize: 3, formats: { json: "workers" } } }));
-    expect(loadTransferConfig({ env: { DX_TRANSFER_CONFIG: path }, cwd: dir }).formatWorkers).toEqual({ mode: "in-thread", poolSize: 3, formats: { json: "workers" }, timeLimitMs: 30000, memoryLimitMb: 256 });
+    expect(loadTransferConfig({ env: { DX_TRANSFER_CONFIG: path }, cwd: dir }).formatWorkers).toEqual({
+      mode: "in-thread",
+      poolSize: 3,
+      formats: { json: "workers" },
+      timeLimitMs: 30000,
+      memoryLimitMb: 256,
+    });
     const env = {
       DX_TRANSFER_CONFIG: path,
       TRANSFER_FORMAT_WORKERS_MODE: "workers",
@@ -63,7 +76,14 @@ describe("the configuration", () => {
       TRANSFER_FORMAT_WORKERS_MEMORY_LIMIT_MB: "128",
     };
     // The environment wins key by key; keys it does not name keep the file's values.
-    expect(loadTransferConfig({ env, cwd: dir }).formatWorkers).toEqual({ mode: "workers", poolSize: 3, maxWorkers: 12, formats: { csv: "in-thread", ndjson: "workers" }, timeLimitMs: 5000, memoryLimitMb: 128 });
+    expect(loadTransferConfig({ env, cwd: dir }).formatWorkers).toEqual({
+      mode: "workers",
+      poolSize: 3,
+      maxWorkers: 12,
+      formats: { csv: "in-thread", ndjson: "workers" },
+      timeLimitMs: 5000,
+      memoryLimitMb: 128,
+    });
   });
 
   it("refuses bad format worker settings with messages that name them", () => {
@@ -86,7 +106,14 @@ describe("the configuration", () => {
     mkdirSync(join(dir, "config"), { recursive: true });
     writeFileSync(join(dir, "config", "transfer.json"), JSON.stringify({ "//": "comment", importMaxFileMb: 5, strictImportByDefault: true, pluginDirs: ["../more-formats"], port: 9000 }));
     const config = loadTransferConfig({ env: { TRANSFER_PORT: "9100", TRANSFER_EXPORT_LOGGING_ENABLED: "false", MONGODB_URI: "mongodb://db:27017/" }, cwd: dir });
-    expect(config).toMatchObject({ importMaxFileMb: 5, strictImportByDefault: true, port: 9100, exportLoggingEnabled: false, mongodbUri: "mongodb://db:27017/", pluginDirs: [join(dir, "more-formats")] });
+    expect(config).toMatchObject({
+      importMaxFileMb: 5,
+      strictImportByDefault: true,
+      port: 9100,
+      exportLoggingEnabled: false,
+      mongodbUri: "mongodb://db:27017/",
+      pluginDirs: [join(dir, "more-formats")],
+    });
     rmSync(join(dir, "config"), { recursive: true });
   });
 
@@ -141,7 +168,12 @@ describe("a disabled transfer module", () => {
   });
 
   it("answers every transfer route with 503 JSON", async () => {
-    for (const [method, path] of [["GET", "/export/csv?entity=users"], ["POST", "/import"], ["GET", "/jobs/x"], ["GET", "/jobs"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/export/csv?entity=users"],
+      ["POST", "/import"],
+      ["GET", "/jobs/x"],
+      ["GET", "/jobs"],
+    ] as const) {
       const res = await fetch(`${s.transfer.url}${path}`, { method, body: method === "POST" ? new FormData() : undefined });
       expect(res.status).toBe(503);
       expect(await res.json()).toMatchObject({ code: "unavailable", message: expect.stringContaining("disabled") });

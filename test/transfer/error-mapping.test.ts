@@ -38,7 +38,9 @@ describe("the transfer error mapping", () => {
   });
 
   it("names the plugin that failed in a format worker, and what happened to it", () => {
-    expect(toConnectError(new FormatPluginError("xlsx", "out-of-memory", "its worker reached the heap limit of 256 MiB")).rawMessage).toBe('format plugin "xlsx" ran out of memory: its worker reached the heap limit of 256 MiB');
+    expect(toConnectError(new FormatPluginError("xlsx", "out-of-memory", "its worker reached the heap limit of 256 MiB")).rawMessage).toBe(
+      'format plugin "xlsx" ran out of memory: its worker reached the heap limit of 256 MiB',
+    );
   });
 
   it("names bad settings in field violations", () => {

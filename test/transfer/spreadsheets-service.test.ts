@@ -19,9 +19,17 @@ let s: Services;
 
 beforeAll(async () => {
   s = await startServices();
-  await seed(s.recordsClient, Entity.USERS, Array.from({ length: 30 }, (_, i) => user(i)));
+  await seed(
+    s.recordsClient,
+    Entity.USERS,
+    Array.from({ length: 30 }, (_, i) => user(i)),
+  );
   await seed(s.recordsClient, Entity.COURSES, [course("AAA-2024")]);
-  await seed(s.recordsClient, Entity.SESSIONS, Array.from({ length: 5 }, (_, i) => session(`s${i}`, `user${i}`, "AAA-2024", { score: i + 0.5 })));
+  await seed(
+    s.recordsClient,
+    Entity.SESSIONS,
+    Array.from({ length: 5 }, (_, i) => session(`s${i}`, `user${i}`, "AAA-2024", { score: i + 0.5 })),
+  );
 });
 afterAll(async () => s?.close());
 
@@ -52,7 +60,14 @@ describe.each([
       { key: "email", label: "Email", type: "string" as const },
       { key: "username", label: "Username", type: "string" as const },
     ];
-    const file = await writeAll(plugin, [{ email: `rpc-${format}@example.org`, username: `rpc-${format}` }, { email: "not-an-email", username: `bad-${format}` }], columns);
+    const file = await writeAll(
+      plugin,
+      [
+        { email: `rpc-${format}@example.org`, username: `rpc-${format}` },
+        { email: "not-an-email", username: `bad-${format}` },
+      ],
+      columns,
+    );
     const result = await importFile(s.client, { entity: Entity.USERS, format, mode: WriteMode.INSERT }, file);
     expect(result.summary).toMatchObject({ read: 2n, inserted: 1n, failed: 1n });
     expect(result.rowErrors.map((e) => ({ row: e.row, line: e.line, column: e.column, value: e.value }))).toEqual([{ row: 2n, line: 3n, column: "Email", value: "not-an-email" }]);

@@ -8,6 +8,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectError, Interceptor } from "@connectrpc/connect";
 import { boundedError } from "./bounded-error.js";
+import { mapCallErrors } from "./map-call-errors.js";
 
 /**
  * A server interceptor that maps whatever the methods of `service` throw —
@@ -20,23 +21,7 @@ export function errorMappingInterceptor(service: DescService, toConnectError: (e
   const map = (error: unknown) => boundedError(toConnectError(error));
   return (next) => async (req) => {
     if (req.service.typeName !== service.typeName) return next(req);
-    try {
-      const res = await next(req);
-      if (!res.stream) return res;
-      const messages = res.message;
-      return {
-        ...res,
-        message: (async function* () {
-          try {
-            yield* messages;
-          } catch (error) {
-            throw map(error);
-          }
-        })(),
-      };
-    } catch (error) {
-      throw map(error);
-    }
+    return mapCallErrors(next(req), map);
   };
 }
 

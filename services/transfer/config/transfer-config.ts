@@ -124,7 +124,10 @@ export const transferConfigSchema = z
     nestedDelimiter: z.string().min(1).max(4).default(".").describe("joins nested keys into flat column names in tabular files (`details.device`)"),
     strictImportByDefault: bool.default(false).describe("whether imports that do not say are all-or-nothing"),
     exportLoggingEnabled: bool.default(true).describe("audit events for exports (imports and writes are always audited)"),
-    pluginDirs: z.array(z.string().min(1)).default([]).describe("extra plugin folders, read after formats/ (environment: separated by `:`; relative ones against the file's folder, or the working directory)"),
+    pluginDirs: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("extra plugin folders, read after formats/ (environment: separated by `:`; relative ones against the file's folder, or the working directory)"),
     maxStoredRowErrors: int(100).default(100_000).describe("row errors kept per job; later ones are only counted"),
     formatWorkers: formatWorkersSchema.default(() => formatWorkersSchema.parse({})),
     jobs: jobsSchema.default(() => jobsSchema.parse({})),
@@ -223,7 +226,13 @@ export function loadTransferConfig(options: LoadOptions = {}): TransferConfig {
       const current = merged[top];
       merged[top] = { ...(typeof current === "object" && current !== null ? current : {}), [nested]: value };
     } else {
-      merged[top] = key === "pluginDirs" ? value.split(delimiter).filter(Boolean).map((d) => resolve(cwd, d)) : value;
+      merged[top] =
+        key === "pluginDirs"
+          ? value
+              .split(delimiter)
+              .filter(Boolean)
+              .map((d) => resolve(cwd, d))
+          : value;
     }
   }
   return transferConfig(merged as TransferConfigInput, source);

@@ -30,7 +30,10 @@ export function suggestNames(name: string, candidates: readonly string[]): strin
     }
     scored.push({ candidate, score });
   }
-  return scored.sort((a, b) => a.score - b.score).slice(0, 3).map((s) => s.candidate);
+  return scored
+    .sort((a, b) => a.score - b.score)
+    .slice(0, 3)
+    .map((s) => s.candidate);
 }
 
 /** ` (did you mean "a" or "b"?)`, or nothing. */
@@ -42,7 +45,10 @@ export function didYouMean(name: string, candidates: readonly string[]): string 
 
 /** A list of names for a message, clipped. */
 export function listNames(names: readonly string[], max = 40): string {
-  const shown = names.slice(0, max).map((n) => JSON.stringify(n)).join(", ");
+  const shown = names
+    .slice(0, max)
+    .map((n) => JSON.stringify(n))
+    .join(", ");
   return names.length > max ? `${shown}, … (${names.length} in all)` : shown;
 }
 

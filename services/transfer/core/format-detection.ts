@@ -51,7 +51,9 @@ export function chooseFormat(head: Uint8Array, fileName: string | undefined, plu
   if (ext) {
     const reader = byExtension(ext);
     if (reader && isContainerFormat(reader)) {
-      throw refused(`the file is named ${JSON.stringify(fileName)} but its first bytes are not a ${reader.name} file (a ${reader.name} file is a ZIP archive); upload it with the format of its content`);
+      throw refused(
+        `the file is named ${JSON.stringify(fileName)} but its first bytes are not a ${reader.name} file (a ${reader.name} file is a ZIP archive); upload it with the format of its content`,
+      );
     }
     if (reader) return { format: reader.name, chosenBy: `file name: .${ext}` };
   }

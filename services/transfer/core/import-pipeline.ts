@@ -170,16 +170,20 @@ class ImportRun {
     this.plugin = plugin as ImportRun["plugin"];
     if (!isWriteMode(settings.mode)) throw new TransferSettingsError(`unknown import mode ${JSON.stringify(settings.mode)}`, [{ setting: "mode", reason: `must be one of ${WRITE_MODES.join(", ")}` }]);
     if (settings.entity.appendOnly && settings.mode !== "insert") {
-      throw new TransferSettingsError(`${settings.entity.name} is append-only: it can only be imported in insert mode, not ${settings.mode}`, [{ setting: "mode", reason: "must be insert for an append-only entity" }]);
+      throw new TransferSettingsError(`${settings.entity.name} is append-only: it can only be imported in insert mode, not ${settings.mode}`, [
+        { setting: "mode", reason: "must be insert for an append-only entity" },
+      ]);
     }
     this.options = parsePluginOptions(plugin, settings.pluginOptions);
     this.mapper = new RowMapper(settings.entity, { mode: settings.mode, mapping: settings.mapping, nestedDelimiter: settings.nestedDelimiter, typedFlattenedText: plugin.shape === "tabular" });
     this.keys = new InFileKeys(settings.entity);
     const size = settings.batchSize ?? DEFAULT_BATCH_SIZE;
-    if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE) throw new TransferSettingsError(`batchSize must be a whole number from 1 to ${MAX_BATCH_SIZE}`, [{ setting: "batchSize", reason: `must be 1–${MAX_BATCH_SIZE}` }]);
+    if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH_SIZE)
+      throw new TransferSettingsError(`batchSize must be a whole number from 1 to ${MAX_BATCH_SIZE}`, [{ setting: "batchSize", reason: `must be 1–${MAX_BATCH_SIZE}` }]);
     this.batchSize = size;
     const depth = settings.writesInFlight ?? DEFAULT_WRITES_IN_FLIGHT;
-    if (!Number.isInteger(depth) || depth < 1 || depth > MAX_WRITES_IN_FLIGHT) throw new TransferSettingsError(`writesInFlight must be a whole number from 1 to ${MAX_WRITES_IN_FLIGHT}`, [{ setting: "writesInFlight", reason: `must be 1–${MAX_WRITES_IN_FLIGHT}` }]);
+    if (!Number.isInteger(depth) || depth < 1 || depth > MAX_WRITES_IN_FLIGHT)
+      throw new TransferSettingsError(`writesInFlight must be a whole number from 1 to ${MAX_WRITES_IN_FLIGHT}`, [{ setting: "writesInFlight", reason: `must be 1–${MAX_WRITES_IN_FLIGHT}` }]);
     this.staged = settings.strict && !settings.dryRun;
     this.budget = checkBudget(settings.budget, settings);
     this.guarded = this.budget.maxChanges !== undefined && !settings.strict && !settings.dryRun;
@@ -329,7 +333,10 @@ class ImportRun {
       if (this.staged && !aborted) {
         this.rowsWritten = 0;
         for await (const batch of abortable(this.staging.replay(this.batchSize), signal)) {
-          await send(batch.map((s) => this.unstage(s)), REPLAY);
+          await send(
+            batch.map((s) => this.unstage(s)),
+            REPLAY,
+          );
           yield* drain(out);
         }
         await allAnswered();

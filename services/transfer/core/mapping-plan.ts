@@ -74,7 +74,8 @@ export function compileMapping(spec: EntitySpec, mapping: FieldMapping[]): Mappi
     if (m?.ignore === true) {
       if (m.field !== undefined && m.field !== "") return issues.push({ setting: `${setting}.field`, reason: "an ignored column gives no field: leave field out, or ignore out" });
       if ((m.transforms ?? []).length > 0) return issues.push({ setting: `${setting}.transforms`, reason: "an ignored column has no transforms" });
-      if (source === "") return issues.push({ setting: `${setting}.source`, reason: `must name the column to ignore (or "${EVERY_OTHER_COLUMN}" for every column that is neither mapped nor a field)` });
+      if (source === "")
+        return issues.push({ setting: `${setting}.source`, reason: `must name the column to ignore (or "${EVERY_OTHER_COLUMN}" for every column that is neither mapped nor a field)` });
       if (source === EVERY_OTHER_COLUMN) {
         ignoreRest = true;
         return;
@@ -88,7 +89,11 @@ export function compileMapping(spec: EntitySpec, mapping: FieldMapping[]): Mappi
     if (source === EVERY_OTHER_COLUMN) return issues.push({ setting: `${setting}.source`, reason: `"${EVERY_OTHER_COLUMN}" only goes with "ignore": true` });
     if (ignored.has(key) && key !== "") return issues.push({ setting: `${setting}.source`, reason: `${JSON.stringify(source)} is both mapped and ignored` });
     const field = typeof m?.field === "string" ? fieldOf(spec, m.field) : undefined;
-    if (field === undefined) return issues.push({ setting: `${setting}.field`, reason: m?.field === undefined || m.field === "" ? `names no field (give one, or "ignore": true)` : `${JSON.stringify(m?.field)} is not a field of ${spec.name}` });
+    if (field === undefined)
+      return issues.push({
+        setting: `${setting}.field`,
+        reason: m?.field === undefined || m.field === "" ? `names no field (give one, or "ignore": true)` : `${JSON.stringify(m?.field)} is not a field of ${spec.name}`,
+      });
     if (field.readOnly) return issues.push({ setting: `${setting}.field`, reason: `${field.key} is read-only: it is set by the server` });
     if (used.has(field.key)) return issues.push({ setting: `${setting}.field`, reason: `${field.key} is mapped twice` });
     used.add(field.key);

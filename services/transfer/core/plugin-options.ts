@@ -49,8 +49,5 @@ export function parsePluginOptions(plugin: { name: string; options: OptionsSchem
     setting: ["pluginOptions", ...i.path.map(String)].join("."),
     reason: i.message,
   }));
-  throw new TransferSettingsError(
-    `invalid options for the ${plugin.name} format: ${issues.map((i) => `${i.setting} ${i.reason}`).join("; ")}`,
-    issues,
-  );
+  throw new TransferSettingsError(`invalid options for the ${plugin.name} format: ${issues.map((i) => `${i.setting} ${i.reason}`).join("; ")}`, issues);
 }

@@ -134,7 +134,8 @@ export class RowMapper {
     for (const m of this.plan?.entries ?? []) {
       if (m.source === "") continue; // a value from the transforms alone
       const found = find(m.source);
-      if (found === undefined) issues.push({ setting: `mapping[${m.index}].source`, column: m.source, reason: `${JSON.stringify(m.source)} is not a column of the file${didYouMean(m.source, names)}` });
+      if (found === undefined)
+        issues.push({ setting: `mapping[${m.index}].source`, column: m.source, reason: `${JSON.stringify(m.source)} is not a column of the file${didYouMean(m.source, names)}` });
       else {
         used.add(found);
         m.source = found;
@@ -142,7 +143,12 @@ export class RowMapper {
       }
       for (const column of m.reads) {
         if (exact.has(column)) used.add(column);
-        else issues.push({ setting: `mapping[${m.index}].transforms`, column, reason: `the template reads column ${JSON.stringify(column)}, which is not a column of the file${didYouMean(column, names)}` });
+        else
+          issues.push({
+            setting: `mapping[${m.index}].transforms`,
+            column,
+            reason: `the template reads column ${JSON.stringify(column)}, which is not a column of the file${didYouMean(column, names)}`,
+          });
       }
       if (m.field !== undefined) owner.set(m.field.key, `mapping[${m.index}] (column ${JSON.stringify(m.source)})`);
     }
@@ -158,7 +164,11 @@ export class RowMapper {
       if (target.field.readOnly || target.path.length > 0) continue;
       const other = owner.get(target.field.key);
       if (other !== undefined) {
-        issues.push({ setting: "file", column: name, reason: `column ${JSON.stringify(name)} gives ${target.field.key}, which ${other} gives too; map one of them elsewhere or ignore it (${JSON.stringify({ source: name, ignore: true })})` });
+        issues.push({
+          setting: "file",
+          column: name,
+          reason: `column ${JSON.stringify(name)} gives ${target.field.key}, which ${other} gives too; map one of them elsewhere or ignore it (${JSON.stringify({ source: name, ignore: true })})`,
+        });
       } else owner.set(target.field.key, `column ${JSON.stringify(name)}`);
     }
     if (unknown.length > 0 && !this.plan?.ignoreRest) {

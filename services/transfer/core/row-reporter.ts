@@ -111,7 +111,6 @@ export class RowReporter {
     }
     return values;
   }
-
 }
 
 /** A cell by column name: exact, else ignoring case and surrounding spaces (mapping sources match that way). */
@@ -123,4 +122,3 @@ export function event(e: Omit<RowErrorEvent, "kind">): RowErrorEvent {
   if (e.personal !== undefined) out.personal = e.personal;
   return out;
 }
-

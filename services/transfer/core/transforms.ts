@@ -87,10 +87,14 @@ function compileValueMap(transform: Extract<Transform, { kind: "map" }>, setting
     table.set(key, to);
   }
   const keys = Object.keys(values);
-  const known = `${keys.slice(0, KEYS_LISTED).map((k) => JSON.stringify(k)).join(", ")}${keys.length > KEYS_LISTED ? `, and ${keys.length - KEYS_LISTED} more` : ""}`;
+  const known = `${keys
+    .slice(0, KEYS_LISTED)
+    .map((k) => JSON.stringify(k))
+    .join(", ")}${keys.length > KEYS_LISTED ? `, and ${keys.length - KEYS_LISTED} more` : ""}`;
   return (value) => {
     if (isBlank(value)) return { ok: true, value };
-    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") return { ok: false, reason: `a ${value instanceof Date ? "date" : typeof value} cell cannot be looked up in the value map` };
+    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean")
+      return { ok: false, reason: `a ${value instanceof Date ? "date" : typeof value} cell cannot be looked up in the value map` };
     const text = String(value);
     const found = table.get(caseInsensitive ? text.toLowerCase() : text);
     if (found !== undefined) return { ok: true, value: found };
@@ -101,11 +105,7 @@ function compileValueMap(transform: Extract<Transform, { kind: "map" }>, setting
 }
 
 /** Runs compiled transforms in order; the first refusal wins. */
-export function applyTransforms(
-  value: unknown,
-  transforms: readonly CompiledTransform[],
-  row: Readonly<Record<string, unknown>> = {},
-): { ok: true; value: unknown } | { ok: false; reason: string } {
+export function applyTransforms(value: unknown, transforms: readonly CompiledTransform[], row: Readonly<Record<string, unknown>> = {}): { ok: true; value: unknown } | { ok: false; reason: string } {
   let current = value;
   for (const transform of transforms) {
     const result = transform(current, row);
@@ -161,7 +161,9 @@ function parseTemplate(template: unknown, setting: string): TemplatePart[] {
       parts.push({ column: template.slice(i + 1, end) });
       i = end + 1;
     } else if (c === "}") {
-      throw new TransferSettingsError(`${setting}: the template ${JSON.stringify(template)} has a "}" without "{" (write "}}" for a brace)`, [{ setting: `${setting}.value`, reason: 'has an unmatched "}"' }]);
+      throw new TransferSettingsError(`${setting}: the template ${JSON.stringify(template)} has a "}" without "{" (write "}}" for a brace)`, [
+        { setting: `${setting}.value`, reason: 'has an unmatched "}"' },
+      ]);
     } else {
       text += c;
       i++;

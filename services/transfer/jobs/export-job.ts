@@ -36,7 +36,7 @@ import { recordsFor } from "../records/records-for-caller.js";
 import { exportColumns, runExport, type ExportSettings } from "../core/export-pipeline.js";
 import { checkLabels } from "../core/export-columns.js";
 import { parsePluginOptions } from "../core/plugin-options.js";
-import type { EndOptions, JobRun } from "./job-run.js";
+import type { EndOptions, JobRun } from "./running-job.js";
 import { runJob, type JobSteps } from "./run-job.js";
 import { recordForExport } from "../records/plain-records.js";
 import type { TransferContext } from "../transfer-context.js";
@@ -64,9 +64,7 @@ const READ_BATCH = 250;
 const RECORDS_READ_AHEAD = 2;
 
 /** What an export reads: records of an entity (filtered and sorted by the records service), or the audit trail. */
-export type ExportTarget =
-  | { source: "records"; spec: EntitySpec; filter?: Filter; sort: { field: string; descending: boolean }[] }
-  | { source: "audit"; spec: EntitySpec; query: AuditQuery };
+export type ExportTarget = { source: "records"; spec: EntitySpec; filter?: Filter; sort: { field: string; descending: boolean }[] } | { source: "audit"; spec: EntitySpec; query: AuditQuery };
 
 /**
  * One export, as the adapters hand it over: the RPC's ExportRequest

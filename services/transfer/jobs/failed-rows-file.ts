@@ -57,8 +57,7 @@ export async function failedRowsFile(ctx: TransferContext, job: JobDocument, vie
   const plugin = writerFor(ctx, job.format);
   const options = writeOptions(plugin, job, header.detected);
   const names = header.names;
-  const columns: Column[] =
-    plugin.shape === "tabular" || names !== undefined ? [...(names ?? []), ...FAILED_ROWS_COLUMNS].map((name) => ({ key: name, label: name, type: "string" as const })) : [];
+  const columns: Column[] = plugin.shape === "tabular" || names !== undefined ? [...(names ?? []), ...FAILED_ROWS_COLUMNS].map((name) => ({ key: name, label: name, type: "string" as const })) : [];
   const extension = plugin.extensions[0] ?? plugin.name;
   const personalColumns = seesPersonalData ? undefined : personalColumnNames(job.entity);
   const withholding = personalColumns !== undefined && personalColumns.size > 0;
@@ -74,7 +73,13 @@ export async function failedRowsFile(ctx: TransferContext, job: JobDocument, vie
     if (batch.length > 0) yield batch;
   };
   const write = plugin.write!.bind(plugin);
-  return { fileName: `job-${job._id}-failed-rows.${extension}`, mimeType: plugin.mimeType, chunks: (async function* () { yield* write(rows(), { columns, options, useLabels: false }); })() };
+  return {
+    fileName: `job-${job._id}-failed-rows.${extension}`,
+    mimeType: plugin.mimeType,
+    chunks: (async function* () {
+      yield* write(rows(), { columns, options, useLabels: false });
+    })(),
+  };
 }
 
 /** The upload's plugin when it can write; CSV otherwise (a read-only format still gets its rows back). */

@@ -33,10 +33,10 @@ import { recordsFor } from "../records/records-for-caller.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";
 import { checkNamedFormat, chooseFormat, DETECTION_PEEK, enoughToChoose, firstCharacterKnown, namedFormatNeedsHead, peekHead, type FormatChoice } from "../core/format-detection.js";
 import type { ImportBudget } from "../core/import-budget.js";
-import type { JobRun, EndOptions } from "./job-run.js";
+import type { JobRun, EndOptions } from "./running-job.js";
 import { runJob, type JobSteps } from "./run-job.js";
 import type { FormatPlugin } from "../../../formats/_sdk/index.js";
-import type { JobCounts, } from "./job-types.js";
+import type { JobCounts } from "./job-types.js";
 
 export interface ImportJobRequest {
   entity: EntitySpec;
@@ -220,11 +220,7 @@ function importSteps(
         }
         const state = event.strictAborted || stopError ? "failed" : "succeeded";
         const mappedStop = stopError ? toConnectError(stopError) : undefined;
-        const error = mappedStop
-          ? mappedStop.rawMessage
-          : event.strictAborted
-            ? `strict import: ${event.failed} row(s) were rejected, so nothing was written`
-            : undefined;
+        const error = mappedStop ? mappedStop.rawMessage : event.strictAborted ? `strict import: ${event.failed} row(s) were rejected, so nothing was written` : undefined;
         await close();
         // The record holds the end before the client is told it.
         await run.end(

@@ -11,14 +11,14 @@
  *    contradicts); a step that throws fails or cancels the job
  *    ({@link JobRun.fail}); a consumer that stops pulling cancels it
  *    ({@link JobRun.abandon}). Whatever the steps opened is closed first.
- *    Each end writes the job's audit event (job-run.ts).
+ *    Each end writes the job's audit event (running-job.ts).
  */
 import { inJobScope, setCurrentJobId } from "../../shared/logging/index.js";
 import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import type { Caller } from "../caller.js";
 import { toConnectError } from "../error-mapping.js";
 import type { TransferContext } from "../transfer-context.js";
-import { JobRun, type EndOptions } from "./job-run.js";
+import { JobRun, type EndOptions } from "./running-job.js";
 import type { NewJob } from "./job-store.js";
 
 /** A job's request, checked: the record to create and the steps to run once it exists. */

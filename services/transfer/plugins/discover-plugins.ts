@@ -116,10 +116,7 @@ async function readPackage(file: string): Promise<{ version?: string; author?: s
   }
 }
 
-async function loadPlugin(
-  entry: string,
-  folder: string,
-): Promise<{ ok: true; plugin: FormatPlugin } | { ok: false; error: string; cause?: unknown }> {
+async function loadPlugin(entry: string, folder: string): Promise<{ ok: true; plugin: FormatPlugin } | { ok: false; error: string; cause?: unknown }> {
   let mod: { default?: unknown };
   try {
     mod = (await import(pathToFileURL(entry).href)) as { default?: unknown };

@@ -10,11 +10,7 @@ const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => type
 
 /** A zod schema for the options schema: duck-typed, since a plugin may use its own copy of zod. */
 const optionsSchema = z.custom<z.ZodType>(
-  (v) =>
-    typeof v === "object" &&
-    v !== null &&
-    typeof (v as { safeParse?: unknown }).safeParse === "function" &&
-    typeof (v as { parse?: unknown }).parse === "function",
+  (v) => typeof v === "object" && v !== null && typeof (v as { safeParse?: unknown }).safeParse === "function" && typeof (v as { parse?: unknown }).parse === "function",
   { message: "options must be a zod schema (with parse and safeParse)" },
 );
 

@@ -83,8 +83,10 @@ export interface PreviewResult {
 const WITHHELD = "(personal data withheld)";
 
 export async function previewImport(ctx: TransferContext, caller: Caller, request: PreviewRequest, seesPersonalData: boolean): Promise<PreviewResult> {
-  if (request.head.length > PREVIEW_MAX_BYTES) throw new InvalidTransferRequestError(`head is ${request.head.length} bytes, more than a preview reads (${PREVIEW_MAX_BYTES}); send the file's first bytes`, "head");
-  if (!Number.isInteger(request.rows) || request.rows < 0 || request.rows > PREVIEW_MAX_ROWS) throw new InvalidTransferRequestError(`rows must be 0 (for ${PREVIEW_DEFAULT_ROWS}) to ${PREVIEW_MAX_ROWS}, not ${request.rows}`, "rows");
+  if (request.head.length > PREVIEW_MAX_BYTES)
+    throw new InvalidTransferRequestError(`head is ${request.head.length} bytes, more than a preview reads (${PREVIEW_MAX_BYTES}); send the file's first bytes`, "head");
+  if (!Number.isInteger(request.rows) || request.rows < 0 || request.rows > PREVIEW_MAX_ROWS)
+    throw new InvalidTransferRequestError(`rows must be 0 (for ${PREVIEW_DEFAULT_ROWS}) to ${PREVIEW_MAX_ROWS}, not ${request.rows}`, "rows");
   const wanted = request.rows || PREVIEW_DEFAULT_ROWS;
   const plugins = ctx.plugins.plugins;
   const choice = request.format.trim() ? undefined : chooseFormat(request.head, request.fileName, plugins);
@@ -111,7 +113,13 @@ export async function previewImport(ctx: TransferContext, caller: Caller, reques
           for (const issue of mapper.checkHeader(item.header)) result.headerErrors.push({ row: 0, line: item.header.line, column: issue.column, reason: issue.reason, code: "invalid" });
           if (result.headerErrors.length > 0) break reading;
         } else if (item.kind === "error") {
-          result.rows.push({ row: item.error.row, line: item.error.line, outcome: "error", changes: [], errors: [{ row: item.error.row, line: item.error.line, column: item.error.column, reason: item.error.reason, code: "format" }] });
+          result.rows.push({
+            row: item.error.row,
+            line: item.error.line,
+            outcome: "error",
+            changes: [],
+            errors: [{ row: item.error.row, line: item.error.line, column: item.error.column, reason: item.error.reason, code: "format" }],
+          });
         } else {
           const { row, line } = item.row;
           const mapped = mapper.map(item.row);
@@ -121,7 +129,13 @@ export async function previewImport(ctx: TransferContext, caller: Caller, reques
           } else {
             const duplicate = keys.claim(mapped.value.record, row);
             if (duplicate) {
-              result.rows.push({ row, line, outcome: "error", changes: [], errors: [{ row, line, column: mapper.columnFor(duplicate.field), reason: `${duplicate.field} repeats the value of row ${duplicate.firstRow} of this file`, code: "duplicate_in_file" }] });
+              result.rows.push({
+                row,
+                line,
+                outcome: "error",
+                changes: [],
+                errors: [{ row, line, column: mapper.columnFor(duplicate.field), reason: `${duplicate.field} repeats the value of row ${duplicate.firstRow} of this file`, code: "duplicate_in_file" }],
+              });
             } else {
               valid.push({ index: result.rows.length, record: mapped.value.record });
               result.rows.push({ row, line, outcome: "new", values: shown(spec, mapped.value.record), changes: [], errors: [] });
@@ -143,7 +157,14 @@ export async function previewImport(ctx: TransferContext, caller: Caller, reques
 }
 
 /** The records service's dry run and the stored records: each valid row's outcome and changes. */
-async function judge(ctx: TransferContext, caller: Caller, request: PreviewRequest, result: PreviewResult, valid: { index: number; record: Record<string, unknown> }[], seesPersonalData: boolean): Promise<void> {
+async function judge(
+  ctx: TransferContext,
+  caller: Caller,
+  request: PreviewRequest,
+  result: PreviewResult,
+  valid: { index: number; record: Record<string, unknown> }[],
+  seesPersonalData: boolean,
+): Promise<void> {
   const spec = request.entity;
   const records = recordsFor(ctx.records, caller);
   const writer = new RecordsStreamWriter(records, spec);

@@ -7,6 +7,7 @@
  */
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { mapCallErrors } from "../../shared/rpc/map-call-errors.js";
 import { RecordsService } from "../../../gen/dataexchange/records/v1/records_pb.js";
 
 export type RecordsClient = Client<typeof RecordsService>;
@@ -29,21 +30,5 @@ export const brokenCallsAreUnavailable: Interceptor = (next) => async (req) => {
     if (req.signal.aborted || !(error instanceof ConnectError) || (error.code !== Code.Canceled && error.code !== Code.Aborted)) return error;
     return new ConnectError(`the connection to the records service broke: ${error.rawMessage}`, Code.Unavailable, error.metadata, undefined, error);
   };
-  try {
-    const res = await next(req);
-    if (!res.stream) return res;
-    const messages = res.message;
-    return {
-      ...res,
-      message: (async function* () {
-        try {
-          yield* messages;
-        } catch (error) {
-          throw broken(error);
-        }
-      })(),
-    };
-  } catch (error) {
-    throw broken(error);
-  }
+  return mapCallErrors(next(req), broken);
 };

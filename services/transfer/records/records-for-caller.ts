@@ -19,7 +19,8 @@ export function recordsFor(records: RecordsClient, caller: Caller, jobId?: strin
     get(target, property, receiver) {
       const method: unknown = Reflect.get(target, property, receiver);
       if (typeof method !== "function") return method;
-      return (input: unknown, options?: Record<string, unknown>) => (method as (i: unknown, o: unknown) => unknown).call(target, input, { ...options, contextValues: callerValues(caller.principal, jobId) });
+      return (input: unknown, options?: Record<string, unknown>) =>
+        (method as (i: unknown, o: unknown) => unknown).call(target, input, { ...options, contextValues: callerValues(caller.principal, jobId) });
     },
   });
 }

@@ -58,9 +58,15 @@ export class RecordsStreamWriter implements RecordWriter {
     const result: WriteResult = { inserted: 0, updated: 0, unchanged: 0, skipped: 0, errors };
     if (wire.length === 0) return result;
     const batchId = String(++this.nextBatch);
-    const sent = this.start().push(create(WriteRecordsRequestSchema, { entity: entityEnum(this.spec.name), mode: writeModeEnum(options.mode), dryRun: options.dryRun, ordered: false, batchId, records: wire }));
+    const sent = this.start().push(
+      create(WriteRecordsRequestSchema, { entity: entityEnum(this.spec.name), mode: writeModeEnum(options.mode), dryRun: options.dryRun, ordered: false, batchId, records: wire }),
+    );
     if (!sent) throw new Error("the write stream is closed");
-    if (!options.dryRun) this.unanswered.set(batchId, sentIndex.map((i) => records[i]!));
+    if (!options.dryRun)
+      this.unanswered.set(
+        batchId,
+        sentIndex.map((i) => records[i]!),
+      );
     const response = await this.read();
     if (response.batchId !== batchId) throw new Error(`the records service answered batch ${response.batchId} where ${batchId} was expected`);
     this.unanswered.delete(batchId);

@@ -129,7 +129,9 @@ export function serviceCredentialFromEnv(env: NodeJS.ProcessEnv = process.env): 
   // The records service reads the same variables: mint with the development key only if it trusts it, and for the issuer it trusts it for.
   const auth = loadAuthConfig(env, { variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: AUDIENCES.records });
   if (!trustsDevKey(auth)) {
-    throw new Error("the records service trusts an identity provider, not the development key: give the transfer service DX_TRANSFER_CLIENT_ID and DX_TRANSFER_CLIENT_SECRET (or DX_TRANSFER_SERVICE_TOKEN_FILE)");
+    throw new Error(
+      "the records service trusts an identity provider, not the development key: give the transfer service DX_TRANSFER_CLIENT_ID and DX_TRANSFER_CLIENT_SECRET (or DX_TRANSFER_SERVICE_TOKEN_FILE)",
+    );
   }
   return devServiceCredential({ audience: auth.audience, issuer: auth.keySource.kind === "dev" ? auth.issuers[0] : DEV_ISSUER, keysDir: devKeysDir(env) });
 }
@@ -139,7 +141,12 @@ function clientCredentialsFromEnv(clientId: string, env: NodeJS.ProcessEnv): Ser
   const secret = env.DX_TRANSFER_CLIENT_SECRET;
   const secretFile = env.DX_TRANSFER_CLIENT_SECRET_FILE?.trim();
   if (!secret === !secretFile) throw new Error("DX_TRANSFER_CLIENT_ID needs exactly one of DX_TRANSFER_CLIENT_SECRET and DX_TRANSFER_CLIENT_SECRET_FILE");
-  const issuer = env.DX_TRANSFER_TOKEN_ISSUER?.trim() || (env.DX_AUTH_ISSUER ?? "").split(",").map((s) => s.trim()).find((s) => /^https?:\/\//.test(s));
+  const issuer =
+    env.DX_TRANSFER_TOKEN_ISSUER?.trim() ||
+    (env.DX_AUTH_ISSUER ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .find((s) => /^https?:\/\//.test(s));
   if (!issuer) throw new Error("DX_TRANSFER_CLIENT_ID needs the identity provider's URL: DX_TRANSFER_TOKEN_ISSUER, or an http(s) issuer in DX_AUTH_ISSUER");
   const resource = env.DX_TRANSFER_TOKEN_RESOURCE?.trim() || undefined;
   const scope = env.DX_TRANSFER_TOKEN_SCOPE?.trim() || undefined;

@@ -31,7 +31,15 @@ beforeAll(async () => {
   transferDb = await openTestDatabase("audit_trace_t");
   await ensureIndexes(recordsDb.db);
   records = await buildRecordsServer({ db: recordsDb.db, port: 0, interceptors: [createTracingServerInterceptor()] });
-  transfer = await buildTransferServer({ db: transferDb.db, recordsUrl: records.url, config: withTestFormatMode(), port: 0, interceptors: [createTracingServerInterceptor()], recordsInterceptors: [createTracingClientInterceptor()], log: () => undefined });
+  transfer = await buildTransferServer({
+    db: transferDb.db,
+    recordsUrl: records.url,
+    config: withTestFormatMode(),
+    port: 0,
+    interceptors: [createTracingServerInterceptor()],
+    recordsInterceptors: [createTracingClientInterceptor()],
+    log: () => undefined,
+  });
 });
 afterAll(async () => {
   await transfer?.close();

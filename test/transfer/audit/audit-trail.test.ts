@@ -18,7 +18,20 @@ import { course, exportFile, importFile, seed, startServices, user, type Service
 import { adminRecordsClient, as, asAtRecords, startAuthServices, type AuthServices } from "../auth/auth-harness.js";
 
 const SECRET = "Audit-Secret-Pass-42!";
-const MUTATORS = ["updateOne", "updateMany", "replaceOne", "deleteOne", "deleteMany", "findOneAndUpdate", "findOneAndReplace", "findOneAndDelete", "bulkWrite", "insertMany", "drop", "rename"] as const;
+const MUTATORS = [
+  "updateOne",
+  "updateMany",
+  "replaceOne",
+  "deleteOne",
+  "deleteMany",
+  "findOneAndUpdate",
+  "findOneAndReplace",
+  "findOneAndDelete",
+  "bulkWrite",
+  "insertMany",
+  "drop",
+  "rename",
+] as const;
 const mutations: string[] = [];
 /** Every watched call on any collection, to show the watch works. */
 const watched = new Set<string>();
@@ -77,7 +90,9 @@ describe("the transfer service's trail", () => {
   });
 
   it("records imports and dry runs with mode and counts, and a refused export as failed", async () => {
-    await importFile(s.client, { entity: Entity.COURSES, format: "ndjson", mode: WriteMode.UPSERT }, '{"code":"AUD-4","title":"t"}\n{"code":"","title":"bad"}\n', { headers: await as(["importer"], "ivan") });
+    await importFile(s.client, { entity: Entity.COURSES, format: "ndjson", mode: WriteMode.UPSERT }, '{"code":"AUD-4","title":"t"}\n{"code":"","title":"bad"}\n', {
+      headers: await as(["importer"], "ivan"),
+    });
     await importFile(s.client, { entity: Entity.COURSES, format: "ndjson", mode: WriteMode.INSERT, dryRun: true }, '{"code":"AUD-5","title":"t"}\n', { headers: await as(["importer"], "ivan") });
     const [dry, real] = await transferEvents({ subject: "ivan", action: AuditAction.IMPORT });
     expect(real).toMatchObject({ entity: "courses", format: "ndjson", mode: "upsert", dryRun: false, outcome: AuditOutcome.SUCCEEDED });
@@ -106,7 +121,11 @@ describe("the transfer service's trail", () => {
   });
 
   it("is exportable through the normal export path, over RPC and HTTP, for auditors", async () => {
-    const file = await exportFile(s.client, { source: ExportSource.AUDIT_EVENTS, format: "csv", fields: ["action", "subject", "entity", "outcome"], auditFilter: { action: AuditAction.EXPORT, subject: "eve" } }, await as(["auditor"], "audrey"));
+    const file = await exportFile(
+      s.client,
+      { source: ExportSource.AUDIT_EVENTS, format: "csv", fields: ["action", "subject", "entity", "outcome"], auditFilter: { action: AuditAction.EXPORT, subject: "eve" } },
+      await as(["auditor"], "audrey"),
+    );
     expect(file.bytes.toString("utf8").trim().split("\r\n")).toEqual(["Action,Subject,Entity,Outcome", "export,eve,courses,succeeded"]);
     expect(file.header.fileName).toMatch(/^audit_events-\d{8}-\d{6}\.csv$/);
     const job = await s.client.getJob({ jobId: file.header.jobId }, { headers: await as(["auditor"], "audrey") });
@@ -114,7 +133,10 @@ describe("the transfer service's trail", () => {
 
     const res = await fetch(`${s.transfer.url}/export/ndjson?source=audit&action=import&subject=ivan`, { headers: await as(["auditor"], "audrey") });
     expect(res.status).toBe(200);
-    const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = (await res.text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => [l.action, l.subject, l.entity])).toEqual([
       ["import", "ivan", "courses"],
       ["import", "ivan", "courses"],
@@ -123,7 +145,9 @@ describe("the transfer service's trail", () => {
     const [self] = await transferEvents({ subject: "audrey", action: AuditAction.EXPORT });
     expect(self).toMatchObject({ source: "audit", entity: "", format: "ndjson" });
     // Settings of record exports do not apply to the trail.
-    await expect(exportFile(s.client, { source: ExportSource.AUDIT_EVENTS, format: "csv", entity: Entity.USERS }, await as(["auditor"], "audrey"))).rejects.toMatchObject({ code: Code.InvalidArgument });
+    await expect(exportFile(s.client, { source: ExportSource.AUDIT_EVENTS, format: "csv", entity: Entity.USERS }, await as(["auditor"], "audrey"))).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+    });
   });
 });
 
@@ -147,7 +171,9 @@ describe("the records service's trail", () => {
   });
 
   it("records a WriteRecords call as one event per entity with summed counts, naming the service and the user it acted for", async () => {
-    const result = await importFile(s.client, { entity: Entity.COURSES, format: "ndjson", mode: WriteMode.UPSERT }, '{"code":"W-1","title":"t"}\n{"code":"W-2","title":"t"}\n', { headers: await as(["importer"], "wendy") });
+    const result = await importFile(s.client, { entity: Entity.COURSES, format: "ndjson", mode: WriteMode.UPSERT }, '{"code":"W-1","title":"t"}\n{"code":"W-2","title":"t"}\n', {
+      headers: await as(["importer"], "wendy"),
+    });
     const [event] = await recordsEvents({ subject: "wendy", action: AuditAction.WRITE });
     expect(event).toMatchObject({ subject: "transfer-service", onBehalfOf: "wendy", roles: ["importer"], entity: "courses", mode: "upsert", jobId: result.jobId, outcome: AuditOutcome.SUCCEEDED });
     expect(event!.counts).toMatchObject({ inserted: 2n, batches: 1n });
@@ -167,7 +193,9 @@ describe("the records service's trail", () => {
 describe("append-only, and no passwords", () => {
   it("no RPC or route of either service ever updated, replaced or deleted an audit event", async () => {
     // Everything above ran every kind of call; a cancel and an import of users with passwords too.
-    await importFile(s.client, { entity: Entity.USERS, format: "csv", mode: WriteMode.UPSERT }, `email,username,firstName,lastName,role,password\npw1@example.org,pw1,P,W,student,${SECRET}\n`, { headers: await as(["admin", "pii"], "root") });
+    await importFile(s.client, { entity: Entity.USERS, format: "csv", mode: WriteMode.UPSERT }, `email,username,firstName,lastName,role,password\npw1@example.org,pw1,P,W,student,${SECRET}\n`, {
+      headers: await as(["admin", "pii"], "root"),
+    });
     const jobs = await s.client.listJobs({ pageSize: 5 }, { headers: await as(["admin"], "root") });
     for (const job of jobs.jobs) await s.client.cancelJob({ jobId: job.id }, { headers: await as(["admin"], "root") });
     expect(mutations).toEqual([]);

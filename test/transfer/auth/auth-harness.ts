@@ -68,7 +68,10 @@ export async function startAuthServices(config: TransferConfigInput = {}): Promi
     port: 0,
     auth: {
       verifier: verifierFor(keys, TRANSFER_AUDIENCE),
-      serviceCredential: staticCredential(async () => recordSecret("service credential", await token(keys, { roles: ["service"], sub: "transfer-service", aud: RECORDS_AUDIENCE })), "test service token"),
+      serviceCredential: staticCredential(
+        async () => recordSecret("service credential", await token(keys, { roles: ["service"], sub: "transfer-service", aud: RECORDS_AUDIENCE })),
+        "test service token",
+      ),
     },
     logger: testServiceLogger("transfer"),
   });

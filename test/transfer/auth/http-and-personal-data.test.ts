@@ -17,7 +17,11 @@ let otherJob = "";
 
 beforeAll(async () => {
   s = await startAuthServices();
-  await seed(adminRecordsClient(s.records.url), Entity.USERS, Array.from({ length: 12 }, (_, i) => user(i)));
+  await seed(
+    adminRecordsClient(s.records.url),
+    Entity.USERS,
+    Array.from({ length: 12 }, (_, i) => user(i)),
+  );
   const res = await fetch(`${s.transfer.url}/export/csv?entity=users&fields=username`, { headers: await as(["exporter"], "zed") });
   otherJob = res.headers.get("x-job-id")!;
   await res.text();
@@ -153,7 +157,12 @@ describe("personal data in exports", () => {
     for (const format of ["csv", "json", "ndjson", "html", "markdown", "xlsx", "ods"]) {
       const bytes = Buffer.from(await (await fetch(`${s.transfer.url}/export/${format}?entity=users`, { headers })).arrayBuffer());
       // Workbooks are ZIP archives: look at the XML inside them.
-      const text = bytes[0] === 0x50 ? Object.values(unzipSync(bytes)).map((part) => strFromU8(part)).join("\n") : bytes.toString("utf8");
+      const text =
+        bytes[0] === 0x50
+          ? Object.values(unzipSync(bytes))
+              .map((part) => strFromU8(part))
+              .join("\n")
+          : bytes.toString("utf8");
       expect(text).toContain("pw@example.org");
       expect(text).not.toMatch(/Sup3r-Secret-Pass!|password/i);
     }

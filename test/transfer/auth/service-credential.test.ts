@@ -72,7 +72,9 @@ describe("the environment", () => {
   it("prefers DX_TRANSFER_SERVICE_TOKEN_FILE, uses development tokens in dev mode, and refuses to start otherwise", () => {
     expect(serviceCredentialFromEnv({ DX_TRANSFER_SERVICE_TOKEN_FILE: "/run/secrets/token", DX_AUTH_DEV: "1" }).description).toBe("token file /run/secrets/token");
     expect(serviceCredentialFromEnv({ DX_AUTH_DEV: "1", DX_DEV_KEYS_DIR: join(dir, "keys") }).description).toMatch(/^development token/);
-    expect(() => serviceCredentialFromEnv({})).toThrow(/needs a credential for the records service outside dev mode: DX_TRANSFER_CLIENT_ID and DX_TRANSFER_CLIENT_SECRET .*, or DX_TRANSFER_SERVICE_TOKEN_FILE/);
+    expect(() => serviceCredentialFromEnv({})).toThrow(
+      /needs a credential for the records service outside dev mode: DX_TRANSFER_CLIENT_ID and DX_TRANSFER_CLIENT_SECRET .*, or DX_TRANSFER_SERVICE_TOKEN_FILE/,
+    );
   });
 
   it("uses client credentials at the identity provider when given a client id, and checks what goes with it", () => {
@@ -80,9 +82,14 @@ describe("the environment", () => {
     expect(serviceCredentialFromEnv({ ...provider, DX_TRANSFER_CLIENT_SECRET: "s3cret-value", DX_TRANSFER_TOKEN_SCOPE: "api://records/.default" }).description).toBe(
       "client credentials of transfer-service at https://id.example/realms/lms (scope api://records/.default)",
     );
-    expect(serviceCredentialFromEnv({ ...provider, DX_TRANSFER_CLIENT_SECRET_FILE: "/run/secrets/client", DX_TRANSFER_TOKEN_ISSUER: "http://127.0.0.1:9000", DX_TRANSFER_TOKEN_RESOURCE: "urn:dataexchange:records" }).description).toBe(
-      "client credentials of transfer-service at http://127.0.0.1:9000 (resource urn:dataexchange:records)",
-    );
+    expect(
+      serviceCredentialFromEnv({
+        ...provider,
+        DX_TRANSFER_CLIENT_SECRET_FILE: "/run/secrets/client",
+        DX_TRANSFER_TOKEN_ISSUER: "http://127.0.0.1:9000",
+        DX_TRANSFER_TOKEN_RESOURCE: "urn:dataexchange:records",
+      }).description,
+    ).toBe("client credentials of transfer-service at http://127.0.0.1:9000 (resource urn:dataexchange:records)");
     expect(() => serviceCredentialFromEnv(provider)).toThrow(/exactly one of DX_TRANSFER_CLIENT_SECRET and DX_TRANSFER_CLIENT_SECRET_FILE/);
     expect(() => serviceCredentialFromEnv({ DX_TRANSFER_CLIENT_ID: "t", DX_TRANSFER_CLIENT_SECRET: "s3cret-value" })).toThrow(/needs the identity provider's URL/);
     expect(() => serviceCredentialFromEnv({ ...provider, DX_TRANSFER_CLIENT_SECRET: "s3cret-value", DX_TRANSFER_SERVICE_TOKEN_FILE: "/t" })).toThrow(/not both/);

@@ -27,7 +27,9 @@ const subjectOf = (role: string) => `u-${role.replace(/[^a-z]/g, "")}`;
 const rolesOf = (role: string) => (role === "(no roles)" ? [] : [role]);
 
 async function importJobAs(sub: string): Promise<string> {
-  const result = await importFile(s.client, { entity: Entity.COURSES, format: "ndjson", mode: WriteMode.UPSERT }, `{"code":"OWN-${sub}","title":"t"}\n{"code":"","title":"bad"}\n`, { headers: await as(["admin"], sub) });
+  const result = await importFile(s.client, { entity: Entity.COURSES, format: "ndjson", mode: WriteMode.UPSERT }, `{"code":"OWN-${sub}","title":"t"}\n{"code":"","title":"bad"}\n`, {
+    headers: await as(["admin"], sub),
+  });
   return result.jobId;
 }
 
@@ -241,7 +243,9 @@ describe("each role against each transfer RPC", () => {
   });
 
   it("records the token's subject as the job's subject", async () => {
-    const result = await importFile(s.client, { entity: Entity.COURSES, format: "ndjson", mode: WriteMode.UPSERT }, '{"code":"SUBJ-1","title":"t"}\n', { headers: await as(["importer"], "carol@example.org") });
+    const result = await importFile(s.client, { entity: Entity.COURSES, format: "ndjson", mode: WriteMode.UPSERT }, '{"code":"SUBJ-1","title":"t"}\n', {
+      headers: await as(["importer"], "carol@example.org"),
+    });
     const job = await s.client.getJob({ jobId: result.jobId }, { headers: await as(["auditor"], "audrey") });
     expect(job.job?.subject).toBe("carol@example.org");
   });
@@ -251,7 +255,11 @@ describe("without a valid token", () => {
   const cases: [string, () => Promise<Headers>, RegExp][] = [
     ["no authorization header", async () => ({}), /^missing bearer token/],
     ["an expired token", async () => ({ authorization: `Bearer ${await transferToken(["admin"], "alice", { expIn: -600 })}` }), /^token expired at/],
-    ["a token for the records service (a records token replayed at transfer)", async () => ({ authorization: `Bearer ${await recordsToken(["admin", "pii"])}` }), /^token audience does not include "dataexchange-transfer"$/],
+    [
+      "a token for the records service (a records token replayed at transfer)",
+      async () => ({ authorization: `Bearer ${await recordsToken(["admin", "pii"])}` }),
+      /^token audience does not include "dataexchange-transfer"$/,
+    ],
     ["a token signed by another key", async () => ({ authorization: `Bearer ${await token(edKeys(), { roles: ["admin"], aud: TRANSFER_AUDIENCE })}` }), /^token signature is invalid/],
   ];
   for (const [what, headers, message] of cases) {

@@ -35,6 +35,10 @@ describe("abortable", () => {
     const controller = new AbortController();
     const stalled: AsyncIterable<number> = { [Symbol.asyncIterator]: () => ({ next: () => new Promise<IteratorResult<number>>(() => undefined) }) };
     setTimeout(() => controller.abort(), 20);
-    await expect((async () => { for await (const _ of abortable(stalled, controller.signal)) void _; })()).rejects.toMatchObject({ name: expect.stringContaining("Cancel") });
+    await expect(
+      (async () => {
+        for await (const _ of abortable(stalled, controller.signal)) void _;
+      })(),
+    ).rejects.toMatchObject({ name: expect.stringContaining("Cancel") });
   });
 });

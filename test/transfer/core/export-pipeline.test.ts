@@ -76,7 +76,11 @@ describe("export columns", () => {
   it("keep nested values for document formats, pruned to the selected paths", async () => {
     const s = await settings("ndjson", { entity: ENTITIES.activity, fields: ["action", "details.device", "details.os.name"] });
     expect(exportColumns(s).map((c) => c.key)).toEqual(["action", "details"]);
-    const lines = (await concat(runExport(batchesOf(activity), s))).toString().trim().split("\n").map((l) => JSON.parse(l));
+    const lines = (await concat(runExport(batchesOf(activity), s)))
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([{ action: "view", details: { device: "mobile", os: { name: "ios" } } }, { action: "login" }]);
   });
 
@@ -101,7 +105,15 @@ describe("export streaming", () => {
         for (let start = 0; start < total; start += 1000) {
           const batch: Record<string, unknown>[] = [];
           for (let i = start; i < Math.min(total, start + 1000); i++) {
-            batch.push({ email: `user${i}@example.org`, username: `user${i}`, firstName: `First name number ${i} with some length`, lastName: `Last name number ${i} with some length as well`, role: "student", status: "active", createdAt: new Date(1_700_000_000_000 + i) });
+            batch.push({
+              email: `user${i}@example.org`,
+              username: `user${i}`,
+              firstName: `First name number ${i} with some length`,
+              lastName: `Last name number ${i} with some length as well`,
+              role: "student",
+              status: "active",
+              createdAt: new Date(1_700_000_000_000 + i),
+            });
           }
           state.pulled++;
           yield batch;

@@ -24,7 +24,8 @@ describe("an upload that names no format", () => {
   });
 
   it("is read as ods when it is an OpenDocument spreadsheet", () => {
-    for (const name of ["any_sheets.ods", "covered.ods", "date.ods"]) expect(choose(file(`spreadsheets-calamine/${name}`), undefined)).toEqual({ format: "ods", chosenBy: "content: an ODS spreadsheet" });
+    for (const name of ["any_sheets.ods", "covered.ods", "date.ods"])
+      expect(choose(file(`spreadsheets-calamine/${name}`), undefined)).toEqual({ format: "ods", chosenBy: "content: an ODS spreadsheet" });
   });
 
   it("follows the file name's extension for text formats a reader claims", () => {
@@ -74,7 +75,7 @@ describe("an upload that names a format", () => {
   const csv = plugins.get("csv")!;
   it("is refused when its name and content both say JSON and it is sent as csv", () => {
     expect(() => checkNamedFormat(head('[{"email":"a@example.org"}]'), "users.json", csv, plugins)).toThrow(
-      'the file "users.json" starts with \'[\' and looks like json, not a csv file (format=csv); upload it with format=json, or without format to have it chosen',
+      "the file \"users.json\" starts with '[' and looks like json, not a csv file (format=csv); upload it with format=json, or without format to have it chosen",
     );
     expect(() => checkNamedFormat(head('{"email":"a@example.org"}\n'), "users.ndjson", csv, plugins)).toThrow(/looks like ndjson/);
   });
@@ -91,7 +92,12 @@ describe("the first bytes of an upload", () => {
   it("are looked at without losing or reordering any chunk, however small", async () => {
     const bytes = readFileSync(join(data, "spreadsheets-calamine/temperature.xlsx"));
     const chunks = [...Array(bytes.length).keys()].map((i) => bytes.subarray(i, i + 1));
-    const peeked = await peekHead((async function* () { yield* chunks; })(), DETECTION_PEEK);
+    const peeked = await peekHead(
+      (async function* () {
+        yield* chunks;
+      })(),
+      DETECTION_PEEK,
+    );
     expect(Buffer.from(peeked.head)).toEqual(bytes.subarray(0, DETECTION_PEEK));
     const again: Uint8Array[] = [];
     for await (const chunk of peeked.input) again.push(chunk);
@@ -100,7 +106,12 @@ describe("the first bytes of an upload", () => {
   });
 
   it("are the whole file when it is shorter, and nothing when it is empty", async () => {
-    const short = await peekHead((async function* () { yield Buffer.from("a,b"); })(), DETECTION_PEEK);
+    const short = await peekHead(
+      (async function* () {
+        yield Buffer.from("a,b");
+      })(),
+      DETECTION_PEEK,
+    );
     expect(Buffer.from(short.head).toString()).toBe("a,b");
     const empty = await peekHead((async function* () {})(), DETECTION_PEEK);
     expect(empty.head).toHaveLength(0);
@@ -109,5 +120,12 @@ describe("the first bytes of an upload", () => {
 });
 
 it("takes a file name's extension case-insensitively, after its folders", () => {
-  expect([extensionOf("a/b/Users.CSV"), extensionOf("C:\\x\\y.Json"), extensionOf(".hidden"), extensionOf("noext"), extensionOf("trailing."), extensionOf(undefined)]).toEqual(["csv", "json", undefined, undefined, undefined, undefined]);
+  expect([extensionOf("a/b/Users.CSV"), extensionOf("C:\\x\\y.Json"), extensionOf(".hidden"), extensionOf("noext"), extensionOf("trailing."), extensionOf(undefined)]).toEqual([
+    "csv",
+    "json",
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ]);
 });

@@ -70,7 +70,16 @@ describe("a mapping that names columns the file does not have", () => {
 
   it("refuses, in a JSON file, a mapped key that no record has, and nothing is written", async () => {
     const json = JSON.stringify(users(1, 3).map(({ firstName, ...u }) => ({ ...u, first_name: firstName })));
-    const { summary } = await importAll(fx, json, importSettings("users", await plugin("json"), { mapping: [{ source: "firstname", field: "firstName" }, { source: "first_name", ignore: true }] }));
+    const { summary } = await importAll(
+      fx,
+      json,
+      importSettings("users", await plugin("json"), {
+        mapping: [
+          { source: "firstname", field: "firstName" },
+          { source: "first_name", ignore: true },
+        ],
+      }),
+    );
     expect(summary.stopped).toMatchObject({ code: "invalid", at: "header" });
     expect(summary.stopped!.reason).toContain('"firstname" appears in no record of the file');
     expect(await fx.count("users")).toBe(0);

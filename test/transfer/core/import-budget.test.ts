@@ -21,7 +21,11 @@ const file = (n: number, bad: (i: number) => boolean) => usersCsv(users(1, n, (i
 
 describe("max_errors", () => {
   it("stops a lenient import at the error past the budget; the rows written before are exactly those stored and counted", async () => {
-    const { summary, errors } = await importAll(fx, file(2000, (i) => i > 600), importSettings("users", await plugin("csv"), { batchSize: 100, budget: { maxErrors: 10 } }));
+    const { summary, errors } = await importAll(
+      fx,
+      file(2000, (i) => i > 600),
+      importSettings("users", await plugin("csv"), { batchSize: 100, budget: { maxErrors: 10 } }),
+    );
     expect(summary.stopped).toMatchObject({ code: "budget", reason: "11 rows were rejected, more than max_errors (10)" });
     expect(errors).toHaveLength(11);
     expect(summary.failed).toBe(11);
@@ -32,7 +36,11 @@ describe("max_errors", () => {
   });
 
   it("lets an import within its budget run to the end", async () => {
-    const { summary } = await importAll(fx, file(300, (i) => i % 100 === 0), importSettings("users", await plugin("csv"), { budget: { maxErrors: 3 } }));
+    const { summary } = await importAll(
+      fx,
+      file(300, (i) => i % 100 === 0),
+      importSettings("users", await plugin("csv"), { budget: { maxErrors: 3 } }),
+    );
     expect(summary.stopped).toBeUndefined();
     expect(summary).toMatchObject({ read: 300, inserted: 297, failed: 3 });
   });
@@ -40,7 +48,11 @@ describe("max_errors", () => {
 
 describe("max_error_ratio", () => {
   it("stops once 100 rows were read and the share of rejected rows is above it", async () => {
-    const { summary } = await importAll(fx, file(1000, (i) => i % 3 === 0), importSettings("users", await plugin("csv"), { batchSize: 50, budget: { maxErrorRatio: 0.1 } }));
+    const { summary } = await importAll(
+      fx,
+      file(1000, (i) => i % 3 === 0),
+      importSettings("users", await plugin("csv"), { batchSize: 50, budget: { maxErrorRatio: 0.1 } }),
+    );
     expect(summary.stopped?.code).toBe("budget");
     expect(summary.stopped?.reason).toMatch(/^\d+ of 100 rows were rejected \(33 %\), more than max_error_ratio \(10 %\)$/);
     expect(summary.inserted).toBe(await fx.count("users"));
@@ -48,7 +60,11 @@ describe("max_error_ratio", () => {
   });
 
   it("judges a short file at its end, before its rows are written: nothing of it is", async () => {
-    const { summary } = await importAll(fx, file(10, (i) => i <= 5), importSettings("users", await plugin("csv"), { budget: { maxErrorRatio: 0.2 } }));
+    const { summary } = await importAll(
+      fx,
+      file(10, (i) => i <= 5),
+      importSettings("users", await plugin("csv"), { budget: { maxErrorRatio: 0.2 } }),
+    );
     expect(summary.stopped).toMatchObject({ code: "budget", reason: "5 of 10 rows were rejected (50 %), more than max_error_ratio (20 %)" });
     expect(summary.inserted).toBe(0);
     expect(await fx.count("users")).toBe(0);
@@ -72,7 +88,10 @@ describe("max_changes", () => {
     for (const over of [{ strict: true }, { dryRun: true }]) {
       const { summary } = await importAll(fx, changed(50), importSettings("users", await plugin("csv"), { mode: "upsert", batchSize: 10, budget: { maxChanges: 25 }, ...over }));
       expect(summary.stopped?.code, JSON.stringify(over)).toBe("budget");
-      expect((await fx.readAll("users")).filter((u) => String(u.lastName).startsWith("Changed")), JSON.stringify(over)).toHaveLength(0);
+      expect(
+        (await fx.readAll("users")).filter((u) => String(u.lastName).startsWith("Changed")),
+        JSON.stringify(over),
+      ).toHaveLength(0);
     }
   });
 
@@ -87,8 +106,20 @@ describe("max_changes", () => {
 describe("a budget that cannot apply", () => {
   it("is refused before anything is read, naming the setting", async () => {
     const refused = async (over: Parameters<typeof importSettings>[2], message: RegExp) => {
-      await expect(importAll(fx, file(5, () => false), importSettings("users", await plugin("csv"), over))).rejects.toThrow(message);
-      await expect(importAll(fx, file(5, () => false), importSettings("users", await plugin("csv"), over))).rejects.toBeInstanceOf(TransferSettingsError);
+      await expect(
+        importAll(
+          fx,
+          file(5, () => false),
+          importSettings("users", await plugin("csv"), over),
+        ),
+      ).rejects.toThrow(message);
+      await expect(
+        importAll(
+          fx,
+          file(5, () => false),
+          importSettings("users", await plugin("csv"), over),
+        ),
+      ).rejects.toBeInstanceOf(TransferSettingsError);
     };
     await refused({ strict: true, budget: { maxErrors: 3 } }, /max_errors applies to lenient imports only/);
     await refused({ budget: { maxChanges: 3 } }, /max_changes applies to upsert and merge only: insert never changes an existing record/);

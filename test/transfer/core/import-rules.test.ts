@@ -106,7 +106,10 @@ describe("write modes", () => {
   });
 
   it("sets only the given columns in merge mode", async () => {
-    const csv = usersCsv(users(4, 7).map((u, i) => ({ ...u, lastName: i === 0 ? "Merged" : u.lastName })), ["email", "username", "lastName"]);
+    const csv = usersCsv(
+      users(4, 7).map((u, i) => ({ ...u, lastName: i === 0 ? "Merged" : u.lastName })),
+      ["email", "username", "lastName"],
+    );
     const { summary } = await importAll(fx, csv, importSettings("users", await plugin("csv"), { mode: "merge" }));
     expect(summary).toMatchObject({ read: 4, inserted: 2, updated: 1, unchanged: 1, failed: 0 });
     const user4 = (await fx.readAll("users")).find((u) => u.username === "user4");
@@ -219,7 +222,7 @@ describe("columns that are not fields", () => {
 
   it("treats a flattened column reaching for a prototype as unknown, polluting nothing", async () => {
     await fx.seed("users", users(1, 1));
-    const csv = 'User id,Action,At,details.__proto__.polluted\r\nuser1,view,2024-01-01T00:00:00Z,yes\r\n';
+    const csv = "User id,Action,At,details.__proto__.polluted\r\nuser1,view,2024-01-01T00:00:00Z,yes\r\n";
     const { summary, errors } = await importAll(fx, csv, importSettings("activity", await plugin("csv")));
     expect(errors).toMatchObject([{ column: "details.__proto__.polluted", code: "invalid" }]);
     expect(summary).toMatchObject({ read: 0, inserted: 0, stopped: { code: "invalid" } });
@@ -273,8 +276,18 @@ describe("passwords", () => {
     expect(JSON.stringify(broken.events)).not.toContain("hunter2");
     expect(broken.summary).toMatchObject({ read: 2, inserted: 1, failed: 1 });
     await fx.clear();
-    await importAll(fx, usersCsv(users(1, 2, (n) => ({ password: `Sesame-${n}-open` })), ["email", "username", "password"]), importSettings("users", await plugin("csv"), { strict: true }));
-    const stored = await fx.db.collection("users").find({}, { projection: { _id: 0, password: 1, passwordHash: 1 } }).toArray();
+    await importAll(
+      fx,
+      usersCsv(
+        users(1, 2, (n) => ({ password: `Sesame-${n}-open` })),
+        ["email", "username", "password"],
+      ),
+      importSettings("users", await plugin("csv"), { strict: true }),
+    );
+    const stored = await fx.db
+      .collection("users")
+      .find({}, { projection: { _id: 0, password: 1, passwordHash: 1 } })
+      .toArray();
     expect(stored).toHaveLength(2);
     for (const doc of stored) {
       expect(doc.password).toBeUndefined();

@@ -112,7 +112,12 @@ describe("cancelling", () => {
       let answeredAtCancel: number | undefined;
       let answered = 0;
       const run = (async () => {
-        for await (const e of runImport(slowUpload(csv, state), importSettings("users", await plugin("csv"), { strict, batchSize, writesInFlight, signal: controller.signal }), fx.writer("users"), fx.staging())) {
+        for await (const e of runImport(
+          slowUpload(csv, state),
+          importSettings("users", await plugin("csv"), { strict, batchSize, writesInFlight, signal: controller.signal }),
+          fx.writer("users"),
+          fx.staging(),
+        )) {
           events.push(e);
           if (e.kind !== "progress") continue;
           answered = Math.max(answered, e.rowsWritten);
@@ -169,7 +174,11 @@ describe("streaming", () => {
         expect(summary.sha256).toBe(createHash("sha256").update(input).digest("hex"));
       }
     }
-    const strip = (r: (typeof results)[number]) => ({ summary: r.summary, errors: r.errors.map(({ line: _l, column: _c, ...e }) => e), stored: r.stored.map(({ createdAt: _c, updatedAt: _u, ...s }) => s) });
+    const strip = (r: (typeof results)[number]) => ({
+      summary: r.summary,
+      errors: r.errors.map(({ line: _l, column: _c, ...e }) => e),
+      stored: r.stored.map(({ createdAt: _c, updatedAt: _u, ...s }) => s),
+    });
     expect(strip(results[1]!)).toEqual(strip(results[0]!));
     expect(strip(results[3]!)).toEqual(strip(results[2]!));
     expect(results[0]!.summary).toMatchObject({ read: 120, inserted: 118, failed: 2 });

@@ -37,7 +37,11 @@ describe("a tabular export of an object field", () => {
     const paths = Object.keys(details).map((k) => `details.${k}`);
     const file = await exportAll(source, "activity", await plugin("csv"), { fields: ["id", "userId", "action", "at", ...paths] });
     const text = file.toString("utf8");
-    expect(text.split("\r\n")[0]).toBe(`Entry id,User id,Action,At,${Object.keys(details).map((k) => `Details.${k}`).join(",")}`);
+    expect(text.split("\r\n")[0]).toBe(
+      `Entry id,User id,Action,At,${Object.keys(details)
+        .map((k) => `Details.${k}`)
+        .join(",")}`,
+    );
     expect(text).toContain(',mobile,3,-0.25,true,null,"""3""","""true""","""\\""x\\""""",\'-5 degrees,');
     await target.clear();
     await target.seed("users", users(1, 1));

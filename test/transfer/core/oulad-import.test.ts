@@ -83,12 +83,19 @@ describe("OULAD courses.csv", () => {
     expect(summary).toMatchObject({ read: 22, inserted: 7, failed: 15, strictAborted: false });
     expect(errors.every((e) => e.code === "duplicate_in_file" && e.column === "code_module")).toBe(true);
     // Expected from the file itself: the first row of each module wins.
-    const rows = file.toString("utf8").trim().split(/\r?\n/).slice(1).map((l) => l.replaceAll('"', "").split(","));
+    const rows = file
+      .toString("utf8")
+      .trim()
+      .split(/\r?\n/)
+      .slice(1)
+      .map((l) => l.replaceAll('"', "").split(","));
     const first = new Map<string, string[]>();
     const later: number[] = [];
     rows.forEach((r, i) => (first.has(r[0]!) ? later.push(i + 1) : first.set(r[0]!, r)));
     expect(errors.map((e) => e.row)).toEqual(later);
-    expect(await fx.readAll("courses")).toEqual([...first.values()].map(([code, presentation, length]) => ({ code, title: "OULAD module", category: presentation, description: length, visible: true })));
+    expect(await fx.readAll("courses")).toEqual(
+      [...first.values()].map(([code, presentation, length]) => ({ code, title: "OULAD module", category: presentation, description: length, visible: true })),
+    );
   });
 
   it("refuses the whole file in strict mode for the same duplicates", async () => {

@@ -88,7 +88,12 @@ describe("a failure of what the plugin reads", () => {
 
   it("keeps the file-size limit a limit, whichever plugin reads", async () => {
     const csv = usersCsv(users(1, 500));
-    const { summary } = await importAll(fx, csv, importSettings("users", await plugin("csv"), { pluginOptions: { delimiter: "," }, limits: { maxFileBytes: 5_000, maxRowBytes: 1 << 20, maxColumns: 100 } }), { chunkSize: 512 });
+    const { summary } = await importAll(
+      fx,
+      csv,
+      importSettings("users", await plugin("csv"), { pluginOptions: { delimiter: "," }, limits: { maxFileBytes: 5_000, maxRowBytes: 1 << 20, maxColumns: 100 } }),
+      { chunkSize: 512 },
+    );
     expect(summary.stopped).toMatchObject({ code: "limit" });
   });
 });

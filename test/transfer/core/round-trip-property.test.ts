@@ -30,7 +30,37 @@ afterAll(async () => {
 });
 
 /** Pieces that break naive files and naive escaping, mixed into arbitrary Unicode. */
-const tricky = fc.constantFrom("=", "+", "-", "@", "'", "''", "＝", "＋", "﹣", " =", "\t", "\r", "\n", "\r\n", ",", ";", '"', '""', "\\", "|", "{", "[", "null", "true", "3", "é", "😀", "\u3000", "\u00a0");
+const tricky = fc.constantFrom(
+  "=",
+  "+",
+  "-",
+  "@",
+  "'",
+  "''",
+  "＝",
+  "＋",
+  "﹣",
+  " =",
+  "\t",
+  "\r",
+  "\n",
+  "\r\n",
+  ",",
+  ";",
+  '"',
+  '""',
+  "\\",
+  "|",
+  "{",
+  "[",
+  "null",
+  "true",
+  "3",
+  "é",
+  "😀",
+  "\u3000",
+  "\u00a0",
+);
 const piece = fc.oneof(tricky, fc.string({ unit: "grapheme", maxLength: 6 }), fc.string({ unit: "binary", maxLength: 4 }));
 const text = (min: number, max: number) =>
   fc
@@ -72,7 +102,12 @@ const course = fc.record(
 );
 
 const key = fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 8 }).filter((k) => !k.includes(".") && !k.startsWith("$") && k !== "__proto__");
-const leaf = fc.oneof(text(0, 20), fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => (Object.is(n, -0) ? 0 : n)), fc.boolean(), fc.constant(null));
+const leaf = fc.oneof(
+  text(0, 20),
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => (Object.is(n, -0) ? 0 : n)),
+  fc.boolean(),
+  fc.constant(null),
+);
 // fast-check's dictionaries have no prototype; records from files and the wire are plain objects.
 const plain = <T extends object>(d: T): T => ({ ...d });
 const details = fc.dictionary(key, fc.oneof(leaf, fc.array(leaf, { maxLength: 3 }), fc.dictionary(key, leaf, { maxKeys: 3 }).map(plain)), { maxKeys: 5 }).map(plain);
@@ -84,7 +119,10 @@ describe.each(formats)("any records exported as %s and imported back in upsert m
     await fc.assert(
       fc.asyncProperty(fc.array(course, { minLength: 1, maxLength: 8 }), async (courses) => {
         await fx.clear();
-        await fx.seed("courses", courses.map((c, i) => ({ code: `C${i}`, ...c, ...(c.startDate ? { endDate: c.startDate } : {}) })));
+        await fx.seed(
+          "courses",
+          courses.map((c, i) => ({ code: `C${i}`, ...c, ...(c.startDate ? { endDate: c.startDate } : {}) })),
+        );
         if (await refusedAsUnwritable(format, courses, () => exportAll(fx, "courses", p))) return;
         const file = await exportAll(fx, "courses", p);
         const { summary, errors } = await importAll(fx, file, importSettings("courses", p, { mode: "upsert" }));
@@ -101,7 +139,10 @@ describe.each(formats)("any records exported as %s and imported back in upsert m
     await fc.assert(
       fc.asyncProperty(names, async (people) => {
         await fx.clear();
-        await fx.seed("users", users(1, people.length, (n) => ({ firstName: undefined, lastName: undefined, ...people[n - 1] })));
+        await fx.seed(
+          "users",
+          users(1, people.length, (n) => ({ firstName: undefined, lastName: undefined, ...people[n - 1] })),
+        );
         if (await refusedAsUnwritable(format, people, () => exportAll(fx, "users", p))) return;
         const file = await exportAll(fx, "users", p);
         const { summary, errors } = await importAll(fx, file, importSettings("users", p, { mode: "upsert" }));
@@ -118,7 +159,10 @@ describe.each(formats)("any records exported as %s and imported back in upsert m
       fc.asyncProperty(fc.array(entry, { minLength: 1, maxLength: 8 }), async (entries) => {
         await fx.clear();
         await fx.seed("users", users(1, 1));
-        await fx.seed("activity", entries.map((e) => ({ userId: "user1", ...e })));
+        await fx.seed(
+          "activity",
+          entries.map((e) => ({ userId: "user1", ...e })),
+        );
         const file = await exportAll(fx, "activity", p);
         const { summary, errors } = await importAll(fx, file, importSettings("activity", p));
         expect(errors).toEqual([]);

@@ -21,7 +21,15 @@ beforeAll(async () => {
     users(1, 6, (n) => (n <= 3 ? { password: `${SECRET} ${n}` } : n === 6 ? { role: "teacher", status: "suspended", createdAt: new Date("2020-02-29T12:34:56.789Z") } : {})),
   );
   await source.seed("courses", [
-    { code: "C1", title: 'Intro, "quoted"\nline two — ünïcode ✓', description: "", category: "maths", startDate: new Date("2024-01-01T00:00:00Z"), endDate: new Date("2024-06-30T23:59:59.999Z"), visible: true },
+    {
+      code: "C1",
+      title: 'Intro, "quoted"\nline two — ünïcode ✓',
+      description: "",
+      category: "maths",
+      startDate: new Date("2024-01-01T00:00:00Z"),
+      endDate: new Date("2024-06-30T23:59:59.999Z"),
+      visible: true,
+    },
     { code: "C2", title: "Second", visible: false },
     { code: "C3.x:1", title: "Third" },
   ]);
@@ -36,7 +44,14 @@ beforeAll(async () => {
     { sessionId: "s3@x", userId: "user3", courseId: "C2", startedAt: new Date("2024-01-03T10:00:00Z"), status: "pending", score: 0 },
   ]);
   await source.seed("activity", [
-    { userId: "user1", sessionId: "s1", courseId: "C1", action: "view", at: new Date("2024-01-01T10:05:00Z"), details: { device: "mobile", clicks: 3, ratio: 0.25, tags: ["a", "b"], nested: { ok: true, none: null } } },
+    {
+      userId: "user1",
+      sessionId: "s1",
+      courseId: "C1",
+      action: "view",
+      at: new Date("2024-01-01T10:05:00Z"),
+      details: { device: "mobile", clicks: 3, ratio: 0.25, tags: ["a", "b"], nested: { ok: true, none: null } },
+    },
     { userId: "user1", sessionId: "s1", courseId: "C1", action: "quiz:submit", at: new Date("2024-01-01T10:20:00Z"), details: { answer: 'a "quoted", comma\nand newline' } },
     { userId: "user2", action: "login", at: new Date("2024-01-02T09:59:00Z") },
   ]);

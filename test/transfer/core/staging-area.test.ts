@@ -18,7 +18,13 @@ describe("a staging area", () => {
   it("replays rows in the order they were added, in batches of the asked size", async () => {
     const staging = createStagingArea(t.db, "order");
     for (let start = 0; start < 250; start += 70) {
-      await staging.add(Array.from({ length: Math.min(70, 250 - start) }, (_, i) => ({ row: start + i + 1, line: start + i + 2, record: { n: start + i, at: new Date(1_700_000_000_000 + i), nested: { a: [1, "b"] } } })));
+      await staging.add(
+        Array.from({ length: Math.min(70, 250 - start) }, (_, i) => ({
+          row: start + i + 1,
+          line: start + i + 2,
+          record: { n: start + i, at: new Date(1_700_000_000_000 + i), nested: { a: [1, "b"] } },
+        })),
+      );
     }
     expect(staging.size).toBe(250);
     const sizes: number[] = [];
@@ -47,7 +53,10 @@ describe("a staging area", () => {
 
   it("keeps secrets sealed in the database and gives them back on replay", async () => {
     const staging = createStagingArea(t.db, "secrets");
-    await staging.add([{ row: 1, record: { email: "a@example.org" }, secrets: { password: "open sesame 123" } }, { row: 2, record: { email: "b@example.org" } }]);
+    await staging.add([
+      { row: 1, record: { email: "a@example.org" }, secrets: { password: "open sesame 123" } },
+      { row: 2, record: { email: "b@example.org" } },
+    ]);
     const raw = JSON.stringify(await t.db.collection("staging_secrets").find({}).toArray());
     expect(raw).not.toContain("open sesame");
     const replayed: StagedRow[] = [];

@@ -179,7 +179,12 @@ export interface ImportOutcome {
 }
 
 /** Runs an import to its end and sorts its events. */
-export async function importAll(fx: RecordsFixture, input: AsyncIterable<Uint8Array> | Uint8Array | string, settings: ImportSettings, opts: { chunkSize?: number; writer?: RecordWriter; staging?: StagingArea } = {}): Promise<ImportOutcome> {
+export async function importAll(
+  fx: RecordsFixture,
+  input: AsyncIterable<Uint8Array> | Uint8Array | string,
+  settings: ImportSettings,
+  opts: { chunkSize?: number; writer?: RecordWriter; staging?: StagingArea } = {},
+): Promise<ImportOutcome> {
   const source = typeof input === "string" || input instanceof Uint8Array ? chunked(input, opts.chunkSize) : input;
   const events: ImportEvent[] = [];
   for await (const e of runImport(source, settings, opts.writer ?? fx.writer(settings.entity.name), opts.staging ?? fx.staging())) events.push(e);
@@ -189,7 +194,12 @@ export async function importAll(fx: RecordsFixture, input: AsyncIterable<Uint8Ar
 }
 
 /** Exports an entity from the fixture's database into one buffer. */
-export async function exportAll(fx: RecordsFixture, entity: EntityName, format: FormatPlugin, over: { fields?: string[]; pluginOptions?: unknown; labels?: Record<string, string> } = {}): Promise<Buffer> {
+export async function exportAll(
+  fx: RecordsFixture,
+  entity: EntityName,
+  format: FormatPlugin,
+  over: { fields?: string[]; pluginOptions?: unknown; labels?: Record<string, string> } = {},
+): Promise<Buffer> {
   return concat(runExport(fx.batches(entity), { plugin: format, pluginOptions: over.pluginOptions ?? {}, entity: ENTITIES[entity], fields: over.fields, labels: over.labels, nestedDelimiter: "." }));
 }
 

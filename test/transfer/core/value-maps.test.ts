@@ -95,8 +95,14 @@ describe("a value map", () => {
   });
 
   it("stops the import before anything is written when it is a settings error", async () => {
-    const mapping = [{ source: "status", field: "status", transforms: [{ kind: "map" as const, values: {} }] }, { source: "*", ignore: true }, { source: "login_id", field: "username" }];
-    await expect(importAll(fx, canvas, importSettings("users", await plugin("csv"), { mapping }))).rejects.toThrow("invalid mapping for users: mapping[0].transforms[0].values must map at least one value");
+    const mapping = [
+      { source: "status", field: "status", transforms: [{ kind: "map" as const, values: {} }] },
+      { source: "*", ignore: true },
+      { source: "login_id", field: "username" },
+    ];
+    await expect(importAll(fx, canvas, importSettings("users", await plugin("csv"), { mapping }))).rejects.toThrow(
+      "invalid mapping for users: mapping[0].transforms[0].values must map at least one value",
+    );
     expect(await fx.count("users")).toBe(0);
   });
 });

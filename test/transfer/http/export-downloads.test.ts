@@ -56,7 +56,11 @@ const countStreams: Interceptor = (next) => async (req) => {
 
 beforeAll(async () => {
   s = await startServices({ recordsInterceptors: [countStreams] });
-  await seed(s.recordsClient, Entity.USERS, Array.from({ length: USERS }, (_, i) => user(i)));
+  await seed(
+    s.recordsClient,
+    Entity.USERS,
+    Array.from({ length: USERS }, (_, i) => user(i)),
+  );
 });
 afterAll(async () => s?.close());
 

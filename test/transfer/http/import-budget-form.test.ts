@@ -30,7 +30,10 @@ async function post(fields: Record<string, string>, file: string): Promise<{ sta
 
 describe("POST /import with an error budget", () => {
   it("stops past max_errors, answering the failure with the counts of what was written, which the job keeps", async () => {
-    const res = await post({ max_errors: "2" }, csv(0, 200, (i) => i >= 50));
+    const res = await post(
+      { max_errors: "2" },
+      csv(0, 200, (i) => i >= 50),
+    );
     expect(res.status).toBe(412);
     expect(res.body).toMatchObject({ code: "failed_precondition", inserted: 50, failed: 3 });
     expect(String(res.body.message)).toMatch(/the import stopped at row \d+: 3 rows were rejected, more than max_errors \(2\); the rows written before it stay written/);
@@ -40,8 +43,15 @@ describe("POST /import with an error budget", () => {
   });
 
   it("refuses a budget value that is not a number with 400, before anything is written", async () => {
-    for (const [field, value] of [["max_errors", "ten"], ["max_error_ratio", "5%"], ["max_changes", "-1"]]) {
-      const res = await post({ [field!]: value! }, csv(1000, 1002, () => false));
+    for (const [field, value] of [
+      ["max_errors", "ten"],
+      ["max_error_ratio", "5%"],
+      ["max_changes", "-1"],
+    ]) {
+      const res = await post(
+        { [field!]: value! },
+        csv(1000, 1002, () => false),
+      );
       expect(res.status, field).toBe(400);
       expect(String(res.body.message), field).toContain(field!);
     }
@@ -50,7 +60,11 @@ describe("POST /import with an error budget", () => {
 
 describe("the Import RPC with max_changes", () => {
   it("keeps an upsert within the existing records it may change", async () => {
-    const first = await importFile(s.client, { entity: Entity.COURSES, format: "csv", mode: WriteMode.UPSERT }, csv(2000, 2030, () => false));
+    const first = await importFile(
+      s.client,
+      { entity: Entity.COURSES, format: "csv", mode: WriteMode.UPSERT },
+      csv(2000, 2030, () => false),
+    );
     expect(first.summary?.inserted).toBe(30n);
     const changed = csv(2000, 2030, () => false).replaceAll("Budget", "Changed");
     const error = await importFile(s.client, { entity: Entity.COURSES, format: "csv", mode: WriteMode.UPSERT, maxChanges: 15n }, changed).catch((e: unknown) => e);

@@ -18,7 +18,11 @@ const PROBE = "probe.person@example.org";
 beforeAll(async () => {
   logs = memoryLogger({ service: "transfer", level: "info" });
   s = await startServices({ transferLogger: logs.log });
-  await seed(s.recordsClient, Entity.USERS, Array.from({ length: 5 }, (_, i) => user(i)));
+  await seed(
+    s.recordsClient,
+    Entity.USERS,
+    Array.from({ length: 5 }, (_, i) => user(i)),
+  );
 });
 afterAll(async () => s?.close());
 

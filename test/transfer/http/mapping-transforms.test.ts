@@ -39,7 +39,12 @@ describe("POST /import with value maps and zoned dates", () => {
     const count = await s.recordsClient.countRecords({ entity: Entity.COURSES });
     expect(count.count).toBe(2n);
     const exported = await fetch(`${s.transfer.url}/export/ndjson?entity=courses&fields=code,category,startDate&sort=code`).then((r) => r.text());
-    expect(exported.trim().split("\n").map((l) => JSON.parse(l))).toEqual([
+    expect(
+      exported
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
       { code: "MT1", category: "Science", startDate: "2013-01-03T07:00:00.000Z" },
       { code: "MT2", category: "Arts", startDate: "2013-07-03T14:30:00.000Z" },
     ]);
@@ -82,7 +87,13 @@ describe("the Import RPC with Transform.Map and Transform.Date.time_zone", () =>
     expect(result.rowErrors).toEqual([]);
     expect(result.summary).toMatchObject({ inserted: 2n });
     const exported = await fetch(`${s.transfer.url}/export/ndjson?entity=courses&fields=code,category,startDate&sort=code`).then((r) => r.text());
-    expect(exported.trim().split("\n").map((l) => JSON.parse(l)).filter((c) => ["MT3", "MT4"].includes(c.code))).toEqual([
+    expect(
+      exported
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l))
+        .filter((c) => ["MT3", "MT4"].includes(c.code)),
+    ).toEqual([
       { code: "MT3", category: "Science", startDate: "2024-01-15T08:00:00.000Z" },
       { code: "MT4", category: "drama", startDate: "2024-01-15T08:00:00.000Z" },
     ]);
@@ -91,7 +102,11 @@ describe("the Import RPC with Transform.Map and Transform.Date.time_zone", () =>
   it("answers INVALID_ARGUMENT for an unmapped value it does not know", async () => {
     const error = await importFile(
       s.client,
-      { entity: Entity.COURSES, format: "csv", mappings: [{ source: "kind", field: "category", transforms: [{ kind: { case: "map", value: { values: { a: "b" }, unmapped: 7 as Transform_Map_Unmapped } } }] }] },
+      {
+        entity: Entity.COURSES,
+        format: "csv",
+        mappings: [{ source: "kind", field: "category", transforms: [{ kind: { case: "map", value: { values: { a: "b" }, unmapped: 7 as Transform_Map_Unmapped } } }] }],
+      },
       courses,
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectError);

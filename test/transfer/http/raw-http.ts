@@ -52,7 +52,8 @@ export function rawRequest(baseUrl: string, request: RawRequest): Promise<RawRes
     });
     socket.on("error", reject);
     socket.on("close", () => {
-      if (request.abortAfterBytes !== undefined && received >= request.abortAfterBytes) return resolve({ version: "", status: 0, headers: {}, body: Buffer.concat(parts), trailers: {}, chunkedComplete: false });
+      if (request.abortAfterBytes !== undefined && received >= request.abortAfterBytes)
+        return resolve({ version: "", status: 0, headers: {}, body: Buffer.concat(parts), trailers: {}, chunkedComplete: false });
       try {
         resolve(parseResponse(Buffer.concat(parts), request.method === "HEAD"));
       } catch (error) {

@@ -16,7 +16,11 @@ let formats: { name: string; canRead: boolean; canWrite: boolean }[] = [];
 
 beforeAll(async () => {
   s = await startServices();
-  await seed(s.recordsClient, Entity.USERS, Array.from({ length: 5 }, (_, i) => user(i)));
+  await seed(
+    s.recordsClient,
+    Entity.USERS,
+    Array.from({ length: 5 }, (_, i) => user(i)),
+  );
   const res = await fetch(`${s.transfer.url}/export/csv?entity=users&fields=username`);
   jobId = res.headers.get("x-job-id")!;
   await res.text();
@@ -47,7 +51,10 @@ async function refused(path: string, message: RegExp, method = "GET", job: "none
 
 describe("query parameters of GET /export/{format}", () => {
   it("refuses an unknown one, listing the accepted ones (GET and HEAD)", async () => {
-    await refused("/export/csv?entity=users&bogus=1", /unknown query parameter "bogus" for an export of records; accepted: source, fields, labels, options, limit, from, to, entity, time_field, sort, status, role, user_id, course_id, session_id, action$/);
+    await refused(
+      "/export/csv?entity=users&bogus=1",
+      /unknown query parameter "bogus" for an export of records; accepted: source, fields, labels, options, limit, from, to, entity, time_field, sort, status, role, user_id, course_id, session_id, action$/,
+    );
     await refused("/export/csv?entity=users&bogus=1", /bogus/, "HEAD");
   });
 
@@ -70,7 +77,12 @@ describe("query parameters of GET /export/{format}", () => {
   });
 
   it("refuses labels for columns the export does not have", async () => {
-    await refused(`/export/csv?entity=users&fields=username,email&labels=${encodeURIComponent('{"emial":"Mail","username":"Login"}')}`, /labels name a column this export does not have: "emial"; its columns are username, email/, "GET", "failed");
+    await refused(
+      `/export/csv?entity=users&fields=username,email&labels=${encodeURIComponent('{"emial":"Mail","username":"Login"}')}`,
+      /labels name a column this export does not have: "emial"; its columns are username, email/,
+      "GET",
+      "failed",
+    );
     const ok = await fetch(`${s.transfer.url}/export/csv?entity=users&fields=username,email&labels=${encodeURIComponent('{"email":"Mail","username":"Login"}')}`);
     expect((await ok.text()).split("\r\n")[0]).toBe("Login,Mail");
   });
@@ -90,7 +102,12 @@ describe("format options, for every plugin in formats/", () => {
     const writers = formats.filter((f) => f.canWrite);
     expect(writers.map((f) => f.name)).toEqual(expect.arrayContaining(["csv", "json", "ndjson"]));
     for (const { name } of writers) {
-      await refused(`/export/${name}?entity=users&options=${encodeURIComponent('{"noSuchOption":1}')}`, new RegExp(`unknown option "noSuchOption" for the ${name} format; its options are `), "GET", "failed");
+      await refused(
+        `/export/${name}?entity=users&options=${encodeURIComponent('{"noSuchOption":1}')}`,
+        new RegExp(`unknown option "noSuchOption" for the ${name} format; its options are `),
+        "GET",
+        "failed",
+      );
       const rpc = await exportFile(s.client, { entity: Entity.USERS, format: name, formatOptions: { noSuchOption: 1 } }).catch((e: unknown) => ConnectError.from(e));
       expect(rpc).toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringContaining('"noSuchOption"') });
     }

@@ -14,7 +14,11 @@ let small: Services;
 beforeAll(async () => {
   s = await startServices();
   small = await startServices({ config: { importMaxFileMb: 0.01 } });
-  await seed(s.recordsClient, Entity.USERS, Array.from({ length: 30 }, (_, i) => user(i)));
+  await seed(
+    s.recordsClient,
+    Entity.USERS,
+    Array.from({ length: 30 }, (_, i) => user(i)),
+  );
   await seed(s.recordsClient, Entity.COURSES, ["AAA-2024", "BBB-2024"].map(course));
 });
 afterAll(async () => {
@@ -208,7 +212,10 @@ describe("GET /jobs", () => {
     const imported = (await (await fetch(`${s.transfer.url}/import`, { method: "POST", body: upload({ format: "ndjson", entity: "users" }, ndjson) })).json()) as { jobId: string };
     const res = await fetch(`${s.transfer.url}/jobs/${imported.jobId}/failed-rows`);
     expect(res.headers.get("content-type")).toBe("application/x-ndjson; charset=utf-8");
-    const rows = (await res.text()).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = (await res.text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows[0]).toMatchObject({ email: "nd2@example.org", username: "nd 2", _row: 2, _line: 2 });
     expect(rows[0]!._errors).toContain("username:");
     expect(rows[1]).toMatchObject({ _row: 3, _line: 3 });
@@ -216,7 +223,10 @@ describe("GET /jobs", () => {
   });
 
   it("gives JSON uploads their failed rows back as a JSON array of the records as they were", async () => {
-    const json = JSON.stringify([{ email: "js1@example.org", username: "js1" }, { email: "js2@example.org", username: "js 2", firstName: "Ann" }]);
+    const json = JSON.stringify([
+      { email: "js1@example.org", username: "js1" },
+      { email: "js2@example.org", username: "js 2", firstName: "Ann" },
+    ]);
     const imported = (await (await fetch(`${s.transfer.url}/import`, { method: "POST", body: upload({ format: "json", entity: "users" }, json) })).json()) as { jobId: string };
     const res = await fetch(`${s.transfer.url}/jobs/${imported.jobId}/failed-rows`);
     expect(res.headers.get("content-disposition")).toContain(".json");

@@ -51,17 +51,33 @@ async function expectRefused(parts: Part[], message: RegExp): Promise<void> {
 describe("field order", () => {
   it("a dry_run after the file is a dry run: nothing is written", async () => {
     const before = await users();
-    const res = await post([["format", "csv"], ["entity", "users"], ["file", csv("late-dry")], ["dry_run", "true"]]);
+    const res = await post([
+      ["format", "csv"],
+      ["entity", "users"],
+      ["file", csv("late-dry")],
+      ["dry_run", "true"],
+    ]);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ dryRun: true, read: 2, inserted: 2, failed: 0 });
     expect(await users()).toBe(before);
   });
 
   it("mode, strict and options after the file are applied too", async () => {
-    const first = await post([["file", csv("late-mode", 1)], ["format", "csv"], ["entity", "users"]]);
+    const first = await post([
+      ["file", csv("late-mode", 1)],
+      ["format", "csv"],
+      ["entity", "users"],
+    ]);
     expect(first.body).toMatchObject({ inserted: 1 });
     const semicolons = { content: "email;username\nlate-mode0@example.org;late-mode0\n", fileName: "semi.csv" };
-    const again = await post([["format", "csv"], ["entity", "users"], ["file", semicolons], ["mode", "upsert"], ["strict", "true"], ["options", '{"delimiter":";"}']]);
+    const again = await post([
+      ["format", "csv"],
+      ["entity", "users"],
+      ["file", semicolons],
+      ["mode", "upsert"],
+      ["strict", "true"],
+      ["options", '{"delimiter":";"}'],
+    ]);
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ read: 1, inserted: 0, unchanged: 1, failed: 0 });
     const job = (await (await fetch(`${s.transfer.url}/jobs/${again.body.jobId as string}`)).json()) as Record<string, unknown>;
@@ -71,24 +87,89 @@ describe("field order", () => {
 
 describe("names the form does not take", () => {
   it("refuses the job JSON's spelling dryRun, naming dry_run, and writes nothing", async () => {
-    await expectRefused([["format", "csv"], ["entity", "users"], ["dryRun", "true"], ["file", csv("camel")]], /unknown form field "dryRun" \(did you mean dry_run\?\).*accepted: file, format, entity, mode, strict, dry_run, options, mapping/);
-    await expectRefused([["file", csv("camel2")], ["format", "csv"], ["entity", "users"], ["formatOptions", "{}"]], /"formatOptions" \(did you mean options\?\)/);
+    await expectRefused(
+      [
+        ["format", "csv"],
+        ["entity", "users"],
+        ["dryRun", "true"],
+        ["file", csv("camel")],
+      ],
+      /unknown form field "dryRun" \(did you mean dry_run\?\).*accepted: file, format, entity, mode, strict, dry_run, options, mapping/,
+    );
+    await expectRefused(
+      [
+        ["file", csv("camel2")],
+        ["format", "csv"],
+        ["entity", "users"],
+        ["formatOptions", "{}"],
+      ],
+      /"formatOptions" \(did you mean options\?\)/,
+    );
   });
 
   it("refuses a field it does not know, before or after the file", async () => {
-    await expectRefused([["bogus", "1"], ["format", "csv"], ["entity", "users"], ["file", csv("bogus")]], /unknown form field "bogus" for POST \/import; accepted: /);
-    await expectRefused([["format", "csv"], ["entity", "users"], ["file", csv("bogus2")], ["bogus", "1"]], /unknown form field "bogus"/);
+    await expectRefused(
+      [
+        ["bogus", "1"],
+        ["format", "csv"],
+        ["entity", "users"],
+        ["file", csv("bogus")],
+      ],
+      /unknown form field "bogus" for POST \/import; accepted: /,
+    );
+    await expectRefused(
+      [
+        ["format", "csv"],
+        ["entity", "users"],
+        ["file", csv("bogus2")],
+        ["bogus", "1"],
+      ],
+      /unknown form field "bogus"/,
+    );
   });
 
   it("refuses a field given twice, and a second file", async () => {
-    await expectRefused([["format", "csv"], ["entity", "users"], ["dry_run", "true"], ["dry_run", "false"], ["file", csv("twice")]], /dry_run may be given only once/);
-    await expectRefused([["format", "csv"], ["entity", "users"], ["file", csv("one")], ["file", csv("two")]], /file may be given only once/);
-    await expectRefused([["format", "csv"], ["entity", "users"], ["file", csv("one")], ["attachment", csv("two")]], /unknown form field "attachment"/);
+    await expectRefused(
+      [
+        ["format", "csv"],
+        ["entity", "users"],
+        ["dry_run", "true"],
+        ["dry_run", "false"],
+        ["file", csv("twice")],
+      ],
+      /dry_run may be given only once/,
+    );
+    await expectRefused(
+      [
+        ["format", "csv"],
+        ["entity", "users"],
+        ["file", csv("one")],
+        ["file", csv("two")],
+      ],
+      /file may be given only once/,
+    );
+    await expectRefused(
+      [
+        ["format", "csv"],
+        ["entity", "users"],
+        ["file", csv("one")],
+        ["attachment", csv("two")],
+      ],
+      /unknown form field "attachment"/,
+    );
   });
 
   it("refuses a mapping entry with a key it does not know", async () => {
     const mapping = JSON.stringify([{ source: "Mail", field: "email", transform: [{ kind: "lowercase" }] }]);
-    await expectRefused([["format", "csv"], ["entity", "users"], ["mapping", mapping], ["file", { content: "Mail,username\nA@B.ORG,ab\n", fileName: "m.csv" }]], /mapping is invalid: .*transform/);
+    await expectRefused(
+      [
+        ["format", "csv"],
+        ["entity", "users"],
+        ["mapping", mapping],
+        ["file", { content: "Mail,username\nA@B.ORG,ab\n", fileName: "m.csv" }],
+      ],
+      /mapping is invalid: .*transform/,
+    );
   });
 });
 
@@ -101,10 +182,26 @@ describe("forms past the parser's limits", () => {
 
   it("refuses a field over 1 MiB instead of cutting it", async () => {
     const huge = JSON.stringify([{ source: "x".repeat(1 << 20), field: "email" }]);
-    await expectRefused([["format", "csv"], ["entity", "users"], ["mapping", huge], ["file", csv("huge")]], /the form field mapping is larger than 1 MiB/);
+    await expectRefused(
+      [
+        ["format", "csv"],
+        ["entity", "users"],
+        ["mapping", huge],
+        ["file", csv("huge")],
+      ],
+      /the form field mapping is larger than 1 MiB/,
+    );
   });
 
   it("refuses a field with a long unknown name, quoting the start of it", async () => {
-    await expectRefused([["format", "csv"], ["entity", "users"], ["n".repeat(5000), "1"], ["file", csv("longname")]], /unknown form field "n{100}…" for POST/);
+    await expectRefused(
+      [
+        ["format", "csv"],
+        ["entity", "users"],
+        ["n".repeat(5000), "1"],
+        ["file", csv("longname")],
+      ],
+      /unknown form field "n{100}…" for POST/,
+    );
   });
 });

@@ -75,7 +75,11 @@ afterAll(async () => {
   await records?.stop();
   const client = new MongoClient(inject("mongoUri"));
   try {
-    for (const name of Object.values(databases)) await client.db(name).dropDatabase().catch(() => undefined);
+    for (const name of Object.values(databases))
+      await client
+        .db(name)
+        .dropDatabase()
+        .catch(() => undefined);
   } finally {
     await client.close();
   }

@@ -212,7 +212,11 @@ describe("jobs", () => {
 
 describe("an export whose client goes away", () => {
   it("ends cancelled and closes the records cursor", async () => {
-    await seed(s.recordsClient, Entity.USERS, Array.from({ length: 2500 }, (_, i) => user(`bulk${i}`)));
+    await seed(
+      s.recordsClient,
+      Entity.USERS,
+      Array.from({ length: 2500 }, (_, i) => user(`bulk${i}`)),
+    );
     const baseline = openCursorCount();
     const controller = new AbortController();
     let jobId = "";

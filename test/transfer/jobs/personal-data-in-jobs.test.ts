@@ -44,7 +44,16 @@ beforeAll(async () => {
   const shown = JSON.stringify(body);
   expect(shown).toContain("taken.person@example.org");
   expect(shown).not.toContain('"personal"');
-  const exported = await exportFile(s.client, { entity: Entity.USERS, format: "csv", fields: ["username"], filter: create(FilterSchema, { keys: [create(RecordKeySchema, { parts: ["filtered.one@example.org"] }), create(RecordKeySchema, { parts: ["filtered.two@example.org"] })] }) }, await as(["exporter", "pii"], "pat"));
+  const exported = await exportFile(
+    s.client,
+    {
+      entity: Entity.USERS,
+      format: "csv",
+      fields: ["username"],
+      filter: create(FilterSchema, { keys: [create(RecordKeySchema, { parts: ["filtered.one@example.org"] }), create(RecordKeySchema, { parts: ["filtered.two@example.org"] })] }),
+    },
+    await as(["exporter", "pii"], "pat"),
+  );
   exportJob = exported.header.jobId;
 });
 afterAll(async () => s?.close());

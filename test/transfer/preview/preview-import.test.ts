@@ -14,7 +14,11 @@ import { exportFile, seed, startServices, user, type Services } from "../rpc/har
 let s: Services;
 beforeAll(async () => {
   s = await startServices();
-  await seed(s.recordsClient, Entity.USERS, [1, 2, 3].map((n) => user(n)));
+  await seed(
+    s.recordsClient,
+    Entity.USERS,
+    [1, 2, 3].map((n) => user(n)),
+  );
 });
 afterAll(async () => s?.close());
 
@@ -29,7 +33,12 @@ const file =
   "user3@example.org,user3,Ada,Number 3,student,suspended\n"; // status changes
 
 async function preview(text: string | Uint8Array, over: Record<string, unknown> = {}, header: Record<string, unknown> = {}): Promise<PreviewImportResponse> {
-  return s.client.previewImport({ header: { entity: Entity.USERS, format: "csv", mode: WriteMode.UPSERT, ...header }, head: typeof text === "string" ? Buffer.from(text) : text, complete: true, ...over });
+  return s.client.previewImport({
+    header: { entity: Entity.USERS, format: "csv", mode: WriteMode.UPSERT, ...header },
+    head: typeof text === "string" ? Buffer.from(text) : text,
+    complete: true,
+    ...over,
+  });
 }
 
 const outcomes = (r: PreviewImportResponse) => r.rows.map((row) => [Number(row.row), PreviewRow_Outcome[row.outcome]]);

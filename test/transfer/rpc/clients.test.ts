@@ -17,7 +17,11 @@ let s: Services;
 
 beforeAll(async () => {
   s = await startServices();
-  await seed(s.recordsClient, Entity.USERS, Array.from({ length: 40 }, (_, i) => user(i)));
+  await seed(
+    s.recordsClient,
+    Entity.USERS,
+    Array.from({ length: 40 }, (_, i) => user(i)),
+  );
 });
 afterAll(async () => s?.close());
 
@@ -69,8 +73,14 @@ describe("a plain @grpc/grpc-js client", () => {
         }
         throw new Error("expected an error");
       };
-      expect(await drain({ entity: Entity.USERS, format: "xlsx-nope" })).toMatchObject({ code: GrpcStatus.NOT_FOUND, details: expect.stringContaining("available formats: csv, html, json, markdown, ndjson, ods, xlsx") });
-      expect(await drain({ entity: Entity.USERS, format: "csv", formatOptions: { delimiter: ";;" } })).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining("delimiter") });
+      expect(await drain({ entity: Entity.USERS, format: "xlsx-nope" })).toMatchObject({
+        code: GrpcStatus.NOT_FOUND,
+        details: expect.stringContaining("available formats: csv, html, json, markdown, ndjson, ods, xlsx"),
+      });
+      expect(await drain({ entity: Entity.USERS, format: "csv", formatOptions: { delimiter: ";;" } })).toMatchObject({
+        code: GrpcStatus.INVALID_ARGUMENT,
+        details: expect.stringContaining("delimiter"),
+      });
       expect(await drain({ entity: Entity.USERS, format: "csv", fields: ["nope"] })).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringContaining("nope") });
       expect(await drain({ entity: Entity.UNSPECIFIED, format: "csv" })).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
     } finally {
@@ -126,18 +136,22 @@ describe("a Connect client", () => {
 
   it("maps mappings and transforms from the header onto the file's columns", async () => {
     const csv = "Mail;Login;Joined\n  MIXED@Example.ORG ;mixed1;31/12/2023\n";
-    const result = await importFile(s.connectJson, {
-      entity: Entity.USERS,
-      format: "csv",
-      formatOptions: { delimiter: ";" },
-      mappings: [
-        { source: "Mail", field: "email", transforms: [{ kind: { case: "trim", value: {} } }, { kind: { case: "lowercase", value: {} } }] },
-        { source: "Login", field: "username" },
-        { source: "Joined", field: "createdAt", transforms: [{ kind: { case: "date", value: { format: "DD/MM/YYYY" } } }] },
-        // No column: the value comes from the default.
-        { source: "", field: "role", transforms: [{ kind: { case: "default", value: { value: "teacher" } } }] },
-      ],
-    }, csv);
+    const result = await importFile(
+      s.connectJson,
+      {
+        entity: Entity.USERS,
+        format: "csv",
+        formatOptions: { delimiter: ";" },
+        mappings: [
+          { source: "Mail", field: "email", transforms: [{ kind: { case: "trim", value: {} } }, { kind: { case: "lowercase", value: {} } }] },
+          { source: "Login", field: "username" },
+          { source: "Joined", field: "createdAt", transforms: [{ kind: { case: "date", value: { format: "DD/MM/YYYY" } } }] },
+          // No column: the value comes from the default.
+          { source: "", field: "role", transforms: [{ kind: { case: "default", value: { value: "teacher" } } }] },
+        ],
+      },
+      csv,
+    );
     expect(result.rowErrors).toEqual([]);
     expect(result.summary).toMatchObject({ inserted: 1n });
     const stored = await s.recordsClient.getRecord({ entity: Entity.USERS, key: { parts: ["mixed@example.org"] } });

@@ -101,7 +101,19 @@ type RecordInit = MessageInitShape<typeof EntityRecordSchema>;
 
 export function user(n: number | string, extra: Record<string, unknown> = {}): EntityRecord {
   return create(EntityRecordSchema, {
-    kind: { case: "user", value: { email: `user${n}@example.org`, username: `user${n}`, firstName: "Ada", lastName: `Number ${n}`, role: "student", status: n.toString().endsWith("7") ? "suspended" : "active", createdAt: timestampFromDate(new Date(Date.UTC(2024, 0, 1, 0, Number(n) || 0))), ...extra } },
+    kind: {
+      case: "user",
+      value: {
+        email: `user${n}@example.org`,
+        username: `user${n}`,
+        firstName: "Ada",
+        lastName: `Number ${n}`,
+        role: "student",
+        status: n.toString().endsWith("7") ? "suspended" : "active",
+        createdAt: timestampFromDate(new Date(Date.UTC(2024, 0, 1, 0, Number(n) || 0))),
+        ...extra,
+      },
+    },
   } as RecordInit);
 }
 
@@ -111,7 +123,19 @@ export function course(code: string): EntityRecord {
 
 export function session(id: string, userId: string, courseId: string, extra: Record<string, unknown> = {}): EntityRecord {
   return create(EntityRecordSchema, {
-    kind: { case: "session", value: { sessionId: id, userId, courseId, startedAt: timestampFromDate(new Date("2024-02-01T10:00:00Z")), endedAt: timestampFromDate(new Date("2024-02-01T11:30:00.250Z")), status: "completed", score: 71.5, ...extra } },
+    kind: {
+      case: "session",
+      value: {
+        sessionId: id,
+        userId,
+        courseId,
+        startedAt: timestampFromDate(new Date("2024-02-01T10:00:00Z")),
+        endedAt: timestampFromDate(new Date("2024-02-01T11:30:00.250Z")),
+        status: "completed",
+        score: 71.5,
+        ...extra,
+      },
+    },
   } as RecordInit);
 }
 

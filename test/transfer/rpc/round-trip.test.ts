@@ -19,12 +19,18 @@ let source: Services;
 
 beforeAll(async () => {
   source = await startServices();
-  await seed(source.recordsClient, Entity.USERS, Array.from({ length: USERS }, (_, i) => user(i)));
+  await seed(
+    source.recordsClient,
+    Entity.USERS,
+    Array.from({ length: USERS }, (_, i) => user(i)),
+  );
   await seed(source.recordsClient, Entity.COURSES, ["AAA-2024", "BBB-2024", "CCC-2024"].map(course));
   await seed(
     source.recordsClient,
     Entity.SESSIONS,
-    Array.from({ length: SESSIONS }, (_, i) => session(`s-${String(i).padStart(4, "0")}`, `user${i % USERS}`, ["AAA-2024", "BBB-2024", "CCC-2024"][i % 3]!, i % 5 === 0 ? { score: undefined, endedAt: undefined, status: "active" } : {})),
+    Array.from({ length: SESSIONS }, (_, i) =>
+      session(`s-${String(i).padStart(4, "0")}`, `user${i % USERS}`, ["AAA-2024", "BBB-2024", "CCC-2024"][i % 3]!, i % 5 === 0 ? { score: undefined, endedAt: undefined, status: "active" } : {}),
+    ),
   );
 });
 afterAll(async () => source?.close());

@@ -46,7 +46,16 @@ describe("starting the format workers", () => {
       const discovered = await discoverPlugins([defaultFormatsDir(), folder.dir]);
       const workers = await startFormatWorkers(discovered, settings({ poolSize: 2 }));
       try {
-        expect(Object.fromEntries(workers.modes)).toEqual({ csv: "in-thread", html: "in-thread", json: "in-thread", markdown: "in-thread", ndjson: "in-thread", ods: "workers", watched: "workers", xlsx: "workers" });
+        expect(Object.fromEntries(workers.modes)).toEqual({
+          csv: "in-thread",
+          html: "in-thread",
+          json: "in-thread",
+          markdown: "in-thread",
+          ndjson: "in-thread",
+          ods: "workers",
+          watched: "workers",
+          xlsx: "workers",
+        });
         expect(workers.plugins.plugins.get("csv")).toBe(discovered.plugins.get("csv"));
         expect(runsInWorkers(workers.plugins.plugins.get("watched")!)).toBe(true);
         // The thread that checked the plugin loads stays ready; no other starts ahead of demand.

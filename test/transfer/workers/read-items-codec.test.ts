@@ -22,7 +22,14 @@ async function throughChannel(items: ReadItem[]): Promise<ReadItem[]> {
 describe("packed read items", () => {
   it("carry strings, numbers, booleans, null, undefined, nested values, row errors and missing lines unchanged, in order", async () => {
     const items: ReadItem[] = [
-      { kind: "row", row: { row: 1, line: 2, values: { name: "Ada", empty: "", unicode: "漢字 😀 e\u0301", score: 3.5, negativeZero: -0, notANumber: NaN, yes: true, no: false, nothing: null, missing: undefined } } },
+      {
+        kind: "row",
+        row: {
+          row: 1,
+          line: 2,
+          values: { name: "Ada", empty: "", unicode: "漢字 😀 e\u0301", score: 3.5, negativeZero: -0, notANumber: NaN, yes: true, no: false, nothing: null, missing: undefined },
+        },
+      },
       { kind: "error", error: { row: 2, line: 3, column: "name", reason: "too long" } },
       { kind: "row", row: { row: 3, values: { nested: { list: [1, "two", null], deep: { x: 1 } }, name: "no line" } } },
       { kind: "row", row: { row: 4, line: 5, values: {} } },

@@ -25,7 +25,11 @@ let folder: TestPluginFolder;
 beforeAll(async () => {
   folder = writeTestPlugins(["throws", "spins", "hogs"]);
   s = await startServices({ config: { pluginDirs: [folder.dir], formatWorkers: { formats: { csv: "workers" }, poolSize: 2, timeLimitMs: 3000, memoryLimitMb: 64 } } });
-  await seed(s.recordsClient, Entity.USERS, Array.from({ length: USERS }, (_, i) => user(i)));
+  await seed(
+    s.recordsClient,
+    Entity.USERS,
+    Array.from({ length: USERS }, (_, i) => user(i)),
+  );
 });
 afterAll(async () => {
   await s?.close();

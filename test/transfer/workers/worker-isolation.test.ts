@@ -82,7 +82,23 @@ describe("plugins in format workers", () => {
       expect.objectContaining({ name: "loads-forever", error: "cannot run in a format worker: its module did not finish loading in a worker within 3000 ms (formatWorkers.timeLimitMs)" }),
       expect.objectContaining({ name: "main-only", error: expect.stringContaining("main-only refuses to load in a worker thread") }),
     ]);
-    expect([...workers.plugins.plugins.keys()].sort()).toEqual(["crashes", "csv", "hogs", "html", "json", "markdown", "ndjson", "odd-options", "ods", "spins", "stalls", "throws", "watched", "xlsx", "yields-text"]);
+    expect([...workers.plugins.plugins.keys()].sort()).toEqual([
+      "crashes",
+      "csv",
+      "hogs",
+      "html",
+      "json",
+      "markdown",
+      "ndjson",
+      "odd-options",
+      "ods",
+      "spins",
+      "stalls",
+      "throws",
+      "watched",
+      "xlsx",
+      "yields-text",
+    ]);
   });
 
   it("fails the job of a plugin that throws with an error naming the plugin, after the bytes it wrote, closes its input, and keeps its worker", async () => {
@@ -128,7 +144,13 @@ describe("plugins in format workers", () => {
     const rows: unknown[] = [];
     const error = await failureOf(
       (async () => {
-        for await (const items of p.read!((async function* () { yield Buffer.from("anything"); })(), { options: {}, limits: { maxRowBytes: 1000, maxColumns: 10 } })) rows.push(...items);
+        for await (const items of p.read!(
+          (async function* () {
+            yield Buffer.from("anything");
+          })(),
+          { options: {}, limits: { maxRowBytes: 1000, maxColumns: 10 } },
+        ))
+          rows.push(...items);
       })(),
     );
     expect(error).toBeInstanceOf(FormatError);
@@ -266,7 +288,11 @@ describe("closing the pool", () => {
     expect(pool.stats()).toMatchObject({ workers: 0, busy: 0, idle: 0 });
     expect(threadCount()).toBeLessThanOrEqual(threadsBefore);
     // The batches already produced are still handed out; then the job fails.
-    await expect((async () => { while (!(await running.next()).done); })()).rejects.toBeInstanceOf(WorkerPoolClosedError);
+    await expect(
+      (async () => {
+        while (!(await running.next()).done);
+      })(),
+    ).rejects.toBeInstanceOf(WorkerPoolClosedError);
     await expect(pool.acquire()).rejects.toBeInstanceOf(WorkerPoolClosedError);
   });
 });

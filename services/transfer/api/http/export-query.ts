@@ -38,7 +38,16 @@ function aliasOf(formatSegment: string): { format: string; options: JsonObject }
 }
 
 /** What both sources take: the selection, the plugin's options, labels and a limit. */
-const COMMON: ParamSpec[] = [{ name: "source" }, { name: "fields", repeatable: true }, { name: "labels" }, { name: "options" }, { name: "limit" }, { name: "from" }, { name: "to" }, { name: "entity" }];
+const COMMON: ParamSpec[] = [
+  { name: "source" },
+  { name: "fields", repeatable: true },
+  { name: "labels" },
+  { name: "options" },
+  { name: "limit" },
+  { name: "from" },
+  { name: "to" },
+  { name: "entity" },
+];
 
 /** The query parameters of an export of records. */
 export const RECORDS_EXPORT_PARAMS: readonly ParamSpec[] = [
@@ -121,13 +130,13 @@ export function exportRequestFromQuery(formatSegment: string, query: URLSearchPa
   const fields = list(query, "fields");
   const labels = labelsParam(query);
   const filter = create(FilterSchema, {
-      statuses: list(query, "status"),
-      roles: list(query, "role"),
-      userIds: list(query, "user_id"),
-      courseIds: list(query, "course_id"),
-      sessionIds: list(query, "session_id"),
-      actions: list(query, "action"),
-      timeRanges: from || to ? [{ field: timeField, from: from ? timestampFromDate(from) : undefined, to: to ? timestampFromDate(to) : undefined }] : [],
+    statuses: list(query, "status"),
+    roles: list(query, "role"),
+    userIds: list(query, "user_id"),
+    courseIds: list(query, "course_id"),
+    sessionIds: list(query, "session_id"),
+    actions: list(query, "action"),
+    timeRanges: from || to ? [{ field: timeField, from: from ? timestampFromDate(from) : undefined, to: to ? timestampFromDate(to) : undefined }] : [],
   });
   const sort = list(query, "sort").map((s) => ({ field: s.replace(/^[-+]/, ""), descending: s.startsWith("-") }));
   return { target: { source: "records", spec, filter, sort }, format, formatOptions, fields, labels, limit: limitParam(query), estimateTotal: false };

@@ -39,7 +39,9 @@ import { importLimits } from "../../config/transfer-config.js";
 import { readUpload, type Upload } from "./multipart-upload.js";
 
 /** The form fields of `POST /import`, each at most once; `file` is the file part. */
-export const IMPORT_FIELDS: readonly ParamSpec[] = ["file", "format", "entity", "mode", "strict", "dry_run", "options", "mapping", "max_errors", "max_error_ratio", "max_changes"].map((name) => ({ name }));
+export const IMPORT_FIELDS: readonly ParamSpec[] = ["file", "format", "entity", "mode", "strict", "dry_run", "options", "mapping", "max_errors", "max_error_ratio", "max_changes"].map((name) => ({
+  name,
+}));
 
 /** The query parameters of `POST /import`. */
 export const IMPORT_QUERY: readonly ParamSpec[] = [{ name: "async" }];
@@ -62,9 +64,7 @@ const transformSchema = z.discriminatedUnion("kind", [
     caseInsensitive: z.boolean().optional(),
   }),
 ]);
-const mappingSchema = z.array(
-  z.strictObject({ source: z.string().optional(), field: z.string().min(1).optional(), ignore: z.boolean().optional(), transforms: z.array(transformSchema).optional() }),
-);
+const mappingSchema = z.array(z.strictObject({ source: z.string().optional(), field: z.string().min(1).optional(), ignore: z.boolean().optional(), transforms: z.array(transformSchema).optional() }));
 const modeSchema = z.enum(WRITE_MODES);
 
 function flag(fields: Record<string, string>, name: string): boolean | undefined {
@@ -150,8 +150,7 @@ async function runUpload(ctx: TransferContext, upload: Upload, caller: Caller, s
       if (event.kind === "started") {
         result.jobId = event.jobId;
         onStarted?.(event.jobId);
-      }
-      else if (event.kind === "row_error") {
+      } else if (event.kind === "row_error") {
         result.errorCount++;
         if (result.errors.length < RESPONSE_ERRORS) {
           // The uploader sees the file's own values; the note of which are personal is for the job's views.

@@ -107,7 +107,10 @@ export function readUpload(req: IncomingMessage, rules: UploadRules): Promise<Up
       parser.on("error", () => undefined);
       // Ends a file part still arriving (its spool then fails and removes itself).
       parser.destroy();
-      void spooling?.then((file) => file.remove(), () => undefined);
+      void spooling?.then(
+        (file) => file.remove(),
+        () => undefined,
+      );
       reject(error);
     };
     const accept = (name: string): boolean => {
@@ -149,14 +152,11 @@ export function readUpload(req: IncomingMessage, rules: UploadRules): Promise<Up
         resolve({ fields });
         return;
       }
-      spooling.then(
-        (file) => {
-          if (settled) return void file.remove();
-          settled = true;
-          resolve({ fields, file });
-        },
-        refuse,
-      );
+      spooling.then((file) => {
+        if (settled) return void file.remove();
+        settled = true;
+        resolve({ fields, file });
+      }, refuse);
     });
     req.pipe(parser);
   });

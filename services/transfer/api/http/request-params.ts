@@ -59,10 +59,7 @@ export function refuseUnknownNames(given: Iterable<string>, accepted: readonly P
       const shown = JSON.stringify(name.length > 100 ? `${name.slice(0, 100)}…` : name);
       return meant ? `${shown} (did you mean ${meant}?)` : shown;
     });
-    throw new InvalidTransferRequestError(
-      `unknown ${kind}${unknown.length > 1 ? "s" : ""} ${hints.join(", ")} for ${where}; accepted: ${names.join(", ")}`,
-      unknown[0]!.slice(0, 100),
-    );
+    throw new InvalidTransferRequestError(`unknown ${kind}${unknown.length > 1 ? "s" : ""} ${hints.join(", ")} for ${where}; accepted: ${names.join(", ")}`, unknown[0]!.slice(0, 100));
   }
   const repeated = accepted.filter((p) => !p.repeatable && (counts.get(p.name) ?? 0) > 1).map((p) => p.name);
   if (repeated.length > 0) throw new InvalidTransferRequestError(`${repeated.join(", ")} may be given only once`, repeated[0]);

@@ -5,7 +5,17 @@
 import { create, fromJsonString, type JsonObject } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { FilterSchema, WriteMode as WireWriteMode } from "../../../../gen/dataexchange/records/v1/records_pb.js";
-import { ExportSource, JobKind, JobSchema, JobState, RowErrorSchema, WatchJobResponseSchema, type Job, type RowError as RowErrorMessage, type WatchJobResponse } from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import {
+  ExportSource,
+  JobKind,
+  JobSchema,
+  JobState,
+  RowErrorSchema,
+  WatchJobResponseSchema,
+  type Job,
+  type RowError as RowErrorMessage,
+  type WatchJobResponse,
+} from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { entityEnum } from "../../../shared/records-wire/record-codec.js";
 import { auditFilterOfJson } from "../../../shared/audit/index.js";
 import type { RowError, WriteMode } from "../../../domain/index.js";

@@ -5,7 +5,15 @@
  */
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Entity } from "../../../../gen/dataexchange/records/v1/records_pb.js";
-import { JobKind, JobState, Transform_Map_Unmapped, type ExportRequest, type FieldMapping as WireMapping, type ImportHeader, type ListJobsRequest } from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import {
+  JobKind,
+  JobState,
+  Transform_Map_Unmapped,
+  type ExportRequest,
+  type FieldMapping as WireMapping,
+  type ImportHeader,
+  type ListJobsRequest,
+} from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { auditQueryOf } from "../../../shared/audit/index.js";
 import { exportSourceOf } from "../../access-policy.js";
 import { AUDIT_EVENTS_SPEC } from "../../audit/audit-export.js";
@@ -104,7 +112,10 @@ function mappingOf(mapping: WireMapping, index: number): FieldMapping {
       case "template":
         return { kind: "template", value: kind.value.value };
       default:
-        throw new InvalidTransferRequestError(`header.mappings[${index}].transforms[${j}] names no transform (trim, lowercase, date, default, template, map)`, `header.mappings[${index}].transforms[${j}]`);
+        throw new InvalidTransferRequestError(
+          `header.mappings[${index}].transforms[${j}] names no transform (trim, lowercase, date, default, template, map)`,
+          `header.mappings[${index}].transforms[${j}]`,
+        );
     }
   });
   if (mapping.ignore) return { source: mapping.source, ignore: true, ...(mapping.field ? { field: mapping.field } : {}), ...(transforms.length > 0 ? { transforms } : {}) };

@@ -14,16 +14,10 @@ import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
-  CancelJobResponseSchema,
   ColumnSchema,
-  DescribeEntityResponseSchema,
   ExportResponseSchema,
   FailedRowsView,
-  GetFailedRowsResponseSchema,
-  GetJobResponseSchema,
   ImportResponseSchema,
-  ListAuditEventsResponseSchema,
-  ListJobsResponseSchema,
   type CancelJobRequest,
   type DescribeEntityRequest,
   type ExportRequest,
@@ -58,7 +52,6 @@ import { previewImport } from "../../preview/preview-import.js";
 import { previewMessage } from "./preview-codec.js";
 import { requireEntity, type TransferContext } from "../../transfer-context.js";
 
-
 export class TransferService implements ServiceImpl<typeof TransferServiceDesc> {
   constructor(private readonly ctx: TransferContext) {}
 
@@ -69,7 +62,7 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
   async describeEntity(request: DescribeEntityRequest, context: HandlerContext) {
     requireEntity(request.entity, "entity");
     const description = await recordsFor(this.ctx.records, callerOf(context)).describeEntity({ entity: request.entity }, { signal: context.signal });
-    return create(DescribeEntityResponseSchema, { description });
+    return { description };
   }
 
   async *export(request: ExportRequest, context: HandlerContext) {
@@ -105,14 +98,24 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
     const result = await previewImport(
       this.ctx,
       caller,
-      { entity: job.entity, format: job.format, formatOptions: job.formatOptions, mode: job.mode, mapping: job.mapping, fileName: job.fileName, head: request.head, complete: request.complete, rows: request.rows },
+      {
+        entity: job.entity,
+        format: job.format,
+        formatOptions: job.formatOptions,
+        mode: job.mode,
+        mapping: job.mapping,
+        fileName: job.fileName,
+        head: request.head,
+        complete: request.complete,
+        rows: request.rows,
+      },
       personalFor(context),
     );
     return previewMessage(result);
   }
 
   async getJob(request: GetJobRequest, context?: HandlerContext) {
-    return create(GetJobResponseSchema, { job: jobMessage(jobForReader(await this.jobFor(request.jobId, context, "read"), personalFor(context))) });
+    return { job: jobMessage(jobForReader(await this.jobFor(request.jobId, context, "read"), personalFor(context))) };
   }
 
   /** A job's changes from the job store until it ends (jobs/job-watch.ts), as the caller may read them. */
@@ -133,16 +136,16 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
     }
     const page = await this.ctx.jobs.list(query, request.pageSize, request.pageToken);
     const personal = personalFor(context);
-    return create(ListJobsResponseSchema, { jobs: page.jobs.map((job) => jobMessage(jobForReader(job, personal))), nextPageToken: page.nextPageToken });
+    return { jobs: page.jobs.map((job) => jobMessage(jobForReader(job, personal))), nextPageToken: page.nextPageToken };
   }
 
   async cancelJob(request: CancelJobRequest, context?: HandlerContext) {
     const job = await this.jobFor(request.jobId, context, "cancel");
     const reader = personalFor(context);
-    if (job.state !== "running") return create(CancelJobResponseSchema, { job: jobMessage(jobForReader(job, reader)) });
+    if (job.state !== "running") return { job: jobMessage(jobForReader(job, reader)) };
     // Whichever instance runs it: here directly, elsewhere through a cancel request in the database.
     const subject = context ? callerOf(context).subject : job.subject;
-    return create(CancelJobResponseSchema, { job: jobMessage(jobForReader(await this.ctx.registry.requestCancel(job._id, subject), reader)) });
+    return { job: jobMessage(jobForReader(await this.ctx.registry.requestCancel(job._id, subject), reader)) };
   }
 
   async *getFailedRows(request: GetFailedRowsRequest, context?: HandlerContext) {
@@ -150,10 +153,10 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
     const file = await failedRowsFile(this.ctx, job, request.view === FailedRowsView.ERRORS ? "errors" : "rows", personalFor(context));
     let first = true;
     for await (const chunk of file.chunks) {
-      yield create(GetFailedRowsResponseSchema, first ? { chunk, mimeType: file.mimeType, fileName: file.fileName } : { chunk });
+      yield first ? { chunk, mimeType: file.mimeType, fileName: file.fileName } : { chunk };
       first = false;
     }
-    if (first) yield create(GetFailedRowsResponseSchema, { chunk: new Uint8Array(0), mimeType: file.mimeType, fileName: file.fileName });
+    if (first) yield { chunk: new Uint8Array(0), mimeType: file.mimeType, fileName: file.fileName };
   }
 
   /** This service's audit trail, newest first; personal keys withheld from callers without `pii`. */
@@ -161,7 +164,7 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
     const personal = personalFor(context);
     const page = await this.ctx.audit.list(auditQueryOf(request.filter), request.pageSize, request.pageToken);
     const events = page.events.map((e) => auditEventMessage(personal ? e : withoutPersonalData(e)));
-    return create(ListAuditEventsResponseSchema, { events, nextPageToken: page.nextPageToken });
+    return { events, nextPageToken: page.nextPageToken };
   }
 
   /** A job, if the caller may act on it (their own, or anyone's with auditor/admin rights). */
@@ -185,7 +188,12 @@ export function exportMessage(event: ExportEvent): ExportResponse {
       return create(ExportResponseSchema, {
         event: {
           case: "header",
-          value: { jobId: event.jobId, fileName: event.fileName, mimeType: event.mimeType, columns: event.columns.map((c) => create(ColumnSchema, { key: c.key, label: c.label, type: wireFieldType(c.type) })) },
+          value: {
+            jobId: event.jobId,
+            fileName: event.fileName,
+            mimeType: event.mimeType,
+            columns: event.columns.map((c) => create(ColumnSchema, { key: c.key, label: c.label, type: wireFieldType(c.type) })),
+          },
         },
       });
     case "chunk":

@@ -61,8 +61,7 @@ export async function runJobInWorker(port: MessagePort, spec: JobSpec, load: (re
         credit += message.credit;
         wake?.();
       }
-    }
-    else if (message.type === "end") input.end();
+    } else if (message.type === "end") input.end();
     else if (message.type === "credit") {
       credit += message.n;
       wake?.();

@@ -41,7 +41,9 @@ export function workerBackedPlugin<O>(plugin: FormatPlugin<O>, { pool, entry, ti
   };
   if (plugin.write) {
     proxy.write = (rows, ctx) =>
-      runInWorker(pool, { plugin: ref, ...windows, operation: "write", options: ctx.options, columns: ctx.columns, useLabels: ctx.useLabels, source: ctx.source }, rows as AsyncIterable<Row[]>, { timeLimitMs }) as AsyncGenerator<Uint8Array>;
+      runInWorker(pool, { plugin: ref, ...windows, operation: "write", options: ctx.options, columns: ctx.columns, useLabels: ctx.useLabels, source: ctx.source }, rows as AsyncIterable<Row[]>, {
+        timeLimitMs,
+      }) as AsyncGenerator<Uint8Array>;
   }
   if (plugin.read) {
     proxy.read = (input, ctx) =>

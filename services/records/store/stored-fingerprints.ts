@@ -57,10 +57,16 @@ class FingerprintTable {
     return this.size;
   }
 
-  set(key: Hash64, fingerprint: Hash64 | undefined): void {
-    if ((this.size + 1) * 2 > this.capacity) this.grow();
-    const slot = this.find(key);
+  /** Sets the key's fingerprint; a key not held yet is added only while the table holds fewer than `maxNew`. */
+  set(key: Hash64, fingerprint: Hash64 | undefined, maxNew: number): void {
+    let slot = this.find(key);
     if (this.states[slot] === EMPTY) {
+      // Left out, the key is simply not known: a later record with it is looked up.
+      if (this.size >= maxNew) return;
+      if ((this.size + 1) * 2 > this.capacity) {
+        this.grow();
+        slot = this.find(key);
+      }
       this.size++;
       this.words[slot * 4] = key.hi;
       this.words[slot * 4 + 1] = key.lo;
@@ -176,7 +182,7 @@ export class StoredFingerprints {
     const entry = this.tables.get(spec.name);
     if (entry?.state !== "loaded") return;
     const key = naturalKeyOf(spec, stored);
-    if (key) entry.table.set(keyHash(spec, key), recordFingerprint(spec, stored));
+    if (key) entry.table.set(keyHash(spec, key), recordFingerprint(spec, stored), this.maxEntries);
   }
 
   private addStored(spec: EntitySpec, table: FingerprintTable, doc: Document): void {

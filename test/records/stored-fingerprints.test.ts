@@ -169,6 +169,20 @@ describe("records stored as they are sent, decided from the stream's fingerprint
     expect(await t.db.collection("users").countDocuments({ email: { $in: fresh.map((r) => r.email as string) } })).toBe(LOAD_THRESHOLD);
   }, 60_000);
 
+  it("stops adding keys the stream writes at its size limit, and looks the ones left out up", async () => {
+    const stored = await t.db.collection("sessions").countDocuments();
+    const fingerprints = new StoredFingerprints(stored + 5);
+    await fingerprints.load(t.db, ENTITIES.sessions);
+    expect(fingerprints.isLoaded(ENTITIES.sessions)).toBe(true);
+    const fresh = Array.from({ length: 20 }, (_, n) => session(5000 + n));
+    expect((await writeBatch(t.db, ENTITIES.sessions, fresh, { mode: "upsert", dryRun: false, ordered: false, storedFingerprints: fingerprints })).inserted).toBe(20);
+    const again = await writeBatch(t.db, ENTITIES.sessions, fresh, { mode: "upsert", dryRun: false, ordered: false, storedFingerprints: fingerprints });
+    expect({ unchanged: again.unchanged, inserted: again.inserted, updated: again.updated }).toEqual({ unchanged: 20, inserted: 0, updated: 0 });
+    const changed = await writeBatch(t.db, ENTITIES.sessions, fresh.map((r) => ({ ...r, score: 99 })), { mode: "upsert", dryRun: false, ordered: false, storedFingerprints: fingerprints });
+    expect(changed.updated).toBe(20);
+    expect(await t.db.collection("sessions").countDocuments({ sessionId: { $in: fresh.map((r) => r.sessionId as string) }, score: 99 })).toBe(20);
+  }, 60_000);
+
   it("falls back to look-ups when the collection has more records than it may hold", async () => {
     const fingerprints = new StoredFingerprints(100);
     const records = mixedUsers();

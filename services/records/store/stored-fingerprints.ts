@@ -21,8 +21,8 @@
  * after the pass is not seen: such a record is decided as of the pass (as if
  * this import had read it then), which is the same as a write racing the import.
  *
- * Memory: two 64-bit hashes and a state byte per slot, at most half the slots
- * used — 34 bytes per stored record (34 MB for a million); past
+ * Memory: two 64-bit hashes and a state byte per slot (17 bytes), at most half
+ * the slots used — 34 to 68 bytes per stored record (36 MB for a million); past
  * {@link MAX_ENTRIES} records the pass is abandoned and the stream looks up
  * records per batch as before.
  */
@@ -32,8 +32,8 @@ import { collectionFor } from "./collections.js";
 import { documentToRecord } from "./documents.js";
 import { hash64, recordFingerprint, type Hash64 } from "./record-fingerprint.js";
 
-/** Past this many stored records, the stream does not load them (and falls back to per-batch look-ups). */
-export const MAX_ENTRIES = 2_000_000;
+/** Past this many stored records (1,048,576: a table of 2^21 slots, 36 MB), the stream does not load them and looks up per batch. */
+export const MAX_ENTRIES = 1 << 20;
 
 /** A batch needs at least this many look-ups of existing records before the pass is made. */
 export const LOAD_THRESHOLD = 200;
@@ -57,10 +57,16 @@ class FingerprintTable {
     return this.size;
   }
 
-  set(key: Hash64, fingerprint: Hash64 | undefined): void {
-    if ((this.size + 1) * 2 > this.capacity) this.grow();
-    const slot = this.find(key);
+  /** Sets the key's fingerprint; a key not held yet is added only while the table holds fewer than `maxNew`. */
+  set(key: Hash64, fingerprint: Hash64 | undefined, maxNew: number): void {
+    let slot = this.find(key);
     if (this.states[slot] === EMPTY) {
+      // Left out, the key is simply not known: a later record with it is looked up.
+      if (this.size >= maxNew) return;
+      if ((this.size + 1) * 2 > this.capacity) {
+        this.grow();
+        slot = this.find(key);
+      }
       this.size++;
       this.words[slot * 4] = key.hi;
       this.words[slot * 4 + 1] = key.lo;
@@ -176,7 +182,7 @@ export class StoredFingerprints {
     const entry = this.tables.get(spec.name);
     if (entry?.state !== "loaded") return;
     const key = naturalKeyOf(spec, stored);
-    if (key) entry.table.set(keyHash(spec, key), recordFingerprint(spec, stored));
+    if (key) entry.table.set(keyHash(spec, key), recordFingerprint(spec, stored), this.maxEntries);
   }
 
   private addStored(spec: EntitySpec, table: FingerprintTable, doc: Document): void {

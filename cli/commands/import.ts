@@ -12,7 +12,7 @@ import { basename } from "node:path";
 import type { Readable } from "node:stream";
 import { FailedRowsView, ImportHeaderSchema, ImportResponseSchema, JobState, type ImportRequest, type ImportSummary, type RowError } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
-import { entityName, entityOf, formatOptions, usageError, writeMode } from "../arguments.js";
+import { entityName, entityOf, formatOptions, usageError, wholeNumber, writeMode } from "../arguments.js";
 import type { CommandContext } from "../context.js";
 import { CliError, ExitCode } from "../exit-codes.js";
 import { chooseFormat } from "../formats.js";
@@ -32,6 +32,16 @@ export interface ImportOptions {
   mapping?: string;
   option?: string[];
   failedRows?: string;
+  maxErrors?: string;
+  maxErrorRatio?: string;
+  maxChanges?: string;
+}
+
+/** A fraction for --max-error-ratio: more than 0, less than 1. */
+function ratio(text: string): number {
+  const value = Number(text);
+  if (!/^\s*(0?\.\d+)\s*$/.test(text) || !(value > 0 && value < 1)) throw usageError(`--max-error-ratio takes a fraction between 0 and 1 such as 0.05, not ${JSON.stringify(text)}`);
+  return value;
 }
 
 /** Bytes per chunk sent: big enough to keep HTTP/2 busy, small enough for smooth progress. */
@@ -85,6 +95,9 @@ export async function runImport(ctx: CommandContext, file: string, options: Impo
     strict: options.strict ? true : undefined,
     dryRun: options.dryRun === true,
     mappings,
+    maxErrors: options.maxErrors !== undefined ? BigInt(wholeNumber(options.maxErrors, "--max-errors", 0)) : undefined,
+    maxErrorRatio: options.maxErrorRatio !== undefined ? ratio(options.maxErrorRatio) : undefined,
+    maxChanges: options.maxChanges !== undefined ? BigInt(wholeNumber(options.maxChanges, "--max-changes", 0)) : undefined,
     fileName: file === "-" ? "" : input.name,
   });
   let read = 0;

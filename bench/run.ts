@@ -67,7 +67,10 @@ function parseOptions(argv: string[]): BenchOptions {
   const quick = values.quick;
   const n = count("n", values.n, quick ? 100_000 : 1_000_000);
   const rounds = count("rounds", values.rounds, quick ? 1 : 3);
-  const only = values.only?.split(",").map((s) => s.trim()).filter(Boolean);
+  const only = values.only
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = only?.filter((s) => !SECTIONS.includes(s)) ?? [];
   if (unknown.length > 0) throw new Error(`--only names unknown section${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; known: ${SECTIONS.join(", ")}`);
   if (values.backend !== "sqlite" && values.backend !== "postgresql") throw new Error(`--backend must be sqlite or postgresql, not ${JSON.stringify(values.backend)}`);
@@ -103,7 +106,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const log = (m: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${m}\n`);
   const tmp = mkdtempSync(join(tmpdir(), "dx-bench-"));
-  log(`N=${options.n}, DB rounds=${options.rounds}, plugin rounds=${options.pluginRounds}, upsert N=${options.upsertN}, sections: ${[...options.sections].join(",")}; FerretDB ${options.backend} in ${tmp}`);
+  log(
+    `N=${options.n}, DB rounds=${options.rounds}, plugin rounds=${options.pluginRounds}, upsert N=${options.upsertN}, sections: ${[...options.sections].join(",")}; FerretDB ${options.backend} in ${tmp}`,
+  );
   const ferret = await startFerretDb({ dataDir: join(tmp, "ferretdb"), backend: options.backend, postgresqlUrl: options.postgresqlUrl });
   const client = new MongoClient(ferret.uri);
   await client.connect();
@@ -179,8 +184,19 @@ async function main(): Promise<void> {
   const scope = options.quick
     ? "quick run: plugins (3 rounds); format workers at 50k (plugins 3 rounds, service under load 2 rounds); end-to-end CSV export, CSV import (insert, upsert), flat memory, re-imports of stored keys (20k unchanged, 1k changed) and a 20-row dry run against 30k users, 20 exports + 5 imports at once (N/20 records each); 1 round each, so database ratios are single samples, not medians. NDJSON export and the records-level rows run in full runs (or add --only …,records)."
     : "";
-  process.stdout.write(`\n${what}\n${scope ? `${scope}\n` : ""}\n${table}\n\nratio = ours ÷ reference (higher is better), except memory rows: peak at N ÷ peak at N/10, and concurrency RSS rows: peak under load ÷ peak with one export.\n`);
-  const path = writeResults(options.resultsDir, { what, scope, options: { ...options, sections: [...options.sections] }, node: process.version, date: new Date().toISOString(), elapsedSeconds: elapsed, rows, raw });
+  process.stdout.write(
+    `\n${what}\n${scope ? `${scope}\n` : ""}\n${table}\n\nratio = ours ÷ reference (higher is better), except memory rows: peak at N ÷ peak at N/10, and concurrency RSS rows: peak under load ÷ peak with one export.\n`,
+  );
+  const path = writeResults(options.resultsDir, {
+    what,
+    scope,
+    options: { ...options, sections: [...options.sections] },
+    node: process.version,
+    date: new Date().toISOString(),
+    elapsedSeconds: elapsed,
+    rows,
+    raw,
+  });
   process.stdout.write(`results: ${path}\n`);
 }
 

@@ -36,7 +36,7 @@ function hashOf(root, inputs) {
   const hash = createHash("sha256");
   for (const input of inputs) {
     const path = join(root, input);
-    hash.update(input + "\0");
+    hash.update(`${input}\0`);
     hash.update(existsSync(path) ? readFileSync(path) : "(missing)");
   }
   return hash.digest("hex");

@@ -20,7 +20,10 @@ export function systemCode(error: unknown): string | undefined {
     if (typeof code === "string" && (Object.hasOwn(REASONS, code) || /^(E[A-Z_]+|ERR_SSL_\w+)$/.test(code))) return code;
     const message = (e as { message?: unknown }).message;
     if (typeof message !== "string") continue;
-    const named = /\b(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|EAI_AGAIN|ERR_SSL_\w+|ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_HAS_EXPIRED)\b/.exec(message);
+    const named =
+      /\b(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|EAI_AGAIN|ERR_SSL_\w+|ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_HAS_EXPIRED)\b/.exec(
+        message,
+      );
     if (named) return named[1];
     // connect-node keeps only the message of TLS failures: OpenSSL's words, mapped back to their codes.
     const worded = TLS_MESSAGES.find(([pattern]) => pattern.test(message));

@@ -57,9 +57,21 @@ export function buildProgram(result: ProgramResult): Command {
       result.exitCode = await run(ctx, ...(args.slice(0, -1) as A));
     };
 
-  example(program.command("formats").description("list the file formats the server reads and writes").action(withServer(async (ctx) => runFormats(ctx))), "dx formats");
+  example(
+    program
+      .command("formats")
+      .description("list the file formats the server reads and writes")
+      .action(withServer(async (ctx) => runFormats(ctx))),
+    "dx formats",
+  );
 
-  example(program.command("entities").description("list the kinds of records: users, courses, sessions, enrollments, activity").action(withServer(async (ctx) => runEntities(ctx))), "dx entities");
+  example(
+    program
+      .command("entities")
+      .description("list the kinds of records: users, courses, sessions, enrollments, activity")
+      .action(withServer(async (ctx) => runEntities(ctx))),
+    "dx entities",
+  );
 
   example(
     program

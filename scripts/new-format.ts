@@ -279,7 +279,9 @@ function main(): void {
   for (const [file, text] of Object.entries(files)) writeFileSync(join(folder, file), text);
   process.stdout.write(
     `created ${folder}: ${Object.keys(files).join(", ")}\n` +
-      (standalone ? `next: cd ${root === folder ? folder : folder} && npm install, then npm run test:plugin -- ${folder} (from ${repo}), and add ${root} to pluginDirs\n` : `next: npm run test:plugin -- ${folder}\n`),
+      (standalone
+        ? `next: cd ${root === folder ? folder : folder} && npm install, then npm run test:plugin -- ${folder} (from ${repo}), and add ${root} to pluginDirs\n`
+        : `next: npm run test:plugin -- ${folder}\n`),
   );
 }
 

@@ -38,7 +38,9 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log("usage: npm run seed -- [--url URL] [--data DIR] [--batch-size N] [--in-flight N]\nenv: RECORDS_URL, DX_SEED_DATA, DX_TOKEN (a token for the records service with role admin; minted with the development key when the services trust it)");
+  console.log(
+    "usage: npm run seed -- [--url URL] [--data DIR] [--batch-size N] [--in-flight N]\nenv: RECORDS_URL, DX_SEED_DATA, DX_TOKEN (a token for the records service with role admin; minted with the development key when the services trust it)",
+  );
   process.exit(0);
 }
 

@@ -84,7 +84,7 @@ function ensurePackages() {
 }
 
 function ensureGeneratedCode() {
-  const inputs = listFiles(join(root, "proto")).map((f) => f + "\0" + readFileSync(f));
+  const inputs = listFiles(join(root, "proto")).map((f) => `${f}\0${readFileSync(f)}`);
   inputs.push(readFileSync(join(root, "buf.gen.yaml")));
   inputs.push(readFileSync(join(root, "node_modules", "@bufbuild", "protoc-gen-es", "package.json")));
   const want = hashOf(inputs);
@@ -121,9 +121,7 @@ function ensureFerretDb() {
   if (existsSync(binary) && statSync(binary).size > 0) return;
   log(`building FerretDB ${FERRETDB_VERSION} with Go (once per machine; about two minutes)`);
   const env = { ...process.env, GOFLAGS: "-mod=mod" };
-  const info = JSON.parse(
-    execFileSync("go", ["mod", "download", "-json", `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], { encoding: "utf8", cwd: tmpdir(), env }),
-  );
+  const info = JSON.parse(execFileSync("go", ["mod", "download", "-json", `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], { encoding: "utf8", cwd: tmpdir(), env }));
   if (!info.Dir) throw new Error(`go mod download gave no directory for ${FERRETDB_MODULE}@${FERRETDB_VERSION}: ${info.Error ?? ""}`);
   const work = join(tmpdir(), `dx-ferretdb-src-${process.pid}`);
   rmSync(work, { recursive: true, force: true });

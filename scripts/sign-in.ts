@@ -40,7 +40,11 @@ async function main(): Promise<void> {
     process.stdout.write(`${usage}\n`);
     return;
   }
-  const issuer = values.issuer ?? (/^https?:\/\//.test(process.env.DX_AUTH_ISSUER ?? "") ? process.env.DX_AUTH_ISSUER!.split(",")[0]!.trim() : `http://${process.env.IDENTITY_HOST ?? "127.0.0.1"}:${process.env.IDENTITY_PORT ?? 9000}`);
+  const issuer =
+    values.issuer ??
+    (/^https?:\/\//.test(process.env.DX_AUTH_ISSUER ?? "")
+      ? process.env.DX_AUTH_ISSUER!.split(",")[0]!.trim()
+      : `http://${process.env.IDENTITY_HOST ?? "127.0.0.1"}:${process.env.IDENTITY_PORT ?? 9000}`);
   const resource = values.aud in RESOURCES ? RESOURCES[values.aud as keyof typeof RESOURCES] : values.aud;
   const common = { issuer, clientId: values["client-id"], resources: [resource], ...(values.scope ? { scope: values.scope } : {}) };
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -48,7 +52,10 @@ async function main(): Promise<void> {
   if (values.device) {
     tokens = await signInWithDevice({
       ...common,
-      onPrompt: (p) => say(`To sign in, open ${p.verificationUriComplete ?? p.verificationUri} on any device${p.verificationUriComplete ? "" : ` and enter the code ${p.userCode}`} (the page shows ${p.userCode}; it expires in ${Math.round(p.expiresIn / 60)} minutes).`),
+      onPrompt: (p) =>
+        say(
+          `To sign in, open ${p.verificationUriComplete ?? p.verificationUri} on any device${p.verificationUriComplete ? "" : ` and enter the code ${p.userCode}`} (the page shows ${p.userCode}; it expires in ${Math.round(p.expiresIn / 60)} minutes).`,
+        ),
     });
   } else {
     tokens = await signInWithBrowser({ ...common, openBrowser: (url) => say(`To sign in, open this address in your browser:\n\n  ${url.href}\n`) });

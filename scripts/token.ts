@@ -45,7 +45,10 @@ function main(): void {
         "Sign in through the identity provider instead: TOKEN=$(npm run -s sign-in) for a person, or client credentials for a backend (README.md, section Sign-in).",
     );
   }
-  const roles = (values.roles ?? "").split(",").map((r) => r.trim()).filter((r) => r !== "");
+  const roles = (values.roles ?? "")
+    .split(",")
+    .map((r) => r.trim())
+    .filter((r) => r !== "");
   if (roles.length === 0) throw new Error(`--roles is required\n${usage}`);
   const ttl = Number(values.ttl);
   if (!Number.isInteger(ttl) || ttl <= 0) throw new Error("--ttl must be a positive number of seconds");

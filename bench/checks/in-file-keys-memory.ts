@@ -37,6 +37,8 @@ if (entity !== "sessions" && entity !== "users") throw new Error(`entity: sessio
   const ms = performance.now() - t0;
   const bytes = held() - before;
   const perKey = bytes / keys.size;
-  process.stdout.write(`${entity}: ${n} rows, ${keys.size} keys: ${(bytes / 2 ** 20).toFixed(1)} MB held (${perKey.toFixed(1)} bytes a key), ${(ms / 1000).toFixed(2)} s, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB\n`);
+  process.stdout.write(
+    `${entity}: ${n} rows, ${keys.size} keys: ${(bytes / 2 ** 20).toFixed(1)} MB held (${perKey.toFixed(1)} bytes a key), ${(ms / 1000).toFixed(2)} s, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB\n`,
+  );
   void keys.size;
 }

@@ -3,7 +3,7 @@
  * benchmark databases, the data files, and how to start a fresh records
  * service on a database.
  */
-import { MongoClient, type Db } from "mongodb";
+import type { MongoClient, Db } from "mongodb";
 import { indexesFor } from "../../services/records/store/collections.js";
 import { ENTITIES, type EntityName } from "../../services/domain/index.js";
 import { startService, type Service } from "./processes.js";

@@ -51,8 +51,14 @@ export function courseDoc(i: number): Document {
 
 /** Inserts the users and courses the sessions reference. */
 export async function seedReferences(db: Db): Promise<void> {
-  await db.collection("users").insertMany(Array.from({ length: USERS }, (_, i) => userDoc(i)), { ordered: false });
-  await db.collection("courses").insertMany(Array.from({ length: COURSES }, (_, i) => courseDoc(i)), { ordered: false });
+  await db.collection("users").insertMany(
+    Array.from({ length: USERS }, (_, i) => userDoc(i)),
+    { ordered: false },
+  );
+  await db.collection("courses").insertMany(
+    Array.from({ length: COURSES }, (_, i) => courseDoc(i)),
+    { ordered: false },
+  );
 }
 
 /** Inserts sessions [0, n) directly with the driver, a few batches in flight. */
@@ -84,12 +90,12 @@ export async function writeSessionsCsv(path: string, n: number, variant = 0, fir
     bytes += Buffer.byteLength(s);
     if (!out.write(s)) await once(out, "drain");
   };
-  await write(SESSION_COLUMNS.map((c) => c.key).join(",") + "\r\n");
+  await write(`${SESSION_COLUMNS.map((c) => c.key).join(",")}\r\n`);
   for (let start = first; start < first + n; start += 1000) {
     let chunk = "";
     for (let i = start; i < Math.min(first + n, start + 1000); i++) {
       const doc = session(i, variant);
-      chunk += SESSION_COLUMNS.map((c) => cell(doc[c.key])).join(",") + "\r\n";
+      chunk += `${SESSION_COLUMNS.map((c) => cell(doc[c.key])).join(",")}\r\n`;
     }
     await write(chunk);
   }

@@ -36,7 +36,10 @@ export async function concurrencyRows(ctx: BenchContext): Promise<{ rows: TableR
   const token = await mintToken(ctx);
   // Before each run the sessions are put back to the exported ones (a deleteMany of 100k keys is too many SQL variables for FerretDB-SQLite).
   const reset = async () => {
-    await db.collection("sessions").drop().catch(() => false);
+    await db
+      .collection("sessions")
+      .drop()
+      .catch(() => false);
     await createRecordsIndexes(db, ["sessions"]);
     await seedSessions(db, perJob);
   };

@@ -26,7 +26,18 @@ function rss(s: Summary | undefined): string {
   return parts.length ? `peak RSS ${parts.join(", ")}` : "";
 }
 
-function compare(section: string, name: string, n: number, rounds: number, ours: Summary | undefined, theirs: Summary | undefined, theirsName: string, target: string | undefined, withMb: boolean, note?: string): TableRow {
+function compare(
+  section: string,
+  name: string,
+  n: number,
+  rounds: number,
+  ours: Summary | undefined,
+  theirs: Summary | undefined,
+  theirsName: string,
+  target: string | undefined,
+  withMb: boolean,
+  note?: string,
+): TableRow {
   const ok = ours && !ours.error && theirs && !theirs.error;
   const ratio = ok ? ours.rps / theirs.rps : undefined;
   const notes = [ours?.error && `ours failed: ${ours.error.split("\n")[0]}`, theirs?.error && `${theirsName} failed: ${theirs.error.split("\n")[0]}`, rss(ours), note].filter(Boolean);
@@ -59,7 +70,11 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
   };
 
   if (sections.has("export") || sections.has("memory")) {
-    const variants = [directExport(ctx), ...(recordsLevel ? [recordsExport(ctx, "csv"), recordsExport(ctx, "ndjson")] : []), ...(e2e.exportVariants?.(ctx.options.quick ? ["csv"] : ["csv", "ndjson"]) ?? [])];
+    const variants = [
+      directExport(ctx),
+      ...(recordsLevel ? [recordsExport(ctx, "csv"), recordsExport(ctx, "ndjson")] : []),
+      ...(e2e.exportVariants?.(ctx.options.quick ? ["csv"] : ["csv", "ndjson"]) ?? []),
+    ];
     const s = await run("export", variants);
     const base = s.get("direct-export");
     if (recordsLevel) {
@@ -68,7 +83,8 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
     }
     if (e2e.available) {
       rows.push(compare("end to end", "export CSV: client → transfer → records → db", n, rounds, s.get("e2e-export-csv"), base, "driver+csv-stringify", EXPORT_TARGET, true));
-      if (!ctx.options.quick) rows.push(compare("end to end", "export NDJSON: client → transfer → records → db", n, rounds, s.get("e2e-export-ndjson"), base, "driver+csv-stringify", EXPORT_TARGET, true));
+      if (!ctx.options.quick)
+        rows.push(compare("end to end", "export NDJSON: client → transfer → records → db", n, rounds, s.get("e2e-export-ndjson"), base, "driver+csv-stringify", EXPORT_TARGET, true));
     }
   }
 
@@ -77,27 +93,45 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
     const s = await run("import", variants);
     const base = s.get("direct-import");
     if (recordsLevel) rows.push(compare("records level", "import CSV insert: client → records → db", n, rounds, s.get("records-import-insert"), base, "csv-parse+zod+insertMany", undefined, false));
-    if (e2e.available) rows.push(compare("end to end", "import CSV insert (lenient): client → transfer → records → db", n, rounds, s.get("e2e-import-insert"), base, "csv-parse+zod+insertMany", EXPORT_TARGET, false));
+    if (e2e.available)
+      rows.push(compare("end to end", "import CSV insert (lenient): client → transfer → records → db", n, rounds, s.get("e2e-import-insert"), base, "csv-parse+zod+insertMany", EXPORT_TARGET, false));
   }
 
   if (sections.has("upsert")) {
     const note = `upsert of ${upsertN} new keys into an empty collection: sent as inserts first (only keys a unique index refuses are looked up), so it costs what an insert does; the reference inserts the same rows. Upserts over existing keys: section reimport`;
-    const variants = [directImport(ctx, ctx.files.csvUpsert, "direct-import-upsert-n"), ...(recordsLevel ? [recordsImport(ctx, "upsert", ctx.files.csvUpsert, upsertN)] : []), ...(e2e.importVariants?.("upsert", ctx.files.csvUpsert, upsertN) ?? [])];
+    const variants = [
+      directImport(ctx, ctx.files.csvUpsert, "direct-import-upsert-n"),
+      ...(recordsLevel ? [recordsImport(ctx, "upsert", ctx.files.csvUpsert, upsertN)] : []),
+      ...(e2e.importVariants?.("upsert", ctx.files.csvUpsert, upsertN) ?? []),
+    ];
     const s = await run("upsert", variants);
     const base = s.get("direct-import-upsert-n");
-    if (recordsLevel) rows.push(compare("records level", "import CSV upsert: client → records → db", upsertN, rounds, s.get("records-import-upsert"), base, "insertMany (empty)", undefined, false, note));
-    if (e2e.available) rows.push(compare("end to end", "import CSV upsert (lenient): client → transfer → records → db", upsertN, rounds, s.get("e2e-import-upsert"), base, "insertMany (empty)", EXPORT_TARGET, false));
+    if (recordsLevel)
+      rows.push(compare("records level", "import CSV upsert: client → records → db", upsertN, rounds, s.get("records-import-upsert"), base, "insertMany (empty)", undefined, false, note));
+    if (e2e.available)
+      rows.push(compare("end to end", "import CSV upsert (lenient): client → transfer → records → db", upsertN, rounds, s.get("e2e-import-upsert"), base, "insertMany (empty)", EXPORT_TARGET, false));
   }
 
   if (sections.has("memory")) {
     const tenth = Math.round(n / 10);
-    const variants = [...(recordsLevel ? [recordsExport(ctx, "csv", tenth), recordsImport(ctx, "insert", ctx.files.csvTenth, tenth, "records-import-insert-tenth")] : []), ...(e2e.memoryVariants?.(tenth) ?? [])];
+    const variants = [
+      ...(recordsLevel ? [recordsExport(ctx, "csv", tenth), recordsImport(ctx, "insert", ctx.files.csvTenth, tenth, "records-import-insert-tenth")] : []),
+      ...(e2e.memoryVariants?.(tenth) ?? []),
+    ];
     const s = await run("memory", variants, 1);
     const pairs: [string, string, string][] = [
       ...(recordsLevel
-        ? ([["export CSV (records level)", "records-export-csv", `records-export-csv-${tenth}`], ["import CSV insert (records level)", "records-import-insert", "records-import-insert-tenth"]] as [string, string, string][])
+        ? ([
+            ["export CSV (records level)", "records-export-csv", `records-export-csv-${tenth}`],
+            ["import CSV insert (records level)", "records-import-insert", "records-import-insert-tenth"],
+          ] as [string, string, string][])
         : []),
-      ...(e2e.available ? ([["export CSV (e2e)", "e2e-export-csv", `e2e-export-csv-${tenth}`], ["import CSV insert (e2e)", "e2e-import-insert", "e2e-import-insert-tenth"]] as [string, string, string][]) : []),
+      ...(e2e.available
+        ? ([
+            ["export CSV (e2e)", "e2e-export-csv", `e2e-export-csv-${tenth}`],
+            ["import CSV insert (e2e)", "e2e-import-insert", "e2e-import-insert-tenth"],
+          ] as [string, string, string][])
+        : []),
     ];
     for (const [label, atN, atTenth] of pairs) {
       const full = phases.export?.get(atN) ?? phases.import?.get(atN);

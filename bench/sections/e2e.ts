@@ -31,7 +31,9 @@ let transferDbs = 0;
  */
 export async function mintToken(ctx: BenchContext): Promise<string | undefined> {
   if (!existsSync(join(REPO, "scripts/token.ts"))) return undefined;
-  const { stdout } = await execFileAsync(process.execPath, ["--import", "tsx", join(REPO, "scripts/token.ts"), "--roles", "admin", "--aud", "transfer", "--sub", "bench", "--ttl", "86400"], { cwd: REPO });
+  const { stdout } = await execFileAsync(process.execPath, ["--import", "tsx", join(REPO, "scripts/token.ts"), "--roles", "admin", "--aud", "transfer", "--sub", "bench", "--ttl", "86400"], {
+    cwd: REPO,
+  });
   const token = stdout.trim().split("\n").pop()!;
   ctx.log(`minted a development token for the transfer service (roles admin, ${token.length} chars)`);
   return token;

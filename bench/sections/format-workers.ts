@@ -122,11 +122,20 @@ async function latencyRows(ctx: BenchContext, n: number, rounds: number): Promis
         for (const mode of ["in-thread", "workers"] as const) {
           const transfer = await startTransfer(ctx, records.url, mode);
           try {
-            const r = await runWorker("bench/workers/format-workers-latency.ts", { url: transfer.url, token, format: workload.format, formatOptions: workload.formatOptions, probeEveryMs: 10, idleProbes: 20 });
+            const r = await runWorker("bench/workers/format-workers-latency.ts", {
+              url: transfer.url,
+              token,
+              format: workload.format,
+              formatOptions: workload.formatOptions,
+              probeEveryMs: 10,
+              idleProbes: 20,
+            });
             const { idle, busy } = r.extra as { idle: LatencyProbes; busy: LatencyProbes };
             if (r.records !== n) throw new Error(`the export wrote ${r.records} of ${n} records`);
             samples.push({ workload: workload.label, mode, records: r.records, ms: r.ms, idle, busy, rssMb: transfer.peakRssMb() });
-            ctx.log(`  round ${round}/${rounds} ${workload.label} ${mode}: ${fmtRate((r.records / r.ms) * 1000)}; Health.Check p50 ${ms(percentile(busy.health, 50))} p99 ${ms(percentile(busy.health, 99))} (${busy.health.length} calls); transfer ${transfer.peakRssMb()?.toFixed(0)} MB`);
+            ctx.log(
+              `  round ${round}/${rounds} ${workload.label} ${mode}: ${fmtRate((r.records / r.ms) * 1000)}; Health.Check p50 ${ms(percentile(busy.health, 50))} p99 ${ms(percentile(busy.health, 99))} (${busy.health.length} calls); transfer ${transfer.peakRssMb()?.toFixed(0)} MB`,
+            );
           } catch (error) {
             throw new Error(`${error instanceof Error ? error.message : String(error)}\ntransfer output: ${transfer.output().slice(-1500)}`);
           } finally {
@@ -142,7 +151,10 @@ async function latencyRows(ctx: BenchContext, n: number, rounds: number): Promis
   for (const workload of WORKLOADS) {
     const of = (mode: string) => samples.filter((s) => s.workload === workload.label && s.mode === mode);
     const pooled = (mode: string, which: "idle" | "busy", call: keyof LatencyProbes) => of(mode).flatMap((s) => s[which][call]);
-    for (const [call, label] of [["health", "Health.Check"], ["listFormats", "ListFormats"]] as const) {
+    for (const [call, label] of [
+      ["health", "Health.Check"],
+      ["listFormats", "ListFormats"],
+    ] as const) {
       const p99 = (mode: string) => percentile(pooled(mode, "busy", call), 99);
       const p50 = (mode: string) => percentile(pooled(mode, "busy", call), 50);
       rows.push({

@@ -74,7 +74,11 @@ async function dryRunLatency(ctx: BenchContext, token: string | undefined): Prom
   const db = ctx.client.db(USERS_DB);
   await db.dropDatabase();
   await createRecordsIndexes(db, ["users"]);
-  for (let start = 0; start < USERS_STORED; start += 1000) await db.collection("users").insertMany(Array.from({ length: 1000 }, (_, i) => userDoc(start + i)), { ordered: false });
+  for (let start = 0; start < USERS_STORED; start += 1000)
+    await db.collection("users").insertMany(
+      Array.from({ length: 1000 }, (_, i) => userDoc(start + i)),
+      { ordered: false },
+    );
   const storedFile = join(ctx.tmp, "users-stored-20.csv");
   const newFile = join(ctx.tmp, "users-new-20.csv");
   await writeUsersCsv(storedFile, 12_345, 20);
@@ -84,7 +88,10 @@ async function dryRunLatency(ctx: BenchContext, token: string | undefined): Prom
   await withServices(ctx, USERS_DB, async (url) => {
     let last = { records: 0, bytes: 0, ms: 0, rssMb: 0 };
     for (let i = 0; i <= tries; i++) {
-      for (const [kind, file, expect] of [["stored", storedFile, "unchanged"], ["new", newFile, "inserted"]] as const) {
+      for (const [kind, file, expect] of [
+        ["stored", storedFile, "unchanged"],
+        ["new", newFile, "inserted"],
+      ] as const) {
         const r = await runWorker("bench/workers/e2e-import.ts", { url, file, mode: "upsert", token, dryRun: true, entity: "users" });
         const s = r.extra as Record<string, number>;
         if (s[expect] !== 20) throw new Error(`20-row users dry run (${kind}): expected 20 ${expect}, got ${JSON.stringify(s)}`);
@@ -109,7 +116,10 @@ async function dryRunLatency(ctx: BenchContext, token: string | undefined): Prom
     };
   };
   return {
-    rows: [row("stored", "20-row upsert dry run of stored users (unchanged), against 30k users, warm services", true), row("new", "20-row upsert dry run of new users, against 30k users, warm services", false)],
+    rows: [
+      row("stored", "20-row upsert dry run of stored users (unchanged), against 30k users, warm services", true),
+      row("new", "20-row upsert dry run of new users, against 30k users, warm services", false),
+    ],
     raw: times,
   };
 }
@@ -136,9 +146,16 @@ export async function reimportRows(ctx: BenchContext): Promise<{ rows: TableRow[
   ];
   const rows: TableRow[] = [];
   const raw: Record<string, unknown> = {};
-  for (const [group, list, size] of [["same", cases, n], ["changed", changedCases, changedN]] as const) {
+  for (const [group, list, size] of [
+    ["same", cases, n],
+    ["changed", changedCases, changedN],
+  ] as const) {
     ctx.log(`re-imports (${group}, ${size} rows): ${list.map((c) => c.id).join(", ")}; ${rounds} round(s)`);
-    const s = await interleave(list.map((c) => variantOf(ctx, token, c)), rounds, ctx.log);
+    const s = await interleave(
+      list.map((c) => variantOf(ctx, token, c)),
+      rounds,
+      ctx.log,
+    );
     raw[group] = Object.fromEntries(s);
     const insert = s.get(list[0]!.id);
     for (const c of list.slice(1)) {

@@ -61,7 +61,10 @@ export async function spreadsheetRows(ctx: BenchContext): Promise<{ rows: TableR
           ratio: rate(a) / rate(b),
           target: ours === "xlsx" ? "≥ 1.0× (keep what wins)" : "—",
           met: ours === "xlsx" ? rate(a) >= rate(b) : undefined,
-          note: size === n ? `peak RSS at N ÷ N/10: ${(rss(a) / rss(`${ours}-${operation}-${sizes[0]}`)).toFixed(2)}× (ours), ${(rss(b) / rss(`${theirs}-${operation}-${sizes[0]}`)).toFixed(2)}× (${theirs})` : undefined,
+          note:
+            size === n
+              ? `peak RSS at N ÷ N/10: ${(rss(a) / rss(`${ours}-${operation}-${sizes[0]}`)).toFixed(2)}× (ours), ${(rss(b) / rss(`${theirs}-${operation}-${sizes[0]}`)).toFixed(2)}× (${theirs})`
+              : undefined,
         });
       }
     }

@@ -23,7 +23,10 @@ runAsWorker<Args>(async ({ uri, database, out, limit }) => {
   await client.connect();
   try {
     const t0 = performance.now();
-    const cursor = client.db(database).collection("sessions").find({}, { projection: { _id: 0 }, batchSize: 1000, limit });
+    const cursor = client
+      .db(database)
+      .collection("sessions")
+      .find({}, { projection: { _id: 0 }, batchSize: 1000, limit });
     let records = 0;
     const stringifier = stringify({
       header: true,

@@ -20,9 +20,21 @@ interface Args {
 const optionalDate = z.preprocess((v) => (v === "" ? undefined : v), z.coerce.date().optional());
 const optionalNumber = z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().min(0).max(100).optional());
 const sessionSchema = z.object({
-  sessionId: z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/),
-  userId: z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]*$/),
-  courseId: z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/),
+  sessionId: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/),
+  userId: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]*$/),
+  courseId: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/),
   startedAt: z.coerce.date(),
   endedAt: optionalDate,
   status: z.enum(["active", "completed", "pending"]),

@@ -49,7 +49,15 @@ runAsWorker<Args>(async ({ url, file, mode, token, strict = false, dryRun = fals
       firstError ??= `row ${event.value.row} ${event.value.column}: ${event.value.reason}`;
     } else if (event.case === "summary") {
       const s = event.value;
-      summary = { read: Number(s.read), inserted: Number(s.inserted), updated: Number(s.updated), unchanged: Number(s.unchanged), skipped: Number(s.skipped), failed: Number(s.failed), state: s.state };
+      summary = {
+        read: Number(s.read),
+        inserted: Number(s.inserted),
+        updated: Number(s.updated),
+        unchanged: Number(s.unchanged),
+        skipped: Number(s.skipped),
+        failed: Number(s.failed),
+        state: s.state,
+      };
     }
   }
   const ms = performance.now() - t0;

@@ -102,7 +102,10 @@ runAsWorker<Args>(async ({ n, rounds, formats, pluginDirs = [] }) => {
       const chunks = local.read ? chunksOf(Buffer.concat(kept.splice(0))) : [];
       const runs: { id: string; run: () => Promise<ThroughputSample> }[] = [];
       for (const operation of local.read ? (["write", "read"] as const) : (["write"] as const)) {
-        for (const [mode, plugin] of [["in-thread", local], ["workers", remote]] as const) {
+        for (const [mode, plugin] of [
+          ["in-thread", local],
+          ["workers", remote],
+        ] as const) {
           const id = `${format}-${operation}-${mode}`;
           variants.push({ id, format, operation, mode });
           samples[id] = [];

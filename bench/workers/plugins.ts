@@ -27,9 +27,7 @@ const BATCH = 1000;
 
 function makeBatches(n: number): Row[][] {
   // 100 distinct batches, reused: generating rows must not be what is timed.
-  const distinct = Array.from({ length: Math.min(100, Math.ceil(n / BATCH)) }, (_, b) =>
-    Array.from({ length: BATCH }, (_, i) => session(b * BATCH + i) as Row),
-  );
+  const distinct = Array.from({ length: Math.min(100, Math.ceil(n / BATCH)) }, (_, b) => Array.from({ length: BATCH }, (_, i) => session(b * BATCH + i) as Row));
   const batches: Row[][] = [];
   for (let done = 0, b = 0; done < n; done += BATCH, b++) batches.push(distinct[b % distinct.length]!.slice(0, Math.min(BATCH, n - done)));
   return batches;

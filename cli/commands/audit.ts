@@ -30,7 +30,16 @@ function actionOf(text: string): AuditAction {
 function countsOf(e: AuditEvent): string {
   const c = e.counts;
   if (!c) return "";
-  const parts = Object.entries({ read: c.read, inserted: c.inserted, updated: c.updated, unchanged: c.unchanged, skipped: c.skipped, failed: c.failed, exported: c.exported, deleted: c.deleted }).filter(([, v]) => v > 0n);
+  const parts = Object.entries({
+    read: c.read,
+    inserted: c.inserted,
+    updated: c.updated,
+    unchanged: c.unchanged,
+    skipped: c.skipped,
+    failed: c.failed,
+    exported: c.exported,
+    deleted: c.deleted,
+  }).filter(([, v]) => v > 0n);
   return parts.map(([k, v]) => `${v} ${k}`).join(", ");
 }
 
@@ -53,7 +62,11 @@ export async function runAudit(ctx: CommandContext, options: AuditOptions): Prom
   } while (pageToken && events.length < limit);
   for (const event of events) ctx.out.event(toJson(AuditEventSchema, event));
   const rows = events.map((e) => [
-    e.time ? timestampDate(e.time).toISOString().replace(/\.\d+Z$/, "Z") : "",
+    e.time
+      ? timestampDate(e.time)
+          .toISOString()
+          .replace(/\.\d+Z$/, "Z")
+      : "",
     (AuditAction[e.action] ?? "").toLowerCase(),
     (AuditOutcome[e.outcome] ?? "").toLowerCase(),
     e.subject + (e.onBehalfOf ? ` for ${e.onBehalfOf}` : ""),

@@ -49,7 +49,9 @@ export async function runDescribe(ctx: CommandContext, name: string): Promise<nu
     const notes = [f.keyPart ? "key" : "", f.required ? "required" : "", f.writeOnly ? "write-only" : "", f.readOnly ? "read-only" : "", f.personal ? "personal" : ""].filter(Boolean).join(", ");
     return [f.key, f.label, typeName(f.type), notes, f.allowedValues.join(" | ")];
   });
-  ctx.out.result(`${d.label} (${d.name}): key ${d.keyFields.join(" + ")}${d.timeFields.length ? `; time fields ${d.timeFields.join(", ")} (--since/--until)` : ""}${d.appendOnly ? "; append-only" : ""}\n`);
+  ctx.out.result(
+    `${d.label} (${d.name}): key ${d.keyFields.join(" + ")}${d.timeFields.length ? `; time fields ${d.timeFields.join(", ")} (--since/--until)` : ""}${d.appendOnly ? "; append-only" : ""}\n`,
+  );
   ctx.out.result(table([["FIELD", "LABEL", "TYPE", "", "ALLOWED VALUES"], ...rows]));
   return ExitCode.done;
 }

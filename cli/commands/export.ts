@@ -62,7 +62,8 @@ async function exportRequest(client: TransferClient, entityArg: string, options:
     const { description } = await client.describeEntity({ entity });
     const timeFields = description?.timeFields ?? [];
     const field = options.timeField ?? timeFields[0];
-    if (!field || !timeFields.includes(field)) throw usageError(`--since/--until apply to ${timeFields.length ? `one of ${timeFields.join(", ")} (--time-field)` : `no field: ${entityArg} has no time fields`}`);
+    if (!field || !timeFields.includes(field))
+      throw usageError(`--since/--until apply to ${timeFields.length ? `one of ${timeFields.join(", ")} (--time-field)` : `no field: ${entityArg} has no time fields`}`);
     timeRanges = [{ field, from: since ? timestampFromDate(since) : undefined, to: until ? timestampFromDate(until) : undefined }];
   }
   return create(ExportRequestSchema, {

@@ -70,7 +70,15 @@ function openInput(file: string): { stream: Readable; size: number; name: string
 function summaryLine(s: ImportSummary, file: string, entity: string): string {
   const counts = `${s.read} read, ${s.inserted} inserted, ${s.updated} updated, ${s.unchanged} unchanged, ${s.skipped} skipped, ${s.failed} rejected`;
   const seconds = s.duration ? (Number(s.duration.seconds) + s.duration.nanos / 1e9).toFixed(1) : "?";
-  const what = s.dryRun ? "dry run of" : s.strictAborted ? "strict import aborted:" : s.state === JobState.CANCELLED ? "cancelled import of" : s.state === JobState.FAILED ? "failed import of" : "imported";
+  const what = s.dryRun
+    ? "dry run of"
+    : s.strictAborted
+      ? "strict import aborted:"
+      : s.state === JobState.CANCELLED
+        ? "cancelled import of"
+        : s.state === JobState.FAILED
+          ? "failed import of"
+          : "imported";
   const tail = s.dryRun ? " (dry run: nothing written)" : s.strictAborted ? " (nothing written)" : "";
   return `${what} ${file} into ${entity}: ${counts}${tail} in ${seconds} s — job ${s.jobId}`;
 }
@@ -105,7 +113,14 @@ export async function runImport(ctx: CommandContext, file: string, options: Impo
   let rejected = 0;
   const started = Date.now();
   const progress: ProgressLine = out.live
-    ? liveProgress({ label: `importing ${input.name}`, total: input.size, unit: "bytes", detail: "{rows} rows ({rate}/s), {rejected} rejected", eta: false, payload: { rows: 0, rate: 0, rejected: 0 } })
+    ? liveProgress({
+        label: `importing ${input.name}`,
+        total: input.size,
+        unit: "bytes",
+        detail: "{rows} rows ({rate}/s), {rejected} rejected",
+        eta: false,
+        payload: { rows: 0, rate: 0, rejected: 0 },
+      })
     : quietProgress(out.options.quiet || out.json);
   const payload = () => ({ rows, rejected, rate: Math.round(rows / Math.max(0.001, (Date.now() - started) / 1000)) });
 

@@ -23,7 +23,11 @@ export interface JobsOptions {
 }
 
 function when(job: Job): string {
-  return job.createdAt ? timestampDate(job.createdAt).toISOString().replace(/\.\d+Z$/, "Z") : "";
+  return job.createdAt
+    ? timestampDate(job.createdAt)
+        .toISOString()
+        .replace(/\.\d+Z$/, "Z")
+    : "";
 }
 
 function counts(job: Job): string {
@@ -75,7 +79,11 @@ function describeJob(job: Job): string {
     ["counts", counts(job)],
   ];
   if (job.kind === JobKind.IMPORT) {
-    lines.push(["mode", (WriteMode[job.mode] ?? "").toLowerCase().replace(/_/g, "-")], ["strict", String(job.strict) + (job.strictAborted ? " (aborted: nothing written)" : "")], ["dry run", String(job.dryRun)]);
+    lines.push(
+      ["mode", (WriteMode[job.mode] ?? "").toLowerCase().replace(/_/g, "-")],
+      ["strict", String(job.strict) + (job.strictAborted ? " (aborted: nothing written)" : "")],
+      ["dry run", String(job.dryRun)],
+    );
     if (job.fileName) lines.push(["file", job.fileName]);
   }
   if (job.duration) lines.push(["duration", `${(Number(job.duration.seconds) + job.duration.nanos / 1e9).toFixed(1)} s`]);

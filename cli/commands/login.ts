@@ -64,7 +64,8 @@ async function storePasted(out: Output): Promise<number> {
 
 export async function runLogin(out: Output, options: LoginOptions): Promise<number> {
   if (options.withToken) {
-    if (options.device || options.issuer || options.clientId || options.resource) throw usageError("--with-token stores a pasted token; --device, --issuer, --client-id and --resource are for signing in");
+    if (options.device || options.issuer || options.clientId || options.resource)
+      throw usageError("--with-token stores a pasted token; --device, --issuer, --client-id and --resource are for signing in");
     return storePasted(out);
   }
   const issuer = options.issuer ?? defaultIssuer();
@@ -77,11 +78,15 @@ export async function runLogin(out: Output, options: LoginOptions): Promise<numb
     tokens = options.device
       ? await signInWithDevice({
           ...common,
-          onPrompt: (p) => say(`To sign in, open ${p.verificationUriComplete ?? p.verificationUri} on any device${p.verificationUriComplete ? "" : ` and enter the code ${p.userCode}`} (the page shows ${p.userCode}; it expires in ${humanDuration(p.expiresIn)}).`),
+          onPrompt: (p) =>
+            say(
+              `To sign in, open ${p.verificationUriComplete ?? p.verificationUri} on any device${p.verificationUriComplete ? "" : ` and enter the code ${p.userCode}`} (the page shows ${p.userCode}; it expires in ${humanDuration(p.expiresIn)}).`,
+            ),
         })
       : await signInWithBrowser({ ...common, openBrowser: (url) => say(`To sign in, open this address in your browser:\n\n  ${url.href}\n`) });
   } catch (error) {
-    if (systemCode(error) === "ECONNREFUSED") throw new CliError(`cannot reach the identity provider at ${issuer}: connection refused — is "npm start" running? (or give --issuer)`, ExitCode.cannotConnect);
+    if (systemCode(error) === "ECONNREFUSED")
+      throw new CliError(`cannot reach the identity provider at ${issuer}: connection refused — is "npm start" running? (or give --issuer)`, ExitCode.cannotConnect);
     throw new CliError(`sign-in at ${issuer} failed: ${(error as Error).message}`, ExitCode.cannotConnect);
   }
   const accessToken = await tokens.accessToken();

@@ -43,7 +43,15 @@ export async function runWatch(ctx: CommandContext, jobId: string): Promise<numb
       switch (event.case) {
         case "job": {
           const kind = event.value.kind === JobKind.EXPORT ? "export" : "import";
-          if (out.live) progress = liveProgress({ label: `watching ${kind} ${jobId}`, total: 0, unit: "records", detail: kind === "export" ? "exported" : "{rows} rows read, {rejected} rejected", eta: false, payload: payload() });
+          if (out.live)
+            progress = liveProgress({
+              label: `watching ${kind} ${jobId}`,
+              total: 0,
+              unit: "records",
+              detail: kind === "export" ? "exported" : "{rows} rows read, {rejected} rejected",
+              eta: false,
+              payload: payload(),
+            });
           break;
         }
         case "progress": {

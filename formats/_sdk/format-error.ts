@@ -16,11 +16,7 @@ export class FormatError extends Error {
   /** The reason without the position prefix, for per-row error reports. */
   reason: string;
 
-  constructor(
-    reason: string,
-    where: { row?: number; line?: number; offset?: number; column?: string } = {},
-    options?: { cause?: unknown },
-  ) {
+  constructor(reason: string, where: { row?: number; line?: number; offset?: number; column?: string } = {}, options?: { cause?: unknown }) {
     super(describe(reason, where), options);
     this.reason = reason;
     this.row = where.row;

@@ -8,8 +8,7 @@
 
 export type LineItem =
   /** `bytes` (without the line break) is only valid until the next `push`. */
-  | { kind: "line"; line: number; bytes: Uint8Array }
-  | { kind: "oversize"; line: number; size: number };
+  { kind: "line"; line: number; bytes: Uint8Array } | { kind: "oversize"; line: number; size: number };
 
 const LF = 10;
 const CR = 13;

@@ -11,14 +11,12 @@
 /** Why a text was refused, or the parsed instant. */
 export type TimestampResult = { ok: true; value: Date } | { ok: false; reason: string };
 
-const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
 const YMD_SLASH = /^(\d{4})\/(\d{1,2})\/(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
 const DMY_DOT = /^(\d{1,2})\.(\d{1,2})\.(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
 const XY_SLASH = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
 /** RFC 2822 / HTTP dates as mail and web servers write them: always carry a zone, so Date.parse is exact. */
-const RFC2822 =
-  /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s*)?\d{1,2}\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d{4}\s+\d{2}:\d{2}(?::\d{2})?\s*(?:GMT|UTC|[+-]\d{4})$/i;
+const RFC2822 = /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s*)?\d{1,2}\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d{4}\s+\d{2}:\d{2}(?::\d{2})?\s*(?:GMT|UTC|[+-]\d{4})$/i;
 
 const HINT = "use ISO 8601, e.g. 2024-03-07T14:30:00Z";
 
@@ -47,17 +45,7 @@ export function parseTimestamp(text: string): TimestampResult {
   return { ok: false, reason: `not a timestamp: ${JSON.stringify(clip(s))}; ${HINT}` };
 }
 
-function build(
-  source: string,
-  y: string | undefined,
-  mo: string | undefined,
-  d: string | undefined,
-  h?: string,
-  mi?: string,
-  sec?: string,
-  frac?: string,
-  zone?: string,
-): TimestampResult {
+function build(source: string, y: string | undefined, mo: string | undefined, d: string | undefined, h?: string, mi?: string, sec?: string, frac?: string, zone?: string): TimestampResult {
   const year = Number(y);
   const month = Number(mo);
   const day = Number(d);

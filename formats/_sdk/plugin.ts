@@ -146,6 +146,7 @@ export type ReadItem =
  * yields one batch per input chunk that completed rows (so rows flow on while
  * an upload is still arriving); a writer yields one chunk per batch of rows.
  */
+// biome-ignore lint/suspicious/noExplicitAny: a plugin of any options, where the service holds plugins of every kind in one map
 export interface FormatPlugin<O = any> {
   /** Must equal the plugin's folder name; it is the format's id in URLs and RPCs. */
   name: string;

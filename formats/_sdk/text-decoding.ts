@@ -48,11 +48,7 @@ const TOTAL = new Set(["latin1", "windows-1252"]);
  * per character). `onEncoding` is told which encoding is used before the
  * first text, and again if `auto` switches to a detected one.
  */
-export async function* decodeText(
-  input: AsyncIterable<Uint8Array>,
-  encoding: ReadEncodingName | undefined,
-  onEncoding?: (encoding: ReadEncoding) => void,
-): AsyncGenerator<string> {
+export async function* decodeText(input: AsyncIterable<Uint8Array>, encoding: ReadEncodingName | undefined, onEncoding?: (encoding: ReadEncoding) => void): AsyncGenerator<string> {
   let head: Uint8Array | undefined = new Uint8Array(0);
   let decoder: Decoder | undefined;
   let current: ReadEncoding | undefined;
@@ -202,9 +198,7 @@ interface Guess {
  */
 export function detect(sample: Uint8Array): Guess {
   const zeros = sample.includes(0);
-  const best = chardet
-    .analyse(sample)
-    .find((m) => m.confidence > 0 && !/^(ascii|utf-8)$/i.test(m.name) && (zeros || !/^utf-(16|32)/i.test(m.name)));
+  const best = chardet.analyse(sample).find((m) => m.confidence > 0 && !/^(ascii|utf-8)$/i.test(m.name) && (zeros || !/^utf-(16|32)/i.test(m.name)));
   if (!best) return { name: "windows-1252", detected: "no clear match", confidence: 10, decodable: true };
   const detected = best.name;
   const name = /^ISO-8859-1$/i.test(detected) ? "windows-1252" : detected.toLowerCase();
@@ -232,7 +226,7 @@ function notUtf(encoding: ReadEncoding, byte: number | undefined, line: number, 
   const declared = encoding.source === "option" || encoding.source === "bom" ? ` declared as ${encoding.name}${encoding.source === "bom" ? " by its byte order mark" : ""}` : "";
   let reason = `the file is not valid ${encoding.name.toUpperCase()}${declared}: invalid bytes at line ${line}, byte ${offset}${hex}`;
   if (mixed) reason += "; the text before them is UTF-8, so the file mixes encodings and cannot be decoded as one";
-  else if (guess !== undefined && guess.decodable) {
+  else if (guess?.decodable) {
     reason += `; it looks like ${guess.name} (detector: ${guess.detected}, confidence ${guess.confidence}%): send encoding "${guess.name}" (or "latin1", "windows-1252", …), or encoding "auto" to decode it as detected`;
   } else if (guess !== undefined) reason += `; a detector takes it for ${guess.detected}, which cannot be decoded here`;
   else reason += "; send its encoding (e.g. windows-1252)";

@@ -82,7 +82,8 @@ export function encodeText(text: string, encoding: TextEncodingName): Uint8Array
       const out = Buffer.from(text, "latin1");
       for (let i = 0; i < text.length; i++) {
         const c = text.charCodeAt(i);
-        if (c >= 0x80 && c < 0xa0) out[i] = c; // the five undefined bytes round-trip as their C1 controls
+        if (c >= 0x80 && c < 0xa0)
+          out[i] = c; // the five undefined bytes round-trip as their C1 controls
         else if (c > 0xff) out[i] = CP1252_BYTE.get(c) ?? 0x3f;
       }
       return out;

@@ -17,5 +17,8 @@ export function sheetNames(entity: string | undefined): (index: number) => strin
 }
 
 function clean(name: string | undefined): string {
-  return (name ?? "").replace(/[[\]:*?/\\\u0000-\u001f]/g, "_").replace(/^'+|'+$/g, "").trim();
+  return (name ?? "")
+    .replace(/[[\]:*?/\\\u0000-\u001f]/g, "_")
+    .replace(/^'+|'+$/g, "")
+    .trim();
 }

@@ -7,17 +7,7 @@
  * row) and how it maps to column keys, the expected field count, row
  * numbering, formula-escape removal, and batching.
  */
-import {
-  FormatError,
-  TEXT_ENCODINGS,
-  decodeText,
-  unescapeFormula,
-  type Column,
-  type ReadContext,
-  type ReadEncoding,
-  type ReadHeader,
-  type ReadItem,
-} from "@data-exchange/format-sdk";
+import { FormatError, TEXT_ENCODINGS, decodeText, unescapeFormula, type Column, type ReadContext, type ReadEncoding, type ReadHeader, type ReadItem } from "@data-exchange/format-sdk";
 import { CsvTokenizer, UnterminatedQuoteError, type RawRecord } from "./csv-tokenizer.js";
 import type { CsvOptions } from "./options.js";
 import { SNIFF_CHARS, sniffDelimiter } from "./sniff-delimiter.js";
@@ -55,10 +45,7 @@ export async function* readCsv(input: AsyncIterable<Uint8Array>, ctx: ReadContex
       }
     }
     const delimiter = o.delimiter ?? sniffDelimiter(sample, o.quote, exhausted);
-    const tokenizer = new CsvTokenizer(
-      { delimiter, quote: o.quote, escape: o.escape ?? o.quote },
-      { maxRecordChars: ctx.limits.maxRowBytes, maxFields: ctx.limits.maxColumns },
-    );
+    const tokenizer = new CsvTokenizer({ delimiter, quote: o.quote, escape: o.escape ?? o.quote }, { maxRecordChars: ctx.limits.maxRowBytes, maxFields: ctx.limits.maxColumns });
     const detected = (): Record<string, unknown> | undefined => {
       const found: Record<string, unknown> = {};
       if (o.delimiter === undefined) found.delimiter = delimiter;
@@ -120,8 +107,8 @@ class RowAssembler {
 
   constructor(
     private readonly columns: Column[] | undefined,
-    private readonly header: boolean,
-    private readonly unescape: boolean,
+    readonly header: boolean,
+    private readonly unescapeFormulas: boolean,
     private readonly detected: () => Record<string, unknown> | undefined,
   ) {
     this.headerPending = header;
@@ -138,7 +125,7 @@ class RowAssembler {
       if (record.error !== undefined) {
         throw new FormatError(`cannot read the header row: ${record.error}`, { line: record.line });
       }
-      this.keys = headerKeys(record, this.columns, this.unescape);
+      this.keys = headerKeys(record, this.columns, this.unescapeFormulas);
       this.announce(record.line, out);
       return;
     }
@@ -176,7 +163,7 @@ class RowAssembler {
     const n = Math.min(keys.length, fields.length);
     for (let i = 0; i < n; i++) {
       const v = fields[i];
-      if (v !== undefined) values[keys[i]!] = this.unescape ? unescapeFormula(v) : v;
+      if (v !== undefined) values[keys[i]!] = this.unescapeFormulas ? unescapeFormula(v) : v;
     }
     return values;
   }
@@ -197,14 +184,14 @@ class RowAssembler {
  * core to report; two cells naming one column would make values ambiguous, so
  * they fail, naming the header's line.
  */
-function headerKeys(record: RawRecord, columns: Column[] | undefined, unescape: boolean): string[] {
+function headerKeys(record: RawRecord, columns: Column[] | undefined, unescapeFormulas: boolean): string[] {
   const byName = new Map<string, string>();
   for (const c of columns ?? []) {
     byName.set(c.label.trim().toLowerCase(), c.key);
   }
   for (const c of columns ?? []) byName.set(c.key.trim().toLowerCase(), c.key); // keys win over labels
   const keys = record.fields.map((cell, i) => {
-    const name = (unescape ? unescapeFormula(cell ?? "") : (cell ?? "")).trim();
+    const name = (unescapeFormulas ? unescapeFormula(cell ?? "") : (cell ?? "")).trim();
     if (name === "") return `column_${i + 1}`;
     return byName.get(name.toLowerCase()) ?? name;
   });

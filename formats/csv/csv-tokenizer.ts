@@ -42,7 +42,7 @@ export interface RawRecord {
 const LF = 10;
 const CR = 13;
 
-const enum State {
+enum State {
   FieldStart,
   Unquoted,
   Quoted,

@@ -14,10 +14,10 @@ export async function* writeCsv(rows: AsyncIterable<Row[]>, ctx: WriteContext<Cs
   const o = ctx.options;
   const delimiter = o.delimiter ?? ",";
   const quote = o.quote;
-  const escape = o.escape ?? quote;
+  const escapeChar = o.escape ?? quote;
   const newline = o.recordDelimiter === "crlf" ? "\r\n" : "\n";
-  const special = new RegExp(`[${reEscape(delimiter + quote + escape)}\\r\\n]`);
-  const escapeInQuoted = new RegExp(escape === quote ? reEscape(quote) : `[${reEscape(quote + escape)}]`, "g");
+  const special = new RegExp(`[${reEscape(delimiter + quote + escapeChar)}\\r\\n]`);
+  const escapeInQuoted = new RegExp(escapeChar === quote ? reEscape(quote) : `[${reEscape(quote + escapeChar)}]`, "g");
   const columns = ctx.columns;
   if (o.encoding === "auto") throw new FormatError('encoding "auto" applies to reading only: name the encoding to write (utf-8 when not given)');
   const encoding = o.encoding ?? "utf-8";
@@ -25,7 +25,7 @@ export async function* writeCsv(rows: AsyncIterable<Row[]>, ctx: WriteContext<Cs
   const text = (s: string): string => {
     if (s === "") return quote + quote; // "" is empty text; an empty unquoted field is a missing value
     if (!special.test(s)) return s;
-    return quote + s.replace(escapeInQuoted, (m) => escape + m) + quote;
+    return quote + s.replace(escapeInQuoted, (m) => escapeChar + m) + quote;
   };
 
   /** Text cells a spreadsheet would evaluate get an apostrophe the reader removes again (see escapeFormula). */
@@ -69,7 +69,7 @@ export async function* writeCsv(rows: AsyncIterable<Row[]>, ctx: WriteContext<Cs
 }
 
 function reEscape(s: string): string {
-  return s.replace(/[\\^$.*+?()[\]{}|\-]/g, "\\$&");
+  return s.replace(/[\\^$.*+?()[\]{}|-]/g, "\\$&");
 }
 
 /** Which row of a batch holds the character at `index` (approximate when cells contain line breaks). */

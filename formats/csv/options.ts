@@ -5,7 +5,10 @@
 import { z } from "zod";
 import { readEncodingSchema } from "@data-exchange/format-sdk";
 
-const oneChar = z.string().length(1, "must be exactly one character").refine((c) => c !== "\r" && c !== "\n", "cannot be a line break");
+const oneChar = z
+  .string()
+  .length(1, "must be exactly one character")
+  .refine((c) => c !== "\r" && c !== "\n", "cannot be a line break");
 
 export const csvOptions = z
   .object({

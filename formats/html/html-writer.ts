@@ -72,11 +72,21 @@ export function escapeHtml(text: string): string {
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     switch (ch) {
-      case 38: out += "&amp;"; continue;
-      case 60: out += "&lt;"; continue;
-      case 62: out += "&gt;"; continue;
-      case 34: out += "&quot;"; continue;
-      case 39: out += "&#39;"; continue;
+      case 38:
+        out += "&amp;";
+        continue;
+      case 60:
+        out += "&lt;";
+        continue;
+      case 62:
+        out += "&gt;";
+        continue;
+      case 34:
+        out += "&quot;";
+        continue;
+      case 39:
+        out += "&#39;";
+        continue;
     }
     if (ch < 0x20 && ch !== 9 && ch !== 10 && ch !== 13) out += `&#x${(0x2400 + ch).toString(16)};`;
     else if (ch === 0x7f) out += "&#x2421;";

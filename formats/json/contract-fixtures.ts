@@ -6,7 +6,10 @@ export const contractFixtures: ContractFixture[] = [
     name: "row errors in a pretty-printed file carry the line where the element starts",
     input: '[\n  {"a": 1},\n  2,\n  {\n    "a": 3\n  },\n  "four"\n]\n',
     rows: 2,
-    errors: [{ row: 2, line: 3 }, { row: 4, line: 7 }],
+    errors: [
+      { row: 2, line: 3 },
+      { row: 4, line: 7 },
+    ],
   },
   {
     name: "an empty file is refused as a whole, not read as zero rows",

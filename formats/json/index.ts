@@ -4,17 +4,7 @@
  * lists are kept as they are.
  */
 import { z } from "zod";
-import {
-  definePlugin,
-  isJsonObject,
-  jsonKind,
-  projectRow,
-  tooManyKeys,
-  type ReadContext,
-  type ReadItem,
-  type Row,
-  type WriteContext,
-} from "@data-exchange/format-sdk";
+import { definePlugin, isJsonObject, jsonKind, projectRow, tooManyKeys, type ReadContext, type ReadItem, type Row, type WriteContext } from "@data-exchange/format-sdk";
 import { JsonScanner, type ScanItem } from "./json-scanner.js";
 import { parseSlice } from "./json-values.js";
 

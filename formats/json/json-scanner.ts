@@ -17,10 +17,9 @@ import { FormatError } from "@data-exchange/format-sdk";
 
 export type ScanItem =
   /** A complete value: `bytes` is only valid until the next `push` call. `line`: 1-based line where it starts. */
-  | { kind: "value"; index: number; offset: number; line: number; bytes: Uint8Array }
-  | { kind: "oversize"; index: number; offset: number; line: number; size: number };
+  { kind: "value"; index: number; offset: number; line: number; bytes: Uint8Array } | { kind: "oversize"; index: number; offset: number; line: number; size: number };
 
-const enum State {
+enum State {
   Bom,
   Start,
   /** After `[`: an element or `]`. */

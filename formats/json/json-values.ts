@@ -52,4 +52,3 @@ export async function parseJsonValue(input: AsyncIterable<Uint8Array>, maxBytes 
   take();
   return value;
 }
-

@@ -19,7 +19,6 @@ import {
   type WriteContext,
 } from "@data-exchange/format-sdk";
 
-
 const ndjsonOptions = z.object({});
 type NdjsonOptions = z.infer<typeof ndjsonOptions>;
 

@@ -28,9 +28,9 @@ export const manifest =
   `<manifest:file-entry manifest:full-path="settings.xml" manifest:media-type="text/xml"/>` +
   `</manifest:manifest>`;
 
-export const meta = XML + `<office:document-meta ${NS}><office:meta><meta:generator>Data Exchange</meta:generator></office:meta></office:document-meta>`;
+export const meta = `${XML}<office:document-meta ${NS}><office:meta><meta:generator>Data Exchange</meta:generator></office:meta></office:document-meta>`;
 
-export const stylesPart = XML + `<office:document-styles ${NS}><office:styles/></office:document-styles>`;
+export const stylesPart = `${XML}<office:document-styles ${NS}><office:styles/></office:document-styles>`;
 
 /** Widths in characters → one column style per distinct width (~0.22 cm a character at 10 pt). */
 export function contentStart(widths: number[]): { xml: string; columnStyles: string[] } {
@@ -62,19 +62,17 @@ export interface OdsSheet {
 }
 
 export function tableStart(name: string, columnStyles: string[]): string {
-  return `<table:table table:name="${attr(name)}" table:style-name="ta1">` + columnStyles.map((s) => `<table:table-column table:style-name="${s}"/>`).join("");
+  return `<table:table table:name="${attr(name)}" table:style-name="ta1">${columnStyles.map((s) => `<table:table-column table:style-name="${s}"/>`).join("")}`;
 }
 
 /** After the last table: a filter range on each header (LibreOffice's autofilter). */
 export function contentEnd(sheets: OdsSheet[]): string {
   const ranges = sheets
     .map((s, i) =>
-      s.header && s.columns > 0
-        ? `<table:database-range table:name="__Anonymous_Sheet_DB__${i}" table:target-range-address="${attr(rangeAddress(s))}" table:display-filter-buttons="true"/>`
-        : "",
+      s.header && s.columns > 0 ? `<table:database-range table:name="__Anonymous_Sheet_DB__${i}" table:target-range-address="${attr(rangeAddress(s))}" table:display-filter-buttons="true"/>` : "",
     )
     .join("");
-  return (ranges ? `<table:database-ranges>${ranges}</table:database-ranges>` : "") + `</office:spreadsheet></office:body></office:document-content>`;
+  return `${ranges ? `<table:database-ranges>${ranges}</table:database-ranges>` : ""}</office:spreadsheet></office:body></office:document-content>`;
 }
 
 /** settings.xml: the header row frozen on every sheet (LibreOffice keeps panes here, per sheet). */
@@ -117,7 +115,5 @@ export function content(text: string): string {
 }
 
 function unrepresentable(ch: string): never {
-  {
-    throw new Error(`the character U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")} cannot be written to an ODS file`);
-  }
+  throw new Error(`the character U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")} cannot be written to an ODS file`);
 }

@@ -77,11 +77,7 @@ async function checkMimetype(zip: ZipArchive): Promise<void> {
  * Streams content.xml, reading the first table `pick` accepts; returns
  * whether one was read. `pick` sees every table before the chosen one.
  */
-async function* readContent(
-  zip: ZipArchive,
-  ctx: ReadContext<SpreadsheetOptions>,
-  pick: (name: string, index: number, hidden: boolean) => boolean,
-): AsyncGenerator<ReadItem[], boolean> {
+async function* readContent(zip: ZipArchive, ctx: ReadContext<SpreadsheetOptions>, pick: (name: string, index: number, hidden: boolean) => boolean): AsyncGenerator<ReadItem[], boolean> {
   if (!zip.has("content.xml")) throw new FormatError("not an ODS spreadsheet: the file has no content.xml");
   const maxText = Math.max(2 * ctx.limits.maxRowBytes, 128 * 1024);
   const queue: SheetRow[] = [];
@@ -89,7 +85,9 @@ async function* readContent(
   let table: SheetTable | undefined;
   // The chosen sheet's table, once content.xml has reached it.
   const chosen = () =>
-    content.chosen === undefined ? undefined : (table ??= new SheetTable({ sheet: content.chosen, header: ctx.options.header, headerRow: ctx.options.headerRow, columns: ctx.columns, limits: ctx.limits }));
+    content.chosen === undefined
+      ? undefined
+      : (table ??= new SheetTable({ sheet: content.chosen, header: ctx.options.header, headerRow: ctx.options.headerRow, columns: ctx.columns, limits: ctx.limits }));
   try {
     for await (const _ of parseXml(zip.read("content.xml"), content, "content.xml", maxText)) {
       const t = chosen();
@@ -167,7 +165,7 @@ class ContentCells {
     } else if (this.inRow && (name === "table-cell" || name === "covered-table-cell")) {
       this.cellRepeat = repeatOf(a["table:number-columns-repeated"]);
       this.errorCell = a["calcext:value-type"] === "error";
-      this.cellValue = this.errorCell ? undefined : valueOf(a);
+      this.cellValue = this.errorCell ? undefined : cellValueOf(a);
       this.textual = this.errorCell || (this.cellValue === undefined && (a["office:value-type"] === "string" || a["office:value-type"] === undefined));
       this.content = "";
       this.paragraphs = 0;
@@ -256,7 +254,7 @@ function repeatOf(text: string | undefined): number {
 const MAX_REPEAT = 1_000_000_000;
 
 /** The typed value a cell's attributes give, undefined for text (read from its paragraphs) and empty cells. */
-function valueOf(a: Record<string, string>): CellRaw | undefined {
+function cellValueOf(a: Record<string, string>): CellRaw | undefined {
   const type = a["office:value-type"];
   switch (type) {
     case undefined:

@@ -118,7 +118,7 @@ function dateValue(iso: string): string {
 }
 
 function stringCell(text: string, column: Column): string {
-  const exact = /[\r\t]/.test(text) ? ` office:string-value="${escape(text, column, attr)}"` : "";
+  const exact = /[\r\t]/.test(text) ? ` office:string-value="${escapeText(text, column, attr)}"` : "";
   return `<table:table-cell office:value-type="string"${exact}>${paragraphs(text, column)}</table:table-cell>`;
 }
 
@@ -126,7 +126,7 @@ function stringCell(text: string, column: Column): string {
 function paragraphs(text: string, column: Column | undefined): string {
   let out = "";
   for (const line of text.split(/\r\n|\r|\n/)) {
-    let p = escape(line, column, contentText);
+    let p = escapeText(line, column, contentText);
     if (/[ \t]/.test(p)) {
       p = p.replace(/\t/g, "<text:tab/>").replace(/ +/g, (m: string, offset: number, whole: string) => {
         // A reader collapses runs of spaces and drops them at the edges; text:s says "these count".
@@ -143,7 +143,7 @@ function spaces(n: number): string {
   return n === 1 ? "<text:s/>" : `<text:s text:c="${n}"/>`;
 }
 
-function escape(text: string, column: Column | undefined, how: (text: string) => string): string {
+function escapeText(text: string, column: Column | undefined, how: (text: string) => string): string {
   try {
     return how(text);
   } catch (err) {

@@ -43,9 +43,7 @@ export const packageRels =
   `<Relationship Id="rId2" Type="${REL}/extended-properties" Target="docProps/app.xml"/>` +
   `</Relationships>`;
 
-export const appProps =
-  XML +
-  `<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>Data Exchange</Application></Properties>`;
+export const appProps = `${XML}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>Data Exchange</Application></Properties>`;
 
 export const styles =
   XML +
@@ -77,7 +75,11 @@ export function workbook(sheets: WrittenSheet[]): string {
   const list = sheets.map((s, i) => `<sheet name="${attr(s.name)}" sheetId="${i + 1}" r:id="rId${i + 1}"/>`).join("");
   // Excel keeps an autofilter's range as this hidden name too; without it some versions drop the filter.
   const names = sheets
-    .map((s, i) => (s.columns > 0 && s.header ? `<definedName name="_xlnm._FilterDatabase" localSheetId="${i}" hidden="1">${escapeXml(quoteSheet(s.name), ooxmlCharEscape)}!$A$1:$${columnLetters(s.columns - 1)}$${s.rows}</definedName>` : ""))
+    .map((s, i) =>
+      s.columns > 0 && s.header
+        ? `<definedName name="_xlnm._FilterDatabase" localSheetId="${i}" hidden="1">${escapeXml(quoteSheet(s.name), ooxmlCharEscape)}!$A$1:$${columnLetters(s.columns - 1)}$${s.rows}</definedName>`
+        : "",
+    )
     .join("");
   return (
     XML +

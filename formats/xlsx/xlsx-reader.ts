@@ -16,7 +16,7 @@ import { parseCellRef, MAX_SHEET_COLUMNS } from "../_spreadsheet/cell-ref.js";
 import { SheetTable, type CellRaw, type SheetCell, type SheetRow } from "../_spreadsheet/sheet-table.js";
 import { chooseSheet } from "../_spreadsheet/choose-sheet.js";
 import { decodeOoxmlEscapes } from "../_spreadsheet/xml-escape.js";
-import { attr, parseXml } from "../_spreadsheet/xml-stream.js";
+import { parseXml } from "../_spreadsheet/xml-stream.js";
 import { openZip } from "../_spreadsheet/zip-reader.js";
 import { readCellStyles } from "./cell-styles.js";
 import { daysToDuration, serialToDate, type NumberKind } from "./excel-dates.js";

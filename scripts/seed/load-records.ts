@@ -16,14 +16,7 @@
  */
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import type { CallOptions, Client } from "@connectrpc/connect";
-import {
-  FilterSchema,
-  WriteMode,
-  WriteRecordsRequestSchema,
-  type EntityRecord,
-  type RecordsService,
-  type WriteRecordsRequest,
-} from "../../gen/dataexchange/records/v1/records_pb.js";
+import { type FilterSchema, WriteMode, WriteRecordsRequestSchema, type EntityRecord, type RecordsService, type WriteRecordsRequest } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { describeRecord, ENTITY_ENUM, SEED_ENTITIES, toEntityRecord, type PlainRecord, type SeedEntity } from "./wire-records.js";
 
 export type RecordsClient = Client<typeof RecordsService>;
@@ -150,7 +143,10 @@ export async function loadRecords(
   if (sourceError) {
     const { error } = sourceError;
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`reading the ${entity} records failed after ${result.records} had been sent (and answered: ${result.inserted} inserted, ${result.updated} updated, ${result.unchanged} unchanged, ${result.failed} failed): ${message}`, { cause: error });
+    throw new Error(
+      `reading the ${entity} records failed after ${result.records} had been sent (and answered: ${result.inserted} inserted, ${result.updated} updated, ${result.unchanged} unchanged, ${result.failed} failed): ${message}`,
+      { cause: error },
+    );
   }
   if (pending.size > 0) throw new Error(`the records service answered ${result.batches - pending.size} of ${result.batches} ${entity} batches`);
   result.ms = performance.now() - started;

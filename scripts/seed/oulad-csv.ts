@@ -19,9 +19,7 @@ export interface CsvRow {
 
 /** Reads a CSV file with a header row, one row at a time. */
 export async function* readCsv(path: string): AsyncGenerator<CsvRow> {
-  const parser = createReadStream(path).pipe(
-    parse({ columns: true, bom: true, info: true, skip_empty_lines: true, relax_column_count: true, trim: false }),
-  );
+  const parser = createReadStream(path).pipe(parse({ columns: true, bom: true, info: true, skip_empty_lines: true, relax_column_count: true, trim: false }));
   try {
     for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
       yield { line: item.info.lines, values: item.record };

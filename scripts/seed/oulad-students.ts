@@ -15,7 +15,7 @@
  */
 import { join } from "node:path";
 import { addDays, courseCode, type OuladCourse } from "./oulad-courses.js";
-import { MappingTally, field, intField, readCsv, type CsvRow } from "./oulad-csv.js";
+import { type MappingTally, field, intField, readCsv, type CsvRow } from "./oulad-csv.js";
 
 export const STUDENT_INFO_FILE = "studentInfo.csv";
 export const REGISTRATION_FILE = "studentRegistration.csv";
@@ -140,13 +140,29 @@ export function staffUsers(courses: Map<string, OuladCourse>): UserRecord[] {
   const starts = [...courses.values()].map((c) => c.startDate.getTime());
   if (starts.length === 0) return [];
   const users: UserRecord[] = [
-    { email: `admin@${STAFF_EMAIL_DOMAIN}`, username: "oulad.admin", firstName: "Seed", lastName: "Administrator", role: "admin", status: "active", createdAt: addDays(new Date(Math.min(...starts)), -365) },
+    {
+      email: `admin@${STAFF_EMAIL_DOMAIN}`,
+      username: "oulad.admin",
+      firstName: "Seed",
+      lastName: "Administrator",
+      role: "admin",
+      status: "active",
+      createdAt: addDays(new Date(Math.min(...starts)), -365),
+    },
   ];
   for (const module of modules(courses)) {
     const firstStart = Math.min(...[...courses.values()].filter((c) => c.module === module).map((c) => c.startDate.getTime()));
     for (let n = 1; n <= TEACHERS_PER_MODULE; n++) {
       const username = tutorUsername(module, n);
-      users.push({ email: `${username}@${STAFF_EMAIL_DOMAIN}`, username, firstName: "Tutor", lastName: `${module} ${n}`, role: "teacher", status: "active", createdAt: addDays(new Date(firstStart), -180) });
+      users.push({
+        email: `${username}@${STAFF_EMAIL_DOMAIN}`,
+        username,
+        firstName: "Tutor",
+        lastName: `${module} ${n}`,
+        role: "teacher",
+        status: "active",
+        createdAt: addDays(new Date(firstStart), -180),
+      });
     }
   }
   return users;

@@ -16,7 +16,7 @@
 import { join } from "node:path";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { addDays, courseCode, type OuladCourse } from "./oulad-courses.js";
-import { MappingTally, field, intField, readCsv, type CsvRow } from "./oulad-csv.js";
+import { type MappingTally, field, intField, readCsv, type CsvRow } from "./oulad-csv.js";
 import { studentUsername } from "./oulad-students.js";
 
 export const VLE_FILE = "vle.csv";

@@ -39,7 +39,10 @@ export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\u
 export function text(options: { min?: number; max: number; pattern?: RegExp; patternHint?: string }): z.ZodString {
   let schema = z.string({ error: (issue) => (issue.input === undefined ? "is required" : `expected a string, got ${describe(issue.input)}`) });
   schema = schema.refine((v) => !NUL.test(v), "must not contain NUL characters") as unknown as z.ZodString;
-  schema = schema.refine((v) => !LONE_SURROGATE.test(v), "must be valid Unicode text: it has a lone surrogate (\\uD800–\\uDFFF without its pair), which would be stored as U+FFFD") as unknown as z.ZodString;
+  schema = schema.refine(
+    (v) => !LONE_SURROGATE.test(v),
+    "must be valid Unicode text: it has a lone surrogate (\\uD800–\\uDFFF without its pair), which would be stored as U+FFFD",
+  ) as unknown as z.ZodString;
   const min = options.min ?? 1;
   schema = schema.min(min, min === 1 ? "must not be empty" : `must be at least ${min} characters`);
   schema = schema.max(options.max, `must be at most ${options.max} characters`);
@@ -61,7 +64,8 @@ export function stringField(key: string, label: string, schema: z.ZodType, flags
 }
 
 export function enumField(key: string, label: string, values: readonly [string, ...string[]], flags: Flags = {}): FieldSpec {
-  const schema = z.string({ error: (issue) => `expected one of ${values.join(", ")}, got ${describe(issue.input)}` })
+  const schema = z
+    .string({ error: (issue) => `expected one of ${values.join(", ")}, got ${describe(issue.input)}` })
     .refine((v) => values.includes(v), { message: `must be one of ${values.join(", ")}` });
   return { ...base(key, label, "string", schema, flags), allowedValues: values };
 }

@@ -33,7 +33,7 @@ export function validateRecord(spec: EntitySpec, input: Record<string, unknown>,
   const value: Record<string, unknown> = {};
   if (options.rejectUnknown) {
     for (const key of Object.keys(input)) {
-      if (!spec.fields.some((f) => f.key === key)) issues.push({ field: key, reason: "is not a field of " + spec.name });
+      if (!spec.fields.some((f) => f.key === key)) issues.push({ field: key, reason: `is not a field of ${spec.name}` });
     }
   }
   for (const field of spec.fields) {

@@ -72,7 +72,9 @@ export function loadIdentityConfig(env: NodeJS.ProcessEnv = process.env): Identi
     problems.push(`  IDENTITY_HOST: ${e.IDENTITY_HOST} is not a loopback address; the development accounts' passwords are public, so the provider listens on 127.0.0.1 unless IDENTITY_ALLOW_REMOTE=1`);
   }
   const webOrigins: string[] = [];
-  for (const text of e.IDENTITY_WEB_ORIGINS.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+  for (const text of e.IDENTITY_WEB_ORIGINS.split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")) {
     const parsed = origin.safeParse(text);
     if (parsed.success) webOrigins.push(parsed.data);
     else problems.push(`  IDENTITY_WEB_ORIGINS: ${parsed.error.issues.map((i) => i.message).join("; ")} (${text})`);

@@ -155,10 +155,24 @@ function observe(provider: Provider, logger: Logger): void {
     const account = (entities as { Account?: { accountId: string } }).Account;
     logger.info({ client_id: client?.clientId, grant_type: params?.grant_type, subject: account?.accountId ?? client?.clientId }, "token issued");
   });
-  for (const event of ["grant.error", "authorization.error", "end_session.error", "end_session_confirm.error", "userinfo.error", "revocation.error", "device_authorization.error", "code_verification.error", "jwks.error", "discovery.error"] as const) {
+  for (const event of [
+    "grant.error",
+    "authorization.error",
+    "end_session.error",
+    "end_session_confirm.error",
+    "userinfo.error",
+    "revocation.error",
+    "device_authorization.error",
+    "code_verification.error",
+    "jwks.error",
+    "discovery.error",
+  ] as const) {
     // Typed loosely: every route's error event has the same (ctx, error) shape.
     (provider as unknown as NodeJS.EventEmitter).on(event, (ctx: { oidc?: { client?: { clientId: string } } }, error: Error & { error?: string; error_description?: string; status?: number }) => {
-      logger.info({ event, client_id: ctx.oidc?.client?.clientId, error: error.error ?? error.name, error_description: error.error_description, status: error.status }, `${event.replace(".error", "")} refused`);
+      logger.info(
+        { event, client_id: ctx.oidc?.client?.clientId, error: error.error ?? error.name, error_description: error.error_description, status: error.status },
+        `${event.replace(".error", "")} refused`,
+      );
     });
   }
   provider.on("server_error", (_ctx, error) => logger.error({ err: error }, "provider error"));

@@ -38,7 +38,9 @@ export class MemoryStore {
   }
 
   /** The adapter class for oidc-provider's `adapter` option. */
-  get adapter(): new (model: string) => Adapter {
+  get adapter(): new (
+    model: string,
+  ) => Adapter {
     const store = this;
     return class implements Adapter {
       constructor(private readonly model: string) {}

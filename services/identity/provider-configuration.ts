@@ -81,7 +81,7 @@ export function providerConfiguration(setup: ProviderSetup): Configuration {
       resourceIndicators: {
         enabled: true,
         // Without a `resource`, a client gets a token for its first service (the web UI and the CLI: transfer).
-        defaultResource: (ctx, client, oneOf) => {
+        defaultResource: (_ctx, client, oneOf) => {
           if (oneOf) return oneOf[0];
           const first = clientOf(client.clientId)?.resources[0];
           return first ? RESOURCES[first] : undefined;
@@ -100,7 +100,13 @@ export function providerConfiguration(setup: ProviderSetup): Configuration {
         charset: "base-20",
         mask: "****-****",
         userCodeInputSource: (ctx, form, _out, error) => {
-          const message = !error ? undefined : (error as { userCode?: unknown }).userCode || error.name === "NoCodeError" ? "That code is not valid. Check it and try again." : error.name === "AbortedError" ? "The sign-in was cancelled." : "The code could not be checked. Start again from your command line.";
+          const message = !error
+            ? undefined
+            : (error as { userCode?: unknown }).userCode || error.name === "NoCodeError"
+              ? "That code is not valid. Check it and try again."
+              : error.name === "AbortedError"
+                ? "The sign-in was cancelled."
+                : "The code could not be checked. Start again from your command line.";
           render(ctx, deviceCodeInputPage(form, message));
         },
         userCodeConfirmSource: (ctx, form, client, _deviceInfo, userCode) => render(ctx, deviceConfirmPage(form, client.clientName ?? client.clientId, userCode)),

@@ -75,7 +75,9 @@ export function readSigningKeys(file: string): SigningKeys {
   try {
     parsed = keyFile.parse(JSON.parse(readFileSync(file, "utf8")));
   } catch (error) {
-    throw new Error(`the signing key file ${file} is not valid (${error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") : (error as Error).message}); delete it to start with new keys`);
+    throw new Error(
+      `the signing key file ${file} is not valid (${error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") : (error as Error).message}); delete it to start with new keys`,
+    );
   }
   const active = parsed.keys.filter((k) => k.state === "active");
   if (active.length !== 1) throw new Error(`the signing key file ${file} has ${active.length} active keys; it needs exactly one`);
@@ -130,7 +132,11 @@ function newKey(state: "active" | "next", now: Date): StoredSigningKey {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const jwk = privateKey.export({ format: "jwk" }) as z.infer<typeof privateJwk>;
   // A kid that says nothing about the key but is unique: a hash of the public key and some randomness.
-  const kid = createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).update(randomBytes(8)).digest("base64url").slice(0, 16);
+  const kid = createHash("sha256")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .update(randomBytes(8))
+    .digest("base64url")
+    .slice(0, 16);
   return { kid, state, createdAt: now.toISOString(), ...(state === "active" ? { activatedAt: now.toISOString() } : {}), jwk };
 }
 

@@ -18,7 +18,16 @@
  */
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { ENTITIES, type EntityName, type EntitySpec } from "../domain/index.js";
-import { RecordsService, type CountRecordsRequest, type DeleteRecordRequest, type DescribeEntityRequest, type GetRecordRequest, type PutRecordRequest, type StreamRecordsRequest, type WriteRecordsRequest } from "../../gen/dataexchange/records/v1/records_pb.js";
+import {
+  RecordsService,
+  type CountRecordsRequest,
+  type DeleteRecordRequest,
+  type DescribeEntityRequest,
+  type GetRecordRequest,
+  type PutRecordRequest,
+  type StreamRecordsRequest,
+  type WriteRecordsRequest,
+} from "../../gen/dataexchange/records/v1/records_pb.js";
 import { entityName } from "../shared/records-wire/record-codec.js";
 import { principalOf, type AccessPolicy, type CallRule, type Principal } from "../shared/auth/index.js";
 import { JOIN_FIELDS, type SessionJoin } from "./store/session-joins.js";
@@ -93,8 +102,16 @@ export const RECORDS_METHOD_RULES: Readonly<Record<string, CallRule>> = {
   [path("getRecord")]: needs("read", (m: GetRecordRequest) => m.entity),
   [path("countRecords")]: needs("count", (m: CountRecordsRequest) => m.entity),
   [path("describeEntity")]: needs("describe", (m: DescribeEntityRequest) => m.entity),
-  [path("writeRecords")]: needs("write", (m: WriteRecordsRequest) => m.entity, (m: WriteRecordsRequest) => m.dryRun),
-  [path("putRecord")]: needs("write", (m: PutRecordRequest) => m.entity, (m: PutRecordRequest) => m.dryRun),
+  [path("writeRecords")]: needs(
+    "write",
+    (m: WriteRecordsRequest) => m.entity,
+    (m: WriteRecordsRequest) => m.dryRun,
+  ),
+  [path("putRecord")]: needs(
+    "write",
+    (m: PutRecordRequest) => m.entity,
+    (m: PutRecordRequest) => m.dryRun,
+  ),
   [path("deleteRecord")]: needs("delete", (m: DeleteRecordRequest) => m.entity),
   [path("listAuditEvents")]: (_message: unknown, principal) =>
     principal.permissions.has(AUDIT_READ) ? undefined : `reading the audit trail needs one of the roles auditor, admin; ${principal.subject} (roles ${principal.roles.join(", ") || "none"}) may not`,
@@ -122,12 +139,9 @@ export class PersonalDataAccess {
   check(spec: EntitySpec, request: { fields?: readonly string[]; joins?: readonly SessionJoin[]; sort?: readonly { field: string }[]; byKey?: boolean }): void {
     if (this.allowed) return;
     const personal = personalFields(spec);
-    const named = [
-      ...(request.fields ?? []),
-      ...(request.joins ?? []).flatMap((j) => JOIN_FIELDS[j]),
-      ...(request.sort ?? []).map((s) => s.field),
-      ...(request.byKey ? spec.keyFields : []),
-    ].filter((f) => personal.has(f));
+    const named = [...(request.fields ?? []), ...(request.joins ?? []).flatMap((j) => JOIN_FIELDS[j]), ...(request.sort ?? []).map((s) => s.field), ...(request.byKey ? spec.keyFields : [])].filter(
+      (f) => personal.has(f),
+    );
     if (named.length === 0) return;
     const fields = [...new Set(named)].join(", ");
     throw new ConnectError(`permission denied: ${fields} ${named.length === 1 ? "is" : "are"} personal data of ${spec.name} and need the "${PII}" permission`, Code.PermissionDenied);

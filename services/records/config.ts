@@ -6,11 +6,18 @@ import { z } from "zod";
 
 const schema = z.object({
   MONGODB_URI: z.string({ error: "MONGODB_URI is required (e.g. mongodb://127.0.0.1:27017/)" }).regex(/^mongodb(\+srv)?:\/\//, "MONGODB_URI must start with mongodb:// or mongodb+srv://"),
-  RECORDS_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, "RECORDS_DATABASE must be a plain database name").default("dataexchange"),
+  RECORDS_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, "RECORDS_DATABASE must be a plain database name")
+    .default("dataexchange"),
   RECORDS_HOST: z.string().default("127.0.0.1"),
   RECORDS_PORT: z.coerce.number().int().min(0).max(65535).default(50051),
   /** Largest request message accepted, in bytes (a WriteRecords batch). */
-  RECORDS_MAX_MESSAGE_BYTES: z.coerce.number().int().positive().default(32 * 1024 * 1024),
+  RECORDS_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024 * 1024),
 });
 
 export type RecordsConfig = z.infer<typeof schema>;

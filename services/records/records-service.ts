@@ -270,7 +270,10 @@ function throwFirstError(spec: EntitySpec, errors: RecordError[]): void {
   const first = errors[0]!;
   switch (first.code) {
     case "invalid":
-      throw new RecordValidationError(`the ${spec.name} record is invalid: ${errors.map((e) => `${e.field} ${e.reason}`).join("; ")}`, errors.map((e) => ({ field: e.field, reason: e.reason })));
+      throw new RecordValidationError(
+        `the ${spec.name} record is invalid: ${errors.map((e) => `${e.field} ${e.reason}`).join("; ")}`,
+        errors.map((e) => ({ field: e.field, reason: e.reason })),
+      );
     case "exists":
     case "duplicate_key":
       throw new RecordExistsError(`${first.field}: ${first.reason}`);

@@ -17,7 +17,7 @@ import { RecordsService as RecordsServiceDesc } from "../../gen/dataexchange/rec
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { HealthService, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
 import { AUDIENCES, principalKey, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
-import { createLogger, createRequestLoggingInterceptor, peerContextValues, type Logger } from "../shared/logging/index.js";
+import { createRequestLoggingInterceptor, peerContextValues, type Logger } from "../shared/logging/index.js";
 import { isMain, runService, stopOnSignals } from "../shared/process/index.js";
 import { createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
 import { RECORDS_ACCESS_POLICY, RECORDS_METHOD_RULES } from "./access-policy.js";
@@ -109,7 +109,15 @@ async function main(log: Logger): Promise<void> {
   await client.connect();
   const db = client.db(config.RECORDS_DATABASE);
   await ensureIndexes(db);
-  const running = await buildRecordsServer({ db, host: config.RECORDS_HOST, port: config.RECORDS_PORT, maxMessageBytes: config.RECORDS_MAX_MESSAGE_BYTES, auth: { verifier, reflection: authConfig.reflection }, interceptors: [createTracingServerInterceptor()], logger: log });
+  const running = await buildRecordsServer({
+    db,
+    host: config.RECORDS_HOST,
+    port: config.RECORDS_PORT,
+    maxMessageBytes: config.RECORDS_MAX_MESSAGE_BYTES,
+    auth: { verifier, reflection: authConfig.reflection },
+    interceptors: [createTracingServerInterceptor()],
+    logger: log,
+  });
   const stopWatching = watchDatabaseHealth(db, running.health, { services: [RecordsServiceDesc.typeName], onChange: databaseChangeLogger(log) });
   log.info(
     // describeAuthConfig's text starts with "auth: ", which the field name already says.

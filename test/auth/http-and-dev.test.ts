@@ -79,10 +79,23 @@ describe("configuration from the environment", () => {
 
   it("reads a production configuration", () => {
     const config = loadAuthConfig(
-      { DX_AUTH_ISSUER: "https://id.example/realms/lms", DX_AUTH_JWKS_URL: "https://id.example/jwks", DX_AUTH_AUDIENCE_RECORDS: "records-api", DX_AUTH_ALGORITHMS: "RS256", DX_AUTH_REFLECTION: "authenticated" },
+      {
+        DX_AUTH_ISSUER: "https://id.example/realms/lms",
+        DX_AUTH_JWKS_URL: "https://id.example/jwks",
+        DX_AUTH_AUDIENCE_RECORDS: "records-api",
+        DX_AUTH_ALGORITHMS: "RS256",
+        DX_AUTH_REFLECTION: "authenticated",
+      },
       RECORDS,
     );
-    expect(config).toMatchObject({ issuers: ["https://id.example/realms/lms"], audience: "records-api", algorithms: ["RS256"], clockSkewSeconds: 30, reflection: "authenticated", keySource: { kind: "jwks" } });
+    expect(config).toMatchObject({
+      issuers: ["https://id.example/realms/lms"],
+      audience: "records-api",
+      algorithms: ["RS256"],
+      clockSkewSeconds: 30,
+      reflection: "authenticated",
+      keySource: { kind: "jwks" },
+    });
   });
 
   it("in dev mode trusts the development key, so a minted token verifies", async () => {

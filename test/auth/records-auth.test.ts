@@ -171,7 +171,9 @@ describe("each role against each records RPC", () => {
 
   it("refuses a forbidden WriteRecords stream at its first batch, before anything is written", async () => {
     const client = createClient(RecordsService, createGrpcTransport({ baseUrl: running.url }));
-    const error = await collect(client.writeRecords(fromArray([writeRequest(Entity.COURSES, [courseRecord("AUTH-NEVER")])]), { headers: await bearer(["exporter"]) })).catch((e: unknown) => ConnectError.from(e));
+    const error = await collect(client.writeRecords(fromArray([writeRequest(Entity.COURSES, [courseRecord("AUTH-NEVER")])]), { headers: await bearer(["exporter"]) })).catch((e: unknown) =>
+      ConnectError.from(e),
+    );
     expect(error).toMatchObject({ code: Code.PermissionDenied });
     const admin = await bearer(["admin"]);
     expect((await client.countRecords({ entity: Entity.COURSES, filter: { keys: [{ parts: ["AUTH-NEVER"] }] } }, { headers: admin })).count).toBe(0n);
@@ -184,7 +186,11 @@ describe("without a valid token", () => {
     ["a Basic header", async () => ({ authorization: "Basic YWxpY2U6c2VjcmV0" }), /unsupported authorization scheme/],
     ["a malformed token", async () => ({ authorization: "Bearer not-a-jwt" }), /^malformed token/],
     ["an expired token", async () => ({ authorization: `Bearer ${await token(keys, { roles: ["admin"], expIn: -600 })}` }), /^token expired at/],
-    ["a token for the transfer service", async () => ({ authorization: `Bearer ${await token(keys, { roles: ["admin"], aud: TRANSFER_AUDIENCE })}` }), /^token audience does not include "dataexchange-records"$/],
+    [
+      "a token for the transfer service",
+      async () => ({ authorization: `Bearer ${await token(keys, { roles: ["admin"], aud: TRANSFER_AUDIENCE })}` }),
+      /^token audience does not include "dataexchange-records"$/,
+    ],
     ["a token signed by another key", async () => ({ authorization: `Bearer ${await token(edKeys(), { roles: ["admin"] })}` }), /^token signature is invalid/],
     ["an alg-none token", async () => ({ authorization: `Bearer ${unsecuredToken()}` }), /"none" is not allowed/],
     ["an HS256 token signed with the public key", async () => ({ authorization: `Bearer ${hs256WithPublicKey(keys.publicKey)}` }), /"HS256" is not allowed/],

@@ -46,7 +46,9 @@ describe("where roles come from", () => {
     expect(() => parseRoleMap('{"a": []}')).toThrow(/"a" must map to a role or a non-empty list/);
     expect(() => parseRoleMap("{nope")).toThrow(/not valid JSON/);
     expect(() => parseRolesClaim("realm_access..roles")).toThrow(/not a claim path/);
-    expect(() => loadAuthConfig({ DX_AUTH_ISSUER: "https://id.example", DX_AUTH_ROLE_MAP: "x=root" }, RECORDS)).toThrow(/invalid authentication configuration:\n {2}DX_AUTH_ROLE_MAP: "x" maps to "root"/);
+    expect(() => loadAuthConfig({ DX_AUTH_ISSUER: "https://id.example", DX_AUTH_ROLE_MAP: "x=root" }, RECORDS)).toThrow(
+      /invalid authentication configuration:\n {2}DX_AUTH_ROLE_MAP: "x" maps to "root"/,
+    );
   });
 
   it("knows every role both services' access policies grant by", () => {
@@ -101,7 +103,16 @@ describe("a production provider by configuration alone", () => {
         RECORDS,
       ),
     );
-    const token = await entra.sign({ sub: "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ", oid: "00000000-0000-0000-66f3-3332eca7ea81", tid: "tenant-id", ver: "2.0", azp: "cli-app-id", aud: "api://dataexchange-records", roles: ["DataExchange.Importer"], groups: [group, "11111111-2222-3333-4444-555555555555"] });
+    const token = await entra.sign({
+      sub: "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
+      oid: "00000000-0000-0000-66f3-3332eca7ea81",
+      tid: "tenant-id",
+      ver: "2.0",
+      azp: "cli-app-id",
+      aud: "api://dataexchange-records",
+      roles: ["DataExchange.Importer"],
+      groups: [group, "11111111-2222-3333-4444-555555555555"],
+    });
     expect((await verifier.verify(token)).roles).toEqual(["importer", "pii"]);
     // The same token for another API is refused.
     const other = await entra.sign({ sub: "x", aud: "api://something-else", roles: ["DataExchange.Importer"] });

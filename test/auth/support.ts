@@ -46,7 +46,11 @@ export interface TokenOptions {
 const now = () => Math.floor(Date.now() / 1000);
 
 export async function token(keys: TestKeys, options: TokenOptions = {}): Promise<string> {
-  const jwt = new SignJWT({ roles: options.roles ?? [], ...options.claims }).setProtectedHeader({ alg: keys.alg, typ: "JWT" }).setIssuer(options.iss ?? ISSUER).setAudience(options.aud ?? RECORDS_AUDIENCE).setIssuedAt();
+  const jwt = new SignJWT({ roles: options.roles ?? [], ...options.claims })
+    .setProtectedHeader({ alg: keys.alg, typ: "JWT" })
+    .setIssuer(options.iss ?? ISSUER)
+    .setAudience(options.aud ?? RECORDS_AUDIENCE)
+    .setIssuedAt();
   if (options.sub !== null) jwt.setSubject(options.sub ?? "alice");
   if (options.expIn !== null) jwt.setExpirationTime(now() + (options.expIn ?? 600));
   if (options.nbfIn !== undefined) jwt.setNotBefore(now() + options.nbfIn);

@@ -37,7 +37,15 @@ export async function startTestIssuer(path = "", advertise?: (issuer: string) =>
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     };
-    if (url.pathname === `${path}/.well-known/openid-configuration`) return json({ issuer: advertise ? advertise(issuer) : issuer, jwks_uri: `${issuer}/keys`, token_endpoint: `${issuer}/token`, response_types_supported: ["code"], subject_types_supported: ["public"], id_token_signing_alg_values_supported: ["RS256"] });
+    if (url.pathname === `${path}/.well-known/openid-configuration`)
+      return json({
+        issuer: advertise ? advertise(issuer) : issuer,
+        jwks_uri: `${issuer}/keys`,
+        token_endpoint: `${issuer}/token`,
+        response_types_supported: ["code"],
+        subject_types_supported: ["public"],
+        id_token_signing_alg_values_supported: ["RS256"],
+      });
     if (url.pathname === `${path}/keys`) return json({ keys: [jwk] });
     res.writeHead(404).end();
   });

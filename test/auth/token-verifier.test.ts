@@ -36,7 +36,10 @@ async function reasonOf(verifier: TokenVerifier, jwt: string): Promise<{ reason:
 
 describe("a valid token", () => {
   it("is accepted with its subject, roles, issuer, audience and expiry (EdDSA and RS256)", async () => {
-    for (const [keys, verifier] of [[ed, edVerifier], [rsa, rsaVerifier]] as const) {
+    for (const [keys, verifier] of [
+      [ed, edVerifier],
+      [rsa, rsaVerifier],
+    ] as const) {
       const verified = await verifier.verify(await token(keys, { roles: ["exporter", "pii"], sub: "alice" }));
       expect(verified).toMatchObject({ subject: "alice", roles: ["exporter", "pii"], issuer: ISSUER, audience: [RECORDS_AUDIENCE] });
       expect(verified.expiresAt.getTime()).toBeGreaterThan(Date.now());
@@ -124,7 +127,10 @@ describe("a bad token is refused, saying which check failed", () => {
   });
 
   it("algorithm confusion: HS256 signed with the RSA or Ed25519 public key", async () => {
-    for (const [keys, verifier] of [[rsa, rsaVerifier], [ed, edVerifier]] as const) {
+    for (const [keys, verifier] of [
+      [rsa, rsaVerifier],
+      [ed, edVerifier],
+    ] as const) {
       const { reason, message } = await reasonOf(verifier, hs256WithPublicKey(keys.publicKey));
       expect(reason).toBe("algorithm");
       expect(message).toContain('"HS256" is not allowed');
@@ -196,7 +202,16 @@ describe("a remote JWKS", () => {
   const remote = (jwksUrl: string) => createTokenVerifier({ key: remoteKeySet(jwksUrl, { timeoutMs: 2000 }), issuer: ISSUER, audience: RECORDS_AUDIENCE, algorithms: ["EdDSA"] });
   const withKid = async (kid: string) => {
     const { SignJWT } = await import("jose");
-    return recordSecret("token", await new SignJWT({ roles: ["exporter"] }).setProtectedHeader({ alg: "EdDSA", kid }).setSubject("alice").setIssuer(ISSUER).setAudience(RECORDS_AUDIENCE).setExpirationTime("5m").sign(ed.privateKey));
+    return recordSecret(
+      "token",
+      await new SignJWT({ roles: ["exporter"] })
+        .setProtectedHeader({ alg: "EdDSA", kid })
+        .setSubject("alice")
+        .setIssuer(ISSUER)
+        .setAudience(RECORDS_AUDIENCE)
+        .setExpirationTime("5m")
+        .sign(ed.privateKey),
+    );
   };
 
   it("verifies a token whose kid it serves", async () => {

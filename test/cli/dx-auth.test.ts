@@ -61,7 +61,10 @@ describe("who dx is", () => {
     expect((await dx(bundle, ["export", "courses", "-f", "json", "-o", "-", "--token", carol, ...server])).code).toBe(0);
 
     const mine = await dx(bundle, ["jobs", "--mine", "--json", ...server], { env: { DX_TOKEN: await transferToken(["auditor"], "bob") } });
-    const subjects = mine.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { subject: string }).subject);
+    const subjects = mine.stdout
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { subject: string }).subject);
     expect(subjects.length).toBeGreaterThan(0);
     expect(new Set(subjects)).toEqual(new Set(["bob"]));
 

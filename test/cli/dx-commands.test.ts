@@ -25,7 +25,11 @@ const row = (n: number, email = `new${n}@example.org`) => `${email},new${n},New,
 beforeAll(async () => {
   [s, bundle] = await Promise.all([startServices(), bundleDx()]);
   server = ["--server", s.transfer.url];
-  await seed(s.recordsClient, Entity.USERS, Array.from({ length: 30 }, (_, i) => user(i)));
+  await seed(
+    s.recordsClient,
+    Entity.USERS,
+    Array.from({ length: 30 }, (_, i) => user(i)),
+  );
 });
 afterAll(async () => {
   await s?.close();
@@ -66,7 +70,10 @@ describe("the catalog", () => {
 
   it("prints NDJSON with --json", async () => {
     const r = await dx(bundle, ["--json", "formats", ...server]);
-    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { name: string });
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { name: string });
     expect(lines.map((l) => l.name)).toContain("ndjson");
   });
 });
@@ -100,7 +107,13 @@ describe("export and import", () => {
     expect(lines).toHaveLength(3); // user7, user27, user17: descending as text
     expect(JSON.parse(lines[0]!)).toEqual({ email: "user7@example.org", username: "user7", firstName: "Ada" });
     expect(out.stderr).toMatch(/^exported 3 users records to stdout/m);
-    const direct = await exportFile(s.client, { entity: Entity.USERS, format: "ndjson", fields: ["email", "username", "firstName"], filter: { statuses: ["suspended"] }, sort: [{ field: "username", descending: true }] });
+    const direct = await exportFile(s.client, {
+      entity: Entity.USERS,
+      format: "ndjson",
+      fields: ["email", "username", "firstName"],
+      filter: { statuses: ["suspended"] },
+      sort: [{ field: "username", descending: true }],
+    });
     expect(out.stdoutBytes).toEqual(direct.bytes);
 
     const back = await dx(bundle, ["import", "-", "-f", "ndjson", "--entity", "users", "--mode", "merge", ...server], { input: out.stdoutBytes });
@@ -109,13 +122,53 @@ describe("export and import", () => {
   });
 
   it("exports a time window with format options, and imports another system's columns through --map and --mapping", async () => {
-    const window = await dx(bundle, ["export", "users", "-f", "csv", "-o", "-", "--fields", "username,createdAt", "--since", "2024-01-01T00:10:00Z", "--until", "2024-01-01T00:13:00Z", "--sort", "createdAt", "--option", "delimiter=;", ...server]);
+    const window = await dx(bundle, [
+      "export",
+      "users",
+      "-f",
+      "csv",
+      "-o",
+      "-",
+      "--fields",
+      "username,createdAt",
+      "--since",
+      "2024-01-01T00:10:00Z",
+      "--until",
+      "2024-01-01T00:13:00Z",
+      "--sort",
+      "createdAt",
+      "--option",
+      "delimiter=;",
+      ...server,
+    ]);
     expect(window.code).toBe(0);
     expect(window.stdout.trim().split(/\r?\n/)).toEqual(["Username;Created at", "user10;2024-01-01T00:10:00.000Z", "user11;2024-01-01T00:11:00.000Z", "user12;2024-01-01T00:12:00.000Z"]);
 
     writeFileSync(path("other-system.csv"), "E-mail,Login,Given,Family,Kind,Notes\n  Mapped1@Example.ORG ,mapped1,Map,One,,anything\n");
-    writeFileSync(path("mapping.json"), JSON.stringify([{ source: "Kind", field: "role", transforms: [{ kind: "default", value: "teacher" }] }, { source: "Notes", ignore: true }]));
-    const r = await dx(bundle, ["import", "other-system.csv", "--entity", "users", "--mapping", "mapping.json", "--map", "E-mail=email:trim:lowercase", "--map", "Login=username", "--map", "Given=firstName", "--map", "Family=lastName", ...server]);
+    writeFileSync(
+      path("mapping.json"),
+      JSON.stringify([
+        { source: "Kind", field: "role", transforms: [{ kind: "default", value: "teacher" }] },
+        { source: "Notes", ignore: true },
+      ]),
+    );
+    const r = await dx(bundle, [
+      "import",
+      "other-system.csv",
+      "--entity",
+      "users",
+      "--mapping",
+      "mapping.json",
+      "--map",
+      "E-mail=email:trim:lowercase",
+      "--map",
+      "Login=username",
+      "--map",
+      "Given=firstName",
+      "--map",
+      "Family=lastName",
+      ...server,
+    ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const { bytes } = await exportFile(s.client, { entity: Entity.USERS, format: "json", fields: ["email", "username", "role"], filter: { keys: [{ parts: ["mapped1@example.org"] }] } });
@@ -131,7 +184,10 @@ describe("export and import", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/U\+0001 cannot be written to an ODS file/);
     // The export had begun (its header came, and with it the temporary file beside courses.ods) before the server failed it.
-    const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { header?: object });
+    const events = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { header?: object });
     expect(events[0]!.header).toBeDefined();
     noStackTrace(r.stderr);
     expect(readFileSync(path("courses.ods"), "utf8")).toBe("an older file");
@@ -227,7 +283,10 @@ describe("jobs", () => {
     expect(list.stdout).toMatch(/^JOB\s+KIND\s+STATE/);
     expect(list.stdout).not.toMatch(/\bexport\b.*succeeded/);
     const json = await dx(bundle, ["jobs", "--json", "--entity", "users", "--limit", "2", ...server]);
-    const jobs = json.stdout.trim().split("\n").map((l) => JSON.parse(l) as { id: string; state: string });
+    const jobs = json.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { id: string; state: string });
     expect(jobs).toHaveLength(2);
     const cancel = await dx(bundle, ["cancel", jobs[0]!.id, ...server]);
     expect(cancel.code).toBe(0);
@@ -280,7 +339,15 @@ describe("the shell", () => {
     const top = await dx(bundle, ["--help"]);
     expect(top.code).toBe(0);
     const codes = top.stdout.slice(top.stdout.indexOf("Exit codes:"));
-    for (const line of [/^ {2}0 +done$/m, /^ {2}1 +some rows were rejected/m, /^ {2}2 +nothing written/m, /^ {2}3 +cannot connect/m, /^ {2}130 +interrupted with Ctrl-C/m, /^ {2}141 +the reader of stdout/m]) expect(codes).toMatch(line);
+    for (const line of [
+      /^ {2}0 +done$/m,
+      /^ {2}1 +some rows were rejected/m,
+      /^ {2}2 +nothing written/m,
+      /^ {2}3 +cannot connect/m,
+      /^ {2}130 +interrupted with Ctrl-C/m,
+      /^ {2}141 +the reader of stdout/m,
+    ])
+      expect(codes).toMatch(line);
     // Each command's help, from the program itself (one process rather than one per command).
     const program = buildProgram({ exitCode: 0 });
     expect(program.commands.length).toBeGreaterThan(10);
@@ -288,7 +355,7 @@ describe("the shell", () => {
       let text = "";
       command.configureOutput({ writeOut: (t) => (text += t), writeErr: (t) => (text += t) });
       command.outputHelp();
-      expect(text, command.name()).toMatch(/\nExamples?:\n  (dx|npm|eval) /);
+      expect(text, command.name()).toMatch(/\nExamples?:\n {2}(dx|npm|eval) /);
     }
   });
 });

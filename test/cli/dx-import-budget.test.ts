@@ -28,7 +28,11 @@ describe("dx import --max-errors", () => {
   });
 
   it("refuses a budget that is not a number before sending anything", async () => {
-    for (const args of [["--max-errors", "ten"], ["--max-error-ratio", "5%"], ["--max-changes", "-1"]]) {
+    for (const args of [
+      ["--max-errors", "ten"],
+      ["--max-error-ratio", "5%"],
+      ["--max-changes", "-1"],
+    ]) {
       const r = await dx(bundle, ["import", "-", "-f", "csv", "--entity", "courses", ...args, "--server", s.transfer.url], { input: "code,title\nZ,Z\n" });
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr, args.join(" ")).toContain(args[0]!);

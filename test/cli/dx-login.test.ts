@@ -35,8 +35,18 @@ beforeAll(async () => {
   const env = { DX_AUTH_ISSUER: identity.issuer, DX_AUTH_JWKS_URL: identity.server.jwksUrl };
   recordsDb = await openTestDatabase("dxl_records");
   transferDb = await openTestDatabase("dxl_jobs");
-  records = await buildRecordsServer({ db: recordsDb.db, port: 0, auth: { verifier: createVerifierFromConfig(loadAuthConfig(env, { variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: AUDIENCES.records })) }, logger: testServiceLogger("records") });
-  const credential = serviceCredentialFromEnv({ ...env, DX_TRANSFER_CLIENT_ID: CLIENT_IDS.transferService, DX_TRANSFER_CLIENT_SECRET: DEV_CLIENT_SECRETS[CLIENT_IDS.transferService], DX_TRANSFER_TOKEN_RESOURCE: RESOURCES.records });
+  records = await buildRecordsServer({
+    db: recordsDb.db,
+    port: 0,
+    auth: { verifier: createVerifierFromConfig(loadAuthConfig(env, { variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: AUDIENCES.records })) },
+    logger: testServiceLogger("records"),
+  });
+  const credential = serviceCredentialFromEnv({
+    ...env,
+    DX_TRANSFER_CLIENT_ID: CLIENT_IDS.transferService,
+    DX_TRANSFER_CLIENT_SECRET: DEV_CLIENT_SECRETS[CLIENT_IDS.transferService],
+    DX_TRANSFER_TOKEN_RESOURCE: RESOURCES.records,
+  });
   transfer = await buildTransferServer({
     db: transferDb.db,
     recordsUrl: records.url,

@@ -17,7 +17,11 @@ let bundle: DxBundle;
 
 beforeAll(async () => {
   [s, bundle] = await Promise.all([startServices(), bundleDx()]);
-  await seed(s.recordsClient, Entity.USERS, Array.from({ length: 300 }, (_, i) => user(i)));
+  await seed(
+    s.recordsClient,
+    Entity.USERS,
+    Array.from({ length: 300 }, (_, i) => user(i)),
+  );
 });
 afterAll(async () => {
   await s?.close();
@@ -43,7 +47,10 @@ async function inTerminal(args: string[], expectedCode = 0): Promise<string> {
 function frames(screen: string): string[] {
   // eslint-disable-next-line no-control-regex
   // eslint-disable-next-line no-control-regex
-  return screen.split(/\r|\n|\x1b\[\d*[GK]/).map((l) => l.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").trim()).filter(Boolean);
+  return screen
+    .split(/\r|\n|\x1b\[\d*[GK]/)
+    .map((l) => l.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").trim())
+    .filter(Boolean);
 }
 
 describe("on a terminal", () => {

@@ -16,7 +16,11 @@ let front: TlsFront;
 beforeAll(async () => {
   [s, bundle] = await Promise.all([startServices(), bundleDx()]);
   front = await startTlsFront(s.transfer.url);
-  await seed(s.recordsClient, Entity.USERS, Array.from({ length: 5 }, (_, i) => user(i)));
+  await seed(
+    s.recordsClient,
+    Entity.USERS,
+    Array.from({ length: 5 }, (_, i) => user(i)),
+  );
 });
 afterAll(async () => {
   await front?.close();

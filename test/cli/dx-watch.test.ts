@@ -42,7 +42,10 @@ describe("dx watch", () => {
   it("exits 0 for a job that wrote everything, and 2 for one that wrote nothing", async () => {
     const clean = await startUpload(courses(10, () => false));
     expect((await dx(bundle, ["watch", clean, "--server", s.transfer.url])).code).toBe(0);
-    const aborted = await startUpload(courses(10, (i) => i === 4), { strict: "true" });
+    const aborted = await startUpload(
+      courses(10, (i) => i === 4),
+      { strict: "true" },
+    );
     const r = await dx(bundle, ["watch", aborted, "--server", s.transfer.url]);
     expect(r.stdout).toContain(`job ${aborted} failed`);
     expect(r.code).toBe(2);
@@ -51,7 +54,10 @@ describe("dx watch", () => {
   it("gives NDJSON events with --json: the job, then its end last", async () => {
     const jobId = await startUpload(courses(5, () => false));
     const r = await dx(bundle, ["watch", jobId, "--json", "--server", s.transfer.url]);
-    const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(Object.keys(events[0]!)).toEqual(["job"]);
     expect(events.at(-1)).toMatchObject({ ended: { id: jobId, state: "JOB_STATE_SUCCEEDED" } });
   });

@@ -7,9 +7,24 @@ import { ENTITIES, validateRecord } from "../../services/domain/index.js";
 
 const validUser = { email: "Ada@Example.org", username: "ada", firstName: "Ada", lastName: "Lovelace", role: "admin", status: "active", password: "long enough" };
 const validCourse = { code: "AAA-2013J", title: "Algebra", description: "", category: "math", startDate: new Date("2013-10-01"), endDate: new Date("2014-06-01"), visible: true };
-const validSession = { sessionId: "s-1", userId: "ada", courseId: "AAA-2013J", startedAt: new Date("2014-01-01T10:00:00Z"), endedAt: new Date("2014-01-01T11:00:00Z"), status: "completed", score: 100 };
+const validSession = {
+  sessionId: "s-1",
+  userId: "ada",
+  courseId: "AAA-2013J",
+  startedAt: new Date("2014-01-01T10:00:00Z"),
+  endedAt: new Date("2014-01-01T11:00:00Z"),
+  status: "completed",
+  score: 100,
+};
 const validEnrollment = { userId: "ada", courseId: "AAA-2013J", role: "teacher", status: "withdrawn", enrolledAt: new Date("2013-09-01") };
-const validActivity = { userId: "ada", sessionId: "s-1", courseId: "AAA-2013J", action: "quiz/submit", at: new Date("2014-01-01T10:30:00Z"), details: { page: 3, tags: ["x", { deep: true }], note: null } };
+const validActivity = {
+  userId: "ada",
+  sessionId: "s-1",
+  courseId: "AAA-2013J",
+  action: "quiz/submit",
+  at: new Date("2014-01-01T10:30:00Z"),
+  details: { page: 3, tags: ["x", { deep: true }], note: null },
+};
 
 const valid = { users: validUser, courses: validCourse, sessions: validSession, enrollments: validEnrollment, activity: validActivity } as const;
 
@@ -39,7 +54,7 @@ const cases: [keyof typeof valid, string, unknown, string][] = [
   ["users", "email", undefined, "is required"],
   ["users", "email", "not-an-email", "must be a valid email address"],
   ["users", "email", 42, "expected a string, got a number"],
-  ["users", "email", "a".repeat(400) + "@x.org", "must be at most 320 characters"],
+  ["users", "email", `${"a".repeat(400)}@x.org`, "must be at most 320 characters"],
   ["users", "username", undefined, "is required"],
   ["users", "username", "has space", "must start with a letter or digit"],
   ["users", "username", "", "must not be empty"],

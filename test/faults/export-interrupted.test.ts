@@ -32,7 +32,6 @@ describe("an export cut off in the middle", () => {
     await stack?.close();
   });
 
-
   it("by the records service dying: the RPC ends UNAVAILABLE, the job failed, and the next export works once it is back", async () => {
     let jobId = "";
     let chunks = 0;

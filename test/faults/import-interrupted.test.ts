@@ -30,7 +30,10 @@ describe("a 50,000-row lenient import interrupted by a crash", () => {
 
   /** An empty courses collection with the records service's indexes (deleteMany of 50,000 rows is refused by FerretDB/SQLite: too many SQL variables). */
   const emptyCourses = async () => {
-    await stack.recordsDb.collection("courses").drop().catch(() => undefined);
+    await stack.recordsDb
+      .collection("courses")
+      .drop()
+      .catch(() => undefined);
     await ensureIndexes(stack.recordsDb, ["courses"]);
   };
   const stored = (prefix: string) => stack.recordsDb.collection("courses").countDocuments(coursesWithPrefix(prefix));

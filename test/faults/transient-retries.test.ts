@@ -31,7 +31,12 @@ describe("retries of transient database errors", () => {
   beforeAll(async () => {
     database = await openProxiedTestDatabase("retry");
     proxy = database.proxy;
-    await writeBatch(database.direct.db, ENTITIES.courses, Array.from({ length: ROWS }, (_, i) => ({ code: `R${String(i).padStart(5, "0")}`, title: `Course ${i}` })), { mode: "insert", dryRun: false, ordered: false });
+    await writeBatch(
+      database.direct.db,
+      ENTITIES.courses,
+      Array.from({ length: ROWS }, (_, i) => ({ code: `R${String(i).padStart(5, "0")}`, title: `Course ${i}` })),
+      { mode: "insert", dryRun: false, ordered: false },
+    );
     service = new RecordsService(database.db);
   });
   afterEach(() => proxy.accept());

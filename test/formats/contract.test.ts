@@ -15,14 +15,7 @@ import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  coerceCell,
-  toTabularRow,
-  type Column,
-  type ContractFixture,
-  type FormatPlugin,
-  type Row,
-} from "../../formats/_sdk/index.js";
+import { coerceCell, toTabularRow, type Column, type ContractFixture, type FormatPlugin, type Row } from "../../formats/_sdk/index.js";
 import { defaultFormatsDir, discoverPlugins } from "../../services/transfer/plugins/index.js";
 import { formatWorkersSchema } from "../../services/transfer/config/transfer-config.js";
 import { runsInWorkers, startFormatWorkers } from "../../services/transfer/plugins/workers/index.js";
@@ -77,7 +70,7 @@ const typedRows: Row[] = [
     name: "Ada Lovelace",
     active: true,
     born: new Date("1815-12-10T00:00:00.000Z"),
-    score: 3.14159,
+    score: Math.PI,
     tags: ["math", "poetry"],
     meta: { x: 1, nested: { y: "z" } },
     sessions: [{ id: 1, room: "A" }],
@@ -216,7 +209,11 @@ describe.each(variants)("the %s plugin %s", (_name, _where, plugin) => {
   });
 
   it.runIf(both)("reports a row over the size limit by its number without holding it, and keeps the others", async () => {
-    const rows: Row[] = [{ id: 1, name: "small" }, { id: 2, name: "x".repeat(5000) }, { id: 3, name: "small too" }];
+    const rows: Row[] = [
+      { id: 1, name: "small" },
+      { id: 2, name: "x".repeat(5000) },
+      { id: 3, name: "small too" },
+    ];
     const cols = columns.slice(0, 2);
     const bytes = await writeAll(plugin, rows, cols);
     for (const chunkSize of [bytes.length, 7]) {
@@ -234,8 +231,14 @@ describe.each(variants)("the %s plugin %s", (_name, _where, plugin) => {
         const result = await readAll(plugin, f.input, { options: f.options, columns: f.columns, chunkSize });
         const label = `${f.name} (chunks of ${chunkSize ?? "all"})`;
         expect(result.rows.length, label).toBe(f.rows);
-        expect(result.errors.map((e) => (f.errors[0]?.line === undefined ? { row: e.row } : { row: e.row, line: e.line })), label).toEqual(f.errors);
-        expect(result.errors.every((e) => e.reason.length > 0), label).toBe(true);
+        expect(
+          result.errors.map((e) => (f.errors[0]?.line === undefined ? { row: e.row } : { row: e.row, line: e.line })),
+          label,
+        ).toEqual(f.errors);
+        expect(
+          result.errors.every((e) => e.reason.length > 0),
+          label,
+        ).toBe(true);
         if (f.fatal === undefined) expect(result.fatal, label).toBeUndefined();
         else expect({ row: result.fatal?.row, line: result.fatal?.line }, label).toEqual({ row: f.fatal.row, line: f.fatal.line });
       }

@@ -48,7 +48,10 @@ describe("encoding: auto", () => {
 
   it("decodes csvkit's Latin-1 sample, whose single non-ASCII byte gives a detector little to go on, with a low reported confidence", async () => {
     const result = await readAll(csv, latin1, { options: { encoding: "auto" }, chunkSize: 1 });
-    expect(values(result)).toEqual([{ a: "1", b: "2", c: "3" }, { a: "4", b: "5", c: "©" }]);
+    expect(values(result)).toEqual([
+      { a: "1", b: "2", c: "3" },
+      { a: "4", b: "5", c: "©" },
+    ]);
     expect(result.encoding).toMatchObject({ name: "windows-1252", source: "detected" });
   });
 
@@ -96,10 +99,16 @@ describe("declared encodings", () => {
 describe("UTF-16 without a byte order mark", () => {
   it("is recognised by its zero bytes, little- and big-endian", async () => {
     const text = "username,firstname\r\njgarcia,José\r\nzhang,张伟\r\n";
-    for (const [name, bytes] of [["utf-16le", Buffer.from(text, "utf16le")], ["utf-16be", Buffer.from(text, "utf16le").swap16()]] as const) {
+    for (const [name, bytes] of [
+      ["utf-16le", Buffer.from(text, "utf16le")],
+      ["utf-16be", Buffer.from(text, "utf16le").swap16()],
+    ] as const) {
       for (const chunkSize of [undefined, 1, 3]) {
         const result = await readAll(csv, bytes, { chunkSize });
-        expect(values(result)).toEqual([{ username: "jgarcia", firstname: "José" }, { username: "zhang", firstname: "张伟" }]);
+        expect(values(result)).toEqual([
+          { username: "jgarcia", firstname: "José" },
+          { username: "zhang", firstname: "张伟" },
+        ]);
         expect(result.encoding).toEqual({ name, source: "detected" });
       }
     }

@@ -126,10 +126,18 @@ describe("csv delimiter sniffing", () => {
 });
 
 describe("csv formula escaping", () => {
-  const risky = ["=HYPERLINK(\"x\")", "+1", "-x", "@SUM(A1)", "\tx", "\rx"];
+  const risky = ['=HYPERLINK("x")', "+1", "-x", "@SUM(A1)", "\tx", "\rx"];
 
   it("prefixes text that a spreadsheet would evaluate with an apostrophe by default", async () => {
-    const out = text(await writeAll(csv, risky.map((name) => ({ name, age: -5 })), cols, { recordDelimiter: "lf" }, false));
+    const out = text(
+      await writeAll(
+        csv,
+        risky.map((name) => ({ name, age: -5 })),
+        cols,
+        { recordDelimiter: "lf" },
+        false,
+      ),
+    );
     // Read as written (the reader removes the apostrophes again by default: test/formats/formula-escaping.test.ts).
     const names = values(await readAll(csv, out, { options: { formulaEscape: false } })).map((v) => v.name);
     expect(names).toEqual(risky.map((s) => `'${s}`));
@@ -137,7 +145,13 @@ describe("csv formula escaping", () => {
   });
 
   it("writes text unchanged when formula escaping is off", async () => {
-    const out = await writeAll(csv, risky.map((name) => ({ name })), cols, { formulaEscape: false }, false);
+    const out = await writeAll(
+      csv,
+      risky.map((name) => ({ name })),
+      cols,
+      { formulaEscape: false },
+      false,
+    );
     expect(values(await readAll(csv, out)).map((v) => v.name)).toEqual(risky);
   });
 });
@@ -185,7 +199,16 @@ describe("csv fields", () => {
   });
 
   it("writes missing as an empty field and empty text as a quoted empty field", async () => {
-    const out = await writeAll(csv, [{ name: "", age: undefined }, { name: undefined, age: null }], cols, { recordDelimiter: "lf" }, false);
+    const out = await writeAll(
+      csv,
+      [
+        { name: "", age: undefined },
+        { name: undefined, age: null },
+      ],
+      cols,
+      { recordDelimiter: "lf" },
+      false,
+    );
     expect(text(out)).toBe('name,age\n"",\n,\n');
   });
 
@@ -246,8 +269,8 @@ describe("csv fields", () => {
 describe("csv agrees with csv-parse", () => {
   it("on 300 random files full of quotes, delimiters and line breaks", async () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const alphabet = ['a', 'b', ' ', ',', '"', '\n', '\r\n', 'é', '😀', ';', "'", ''];
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const alphabet = ["a", "b", " ", ",", '"', "\n", "\r\n", "é", "😀", ";", "'", ""];
     for (let file = 0; file < 300; file++) {
       const width = 1 + Math.floor(random() * 4);
       const records = Array.from({ length: 1 + Math.floor(random() * 6) }, () =>

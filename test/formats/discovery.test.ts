@@ -12,10 +12,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 /** Writes a plugin folder `dir/name/index.ts` whose default export is `body`. */
 function plugin(dir: string, name: string, body: string): void {
   mkdirSync(join(dir, name), { recursive: true });
-  writeFileSync(
-    join(dir, name, "index.ts"),
-    `import { z } from ${JSON.stringify(zod)};\nimport { definePlugin } from ${JSON.stringify(sdk)};\nexport default ${body};\n`,
-  );
+  writeFileSync(join(dir, name, "index.ts"), `import { z } from ${JSON.stringify(zod)};\nimport { definePlugin } from ${JSON.stringify(sdk)};\nexport default ${body};\n`);
 }
 
 const good = (name: string) =>

@@ -18,7 +18,7 @@ const text = (b: Uint8Array) => Buffer.from(b).toString("utf8");
 
 /** Cell starts that spreadsheet programs evaluate (OWASP "CSV injection", plus what LibreOffice and Excel also take). */
 const evaluated = [
-  "=HYPERLINK(\"http://x\")",
+  '=HYPERLINK("http://x")',
   "+1",
   "-5 degrees",
   "@SUM(A1)",
@@ -43,14 +43,28 @@ const harmless = ["plain", "a=b", "5-3", "e@mail.org", " spaced", "\nnewline onl
 
 describe("formula escaping in CSV", () => {
   it("prefixes every cell start a spreadsheet evaluates, in the file as written", async () => {
-    const out = text(await writeAll(csv, evaluated.map((name) => ({ name })), cols, { recordDelimiter: "lf" }, false));
+    const out = text(
+      await writeAll(
+        csv,
+        evaluated.map((name) => ({ name })),
+        cols,
+        { recordDelimiter: "lf" },
+        false,
+      ),
+    );
     const raw = values(await readAll(csv, out, { options: { formulaEscape: false } })).map((v) => v.name);
     expect(raw).toEqual(evaluated.map((s) => `'${s}`));
   });
 
   it("reads back exactly the values it wrote, apostrophes included", async () => {
     const all = [...evaluated, ...apostrophes, ...harmless];
-    const out = await writeAll(csv, all.map((name, i) => ({ name, age: -i })), cols, {}, false);
+    const out = await writeAll(
+      csv,
+      all.map((name, i) => ({ name, age: -i })),
+      cols,
+      {},
+      false,
+    );
     for (const chunkSize of [undefined, 1]) {
       const back = values(await readAll(csv, out, { chunkSize }));
       expect(back.map((v) => v.name)).toEqual(all);
@@ -73,7 +87,13 @@ describe("formula escaping in CSV", () => {
 
   it("keeps every apostrophe as it is when formula escaping is off, both ways", async () => {
     const all = [...evaluated, ...apostrophes];
-    const out = await writeAll(csv, all.map((name) => ({ name })), cols, { formulaEscape: false }, false);
+    const out = await writeAll(
+      csv,
+      all.map((name) => ({ name })),
+      cols,
+      { formulaEscape: false },
+      false,
+    );
     const back = values(await readAll(csv, out, { options: { formulaEscape: false } })).map((v) => v.name);
     expect(back).toEqual(all);
   });

@@ -46,7 +46,10 @@ describe("an HTML export", () => {
 
   it("escapes every value so none becomes markup, and shows control characters instead of dropping them", async () => {
     const nasty = `<script>alert("x")</script> & 'quotes' </td></tr></table><img src=x onerror=alert(1)>`;
-    const text = await page([{ id: 1, name: nasty }, { id: 2, name: "bell \u0007, nul \u0000, lone \ud800" }]);
+    const text = await page([
+      { id: 1, name: nasty },
+      { id: 2, name: "bell \u0007, nul \u0000, lone \ud800" },
+    ]);
     expect(parseErrors(text)).toEqual([]);
     expect(text).not.toContain("<script>");
     expect(text).not.toContain("<img");

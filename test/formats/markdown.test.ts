@@ -43,11 +43,7 @@ function rendered(text: string): string[][] {
 
 describe("a Markdown table export", () => {
   it("renders as one table: labels as headers, one row per record, each cell its value's text", async () => {
-    const rows: Row[] = [
-      { id: 1, name: "Ada Lovelace", active: true, born: new Date("1815-12-10T00:00:00Z") },
-      { id: 2.5, name: "", active: false },
-      { id: 3 },
-    ];
+    const rows: Row[] = [{ id: 1, name: "Ada Lovelace", active: true, born: new Date("1815-12-10T00:00:00Z") }, { id: 2.5, name: "", active: false }, { id: 3 }];
     const text = await write(rows);
     expect(text.split("\n").slice(0, 3)).toEqual(["| ID | Name \\| \\*who\\* | Active? | Born at |", "| ---: | --- | --- | --- |", "| 1 | Ada Lovelace | true | 1815-12-10T00:00:00.000Z |"]);
     expect(rendered(text)).toEqual([
@@ -74,7 +70,9 @@ describe("a Markdown table export", () => {
     ];
     const text = await write(nasty.map((name, i) => ({ id: i, name })));
     expect(text).not.toContain("<script>");
-    const cells = rendered(text).slice(1).map((row) => row[1]);
+    const cells = rendered(text)
+      .slice(1)
+      .map((row) => row[1]);
     expect(cells).toEqual(nasty.map((n) => n.replace(/\r\n|\r/g, "\n")));
   });
 

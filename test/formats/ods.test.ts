@@ -46,7 +46,11 @@ describe("an ODS export", () => {
   });
 
   it("continues past the row limit on 'users (2)', with the header again", async () => {
-    const bytes = await write([1, 2, 3].map((id) => ({ id })), { rowsPerSheet: 2 }, "users");
+    const bytes = await write(
+      [1, 2, 3].map((id) => ({ id })),
+      { rowsPerSheet: 2 },
+      "users",
+    );
     const sheets = [];
     for (const sheet of ["users", "users (2)", "users (3)"]) sheets.push(values(await readAll(ods, bytes, { columns, options: { sheet } })));
     expect(sheets).toEqual([[{ id: 1 }], [{ id: 2 }], [{ id: 3 }]]);
@@ -65,7 +69,12 @@ describe("an ODS export", () => {
 
 describe("reading an ODS", () => {
   it("counts repeated empty cells and rows without expanding them, and expands repeated content", async () => {
-    const body = table(header + row(`<table:table-cell table:number-columns-repeated="1000000000"/>`, 1_000_000) + row(text("7", ' table:number-columns-repeated="1"') + text("x")) + row(`<table:table-cell office:value-type="float" office:value="8"/>` + text("y"), 2));
+    const body = table(
+      header +
+        row(`<table:table-cell table:number-columns-repeated="1000000000"/>`, 1_000_000) +
+        row(text("7", ' table:number-columns-repeated="1"') + text("x")) +
+        row(`<table:table-cell office:value-type="float" office:value="8"/>${text("y")}`, 2),
+    );
     const result = await readAll(ods, odsOf(body), { columns });
     expect(result.rows).toEqual([
       { row: 1, line: 1_000_002, values: { id: "7", name: "x" } },

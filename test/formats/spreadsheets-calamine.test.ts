@@ -34,13 +34,21 @@ const utc = (iso: string) => new Date(iso);
 
 describe("XLSX files from other tools", () => {
   it("temperature.xlsx: text and decimal numbers, and the first record through a header", async () => {
-    expect(grid(await read("temperature.xlsx"))).toEqual([["label", "value"], ["celsius", 22.2222], ["fahrenheit", 72]]);
+    expect(grid(await read("temperature.xlsx"))).toEqual([
+      ["label", "value"],
+      ["celsius", 22.2222],
+      ["fahrenheit", 72],
+    ]);
     const withHeader = await read("temperature.xlsx", { header: true });
     expect(withHeader.rows[0]!.values).toEqual({ label: "celsius", value: 22.2222 });
   });
 
   it("issues.xlsx: sheets chosen by name, shared strings, numbers and booleans", async () => {
-    expect(grid(await read("issues.xlsx", { sheet: "issue2" }))).toEqual([[1, "a"], [2, "b"], [3, "c"]]);
+    expect(grid(await read("issues.xlsx", { sheet: "issue2" }))).toEqual([
+      [1, "a"],
+      [2, "b"],
+      [3, "c"],
+    ]);
     expect(grid(await read("issues.xlsx", { sheet: "issue5" }))).toEqual([[0.5]]);
     expect(grid(await read("issues.xlsx", { sheet: "issue6" }))).toEqual([[1], [2], ["ab"], [false]]);
   });
@@ -53,24 +61,35 @@ describe("XLSX files from other tools", () => {
     const result = await read("errors.xlsx");
     expect(result.rows).toEqual([]);
     const codes = ["#DIV/0!", "#NAME?", "#VALUE!", "#NULL!", "#REF!", "#NUM!", "#N/A"];
-    expect(result.errors).toEqual(
-      codes.map((code, i) => ({ row: i + 1, line: i + 1, column: "column_1", cell: `Feuil1!A${i + 1}`, reason: `cell Feuil1!A${i + 1} holds the error ${code}` })),
-    );
+    expect(result.errors).toEqual(codes.map((code, i) => ({ row: i + 1, line: i + 1, column: "column_1", cell: `Feuil1!A${i + 1}`, reason: `cell Feuil1!A${i + 1} holds the error ${code}` })));
   });
 
   it("date.xlsx: date serials of the 1900 system as dates, an elapsed-time format as a duration", async () => {
-    expect(grid(await read("date.xlsx"))).toEqual([[utc("2021-01-01T00:00:00Z"), 15], [utc("2021-01-02T00:00:00Z"), 16], ["PT255H10M10S", 17]]);
+    expect(grid(await read("date.xlsx"))).toEqual([
+      [utc("2021-01-01T00:00:00Z"), 15],
+      [utc("2021-01-02T00:00:00Z"), 16],
+      ["PT255H10M10S", 17],
+    ]);
   });
 
   it("date_1904.xlsx: the same dates from a workbook in the 1904 date system", async () => {
-    expect(grid(await read("date_1904.xlsx"))).toEqual([[utc("2021-01-01T00:00:00Z"), 15], [utc("2021-01-02T00:00:00Z"), 16], ["PT255H10M10S", 17]]);
+    expect(grid(await read("date_1904.xlsx"))).toEqual([
+      [utc("2021-01-01T00:00:00Z"), 15],
+      [utc("2021-01-02T00:00:00Z"), 16],
+      ["PT255H10M10S", 17],
+    ]);
   });
 
   it("any_sheets.xlsx: the first visible sheet by default, hidden and very hidden ones by name or position, a chart sheet refused", async () => {
     const visible = grid(await read("any_sheets.xlsx"));
     expect(visible[0]).toEqual([1, 2]);
     expect(grid(await read("any_sheets.xlsx", { sheet: "Visible" }))).toEqual(visible);
-    for (const [sheet, name] of [["Hidden", "Hidden"], [2, "Hidden"], ["veryhidden", "VeryHidden"], ["3", "VeryHidden"]] as const) {
+    for (const [sheet, name] of [
+      ["Hidden", "Hidden"],
+      [2, "Hidden"],
+      ["veryhidden", "VeryHidden"],
+      ["3", "VeryHidden"],
+    ] as const) {
       // Each is chosen (and, being empty, refused as having no header row, naming it).
       const result = await read("any_sheets.xlsx", { sheet });
       expect(result.fatal?.message, `${sheet} → ${name}`).toBe(`sheet "${name}" is empty: it has no header row and no rows (at line 1)`);
@@ -115,11 +134,17 @@ describe("XLSX files from other tools", () => {
   });
 
   it("merge_cells.xlsx: a merged range's value is in its top-left cell only", async () => {
-    expect(grid(await read("merge_cells.xlsx"))).toEqual([["Row Merge", undefined, "Not Merged"], ["Column Merge", "Chunk Merged"]]);
+    expect(grid(await read("merge_cells.xlsx"))).toEqual([
+      ["Row Merge", undefined, "Not Merged"],
+      ["Column Merge", "Chunk Merged"],
+    ]);
   });
 
   it("inlineStr_cdata.xlsx: inline strings, in CDATA sections or not, stay text", async () => {
-    expect(grid(await read("inlineStr_cdata.xlsx"))).toEqual([["Hello CDATA", "World"], ["12345", "NormalText"]]);
+    expect(grid(await read("inlineStr_cdata.xlsx"))).toEqual([
+      ["Hello CDATA", "World"],
+      ["12345", "NormalText"],
+    ]);
   });
 });
 
@@ -129,7 +154,11 @@ describe("ODS files from other tools", () => {
   });
 
   it("issues.ods: the sheets issue2, issue5 and spc_chrs read as in the XLSX", async () => {
-    expect(grid(await read("issues.ods", { sheet: "issue2" }))).toEqual([[1, "a"], [2, "b"], [3, "c"]]);
+    expect(grid(await read("issues.ods", { sheet: "issue2" }))).toEqual([
+      [1, "a"],
+      [2, "b"],
+      [3, "c"],
+    ]);
     expect(grid(await read("issues.ods", { sheet: "issue5" }))).toEqual([[0.5]]);
     expect(grid(await read("issues.ods", { sheet: "spc_chrs" })).map((r) => r[0])).toEqual(["&", "<", ">", "aaa ' aaa", '"', "☺", "֍", "àâéêèçöïî«»"]);
   });
@@ -151,7 +180,12 @@ describe("ODS files from other tools", () => {
   it("any_sheets.ods: the first visible sheet by default; hidden ones by name", async () => {
     expect(grid(await read("any_sheets.ods"))[0]).toEqual([1, 2]);
     // Each is chosen (and, being empty, refused as having no header row, naming it).
-    for (const [sheet, name] of [["Hidden", "Hidden"], ["VeryHidden", "VeryHidden"], ["Chart", "Chart"], [2, "Hidden"]] as const) {
+    for (const [sheet, name] of [
+      ["Hidden", "Hidden"],
+      ["VeryHidden", "VeryHidden"],
+      ["Chart", "Chart"],
+      [2, "Hidden"],
+    ] as const) {
       expect((await read("any_sheets.ods", { sheet })).fatal?.message, `${sheet}`).toBe(`sheet "${name}" is empty: it has no header row and no rows (at line 1)`);
     }
     expect((await read("any_sheets.ods", { sheet: "Nope" })).fatal?.message).toBe('the spreadsheet has no sheet named "Nope" (sheets: "Visible", "Hidden", "VeryHidden", "Chart")');
@@ -159,17 +193,33 @@ describe("ODS files from other tools", () => {
 
   it.each(["single-empty.ods", "multi-empty.ods"])("%s: repeated empty rows are skipped and the row after them keeps its line", async (file) => {
     const result = await read(file, { header: true });
-    expect(result.rows.map((r) => [r.line, r.values.StringCol])).toEqual([[2, "bbb"], [3, "ccc"], [4, "ddd"], [5, "eee"], [13, "zzz"]]);
+    expect(result.rows.map((r) => [r.line, r.values.StringCol])).toEqual([
+      [2, "bbb"],
+      [3, "ccc"],
+      [4, "ddd"],
+      [5, "eee"],
+      [13, "zzz"],
+    ]);
   });
 
   it("number_rows_repeated.ods: table:number-rows-repeated rows with content are expanded, empty ones counted", async () => {
     const result = await read("number_rows_repeated.ods");
-    expect(grid(result)).toEqual([["A", "B"], ["C", "D"], ["C", "D"], ["C", "D"], ["C", "D"]]);
+    expect(grid(result)).toEqual([
+      ["A", "B"],
+      ["C", "D"],
+      ["C", "D"],
+      ["C", "D"],
+      ["C", "D"],
+    ]);
     expect(lines(result)).toEqual([1, 2, 3, 6, 8]);
   });
 
   it("merged_cells.ods: covered cells are read as the file stores them", async () => {
-    expect(grid(await read("merged_cells.ods"))).toEqual([["A", "B", "C"], ["A", "B", "C"], [undefined, undefined, "C"]]);
+    expect(grid(await read("merged_cells.ods"))).toEqual([
+      ["A", "B", "C"],
+      ["A", "B", "C"],
+      [undefined, undefined, "C"],
+    ]);
   });
 
   it("covered.ods: a covered cell's content is read", async () => {

@@ -1,5 +1,17 @@
 /** Helpers for format tests: feeding bytes in chunks and collecting what a plugin yields. */
-import { DEFAULT_READ_LIMITS, FormatError, type Column, type FormatPlugin, type ReadEncoding, type ReadHeader, type ReadItem, type ReadLimits, type ReadRow, type ReadRowError, type Row } from "../../formats/_sdk/index.js";
+import {
+  DEFAULT_READ_LIMITS,
+  FormatError,
+  type Column,
+  type FormatPlugin,
+  type ReadEncoding,
+  type ReadHeader,
+  type ReadItem,
+  type ReadLimits,
+  type ReadRow,
+  type ReadRowError,
+  type Row,
+} from "../../formats/_sdk/index.js";
 
 export const DATA_DIR = new URL("../../../shared/data/", import.meta.url);
 

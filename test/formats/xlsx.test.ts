@@ -57,7 +57,9 @@ describe("an XLSX export", () => {
   it("continues past the row limit on sheets named 'users (2)', 'users (3)', each with the header", async () => {
     const rows = [1, 2, 3, 4, 5].map((id) => ({ id, name: `n${id}` }));
     const bytes = await write(rows, { rowsPerSheet: 3 }, "users");
-    expect(parts(bytes)["xl/workbook.xml"]).toContain('<sheet name="users" sheetId="1" r:id="rId1"/><sheet name="users (2)" sheetId="2" r:id="rId2"/><sheet name="users (3)" sheetId="3" r:id="rId3"/>');
+    expect(parts(bytes)["xl/workbook.xml"]).toContain(
+      '<sheet name="users" sheetId="1" r:id="rId1"/><sheet name="users (2)" sheetId="2" r:id="rId2"/><sheet name="users (3)" sheetId="3" r:id="rId3"/>',
+    );
     const ids = [];
     for (const sheet of ["users", "users (2)", "users (3)"]) ids.push(values(await readAll(xlsx, bytes, { columns, options: { sheet } })).map((v) => v.id));
     expect(ids).toEqual([[1, 2], [3, 4], [5]]);
@@ -129,14 +131,26 @@ describe("reading an XLSX", () => {
   });
 
   it("reports an error value as a row error naming the cell, and imports the next row", async () => {
-    const file = xlsxOf(sheetRows(`<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c></row>`, `<row r="2"><c r="A2"><v>1</v></c><c r="B2" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>`, `<row r="3"><c r="A3"><v>2</v></c></row>`), { sheets: ["My data"] });
+    const file = xlsxOf(
+      sheetRows(
+        `<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c></row>`,
+        `<row r="2"><c r="A2"><v>1</v></c><c r="B2" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>`,
+        `<row r="3"><c r="A3"><v>2</v></c></row>`,
+      ),
+      { sheets: ["My data"] },
+    );
     const result = await readAll(xlsx, file, { columns });
     expect(result.errors).toEqual([{ row: 1, line: 2, column: "name", cell: "'My data'!B2", reason: "cell 'My data'!B2 holds the error #DIV/0!" }]);
     expect(values(result)).toEqual([{ id: 2 }]);
   });
 
   it("reads formulas as their cached values, numbers and strings", async () => {
-    const file = xlsxOf(sheetRows(`<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c></row>`, `<row r="2"><c r="A2"><f>1+1</f><v>2</v></c><c r="B2" t="str"><f>"a"&amp;"b"</f><v>ab</v></c></row>`));
+    const file = xlsxOf(
+      sheetRows(
+        `<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c></row>`,
+        `<row r="2"><c r="A2"><f>1+1</f><v>2</v></c><c r="B2" t="str"><f>"a"&amp;"b"</f><v>ab</v></c></row>`,
+      ),
+    );
     expect(values(await readAll(xlsx, file, { columns }))).toEqual([{ id: 2, name: "ab" }]);
   });
 
@@ -156,7 +170,7 @@ describe("reading an XLSX", () => {
 
   it("reports a value in a column with no header, and a row wider than the column limit", async () => {
     const head = `<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c></row>`;
-    const file = xlsxOf(head + `<row r="2"><c r="A2"><v>1</v></c><c r="C2"><v>9</v></c></row><row r="3"><c r="A3"><v>2</v></c></row>`);
+    const file = xlsxOf(`${head}<row r="2"><c r="A2"><v>1</v></c><c r="C2"><v>9</v></c></row><row r="3"><c r="A3"><v>2</v></c></row>`);
     const result = await readAll(xlsx, file, { columns });
     expect(result.errors).toEqual([{ row: 1, line: 2, cell: "Sheet1!C2", reason: "cell Sheet1!C2 has a value but its column has no header" }]);
     expect(values(result)).toEqual([{ id: 2 }]);
@@ -194,7 +208,7 @@ describe("reading an XLSX", () => {
     expect(await read(zipOf({ "word/document.xml": "<w/>" }))).toBe("not an XLSX workbook: the file has no workbook part (xl/workbook.xml)");
     const whole = xlsxOf(`<row r="1"><c r="A1"><v>1</v></c></row>`);
     expect(await read(whole.subarray(0, whole.length - 30))).toMatch(/^not an XLSX workbook: cannot read the ZIP archive/);
-    expect(await read(xlsxOf("<row r=\"1\"><c r=\"A1\"><v>1</v></row>"))).toMatch(/^xl\/worksheets\/sheet1\.xml is not well-formed XML/);
+    expect(await read(xlsxOf('<row r="1"><c r="A1"><v>1</v></row>'))).toMatch(/^xl\/worksheets\/sheet1\.xml is not well-formed XML/);
   });
 
   it("refuses zip bombs before inflating them: too many entries, an entry out of proportion, more than the total limit", async () => {

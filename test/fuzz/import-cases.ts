@@ -64,7 +64,7 @@ function text(maxLength: number): fc.Arbitrary<string> {
     { weight: 12, arbitrary: fc.string({ unit: "grapheme", minLength: 1, maxLength }) },
     { weight: 2, arbitrary: fc.string({ unit: "binary", minLength: 1, maxLength }) },
     { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...FORMULA_STARTS), fc.string({ maxLength: 20 })).map(([a, b]) => a + b) },
-    { weight: 2, arbitrary: fc.constantFrom('"quoted"', 'a,b;c\td', "line\nbreak", "crlf\r\nbreak", " padded ", "'", "\\", "null", "true", "1e400") },
+    { weight: 2, arbitrary: fc.constantFrom('"quoted"', "a,b;c\td", "line\nbreak", "crlf\r\nbreak", " padded ", "'", "\\", "null", "true", "1e400") },
     { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 10 }), fc.string({ maxLength: 10 })).map(([a, b]) => `${a}\u0000${b}`) },
     { weight: 1, arbitrary: fc.constantFrom("\uD800", "a\uDC00b", "\uDBFF\uDBFF", "x\uD83D") },
   );
@@ -72,7 +72,11 @@ function text(maxLength: number): fc.Arbitrary<string> {
 
 const row = (i: number): fc.Arbitrary<CaseRow> =>
   fc.record({
-    code: fc.oneof({ weight: 8, arbitrary: fc.constant(`K${i}`) }, { weight: 1, arbitrary: fc.constantFrom("", "bad code", "-lead", "K!", "ü") }, { weight: 1, arbitrary: fc.nat(3).map((n) => `K${n}`) }),
+    code: fc.oneof(
+      { weight: 8, arbitrary: fc.constant(`K${i}`) },
+      { weight: 1, arbitrary: fc.constantFrom("", "bad code", "-lead", "K!", "ü") },
+      { weight: 1, arbitrary: fc.nat(3).map((n) => `K${n}`) },
+    ),
     title: fc.oneof({ weight: 8, arbitrary: text(40) }, { weight: 1, arbitrary: fc.constantFrom("", "x".repeat(501)) }),
     description: fc.oneof({ weight: 8, arbitrary: text(60) }, { weight: 1, arbitrary: fc.integer({ min: 3 * MAX_ROW_BYTES, max: 6 * MAX_ROW_BYTES }).map((n) => "h".repeat(n)) }),
     visible: fc.oneof({ weight: 8, arbitrary: fc.boolean() }, { weight: 1, arbitrary: fc.constantFrom("maybe", "yes!", "2") }),
@@ -80,9 +84,9 @@ const row = (i: number): fc.Arbitrary<CaseRow> =>
 
 const rows = fc.integer({ min: 1, max: 12 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => row(i + 1))));
 
-const harmlessRows = fc.integer({ min: 1, max: 8 }).map((n) =>
-  Array.from({ length: n }, (_, i): CaseRow => ({ code: `K${i + 1}`, title: `Course ${i + 1} – ünïcødé`, description: `About course ${i + 1}`, visible: i % 2 === 0 })),
-);
+const harmlessRows = fc
+  .integer({ min: 1, max: 8 })
+  .map((n) => Array.from({ length: n }, (_, i): CaseRow => ({ code: `K${i + 1}`, title: `Course ${i + 1} – ünïcødé`, description: `About course ${i + 1}`, visible: i % 2 === 0 })));
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant("flip" as const), at: fc.double({ min: 0, max: 1, noNaN: true }), xor: fc.integer({ min: 1, max: 255 }) }),
@@ -131,7 +135,7 @@ export function fileOf(c: ImportCase): Buffer {
 function textOf(format: Format, rows: CaseRow[]): string {
   if (format === "csv") {
     const cell = (v: boolean | string) => `"${String(v).replaceAll('"', '""')}"`;
-    return ["code,title,description,visible", ...rows.map((r) => [r.code, r.title, r.description, r.visible].map(cell).join(","))].join("\r\n") + "\r\n";
+    return `${["code,title,description,visible", ...rows.map((r) => [r.code, r.title, r.description, r.visible].map(cell).join(","))].join("\r\n")}\r\n`;
   }
   const objects = rows.map((r) => JSON.stringify({ code: r.code, title: r.title, description: r.description, visible: r.visible }));
   return format === "json" ? `[\n${objects.join(",\n")}\n]\n` : objects.map((o) => `${o}\n`).join("");

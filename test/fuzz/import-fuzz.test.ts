@@ -76,7 +76,16 @@ async function viaRpc(c: ImportCase, file: Buffer, chunkSize: number): Promise<H
       else if (e.case === "rowError") heard.errorRows.push(Number(e.value.row));
       else if (e.case === "summary") {
         const v = e.value;
-        heard.summary = { state: STATES[v.state]!, strictAborted: v.strictAborted, read: Number(v.read), inserted: Number(v.inserted), updated: Number(v.updated), unchanged: Number(v.unchanged), skipped: Number(v.skipped), failed: Number(v.failed) };
+        heard.summary = {
+          state: STATES[v.state]!,
+          strictAborted: v.strictAborted,
+          read: Number(v.read),
+          inserted: Number(v.inserted),
+          updated: Number(v.updated),
+          unchanged: Number(v.unchanged),
+          skipped: Number(v.skipped),
+          failed: Number(v.failed),
+        };
       }
     }
   } catch (error) {
@@ -98,10 +107,23 @@ async function viaHttp(c: ImportCase, file: Buffer): Promise<Heard> {
   form.set("file", new Blob([file]), `courses.${c.format}`);
   const response = await fetch(`${s.transfer.url}/import`, { method: "POST", body: form });
   const body = (await response.json()) as Record<string, unknown>;
-  const heard: Heard = { jobId: typeof body.jobId === "string" ? body.jobId : undefined, errorRows: ((body.errors as { row: number }[] | undefined) ?? []).map((e) => e.row), status: String(response.status) };
+  const heard: Heard = {
+    jobId: typeof body.jobId === "string" ? body.jobId : undefined,
+    errorRows: ((body.errors as { row: number }[] | undefined) ?? []).map((e) => e.row),
+    status: String(response.status),
+  };
   if (typeof body.read === "number") {
     const n = (k: string) => body[k] as number;
-    heard.summary = { state: body.state as "succeeded" | "failed", strictAborted: body.strictAborted === true, read: n("read"), inserted: n("inserted"), updated: n("updated"), unchanged: n("unchanged"), skipped: n("skipped"), failed: n("failed") };
+    heard.summary = {
+      state: body.state as "succeeded" | "failed",
+      strictAborted: body.strictAborted === true,
+      read: n("read"),
+      inserted: n("inserted"),
+      updated: n("updated"),
+      unchanged: n("unchanged"),
+      skipped: n("skipped"),
+      failed: n("failed"),
+    };
   }
   if (response.status >= 300) heard.message = String(body.message ?? "");
   return heard;
@@ -147,7 +169,18 @@ async function checkCase(c: ImportCase): Promise<void> {
     // 3. The job record says what the client heard.
     const { job } = await s.client.getJob({ jobId: heard.jobId! });
     const c2 = job?.counts;
-    expect({ state: STATES[job?.state ?? 0], read: Number(c2?.read), inserted: Number(c2?.inserted), updated: Number(c2?.updated), unchanged: Number(c2?.unchanged), skipped: Number(c2?.skipped), failed: Number(c2?.failed) }, `${what}: job record`).toEqual({
+    expect(
+      {
+        state: STATES[job?.state ?? 0],
+        read: Number(c2?.read),
+        inserted: Number(c2?.inserted),
+        updated: Number(c2?.updated),
+        unchanged: Number(c2?.unchanged),
+        skipped: Number(c2?.skipped),
+        failed: Number(c2?.failed),
+      },
+      `${what}: job record`,
+    ).toEqual({
       state: summary.state,
       read: summary.read,
       inserted: summary.inserted,
@@ -167,7 +200,10 @@ async function checkCase(c: ImportCase): Promise<void> {
     // Row cases: exactly the file's valid rows are stored, exactly its invalid rows reported.
     const expected = expectedOutcome(c);
     expect(summary, `${what}: a row case always ends with a summary`).toBeDefined();
-    expect([...new Set(heard.errorRows)].sort((a, b) => a - b), `${what}: rows reported`).toEqual([...expected.rejected].sort((a, b) => a - b));
+    expect(
+      [...new Set(heard.errorRows)].sort((a, b) => a - b),
+      `${what}: rows reported`,
+    ).toEqual([...expected.rejected].sort((a, b) => a - b));
     expect(Object.fromEntries(stored), `${what}: records stored`).toEqual(Object.fromEntries(expected.stored));
   } else if (!file.includes(Buffer.from("\uFFFD"))) {
     // Byte cases: bytes that are not the declared encoding are refused, never replaced.

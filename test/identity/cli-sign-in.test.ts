@@ -25,7 +25,6 @@ async function token(tokens: TokenSet, resource?: string): Promise<string> {
   return recordSecret("token", await tokens.accessToken(resource));
 }
 
-
 describe("signing in through the browser (loopback redirect)", () => {
   it("opens the sign-in page, comes back to 127.0.0.1 on the port it listens on, and yields tokens for both services", async () => {
     const { tokens, opened, landed } = await cliSignIn(identity.issuer, "importer");

@@ -78,7 +78,12 @@ export async function discover(issuer: string): Promise<oauth.AuthorizationServe
 }
 
 /** Client credentials of a development backend; the token is recorded. */
-export async function clientCredentialsToken(issuer: string, clientId: keyof typeof DEV_CLIENT_SECRETS, resource?: string, secret: string = DEV_CLIENT_SECRETS[clientId]): Promise<oauth.TokenEndpointResponse> {
+export async function clientCredentialsToken(
+  issuer: string,
+  clientId: keyof typeof DEV_CLIENT_SECRETS,
+  resource?: string,
+  secret: string = DEV_CLIENT_SECRETS[clientId],
+): Promise<oauth.TokenEndpointResponse> {
   const as = await discover(issuer);
   const client = { client_id: clientId };
   const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretBasic(secret), resource ? { resource } : {}, { [oauth.allowInsecureRequests]: true });

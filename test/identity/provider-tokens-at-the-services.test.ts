@@ -46,8 +46,18 @@ beforeAll(async () => {
   recordsDb = await openTestDatabase("idp_records");
   transferDb = await openTestDatabase("idp_jobs");
   await ensureIndexes(recordsDb.db);
-  records = await buildRecordsServer({ db: recordsDb.db, port: 0, auth: { verifier: createVerifierFromConfig(loadAuthConfig(env, { variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: AUDIENCES.records })) }, logger: testServiceLogger("records") });
-  const fromProvider = serviceCredentialFromEnv({ ...env, DX_TRANSFER_CLIENT_ID: CLIENT_IDS.transferService, DX_TRANSFER_CLIENT_SECRET: DEV_CLIENT_SECRETS[CLIENT_IDS.transferService], DX_TRANSFER_TOKEN_RESOURCE: RESOURCES.records });
+  records = await buildRecordsServer({
+    db: recordsDb.db,
+    port: 0,
+    auth: { verifier: createVerifierFromConfig(loadAuthConfig(env, { variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: AUDIENCES.records })) },
+    logger: testServiceLogger("records"),
+  });
+  const fromProvider = serviceCredentialFromEnv({
+    ...env,
+    DX_TRANSFER_CLIENT_ID: CLIENT_IDS.transferService,
+    DX_TRANSFER_CLIENT_SECRET: DEV_CLIENT_SECRETS[CLIENT_IDS.transferService],
+    DX_TRANSFER_TOKEN_RESOURCE: RESOURCES.records,
+  });
   transfer = await buildTransferServer({
     db: transferDb.db,
     recordsUrl: records.url,
@@ -89,7 +99,11 @@ const recordsClient = () => createClient(RecordsService, createGrpcTransport({ b
 
 describe("a person signed in at the provider", () => {
   it("imports a file; the job, the transfer trail and the records trail name them, with the transfer service as the caller at the records service", async () => {
-    const res = await fetch(`${transfer.url}/import`, { method: "POST", headers: bearer(await personToken("importer")), body: upload("code,title\nIDP-1,Signed in\nIDP-2,Through the provider\n", { entity: "courses", format: "csv", mode: "upsert" }) });
+    const res = await fetch(`${transfer.url}/import`, {
+      method: "POST",
+      headers: bearer(await personToken("importer")),
+      body: upload("code,title\nIDP-1,Signed in\nIDP-2,Through the provider\n", { entity: "courses", format: "csv", mode: "upsert" }),
+    });
     const summary = (await res.json()) as { jobId: string; inserted: number; state: string };
     expect([res.status, summary.state, summary.inserted]).toEqual([200, "succeeded", 2]);
 
@@ -117,7 +131,10 @@ describe("a person signed in at the provider", () => {
   });
 
   it("without pii, exports users without their personal columns, and is refused when naming one", async () => {
-    const admin = createClient(RecordsService, createGrpcTransport({ baseUrl: records.url, interceptors: [(next) => async (req) => (req.header.set("authorization", `Bearer ${adminToken}`), next(req))] }));
+    const admin = createClient(
+      RecordsService,
+      createGrpcTransport({ baseUrl: records.url, interceptors: [(next) => async (req) => (req.header.set("authorization", `Bearer ${adminToken}`), next(req))] }),
+    );
     const adminToken = await recordsTokenOf("admin");
     await seed(admin, Entity.USERS, [user(1), user(2)]);
     const token = await personToken("analyst");
@@ -143,7 +160,11 @@ describe("a backend with client credentials", () => {
     const csv = await fetch(`${transfer.url}/export/csv?entity=courses&fields=code`, { headers: bearer(forTransfer) });
     expect(csv.status).toBe(200);
     expect(await csv.text()).toContain("IDP-1");
-    const refused = await fetch(`${transfer.url}/import`, { method: "POST", headers: bearer(forTransfer), body: upload("code,title\nIDP-9,No\n", { entity: "courses", format: "csv", mode: "upsert" }) });
+    const refused = await fetch(`${transfer.url}/import`, {
+      method: "POST",
+      headers: bearer(forTransfer),
+      body: upload("code,title\nIDP-9,No\n", { entity: "courses", format: "csv", mode: "upsert" }),
+    });
     expect(refused.status).toBe(403);
     expect(await refused.json()).toMatchObject({ message: expect.stringContaining("reporting-backend (roles exporter) may not") });
 
@@ -153,7 +174,10 @@ describe("a backend with client credentials", () => {
   });
 
   it("is refused a wrong secret and a service it is not registered for", async () => {
-    await expect(clientCredentialsToken(identity.issuer, CLIENT_IDS.reportingBackend, RESOURCES.transfer, "wrong-secret-value")).rejects.toMatchObject({ status: 401, cause: [expect.objectContaining({ parameters: expect.objectContaining({ error: "invalid_client" }) })] });
+    await expect(clientCredentialsToken(identity.issuer, CLIENT_IDS.reportingBackend, RESOURCES.transfer, "wrong-secret-value")).rejects.toMatchObject({
+      status: 401,
+      cause: [expect.objectContaining({ parameters: expect.objectContaining({ error: "invalid_client" }) })],
+    });
     await expect(clientCredentialsToken(identity.issuer, CLIENT_IDS.transferService, RESOURCES.transfer)).rejects.toMatchObject({ error: "invalid_target" });
     await expect(clientCredentialsToken(identity.issuer, CLIENT_IDS.transferService, "urn:somewhere:else")).rejects.toMatchObject({ error: "invalid_target" });
   });
@@ -168,7 +192,17 @@ describe("tokens the services refuse", () => {
     const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     recordPrivateKey(privateKey);
     const now = Math.floor(Date.now() / 1000);
-    const unknownKid = recordSecret("token", await new SignJWT({ roles: ["admin", "pii"] }).setProtectedHeader({ alg: "RS256", typ: "at+jwt", kid: "never-published" }).setIssuer(identity.issuer).setAudience("dataexchange-transfer").setSubject("mallory").setIssuedAt(now).setExpirationTime(now + 60).sign(privateKey));
+    const unknownKid = recordSecret(
+      "token",
+      await new SignJWT({ roles: ["admin", "pii"] })
+        .setProtectedHeader({ alg: "RS256", typ: "at+jwt", kid: "never-published" })
+        .setIssuer(identity.issuer)
+        .setAudience("dataexchange-transfer")
+        .setSubject("mallory")
+        .setIssuedAt(now)
+        .setExpirationTime(now + 60)
+        .sign(privateKey),
+    );
     const forged = await fetch(`${transfer.url}/export/csv?entity=courses`, { headers: bearer(unknownKid) });
     expect([forged.status, (await errorOf(forged)).message]).toEqual([401, expect.stringContaining('no trusted key matches the token (unknown "kid")')]);
 

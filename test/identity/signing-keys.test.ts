@@ -70,7 +70,13 @@ describe("the signing key file", () => {
 
 describe("the provider's configuration", () => {
   it("listens on 127.0.0.1:9000 by default, for the transfer service on 8000", () => {
-    expect(loadIdentityConfig({})).toMatchObject({ host: "127.0.0.1", port: 9000, webOrigins: ["http://127.0.0.1:8000", "http://localhost:8000"], accessTokenTtlSeconds: 600, audiences: { records: "dataexchange-records", transfer: "dataexchange-transfer" } });
+    expect(loadIdentityConfig({})).toMatchObject({
+      host: "127.0.0.1",
+      port: 9000,
+      webOrigins: ["http://127.0.0.1:8000", "http://localhost:8000"],
+      accessTokenTtlSeconds: 600,
+      audiences: { records: "dataexchange-records", transfer: "dataexchange-transfer" },
+    });
   });
 
   it("refuses to listen beyond the loopback interface unless told to, since its passwords are public", () => {

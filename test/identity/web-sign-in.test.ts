@@ -9,7 +9,20 @@ import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLIENT_IDS, RESOURCES } from "../../services/identity/dev-clients.js";
 import { TestBrowser, formsOf, textOf } from "../support/test-browser.js";
-import { WEB_ORIGIN, WEB_REDIRECT_URI, account, atWebCallback, discover, recordTokens, startTestIdentity, submitLogin, webAuthorizationRequest, webExchange, webSignIn, type TestIdentity } from "./identity-harness.js";
+import {
+  WEB_ORIGIN,
+  WEB_REDIRECT_URI,
+  account,
+  atWebCallback,
+  discover,
+  recordTokens,
+  startTestIdentity,
+  submitLogin,
+  webAuthorizationRequest,
+  webExchange,
+  webSignIn,
+  type TestIdentity,
+} from "./identity-harness.js";
 
 let identity: TestIdentity;
 let as: oauth.AuthorizationServer;
@@ -91,7 +104,12 @@ describe("the web UI's sign-in (Authorization Code + PKCE)", () => {
       expect(refused.status).toBe(401);
       expect(textOf(refused)).toContain("Wrong username or password.");
       expect(refused.text).not.toContain(password);
-      expect(formsOf(refused).find((f) => f.id === "sign-in")!.querySelector("input[name=username]")!.getAttribute("value")).toBe(username);
+      expect(
+        formsOf(refused)
+          .find((f) => f.id === "sign-in")!
+          .querySelector("input[name=username]")!
+          .getAttribute("value"),
+      ).toBe(username);
       // The form still works after a failure.
       const back = await submitLogin(browser, refused, "admin", atWebCallback);
       expect(back.stopped).toBe(true);
@@ -207,7 +225,12 @@ describe("what a reviewer checks", () => {
 
   it("publishes RS256 keys, the active one signing, with kids", async () => {
     const jwks = (await (await fetch(as.jwks_uri!)).json()) as { keys: { kid: string; alg: string; d?: string }[] };
-    expect(jwks.keys.map((k) => k.kid).sort()).toEqual(identity.server.keys().keys.map((k) => k.kid).sort());
+    expect(jwks.keys.map((k) => k.kid).sort()).toEqual(
+      identity.server
+        .keys()
+        .keys.map((k) => k.kid)
+        .sort(),
+    );
     expect(jwks.keys.every((k) => k.alg === "RS256" && k.d === undefined)).toBe(true);
     const tokens = await webSignIn(as, new TestBrowser(), "admin");
     expect(decodeProtectedHeader(tokens.id_token!).kid).toBe(identity.server.keys().activeKid);

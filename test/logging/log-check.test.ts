@@ -89,7 +89,9 @@ describe("the log secrets check", () => {
 
   it("refuses a full run whose capture is missing, too short, or lacks a service's request or listening lines", () => {
     expect(checkRunLogs({ dir: folder(), secrets, requireCoverage: true }).problems).toEqual([expect.stringMatching(/^services\.log is missing/)]);
-    expect(checkRunLogs({ dir: folder({ "services.log": healthy }), secrets, requireCoverage: true, minLines: 5 }).problems).toEqual([expect.stringMatching(/^services\.log holds 4 lines, fewer than the 5/)]);
+    expect(checkRunLogs({ dir: folder({ "services.log": healthy }), secrets, requireCoverage: true, minLines: 5 }).problems).toEqual([
+      expect.stringMatching(/^services\.log holds 4 lines, fewer than the 5/),
+    ]);
     const recordsOnly = healthy
       .split("\n")
       .filter((l) => l.includes('"service":"records"'))
@@ -119,7 +121,9 @@ describe("the check wired to a real logger and the secrets ledger", () => {
     log.info({ user: { password: recorded } }, "a field named password is redacted");
     expect(checkRunLogs({ dir, secrets: readRecordedSecrets(dir), requireCoverage: false }).problems).toEqual([]);
     log.info(`but free text is not: ${recorded}`);
-    expect(checkRunLogs({ dir, secrets: readRecordedSecrets(dir), requireCoverage: false }).problems).toEqual([expect.stringMatching(/^a password the run used leaked into services\.log line 2 \(service records, pid \d+\)/)]);
+    expect(checkRunLogs({ dir, secrets: readRecordedSecrets(dir), requireCoverage: false }).problems).toEqual([
+      expect.stringMatching(/^a password the run used leaked into services\.log line 2 \(service records, pid \d+\)/),
+    ]);
   });
 });
 

@@ -23,7 +23,11 @@ const databases = ["lifecycle_records", "lifecycle_transfer"].map((prefix) => `$
 afterAll(async () => {
   const client = new MongoClient(inject("mongoUri"));
   try {
-    for (const name of databases) await client.db(name).dropDatabase().catch(() => undefined);
+    for (const name of databases)
+      await client
+        .db(name)
+        .dropDatabase()
+        .catch(() => undefined);
   } finally {
     await client.close();
   }
@@ -102,7 +106,15 @@ describe("the services' start and stop", () => {
     expect(recordsStart).toMatchObject({ level: "info", service: "records", msg: "records service listening", url: records.url, port: records.port, database: databases[0] });
     expect(recordsStart!.auth).toMatch(/^development key in .*; issuer dataexchange-dev; audience dataexchange-records/);
     const transferStart = jsonLines(transfer.output()).find((l) => l.lifecycle === "listening");
-    expect(transferStart).toMatchObject({ service: "transfer", msg: "transfer service listening", url: transfer.url, port: transfer.port, database: databases[1], records_url: records.url, enabled: true });
+    expect(transferStart).toMatchObject({
+      service: "transfer",
+      msg: "transfer service listening",
+      url: transfer.url,
+      port: transfer.port,
+      database: databases[1],
+      records_url: records.url,
+      enabled: true,
+    });
     expect(transferStart!.formats).toEqual(expect.arrayContaining(["csv", "json", "ndjson"]));
     expect(transferStart!.format_modes).toMatchObject({ csv: "in-thread", json: "in-thread", ndjson: "in-thread" });
     expect(transferStart!.records_credential).toMatch(/^development token/);
@@ -117,6 +129,12 @@ describe("the services' start and stop", () => {
       ]);
     }
     // Nothing but JSON on stdout: every line a service prints is a log line.
-    for (const service of [records, transfer]) expect(service.output().split("\n").filter((l) => l !== "" && !l.startsWith("{"))).toEqual([]);
+    for (const service of [records, transfer])
+      expect(
+        service
+          .output()
+          .split("\n")
+          .filter((l) => l !== "" && !l.startsWith("{")),
+      ).toEqual([]);
   });
 });

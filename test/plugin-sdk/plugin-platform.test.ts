@@ -31,7 +31,11 @@ afterAll(() => {
 });
 
 function testPlugin(...folders: string[]): { status: number | null; output: string } {
-  const run = spawnSync(process.execPath, [join(repo, "scripts/test-plugin.mjs"), ...folders], { cwd: repo, encoding: "utf8", env: { ...process.env, DX_VITEST_JSON: "", NO_COLOR: "1", FORCE_COLOR: "0" } });
+  const run = spawnSync(process.execPath, [join(repo, "scripts/test-plugin.mjs"), ...folders], {
+    cwd: repo,
+    encoding: "utf8",
+    env: { ...process.env, DX_VITEST_JSON: "", NO_COLOR: "1", FORCE_COLOR: "0" },
+  });
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 

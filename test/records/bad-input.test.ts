@@ -42,9 +42,17 @@ const hostile: [string, ReturnType<typeof activityRecord> | ReturnType<typeof us
 
 describe("hostile values in a batch", () => {
   it.each(hostile)("refuses %s with a per-record error and writes the valid neighbours", async (_name, bad, entity, field, reason) => {
-    const good = entity === Entity.USERS ? userRecord(`n${Math.random().toString(36).slice(2, 8)}`) : entity === Entity.SESSIONS ? sessionRecord(`g${Math.random().toString(36).slice(2, 8)}`, "userok", "C1") : activityRecord("userok");
+    const good =
+      entity === Entity.USERS
+        ? userRecord(`n${Math.random().toString(36).slice(2, 8)}`)
+        : entity === Entity.SESSIONS
+          ? sessionRecord(`g${Math.random().toString(36).slice(2, 8)}`, "userok", "C1")
+          : activityRecord("userok");
     const result = await writeOne(writeRequest(entity, [good, bad, good.kind.case === "activity" ? activityRecord("userok") : good], { mode: WriteMode.INSERT }));
-    expect(result.errors.some((e) => e.index === 1 && e.field === field && e.reason.includes(reason) && e.code === "invalid"), JSON.stringify(result.errors)).toBe(true);
+    expect(
+      result.errors.some((e) => e.index === 1 && e.field === field && e.reason.includes(reason) && e.code === "invalid"),
+      JSON.stringify(result.errors),
+    ).toBe(true);
     expect(result.failed).toBeGreaterThanOrEqual(1);
     expect(result.inserted).toBeGreaterThanOrEqual(1);
   });

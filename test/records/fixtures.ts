@@ -2,14 +2,7 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext } from "@connectrpc/connect";
-import {
-  Entity,
-  EntityRecordSchema,
-  WriteMode,
-  WriteRecordsRequestSchema,
-  type EntityRecord,
-  type WriteRecordsRequest,
-} from "../../gen/dataexchange/records/v1/records_pb.js";
+import { type Entity, EntityRecordSchema, WriteMode, WriteRecordsRequestSchema, type EntityRecord, type WriteRecordsRequest } from "../../gen/dataexchange/records/v1/records_pb.js";
 
 export const ts = (iso: string) => timestampFromDate(new Date(iso));
 
@@ -40,7 +33,14 @@ export function activityRecord(userId: string, extra: Record<string, unknown> = 
 }
 
 export function writeRequest(entity: Entity, records: EntityRecord[], options: Partial<{ mode: WriteMode; dryRun: boolean; ordered: boolean; batchId: string }> = {}): WriteRecordsRequest {
-  return create(WriteRecordsRequestSchema, { entity, records, mode: options.mode ?? WriteMode.INSERT, dryRun: options.dryRun ?? false, ordered: options.ordered ?? false, batchId: options.batchId ?? "b1" });
+  return create(WriteRecordsRequestSchema, {
+    entity,
+    records,
+    mode: options.mode ?? WriteMode.INSERT,
+    dryRun: options.dryRun ?? false,
+    ordered: options.ordered ?? false,
+    batchId: options.batchId ?? "b1",
+  });
 }
 
 export async function* fromArray<T>(items: T[]): AsyncGenerator<T> {

@@ -97,7 +97,10 @@ describe("writing records in batches", () => {
     ]);
     expect(result).toMatchObject({ inserted: 2, updated: 1, unchanged: 1, failed: 1 });
     expect(result!.errors).toEqual([expect.objectContaining({ index: 3, code: "duplicate_key", field: "username" })]);
-    const stored = await t.db.collection("users").find({}, { sort: { username: 1 } }).toArray();
+    const stored = await t.db
+      .collection("users")
+      .find({}, { sort: { username: 1 } })
+      .toArray();
     expect(stored.map((u) => [u.username, u.lastName])).toEqual([
       ["user1", "Lovelace"],
       ["user2", "Number 2"],

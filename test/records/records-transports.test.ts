@@ -29,7 +29,11 @@ afterAll(async () => t?.close());
 
 async function exercise(client: Client<typeof RecordsService>, prefix: string) {
   const requests = (async function* () {
-    yield writeRequest(Entity.USERS, Array.from({ length: 30 }, (_, i) => userRecord(`${prefix}${i}`)), { batchId: "first" });
+    yield writeRequest(
+      Entity.USERS,
+      Array.from({ length: 30 }, (_, i) => userRecord(`${prefix}${i}`)),
+      { batchId: "first" },
+    );
     yield writeRequest(Entity.USERS, [userRecord(`${prefix}0`), userRecord(`${prefix}bad`, { email: "bad" })], { batchId: "second" });
   })();
   const results = [];

@@ -119,9 +119,11 @@ describe("records stored as they are sent, decided from the stream's fingerprint
       const n = Number(String(old.email).slice(1, String(old.email).indexOf("@")));
       if (n % 10 === 3) expect(now.lastName).toBe("Changed");
       else if (n % 10 === 8) expect(now.createdAt).toEqual(new Date(created.getTime() + 1));
-      else if (n === 1) expect(now.status).toBe("active"); // a replacement sets the default the stored record lacked
+      else if (n === 1)
+        expect(now.status).toBe("active"); // a replacement sets the default the stored record lacked
       else if (n === 2) expect(now.createdAt).toBeInstanceOf(Date);
-      else if (n % 10 === 6 || n % 10 === 7) expect(now).toEqual(old); // refused: a taken username, an incomplete record
+      else if (n % 10 === 6 || n % 10 === 7)
+        expect(now).toEqual(old); // refused: a taken username, an incomplete record
       else expect({ n, doc: now }).toEqual({ n, doc: old }); // unchanged: not even updatedAt moves
     }
   }, 120_000);
@@ -153,16 +155,31 @@ describe("records stored as they are sent, decided from the stream's fingerprint
     expect({ skipped: again.skipped, inserted: again.inserted }).toEqual({ skipped: LOAD_THRESHOLD, inserted: 1 });
 
     const sessions = new StoredFingerprints();
-    const result = await writeBatch(t.db, ENTITIES.sessions, Array.from({ length: USERS }, (_, n) => session(n, n % 7 === 0 ? { endedAt: new Date("2024-01-01T11:00:00Z") } : {})), { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: sessions });
+    const result = await writeBatch(
+      t.db,
+      ENTITIES.sessions,
+      Array.from({ length: USERS }, (_, n) => session(n, n % 7 === 0 ? { endedAt: new Date("2024-01-01T11:00:00Z") } : {})),
+      { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: sessions },
+    );
     expect({ skipped: result.skipped, loaded: sessions.isLoaded(ENTITIES.sessions) }).toEqual({ skipped: USERS, loaded: false });
   }, 60_000);
 
   it("records only what an ordered batch wrote: the records after its first failure were not attempted, and are inserted later", async () => {
     const fingerprints = new StoredFingerprints();
-    await writeBatch(t.db, ENTITIES.users, Array.from({ length: LOAD_THRESHOLD }, (_, n) => user(n)), { mode: "upsert", dryRun: true, ordered: false, storedFingerprints: fingerprints });
+    await writeBatch(
+      t.db,
+      ENTITIES.users,
+      Array.from({ length: LOAD_THRESHOLD }, (_, n) => user(n)),
+      { mode: "upsert", dryRun: true, ordered: false, storedFingerprints: fingerprints },
+    );
     expect(fingerprints.isLoaded(ENTITIES.users)).toBe(true);
     const fresh = Array.from({ length: LOAD_THRESHOLD }, (_, n) => user(20_000 + n));
-    const ordered = await writeBatch(t.db, ENTITIES.users, fresh.map((r, i) => (i === 3 ? { ...r, email: "not an email" } : r)), { mode: "upsert", dryRun: false, ordered: true, storedFingerprints: fingerprints });
+    const ordered = await writeBatch(
+      t.db,
+      ENTITIES.users,
+      fresh.map((r, i) => (i === 3 ? { ...r, email: "not an email" } : r)),
+      { mode: "upsert", dryRun: false, ordered: true, storedFingerprints: fingerprints },
+    );
     expect({ inserted: ordered.inserted, failed: ordered.failed }).toEqual({ inserted: 3, failed: LOAD_THRESHOLD - 3 });
     const again = await writeBatch(t.db, ENTITIES.users, fresh, { mode: "upsert", dryRun: false, ordered: false, storedFingerprints: fingerprints });
     expect({ inserted: again.inserted, unchanged: again.unchanged }).toEqual({ inserted: LOAD_THRESHOLD - 3, unchanged: 3 });
@@ -178,7 +195,12 @@ describe("records stored as they are sent, decided from the stream's fingerprint
     expect((await writeBatch(t.db, ENTITIES.sessions, fresh, { mode: "upsert", dryRun: false, ordered: false, storedFingerprints: fingerprints })).inserted).toBe(20);
     const again = await writeBatch(t.db, ENTITIES.sessions, fresh, { mode: "upsert", dryRun: false, ordered: false, storedFingerprints: fingerprints });
     expect({ unchanged: again.unchanged, inserted: again.inserted, updated: again.updated }).toEqual({ unchanged: 20, inserted: 0, updated: 0 });
-    const changed = await writeBatch(t.db, ENTITIES.sessions, fresh.map((r) => ({ ...r, score: 99 })), { mode: "upsert", dryRun: false, ordered: false, storedFingerprints: fingerprints });
+    const changed = await writeBatch(
+      t.db,
+      ENTITIES.sessions,
+      fresh.map((r) => ({ ...r, score: 99 })),
+      { mode: "upsert", dryRun: false, ordered: false, storedFingerprints: fingerprints },
+    );
     expect(changed.updated).toBe(20);
     expect(await t.db.collection("sessions").countDocuments({ sessionId: { $in: fresh.map((r) => r.sessionId as string) }, score: 99 })).toBe(20);
   }, 60_000);
@@ -193,11 +215,22 @@ describe("records stored as they are sent, decided from the stream's fingerprint
 
   it("re-imports 5,000 stored courses through WriteRecords as unchanged, and a changed title as updated", async () => {
     const service = new RecordsService(t.db);
-    const courses = (title: (i: number) => string) => Array.from({ length: 5 }, (_, b) => writeRequest(Entity.COURSES, Array.from({ length: 1000 }, (_, i) => courseRecord(`K${b * 1000 + i}`, { title: title(b * 1000 + i) })), { mode: WireMode.UPSERT, batchId: String(b) }));
+    const courses = (title: (i: number) => string) =>
+      Array.from({ length: 5 }, (_, b) =>
+        writeRequest(
+          Entity.COURSES,
+          Array.from({ length: 1000 }, (_, i) => courseRecord(`K${b * 1000 + i}`, { title: title(b * 1000 + i) })),
+          { mode: WireMode.UPSERT, batchId: String(b) },
+        ),
+      );
     const first = await collect(service.writeRecords(fromArray(courses((i) => `Course ${i}`)), handlerContext()));
     expect(first.reduce((sum, r) => sum + r.inserted, 0)).toBe(5000);
     const again = await collect(service.writeRecords(fromArray(courses((i) => (i === 4321 ? "Retitled" : `Course ${i}`))), handlerContext()));
-    expect({ unchanged: again.reduce((s, r) => s + r.unchanged, 0), updated: again.reduce((s, r) => s + r.updated, 0), failed: again.reduce((s, r) => s + r.failed, 0) }).toEqual({ unchanged: 4999, updated: 1, failed: 0 });
+    expect({ unchanged: again.reduce((s, r) => s + r.unchanged, 0), updated: again.reduce((s, r) => s + r.updated, 0), failed: again.reduce((s, r) => s + r.failed, 0) }).toEqual({
+      unchanged: 4999,
+      updated: 1,
+      failed: 0,
+    });
     expect((await t.db.collection("courses").findOne({ code: "K4321" }))?.title).toBe("Retitled");
   }, 120_000);
 });

@@ -26,7 +26,10 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 async function events(db: Db = t.db): Promise<AuditEventDocument[]> {
-  return db.collection<AuditEventDocument>("audit_events").find({}, { sort: { time: 1, _id: 1 } }).toArray();
+  return db
+    .collection<AuditEventDocument>("audit_events")
+    .find({}, { sort: { time: 1, _id: 1 } })
+    .toArray();
 }
 
 describe("auditing writes at the class", () => {

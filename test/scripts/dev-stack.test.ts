@@ -68,6 +68,8 @@ describe("npm run seed's token", () => {
   });
 
   it("is refused before anything is sent when they do not, naming the variable and the roles", async () => {
-    await expect(seedToken({ DX_AUTH_TRUST_DEV_KEY: "0" })).rejects.toThrow(/^DX_TOKEN is not set\.\nnpm run seed needs a token for the records service \(audience dataexchange-records\) with role admin \(or importer and exporter\): set DX_TOKEN/);
+    await expect(seedToken({ DX_AUTH_TRUST_DEV_KEY: "0" })).rejects.toThrow(
+      /^DX_TOKEN is not set\.\nnpm run seed needs a token for the records service \(audience dataexchange-records\) with role admin \(or importer and exporter\): set DX_TOKEN/,
+    );
   });
 });

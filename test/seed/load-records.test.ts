@@ -62,7 +62,10 @@ function stubClient(options: { delayMs?: number; failing?: Set<string>; activity
       return create(CountRecordsResponseSchema, { count: stub.activityCount });
     },
   };
-  const client = createClient(RecordsService, createRouterTransport((router) => router.service(RecordsService, impl)));
+  const client = createClient(
+    RecordsService,
+    createRouterTransport((router) => router.service(RecordsService, impl)),
+  );
   return { client, stub };
 }
 

@@ -60,7 +60,13 @@ describe("mapping OULAD rows to records", () => {
       enrolledAt: new Date("2013-04-25T00:00:00Z"),
     });
     const users = await collect(seed.sources.users);
-    expect(users.find((u) => u.username === "s11391")).toEqual({ email: "s11391@students.oulad.example", username: "s11391", role: "student", status: "active", createdAt: new Date("2013-04-25T00:00:00Z") });
+    expect(users.find((u) => u.username === "s11391")).toEqual({
+      email: "s11391@students.oulad.example",
+      username: "s11391",
+      role: "student",
+      status: "active",
+      createdAt: new Date("2013-04-25T00:00:00Z"),
+    });
     expect(seed.tallies.enrollments.rejected + seed.tallies.users.rejected).toBe(0);
   });
 

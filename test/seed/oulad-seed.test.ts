@@ -67,7 +67,8 @@ afterAll(async () => {
 
 describe("seeding the OULAD tables through the records service", () => {
   it("maps every row: nothing is rejected", () => {
-    for (const tally of Object.values(first.seed.tallies)) expect({ entity: tally.entity, rejected: tally.rejected, rejections: tally.rejections }).toEqual({ entity: tally.entity, rejected: 0, rejections: [] });
+    for (const tally of Object.values(first.seed.tallies))
+      expect({ entity: tally.entity, rejected: tally.rejected, rejections: tally.rejections }).toEqual({ entity: tally.entity, rejected: 0, rejections: [] });
     expect(first.seed.sites.rejected).toBe(0);
     expect(seedFailed(first)).toBe(false);
   });

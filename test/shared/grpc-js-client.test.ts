@@ -97,10 +97,7 @@ describe("a plain @grpc/grpc-js client against the one-port server", () => {
 
       await call.write({ messageRequest: { case: "fileContainingSymbol", value: `${RECORDS}.GetRecord` } });
       const file = await next();
-      const names =
-        file.messageResponse.case === "fileDescriptorResponse"
-          ? file.messageResponse.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b).name)
-          : [];
+      const names = file.messageResponse.case === "fileDescriptorResponse" ? file.messageResponse.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b).name) : [];
       expect(names).toEqual(expect.arrayContaining(["dataexchange/records/v1/records.proto", "google/protobuf/timestamp.proto"]));
 
       await call.write({ messageRequest: { case: "fileContainingSymbol", value: "no.such.Symbol" } });
@@ -122,7 +119,7 @@ describe("a plain @grpc/grpc-js client against the one-port server", () => {
         router.service(Health, {
           async *watch(_request, context) {
             try {
-              for (let i = 0; !context.signal.aborted; i++) {
+              for (let _i = 0; !context.signal.aborted; _i++) {
                 yield { status: ServingStatus.SERVING };
                 await new Promise((resolve) => setTimeout(resolve, 5));
               }

@@ -102,7 +102,10 @@ describe("HealthService, called directly", () => {
 
 describe("HealthService, over an in-memory Connect transport", () => {
   function clientFor(health: HealthService) {
-    return createClient(Health, createRouterTransport(({ service }) => service(Health, health)));
+    return createClient(
+      Health,
+      createRouterTransport(({ service }) => service(Health, health)),
+    );
   }
 
   it("answers Check and turns an unknown service into a NotFound ConnectError", async () => {

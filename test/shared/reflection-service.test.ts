@@ -4,12 +4,7 @@ import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { RecordsService } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
-import {
-  ServerReflection,
-  ServerReflectionRequestSchema,
-  type ServerReflectionRequest,
-  type ServerReflectionResponse,
-} from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection, ServerReflectionRequestSchema, type ServerReflectionRequest, type ServerReflectionResponse } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { registerReflection, ServerReflectionV1Alpha } from "../../services/shared/rpc/reflection-routes.js";
 import { ReflectionService } from "../../services/shared/rpc/reflection-service.js";
 
@@ -126,12 +121,7 @@ describe("ReflectionService, over an in-memory Connect transport", () => {
     const client = createClient(ServerReflection, transport);
     for await (const response of client.serverReflectionInfo(requests({ messageRequest: { case: "listServices", value: "" } }))) {
       const names = response.messageResponse.case === "listServicesResponse" ? response.messageResponse.value.service.map((s) => s.name) : [];
-      expect(names).toEqual([
-        "dataexchange.records.v1.RecordsService",
-        "grpc.health.v1.Health",
-        "grpc.reflection.v1.ServerReflection",
-        "grpc.reflection.v1alpha.ServerReflection",
-      ]);
+      expect(names).toEqual(["dataexchange.records.v1.RecordsService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
     }
   });
 

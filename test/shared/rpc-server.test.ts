@@ -29,12 +29,7 @@ async function rawExchange(port: number, request: string, chunkSize = Infinity):
 }
 
 /** One HTTP/2 request over a given connection (or a fresh one), returning status and body. */
-async function h2Request(
-  url: string,
-  headers: http2.OutgoingHttpHeaders,
-  body?: string,
-  createConnection?: () => import("node:stream").Duplex,
-): Promise<{ status: number; body: string }> {
+async function h2Request(url: string, headers: http2.OutgoingHttpHeaders, body?: string, createConnection?: () => import("node:stream").Duplex): Promise<{ status: number; body: string }> {
   const session = http2.connect(url, createConnection ? { createConnection } : {});
   try {
     return await new Promise((resolve, reject) => {
@@ -128,11 +123,8 @@ describe("an RPC server on one port", () => {
   });
 
   it.each([1, 2, 5, 23])("recognizes an HTTP/2 connection whose bytes arrive in chunks of %i", async (size) => {
-    const { status, body } = await h2Request(
-      fx.server.url,
-      { ":method": "POST", ":path": "/grpc.health.v1.Health/Check", "content-type": "application/json" },
-      "{}",
-      () => tricklingConnection(fx.server.port, size),
+    const { status, body } = await h2Request(fx.server.url, { ":method": "POST", ":path": "/grpc.health.v1.Health/Check", "content-type": "application/json" }, "{}", () =>
+      tricklingConnection(fx.server.port, size),
     );
     expect(status).toBe(200);
     expect(JSON.parse(body)).toEqual({ status: "SERVING" });
@@ -141,7 +133,7 @@ describe("an RPC server on one port", () => {
   it.each([
     ["GET", "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "hello over HTTP/1.1"],
     // "P" is also the first byte of the HTTP/2 preface: the decision waits for the second byte.
-    ["POST", 'POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}', '{"status":"SERVING"}'],
+    ["POST", "POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}", '{"status":"SERVING"}'],
     // Shares "PRI * HTTP/2.0" with the preface and only differs after it.
     ["PRI", "PRI * HTTP/2.0\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 4"],
   ])("recognizes an HTTP/1.1 %s request sent one byte at a time", async (_method, request, expected) => {

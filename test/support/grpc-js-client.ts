@@ -94,11 +94,7 @@ type DynamicClient = grpc.Client & Record<string, (...args: unknown[]) => unknow
  * an iterable of requests, and bidi methods return a {@link GrpcJsBidiCall}.
  * Failures are grpc-js `ServiceError`s (`code`, `details`, `metadata`).
  */
-export function createGrpcJsClient<T extends DescService>(
-  service: T,
-  address: string,
-  options: GrpcJsClientOptions = {},
-): GrpcJsClient<T> {
+export function createGrpcJsClient<T extends DescService>(service: T, address: string, options: GrpcJsClientOptions = {}): GrpcJsClient<T> {
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const method of service.methods) {
     if (method.localName === "close" || method.localName === "grpcClient") {
@@ -117,11 +113,7 @@ export function createGrpcJsClient<T extends DescService>(
   }
   const Constructor = grpc.makeGenericClientConstructor(definition, service.typeName);
   const target = address.replace(/^https?:\/\//, "").replace(/\/$/, "");
-  const client = new Constructor(
-    target,
-    options.credentials ?? grpc.credentials.createInsecure(),
-    options.channelOptions,
-  ) as unknown as DynamicClient;
+  const client = new Constructor(target, options.credentials ?? grpc.credentials.createInsecure(), options.channelOptions) as unknown as DynamicClient;
 
   const methods: Record<string, unknown> = {};
   for (const method of service.methods) methods[method.localName] = bindMethod(client, method);
@@ -195,11 +187,7 @@ async function* serverStream(start: () => grpc.ClientReadableStream<AnyMessage>,
 async function drainOrClose(call: grpc.ClientWritableStream<unknown>): Promise<void> {
   const ac = new AbortController();
   try {
-    await Promise.race([
-      once(call, "drain", { signal: ac.signal }),
-      once(call, "close", { signal: ac.signal }),
-      once(call, "status", { signal: ac.signal }),
-    ]);
+    await Promise.race([once(call, "drain", { signal: ac.signal }), once(call, "close", { signal: ac.signal }), once(call, "status", { signal: ac.signal })]);
   } finally {
     ac.abort();
   }

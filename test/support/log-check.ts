@@ -70,7 +70,11 @@ export function checkRunLogs(options: LogCheckOptions): LogCheckResult {
   const secretsByKind: Record<string, number> = {};
   for (const kinds of kindsByValue.values()) for (const kind of kinds) secretsByKind[kind] = (secretsByKind[kind] ?? 0) + 1;
 
-  const files = existsSync(options.dir) ? readdirSync(options.dir).filter((name) => name !== SECRETS_FILE).sort() : [];
+  const files = existsSync(options.dir)
+    ? readdirSync(options.dir)
+        .filter((name) => name !== SECRETS_FILE)
+        .sort()
+    : [];
   const servicesLog = join(options.dir, SERVICES_LOG);
   const stats = existsSync(servicesLog) ? servicesLogStats(readFileSync(servicesLog, "utf8")) : undefined;
   for (const name of files) {
@@ -90,7 +94,8 @@ export function checkRunLogs(options: LogCheckOptions): LogCheckResult {
     else {
       if (stats.lines < minLines) problems.push(`${SERVICES_LOG} holds ${stats.lines} lines, fewer than the ${minLines} a full run writes: the capture is not seeing the services`);
       for (const service of services) {
-        if (!stats.requests.has(service)) problems.push(`${SERVICES_LOG} has no request line (rpc or http) from the ${service} service: servers built in-process by the tests are not logging to the capture`);
+        if (!stats.requests.has(service))
+          problems.push(`${SERVICES_LOG} has no request line (rpc or http) from the ${service} service: servers built in-process by the tests are not logging to the capture`);
         if (!stats.listening.has(service)) problems.push(`${SERVICES_LOG} has no "listening" line from the ${service} service: services spawned by the tests are not logging to the capture`);
       }
     }
@@ -150,5 +155,7 @@ export function formatLogCheck(result: LogCheckResult, dir: string): string {
   if (result.problems.length === 0) return `log secrets check passed: ${scanned}.`;
   const shown = result.problems.slice(0, MAX_REPORTED_PROBLEMS).map((p) => `  - ${p}`);
   const hidden = result.problems.length - shown.length;
-  return [`log secrets check FAILED (${result.problems.length} problem(s)): ${scanned}.`, ...shown, ...(hidden > 0 ? [`  … and ${hidden} more`] : []), `The captured logs are kept in ${dir}`].join("\n");
+  return [`log secrets check FAILED (${result.problems.length} problem(s)): ${scanned}.`, ...shown, ...(hidden > 0 ? [`  … and ${hidden} more`] : []), `The captured logs are kept in ${dir}`].join(
+    "\n",
+  );
 }

@@ -46,7 +46,11 @@ afterAll(async () => {
   await telemetry?.shutdown();
   const client = new MongoClient(inject("mongoUri"));
   try {
-    for (const name of databases) await client.db(name).dropDatabase().catch(() => undefined);
+    for (const name of databases)
+      await client
+        .db(name)
+        .dropDatabase()
+        .catch(() => undefined);
   } finally {
     await client.close();
   }
@@ -117,10 +121,7 @@ describe("a trace across the test client and the records service process", () =>
   afterAll(async () => records?.stop());
 
   it("links client span → records server span → MongoDB command spans under one trace id", async () => {
-    const client = createClient(
-      RecordsService,
-      createGrpcTransport({ baseUrl: records.url, interceptors: [createTracingClientInterceptor()] }),
-    );
+    const client = createClient(RecordsService, createGrpcTransport({ baseUrl: records.url, interceptors: [createTracingClientInterceptor()] }));
     const headers = { authorization: `Bearer ${token}` };
     let traceId = "";
     await withSpan("test.records-roundtrip", {}, async (root) => {

@@ -13,14 +13,7 @@ import { buildRecordsServer, type RunningRecordsServer } from "../../services/re
 import { ensureIndexes } from "../../services/records/store/collections.js";
 import { createLogger, createRequestLoggingInterceptor } from "../../services/shared/logging/index.js";
 import { createGrpcJsClient } from "../support/grpc-js-client.js";
-import {
-  createTracingClientInterceptor,
-  createTracingServerInterceptor,
-  startTelemetry,
-  traceAsyncIterable,
-  withSpan,
-  type Telemetry,
-} from "../../services/shared/telemetry/index.js";
+import { createTracingClientInterceptor, createTracingServerInterceptor, startTelemetry, traceAsyncIterable, withSpan, type Telemetry } from "../../services/shared/telemetry/index.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
 import { fromArray, userRecord, writeRequest } from "../records/fixtures.js";
 import { scanForSecrets } from "../logging/scan-for-secrets.js";

@@ -53,7 +53,6 @@ describe("startTelemetry", () => {
     }
   });
 
-
   it("starts nothing without an endpoint, a file or an exporter, so spans stay no-ops", async () => {
     const telemetry = startTelemetry({ serviceName: "off", env: {} });
     expect(telemetry.enabled).toBe(false);

@@ -14,11 +14,16 @@ export const activity: EntitySpec = {
   name: "activity",
   label: "Activity log",
   fields: [
-    stringField("id", "Entry id", text({ min: 24, max: 24, pattern: /^[0-9a-fA-F]{24}$/, patternHint: "must be 24 hexadecimal characters (an id this service assigned)" }).transform((v) => v.toLowerCase()), {
-      keyPart: true,
-      description:
-        "Assigned by the server when absent. Given (as an export of the log carries it), the entry is restored under that id: one already in the log with the same values is unchanged, with other values an error, so repeating a restore changes nothing.",
-    }),
+    stringField(
+      "id",
+      "Entry id",
+      text({ min: 24, max: 24, pattern: /^[0-9a-fA-F]{24}$/, patternHint: "must be 24 hexadecimal characters (an id this service assigned)" }).transform((v) => v.toLowerCase()),
+      {
+        keyPart: true,
+        description:
+          "Assigned by the server when absent. Given (as an export of the log carries it), the entry is restored under that id: one already in the log with the same values is unchanged, with other values an error, so repeating a restore changes nothing.",
+      },
+    ),
     stringField("userId", "User id", text({ max: 100, pattern: USERNAME_PATTERN }), { required: true, description: "The user's username." }),
     stringField("sessionId", "Session id", text({ max: 200 })),
     stringField("courseId", "Course id", text({ max: 100, pattern: COURSE_CODE_PATTERN })),

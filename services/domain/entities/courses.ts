@@ -26,6 +26,5 @@ export const courses: EntitySpec = {
   references: [],
   appendOnly: false,
   defaults: () => ({ visible: true }),
-  crossFieldRules: (r) =>
-    r.startDate instanceof Date && r.endDate instanceof Date && r.endDate < r.startDate ? [{ field: "endDate", reason: "must not be before startDate" }] : [],
+  crossFieldRules: (r) => (r.startDate instanceof Date && r.endDate instanceof Date && r.endDate < r.startDate ? [{ field: "endDate", reason: "must not be before startDate" }] : []),
 };

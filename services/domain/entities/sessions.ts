@@ -31,6 +31,5 @@ export const sessions: EntitySpec = {
     { field: "courseId", entity: "courses", targetField: "code" },
   ],
   appendOnly: false,
-  crossFieldRules: (r) =>
-    r.startedAt instanceof Date && r.endedAt instanceof Date && r.endedAt < r.startedAt ? [{ field: "endedAt", reason: "must not be before startedAt" }] : [],
+  crossFieldRules: (r) => (r.startedAt instanceof Date && r.endedAt instanceof Date && r.endedAt < r.startedAt ? [{ field: "endedAt", reason: "must not be before startedAt" }] : []),
 };

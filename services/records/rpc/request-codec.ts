@@ -15,7 +15,8 @@ import type { Outcome } from "../store/batch-writer.js";
 
 export function requireEntity(value: Entity): EntitySpec {
   const name = entityName(value);
-  if (!name) throw new InvalidRequestError("entity is required: one of ENTITY_USERS, ENTITY_COURSES, ENTITY_SESSIONS, ENTITY_ENROLLMENTS, ENTITY_ACTIVITY", [{ field: "entity", reason: "is required" }]);
+  if (!name)
+    throw new InvalidRequestError("entity is required: one of ENTITY_USERS, ENTITY_COURSES, ENTITY_SESSIONS, ENTITY_ENROLLMENTS, ENTITY_ACTIVITY", [{ field: "entity", reason: "is required" }]);
   return ENTITIES[name];
 }
 

@@ -17,7 +17,7 @@ import { collectionFor } from "./collections.js";
 import { documentToRecord, sameValue, usesObjectIdKey } from "./documents.js";
 import { retryTransient } from "../../shared/mongo/transient-retry.js";
 import { sendWrites } from "./send-writes.js";
-import { findMissingReferences, ReferenceCache } from "./reference-check.js";
+import { findMissingReferences, type ReferenceCache } from "./reference-check.js";
 import type { StoredFingerprints } from "./stored-fingerprints.js";
 
 export type WriteMode = "insert" | "upsert" | "merge" | "skip-existing";
@@ -88,7 +88,11 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     const result = validateRecord(spec, input, { completeness: options.mode === "merge" ? "partial" : "full" });
     if (!result.ok) return fail(index, "invalid", result.issues);
     if (options.mode === "merge" && !spec.appendOnly && !naturalKeyOf(spec, result.value)) {
-      return fail(index, "invalid", spec.keyFields.filter((k) => result.value[k] === undefined).map((k) => ({ field: k, reason: "is required" })));
+      return fail(
+        index,
+        "invalid",
+        spec.keyFields.filter((k) => result.value[k] === undefined).map((k) => ({ field: k, reason: "is required" })),
+      );
     }
     valid.set(index, result.value);
   });
@@ -142,7 +146,9 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     Promise.all([
       findMissingReferences(db, spec, [...valid.values()], options.referenceCache),
       // Owners of unique values after the existing records: a value a record's own stored version holds needs no look-up.
-      (lookUp ? findExisting(db, spec, toLookUp) : Promise.resolve(new Map<string, Document>())).then(async (found) => [found, lookUp ? await findUniqueOwners(db, spec, toLookUp, found) : new Map<string, Map<string, string>>()] as const),
+      (lookUp ? findExisting(db, spec, toLookUp) : Promise.resolve(new Map<string, Document>())).then(
+        async (found) => [found, lookUp ? await findUniqueOwners(db, spec, toLookUp, found) : new Map<string, Map<string, string>>()] as const,
+      ),
     ]).then(([refs, [found, owners]]) => [refs, found, owners] as const),
   );
 
@@ -250,7 +256,11 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     await Promise.all(withOps.filter((p) => p.password !== undefined).map(async (p) => attachPasswordHash(p, await hashPassword(p.password!))));
     if (withOps.length > 0) {
       // Refused writes only: a batch cut off by the database going away is settled or thrown (send-writes.ts).
-      const refusals = await sendWrites(collectionFor(db, spec), withOps.map((p) => p.op!), options.ordered);
+      const refusals = await sendWrites(
+        collectionFor(db, spec),
+        withOps.map((p) => p.op!),
+        options.ordered,
+      );
       if (refusals.length > 0) {
         const duplicates: Planned[] = [];
         for (const refusal of refusals) {
@@ -482,7 +492,10 @@ async function replanRefused(
       plans.set(plan.index, { index: plan.index, outcome, stored: retry.stored[i]! });
     } else {
       plans.delete(plan.index);
-      errors.set(plan.index, (byRetryIndex.get(i) ?? [{ index: i, code: "internal" as const, field: "", reason: "the write failed" }]).map((e) => ({ ...e, index: plan.index })));
+      errors.set(
+        plan.index,
+        (byRetryIndex.get(i) ?? [{ index: i, code: "internal" as const, field: "", reason: "the write failed" }]).map((e) => ({ ...e, index: plan.index })),
+      );
     }
   });
 }
@@ -493,18 +506,17 @@ async function replanRefused(
  * an existing key is "exists" (or a skip, in skip-existing mode); otherwise a
  * unique field such as a username is taken.
  */
-async function explainDuplicates(
-  db: Db,
-  spec: EntitySpec,
-  duplicates: Planned[],
-  mode: WriteMode,
-  failures: Map<number, RecordError>,
-  plans: Map<number, Planned>,
-): Promise<void> {
+async function explainDuplicates(db: Db, spec: EntitySpec, duplicates: Planned[], mode: WriteMode, failures: Map<number, RecordError>, plans: Map<number, Planned>): Promise<void> {
   if (duplicates.length === 0) return;
   if (spec.appendOnly) {
     // A restored log entry whose id is taken: unchanged when it is the same entry, else refused.
-    const existing = await retryTransient(() => findExisting(db, spec, duplicates.map((p) => p.stored)));
+    const existing = await retryTransient(() =>
+      findExisting(
+        db,
+        spec,
+        duplicates.map((p) => p.stored),
+      ),
+    );
     for (const plan of duplicates) {
       const current = existing.get(String(plan.stored.id));
       const { id: _id, ...fields } = plan.stored;
@@ -523,7 +535,13 @@ async function explainDuplicates(
     }
     return;
   }
-  const existing = await retryTransient(() => findExisting(db, spec, duplicates.map((p) => p.stored)));
+  const existing = await retryTransient(() =>
+    findExisting(
+      db,
+      spec,
+      duplicates.map((p) => p.stored),
+    ),
+  );
   for (const plan of duplicates) {
     const key = naturalKeyOf(spec, plan.stored);
     const current = key ? existing.get(keyString(key)) : undefined;

@@ -30,7 +30,8 @@ function listFilterField(spec: EntitySpec, filter: "statuses" | "userIds" | "cou
     actions: "action",
   };
   const field = byEntity[filter]!;
-  if (!fieldOf(spec, field)) throw new InvalidRequestError(`${spec.name} cannot be filtered by ${filter}: it has no ${field} field`, [{ field: `filter.${filter}`, reason: `${spec.name} has no ${field}` }]);
+  if (!fieldOf(spec, field))
+    throw new InvalidRequestError(`${spec.name} cannot be filtered by ${filter}: it has no ${field} field`, [{ field: `filter.${filter}`, reason: `${spec.name} has no ${field}` }]);
   return field;
 }
 
@@ -95,7 +96,8 @@ export function buildSort(spec: EntitySpec, sort: readonly { field: string; desc
   for (const s of sort) {
     checkSelectable(spec, s.field, "sortable");
     const field = fieldOf(spec, s.field)!;
-    if (field.readOnly && s.field !== "id" && s.field !== "updatedAt") throw new InvalidRequestError(`cannot sort ${spec.name} by the joined field "${s.field}"`, [{ field: s.field, reason: "joined fields cannot be sorted on" }]);
+    if (field.readOnly && s.field !== "id" && s.field !== "updatedAt")
+      throw new InvalidRequestError(`cannot sort ${spec.name} by the joined field "${s.field}"`, [{ field: s.field, reason: "joined fields cannot be sorted on" }]);
     out[s.field === "id" ? "_id" : s.field] = s.descending ? -1 : 1;
   }
   return out;

@@ -41,12 +41,7 @@ export class ReferenceCache {
 }
 
 /** Returns a function giving each record's missing-reference issues. */
-export async function findMissingReferences(
-  db: Db,
-  spec: EntitySpec,
-  records: Record<string, unknown>[],
-  cache?: ReferenceCache,
-): Promise<(record: Record<string, unknown>) => FieldIssue[]> {
+export async function findMissingReferences(db: Db, spec: EntitySpec, records: Record<string, unknown>[], cache?: ReferenceCache): Promise<(record: Record<string, unknown>) => FieldIssue[]> {
   const known = new Map<string, Set<string>>();
   await Promise.all(
     spec.references.map(async (ref) => {

@@ -6,7 +6,7 @@
  */
 import type { Db, Document } from "mongodb";
 import { ENTITIES } from "../../domain/index.js";
-import { collectionFor, } from "./collections.js";
+import { collectionFor } from "./collections.js";
 import { documentToRecord } from "./documents.js";
 
 export type SessionJoin = "user" | "course" | "activityIds" | "activities";

@@ -82,7 +82,9 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, audience: { variable: str
   const discoverable = !e.DX_AUTH_JWKS_URL && !e.DX_AUTH_PUBLIC_KEY_FILE && configuredIssuers.length === 1 && /^https?:\/\//.test(configuredIssuers[0]!) ? configuredIssuers[0] : undefined;
   const hasKeySource = Boolean(e.DX_AUTH_JWKS_URL || e.DX_AUTH_PUBLIC_KEY_FILE || discoverable);
   if (!hasKeySource && !dev) {
-    problems.push("  no token key configured: set DX_AUTH_ISSUER to the identity provider's URL (its keys are then discovered), or DX_AUTH_JWKS_URL or DX_AUTH_PUBLIC_KEY_FILE (or NODE_ENV=development / DX_AUTH_DEV=1 to trust the development key)");
+    problems.push(
+      "  no token key configured: set DX_AUTH_ISSUER to the identity provider's URL (its keys are then discovered), or DX_AUTH_JWKS_URL or DX_AUTH_PUBLIC_KEY_FILE (or NODE_ENV=development / DX_AUTH_DEV=1 to trust the development key)",
+    );
   }
   const issuers = configuredIssuers.length > 0 ? configuredIssuers : dev ? [DEV_ISSUER] : [];
   if (issuers.length === 0) problems.push("  DX_AUTH_ISSUER is required outside dev mode (the identity provider's issuer URL)");

@@ -80,7 +80,7 @@ export function authErrorToConnect(error: AuthError): ConnectError {
  * only and short, because it is attacker-controlled.
  */
 export function quoteUntrusted(value: unknown, max = 40): string {
-  const text = typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
+  const text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
   const clean = text.replace(/[^\x20-\x7e]/g, "?");
   return JSON.stringify(clean.length > max ? `${clean.slice(0, max)}…` : clean);
 }

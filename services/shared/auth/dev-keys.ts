@@ -57,7 +57,10 @@ export function ensureDevKeys(dir: string = devKeysDir()): DevKeys {
   if (privateKey.asymmetricKeyType !== "ed25519") throw new Error(`${privateKeyFile} is not an Ed25519 key; delete ${dir} to regenerate it`);
   const publicKey = createPublicKey(privateKey);
   const spki = publicKey.export({ type: "spki", format: "pem" }).toString();
-  const kid = createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("base64url").slice(0, 16);
+  const kid = createHash("sha256")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64url")
+    .slice(0, 16);
   const jwk = { ...publicKey.export({ format: "jwk" }), kid, alg: DEV_ALGORITHM, use: "sig" };
   const publicKeyFile = join(dir, PUBLIC_FILE);
   const publicJwkFile = join(dir, JWK_FILE);

@@ -17,9 +17,7 @@ export interface HttpAuthOptions {
 }
 
 /** The outcome of checking one request: a principal, or the response to send. */
-export type HttpAuthResult =
-  | { ok: true; principal: Principal }
-  | { ok: false; status: 400 | 401 | 503; headers: Record<string, string>; body: { code: string; reason?: string; message: string } };
+export type HttpAuthResult = { ok: true; principal: Principal } | { ok: false; status: 400 | 401 | 503; headers: Record<string, string>; body: { code: string; reason?: string; message: string } };
 
 /** Checks a request's bearer token without answering it. */
 export async function authenticateHttp(req: { headers: IncomingHttpHeaders }, options: HttpAuthOptions): Promise<HttpAuthResult> {

@@ -112,7 +112,10 @@ function readForwardedUser(header: HeaderReader, serviceRole: string): Forwarded
     return undefined;
   }
   if (!SUBJECT.test(subject)) throw new ForwardedIdentityError(`${ON_BEHALF_OF_HEADER} must be 1 to 256 printable ASCII characters`);
-  const roles = (rolesText ?? "").split(",").map((r) => r.trim()).filter((r) => r !== "");
+  const roles = (rolesText ?? "")
+    .split(",")
+    .map((r) => r.trim())
+    .filter((r) => r !== "");
   const bad = roles.find((r) => !ROLE.test(r));
   if (bad !== undefined) throw new ForwardedIdentityError(`${ON_BEHALF_ROLES_HEADER} has a malformed role name`);
   return { subject, roles: [...new Set(roles.filter((r) => r !== serviceRole))] };

@@ -73,17 +73,29 @@ export function parseRoleMap(text: string): RoleMap {
       entries.push([name, roles]);
     }
   } else {
-    for (const item of trimmed.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+    for (const item of trimmed
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "")) {
       const at = item.lastIndexOf("=");
       if (at <= 0 || at === item.length - 1) throw new Error(`DX_AUTH_ROLE_MAP: "${item}" is not name=role (use the JSON form for names with "=", "," or "+")`);
-      entries.push([item.slice(0, at).trim(), item.slice(at + 1).split("+").map((r) => r.trim())]);
+      entries.push([
+        item.slice(0, at).trim(),
+        item
+          .slice(at + 1)
+          .split("+")
+          .map((r) => r.trim()),
+      ]);
     }
   }
   if (entries.length === 0) throw new Error("DX_AUTH_ROLE_MAP maps nothing");
   const map = new Map<string, string[]>();
   for (const [name, roles] of entries) {
     const unknown = roles.filter((r) => !(DATAEXCHANGE_ROLES as readonly string[]).includes(r));
-    if (unknown.length > 0) throw new Error(`DX_AUTH_ROLE_MAP: "${name}" maps to ${unknown.map((r) => `"${r}"`).join(", ")}, which ${unknown.length === 1 ? "is not a role" : "are not roles"} here (roles: ${DATAEXCHANGE_ROLES.join(", ")})`);
+    if (unknown.length > 0)
+      throw new Error(
+        `DX_AUTH_ROLE_MAP: "${name}" maps to ${unknown.map((r) => `"${r}"`).join(", ")}, which ${unknown.length === 1 ? "is not a role" : "are not roles"} here (roles: ${DATAEXCHANGE_ROLES.join(", ")})`,
+      );
     map.set(name, [...new Set([...(map.get(name) ?? []), ...roles])]);
   }
   return map;
@@ -112,7 +124,7 @@ export function providerRoleNames(payload: Record<string, unknown>, claims: read
     const value = claimAt(payload, claim);
     if (value === undefined || value === null) continue;
     const list = typeof value === "string" ? value.split(/[\s,]+/) : Array.isArray(value) ? value : null;
-    if (!list || !list.every((r) => typeof r === "string")) throw new AuthError("claims", `token "${claim}" claim must be a list of strings or a space-separated string`);
+    if (!list?.every((r) => typeof r === "string")) throw new AuthError("claims", `token "${claim}" claim must be a list of strings or a space-separated string`);
     for (const name of list as string[]) if (name.trim() !== "") names.add(name.trim());
   }
   return [...names];

@@ -187,7 +187,8 @@ function explain(error: unknown, token: string, expected: Expected): AuthError {
         return new AuthError("issuer", `token issuer is not ${expected.issuers.map((i) => `"${i}"`).join(" or ")}`, cause);
       case "nbf":
       case "iat":
-        if (error.reason === "check_failed") return new AuthError("not_yet_valid", `token is not valid yet ("${error.claim}" is in the future beyond the allowed clock skew of ${expected.skew} s)`, cause);
+        if (error.reason === "check_failed")
+          return new AuthError("not_yet_valid", `token is not valid yet ("${error.claim}" is in the future beyond the allowed clock skew of ${expected.skew} s)`, cause);
         return new AuthError("claims", `token "${error.claim}" claim is invalid`, cause);
       default:
         return new AuthError("claims", error.reason === "missing" ? `token has no "${error.claim}" claim` : `token "${error.claim}" claim is invalid`, cause);
@@ -198,7 +199,7 @@ function explain(error: unknown, token: string, expected: Expected): AuthError {
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) return new AuthError("signature", "token signature is invalid (not signed by a trusted key)", cause);
   if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
-    return new AuthError("unknown_key", "no trusted key matches the token (unknown \"kid\")", cause);
+    return new AuthError("unknown_key", 'no trusted key matches the token (unknown "kid")', cause);
   }
   if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
     return new AuthError("key_unavailable", "the token signing keys could not be fetched; try again later", cause);

@@ -13,14 +13,7 @@
  * - A server that is stepping down or shutting down answers with an error
  *   code rather than a dropped connection; it is just as transient.
  */
-import {
-  MongoBulkWriteError,
-  MongoError,
-  MongoNetworkError,
-  MongoNotConnectedError,
-  MongoServerSelectionError,
-  MongoTopologyClosedError,
-} from "mongodb";
+import { MongoBulkWriteError, MongoError, MongoNetworkError, MongoNotConnectedError, MongoServerSelectionError, MongoTopologyClosedError } from "mongodb";
 
 /**
  * Server error codes that mean "this server cannot serve you right now", as

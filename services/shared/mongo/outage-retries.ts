@@ -65,7 +65,10 @@ export class OutageRetries {
 
   /** Runs `step` in the background, trying again until the outage is over. */
   defer(what: string, step: () => Promise<void>, reason?: unknown): void {
-    if (this.stopping.signal.aborted) return this.log(`the service is stopping: ${what} was not recorded`);
+    if (this.stopping.signal.aborted) {
+      this.log(`the service is stopping: ${what} was not recorded`);
+      return;
+    }
     this.log(`${what} will be recorded when the database is back${reason === undefined ? "" : `: ${describe(reason)}`}`);
     const task = this.background(what, step);
     this.pending.add(task);

@@ -52,7 +52,14 @@ export async function signInWithDevice(options: DeviceSignInOptions): Promise<To
     try {
       const response = await oauth.deviceCodeGrantRequest(as, client, oauth.None(), started.device_code, http);
       const result = await oauth.processDeviceCodeResponse(as, client, response);
-      return new TokenSet({ issuer: options.issuer, clientId: options.clientId, as, resource: options.resources?.[0], response: result, subject: result.id_token ? oauth.getValidatedIdTokenClaims(result)?.sub : undefined });
+      return new TokenSet({
+        issuer: options.issuer,
+        clientId: options.clientId,
+        as,
+        resource: options.resources?.[0],
+        response: result,
+        subject: result.id_token ? oauth.getValidatedIdTokenClaims(result)?.sub : undefined,
+      });
     } catch (error) {
       if (error instanceof oauth.ResponseBodyError) {
         if (error.error === "authorization_pending") continue;

@@ -8,13 +8,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { EntityName, EntitySpec, FieldType as DomainFieldType } from "../../domain/index.js";
 import { ENTITIES } from "../../domain/index.js";
-import {
-  ActivitySchema,
-  Entity,
-  EntityRecordSchema,
-  FieldType,
-  type EntityRecord,
-} from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { ActivitySchema, Entity, EntityRecordSchema, FieldType, type EntityRecord } from "../../../gen/dataexchange/records/v1/records_pb.js";
 
 /** The EntityRecord oneof case of each entity. */
 export const RECORD_CASE: Record<EntityName, "user" | "course" | "session" | "enrollment" | "activity"> = {

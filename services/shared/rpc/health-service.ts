@@ -8,7 +8,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
-  Health,
+  type Health,
   HealthCheckResponseSchema,
   HealthListResponseSchema,
   HealthCheckResponse_ServingStatus as ServingStatus,

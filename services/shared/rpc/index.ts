@@ -5,5 +5,5 @@ export { startRpcServer, type RpcServer, type RpcServerOptions, type PlainHttpHa
 export { HealthService, OVERALL_HEALTH, ServingStatus } from "./health-service.js";
 export { ReflectionService, type ReflectionSource } from "./reflection-service.js";
 export { registerReflection, ServerReflectionV1Alpha } from "./reflection-routes.js";
-export { type NodeServerRequest, type NodeServerResponse } from "./connection-sniffer.js";
+export type { NodeServerRequest, NodeServerResponse } from "./connection-sniffer.js";
 export { sendJson } from "./send-json.js";

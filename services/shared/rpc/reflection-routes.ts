@@ -3,24 +3,10 @@
  * ask for: `grpc.reflection.v1` (current grpcurl, `buf curl`) and the older
  * `grpc.reflection.v1alpha` (Postman, grpcurl before 1.8.8, many GUI clients).
  */
-import {
-  clone,
-  createFileRegistry,
-  fromBinary,
-  toBinary,
-  type DescMessage,
-  type DescMethodBiDiStreaming,
-  type DescService,
-  type MessageShape,
-} from "@bufbuild/protobuf";
+import { clone, createFileRegistry, fromBinary, toBinary, type DescMessage, type DescMethodBiDiStreaming, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
-import {
-  file_grpc_reflection_v1_reflection,
-  ServerReflection,
-  ServerReflectionRequestSchema,
-  ServerReflectionResponseSchema,
-} from "../../../gen/grpc/reflection/v1/reflection_pb.js";
+import { file_grpc_reflection_v1_reflection, ServerReflection, ServerReflectionRequestSchema, ServerReflectionResponseSchema } from "../../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ReflectionService, type ReflectionSource } from "./reflection-service.js";
 
 /**

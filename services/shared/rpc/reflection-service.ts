@@ -16,7 +16,7 @@ import {
   ExtensionNumberResponseSchema,
   FileDescriptorResponseSchema,
   ListServiceResponseSchema,
-  ServerReflection,
+  type ServerReflection,
   ServerReflectionResponseSchema,
   type ServerReflectionRequest,
   type ServerReflectionResponse,

@@ -81,20 +81,9 @@ export interface RpcServer {
  * for seconds (or forever, with a Watch stream open).
  */
 export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
-  const {
-    host = "127.0.0.1",
-    port = 0,
-    http1,
-    closeGraceMs = 1000,
-    onError = defaultOnError,
-    http2Options = {},
-    http1Options = {},
-    ...adapterOptions
-  } = options;
+  const { host = "127.0.0.1", port = 0, http1, closeGraceMs = 1000, onError = defaultOnError, http2Options = {}, http1Options = {}, ...adapterOptions } = options;
   const shutdown = new AbortController();
-  const shutdownSignal = adapterOptions.shutdownSignal
-    ? AbortSignal.any([adapterOptions.shutdownSignal, shutdown.signal])
-    : shutdown.signal;
+  const shutdownSignal = adapterOptions.shutdownSignal ? AbortSignal.any([adapterOptions.shutdownSignal, shutdown.signal]) : shutdown.signal;
   const rpcHandler = connectNodeAdapter({ ...adapterOptions, shutdownSignal, fallback: notFound });
 
   /** Every accepted socket, with the server it was handed to (undefined while peeking). */

@@ -74,7 +74,7 @@ export class JsonLinesSpanExporter implements SpanExporter {
       return;
     }
     try {
-      const text = spans.map((s) => JSON.stringify(toFileSpan(s)) + "\n").join("");
+      const text = spans.map((s) => `${JSON.stringify(toFileSpan(s))}\n`).join("");
       if (text) appendFileSync(this.path, text);
       resultCallback({ code: SUCCESS });
     } catch (error) {

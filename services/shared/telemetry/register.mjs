@@ -21,9 +21,7 @@
 import { createRequire, register } from "node:module";
 
 const env = process.env;
-const wanted =
-  (env.OTEL_SDK_DISABLED ?? "").trim().toLowerCase() !== "true" &&
-  Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.DX_TRACE_FILE);
+const wanted = (env.OTEL_SDK_DISABLED ?? "").trim().toLowerCase() !== "true" && Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.DX_TRACE_FILE);
 
 if (wanted) {
   const require = createRequire(import.meta.url);

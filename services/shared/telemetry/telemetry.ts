@@ -223,8 +223,7 @@ export function runIteratorInSpan<T>(source: AsyncIterable<T>, span: Span, ctx: 
   };
   return {
     next: () => step((it) => it.next(), "next"),
-    return: (value?: unknown) =>
-      step((it) => (it.return ? it.return(value) : Promise.resolve({ done: true, value: value as T })), "return"),
+    return: (value?: unknown) => step((it) => (it.return ? it.return(value) : Promise.resolve({ done: true, value: value as T })), "return"),
     throw: (error?: unknown) =>
       step((it) => {
         if (it.throw) return it.throw(error);

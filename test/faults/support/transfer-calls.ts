@@ -45,7 +45,12 @@ export interface ImportOutcome {
 export const MODES = { insert: WriteMode.INSERT, upsert: WriteMode.UPSERT } as const;
 
 /** Imports `file` as courses over the Import RPC; the error (if any) is returned, not thrown. */
-export async function importCourses(client: TransferClient, file: Buffer, mode: keyof typeof MODES, options: { signal?: AbortSignal; timeoutMs?: number; onProgress?: (rowsRead: number) => void } = {}): Promise<ImportOutcome> {
+export async function importCourses(
+  client: TransferClient,
+  file: Buffer,
+  mode: keyof typeof MODES,
+  options: { signal?: AbortSignal; timeoutMs?: number; onProgress?: (rowsRead: number) => void } = {},
+): Promise<ImportOutcome> {
   async function* requests(): AsyncGenerator<ImportRequest> {
     yield create(ImportRequestSchema, { message: { case: "header", value: { entity: Entity.COURSES, format: "csv", mode: MODES[mode], strict: false } } });
     for (let offset = 0; offset < file.byteLength; offset += 64 * 1024) {

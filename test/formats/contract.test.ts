@@ -70,7 +70,8 @@ const typedRows: Row[] = [
     name: "Ada Lovelace",
     active: true,
     born: new Date("1815-12-10T00:00:00.000Z"),
-    score: Math.PI,
+    // biome-ignore lint/suspicious/noApproximativeNumericConstant: a value with few digits, shown as written
+    score: 3.14159,
     tags: ["math", "poetry"],
     meta: { x: 1, nested: { y: "z" } },
     sessions: [{ id: 1, room: "A" }],

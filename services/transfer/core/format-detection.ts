@@ -97,7 +97,7 @@ function refused(message: string): TransferSettingsError {
 }
 
 /** Whether a reader's files are ZIP containers (its extensions are ones container sniffing recognises). */
-function isContainerFormat(reader: Reader): boolean {
+export function isContainerFormat(reader: Pick<FormatPlugin, "extensions">): boolean {
   return reader.extensions.some((e) => e === "xlsx" || e === "xlsm" || e === "ods" || e === "zip");
 }
 

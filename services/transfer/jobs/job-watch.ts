@@ -11,6 +11,7 @@
  * twice (their `seq` is the cursor). What the reader may see is decided once,
  * by `view` (personal values withheld for readers without pii).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { RowError as RowErrorRecord } from "../../domain/index.js";
 import type { JobDocument, JobProgress } from "./job-types.js";
 import type { JobStore } from "./job-store.js";
@@ -62,22 +63,7 @@ export async function* watchJob(store: JobStore, first: JobDocument, options: Jo
       yield { kind: "ended", job: view.job(job) };
       return;
     }
-    await sleep(options.pollMs, signal);
+    await sleep(options.pollMs, undefined, { signal });
     job = await store.get(first._id);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      signal?.removeEventListener("abort", aborted);
-      resolve();
-    }
-    function aborted() {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    }
-    signal?.addEventListener("abort", aborted, { once: true });
-  });
 }

@@ -14,8 +14,8 @@
  * stored personal values as withheld; the file's own values are the caller's.
  */
 import type { EntitySpec, RowError, WriteMode } from "../../domain/index.js";
-import { FormatError, type FormatPlugin } from "../../../formats/_sdk/index.js";
-import { checkNamedFormat, chooseFormat } from "../core/format-detection.js";
+import { FormatError } from "../../../formats/_sdk/index.js";
+import { checkNamedFormat, chooseFormat, isContainerFormat } from "../core/format-detection.js";
 import { InFileKeys } from "../core/in-file-keys.js";
 import { parsePluginOptions } from "../core/plugin-options.js";
 import { RowMapper, type FieldMapping } from "../core/row-mapper.js";
@@ -99,7 +99,7 @@ export async function previewImport(ctx: TransferContext, caller: Caller, reques
   const limits = importLimits(ctx.config);
   const result: PreviewResult = { format: plugin.name, formatChosenBy: choice?.chosenBy, columns: [], suggestions: [], headerErrors: [], rows: [] };
   const valid: { index: number; record: Record<string, unknown> }[] = [];
-  const bytes = request.complete || isContainer(plugin) ? request.head : upToLastLineBreak(request.head);
+  const bytes = request.complete || isContainerFormat(plugin) ? request.head : upToLastLineBreak(request.head);
 
   const reader = plugin.read!(once(bytes), { options, columns: mapper.readColumns(), limits: { maxRowBytes: limits.maxRowBytes, maxColumns: limits.maxColumns } });
   try {
@@ -278,10 +278,6 @@ export function suggestFields(spec: EntitySpec, columns: readonly string[]): Col
     if (synonym && writable.some((f) => f.key === synonym)) return { column, field: synonym, matchedBy: "synonym" };
     return { column };
   });
-}
-
-function isContainer(plugin: FormatPlugin): boolean {
-  return plugin.extensions.some((e) => e === "xlsx" || e === "ods" || e === "zip");
 }
 
 /** The head up to its last line break: a row cut off at the end is not previewed as a broken row. */

@@ -41,7 +41,11 @@ export function startRunLogCapture(): RunLogCapture {
       const report = formatLogCheck(result, dir);
       const failed = result.problems.length > 0;
       const ciReport = process.env.DX_VITEST_JSON;
-      if (ciReport) writeFileSync(ciReport.replace(/(\.json)?$/, ".log-check.json"), JSON.stringify({ numPassedTests: failed ? 0 : 1, numFailedTests: failed ? 1 : 0, testResults: failed ? [{ name: "log secrets check", status: "failed", message: report }] : [] }));
+      if (ciReport)
+        writeFileSync(
+          ciReport.replace(/(\.json)?$/, ".log-check.json"),
+          JSON.stringify({ numPassedTests: failed ? 0 : 1, numFailedTests: failed ? 1 : 0, testResults: failed ? [{ name: "log secrets check", status: "failed", message: report }] : [] }),
+        );
       if (failed) {
         process.stderr.write(`\n${report}\n`);
         process.exitCode = 1;

@@ -34,6 +34,12 @@ export interface EntitySpec {
   indexedFields: readonly string[];
   references: readonly Reference[];
   appendOnly: boolean;
+  /**
+   * The read-only time field the server sets on every write that changes a
+   * record (an insert of an append-only entry): what an incremental export's
+   * `changed_since` filters on. Absent for sources that are not records.
+   */
+  changeField?: string;
   /** Rules that involve more than one field, checked on the full record. */
   crossFieldRules?: (record: Record<string, unknown>) => CrossFieldIssue[];
   /** Defaults applied when a record is created (not on merge of existing). */

@@ -25,6 +25,7 @@ import {
   type DescribeEntityRequest,
   type GetRecordRequest,
   type PutRecordRequest,
+  type StreamDeletionsRequest,
   type StreamRecordsRequest,
   type WriteRecordsRequest,
 } from "../../gen/dataexchange/records/v1/records_pb.js";
@@ -99,6 +100,7 @@ const path = (method: keyof typeof RecordsService.method) => `${RecordsService.t
 /** One rule per records RPC; an RPC missing here is denied to everyone. */
 export const RECORDS_METHOD_RULES: Readonly<Record<string, CallRule>> = {
   [path("streamRecords")]: needs("read", (m: StreamRecordsRequest) => m.entity),
+  [path("streamDeletions")]: needs("read", (m: StreamDeletionsRequest) => m.entity),
   [path("getRecord")]: needs("read", (m: GetRecordRequest) => m.entity),
   [path("countRecords")]: needs("count", (m: CountRecordsRequest) => m.entity),
   [path("describeEntity")]: needs("describe", (m: DescribeEntityRequest) => m.entity),

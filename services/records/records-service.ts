@@ -5,6 +5,7 @@
  * a real server, with the same code.
  */
 import { create } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Db } from "mongodb";
 import { ENTITIES, type EntitySpec } from "../domain/index.js";
@@ -15,6 +16,7 @@ import {
   ListAuditEventsResponseSchema,
   PutRecordResponseSchema,
   RecordErrorSchema,
+  StreamDeletionsResponseSchema,
   StreamRecordsResponseSchema,
   WriteRecordsResponseSchema,
   type CountRecordsRequest,
@@ -24,6 +26,7 @@ import {
   type ListAuditEventsRequest,
   type PutRecordRequest,
   type RecordsService as RecordsServiceDesc,
+  type StreamDeletionsRequest,
   type StreamRecordsRequest,
   type WriteRecordsRequest,
   type WriteRecordsResponse,
@@ -36,13 +39,14 @@ import { decodeRecord, encodeRecord } from "../shared/records-wire/record-codec.
 import { describeEntity } from "./rpc/describe-entity.js";
 import { OUTCOMES, readFilter, readJoins, readLimit, requireEntity, requireMode } from "./rpc/request-codec.js";
 import { writeBatch, type BatchResult, type RecordError } from "./store/batch-writer.js";
+import { readTombstones, recordTombstone } from "./store/change-tracking.js";
 import { collectionFor } from "./store/collections.js";
 import { ReferenceCache } from "./store/reference-check.js";
 import { isFerretDb } from "./store/server-kind.js";
 import { StoredFingerprints } from "./store/stored-fingerprints.js";
 import { documentToRecord, keyFilter } from "./store/documents.js";
 import { buildProjection, buildQuery } from "./store/record-query.js";
-import { readRecordBatches } from "./store/record-reader.js";
+import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, readRecordBatches } from "./store/record-reader.js";
 import { joinSessions } from "./store/session-joins.js";
 import { PersonalDataAccess } from "./access-policy.js";
 import { AuditLog, auditEventMessage, auditQueryOf, withoutPersonalData } from "../shared/audit/index.js";
@@ -94,6 +98,21 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
       // The cursor fetches the next batches while this one is encoded and sent.
       for await (const batch of readAhead(batches, STREAM_READ_AHEAD)) {
         yield create(StreamRecordsResponseSchema, { records: batch.map((r) => encodeRecord(spec, personal.filter(spec, r))) });
+      }
+    });
+  }
+
+  streamDeletions(request: StreamDeletionsRequest, context: HandlerContext) {
+    const db = this.db;
+    return mapStreamErrors(async function* () {
+      const spec = requireEntity(request.entity);
+      if (spec.appendOnly) throw new InvalidRequestError(`${spec.name} is append-only: nothing of it is ever deleted`, [{ field: "entity", reason: "is append-only" }]);
+      // A deletion names its record by natural key: users' is their email address.
+      PersonalDataAccess.of(context).check(spec, { byKey: true });
+      const batchSize = Math.min(request.batchSize || DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE);
+      const since = request.since ? timestampDate(request.since) : undefined;
+      for await (const batch of readTombstones(db, spec, { since, batchSize, limit: readLimit(request.limit), signal: context.signal })) {
+        yield create(StreamDeletionsResponseSchema, { deletions: batch.map((t) => ({ key: { parts: t.key }, deletedAt: timestampFromDate(t.deletedAt) })) });
       }
     });
   }
@@ -185,6 +204,8 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
         if (!doc) throw new RecordNotFoundError(`no ${spec.name} record with key ${JSON.stringify(request.key?.parts ?? [])}`);
         await refuseIfReferenced(this.db, spec, doc);
         const result = await collectionFor(this.db, spec).deleteOne(filter);
+        // Written after the delete: a tombstone never names a record that is still there.
+        if (result.deletedCount === 1) await recordTombstone(this.db, spec, keyOf(spec, doc as Record<string, unknown>) ?? request.key?.parts ?? []);
         await audit.succeeded({ deleted: result.deletedCount });
         return create(DeleteRecordResponseSchema, { deleted: result.deletedCount === 1 });
       } catch (error) {

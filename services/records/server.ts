@@ -23,6 +23,7 @@ import { createTracingServerInterceptor, startTelemetry } from "../shared/teleme
 import { RECORDS_ACCESS_POLICY, RECORDS_METHOD_RULES } from "./access-policy.js";
 import { loadRecordsConfig } from "./config.js";
 import { RecordsService } from "./records-service.js";
+import { prepareChangeTracking } from "./store/change-tracking.js";
 import { ensureIndexes } from "./store/collections.js";
 import { clientAddressValues, forwardedJobId } from "../shared/audit/index.js";
 
@@ -109,6 +110,7 @@ async function main(log: Logger): Promise<void> {
   await client.connect();
   const db = client.db(config.RECORDS_DATABASE);
   await ensureIndexes(db);
+  await prepareChangeTracking(db);
   const running = await buildRecordsServer({
     db,
     host: config.RECORDS_HOST,

@@ -97,6 +97,13 @@ describe("an exporter without pii", () => {
     expect((await client.countRecords({ entity: Entity.USERS, filter: { userIds: ["user1"] } }, options)).count).toBe(1n);
   });
 
+  it("may list the deletions of courses but not of users, whose keys are email addresses", async () => {
+    const options = await as(["exporter"]);
+    expect(await collect(client.streamDeletions({ entity: Entity.COURSES }, options))).toBeDefined();
+    expect((await denial(collect(client.streamDeletions({ entity: Entity.USERS }, options)))).rawMessage).toContain("email is personal data of users");
+    expect(await collect(client.streamDeletions({ entity: Entity.USERS }, await as(["exporter", "pii"])))).toBeDefined();
+  });
+
   it("gets sessions without the joined user name and email, and is refused when it joins them", async () => {
     const options = await as(["exporter"]);
     const got = sessions((await collect(client.streamRecords({ entity: Entity.SESSIONS, joins: [Join.COURSE] }, options))).flatMap((b) => b.records));

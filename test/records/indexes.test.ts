@@ -23,7 +23,7 @@ describe("index creation at start", () => {
       await new AuditLog(t.db, "transfer").ensureIndexes();
     }
     const names = (await t.db.collection("users").indexes()).map((i) => i.name).sort();
-    expect(names).toEqual(["_id_", "by_role", "by_status", "key_email", "unique_username"]);
+    expect(names).toEqual(["_id_", "by_role", "by_status", "by_updatedAt", "key_email", "unique_username"]);
     expect(await t.db.command({ ping: 1 })).toMatchObject({ ok: 1 });
   });
 });

@@ -30,10 +30,14 @@ export const activity: EntitySpec = {
     stringField("action", "Action", text({ max: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/ }), { required: true }),
     timestampField("at", "At", { required: true }),
     objectField("details", "Details", freeFormObject),
+    timestampField("recordedAt", "Recorded at", {
+      readOnly: true,
+      description: "Set by the server when the entry is stored (a restored entry keeps its `at` but is recorded anew): what changed_since filters on.",
+    }),
   ],
   keyFields: ["id"],
   uniqueFields: [],
-  timeFields: ["at"],
+  timeFields: ["at", "recordedAt"],
   indexedFields: ["userId", "sessionId", "courseId", "at"],
   references: [
     { field: "userId", entity: "users", targetField: "username" },
@@ -41,4 +45,5 @@ export const activity: EntitySpec = {
     { field: "courseId", entity: "courses", targetField: "code" },
   ],
   appendOnly: true,
+  changeField: "recordedAt",
 };

@@ -15,15 +15,17 @@ export const enrollments: EntitySpec = {
     enumField("role", "Role", ENROLLMENT_ROLES),
     enumField("status", "Status", ENROLLMENT_STATUSES),
     timestampField("enrolledAt", "Enrolled at", { description: "Set on insert when not given." }),
+    timestampField("updatedAt", "Updated at", { readOnly: true, description: "Set by the server on every change." }),
   ],
   keyFields: ["userId", "courseId"],
   uniqueFields: [],
-  timeFields: ["enrolledAt"],
+  timeFields: ["enrolledAt", "updatedAt"],
   indexedFields: ["courseId", "status"],
   references: [
     { field: "userId", entity: "users", targetField: "username" },
     { field: "courseId", entity: "courses", targetField: "code" },
   ],
   appendOnly: false,
+  changeField: "updatedAt",
   defaults: () => ({ role: "student", status: "active", enrolledAt: new Date() }),
 };

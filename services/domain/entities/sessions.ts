@@ -16,6 +16,7 @@ export const sessions: EntitySpec = {
     timestampField("endedAt", "Ended at"),
     enumField("status", "Status", SESSION_STATUSES, { required: true }),
     numberField("score", "Score", { min: 0, max: 100 }),
+    timestampField("updatedAt", "Updated at", { readOnly: true, description: "Set by the server on every change." }),
     stringField("userName", "User name", text({ max: 401 }), { readOnly: true, personal: true, description: "Joined from the user." }),
     stringField("userEmail", "User email", text({ max: 320 }), { readOnly: true, personal: true, description: "Joined from the user." }),
     stringField("courseTitle", "Course title", text({ max: 500 }), { readOnly: true, description: "Joined from the course." }),
@@ -24,12 +25,13 @@ export const sessions: EntitySpec = {
   ],
   keyFields: ["sessionId"],
   uniqueFields: [],
-  timeFields: ["startedAt", "endedAt"],
+  timeFields: ["startedAt", "endedAt", "updatedAt"],
   indexedFields: ["userId", "courseId", "status", "startedAt"],
   references: [
     { field: "userId", entity: "users", targetField: "username" },
     { field: "courseId", entity: "courses", targetField: "code" },
   ],
   appendOnly: false,
+  changeField: "updatedAt",
   crossFieldRules: (r) => (r.startedAt instanceof Date && r.endedAt instanceof Date && r.endedAt < r.startedAt ? [{ field: "endedAt", reason: "must not be before startedAt" }] : []),
 };

@@ -35,5 +35,6 @@ export const users: EntitySpec = {
   indexedFields: ["status", "role"],
   references: [],
   appendOnly: false,
+  changeField: "updatedAt",
   defaults: () => ({ role: "student", status: "active" }),
 };

@@ -191,7 +191,7 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
         delete doc.id;
       }
       if (hasField("createdAt") && doc.createdAt === undefined) doc.createdAt = now;
-      if (hasField("updatedAt")) doc.updatedAt = now;
+      if (spec.changeField) doc[spec.changeField] = now;
       plans.set(index, { index, outcome: "inserted", op: { insertOne: { document: doc } }, stored: documentToRecord(spec, doc), password });
       continue;
     }
@@ -232,10 +232,10 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
       plans.set(index, { index, outcome: "unchanged", stored: before });
       continue;
     }
-    if (hasField("updatedAt")) after.updatedAt = now;
+    if (spec.changeField) after[spec.changeField] = now;
     const op: AnyBulkWriteOperation<Document> =
       options.mode === "merge"
-        ? { updateOne: { filter: { _id: current._id }, update: { $set: { ...fields, ...(hasField("updatedAt") ? { updatedAt: now } : {}) } } } }
+        ? { updateOne: { filter: { _id: current._id }, update: { $set: { ...fields, ...(spec.changeField ? { [spec.changeField]: now } : {}) } } } }
         : { replaceOne: { filter: { _id: current._id }, replacement: { ...after, ...(current.passwordHash ? { passwordHash: current.passwordHash } : {}) } } };
     plans.set(index, { index, outcome: "updated", op, stored: after, password: newPassword });
   }

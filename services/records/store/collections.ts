@@ -24,6 +24,8 @@ export function indexesFor(spec: EntitySpec): IndexDescription[] {
     if (spec.keyFields[0] === field) continue;
     indexes.push({ key: { [field]: 1 }, name: `by_${field}` });
   }
+  // What an incremental export filters on (changed_since).
+  if (spec.changeField && !spec.indexedFields.includes(spec.changeField)) indexes.push({ key: { [spec.changeField]: 1 }, name: `by_${spec.changeField}` });
   return indexes;
 }
 

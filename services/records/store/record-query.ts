@@ -96,7 +96,7 @@ export function buildSort(spec: EntitySpec, sort: readonly { field: string; desc
   for (const s of sort) {
     checkSelectable(spec, s.field, "sortable");
     const field = fieldOf(spec, s.field)!;
-    if (field.readOnly && s.field !== "id" && s.field !== "updatedAt")
+    if (field.readOnly && s.field !== "id" && s.field !== spec.changeField)
       throw new InvalidRequestError(`cannot sort ${spec.name} by the joined field "${s.field}"`, [{ field: s.field, reason: "joined fields cannot be sorted on" }]);
     out[s.field === "id" ? "_id" : s.field] = s.descending ? -1 : 1;
   }

@@ -53,7 +53,7 @@ function planRead(spec: EntitySpec, request: ReadRequest): ReadPlan {
     throw new InvalidRequestError(`joins are only available on sessions, not ${spec.name}`, [{ field: "joins", reason: "only sessions can be joined" }]);
   }
   if (selected.length === 0) return { joins, projectionFields: [], helperFields: [] };
-  const stored = selected.filter((key) => !fieldOf(spec, key)?.readOnly || key === "id" || key === "updatedAt");
+  const stored = selected.filter((key) => !fieldOf(spec, key)?.readOnly || key === "id" || key === spec.changeField);
   const helperFields: string[] = [];
   for (const join of joins) {
     const source = JOIN_SOURCE[join];

@@ -95,12 +95,16 @@ export function buildProgram(result: ProgramResult): Command {
       .option("--until <date>", "before this ISO 8601 date/time")
       .option("--time-field <field>", "the time field --since/--until apply to (default: the entity's first)")
       .option("--sort <fields>", "sort by fields, -field for descending: --sort -startedAt,userId", collect)
+      .option("--changed-since <time>", "only records changed (or, with --deletions, deleted) since this time: the high-water mark the previous export printed")
+      .option("--deletions", "export the keys of deleted records (and when) instead of records")
       .option("--limit <n>", "at most n records")
       .option("--option <key=value>", "a format option (repeatable): --option delimiter=';' --option bom=true", collect)
       .action(withServer(runExport)),
     "dx export users -o users.csv",
     "dx export sessions -f ndjson -o - --filter status=completed --sort -startedAt --limit 100 | head",
     "dx export courses -f csv -o courses.csv --option delimiter=';' --fields code,title",
+    "dx export courses -o changed.csv --changed-since 2026-11-30T02:00:00.000Z",
+    "dx export courses --deletions -o deleted.csv --changed-since 2026-11-30T02:00:00.000Z",
   );
 
   example(

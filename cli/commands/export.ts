@@ -7,14 +7,14 @@
  * that name untouched).
  */
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { toJson } from "@bufbuild/protobuf";
 import { createHash } from "node:crypto";
 import { createWriteStream, renameSync, rmSync, type WriteStream } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { once } from "node:events";
 import { FilterSchema, SortFieldSchema } from "../../gen/dataexchange/records/v1/records_pb.js";
-import { ExportRequestSchema, ExportResponseSchema, type ExportRequest, type ExportSummary } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { ExportRequestSchema, ExportResponseSchema, ExportSource, type ExportRequest, type ExportSummary } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { dateOption, entityName, entityOf, formatOptions, keyValue, list, usageError, wholeNumber } from "../arguments.js";
 import type { TransferClient } from "../connection.js";
 import type { CommandContext } from "../context.js";
@@ -35,6 +35,8 @@ export interface ExportOptions {
   sort?: string[];
   limit?: string;
   option?: string[];
+  changedSince?: string;
+  deletions?: boolean;
 }
 
 /** `--filter` keys and the Filter field each fills (any of the values given). */
@@ -51,9 +53,40 @@ function filterOf(pairs: readonly string[]): Partial<Record<(typeof FILTER_KEYS)
   return filter;
 }
 
+/** A time that names its zone: a high-water mark read without one would shift by the local offset. */
+function zonedTime(text: string, option: string): Date {
+  if (/T/.test(text) && !/(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim()))
+    throw usageError(`${option} ${JSON.stringify(text)} has a time but no zone: end it with Z or an offset (as the printed high-water mark does)`);
+  return dateOption(text, option);
+}
+
 /** The ExportRequest the options describe. */
 async function exportRequest(client: TransferClient, entityArg: string, options: ExportOptions, format: ChosenFormat, estimateTotal: boolean): Promise<ExportRequest> {
   const entity = entityOf(entityArg);
+  const changedSince = options.changedSince !== undefined ? zonedTime(options.changedSince, "--changed-since") : undefined;
+  if (options.deletions) {
+    const misplaced = options.filter?.length
+      ? "--filter"
+      : options.sort?.length
+        ? "--sort"
+        : options.since !== undefined
+          ? "--since"
+          : options.until !== undefined
+            ? "--until"
+            : options.timeField !== undefined
+              ? "--time-field"
+              : undefined;
+    if (misplaced) throw usageError(`${misplaced} does not apply to --deletions (they come oldest first; narrow them with --changed-since)`);
+    return create(ExportRequestSchema, {
+      entity,
+      source: ExportSource.DELETIONS,
+      format: format.format,
+      formatOptions: { ...format.options, ...formatOptions(options.option ?? []) },
+      fields: list(options.fields),
+      limit: BigInt(options.limit !== undefined ? wholeNumber(options.limit, "--limit") : 0),
+      changedSince: changedSince ? timestampFromDate(changedSince) : undefined,
+    });
+  }
   const since = options.since !== undefined ? dateOption(options.since, "--since") : undefined;
   const until = options.until !== undefined ? dateOption(options.until, "--until") : undefined;
   let timeRanges: { field: string; from?: ReturnType<typeof timestampFromDate>; to?: ReturnType<typeof timestampFromDate> }[] = [];
@@ -75,6 +108,7 @@ async function exportRequest(client: TransferClient, entityArg: string, options:
     sort: list(options.sort).map((s) => create(SortFieldSchema, { field: s.replace(/^[-+]/, ""), descending: s.startsWith("-") })),
     limit: BigInt(options.limit !== undefined ? wholeNumber(options.limit, "--limit") : 0),
     estimateTotal,
+    changedSince: changedSince ? timestampFromDate(changedSince) : undefined,
   });
 }
 
@@ -201,7 +235,10 @@ export async function runExport(ctx: CommandContext, entityArg: string, options:
     progress.update(Number(checked.records), { bytesShown: bytes(written) });
     progress.complete();
     progress.stop();
-    const line = `exported ${checked.records} ${name} record${checked.records === 1n ? "" : "s"} to ${sink?.name ?? target} (${format.format}, ${bytes(written)}, sha256 ${checked.sha256.slice(0, 12)}…) in ${((Date.now() - started) / 1000).toFixed(1)} s — job ${checked.jobId}`;
+    const what = options.deletions ? `${name} deletion` : `${name} record`;
+    // Before the job id, which ends the line (scripts read it from there).
+    const mark = checked.highWaterMark ? `, next --changed-since ${timestampDate(checked.highWaterMark).toISOString()}` : "";
+    const line = `exported ${checked.records} ${what}${checked.records === 1n ? "" : "s"} to ${sink?.name ?? target} (${format.format}, ${bytes(written)}, sha256 ${checked.sha256.slice(0, 12)}…) in ${((Date.now() - started) / 1000).toFixed(1)} s${mark} — job ${checked.jobId}`;
     if (target === "-") out.final(line);
     else out.result(line);
     return ExitCode.done;

@@ -96,7 +96,7 @@ export function checkEntityOperation(principal: Principal, operations: readonly 
 }
 
 /** Export of records needs `export:<entity>`; export of the audit trail needs `audit:read`. */
-export function checkExport(principal: Principal, source: "records" | "audit", entity: EntityName | undefined): string | undefined {
+export function checkExport(principal: Principal, source: "records" | "audit" | "deletions", entity: EntityName | undefined): string | undefined {
   if (source === "audit") return principal.permissions.has(P.readAudit) ? undefined : denial("exporting the audit trail", P.readAudit, principal);
   return checkEntityOperation(principal, ["export"], entity);
 }
@@ -168,8 +168,8 @@ export function seesPersonalData(principal: Principal | undefined): boolean {
 }
 
 /** The source an Export request reads. */
-export function exportSourceOf(request: Pick<ExportRequest, "source">): "records" | "audit" {
-  return request.source === ExportSource.AUDIT_EVENTS ? "audit" : "records";
+export function exportSourceOf(request: Pick<ExportRequest, "source">): "records" | "audit" | "deletions" {
+  return request.source === ExportSource.AUDIT_EVENTS ? "audit" : request.source === ExportSource.DELETIONS ? "deletions" : "records";
 }
 
 const path = (method: keyof typeof TransferService.method) => `${TransferService.typeName}/${TransferService.method[method].name}`;

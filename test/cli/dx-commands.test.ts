@@ -100,6 +100,32 @@ describe("export and import", () => {
     expect(job.stdout).toMatch(/^mode:\s+upsert$/m);
   });
 
+  it("exports only the courses changed since a time, prints the next high-water mark, and exports the deletions", async () => {
+    await seed(s.recordsClient, Entity.COURSES, [course("CLI-INC-1")]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const mark = new Date().toISOString();
+    await seed(s.recordsClient, Entity.COURSES, [course("CLI-INC-2")]);
+    const changed = await dx(bundle, ["export", "courses", "-f", "csv", "-o", "-", "--fields", "code", "--changed-since", mark, ...server]);
+    expect(changed.code).toBe(0);
+    expect(changed.stdoutBytes.toString("utf8").trim().split("\r\n")).toEqual(["Course code", "CLI-INC-2"]);
+    expect(changed.stderr).toMatch(/^exported 1 courses record to stdout .*, next --changed-since \d{4}-\d\d-\d\dT[\d:.]+Z — job [\w-]+$/m);
+
+    await s.recordsClient.deleteRecord({ entity: Entity.COURSES, key: { parts: ["CLI-INC-1"] } });
+    const deleted = await dx(bundle, ["export", "courses", "--deletions", "-f", "csv", "-o", "-", "--changed-since", mark, ...server]);
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdoutBytes.toString("utf8")).toMatch(/^Course code,Deleted at\r\nCLI-INC-1,\d{4}-/);
+    expect(deleted.stderr).toMatch(/^exported 1 courses deletion to stdout/m);
+
+    for (const args of [
+      ["--changed-since", "2026-12-01T10:00:00"],
+      ["--deletions", "--sort", "code"],
+    ]) {
+      const refused = await dx(bundle, ["export", "courses", "-o", "-", "-f", "csv", ...args, ...server]);
+      expect(refused.code, args.join(" ")).toBe(2);
+      noStackTrace(refused.stderr);
+    }
+  });
+
   it("writes to stdout with -o - and reads stdin with -, so exports pipe into imports", async () => {
     const out = await dx(bundle, ["export", "users", "-f", "ndjson", "-o", "-", "--fields", "email,username,firstName", "--filter", "status=suspended", "--sort", "-username", ...server]);
     expect(out.code).toBe(0);

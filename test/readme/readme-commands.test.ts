@@ -164,6 +164,9 @@ function checkOutput(command: ReadmeCommand, result: Result): void {
   const json = (s: string) => JSON.parse(s) as Record<string, unknown>;
   if (/^JOB=/.test(text)) {
     expect(readFileSync(state(), "utf8"), where).toMatch(/declare -x JOB="[\w-]+"/);
+  } else if (/^MARK=/.test(text)) {
+    // The high-water mark read from the download's headers: an ISO time with its zone.
+    expect(readFileSync(state(), "utf8"), where).toMatch(/declare -x MARK="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"/);
   } else if (/^npm run seed\b/.test(text)) {
     expect(result.stdout, where).toMatch(/done in [\d.]+ s/);
     expect(result.stdout, where).toMatch(/^users\s+\d+\s+\d+\s+0\s/m);
@@ -213,9 +216,11 @@ afterAll(async () => {
 }, 60_000);
 
 describe("the README's commands, pasted in order after npm start", () => {
-  it("start with npm start and npm test, and have sh blocks under the quick start, the records and the transfer service, and a new format", () => {
+  it("start with npm start and npm test, and have sh blocks under the quick start, the records and the transfer service, downloads, and a new format", () => {
     expect(commands.slice(0, 2).map((c) => c.text.split("#")[0]!.trim())).toEqual(["npm start", "npm test"]);
-    expect(new Set(commands.map((c) => c.heading))).toEqual(new Set(["The two commands", "Quick start", "Calling the records service", "The transfer service", "Formats"]));
+    expect(new Set(commands.map((c) => c.heading))).toEqual(
+      new Set(["The two commands", "Quick start", "Calling the records service", "The transfer service", "Plain HTTP: downloads, uploads, jobs", "Formats"]),
+    );
   });
 
   it("each exit 0 and say something sensible", async () => {

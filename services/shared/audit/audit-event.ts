@@ -67,7 +67,7 @@ export interface AuditEventDocument extends AuditCallInfo {
   errorCode?: string;
   jobId?: string;
   /** Export: `records` or `audit`. */
-  source?: "records" | "audit";
+  source?: "records" | "audit" | "deletions";
 }
 
 /** What a caller hands to `AuditLog.append`: the log adds the id, time and service. */

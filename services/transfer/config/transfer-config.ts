@@ -123,6 +123,12 @@ export const transferConfigSchema = z
     importWritesInFlight: int(1).max(8).default(2).describe("batches an import sends before it waits for the oldest answer"),
     nestedDelimiter: z.string().min(1).max(4).default(".").describe("joins nested keys into flat column names in tabular files (`details.device`)"),
     strictImportByDefault: bool.default(false).describe("whether imports that do not say are all-or-nothing"),
+    exportChangeOverlapSeconds: int(0)
+      .max(86_400)
+      .default(300)
+      .describe(
+        "how long before an export's start its high-water mark lies, so that the next incremental export (`changed_since`) also gets the writes that were under way (and clocks that differ between hosts)",
+      ),
     exportLoggingEnabled: bool.default(true).describe("audit events for exports (imports and writes are always audited)"),
     pluginDirs: z
       .array(z.string().min(1))
@@ -155,6 +161,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, ConfigKey>> = {
   TRANSFER_IMPORT_WRITES_IN_FLIGHT: "importWritesInFlight",
   TRANSFER_NESTED_DELIMITER: "nestedDelimiter",
   TRANSFER_STRICT_IMPORT_BY_DEFAULT: "strictImportByDefault",
+  TRANSFER_EXPORT_CHANGE_OVERLAP_SECONDS: "exportChangeOverlapSeconds",
   TRANSFER_EXPORT_LOGGING_ENABLED: "exportLoggingEnabled",
   TRANSFER_PLUGIN_DIRS: "pluginDirs",
   TRANSFER_MAX_STORED_ROW_ERRORS: "maxStoredRowErrors",

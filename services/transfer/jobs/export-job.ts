@@ -17,12 +17,16 @@
  * read. A caller without `pii` who selects no fields gets the columns that
  * are not personal (instead of empty email and name columns); one who names a
  * personal field is refused (PERMISSION_DENIED). With source `audit`, the
- * transfer service's own audit trail is exported instead (audit-export.ts).
+ * transfer service's own audit trail is exported instead (audit-export.ts);
+ * with source `deletions`, the keys of an entity's deleted records. Records
+ * and deletions exports hand out a high-water mark, and take one back as
+ * `changedSince` (records/incremental-export.ts).
  * Every export ends with an audit event, unless export logging is off.
  */
 import { readAhead } from "../../shared/streams/read-ahead.js";
 import { createHash } from "node:crypto";
 import { toJsonString, type JsonObject, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Column, FormatPlugin } from "../../../formats/_sdk/index.js";
 import { FilterSchema, type Filter, type StreamRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
@@ -39,14 +43,16 @@ import { parsePluginOptions } from "../core/plugin-options.js";
 import type { EndOptions, JobRun } from "./running-job.js";
 import { runJob, type JobSteps } from "./run-job.js";
 import { recordForExport } from "../records/plain-records.js";
+import { changedSinceFilter, deletionRecord, highWaterMarkAt } from "../records/incremental-export.js";
+import { InvalidTransferRequestError } from "../errors.js";
 import type { TransferContext } from "../transfer-context.js";
 import { requireFormat } from "../transfer-context.js";
 
 export type ExportEvent =
-  | { kind: "header"; jobId: string; fileName: string; mimeType: string; columns: Column[] }
+  | { kind: "header"; jobId: string; fileName: string; mimeType: string; columns: Column[]; highWaterMark?: Date }
   | { kind: "chunk"; bytes: Uint8Array }
   | { kind: "progress"; records: number; bytes: number; estimatedTotal: number }
-  | { kind: "summary"; jobId: string; records: number; bytes: number; sha256: string; durationMs: number };
+  | { kind: "summary"; jobId: string; records: number; bytes: number; sha256: string; durationMs: number; highWaterMark?: Date };
 
 export const EXPORT_CHUNK_BYTES = 64 * 1024;
 /**
@@ -63,8 +69,20 @@ const READ_BATCH = 250;
 /** StreamRecords messages read ahead of the plugin (bounded: this many batches per export). */
 const RECORDS_READ_AHEAD = 2;
 
-/** What an export reads: records of an entity (filtered and sorted by the records service), or the audit trail. */
-export type ExportTarget = { source: "records"; spec: EntitySpec; filter?: Filter; sort: { field: string; descending: boolean }[] } | { source: "audit"; spec: EntitySpec; query: AuditQuery };
+/**
+ * What an export reads: records of an entity (filtered and sorted by the
+ * records service), the audit trail, or the keys of an entity's deleted
+ * records (`spec` is then the deletions table, `entity` the entity).
+ */
+export type ExportTarget =
+  | { source: "records"; spec: EntitySpec; filter?: Filter; sort: { field: string; descending: boolean }[] }
+  | { source: "audit"; spec: EntitySpec; query: AuditQuery }
+  | { source: "deletions"; spec: EntitySpec; entity: EntitySpec };
+
+/** The records service's entity an export reads, if any (none for the audit trail). */
+export function exportEntityOf(target: ExportTarget): EntitySpec | undefined {
+  return target.source === "records" ? target.spec : target.source === "deletions" ? target.entity : undefined;
+}
 
 /**
  * One export, as the adapters hand it over: the RPC's ExportRequest
@@ -83,11 +101,20 @@ export interface ExportJobRequest {
   limit: number;
   /** Count the matching records for the progress events (a second scan on FerretDB: only when asked). */
   estimateTotal: boolean;
+  /** Records changed (deletions made) at or after this time only: the previous export's high-water mark. */
+  changedSince?: Date;
 }
 
-/** The fields to export for a caller (access-policy.ts decides personal data). */
-function fieldsFor(spec: EntitySpec, requested: readonly string[], caller: Caller): string[] | undefined {
-  const { fields, denied } = exportFieldsFor(spec, requested, caller.principal);
+/**
+ * The fields to export for a caller (access-policy.ts decides personal data).
+ * A deletion is named by its key, so a deletions export takes every column
+ * as asked for: without `pii`, users' deletions (keyed by email) are refused
+ * rather than exported as times of nobody in particular.
+ */
+function fieldsFor(target: ExportTarget, requested: readonly string[], caller: Caller): string[] | undefined {
+  const { spec } = target;
+  const asked = target.source === "deletions" && requested.length === 0 ? spec.fields.map((f) => f.key) : requested;
+  const { fields, denied } = exportFieldsFor(spec, asked, caller.principal);
   if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
   return fields;
 }
@@ -105,7 +132,7 @@ export function exportJob(ctx: TransferContext, request: ExportJobRequest, calle
       record: {
         kind: "export",
         subject: caller.subject,
-        entity: target.source === "records" ? target.spec.name : undefined,
+        entity: exportEntityOf(target)?.name,
         source: target.source,
         format: plugin.name,
         formatOptions: JSON.stringify(formatOptions),
@@ -113,6 +140,8 @@ export function exportJob(ctx: TransferContext, request: ExportJobRequest, calle
         auditFilter: target.source === "audit" ? auditQueryJson(target.query) : undefined,
         fields: request.fields.length > 0 ? [...request.fields] : undefined,
         sort: target.source === "records" && target.sort.length > 0 ? target.sort.map((s) => ({ field: s.field, descending: s.descending })) : undefined,
+        changedSince: request.changedSince,
+        highWaterMark: plan.highWaterMark,
         limit: request.limit > 0 ? request.limit : undefined,
         labels: Object.keys(request.labels).length > 0 ? JSON.stringify(request.labels) : undefined,
       },
@@ -126,10 +155,16 @@ interface ExportPlan {
   target: ExportTarget;
   plugin: FormatPlugin;
   formatOptions: JsonObject;
+  /** Records and deletions: the `changedSince` of the next incremental export (taken before anything is read). */
+  highWaterMark?: Date;
 }
 
 function planExport(ctx: TransferContext, request: ExportJobRequest): ExportPlan {
-  return { target: request.target, plugin: requireFormat(ctx, request.format, "write"), formatOptions: request.formatOptions };
+  const { target } = request;
+  if (request.changedSince && target.source === "audit")
+    throw new InvalidTransferRequestError("changed_since applies to exports of records and of deletions, not of the audit trail (filter it by time with from)", "changed_since");
+  const highWaterMark = target.source === "audit" ? undefined : highWaterMarkAt(new Date(), ctx.config.exportChangeOverlapSeconds);
+  return { target, plugin: requireFormat(ctx, request.format, "write"), formatOptions: request.formatOptions, highWaterMark };
 }
 
 /** The core's settings for an export the caller may run (fields narrowed or refused for personal data). */
@@ -139,7 +174,7 @@ function settingsOf(ctx: TransferContext, plan: ExportPlan, request: ExportJobRe
     plugin,
     pluginOptions: formatOptions,
     entity: target.spec,
-    fields: target.source === "records" ? fieldsFor(target.spec, request.fields, caller) : request.fields.length > 0 ? [...request.fields] : undefined,
+    fields: target.source !== "audit" ? fieldsFor(target, request.fields, caller) : request.fields.length > 0 ? [...request.fields] : undefined,
     labels: Object.keys(request.labels).length > 0 ? { ...request.labels } : undefined,
     nestedDelimiter: ctx.config.nestedDelimiter,
   };
@@ -203,31 +238,40 @@ function exportSteps(ctx: TransferContext, run: JobRun, plan: ExportPlan, reques
         })
         .catch(() => undefined);
     }
-    yield { kind: "header", jobId: job._id, fileName: downloadName(plan, job.createdAt), mimeType: plugin.mimeType, columns };
+    yield { kind: "header", jobId: job._id, fileName: downloadName(plan, job.createdAt), mimeType: plugin.mimeType, columns, highWaterMark: plan.highWaterMark };
 
+    const since = request.changedSince;
     const batches =
       target.source === "audit"
         ? limited(auditEventBatches(ctx.audit, target.query, seesPersonalData(caller.principal), READ_BATCH), request.limit)
-        : (async function* () {
-            const streamRequest: MessageInitShape<typeof StreamRecordsRequestSchema> = {
-              entity: entityEnum(spec.name),
-              filter: target.filter,
-              // Only top-level keys go to the records service; nested paths are the core's.
-              fields: [...new Set((fields ?? []).map((f) => f.split(".")[0]!))],
-              sort: target.sort,
-              limit: BigInt(request.limit),
-              batchSize: READ_BATCH,
-            };
-            // The records service keeps sending while the plugin formats the previous batches.
-            for await (const message of readAhead(records.streamRecords(streamRequest, { signal }), RECORDS_READ_AHEAD)) {
-              const batch: Record<string, unknown>[] = [];
-              for (const wire of message.records) {
-                const record = recordForExport(spec, wire);
-                if (record) batch.push(record);
+        : target.source === "deletions"
+          ? (async function* () {
+              const deletions = records.streamDeletions(
+                { entity: entityEnum(target.entity.name), since: since ? timestampFromDate(since) : undefined, limit: BigInt(request.limit), batchSize: READ_BATCH },
+                { signal },
+              );
+              for await (const message of readAhead(deletions, RECORDS_READ_AHEAD)) yield message.deletions.map((d) => deletionRecord(target.entity, d));
+            })()
+          : (async function* () {
+              const streamRequest: MessageInitShape<typeof StreamRecordsRequestSchema> = {
+                entity: entityEnum(spec.name),
+                filter: since ? changedSinceFilter(spec, target.filter, since) : target.filter,
+                // Only top-level keys go to the records service; nested paths are the core's.
+                fields: [...new Set((fields ?? []).map((f) => f.split(".")[0]!))],
+                sort: target.sort,
+                limit: BigInt(request.limit),
+                batchSize: READ_BATCH,
+              };
+              // The records service keeps sending while the plugin formats the previous batches.
+              for await (const message of readAhead(records.streamRecords(streamRequest, { signal }), RECORDS_READ_AHEAD)) {
+                const batch: Record<string, unknown>[] = [];
+                for (const wire of message.records) {
+                  const record = recordForExport(spec, wire);
+                  if (record) batch.push(record);
+                }
+                yield batch;
               }
-              yield batch;
-            }
-          })();
+            })();
     let reported = -1;
     for await (const chunk of rechunk(runExport(batches, settings), EXPORT_CHUNK_BYTES)) {
       hash.update(chunk);
@@ -242,7 +286,7 @@ function exportSteps(ctx: TransferContext, run: JobRun, plan: ExportPlan, reques
     const sha256 = hash.copy().digest("hex");
     // The record holds the end before the client is told it.
     await run.end({ state: "succeeded" }, sofar());
-    yield { kind: "summary", jobId: job._id, records: exported, bytes, sha256, durationMs: Date.now() - job.createdAt.getTime() };
+    yield { kind: "summary", jobId: job._id, records: exported, bytes, sha256, durationMs: Date.now() - job.createdAt.getTime(), highWaterMark: plan.highWaterMark };
   }
   return { events: events(), sofar, close: () => finished.abort(new Error("the export ended")) };
 }

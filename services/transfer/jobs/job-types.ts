@@ -23,7 +23,11 @@ export interface JobDocument {
   /** Unset for an export of the audit trail. */
   entity?: EntityName;
   /** Export: what was read; unset means records. */
-  source?: "records" | "audit";
+  source?: "records" | "audit" | "deletions";
+  /** Export: records changed (deletions made) at or after this time only. */
+  changedSince?: Date;
+  /** Export of records or deletions: the `changedSince` for the next incremental export. */
+  highWaterMark?: Date;
   format: string;
   /** Import: how the format was chosen when the request named none (file name or content, in words). */
   formatChosenBy?: string;

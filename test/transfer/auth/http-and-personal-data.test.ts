@@ -124,6 +124,20 @@ describe("personal data in exports", () => {
     expect(((await res.json()) as { message: string }).message).toContain("lastName");
   });
 
+  it("an exporter without pii is refused the deletions of users, named by email, but gets those of courses; with pii it gets both", async () => {
+    const denied = await fetch(`${s.transfer.url}/export/csv?source=deletions&entity=users`, { headers: await as(["exporter"], "eve") });
+    expect(denied.status).toBe(403);
+    expect(((await denied.json()) as { message: string }).message).toContain("email is personal data of users");
+    const courses = await fetch(`${s.transfer.url}/export/csv?source=deletions&entity=courses`, { headers: await as(["exporter"], "eve") });
+    expect(courses.status).toBe(200);
+    expect((await courses.text()).trim()).toBe("Course code,Deleted at");
+    const users = await fetch(`${s.transfer.url}/export/csv?source=deletions&entity=users`, { headers: await as(["exporter", "pii"], "pat") });
+    expect(users.status).toBe(200);
+    expect((await users.text()).trim()).toBe("Email address,Deleted at");
+    const importer = await fetch(`${s.transfer.url}/export/csv?source=deletions&entity=courses`, { headers: await as(["importer"], "ivy") });
+    expect(importer.status).toBe(403);
+  });
+
   it("an exporter with pii gets them", async () => {
     const result = await exportFile(s.client, { entity: Entity.USERS, format: "csv", fields: ["email", "firstName", "lastName", "username"] }, await as(["exporter", "pii"], "pat"));
     const [header, first] = csvLines(result.bytes.toString("utf8"));

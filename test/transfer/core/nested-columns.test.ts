@@ -29,7 +29,7 @@ describe("a tabular export of an object field", () => {
   it("is one column of JSON text by default, which reads back exactly", async () => {
     const file = (await exportAll(source, "activity", await plugin("csv"))).toString("utf8");
     const [header, first] = file.split("\r\n");
-    expect(header).toBe("Entry id,User id,Session id,Course id,Action,At,Details");
+    expect(header).toBe("Entry id,User id,Session id,Course id,Action,At,Details,Recorded at");
     expect(first).toContain('"{""device"":""mobile"",""clicks"":3');
   });
 

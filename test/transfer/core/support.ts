@@ -221,7 +221,8 @@ export function comparable(entity: EntityName, records: Record<string, unknown>[
   return sortRecords(
     entity,
     records.map((r) => {
-      const { updatedAt: _u, ...rest } = r;
+      // Server-set change times differ by design: the target stored its records later.
+      const { updatedAt: _u, recordedAt: _r, ...rest } = r;
       if (entity === "activity") delete rest.id;
       return rest;
     }),

@@ -53,7 +53,7 @@ describe("query parameters of GET /export/{format}", () => {
   it("refuses an unknown one, listing the accepted ones (GET and HEAD)", async () => {
     await refused(
       "/export/csv?entity=users&bogus=1",
-      /unknown query parameter "bogus" for an export of records; accepted: source, fields, labels, options, limit, from, to, entity, time_field, sort, status, role, user_id, course_id, session_id, action$/,
+      /unknown query parameter "bogus" for an export of records; accepted: source, fields, labels, options, limit, from, to, entity, changed_since, time_field, sort, status, role, user_id, course_id, session_id, action$/,
     );
     await refused("/export/csv?entity=users&bogus=1", /bogus/, "HEAD");
   });

@@ -8,8 +8,13 @@
  * (selection and order), filters `status`, `role`, `user_id`, `course_id`,
  * `session_id`, `action` (comma lists, or repeated), `from` / `to` (ISO 8601,
  * on `time_field`, default the entity's first time field), `sort=field,-field`,
- * `limit`, and `options` / `labels` as JSON objects. `/export/pretty` is JSON
- * with `pretty: true`.
+ * `limit`, `changed_since` (ISO 8601: records changed at or after it, the
+ * previous export's `x-high-water-mark`), and `options` / `labels` as JSON
+ * objects. `/export/pretty` is JSON with `pretty: true`.
+ *
+ * Deletions (`source=deletions`): the keys of `entity`'s deleted records and
+ * when, since `changed_since` when given; `fields`, `labels`, `options`,
+ * `limit`.
  *
  * The audit trail (`source=audit`, auditors and admins): filters `subject`,
  * `action` (export, import, …), `entity`, `from`, `to`; `fields`, `labels`,
@@ -24,6 +29,7 @@ import { AUDIT_ACTIONS, auditQueryOf } from "../../../shared/audit/index.js";
 import { AUDIT_EVENTS_SPEC } from "../../audit/audit-export.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 import type { ExportJobRequest } from "../../jobs/export-job.js";
+import { checkChangedSince, deletionsSpecOf } from "../../records/incremental-export.js";
 import { requireEntityName } from "../../transfer-context.js";
 import { dateParam, jsonObjectParam, refuseUnknownQuery, wholeNumberParam, type ParamSpec } from "./request-params.js";
 
@@ -52,9 +58,21 @@ const COMMON: ParamSpec[] = [
 /** The query parameters of an export of records. */
 export const RECORDS_EXPORT_PARAMS: readonly ParamSpec[] = [
   ...COMMON,
+  { name: "changed_since" },
   { name: "time_field" },
   { name: "sort", repeatable: true },
   ...["status", "role", "user_id", "course_id", "session_id", "action"].map((name) => ({ name, repeatable: true })),
+];
+
+/** The query parameters of an export of deletions. */
+export const DELETIONS_EXPORT_PARAMS: readonly ParamSpec[] = [
+  { name: "source" },
+  { name: "entity" },
+  { name: "changed_since" },
+  { name: "fields", repeatable: true },
+  { name: "labels" },
+  { name: "options" },
+  { name: "limit" },
 ];
 
 /** The query parameters of an export of the audit trail. */
@@ -68,11 +86,39 @@ function list(query: URLSearchParams, name: string): string[] {
     .filter(Boolean);
 }
 
-/** `source`: records (the default) or audit. */
-export function sourceParam(query: URLSearchParams): "records" | "audit" {
+/** `source`: records (the default), audit or deletions. */
+export function sourceParam(query: URLSearchParams): "records" | "audit" | "deletions" {
   const source = (query.get("source") ?? "records").trim().toLowerCase() || "records";
-  if (source !== "records" && source !== "audit") throw new InvalidTransferRequestError(`source must be records or audit, not ${JSON.stringify(query.get("source"))}`, "source");
+  if (source !== "records" && source !== "audit" && source !== "deletions")
+    throw new InvalidTransferRequestError(`source must be records, audit or deletions, not ${JSON.stringify(query.get("source"))}`, "source");
   return source;
+}
+
+function changedSinceParam(query: URLSearchParams): Date | undefined {
+  const text = query.get("changed_since") ?? "";
+  // A time without its zone would be read in this server's: the wrong records, silently.
+  if (text.includes("T") && !/(Z|[+-]\d\d:?\d\d)$/i.test(text.trim())) {
+    throw new InvalidTransferRequestError(`changed_since ${JSON.stringify(text)} has a time but no time zone: end it with Z or an offset such as +01:00 (as x-high-water-mark does)`, "changed_since");
+  }
+  const since = dateParam(query, "changed_since");
+  return since ? checkChangedSince(since) : undefined;
+}
+
+/** `?source=deletions`: the keys of an entity's deleted records, since `changed_since`. */
+function deletionsExportRequest(formatSegment: string, query: URLSearchParams): ExportJobRequest {
+  refuseUnknownQuery(query, DELETIONS_EXPORT_PARAMS, "an export of deletions (source=deletions)");
+  const entity = requireEntityName(query.get("entity"));
+  if (entity.appendOnly) throw new InvalidTransferRequestError(`${entity.name} is append-only: nothing of it is ever deleted`, "entity");
+  return {
+    target: { source: "deletions", spec: deletionsSpecOf(entity), entity },
+    format: aliasOf(formatSegment)?.format ?? formatSegment,
+    formatOptions: optionsParam(formatSegment, query),
+    fields: list(query, "fields"),
+    labels: labelsParam(query),
+    limit: limitParam(query),
+    estimateTotal: false,
+    changedSince: changedSinceParam(query),
+  };
 }
 
 function limitParam(query: URLSearchParams): number {
@@ -115,7 +161,9 @@ function auditExportRequest(formatSegment: string, query: URLSearchParams): Expo
 
 /** The export request a download URL describes. */
 export function exportRequestFromQuery(formatSegment: string, query: URLSearchParams): ExportJobRequest {
-  if (sourceParam(query) === "audit") return auditExportRequest(formatSegment, query);
+  const source = sourceParam(query);
+  if (source === "audit") return auditExportRequest(formatSegment, query);
+  if (source === "deletions") return deletionsExportRequest(formatSegment, query);
   refuseUnknownQuery(query, RECORDS_EXPORT_PARAMS, "an export of records");
   const spec = requireEntityName(query.get("entity"));
   const from = dateParam(query, "from");
@@ -139,5 +187,5 @@ export function exportRequestFromQuery(formatSegment: string, query: URLSearchPa
     timeRanges: from || to ? [{ field: timeField, from: from ? timestampFromDate(from) : undefined, to: to ? timestampFromDate(to) : undefined }] : [],
   });
   const sort = list(query, "sort").map((s) => ({ field: s.replace(/^[-+]/, ""), descending: s.startsWith("-") }));
-  return { target: { source: "records", spec, filter, sort }, format, formatOptions, fields, labels, limit: limitParam(query), estimateTotal: false };
+  return { target: { source: "records", spec, filter, sort }, format, formatOptions, fields, labels, limit: limitParam(query), estimateTotal: false, changedSince: changedSinceParam(query) };
 }

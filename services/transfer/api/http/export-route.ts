@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkExport } from "../../access-policy.js";
 import type { Caller } from "../../caller.js";
-import { describeExport, exportJob, type ExportEvent } from "../../jobs/export-job.js";
+import { describeExport, exportEntityOf, exportJob, type ExportEvent } from "../../jobs/export-job.js";
 import type { TransferContext } from "../../transfer-context.js";
 import { exportRequestFromQuery, sourceParam } from "./export-query.js";
 import { allowed, attachment, clientGone, sendError, writeChunk } from "./http-util.js";
@@ -43,7 +43,7 @@ export async function handleExport(ctx: TransferContext, req: IncomingMessage, f
     // Whether the caller may export anything of this source at all, before the parameters are judged.
     if (principal && !allowed(res, checkExport(principal, sourceParam(query), undefined))) return;
     const request = exportRequestFromQuery(formatSegment, query);
-    if (principal && !allowed(res, checkExport(principal, request.target.source, request.target.source === "audit" ? undefined : request.target.spec.name))) return;
+    if (principal && !allowed(res, checkExport(principal, request.target.source, exportEntityOf(request.target)?.name))) return;
     if (req.method === "HEAD") {
       // The headers a GET would get, checked the same way, without a job or a record read.
       const description = describeExport(ctx, request, caller);
@@ -73,6 +73,8 @@ export async function handleExport(ctx: TransferContext, req: IncomingMessage, f
     res.writeHead(200, {
       ...downloadHeaders(header.fileName, header.mimeType),
       "x-job-id": header.jobId,
+      // Records and deletions: the changed_since of the next incremental export.
+      ...(header.highWaterMark ? { "x-high-water-mark": header.highWaterMark.toISOString() } : {}),
       // HTTP/1.0 gets the file without them; the checksum is in the job record (GET /jobs/{x-job-id}).
       ...(trailers ? { trailer: "x-checksum-sha256, x-record-count" } : {}),
     });

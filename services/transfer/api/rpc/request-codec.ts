@@ -6,6 +6,7 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Entity } from "../../../../gen/dataexchange/records/v1/records_pb.js";
 import {
+  ExportSource,
   JobKind,
   JobState,
   Transform_Map_Unmapped,
@@ -18,6 +19,7 @@ import { auditQueryOf } from "../../../shared/audit/index.js";
 import { exportSourceOf } from "../../access-policy.js";
 import { AUDIT_EVENTS_SPEC } from "../../audit/audit-export.js";
 import type { ExportJobRequest, ExportTarget } from "../../jobs/export-job.js";
+import { checkChangedSince, deletionsSpecOf } from "../../records/incremental-export.js";
 import { entityName } from "../../../shared/records-wire/record-codec.js";
 import type { FieldMapping, Transform } from "../../core/import-pipeline.js";
 import { InvalidTransferRequestError } from "../../errors.js";
@@ -37,10 +39,23 @@ export function exportRequestOf(request: ExportRequest): ExportJobRequest {
     labels: { ...request.labels },
     limit: Number(request.limit),
     estimateTotal: request.estimateTotal,
+    changedSince: request.changedSince ? checkChangedSince(timestampDate(request.changedSince)) : undefined,
   };
 }
 
 function exportTargetOf(request: ExportRequest): ExportTarget {
+  if (!(request.source in ExportSource))
+    throw new InvalidTransferRequestError(
+      `source ${request.source} is not an export source: one of EXPORT_SOURCE_RECORDS (the default), EXPORT_SOURCE_AUDIT_EVENTS, EXPORT_SOURCE_DELETIONS`,
+      "source",
+    );
+  if (exportSourceOf(request) === "deletions") {
+    const misplaced = request.auditFilter ? "audit_filter" : request.filter ? "filter" : request.sort.length > 0 ? "sort" : request.estimateTotal ? "estimate_total" : undefined;
+    if (misplaced) throw new InvalidTransferRequestError(`${misplaced} does not apply to an export of deletions (they come oldest first; narrow them with changed_since)`, misplaced);
+    const entity = requireEntity(request.entity, "entity");
+    if (entity.appendOnly) throw new InvalidTransferRequestError(`${entity.name} is append-only: nothing of it is ever deleted`, "entity");
+    return { source: "deletions", spec: deletionsSpecOf(entity), entity };
+  }
   if (exportSourceOf(request) === "records") {
     if (request.auditFilter) throw new InvalidTransferRequestError("audit_filter applies only to exports of the audit trail (source EXPORT_SOURCE_AUDIT_EVENTS)", "audit_filter");
     return { source: "records", spec: requireEntity(request.entity, "entity"), filter: request.filter, sort: request.sort.map((s) => ({ field: s.field, descending: s.descending })) };

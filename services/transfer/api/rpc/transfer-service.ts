@@ -11,7 +11,7 @@
  * (error-mapping.ts) turns each into its RPC status.
  */
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   ColumnSchema,
@@ -193,6 +193,7 @@ export function exportMessage(event: ExportEvent): ExportResponse {
             fileName: event.fileName,
             mimeType: event.mimeType,
             columns: event.columns.map((c) => create(ColumnSchema, { key: c.key, label: c.label, type: wireFieldType(c.type) })),
+            highWaterMark: event.highWaterMark ? timestampFromDate(event.highWaterMark) : undefined,
           },
         },
       });
@@ -202,7 +203,17 @@ export function exportMessage(event: ExportEvent): ExportResponse {
       return create(ExportResponseSchema, { event: { case: "progress", value: { records: BigInt(event.records), bytes: BigInt(event.bytes), estimatedTotal: BigInt(event.estimatedTotal) } } });
     case "summary":
       return create(ExportResponseSchema, {
-        event: { case: "summary", value: { jobId: event.jobId, records: BigInt(event.records), bytes: BigInt(event.bytes), sha256: event.sha256, duration: durationFromMs(event.durationMs) } },
+        event: {
+          case: "summary",
+          value: {
+            jobId: event.jobId,
+            records: BigInt(event.records),
+            bytes: BigInt(event.bytes),
+            sha256: event.sha256,
+            duration: durationFromMs(event.durationMs),
+            highWaterMark: event.highWaterMark ? timestampFromDate(event.highWaterMark) : undefined,
+          },
+        },
       });
   }
 }

@@ -28,6 +28,7 @@ import {
 import { StreamRecordsRequestSchema, WriteRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
 import { pluginsForTests } from "../../support/format-workers.js";
+import { asServed } from "../../support/served-records-service.js";
 
 function context(signal: AbortSignal = new AbortController().signal): HandlerContext {
   return { signal, values: createContextValues() } as HandlerContext;
@@ -96,7 +97,7 @@ export async function openRecords(prefix: string): Promise<RecordsFixture> {
   const t = await openTestDatabase(prefix);
   const transferDb = t.client.db(`${t.name}_transfer`);
   await ensureIndexes(t.db);
-  const service = new RecordsService(t.db);
+  const service = asServed(new RecordsService(t.db));
   const fixture: RecordsFixture = {
     t,
     db: t.db,

@@ -95,7 +95,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
     );
     // The cursor fetches the next batches while this one is encoded and sent.
     for await (const batch of readAhead(batches, STREAM_READ_AHEAD)) {
-      yield create(StreamRecordsResponseSchema, { records: batch.map((r) => encodeRecord(spec, personal.filter(spec, r))) });
+      yield create(StreamRecordsResponseSchema, { records: batch.map((r) => encodeRecord(spec, personal.filter(spec, r), "response")) });
     }
   }
 
@@ -138,7 +138,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
     const record = documentToRecord(spec, doc);
     await joinSessions(this.db, [record], joins);
     const selected = fields.length > 0 ? Object.fromEntries(Object.entries(record).filter(([k]) => fields.includes(k))) : record;
-    return create(GetRecordResponseSchema, { record: encodeRecord(spec, personal.filter(spec, selected)) });
+    return create(GetRecordResponseSchema, { record: encodeRecord(spec, personal.filter(spec, selected), "response") });
   }
 
   putRecord(request: PutRecordRequest, context?: HandlerContext) {
@@ -157,7 +157,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
       if (result.stored[0]) audit.set({ recordKey: keyOf(spec, result.stored[0]) });
       // The record as stored, less personal fields the caller may not read.
       const stored = PersonalDataAccess.of(context).filter(spec, { ...(result.stored[0] ?? {}) });
-      return { counts: { [outcome]: 1 }, response: create(PutRecordResponseSchema, { outcome: OUTCOMES[outcome], record: encodeRecord(spec, stored) }) };
+      return { counts: { [outcome]: 1 }, response: create(PutRecordResponseSchema, { outcome: OUTCOMES[outcome], record: encodeRecord(spec, stored, "response") }) };
     });
   }
 

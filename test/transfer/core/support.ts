@@ -41,21 +41,14 @@ async function* once<T>(item: T): AsyncGenerator<T> {
 /**
  * The RecordWriter the transfer service will implement over the WriteRecords
  * stream, here over the service class in-process: one WriteRecords call per
- * batch. The codec never encodes write-only fields (it is also used for
- * responses), so a password is put on the wire message explicitly, as a
- * client sending a new password does.
+ * batch, its records encoded for a write (a password is sent, as the
+ * transfer service's own writer sends it).
  */
 export function recordsWriter(service: RecordsService, spec: EntitySpec, calls?: { count: number }): RecordWriter {
   return {
     async write(records, { mode, dryRun, signal }) {
       if (calls) calls.count++;
-      const wire = records.map((record) => {
-        const message = encodeRecord(spec, record);
-        for (const field of spec.fields) {
-          if (field.writeOnly && record[field.key] !== undefined) (message.kind.value as unknown as Record<string, unknown>)[field.key] = record[field.key];
-        }
-        return message;
-      });
+      const wire = records.map((record) => encodeRecord(spec, record, "write"));
       const request = create(WriteRecordsRequestSchema, { entity: entityEnum(spec.name), mode: writeModeEnum(mode), dryRun, ordered: false, batchId: "b", records: wire });
       let response;
       for await (const r of service.writeRecords(once(request), context(signal))) response = r;

@@ -12,7 +12,8 @@ const created = new Date("2024-01-01T00:00:00Z");
 const updated = new Date("2024-02-01T00:00:00Z");
 const user = { email: "ada@example.org", username: "ada", createdAt: created, updatedAt: updated, password: "correct horse battery" };
 
-const fieldsOf = (message: ReturnType<typeof encodeRecord>) => Object.keys(message.kind.value ?? {}).filter((key) => !key.startsWith("$") && (message.kind.value as Record<string, unknown>)[key] !== undefined);
+const fieldsOf = (message: ReturnType<typeof encodeRecord>) =>
+  Object.keys(message.kind.value ?? {}).filter((key) => !key.startsWith("$") && (message.kind.value as Record<string, unknown>)[key] !== undefined);
 
 describe("encoding a record for a response", () => {
   it("never encodes a write-only field, and keeps the read-only ones the server set", () => {

@@ -26,14 +26,14 @@ function frame(message: Uint8Array): Buffer {
   return out;
 }
 
+/** A session as the records service sends it. */
+const sessionRecord = (n: number) => encodeRecord(ENTITIES.sessions, session(n), "response");
+
 const batches = Array.from({ length: DISTINCT }, (_, b) =>
-  frame(toBinary(StreamRecordsResponseSchema, create(StreamRecordsResponseSchema, { records: Array.from({ length: BATCH }, (_, i) => encodeRecord(ENTITIES.sessions, session(b * BATCH + i))) }))),
+  frame(toBinary(StreamRecordsResponseSchema, create(StreamRecordsResponseSchema, { records: Array.from({ length: BATCH }, (_, i) => sessionRecord(b * BATCH + i)) }))),
 );
 const lastSize = total % BATCH;
-const last =
-  lastSize > 0
-    ? frame(toBinary(StreamRecordsResponseSchema, create(StreamRecordsResponseSchema, { records: Array.from({ length: lastSize }, (_, i) => encodeRecord(ENTITIES.sessions, session(i))) })))
-    : undefined;
+const last = lastSize > 0 ? frame(toBinary(StreamRecordsResponseSchema, create(StreamRecordsResponseSchema, { records: Array.from({ length: lastSize }, (_, i) => sessionRecord(i)) }))) : undefined;
 const count = frame(toBinary(CountRecordsResponseSchema, create(CountRecordsResponseSchema, { count: BigInt(total) })));
 
 function answer(stream: http2.ServerHttp2Stream, status: number, frames: () => Generator<Buffer>): void {

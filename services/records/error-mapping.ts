@@ -2,14 +2,16 @@
  * The records service's one error-mapping function (connect-node's
  * node-error.ts is the model): every error a handler raises becomes exactly
  * one RPC status, with the original kept as `cause` for logs and traces.
+ * Handlers throw domain errors; {@link recordsErrorInterceptor}, the server's
+ * innermost interceptor (server.ts), applies the mapping to all of them.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { errorMappers } from "../shared/rpc/error-mappers.js";
+import { errorMappingInterceptor } from "../shared/rpc/error-mapping-interceptor.js";
 import { create } from "@bufbuild/protobuf";
 import { MongoServerError } from "mongodb";
 import { isDatabaseUnavailable } from "../shared/mongo/database-unavailable.js";
 import type { FieldIssue } from "../domain/index.js";
-import { FieldViolationsSchema, RecordErrorSchema } from "../../gen/dataexchange/records/v1/records_pb.js";
+import { FieldViolationsSchema, RecordErrorSchema, RecordsService as RecordsServiceDesc } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { InvalidAuditFilterError, InvalidAuditPageTokenError } from "../shared/audit/index.js";
 import { InvalidRequestError, MissingReferenceError, OperationNotAllowedError, RecordExistsError, RecordNotFoundError, RecordValidationError, WriteInterruptedError } from "./errors.js";
 
@@ -45,5 +47,5 @@ export function toConnectError(error: unknown): ConnectError {
   return withDetails("internal error in the records service", Code.Internal, error);
 }
 
-/** `mapErrors` / `mapStreamErrors`: the wrappers of every handler of this service, around {@link toConnectError}. */
-export const { mapErrors, mapStreamErrors } = errorMappers(toConnectError);
+/** Maps what every RecordsService method throws, with {@link toConnectError}: the server's innermost interceptor. */
+export const recordsErrorInterceptor = errorMappingInterceptor(RecordsServiceDesc, toConnectError);

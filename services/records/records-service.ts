@@ -3,6 +3,11 @@
  * MongoDB. Its only dependency, the database handle, is passed in, so the
  * class is tested directly, through an in-memory router transport, and behind
  * a real server, with the same code.
+ *
+ * Handlers throw domain errors (errors.ts); the server's error-mapping
+ * interceptor (error-mapping.ts, installed by server.ts) turns each into one
+ * RPC status. Single-record writes run inside their audit (write-audit.ts
+ * `single`), so each handler states only what it writes.
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -31,7 +36,6 @@ import {
   type WriteRecordsRequest,
   type WriteRecordsResponse,
 } from "../../gen/dataexchange/records/v1/records_pb.js";
-import { mapErrors, mapStreamErrors } from "./error-mapping.js";
 import { InvalidRequestError, MissingReferenceError, OperationNotAllowedError, RecordExistsError, RecordNotFoundError, RecordValidationError, WriteInterruptedError } from "./errors.js";
 import { isDatabaseUnavailable } from "../shared/mongo/database-unavailable.js";
 import { retryTransient } from "../shared/mongo/transient-retry.js";
@@ -75,169 +79,140 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
     this.writes = new WriteAudit(audit, reportAuditFailure);
   }
 
-  streamRecords(request: StreamRecordsRequest, context: HandlerContext) {
-    const db = this.db;
-    return mapStreamErrors(async function* () {
-      const spec = requireEntity(request.entity);
-      const joins = readJoins(request.joins);
-      const personal = PersonalDataAccess.of(context);
-      personal.check(spec, { fields: request.fields, joins, sort: request.sort, byKey: (request.filter?.keys.length ?? 0) > 0 });
-      const batches = readRecordBatches(
-        db,
-        spec,
-        {
-          filter: readFilter(request.filter),
-          fields: request.fields,
-          sort: request.sort.map((s) => ({ field: s.field, descending: s.descending })),
-          limit: readLimit(request.limit),
-          batchSize: request.batchSize,
-          joins,
-        },
-        context.signal,
-      );
-      // The cursor fetches the next batches while this one is encoded and sent.
-      for await (const batch of readAhead(batches, STREAM_READ_AHEAD)) {
-        yield create(StreamRecordsResponseSchema, { records: batch.map((r) => encodeRecord(spec, personal.filter(spec, r))) });
-      }
-    });
+  async *streamRecords(request: StreamRecordsRequest, context: HandlerContext) {
+    const spec = requireEntity(request.entity);
+    const joins = readJoins(request.joins);
+    const personal = PersonalDataAccess.of(context);
+    personal.check(spec, { fields: request.fields, joins, sort: request.sort, byKey: (request.filter?.keys.length ?? 0) > 0 });
+    const batches = readRecordBatches(
+      this.db,
+      spec,
+      {
+        filter: readFilter(request.filter),
+        fields: request.fields,
+        sort: request.sort.map((s) => ({ field: s.field, descending: s.descending })),
+        limit: readLimit(request.limit),
+        batchSize: request.batchSize,
+        joins,
+      },
+      context.signal,
+    );
+    // The cursor fetches the next batches while this one is encoded and sent.
+    for await (const batch of readAhead(batches, STREAM_READ_AHEAD)) {
+      yield create(StreamRecordsResponseSchema, { records: batch.map((r) => encodeRecord(spec, personal.filter(spec, r), "response")) });
+    }
   }
 
-  streamDeletions(request: StreamDeletionsRequest, context: HandlerContext) {
-    const db = this.db;
-    return mapStreamErrors(async function* () {
-      const spec = requireEntity(request.entity);
-      if (spec.appendOnly) throw new InvalidRequestError(`${spec.name} is append-only: nothing of it is ever deleted`, [{ field: "entity", reason: "is append-only" }]);
-      // A deletion names its record by natural key: users' is their email address.
-      PersonalDataAccess.of(context).check(spec, { byKey: true });
-      const batchSize = Math.min(request.batchSize || DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE);
-      const since = request.since ? timestampDate(request.since) : undefined;
-      for await (const batch of readTombstones(db, spec, { since, batchSize, limit: readLimit(request.limit), signal: context.signal })) {
-        yield create(StreamDeletionsResponseSchema, { deletions: batch.map((t) => ({ key: { parts: t.key }, deletedAt: timestampFromDate(t.deletedAt) })) });
-      }
-    });
+  async *streamDeletions(request: StreamDeletionsRequest, context: HandlerContext) {
+    const spec = requireEntity(request.entity);
+    if (spec.appendOnly) throw new InvalidRequestError(`${spec.name} is append-only: nothing of it is ever deleted`, [{ field: "entity", reason: "is append-only" }]);
+    // A deletion names its record by natural key: users' is their email address.
+    PersonalDataAccess.of(context).check(spec, { byKey: true });
+    const batchSize = Math.min(request.batchSize || DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE);
+    const since = request.since ? timestampDate(request.since) : undefined;
+    for await (const batch of readTombstones(this.db, spec, { since, batchSize, limit: readLimit(request.limit), signal: context.signal })) {
+      yield create(StreamDeletionsResponseSchema, { deletions: batch.map((t) => ({ key: { parts: t.key }, deletedAt: timestampFromDate(t.deletedAt) })) });
+    }
   }
 
-  writeRecords(requests: AsyncIterable<WriteRecordsRequest>, context: HandlerContext) {
+  async *writeRecords(requests: AsyncIterable<WriteRecordsRequest>, context: HandlerContext) {
     const db = this.db;
     const audit = this.writes.stream(context);
-    return mapStreamErrors(async function* () {
-      const referenceCache = new ReferenceCache();
-      let failure: unknown;
-      try {
-        // Where look-ups scan the collection (FerretDB), a stream that re-imports many stored records loads their fingerprints once.
-        const storedFingerprints = (await retryTransient(() => isFerretDb(db))) ? new StoredFingerprints() : undefined;
-        for await (const request of requests) {
-          if (context.signal.aborted) return;
-          audit.received(request);
-          const response = await writeOneBatch(db, request, referenceCache, storedFingerprints);
-          audit.written(response);
-          yield response;
-        }
-      } catch (error) {
-        failure = error;
-        throw error;
-      } finally {
-        const audited = audit.finish(failure, context.signal.aborted);
-        // On an outage the audit event waits for the database (write-audit.ts); the caller hears at once.
-        if (!(failure instanceof WriteInterruptedError || isDatabaseUnavailable(failure))) await audited;
+    const referenceCache = new ReferenceCache();
+    let failure: unknown;
+    try {
+      // Where look-ups scan the collection (FerretDB), a stream that re-imports many stored records loads their fingerprints once.
+      const storedFingerprints = (await retryTransient(() => isFerretDb(db))) ? new StoredFingerprints() : undefined;
+      for await (const request of requests) {
+        if (context.signal.aborted) return;
+        audit.received(request);
+        const response = await writeOneBatch(db, request, referenceCache, storedFingerprints);
+        audit.written(response);
+        yield response;
       }
-    });
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      const audited = audit.finish(failure, context.signal.aborted);
+      // On an outage the audit event waits for the database (write-audit.ts); the caller hears at once.
+      if (!(failure instanceof WriteInterruptedError || isDatabaseUnavailable(failure))) await audited;
+    }
   }
 
-  getRecord(request: GetRecordRequest, context?: HandlerContext) {
-    return mapErrors(async () => {
-      const spec = requireEntity(request.entity);
-      const key = request.key?.parts ?? [];
-      const joins = new Set(readJoins(request.joins));
-      const personal = PersonalDataAccess.of(context);
-      personal.check(spec, { fields: request.fields, joins: [...joins], byKey: true });
-      if (joins.size > 0 && spec.name !== "sessions") throw new InvalidRequestError("joins are only available on sessions", [{ field: "joins", reason: "only sessions can be joined" }]);
-      const fields = request.fields.length > 0 ? request.fields : [];
-      buildProjection(spec, fields); // refuses unknown or hidden fields
-      const doc = await retryTransient(() => collectionFor(this.db, spec).findOne(keyFilter(spec, key), { projection: { passwordHash: 0 } }));
-      if (!doc) throw new RecordNotFoundError(`no ${spec.name} record with key ${JSON.stringify(key)}`);
-      const record = documentToRecord(spec, doc);
-      await joinSessions(this.db, [record], joins);
-      const selected = fields.length > 0 ? Object.fromEntries(Object.entries(record).filter(([k]) => fields.includes(k))) : record;
-      return create(GetRecordResponseSchema, { record: encodeRecord(spec, personal.filter(spec, selected)) });
-    });
+  async getRecord(request: GetRecordRequest, context?: HandlerContext) {
+    const spec = requireEntity(request.entity);
+    const key = request.key?.parts ?? [];
+    const joins = new Set(readJoins(request.joins));
+    const personal = PersonalDataAccess.of(context);
+    personal.check(spec, { fields: request.fields, joins: [...joins], byKey: true });
+    if (joins.size > 0 && spec.name !== "sessions") throw new InvalidRequestError("joins are only available on sessions", [{ field: "joins", reason: "only sessions can be joined" }]);
+    const fields = request.fields.length > 0 ? request.fields : [];
+    buildProjection(spec, fields); // refuses unknown or hidden fields
+    const doc = await retryTransient(() => collectionFor(this.db, spec).findOne(keyFilter(spec, key), { projection: { passwordHash: 0 } }));
+    if (!doc) throw new RecordNotFoundError(`no ${spec.name} record with key ${JSON.stringify(key)}`);
+    const record = documentToRecord(spec, doc);
+    await joinSessions(this.db, [record], joins);
+    const selected = fields.length > 0 ? Object.fromEntries(Object.entries(record).filter(([k]) => fields.includes(k))) : record;
+    return create(GetRecordResponseSchema, { record: encodeRecord(spec, personal.filter(spec, selected), "response") });
   }
 
   putRecord(request: PutRecordRequest, context?: HandlerContext) {
-    const audit = this.writes.single(context, "put");
-    audit.set({ dryRun: request.dryRun });
-    return mapErrors(async () => {
-      try {
-        const spec = requireEntity(request.entity);
-        audit.set({ entity: spec.name });
-        const mode = requireMode(request.mode);
-        audit.set({ mode });
-        const decoded = decodeRecord(spec, request.record);
-        if (!decoded.ok) throw new RecordValidationError(decoded.reason, [{ field: "record", reason: decoded.reason }]);
-        audit.set({ recordKey: keyOf(spec, decoded.record) });
-        const result = await writeBatch(this.db, spec, [decoded.record], { mode, dryRun: request.dryRun, ordered: true });
-        throwFirstError(spec, result.errors);
-        const outcome = result.outcomes[0]!;
-        // A server-assigned key (activity ids) is known only once stored.
-        if (result.stored[0]) audit.set({ recordKey: keyOf(spec, result.stored[0]) });
-        await audit.succeeded({ [outcome]: 1 });
-        // The record as stored, less personal fields the caller may not read.
-        const stored = PersonalDataAccess.of(context).filter(spec, { ...(result.stored[0] ?? {}) });
-        return create(PutRecordResponseSchema, { outcome: OUTCOMES[outcome], record: encodeRecord(spec, stored) });
-      } catch (error) {
-        await audit.failed(error);
-        throw error;
-      }
+    return this.writes.single(context, { action: "put", dryRun: request.dryRun }, async (audit) => {
+      const spec = requireEntity(request.entity);
+      audit.set({ entity: spec.name });
+      const mode = requireMode(request.mode);
+      audit.set({ mode });
+      const decoded = decodeRecord(spec, request.record);
+      if (!decoded.ok) throw new RecordValidationError(decoded.reason, [{ field: "record", reason: decoded.reason }]);
+      audit.set({ recordKey: keyOf(spec, decoded.record) });
+      const result = await writeBatch(this.db, spec, [decoded.record], { mode, dryRun: request.dryRun, ordered: true });
+      throwFirstError(spec, result.errors);
+      const outcome = result.outcomes[0]!;
+      // A server-assigned key (activity ids) is known only once stored.
+      if (result.stored[0]) audit.set({ recordKey: keyOf(spec, result.stored[0]) });
+      // The record as stored, less personal fields the caller may not read.
+      const stored = PersonalDataAccess.of(context).filter(spec, { ...(result.stored[0] ?? {}) });
+      return { counts: { [outcome]: 1 }, response: create(PutRecordResponseSchema, { outcome: OUTCOMES[outcome], record: encodeRecord(spec, stored, "response") }) };
     });
   }
 
   deleteRecord(request: DeleteRecordRequest, context?: HandlerContext) {
-    const audit = this.writes.single(context, "delete");
-    return mapErrors(async () => {
-      try {
-        audit.set({ recordKey: [...(request.key?.parts ?? [])] });
-        const spec = requireEntity(request.entity);
-        audit.set({ entity: spec.name });
-        if (spec.appendOnly) throw new OperationNotAllowedError(`${spec.name} is append-only: entries cannot be deleted`);
-        const filter = keyFilter(spec, request.key?.parts ?? []);
-        const doc = await collectionFor(this.db, spec).findOne(filter, { projection: { passwordHash: 0 } });
-        if (!doc) throw new RecordNotFoundError(`no ${spec.name} record with key ${JSON.stringify(request.key?.parts ?? [])}`);
-        await refuseIfReferenced(this.db, spec, doc);
-        const result = await collectionFor(this.db, spec).deleteOne(filter);
-        // Written after the delete: a tombstone never names a record that is still there.
-        if (result.deletedCount === 1) await recordTombstone(this.db, spec, keyOf(spec, doc as Record<string, unknown>) ?? request.key?.parts ?? []);
-        await audit.succeeded({ deleted: result.deletedCount });
-        return create(DeleteRecordResponseSchema, { deleted: result.deletedCount === 1 });
-      } catch (error) {
-        await audit.failed(error);
-        throw error;
-      }
-    });
-  }
-
-  countRecords(request: CountRecordsRequest, context?: HandlerContext) {
-    return mapErrors(async () => {
+    const key = request.key?.parts ?? [];
+    return this.writes.single(context, { action: "delete", recordKey: [...key] }, async (audit) => {
       const spec = requireEntity(request.entity);
-      // Counting by email is asking whether an address exists: personal data.
-      PersonalDataAccess.of(context).check(spec, { byKey: (request.filter?.keys.length ?? 0) > 0 });
-      const query = buildQuery(spec, readFilter(request.filter));
-      const count = await retryTransient(() => collectionFor(this.db, spec).countDocuments(query));
-      return create(CountRecordsResponseSchema, { count: BigInt(count) });
+      audit.set({ entity: spec.name });
+      if (spec.appendOnly) throw new OperationNotAllowedError(`${spec.name} is append-only: entries cannot be deleted`);
+      const filter = keyFilter(spec, key);
+      const doc = await collectionFor(this.db, spec).findOne(filter, { projection: { passwordHash: 0 } });
+      if (!doc) throw new RecordNotFoundError(`no ${spec.name} record with key ${JSON.stringify(key)}`);
+      await refuseIfReferenced(this.db, spec, doc);
+      const result = await collectionFor(this.db, spec).deleteOne(filter);
+      // Written after the delete: a tombstone never names a record that is still there.
+      if (result.deletedCount === 1) await recordTombstone(this.db, spec, keyOf(spec, doc as Record<string, unknown>) ?? key);
+      return { counts: { deleted: result.deletedCount }, response: create(DeleteRecordResponseSchema, { deleted: result.deletedCount === 1 }) };
     });
   }
 
-  describeEntity(request: DescribeEntityRequest) {
-    return mapErrors(async () => describeEntity(requireEntity(request.entity)));
+  async countRecords(request: CountRecordsRequest, context?: HandlerContext) {
+    const spec = requireEntity(request.entity);
+    // Counting by email is asking whether an address exists: personal data.
+    PersonalDataAccess.of(context).check(spec, { byKey: (request.filter?.keys.length ?? 0) > 0 });
+    const query = buildQuery(spec, readFilter(request.filter));
+    const count = await retryTransient(() => collectionFor(this.db, spec).countDocuments(query));
+    return create(CountRecordsResponseSchema, { count: BigInt(count) });
+  }
+
+  async describeEntity(request: DescribeEntityRequest) {
+    return describeEntity(requireEntity(request.entity));
   }
 
   /** The audit trail of writes, newest first; personal keys withheld from callers without `pii`. */
-  listAuditEvents(request: ListAuditEventsRequest, context?: HandlerContext) {
-    return mapErrors(async () => {
-      const personal = PersonalDataAccess.of(context);
-      const page = await this.audit.list(auditQueryOf(request.filter), request.pageSize, request.pageToken);
-      const events = page.events.map((e) => auditEventMessage(personal.allowed ? e : withoutPersonalData(e)));
-      return create(ListAuditEventsResponseSchema, { events, nextPageToken: page.nextPageToken });
-    });
+  async listAuditEvents(request: ListAuditEventsRequest, context?: HandlerContext) {
+    const personal = PersonalDataAccess.of(context);
+    const page = await this.audit.list(auditQueryOf(request.filter), request.pageSize, request.pageToken);
+    const events = page.events.map((e) => auditEventMessage(personal.allowed ? e : withoutPersonalData(e)));
+    return create(ListAuditEventsResponseSchema, { events, nextPageToken: page.nextPageToken });
   }
 }
 

@@ -3,7 +3,9 @@
  * and a main that listens only when this module is run directly.
  *
  * One port answers gRPC (for @grpc/grpc-js callers and buf curl), Connect and
- * gRPC-Web, with grpc.health.v1 and server reflection beside the service.
+ * gRPC-Web, with grpc.health.v1 and server reflection beside the service; one
+ * Connect router serves all three, so its interceptors (tracing, request
+ * logging, auth, and innermost the error mapping) apply to every protocol.
  *
  * Authentication is opt-in in the builder (tests of the service itself run
  * without it) and always on in main(), configured from the environment
@@ -22,6 +24,7 @@ import { isMain, runService, stopOnSignals } from "../shared/process/index.js";
 import { createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
 import { RECORDS_ACCESS_POLICY, RECORDS_METHOD_RULES } from "./access-policy.js";
 import { loadRecordsConfig } from "./config.js";
+import { recordsErrorInterceptor } from "./error-mapping.js";
 import { RecordsService } from "./records-service.js";
 import { prepareChangeTracking } from "./store/change-tracking.js";
 import { ensureIndexes } from "./store/collections.js";
@@ -66,10 +69,12 @@ export async function buildRecordsServer(options: RecordsServerOptions): Promise
     host: options.host,
     port: options.port ?? 0,
     // The caller's interceptors (tracing) and request logging run outside auth, so rejected calls are traced and logged too.
+    // Errors are mapped innermost, so that logging and tracing see the status the caller gets.
     interceptors: [
       ...(options.interceptors ?? []),
       ...(options.logger ? [recordsRequestLogging(options.logger)] : []),
       ...(options.auth ? [createAuthInterceptor({ ...options.auth, policy: RECORDS_ACCESS_POLICY, rules: RECORDS_METHOD_RULES })] : []),
+      recordsErrorInterceptor,
     ],
     readMaxBytes: options.maxMessageBytes ?? 32 * 1024 * 1024,
     // The peer address, for the audit trail of writes and the request lines.

@@ -39,9 +39,25 @@ export class WriteAudit {
     this.waiting = new OutageRetries((message: unknown, ...detail: unknown[]) => report(String(message), detail.length > 0 ? { detail: detail.map(String) } : {}));
   }
 
-  /** Starts the audit of one single-record call (put or delete). */
-  single(context: HandlerContext | undefined, action: "put" | "delete"): SingleWriteAudit {
-    return new SingleWriteAudit(this, { ...callInfo(context), action, counts: {}, outcome: "succeeded" });
+  /**
+   * Runs one single-record call (put or delete) inside its audit, and appends
+   * its one event when it ends: succeeded with the counts `write` returns, or
+   * failed (or cancelled) with what it threw, which is thrown on. `write`
+   * names on its {@link SingleWrite} what it learns (entity, mode, key), so a
+   * call that fails halfway is audited with as much as was known.
+   */
+  async single<T>(context: HandlerContext | undefined, start: SingleWriteStart, write: (audit: SingleWrite) => Promise<SingleWriteDone<T>>): Promise<T> {
+    const event: NewAuditEvent = { ...callInfo(context), ...start, counts: {}, outcome: "succeeded" };
+    const audit: SingleWrite = { set: (values) => void Object.assign(event, values) };
+    let done: SingleWriteDone<T>;
+    try {
+      done = await write(audit);
+    } catch (error) {
+      await this.append({ ...event, ...failure(error) });
+      throw error;
+    }
+    await this.append({ ...event, counts: done.counts, outcome: "succeeded" });
+    return done.response;
   }
 
   /** Starts the audit of one WriteRecords call. */
@@ -81,23 +97,18 @@ export function keyOf(spec: EntitySpec, record: Record<string, unknown>): string
   return parts.every((p) => p !== undefined && p !== null) ? parts.map(String) : undefined;
 }
 
-export class SingleWriteAudit {
-  constructor(
-    private readonly audit: WriteAudit,
-    readonly event: NewAuditEvent,
-  ) {}
+/** What a single-record call's event says of the call before it starts: its action, and what its request states outright. */
+export type SingleWriteStart = { action: "put" | "delete" } & Partial<Pick<NewAuditEvent, "dryRun" | "recordKey">>;
 
-  set(values: Partial<Pick<NewAuditEvent, "entity" | "mode" | "dryRun" | "recordKey">>): void {
-    Object.assign(this.event, values);
-  }
+/** The event of a single-record call being written: what the call has learned so far. */
+export interface SingleWrite {
+  set(values: Partial<Pick<NewAuditEvent, "entity" | "mode" | "dryRun" | "recordKey">>): void;
+}
 
-  succeeded(counts: AuditCounts): Promise<void> {
-    return this.audit.append({ ...this.event, counts, outcome: "succeeded" });
-  }
-
-  failed(error: unknown): Promise<void> {
-    return this.audit.append({ ...this.event, ...failure(error) });
-  }
+/** What a single-record write ends with: the counts its event carries, and the call's response. */
+export interface SingleWriteDone<T> {
+  counts: AuditCounts;
+  response: T;
 }
 
 interface Tally {

@@ -5,7 +5,7 @@
  * traces, and each RPC status has one HTTP status for the plain routes.
  */
 import { create } from "@bufbuild/protobuf";
-import { errorMappingInterceptor } from "../shared/rpc/error-mappers.js";
+import { errorMappingInterceptor } from "../shared/rpc/error-mapping-interceptor.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { MongoError } from "mongodb";
 import { isDatabaseUnavailable } from "../shared/mongo/database-unavailable.js";

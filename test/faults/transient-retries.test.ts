@@ -19,6 +19,7 @@ import { RecordsService } from "../../services/records/records-service.js";
 import { writeBatch } from "../../services/records/store/batch-writer.js";
 import { retryTransient } from "../../services/shared/mongo/transient-retry.js";
 import { handlerContext } from "../records/fixtures.js";
+import { asServed } from "../support/served-records-service.js";
 import type { CuttingProxy } from "./support/cutting-proxy.js";
 import { openProxiedTestDatabase, type ProxiedDatabase } from "./support/proxied-database.js";
 
@@ -37,7 +38,7 @@ describe("retries of transient database errors", () => {
       Array.from({ length: ROWS }, (_, i) => ({ code: `R${String(i).padStart(5, "0")}`, title: `Course ${i}` })),
       { mode: "insert", dryRun: false, ordered: false },
     );
-    service = new RecordsService(database.db);
+    service = asServed(new RecordsService(database.db));
   });
   afterEach(() => proxy.accept());
   afterAll(async () => {

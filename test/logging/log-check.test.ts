@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { createLogger, LOG_CAPTURE_VARIABLE } from "../../services/shared/logging/index.js";
+import { createLogger, LOG_FILE_VARIABLE } from "../../services/shared/logging/index.js";
 import { checkRunLogs, formatLogCheck } from "../support/log-check.js";
 import { recordSecret, readRecordedSecrets, type RecordedSecret } from "../support/run-secrets.js";
 import { repositoryRoot } from "../telemetry/service-process.js";
@@ -117,7 +117,7 @@ describe("the check wired to a real logger and the secrets ledger", () => {
     const dir = folder();
     const recorded = recordSecret("password", "Ledger-Planted-Pass-4", dir);
     expect(readRecordedSecrets(dir)).toEqual([{ kind: "password", value: recorded }]);
-    const log = createLogger({ service: "records", destination: { write: () => undefined }, env: { [LOG_CAPTURE_VARIABLE]: join(dir, "services.log") } });
+    const log = createLogger({ service: "records", destination: { write: () => undefined }, env: { [LOG_FILE_VARIABLE]: join(dir, "services.log") } });
     log.info({ user: { password: recorded } }, "a field named password is redacted");
     expect(checkRunLogs({ dir, secrets: readRecordedSecrets(dir), requireCoverage: false }).problems).toEqual([]);
     log.info(`but free text is not: ${recorded}`);

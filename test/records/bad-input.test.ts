@@ -10,6 +10,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Entity, StreamRecordsRequestSchema, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
+import { asServed } from "../support/served-records-service.js";
 import { activityRecord, collect, courseRecord, fromArray, handlerContext, sessionRecord, userRecord, writeRequest } from "./fixtures.js";
 
 let t: TestDatabase;
@@ -18,7 +19,7 @@ let service: RecordsService;
 beforeAll(async () => {
   t = await openTestDatabase("records_bad");
   await ensureIndexes(t.db);
-  service = new RecordsService(t.db);
+  service = asServed(new RecordsService(t.db));
   await collect(service.writeRecords(fromArray([writeRequest(Entity.USERS, [userRecord("ok")]), writeRequest(Entity.COURSES, [courseRecord("C1")])]), handlerContext()));
 });
 afterAll(async () => t?.close());

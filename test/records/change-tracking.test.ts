@@ -11,6 +11,7 @@ import { prepareChangeTracking, stampRecordsWithoutChangeTime } from "../../serv
 import { ensureIndexes } from "../../services/records/store/collections.js";
 import { Entity, StreamDeletionsRequestSchema, StreamRecordsRequestSchema, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
+import { asServed } from "../support/served-records-service.js";
 import { activityRecord, collect, courseRecord, enrollmentRecord, fromArray, handlerContext, sessionRecord, ts, userRecord, writeRequest } from "./fixtures.js";
 
 let t: TestDatabase;
@@ -24,7 +25,7 @@ beforeEach(async () => {
   await t.db.dropDatabase();
   await ensureIndexes(t.db);
   await prepareChangeTracking(t.db);
-  service = new RecordsService(t.db);
+  service = asServed(new RecordsService(t.db));
 });
 
 async function write(entity: Entity, records: Parameters<typeof writeRequest>[1], mode = WriteMode.INSERT) {

@@ -1,5 +1,6 @@
 /**
- * Tier 1: the RecordsService class called directly, against the real FerretDB.
+ * Tier 1: the RecordsService class called directly, against the real FerretDB
+ * (through the server's error-mapping interceptor: served-records-service.ts).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -22,6 +23,7 @@ import {
   WriteOutcome,
 } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
+import { asServed } from "../support/served-records-service.js";
 import { activityRecord, collect, courseRecord, enrollmentRecord, fromArray, handlerContext, sessionRecord, ts, userRecord, writeRequest } from "./fixtures.js";
 
 let t: TestDatabase;
@@ -34,7 +36,7 @@ afterAll(async () => t?.close());
 beforeEach(async () => {
   await t.db.dropDatabase();
   await ensureIndexes(t.db);
-  service = new RecordsService(t.db);
+  service = asServed(new RecordsService(t.db));
 });
 
 async function write(...requests: Parameters<typeof writeRequest>[]) {

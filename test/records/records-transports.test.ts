@@ -14,6 +14,8 @@ import { buildRecordsServer, type RunningRecordsServer } from "../../services/re
 import { ensureIndexes } from "../../services/records/store/collections.js";
 import { openCursorCount } from "../../services/records/store/record-reader.js";
 import { createGrpcJsClient } from "../support/grpc-js-client.js";
+import { asServed } from "../support/served-records-service.js";
+import { recordsErrorInterceptor } from "../../services/records/error-mapping.js";
 import { Entity, RecordsService, StreamRecordsRequestSchema, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
@@ -52,7 +54,8 @@ async function exercise(client: Client<typeof RecordsService>, prefix: string) {
 
 describe("through an in-memory router transport", () => {
   it("writes with a bidi stream and reads with a server stream", async () => {
-    const transport = createRouterTransport(({ service }) => service(RecordsService, new RecordsServiceImpl(t.db)));
+    // Configured as server.ts configures its router: errors mapped by the service's interceptor.
+    const transport = createRouterTransport(({ service }) => service(RecordsService, new RecordsServiceImpl(t.db)), { router: { interceptors: [recordsErrorInterceptor] } });
     await exercise(createClient(RecordsService, transport), "mem");
   });
 });
@@ -141,7 +144,7 @@ describe("behind a real server on port 0", () => {
 describe("when the database is down", () => {
   it("answers UNAVAILABLE with a clear message", async () => {
     const client = new MongoClient("mongodb://127.0.0.1:1/", { serverSelectionTimeoutMS: 300 });
-    const service = new RecordsServiceImpl(client.db("nowhere"));
+    const service = asServed(new RecordsServiceImpl(client.db("nowhere")));
     const error = await service.countRecords(create((await import("../../gen/dataexchange/records/v1/records_pb.js")).CountRecordsRequestSchema, { entity: Entity.USERS })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as ConnectError).code).toBe(Code.Unavailable);

@@ -18,6 +18,7 @@ import { TEACHERS_PER_MODULE } from "../../scripts/seed/oulad-students.js";
 import type { EntityLoadResult, RecordsClient } from "../../scripts/seed/load-records.js";
 import type { SeedEntity } from "../../scripts/seed/wire-records.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
+import { recordsErrorInterceptor } from "../../services/records/error-mapping.js";
 import { makeOuladSubset } from "./oulad-subset.js";
 
 export const OULAD_DIR = resolve(import.meta.dirname, "../../../shared/data/oulad");
@@ -54,7 +55,7 @@ let first: SeedOutcome;
 beforeAll(async () => {
   t = await openTestDatabase("seed");
   await ensureIndexes(t.db);
-  const transport = createRouterTransport((router) => router.service(RecordsService, new RecordsServiceImpl(t.db)));
+  const transport = createRouterTransport((router) => router.service(RecordsService, new RecordsServiceImpl(t.db)), { router: { interceptors: [recordsErrorInterceptor] } });
   client = createClient(RecordsService, transport);
   expected = expectedCounts();
   first = await runSeed(client, SEED_DIR);

@@ -3,8 +3,8 @@
  * secrets check at its end (log-check.ts, run by global-setup.ts).
  *
  * - `services.log`: every line of every pino logger, in-process or in a
- *   spawned service (the logger appends there when DX_LOG_CAPTURE_FILE is
- *   set, see services/shared/logging/log-capture.ts);
+ *   spawned service (the run sets DX_LOG_FILE, the services' own "also log
+ *   to this file" setting: services/shared/logging/log-file.ts);
  * - `spawned-<entry path>-<pid>.<stdout|stderr>`: the raw output of services the
  *   tests spawn, JSON or not (a stack trace, a stray console.log);
  * - `console.log`: what the tests and in-process services wrote to the
@@ -19,7 +19,7 @@ import { appendFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 // The module itself, not the logging index: vitest.config.ts loads this file, and needs no logger.
-import { LOG_CAPTURE_VARIABLE } from "../../services/shared/logging/log-capture.js";
+import { LOG_FILE_VARIABLE } from "../../services/shared/logging/log-file.js";
 
 /** The variable naming the run's capture folder (set by global-setup.ts, inherited by workers and children). */
 export const TEST_LOG_DIR_VARIABLE = "DX_TEST_LOG_DIR";
@@ -35,7 +35,7 @@ export function testLogDir(env: NodeJS.ProcessEnv = process.env): string | undef
 /** Creates a fresh capture folder and the variables that point every logger and helper at it. */
 export function createRunLogCapture(): { dir: string; env: Record<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), "dx-test-logs-"));
-  return { dir, env: { [TEST_LOG_DIR_VARIABLE]: dir, [LOG_CAPTURE_VARIABLE]: join(dir, SERVICES_LOG) } };
+  return { dir, env: { [TEST_LOG_DIR_VARIABLE]: dir, [LOG_FILE_VARIABLE]: join(dir, SERVICES_LOG) } };
 }
 
 /**

@@ -90,7 +90,7 @@ export function checkRunLogs(options: LogCheckOptions): LogCheckResult {
   for (const line of stats?.unparsable ?? []) problems.push(`${SERVICES_LOG} line ${line} is not a JSON object: a log line was written in pieces or by something other than the logger`);
 
   if (options.requireCoverage) {
-    if (!stats) problems.push(`${SERVICES_LOG} is missing: no logger wrote to the capture (is DX_LOG_CAPTURE_FILE reaching the services?)`);
+    if (!stats) problems.push(`${SERVICES_LOG} is missing: no logger wrote to the capture (is DX_LOG_FILE reaching the services?)`);
     else {
       if (stats.lines < minLines) problems.push(`${SERVICES_LOG} holds ${stats.lines} lines, fewer than the ${minLines} a full run writes: the capture is not seeing the services`);
       for (const service of services) {

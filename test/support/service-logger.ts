@@ -5,7 +5,7 @@
  * passwords and files go through the services, so that is where a leak into
  * a log line would happen; the run's secrets check (log-check.ts) can only
  * find it if those servers log as they do in production. Their lines go to
- * the run's capture only (the logger's own DX_LOG_CAPTURE_FILE copy), not
+ * the run's capture only (the logger's own DX_LOG_FILE copy), not
  * into the test output.
  */
 import { createLogger, type Logger } from "../../services/shared/logging/index.js";

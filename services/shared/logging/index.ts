@@ -4,4 +4,4 @@ export { withJobContext, currentJobId, setCurrentJobId, inJobScope, runInJobScop
 export { REDACTED, REDACT_PATHS, scrubString, scrubValue, looksLikeSecret, isSecretKey, isContentKey } from "./redaction.js";
 export { createRequestLoggingInterceptor, peerKey, peerContextValues, socketPeer, type RequestLoggingOptions } from "./request-logging.js";
 export { pathOf, withHttpRequestLogging, type HttpHandler } from "./http-request-logging.js";
-export { LOG_CAPTURE_VARIABLE, logCaptureDestination } from "./log-capture.js";
+export { LOG_FILE_VARIABLE, logFileDestination } from "./log-file.js";

@@ -11,7 +11,7 @@
 import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import { pino, type DestinationStream, type Level, type Logger, type LoggerOptions } from "pino";
 import { currentJobId } from "./job-scope.js";
-import { logCaptureDestination } from "./log-capture.js";
+import { logFileDestination } from "./log-file.js";
 import { REDACT_PATHS, REDACTED, scrubString, scrubValue } from "./redaction.js";
 
 export type { Logger } from "pino";
@@ -25,7 +25,7 @@ export interface CreateLoggerOptions {
   level?: string;
   /**
    * Where lines go; defaults to stdout. Tests pass a stream that collects them.
-   * With DX_LOG_CAPTURE_FILE set (in `env`), every line is appended there too.
+   * With DX_LOG_FILE set (in `env`), every line is appended there too (log-file.ts).
    */
   destination?: DestinationStream;
   /** Extra fields on every line (e.g. `version`). */
@@ -101,10 +101,10 @@ export function loggerOptions(options: CreateLoggerOptions): LoggerOptions {
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const destination = options.destination ?? stdoutDestination();
-  const capture = logCaptureDestination(options.env ?? process.env);
-  if (!capture) return pino(loggerOptions(options), destination);
+  const file = logFileDestination(options.env ?? process.env);
+  if (!file) return pino(loggerOptions(options), destination);
   // Both streams take every line the logger's level lets through.
-  const streams = [destination, capture].map((stream) => ({ level: "trace" as const, stream }));
+  const streams = [destination, file].map((stream) => ({ level: "trace" as const, stream }));
   return pino(loggerOptions(options), pino.multistream(streams));
 }
 

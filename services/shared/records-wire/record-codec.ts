@@ -1,12 +1,15 @@
 /**
- * Converts between the wire records (protobuf-es messages) and the plain
- * records the store validates and writes. Proto field names are the domain's
- * field keys in camelCase, so the conversion is driven by the entity's field
- * table; only timestamps need converting (Struct arrives as a plain object).
+ * The one codec between the wire records (protobuf-es messages) and plain
+ * records, for both services: the records service decodes writes and encodes
+ * responses, the transfer service encodes its imports' writes and decodes its
+ * exports. Proto field names are the domain's field keys in camelCase, so the
+ * conversion is driven by the entity's field table: timestamps and joined
+ * activity entries are converted, a Struct arrives as a plain object. The
+ * directions differ only where {@link RecordEncoding} says.
  */
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import type { EntityName, EntitySpec, FieldType as DomainFieldType } from "../../domain/index.js";
+import type { EntityName, EntitySpec, FieldSpec, FieldType as DomainFieldType } from "../../domain/index.js";
 import { ENTITIES } from "../../domain/index.js";
 import { ActivitySchema, Entity, EntityRecordSchema, FieldType, type EntityRecord } from "../../../gen/dataexchange/records/v1/records_pb.js";
 
@@ -37,45 +40,105 @@ export function entityEnum(name: EntityName): Entity {
 
 export type DecodeResult = { ok: true; record: Record<string, unknown> } | { ok: false; reason: string };
 
-/** A wire record as a plain record of the fields it carries. */
+/**
+ * A wire record as a plain record of the fields it carries: timestamps become
+ * Dates and joined activity entries plain records, whichever side reads it
+ * (the records service decoding a write, the transfer service an export).
+ */
 export function decodeRecord(spec: EntitySpec, message: EntityRecord | undefined): DecodeResult {
   const expected = RECORD_CASE[spec.name];
   if (!message || message.kind.case === undefined) return { ok: false, reason: `the record is empty; expected a ${expected}` };
   if (message.kind.case !== expected) return { ok: false, reason: `the record is a ${message.kind.case}, but this call writes ${spec.name}` };
-  const source = message.kind.value as unknown as Record<string, unknown>;
+  return { ok: true, record: plainFields(spec, message.kind.value as unknown as Record<string, unknown>) };
+}
+
+function plainFields(spec: EntitySpec, source: Record<string, unknown>): Record<string, unknown> {
   const record: Record<string, unknown> = {};
   for (const field of spec.fields) {
     const value = source[field.key];
     if (value === undefined) continue;
     if (Array.isArray(value) && value.length === 0) continue;
-    record[field.key] = field.type === "timestamp" ? timestampDate(value as Timestamp) : value;
+    if (field.type === "timestamp") record[field.key] = timestampDate(value as Timestamp);
+    else if (field.type === "object_list") record[field.key] = (value as Record<string, unknown>[]).map((entry) => plainFields(ENTITIES.activity, entry));
+    else record[field.key] = value;
   }
-  return { ok: true, record };
+  return record;
 }
 
-/** A plain record as a wire record; write-only fields are never encoded. */
-export function encodeRecord(spec: EntitySpec, record: Record<string, unknown>): EntityRecord {
-  const init: Record<string, unknown> = {};
-  for (const field of spec.fields) {
-    if (field.writeOnly) continue;
-    const value = record[field.key];
-    if (value === undefined || value === null) continue;
-    if (field.type === "timestamp") init[field.key] = value instanceof Date ? timestampFromDate(value) : undefined;
-    else if (field.type === "object_list") init[field.key] = (value as Record<string, unknown>[]).map((a) => create(ActivitySchema, encodeFields(ENTITIES.activity, a)));
-    else init[field.key] = value;
+/**
+ * What a wire record is encoded for: the one choice the codec leaves to its
+ * callers, since the two directions differ on write-only fields.
+ *
+ * - `"response"`: a stored record on its way out to a caller. Write-only
+ *   fields (a password) never leave the records service; read-only ones (set
+ *   or joined by the server) do. Values go as stored: the store validated them
+ *   on their way in.
+ * - `"write"`: a record on its way in, to be written (the transfer service's
+ *   imports). Write-only fields are sent (the records service hashes the
+ *   password); read-only ones are not (the records service ignores them).
+ *   Each value is checked against its wire field type, since it comes from a
+ *   file: {@link UnencodableValueError} (the transfer core validates first, so
+ *   this is a safety net).
+ */
+export type RecordEncoding = "response" | "write";
+
+/** Raised for a value the wire cannot carry in its field, when encoding a record for a write. */
+export class UnencodableValueError extends Error {
+  override name = "UnencodableValueError";
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
+    super(reason);
   }
-  return create(EntityRecordSchema, { kind: { case: RECORD_CASE[spec.name], value: init } } as MessageInitShape<typeof EntityRecordSchema>);
 }
 
-function encodeFields(spec: EntitySpec, record: Record<string, unknown>): Record<string, unknown> {
+/** A plain record as a wire record, for a response or for a write ({@link RecordEncoding}). */
+export function encodeRecord(spec: EntitySpec, record: Record<string, unknown>, encoding: RecordEncoding): EntityRecord {
+  return create(EntityRecordSchema, { kind: { case: RECORD_CASE[spec.name], value: wireFields(spec, record, encoding) } } as MessageInitShape<typeof EntityRecordSchema>);
+}
+
+function wireFields(spec: EntitySpec, record: Record<string, unknown>, encoding: RecordEncoding): Record<string, unknown> {
   const init: Record<string, unknown> = {};
   for (const field of spec.fields) {
-    if (field.writeOnly) continue;
+    if (encoding === "write" ? field.readOnly : field.writeOnly) continue;
     const value = record[field.key];
     if (value === undefined || value === null) continue;
-    init[field.key] = field.type === "timestamp" && value instanceof Date ? timestampFromDate(value) : value;
+    const wire = encoding === "write" ? checkedWireValue(field, value) : storedWireValue(field, value);
+    if (wire !== undefined) init[field.key] = wire;
   }
   return init;
+}
+
+/** A stored value as its wire field holds it (a response). */
+function storedWireValue(field: FieldSpec, value: unknown): unknown {
+  if (field.type === "timestamp") return value instanceof Date ? timestampFromDate(value) : undefined;
+  if (field.type === "object_list") return (value as Record<string, unknown>[]).map((entry) => create(ActivitySchema, wireFields(ENTITIES.activity, entry, "response")));
+  return value;
+}
+
+/** A value from a file as its wire field holds it, or {@link UnencodableValueError} (a write; list fields are read-only). */
+function checkedWireValue(field: FieldSpec, value: unknown): unknown {
+  switch (field.type) {
+    case "timestamp":
+      if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new UnencodableValueError(field.key, "expected a timestamp");
+      return timestampFromDate(value);
+    case "string":
+      if (typeof value !== "string") throw new UnencodableValueError(field.key, "expected text");
+      return value;
+    case "number":
+      if (typeof value !== "number" || !Number.isFinite(value)) throw new UnencodableValueError(field.key, "expected a finite number");
+      return value;
+    case "boolean":
+      if (typeof value !== "boolean") throw new UnencodableValueError(field.key, "expected true or false");
+      return value;
+    case "object":
+      if (typeof value !== "object" || Array.isArray(value)) throw new UnencodableValueError(field.key, "expected an object");
+      // A Struct holds JSON only: a Date or an undefined inside becomes what JSON makes of it.
+      return JSON.parse(JSON.stringify(value)) as unknown;
+    default:
+      return undefined;
+  }
 }
 
 const FIELD_TYPES: Record<DomainFieldType, FieldType> = {

@@ -36,7 +36,7 @@ export interface StagingArea {
   add(rows: readonly StagedRow[]): Promise<void>;
   /** Streams the staged rows back, `batchSize` per batch; the cursor is closed when the caller stops. */
   replay(batchSize: number): AsyncGenerator<StagedRow[]>;
-  /** Drops the collection. Safe to call twice, or when nothing was staged. */
+  /** Drops the collection, once the adds still running have ended. Safe to call twice, or when nothing was staged. */
   drop(): Promise<void>;
 }
 
@@ -61,6 +61,8 @@ export function createStagingArea(db: Db, jobId: string): StagingArea {
   let size = 0;
   let used = false;
   let cleared: Promise<void> | undefined;
+  /** Adds not finished yet: drop() waits for them, since an insert after the drop would create the collection again. */
+  const adding = new Set<Promise<void>>();
 
   const seal = (secrets: Record<string, string>): Binary => {
     const iv = randomBytes(IV_BYTES);
@@ -75,28 +77,36 @@ export function createStagingArea(db: Db, jobId: string): StagingArea {
     return JSON.parse(Buffer.concat([decipher.update(bytes.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString("utf8")) as Record<string, string>;
   };
 
+  const addRows = async (rows: readonly StagedRow[]): Promise<void> => {
+    if (rows.length === 0) return;
+    // Ids are reserved before the first await: an import keeps several batches in flight, and
+    // concurrent adds must neither share ids nor change the order replay returns.
+    const first = size;
+    size += rows.length;
+    // A collection left by a crashed run of the same job id holds rows sealed under a lost key: start clean (once).
+    cleared ??= dropCollection(collection);
+    used = true;
+    await cleared;
+    const docs: StagedDocument[] = rows.map((r, i) => {
+      const doc: StagedDocument = { _id: first + i, row: r.row, record: r.record };
+      if (r.line !== undefined) doc.line = r.line;
+      if (r.secrets !== undefined && Object.keys(r.secrets).length > 0) doc.sealed = seal(r.secrets);
+      return doc;
+    });
+    await collection.insertMany(docs, { ordered: true, ignoreUndefined: true });
+  };
+
   return {
     name,
     get size() {
       return size;
     },
-    async add(rows) {
-      if (rows.length === 0) return;
-      // Ids are reserved before the first await: an import keeps several batches in flight, and
-      // concurrent adds must neither share ids nor change the order replay returns.
-      const first = size;
-      size += rows.length;
-      // A collection left by a crashed run of the same job id holds rows sealed under a lost key: start clean (once).
-      cleared ??= dropCollection(collection);
-      used = true;
-      await cleared;
-      const docs: StagedDocument[] = rows.map((r, i) => {
-        const doc: StagedDocument = { _id: first + i, row: r.row, record: r.record };
-        if (r.line !== undefined) doc.line = r.line;
-        if (r.secrets !== undefined && Object.keys(r.secrets).length > 0) doc.sealed = seal(r.secrets);
-        return doc;
-      });
-      await collection.insertMany(docs, { ordered: true, ignoreUndefined: true });
+    add(rows) {
+      const added = addRows(rows);
+      adding.add(added);
+      const forget = () => void adding.delete(added);
+      added.then(forget, forget);
+      return added;
     },
     async *replay(batchSize) {
       if (!used) return;
@@ -108,6 +118,8 @@ export function createStagingArea(db: Db, jobId: string): StagingArea {
       });
     },
     async drop() {
+      // A cancelled import drops as soon as its write fails, while that batch's rows may still be on their way here.
+      await Promise.allSettled([...adding]);
       if (!used) return;
       await dropCollection(collection);
       used = false;

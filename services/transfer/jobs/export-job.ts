@@ -30,7 +30,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Column, FormatPlugin } from "../../../formats/_sdk/index.js";
 import { FilterSchema, type Filter, type StreamRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { entityEnum } from "../../shared/records-wire/record-codec.js";
+import { decodeRecord, entityEnum } from "../../shared/records-wire/record-codec.js";
 import type { EntitySpec } from "../../domain/index.js";
 import { auditQueryJson, type AuditQuery } from "../../shared/audit/index.js";
 import { exportFieldsFor, seesPersonalData } from "../access-policy.js";
@@ -42,7 +42,6 @@ import { checkLabels } from "../core/export-columns.js";
 import { parsePluginOptions } from "../core/plugin-options.js";
 import type { EndOptions, JobRun } from "./running-job.js";
 import { runJob, type JobSteps } from "./run-job.js";
-import { recordForExport } from "../records/plain-records.js";
 import { changedSinceFilter, deletionRecord, highWaterMarkAt } from "../records/incremental-export.js";
 import { InvalidTransferRequestError } from "../errors.js";
 import type { TransferContext } from "../transfer-context.js";
@@ -266,8 +265,8 @@ function exportSteps(ctx: TransferContext, run: JobRun, plan: ExportPlan, reques
               for await (const message of readAhead(records.streamRecords(streamRequest, { signal }), RECORDS_READ_AHEAD)) {
                 const batch: Record<string, unknown>[] = [];
                 for (const wire of message.records) {
-                  const record = recordForExport(spec, wire);
-                  if (record) batch.push(record);
+                  const decoded = decodeRecord(spec, wire);
+                  if (decoded.ok) batch.push(decoded.record);
                 }
                 yield batch;
               }

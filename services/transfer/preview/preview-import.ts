@@ -24,10 +24,9 @@ import { importLimits } from "../config/transfer-config.js";
 import type { Caller } from "../caller.js";
 import { recordsFor } from "../records/records-for-caller.js";
 import { RecordsStreamWriter } from "../records/records-writer.js";
-import { recordForExport } from "../records/plain-records.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";
 import { InvalidTransferRequestError } from "../errors.js";
-import { entityEnum } from "../../shared/records-wire/record-codec.js";
+import { decodeRecord, entityEnum } from "../../shared/records-wire/record-codec.js";
 
 /** The most bytes a preview reads: enough for hundreds of rows of any sane file. */
 export const PREVIEW_MAX_BYTES = 1 << 20;
@@ -189,8 +188,8 @@ async function judge(
   if (wanted.length > 0) {
     for await (const response of records.streamRecords({ entity: entityEnum(spec.name), filter: { keys: wanted.map((v) => ({ parts: spec.keyFields.map((f) => String(v.record[f] ?? "")) })) } })) {
       for (const message of response.records) {
-        const record = recordForExport(spec, message);
-        if (record) stored.set(keyOf(record), record);
+        const decoded = decodeRecord(spec, message);
+        if (decoded.ok) stored.set(keyOf(decoded.record), decoded.record);
       }
     }
   }

@@ -1,6 +1,7 @@
 /**
  * The transfer service's way to the records service: a Connect client over
- * gRPC (HTTP/2). Its records as the core's plain records: plain-records.ts;
+ * gRPC (HTTP/2). Its records as the core's plain records: the shared codec
+ * (shared/records-wire/record-codec.ts, `"write"` for an import's records);
  * calls made for a user: records-for-caller.ts; the service's own
  * credential: service-credential.ts; the import's write stream:
  * records-writer.ts.

@@ -11,11 +11,10 @@
 import { create } from "@bufbuild/protobuf";
 import { WriteRecordsRequestSchema, type EntityRecord, type WriteRecordsRequest, type WriteRecordsResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { EntitySpec, WriteMode } from "../../domain/index.js";
-import { entityEnum } from "../../shared/records-wire/record-codec.js";
+import { encodeRecord, entityEnum, UnencodableValueError } from "../../shared/records-wire/record-codec.js";
 import { writeModeEnum } from "../../shared/records-wire/write-mode-codec.js";
 import { PushQueue } from "../../shared/streams/push-queue.js";
 import type { RecordWriter, WriteError, WriteResult } from "../core/import-pipeline.js";
-import { recordForWrite, UnencodableValueError } from "./plain-records.js";
 import type { RecordsClient } from "./records-client.js";
 
 export class RecordsStreamWriter implements RecordWriter {
@@ -48,7 +47,7 @@ export class RecordsStreamWriter implements RecordWriter {
     const sentIndex: number[] = [];
     records.forEach((record, index) => {
       try {
-        wire.push(recordForWrite(this.spec, record));
+        wire.push(encodeRecord(this.spec, record, "write"));
         sentIndex.push(index);
       } catch (error) {
         if (!(error instanceof UnencodableValueError)) throw error;

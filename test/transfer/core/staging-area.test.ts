@@ -101,6 +101,15 @@ describe("a staging area", () => {
     expect(await collections()).not.toContain("staging_abandon");
   });
 
+  it("drops its collection after the adds still running, which would otherwise create it again (a cancelled strict import)", async () => {
+    const staging = createStagingArea(t.db, "cancelled");
+    // A batch's write failed (the job was cancelled) while its rows were still being staged: the import drops at once.
+    const adding = staging.add(Array.from({ length: 200 }, (_, i) => ({ row: i + 1, record: { i } })));
+    await staging.drop();
+    await adding;
+    expect(await collections()).not.toContain("staging_cancelled");
+  });
+
   it("refuses a job id that could escape its collection name", () => {
     expect(() => createStagingArea(t.db, "a.b")).toThrow(TypeError);
     expect(() => createStagingArea(t.db, "")).toThrow(TypeError);

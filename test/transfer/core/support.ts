@@ -28,6 +28,7 @@ import {
 import { StreamRecordsRequestSchema, WriteRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
 import { pluginsForTests } from "../../support/format-workers.js";
+import { asServed } from "../../support/served-records-service.js";
 
 function context(signal: AbortSignal = new AbortController().signal): HandlerContext {
   return { signal, values: createContextValues() } as HandlerContext;
@@ -40,21 +41,14 @@ async function* once<T>(item: T): AsyncGenerator<T> {
 /**
  * The RecordWriter the transfer service will implement over the WriteRecords
  * stream, here over the service class in-process: one WriteRecords call per
- * batch. The codec never encodes write-only fields (it is also used for
- * responses), so a password is put on the wire message explicitly, as a
- * client sending a new password does.
+ * batch, its records encoded for a write (a password is sent, as the
+ * transfer service's own writer sends it).
  */
 export function recordsWriter(service: RecordsService, spec: EntitySpec, calls?: { count: number }): RecordWriter {
   return {
     async write(records, { mode, dryRun, signal }) {
       if (calls) calls.count++;
-      const wire = records.map((record) => {
-        const message = encodeRecord(spec, record);
-        for (const field of spec.fields) {
-          if (field.writeOnly && record[field.key] !== undefined) (message.kind.value as unknown as Record<string, unknown>)[field.key] = record[field.key];
-        }
-        return message;
-      });
+      const wire = records.map((record) => encodeRecord(spec, record, "write"));
       const request = create(WriteRecordsRequestSchema, { entity: entityEnum(spec.name), mode: writeModeEnum(mode), dryRun, ordered: false, batchId: "b", records: wire });
       let response;
       for await (const r of service.writeRecords(once(request), context(signal))) response = r;
@@ -96,7 +90,7 @@ export async function openRecords(prefix: string): Promise<RecordsFixture> {
   const t = await openTestDatabase(prefix);
   const transferDb = t.client.db(`${t.name}_transfer`);
   await ensureIndexes(t.db);
-  const service = new RecordsService(t.db);
+  const service = asServed(new RecordsService(t.db));
   const fixture: RecordsFixture = {
     t,
     db: t.db,

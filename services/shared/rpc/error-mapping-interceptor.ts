@@ -1,9 +1,8 @@
 /**
  * Where a service's one error-mapping function is applied (connect-es style:
  * handlers throw domain errors, one place turns them into RPC statuses, kept
- * small enough to reach the caller: bounded-error.ts). Either one server
- * interceptor for all of a service's methods ({@link errorMappingInterceptor}),
- * or two wrappers each handler calls ({@link errorMappers}).
+ * small enough to reach the caller: bounded-error.ts): one server interceptor
+ * for all of a service's methods, so no handler wraps its own body.
  */
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectError, Interceptor } from "@connectrpc/connect";
@@ -22,31 +21,5 @@ export function errorMappingInterceptor(service: DescService, toConnectError: (e
   return (next) => async (req) => {
     if (req.service.typeName !== service.typeName) return next(req);
     return mapCallErrors(next(req), map);
-  };
-}
-
-export interface ErrorMappers {
-  /** Wraps a unary handler body and maps whatever it throws. */
-  mapErrors<T>(body: () => Promise<T>): Promise<T>;
-  /** Wraps a streaming handler body and maps whatever it throws, also after messages were sent. */
-  mapStreamErrors<T>(body: () => AsyncGenerator<T>): AsyncGenerator<T>;
-}
-
-export function errorMappers(toConnectError: (error: unknown) => ConnectError): ErrorMappers {
-  return {
-    async mapErrors<T>(body: () => Promise<T>): Promise<T> {
-      try {
-        return await body();
-      } catch (error) {
-        throw boundedError(toConnectError(error));
-      }
-    },
-    async *mapStreamErrors<T>(body: () => AsyncGenerator<T>): AsyncGenerator<T> {
-      try {
-        yield* body();
-      } catch (error) {
-        throw boundedError(toConnectError(error));
-      }
-    },
   };
 }

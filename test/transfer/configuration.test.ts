@@ -34,6 +34,7 @@ describe("the configuration", () => {
       importWritesInFlight: 2,
       nestedDelimiter: ".",
       strictImportByDefault: false,
+      exportChangeOverlapSeconds: 300,
       exportLoggingEnabled: true,
       pluginDirs: [],
       maxStoredRowErrors: 100000,

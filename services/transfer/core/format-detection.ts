@@ -158,18 +158,22 @@ export function firstCharacterKnown(head: Uint8Array): boolean {
 export async function peekHead(input: AsyncIterable<Uint8Array>, size: number, enough: (head: Uint8Array) => boolean = () => false): Promise<{ head: Uint8Array; input: AsyncIterable<Uint8Array> }> {
   const iterator = input[Symbol.asyncIterator]();
   const held: Uint8Array[] = [];
+  // The first `size` bytes, filled as chunks come: each byte is copied once, however small the chunks.
+  const buffer = new Uint8Array(size);
   let length = 0;
   let ended = false;
-  while (length < size && !enough(Buffer.concat(held))) {
+  while (length < size && !enough(buffer.subarray(0, length))) {
     const next = await iterator.next();
     if (next.done) {
       ended = true;
       break;
     }
     held.push(next.value);
-    length += next.value.length;
+    const take = Math.min(next.value.length, size - length);
+    buffer.set(next.value.subarray(0, take), length);
+    length += take;
   }
-  const head = Buffer.concat(held).subarray(0, size);
+  const head = buffer.slice(0, length);
   async function* replay(): AsyncGenerator<Uint8Array> {
     try {
       yield* held;
@@ -183,5 +187,5 @@ export async function peekHead(input: AsyncIterable<Uint8Array>, size: number, e
       await iterator.return?.();
     }
   }
-  return { head: new Uint8Array(head), input: replay() };
+  return { head, input: replay() };
 }

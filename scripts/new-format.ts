@@ -104,11 +104,11 @@ export async function* write(rows: AsyncIterable<Row[]>, ctx: WriteContext<Optio
       opts.shape === "tabular"
         ? `/**
  * Reads the header line (reported before any row), then one row per line.
- * Lines are split on bytes by the SDK's LineSplitter, which never holds more
+ * Lines are split on bytes by the SDK's readLines, which never holds more
  * than one line and reports a line over the size limit without keeping it; a
  * line that does not parse is a row error and reading goes on.
  */
-import { FormatError, LineSplitter, notUtf8, type LineItem, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
+import { FormatError, notUtf8, readLines, type LineItem, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
 import type { Options } from "./options.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -118,13 +118,11 @@ function cells(text: string): unknown[] {
 }
 
 export async function* read(input: AsyncIterable<Uint8Array>, ctx: ReadContext<Options>): AsyncGenerator<ReadItem[]> {
-  const splitter = new LineSplitter(ctx.limits.maxRowBytes);
-  const lines: LineItem[] = [];
   let names: string[] | undefined;
   let row = 0;
-  const convert = (): ReadItem[] => {
+  const convert = (lines: LineItem[]): ReadItem[] => {
     const items: ReadItem[] = [];
-    for (const item of lines.splice(0)) {
+    for (const item of lines) {
       if (names === undefined) {
         if (item.kind === "oversize") throw new FormatError(\`the header line is larger than \${ctx.limits.maxRowBytes} bytes\`, { line: item.line });
         let header: unknown[];
@@ -157,35 +155,29 @@ export async function* read(input: AsyncIterable<Uint8Array>, ctx: ReadContext<O
     }
     return items;
   };
-  for await (const chunk of input) {
-    splitter.push(chunk, lines);
-    const items = convert();
+  for await (const lines of readLines(input, ctx.limits.maxRowBytes)) {
+    const items = convert(lines);
     if (items.length > 0) yield items;
   }
-  splitter.end(lines);
-  const items = convert();
   if (names === undefined) throw new FormatError("the file has no header row", { line: 1 });
-  if (items.length > 0) yield items;
 }
 `
         : `/**
  * Reads one JSON object per line. Lines are split on bytes by the SDK's
- * LineSplitter, which never holds more than one line and reports a line over
+ * readLines, which never holds more than one line and reports a line over
  * the size limit without keeping it; a line that does not parse is a row error
  * and reading goes on.
  */
-import { isJsonObject, jsonKind, LineSplitter, notUtf8, tooManyKeys, type LineItem, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
+import { isJsonObject, jsonKind, notUtf8, readLines, tooManyKeys, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
 import type { Options } from "./options.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 export async function* read(input: AsyncIterable<Uint8Array>, ctx: ReadContext<Options>): AsyncGenerator<ReadItem[]> {
-  const splitter = new LineSplitter(ctx.limits.maxRowBytes);
-  const lines: LineItem[] = [];
   let row = 0;
-  const convert = (): ReadItem[] => {
+  for await (const lines of readLines(input, ctx.limits.maxRowBytes)) {
     const items: ReadItem[] = [];
-    for (const item of lines.splice(0)) {
+    for (const item of lines) {
       if (item.kind === "line" && item.bytes.length === 0) continue; // blank lines separate, they are not rows
       row++;
       if (item.kind === "oversize") {
@@ -203,16 +195,8 @@ export async function* read(input: AsyncIterable<Uint8Array>, ctx: ReadContext<O
       if (wide !== undefined) items.push({ kind: "error", error: { row, line: item.line, reason: wide } });
       else items.push({ kind: "row", row: { row, line: item.line, values: value as Record<string, unknown> } });
     }
-    return items;
-  };
-  for await (const chunk of input) {
-    splitter.push(chunk, lines);
-    const items = convert();
     if (items.length > 0) yield items;
   }
-  splitter.end(lines);
-  const items = convert();
-  if (items.length > 0) yield items;
 }
 `;
     files["contract-fixtures.ts"] = `/** Malformed ${name} input the contract suite feeds to this plugin, with the rows a user should see reported. */

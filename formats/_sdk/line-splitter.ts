@@ -61,3 +61,21 @@ export class LineSplitter {
     this.oversize = false;
   }
 }
+
+/**
+ * The lines of a byte stream, as the lines each input chunk completed (the
+ * last line at the end, with or without its line break). A line's `bytes` are
+ * valid until the next lines are asked for: convert them before pulling again.
+ * What a line-based reader (NDJSON, the scaffold's readers) loops over, so
+ * none of them writes the push/convert/end dance again.
+ */
+export async function* readLines(input: AsyncIterable<Uint8Array>, maxLineBytes: number): AsyncGenerator<LineItem[]> {
+  const splitter = new LineSplitter(maxLineBytes);
+  const lines: LineItem[] = [];
+  for await (const chunk of input) {
+    splitter.push(chunk, lines);
+    if (lines.length > 0) yield lines.splice(0);
+  }
+  splitter.end(lines);
+  if (lines.length > 0) yield lines.splice(0);
+}

@@ -4,20 +4,7 @@
  * line that does not parse is a row error and reading goes on.
  */
 import { z } from "zod";
-import {
-  definePlugin,
-  isJsonObject,
-  jsonKind,
-  LineSplitter,
-  type LineItem,
-  notUtf8,
-  projectRow,
-  tooManyKeys,
-  type ReadContext,
-  type ReadItem,
-  type Row,
-  type WriteContext,
-} from "@data-exchange/format-sdk";
+import { definePlugin, isJsonObject, jsonKind, notUtf8, readLines, projectRow, tooManyKeys, type ReadContext, type ReadItem, type Row, type WriteContext } from "@data-exchange/format-sdk";
 
 const ndjsonOptions = z.object({});
 type NdjsonOptions = z.infer<typeof ndjsonOptions>;
@@ -36,11 +23,10 @@ const BLANK = /^[ \t\r]*$/;
 
 async function* readNdjson(input: AsyncIterable<Uint8Array>, ctx: ReadContext<NdjsonOptions>): AsyncGenerator<ReadItem[]> {
   const { maxRowBytes, maxColumns } = ctx.limits;
-  const splitter = new LineSplitter(maxRowBytes);
-  const lines: LineItem[] = [];
-  let batch: ReadItem[] = [];
   let row = 0;
-  const convert = () => {
+  // One batch per input chunk that completed rows: rows flow on as soon as they exist.
+  for await (const lines of readLines(input, maxRowBytes)) {
+    const batch: ReadItem[] = [];
     for (const item of lines) {
       if (item.kind === "oversize") {
         batch.push({ kind: "error", error: { row: ++row, line: item.line, reason: `line is larger than ${maxRowBytes} bytes` } });
@@ -71,20 +57,8 @@ async function* readNdjson(input: AsyncIterable<Uint8Array>, ctx: ReadContext<Nd
       if (wide !== undefined) batch.push({ kind: "error", error: { row, line: item.line, reason: wide } });
       else batch.push({ kind: "row", row: { row, line: item.line, values: value } });
     }
-    lines.length = 0;
-  };
-  for await (const chunk of input) {
-    splitter.push(chunk, lines);
-    convert();
-    if (batch.length > 0) {
-      // One batch per input chunk that completed rows: rows flow on as soon as they exist.
-      yield batch;
-      batch = [];
-    }
+    if (batch.length > 0) yield batch;
   }
-  splitter.end(lines);
-  convert();
-  if (batch.length > 0) yield batch;
 }
 
 export default definePlugin<NdjsonOptions>({

@@ -8,62 +8,27 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLIENT_IDS, DEV_CLIENT_SECRETS, RESOURCES } from "../../services/identity/dev-clients.js";
-import { buildRecordsServer, type RunningRecordsServer } from "../../services/records/server.js";
-import { AUDIENCES, createVerifierFromConfig, loadAuthConfig } from "../../services/shared/auth/index.js";
-import { buildTransferServer, type RunningTransferServer } from "../../services/transfer/server.js";
-import { serviceCredentialFromEnv, staticCredential } from "../../services/transfer/records/service-credential.js";
-import { openTestDatabase, type TestDatabase } from "../support/database.js";
-import { withTestFormatMode } from "../support/format-workers.js";
+import { CLIENT_IDS } from "../../services/identity/dev-clients.js";
+import type { RunningTransferServer } from "../../services/transfer/server.js";
 import { recordSecret } from "../support/run-secrets.js";
-import { testServiceLogger } from "../support/service-logger.js";
 import { TestBrowser, textOf } from "../support/test-browser.js";
 import { freePort } from "../../scripts/lib/ferretdb.js";
+import { startServicesTrustingProvider } from "../identity/services-trusting-provider.js";
 import { startTestIdentity, submitLogin, type TestIdentity } from "../identity/identity-harness.js";
 import { bundleDx, dx, startDx, type DxBundle } from "./dx-harness.js";
 
 let identity: TestIdentity;
-let recordsDb: TestDatabase;
-let transferDb: TestDatabase;
-let records: RunningRecordsServer;
 let transfer: RunningTransferServer;
+let closeServices: (() => Promise<void>) | undefined;
 let bundle: DxBundle;
 
 beforeAll(async () => {
   bundle = await bundleDx();
   identity = await startTestIdentity({ IDENTITY_ACCESS_TOKEN_TTL_SECONDS: "20" });
-  const env = { DX_AUTH_ISSUER: identity.issuer, DX_AUTH_JWKS_URL: identity.server.jwksUrl };
-  recordsDb = await openTestDatabase("dxl_records");
-  transferDb = await openTestDatabase("dxl_jobs");
-  records = await buildRecordsServer({
-    db: recordsDb.db,
-    port: 0,
-    auth: { verifier: createVerifierFromConfig(loadAuthConfig(env, { variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: AUDIENCES.records })) },
-    logger: testServiceLogger("records"),
-  });
-  const credential = serviceCredentialFromEnv({
-    ...env,
-    DX_TRANSFER_CLIENT_ID: CLIENT_IDS.transferService,
-    DX_TRANSFER_CLIENT_SECRET: DEV_CLIENT_SECRETS[CLIENT_IDS.transferService],
-    DX_TRANSFER_TOKEN_RESOURCE: RESOURCES.records,
-  });
-  transfer = await buildTransferServer({
-    db: transferDb.db,
-    recordsUrl: records.url,
-    config: withTestFormatMode({}),
-    port: 0,
-    auth: {
-      verifier: createVerifierFromConfig(loadAuthConfig(env, { variable: "DX_AUTH_AUDIENCE_TRANSFER", fallback: AUDIENCES.transfer })),
-      serviceCredential: staticCredential(async () => recordSecret("service credential", await credential.token()), credential.description),
-    },
-    logger: testServiceLogger("transfer"),
-  });
+  ({ transfer, close: closeServices } = await startServicesTrustingProvider(identity, ["dxl_records", "dxl_jobs"]));
 });
 afterAll(async () => {
-  await transfer?.close();
-  await records?.close();
-  await transferDb?.close();
-  await recordsDb?.close();
+  await closeServices?.();
   await identity?.close();
   bundle?.remove();
 });

@@ -18,64 +18,29 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditAction } from "../../gen/dataexchange/audit/v1/audit_pb.js";
 import { Entity, RecordsService } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { TransferService } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { CLIENT_IDS, DEV_CLIENT_SECRETS, RESOURCES } from "../../services/identity/dev-clients.js";
+import { CLIENT_IDS, RESOURCES } from "../../services/identity/dev-clients.js";
 import { rotateSigningKeys } from "../../services/identity/signing-keys.js";
-import { buildRecordsServer, type RunningRecordsServer } from "../../services/records/server.js";
-import { ensureIndexes } from "../../services/records/store/collections.js";
+import type { RunningRecordsServer } from "../../services/records/server.js";
 import { AUDIENCES, createVerifierFromConfig, loadAuthConfig } from "../../services/shared/auth/index.js";
-import { buildTransferServer, type RunningTransferServer } from "../../services/transfer/server.js";
-import { serviceCredentialFromEnv, staticCredential } from "../../services/transfer/records/service-credential.js";
-import { openTestDatabase, type TestDatabase } from "../support/database.js";
-import { withTestFormatMode } from "../support/format-workers.js";
+import type { RunningTransferServer } from "../../services/transfer/server.js";
 import { recordPrivateKey, recordSecret } from "../support/run-secrets.js";
-import { testServiceLogger } from "../support/service-logger.js";
 import { TestBrowser } from "../support/test-browser.js";
 import { seed, user } from "../transfer/rpc/harness.js";
+import { startServicesTrustingProvider } from "./services-trusting-provider.js";
 import { cliSignIn, clientCredentialsToken, discover, recordSigningKeys, recordTokenSet, startTestIdentity, webSignIn, type TestIdentity } from "./identity-harness.js";
 
 const TTL = 8;
 let identity: TestIdentity;
-let recordsDb: TestDatabase;
-let transferDb: TestDatabase;
 let records: RunningRecordsServer;
 let transfer: RunningTransferServer;
+let closeServices: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   identity = await startTestIdentity({ IDENTITY_ACCESS_TOKEN_TTL_SECONDS: String(TTL) });
-  const env = { DX_AUTH_ISSUER: identity.issuer, DX_AUTH_JWKS_URL: identity.server.jwksUrl, DX_AUTH_CLOCK_SKEW_SECONDS: "0" };
-  recordsDb = await openTestDatabase("idp_records");
-  transferDb = await openTestDatabase("idp_jobs");
-  await ensureIndexes(recordsDb.db);
-  records = await buildRecordsServer({
-    db: recordsDb.db,
-    port: 0,
-    auth: { verifier: createVerifierFromConfig(loadAuthConfig(env, { variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: AUDIENCES.records })) },
-    logger: testServiceLogger("records"),
-  });
-  const fromProvider = serviceCredentialFromEnv({
-    ...env,
-    DX_TRANSFER_CLIENT_ID: CLIENT_IDS.transferService,
-    DX_TRANSFER_CLIENT_SECRET: DEV_CLIENT_SECRETS[CLIENT_IDS.transferService],
-    DX_TRANSFER_TOKEN_RESOURCE: RESOURCES.records,
-  });
-  transfer = await buildTransferServer({
-    db: transferDb.db,
-    recordsUrl: records.url,
-    config: withTestFormatMode({}),
-    port: 0,
-    auth: {
-      verifier: createVerifierFromConfig(loadAuthConfig(env, { variable: "DX_AUTH_AUDIENCE_TRANSFER", fallback: AUDIENCES.transfer })),
-      // The credential exactly as the environment configures it; each token it fetches is recorded for the secrets check.
-      serviceCredential: staticCredential(async () => recordSecret("service credential", await fromProvider.token()), fromProvider.description),
-    },
-    logger: testServiceLogger("transfer"),
-  });
+  ({ records, transfer, close: closeServices } = await startServicesTrustingProvider(identity, ["idp_records", "idp_jobs"], { DX_AUTH_CLOCK_SKEW_SECONDS: "0" }));
 });
 afterAll(async () => {
-  await transfer?.close();
-  await records?.close();
-  await transferDb?.close();
-  await recordsDb?.close();
+  await closeServices?.();
   await identity?.close();
 });
 

@@ -20,6 +20,26 @@
  *
  * A thread that ends (stopped for a time-out, out of memory, crashed) is
  * dropped and counted; the next job gets a fresh thread.
+ *
+ * Why not piscina (tried: piscina 5.3.2, 1 December 2026; tinypool 2.2.0 is
+ * its fork with the same thread model). Built on it, with the job protocol
+ * unchanged on its own `MessagePort` (transferred with the task), this pool
+ * passed the worker tests: `resourceLimits` per thread (out of memory),
+ * `idleTimeout`, `minThreads: 0`, an `AbortSignal` per task that terminates
+ * a stuck thread, queueing beyond `maxThreads`. The bench's `workers`
+ * section did not tell the two apart beyond its noise (bench/README.md, "Why
+ * the pool is our own"), and the pool's code shrank from 278 to 138 lines
+ * (676 to 539 with the job's side). What it cannot do is the policy above:
+ * its `minThreads` are started with the pool and restarted after every kill,
+ * and only threads above them end when idle. So either every job after an
+ * idle spell waits for a thread to start (`minThreads: 0`; an XLSX job
+ * measured 6.6–7.0 s under tsx on the shared 2-core machine at load 16,
+ * against 24–48 ms on the thread kept here), or `poolSize` threads (one per
+ * core by default) run from start-up whether jobs come or not, at ~38 MB
+ * each. It also needed work-arounds: it does not tell a caller when a queued
+ * task reaches a thread (the time limit must not run in the queue, so the
+ * job had to announce itself), and a task aborted just as it completes makes
+ * it emit an `error` event that ends a process without a listener.
  */
 import { FormatWorker, type WorkerEnd } from "./format-worker.js";
 import type { PluginRef } from "./protocol.js";

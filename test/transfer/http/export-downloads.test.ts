@@ -141,7 +141,8 @@ describe("every way out of an export closes its records stream", () => {
       Array.from({ length: 8 }, async () => {
         while (next < 200) {
           const kind = kinds[next++ % kinds.length]!;
-          const res = await rawRequest(s.transfer.url, kind);
+          // A generous idle limit: eight clients at once in format workers on two loaded cores can wait long for a slot.
+          const res = await rawRequest(s.transfer.url, { ...kind, timeoutMs: 60_000 });
           const key = `${kind.method} ${kind.version}${"abortAfterBytes" in kind ? " aborted" : ""}`;
           statuses.set(key, [...(statuses.get(key) ?? []), res.status]);
         }

@@ -14,9 +14,9 @@
  * to `size` of them (default: one per core) stay ready, and the others end
  * after `idleTimeoutMs` without a job. Only beyond `maxWorkers` do jobs
  * wait, first come first served. Threads are not started ahead of demand: a
- * thread that runs TypeScript plugins costs ~40 MB (its own V8 heap plus
- * tsx's loader thread), so an idle service keeps only the threads its jobs
- * have needed.
+ * thread costs its own V8 heap and the plugins' modules (and, for plugins the
+ * compiled build did not compile, tsx's loader thread), so an idle service
+ * keeps only the threads its jobs have needed.
  *
  * A thread that ends (stopped for a time-out, out of memory, crashed) is
  * dropped and counted; the next job gets a fresh thread.
@@ -31,6 +31,8 @@ export interface WorkerPoolOptions {
   maxWorkers: number;
   /** Heap limit per thread, MiB. */
   memoryLimitMb: number;
+  /** Threads register tsx for plugins a compiled service did not compile (see FormatWorkerOptions). */
+  typeScriptPlugins?: boolean;
   /** How long a thread beyond `size` may stay idle before it ends. */
   idleTimeoutMs?: number;
 }
@@ -176,7 +178,7 @@ export class WorkerPool {
   }
 
   private async start(): Promise<FormatWorker> {
-    const worker = new FormatWorker({ memoryLimitMb: this.options.memoryLimitMb });
+    const worker = new FormatWorker({ memoryLimitMb: this.options.memoryLimitMb, typeScriptPlugins: this.options.typeScriptPlugins });
     this.counts.started++;
     this.all.add(worker);
     worker.onEnd((end) => this.forget(worker, end));

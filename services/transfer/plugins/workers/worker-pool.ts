@@ -130,9 +130,10 @@ export class WorkerPool {
    * The checking thread ends afterwards instead of staying ready: it holds
    * every probed plugin's modules (the spreadsheets' XML and ZIP code), and a
    * service whose jobs need no worker — most exports and imports are CSV or
-   * JSON, in-thread — would carry it all its life (bench/README.md, "Memory
-   * under load": 20–30 MB of the transfer service's RSS). The first job that
-   * needs a thread starts one, as any job beyond the ready ones does.
+   * JSON, in-thread — would carry it all its life (a thread is ~22 MB of RSS
+   * compiled, ~45 MB under tsx; bench/README.md, "Compiled build" and "Memory
+   * under load"). The first job that needs a thread starts one, as any job
+   * beyond the ready ones does.
    */
   async probe(plugins: PluginRef[], timeLimitMs: number): Promise<{ name: string; error: string }[]> {
     const failures: { name: string; error: string }[] = [];

@@ -10,6 +10,14 @@
  * sources: tsx's loader is registered in the thread that imports it — the
  * main thread at discovery, and each format worker — and only then, so a
  * service without plugin folders never pays for the loader's thread.
+ *
+ * Such a plugin imports the SDK's TypeScript module, not the service's
+ * compiled one, so its `FormatError` is another class. In a worker (the
+ * default for these plugins) that changes nothing: errors cross the thread
+ * as data and are rebuilt (error-codec.ts). Run in-thread by configuration,
+ * its `FormatError`s would fail checks by `instanceof` on the main thread
+ * (core/plugin-failures.ts) and be reported as plugin failures rather than
+ * as errors in the file: a known gap of the compiled build, not yet tested.
  */
 import { isAbsolute, relative } from "node:path";
 

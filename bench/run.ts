@@ -4,11 +4,12 @@
  * bench/results/). Nothing here asserts: targets are reported, not enforced.
  *
  *   tsx bench/run.ts [--quick] [--n 1000000] [--rounds 3] [--upsert-n 20000]
- *                    [--only plugins,spreadsheets,workers,workers-service,export,import,upsert,reimport,memory,e2e,records,concurrency]
+ *                    [--only startup,plugins,spreadsheets,workers,workers-service,export,import,upsert,reimport,memory,e2e,records,concurrency]
  *                    [--reimport-n 20000] [--changed-n 1000]
  *                    [--backend sqlite|postgresql --postgresql-url URL] [--cpu-prof]
  *                    [--service-flags="--max-old-space-size=512"]  (node flags of our service processes, after `npm start`'s)
  *                    [--records-flags="…"] [--transfer-flags="…"]    (of one of them only)
+ *                    [--from-source]  (services from their TypeScript under tsx, not the compiled build)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,9 +28,10 @@ import { formatWorkerRows } from "./sections/format-workers.js";
 import { spreadsheetRows } from "./sections/spreadsheets.js";
 import { concurrencyRows } from "./sections/concurrency.js";
 import { reimportRows } from "./sections/reimport.js";
+import { startupRows } from "./sections/startup.js";
 
 /** `records` (the records-level rows) is in every full run; quick runs add it only when asked. */
-const ALL = ["plugins", "spreadsheets", "workers", "export", "import", "upsert", "reimport", "memory", "e2e", "concurrency"];
+const ALL = ["startup", "plugins", "spreadsheets", "workers", "export", "import", "upsert", "reimport", "memory", "e2e", "concurrency"];
 
 /** Every section `--only` may name: ALL, and those only run when asked (`records` in quick runs, `workers-service`). */
 const SECTIONS = [...ALL, "records", "workers-service"];
@@ -62,6 +64,7 @@ function parseOptions(argv: string[]): BenchOptions {
       "service-flags": { type: "string" },
       "records-flags": { type: "string" },
       "transfer-flags": { type: "string" },
+      "from-source": { type: "boolean", default: false },
     },
   });
   const quick = values.quick;
@@ -97,6 +100,7 @@ function parseOptions(argv: string[]): BenchOptions {
     ],
     recordsFlags: values["records-flags"]?.split(" ").filter(Boolean) ?? [],
     transferFlags: values["transfer-flags"]?.split(" ").filter(Boolean) ?? [],
+    fromSource: values["from-source"],
     resultsDir: join(REPO, "bench/results"),
   };
 }
@@ -125,6 +129,11 @@ async function main(): Promise<void> {
   const rows: TableRow[] = [];
   const raw: Record<string, unknown> = {};
   try {
+    if (options.sections.has("startup")) {
+      const s = await startupRows(ctx);
+      rows.push(...s.rows);
+      raw.startup = s.raw;
+    }
     if (options.sections.has("plugins")) {
       const p = await pluginRows(ctx);
       rows.push(...p.rows);
@@ -185,7 +194,7 @@ async function main(): Promise<void> {
     ? "quick run: plugins (3 rounds); format workers at 50k (plugins 3 rounds, service under load 2 rounds); end-to-end CSV export, CSV import (insert, upsert), flat memory, re-imports of stored keys (20k unchanged, 1k changed) and a 20-row dry run against 30k users, 20 exports + 5 imports at once (N/20 records each); 1 round each, so database ratios are single samples, not medians. NDJSON export and the records-level rows run in full runs (or add --only …,records)."
     : "";
   process.stdout.write(
-    `\n${what}\n${scope ? `${scope}\n` : ""}\n${table}\n\nratio = ours ÷ reference (higher is better), except memory rows: peak at N ÷ peak at N/10, and concurrency RSS rows: peak under load ÷ peak with one export.\n`,
+    `\n${what}\n${scope ? `${scope}\n` : ""}\n${table}\n\nratio = ours ÷ reference (higher is better), except memory rows: peak at N ÷ peak at N/10, concurrency RSS rows: peak under load ÷ peak with one export, and startup rows: compiled ÷ tsx (lower is better).\n`,
   );
   const path = writeResults(options.resultsDir, {
     what,

@@ -8,7 +8,10 @@
  * 2. Generated code: `buf generate` when anything under proto/ changed.
  * 3. The `dx` CLI bundled into dist/dx.mjs (esbuild), when a file it is built
  *    from changed (cli/build.mjs keeps their hashes).
- * 4. FerretDB v1.24.2: built once with the machine's Go and cached outside the
+ * 4. The services, the shipped formats and the start script compiled to
+ *    JavaScript under dist/ (esbuild, scripts/build-services.mjs), when a
+ *    source file changed: `npm start` and the bench run them with plain node.
+ * 5. FerretDB v1.24.2: built once with the machine's Go and cached outside the
  *    work tree (a fresh clone on the same machine reuses it), unless MONGODB_URI
  *    points at another server.
  *
@@ -148,12 +151,19 @@ function chmodRecursive(dir) {
   }
 }
 
+/** dist/services, dist/formats, …: rebuilt only when a source changed (a content hash of them all). */
+async function ensureServices() {
+  const { ensureServicesBuild } = await import("./build-services.mjs");
+  if (await ensureServicesBuild(root)) log("compiled the services and formats into dist/");
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     checkNode();
     ensurePackages();
     ensureGeneratedCode();
     await ensureCli();
+    await ensureServices();
     if (!process.env.MONGODB_URI || process.env.DX_FORCE_FERRETDB) ensureFerretDb();
   } catch (error) {
     log(`failed: ${error instanceof Error ? error.message : String(error)}`);

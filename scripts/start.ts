@@ -5,18 +5,26 @@
  * service, then the transfer service (which calls the records service), each
  * as its own process, until Ctrl-C, which stops everything cleanly (services
  * first, then the provider, then the database).
+ *
+ * `npm start` runs this script compiled (dist/scripts/start.js, built by
+ * scripts/setup.mjs with the services), and it then starts the compiled
+ * services with plain `node`: no tsx loader thread in any process. Run from
+ * its source (`npx tsx scripts/start.ts`) it starts the services from their
+ * TypeScript sources under tsx instead, for working on them without a build.
  */
 import { serviceNodeFlags } from "./lib/service-node-flags.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { startFerretDb, type RunningFerretDb } from "./lib/ferretdb.js";
 import { stackAuth, stackPorts } from "./lib/dev-stack.js";
 import { DEV_ACCOUNTS } from "../services/identity/dev-accounts.js";
+import { repositoryRoot } from "../services/shared/process/repository-root.js";
 
-const root = join(fileURLToPath(import.meta.url), "..", "..");
+const root = repositoryRoot();
+/** Whether this script, and so every service it starts, runs from the compiled build. */
+const compiled = !import.meta.url.endsWith(".ts");
 
 interface ServiceProcess {
   name: string;
@@ -42,11 +50,17 @@ async function waitForPort(host: string, port: number, child: ChildProcess, name
   }
 }
 
+/** `entry` (a TypeScript source, relative to the root) as this run starts it: its compiled module, or the source under tsx. */
+function serviceArgs(entry: string): string[] {
+  if (compiled) return [join(root, "dist", entry.replace(/\.ts$/, ".js"))];
+  return ["--import", "tsx", join(root, entry)];
+}
+
 function startService(name: string, entry: string, env: NodeJS.ProcessEnv): ServiceProcess {
   // The telemetry preload must run before the service imports mongodb and grpc-js, so their
   // instrumentations can wrap them; it does nothing unless tracing is configured.
   const preload = join(root, "services", "shared", "telemetry", "register.mjs");
-  const child = spawn(process.execPath, [...serviceNodeFlags(env), "--import", "tsx", "--import", preload, join(root, entry)], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(process.execPath, [...serviceNodeFlags(env), "--import", preload, ...serviceArgs(entry)], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
   return { name, child };
 }
 

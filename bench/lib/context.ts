@@ -29,6 +29,8 @@ export interface BenchOptions {
   /** Node flags for the records service only / the transfer service only. */
   recordsFlags: string[];
   transferFlags: string[];
+  /** Run the services from their TypeScript sources under tsx instead of the compiled build (`--from-source`). */
+  fromSource: boolean;
   resultsDir: string;
 }
 
@@ -56,6 +58,7 @@ export function startRecords(ctx: BenchContext, database: string): Promise<Servi
     env: { MONGODB_URI: ctx.uri, RECORDS_DATABASE: database, RECORDS_PORT: "0", RECORDS_HOST: "127.0.0.1" },
     ready: /listening on (http:\/\/[^\s]+)/,
     nodeFlags: [...ctx.options.serviceFlags, ...ctx.options.recordsFlags],
+    fromSource: ctx.options.fromSource,
   });
 }
 

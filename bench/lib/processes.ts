@@ -5,6 +5,12 @@
  * each workload (our client, a baseline) is a worker that reports its own
  * numbers as one JSON line on stdout.
  *
+ * Services run as `npm start` runs them: their compiled JavaScript under
+ * dist/ (built by the setup step that `npm run bench` runs first) with plain
+ * node; with `--from-source` (ServiceSpec.fromSource) from their TypeScript
+ * under tsx, as before the build existed. Workloads (clients, baselines) run
+ * under tsx either way: they are not what is measured for memory.
+ *
  * Peak RSS is the kernel's VmHWM from /proc/<pid>/status, read just before a
  * service is stopped; workers read their own (`process.resourceUsage().maxRSS`
  * is the same number).
@@ -22,11 +28,25 @@ export function nodeArgs(entry: string, extra: string[] = []): string[] {
   return [...extra, "--import", "tsx", resolve(REPO, entry)];
 }
 
+/** How a service process runs `entry` (a TypeScript source under the repository): its compiled module, or the source under tsx. */
+export function serviceArgs(entry: string, fromSource: boolean, extra: string[] = []): string[] {
+  return fromSource ? nodeArgs(entry, extra) : [...extra, resolve(REPO, "dist", entry.replace(/\.ts$/, ".js"))];
+}
+
 /** Peak resident set size of a live process, in MB (VmHWM). */
 export function peakRssMb(pid: number): number | undefined {
+  return statusMb(pid, "VmHWM");
+}
+
+/** Resident set size of a live process now, in MB (VmRSS). */
+export function rssMb(pid: number): number | undefined {
+  return statusMb(pid, "VmRSS");
+}
+
+function statusMb(pid: number, field: "VmHWM" | "VmRSS"): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
     return match ? Number(match[1]) / 1024 : undefined;
   } catch {
     return undefined;
@@ -37,6 +57,8 @@ export interface Service {
   name: string;
   pid: number;
   url: string;
+  /** Milliseconds from spawning the process to its listening line. */
+  startMs: number;
   /** Lines the service printed (the tail), for error reports. */
   output(): string;
   peakRssMb(): number | undefined;
@@ -55,6 +77,8 @@ export interface ServiceSpec {
   ready: RegExp;
   nodeFlags?: string[];
   timeoutMs?: number;
+  /** Run the TypeScript source under tsx instead of the compiled module (bench option `--from-source`). */
+  fromSource?: boolean;
 }
 
 function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
@@ -70,7 +94,8 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 
 /** Starts a service process and resolves once it prints its listening line. */
 export async function startService(spec: ServiceSpec): Promise<Service> {
-  const child = spawn(process.execPath, nodeArgs(spec.entry, spec.nodeFlags), {
+  const spawned = performance.now();
+  const child = spawn(process.execPath, serviceArgs(spec.entry, spec.fromSource === true, spec.nodeFlags), {
     cwd: REPO,
     env: { ...process.env, ...spec.env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -98,10 +123,12 @@ export async function startService(spec: ServiceSpec): Promise<Service> {
       reject(new Error(`${spec.name} exited (${code ?? signal}) before listening:\n${log}`));
     });
   });
+  const startMs = performance.now() - spawned;
   return {
     name: spec.name,
     pid: child.pid!,
     url,
+    startMs,
     output: () => log,
     peakRssMb: () => peakRssMb(child.pid!),
     async stop() {

@@ -60,6 +60,7 @@ export function startTransfer(ctx: BenchContext, recordsUrl: string): Promise<Se
     },
     ready: /listening on (http:\/\/[^\s]+)/,
     nodeFlags: [...ctx.options.serviceFlags, ...ctx.options.transferFlags],
+    fromSource: ctx.options.fromSource,
   });
 }
 

@@ -93,6 +93,7 @@ function startTransfer(ctx: BenchContext, recordsUrl: string, mode: "in-thread" 
     },
     ready: /listening on (http:\/\/[^\s]+)/,
     nodeFlags: [...ctx.options.serviceFlags, ...ctx.options.transferFlags],
+    fromSource: ctx.options.fromSource,
   });
 }
 
@@ -113,6 +114,7 @@ async function latencyRows(ctx: BenchContext, n: number, rounds: number): Promis
     entry: "bench/lib/synthetic-records-main.ts",
     env: { SYNTHETIC_RECORDS: String(n) },
     ready: /listening on (http:\/\/[^\s]+)/,
+    fromSource: ctx.options.fromSource,
   });
   const token = await mintToken(ctx);
   const samples: LatencySample[] = [];

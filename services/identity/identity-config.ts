@@ -7,10 +7,10 @@
  * another machine by accident.
  */
 import { isIP } from "node:net";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { AUDIENCES } from "../shared/auth/index.js";
+import { repositoryRoot } from "../shared/process/repository-root.js";
 
 export interface IdentityConfig {
   host: string;
@@ -31,10 +31,8 @@ export interface IdentityConfig {
 /** Lifetime of access tokens unless configured: short, because a JWT cannot be revoked. */
 export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 600;
 
-const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-
 /** Where the signing keys live unless configured: beside the development token key, git-ignored. */
-export const DEFAULT_KEYS_FILE = join(repositoryRoot, ".cache", "dev-identity", "signing-keys.json");
+export const DEFAULT_KEYS_FILE = join(repositoryRoot(), ".cache", "dev-identity", "signing-keys.json");
 
 const origin = z.url({ protocol: /^https?$/, error: "must be an http(s) origin" }).transform((value, ctx) => {
   const url = new URL(value);

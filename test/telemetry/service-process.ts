@@ -3,7 +3,9 @@
  * way production runs it — `node --import tsx --import
  * ./services/shared/telemetry/register.mjs …` — so the trace tests cross a real
  * process boundary and the MongoDB instrumentation loads through the ESM
- * preload exactly as it does in production.
+ * preload exactly as it does in production. With `compiled`, the service's
+ * compiled module under dist/ runs instead, with plain node, as `npm start`
+ * runs it.
  *
  * The process is ready when it logs its JSON `listening` line. Everything it
  * writes (stdout and stderr, JSON or not) is also kept in the run's log
@@ -37,11 +39,15 @@ export interface StartServiceOptions {
   timeoutMs?: number;
   /** Listen port; default a free one (a restarted service takes its old port, so its callers find it again). */
   port?: number;
+  /** Run dist/<entry>.js (the compiled build, scripts/build-services.mjs) with plain node instead of the source under tsx. */
+  compiled?: boolean;
 }
 
 export async function startServiceProcess(options: StartServiceOptions): Promise<ServiceProcess> {
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, ["--import", "tsx", "--import", "./services/shared/telemetry/register.mjs", options.entry], {
+  const preload = ["--import", "./services/shared/telemetry/register.mjs"];
+  const args = options.compiled ? [...preload, `./dist/${options.entry.replace(/\.ts$/, ".js")}`] : ["--import", "tsx", ...preload, options.entry];
+  const child = spawn(process.execPath, args, {
     cwd: repositoryRoot,
     env: { ...process.env, ...options.env, [options.portVariable]: String(port) },
     stdio: ["ignore", "pipe", "pipe"],

@@ -12,9 +12,9 @@
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
 import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { SignJWT } from "jose";
+import { repositoryRoot } from "../process/repository-root.js";
 
 /** The issuer of development tokens. */
 export const DEV_ISSUER = "dataexchange-dev";
@@ -44,8 +44,7 @@ export interface DevKeys {
 /** `DX_DEV_KEYS_DIR`, else `<repository>/.cache/dev-keys`. */
 export function devKeysDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.DX_DEV_KEYS_DIR) return resolve(env.DX_DEV_KEYS_DIR);
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-  return join(root, ".cache", "dev-keys");
+  return join(repositoryRoot(), ".cache", "dev-keys");
 }
 
 /** Loads the development key pair, creating it on first use. */

@@ -10,7 +10,9 @@ import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { FormatPlugin } from "../../../formats/_sdk/index.js";
+import { repositoryRoot } from "../../shared/process/repository-root.js";
 import { validatePlugin } from "./plugin-schema.js";
+import { needsTypeScriptLoader, registerTypeScriptLoader } from "./typescript-loader.js";
 
 export interface PluginFailure {
   /** The folder name, i.e. the format name the plugin would have had. */
@@ -41,10 +43,10 @@ export interface DiscoveredPlugins {
   failures: PluginFailure[];
 }
 
-/** Entry files in order of preference: sources run under tsx/vitest; a build may ship only `.js`. */
+/** Entry files in order of preference: sources run under tsx/vitest; the build (dist/formats) has only `.js`. */
 const ENTRIES = ["index.ts", "index.js"];
 
-/** The repository's `formats/` directory. */
+/** The shipped formats: the repository's `formats/` from the sources, `dist/formats/` in the compiled build. */
 export function defaultFormatsDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), "../../../formats");
 }
@@ -72,6 +74,7 @@ export async function discoverPlugins(dirs: string[]): Promise<DiscoveredPlugins
       const dir = join(root, name);
       const entry = ENTRIES.map((f) => join(dir, f)).find((f) => existsSync(f));
       if (entry === undefined) continue; // not a plugin (e.g. shared fixtures)
+      if (needsTypeScriptLoader(entry, defaultFormatsDir())) await registerTypeScriptLoader();
       const loaded = await loadPlugin(entry, name);
       if (!loaded.ok) {
         found.failures.push({ name, dir, error: loaded.error, cause: loaded.cause });
@@ -95,7 +98,7 @@ export async function discoverPlugins(dirs: string[]): Promise<DiscoveredPlugins
  */
 async function aboutPlugin(plugin: FormatPlugin, dir: string): Promise<PluginAbout> {
   const own = await readPackage(join(dir, "package.json"));
-  const shipped = resolve(dirname(dir)) === defaultFormatsDir() ? await readPackage(join(defaultFormatsDir(), "..", "package.json")) : undefined;
+  const shipped = resolve(dirname(dir)) === defaultFormatsDir() ? await readPackage(join(repositoryRoot(), "package.json")) : undefined;
   const fallback = own ?? (shipped ? { version: shipped.version, author: "Data Exchange (shipped)" } : undefined);
   return { version: plugin.version ?? fallback?.version ?? "", author: plugin.author ?? fallback?.author ?? "", loadedFrom: dir };
 }

@@ -58,8 +58,8 @@ describe("starting the format workers", () => {
         });
         expect(workers.plugins.plugins.get("csv")).toBe(discovered.plugins.get("csv"));
         expect(runsInWorkers(workers.plugins.plugins.get("watched")!)).toBe(true);
-        // The thread that checked the plugin loads stays ready; no other starts ahead of demand.
-        expect(workers.pool!.stats()).toMatchObject({ workers: 1, idle: 1, started: 1 });
+        // The thread that checked the plugin loads has ended; none starts ahead of demand.
+        expect(workers.pool!.stats()).toMatchObject({ workers: 0, idle: 0, started: 1, ended: { stopped: 1 } });
       } finally {
         await workers.close();
       }

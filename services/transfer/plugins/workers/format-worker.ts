@@ -16,6 +16,12 @@ export interface WorkerEnd {
 export interface FormatWorkerOptions {
   /** Heap (old generation) limit of the thread, in MiB. */
   memoryLimitMb: number;
+  /**
+   * Registers tsx in the thread even though the worker's own code is
+   * compiled JavaScript: it will load plugins the build did not compile
+   * (typescript-loader.ts). From the sources the thread always registers it.
+   */
+  typeScriptPlugins?: boolean;
 }
 
 /** worker-main.ts next to this file, or its compiled .js when the service runs from a build. */
@@ -39,7 +45,7 @@ export class FormatWorker {
 
   constructor(private readonly options: FormatWorkerOptions) {
     this.worker = new Worker(ENTRY, {
-      workerData: { main: MAIN.href, registerTypeScript: ownExtension === ".ts" },
+      workerData: { main: MAIN.href, registerTypeScript: ownExtension === ".ts" || options.typeScriptPlugins === true },
       resourceLimits: { maxOldGenerationSizeMb: options.memoryLimitMb },
     });
     this.threadId = this.worker.threadId;

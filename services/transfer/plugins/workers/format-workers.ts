@@ -9,7 +9,8 @@
  */
 import type { FormatPlugin } from "../../../../formats/_sdk/index.js";
 import type { FormatMode, FormatWorkersConfig } from "../../config/transfer-config.js";
-import type { DiscoveredPlugins } from "../discover-plugins.js";
+import { defaultFormatsDir, type DiscoveredPlugins } from "../discover-plugins.js";
+import { needsTypeScriptLoader } from "../typescript-loader.js";
 import { formatModeOf } from "./format-modes.js";
 import { workerBackedPlugin } from "./worker-plugin.js";
 import { WorkerPool } from "./worker-pool.js";
@@ -36,7 +37,12 @@ export async function startFormatWorkers(discovered: DiscoveredPlugins, config: 
   const remote = [...modes].filter(([, mode]) => mode === "workers").map(([name]) => ({ name, entry: discovered.entries.get(name)! }));
   if (remote.length === 0) return { plugins: discovered, modes, pool: undefined, close: async () => undefined };
 
-  const pool = new WorkerPool({ size: config.poolSize, maxWorkers: config.maxWorkers ?? defaultMaxWorkers(config.poolSize), memoryLimitMb: config.memoryLimitMb });
+  const pool = new WorkerPool({
+    size: config.poolSize,
+    maxWorkers: config.maxWorkers ?? defaultMaxWorkers(config.poolSize),
+    memoryLimitMb: config.memoryLimitMb,
+    typeScriptPlugins: remote.some((plugin) => needsTypeScriptLoader(plugin.entry, defaultFormatsDir())),
+  });
   try {
     const failed = new Map((await pool.probe(remote, config.timeLimitMs)).map((f) => [f.name, f.error]));
     const plugins = new Map<string, FormatPlugin>();

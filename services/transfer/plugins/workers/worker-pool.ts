@@ -13,10 +13,11 @@
  * threads start on demand, up to `maxWorkers` at once; after their job, up
  * to `size` of them (default: one per core) stay ready, and the others end
  * after `idleTimeoutMs` without a job. Only beyond `maxWorkers` do jobs
- * wait, first come first served. Threads are not started ahead of demand: a
- * thread that runs TypeScript plugins costs ~40 MB (its own V8 heap plus
- * tsx's loader thread), so an idle service keeps only the threads its jobs
- * have needed.
+ * wait, first come first served. Threads are not started ahead of demand,
+ * and the one that checks the plugins at start ends after it: a thread costs
+ * its own V8 heap and the plugins' modules (and, for plugins the compiled
+ * build did not compile, tsx's loader thread), so an idle service keeps only
+ * the threads its jobs have needed.
  *
  * A thread that ends (stopped for a time-out, out of memory, crashed) is
  * dropped and counted; the next job gets a fresh thread.
@@ -51,6 +52,8 @@ export interface WorkerPoolOptions {
   maxWorkers: number;
   /** Heap limit per thread, MiB. */
   memoryLimitMb: number;
+  /** Threads register tsx for plugins a compiled service did not compile (see FormatWorkerOptions). */
+  typeScriptPlugins?: boolean;
   /** How long a thread beyond `size` may stay idle before it ends. */
   idleTimeoutMs?: number;
 }
@@ -143,6 +146,14 @@ export class WorkerPool {
    * cannot be loaded there, with why. A plugin whose module does not finish
    * loading within `timeLimitMs` is reported, its thread stopped, and the
    * others are loaded in a fresh one, so the service still starts.
+   *
+   * The checking thread ends afterwards instead of staying ready: it holds
+   * every probed plugin's modules (the spreadsheets' XML and ZIP code), and a
+   * service whose jobs need no worker — most exports and imports are CSV or
+   * JSON, in-thread — would carry it all its life (a thread is ~22 MB of RSS
+   * compiled, ~45 MB under tsx; bench/README.md, "Compiled build" and "Memory
+   * under load"). The first job that needs a thread starts one, as any job
+   * beyond the ready ones does.
    */
   async probe(plugins: PluginRef[], timeLimitMs: number): Promise<{ name: string; error: string }[]> {
     const failures: { name: string; error: string }[] = [];
@@ -166,7 +177,7 @@ export class WorkerPool {
           break;
         }
       } finally {
-        this.release(worker);
+        if (!worker.end) await worker.terminate({ kind: "stopped", detail: "its start-up check was done" });
       }
     }
     return failures;
@@ -196,7 +207,7 @@ export class WorkerPool {
   }
 
   private async start(): Promise<FormatWorker> {
-    const worker = new FormatWorker({ memoryLimitMb: this.options.memoryLimitMb });
+    const worker = new FormatWorker({ memoryLimitMb: this.options.memoryLimitMb, typeScriptPlugins: this.options.typeScriptPlugins });
     this.counts.started++;
     this.all.add(worker);
     worker.onEnd((end) => this.forget(worker, end));

@@ -34,3 +34,24 @@ function describe(reason: string, where: { row?: number; line?: number; offset?:
   if (where.offset !== undefined) at.push(`byte ${where.offset}`);
   return at.length > 0 ? `${reason} (at ${at.join(", ")})` : reason;
 }
+
+/**
+ * True for a FormatError of this SDK or of another copy of it: a plugin kept
+ * in another folder may bring its own copy, and so its own FormatError class
+ * (`instanceof` would call its broken-file errors plugin bugs).
+ */
+export function isFormatError(error: unknown): error is FormatError {
+  if (error instanceof FormatError) return true;
+  const e = error as { name?: unknown; reason?: unknown } | null;
+  return typeof e === "object" && e !== null && e.name === "FormatError" && typeof e.reason === "string";
+}
+
+/** A FormatError of any copy of the SDK as one of this copy's, position, stack and cause kept. */
+export function asFormatError(error: FormatError): FormatError {
+  if (error instanceof FormatError) return error;
+  // A FormatError of another copy: the same shape, another class.
+  const foreign: Pick<FormatError, "reason" | "row" | "line" | "offset" | "column" | "cause" | "stack"> = error;
+  const own = new FormatError(foreign.reason, { row: foreign.row, line: foreign.line, offset: foreign.offset, column: foreign.column }, { cause: foreign.cause });
+  if (foreign.stack) own.stack = foreign.stack;
+  return own;
+}

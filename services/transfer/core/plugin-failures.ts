@@ -7,14 +7,15 @@
  * fail the job saying which plugin it was. A worker already tells the two
  * apart (workers/remote-job.ts); this does the same for in-thread plugins.
  */
-import { FormatError } from "../../../formats/_sdk/index.js";
+import { asFormatError, isFormatError } from "../../../formats/_sdk/index.js";
 import { FormatPluginError } from "../plugins/plugin-errors.js";
 
 /**
  * Runs `transform` over `input`. What the input throws comes out unchanged
  * (even when the plugin wraps or replaces it on the way); a `FormatError` (a
- * file the plugin cannot read further) and an already named plugin failure
- * come out unchanged; anything else the plugin throws becomes a
+ * file the plugin cannot read further; one of another copy of the SDK, which
+ * a plugin from `pluginDirs` may bring, as this copy's) and an already named
+ * plugin failure come out unchanged; anything else the plugin throws becomes a
  * {@link FormatPluginError} naming `plugin`, with the original as its cause.
  */
 export async function* namingPluginFailures<I, O>(plugin: string, input: AsyncIterable<I>, transform: (input: AsyncIterable<I>) => AsyncIterable<O>): AsyncGenerator<O> {
@@ -31,7 +32,8 @@ export async function* namingPluginFailures<I, O>(plugin: string, input: AsyncIt
     yield* transform(watched);
   } catch (error) {
     if (inputFailure) throw inputFailure.error;
-    if (error instanceof FormatError || error instanceof FormatPluginError) throw error;
+    if (isFormatError(error)) throw asFormatError(error);
+    if (error instanceof FormatPluginError) throw error;
     const detail = error instanceof Error ? error.message : String(error);
     throw new FormatPluginError(plugin, "failed", detail, { cause: error });
   }

@@ -86,6 +86,30 @@ describe("a failure of what the plugin reads", () => {
     expect(errors.at(-1)).toMatchObject({ code: "format" });
   });
 
+  it("stays a file error when the FormatError comes from another copy of the SDK (a plugin from pluginDirs run in-thread)", async () => {
+    /** What another copy's FormatError is to this one: the same name and shape, another class. */
+    class ForeignFormatError extends Error {
+      override name = "FormatError";
+      constructor(
+        readonly reason: string,
+        readonly line: number,
+      ) {
+        super(`line ${line}: ${reason}`);
+      }
+    }
+    const foreign = definePlugin({
+      ...base,
+      name: "foreign-sdk",
+      async *read(input) {
+        for await (const _ of input) throw new ForeignFormatError("the file ends inside a quoted value", 2);
+        yield [];
+      },
+    });
+    const { summary, errors } = await importAll(fx, "email\nx@example.org\n", importSettings("users", foreign));
+    expect(summary.stopped).toMatchObject({ code: "format" });
+    expect(errors.at(-1)).toMatchObject({ code: "format", line: 2, reason: expect.stringContaining("the file ends inside a quoted value") });
+  });
+
   it("keeps the file-size limit a limit, whichever plugin reads", async () => {
     const csv = usersCsv(users(1, 500));
     const { summary } = await importAll(

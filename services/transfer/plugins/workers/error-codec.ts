@@ -10,19 +10,12 @@
  * - anything else the plugin throws becomes a {@link FormatPluginError} naming
  *   the plugin, with the original (name, message, stack) as its `cause`.
  */
-import { FormatError } from "../../../../formats/_sdk/index.js";
+import { FormatError, isFormatError } from "../../../../formats/_sdk/index.js";
 import { FormatPluginError, type PluginFailureKind } from "../plugin-errors.js";
 
 export type SerializedError =
   | { kind: "format"; reason: string; row?: number; line?: number; offset?: number; column?: string; stack?: string }
   | { kind: "error"; name: string; message: string; stack?: string; code?: string };
-
-/** Duck-typed too: a plugin from another folder may bring its own copy of the SDK, and so its own FormatError class. */
-function isFormatError(error: unknown): error is FormatError {
-  if (error instanceof FormatError) return true;
-  const e = error as { name?: unknown; reason?: unknown } | null;
-  return typeof e === "object" && e !== null && e.name === "FormatError" && typeof e.reason === "string";
-}
 
 /** Plain data for `postMessage`, whatever was thrown (a plugin may throw a string). */
 export function serializeError(error: unknown): SerializedError {

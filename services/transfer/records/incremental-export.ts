@@ -16,16 +16,17 @@
  * an export source of their own: a table of the entity's key columns and
  * `deletedAt`, through the same pipeline, plugins and job as records.
  */
-import { create } from "@bufbuild/protobuf";
+import { clone, create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { FilterSchema, TimeRangeSchema, type Deletion, type Filter } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { timestampField, type EntityName, type EntitySpec } from "../../domain/index.js";
 import { InvalidTransferRequestError } from "../errors.js";
 
-/** The records filter narrowed to records changed at or after `since`. */
+/** A copy of the records filter narrowed to records changed at or after `since` (the request's own is left as it was). */
 export function changedSinceFilter(spec: EntitySpec, filter: Filter | undefined, since: Date): Filter {
   if (!spec.changeField) throw new InvalidTransferRequestError(`${spec.name} has no change time: changed_since does not apply`, "changed_since");
-  const narrowed = create(FilterSchema, filter ?? {});
+  // A copy: create() hands back a message it is given as it is, and the request's filter must stay the user's.
+  const narrowed = filter ? clone(FilterSchema, filter) : create(FilterSchema);
   narrowed.timeRanges.push(create(TimeRangeSchema, { field: spec.changeField, from: timestampFromDate(since) }));
   return narrowed;
 }

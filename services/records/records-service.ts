@@ -110,7 +110,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
     PersonalDataAccess.of(context).check(spec, { byKey: true });
     const batchSize = Math.min(request.batchSize || DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE);
     const since = request.since ? timestampDate(request.since) : undefined;
-    for await (const batch of readTombstones(this.db, spec, { since, batchSize, limit: readLimit(request.limit), signal: context.signal })) {
+    for await (const batch of readTombstones(this.db, spec, { since, batchSize, limit: readLimit(request.limit) })) {
       yield create(StreamDeletionsResponseSchema, { deletions: batch.map((t) => ({ key: { parts: t.key }, deletedAt: timestampFromDate(t.deletedAt) })) });
     }
   }

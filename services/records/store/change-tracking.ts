@@ -12,6 +12,7 @@
  */
 import type { Db, Document } from "mongodb";
 import { ENTITIES, type EntityName, type EntitySpec } from "../../domain/index.js";
+import { cursorBatches } from "../../shared/mongo/cursor-batches.js";
 import { ensureCollectionIndexes } from "../../shared/mongo/ensure-indexes.js";
 import { collectionFor } from "./collections.js";
 
@@ -58,9 +59,9 @@ export async function recordTombstone(db: Db, spec: EntitySpec, key: readonly st
 
 /**
  * The tombstones of one entity since a time (all when absent), oldest first,
- * in batches; the cursor is closed however the reader stops.
+ * in batches; the cursor is closed however the reader stops (cursorBatches).
  */
-export async function* readTombstones(db: Db, spec: EntitySpec, options: { since?: Date; batchSize: number; limit?: number; signal?: AbortSignal }): AsyncGenerator<Tombstone[]> {
+export function readTombstones(db: Db, spec: EntitySpec, options: { since?: Date; batchSize: number; limit?: number }): AsyncGenerator<Tombstone[]> {
   const filter: Document = { entity: spec.name, ...(options.since ? { deletedAt: { $gte: options.since } } : {}) };
   const cursor = db
     .collection(TOMBSTONES)
@@ -68,18 +69,5 @@ export async function* readTombstones(db: Db, spec: EntitySpec, options: { since
     .sort({ deletedAt: 1, _id: 1 })
     .batchSize(options.batchSize);
   if (options.limit && options.limit > 0) cursor.limit(options.limit);
-  try {
-    let batch: Tombstone[] = [];
-    for await (const doc of cursor) {
-      options.signal?.throwIfAborted();
-      batch.push({ entity: spec.name, key: (doc.key as unknown[]).map(String), deletedAt: doc.deletedAt as Date });
-      if (batch.length >= options.batchSize) {
-        yield batch;
-        batch = [];
-      }
-    }
-    if (batch.length > 0) yield batch;
-  } finally {
-    await cursor.close();
-  }
+  return cursorBatches(cursor, options.batchSize, (doc) => ({ entity: spec.name, key: (doc.key as unknown[]).map(String), deletedAt: doc.deletedAt as Date }));
 }

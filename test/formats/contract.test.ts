@@ -34,6 +34,13 @@ import { readAll, writeAll, type ReadResult } from "./support.js";
  */
 const pluginDirs = process.env.DX_CONTRACT_PLUGIN_DIRS?.split(delimiter).filter(Boolean) ?? [defaultFormatsDir()];
 const only = process.env.DX_CONTRACT_PLUGINS?.split(",").filter(Boolean);
+/**
+ * DX_TEST_SKIP_MILLION_ROWS=1 leaves out the million-row case (about 340 s of
+ * the suite's ~15 minutes, 75–88 s for ODS alone): `.ci/run` sets it for its
+ * second runtime only, so every plugin still streams a million rows in every
+ * CI run, under the Node version the services run on.
+ */
+const skipMillionRows = process.env.DX_TEST_SKIP_MILLION_ROWS === "1";
 const discovered = await discoverPlugins(pluginDirs);
 if (only) {
   for (const name of [...discovered.plugins.keys()]) if (!only.includes(name)) discovered.plugins.delete(name);
@@ -246,7 +253,7 @@ describe.each(variants)("the %s plugin %s", (_name, _where, plugin) => {
     }
   });
 
-  it.runIf(both)(
+  it.runIf(both && !skipMillionRows)(
     "streams a million rows out and back in flat memory",
     async () => {
       const cols = columns.slice(0, 5);

@@ -16,7 +16,7 @@ import { Entity, RevertWritesRequestSchema, WriteMode, type RevertWritesResponse
 import { JOB_ID_HEADER } from "../../services/shared/audit/index.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
 import { asServed } from "../support/served-records-service.js";
-import { collect, courseRecord, enrollmentRecord, fromArray, sessionRecord, userRecord, writeRequest } from "./fixtures.js";
+import { activityRecord, collect, courseRecord, enrollmentRecord, fromArray, sessionRecord, userRecord, writeRequest } from "./fixtures.js";
 
 let t: TestDatabase;
 let service: RecordsService;
@@ -166,6 +166,18 @@ describe("reverting a job's writes", () => {
     const result = await revert(Entity.USERS, "job-ref");
     expect(result.refusals).toEqual([{ key: ["user5@example.org"], reason: 'enrollments still reference it by userId "user5"', code: "referenced" }]);
     expect(await users().countDocuments({ username: "user5" })).toBe(1);
+  });
+
+  it("refuses to remove entries of the append-only activity log, which it remembered by their server-assigned id", async () => {
+    await write(Entity.USERS, [userRecord(1)]);
+    const inserted = await write(Entity.ACTIVITY, [activityRecord("user1"), activityRecord("user1", { action: "submit" })], { jobId: "job-log" });
+    expect(inserted.inserted).toBe(2);
+    const ids = (await t.db.collection("activity").find({}).toArray()).map((d) => [d._id.toHexString()]);
+    expect((await entries("job-log")).map((e) => e.key)).toEqual(expect.arrayContaining(ids));
+    const result = await revert(Entity.ACTIVITY, "job-log");
+    expect(result).toMatchObject({ deleted: 0, refused: 2 });
+    expect(result.refusals.map((r) => r.code)).toEqual(["append_only", "append_only"]);
+    expect(await t.db.collection("activity").countDocuments({})).toBe(2);
   });
 
   it("finds nothing to do for records already as they were, and nothing at all a second time", async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Entity, EntityRecordSchema, WriteMode, WriteOutcome } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { ExportSource, JobKind, JobState } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { course, exportFile, importFile, seed, startServices, user, type Services } from "../rpc/harness.js";
-import { adminRecordsClient, as, startAuthServices, type AuthServices } from "../auth/auth-harness.js";
+import { adminRecordsClient, as, asAtRecords, startAuthServices, type AuthServices } from "../auth/auth-harness.js";
 
 let s: Services;
 
@@ -192,5 +192,33 @@ describe("with authentication", () => {
     const { job } = await a.client.revertImport({ jobId: mine.jobId }, { headers: await as(["importer"], "ivy") });
     expect(job!.counts).toMatchObject({ restored: 1n, refused: 0n });
     expect((await a.recordsDb.db.collection("courses").findOne({ code: "AUTH-R1" }))!.title).toBe("Course AUTH-R1");
+  });
+
+  it("withholds refused users' emails at the records service from a caller without pii, and believes a job id only from the service", async () => {
+    const header = { entity: Entity.USERS, format: "ndjson", mode: WriteMode.INSERT, strict: false };
+    const imported = await importFile(a.client, header, ndjson([{ email: "kept@example.org", username: "kept1" }]), { headers: await as(["importer"], "ivy") });
+    expect(imported.summary?.inserted).toBe(1n);
+    await seed(adminRecordsClient(a.records.url), Entity.USERS, [user("kept1", { email: "kept@example.org", username: "kept1", lastName: "Edited" })]);
+    const refused: string[][] = [];
+    for await (const batch of a.recordsClient.revertWrites({ jobId: imported.jobId, entity: Entity.USERS }, { headers: await asAtRecords(["importer"], "ivy") })) {
+      refused.push(...batch.refusals.map((r) => r.key?.parts ?? []));
+    }
+    expect(refused).toEqual([[]]);
+    expect(
+      await a.recordsClient
+        .revertWrites({ jobId: imported.jobId, entity: Entity.USERS }, { headers: await asAtRecords(["exporter"], "ivy") })
+        [Symbol.asyncIterator]()
+        .next()
+        .catch((e: unknown) => ConnectError.from(e).code),
+    ).toBe(Code.PermissionDenied);
+    // An end user naming a job in the header writes no before-images: only the service's word counts.
+    const direct = a.recordsClient.writeRecords(
+      (async function* () {
+        yield { entity: Entity.COURSES, mode: WriteMode.INSERT, batchId: "1", records: [course("DIRECT-1")] };
+      })(),
+      { headers: { ...(await asAtRecords(["importer"], "ivy")), "x-dx-job-id": imported.jobId } },
+    );
+    for await (const response of direct) expect(response.revertibleUntil).toBeUndefined();
+    expect(await a.recordsDb.db.collection("before_images").countDocuments({ entity: "courses", jobId: imported.jobId })).toBe(0);
   });
 });

@@ -121,6 +121,24 @@ describe("reverting an import", () => {
     expect(job!.errors[0]).toMatchObject({ value: "ref1@example.org", reason: 'enrollments still reference it by userId "ref1"', code: "referenced" });
     expect(await users().countDocuments({ username: "ref1" })).toBe(1);
   });
+
+  it("may run again after a revert that failed, and goes on where that one stopped", async () => {
+    await seed(s.recordsClient, Entity.COURSES, [course("RETRY-0")]);
+    const imported = await importCourses([
+      { code: "RETRY-0", title: "changed" },
+      { code: "RETRY-1", title: "t" },
+      { code: "RETRY-2", title: "t" },
+    ]);
+    const first = await s.client.revertImport({ jobId: imported.jobId });
+    expect(first.job!.counts).toMatchObject({ restored: 1n, deleted: 2n });
+    // As if it had failed part-way (the records service went away): its import may be reverted again.
+    await jobs().updateOne({ _id: first.job!.id as never }, { $set: { state: "failed" } });
+    const second = await s.client.revertImport({ jobId: imported.jobId });
+    expect(second.job).toMatchObject({ state: JobState.SUCCEEDED, revertOf: imported.jobId });
+    // What the first one settled is not touched again: the restored course is not "changed since the import".
+    expect(second.job!.counts).toMatchObject({ restored: 0n, deleted: 0n, refused: 0n });
+    expect((await s.client.getJob({ jobId: imported.jobId })).job?.revertedBy).toBe(second.job!.id);
+  });
 });
 
 describe("a revert is refused, before any job exists,", () => {

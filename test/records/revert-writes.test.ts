@@ -8,6 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import type { Document } from "mongodb";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { loadRecordsConfig } from "../../services/records/config.js";
 import { RecordsService } from "../../services/records/records-service.js";
 import { prepareChangeTracking, TOMBSTONES } from "../../services/records/store/change-tracking.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
@@ -103,6 +105,26 @@ describe("a job's writes", () => {
     expect(entry!.changedAt).toEqual((await courses().findOne({ code: "A" }))!.updatedAt);
     expect(await revert(Entity.COURSES, "job-2")).toMatchObject({ restored: 1, refused: 0 });
     expect((await courses().findOne({ code: "A" }))!.title).toBe("Original");
+  });
+});
+
+describe("how long a job's writes stay revertible", () => {
+  it("is RECORDS_REVERT_RETENTION_DAYS, 30 by default; a value that is not a positive number of days is refused at start", () => {
+    const base = { MONGODB_URI: "mongodb://127.0.0.1:1/" };
+    expect(loadRecordsConfig(base).RECORDS_REVERT_RETENTION_DAYS).toBe(30);
+    expect(loadRecordsConfig({ ...base, RECORDS_REVERT_RETENTION_DAYS: "0.5" }).RECORDS_REVERT_RETENTION_DAYS).toBe(0.5);
+    for (const bad of ["0", "-1", "thirty"]) expect(() => loadRecordsConfig({ ...base, RECORDS_REVERT_RETENTION_DAYS: bad }), bad).toThrow(/RECORDS_REVERT_RETENTION_DAYS/);
+  });
+
+  it("is what each answer's revertible_until and each entry's expiry say", async () => {
+    service = asServed(new RecordsService(t.db, undefined, undefined, { revertRetentionMs: 60_000 }));
+    const before = Date.now();
+    const answer = await write(Entity.COURSES, [courseRecord("TTL-1")], { jobId: "job-ttl" });
+    const until = timestampDate(answer.revertibleUntil!).getTime();
+    expect(until).toBeGreaterThanOrEqual(before + 60_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 60_000);
+    expect((await entries("job-ttl"))[0]!.expiresAt.getTime()).toBe(until);
+    expect((await write(Entity.COURSES, [courseRecord("TTL-2")])).revertibleUntil).toBeUndefined();
   });
 });
 

@@ -158,10 +158,13 @@ describe("a revert is refused, before any job exists,", () => {
     const dry = await importCourses([{ code: "DRY-1", title: "t" }], { dryRun: true });
     const kept = await importCourses([{ code: "EXP-1", title: "t" }]);
     const reverted = await s.client.revertImport({ jobId: (await importCourses([{ code: "REV-1", title: "t" }])).jobId });
+    const aborted = await importCourses([{ code: "ABORT-1", title: "t" }, { code: "" }], { strict: true });
+    expect(aborted.summary?.strictAborted).toBe(true);
     const cases: [string, string][] = [
       [exported.header.jobId, "is an export, not an import"],
       [dry.jobId, "was a dry run: it wrote nothing to revert"],
       [reverted.job!.id, "is a revert, not an import"],
+      [aborted.jobId, "kept nothing to revert"],
     ];
     for (const [jobId, message] of cases) {
       const error = await refusal(s.client.revertImport({ jobId }));

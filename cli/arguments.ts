@@ -121,7 +121,8 @@ export function jobKind(text: string): JobKind {
   const key = text.trim().toLowerCase();
   if (key === "import") return JobKind.IMPORT;
   if (key === "export") return JobKind.EXPORT;
-  throw usageError(`--kind must be import or export, not ${JSON.stringify(text)}`);
+  if (key === "revert") return JobKind.REVERT;
+  throw usageError(`--kind must be import, export or revert, not ${JSON.stringify(text)}`);
 }
 
 /** Lower-case names of enum values: JobState.SUCCEEDED → "succeeded". */

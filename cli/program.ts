@@ -14,7 +14,7 @@ import { bashCompletion } from "./commands/completion.js";
 import { runExport } from "./commands/export.js";
 import { runFailedRows } from "./commands/failed-rows.js";
 import { runImport } from "./commands/import.js";
-import { runCancel, runJob, runJobs } from "./commands/jobs.js";
+import { runCancel, runJob, runJobs, runRevert } from "./commands/jobs.js";
 import { runWatch } from "./commands/watch.js";
 import { runLogin, runLogout } from "./commands/login.js";
 import { usageError } from "./arguments.js";
@@ -137,7 +137,7 @@ export function buildProgram(result: ProgramResult): Command {
       .description("list jobs, newest first")
       .addOption(new Option("--state <state>", "only jobs in this state").choices(["running", "succeeded", "failed", "cancelled"]))
       .option("--entity <entity>", "only jobs on this entity")
-      .addOption(new Option("--kind <kind>", "only imports or exports").choices(["import", "export"]))
+      .addOption(new Option("--kind <kind>", "only imports, exports or reverts").choices(["import", "export", "revert"]))
       .option("--mine", "only the jobs of the signed-in user")
       .option("--subject <subject>", "only the jobs of this user (auditors, admins)")
       .option("--limit <n>", "at most n jobs (default 50)")
@@ -148,6 +148,15 @@ export function buildProgram(result: ProgramResult): Command {
   example(program.command("job").description("show one job: state, counts, first row errors").argument("<id>", "the job id").action(withServer(runJob)), "dx job 6f1c…");
 
   example(program.command("cancel").description("cancel a running job (it ends cancelled)").argument("<id>", "the job id").action(withServer(runCancel)), "dx cancel 6f1c…");
+
+  example(
+    program
+      .command("revert")
+      .description("undo an import: delete what it inserted, put back what it changed (records changed since are left as they are)")
+      .argument("<id>", "the import's job id")
+      .action(withServer(runRevert)),
+    "dx revert 6f1c…",
+  );
 
   example(
     program

@@ -1,7 +1,8 @@
 /**
  * The job records the transfer service keeps: `dx jobs` (newest first,
  * filtered), `dx job <id>` (one, with its first row errors) and
- * `dx cancel <id>` (ends a running job `cancelled`, from any instance).
+ * `dx cancel <id>` (ends a running job `cancelled`, from any instance) and
+ * `dx revert <id>` (undoes an import as a revert job, shown as `dx job` shows it).
  */
 import { toJson } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
@@ -34,10 +35,11 @@ function counts(job: Job): string {
   const c = job.counts;
   if (!c) return "";
   if (job.kind === JobKind.EXPORT) return `${c.exported} exported`;
+  if (job.kind === JobKind.REVERT) return `${c.restored} restored, ${c.deleted} deleted, ${c.unchanged} unchanged, ${c.refused} refused`;
   return `${c.read} read, ${c.inserted} inserted, ${c.updated} updated, ${c.unchanged} unchanged, ${c.skipped} skipped, ${c.failed} rejected`;
 }
 
-const kindName = (kind: JobKind) => (kind === JobKind.IMPORT ? "import" : kind === JobKind.EXPORT ? "export" : "?");
+const kindName = (kind: JobKind) => (kind === JobKind.IMPORT ? "import" : kind === JobKind.EXPORT ? "export" : kind === JobKind.REVERT ? "revert" : "?");
 
 export async function runJobs(ctx: CommandContext, options: JobsOptions): Promise<number> {
   if (options.mine && options.subject !== undefined) throw usageError("--mine and --subject both say whose jobs; give one");
@@ -85,7 +87,10 @@ function describeJob(job: Job): string {
       ["dry run", String(job.dryRun)],
     );
     if (job.fileName) lines.push(["file", job.fileName]);
+    if (job.revertedBy) lines.push(["reverted by", job.revertedBy]);
+    else if (job.revertibleUntil) lines.push(["revertible until", timestampDate(job.revertibleUntil).toISOString()]);
   }
+  if (job.revertOf) lines.push(["reverts", job.revertOf]);
   if (job.duration) lines.push(["duration", `${(Number(job.duration.seconds) + job.duration.nanos / 1e9).toFixed(1)} s`]);
   if (job.bytes) lines.push(["bytes", bytes(Number(job.bytes))]);
   if (job.sha256) lines.push(["sha256", job.sha256]);
@@ -98,6 +103,15 @@ function describeJob(job: Job): string {
 export async function runJob(ctx: CommandContext, jobId: string): Promise<number> {
   const { job } = await ctx.client.getJob({ jobId });
   if (!job) throw new Error(`the server returned no job ${jobId}`);
+  ctx.out.event(toJson(JobSchema, job));
+  ctx.out.result(describeJob(job));
+  return ExitCode.done;
+}
+
+/** `dx revert <id>`: the revert job as it ended; its refused records are its row errors. */
+export async function runRevert(ctx: CommandContext, jobId: string): Promise<number> {
+  const { job } = await ctx.client.revertImport({ jobId });
+  if (!job) throw new Error(`the server returned no revert job for ${jobId}`);
   ctx.out.event(toJson(JobSchema, job));
   ctx.out.result(describeJob(job));
   return ExitCode.done;

@@ -14,7 +14,15 @@ export type RowErrorCode =
   | "limit"
   | "not_attempted"
   /** The database refused a write for a reason the records service could not explain. */
-  | "internal";
+  | "internal"
+  /** Revert: the record changed (or was deleted) since the import, and is left as it is. */
+  | "changed"
+  /** Revert: the record the import inserted is referenced by other records, and is kept. */
+  | "referenced"
+  /** Revert: an entry of the append-only activity log cannot be removed. */
+  | "append_only"
+  /** Revert: the record's before-image expired before the revert reached it. */
+  | "expired";
 
 export interface RowError {
   /** The data row, from 1; 0 is the header. */

@@ -4,14 +4,18 @@
  * The interceptor applies the method rules below to every request message;
  * the service applies the personal-data rules to what it reads and returns.
  *
- * | role     | read | count | describe | write | validate (dry run) | delete | audit trail | pii |
- * |----------|------|-------|----------|-------|--------------------|--------|-------------|-----|
- * | admin    | all  | all   | all      | all   | all                | all    | yes         |  –  |
- * | importer |      |       | all      | all   | all                |        |             |  –  |
- * | exporter | all  | all   | all      |       |                    |        |             |  –  |
- * | auditor  |      |       |          |       |                    |        | yes         |  –  |
- * | pii      |      |       |          |       |                    |        |             | yes |
- * | service  | all  | all   | all      | all   | all                |        |             | yes |
+ * | role     | read | count | describe | write | validate (dry run) | delete | revert | audit trail | pii |
+ * |----------|------|-------|----------|-------|--------------------|--------|--------|-------------|-----|
+ * | admin    | all  | all   | all      | all   | all                | all    | all    | yes         |  –  |
+ * | importer |      |       | all      | all   | all                |        | all    |             |  –  |
+ * | exporter | all  | all   | all      |       |                    |        |        |             |  –  |
+ * | auditor  |      |       |          |       |                    |        |        | yes         |  –  |
+ * | pii      |      |       |          |       |                    |        |        |             | yes |
+ * | service  | all  | all   | all      | all   | all                |        | all    |             | yes |
+ *
+ * `revert` (RevertWrites) undoes a transfer job's writes, deletions of the
+ * records it inserted included: an importer may undo an import without
+ * holding `delete`, which a general DeleteRecord needs.
  *
  * `service` is a ceiling, not a grant: the transfer service acts for a
  * forwarded user and gets the intersection; alone it may only describe.
@@ -25,15 +29,17 @@ import {
   type DescribeEntityRequest,
   type GetRecordRequest,
   type PutRecordRequest,
+  type RevertWritesRequest,
   type StreamDeletionsRequest,
   type StreamRecordsRequest,
   type WriteRecordsRequest,
 } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { entityName } from "../shared/records-wire/record-codec.js";
 import { principalOf, type AccessPolicy, type CallRule, type Principal } from "../shared/auth/index.js";
+import { forwardedJobId, JOB_ID_HEADER } from "../shared/audit/index.js";
 import { JOIN_FIELDS, type SessionJoin } from "./store/session-joins.js";
 
-export const OPERATIONS = ["read", "count", "describe", "write", "validate", "delete"] as const;
+export const OPERATIONS = ["read", "count", "describe", "write", "validate", "delete", "revert"] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 /** The permission that unlocks personal fields (emails, names). */
@@ -57,12 +63,12 @@ function grant(operations: readonly Operation[], entities: readonly EntityName[]
 export const RECORDS_ACCESS_POLICY: AccessPolicy = {
   roles: {
     admin: [...grant(OPERATIONS), AUDIT_READ],
-    importer: grant(["describe", "write", "validate"]),
+    importer: grant(["describe", "write", "validate", "revert"]),
     exporter: grant(["read", "count", "describe"]),
     // The auditor reads the audit trails (here: of writes) and jobs; it has no rights on records.
     auditor: [AUDIT_READ],
     pii: [PII],
-    service: [...grant(["read", "count", "describe", "write", "validate"]), PII],
+    service: [...grant(["read", "count", "describe", "write", "validate", "revert"]), PII],
   },
   serviceRole: "service",
   serviceAlone: grant(["describe"]),
@@ -115,9 +121,24 @@ export const RECORDS_METHOD_RULES: Readonly<Record<string, CallRule>> = {
     (m: PutRecordRequest) => m.dryRun,
   ),
   [path("deleteRecord")]: needs("delete", (m: DeleteRecordRequest) => m.entity),
+  [path("revertWrites")]: needs("revert", (m: RevertWritesRequest) => m.entity),
   [path("listAuditEvents")]: (_message: unknown, principal) =>
     principal.permissions.has(AUDIT_READ) ? undefined : `reading the audit trail needs one of the roles auditor, admin; ${principal.subject} (roles ${principal.roles.join(", ") || "none"}) may not`,
 };
+
+/**
+ * The transfer job a WriteRecords call writes for, whose writes are then
+ * remembered for RevertWrites: named in the x-dx-job-id header, and believed
+ * only from a service acting for a user (`forwardedJobId`), so no end user can
+ * slip their writes into another's job — or from anyone on a server without
+ * auth, where every call is allowed anyway (tests, embedding).
+ */
+export function writingJobId(context: Pick<HandlerContext, "values" | "requestHeader"> | undefined): string | undefined {
+  const principal = context?.values ? principalOf(context) : undefined;
+  if (principal) return forwardedJobId(principal, context?.requestHeader);
+  const jobId = context?.requestHeader?.get(JOB_ID_HEADER)?.trim();
+  return jobId && /^[\x21-\x7e]{1,128}$/.test(jobId) ? jobId : undefined;
+}
 
 /**
  * Field-level access for one call. Without a principal (a server built

@@ -3,6 +3,7 @@
  * with zod at start, so a typo fails fast with the variable's name.
  */
 import { z } from "zod";
+import { DEFAULT_REVERT_RETENTION_DAYS } from "./store/before-images.js";
 
 const schema = z.object({
   MONGODB_URI: z.string({ error: "MONGODB_URI is required (e.g. mongodb://127.0.0.1:27017/)" }).regex(/^mongodb(\+srv)?:\/\//, "MONGODB_URI must start with mongodb:// or mongodb+srv://"),
@@ -18,6 +19,12 @@ const schema = z.object({
     .int()
     .positive()
     .default(32 * 1024 * 1024),
+  /**
+   * Days an import's before-images are kept, so that RevertWrites can undo it
+   * (store/before-images.ts); fractions allowed. Past it the import can no
+   * longer be reverted.
+   */
+  RECORDS_REVERT_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(DEFAULT_REVERT_RETENTION_DAYS),
 });
 
 export type RecordsConfig = z.infer<typeof schema>;

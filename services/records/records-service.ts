@@ -13,13 +13,14 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Db } from "mongodb";
-import { ENTITIES, type EntitySpec } from "../domain/index.js";
+import type { EntitySpec } from "../domain/index.js";
 import {
   CountRecordsResponseSchema,
   DeleteRecordResponseSchema,
   GetRecordResponseSchema,
   ListAuditEventsResponseSchema,
   PutRecordResponseSchema,
+  RevertWritesResponseSchema,
   RecordErrorSchema,
   StreamDeletionsResponseSchema,
   StreamRecordsResponseSchema,
@@ -30,6 +31,7 @@ import {
   type GetRecordRequest,
   type ListAuditEventsRequest,
   type PutRecordRequest,
+  type RevertWritesRequest,
   type RecordsService as RecordsServiceDesc,
   type StreamDeletionsRequest,
   type StreamRecordsRequest,
@@ -45,14 +47,16 @@ import { OUTCOMES, readFilter, readJoins, readLimit, requireEntity, requireMode 
 import { writeBatch, type BatchResult, type RecordError } from "./store/batch-writer.js";
 import { readTombstones, recordTombstone } from "./store/change-tracking.js";
 import { collectionFor } from "./store/collections.js";
-import { ReferenceCache } from "./store/reference-check.js";
+import { findReferrer, ReferenceCache } from "./store/reference-check.js";
 import { isFerretDb } from "./store/server-kind.js";
 import { StoredFingerprints } from "./store/stored-fingerprints.js";
 import { documentToRecord, keyFilter } from "./store/documents.js";
 import { buildProjection, buildQuery } from "./store/record-query.js";
 import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, readRecordBatches } from "./store/record-reader.js";
 import { joinSessions } from "./store/session-joins.js";
-import { PersonalDataAccess } from "./access-policy.js";
+import { PersonalDataAccess, personalFields, writingJobId } from "./access-policy.js";
+import { DEFAULT_REVERT_RETENTION_DAYS, type WriteMemory } from "./store/before-images.js";
+import { revertWrites } from "./store/revert-writes.js";
 import { AuditLog, auditEventMessage, auditQueryOf, withoutPersonalData } from "../shared/audit/index.js";
 import { readAhead } from "../shared/streams/read-ahead.js";
 import { keyOf, WriteAudit, type AuditReporter } from "./write-audit.js";
@@ -60,11 +64,19 @@ import { keyOf, WriteAudit, type AuditReporter } from "./write-audit.js";
 /** Batches a stream reads ahead of the client (bounded memory: this many batches per open stream). */
 const STREAM_READ_AHEAD = 2;
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 /** The most records one WriteRecords message may carry. */
 export const MAX_RECORDS_PER_BATCH = 10_000;
 
+export interface RecordsServiceOptions {
+  /** How long a job's before-images are kept for RevertWrites; default 30 days. */
+  revertRetentionMs?: number;
+}
+
 export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
   private readonly writes: WriteAudit;
+  private readonly revertRetentionMs: number;
 
   /**
    * @param audit - where writes are audited; default the `audit_events`
@@ -75,8 +87,10 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
     private readonly db: Db,
     readonly audit: AuditLog = new AuditLog(db, "records"),
     reportAuditFailure?: AuditReporter,
+    options: RecordsServiceOptions = {},
   ) {
     this.writes = new WriteAudit(audit, reportAuditFailure);
+    this.revertRetentionMs = options.revertRetentionMs ?? DEFAULT_REVERT_RETENTION_DAYS * DAY_MS;
   }
 
   async *streamRecords(request: StreamRecordsRequest, context: HandlerContext) {
@@ -119,6 +133,9 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
     const db = this.db;
     const audit = this.writes.stream(context);
     const referenceCache = new ReferenceCache();
+    // Writes made for a transfer job are remembered, so that the job can be reverted (store/before-images.ts).
+    const jobId = writingJobId(context);
+    const memory: WriteMemory | undefined = jobId ? { db, jobId, retentionMs: this.revertRetentionMs } : undefined;
     let failure: unknown;
     try {
       // Where look-ups scan the collection (FerretDB), a stream that re-imports many stored records loads their fingerprints once.
@@ -126,7 +143,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
       for await (const request of requests) {
         if (context.signal.aborted) return;
         audit.received(request);
-        const response = await writeOneBatch(db, request, referenceCache, storedFingerprints);
+        const response = await writeOneBatch(db, request, referenceCache, storedFingerprints, memory);
         audit.written(response);
         yield response;
       }
@@ -194,6 +211,40 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
     });
   }
 
+  /**
+   * Undoes a transfer job's writes to one entity (store/revert-writes.ts),
+   * one response per page of remembered records. A refused user's key (their
+   * email) is withheld from a caller without `pii`: the refusal still counts.
+   */
+  async *revertWrites(request: RevertWritesRequest, context: HandlerContext) {
+    const spec = requireEntity(request.entity);
+    const jobId = request.jobId.trim();
+    if (!/^[\x21-\x7e]{1,128}$/.test(jobId)) throw new InvalidRequestError("job_id must be a transfer job's id (1-128 printable characters)", [{ field: "job_id", reason: "is not a job id" }]);
+    const withholdKeys = !PersonalDataAccess.of(context).allowed && spec.keyFields.some((k) => personalFields(spec).has(k));
+    const counts = { restored: 0, deleted: 0, unchanged: 0, refused: 0 };
+    let failure: unknown;
+    try {
+      for await (const batch of revertWrites(this.db, spec, jobId, context.signal)) {
+        counts.restored += batch.restored;
+        counts.deleted += batch.deleted;
+        counts.unchanged += batch.unchanged;
+        counts.refused += batch.refused;
+        yield create(RevertWritesResponseSchema, {
+          restored: batch.restored,
+          deleted: batch.deleted,
+          unchanged: batch.unchanged,
+          refused: batch.refused,
+          refusals: batch.refusals.map((r) => ({ key: { parts: withholdKeys ? [] : r.key }, reason: r.reason, code: r.code })),
+        });
+      }
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      await this.writes.revert(context, spec.name, counts, failure, context.signal.aborted);
+    }
+  }
+
   async countRecords(request: CountRecordsRequest, context?: HandlerContext) {
     const spec = requireEntity(request.entity);
     // Counting by email is asking whether an address exists: personal data.
@@ -217,7 +268,13 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
 }
 
 /** One WriteRecords batch: decode, write, and report every record. */
-async function writeOneBatch(db: Db, request: WriteRecordsRequest, referenceCache: ReferenceCache, storedFingerprints: StoredFingerprints | undefined): Promise<WriteRecordsResponse> {
+async function writeOneBatch(
+  db: Db,
+  request: WriteRecordsRequest,
+  referenceCache: ReferenceCache,
+  storedFingerprints: StoredFingerprints | undefined,
+  memory: WriteMemory | undefined,
+): Promise<WriteRecordsResponse> {
   const spec = requireEntity(request.entity);
   const mode = requireMode(request.mode);
   if (request.records.length > MAX_RECORDS_PER_BATCH) {
@@ -238,7 +295,7 @@ async function writeOneBatch(db: Db, request: WriteRecordsRequest, referenceCach
       decodeErrors.push({ index: i, field: "record", reason: decoded.reason, code: "invalid" });
     }
   }
-  const result: BatchResult = await writeBatch(db, spec, records, { mode, dryRun: request.dryRun, ordered: request.ordered, referenceCache, storedFingerprints });
+  const result: BatchResult = await writeBatch(db, spec, records, { mode, dryRun: request.dryRun, ordered: request.ordered, referenceCache, storedFingerprints, memory });
   const errors = [...decodeErrors, ...result.errors.map((e) => ({ ...e, index: indexes[e.index]! }))];
   if (request.ordered && decodeErrors.length > 0) {
     const firstBad = decodeErrors[0]!.index;
@@ -257,6 +314,7 @@ async function writeOneBatch(db: Db, request: WriteRecordsRequest, referenceCach
     failed: failedIndexes.size,
     dryRun: request.dryRun,
     errors: errors.map((e) => create(RecordErrorSchema, e)),
+    revertibleUntil: result.revertibleUntil ? timestampFromDate(result.revertibleUntil) : undefined,
   });
 }
 
@@ -282,15 +340,6 @@ function throwFirstError(spec: EntitySpec, errors: RecordError[]): void {
 
 /** Deleting a user or course that other records point at would orphan them. */
 async function refuseIfReferenced(db: Db, spec: EntitySpec, doc: Record<string, unknown>): Promise<void> {
-  for (const other of Object.values(ENTITIES)) {
-    for (const ref of other.references) {
-      if (ref.entity !== spec.name) continue;
-      const value = doc[ref.targetField];
-      if (value === undefined) continue;
-      const found = await collectionFor(db, other).findOne({ [ref.field]: value }, { projection: { _id: 1 } });
-      if (found) {
-        throw new OperationNotAllowedError(`cannot delete ${spec.name} record "${String(value)}": ${other.name} still reference it by ${ref.field}`);
-      }
-    }
-  }
+  const referrer = await findReferrer(db, spec, doc);
+  if (referrer) throw new OperationNotAllowedError(`cannot delete ${spec.name} record "${referrer.value}": ${referrer.entity} still reference it by ${referrer.field}`);
 }

@@ -28,6 +28,7 @@ import { recordsErrorInterceptor } from "./error-mapping.js";
 import { RecordsService } from "./records-service.js";
 import { prepareChangeTracking } from "./store/change-tracking.js";
 import { ensureIndexes } from "./store/collections.js";
+import { prepareBeforeImages, purgeExpiredBeforeImagesHourly } from "./store/before-images.js";
 import { clientAddressValues, forwardedJobId } from "../shared/audit/index.js";
 
 export interface RecordsServerOptions {
@@ -47,6 +48,8 @@ export interface RecordsServerOptions {
    * Without it every call is allowed: for tests and embedding only.
    */
   auth?: RecordsAuthOptions;
+  /** Days an import's before-images are kept for RevertWrites (`RECORDS_REVERT_RETENTION_DAYS`); default 30. */
+  revertRetentionDays?: number;
 }
 
 export interface RecordsAuthOptions {
@@ -64,7 +67,9 @@ export interface RunningRecordsServer {
 
 export async function buildRecordsServer(options: RecordsServerOptions): Promise<RunningRecordsServer> {
   const health = new HealthService([[RecordsServiceDesc.typeName, ServingStatus.SERVING]]);
-  const service = new RecordsService(options.db);
+  const service = new RecordsService(options.db, undefined, undefined, {
+    revertRetentionMs: options.revertRetentionDays !== undefined ? options.revertRetentionDays * 24 * 60 * 60 * 1000 : undefined,
+  });
   const server = await startRpcServer({
     host: options.host,
     port: options.port ?? 0,
@@ -116,11 +121,14 @@ async function main(log: Logger): Promise<void> {
   const db = client.db(config.RECORDS_DATABASE);
   await ensureIndexes(db);
   await prepareChangeTracking(db);
+  await prepareBeforeImages(db);
+  const stopPurging = purgeExpiredBeforeImagesHourly(db, (error) => log.warn({ err: error }, "could not purge expired before-images"));
   const running = await buildRecordsServer({
     db,
     host: config.RECORDS_HOST,
     port: config.RECORDS_PORT,
     maxMessageBytes: config.RECORDS_MAX_MESSAGE_BYTES,
+    revertRetentionDays: config.RECORDS_REVERT_RETENTION_DAYS,
     auth: { verifier, reflection: authConfig.reflection },
     interceptors: [createTracingServerInterceptor()],
     logger: log,
@@ -133,6 +141,7 @@ async function main(log: Logger): Promise<void> {
   );
   stopOnSignals("records", log, async () => {
     stopWatching();
+    stopPurging();
     await running.close();
     await client.close();
     await telemetry.shutdown();

@@ -60,6 +60,15 @@ export class WriteAudit {
     return done.response;
   }
 
+  /**
+   * Appends the one event of a RevertWrites call when it ends: the entity,
+   * its counts, and what ended it early (`error`, which the caller throws on).
+   */
+  async revert(context: HandlerContext | undefined, entity: EntitySpec["name"], counts: AuditCounts, error: unknown, cancelled: boolean): Promise<void> {
+    const ending = error !== undefined ? failure(error) : cancelled ? failure(new ConnectError("the caller cancelled the call", Code.Canceled)) : undefined;
+    await this.append({ ...callInfo(context), action: "revert", entity, counts, outcome: "succeeded", ...ending });
+  }
+
   /** Starts the audit of one WriteRecords call. */
   stream(context: HandlerContext | undefined): StreamWriteAudit {
     return new StreamWriteAudit(this, callInfo(context));

@@ -6,12 +6,12 @@
  * decide alone: whose job it is, whose jobs a listing shows, which fields an
  * export may read. No access decision is made anywhere else.
  *
- * | role     | Import | … dry run | Export | DescribeEntity | ListFormats | jobs (Get/List/FailedRows) | CancelJob | audit trail |
- * |----------|--------|-----------|--------|----------------|-------------|----------------------------|-----------|-------------|
- * | admin    | all    | all       | all    | all            | yes         | everyone's                 | everyone's| yes         |
- * | importer | all    | all       |        | all            | yes         | its own                    | its own   |             |
- * | exporter |        |           | all    | all            | yes         | its own                    | its own   |             |
- * | auditor  |        |           |        |                | yes         | everyone's                 |           | yes         |
+ * | role     | Import | … dry run | Export | DescribeEntity | ListFormats | jobs (Get/List/FailedRows) | CancelJob | RevertImport | audit trail |
+ * |----------|--------|-----------|--------|----------------|-------------|----------------------------|-----------|--------------|-------------|
+ * | admin    | all    | all       | all    | all            | yes         | everyone's                 | everyone's| everyone's   | yes         |
+ * | importer | all    | all       |        | all            | yes         | its own                    | its own   | its own      |             |
+ * | exporter |        |           | all    | all            | yes         | its own                    | its own   |              |             |
+ * | auditor  |        |           |        |                | yes         | everyone's                 |           |              | yes         |
  * | pii      | (a permission: personal fields in exports, personal keys in the audit trail) |
  * | service  | nothing: no service calls the transfer service for a user |
  *
@@ -36,6 +36,8 @@ export const PERMISSIONS = {
   readAllJobs: "jobs:read:all",
   cancelOwnJobs: "jobs:cancel:own",
   cancelAllJobs: "jobs:cancel:all",
+  revertOwnImports: "imports:revert:own",
+  revertAllImports: "imports:revert:all",
   readAudit: "audit:read",
   pii: "pii",
 } as const;
@@ -56,8 +58,8 @@ const P = PERMISSIONS;
 /** The role table (see the module comment and services/shared/auth/README.md). */
 export const TRANSFER_ACCESS_POLICY: AccessPolicy = {
   roles: {
-    admin: [...grant(ENTITY_OPERATIONS), P.listFormats, P.readAllJobs, P.readOwnJobs, P.cancelAllJobs, P.cancelOwnJobs, P.readAudit],
-    importer: [...grant(["import", "validate", "describe"]), P.listFormats, P.readOwnJobs, P.cancelOwnJobs],
+    admin: [...grant(ENTITY_OPERATIONS), P.listFormats, P.readAllJobs, P.readOwnJobs, P.cancelAllJobs, P.cancelOwnJobs, P.revertAllImports, P.revertOwnImports, P.readAudit],
+    importer: [...grant(["import", "validate", "describe"]), P.listFormats, P.readOwnJobs, P.cancelOwnJobs, P.revertOwnImports],
     exporter: [...grant(["export", "describe"]), P.listFormats, P.readOwnJobs, P.cancelOwnJobs],
     auditor: [P.listFormats, P.readAllJobs, P.readAudit],
     pii: [P.pii],
@@ -121,6 +123,21 @@ export function checkJobAccess(principal: Principal, jobId: string, jobSubject: 
   if (principal.permissions.has(all)) return undefined;
   if (principal.permissions.has(own) && jobSubject === actingSubject(principal)) return undefined;
   return `job ${jobId} belongs to another user; ${action === "read" ? "reading" : "cancelling"} other users' jobs needs one of the roles ${rolesGranting(all).join(", ")}; ${who(principal)} may not`;
+}
+
+/**
+ * May the principal revert (RevertImport) the import `job`? Their own with
+ * `imports:revert:own` (importer), anyone's with `imports:revert:all`
+ * (admin), and in both cases only with the right to import its entity: a
+ * revert writes what an import of it would. Undefined when yes.
+ */
+export function checkRevert(principal: Principal, job: { _id: string; subject: string; entity?: EntityName }): string | undefined {
+  const own = principal.permissions.has(P.revertOwnImports) && job.subject === actingSubject(principal);
+  if (!principal.permissions.has(P.revertAllImports) && !own) {
+    if (!principal.permissions.has(P.revertOwnImports)) return denial("reverting imports", P.revertOwnImports, principal);
+    return `job ${job._id} belongs to another user; reverting other users' imports needs one of the roles ${rolesGranting(P.revertAllImports).join(", ")}; ${who(principal)} may not`;
+  }
+  return checkEntityOperation(principal, ["import"], job.entity, "a revert");
 }
 
 /** True when ListJobs must be narrowed to the caller's own jobs. */
@@ -197,5 +214,7 @@ export const TRANSFER_METHOD_RULES: Readonly<Record<string, CallRule>> = {
   [path("listJobs")]: needsEither(P.readOwnJobs, P.readAllJobs, "listing jobs"),
   [path("getFailedRows")]: needsEither(P.readOwnJobs, P.readAllJobs, "reading a job's failed rows"),
   [path("cancelJob")]: needsEither(P.cancelOwnJobs, P.cancelAllJobs, "cancelling jobs"),
+  // Whose import it is, and its entity, are checked once the job is read (checkRevert).
+  [path("revertImport")]: needsEither(P.revertOwnImports, P.revertAllImports, "reverting imports"),
   [path("listAuditEvents")]: needs(P.readAudit, "reading the audit trail"),
 };

@@ -24,6 +24,7 @@ import {
   JobNotFoundError,
   ImportBudgetExceededError,
   LimitExceededError,
+  NotRevertibleError,
   TransferDisabledError,
   UnknownFormatError,
   UnsupportedFormatOperationError,
@@ -94,6 +95,7 @@ export function toConnectError(error: unknown): ConnectError {
   // The job exists, but kept no rows to give back (the errors view has them).
   if (error instanceof FailedRowsNotKeptError) return status(error.message, Code.FailedPrecondition, error);
   if (error instanceof ImportBudgetExceededError) return status(error.message, Code.FailedPrecondition, error);
+  if (error instanceof NotRevertibleError) return status(error.message, Code.FailedPrecondition, error);
   // The transfer service's own database is down.
   if (isDatabaseUnavailable(error)) return status("the transfer service's database is unavailable; try again later", Code.Unavailable, error);
   return status("internal error in the transfer service", Code.Internal, error);

@@ -107,6 +107,15 @@ export class FailedRowsNotKeptError extends Error {
   override name = "FailedRowsNotKeptError";
 }
 
+/**
+ * The job cannot be reverted (RevertImport): it is not an import, was a dry
+ * run, is still running, was already reverted, or its before-images expired.
+ * The job is fine; its state is not one a revert applies to: FAILED_PRECONDITION.
+ */
+export class NotRevertibleError extends Error {
+  override name = "NotRevertibleError";
+}
+
 /** The module is switched off by configuration (`enabled: false`). */
 export class TransferDisabledError extends Error {
   override name = "TransferDisabledError";

@@ -28,7 +28,7 @@ import { createTracingClientInterceptor, createTracingServerInterceptor, startTe
 import { AUDIENCES, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
 import { AuditLog, CLIENT_ADDRESS, peerAddressOf } from "../shared/audit/index.js";
 import { TRANSFER_ACCESS_POLICY, TRANSFER_METHOD_RULES } from "./access-policy.js";
-import { serviceCredentialFromEnv, serviceCredentialInterceptor, type ServiceCredential } from "./records/service-credential.js";
+import { forwardJobIdInterceptor, serviceCredentialFromEnv, serviceCredentialInterceptor, type ServiceCredential } from "./records/service-credential.js";
 import { loadTransferConfig, transferConfig, type TransferConfig, type TransferConfigInput } from "./config/transfer-config.js";
 import { TransferDisabledError } from "./errors.js";
 import { toConnectError, transferErrorInterceptor } from "./error-mapping.js";
@@ -140,6 +140,7 @@ async function buildWithPlugins(options: TransferServerOptions, config: Transfer
   const records: RecordsClient = createRecordsClient(options.recordsUrl ?? config.recordsUrl, [
     ...(options.recordsInterceptors ?? []),
     ...(credential ? [serviceCredentialInterceptor(credential)] : []),
+    forwardJobIdInterceptor,
   ]);
   // A job a sweep fails (its instance died) gets its audit event from the instance that noticed.
   const onStopped = (job: JobDocument) => auditJobEnd({ audit, config, log }, job, { state: "failed", error: job.error, errorCode: job.errorCode }, sweptCaller(job));

@@ -336,6 +336,23 @@ describe("jobs", () => {
     expect(job.stdout).toMatch(/^state:\s+cancelled/m);
   });
 
+  it("reverts an import (dx revert), shows the revert job, and says why a second revert is refused", async () => {
+    writeFileSync(path("undo.csv"), HEADER + row(500) + row(501));
+    const imported = await dx(bundle, ["import", "undo.csv", "--entity", "users", ...server]);
+    expect(imported.code).toBe(0);
+    const id = jobIdIn(imported.stdout)!;
+    const r = await dx(bundle, ["revert", id, ...server]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^kind:\s+revert/m);
+    expect(r.stdout).toMatch(/^counts:\s+0 restored, 2 deleted, 0 unchanged, 0 refused/m);
+    expect(r.stdout).toMatch(new RegExp(`^reverts:\\s+${id}`, "m"));
+    expect(await usersNamed("new50")).toEqual([]);
+    const again = await dx(bundle, ["revert", id, ...server]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`import ${id} was already reverted by job`);
+    noStackTrace(again.stderr);
+  });
+
   it("saves a job's failed rows and its errors as CSV", async () => {
     writeFileSync(path("one-bad.csv"), HEADER + row(200, "broken"));
     const r = await dx(bundle, ["import", "one-bad.csv", "--entity", "users", ...server]);

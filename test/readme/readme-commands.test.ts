@@ -162,8 +162,9 @@ function checkOutput(command: ReadmeCommand, result: Result): void {
   const text = command.text;
   const file = /\s-o\s+(\S+)/.exec(text)?.[1];
   const json = (s: string) => JSON.parse(s) as Record<string, unknown>;
-  if (/^JOB=/.test(text)) {
-    expect(readFileSync(state(), "utf8"), where).toMatch(/declare -x JOB="[\w-]+"/);
+  const assigned = /^(JOB|MISTAKE)=/.exec(text)?.[1];
+  if (assigned) {
+    expect(readFileSync(state(), "utf8"), where).toMatch(new RegExp(`declare -x ${assigned}="[\\w-]+"`));
   } else if (/^MARK=/.test(text)) {
     // The high-water mark read from the download's headers: an ISO time with its zone.
     expect(readFileSync(state(), "utf8"), where).toMatch(/declare -x MARK="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"/);
@@ -179,6 +180,12 @@ function checkOutput(command: ReadmeCommand, result: Result): void {
     const value = readFileSync(state(), "utf8").match(/declare -x (\w+)="(eyJ[^"]*)"/)?.[2] ?? "";
     recordSecret("token", value);
     expect(value.split("."), `${where}: a token`).toHaveLength(3);
+  } else if (/\/import\b/.test(text) && file === "mistake.json") {
+    // The import *Undo an import* reverts: it inserts its one course.
+    const summary = json(readFileSync(join(stack.workspace, file), "utf8"));
+    expect(summary, where).toMatchObject({ state: "succeeded", read: 1, inserted: 1, failed: 0 });
+  } else if (/\/jobs\/\$MISTAKE\/revert\b/.test(text)) {
+    expect(json(result.stdout), where).toMatchObject({ kind: "revert", state: "succeeded", counts: { deleted: 1, refused: 0 }, revertOf: expect.any(String) });
   } else if (/\/import\b/.test(text)) {
     const summary = json(readFileSync(join(stack.workspace, file!), "utf8"));
     expect(summary, where).toMatchObject({ state: "succeeded", failed: 0, errorCount: 0 });

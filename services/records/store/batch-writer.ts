@@ -19,6 +19,7 @@ import { retryTransient } from "../../shared/mongo/transient-retry.js";
 import { sendWrites } from "./send-writes.js";
 import { findMissingReferences, type ReferenceCache } from "./reference-check.js";
 import type { StoredFingerprints } from "./stored-fingerprints.js";
+import { entryId, forget, remember, type RememberedWrite, type WriteMemory } from "./before-images.js";
 
 export type WriteMode = "insert" | "upsert" | "merge" | "skip-existing";
 
@@ -36,6 +37,12 @@ export interface WriteOptions {
   storedFingerprints?: StoredFingerprints;
   /** Internal: plan from look-ups even where an optimistic insert would do (the retry of an optimistic upsert). */
   lookUpFirst?: boolean;
+  /**
+   * The transfer job these writes belong to: each record about to be inserted
+   * or changed is remembered first (before-images.ts), so RevertWrites can
+   * undo the job. Absent for writes made for no job (PutRecord, a direct caller).
+   */
+  memory?: WriteMemory;
 }
 
 export type ErrorCode = "invalid" | "duplicate_key" | "exists" | "missing_reference" | "not_attempted" | "internal";
@@ -60,6 +67,8 @@ export interface BatchResult {
   outcomes: (Outcome | undefined)[];
   /** Per record: the stored record after the write (for single-record RPCs). */
   stored: (Record<string, unknown> | undefined)[];
+  /** With `memory`, when this batch remembered writes: until when they can be reverted. */
+  revertibleUntil?: Date;
 }
 
 interface Planned {
@@ -69,6 +78,8 @@ interface Planned {
   stored: Record<string, unknown>;
   /** A password to hash into the operation before it is sent. */
   password?: string;
+  /** The stored document an update replaces or merges into: its before-image. */
+  before?: Document;
 }
 
 export async function writeBatch(db: Db, spec: EntitySpec, records: Record<string, unknown>[], options: WriteOptions): Promise<BatchResult> {
@@ -237,7 +248,7 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
       options.mode === "merge"
         ? { updateOne: { filter: { _id: current._id }, update: { $set: { ...fields, ...(spec.changeField ? { [spec.changeField]: now } : {}) } } } }
         : { replaceOne: { filter: { _id: current._id }, replacement: { ...after, ...(current.passwordHash ? { passwordHash: current.passwordHash } : {}) } } };
-    plans.set(index, { index, outcome: "updated", op, stored: after, password: newPassword });
+    plans.set(index, { index, outcome: "updated", op, stored: after, password: newPassword, before: current });
   }
 
   // 5. Ordered batches stop at the first failing record.
@@ -251,16 +262,25 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
   // 6. Write (unless this is a dry run).
   const writeFailures = new Map<number, RecordError>();
   let stopAt = cutoff;
+  let revertibleUntil: Date | undefined;
   if (!options.dryRun) {
     const withOps = toWrite.filter((p) => p.op);
     await Promise.all(withOps.filter((p) => p.password !== undefined).map(async (p) => attachPasswordHash(p, await hashPassword(p.password!))));
     if (withOps.length > 0) {
+      // Remembered before they are sent, so that no write of a job lands unremembered (before-images.ts).
+      const remembered = options.memory ? await retryTransient(() => rememberWrites(options.memory!, spec, withOps, now)) : undefined;
+      revertibleUntil = remembered?.expiresAt;
       // Refused writes only: a batch cut off by the database going away is settled or thrown (send-writes.ts).
       const refusals = await sendWrites(
         collectionFor(db, spec),
         withOps.map((p) => p.op!),
         options.ordered,
       );
+      if (remembered && refusals.length > 0) {
+        // Nothing of a refused write landed: its entry goes, before a replanned write of the same record remembers it anew.
+        const refused = refusals.map((r) => remembered.ids[r.index]).filter((id): id is string => id !== undefined && remembered.created.has(id));
+        await retryTransient(() => forget(options.memory!, refused));
+      }
       if (refusals.length > 0) {
         const duplicates: Planned[] = [];
         for (const refusal of refusals) {
@@ -285,7 +305,7 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
   }
 
   // 7. Results, in record order.
-  const result: BatchResult = { inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, errors: [], outcomes: [], stored: [] };
+  const result: BatchResult = { inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, errors: [], outcomes: [], stored: [], ...(revertibleUntil ? { revertibleUntil } : {}) };
   for (let index = 0; index < records.length; index++) {
     const plan = plans.get(index);
     const recordErrors = errors.get(index);
@@ -313,6 +333,27 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     });
   }
   return result;
+}
+
+/**
+ * Remembers the planned writes of a job (before-images.ts): inserts as
+ * `inserted` (keyed by their natural key, or by the `_id` chosen here for an
+ * activity entry, the one send-writes.ts then keeps), updates with the stored
+ * document they replace. `ids` is each write's entry id, by its index in `withOps`.
+ */
+async function rememberWrites(memory: WriteMemory, spec: EntitySpec, withOps: Planned[], now: Date): Promise<{ ids: string[]; created: Set<string>; expiresAt: Date }> {
+  const writes: RememberedWrite[] = withOps.map((plan) => {
+    const op = plan.op as Document;
+    if (op.insertOne) {
+      const doc = op.insertOne.document as Document;
+      doc._id ??= new ObjectId();
+      const key = usesObjectIdKey(spec) ? [(doc._id as ObjectId).toHexString()] : naturalKeyOf(spec, plan.stored)!;
+      return { key, kind: "inserted", changedAt: now };
+    }
+    return { key: naturalKeyOf(spec, plan.stored)!, kind: "updated", before: plan.before, changedAt: now };
+  });
+  const { created, expiresAt } = await remember(memory, spec, writes, now);
+  return { ids: writes.map((w) => entryId(memory.jobId, spec.name, w.key)), created, expiresAt };
 }
 
 /**
@@ -394,7 +435,7 @@ function sameStoredFields(spec: EntitySpec, before: Record<string, unknown>, aft
 }
 
 /** Loads the existing records for the batch's keys, keyed by keyString. */
-async function findExisting(db: Db, spec: EntitySpec, records: Record<string, unknown>[]): Promise<Map<string, Document>> {
+export async function findExisting(db: Db, spec: EntitySpec, records: Record<string, unknown>[]): Promise<Map<string, Document>> {
   const found = new Map<string, Document>();
   if (records.length === 0) return found;
   const keys = records.map((r) => naturalKeyOf(spec, r)).filter((k): k is string[] => k !== undefined);

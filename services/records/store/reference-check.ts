@@ -76,6 +76,32 @@ export async function findMissingReferences(db: Db, spec: EntitySpec, records: R
   };
 }
 
+/** Records of `entity` that point at a record by `field` = `value` (a username or course code: never personal). */
+export interface Referrer {
+  entity: string;
+  field: string;
+  value: string;
+}
+
+/**
+ * Who still references a stored record (sessions, enrollments or activity
+ * naming a user by username, a course by code), or undefined when
+ * nothing does: deleting it would orphan them. One look-up per referencing
+ * entity; DeleteRecord and RevertWrites ask it before deleting.
+ */
+export async function findReferrer(db: Db, spec: EntitySpec, doc: Record<string, unknown>): Promise<Referrer | undefined> {
+  for (const other of Object.values(ENTITIES)) {
+    for (const ref of other.references) {
+      if (ref.entity !== spec.name) continue;
+      const value = doc[ref.targetField];
+      if (value === undefined) continue;
+      const found = await collectionFor(db, other).findOne({ [ref.field]: value }, { projection: { _id: 1 } });
+      if (found) return { entity: other.name, field: ref.field, value: String(value) };
+    }
+  }
+  return undefined;
+}
+
 /** Below this many unknown references in one batch, an `$in` look-up is used. */
 export const PRELOAD_THRESHOLD = 200;
 

@@ -16,6 +16,7 @@ const ACTIONS: Record<PlainAction, AuditAction> = {
   put: AuditAction.PUT,
   delete: AuditAction.DELETE,
   write: AuditAction.WRITE,
+  revert: AuditAction.REVERT,
 };
 
 const OUTCOMES: Record<PlainOutcome, AuditOutcome> = {

@@ -15,7 +15,7 @@ import { createContextKey, createContextValues, type ContextValues, type Handler
 import { ENTITIES, type EntityName } from "../../domain/index.js";
 import type { Principal } from "../auth/index.js";
 
-export const AUDIT_ACTIONS = ["export", "import", "put", "delete", "write"] as const;
+export const AUDIT_ACTIONS = ["export", "import", "put", "delete", "write", "revert"] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type AuditOutcome = "succeeded" | "failed" | "cancelled";
 export type AuditService = "transfer" | "records";
@@ -30,6 +30,8 @@ export interface AuditCounts {
   exported?: number;
   deleted?: number;
   batches?: number;
+  restored?: number;
+  refused?: number;
 }
 
 /** Who did it, as the audit trail names them. */

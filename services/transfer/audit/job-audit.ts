@@ -15,11 +15,12 @@ import type { JobCounts, JobDocument, JobOutcome } from "../jobs/job-types.js";
 import type { TransferContext } from "../transfer-context.js";
 
 const IMPORT_COUNTS = ["read", "inserted", "updated", "unchanged", "skipped", "failed"] as const satisfies readonly (keyof JobCounts)[];
+const REVERT_COUNTS = ["restored", "deleted", "unchanged", "refused"] as const satisfies readonly (keyof JobCounts)[];
 
 /** The audit event of a job that ended with `outcome`. */
 export function jobAuditEvent(job: JobDocument, outcome: JobOutcome, caller: Caller): NewAuditEvent {
   const all: JobCounts = { ...job.counts, ...outcome.counts };
-  const counts: AuditCounts = job.kind === "export" ? { exported: all.exported } : Object.fromEntries(IMPORT_COUNTS.map((k) => [k, all[k]]));
+  const counts: AuditCounts = job.kind === "export" ? { exported: all.exported } : Object.fromEntries((job.kind === "revert" ? REVERT_COUNTS : IMPORT_COUNTS).map((k) => [k, all[k] ?? 0]));
   const event: NewAuditEvent = { ...caller.audit, action: job.kind, format: job.format, counts, outcome: outcome.state, jobId: job._id };
   if (job.entity) event.entity = job.entity;
   if (job.kind === "export") {
@@ -27,7 +28,7 @@ export function jobAuditEvent(job: JobDocument, outcome: JobOutcome, caller: Cal
     const filter = job.filter ?? job.auditFilter;
     if (filter) event.filter = filter;
     if (job.fields) event.fields = job.fields;
-  } else {
+  } else if (job.kind === "import") {
     if (job.mode) event.mode = job.mode;
     event.dryRun = job.dryRun ?? false;
   }

@@ -47,7 +47,8 @@ const BATCH = 200;
 
 /** The file for a view; throws FailedRowsNotKeptError (FAILED_PRECONDITION) when the rows view has nothing kept to give. */
 export async function failedRowsFile(ctx: TransferContext, job: JobDocument, view: FailedRowsView, seesPersonalData = true): Promise<FailedRowsFile> {
-  if (view === "errors") return { fileName: `job-${job._id}-errors.csv`, mimeType: "text/csv", chunks: failedRowsCsv(ctx.jobs, job._id, seesPersonalData) };
+  // A revert's refusals are records, not rows of a file: its only view is the errors one.
+  if (view === "errors" || job.kind === "revert") return { fileName: `job-${job._id}-errors.csv`, mimeType: "text/csv", chunks: failedRowsCsv(ctx.jobs, job._id, seesPersonalData) };
   if (job.kind !== "import") throw new FailedRowsNotKeptError(`job ${job._id} is an export: it has no rejected rows`);
   const store = new FailedRowStore(ctx.db);
   const header = await store.header(job._id);

@@ -158,7 +158,7 @@ function importSteps(
   const sofar = (): EndOptions => {
     let unanswered = writer.unansweredRecords();
     return {
-      base: { counts: { read: counts.read, ...writer.written, failed: sink.count }, bytes: bytesRead },
+      base: { counts: { read: counts.read, ...writer.written, failed: sink.count }, bytes: bytesRead, revertibleUntil: writer.revertibleUntil },
       settle: async (ending) => {
         if (unanswered.length === 0) return ending;
         const settlement = await settleUnansweredRows(records, request.entity, unanswered);
@@ -231,6 +231,7 @@ function importSteps(
             error,
             errorCode: mappedStop ? codeName(mappedStop.code) : error ? "failed_precondition" : undefined,
             strictAborted: event.strictAborted,
+            revertibleUntil: writer.revertibleUntil,
           },
           { base: { bytes: bytesRead } },
         );

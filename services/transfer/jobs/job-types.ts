@@ -6,13 +6,19 @@
  */
 import { emptyRowCounts, type EntityName, type RowCounts, type RowError, type WriteMode } from "../../domain/index.js";
 
-export type JobKind = "import" | "export";
+export type JobKind = "import" | "export" | "revert";
 export type JobState = "running" | "succeeded" | "failed" | "cancelled";
 import type { ImportBudget } from "../core/import-budget.js";
 
-/** An import's counts, and an export's records. */
+/** An import's counts, an export's records, and what a revert did (set on reverts only). */
 export interface JobCounts extends RowCounts {
   exported: number;
+  /** Revert: records put back as they were before the import. */
+  restored?: number;
+  /** Revert: records the import had inserted, deleted. */
+  deleted?: number;
+  /** Revert: records left as they are, each a row error. */
+  refused?: number;
 }
 
 export interface JobDocument {
@@ -72,6 +78,12 @@ export interface JobDocument {
   owner?: string;
   heartbeatAt?: Date;
   leaseExpiresAt?: Date;
+  /** Import: until when RevertImport can undo it (the records service keeps its before-images until then). */
+  revertibleUntil?: Date;
+  /** Import: the revert job that undid it (or is undoing it, or tried and failed). */
+  revertedBy?: string;
+  /** Revert: the import it undoes. */
+  revertOf?: string;
 }
 
 /** What a running job has done so far, as written to its record while it runs. */
@@ -98,4 +110,6 @@ export interface JobOutcome {
   error?: string;
   errorCode?: string;
   strictAborted?: boolean;
+  /** Import: until when it can be reverted (the earliest expiry the records service gave its writes). */
+  revertibleUntil?: Date;
 }

@@ -23,7 +23,7 @@ import { JobLeaseLostError } from "../errors.js";
 import type { TransferContext } from "../transfer-context.js";
 import type { RegisteredJob } from "./job-registry.js";
 import type { NewJob } from "./job-store.js";
-import type { JobDocument, JobOutcome, JobProgress } from "./job-types.js";
+import type { JobDocument, JobKind, JobOutcome, JobProgress } from "./job-types.js";
 
 type RunContext = Pick<TransferContext, "registry" | "audit" | "config" | "log">;
 
@@ -43,14 +43,15 @@ export class JobRun {
     private readonly registered: RegisteredJob,
     private readonly caller: Caller,
     private readonly callerSignal: AbortSignal | undefined,
-    private readonly what: "import" | "export",
+    private readonly what: JobKind,
   ) {
     this.signal = callerSignal ? AbortSignal.any([callerSignal, registered.signal]) : registered.signal;
   }
 
   /** Records a new running job for `caller`, leased to this instance. */
   static async start(ctx: RunContext, newJob: NewJob, caller: Caller, callerSignal?: AbortSignal): Promise<JobRun> {
-    const registered = await ctx.registry.start(newJob, { rowErrors: newJob.kind === "import" });
+    // An import's rejected rows, a revert's refused records.
+    const registered = await ctx.registry.start(newJob, { rowErrors: newJob.kind !== "export" });
     return new JobRun(ctx, registered, caller, callerSignal, newJob.kind);
   }
 

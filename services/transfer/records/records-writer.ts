@@ -9,6 +9,7 @@
  * that could not even be encoded are reported here and not sent).
  */
 import { create } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { WriteRecordsRequestSchema, type EntityRecord, type WriteRecordsRequest, type WriteRecordsResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { EntitySpec, WriteMode } from "../../domain/index.js";
 import { encodeRecord, entityEnum, UnencodableValueError } from "../../shared/records-wire/record-codec.js";
@@ -34,6 +35,12 @@ export class RecordsStreamWriter implements RecordWriter {
    * settles them).
    */
   private readonly unanswered = new Map<string, Record<string, unknown>[]>();
+  /**
+   * Until when the records service keeps what this stream's real writes
+   * replaced (RevertWrites): the earliest expiry it gave a batch, unset while
+   * it remembered nothing.
+   */
+  revertibleUntil?: Date;
 
   constructor(
     private readonly client: RecordsClient,
@@ -70,6 +77,8 @@ export class RecordsStreamWriter implements RecordWriter {
     if (response.batchId !== batchId) throw new Error(`the records service answered batch ${response.batchId} where ${batchId} was expected`);
     this.unanswered.delete(batchId);
     if (!options.dryRun) {
+      const until = response.revertibleUntil ? timestampDate(response.revertibleUntil) : undefined;
+      if (until && (!this.revertibleUntil || until < this.revertibleUntil)) this.revertibleUntil = until;
       this.written.inserted += response.inserted;
       this.written.updated += response.updated;
       this.written.unchanged += response.unchanged;

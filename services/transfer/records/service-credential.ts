@@ -170,6 +170,19 @@ export function callerValues(principal: Principal | undefined, jobId?: string): 
 }
 
 /**
+ * The records client interceptor that names a call's job (x-dx-job-id), with
+ * or without a credential: the records service remembers an import's writes
+ * under it for RevertWrites. With a credential it is believed only because the
+ * service's token carries it (forwardedJobId); a records service without auth
+ * believes it as it is.
+ */
+export const forwardJobIdInterceptor: Interceptor = (next) => async (req) => {
+  const jobId = req.contextValues.get(RECORDS_CALLER)?.jobId;
+  if (jobId) req.header.set(JOB_ID_HEADER, jobId);
+  return next(req);
+};
+
+/**
  * The records client interceptor: the service's token, the forwarded user
  * (never the user's own token), and the job id. A records service that
  * refuses the service's token is the operator's problem, not the user's: it

@@ -7,7 +7,7 @@
  * (the list is narrowed to them; another user's job is 403), auditors and
  * admins everyone's; personal values in them only with `pii` (job-views.ts).
  */
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendJson } from "../../../shared/rpc/index.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 import { FAILED_ROWS_VIEWS, failedRowsFile, type FailedRowsFile, type FailedRowsView } from "../../jobs/failed-rows-file.js";
@@ -15,7 +15,8 @@ import type { JobQuery } from "../../jobs/job-store.js";
 import type { JobKind, JobState } from "../../jobs/job-types.js";
 import { jobJson } from "../rpc/job-codec.js";
 import { requireEntityName, type TransferContext } from "../../transfer-context.js";
-import { allowed, attachment, sendError, writeChunk } from "./http-util.js";
+import { allowed, attachment, clientGone, sendError, writeChunk } from "./http-util.js";
+import { revertImport } from "../../jobs/revert-job.js";
 import { dateParam, refuseUnknownQuery, wholeNumberParam, type ParamSpec } from "./request-params.js";
 import { checkJobAccess, denial, listedJobsSubject, PERMISSIONS, seesPersonalData } from "../../access-policy.js";
 import { jobForReader } from "../../jobs/job-views.js";
@@ -69,7 +70,7 @@ export async function handleListJobs(ctx: TransferContext, query: URLSearchParam
     }
     const kind = query.get("kind");
     if (kind) {
-      if (kind !== "import" && kind !== "export") throw new InvalidTransferRequestError("kind must be import or export", "kind");
+      if (kind !== "import" && kind !== "export" && kind !== "revert") throw new InvalidTransferRequestError("kind must be import, export or revert", "kind");
       q.kind = kind as JobKind;
     }
     const from = dateParam(query, "from");
@@ -84,6 +85,33 @@ export async function handleListJobs(ctx: TransferContext, query: URLSearchParam
   } catch (error) {
     sendError(res, error);
   }
+}
+
+/**
+ * `POST /jobs/{id}/revert`: undoes the import (jobs/revert-job.ts) and answers
+ * 200 with the revert job once it has ended; 412 when the job cannot be
+ * reverted. It takes no query parameters and no body: a body, like an unknown
+ * parameter, is refused (400) rather than ignored.
+ */
+export async function handleRevert(ctx: TransferContext, req: IncomingMessage, id: string, query: URLSearchParams, res: ServerResponse, caller: Caller): Promise<void> {
+  try {
+    refuseUnknownQuery(query, [], "POST /jobs/{id}/revert");
+    if (await hasBody(req)) throw new InvalidTransferRequestError("POST /jobs/{id}/revert takes no body: the job id in the path says what to revert", "body");
+    const p = caller.principal;
+    if (p && !p.permissions.has(PERMISSIONS.revertOwnImports) && !p.permissions.has(PERMISSIONS.revertAllImports) && !allowed(res, denial("reverting imports", PERMISSIONS.revertOwnImports, p)))
+      return;
+    const job = await revertImport(ctx, id, caller, clientGone(res));
+    sendJson(res, 200, jobJson(jobForReader(job, seesPersonalData(p))));
+  } catch (error) {
+    sendError(res, error);
+  }
+}
+
+/** Whether the request carries body bytes (all read, so the connection stays usable; none are kept). */
+async function hasBody(req: IncomingMessage): Promise<boolean> {
+  let seen = 0;
+  for await (const chunk of req) seen += (chunk as Buffer).length;
+  return seen > 0;
 }
 
 /** The query parameters of `GET /jobs/{id}/failed-rows`. */

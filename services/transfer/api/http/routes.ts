@@ -7,6 +7,7 @@
  * - `GET  /jobs`                   jobs, newest first (subject, entity, state, kind, from, to, page_size, page_token)
  * - `GET  /jobs/{id}`              one job
  * - `GET  /jobs/{id}/failed-rows`  its rejected rows, in the upload's format (`view=errors`: one CSV line per error)
+ * - `POST /jobs/{id}/revert`       undoes an import, as a revert job (answered when it has ended)
  *
  * With authentication on, every route needs a bearer token (401 JSON with a
  * `www-authenticate` challenge otherwise) and the permission the same RPC
@@ -25,7 +26,7 @@ import type { TransferContext } from "../../transfer-context.js";
 import { handleExport } from "./export-route.js";
 import { pathSegment, sendError, urlOf } from "./http-util.js";
 import { handleImport } from "./import-route.js";
-import { handleFailedRows, handleGetJob, handleListJobs } from "./jobs-routes.js";
+import { handleFailedRows, handleGetJob, handleListJobs, handleRevert } from "./jobs-routes.js";
 
 /** A route, given the request, its decoded path parameters and its parsed URL. */
 type Route = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL, caller: Caller) => Promise<void>;
@@ -44,6 +45,7 @@ export function createTransferHttpHandler(ctx: TransferContext, options: Transfe
     ["GET", /^\/jobs\/?$/, (_req, res, _params, url, caller) => handleListJobs(ctx, url.searchParams, res, caller)],
     ["GET", /^\/jobs\/([^/]+)\/?$/, (_req, res, [id], url, caller) => handleGetJob(ctx, id!, url.searchParams, res, caller)],
     ["GET", /^\/jobs\/([^/]+)\/failed-rows\/?$/, (_req, res, [id], url, caller) => handleFailedRows(ctx, id!, url.searchParams, res, caller)],
+    ["POST", /^\/jobs\/([^/]+)\/revert\/?$/, (req, res, [id], url, caller) => handleRevert(ctx, req, id!, url.searchParams, res, caller)],
   ];
   const auth = options.auth ? { verifier: options.auth.verifier, policy: TRANSFER_ACCESS_POLICY } : undefined;
   return async (req, res) => {

@@ -30,7 +30,7 @@ export const JOB_STATES: Record<PlainState, JobState> = {
   cancelled: JobState.CANCELLED,
 };
 
-export const JOB_KINDS: Record<PlainKind, JobKind> = { import: JobKind.IMPORT, export: JobKind.EXPORT };
+export const JOB_KINDS: Record<PlainKind, JobKind> = { import: JobKind.IMPORT, export: JobKind.EXPORT, revert: JobKind.REVERT };
 
 export function plainState(value: JobState): PlainState | undefined {
   return (Object.entries(JOB_STATES) as [PlainState, JobState][]).find(([, v]) => v === value)?.[0];
@@ -82,6 +82,9 @@ export function jobMessage(job: JobDocument): Job {
     maxChanges: job.budget?.maxChanges !== undefined ? BigInt(job.budget.maxChanges) : undefined,
     changedSince: job.changedSince ? timestampFromDate(job.changedSince) : undefined,
     highWaterMark: job.highWaterMark ? timestampFromDate(job.highWaterMark) : undefined,
+    revertibleUntil: job.revertibleUntil ? timestampFromDate(job.revertibleUntil) : undefined,
+    revertedBy: job.revertedBy ?? "",
+    revertOf: job.revertOf ?? "",
     createdAt: timestampFromDate(job.createdAt),
     startedAt: job.startedAt ? timestampFromDate(job.startedAt) : undefined,
     finishedAt: job.finishedAt ? timestampFromDate(job.finishedAt) : undefined,

@@ -31,12 +31,14 @@ import {
   type TransferService as TransferServiceDesc,
   type WatchJobRequest,
   type PreviewImportRequest,
+  type RevertImportRequest,
 } from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { wireFieldType } from "../../../shared/records-wire/record-codec.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 import { exportJob, type ExportEvent } from "../../jobs/export-job.js";
 import { failedRowsFile } from "../../jobs/failed-rows-file.js";
 import { importJob, type ImportJobEvent } from "../../jobs/import-job.js";
+import { revertImport } from "../../jobs/revert-job.js";
 import { JOB_STATES, jobMessage, rowErrorMessage, watchMessage } from "./job-codec.js";
 import { listFormats } from "./list-formats.js";
 import { exportRequestOf, importRequestOf, jobQueryOf } from "./request-codec.js";
@@ -146,6 +148,12 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
     // Whichever instance runs it: here directly, elsewhere through a cancel request in the database.
     const subject = context ? callerOf(context).subject : job.subject;
     return { job: jobMessage(jobForReader(await this.ctx.registry.requestCancel(job._id, subject), reader)) };
+  }
+
+  /** Undoes an import as a revert job (jobs/revert-job.ts), and answers with that job once it has ended. */
+  async revertImport(request: RevertImportRequest, context: HandlerContext) {
+    const job = await revertImport(this.ctx, request.jobId, callerOf(context), context.signal);
+    return { job: jobMessage(jobForReader(job, personalFor(context))) };
   }
 
   async *getFailedRows(request: GetFailedRowsRequest, context?: HandlerContext) {

@@ -14,6 +14,7 @@ import { openTestDatabase, type TestDatabase } from "../support/database.js";
 import { withTestFormatMode } from "../support/format-workers.js";
 import { recordSecret } from "../support/run-secrets.js";
 import { testServiceLogger } from "../support/service-logger.js";
+import type { WebUiOptions } from "../../services/transfer/api/http/web-ui.js";
 import type { TestIdentity } from "./identity-harness.js";
 
 export interface ServicesTrustingProvider {
@@ -26,9 +27,15 @@ export interface ServicesTrustingProvider {
 
 /**
  * Starts both services trusting `identity`. `databases` names the two test
- * databases; `env` adds auth settings (e.g. `DX_AUTH_CLOCK_SKEW_SECONDS`).
+ * databases; `env` adds auth settings (e.g. `DX_AUTH_CLOCK_SKEW_SECONDS`);
+ * `transfer` sets the transfer service's port (0: a free one) and web UI.
  */
-export async function startServicesTrustingProvider(identity: TestIdentity, databases: [records: string, transfer: string], env: Record<string, string> = {}): Promise<ServicesTrustingProvider> {
+export async function startServicesTrustingProvider(
+  identity: TestIdentity,
+  databases: [records: string, transfer: string],
+  env: Record<string, string> = {},
+  transfer: { port?: number; webUi?: WebUiOptions } = {},
+): Promise<ServicesTrustingProvider> {
   const auth = { DX_AUTH_ISSUER: identity.issuer, DX_AUTH_JWKS_URL: identity.server.jwksUrl, ...env };
   const recordsDb = await openTestDatabase(databases[0]);
   const transferDb = await openTestDatabase(databases[1]);
@@ -45,11 +52,12 @@ export async function startServicesTrustingProvider(identity: TestIdentity, data
     DX_TRANSFER_CLIENT_SECRET: DEV_CLIENT_SECRETS[CLIENT_IDS.transferService],
     DX_TRANSFER_TOKEN_RESOURCE: RESOURCES.records,
   });
-  const transfer = await buildTransferServer({
+  const transferServer = await buildTransferServer({
     db: transferDb.db,
     recordsUrl: records.url,
     config: withTestFormatMode({}),
-    port: 0,
+    port: transfer.port ?? 0,
+    webUi: transfer.webUi,
     auth: {
       verifier: createVerifierFromConfig(loadAuthConfig(auth, { variable: "DX_AUTH_AUDIENCE_TRANSFER", fallback: AUDIENCES.transfer })),
       // The credential exactly as the environment configures it; each token it fetches is recorded for the secrets check.
@@ -59,11 +67,11 @@ export async function startServicesTrustingProvider(identity: TestIdentity, data
   });
   return {
     records,
-    transfer,
+    transfer: transferServer,
     recordsDb,
     transferDb,
     async close() {
-      await transfer.close();
+      await transferServer.close();
       await records.close();
       await transferDb.close();
       await recordsDb.close();

@@ -1,0 +1,104 @@
+/** One job: what was asked, by whom, how it went (counts, checksum, first row errors). */
+import { useEffect, useState } from "react";
+import type { Job } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { useApp } from "../app-context.js";
+import { messageOf } from "../ui/errors.js";
+import { countsText, durationText, entityText, KIND_TEXT, timeText } from "./job-text.js";
+import { StateBadge } from "./state-badge.js";
+
+export function JobDetail({ id }: { id: string }) {
+  const { client } = useApp();
+  const [job, setJob] = useState<Job>();
+  const [error, setError] = useState<string>();
+
+  useEffect(() => {
+    let live = true;
+    client.getJob({ jobId: id }).then(
+      (r) => live && setJob(r.job),
+      (e) => live && setError(messageOf(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, id]);
+
+  return (
+    <section className="job-detail">
+      <p>
+        <a href="#/jobs">← All jobs</a>
+      </p>
+      <h1>
+        Job <code>{id}</code>
+      </h1>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {!job && !error && <p className="muted">Loading…</p>}
+      {job && (
+        <dl className="facts">
+          <dt>State</dt>
+          <dd>
+            <StateBadge state={job.state} />
+            {job.error && <span className="error"> {job.error}</span>}
+          </dd>
+          <dt>Kind</dt>
+          <dd>
+            {KIND_TEXT[job.kind]} of {entityText(job.entity)} as {job.format}
+          </dd>
+          <dt>Who</dt>
+          <dd>{job.subject}</dd>
+          {job.fileName && (
+            <>
+              <dt>File</dt>
+              <dd>{job.fileName}</dd>
+            </>
+          )}
+          {job.fields.length > 0 && (
+            <>
+              <dt>Fields</dt>
+              <dd>{job.fields.join(", ")}</dd>
+            </>
+          )}
+          {job.limit > 0n && (
+            <>
+              <dt>Limit</dt>
+              <dd>{String(job.limit)}</dd>
+            </>
+          )}
+          <dt>Counts</dt>
+          <dd>{countsText(job)}</dd>
+          <dt>Created</dt>
+          <dd>{timeText(job.createdAt)}</dd>
+          <dt>Finished</dt>
+          <dd>{timeText(job.finishedAt) || "—"}</dd>
+          <dt>Duration</dt>
+          <dd>{durationText(job.duration) || "—"}</dd>
+          <dt>Bytes</dt>
+          <dd>{String(job.bytes)}</dd>
+          <dt>SHA-256</dt>
+          <dd>
+            <code className="wrap">{job.sha256 || "—"}</code>
+          </dd>
+          {job.errorCount > 0n && (
+            <>
+              <dt>Row errors</dt>
+              <dd>
+                {String(job.errorCount)}
+                <ul>
+                  {job.errors.slice(0, 20).map((e) => (
+                    <li key={`${e.row}-${e.column}-${e.code}`}>
+                      row {String(e.row)}
+                      {e.column && ` (${e.column})`}: {e.reason}
+                    </li>
+                  ))}
+                </ul>
+              </dd>
+            </>
+          )}
+        </dl>
+      )}
+    </section>
+  );
+}

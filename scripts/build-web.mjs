@@ -47,6 +47,10 @@ export function webViteConfig(root, outDir) {
     configFile: false,
     logLevel: "warn",
     base: "/",
+    // Production React whoever runs the build: Vite otherwise takes NODE_ENV from the environment,
+    // and a build started by the browser tests (vitest sets NODE_ENV=test) would be React's development build.
+    mode: "production",
+    define: { "process.env.NODE_ENV": JSON.stringify("production") },
     oxc: { jsx: { runtime: "automatic" } },
     build: {
       outDir,

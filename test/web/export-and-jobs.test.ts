@@ -1,0 +1,142 @@
+/**
+ * The web UI in a real browser (Debian's Chromium, headless) against the
+ * real stack and the real sign-in: an exporter signs in at the development
+ * provider, sees their roles and no import button, previews and downloads a
+ * CSV of users (the file's rows checked), finds that export in the job
+ * history and its detail; then signs out through the provider, and an
+ * exporter without `pii` sees the personal columns left out, and why.
+ *
+ * One browser for the file, one sign-in per person: the steps follow on from
+ * each other, as a person's session does. Screenshots of each page go to
+ * docs/screenshots/ (shown in the README).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "csv-parse/sync";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repositoryRoot } from "../../services/shared/process/repository-root.js";
+import { account } from "../identity/identity-harness.js";
+import { launchChromium, type TestChromium } from "./support/browser.js";
+import { importAs, startWebStack, type WebStack } from "./support/web-stack.js";
+
+const SCREENSHOTS = join(repositoryRoot(), "docs", "screenshots");
+const USERS = [
+  "email,username,firstName,lastName,role,status",
+  "ada@example.test,ada,Ada,Lovelace,teacher,active",
+  "alan@example.test,alan,Alan,Turing,student,active",
+  "grace@example.test,grace,Grace,Hopper,student,suspended",
+  "edsger@example.test,edsger,Edsger,Dijkstra,student,active",
+].join("\n");
+
+let stack: WebStack;
+let browser: TestChromium;
+let page: Page;
+/** The export job the download made, found again in the history. */
+let exportedFile = "";
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startWebStack(["web_records", "web_jobs"]), launchChromium()]);
+  page = browser.page;
+  await importAs(stack, "admin", "users", USERS);
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+async function signIn(username: string): Promise<void> {
+  await page.goto(stack.url);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((url) => url.pathname.startsWith("/interaction/"));
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(account(username).password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("user-name").waitFor();
+}
+
+const screenshot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+
+describe("an exporter in the web UI", () => {
+  it("signs in at the provider with PKCE and comes back with the code gone from the address bar, their name and roles shown", async () => {
+    await page.goto(stack.url);
+    await screenshot("sign-in");
+    await signIn("exporter");
+    expect(new URL(page.url()).pathname).toBe("/");
+    expect(new URL(page.url()).search).toBe("");
+    await expect.poll(() => page.getByTestId("user-name").textContent()).toBe("Eve Exporter");
+    expect(await page.locator("ul.roles > li").allTextContents()).toEqual(["exporter", "pii"]);
+  });
+
+  it("sees no import button: their roles cannot import", async () => {
+    const nav = page.getByRole("navigation", { name: "Pages" });
+    expect(await nav.getByRole("link").allTextContents()).toEqual(["Export", "Jobs"]);
+  });
+
+  it("previews users with their labels, then downloads them as CSV under the server's file name, with every row", async () => {
+    await page.getByLabel("Entity").selectOption({ label: "Users" });
+    await page.getByLabel("Format").selectOption("csv");
+    const preview = page.getByRole("region", { name: "Preview" });
+    await expect.poll(() => preview.locator("tbody tr").count()).toBe(4);
+    expect(await preview.locator("thead th").allTextContents()).toEqual(["Email address", "Username", "First name", "Last name", "Role", "Status", "Created at", "Updated at"]);
+    expect((await preview.locator("tbody tr td:nth-child(2)").allTextContents()).sort()).toEqual(["ada", "alan", "edsger", "grace"]);
+    await screenshot("export");
+
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download" }).click()]);
+    exportedFile = download.suggestedFilename();
+    expect(exportedFile).toMatch(/^users-\d{8}-\d{6}\.csv$/);
+    const rows = parse(readFileSync(await download.path()), { columns: true, bom: true }) as Record<string, string>[];
+    expect(rows.map((r) => [r.Username, r["Email address"], r.Status]).sort()).toEqual([
+      ["ada", "ada@example.test", "active"],
+      ["alan", "alan@example.test", "active"],
+      ["edsger", "edsger@example.test", "active"],
+      ["grace", "grace@example.test", "suspended"],
+    ]);
+    await expect.poll(() => page.getByRole("status").textContent()).toBe(`Downloaded ${exportedFile} (4 records)`);
+  });
+
+  it("narrows the preview with a filter", async () => {
+    await page.locator("select[name=status]").selectOption("suspended");
+    const preview = page.getByRole("region", { name: "Preview" });
+    await expect.poll(() => preview.locator("tbody tr td:nth-child(2)").allTextContents()).toEqual(["grace"]);
+    await page.locator("select[name=status]").selectOption("");
+  });
+
+  it("finds the export in the job history, succeeded with its count, and opens its detail", async () => {
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Jobs" }).click();
+    const table = page.locator("table.jobs");
+    await table.waitFor();
+    const downloaded = table.locator("tbody tr", { hasText: "4 exported" }).filter({ hasText: "csv" });
+    await expect.poll(() => downloaded.count()).toBe(1);
+    expect(await downloaded.locator(".badge").textContent()).toBe("succeeded");
+    expect(await downloaded.locator("td").nth(7).textContent()).toBe("exporter");
+    await screenshot("jobs");
+
+    await downloaded.getByRole("link", { name: "Details" }).click();
+    const facts = page.locator("dl.facts");
+    await facts.waitFor();
+    expect(await facts.textContent()).toContain("export of users as csv");
+    expect(await facts.textContent()).toContain("Counts4 exported");
+    expect(await facts.locator("code").textContent()).toMatch(/^[0-9a-f]{64}$/);
+    await screenshot("job-detail");
+  });
+});
+
+describe("signing out, and an exporter without pii", () => {
+  it("signs out through the provider's end_session page and comes back signed out", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign out" }).click(); // the provider's confirmation
+    await page.goto(stack.url);
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+  });
+
+  it("shows the analyst (no pii) the personal columns left out, and why", async () => {
+    await signIn("analyst");
+    expect(await page.locator("ul.roles > li").allTextContents()).toEqual(["exporter"]);
+    await expect.poll(() => page.getByRole("note").textContent()).toContain("Personal fields are left out: your roles do not include pii (Email address, First name, Last name)");
+    const preview = page.getByRole("region", { name: "Preview" });
+    await expect.poll(() => preview.locator("tbody tr").count()).toBe(4);
+    expect(await preview.locator("thead th").allTextContents()).toEqual(["Username", "Role", "Status", "Created at", "Updated at"]);
+    await screenshot("export-without-pii");
+  });
+});

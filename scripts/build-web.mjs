@@ -51,7 +51,7 @@ export function webViteConfig(root, outDir) {
     // and a build started by the browser tests (vitest sets NODE_ENV=test) would be React's development build.
     mode: "production",
     define: { "process.env.NODE_ENV": JSON.stringify("production") },
-    oxc: { jsx: { runtime: "automatic" } },
+    oxc: { jsx: { runtime: "automatic", development: false } },
     build: {
       outDir,
       emptyOutDir: true,

@@ -160,4 +160,11 @@ describe("the real build (dist/web, made by npm run setup)", () => {
     expect(html.querySelectorAll("style")).toHaveLength(0);
     expect(html.querySelectorAll("[style]")).toHaveLength(0);
   });
+
+  it.runIf(existsSync(shell))("is React's production build with production JSX, whoever ran it (a build under vitest's NODE_ENV=test once mixed the two)", () => {
+    const src = parse(readFileSync(shell, "utf8")).querySelector("script")!.getAttribute("src")!;
+    const bundle = readFileSync(join(repositoryRoot(), "dist", "web", src), "utf8");
+    expect(bundle).not.toContain("jsxDEV");
+    expect(bundle).not.toContain("react-dom.development");
+  });
 });

@@ -37,16 +37,22 @@ export class SessionStore {
     const session = this.#session;
     if (!session) return undefined;
     if (session.expiresAt - Date.now() > REFRESH_MARGIN_MS || !session.refreshToken) return session.accessToken;
-    this.#refreshing ??= refreshSession(this.config, session).finally(() => {
-      this.#refreshing = undefined;
-    });
+    // The first caller starts the refresh and stores its outcome once; the others wait for it.
+    this.#refreshing ??= refreshSession(this.config, session)
+      .then(
+        (next) => (this.set(next), next),
+        (error: unknown) => {
+          // The provider ended the session (sign-out elsewhere, restart, a replayed token): signed out here too.
+          this.set(undefined);
+          throw error;
+        },
+      )
+      .finally(() => {
+        this.#refreshing = undefined;
+      });
     try {
-      const next = await this.#refreshing;
-      this.set(next);
-      return next.accessToken;
+      return (await this.#refreshing).accessToken;
     } catch {
-      // The provider ended the session (sign-out elsewhere, restart): signed out here too.
-      this.set(undefined);
       return undefined;
     }
   }

@@ -4,6 +4,7 @@
  * calling the records service with its own client-credentials identity: what
  * the identity tests and `dx login`'s tests run against.
  */
+import type { Interceptor } from "@connectrpc/connect";
 import { CLIENT_IDS, DEV_CLIENT_SECRETS, RESOURCES } from "../../services/identity/dev-clients.js";
 import { buildRecordsServer, type RunningRecordsServer } from "../../services/records/server.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
@@ -28,13 +29,14 @@ export interface ServicesTrustingProvider {
 /**
  * Starts both services trusting `identity`. `databases` names the two test
  * databases; `env` adds auth settings (e.g. `DX_AUTH_CLOCK_SKEW_SECONDS`);
- * `transfer` sets the transfer service's port (0: a free one) and web UI.
+ * `transfer` sets the transfer service's port (0: a free one) and web UI,
+ * and interceptors of the records server (a slow records stream).
  */
 export async function startServicesTrustingProvider(
   identity: TestIdentity,
   databases: [records: string, transfer: string],
   env: Record<string, string> = {},
-  transfer: { port?: number; webUi?: WebUiOptions } = {},
+  transfer: { port?: number; webUi?: WebUiOptions; recordsInterceptors?: Interceptor[] } = {},
 ): Promise<ServicesTrustingProvider> {
   const auth = { DX_AUTH_ISSUER: identity.issuer, DX_AUTH_JWKS_URL: identity.server.jwksUrl, ...env };
   const recordsDb = await openTestDatabase(databases[0]);
@@ -45,6 +47,7 @@ export async function startServicesTrustingProvider(
     port: 0,
     auth: { verifier: createVerifierFromConfig(loadAuthConfig(auth, { variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: AUDIENCES.records })) },
     logger: testServiceLogger("records"),
+    interceptors: transfer.recordsInterceptors,
   });
   const fromProvider = serviceCredentialFromEnv({
     ...auth,

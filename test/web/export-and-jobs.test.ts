@@ -3,7 +3,8 @@
  * real stack and the real sign-in: an exporter signs in at the development
  * provider, sees their roles and no import button, previews and downloads a
  * CSV of users (the file's rows checked), finds that export in the job
- * history and its detail; then signs out through the provider, and an
+ * history and its detail, watches a long export's progress and cancels it
+ * (its job ends cancelled); then signs out through the provider, and an
  * exporter without `pii` sees the personal columns left out, and why.
  *
  * One browser for the file, one sign-in per person: the steps follow on from
@@ -29,6 +30,14 @@ const USERS = [
   "edsger@example.test,edsger,Edsger,Dijkstra,student,active",
 ].join("\n");
 
+/**
+ * Courses for the cancel test: three batches of the records stream (which it
+ * slows down), and a description long enough that the file passes the 64 KiB
+ * the service sends progress after, more than once, before the end.
+ */
+const COURSE_COUNT = 1500;
+const COURSES = ["code,title,description", ...Array.from({ length: COURSE_COUNT }, (_, i) => `C${String(i).padStart(4, "0")},Course ${i},${"A course description. ".repeat(8)}`)].join("\n");
+
 let stack: WebStack;
 let browser: TestChromium;
 let page: Page;
@@ -39,6 +48,7 @@ beforeAll(async () => {
   [stack, browser] = await Promise.all([startWebStack(["web_records", "web_jobs"]), launchChromium()]);
   page = browser.page;
   await importAs(stack, "admin", "users", USERS);
+  await importAs(stack, "admin", "courses", COURSES);
 });
 afterAll(async () => {
   await browser?.close();
@@ -119,6 +129,34 @@ describe("an exporter in the web UI", () => {
     expect(await facts.textContent()).toContain("Counts4 exported");
     expect(await facts.locator("code").textContent()).toMatch(/^[0-9a-f]{64}$/);
     await screenshot("job-detail");
+  });
+
+  it("shows a long export's progress of the estimate, and Cancel ends it: the job is cancelled", async () => {
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Export" }).click();
+    await page.getByLabel("Entity").selectOption({ label: "Courses" });
+    const preview = page.getByRole("region", { name: "Preview" });
+    await expect.poll(() => preview.locator("tbody tr").count()).toBe(20);
+    stack.slowRecords.delayMs = 1000;
+    try {
+      await page.getByRole("button", { name: "Download" }).click();
+      const status = page.getByRole("status");
+      await expect.poll(() => status.textContent(), { timeout: 10_000 }).toMatch(new RegExp(`^[1-9]\\d* of about ${COURSE_COUNT} records$`));
+      expect(await page.locator('progress[aria-label="Export progress"]').getAttribute("max")).toBe(String(COURSE_COUNT));
+      await screenshot("export-progress");
+      await page.getByRole("button", { name: "Cancel" }).click();
+      await expect.poll(() => status.textContent()).toBe("Cancelled.");
+    } finally {
+      stack.slowRecords.delayMs = 0;
+    }
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Jobs" }).click();
+    const cancelled = page.locator("table.jobs tbody tr", { hasText: "courses" }).filter({ hasText: "csv" });
+    // The job ends a moment after the call does: read the list again until it has.
+    await expect
+      .poll(async () => {
+        await page.getByRole("button", { name: "Refresh" }).click();
+        return cancelled.locator(".badge").allTextContents();
+      })
+      .toEqual(["cancelled"]);
   });
 });
 

@@ -14,12 +14,15 @@ import { repositoryRoot } from "../../../services/shared/process/repository-root
 import { discover, startTestIdentity, WEB_ORIGIN, webSignIn, type TestIdentity } from "../../identity/identity-harness.js";
 import { startServicesTrustingProvider, type ServicesTrustingProvider } from "../../identity/services-trusting-provider.js";
 import { TestBrowser } from "../../support/test-browser.js";
+import { slowRecordStreams, type SlowRecords } from "./slow-records.js";
 
 export interface WebStack {
   identity: TestIdentity;
   services: ServicesTrustingProvider;
   /** The UI's address, e.g. http://127.0.0.1:41234/ */
   url: string;
+  /** Slows the records service's streams down while its delay is set (long exports to watch and cancel). */
+  slowRecords: SlowRecords;
   close(): Promise<void>;
 }
 
@@ -31,10 +34,12 @@ export async function startWebStack(databases: [records: string, transfer: strin
   // WEB_ORIGIN too: the harness's HTTP-only sign-ins (seeding) use its redirect URI.
   const identity = await startTestIdentity({ IDENTITY_WEB_ORIGINS: `${origin},${WEB_ORIGIN}` });
   try {
-    const services = await startServicesTrustingProvider(identity, databases, {}, { port, webUi: { dir, issuer: identity.issuer } });
+    const slowRecords = slowRecordStreams();
+    const services = await startServicesTrustingProvider(identity, databases, {}, { port, webUi: { dir, issuer: identity.issuer }, recordsInterceptors: [slowRecords.interceptor] });
     return {
       identity,
       services,
+      slowRecords,
       url: `${origin}/`,
       async close() {
         await services.close();

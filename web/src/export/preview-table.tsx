@@ -59,9 +59,15 @@ export function PreviewTable({ columns, rows, loading = false, error }: PreviewT
                 rows.map((row, i) => (
                   // biome-ignore lint/suspicious/noArrayIndexKey: preview rows have no identity of their own; they are replaced as a whole.
                   <tr key={i}>
-                    {columns.map((c) => (
-                      <td key={c.key}>{cellText(row[c.key])}</td>
-                    ))}
+                    {columns.map((c) => {
+                      const text = cellText(row[c.key]);
+                      // Long values are cut at the column's width; the whole value is the cell's tooltip.
+                      return (
+                        <td key={c.key} title={text.length > 40 ? text : undefined}>
+                          {text}
+                        </td>
+                      );
+                    })}
                   </tr>
                 ))
               )}

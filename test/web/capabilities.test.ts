@@ -14,6 +14,7 @@ function fromPolicy(role: string) {
     import: perms.includes(permission("import", "users")),
     describe: perms.includes(permission("describe", "users")),
     jobs: perms.includes(PERMISSIONS.readAllJobs) ? "all" : perms.includes(PERMISSIONS.readOwnJobs) ? "own" : "none",
+    cancelJobs: perms.includes(PERMISSIONS.cancelOwnJobs) || perms.includes(PERMISSIONS.cancelAllJobs),
     audit: perms.includes(PERMISSIONS.readAudit),
     pii: perms.includes(PERMISSIONS.pii),
   };
@@ -31,6 +32,6 @@ describe("the UI's role table", () => {
   it("adds up several roles, and grants nothing for an unknown one", () => {
     expect(capabilitiesOf(["exporter", "pii"])).toMatchObject({ export: true, import: false, jobs: "own", pii: true });
     expect(capabilitiesOf(["exporter", "auditor"])).toMatchObject({ jobs: "all", audit: true });
-    expect(capabilitiesOf(["service", "superuser"])).toEqual({ export: false, import: false, describe: false, jobs: "none", audit: false, pii: false });
+    expect(capabilitiesOf(["service", "superuser"])).toEqual({ export: false, import: false, describe: false, jobs: "none", cancelJobs: false, audit: false, pii: false });
   });
 });

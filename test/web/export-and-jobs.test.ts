@@ -4,7 +4,8 @@
  * provider, sees their roles and no import button, previews and downloads a
  * CSV of users (the file's rows checked), finds that export in the job
  * history and its detail, watches a long export's progress and cancels it
- * (its job ends cancelled); then signs out through the provider, and an
+ * (its job ends cancelled), finds a running job with the state filter and
+ * watches it live in its detail until it cancels it there; then signs out through the provider, and an
  * exporter without `pii` sees the personal columns left out, and why.
  *
  * One browser for the file, one sign-in per person: the steps follow on from
@@ -17,7 +18,8 @@ import { parse } from "csv-parse/sync";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repositoryRoot } from "../../services/shared/process/repository-root.js";
-import { account } from "../identity/identity-harness.js";
+import { account, discover, webSignIn } from "../identity/identity-harness.js";
+import { TestBrowser } from "../support/test-browser.js";
 import { launchChromium, type TestChromium } from "./support/browser.js";
 import { importAs, startWebStack, type WebStack } from "./support/web-stack.js";
 
@@ -157,6 +159,34 @@ describe("an exporter in the web UI", () => {
         return cancelled.locator(".badge").allTextContents();
       })
       .toEqual(["cancelled"]);
+  });
+
+  it("finds a running job with the state filter, watches its counts grow in its detail, and cancels it there", async () => {
+    // An export the same person runs elsewhere (curl, say), slowed down so that it runs for a while.
+    const token = (await webSignIn(await discover(stack.identity.issuer), new TestBrowser(), "exporter")).access_token;
+    stack.slowRecords.delayMs = 1000;
+    let download: Promise<unknown> | undefined;
+    try {
+      const res = await fetch(`${stack.services.transfer.url}/export/csv?entity=courses`, { headers: { authorization: `Bearer ${token}` } });
+      const jobId = res.headers.get("x-job-id")!;
+      download = res.text().catch(() => undefined);
+      await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Jobs" }).click();
+      await page.locator("select[name=state]").selectOption({ label: "running" });
+      await expect.poll(() => page.locator("table.jobs tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-job-id")))).toEqual([jobId]);
+      await page.locator(`tr[data-job-id="${jobId}"]`).getByRole("link", { name: "Details" }).click();
+      const facts = page.locator("dl.facts");
+      await expect.poll(() => facts.locator(".badge").textContent()).toBe("running");
+      expect(await page.getByText("updating live").count()).toBe(1);
+      await expect.poll(() => facts.textContent(), { timeout: 10_000 }).toMatch(/Counts[1-9]\d* exported/);
+      await screenshot("job-running");
+      await page.getByRole("button", { name: "Cancel job" }).click();
+      await expect.poll(() => facts.locator(".badge").textContent(), { timeout: 10_000 }).toBe("cancelled");
+      expect(await page.getByText("updating live").count()).toBe(0);
+      expect(await page.getByRole("button", { name: "Cancel job" }).count()).toBe(0);
+    } finally {
+      stack.slowRecords.delayMs = 0;
+      await download;
+    }
   });
 });
 

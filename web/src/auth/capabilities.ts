@@ -15,6 +15,8 @@ export interface Capabilities {
   describe: boolean;
   /** Jobs listed: everyone's, only one's own, or none. */
   jobs: "all" | "own" | "none";
+  /** Cancel running jobs (one's own, or everyone's for admins). */
+  cancelJobs: boolean;
   audit: boolean;
   /** Personal fields (emails, names) in exports. */
   pii: boolean;
@@ -22,16 +24,16 @@ export interface Capabilities {
 
 /** Role → what it grants (the table in access-policy.ts). */
 export const ROLE_CAPABILITIES: Readonly<Record<string, Partial<Capabilities>>> = {
-  admin: { export: true, import: true, describe: true, jobs: "all", audit: true },
-  importer: { import: true, describe: true, jobs: "own" },
-  exporter: { export: true, describe: true, jobs: "own" },
+  admin: { export: true, import: true, describe: true, jobs: "all", cancelJobs: true, audit: true },
+  importer: { import: true, describe: true, jobs: "own", cancelJobs: true },
+  exporter: { export: true, describe: true, jobs: "own", cancelJobs: true },
   auditor: { jobs: "all", audit: true },
   pii: { pii: true },
 };
 
 /** The union of what `roles` grant; unknown roles grant nothing. */
 export function capabilitiesOf(roles: readonly string[]): Capabilities {
-  const out: Capabilities = { export: false, import: false, describe: false, jobs: "none", audit: false, pii: false };
+  const out: Capabilities = { export: false, import: false, describe: false, jobs: "none", cancelJobs: false, audit: false, pii: false };
   for (const role of roles) {
     const grants = ROLE_CAPABILITIES[role];
     if (!grants) continue;
@@ -39,6 +41,7 @@ export function capabilitiesOf(roles: readonly string[]): Capabilities {
     out.import ||= grants.import ?? false;
     out.describe ||= grants.describe ?? false;
     out.audit ||= grants.audit ?? false;
+    out.cancelJobs ||= grants.cancelJobs ?? false;
     out.pii ||= grants.pii ?? false;
     if (grants.jobs === "all" || (grants.jobs === "own" && out.jobs === "none")) out.jobs = grants.jobs;
   }

@@ -1,35 +1,54 @@
-/** One job: what was asked, by whom, how it went (counts, checksum, first row errors). */
-import { useEffect, useState } from "react";
-import type { Job } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+/**
+ * One job: what was asked, by whom, how it went (counts, checksum, first row
+ * errors), kept up to date while it runs (WatchJob), with Cancel for a
+ * running job when the person's roles allow it.
+ */
+import { useState } from "react";
+import { JobState } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { useApp } from "../app-context.js";
 import { messageOf } from "../ui/errors.js";
 import { countsText, durationText, entityText, KIND_TEXT, timeText } from "./job-text.js";
 import { StateBadge } from "./state-badge.js";
+import { useWatchedJob } from "./use-watched-job.js";
 
 export function JobDetail({ id }: { id: string }) {
-  const { client } = useApp();
-  const [job, setJob] = useState<Job>();
-  const [error, setError] = useState<string>();
-
-  useEffect(() => {
-    let live = true;
-    client.getJob({ jobId: id }).then(
-      (r) => live && setJob(r.job),
-      (e) => live && setError(messageOf(e)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [client, id]);
+  const { client, capabilities } = useApp();
+  const { job, live, error } = useWatchedJob(client, id);
+  const [cancelError, setCancelError] = useState<string>();
+  const [cancelling, setCancelling] = useState(false);
+  const cancel = async () => {
+    setCancelling(true);
+    setCancelError(undefined);
+    try {
+      // The watch brings the job's end; nothing else to update here.
+      await client.cancelJob({ jobId: id });
+    } catch (e) {
+      setCancelError(messageOf(e));
+      setCancelling(false);
+    }
+  };
 
   return (
     <section className="job-detail">
       <p>
         <a href="#/jobs">← All jobs</a>
       </p>
-      <h1>
-        Job <code>{id}</code>
-      </h1>
+      <div className="title-row">
+        <h1>
+          Job <code>{id}</code>
+        </h1>
+        {live && <span className="muted">updating live</span>}
+        {job?.state === JobState.RUNNING && capabilities.cancelJobs && (
+          <button type="button" className="secondary" disabled={cancelling} onClick={() => void cancel()}>
+            Cancel job
+          </button>
+        )}
+      </div>
+      {cancelError && (
+        <p className="error" role="alert">
+          {cancelError}
+        </p>
+      )}
       {error && (
         <p className="error" role="alert">
           {error}

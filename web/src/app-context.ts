@@ -8,6 +8,8 @@ export interface AppContextValue {
   session: Session;
   capabilities: Capabilities;
   client: TransferClient;
+  /** The current access token, for the plain HTTP routes (the upload of POST /import). */
+  accessToken(): Promise<string | undefined>;
 }
 
 export const AppContext = createContext<AppContextValue | undefined>(undefined);

@@ -10,6 +10,7 @@ import { capabilitiesOf } from "./auth/capabilities.js";
 import { CALLBACK_PATH, completeSignIn, loadWebConfig, signOut, startSignIn, type Session, type WebConfig } from "./auth/oidc.js";
 import { SessionStore } from "./auth/session-store.js";
 import { ExportPage } from "./export/export-page.js";
+import { ImportPage } from "./import/import-page.js";
 import { JobDetail } from "./jobs/job-detail.js";
 import { JobsPage } from "./jobs/jobs-page.js";
 import { messageOf } from "./ui/errors.js";
@@ -47,7 +48,10 @@ function SignedInOrNot({ store }: { store: SessionStore }) {
   const [session, setSession] = useState<Session | undefined>(store.session);
   useEffect(() => store.subscribe(setSession), [store]);
   const client = useMemo(() => createTransferClient(() => store.accessToken()), [store]);
-  const value = useMemo<AppContextValue | undefined>(() => (session ? { session, capabilities: capabilitiesOf(session.roles), client } : undefined), [session, client]);
+  const value = useMemo<AppContextValue | undefined>(
+    () => (session ? { session, capabilities: capabilitiesOf(session.roles), client, accessToken: () => store.accessToken() } : undefined),
+    [session, client, store],
+  );
   if (!value) return <SignInScreen config={store.config} />;
   return (
     <AppContext.Provider value={value}>
@@ -139,14 +143,7 @@ function Page({ route }: { route: Route }) {
     case "job":
       return <JobDetail id={route.id} />;
     case "import":
-      return (
-        <section>
-          <h1>Import</h1>
-          <p className="note">
-            The import page (mapping editor, preview, live progress) is not built yet: use <code>dx import</code> or <code>POST /import</code> meanwhile.
-          </p>
-        </section>
-      );
+      return <ImportPage />;
     case "unknown":
       return (
         <section>

@@ -235,5 +235,31 @@ describe("signing out, and an exporter without pii", () => {
     expect(await facts.textContent()).toContain("3 read, 2 new, 0 updated, 1 failed");
     expect(await facts.locator("li").allTextContents()).toEqual([expect.stringMatching(/^row 2 \(E-mail\): /)]);
     await screenshot("import-job");
+
+    const [failed] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download failed rows" }).click()]);
+    expect(failed.suggestedFilename()).toMatch(/failed.*\.csv$/);
+    const rows = parse(readFileSync(await failed.path()), { columns: true, bom: true }) as Record<string, string>[];
+    expect(rows.map((r) => [r["E-mail"], r["Login name"], r._row])).toEqual([["not-an-email", "lin", "2"]]);
+    expect(rows[0]!._errors).toContain("email");
+  });
+
+  it("writes nothing in strict mode when a row is bad", async () => {
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Import" }).click();
+    const csv = "email,username\nnat@example.test,nat\nbroken,oz\n";
+    await page.locator("input[type=file]").setInputFiles({ name: "strict.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page.getByLabel("strict").check();
+    const preview = page.getByRole("region", { name: "Import preview" });
+    await expect.poll(() => preview.locator("tbody .badge").allTextContents()).toEqual(["new", "error"]);
+    await page.getByRole("button", { name: "Import" }).click();
+    await page.waitForURL(/#\/jobs\/[\w-]+$/);
+    const facts = page.locator("dl.facts");
+    await expect.poll(() => facts.locator(".badge").textContent(), { timeout: 10_000 }).toBe("failed");
+    expect(await facts.textContent()).toContain("strict import: 1 row(s) were rejected, so nothing was written");
+    expect(await facts.textContent()).toMatch(/0 new, 0 updated/);
+    // nat was not written: the user list has no such record.
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Export" }).click();
+    const users = page.getByRole("region", { name: "Preview" });
+    await expect.poll(() => users.locator("tbody tr td:nth-child(2)").allTextContents()).toContain("kat");
+    expect(await users.locator("tbody tr td:nth-child(2)").allTextContents()).not.toContain("nat");
   });
 });

@@ -4,15 +4,26 @@
  * running job when the person's roles allow it.
  */
 import { useState } from "react";
-import { JobState } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { JobKind, JobState } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { useApp } from "../app-context.js";
 import { messageOf } from "../ui/errors.js";
+import { downloadFromRoute } from "../ui/http-download.js";
 import { countsText, durationText, entityText, KIND_TEXT, timeText } from "./job-text.js";
 import { StateBadge } from "./state-badge.js";
 import { useWatchedJob } from "./use-watched-job.js";
 
 export function JobDetail({ id }: { id: string }) {
-  const { client, capabilities } = useApp();
+  const { client, capabilities, accessToken } = useApp();
+  const [failedRows, setFailedRows] = useState<{ busy: boolean; message?: string; error?: string }>({ busy: false });
+  const downloadFailedRows = async () => {
+    setFailedRows({ busy: true });
+    try {
+      const name = await downloadFromRoute(`/jobs/${encodeURIComponent(id)}/failed-rows`, await accessToken(), `${id}-failed-rows`);
+      setFailedRows({ busy: false, message: `Downloaded ${name}` });
+    } catch (e) {
+      setFailedRows({ busy: false, error: messageOf(e) });
+    }
+  };
   const { job, live, error } = useWatchedJob(client, id);
   const [cancelError, setCancelError] = useState<string>();
   const [cancelling, setCancelling] = useState(false);
@@ -105,6 +116,21 @@ export function JobDetail({ id }: { id: string }) {
               <dt>Row errors</dt>
               <dd>
                 {String(job.errorCount)}
+                {job.kind === JobKind.IMPORT && job.state !== JobState.RUNNING && (
+                  <>
+                    {" "}
+                    <button type="button" className="secondary" disabled={failedRows.busy} onClick={() => void downloadFailedRows()}>
+                      Download failed rows
+                    </button>
+                    {failedRows.message && <span className="status ok"> {failedRows.message}</span>}
+                    {failedRows.error && (
+                      <span className="error" role="alert">
+                        {" "}
+                        {failedRows.error}
+                      </span>
+                    )}
+                  </>
+                )}
                 <ul>
                   {job.errors.slice(0, 20).map((e) => (
                     <li key={`${e.row}-${e.column}-${e.code}`}>

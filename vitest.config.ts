@@ -5,8 +5,10 @@ import { captureConsole } from "./test/support/log-capture.js";
 const jsonReport = process.env.DX_VITEST_JSON;
 
 export default defineConfig({
+  // The web UI's component tests (test/web/components/*.test.tsx) use React's automatic JSX runtime, as its build does (scripts/build-web.mjs).
+  oxc: { jsx: { runtime: "automatic" } },
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
     globalSetup: ["test/support/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -11,7 +11,9 @@
  * 4. The services, the shipped formats and the start script compiled to
  *    JavaScript under dist/ (esbuild, scripts/build-services.mjs), when a
  *    source file changed: `npm start` and the bench run them with plain node.
- * 5. FerretDB v1.24.2: built once with the machine's Go and cached outside the
+ * 5. The web UI (web/) built with Vite into dist/web (scripts/build-web.mjs),
+ *    when a file under web/ or gen/ changed; the transfer service serves it.
+ * 6. FerretDB v1.24.2: built once with the machine's Go and cached outside the
  *    work tree (a fresh clone on the same machine reuses it), unless MONGODB_URI
  *    points at another server.
  *
@@ -157,6 +159,12 @@ async function ensureServices() {
   if (await ensureServicesBuild(root)) log("compiled the services and formats into dist/");
 }
 
+/** dist/web: rebuilt only when web/ (or the generated clients it imports) changed. */
+async function ensureWeb() {
+  const { ensureWebBuild } = await import("./build-web.mjs");
+  if (await ensureWebBuild(root)) log("built the web UI into dist/web");
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     checkNode();
@@ -164,6 +172,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     ensureGeneratedCode();
     await ensureCli();
     await ensureServices();
+    await ensureWeb();
     if (!process.env.MONGODB_URI || process.env.DX_FORCE_FERRETDB) ensureFerretDb();
   } catch (error) {
     log(`failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -149,6 +149,7 @@ async function main(): Promise<void> {
     if (auth.identity) {
       log(`sign in at ${auth.identity.issuer} as ${DEV_ACCOUNTS.map((a) => a.username).join(", ")} (development accounts; passwords in README.md, section Sign-in)`);
     }
+    log(`web UI: http://127.0.0.1:${transferPort}/${auth.identity ? " (sign in with a development account)" : ""}`);
     log(
       `ready: records service on http://127.0.0.1:${recordsPort} (gRPC, Connect), transfer service on http://127.0.0.1:${transferPort} ` +
         `(gRPC, Connect, GET /export/{format}, POST /import)${auth.identity ? `, identity provider on ${auth.identity.issuer}` : ""}. Ctrl-C stops everything.`,

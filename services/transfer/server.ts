@@ -14,7 +14,7 @@
  * otherwise), the role table in access-policy.ts, and the service's own
  * credential on every records call, with the user forwarded.
  */
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { MongoClient, type Db } from "mongodb";
 import { databaseChangeLogger, watchDatabaseHealth } from "../shared/mongo/database-health.js";
@@ -25,7 +25,7 @@ import { HealthService, registerReflection, ServingStatus, startRpcServer, type 
 import { createRequestLoggingInterceptor, peerContextValues, pathOf, withHttpRequestLogging, type Logger } from "../shared/logging/index.js";
 import { isMain, runService, stopOnSignals } from "../shared/process/index.js";
 import { createTracingClientInterceptor, createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
-import { AUDIENCES, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
+import { AUDIENCES, DEV_ISSUER, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
 import { AuditLog, CLIENT_ADDRESS, peerAddressOf } from "../shared/audit/index.js";
 import { TRANSFER_ACCESS_POLICY, TRANSFER_METHOD_RULES } from "./access-policy.js";
 import { forwardJobIdInterceptor, serviceCredentialFromEnv, serviceCredentialInterceptor, type ServiceCredential } from "./records/service-credential.js";
@@ -33,6 +33,8 @@ import { loadTransferConfig, transferConfig, type TransferConfig, type TransferC
 import { TransferDisabledError } from "./errors.js";
 import { toConnectError, transferErrorInterceptor } from "./error-mapping.js";
 import { createTransferHttpHandler } from "./api/http/routes.js";
+import { chainHttpHandlers, createWebUiHandler, type WebUiOptions } from "./api/http/web-ui.js";
+import { repositoryRoot } from "../shared/process/repository-root.js";
 import { JobRegistry } from "./jobs/job-registry.js";
 import { JobStore } from "./jobs/job-store.js";
 import type { JobDocument } from "./jobs/job-types.js";
@@ -77,6 +79,8 @@ export interface TransferServerOptions {
   logger?: Logger;
   /** Where warnings go; default `logger` at warn, else stderr. */
   log?: (...args: unknown[]) => void;
+  /** Serve the web UI at `/` (api/http/web-ui.ts); without it the port answers the API only. */
+  webUi?: WebUiOptions;
 }
 
 export interface TransferAuthOptions {
@@ -153,7 +157,9 @@ async function buildWithPlugins(options: TransferServerOptions, config: Transfer
   // With auth on, the subject is the verified principal's, never a header's.
   const subjectOf = options.auth ? undefined : options.subjectOf;
   const auth = options.auth ? [createAuthInterceptor({ verifier: options.auth.verifier, reflection: options.auth.reflection, policy: TRANSFER_ACCESS_POLICY, rules: TRANSFER_METHOD_RULES })] : [];
-  const http1 = createTransferHttpHandler(context, { subjectOf, auth: options.auth });
+  const api = createTransferHttpHandler(context, { subjectOf, auth: options.auth });
+  // The API routes first: no UI path can shadow one.
+  const http1 = options.webUi ? chainHttpHandlers(api, createWebUiHandler(options.webUi)) : api;
   const server = await startRpcServer({
     host: options.host ?? config.host,
     port: options.port ?? config.port,
@@ -226,11 +232,14 @@ async function main(logger: Logger): Promise<void> {
     recordsInterceptors: [createTracingClientInterceptor()],
     auth: { verifier, reflection: authConfig.reflection, serviceCredential },
     logger,
+    // The UI signs in with the configured provider; the development key's issuer is no provider a browser can reach.
+    webUi: { dir: join(repositoryRoot(), "dist", "web"), issuer: process.env.DX_WEB_ISSUER ?? authConfig.issuers.find((issuer) => issuer !== DEV_ISSUER) },
   });
   logger.info(
     {
       lifecycle: "listening",
       url: running.url,
+      web_ui: `${running.url}/`,
       host: config.host,
       port: running.server.port,
       database: config.database,

@@ -4,6 +4,7 @@
  * calling the records service with its own client-credentials identity: what
  * the identity tests and `dx login`'s tests run against.
  */
+import type { Interceptor } from "@connectrpc/connect";
 import { CLIENT_IDS, DEV_CLIENT_SECRETS, RESOURCES } from "../../services/identity/dev-clients.js";
 import { buildRecordsServer, type RunningRecordsServer } from "../../services/records/server.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
@@ -14,6 +15,7 @@ import { openTestDatabase, type TestDatabase } from "../support/database.js";
 import { withTestFormatMode } from "../support/format-workers.js";
 import { recordSecret } from "../support/run-secrets.js";
 import { testServiceLogger } from "../support/service-logger.js";
+import type { WebUiOptions } from "../../services/transfer/api/http/web-ui.js";
 import type { TestIdentity } from "./identity-harness.js";
 
 export interface ServicesTrustingProvider {
@@ -26,9 +28,16 @@ export interface ServicesTrustingProvider {
 
 /**
  * Starts both services trusting `identity`. `databases` names the two test
- * databases; `env` adds auth settings (e.g. `DX_AUTH_CLOCK_SKEW_SECONDS`).
+ * databases; `env` adds auth settings (e.g. `DX_AUTH_CLOCK_SKEW_SECONDS`);
+ * `transfer` sets the transfer service's port (0: a free one) and web UI,
+ * and interceptors of the records server (a slow records stream).
  */
-export async function startServicesTrustingProvider(identity: TestIdentity, databases: [records: string, transfer: string], env: Record<string, string> = {}): Promise<ServicesTrustingProvider> {
+export async function startServicesTrustingProvider(
+  identity: TestIdentity,
+  databases: [records: string, transfer: string],
+  env: Record<string, string> = {},
+  transfer: { port?: number; webUi?: WebUiOptions; recordsInterceptors?: Interceptor[] } = {},
+): Promise<ServicesTrustingProvider> {
   const auth = { DX_AUTH_ISSUER: identity.issuer, DX_AUTH_JWKS_URL: identity.server.jwksUrl, ...env };
   const recordsDb = await openTestDatabase(databases[0]);
   const transferDb = await openTestDatabase(databases[1]);
@@ -38,6 +47,7 @@ export async function startServicesTrustingProvider(identity: TestIdentity, data
     port: 0,
     auth: { verifier: createVerifierFromConfig(loadAuthConfig(auth, { variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: AUDIENCES.records })) },
     logger: testServiceLogger("records"),
+    interceptors: transfer.recordsInterceptors,
   });
   const fromProvider = serviceCredentialFromEnv({
     ...auth,
@@ -45,11 +55,12 @@ export async function startServicesTrustingProvider(identity: TestIdentity, data
     DX_TRANSFER_CLIENT_SECRET: DEV_CLIENT_SECRETS[CLIENT_IDS.transferService],
     DX_TRANSFER_TOKEN_RESOURCE: RESOURCES.records,
   });
-  const transfer = await buildTransferServer({
+  const transferServer = await buildTransferServer({
     db: transferDb.db,
     recordsUrl: records.url,
     config: withTestFormatMode({}),
-    port: 0,
+    port: transfer.port ?? 0,
+    webUi: transfer.webUi,
     auth: {
       verifier: createVerifierFromConfig(loadAuthConfig(auth, { variable: "DX_AUTH_AUDIENCE_TRANSFER", fallback: AUDIENCES.transfer })),
       // The credential exactly as the environment configures it; each token it fetches is recorded for the secrets check.
@@ -59,11 +70,11 @@ export async function startServicesTrustingProvider(identity: TestIdentity, data
   });
   return {
     records,
-    transfer,
+    transfer: transferServer,
     recordsDb,
     transferDb,
     async close() {
-      await transfer.close();
+      await transferServer.close();
       await records.close();
       await transferDb.close();
       await recordsDb.close();

@@ -26,6 +26,7 @@ import { ensureIndexes } from "../../../services/records/store/collections.js";
 import type { TransferConfigInput } from "../../../services/transfer/config/transfer-config.js";
 import type { DiscoveredPlugins } from "../../../services/transfer/plugins/index.js";
 import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
+import type { WebUiOptions } from "../../../services/transfer/api/http/web-ui.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
 import { testServiceLogger } from "../../support/service-logger.js";
 import type { Logger } from "../../../services/shared/logging/index.js";
@@ -56,6 +57,8 @@ export interface ServiceOptions {
   recordsInterceptors?: Interceptor[];
   /** The transfer server's logger (tests that read back what it logged); default the run's capture only. */
   transferLogger?: Logger;
+  /** Serve a web UI build at `/` (test/transfer/http/web-ui.test.ts). */
+  webUi?: WebUiOptions;
 }
 
 /** The header the tests use to say who is calling (auth lands later). */
@@ -78,6 +81,7 @@ export async function startServices(options: ServiceOptions = {}): Promise<Servi
       return typeof value === "string" ? value : undefined;
     },
     logger: options.transferLogger ?? testServiceLogger("transfer"),
+    webUi: options.webUi,
   });
   return {
     records,

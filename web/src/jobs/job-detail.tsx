@@ -1,0 +1,149 @@
+/**
+ * One job: what was asked, by whom, how it went (counts, checksum, first row
+ * errors), kept up to date while it runs (WatchJob), with Cancel for a
+ * running job when the person's roles allow it.
+ */
+import { useState } from "react";
+import { JobKind, JobState } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { useApp } from "../app-context.js";
+import { messageOf } from "../ui/errors.js";
+import { downloadFromRoute } from "../ui/http-download.js";
+import { countsText, durationText, entityText, KIND_TEXT, timeText } from "./job-text.js";
+import { StateBadge } from "./state-badge.js";
+import { useWatchedJob } from "./use-watched-job.js";
+
+export function JobDetail({ id }: { id: string }) {
+  const { client, capabilities, accessToken } = useApp();
+  const [failedRows, setFailedRows] = useState<{ busy: boolean; message?: string; error?: string }>({ busy: false });
+  const downloadFailedRows = async () => {
+    setFailedRows({ busy: true });
+    try {
+      const name = await downloadFromRoute(`/jobs/${encodeURIComponent(id)}/failed-rows`, await accessToken(), `${id}-failed-rows`);
+      setFailedRows({ busy: false, message: `Downloaded ${name}` });
+    } catch (e) {
+      setFailedRows({ busy: false, error: messageOf(e) });
+    }
+  };
+  const { job, live, error } = useWatchedJob(client, id);
+  const [cancelError, setCancelError] = useState<string>();
+  const [cancelling, setCancelling] = useState(false);
+  const cancel = async () => {
+    setCancelling(true);
+    setCancelError(undefined);
+    try {
+      // The watch brings the job's end; nothing else to update here.
+      await client.cancelJob({ jobId: id });
+    } catch (e) {
+      setCancelError(messageOf(e));
+      setCancelling(false);
+    }
+  };
+
+  return (
+    <section className="job-detail">
+      <p>
+        <a href="#/jobs">← All jobs</a>
+      </p>
+      <div className="title-row">
+        <h1>
+          Job <code>{id}</code>
+        </h1>
+        {live && <span className="muted">updating live</span>}
+        {job?.state === JobState.RUNNING && capabilities.cancelJobs && (
+          <button type="button" className="secondary" disabled={cancelling} onClick={() => void cancel()}>
+            Cancel job
+          </button>
+        )}
+      </div>
+      {cancelError && (
+        <p className="error" role="alert">
+          {cancelError}
+        </p>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {!job && !error && <p className="muted">Loading…</p>}
+      {job && (
+        <dl className="facts">
+          <dt>State</dt>
+          <dd>
+            <StateBadge state={job.state} />
+            {job.error && <span className="error"> {job.error}</span>}
+          </dd>
+          <dt>Kind</dt>
+          <dd>
+            {KIND_TEXT[job.kind]} of {entityText(job.entity)} as {job.format}
+          </dd>
+          <dt>Who</dt>
+          <dd>{job.subject}</dd>
+          {job.fileName && (
+            <>
+              <dt>File</dt>
+              <dd>{job.fileName}</dd>
+            </>
+          )}
+          {job.fields.length > 0 && (
+            <>
+              <dt>Fields</dt>
+              <dd>{job.fields.join(", ")}</dd>
+            </>
+          )}
+          {job.limit > 0n && (
+            <>
+              <dt>Limit</dt>
+              <dd>{String(job.limit)}</dd>
+            </>
+          )}
+          <dt>Counts</dt>
+          <dd>{countsText(job)}</dd>
+          <dt>Created</dt>
+          <dd>{timeText(job.createdAt)}</dd>
+          <dt>Finished</dt>
+          <dd>{timeText(job.finishedAt) || "—"}</dd>
+          <dt>Duration</dt>
+          <dd>{durationText(job.duration) || "—"}</dd>
+          <dt>Bytes</dt>
+          <dd>{String(job.bytes)}</dd>
+          <dt>SHA-256</dt>
+          <dd>
+            <code className="wrap">{job.sha256 || "—"}</code>
+          </dd>
+          {job.errorCount > 0n && (
+            <>
+              <dt>Row errors</dt>
+              <dd>
+                {String(job.errorCount)}
+                {job.kind === JobKind.IMPORT && job.state !== JobState.RUNNING && (
+                  <>
+                    {" "}
+                    <button type="button" className="secondary" disabled={failedRows.busy} onClick={() => void downloadFailedRows()}>
+                      Download failed rows
+                    </button>
+                    {failedRows.message && <span className="status ok"> {failedRows.message}</span>}
+                    {failedRows.error && (
+                      <span className="error" role="alert">
+                        {" "}
+                        {failedRows.error}
+                      </span>
+                    )}
+                  </>
+                )}
+                <ul>
+                  {job.errors.slice(0, 20).map((e) => (
+                    <li key={`${e.row}-${e.column}-${e.code}`}>
+                      row {String(e.row)}
+                      {e.column && ` (${e.column})`}: {e.reason}
+                    </li>
+                  ))}
+                </ul>
+              </dd>
+            </>
+          )}
+        </dl>
+      )}
+    </section>
+  );
+}

@@ -12,6 +12,9 @@ export default defineConfig({
     globalSetup: ["test/support/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // expect.poll's own default (1 s) is shorter than a browser page's round trip when the two CI
+    // lanes and their services share 2 cores; a poll that passes passes as soon as it can.
+    expect: { poll: { timeout: 15_000 } },
     pool: "forks",
     reporters: jsonReport ? ["default", "json"] : ["default"],
     outputFile: jsonReport ? { json: jsonReport } : undefined,

@@ -15,6 +15,7 @@ function fromPolicy(role: string) {
     describe: perms.includes(permission("describe", "users")),
     jobs: perms.includes(PERMISSIONS.readAllJobs) ? "all" : perms.includes(PERMISSIONS.readOwnJobs) ? "own" : "none",
     cancelJobs: perms.includes(PERMISSIONS.cancelOwnJobs) || perms.includes(PERMISSIONS.cancelAllJobs),
+    revertImports: perms.includes(PERMISSIONS.revertOwnImports) || perms.includes(PERMISSIONS.revertAllImports),
     audit: perms.includes(PERMISSIONS.readAudit),
     pii: perms.includes(PERMISSIONS.pii),
   };
@@ -32,6 +33,6 @@ describe("the UI's role table", () => {
   it("adds up several roles, and grants nothing for an unknown one", () => {
     expect(capabilitiesOf(["exporter", "pii"])).toMatchObject({ export: true, import: false, jobs: "own", pii: true });
     expect(capabilitiesOf(["exporter", "auditor"])).toMatchObject({ jobs: "all", audit: true });
-    expect(capabilitiesOf(["service", "superuser"])).toEqual({ export: false, import: false, describe: false, jobs: "none", cancelJobs: false, audit: false, pii: false });
+    expect(capabilitiesOf(["service", "superuser"])).toEqual({ export: false, import: false, describe: false, jobs: "none", cancelJobs: false, revertImports: false, audit: false, pii: false });
   });
 });

@@ -51,6 +51,7 @@ let browser: TestChromium;
 let page: Page;
 /** The export job the download made, found again in the history. */
 let exportedFile = "";
+let lenientImportUrl = "";
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startWebStack(["web_records", "web_jobs"]), launchChromium()]);
@@ -215,8 +216,19 @@ describe("signing out, and an exporter without pii", () => {
     await screenshot("export-without-pii");
   });
 
-  // As admin: PreviewImport of rows with keys is refused to an importer when auth is on (its lookup
-  // of the stored records needs a read permission the importer role lacks at the records service).
+  it("shows an importer each row's outcome, an update without the stored values an importer may not read, and says so", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await signIn("importer");
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Import" }).click();
+    const csv = "email,username,firstName,lastName,role,status\nada@example.test,ada,Ada,Byron,teacher,active\nkim@example.test,kim,Kim,Lee,student,active\n";
+    await page.locator("input[type=file]").setInputFiles({ name: "changes.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    const preview = page.getByRole("region", { name: "Import preview" });
+    await expect.poll(() => preview.locator("tbody .badge").allTextContents()).toEqual(["update", "new"]);
+    expect(await page.getByTestId("changes-withheld").textContent()).toMatch(/^Updates are shown without their changes: permission denied: read on users needs one of the roles admin, exporter/);
+    expect(await preview.textContent()).not.toContain("Lovelace");
+  });
+
   it("lets an admin map a renamed column, preview each row's outcome, and import leniently: the bad row is reported, the others written", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("button", { name: "Sign out" }).click();
@@ -241,6 +253,8 @@ describe("signing out, and an exporter without pii", () => {
     await expect.poll(() => facts.locator(".badge").textContent(), { timeout: 10_000 }).toBe("succeeded");
     expect(await facts.textContent()).toContain("3 read, 2 new, 0 updated, 1 failed");
     expect(await facts.locator("li").allTextContents()).toEqual([expect.stringMatching(/^row 2 \(E-mail\): /)]);
+    expect(await facts.textContent()).toContain("Can be undone until");
+    lenientImportUrl = page.url();
     await screenshot("import-job");
 
     const [failed] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download failed rows" }).click()]);
@@ -268,5 +282,32 @@ describe("signing out, and an exporter without pii", () => {
     const users = page.getByRole("region", { name: "Preview" });
     await expect.poll(() => users.locator("tbody tr td:nth-child(2)").allTextContents()).toContain("kat");
     expect(await users.locator("tbody tr td:nth-child(2)").allTextContents()).not.toContain("nat");
+  });
+
+  it("undoes the lenient import from its job's page, after asking once more: a revert job deletes the two users it inserted", async () => {
+    await page.goto(lenientImportUrl);
+    const facts = page.locator("dl.facts");
+    await expect.poll(() => facts.textContent()).toContain("Can be undone until");
+    await page.getByRole("button", { name: "Undo import" }).click();
+    await page.getByRole("button", { name: "Keep it" }).click();
+    expect(await page.getByRole("button", { name: "Undo it" }).count()).toBe(0);
+    await page.getByRole("button", { name: "Undo import" }).click();
+    await page.getByRole("button", { name: "Undo it" }).click();
+    await page.waitForURL((url) => url.href !== lenientImportUrl && /#\/jobs\/[\w-]+$/.test(url.href));
+    await expect.poll(() => facts.locator(".badge").textContent(), { timeout: 10_000 }).toBe("succeeded");
+    expect(await facts.textContent()).toContain("revert of users");
+    expect(await facts.textContent()).toContain("0 restored, 2 deleted, 0 unchanged, 0 refused");
+    expect(await facts.textContent()).toContain(`import ${lenientImportUrl.split("/").pop()}`);
+    await screenshot("revert-job");
+    // The import's own page now links its revert and offers no second undo.
+    await page.goto(lenientImportUrl);
+    await expect.poll(() => facts.textContent()).toContain("Undone by");
+    expect(await page.getByRole("button", { name: "Undo import" }).count()).toBe(0);
+    // kat and mo, the two it inserted, are gone.
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Export" }).click();
+    const users = page.getByRole("region", { name: "Preview" });
+    await expect.poll(() => users.locator("tbody tr").count()).toBeGreaterThan(0);
+    expect(await users.locator("tbody tr td:nth-child(2)").allTextContents()).not.toContain("kat");
+    expect(await users.locator("tbody tr td:nth-child(2)").allTextContents()).not.toContain("mo");
   });
 });

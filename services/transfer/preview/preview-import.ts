@@ -14,6 +14,7 @@
  * stored personal values as withheld; the file's own values are the caller's.
  */
 import type { EntitySpec, RowError, WriteMode } from "../../domain/index.js";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { FormatError } from "../../../formats/_sdk/index.js";
 import { checkNamedFormat, chooseFormat, isContainerFormat } from "../core/format-detection.js";
 import { InFileKeys } from "../core/in-file-keys.js";
@@ -77,6 +78,8 @@ export interface PreviewResult {
   suggestions: ColumnSuggestion[];
   headerErrors: RowError[];
   rows: PreviewRow[];
+  /** Why the updates' field-level changes are not shown, when they are not (see judge). */
+  changesWithheld?: string;
 }
 
 const WITHHELD = "(personal data withheld)";
@@ -184,19 +187,28 @@ async function judge(
   }
   const keyOf = (record: Record<string, unknown>) => spec.keyFields.map((f) => String(record[f] ?? "")).join("\u0000");
   const stored = new Map<string, Record<string, unknown>>();
-  const wanted = valid.filter((v) => result.rows[v.index]!.outcome !== "error");
+  // Only updates have changes to show, so only their stored records are read.
+  const wanted = valid.filter((v) => result.rows[v.index]!.outcome === "update");
   if (wanted.length > 0) {
-    for await (const response of records.streamRecords({ entity: entityEnum(spec.name), filter: { keys: wanted.map((v) => ({ parts: spec.keyFields.map((f) => String(v.record[f] ?? "")) })) } })) {
-      for (const message of response.records) {
-        const decoded = decodeRecord(spec, message);
-        if (decoded.ok) stored.set(keyOf(decoded.record), decoded.record);
+    try {
+      for await (const response of records.streamRecords({ entity: entityEnum(spec.name), filter: { keys: wanted.map((v) => ({ parts: spec.keyFields.map((f) => String(v.record[f] ?? "")) })) } })) {
+        for (const message of response.records) {
+          const decoded = decodeRecord(spec, message);
+          if (decoded.ok) stored.set(keyOf(decoded.record), decoded.record);
+        }
       }
+    } catch (error) {
+      // An importer may write records it may not read: the outcomes above are the records
+      // service's own verdicts and stand; the stored values are not this caller's to see.
+      if (!(error instanceof ConnectError && error.code === Code.PermissionDenied)) throw error;
+      result.changesWithheld = `the changes each update makes are not shown: ${error.rawMessage}`;
+      return;
     }
   }
   for (const { index, record } of wanted) {
     const row = result.rows[index]!;
     const before = stored.get(keyOf(record));
-    if (row.outcome !== "update" || !before) continue;
+    if (!before) continue;
     row.changes = changes(spec, before, record, true, seesPersonalData);
     // Nothing the row gives differs: an upsert clears what the row leaves out.
     if (row.changes.length === 0) row.changes = changes(spec, before, record, false, seesPersonalData);

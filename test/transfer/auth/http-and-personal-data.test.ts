@@ -8,7 +8,8 @@
 import { strFromU8, unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { Entity } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { Entity, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { PreviewRow_Outcome, type PreviewImportResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { exportFile, seed, user } from "../rpc/harness.js";
 import { adminRecordsClient, as, recordsToken, startAuthServices, transferToken, type AuthServices } from "./auth-harness.js";
 
@@ -182,5 +183,26 @@ describe("personal data in exports", () => {
     }
     const asked = await fetch(`${s.transfer.url}/export/csv?entity=users&fields=username,password`, { headers });
     expect(await asked.text()).not.toContain("Sup3r-Secret-Pass!");
+  });
+});
+
+describe("PreviewImport for the roles that may import", () => {
+  const file = "email,username,firstName,lastName,role,status\nuser1@example.org,user1,Ada,Lovelace,student,active\nfresh@example.org,fresh,New,Person,student,active\n";
+  const preview = async (roles: string[]) =>
+    s.client.previewImport({ header: { entity: Entity.USERS, format: "csv", mode: WriteMode.UPSERT }, head: Buffer.from(file), complete: true }, { headers: await as(roles, "pat") });
+  const outcomes = (r: PreviewImportResponse) => r.rows.map((row) => PreviewRow_Outcome[row.outcome]);
+
+  it("shows an importer each row's outcome and says why an update's changes are not shown: importers may write users, not read them", async () => {
+    const r = await preview(["importer", "pii"]);
+    expect(outcomes(r)).toEqual(["UPDATE", "NEW"]);
+    expect(r.rows[0]!.changes).toEqual([]);
+    expect(r.changesWithheld).toMatch(/^the changes each update makes are not shown: .*read/);
+  });
+
+  it("shows an admin the same outcomes with each update's stored and new values", async () => {
+    const r = await preview(["admin", "pii"]);
+    expect(outcomes(r)).toEqual(["UPDATE", "NEW"]);
+    expect(r.changesWithheld).toBe("");
+    expect(r.rows[0]!.changes.map((c) => ({ field: c.field, before: c.before?.kind.value, after: c.after?.kind.value }))).toEqual([{ field: "lastName", before: "Number 1", after: "Lovelace" }]);
   });
 });

@@ -17,6 +17,8 @@ export interface Capabilities {
   jobs: "all" | "own" | "none";
   /** Cancel running jobs (one's own, or everyone's for admins). */
   cancelJobs: boolean;
+  /** Undo imports (one's own, or everyone's for admins). */
+  revertImports: boolean;
   audit: boolean;
   /** Personal fields (emails, names) in exports. */
   pii: boolean;
@@ -24,8 +26,8 @@ export interface Capabilities {
 
 /** Role → what it grants (the table in access-policy.ts). */
 export const ROLE_CAPABILITIES: Readonly<Record<string, Partial<Capabilities>>> = {
-  admin: { export: true, import: true, describe: true, jobs: "all", cancelJobs: true, audit: true },
-  importer: { import: true, describe: true, jobs: "own", cancelJobs: true },
+  admin: { export: true, import: true, describe: true, jobs: "all", cancelJobs: true, revertImports: true, audit: true },
+  importer: { import: true, describe: true, jobs: "own", cancelJobs: true, revertImports: true },
   exporter: { export: true, describe: true, jobs: "own", cancelJobs: true },
   auditor: { jobs: "all", audit: true },
   pii: { pii: true },
@@ -33,7 +35,7 @@ export const ROLE_CAPABILITIES: Readonly<Record<string, Partial<Capabilities>>> 
 
 /** The union of what `roles` grant; unknown roles grant nothing. */
 export function capabilitiesOf(roles: readonly string[]): Capabilities {
-  const out: Capabilities = { export: false, import: false, describe: false, jobs: "none", cancelJobs: false, audit: false, pii: false };
+  const out: Capabilities = { export: false, import: false, describe: false, jobs: "none", cancelJobs: false, revertImports: false, audit: false, pii: false };
   for (const role of roles) {
     const grants = ROLE_CAPABILITIES[role];
     if (!grants) continue;
@@ -42,6 +44,7 @@ export function capabilitiesOf(roles: readonly string[]): Capabilities {
     out.describe ||= grants.describe ?? false;
     out.audit ||= grants.audit ?? false;
     out.cancelJobs ||= grants.cancelJobs ?? false;
+    out.revertImports ||= grants.revertImports ?? false;
     out.pii ||= grants.pii ?? false;
     if (grants.jobs === "all" || (grants.jobs === "own" && out.jobs === "none")) out.jobs = grants.jobs;
   }

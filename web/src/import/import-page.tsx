@@ -188,6 +188,11 @@ function ImportControls() {
           {preview.error}
         </p>
       )}
+      {result?.changesWithheld && (
+        <p className="muted" data-testid="changes-withheld">
+          Updates are shown without their changes: {result.changesWithheld.replace(/^the changes each update makes are not shown: /, "")}.
+        </p>
+      )}
       {file ? (
         <ImportPreviewTable rows={result?.rows ?? []} fields={Object.values(mapping).filter(Boolean)} loading={preview.loading} />
       ) : (

@@ -1,8 +1,12 @@
 /**
  * One job: what was asked, by whom, how it went (counts, checksum, first row
  * errors), kept up to date while it runs (WatchJob), with Cancel for a
- * running job when the person's roles allow it.
+ * running job and Undo for a finished import (RevertImport, until its
+ * `revertibleUntil`) when the person's roles allow it. The service decides:
+ * an importer's button for someone else's import is refused with its reason,
+ * shown beside it.
  */
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useState } from "react";
 import { JobKind, JobState } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { useApp } from "../app-context.js";
@@ -25,6 +29,19 @@ export function JobDetail({ id }: { id: string }) {
     }
   };
   const { job, live, error } = useWatchedJob(client, id);
+  // Undo asks once more, in the page (a second button), before anything is sent.
+  const [revert, setRevert] = useState<{ asking: boolean; busy: boolean; error?: string }>({ asking: false, busy: false });
+  const undoImport = async () => {
+    setRevert({ asking: false, busy: true });
+    try {
+      const { job: revertJob } = await client.revertImport({ jobId: id });
+      window.location.hash = `#/jobs/${encodeURIComponent(revertJob?.id ?? "")}`;
+    } catch (e) {
+      setRevert({ asking: false, busy: false, error: messageOf(e) });
+    }
+  };
+  const revertible =
+    job?.kind === JobKind.IMPORT && job.state !== JobState.RUNNING && !job.revertedBy && job.revertibleUntil !== undefined && timestampDate(job.revertibleUntil).getTime() > Date.now();
   const [cancelError, setCancelError] = useState<string>();
   const [cancelling, setCancelling] = useState(false);
   const cancel = async () => {
@@ -54,7 +71,29 @@ export function JobDetail({ id }: { id: string }) {
             Cancel job
           </button>
         )}
+        {revertible && capabilities.revertImports && !revert.asking && (
+          <button type="button" className="secondary" disabled={revert.busy} onClick={() => setRevert({ asking: true, busy: false })}>
+            Undo import
+          </button>
+        )}
       </div>
+      {revert.asking && (
+        <fieldset className="confirm">
+          <legend>Undo this import?</legend>
+          Records this import inserted are deleted and records it changed are put back, unless changed since.{" "}
+          <button type="button" onClick={() => void undoImport()}>
+            Undo it
+          </button>{" "}
+          <button type="button" className="secondary" onClick={() => setRevert({ asking: false, busy: false })}>
+            Keep it
+          </button>
+        </fieldset>
+      )}
+      {revert.error && (
+        <p className="error" role="alert">
+          {revert.error}
+        </p>
+      )}
       {cancelError && (
         <p className="error" role="alert">
           {cancelError}
@@ -75,8 +114,31 @@ export function JobDetail({ id }: { id: string }) {
           </dd>
           <dt>Kind</dt>
           <dd>
-            {KIND_TEXT[job.kind]} of {entityText(job.entity)} as {job.format}
+            {KIND_TEXT[job.kind]} of {entityText(job.entity)}
+            {job.format && ` as ${job.format}`}
           </dd>
+          {job.revertOf && (
+            <>
+              <dt>Undoes</dt>
+              <dd>
+                <a href={`#/jobs/${encodeURIComponent(job.revertOf)}`}>import {job.revertOf}</a>
+              </dd>
+            </>
+          )}
+          {job.revertedBy && (
+            <>
+              <dt>Undone by</dt>
+              <dd>
+                <a href={`#/jobs/${encodeURIComponent(job.revertedBy)}`}>revert {job.revertedBy}</a>
+              </dd>
+            </>
+          )}
+          {job.kind === JobKind.IMPORT && job.revertibleUntil && !job.revertedBy && (
+            <>
+              <dt>Can be undone until</dt>
+              <dd>{timeText(job.revertibleUntil)}</dd>
+            </>
+          )}
           <dt>Who</dt>
           <dd>{job.subject}</dd>
           {job.fileName && (
@@ -105,18 +167,22 @@ export function JobDetail({ id }: { id: string }) {
           <dd>{timeText(job.finishedAt) || "—"}</dd>
           <dt>Duration</dt>
           <dd>{durationText(job.duration) || "—"}</dd>
-          <dt>Bytes</dt>
-          <dd>{String(job.bytes)}</dd>
-          <dt>SHA-256</dt>
-          <dd>
-            <code className="wrap">{job.sha256 || "—"}</code>
-          </dd>
+          {job.kind !== JobKind.REVERT && (
+            <>
+              <dt>Bytes</dt>
+              <dd>{String(job.bytes)}</dd>
+              <dt>SHA-256</dt>
+              <dd>
+                <code className="wrap">{job.sha256 || "—"}</code>
+              </dd>
+            </>
+          )}
           {job.errorCount > 0n && (
             <>
               <dt>Row errors</dt>
               <dd>
                 {String(job.errorCount)}
-                {job.kind === JobKind.IMPORT && job.state !== JobState.RUNNING && (
+                {(job.kind === JobKind.IMPORT || job.kind === JobKind.REVERT) && job.state !== JobState.RUNNING && (
                   <>
                     {" "}
                     <button type="button" className="secondary" disabled={failedRows.busy} onClick={() => void downloadFailedRows()}>

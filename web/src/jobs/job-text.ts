@@ -11,7 +11,7 @@ export const STATE_TEXT: Record<JobState, string> = {
   [JobState.CANCELLED]: "cancelled",
 };
 
-export const KIND_TEXT: Record<JobKind, string> = { [JobKind.UNSPECIFIED]: "?", [JobKind.IMPORT]: "import", [JobKind.EXPORT]: "export" };
+export const KIND_TEXT: Record<JobKind, string> = { [JobKind.UNSPECIFIED]: "?", [JobKind.IMPORT]: "import", [JobKind.EXPORT]: "export", [JobKind.REVERT]: "revert" };
 
 export function entityText(entity: Entity): string {
   return Entity[entity]?.toLowerCase() ?? "?";
@@ -36,6 +36,7 @@ export function countsText(job: Job): string {
   const c = job.counts;
   if (!c) return "";
   if (job.kind === JobKind.EXPORT) return `${c.exported} exported`;
+  if (job.kind === JobKind.REVERT) return `${c.restored} restored, ${c.deleted} deleted, ${c.unchanged} unchanged, ${c.refused} refused`;
   const parts = [`${c.read} read`, `${c.inserted} new`, `${c.updated} updated`];
   if (c.unchanged > 0n) parts.push(`${c.unchanged} unchanged`);
   if (c.skipped > 0n) parts.push(`${c.skipped} skipped`);

@@ -73,6 +73,7 @@ export function JobsPage() {
             <option value={JobKind.UNSPECIFIED}>any</option>
             <option value={JobKind.EXPORT}>export</option>
             <option value={JobKind.IMPORT}>import</option>
+            <option value={JobKind.REVERT}>revert</option>
           </select>
         </label>
         <label>

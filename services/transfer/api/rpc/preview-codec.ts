@@ -25,6 +25,7 @@ export function previewMessage(result: PreviewResult): PreviewImportResponse {
     columns: result.columns,
     suggestions: result.suggestions.map((s) => ({ column: s.column, field: s.field ?? "", matchedBy: s.matchedBy ?? "" })),
     headerErrors: result.headerErrors.map(rowErrorMessage),
+    changesWithheld: result.changesWithheld ?? "",
     rows: result.rows.map((r) => ({
       row: BigInt(r.row),
       line: BigInt(r.line ?? 0),

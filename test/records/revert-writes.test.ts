@@ -14,6 +14,8 @@ import { RecordsService } from "../../services/records/records-service.js";
 import { prepareChangeTracking, TOMBSTONES } from "../../services/records/store/change-tracking.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
 import { BEFORE_IMAGES, prepareBeforeImages, purgeExpiredBeforeImages } from "../../services/records/store/before-images.js";
+import { REVERT_PAGE, revertWrites } from "../../services/records/store/revert-writes.js";
+import { ENTITIES } from "../../services/domain/index.js";
 import { Entity, RevertWritesRequestSchema, WriteMode, type RevertWritesResponse } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { JOB_ID_HEADER } from "../../services/shared/audit/index.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
@@ -46,6 +48,18 @@ async function write(entity: Entity, records: Parameters<typeof writeRequest>[1]
   return result!;
 }
 
+/** One WriteRecords stream of several batches (unordered inserts) for job `jobId`, as the transfer service sends an import. */
+async function writeBatches(entity: Entity, batches: string[][], jobId: string) {
+  const requests = batches.map((codes, i) =>
+    writeRequest(
+      entity,
+      codes.map((code) => courseRecord(code)),
+      { batchId: `b${i}` },
+    ),
+  );
+  return collect(service.writeRecords(fromArray(requests), forJob(jobId)));
+}
+
 async function revert(entity: Entity, jobId: string) {
   const responses = await collect(service.revertWrites(create(RevertWritesRequestSchema, { jobId, entity }), forJob("revert-job")));
   return sum(responses);
@@ -70,20 +84,44 @@ const entries = (jobId: string) => t.db.collection(BEFORE_IMAGES).find({ jobId }
 const withoutChangeTime = ({ updatedAt: _u, ...doc }: Document) => doc;
 
 describe("a job's writes", () => {
-  it("are remembered per record (inserted, or the stored document an update replaced), and only with a job id", async () => {
+  it("are remembered: an update's before-image per record, a batch's inserts in one entry of their keys, and only with a job id", async () => {
     await write(Entity.COURSES, [courseRecord("A")]);
     const seeded = await courses().findOne({ code: "A" });
-    const answer = await write(Entity.COURSES, [courseRecord("A", { title: "New" }), courseRecord("B")], { mode: WriteMode.UPSERT, jobId: "job-1" });
+    const answer = await write(Entity.COURSES, [courseRecord("A", { title: "New" }), courseRecord("B"), courseRecord("C")], { mode: WriteMode.UPSERT, jobId: "job-1" });
     expect(answer.revertibleUntil).toBeDefined();
     const kept = await entries("job-1");
-    expect(kept.map((e) => [e.key, e.kind])).toEqual([
-      [["A"], "updated"],
-      [["B"], "inserted"],
-    ]);
-    expect(kept[0]!.before).toEqual(seeded);
+    expect(kept.map((e) => [e.kind, e.key ?? e.keys])).toEqual(
+      expect.arrayContaining([
+        ["updated", ["A"]],
+        ["inserted", ["B", "C"]],
+      ]),
+    );
+    expect(kept).toHaveLength(2);
+    const updated = kept.find((e) => e.kind === "updated")!;
+    expect(updated.before).toEqual(seeded);
     // The change time the job's write set, to tell later changes from it.
-    expect(kept[0]!.changedAt).toEqual((await courses().findOne({ code: "A" }))!.updatedAt);
+    expect(updated.changedAt).toEqual((await courses().findOne({ code: "A" }))!.updatedAt);
+    expect(kept.find((e) => e.kind === "inserted")!.changedAt).toEqual((await courses().findOne({ code: "B" }))!.updatedAt);
     expect(await t.db.collection(BEFORE_IMAGES).countDocuments({ jobId: { $ne: "job-1" } })).toBe(0);
+  });
+
+  it("leave out of a batch's entry the keys of inserts the database refused", async () => {
+    await write(Entity.COURSES, [courseRecord("A")]);
+    // Unordered inserts: the unique index refuses A, B and C land.
+    const answer = await write(Entity.COURSES, [courseRecord("B"), courseRecord("A", { title: "Again" }), courseRecord("C")], { jobId: "job-refused-key" });
+    expect(answer).toMatchObject({ inserted: 2, failed: 1 });
+    expect((await entries("job-refused-key")).map((e) => e.keys)).toEqual([["B", "C"]]);
+    // An optimistic upsert's refused inserts are replanned as updates: remembered as those, not as inserts.
+    await write(Entity.COURSES, [courseRecord("A", { title: "Upserted" }), courseRecord("D")], { mode: WriteMode.UPSERT, jobId: "job-replan" });
+    const replanned = await entries("job-replan");
+    expect(replanned.map((e) => [e.kind, e.key ?? e.keys])).toEqual(
+      expect.arrayContaining([
+        ["updated", ["A"]],
+        ["inserted", ["D"]],
+      ]),
+    );
+    expect(await revert(Entity.COURSES, "job-replan")).toMatchObject({ restored: 1, deleted: 1, refused: 0 });
+    expect((await courses().findOne({ code: "A" }))!.title).toBe("Course A");
   });
 
   it("are not remembered when dry runs, unchanged, skipped or refused", async () => {
@@ -105,6 +143,24 @@ describe("a job's writes", () => {
     expect(entry!.changedAt).toEqual((await courses().findOne({ code: "A" }))!.updatedAt);
     expect(await revert(Entity.COURSES, "job-2")).toMatchObject({ restored: 1, refused: 0 });
     expect((await courses().findOne({ code: "A" }))!.title).toBe("Original");
+  });
+  it("revert a record the job inserted and then wrote again to none: it is deleted", async () => {
+    await write(Entity.COURSES, [courseRecord("A", { title: "Inserted" })], { jobId: "job-3" });
+    await new Promise((r) => setTimeout(r, 5));
+    // Ordered, so the look-up path replaces it: an update entry whose before-image is the job's own insert.
+    await write(Entity.COURSES, [courseRecord("A", { title: "Rewritten" })], { mode: WriteMode.UPSERT, ordered: true, jobId: "job-3" });
+    expect((await entries("job-3")).map((e) => e.kind).sort()).toEqual(["inserted", "updated"]);
+    expect(await revert(Entity.COURSES, "job-3")).toMatchObject({ deleted: 1, restored: 0, unchanged: 0, refused: 0 });
+    expect(await courses().countDocuments({})).toBe(0);
+  });
+
+  it("revert a record the job inserted twice (deleted by someone else in between) once, as the job's", async () => {
+    await write(Entity.COURSES, [courseRecord("A")], { jobId: "job-4" });
+    await courses().deleteOne({ code: "A" });
+    await new Promise((r) => setTimeout(r, 5));
+    await write(Entity.COURSES, [courseRecord("A", { title: "Again" })], { jobId: "job-4" });
+    expect(await revert(Entity.COURSES, "job-4")).toMatchObject({ deleted: 1, unchanged: 0, refused: 0 });
+    expect(await courses().countDocuments({})).toBe(0);
   });
 });
 
@@ -146,7 +202,7 @@ describe("reverting a job's writes", () => {
       jobId: "job-up",
     });
     expect(upsert).toMatchObject({ inserted: 1, updated: 2 });
-    expect((await entries("job-up")).map((e) => e.kind)).toEqual(["updated", "updated", "inserted"]);
+    expect((await entries("job-up")).map((e) => e.kind).sort()).toEqual(["inserted", "updated", "updated"]);
     const startedRevert = new Date();
     expect(await revert(Entity.USERS, "job-up")).toMatchObject({ restored: 2, deleted: 1, refused: 0 });
     const after = await users().find({}).sort({ email: 1 }).toArray();
@@ -195,7 +251,7 @@ describe("reverting a job's writes", () => {
     const inserted = await write(Entity.ACTIVITY, [activityRecord("user1"), activityRecord("user1", { action: "submit" })], { jobId: "job-log" });
     expect(inserted.inserted).toBe(2);
     const ids = (await t.db.collection("activity").find({}).toArray()).map((d) => [d._id.toHexString()]);
-    expect((await entries("job-log")).map((e) => e.key)).toEqual(expect.arrayContaining(ids));
+    expect((await entries("job-log")).flatMap((e) => e.keys.map((k: string) => [k]))).toEqual(expect.arrayContaining(ids));
     const result = await revert(Entity.ACTIVITY, "job-log");
     expect(result).toMatchObject({ deleted: 0, refused: 2 });
     expect(result.refusals.map((r) => r.code)).toEqual(["append_only", "append_only"]);
@@ -219,6 +275,46 @@ describe("reverting a job's writes", () => {
     expect(result.refusals[0]).toMatchObject({ key: ["s1"], code: "expired" });
     expect(await purgeExpiredBeforeImages(t.db)).toBe(1);
     expect(await entries("job-old")).toEqual([]);
+  });
+
+  it("deletes every record of an insert import of 2,000 records in several batches", async () => {
+    const codes = Array.from({ length: 2000 }, (_, i) => `C${String(i).padStart(4, "0")}`);
+    const answers = await writeBatches(Entity.COURSES, [codes.slice(0, 700), codes.slice(700, 1400), codes.slice(1400)], "job-big");
+    expect(answers.map((a) => a.inserted)).toEqual([700, 700, 600]);
+    // One entry per batch, not one per record.
+    expect((await entries("job-big")).map((e) => e.keys.length)).toEqual([700, 700, 600]);
+    expect(await revert(Entity.COURSES, "job-big")).toMatchObject({ deleted: 2000, unchanged: 0, refused: 0 });
+    expect(await courses().countDocuments({})).toBe(0);
+    expect(await t.db.collection(TOMBSTONES).countDocuments({ entity: "courses" })).toBe(2000);
+    expect(await revert(Entity.COURSES, "job-big")).toMatchObject({ deleted: 0, unchanged: 0, refused: 0 });
+  });
+
+  it("settles what a revert cut off part-way or refused, so that running it again goes on with the rest", async () => {
+    const codes = Array.from({ length: 450 }, (_, i) => `P${String(i).padStart(3, "0")}`);
+    await writeBatches(Entity.COURSES, [codes.slice(0, 250), codes.slice(250)], "job-part");
+    await write(Entity.USERS, [userRecord(1)]);
+    await write(Entity.ENROLLMENTS, [enrollmentRecord("user1", "P300")]);
+    // Cut off after its first page (a lost connection, a cancel).
+    const stop = new AbortController();
+    let first = 0;
+    await expect(
+      (async () => {
+        for await (const page of revertWrites(t.db, ENTITIES.courses, "job-part", stop.signal)) {
+          first += page.deleted;
+          stop.abort();
+        }
+      })(),
+    ).rejects.toThrow();
+    expect(first).toBe(REVERT_PAGE);
+    expect(await courses().countDocuments({})).toBe(450 - REVERT_PAGE);
+    // Run again: the rest, less the referenced record.
+    const second = await revert(Entity.COURSES, "job-part");
+    expect(second).toMatchObject({ deleted: 450 - REVERT_PAGE - 1, unchanged: 0, refused: 1 });
+    expect(second.refusals).toEqual([{ key: ["P300"], code: "referenced", reason: 'enrollments still reference it by courseId "P300"' }]);
+    // Once nothing references it, a third run deletes it, and only it.
+    await t.db.collection("enrollments").deleteMany({});
+    expect(await revert(Entity.COURSES, "job-part")).toMatchObject({ deleted: 1, unchanged: 0, refused: 0 });
+    expect(await courses().countDocuments({})).toBe(0);
   });
 
   it("refuses a job id that is not one", async () => {

@@ -19,7 +19,7 @@ import { retryTransient } from "../../shared/mongo/transient-retry.js";
 import { sendWrites } from "./send-writes.js";
 import { findMissingReferences, type ReferenceCache } from "./reference-check.js";
 import type { StoredFingerprints } from "./stored-fingerprints.js";
-import { entryId, forget, remember, type RememberedWrite, type WriteMemory } from "./before-images.js";
+import { entryId, forget, remember, type RememberedBatch, type WriteMemory } from "./before-images.js";
 
 export type WriteMode = "insert" | "upsert" | "merge" | "skip-existing";
 
@@ -268,7 +268,9 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
     await Promise.all(withOps.filter((p) => p.password !== undefined).map(async (p) => attachPasswordHash(p, await hashPassword(p.password!))));
     if (withOps.length > 0) {
       // Remembered before they are sent, so that no write of a job lands unremembered (before-images.ts).
-      const remembered = options.memory ? await retryTransient(() => rememberWrites(options.memory!, spec, withOps, now)) : undefined;
+      const memory = options.memory;
+      const planned = memory ? plannedMemory(memory, spec, withOps) : undefined;
+      const remembered = planned ? await retryTransient(() => remember(memory!, spec, planned.batch, now)) : undefined;
       revertibleUntil = remembered?.expiresAt;
       // Refused writes only: a batch cut off by the database going away is settled or thrown (send-writes.ts).
       const refusals = await sendWrites(
@@ -277,9 +279,10 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
         options.ordered,
       );
       if (remembered && refusals.length > 0) {
-        // Nothing of a refused write landed: its entry goes, before a replanned write of the same record remembers it anew.
-        const refused = refusals.map((r) => remembered.ids[r.index]).filter((id): id is string => id !== undefined && remembered.created.has(id));
-        await retryTransient(() => forget(options.memory!, refused));
+        // Nothing of a refused write landed: its entry (or its key in the inserts' entry) goes, before a replanned write of the same record remembers it anew.
+        const insertedKeys = new Set(refusals.map((r) => planned!.insertedKeys[r.index]).filter((k): k is string => k !== undefined));
+        const updateIds = refusals.map((r) => planned!.updateIds[r.index]).filter((id): id is string => id !== undefined);
+        await retryTransient(() => forget(memory!, remembered, { insertedKeys, updateIds }));
       }
       if (refusals.length > 0) {
         const duplicates: Planned[] = [];
@@ -336,24 +339,32 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
 }
 
 /**
- * Remembers the planned writes of a job (before-images.ts): inserts as
- * `inserted` (keyed by their natural key, or by the `_id` chosen here for an
- * activity entry, the one send-writes.ts then keeps), updates with the stored
- * document they replace. `ids` is each write's entry id, by its index in `withOps`.
+ * What a job's planned writes leave in memory (before-images.ts): the keys
+ * of the inserts (their natural key, or for an activity entry the `_id`
+ * chosen here, the one send-writes.ts then keeps) for the batch's one entry,
+ * and each update with the stored document it replaces. `insertedKeys` and
+ * `updateIds` say, by a write's index in `withOps`, what to take back when
+ * the database refuses it.
  */
-async function rememberWrites(memory: WriteMemory, spec: EntitySpec, withOps: Planned[], now: Date): Promise<{ ids: string[]; created: Set<string>; expiresAt: Date }> {
-  const writes: RememberedWrite[] = withOps.map((plan) => {
+function plannedMemory(memory: WriteMemory, spec: EntitySpec, withOps: Planned[]): { batch: RememberedBatch; insertedKeys: (string | undefined)[]; updateIds: (string | undefined)[] } {
+  const batch: RememberedBatch = { batchId: new ObjectId(), inserted: [], updated: [] };
+  const insertedKeys: (string | undefined)[] = [];
+  const updateIds: (string | undefined)[] = [];
+  withOps.forEach((plan, i) => {
     const op = plan.op as Document;
     if (op.insertOne) {
       const doc = op.insertOne.document as Document;
       doc._id ??= new ObjectId();
       const key = usesObjectIdKey(spec) ? [(doc._id as ObjectId).toHexString()] : naturalKeyOf(spec, plan.stored)!;
-      return { key, kind: "inserted", changedAt: now };
+      batch.inserted.push(key);
+      insertedKeys[i] = keyString(key);
+      return;
     }
-    return { key: naturalKeyOf(spec, plan.stored)!, kind: "updated", before: plan.before, changedAt: now };
+    const key = naturalKeyOf(spec, plan.stored)!;
+    batch.updated.push({ key, before: plan.before! });
+    updateIds[i] = entryId(memory.jobId, spec.name, key);
   });
-  const { created, expiresAt } = await remember(memory, spec, writes, now);
-  return { ids: writes.map((w) => entryId(memory.jobId, spec.name, w.key)), created, expiresAt };
+  return { batch, insertedKeys, updateIds };
 }
 
 /**

@@ -3,20 +3,38 @@
  * (RevertWrites, revert-writes.ts): for every record a transfer job's
  * WriteRecords calls updated or merged, its stored document as it was just
  * before (its before-image: every field, `_id` and a user's password hash
- * included), and for every record they inserted, that it was new. Each entry
- * also holds the change time the job's write gave the record, which is how a
- * revert tells a record changed again since from one left as the job wrote it.
+ * included), and for every batch of records they inserted, the keys that were
+ * new. Each entry also holds the change time the job's write gave its records,
+ * which is how a revert tells a record changed again since from one left as
+ * the job wrote it.
  *
  * Why here and not in the transfer service's database, as issue 11 first
  * said: the records service owns the records and the personal-data policy,
  * and a user's before-image holds their name and password hash, which the
  * transfer service must never hold.
  *
- * One document per (job, entity, natural key), its `_id` made of the three,
- * so a record the same job writes twice keeps its first before-image (its
- * state before the job) and only the change time moves on. Entries are written
- * before the write they describe is sent, so a write never lands unremembered;
- * those of writes the database then refused are removed ({@link forget}).
+ * Two forms, by what a write has to keep:
+ *
+ * - an update: one document per (job, entity, natural key), its `_id` made
+ *   of the three, so a record the same job writes twice keeps its first
+ *   before-image (its state before the job) and only the change time moves
+ *   on. Updates are replacements, far costlier than the entry beside them.
+ * - inserts: one document per inserted batch ({@link InsertedBatchDocument}),
+ *   the batch's keys in an array. An insert needs no before-image, only its
+ *   key, and on FerretDB/SQLite a write costs per document: one entry per
+ *   inserted record doubled the documents an import of new records writes.
+ *   Measured (bench/checks/revert-insert-cost.ts, 20k sessions through
+ *   WriteRecords, 6 interleaved rounds): with a job id 0.67× the rate without
+ *   one when each record had its entry, 1.06× (level, within the noise) with
+ *   one per batch: 20 documents for 20k records, not 20k more.
+ *   A key the same job inserts and later writes again is in a batch entry and
+ *   an update's entry (or two batch entries); a revert takes its first state
+ *   from the earliest and its change time from the latest (revert-writes.ts).
+ *
+ * Entries are written before the write they describe is sent, so a write
+ * never lands unremembered; those of writes the database then refused are
+ * removed, and the keys of refused inserts taken out of their batch's entry
+ * ({@link forget}).
  *
  * Kept `RECORDS_REVERT_RETENTION_DAYS` (default 30): `expiresAt`, purged by a
  * TTL index on MongoDB. FerretDB 1.24 has no TTL indexes ("expireAfterSeconds
@@ -24,7 +42,7 @@
  * ({@link purgeExpiredBeforeImages}, at start and hourly), and a revert never
  * uses an expired entry whoever purged it.
  */
-import { MongoBulkWriteError, type Collection, type Db, type Document } from "mongodb";
+import { MongoBulkWriteError, type ObjectId, type Collection, type Db, type Document } from "mongodb";
 import { keyString, type EntityName, type EntitySpec } from "../../domain/index.js";
 import { ensureCollectionIndexes } from "../../shared/mongo/ensure-indexes.js";
 import { isFerretDb } from "./server-kind.js";
@@ -34,17 +52,17 @@ export const BEFORE_IMAGES = "before_images";
 /** Days before-images are kept when the configuration says nothing. */
 export const DEFAULT_REVERT_RETENTION_DAYS = 30;
 
-export interface BeforeImageDocument {
+/** What a job's update of one record replaced. */
+export interface UpdatedRecordDocument {
   /** `<jobId>/<entity>/<keyString>`: one entry per record and job. */
   _id: string;
   jobId: string;
   entity: EntityName;
+  kind: "updated";
   /** The record's natural key parts, in key order. */
   key: string[];
-  /** `inserted`: the job created the record; `updated`: it replaced or merged `before`. */
-  kind: "inserted" | "updated";
-  /** The stored document before the job's first write of it (updated only). */
-  before?: Document;
+  /** The stored document before the job's first write of it. */
+  before: Document;
   /** The change time (the entity's `changeField`) the job's last write of the record set. */
   changedAt: Date;
   expiresAt: Date;
@@ -52,12 +70,39 @@ export interface BeforeImageDocument {
   revertedAt?: Date;
 }
 
-/** One write about to be sent, as a before-image entry needs it. */
-export interface RememberedWrite {
-  key: string[];
-  kind: "inserted" | "updated";
-  before?: Document;
+/** The records one batch of a job inserted. */
+export interface InsertedBatchDocument {
+  /** Chosen when the batch is remembered: in the order batches were written. */
+  _id: ObjectId;
+  jobId: string;
+  entity: EntityName;
+  kind: "inserted";
+  /** The inserted records' keys as {@link keyString} gives them (an activity entry's: its `_id`, in hex). */
+  keys: string[];
+  /** The change time the batch's inserts set. */
   changedAt: Date;
+  expiresAt: Date;
+  /** Keys a revert has settled, so that a revert run again goes on with the others. */
+  settled?: string[];
+  /** When a revert settled every key. */
+  revertedAt?: Date;
+}
+
+export type BeforeImageDocument = UpdatedRecordDocument | InsertedBatchDocument;
+
+/** One update about to be sent: the record's key and the stored document it replaces or merges into. */
+export interface RememberedUpdate {
+  key: string[];
+  before: Document;
+}
+
+/** A batch's writes about to be sent, as {@link remember} takes them. */
+export interface RememberedBatch {
+  /** The `_id` of the inserts' entry. */
+  batchId: ObjectId;
+  /** Keys of the records about to be inserted. */
+  inserted: string[][];
+  updated: RememberedUpdate[];
 }
 
 /** Where a job's writes are remembered: the job and how long to keep them. */
@@ -67,8 +112,27 @@ export interface WriteMemory {
   retentionMs: number;
 }
 
+/** What {@link remember} stored, for {@link forget} to take back what the database then refused. */
+export interface Remembered {
+  /** The batch entry of the inserts, when there were any, and the keys it holds. */
+  inserted?: { id: ObjectId; keys: string[] };
+  /** Ids of update entries created now (not those the job's earlier writes created). */
+  created: Set<string>;
+  expiresAt: Date;
+}
+
 export function beforeImages(db: Db): Collection<BeforeImageDocument> {
   return db.collection<BeforeImageDocument>(BEFORE_IMAGES);
+}
+
+/** The same collection, typed for update entries (the filters that find them name `kind: "updated"` or an `_id` of theirs). */
+export function updatedRecords(db: Db): Collection<UpdatedRecordDocument> {
+  return db.collection<UpdatedRecordDocument>(BEFORE_IMAGES);
+}
+
+/** The same collection, typed for inserted-batch entries. */
+export function insertedBatches(db: Db): Collection<InsertedBatchDocument> {
+  return db.collection<InsertedBatchDocument>(BEFORE_IMAGES);
 }
 
 export function entryId(jobId: string, entity: EntityName, key: readonly string[]): string {
@@ -104,25 +168,45 @@ export async function purgeExpiredBeforeImages(db: Db, now = new Date()): Promis
 }
 
 /**
- * Stores the entries of writes about to be sent, and resolves to the ids of
- * those created now (a record already remembered for this job keeps its first
- * before-image; only its change time and expiry move on) and the expiry.
+ * Stores the entries of a batch's writes about to be sent, all with the
+ * change time `changedAt`: one entry for its inserts, under `writes.batchId`
+ * (chosen once per batch, so that remembering it again after a lost answer
+ * does not store it twice), and one per update, which a record already
+ * remembered for this job keeps (its first before-image; only its change time
+ * and expiry move on).
  */
-export async function remember(memory: WriteMemory, spec: EntitySpec, writes: readonly RememberedWrite[], now = new Date()): Promise<{ created: Set<string>; expiresAt: Date }> {
-  const expiresAt = new Date(now.getTime() + memory.retentionMs);
+export async function remember(memory: WriteMemory, spec: EntitySpec, writes: RememberedBatch, changedAt: Date): Promise<Remembered> {
+  const expiresAt = new Date(changedAt.getTime() + memory.retentionMs);
+  const [inserted, created] = await Promise.all([rememberInserts(memory, spec, writes, changedAt, expiresAt), rememberUpdates(memory, spec, writes.updated, changedAt, expiresAt)]);
+  return { ...(inserted ? { inserted } : {}), created, expiresAt };
+}
+
+async function rememberInserts(memory: WriteMemory, spec: EntitySpec, writes: RememberedBatch, changedAt: Date, expiresAt: Date): Promise<Remembered["inserted"]> {
+  if (writes.inserted.length === 0) return undefined;
+  const entry: InsertedBatchDocument = { _id: writes.batchId, jobId: memory.jobId, entity: spec.name, kind: "inserted", keys: writes.inserted.map(keyString), changedAt, expiresAt };
+  try {
+    await insertedBatches(memory.db).insertOne(entry);
+  } catch (error) {
+    // Stored by an earlier try whose answer was lost.
+    if ((error as { code?: number }).code !== 11000) throw error;
+  }
+  return { id: entry._id, keys: entry.keys };
+}
+
+async function rememberUpdates(memory: WriteMemory, spec: EntitySpec, writes: RememberedUpdate[], changedAt: Date, expiresAt: Date): Promise<Set<string>> {
   const created = new Set<string>();
-  if (writes.length === 0) return { created, expiresAt };
-  const docs: BeforeImageDocument[] = writes.map((w) => ({
+  if (writes.length === 0) return created;
+  const docs: UpdatedRecordDocument[] = writes.map((w) => ({
     _id: entryId(memory.jobId, spec.name, w.key),
     jobId: memory.jobId,
     entity: spec.name,
+    kind: "updated",
     key: [...w.key],
-    kind: w.kind,
-    ...(w.before ? { before: w.before } : {}),
-    changedAt: w.changedAt,
+    before: w.before,
+    changedAt,
     expiresAt,
   }));
-  const collection = beforeImages(memory.db);
+  const collection = updatedRecords(memory.db);
   const taken = new Set<number>();
   try {
     await collection.insertMany(docs, { ordered: false });
@@ -141,12 +225,25 @@ export async function remember(memory: WriteMemory, spec: EntitySpec, writes: re
       continue;
     }
     // Written again by the same job: the first before-image stays, the change time is the latest write's.
-    await collection.updateOne({ _id: doc._id }, { $set: { changedAt: doc.changedAt, expiresAt } });
+    await collection.updateOne({ _id: doc._id }, { $set: { changedAt, expiresAt } });
   }
-  return { created, expiresAt };
+  return created;
 }
 
-/** Removes entries created for writes the database then refused: nothing of theirs landed. */
-export async function forget(memory: WriteMemory, ids: readonly string[]): Promise<void> {
-  if (ids.length > 0) await beforeImages(memory.db).deleteMany({ _id: { $in: [...ids] } });
+/**
+ * Takes back what {@link remember} stored for writes the database then
+ * refused (nothing of theirs landed): refused inserts' keys leave the batch
+ * entry (which goes when none is left), and update entries created for
+ * refused updates go.
+ */
+export async function forget(memory: WriteMemory, remembered: Remembered, refused: { insertedKeys: ReadonlySet<string>; updateIds: readonly string[] }): Promise<void> {
+  const batch = remembered.inserted;
+  if (batch && refused.insertedKeys.size > 0) {
+    const kept = batch.keys.filter((k) => !refused.insertedKeys.has(k));
+    if (kept.length === 0) await insertedBatches(memory.db).deleteOne({ _id: batch.id });
+    else await insertedBatches(memory.db).updateOne({ _id: batch.id }, { $set: { keys: kept } });
+    batch.keys = kept;
+  }
+  const ids = refused.updateIds.filter((id) => remembered.created.has(id));
+  if (ids.length > 0) await updatedRecords(memory.db).deleteMany({ _id: { $in: ids } });
 }

@@ -277,15 +277,15 @@ describe("reverting a job's writes", () => {
     expect(await entries("job-old")).toEqual([]);
   });
 
-  it("deletes every record of an insert import of 2,000 records in several batches", async () => {
-    const codes = Array.from({ length: 2000 }, (_, i) => `C${String(i).padStart(4, "0")}`);
-    const answers = await writeBatches(Entity.COURSES, [codes.slice(0, 700), codes.slice(700, 1400), codes.slice(1400)], "job-big");
-    expect(answers.map((a) => a.inserted)).toEqual([700, 700, 600]);
+  it("deletes every record of an insert import written in several batches, more than a revert page (200) in all", async () => {
+    const codes = Array.from({ length: 450 }, (_, i) => `C${String(i).padStart(4, "0")}`);
+    const answers = await writeBatches(Entity.COURSES, [codes.slice(0, 180), codes.slice(180, 360), codes.slice(360)], "job-big");
+    expect(answers.map((a) => a.inserted)).toEqual([180, 180, 90]);
     // One entry per batch, not one per record.
-    expect((await entries("job-big")).map((e) => e.keys.length)).toEqual([700, 700, 600]);
-    expect(await revert(Entity.COURSES, "job-big")).toMatchObject({ deleted: 2000, unchanged: 0, refused: 0 });
+    expect((await entries("job-big")).map((e) => e.keys.length)).toEqual([180, 180, 90]);
+    expect(await revert(Entity.COURSES, "job-big")).toMatchObject({ deleted: 450, unchanged: 0, refused: 0 });
     expect(await courses().countDocuments({})).toBe(0);
-    expect(await t.db.collection(TOMBSTONES).countDocuments({ entity: "courses" })).toBe(2000);
+    expect(await t.db.collection(TOMBSTONES).countDocuments({ entity: "courses" })).toBe(450);
     expect(await revert(Entity.COURSES, "job-big")).toMatchObject({ deleted: 0, unchanged: 0, refused: 0 });
   });
 

@@ -175,3 +175,51 @@ describe("a bundle request that cannot be exported", () => {
     expect(await s.transferDb.db.collection("jobs").countDocuments()).toBe(before);
   });
 });
+
+describe("GET /export/{format}?bundle=…", () => {
+  const get = (query: string) => fetch(`${s.transfer.url}/export/${query}`);
+
+  it("downloads a ZIP of per-entity CSVs, each entity's settings under its prefix, with the job id and the checksum", async () => {
+    const res = await get("csv?bundle=users,courses&users.fields=username&users.status=suspended&courses.fields=code&courses.sort=-code&courses.limit=1");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/zip");
+    expect(res.headers.get("content-disposition")).toMatch(/bundle-\d{8}-\d{6}\.zip/);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const files = Object.fromEntries(Object.entries(unzipSync(bytes)).map(([k, v]) => [k, strFromU8(v)]));
+    expect(files).toEqual({ "users.csv": "Username\r\nuserb7\r\n", "courses.csv": expect.stringMatching(/^[^\r\n]+\r\nBUN-2\r\n$/) });
+    const { job } = await s.client.getJob({ jobId: res.headers.get("x-job-id")! });
+    expect(job?.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
+    expect(job?.counts?.exported).toBe(2n);
+  });
+
+  it("downloads an XLSX workbook with a sheet per entity, and HEAD answers its headers without a job", async () => {
+    const res = await get("xlsx?bundle=courses,sessions&sessions.fields=sessionId");
+    expect(res.status).toBe(200);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect((await readAll(xlsx, bytes, { options: { sheet: "sessions" } })).rows).toHaveLength(3);
+    expect((await readAll(xlsx, bytes, { options: { sheet: "courses" } })).rows).toHaveLength(2);
+    const jobs = await s.transferDb.db.collection("jobs").countDocuments();
+    const head = await fetch(`${s.transfer.url}/export/xlsx?bundle=courses,sessions`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")?.startsWith(xlsx.mimeType)).toBe(true);
+    expect(await s.transferDb.db.collection("jobs").countDocuments()).toBe(jobs);
+  });
+
+  it.each([
+    ["an unprefixed records parameter", "csv?bundle=users&fields=email", /unknown query parameter "fields"/],
+    ["entity beside bundle", "csv?bundle=users&entity=users", /unknown query parameter "entity"/],
+    ["changed_since", "csv?bundle=users&changed_since=2024-01-01T00:00:00Z", /unknown query parameter "changed_since"/],
+    ["a prefix for an entity not in the bundle", "csv?bundle=users&courses.fields=code", /courses\.fields is for courses, which the bundle does not name/],
+    ["an unknown entity", "csv?bundle=users,teachers", /bundle: .*teachers/],
+    ["an entity twice", "csv?bundle=users,users", /names an entity twice/],
+    ["no entity", "csv?bundle=", /bundle names no entity/],
+    ["a bad part setting", "csv?bundle=users&users.limit=-1", /users: limit must be a whole number/],
+    ["an unknown field of a part", "xlsx?bundle=courses,users&users.fields=nope", /nope/],
+  ])("is refused with 400 before anything is written: %s", async (_what, query, message) => {
+    const jobs = await s.transferDb.db.collection("jobs").countDocuments();
+    const res = await get(query);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toMatch(message);
+    expect(await s.transferDb.db.collection("jobs").countDocuments()).toBe(jobs);
+  });
+});

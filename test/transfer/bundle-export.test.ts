@@ -119,6 +119,10 @@ describe("a bundle in a row format", () => {
     const { job } = await s.client.getJob({ jobId: summary.jobId });
     expect(job).toMatchObject({ state: JobState.SUCCEEDED, sha256: summary.sha256, bytes: BigInt(bytes.byteLength) });
     expect(job?.counts?.exported).toBe(4n);
+    expect(job?.parts.map((p) => [p.entity, p.name, p.records])).toEqual([
+      [Entity.USERS, "users.csv", 2n],
+      [Entity.COURSES, "courses.csv", 2n],
+    ]);
     const stored = await s.transferDb.db.collection("jobs").findOne({ _id: summary.jobId as never });
     expect(stored?.parts).toEqual([
       { entity: "users", name: "users.csv", exported: 2, filter: '{"statuses":["active"]}', fields: ["username"], limit: 2 },

@@ -54,4 +54,27 @@ describe("a bundle export with authentication on", () => {
     const { files } = await bundle(["exporter", "pii"], { format: "csv", parts: [{ entity: Entity.USERS, fields: ["email"] }] });
     expect(files!["users.csv"]).toContain("useracc1@example.org");
   });
+
+  it("withholds a users part's filter keys from job and audit readers without pii, and shows them to those with it", async () => {
+    const headers = await as(["exporter", "pii"], "keyed");
+    let jobId = "";
+    const request = { format: "csv", parts: [{ entity: Entity.USERS, fields: ["username"], filter: { keys: [{ parts: ["useracc1@example.org"] }] } }, { entity: Entity.COURSES }] };
+    for await (const response of s.client.exportBundle(request, { headers })) if (response.event.case === "summary") jobId = response.event.value.jobId;
+    const partsSeenBy = async (roles: string[]) => {
+      const res = await fetch(`${s.transfer.url}/jobs/${jobId}`, { headers: await as(roles) });
+      return ((await res.json()) as { parts: { entity: string; filter?: string }[] }).parts;
+    };
+    expect((await partsSeenBy(["admin", "pii"]))[0]!.filter).toContain("useracc1@example.org");
+    const withheld = await partsSeenBy(["admin"]);
+    expect(JSON.stringify(withheld)).not.toContain("useracc1");
+    expect(withheld.map((p) => p.entity)).toEqual(["users", "courses"]);
+    const auditFilter = async (roles: string[]) => {
+      const { events } = await s.client.listAuditEvents({}, { headers: await as(roles) });
+      return events.find((e) => e.jobId === jobId)?.filter ?? "";
+    };
+    expect(await auditFilter(["auditor", "pii"])).toContain("useracc1@example.org");
+    const hidden = await auditFilter(["auditor"]);
+    expect(hidden).not.toContain("useracc1");
+    expect(JSON.parse(hidden).bundle.map((p: { entity: string }) => p.entity)).toEqual(["users", "courses"]);
+  });
 });

@@ -39,6 +39,23 @@ export interface WriteContext<O> {
    * a plugin must then fall back to something neutral.
    */
   source?: WriteSource;
+  /**
+   * A workbook of several parts (a bundle export: one sheet per entity),
+   * given only to a plugin that declares {@link FormatPlugin.multiPart}. The
+   * rows stream then carries the parts one after another, in this order,
+   * and **an empty batch ends a part** (so a part may have no rows: two
+   * empty batches in a row). `columns` and `source` above are then the first
+   * part's. The separator is a plain value, so the stream crosses into a
+   * format worker unchanged, and rows of part 2 are read from the records
+   * service only once part 1 is written.
+   */
+  parts?: WritePart[];
+}
+
+/** One part of a multi-part write: its own columns and subject (the sheet is named after `source.entity`). */
+export interface WritePart {
+  columns: Column[];
+  source: WriteSource;
 }
 
 /** The export's subject, as {@link WriteContext.source} gives it. */
@@ -167,6 +184,12 @@ export interface FormatPlugin<O = any> {
    */
   version?: string;
   author?: string;
+  /**
+   * The writer can put several parts (entities) in one file, a sheet each,
+   * when {@link WriteContext.parts} is given (workbook formats). A bundle
+   * export in a format without it is a ZIP of one file per part instead.
+   */
+  multiPart?: boolean;
   write?(rows: AsyncIterable<Row[]>, ctx: WriteContext<O>): AsyncIterable<Uint8Array>;
   read?(input: AsyncIterable<Uint8Array>, ctx: ReadContext<O>): AsyncIterable<ReadItem[]>;
 }

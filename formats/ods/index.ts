@@ -15,6 +15,8 @@ export default definePlugin<SpreadsheetOptions>({
   shape: "tabular",
   audience: "human",
   options: spreadsheetOptions,
+  // A bundle export of several entities is one workbook, a sheet each.
+  multiPart: true,
   write: writeOds,
   read: readOds,
 });

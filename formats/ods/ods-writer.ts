@@ -19,44 +19,83 @@ import { MAX_SHEET_COLUMNS, MAX_SHEET_ROWS } from "../_spreadsheet/cell-ref.js";
 import { columnWidths, headerNames } from "../_spreadsheet/column-widths.js";
 import { RowCursor } from "../_spreadsheet/row-cursor.js";
 import { sheetNames } from "../_spreadsheet/sheet-names.js";
+import { writeParts } from "../_spreadsheet/write-parts.js";
 import { writeZip, type ZipEntry } from "../_spreadsheet/zip-writer.js";
 import type { SpreadsheetOptions } from "../xlsx/options.js";
 import { attr, CELL_STYLE, content as contentText, contentEnd, contentStart, manifest, meta, mimetype, settings, stylesPart, tableStart, type OdsSheet } from "./ods-parts.js";
 
 export async function* writeOds(rows: AsyncIterable<Row[]>, ctx: WriteContext<SpreadsheetOptions>): AsyncGenerator<Uint8Array> {
-  if (ctx.columns.length > MAX_SHEET_COLUMNS) {
-    throw new FormatError(`an ODS sheet holds at most ${MAX_SHEET_COLUMNS} columns here; the export has ${ctx.columns.length}`);
+  for (const part of ctx.parts ?? [ctx]) {
+    if (part.columns.length > MAX_SHEET_COLUMNS) {
+      throw new FormatError(`an ODS sheet holds at most ${MAX_SHEET_COLUMNS} columns here; the export${ctx.parts ? ` of ${part.source?.entity}` : ""} has ${part.columns.length}`);
+    }
   }
   yield* writeZip(entries(rows, ctx, ctx.options.rowsPerSheet ?? MAX_SHEET_ROWS));
 }
 
 async function* entries(rows: AsyncIterable<Row[]>, ctx: WriteContext<SpreadsheetOptions>, rowsPerSheet: number): AsyncGenerator<ZipEntry> {
-  const cursor = new RowCursor(rows);
+  yield { name: "mimetype", data: utf8(mimetype), store: true };
+  yield { name: "META-INF/manifest.xml", data: utf8(manifest) };
+  yield { name: "meta.xml", data: utf8(meta) };
+  yield { name: "styles.xml", data: utf8(stylesPart) };
+  const sheets: OdsSheet[] = [];
+  yield { name: "content.xml", data: content(rows, ctx, rowsPerSheet, sheets) };
+  yield { name: "settings.xml", data: utf8(settings(sheets)) };
+}
+
+/**
+ * content.xml: one table per part (or several past the row limit). The
+ * column styles are declared before the first table, so the first part's
+ * widths come from its header and first rows, and a bundle's later parts'
+ * from their headers alone (their rows are not read yet).
+ */
+async function* content(rows: AsyncIterable<Row[]>, ctx: WriteContext<SpreadsheetOptions>, rowsPerSheet: number, sheets: OdsSheet[]): AsyncGenerator<Uint8Array> {
+  const parts = writeParts(rows, ctx);
   try {
-    yield { name: "mimetype", data: utf8(mimetype), store: true };
-    yield { name: "META-INF/manifest.xml", data: utf8(manifest) };
-    yield { name: "meta.xml", data: utf8(meta) };
-    yield { name: "styles.xml", data: utf8(stylesPart) };
-    const sheets: OdsSheet[] = [];
-    yield { name: "content.xml", data: content(cursor, ctx, rowsPerSheet, sheets) };
-    yield { name: "settings.xml", data: utf8(settings(sheets)) };
+    const all = ctx.parts ?? [{ columns: ctx.columns, source: ctx.source ?? { entity: "" } }];
+    const headers = all.map((p) => headerNames(p.columns, ctx.useLabels));
+    let first = await parts.next();
+    if (first.done) return;
+    const firstCursor = new RowCursor(first.value.rows);
+    const peeked = (await firstCursor.peek()).slice(0, 1000);
+    const widths = all.map((p, i) => columnWidths(p.columns, headers[i]!, i === 0 ? peeked : []));
+    const start = contentStart(widths.flat());
+    yield utf8(start.xml);
+    let offset = 0;
+    for (let i = 0; !first.done; i++, first = await parts.next()) {
+      const cursor = i === 0 ? firstCursor : new RowCursor(first.value.rows);
+      const { columns, source } = first.value.part;
+      const columnStyles = start.columnStyles.slice(offset, offset + columns.length);
+      offset += columns.length;
+      try {
+        yield* tables(cursor, columns, headers[i]!, sheetNames(source.entity || undefined), columnStyles, ctx, rowsPerSheet, sheets);
+      } finally {
+        await cursor.close();
+      }
+    }
+    yield utf8(contentEnd(sheets));
   } finally {
-    await cursor.close();
+    await parts.return(undefined);
   }
 }
 
-async function* content(cursor: RowCursor, ctx: WriteContext<SpreadsheetOptions>, rowsPerSheet: number, sheets: OdsSheet[]): AsyncGenerator<Uint8Array> {
-  const { columns } = ctx;
-  const headers = headerNames(columns, ctx.useLabels);
-  const widths = columnWidths(columns, headers, (await cursor.peek()).slice(0, 1000));
-  const start = contentStart(widths);
-  const names = sheetNames(ctx.source?.entity);
+/** One part's table(s): a header row, then its rows, a new table past the row limit. */
+async function* tables(
+  cursor: RowCursor,
+  columns: Column[],
+  headers: string[],
+  names: (index: number) => string,
+  columnStyles: string[],
+  ctx: WriteContext<SpreadsheetOptions>,
+  rowsPerSheet: number,
+  sheets: OdsSheet[],
+): AsyncGenerator<Uint8Array> {
   const header = ctx.options.header && columns.length > 0;
-  yield utf8(start.xml);
+  let inPart = 0;
   do {
-    const sheet: OdsSheet = { name: names(sheets.length), rows: 0, columns: columns.length, header };
+    const sheet: OdsSheet = { name: names(inPart++), rows: 0, columns: columns.length, header };
     sheets.push(sheet);
-    let xml = tableStart(sheet.name, start.columnStyles);
+    let xml = tableStart(sheet.name, columnStyles);
     if (header) {
       xml += `<table:table-header-rows><table:table-row>`;
       for (const h of headers) xml += `<table:table-cell table:style-name="${CELL_STYLE.header}" office:value-type="string">${paragraphs(h, undefined)}</table:table-cell>`;
@@ -74,7 +113,6 @@ async function* content(cursor: RowCursor, ctx: WriteContext<SpreadsheetOptions>
     }
     yield utf8(`</table:table>`);
   } while (!(await cursor.exhausted()));
-  yield utf8(contentEnd(sheets));
 }
 
 function cells(row: Row, columns: Column[]): string {

@@ -11,6 +11,9 @@
  * A sheet holds 1,048,576 rows. Past that the rows go on on a second sheet
  * named like the first with " (2)" (then " (3)", …), each with the header
  * again, so a large export is never cut and never refused halfway.
+ *
+ * A bundle (`WriteContext.parts`) is one workbook with a sheet per entity,
+ * named after it, each sized, headed and filtered on its own.
  */
 import { FormatError, type Row, type WriteContext } from "@data-exchange/format-sdk";
 import { columnLetters, MAX_SHEET_COLUMNS, MAX_SHEET_ROWS } from "../_spreadsheet/cell-ref.js";
@@ -18,39 +21,50 @@ import { columnWidths, headerNames } from "../_spreadsheet/column-widths.js";
 import { RowCursor } from "../_spreadsheet/row-cursor.js";
 import { sheetNames } from "../_spreadsheet/sheet-names.js";
 import { escapeXml, ooxmlCharEscape, ooxmlLiteralEscape } from "../_spreadsheet/xml-escape.js";
+import { writeParts } from "../_spreadsheet/write-parts.js";
 import { writeZip, type ZipEntry } from "../_spreadsheet/zip-writer.js";
 import { dateToSerial } from "./excel-dates.js";
 import { appProps, contentTypes, packageRels, sheetEnd, sheetStart, STYLE, styles, workbook, workbookRels, type WrittenSheet } from "./xlsx-parts.js";
 import type { XlsxOptions } from "./options.js";
 
 export async function* writeXlsx(rows: AsyncIterable<Row[]>, ctx: WriteContext<XlsxOptions>): AsyncGenerator<Uint8Array> {
-  if (ctx.columns.length > MAX_SHEET_COLUMNS) {
-    throw new FormatError(`an XLSX sheet holds at most ${MAX_SHEET_COLUMNS} columns; the export has ${ctx.columns.length}`);
+  for (const part of ctx.parts ?? [ctx]) {
+    if (part.columns.length > MAX_SHEET_COLUMNS) {
+      throw new FormatError(`an XLSX sheet holds at most ${MAX_SHEET_COLUMNS} columns; the export${ctx.parts ? ` of ${part.source?.entity}` : ""} has ${part.columns.length}`);
+    }
   }
   yield* writeZip(entries(rows, ctx, ctx.options.rowsPerSheet ?? MAX_SHEET_ROWS));
 }
 
+/**
+ * The package's parts. Each written part (an entity of a bundle, or the one
+ * export) fills one sheet, or several past the row limit, named after it.
+ */
 async function* entries(rows: AsyncIterable<Row[]>, ctx: WriteContext<XlsxOptions>, rowsPerSheet: number): AsyncGenerator<ZipEntry> {
-  const cursor = new RowCursor(rows);
-  try {
-    yield { name: "[Content_Types].xml", data: utf8(contentTypes) };
-    yield { name: "_rels/.rels", data: utf8(packageRels) };
-    yield { name: "docProps/app.xml", data: utf8(appProps) };
-    const headers = headerNames(ctx.columns, ctx.useLabels);
-    const widths = columnWidths(ctx.columns, headers, (await cursor.peek()).slice(0, 1000));
-    const names = sheetNames(ctx.source?.entity);
-    const sheets: WrittenSheet[] = [];
-    do {
-      const sheet: WrittenSheet = { name: names(sheets.length), rows: 0, columns: ctx.columns.length, header: ctx.options.header };
-      sheets.push(sheet);
-      yield { name: `xl/worksheets/sheet${sheets.length}.xml`, data: sheetXml(cursor, ctx, headers, widths, sheet, rowsPerSheet, sheets.length === 1) };
-    } while (!(await cursor.exhausted()));
-    yield { name: "xl/workbook.xml", data: utf8(workbook(sheets)) };
-    yield { name: "xl/_rels/workbook.xml.rels", data: utf8(workbookRels(sheets)) };
-    yield { name: "xl/styles.xml", data: utf8(styles) };
-  } finally {
-    await cursor.close();
+  yield { name: "[Content_Types].xml", data: utf8(contentTypes) };
+  yield { name: "_rels/.rels", data: utf8(packageRels) };
+  yield { name: "docProps/app.xml", data: utf8(appProps) };
+  const sheets: WrittenSheet[] = [];
+  for await (const { part, rows: partRows } of writeParts(rows, ctx)) {
+    const cursor = new RowCursor(partRows);
+    try {
+      const partCtx = { ...ctx, columns: part.columns };
+      const headers = headerNames(part.columns, ctx.useLabels);
+      const widths = columnWidths(part.columns, headers, (await cursor.peek()).slice(0, 1000));
+      const names = sheetNames(part.source.entity || undefined);
+      let inPart = 0;
+      do {
+        const sheet: WrittenSheet = { name: names(inPart++), rows: 0, columns: part.columns.length, header: ctx.options.header };
+        sheets.push(sheet);
+        yield { name: `xl/worksheets/sheet${sheets.length}.xml`, data: sheetXml(cursor, partCtx, headers, widths, sheet, rowsPerSheet, sheets.length === 1) };
+      } while (!(await cursor.exhausted()));
+    } finally {
+      await cursor.close();
+    }
   }
+  yield { name: "xl/workbook.xml", data: utf8(workbook(sheets)) };
+  yield { name: "xl/_rels/workbook.xml.rels", data: utf8(workbookRels(sheets)) };
+  yield { name: "xl/styles.xml", data: utf8(styles) };
 }
 
 async function* sheetXml(

@@ -22,7 +22,15 @@
  * EXPORT_SOURCE_AUDIT_EVENTS, `GET /export/{format}?source=audit`).
  */
 import { ENTITIES, readableFields, type EntityName, type EntitySpec } from "../domain/index.js";
-import { TransferService, ExportSource, type DescribeEntityRequest, type ExportRequest, type ImportRequest, type PreviewImportRequest } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import {
+  TransferService,
+  ExportSource,
+  type DescribeEntityRequest,
+  type ExportBundleRequest,
+  type ExportRequest,
+  type ImportRequest,
+  type PreviewImportRequest,
+} from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { entityName } from "../shared/records-wire/record-codec.js";
 import { actingSubject, type AccessPolicy, type CallRule, type Principal } from "../shared/auth/index.js";
 
@@ -198,6 +206,16 @@ export const TRANSFER_METHOD_RULES: Readonly<Record<string, CallRule>> = {
   [path("export")]: (message, principal) => {
     const request = message as ExportRequest;
     return checkExport(principal, exportSourceOf(request), entityName(request.entity));
+  },
+  // Every part's entity: a bundle is the caller's single exports in one file.
+  [path("exportBundle")]: (message, principal) => {
+    const parts = (message as ExportBundleRequest).parts;
+    if (parts.length === 0) return checkExport(principal, "records", undefined);
+    for (const part of parts) {
+      const denied = checkExport(principal, "records", entityName(part.entity));
+      if (denied) return denied;
+    }
+    return undefined;
   },
   // Checked message by message: the header decides; the chunks after it need
   // the right to import something (a file without a header is refused by the

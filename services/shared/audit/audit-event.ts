@@ -141,6 +141,7 @@ function keyIsPersonal(entity: EntityName | undefined): boolean {
  * `keys` of an export filter.
  */
 export function withoutPersonalData(event: AuditEventDocument): AuditEventDocument {
+  if (!event.entity && event.filter?.startsWith('{"bundle":')) return withoutPersonalBundleKeys(event);
   if (!keyIsPersonal(event.entity)) return event;
   const copy: AuditEventDocument = { ...event };
   if (copy.recordKey) copy.recordKey = copy.recordKey.map(() => "(personal data withheld)");
@@ -156,6 +157,21 @@ export function withoutPersonalData(event: AuditEventDocument): AuditEventDocume
     }
   }
   return copy;
+}
+
+/**
+ * A bundle export's event (no entity; its filter `{"bundle": [{entity,
+ * filter}, …]}`): each part's keys withheld by its own entity's rule.
+ */
+function withoutPersonalBundleKeys(event: AuditEventDocument): AuditEventDocument {
+  try {
+    const filter = JSON.parse(event.filter!) as { bundle: { entity?: EntityName; filter?: Record<string, unknown> }[] };
+    for (const part of filter.bundle) if (part.filter && "keys" in part.filter && keyIsPersonal(part.entity)) part.filter.keys = "(personal data withheld)";
+    return { ...event, filter: JSON.stringify(filter) };
+  } catch {
+    const { filter: _withheld, ...rest } = event;
+    return rest;
+  }
 }
 
 /** Header by which the transfer service names the job a records call belongs to (believed from services only). */

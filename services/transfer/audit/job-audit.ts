@@ -28,6 +28,11 @@ export function jobAuditEvent(job: JobDocument, outcome: JobOutcome, caller: Cal
     const filter = job.filter ?? job.auditFilter;
     if (filter) event.filter = filter;
     if (job.fields) event.fields = job.fields;
+    // A bundle: every entity with what was asked of it, in the event's filter text.
+    if (job.parts)
+      event.filter = JSON.stringify({
+        bundle: job.parts.map(({ entity, filter, fields, limit }) => ({ entity, ...(filter ? { filter: JSON.parse(filter) } : {}), ...(fields ? { fields } : {}), ...(limit ? { limit } : {}) })),
+      });
   } else if (job.kind === "import") {
     if (job.mode) event.mode = job.mode;
     event.dryRun = job.dryRun ?? false;

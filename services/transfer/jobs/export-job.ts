@@ -31,7 +31,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Column, FormatPlugin } from "../../../formats/_sdk/index.js";
 import { FilterSchema, type Filter, type StreamRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { decodeRecord, entityEnum } from "../../shared/records-wire/record-codec.js";
-import type { EntitySpec } from "../../domain/index.js";
+import type { EntityName, EntitySpec } from "../../domain/index.js";
 import { auditQueryJson, type AuditQuery } from "../../shared/audit/index.js";
 import { exportFieldsFor, seesPersonalData } from "../access-policy.js";
 import { auditEventBatches } from "../audit/audit-export.js";
@@ -48,10 +48,24 @@ import type { TransferContext } from "../transfer-context.js";
 import { requireFormat } from "../transfer-context.js";
 
 export type ExportEvent =
-  | { kind: "header"; jobId: string; fileName: string; mimeType: string; columns: Column[]; highWaterMark?: Date }
+  | { kind: "header"; jobId: string; fileName: string; mimeType: string; columns: Column[]; highWaterMark?: Date; parts?: ExportPartHeader[] }
   | { kind: "chunk"; bytes: Uint8Array }
   | { kind: "progress"; records: number; bytes: number; estimatedTotal: number }
-  | { kind: "summary"; jobId: string; records: number; bytes: number; sha256: string; durationMs: number; highWaterMark?: Date };
+  | { kind: "summary"; jobId: string; records: number; bytes: number; sha256: string; durationMs: number; highWaterMark?: Date; parts?: ExportPartSummary[] };
+
+/** A bundle export's part, as its header announces it (export-bundle-job.ts): the entity, its file or sheet, its columns. */
+export interface ExportPartHeader {
+  entity: EntityName;
+  name: string;
+  columns: Column[];
+}
+
+/** A bundle export's part at the end: its records in the file. */
+export interface ExportPartSummary {
+  entity: EntityName;
+  name: string;
+  records: number;
+}
 
 export const EXPORT_CHUNK_BYTES = 64 * 1024;
 /**
@@ -64,9 +78,9 @@ export const EXPORT_CHUNK_BYTES = 64 * 1024;
  * at no measurable cost in throughput (batches of 500 vs 1000 measured the
  * same, too: bench/README.md).
  */
-const READ_BATCH = 250;
+export const READ_BATCH = 250;
 /** StreamRecords messages read ahead of the plugin (bounded: this many batches per export). */
-const RECORDS_READ_AHEAD = 2;
+export const RECORDS_READ_AHEAD = 2;
 
 /**
  * What an export reads: records of an entity (filtered and sorted by the
@@ -110,7 +124,7 @@ export interface ExportJobRequest {
  * as asked for: without `pii`, users' deletions (keyed by email) are refused
  * rather than exported as times of nobody in particular.
  */
-function fieldsFor(target: ExportTarget, requested: readonly string[], caller: Caller): string[] | undefined {
+export function fieldsFor(target: ExportTarget, requested: readonly string[], caller: Caller): string[] | undefined {
   const { spec } = target;
   const asked = target.source === "deletions" && requested.length === 0 ? spec.fields.map((f) => f.key) : requested;
   const { fields, denied } = exportFieldsFor(spec, asked, caller.principal);

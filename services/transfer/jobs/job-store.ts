@@ -126,6 +126,7 @@ export class JobStore {
     if (outcome.errorCode) set.errorCode = outcome.errorCode;
     if (outcome.strictAborted) set.strictAborted = true;
     if (outcome.revertibleUntil) set.revertibleUntil = outcome.revertibleUntil;
+    if (outcome.parts) set.parts = outcome.parts;
     if (errors) set.errors = errors.first;
     const max = forward({ counts: outcome.counts ?? {}, bytes: outcome.bytes ?? 0, errorCount: errors?.count });
     const result = await this.jobs.updateOne({ _id: id, state: "running", owner }, { $set: set, $max: max } as UpdateFilter<JobDocument>);

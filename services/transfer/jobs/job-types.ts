@@ -68,6 +68,8 @@ export interface JobDocument {
   error?: string;
   errorCode?: string;
   strictAborted?: boolean;
+  /** A bundle export: each entity in the file, in order, with its records exported (set at the end). */
+  parts?: JobPart[];
   /**
    * The lease of a running job: the instance of the transfer service that
    * runs it (`host:pid:random`), when it last wrote the record, and until when
@@ -84,6 +86,18 @@ export interface JobDocument {
   revertedBy?: string;
   /** Revert: the import it undoes. */
   revertOf?: string;
+}
+
+/** One entity of a bundle export, and how many of its records the file holds. */
+export interface JobPart {
+  entity: EntityName;
+  /** Its file in a ZIP bundle (`users.csv`), or its sheet in a workbook (`users`). */
+  name: string;
+  exported: number;
+  /** What of the entity was asked for, as a single export's job keeps it: the filter as protobuf JSON text, fields, limit. */
+  filter?: string;
+  fields?: string[];
+  limit?: number;
 }
 
 /** What a running job has done so far, as written to its record while it runs. */
@@ -112,4 +126,6 @@ export interface JobOutcome {
   strictAborted?: boolean;
   /** Import: until when it can be reverted (the earliest expiry the records service gave its writes). */
   revertibleUntil?: Date;
+  /** A bundle export's parts with their counts. */
+  parts?: JobPart[];
 }

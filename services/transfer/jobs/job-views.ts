@@ -76,6 +76,13 @@ export function jobForReader(job: JobDocument, seesPersonalData: boolean): JobDo
   const filter = filterForReader(job.filter, job.entity, seesPersonalData);
   if (filter === undefined) delete view.filter;
   else view.filter = filter;
+  // A bundle's parts keep their own filters: each withheld by its own entity's rule.
+  if (job.parts)
+    view.parts = job.parts.map((part) => {
+      const { filter: partFilter, ...rest } = part;
+      const shown = filterForReader(partFilter, part.entity, seesPersonalData);
+      return shown === undefined ? rest : { ...rest, filter: shown };
+    });
   // A stopped import's reason may quote the file, as its row errors may.
   if (view.error !== undefined && hasPersonalFields(job.entity)) view.error = scrubPluginReason(view.error, true);
   return view;

@@ -27,6 +27,7 @@ export const pluginSchema = z
     author: z.string().min(1).optional(),
     read: fn("read").optional(),
     write: fn("write").optional(),
+    multiPart: z.boolean().optional(),
   })
   .refine((p) => p.read !== undefined || p.write !== undefined, { message: "a plugin needs read, write or both" })
   .refine((p) => p.options.safeParse({}).success, { message: "options.parse({}) must succeed and yield the defaults", path: ["options"] });

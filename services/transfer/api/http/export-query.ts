@@ -38,7 +38,7 @@ const ALIASES: Readonly<Record<string, { format: string; options: JsonObject }>>
   pretty: { format: "json", options: { pretty: true } },
 };
 
-function aliasOf(formatSegment: string): { format: string; options: JsonObject } | undefined {
+export function aliasOf(formatSegment: string): { format: string; options: JsonObject } | undefined {
   const name = formatSegment.toLowerCase();
   return Object.hasOwn(ALIASES, name) ? ALIASES[name] : undefined;
 }
@@ -131,7 +131,7 @@ function labelsParam(query: URLSearchParams): Record<string, string> {
   return labels as Record<string, string>;
 }
 
-function optionsParam(formatSegment: string, query: URLSearchParams): JsonObject {
+export function optionsParam(formatSegment: string, query: URLSearchParams): JsonObject {
   return { ...(aliasOf(formatSegment)?.options ?? {}), ...jsonObjectParam(query.get("options"), "options") };
 }
 

@@ -16,6 +16,8 @@ import type { Caller } from "../../caller.js";
 import { describeExport, exportEntityOf, exportJob, type ExportEvent } from "../../jobs/export-job.js";
 import type { TransferContext } from "../../transfer-context.js";
 import { exportRequestFromQuery, sourceParam } from "./export-query.js";
+import { bundleRequestFromQuery } from "./export-bundle-query.js";
+import { describeBundleExport, exportBundleJob } from "../../jobs/export-bundle-job.js";
 import { allowed, attachment, clientGone, sendError, writeChunk } from "./http-util.js";
 
 /** The headers of a download, for GET and HEAD alike. */
@@ -40,18 +42,31 @@ export async function handleExport(ctx: TransferContext, req: IncomingMessage, f
   let events: AsyncGenerator<ExportEvent> | undefined;
   try {
     const principal = caller.principal;
+    // `bundle=users,courses`: several entities in one file (export-bundle-query.ts); the rest is the same download.
+    const bundle = query.has("bundle");
     // Whether the caller may export anything of this source at all, before the parameters are judged.
-    if (principal && !allowed(res, checkExport(principal, sourceParam(query), undefined))) return;
-    const request = exportRequestFromQuery(formatSegment, query);
-    if (principal && !allowed(res, checkExport(principal, request.target.source, exportEntityOf(request.target)?.name))) return;
+    if (principal && !allowed(res, checkExport(principal, bundle ? "records" : sourceParam(query), undefined))) return;
+    let describe: () => { fileName: string; mimeType: string };
+    let start: (signal: AbortSignal) => AsyncGenerator<ExportEvent>;
+    if (bundle) {
+      const request = bundleRequestFromQuery(formatSegment, query);
+      for (const part of request.parts) if (principal && !allowed(res, checkExport(principal, "records", part.entity.name))) return;
+      describe = () => describeBundleExport(ctx, request, caller);
+      start = (signal) => exportBundleJob(ctx, request, caller, signal);
+    } else {
+      const request = exportRequestFromQuery(formatSegment, query);
+      if (principal && !allowed(res, checkExport(principal, request.target.source, exportEntityOf(request.target)?.name))) return;
+      describe = () => describeExport(ctx, request, caller);
+      start = (signal) => exportJob(ctx, request, caller, signal);
+    }
     if (req.method === "HEAD") {
       // The headers a GET would get, checked the same way, without a job or a record read.
-      const description = describeExport(ctx, request, caller);
+      const description = describe();
       res.writeHead(200, downloadHeaders(description.fileName, description.mimeType));
       res.end();
       return;
     }
-    events = exportJob(ctx, request, caller, AbortSignal.any([gone, done.signal]));
+    events = start(AbortSignal.any([gone, done.signal]));
     const first = await events.next();
     if (first.done || first.value.kind !== "header") throw new Error("the export produced no header");
     const header = first.value;

@@ -97,6 +97,7 @@ export function jobMessage(job: JobDocument): Job {
     error: job.error ?? "",
     errorCode: job.errorCode ?? "",
     strictAborted: job.strictAborted ?? false,
+    parts: (job.parts ?? []).map((p) => ({ entity: entityEnum(p.entity), name: p.name, records: BigInt(p.exported) })),
   });
 }
 

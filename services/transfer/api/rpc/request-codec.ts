@@ -10,6 +10,7 @@ import {
   JobKind,
   JobState,
   Transform_Map_Unmapped,
+  type ExportBundleRequest,
   type ExportRequest,
   type FieldMapping as WireMapping,
   type ImportHeader,
@@ -19,6 +20,7 @@ import { auditQueryOf } from "../../../shared/audit/index.js";
 import { exportSourceOf } from "../../access-policy.js";
 import { AUDIT_EVENTS_SPEC } from "../../audit/audit-export.js";
 import type { ExportJobRequest, ExportTarget } from "../../jobs/export-job.js";
+import type { ExportBundleJobRequest } from "../../jobs/export-bundle-job.js";
 import { checkChangedSince, deletionsSpecOf } from "../../records/incremental-export.js";
 import { entityName } from "../../../shared/records-wire/record-codec.js";
 import type { FieldMapping, Transform } from "../../core/import-pipeline.js";
@@ -40,6 +42,25 @@ export function exportRequestOf(request: ExportRequest): ExportJobRequest {
     limit: Number(request.limit),
     estimateTotal: request.estimateTotal,
     changedSince: request.changedSince ? checkChangedSince(timestampDate(request.changedSince)) : undefined,
+  };
+}
+
+/** A bundle's parts: each entity named, its limit countable (the rest is checked by the job, as for single exports). */
+export function exportBundleRequestOf(request: ExportBundleRequest): ExportBundleJobRequest {
+  return {
+    format: request.format,
+    formatOptions: request.formatOptions ?? {},
+    parts: request.parts.map((part, i) => {
+      if (part.limit > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidTransferRequestError(`parts[${i}].limit must be at most ${Number.MAX_SAFE_INTEGER} (0: no limit)`, `parts[${i}].limit`);
+      return {
+        entity: requireEntity(part.entity, `parts[${i}].entity`),
+        filter: part.filter,
+        sort: part.sort.map((s) => ({ field: s.field, descending: s.descending })),
+        fields: [...part.fields],
+        labels: { ...part.labels },
+        limit: Number(part.limit),
+      };
+    }),
   };
 }
 

@@ -15,11 +15,13 @@ import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   ColumnSchema,
+  ExportBundleResponseSchema,
   ExportResponseSchema,
   FailedRowsView,
   ImportResponseSchema,
   type CancelJobRequest,
   type DescribeEntityRequest,
+  type ExportBundleRequest,
   type ExportRequest,
   type ExportResponse,
   type GetFailedRowsRequest,
@@ -33,15 +35,16 @@ import {
   type PreviewImportRequest,
   type RevertImportRequest,
 } from "../../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { wireFieldType } from "../../../shared/records-wire/record-codec.js";
+import { entityEnum, wireFieldType } from "../../../shared/records-wire/record-codec.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 import { exportJob, type ExportEvent } from "../../jobs/export-job.js";
+import { exportBundleJob } from "../../jobs/export-bundle-job.js";
 import { failedRowsFile } from "../../jobs/failed-rows-file.js";
 import { importJob, type ImportJobEvent } from "../../jobs/import-job.js";
 import { revertImport } from "../../jobs/revert-job.js";
 import { JOB_STATES, jobMessage, rowErrorMessage, watchMessage } from "./job-codec.js";
 import { listFormats } from "./list-formats.js";
-import { exportRequestOf, importRequestOf, jobQueryOf } from "./request-codec.js";
+import { exportBundleRequestOf, exportRequestOf, importRequestOf, jobQueryOf } from "./request-codec.js";
 import { auditEventMessage, auditQueryOf, withoutPersonalData } from "../../../shared/audit/index.js";
 import { checkJobAccess, listedJobsSubject, seesPersonalData } from "../../access-policy.js";
 import { callerOf, type Caller } from "../../caller.js";
@@ -70,6 +73,11 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
   async *export(request: ExportRequest, context: HandlerContext) {
     const caller = callerOf(context);
     for await (const event of exportJob(this.ctx, exportRequestOf(request), caller, context.signal)) yield exportMessage(event);
+  }
+
+  async *exportBundle(request: ExportBundleRequest, context: HandlerContext) {
+    const caller = callerOf(context);
+    for await (const event of exportBundleJob(this.ctx, exportBundleRequestOf(request), caller, context.signal)) yield create(ExportBundleResponseSchema, { event: exportMessage(event).event });
   }
 
   async *import(requests: AsyncIterable<ImportRequest>, context: HandlerContext) {
@@ -202,6 +210,11 @@ export function exportMessage(event: ExportEvent): ExportResponse {
             mimeType: event.mimeType,
             columns: event.columns.map((c) => create(ColumnSchema, { key: c.key, label: c.label, type: wireFieldType(c.type) })),
             highWaterMark: event.highWaterMark ? timestampFromDate(event.highWaterMark) : undefined,
+            parts: (event.parts ?? []).map((p) => ({
+              entity: entityEnum(p.entity),
+              name: p.name,
+              columns: p.columns.map((c) => create(ColumnSchema, { key: c.key, label: c.label, type: wireFieldType(c.type) })),
+            })),
           },
         },
       });
@@ -220,6 +233,7 @@ export function exportMessage(event: ExportEvent): ExportResponse {
             sha256: event.sha256,
             duration: durationFromMs(event.durationMs),
             highWaterMark: event.highWaterMark ? timestampFromDate(event.highWaterMark) : undefined,
+            parts: (event.parts ?? []).map((p) => ({ entity: entityEnum(p.entity), name: p.name, records: BigInt(p.records) })),
           },
         },
       });

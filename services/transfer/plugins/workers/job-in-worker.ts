@@ -102,7 +102,7 @@ export async function runJobInWorker(port: MessagePort, spec: JobSpec, load: (re
 
   const output: AsyncIterable<JobValue> =
     spec.operation === "write"
-      ? plugin.write!(inputs() as AsyncIterable<Row[]>, { columns: spec.columns, options: spec.options, useLabels: spec.useLabels, source: spec.source })
+      ? plugin.write!(inputs() as AsyncIterable<Row[]>, { columns: spec.columns, options: spec.options, useLabels: spec.useLabels, source: spec.source, parts: spec.parts })
       : plugin.read!(inputs() as AsyncIterable<Uint8Array>, { options: spec.options, columns: spec.columns, limits: spec.limits });
   const iterator = output[Symbol.asyncIterator]();
   try {

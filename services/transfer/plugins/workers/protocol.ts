@@ -16,7 +16,7 @@
  * window of batches waits in either direction, and memory stays flat.
  */
 import type { MessagePort } from "node:worker_threads";
-import type { Column, ReadItem, ReadLimits, Row, WriteSource } from "../../../../formats/_sdk/index.js";
+import type { Column, ReadItem, ReadLimits, Row, WritePart, WriteSource } from "../../../../formats/_sdk/index.js";
 import type { SerializedError } from "./error-codec.js";
 import type { PackedReadItems } from "./read-items-codec.js";
 
@@ -29,7 +29,7 @@ export interface PluginRef {
 
 /** One `write` (rows → bytes) or `read` (bytes → rows) job: plain data only. */
 export type JobSpec = { plugin: PluginRef; inputWindow: number; outputWindow: number } & (
-  | { operation: "write"; options: unknown; columns: Column[]; useLabels: boolean; source?: WriteSource }
+  | { operation: "write"; options: unknown; columns: Column[]; useLabels: boolean; source?: WriteSource; parts?: WritePart[] }
   | { operation: "read"; options: unknown; columns?: Column[]; limits: ReadLimits }
 );
 

@@ -38,12 +38,18 @@ export function workerBackedPlugin<O>(plugin: FormatPlugin<O>, { pool, entry, ti
     options: plugin.options,
     ...(plugin.version !== undefined ? { version: plugin.version } : {}),
     ...(plugin.author !== undefined ? { author: plugin.author } : {}),
+    ...(plugin.multiPart ? { multiPart: true } : {}),
   };
   if (plugin.write) {
     proxy.write = (rows, ctx) =>
-      runInWorker(pool, { plugin: ref, ...windows, operation: "write", options: ctx.options, columns: ctx.columns, useLabels: ctx.useLabels, source: ctx.source }, rows as AsyncIterable<Row[]>, {
-        timeLimitMs,
-      }) as AsyncGenerator<Uint8Array>;
+      runInWorker(
+        pool,
+        { plugin: ref, ...windows, operation: "write", options: ctx.options, columns: ctx.columns, useLabels: ctx.useLabels, source: ctx.source, parts: ctx.parts },
+        rows as AsyncIterable<Row[]>,
+        {
+          timeLimitMs,
+        },
+      ) as AsyncGenerator<Uint8Array>;
   }
   if (plugin.read) {
     proxy.read = (input, ctx) =>

@@ -11,11 +11,13 @@ import { FailedRowsView, ImportHeaderSchema, JobKind, JobState, type ImportRespo
 import { create } from "@bufbuild/protobuf";
 import { openCursorCount } from "../../../services/records/store/record-reader.js";
 import { eventually, importFile, seed, startServices, SUBJECT_HEADER, user, type Services } from "../rpc/harness.js";
+import { slowRecordStreams } from "../../support/slow-record-streams.js";
 
 let s: Services;
+const slowRecords = slowRecordStreams();
 
 beforeAll(async () => {
-  s = await startServices({ config: { importMaxFileMb: 0.05 } });
+  s = await startServices({ config: { importMaxFileMb: 0.05 }, recordsInterceptors: [slowRecords.interceptor] });
 });
 afterAll(async () => s?.close());
 
@@ -221,6 +223,8 @@ describe("an export whose client goes away", () => {
     const controller = new AbortController();
     let jobId = "";
     let chunks = 0;
+    // 250 records a message, one message every 100 ms: the first chunk comes long before the cursor's end.
+    slowRecords.delayMs = 100;
     const error = await (async () => {
       for await (const r of s.client.export({ entity: Entity.USERS, format: "csv" }, { signal: controller.signal })) {
         if (r.event.case === "header") jobId = r.event.value.jobId;
@@ -231,7 +235,11 @@ describe("an export whose client goes away", () => {
           controller.abort();
         }
       }
-    })().catch((e: unknown) => e);
+    })()
+      .catch((e: unknown) => e)
+      .finally(() => {
+        slowRecords.delayMs = 0;
+      });
     expect(chunks).toBe(1);
     expect((error as ConnectError).code).toBe(Code.Canceled);
     await eventually(async () => (await s.client.getJob({ jobId })).job?.state === JobState.CANCELLED);

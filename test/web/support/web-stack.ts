@@ -14,7 +14,7 @@ import { repositoryRoot } from "../../../services/shared/process/repository-root
 import { discover, startTestIdentity, WEB_ORIGIN, webSignIn, type TestIdentity } from "../../identity/identity-harness.js";
 import { startServicesTrustingProvider, type ServicesTrustingProvider } from "../../identity/services-trusting-provider.js";
 import { TestBrowser } from "../../support/test-browser.js";
-import { slowRecordStreams, type SlowRecords } from "./slow-records.js";
+import { slowRecordStreams, type SlowRecords } from "../../support/slow-record-streams.js";
 
 export interface WebStack {
   identity: TestIdentity;

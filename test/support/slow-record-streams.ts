@@ -1,8 +1,10 @@
 /**
  * A records server interceptor that, while switched on, holds back each
  * message of its streams (StreamRecords: one batch of records each) for a
- * while — a slow database, so that a browser test can watch an export run
- * and cancel it before it ends. Everything else about the call is real.
+ * while — a slow database, so that a test can see an export mid-stream and
+ * cancel it before it ends, however loaded the machine is (a fast stream can
+ * sit whole in the sockets' buffers before the client reads its first
+ * chunk). Everything else about the call is real.
  */
 import type { Interceptor } from "@connectrpc/connect";
 

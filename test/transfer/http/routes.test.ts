@@ -46,6 +46,22 @@ describe("GET /export/{format}", () => {
     expect(job.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it("labels text downloads utf-8 and leaves the spreadsheets' types bare: an XLSX names XML twice and is a ZIP", async () => {
+    const types: Record<string, string | null> = {};
+    for (const format of ["xlsx", "ods", "html", "markdown"]) {
+      const res = await fetch(`${s.transfer.url}/export/${format}?entity=users&fields=username&limit=1`);
+      expect(res.status, format).toBe(200);
+      types[format] = res.headers.get("content-type");
+      await res.arrayBuffer();
+    }
+    expect(types).toEqual({
+      xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+      ods: "application/vnd.oasis.opendocument.spreadsheet",
+      html: "text/html; charset=utf-8",
+      markdown: "text/markdown; charset=utf-8",
+    });
+  });
+
   it("serves /export/pretty as indented JSON and filters by a time range", async () => {
     const res = await fetch(`${s.transfer.url}/export/pretty?entity=users&fields=username,createdAt&from=2024-01-01T00:10:00Z&to=2024-01-01T00:13:00Z&time_field=createdAt&sort=createdAt`);
     expect(res.status).toBe(200);

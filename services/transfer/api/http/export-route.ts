@@ -18,12 +18,11 @@ import type { TransferContext } from "../../transfer-context.js";
 import { exportRequestFromQuery, sourceParam } from "./export-query.js";
 import { bundleRequestFromQuery } from "./export-bundle-query.js";
 import { describeBundleExport, exportBundleJob } from "../../jobs/export-bundle-job.js";
-import { allowed, attachment, clientGone, sendError, writeChunk } from "./http-util.js";
+import { allowed, attachment, clientGone, downloadContentType, sendError, writeChunk } from "./http-util.js";
 
 /** The headers of a download, for GET and HEAD alike. */
 function downloadHeaders(fileName: string, mimeType: string): Record<string, string> {
-  const textual = /^text\/|json|csv|xml/.test(mimeType) && !mimeType.includes("charset");
-  return { "content-type": textual ? `${mimeType}; charset=utf-8` : mimeType, "content-disposition": attachment(fileName), "cache-control": "no-store" };
+  return { "content-type": downloadContentType(mimeType), "content-disposition": attachment(fileName), "cache-control": "no-store" };
 }
 
 /**

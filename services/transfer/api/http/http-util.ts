@@ -43,6 +43,19 @@ export async function writeChunk(res: ServerResponse, chunk: Uint8Array): Promis
   return !res.destroyed;
 }
 
+/**
+ * The Content-Type of a file a route sends: text types get `; charset=utf-8`
+ * (what the formats write), binary ones nothing. Text is told by the whole
+ * type — `text/*`, or a JSON, CSV or XML subtype (`+json`, `+xml` suffixes
+ * too) — not by a substring: XLSX's `…openxmlformats-officedocument.spreadsheetml.sheet`
+ * names XML twice and is a ZIP.
+ */
+export function downloadContentType(mimeType: string): string {
+  if (mimeType.includes("charset")) return mimeType;
+  const textual = /^text\//.test(mimeType) || /^application\/([\w.-]+\+)?(json|x-ndjson|ndjson|csv|xml)$/.test(mimeType);
+  return textual ? `${mimeType}; charset=utf-8` : mimeType;
+}
+
 /** `attachment; filename="…"` with an RFC 5987 form for names that are not plain ASCII. */
 export function attachment(fileName: string): string {
   const ascii = fileName.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");

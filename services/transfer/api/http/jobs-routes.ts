@@ -15,7 +15,7 @@ import type { JobQuery } from "../../jobs/job-store.js";
 import type { JobKind, JobState } from "../../jobs/job-types.js";
 import { jobJson } from "../rpc/job-codec.js";
 import { requireEntityName, type TransferContext } from "../../transfer-context.js";
-import { allowed, attachment, clientGone, sendError, writeChunk } from "./http-util.js";
+import { allowed, attachment, clientGone, downloadContentType, sendError, writeChunk } from "./http-util.js";
 import { revertImport } from "../../jobs/revert-job.js";
 import { dateParam, refuseUnknownQuery, wholeNumberParam, type ParamSpec } from "./request-params.js";
 import { checkJobAccess, denial, listedJobsSubject, PERMISSIONS, seesPersonalData } from "../../access-policy.js";
@@ -129,8 +129,7 @@ export async function handleFailedRows(ctx: TransferContext, id: string, query: 
     if (!job) return;
     file = await failedRowsFile(ctx, job, view as FailedRowsView, seesPersonalData(caller.principal));
     const first = await file.chunks.next(); // what fails at the start is still a JSON error with its status
-    const textual = /^text\/|json|csv|xml/.test(file.mimeType) && !file.mimeType.includes("charset");
-    res.writeHead(200, { "content-type": textual ? `${file.mimeType}; charset=utf-8` : file.mimeType, "content-disposition": attachment(file.fileName), "cache-control": "no-store" });
+    res.writeHead(200, { "content-type": downloadContentType(file.mimeType), "content-disposition": attachment(file.fileName), "cache-control": "no-store" });
     if (!first.done) await writeChunk(res, first.value);
     for await (const chunk of file.chunks) if (!(await writeChunk(res, chunk))) break;
     if (!res.destroyed) res.end();

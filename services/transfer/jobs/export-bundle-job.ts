@@ -23,8 +23,7 @@ import { toJsonString, type JsonObject, type MessageInitShape } from "@bufbuild/
 import { Code, ConnectError } from "@connectrpc/connect";
 import { FilterSchema, type Filter, type StreamRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { EntitySpec } from "../../domain/index.js";
-import { readAhead } from "../../shared/streams/read-ahead.js";
-import { decodeRecord, entityEnum } from "../../shared/records-wire/record-codec.js";
+import { entityEnum } from "../../shared/records-wire/record-codec.js";
 import { checkExport } from "../access-policy.js";
 import type { Caller } from "../caller.js";
 import { bundleContainer, bundleEntryName, runBundleExport, type BundlePartSettings } from "../core/export-bundle.js";
@@ -33,6 +32,7 @@ import { exportColumns } from "../core/export-pipeline.js";
 import { parsePluginOptions } from "../core/plugin-options.js";
 import { InvalidTransferRequestError } from "../errors.js";
 import { recordsFor } from "../records/records-for-caller.js";
+import { recordBatches } from "../records/record-batches.js";
 import type { TransferContext } from "../transfer-context.js";
 import { requireFormat } from "../transfer-context.js";
 import { EXPORT_CHUNK_BYTES, fieldsFor, READ_BATCH, RECORDS_READ_AHEAD, rechunk, type ExportEvent, type ExportPartHeader } from "./export-job.js";
@@ -162,14 +162,7 @@ export function exportBundleJob(ctx: TransferContext, request: ExportBundleJobRe
             limit: BigInt(part.limit),
             batchSize: READ_BATCH,
           };
-          for await (const message of readAhead(records.streamRecords(streamRequest, { signal }), RECORDS_READ_AHEAD)) {
-            const batch: Record<string, unknown>[] = [];
-            for (const wire of message.records) {
-              const decoded = decodeRecord(part.entity, wire);
-              if (decoded.ok) batch.push(decoded.record);
-            }
-            yield batch;
-          }
+          yield* recordBatches(records, part.entity, streamRequest, RECORDS_READ_AHEAD, signal);
         }
         async function* events(): AsyncGenerator<ExportEvent> {
           const first = parts[0]!.header;

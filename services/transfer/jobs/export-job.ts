@@ -30,13 +30,14 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Column, FormatPlugin } from "../../../formats/_sdk/index.js";
 import { FilterSchema, type Filter, type StreamRecordsRequestSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { decodeRecord, entityEnum } from "../../shared/records-wire/record-codec.js";
+import { entityEnum } from "../../shared/records-wire/record-codec.js";
 import type { EntityName, EntitySpec } from "../../domain/index.js";
 import { auditQueryJson, type AuditQuery } from "../../shared/audit/index.js";
 import { exportFieldsFor, seesPersonalData } from "../access-policy.js";
 import { auditEventBatches } from "../audit/audit-export.js";
 import type { Caller } from "../caller.js";
 import { recordsFor } from "../records/records-for-caller.js";
+import { recordBatches } from "../records/record-batches.js";
 import { exportColumns, runExport, type ExportSettings } from "../core/export-pipeline.js";
 import { checkLabels } from "../core/export-columns.js";
 import { parsePluginOptions } from "../core/plugin-options.js";
@@ -275,15 +276,7 @@ function exportSteps(ctx: TransferContext, run: JobRun, plan: ExportPlan, reques
                 limit: BigInt(request.limit),
                 batchSize: READ_BATCH,
               };
-              // The records service keeps sending while the plugin formats the previous batches.
-              for await (const message of readAhead(records.streamRecords(streamRequest, { signal }), RECORDS_READ_AHEAD)) {
-                const batch: Record<string, unknown>[] = [];
-                for (const wire of message.records) {
-                  const decoded = decodeRecord(spec, wire);
-                  if (decoded.ok) batch.push(decoded.record);
-                }
-                yield batch;
-              }
+              yield* recordBatches(records, spec, streamRequest, RECORDS_READ_AHEAD, signal);
             })();
     let reported = -1;
     for await (const chunk of rechunk(runExport(batches, settings), EXPORT_CHUNK_BYTES)) {

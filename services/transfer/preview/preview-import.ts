@@ -27,7 +27,8 @@ import { recordsFor } from "../records/records-for-caller.js";
 import { RecordsStreamWriter } from "../records/records-writer.js";
 import { requireFormat, type TransferContext } from "../transfer-context.js";
 import { InvalidTransferRequestError } from "../errors.js";
-import { decodeRecord, entityEnum } from "../../shared/records-wire/record-codec.js";
+import { entityEnum } from "../../shared/records-wire/record-codec.js";
+import { recordBatches } from "../records/record-batches.js";
 
 /** The most bytes a preview reads: enough for hundreds of rows of any sane file. */
 export const PREVIEW_MAX_BYTES = 1 << 20;
@@ -191,12 +192,8 @@ async function judge(
   const wanted = valid.filter((v) => result.rows[v.index]!.outcome === "update");
   if (wanted.length > 0) {
     try {
-      for await (const response of records.streamRecords({ entity: entityEnum(spec.name), filter: { keys: wanted.map((v) => ({ parts: spec.keyFields.map((f) => String(v.record[f] ?? "")) })) } })) {
-        for (const message of response.records) {
-          const decoded = decodeRecord(spec, message);
-          if (decoded.ok) stored.set(keyOf(decoded.record), decoded.record);
-        }
-      }
+      const request = { entity: entityEnum(spec.name), filter: { keys: wanted.map((v) => ({ parts: spec.keyFields.map((f) => String(v.record[f] ?? "")) })) } };
+      for await (const batch of recordBatches(records, spec, request, 1)) for (const record of batch) stored.set(keyOf(record), record);
     } catch (error) {
       // An importer may write records it may not read: the outcomes above are the records
       // service's own verdicts and stand; the stored values are not this caller's to see.

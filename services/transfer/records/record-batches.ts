@@ -1,7 +1,8 @@
 /**
- * An export's records: StreamRecords read ahead of the plugin (the records
- * service keeps sending while the plugin formats the previous batches),
- * each message as a batch of the core's plain records.
+ * Records as an export (or a preview's look-up of stored records) reads them:
+ * StreamRecords read ahead of the consumer (the records service keeps
+ * sending while the plugin formats the previous batches), each message as a
+ * batch of the core's plain records.
  *
  * A record the codec cannot read (empty, or of another entity) is a broken
  * answer of the records service, not a row to leave out: it ends the export
@@ -20,7 +21,7 @@ export async function* recordBatches(
   spec: EntitySpec,
   request: MessageInitShape<typeof StreamRecordsRequestSchema>,
   readAheadMessages: number,
-  signal: AbortSignal,
+  signal?: AbortSignal,
 ): AsyncGenerator<Record<string, unknown>[]> {
   for await (const message of readAhead(records.streamRecords(request, { signal }), readAheadMessages)) {
     const batch: Record<string, unknown>[] = [];

@@ -25,9 +25,9 @@
  * Rebuilt by scripts/setup.mjs only when a source file, this script or
  * esbuild's version changed (a content hash of them all, ~50 ms to check).
  */
-import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
+import { listFiles, rebuildWhenChanged } from "./build-stamp.mjs";
 
 /** The source folders compiled, relative to the repository root. */
 const SOURCE_DIRS = ["services", "formats", "gen", "scripts/lib", "bench/lib"];
@@ -36,18 +36,6 @@ const SOURCE_FILES = ["scripts/start.ts", "scripts/setup.mjs"];
 /** What the build writes under dist/ (and removes before a rebuild, so a deleted source leaves no stale module). */
 const OUTPUTS = ["services", "formats", "gen", "scripts", "bench", "node_modules"];
 const STAMP = ".dx-services-stamp";
-
-function listFiles(dir) {
-  if (!existsSync(dir)) return [];
-  const out = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listFiles(path));
-    else out.push(path);
-  }
-  return out;
-}
 
 /** Every file the build reads, relative to root and sorted: TypeScript modules to compile, plain .mjs modules to copy. */
 export function buildInputs(root) {
@@ -97,25 +85,16 @@ function writeSdkAlias(dist) {
   writeFileSync(join(pkg, "index.js"), 'export * from "../../../formats/_sdk/index.js";\n');
 }
 
-async function hashOf(root, inputs) {
-  const hash = createHash("sha256");
-  const esbuild = await import("esbuild");
-  hash.update(`esbuild ${esbuild.version}\0`);
-  hash.update(readFileSync(new URL(import.meta.url)));
-  for (const input of inputs) {
-    hash.update(`${input}\0`);
-    hash.update(readFileSync(join(root, input)));
-  }
-  return hash.digest("hex");
-}
-
 /** Rebuilds dist/ when any input changed since the last build (or there is none); true when it built. */
 export async function ensureServicesBuild(root) {
-  const stampFile = join(root, "dist", STAMP);
-  const want = await hashOf(root, buildInputs(root));
-  if (existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === want && existsSync(join(root, "dist", "services"))) return false;
-  rmSync(stampFile, { force: true });
-  await buildServices(root);
-  writeFileSync(stampFile, `${want}\n`);
-  return true;
+  const esbuild = await import("esbuild");
+  return rebuildWhenChanged({
+    root,
+    stamp: STAMP,
+    inputs: buildInputs(root),
+    scriptUrl: import.meta.url,
+    toolVersion: `esbuild ${esbuild.version}`,
+    built: join(root, "dist", "services"),
+    build: () => buildServices(root),
+  });
 }

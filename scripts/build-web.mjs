@@ -13,25 +13,13 @@
  * component tests (test/web) transform TSX with the same JSX setting
  * (vitest.config.ts).
  */
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync } from "node:fs";
 import { join, relative, sep } from "node:path";
+import { listFiles, rebuildWhenChanged } from "./build-stamp.mjs";
 
 const STAMP = ".dx-web-stamp";
 /** Folders whose files the build reads, relative to the root. */
 const INPUT_DIRS = ["web", "gen"];
-
-function listFiles(dir) {
-  if (!existsSync(dir)) return [];
-  const out = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listFiles(path));
-    else out.push(path);
-  }
-  return out;
-}
 
 /** Every file the build reads, relative to root and sorted. */
 export function webBuildInputs(root) {
@@ -75,25 +63,16 @@ export async function buildWeb(root) {
   renameSync(partial, join(dist, "web"));
 }
 
-async function hashOf(root, inputs) {
-  const hash = createHash("sha256");
-  const vite = JSON.parse(readFileSync(join(root, "node_modules", "vite", "package.json"), "utf8"));
-  hash.update(`vite ${vite.version}\0`);
-  hash.update(readFileSync(new URL(import.meta.url)));
-  for (const input of inputs) {
-    hash.update(`${input}\0`);
-    hash.update(readFileSync(join(root, input)));
-  }
-  return hash.digest("hex");
-}
-
 /** Rebuilds dist/web when an input changed since the last build (or there is none); true when it built. */
 export async function ensureWebBuild(root) {
-  const stampFile = join(root, "dist", STAMP);
-  const want = await hashOf(root, webBuildInputs(root));
-  if (existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === want && existsSync(join(root, "dist", "web", "index.html"))) return false;
-  rmSync(stampFile, { force: true });
-  await buildWeb(root);
-  writeFileSync(stampFile, `${want}\n`);
-  return true;
+  const vite = JSON.parse(readFileSync(join(root, "node_modules", "vite", "package.json"), "utf8"));
+  return rebuildWhenChanged({
+    root,
+    stamp: STAMP,
+    inputs: webBuildInputs(root),
+    scriptUrl: import.meta.url,
+    toolVersion: `vite ${vite.version}`,
+    built: join(root, "dist", "web", "index.html"),
+    build: () => buildWeb(root),
+  });
 }

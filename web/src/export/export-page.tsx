@@ -8,7 +8,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import type { Format } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import type { DescribeEntityResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { useApp } from "../app-context.js";
-import { missingRoleReason } from "../auth/capabilities.js";
+import { NotAllowed } from "../ui/not-allowed.js";
 import { isAbort, messageOf } from "../ui/errors.js";
 import { ENTITIES, exportRequestOf, formProblems, initialForm, type ExportForm } from "./export-form.js";
 import { ndjsonRows, runExport, saveFile, type ExportProgressUpdate } from "./export-stream.js";
@@ -30,16 +30,7 @@ type Download =
 
 export function ExportPage() {
   const { capabilities } = useApp();
-  if (!capabilities.export) {
-    return (
-      <section>
-        <h1>Export</h1>
-        <p className="note" role="note">
-          {missingRoleReason("Exporting", ["exporter", "admin"])}; your roles do not include it.
-        </p>
-      </section>
-    );
-  }
+  if (!capabilities.export) return <NotAllowed title="Export" action="Exporting" roles={["exporter", "admin"]} />;
   return <ExportControls />;
 }
 

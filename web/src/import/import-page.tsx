@@ -12,8 +12,9 @@ import { Entity, WriteMode } from "../../../gen/dataexchange/records/v1/records_
 import type { DescribeEntityResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { PreviewImportResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { useApp } from "../app-context.js";
-import { missingRoleReason } from "../auth/capabilities.js";
+import { NotAllowed } from "../ui/not-allowed.js";
 import { ENTITIES } from "../export/export-form.js";
+import { entityText } from "../jobs/job-text.js";
 import { isAbort, messageOf } from "../ui/errors.js";
 import { ImportPreviewTable } from "./import-preview-table.js";
 import { MappingEditor } from "./mapping-editor.js";
@@ -31,16 +32,7 @@ const MODES: { mode: WriteMode; name: string; label: string }[] = [
 
 export function ImportPage() {
   const { capabilities } = useApp();
-  if (!capabilities.import) {
-    return (
-      <section>
-        <h1>Import</h1>
-        <p className="note" role="note">
-          {missingRoleReason("Importing", ["importer", "admin"])}; your roles do not include it.
-        </p>
-      </section>
-    );
-  }
+  if (!capabilities.import) return <NotAllowed title="Import" action="Importing" roles={["importer", "admin"]} />;
   return <ImportControls />;
 }
 
@@ -99,7 +91,7 @@ function ImportControls() {
     if (!file) return;
     setUpload({ busy: true });
     const form = new FormData();
-    form.append("entity", ENTITY_NAMES[entity]);
+    form.append("entity", entityText(entity));
     form.append("mode", MODES.find((m) => m.mode === mode)!.name);
     form.append("strict", String(strict));
     form.append("dry_run", String(dryRun));
@@ -201,12 +193,3 @@ function ImportControls() {
     </section>
   );
 }
-
-const ENTITY_NAMES: Record<Entity, string> = {
-  [Entity.UNSPECIFIED]: "",
-  [Entity.USERS]: "users",
-  [Entity.COURSES]: "courses",
-  [Entity.SESSIONS]: "sessions",
-  [Entity.ENROLLMENTS]: "enrollments",
-  [Entity.ACTIVITY]: "activity",
-};

@@ -36,9 +36,10 @@ const pluginDirs = process.env.DX_CONTRACT_PLUGIN_DIRS?.split(delimiter).filter(
 const only = process.env.DX_CONTRACT_PLUGINS?.split(",").filter(Boolean);
 /**
  * DX_TEST_SKIP_MILLION_ROWS=1 leaves out the million-row case (about 340 s of
- * the suite's ~15 minutes, 75–88 s for ODS alone): `.ci/run` sets it for its
- * second runtime only, so every plugin still streams a million rows in every
- * CI run, under the Node version the services run on.
+ * the suite, 75–88 s for ODS alone): `.ci/run` sets it for `npm test` and its
+ * second runtime, and runs the case alone beside them (`-t "streams a million
+ * rows"`) under the Node version the services run on, so every plugin still
+ * streams a million rows in every CI run.
  */
 const skipMillionRows = process.env.DX_TEST_SKIP_MILLION_ROWS === "1";
 const discovered = await discoverPlugins(pluginDirs);

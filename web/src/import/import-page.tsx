@@ -300,7 +300,12 @@ function ImportControls() {
         </p>
       )}
       {file ? (
-        <ImportPreviewTable rows={result?.rows ?? []} fields={Object.values(mapping).filter(Boolean)} loading={preview.loading} />
+        <ImportPreviewTable
+          rows={result?.rows ?? []}
+          fields={Object.values(mapping).filter(Boolean)}
+          loading={preview.loading}
+          outdated={previewable ? undefined : "not up to date: fix what is marked above"}
+        />
       ) : (
         <div className="empty-state">
           <p>Pick a file to see what importing it would do.</p>

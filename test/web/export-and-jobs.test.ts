@@ -430,6 +430,9 @@ describe("an admin importing with transforms, a chosen format and the upload's p
   it("shows the format it detected and the CSV options it offers, and reads the file again with the options set", async () => {
     await pickFile("semicolons.csv", "email;username\nsemi@example.test;semi\n");
     await expect.poll(() => page.getByTestId("detected").textContent()).toMatch(/^Read as csv\b.*delimiter ";"; 2 columns\.$/);
+    // The options are folded away until asked for.
+    expect(await page.getByRole("group", { name: /^CSV .*options$/ }).count()).toBe(0);
+    await page.getByText("Format options", { exact: true }).click();
     expect(await page.getByRole("group", { name: /^CSV .*options$/ }).count()).toBe(1);
     // A delimiter the file does not use: one column, which no field fits.
     await page.getByLabel("delimiter", { exact: true }).fill(",");

@@ -63,6 +63,7 @@ function ImportControls() {
   /** "" while the format is the one the service detects. */
   const [format, setFormat] = useState("");
   const [options, setOptions] = useState<{ value: FormatOptions; problems: OptionProblems }>({ value: {}, problems: {} });
+  const [optionsOpen, setOptionsOpen] = useState(false);
   const [description, setDescription] = useState<DescribeEntityResponse>();
   const [mapping, setMapping] = useState<ColumnMapping>({});
   const [transforms, setTransforms] = useState<ColumnTransforms>({});
@@ -198,7 +199,7 @@ function ImportControls() {
             File
             <input type="file" name="file" disabled={uploading} onChange={(e) => chooseFile(e.currentTarget.files?.[0])} />
           </label>
-          <span className="muted">{file ? `${file.name}, ${bytesText(file.size)}` : "or drop a file here: CSV, JSON, NDJSON, XLSX or ODS"}</span>
+          <span className="muted">{file ? bytesText(file.size) : "or drop a file here: CSV, JSON, NDJSON, XLSX or ODS"}</span>
         </div>
         <div className="row">
           <label>
@@ -250,13 +251,17 @@ function ImportControls() {
         </div>
         {file && <DetectedLine result={result} loading={preview.loading} />}
         {file && optionsFormat && (
-          <FormatOptionsForm
-            key={optionsFormat.name}
-            legend={`${optionsFormat.title || optionsFormat.name} options`}
-            schema={optionsFormat.optionsJsonSchema}
-            value={options.value}
-            onChange={(value, problems) => setOptions({ value, problems })}
-          />
+          // Folded away until wanted: the detected settings suit most files. Kept open while an option is wrong.
+          <details className="options-box" open={optionsOpen || optionsBlocked} onToggle={(e) => setOptionsOpen(e.currentTarget.open)}>
+            <summary>Format options{Object.keys(options.value).length > 0 && ` (${Object.keys(options.value).join(", ")} set)`}</summary>
+            <FormatOptionsForm
+              key={optionsFormat.name}
+              legend={`${optionsFormat.title || optionsFormat.name} options`}
+              schema={optionsFormat.optionsJsonSchema}
+              value={options.value}
+              onChange={(value, problems) => setOptions({ value, problems })}
+            />
+          </details>
         )}
         {file && !result && <div className="mapping-placeholder muted">{preview.loading ? "Reading the file's columns…" : ""}</div>}
         {result && result.columns.length > 0 && (

@@ -180,7 +180,7 @@ export function FormatOptionsForm({ schema, value, onChange, legend = "Format op
     <fieldset className="format-options">
       <legend>{legend}</legend>
       {keys.length === 0 && <p className="muted">This format takes no options.</p>}
-      <div className="row">
+      <div className="options-row">
         {keys.map((key) => {
           const property = properties[key]!;
           const control = controlOf(property);

@@ -398,7 +398,7 @@ describe("an admin importing with transforms, a chosen format and the upload's p
     ]);
   });
 
-  it("reads a start date in a local format and time zone, the empty format said and blocking until it is given, and stores the instant", async () => {
+  it("reads a start date in a local format and time zone, an empty format and one the service refuses said beside the step and blocking, and stores the instants", async () => {
     await pickFile("dated-courses.csv", "Code,Name,Starts\nDT-1,Dated course,31/01/2025 09:30\nDT-2,Summer course,01/07/2025 09:30\n", "Courses");
     await page.getByLabel("Field for Starts").waitFor();
     await page.getByLabel("Field for Code").selectOption("code");
@@ -412,8 +412,13 @@ describe("an admin importing with transforms, a chosen format and the upload's p
     expect(await page.getByRole("button", { name: "Import" }).isDisabled()).toBe(true);
     await page.getByLabel("Starts, step 1: time zone").fill("Europe/Atlantis");
     expect(await page.getByText('"Europe/Atlantis" is not an IANA time zone, e.g. Europe/Paris.').count()).toBe(1);
-    await format.fill("DD/MM/YYYY HH:mm");
     await page.getByLabel("Starts, step 1: time zone").fill("Europe/Paris");
+    // A format the service's date parser refuses (no year): its reason beside the step, and nothing to import.
+    await format.fill("DD/MM");
+    const step = page.getByRole("group", { name: "Transforms of Starts" }).getByRole("listitem");
+    await expect.poll(() => step.getByRole("alert").textContent()).toBe("needs a year (YYYY or YY), a month (M, MM, MMM or MMMM) and a day (D or DD), or X or x alone");
+    expect(await page.getByRole("button", { name: "Import" }).isDisabled()).toBe(true);
+    await format.fill("DD/MM/YYYY HH:mm");
     const preview = page.getByRole("region", { name: "Import preview" });
     await expect.poll(outcomes).toEqual(["new", "new"]);
     // Paris is an hour ahead of UTC in January and two in July.
@@ -427,8 +432,14 @@ describe("an admin importing with transforms, a chosen format and the upload's p
     expect([courses.get("DT-1")?.startDate, courses.get("DT-2")?.startDate]).toEqual(["2025-01-31T08:30:00.000Z", "2025-07-01T07:30:00.000Z"]);
   });
 
-  it("shows the format it detected and the CSV options it offers, and reads the file again with the options set", async () => {
-    await pickFile("semicolons.csv", "email;username\nsemi@example.test;semi\n");
+  it("takes a dropped file, shows the format it detected and the CSV options it offers, and reads the file again with the options set", async () => {
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Import" }).click();
+    const dropped = await page.evaluateHandle(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(["email;username\nsemi@example.test;semi\n"], "semicolons.csv", { type: "text/csv" }));
+      return transfer;
+    });
+    await page.locator(".drop-zone").dispatchEvent("drop", { dataTransfer: dropped });
     await expect.poll(() => page.getByTestId("detected").textContent()).toMatch(/^Read as csv\b.*delimiter ";"; 2 columns\.$/);
     // The options are folded away until asked for.
     expect(await page.getByRole("group", { name: /^CSV .*options$/ }).count()).toBe(0);

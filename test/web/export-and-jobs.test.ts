@@ -311,3 +311,210 @@ describe("signing out, and an exporter without pii", () => {
     expect(await users.locator("tbody tr td:nth-child(2)").allTextContents()).not.toContain("mo");
   });
 });
+
+describe("an admin importing with transforms, a chosen format and the upload's progress", () => {
+  /** An admin's token for reading back what the imports stored, as another client of the service would. */
+  async function adminToken(): Promise<string> {
+    return (await webSignIn(await discover(stack.identity.issuer), new TestBrowser(), "admin")).access_token;
+  }
+
+  /** Every record of `entity` as the service exports it (NDJSON), by `key`. */
+  async function stored(entity: string, key: string): Promise<Map<string, Record<string, unknown>>> {
+    const res = await fetch(`${stack.services.transfer.url}/export/ndjson?entity=${entity}`, { headers: { authorization: `Bearer ${await adminToken()}` } });
+    expect(res.status).toBe(200);
+    const records = (await res.text())
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    return new Map(records.map((r) => [String(r[key]), r]));
+  }
+
+  async function pickFile(name: string, content: string, entity = "Users"): Promise<void> {
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Import" }).click();
+    await page.getByLabel("Entity").selectOption({ label: entity });
+    await page.locator("input[type=file]").setInputFiles({ name, mimeType: "text/csv", buffer: Buffer.from(content) });
+  }
+
+  /** The preview's outcomes once it shows the current settings (not while it loads or waits for a fix). */
+  async function outcomes(): Promise<string[] | "busy"> {
+    const preview = page.getByRole("region", { name: "Import preview" });
+    if ((await preview.getAttribute("aria-busy")) !== "false") return "busy";
+    return preview.locator("tbody .badge").allTextContents();
+  }
+
+  async function addTransform(column: string, kind: string): Promise<void> {
+    await page.getByLabel(`Transform to add to ${column}`).selectOption(kind);
+    await page.getByRole("button", { name: `Add transform to ${column}` }).click();
+  }
+
+  it("signs in as admin (a session of its own: the provider's cookies cleared first)", async () => {
+    await browser.context.clearCookies();
+    await signIn("admin");
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Import" }).click();
+    // Before a file: the empty state, and no mapping or preview yet.
+    await expect.poll(() => page.getByText("Pick a file to see what importing it would do.").count()).toBe(1);
+    expect(await page.getByRole("region", { name: "Import preview" }).count()).toBe(0);
+  });
+
+  it("trims and lowercases an email and maps another system's states through a value map: the preview and the stored users show the transformed values", async () => {
+    const csv = 'Mail,Login,State\n"  Zoe@Example.TEST  ",zoe,open\n" Yan@EXAMPLE.test",yan,GONE\n';
+    await pickFile("other-system.csv", csv);
+    await page.getByLabel("Field for Login").waitFor();
+    await page.getByLabel("Field for Mail").selectOption("email");
+    await page.getByLabel("Field for Login").selectOption("username");
+    await page.getByLabel("Field for State").selectOption("status");
+    await addTransform("Mail", "trim");
+    await addTransform("Mail", "lowercase");
+    await addTransform("State", "map");
+    // An empty value map is refused beside it, and holds the import back.
+    await expect.poll(() => page.getByRole("group", { name: "Transforms of State" }).textContent()).toContain("Map at least one value.");
+    expect(await page.getByRole("button", { name: "Import" }).isDisabled()).toBe(true);
+    await page.getByLabel("State, step 1: value 1 in the file").fill("Open");
+    await page.getByLabel("State, step 1: value 1 becomes").fill("active");
+    await page.getByRole("button", { name: "State, step 1: add a value" }).click();
+    await page.getByLabel("State, step 1: value 2 in the file").fill("gone");
+    await page.getByLabel("State, step 1: value 2 becomes").fill("suspended");
+    // "open" and "GONE" are in the file: without ignoring case they are not in the map.
+    const preview = page.getByRole("region", { name: "Import preview" });
+    await expect.poll(outcomes).toEqual(["error", "error"]);
+    expect(await preview.locator("tbody tr").first().textContent()).toContain("is not in the value map");
+    await page.getByLabel("State, step 1: ignore case").check();
+    await expect.poll(outcomes).toEqual(["new", "new"]);
+    expect(await preview.locator("tbody tr").evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll("td")].slice(2, 5).map((td) => td.textContent)))).toEqual([
+      ["zoe@example.test", "zoe", "active"],
+      ["yan@example.test", "yan", "suspended"],
+    ]);
+    await screenshot("import-transforms");
+
+    await page.getByRole("button", { name: "Import" }).click();
+    await page.waitForURL(/#\/jobs\/[\w-]+$/);
+    const facts = page.locator("dl.facts");
+    await expect.poll(() => facts.locator(".badge").textContent(), { timeout: 15_000 }).toBe("succeeded");
+    expect(await facts.textContent()).toContain("Counts2 read, 2 new, 0 updated");
+    const users = await stored("users", "username");
+    expect([users.get("zoe"), users.get("yan")].map((u) => [u?.email, u?.status])).toEqual([
+      ["zoe@example.test", "active"],
+      ["yan@example.test", "suspended"],
+    ]);
+  });
+
+  it("reads a start date in a local format and time zone, an empty format and one the service refuses said beside the step and blocking, and stores the instants", async () => {
+    await pickFile("dated-courses.csv", "Code,Name,Starts\nDT-1,Dated course,31/01/2025 09:30\nDT-2,Summer course,01/07/2025 09:30\n", "Courses");
+    await page.getByLabel("Field for Starts").waitFor();
+    await page.getByLabel("Field for Code").selectOption("code");
+    await page.getByLabel("Field for Name").selectOption("title");
+    await page.getByLabel("Field for Starts").selectOption("startDate");
+    await addTransform("Starts", "date");
+    const format = page.getByLabel("Starts, step 1: date format");
+    expect(await format.getAttribute("aria-invalid")).toBe("true");
+    expect(await page.getByText("A date format is required, e.g. DD/MM/YYYY.").count()).toBe(1);
+    expect(await page.getByRole("note").filter({ hasText: "Fix the transforms of Starts to preview and import." }).count()).toBe(1);
+    expect(await page.getByRole("button", { name: "Import" }).isDisabled()).toBe(true);
+    await page.getByLabel("Starts, step 1: time zone").fill("Europe/Atlantis");
+    expect(await page.getByText('"Europe/Atlantis" is not an IANA time zone, e.g. Europe/Paris.').count()).toBe(1);
+    await page.getByLabel("Starts, step 1: time zone").fill("Europe/Paris");
+    // A format the service's date parser refuses (no year): its reason beside the step, and nothing to import.
+    await format.fill("DD/MM");
+    const step = page.getByRole("group", { name: "Transforms of Starts" }).getByRole("listitem");
+    await expect.poll(() => step.getByRole("alert").textContent()).toBe("needs a year (YYYY or YY), a month (M, MM, MMM or MMMM) and a day (D or DD), or X or x alone");
+    expect(await page.getByRole("button", { name: "Import" }).isDisabled()).toBe(true);
+    await format.fill("DD/MM/YYYY HH:mm");
+    const preview = page.getByRole("region", { name: "Import preview" });
+    await expect.poll(outcomes).toEqual(["new", "new"]);
+    // Paris is an hour ahead of UTC in January and two in July.
+    expect(await preview.textContent()).toContain("2025-01-31T08:30:00");
+    expect(await preview.textContent()).toContain("2025-07-01T07:30:00");
+
+    await page.getByRole("button", { name: "Import" }).click();
+    await page.waitForURL(/#\/jobs\/[\w-]+$/);
+    await expect.poll(() => page.locator("dl.facts .badge").textContent(), { timeout: 15_000 }).toBe("succeeded");
+    const courses = await stored("courses", "code");
+    expect([courses.get("DT-1")?.startDate, courses.get("DT-2")?.startDate]).toEqual(["2025-01-31T08:30:00.000Z", "2025-07-01T07:30:00.000Z"]);
+  });
+
+  it("takes a dropped file, shows the format it detected and the CSV options it offers, and reads the file again with the options set", async () => {
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Import" }).click();
+    const dropped = await page.evaluateHandle(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(["email;username\nsemi@example.test;semi\n"], "semicolons.csv", { type: "text/csv" }));
+      return transfer;
+    });
+    await page.locator(".drop-zone").dispatchEvent("drop", { dataTransfer: dropped });
+    await expect.poll(() => page.getByTestId("detected").textContent()).toMatch(/^Read as csv\b.*delimiter ";"; 2 columns\.$/);
+    // The options are folded away until asked for.
+    expect(await page.getByRole("group", { name: /^CSV .*options$/ }).count()).toBe(0);
+    await page.getByText("Format options", { exact: true }).click();
+    expect(await page.getByRole("group", { name: /^CSV .*options$/ }).count()).toBe(1);
+    // A delimiter the file does not use: one column, which no field fits.
+    await page.getByLabel("delimiter", { exact: true }).fill(",");
+    await expect.poll(() => page.getByTestId("detected").textContent()).toMatch(/; 1 columns\.$/);
+    await page.getByLabel("delimiter", { exact: true }).fill(",,");
+    expect(await page.getByText("must be at most 1 character").count()).toBe(1);
+    expect(await page.getByRole("button", { name: "Import" }).isDisabled()).toBe(true);
+    await page.getByLabel("delimiter", { exact: true }).fill(";");
+    await expect.poll(() => page.getByTestId("detected").textContent()).toMatch(/; 2 columns\.$/);
+    // Naming a format: NDJSON cannot read these lines.
+    await page.locator("select[name=format]").selectOption("ndjson");
+    await expect.poll(() => page.getByRole("alert").count()).toBeGreaterThan(0);
+    expect(await page.getByRole("button", { name: "Import" }).isDisabled()).toBe(true);
+  });
+
+  it("shows the upload's bytes as they are sent, up to all of them, then the job's rows; Cancel during an upload stops it and starts no job", async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => `bulk${i}@example.test,bulk${i},Bulk,User ${i},student,active`);
+    const csv = ["email,username,firstName,lastName,role,status", ...rows].join("\n");
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send("Network.enable");
+    const throttle = (bytesPerSecond: number) => cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond });
+    try {
+      await pickFile("bulk-users.csv", csv);
+      await page.getByLabel("dry run").check();
+      const preview = page.getByRole("region", { name: "Import preview" });
+      await expect.poll(() => preview.locator("tbody .badge").count()).toBe(20);
+      // Every state the progress bar goes through, as the page shows it (the page moves on to the job when the upload is answered).
+      await page.evaluate(() => {
+        const seen: [number, number][] = [];
+        (window as unknown as { uploadSeen: typeof seen }).uploadSeen = seen;
+        new MutationObserver(() => {
+          const bar = document.querySelector<HTMLProgressElement>('progress[aria-label="Upload progress"]');
+          if (bar && (seen.length === 0 || seen.at(-1)![0] !== bar.value)) seen.push([bar.value, bar.max]);
+        }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+      });
+      // A slow uplink, so that the upload takes a few seconds.
+      await throttle(40_000);
+      await page.getByRole("button", { name: "Dry run" }).click();
+      await expect.poll(() => page.getByRole("status").textContent()).toMatch(/^Uploading \d/);
+      await screenshot("import-upload");
+      await page.waitForURL(/#\/jobs\/[\w-]+$/, { timeout: 30_000 });
+      await throttle(-1);
+      const facts = page.locator("dl.facts");
+      await expect.poll(() => facts.locator(".badge").textContent(), { timeout: 30_000 }).toBe("succeeded");
+      expect(await facts.textContent()).toContain("3000 read");
+      const seen = await page.evaluate(() => (window as unknown as { uploadSeen: [number, number][] }).uploadSeen);
+      const total = seen.at(-1)![1];
+      expect(total).toBeGreaterThan(csv.length);
+      expect(seen.some(([sent]) => sent > 0 && sent < total)).toBe(true);
+      expect(seen.at(-1)).toEqual([total, total]);
+      expect(seen.map(([sent]) => sent)).toEqual(seen.map(([sent]) => sent).sort((a, b) => a - b));
+
+      // Cancelled part-way: the page says so and the service started no job for it.
+      await pickFile("cancelled-upload.csv", csv);
+      await page.getByLabel("dry run").check();
+      await expect.poll(() => preview.locator("tbody .badge").count()).toBe(20);
+      await throttle(20_000);
+      await page.getByRole("button", { name: "Dry run" }).click();
+      const bar = page.locator('progress[aria-label="Upload progress"]');
+      await expect.poll(() => bar.evaluate((p: HTMLProgressElement) => p.value > 0 && p.value < p.max)).toBe(true);
+      await page.getByRole("button", { name: "Cancel upload" }).click();
+      await expect.poll(() => page.getByRole("status").textContent()).toBe("Upload cancelled: nothing was imported.");
+      await throttle(-1);
+      expect(page.url()).toMatch(/#\/import$/);
+      const res = await fetch(`${stack.services.transfer.url}/jobs?kind=import&page_size=100`, { headers: { authorization: `Bearer ${await adminToken()}` } });
+      const listed = JSON.stringify(await res.json());
+      expect(listed).toContain("bulk-users.csv");
+      expect(listed).not.toContain("cancelled-upload.csv");
+    } finally {
+      await throttle(-1).catch(() => undefined);
+      await cdp.detach().catch(() => undefined);
+    }
+  });
+});

@@ -29,21 +29,35 @@ const selected = (column: string) => (screen.getByLabelText(`Field for ${column}
 
 describe("the mapping editor", () => {
   it("lists every column with the suggested field and why, and leaves out a column nothing fits", () => {
-    render(<MappingEditor columns={COLUMNS} fields={FIELDS} suggestions={SUGGESTIONS} mapping={initialMapping(COLUMNS, SUGGESTIONS)} onChange={() => {}} />);
+    render(
+      <MappingEditor columns={COLUMNS} fields={FIELDS} suggestions={SUGGESTIONS} mapping={initialMapping(COLUMNS, SUGGESTIONS)} onChange={() => {}} transforms={{}} onTransformsChange={() => {}} />,
+    );
     expect(COLUMNS.map(selected)).toEqual(["email", "", ""]);
-    expect(screen.getAllByRole("row").map((r) => r.lastElementChild?.textContent)).toEqual(["Suggested", "email, by a known synonym", "no field fits", "no field fits"]);
+    expect(screen.getAllByRole("row").map((r) => r.children[2]?.textContent)).toEqual(["Suggested", "email, by a known synonym", "no field fits", "no field fits"]);
     expect(screen.getByRole("note").textContent).toBe("No column fills Username: rows need it unless the records already exist.");
   });
 
   it("maps a renamed column to the field picked, keeping the other columns as they were", () => {
     const onChange = vi.fn();
-    render(<MappingEditor columns={COLUMNS} fields={FIELDS} suggestions={SUGGESTIONS} mapping={initialMapping(COLUMNS, SUGGESTIONS)} onChange={onChange} />);
+    render(
+      <MappingEditor columns={COLUMNS} fields={FIELDS} suggestions={SUGGESTIONS} mapping={initialMapping(COLUMNS, SUGGESTIONS)} onChange={onChange} transforms={{}} onTransformsChange={() => {}} />,
+    );
     fireEvent.change(screen.getByLabelText("Field for Login name"), { target: { value: "username" } });
     expect(onChange).toHaveBeenLastCalledWith({ "E-mail": "email", "Login name": "username", Notes: "" });
   });
 
   it("says when two columns fill one field", () => {
-    render(<MappingEditor columns={COLUMNS} fields={FIELDS} suggestions={SUGGESTIONS} mapping={{ "E-mail": "email", "Login name": "email", Notes: "" }} onChange={() => {}} />);
+    render(
+      <MappingEditor
+        columns={COLUMNS}
+        fields={FIELDS}
+        suggestions={SUGGESTIONS}
+        mapping={{ "E-mail": "email", "Login name": "email", Notes: "" }}
+        onChange={() => {}}
+        transforms={{}}
+        onTransformsChange={() => {}}
+      />,
+    );
     expect(screen.getAllByText("another column fills this field too")).toHaveLength(2);
     expect(screen.getByLabelText("Field for Login name").getAttribute("aria-invalid")).toBe("true");
     expect(screen.getByLabelText("Field for Notes").getAttribute("aria-invalid")).toBe("false");

@@ -1,24 +1,36 @@
 /**
- * The import page: pick a file and the entity; the service reads its first
- * rows (PreviewImport: format and encoding detected, columns, suggested
- * fields), the mapping editor says which column fills which field, and the
- * preview shows what importing would do to each of the first rows (new,
- * update, unchanged, skip, error). Import uploads the file (POST /import
- * with async=true: a browser cannot stream an upload to the Import RPC) and
- * opens the job, which follows it live.
+ * The import page: drop or pick a file and the entity; the service reads its
+ * first rows (PreviewImport: format, encoding and dialect detected, columns,
+ * suggested fields), the person may name another format and set its options
+ * (rendered from the format's options schema), the mapping editor says which
+ * column fills which field and through which transforms, and the preview
+ * shows what importing would do to each of the first rows (new, update,
+ * unchanged, skip, error). Import uploads the file (POST /import with
+ * async=true: a browser cannot stream an upload to the Import RPC) with a
+ * progress bar of the bytes sent and Cancel, then opens the job, which
+ * follows its rows live (WatchJob).
+ *
+ * Until a file is read the page keeps the room the detected format, the
+ * mapping and the preview will take, so nothing jumps when they arrive.
  */
-import { useEffect, useState } from "react";
-import { Entity, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { useEffect, useRef, useState } from "react";
+import { flushSync } from "react-dom";
+import { ConnectError } from "@connectrpc/connect";
+import type { JsonObject } from "@bufbuild/protobuf";
+import { Entity, FieldViolationsSchema, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { DescribeEntityResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import type { PreviewImportResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import type { Format, PreviewImportResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { useApp } from "../app-context.js";
 import { NotAllowed } from "../ui/not-allowed.js";
 import { ENTITIES } from "../export/export-form.js";
 import { entityText } from "../jobs/job-text.js";
 import { isAbort, messageOf } from "../ui/errors.js";
+import { FormatOptionsForm, type FormatOptions, type OptionProblems } from "../ui/format-options-form.js";
 import { ImportPreviewTable } from "./import-preview-table.js";
 import { MappingEditor } from "./mapping-editor.js";
-import { duplicateFields, mappingsOf, mergeMapping, type ColumnMapping } from "./mapping.js";
+import { duplicateFields, mappingsOf, mergeMapping, wireMappingsOf, type ColumnMapping } from "./mapping.js";
+import { columnsWithProblems, type ColumnTransforms } from "./transforms.js";
+import { bytesText, uploadImport } from "./upload.js";
 
 /** What PreviewImport reads of the file at most. */
 const HEAD_BYTES = 1024 * 1024;
@@ -36,6 +48,10 @@ export function ImportPage() {
   return <ImportControls />;
 }
 
+type Upload = { state: "idle" } | { state: "sending"; sent: number; total: number } | { state: "starting"; total: number } | { state: "cancelled" } | { state: "failed"; error: string };
+
+type Preview = { result?: PreviewImportResponse; loading: boolean; error?: string; transformProblems?: Record<string, Record<number, string>> };
+
 function ImportControls() {
   const { client, accessToken } = useApp();
   const [file, setFile] = useState<File>();
@@ -43,10 +59,24 @@ function ImportControls() {
   const [mode, setMode] = useState<WriteMode>(WriteMode.UPSERT);
   const [strict, setStrict] = useState(false);
   const [dryRun, setDryRun] = useState(false);
+  const [formats, setFormats] = useState<Format[]>([]);
+  /** "" while the format is the one the service detects. */
+  const [format, setFormat] = useState("");
+  const [options, setOptions] = useState<{ value: FormatOptions; problems: OptionProblems }>({ value: {}, problems: {} });
+  const [optionsOpen, setOptionsOpen] = useState(false);
   const [description, setDescription] = useState<DescribeEntityResponse>();
   const [mapping, setMapping] = useState<ColumnMapping>({});
-  const [preview, setPreview] = useState<{ result?: PreviewImportResponse; loading: boolean; error?: string }>({ loading: false });
-  const [upload, setUpload] = useState<{ busy: boolean; error?: string }>({ busy: false });
+  const [transforms, setTransforms] = useState<ColumnTransforms>({});
+  const [preview, setPreview] = useState<Preview>({ loading: false });
+  const [upload, setUpload] = useState<Upload>({ state: "idle" });
+  const uploadAbort = useRef<AbortController>(undefined);
+
+  useEffect(() => {
+    client.listFormats({}).then(
+      (r) => setFormats(r.formats.filter((f) => f.canRead)),
+      (e) => setPreview((p) => ({ ...p, error: messageOf(e) })),
+    );
+  }, [client]);
 
   useEffect(() => {
     let live = true;
@@ -55,78 +85,147 @@ function ImportControls() {
       (e) => live && setPreview({ loading: false, error: messageOf(e) }),
     );
     setMapping({});
+    setTransforms({});
     return () => {
       live = false;
     };
   }, [client, entity]);
 
-  // The preview, again whenever the file, the entity, the mode or the mapping changes.
-  const mappingKey = JSON.stringify(mapping);
+  const chooseFile = (chosen: File | undefined) => {
+    setFile(chosen);
+    setMapping({});
+    setTransforms({});
+    setFormat("");
+    setOptions({ value: {}, problems: {} });
+    setPreview({ loading: false });
+    setUpload({ state: "idle" });
+  };
+
+  const mappedColumns = Object.keys(mapping).filter((c) => mapping[c]);
+  const transformsBlocked = columnsWithProblems(transforms, mappedColumns);
+  const optionsBlocked = Object.keys(options.problems).length > 0;
+
+  // The preview, again whenever the file, the entity, the mode, the format, its options, the mapping or its transforms change.
+  const requestKey = JSON.stringify({ mapping, transforms, format, options: options.value });
+  const previewable = Boolean(file) && transformsBlocked.length === 0 && !optionsBlocked;
   useEffect(() => {
-    if (!file) return;
+    if (!file || !previewable) return;
     const abort = new AbortController();
-    setPreview((p) => ({ ...p, loading: true, error: undefined }));
+    setPreview((p) => ({ ...p, loading: true, error: undefined, transformProblems: undefined }));
     const timer = setTimeout(async () => {
+      const chosen = JSON.parse(requestKey) as { mapping: ColumnMapping; transforms: ColumnTransforms; format: string; options: JsonObject };
       try {
         const head = new Uint8Array(await file.slice(0, HEAD_BYTES).arrayBuffer());
-        const chosen = JSON.parse(mappingKey) as ColumnMapping;
         const result = await client.previewImport(
-          { header: { entity, mode, strict, fileName: file.name, mappings: mappingsOf(chosen) }, head, complete: file.size <= HEAD_BYTES, rows: 20 },
+          {
+            header: { entity, mode, strict, fileName: file.name, format: chosen.format, formatOptions: chosen.options, mappings: wireMappingsOf(chosen.mapping, chosen.transforms) },
+            head,
+            complete: file.size <= HEAD_BYTES,
+            rows: 20,
+          },
           { signal: abort.signal },
         );
         setPreview({ result, loading: false });
-        const merged = mergeMapping(chosen, result.columns, result.suggestions);
-        if (JSON.stringify(merged) !== mappingKey) setMapping(merged);
+        const merged = mergeMapping(chosen.mapping, result.columns, result.suggestions);
+        if (JSON.stringify(merged) !== JSON.stringify(chosen.mapping)) setMapping(merged);
       } catch (e) {
-        if (!isAbort(e, abort.signal)) setPreview({ loading: false, error: messageOf(e) });
+        if (!isAbort(e, abort.signal)) setPreview((p) => ({ result: p.result, loading: false, error: messageOf(e), transformProblems: transformProblemsOf(e, chosen.mapping) }));
       }
     }, PREVIEW_DELAY_MS);
     return () => {
       clearTimeout(timer);
       abort.abort();
     };
-  }, [client, file, entity, mode, strict, mappingKey]);
+  }, [client, file, entity, mode, strict, requestKey, previewable]);
 
   const start = async () => {
     if (!file) return;
-    setUpload({ busy: true });
+    const abort = new AbortController();
+    uploadAbort.current = abort;
+    setUpload({ state: "sending", sent: 0, total: file.size });
     const form = new FormData();
     form.append("entity", entityText(entity));
     form.append("mode", MODES.find((m) => m.mode === mode)!.name);
     form.append("strict", String(strict));
     form.append("dry_run", String(dryRun));
-    if (Object.keys(mapping).length > 0) form.append("mapping", JSON.stringify(mappingsOf(mapping)));
+    if (format) form.append("format", format);
+    if (Object.keys(options.value).length > 0) form.append("options", JSON.stringify(options.value));
+    if (Object.keys(mapping).length > 0) form.append("mapping", JSON.stringify(mappingsOf(mapping, transforms)));
     form.append("file", file, file.name);
     try {
       const token = await accessToken();
-      const res = await fetch("/import?async=true", { method: "POST", body: form, headers: token ? { authorization: `Bearer ${token}` } : {} });
-      const body = (await res.json()) as { jobId?: string; message?: string };
-      if (res.status !== 202 || !body.jobId) throw new Error(body.message ?? `the upload was answered ${res.status}`);
-      window.location.hash = `#/jobs/${body.jobId}`;
+      const { jobId } = await uploadImport(
+        form,
+        token,
+        ({ sent, total }) => {
+          // The last bytes are shown before the service's answer moves the page on (flushSync: not batched with the navigation).
+          if (total > 0 && sent >= total) flushSync(() => setUpload({ state: "starting", total }));
+          else setUpload({ state: "sending", sent, total: total || file.size });
+        },
+        abort.signal,
+      );
+      window.location.hash = `#/jobs/${jobId}`;
     } catch (e) {
-      setUpload({ busy: false, error: messageOf(e) });
+      setUpload(isAbort(e, abort.signal) ? { state: "cancelled" } : { state: "failed", error: messageOf(e) });
+    } finally {
+      uploadAbort.current = undefined;
     }
   };
+  // Leaving the page while uploading cancels the upload: nothing would show its progress.
+  useEffect(() => () => uploadAbort.current?.abort(), []);
 
   const result = preview.result;
   const writable = (description?.fields ?? []).filter((f) => !f.readOnly).map((f) => ({ key: f.key, label: f.label, required: f.required }));
-  const blocked = !file || !result || preview.loading || result.headerErrors.length > 0 || duplicateFields(mapping).length > 0;
+  const uploading = upload.state === "sending" || upload.state === "starting";
+  const blocked =
+    !file || !result || preview.loading || Boolean(preview.error) || result.headerErrors.length > 0 || duplicateFields(mapping).length > 0 || transformsBlocked.length > 0 || optionsBlocked;
+  const optionsFormat = formats.find((f) => f.name === (format || result?.format));
 
   return (
     <section className="import-page">
       <h1>Import</h1>
-      <form className="export-form" onSubmit={(e) => (e.preventDefault(), !blocked && !upload.busy && void start())}>
-        <div className="row">
+      <form className="export-form" onSubmit={(e) => (e.preventDefault(), !blocked && !uploading && void start())}>
+        {/* biome-ignore lint/a11y/noStaticElementInteractions: dropping a file is a shortcut for the mouse; the file input inside is the way for the keyboard. */}
+        <div
+          className={`drop-zone${file ? " has-file" : ""}`}
+          onDragOver={(e) => e.preventDefault()}
+          onDrop={(e) => {
+            e.preventDefault();
+            const dropped = e.dataTransfer.files[0];
+            if (dropped) chooseFile(dropped);
+          }}
+        >
           <label>
             File
-            <input type="file" name="file" onChange={(e) => (setFile(e.currentTarget.files?.[0]), setMapping({}), setPreview({ loading: false }))} />
+            <input type="file" name="file" disabled={uploading} onChange={(e) => chooseFile(e.currentTarget.files?.[0])} />
           </label>
+          <span className="muted">{file ? bytesText(file.size) : "or drop a file here: CSV, JSON, NDJSON, XLSX or ODS"}</span>
+        </div>
+        <div className="row">
           <label>
             Entity
             <select name="entity" value={entity} onChange={(e) => setEntity(Number(e.currentTarget.value))}>
               {ENTITIES.map((e) => (
                 <option key={e.entity} value={e.entity}>
                   {e.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Format
+            <select
+              name="format"
+              value={format}
+              onChange={(e) => {
+                setFormat(e.currentTarget.value);
+                setOptions({ value: {}, problems: {} });
+              }}
+            >
+              <option value="">{result && !format ? `detected: ${result.format}` : "detect from the file"}</option>
+              {formats.map((f) => (
+                <option key={f.name} value={f.name}>
+                  {f.title || f.name}
                 </option>
               ))}
             </select>
@@ -150,29 +249,49 @@ function ImportControls() {
             dry run (write nothing)
           </label>
         </div>
-        {result && (
-          <p className="muted" data-testid="detected">
-            Read as {result.format}
-            {result.formatChosenBy && ` (${result.formatChosenBy})`}
-            {result.encoding && `, ${result.encoding}`}; {result.columns.length} columns.
-          </p>
+        {file && <DetectedLine result={result} loading={preview.loading} />}
+        {file && optionsFormat && (
+          // Folded away until wanted: the detected settings suit most files. Kept open while an option is wrong.
+          <details className="options-box" open={optionsOpen || optionsBlocked} onToggle={(e) => setOptionsOpen(e.currentTarget.open)}>
+            <summary>Format options{Object.keys(options.value).length > 0 && ` (${Object.keys(options.value).join(", ")} set)`}</summary>
+            <FormatOptionsForm
+              key={optionsFormat.name}
+              legend={`${optionsFormat.title || optionsFormat.name} options`}
+              schema={optionsFormat.optionsJsonSchema}
+              value={options.value}
+              onChange={(value, problems) => setOptions({ value, problems })}
+            />
+          </details>
         )}
-        {result && result.columns.length > 0 && <MappingEditor columns={result.columns} fields={writable} suggestions={result.suggestions} mapping={mapping} onChange={setMapping} />}
+        {file && !result && <div className="mapping-placeholder muted">{preview.loading ? "Reading the file's columns…" : ""}</div>}
+        {result && result.columns.length > 0 && (
+          <MappingEditor
+            columns={result.columns}
+            fields={writable}
+            suggestions={result.suggestions}
+            mapping={mapping}
+            onChange={setMapping}
+            transforms={transforms}
+            onTransformsChange={setTransforms}
+            transformProblems={preview.transformProblems}
+          />
+        )}
         {result?.headerErrors.map((e) => (
           <p key={`${e.column}-${e.reason}`} className="error" role="alert">
             {e.column && `${e.column}: `}
             {e.reason}
           </p>
         ))}
+        {(transformsBlocked.length > 0 || optionsBlocked) && (
+          <p className="note" role="note">
+            {transformsBlocked.length > 0 ? `Fix the transforms of ${transformsBlocked.join(", ")}` : "Fix the format options"} to preview and import.
+          </p>
+        )}
         <div className="actions">
-          <button type="submit" disabled={blocked || upload.busy}>
+          <button type="submit" disabled={blocked || uploading}>
             {dryRun ? "Dry run" : "Import"}
           </button>
-          {upload.error && (
-            <span className="status error" role="alert">
-              {upload.error}
-            </span>
-          )}
+          <UploadStatus upload={upload} onCancel={() => uploadAbort.current?.abort()} />
         </div>
       </form>
       {preview.error && (
@@ -186,10 +305,96 @@ function ImportControls() {
         </p>
       )}
       {file ? (
-        <ImportPreviewTable rows={result?.rows ?? []} fields={Object.values(mapping).filter(Boolean)} loading={preview.loading} />
+        <ImportPreviewTable
+          rows={result?.rows ?? []}
+          fields={Object.values(mapping).filter(Boolean)}
+          loading={preview.loading}
+          outdated={previewable ? undefined : "not up to date: fix what is marked above"}
+        />
       ) : (
-        <p className="muted">Pick a file to see what importing it would do.</p>
+        <div className="empty-state">
+          <p>Pick a file to see what importing it would do.</p>
+          <p className="muted">
+            The service reads its first rows: the format and encoding, each column and the field it fills, and for each of the first 20 rows whether it is new, an update (and what changes) or an
+            error.
+          </p>
+        </div>
       )}
     </section>
   );
+}
+
+/** What PreviewImport read the file as: format (and how it was chosen), encoding, the dialect the reader worked out. */
+function DetectedLine({ result, loading }: { result?: PreviewImportResponse; loading: boolean }) {
+  if (!result)
+    return (
+      <p className="muted detected" data-testid="detected" aria-busy={loading}>
+        {loading ? "Reading the file…" : "\u00a0"}
+      </p>
+    );
+  const dialect = Object.entries(result.detected ?? {}).map(([k, v]) => `${k} ${JSON.stringify(v)}`);
+  return (
+    <p className="muted detected" data-testid="detected">
+      Read as {result.format}
+      {result.formatChosenBy && ` (${result.formatChosenBy})`}
+      {result.encoding && `, ${result.encoding}`}
+      {dialect.length > 0 && `, ${dialect.join(", ")}`}; {result.columns.length} columns.
+    </p>
+  );
+}
+
+function UploadStatus({ upload, onCancel }: { upload: Upload; onCancel(): void }) {
+  switch (upload.state) {
+    case "idle":
+      return null;
+    case "sending":
+      return (
+        <span className="status" role="status">
+          <progress aria-label="Upload progress" max={upload.total} value={upload.sent} />
+          Uploading {bytesText(upload.sent)} of {bytesText(upload.total)}
+          <button type="button" className="secondary" onClick={onCancel}>
+            Cancel upload
+          </button>
+        </span>
+      );
+    case "starting":
+      return (
+        <span className="status" role="status">
+          <progress aria-label="Upload progress" max={upload.total} value={upload.total} />
+          Uploaded {bytesText(upload.total)}; starting the job…
+        </span>
+      );
+    case "cancelled":
+      return (
+        <span className="status" role="status">
+          Upload cancelled: nothing was imported.
+        </span>
+      );
+    case "failed":
+      return (
+        <span className="status error" role="alert">
+          {upload.error}
+        </span>
+      );
+  }
+}
+
+/**
+ * The service's refusals of transforms (field violations naming
+ * `mapping[i].transforms[j]…`), by column and step, to show beside the step;
+ * `i` is the i-th column of the mapping sent (wireMappingsOf keeps its order).
+ */
+export function transformProblemsOf(error: unknown, mapping: ColumnMapping): Record<string, Record<number, string>> | undefined {
+  if (!(error instanceof ConnectError)) return undefined;
+  const columns = Object.keys(mapping);
+  const found: Record<string, Record<number, string>> = {};
+  for (const details of error.findDetails(FieldViolationsSchema)) {
+    for (const v of details.violations) {
+      const at = /^mapping\[(\d+)\]\.transforms\[(\d+)\]/.exec(v.field);
+      const column = at ? columns[Number(at[1])] : undefined;
+      if (!at || column === undefined) continue;
+      found[column] = { ...found[column], [Number(at[2])]: v.reason };
+    }
+  }
+  return Object.keys(found).length > 0 ? found : undefined;
 }

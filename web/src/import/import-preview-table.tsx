@@ -21,13 +21,15 @@ export interface ImportPreviewTableProps {
   /** The fields the mapping fills, in column order. */
   fields: readonly string[];
   loading?: boolean;
+  /** Why the rows shown are not those of the current settings (which the service cannot be asked about until fixed). */
+  outdated?: string;
 }
 
-export function ImportPreviewTable({ rows, fields, loading = false }: ImportPreviewTableProps) {
+export function ImportPreviewTable({ rows, fields, loading = false, outdated }: ImportPreviewTableProps) {
   return (
-    <section className="preview" aria-busy={loading} aria-label="Import preview">
+    <section className="preview" aria-busy={loading || Boolean(outdated)} aria-label="Import preview">
       <h2>
-        Preview <span className="muted">{loading ? "loading…" : `first ${rows.length} row${rows.length === 1 ? "" : "s"}`}</span>
+        Preview <span className="muted">{outdated ?? (loading ? "loading…" : `first ${rows.length} row${rows.length === 1 ? "" : "s"}`)}</span>
       </h2>
       <div className="table-scroll">
         <table>

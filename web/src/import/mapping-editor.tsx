@@ -1,9 +1,13 @@
 /**
  * The mapping editor: one row per column of the file, with the field it
  * fills (the service's suggestion first, and why it was suggested), any
- * writable field of the entity, or "leave out".
+ * writable field of the entity, or "leave out"; and for a mapped column the
+ * transforms its cells go through first (transform-editor.tsx). A column
+ * left out has no transforms to show: nothing of it is read.
  */
 import { duplicateFields, type ColumnMapping, type Suggestion } from "./mapping.js";
+import { TransformEditor } from "./transform-editor.js";
+import type { ColumnTransforms } from "./transforms.js";
 
 export interface MappingField {
   key: string;
@@ -17,11 +21,15 @@ export interface MappingEditorProps {
   suggestions: readonly Suggestion[];
   mapping: ColumnMapping;
   onChange(mapping: ColumnMapping): void;
+  transforms: ColumnTransforms;
+  onTransformsChange(transforms: ColumnTransforms): void;
+  /** The service's refusals of transforms: column → step index → reason. */
+  transformProblems?: Readonly<Record<string, Readonly<Record<number, string>>>>;
 }
 
 const MATCHED_BY: Record<string, string> = { key: "same key", label: "same label", synonym: "a known synonym" };
 
-export function MappingEditor({ columns, fields, suggestions, mapping, onChange }: MappingEditorProps) {
+export function MappingEditor({ columns, fields, suggestions, mapping, onChange, transforms, onTransformsChange, transformProblems = {} }: MappingEditorProps) {
   const suggested = new Map(suggestions.map((s) => [s.column, s]));
   const duplicates = new Set(duplicateFields(mapping));
   const mapped = new Set(Object.values(mapping));
@@ -35,6 +43,7 @@ export function MappingEditor({ columns, fields, suggestions, mapping, onChange 
             <th scope="col">Column in the file</th>
             <th scope="col">Field</th>
             <th scope="col">Suggested</th>
+            <th scope="col">Transforms</th>
           </tr>
         </thead>
         <tbody>
@@ -56,6 +65,18 @@ export function MappingEditor({ columns, fields, suggestions, mapping, onChange 
                   {duplicates.has(field) && <span className="error"> another column fills this field too</span>}
                 </td>
                 <td className="muted">{suggestion?.field ? `${suggestion.field}, by ${MATCHED_BY[suggestion.matchedBy] ?? suggestion.matchedBy}` : "no field fits"}</td>
+                <td>
+                  {field ? (
+                    <TransformEditor
+                      column={column}
+                      transforms={transforms[column] ?? []}
+                      serviceProblems={transformProblems[column]}
+                      onChange={(chain) => onTransformsChange({ ...transforms, [column]: chain })}
+                    />
+                  ) : (
+                    <span className="muted">—</span>
+                  )}
+                </td>
               </tr>
             );
           })}

@@ -5,6 +5,9 @@
  * preview and the import — every column said, so the service never guesses
  * differently from what the person saw.
  */
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { FieldMappingSchema } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { formTransformOf, wireTransformOf, type ColumnTransforms } from "./transforms.js";
 
 export interface Suggestion {
   column: string;
@@ -27,9 +30,22 @@ export function mergeMapping(previous: ColumnMapping, columns: readonly string[]
   return Object.fromEntries(columns.map((c) => [c, c in previous ? previous[c]! : fresh[c]!]));
 }
 
-/** The mappings of the Import and PreviewImport requests (and of POST /import's `mapping` field). */
-export function mappingsOf(mapping: ColumnMapping): { source: string; field?: string; ignore?: boolean }[] {
-  return Object.entries(mapping).map(([source, field]) => (field ? { source, field } : { source, ignore: true }));
+/**
+ * POST /import's `mapping` field (JSON): each column mapped to its field with
+ * its transforms in order, or left out on purpose. A column left out keeps
+ * no transforms: nothing of it is read.
+ */
+export function mappingsOf(mapping: ColumnMapping, transforms: ColumnTransforms = {}): { source: string; field?: string; ignore?: boolean; transforms?: Record<string, unknown>[] }[] {
+  return Object.entries(mapping).map(([source, field]) => {
+    if (!field) return { source, ignore: true };
+    const chain = transforms[source] ?? [];
+    return chain.length > 0 ? { source, field, transforms: chain.map(formTransformOf) } : { source, field };
+  });
+}
+
+/** The same mappings as the PreviewImport request's `FieldMapping`s, in the same order (so the service's `mapping[i]` is the i-th column). */
+export function wireMappingsOf(mapping: ColumnMapping, transforms: ColumnTransforms = {}): MessageInitShape<typeof FieldMappingSchema>[] {
+  return Object.entries(mapping).map(([source, field]) => (field ? { source, field, transforms: (transforms[source] ?? []).map(wireTransformOf) } : { source, ignore: true }));
 }
 
 /** Fields that two columns fill: the import would refuse them, so the editor says so first. */

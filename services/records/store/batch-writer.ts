@@ -14,6 +14,7 @@ import { keyString, naturalKeyOf, validateRecord, type EntitySpec, type FieldIss
 import { OperationNotAllowedError } from "../errors.js";
 import { hashPassword, verifyPassword } from "../password-hash.js";
 import { collectionFor } from "./collections.js";
+import { findByPoints } from "./point-lookups.js";
 import { documentToRecord, sameValue, usesObjectIdKey } from "./documents.js";
 import { retryTransient } from "../../shared/mongo/transient-retry.js";
 import { sendWrites } from "./send-writes.js";
@@ -445,28 +446,39 @@ function sameStoredFields(spec: EntitySpec, before: Record<string, unknown>, aft
   return true;
 }
 
-/** Loads the existing records for the batch's keys, keyed by keyString. */
+/**
+ * Loads the existing records for the batch's keys, keyed by keyString: one
+ * `$in` per key field (a long `$or` is slow on some servers, and the `$in`
+ * over-fetch for compound keys is small), or each key by equality where the
+ * server evaluates equality but not `$in` (point-lookups.ts).
+ */
 export async function findExisting(db: Db, spec: EntitySpec, records: Record<string, unknown>[]): Promise<Map<string, Document>> {
   const found = new Map<string, Document>();
   if (records.length === 0) return found;
   const keys = records.map((r) => naturalKeyOf(spec, r)).filter((k): k is string[] => k !== undefined);
   if (keys.length === 0) return found;
+  const collection = collectionFor(db, spec);
   if (usesObjectIdKey(spec)) {
-    for await (const doc of collectionFor(db, spec).find({ _id: { $in: [...new Set(keys.map((k) => k[0]!))].map((id) => new ObjectId(id)) } })) {
+    const ids = [...new Set(keys.map((k) => k[0]!))].map((id) => new ObjectId(id));
+    for (const doc of await findByPoints(
+      db,
+      collection,
+      { _id: { $in: ids } },
+      ids.map((_id) => ({ _id })),
+    )) {
       found.set((doc._id as ObjectId).toHexString(), doc);
     }
     return found;
   }
-  // One $in per key field, then exact matching in memory: a long $or is slow on
-  // some servers, and the $in over-fetch for compound keys is small.
   const query: Document = {};
   spec.keyFields.forEach((field, i) => {
     query[field] = { $in: [...new Set(keys.map((k) => k[i]!))] };
   });
-  const wanted = new Set(keys.map(keyString));
-  for await (const doc of collectionFor(db, spec).find(query)) {
+  const unique = new Map(keys.map((k) => [keyString(k), k]));
+  const points = [...unique.values()].map((k) => Object.fromEntries(spec.keyFields.map((field, i) => [field, k[i]!])));
+  for (const doc of await findByPoints(db, collection, query, points)) {
     const key = keyString(spec.keyFields.map((f) => String(doc[f])));
-    if (wanted.has(key)) found.set(key, doc);
+    if (unique.has(key)) found.set(key, doc);
   }
   return found;
 }
@@ -492,9 +504,14 @@ async function findUniqueOwners(db: Db, spec: EntitySpec, records: Record<string
     }
     values.splice(0, values.length, ...new Set(values.filter((v) => !byValue.has(v))));
     if (values.length === 0) continue;
-    const docs = await collectionFor(db, spec)
-      .find({ [field]: { $in: values } }, { projection: { _id: 0, [field]: 1, ...Object.fromEntries(spec.keyFields.map((k) => [k, 1])) } })
-      .toArray();
+    const projection = { _id: 0, [field]: 1, ...Object.fromEntries(spec.keyFields.map((k) => [k, 1])) };
+    const docs = await findByPoints(
+      db,
+      collectionFor(db, spec),
+      { [field]: { $in: values } },
+      values.map((value) => ({ [field]: value })),
+      { projection },
+    );
     for (const doc of docs) byValue.set(doc[field] as string, keyString(spec.keyFields.map((k) => String(doc[k]))));
   }
   return owners;

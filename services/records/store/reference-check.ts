@@ -2,11 +2,13 @@
  * Reference checks for a batch: a session's user and course must exist, and so
  * must an activity entry's user, session and course. One `$in` query per
  * referenced entity per batch (there is no $lookup to lean on, and one query
- * per record would make imports crawl).
+ * per record would make imports crawl), or a few equality queries where the
+ * server evaluates those but not `$in` (point-lookups.ts).
  */
 import type { Db } from "mongodb";
 import { ENTITIES, type EntitySpec, type FieldIssue } from "../../domain/index.js";
 import { collectionFor } from "./collections.js";
+import { findByPoints } from "./point-lookups.js";
 
 /**
  * Remembers references found to exist during one stream of batches, so a
@@ -55,9 +57,13 @@ export async function findMissingReferences(db: Db, spec: EntitySpec, records: R
         for (const v of values) if (cache.has(target, v)) found.add(v);
         return;
       }
-      const docs = await collectionFor(db, ENTITIES[ref.entity])
-        .find({ [ref.targetField]: { $in: values } }, { projection: { _id: 0, [ref.targetField]: 1 } })
-        .toArray();
+      const docs = await findByPoints(
+        db,
+        collectionFor(db, ENTITIES[ref.entity]),
+        { [ref.targetField]: { $in: values } },
+        values.map((value) => ({ [ref.targetField]: value })),
+        { projection: { _id: 0, [ref.targetField]: 1 } },
+      );
       for (const doc of docs) {
         found.add(String(doc[ref.targetField]));
         cache?.add(target, String(doc[ref.targetField]));

@@ -3,7 +3,7 @@
  * The export's field picker: readable fields only, with their labels; without
  * `pii` the personal ones are not offered and a note names them; the picked
  * fields are the file's columns in the order picked, moved up and down with
- * buttons that keep the keyboard's focus.
+ * buttons that stay focusable at either end.
  */
 import { cleanup, fireEvent, render, screen, within } from "@testing-library/react";
 import { useState } from "react";
@@ -85,22 +85,22 @@ describe("the field picker", () => {
     expect(screen.getByRole("button", { name: "Move Status up" }).getAttribute("aria-disabled")).toBe("false");
   });
 
-  it("keeps the focus on the moved field's button, even when it reaches the end, and announces its new column", () => {
+  it("announces a moved field's new column, and at either end its button stays focusable: aria-disabled, never disabled", () => {
     render(<Controlled />);
-    const down = screen.getByRole("button", { name: "Move Username down" });
-    down.focus();
-    fireEvent.click(down);
-    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Move Username down" }));
-    fireEvent.click(document.activeElement as HTMLElement);
+    fireEvent.click(screen.getByRole("button", { name: "Move Username down" }));
+    fireEvent.click(screen.getByRole("button", { name: "Move Username down" }));
     const order = screen.getByRole("list", { name: "Column order" });
     expect(
       within(order)
         .getAllByRole("listitem")
         .map((li) => li.getAttribute("data-field")),
     ).toEqual(["status", "email", "username"]);
-    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Move Username down" }));
-    expect(document.activeElement?.getAttribute("aria-disabled")).toBe("true");
+    const atEnd = screen.getByRole("button", { name: "Move Username down" });
+    expect(atEnd.getAttribute("aria-disabled")).toBe("true");
+    expect(atEnd.hasAttribute("disabled")).toBe(false);
     expect(screen.getByText("Username moved to column 3 of 3.")).toBeTruthy();
+    // That the focus stays on the moved field's button is seen in a real browser
+    // (test/web/export-and-jobs.test.ts); happy-dom keeps the focus of a moved node anyway.
   });
 });
 

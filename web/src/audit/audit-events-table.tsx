@@ -43,7 +43,7 @@ export function AuditEventsTable({ events }: { events: readonly AuditEvent[] }) 
                   {fields}
                 </td>
                 <td>{auditCountsText(event)}</td>
-                <td>
+                <td className="cut" title={event.error || undefined}>
                   <span className={`badge badge-${outcome}`}>{outcome}</span>
                   {event.error && <span className="error"> {event.error}</span>}
                 </td>

@@ -5,10 +5,12 @@
  * fields as an ordered list — the file's columns, in that order — each with
  * buttons to move it up or down.
  *
- * Keyboard: the move buttons keep the focus on the field that moved (React
- * moves list items in the DOM, which would otherwise drop it), and at either
- * end the button says it cannot move rather than becoming disabled, which
- * would also drop the focus. Each move is announced in a status line.
+ * Keyboard: the focus stays on the button of the field that moved. React
+ * moves list items in the DOM; Chromium keeps the focus of a node moved that
+ * way (the browser test sees it), browsers that blur a removed node would
+ * not, so the button is focused again after a move. At either end the button
+ * says it cannot move (aria-disabled) rather than becoming disabled, which
+ * would drop the focus everywhere. Each move is announced in a live line.
  */
 import { useEffect, useRef, useState } from "react";
 import { fieldChoice, type FieldOption } from "./field-choice.js";
@@ -26,6 +28,7 @@ type Direction = "up" | "down";
 
 export function FieldPicker({ fields, pii, selected, onChange }: FieldPickerProps) {
   const { offered, withheld } = fieldChoice(fields, pii);
+  const offeredKeys = offered.map((f) => f.key);
   const labelOf = (key: string) => offered.find((f) => f.key === key)?.label ?? key;
   const moveButtons = useRef(new Map<string, HTMLButtonElement>());
   const [focusAfterMove, setFocusAfterMove] = useState<string>();
@@ -48,76 +51,69 @@ export function FieldPicker({ fields, pii, selected, onChange }: FieldPickerProp
   return (
     <fieldset className="fields">
       <legend>Fields</legend>
-      <div className="field-actions">
-        <button
-          type="button"
-          className="link"
-          onClick={() =>
-            onChange(
-              pickAll(
-                selected,
-                offered.map((f) => f.key),
-              ),
-            )
-          }
-        >
-          All
-        </button>
-        <button type="button" className="link" onClick={() => onChange([])}>
-          None
-        </button>
+      <div className="fields-body">
+        <div className="fields-pick">
+          <div className="field-actions">
+            <button type="button" className="link" onClick={() => onChange(pickAll(selected, offeredKeys))}>
+              All
+            </button>
+            <button type="button" className="link" onClick={() => onChange([])}>
+              None
+            </button>
+          </div>
+          <ul>
+            {offered.map((field) => (
+              <li key={field.key}>
+                <label title={field.description}>
+                  <input type="checkbox" name="field" value={field.key} checked={selected.includes(field.key)} onChange={(e) => onChange(toggleField(selected, field.key, e.currentTarget.checked))} />
+                  {field.label} <code>{field.key}</code>
+                </label>
+              </li>
+            ))}
+          </ul>
+        </div>
+        {selected.length > 0 && (
+          <div className="field-order">
+            <h3 id="column-order">Column order</h3>
+            <ol aria-labelledby="column-order">
+              {selected.map((key, index) => {
+                const label = labelOf(key);
+                const button = (direction: Direction, atEnd: boolean) => (
+                  <button
+                    type="button"
+                    className="secondary small"
+                    ref={(el) => {
+                      if (el) moveButtons.current.set(`${key}:${direction}`, el);
+                      else moveButtons.current.delete(`${key}:${direction}`);
+                    }}
+                    aria-label={`Move ${label} ${direction}`}
+                    aria-disabled={atEnd}
+                    title={atEnd ? `${label} is already the ${direction === "up" ? "first" : "last"} column` : undefined}
+                    onClick={() => move(key, direction)}
+                  >
+                    {direction === "up" ? "↑" : "↓"}
+                  </button>
+                );
+                return (
+                  <li key={key} data-field={key}>
+                    <span className="field-order-label">{label}</span>
+                    {button("up", index === 0)}
+                    {button("down", index === selected.length - 1)}
+                  </li>
+                );
+              })}
+            </ol>
+            {/* aria-live, not role=status: the page's one status is the download's. */}
+            <p className="visually-hidden" aria-live="polite">
+              {announcement}
+            </p>
+          </div>
+        )}
       </div>
-      <ul>
-        {offered.map((field) => (
-          <li key={field.key}>
-            <label title={field.description}>
-              <input type="checkbox" name="field" value={field.key} checked={selected.includes(field.key)} onChange={(e) => onChange(toggleField(selected, field.key, e.currentTarget.checked))} />
-              {field.label} <code>{field.key}</code>
-            </label>
-          </li>
-        ))}
-      </ul>
       {withheld.length > 0 && (
         <p className="note" role="note">
           Personal fields are left out: your roles do not include <code>pii</code> ({withheld.map((f) => f.label).join(", ")}).
         </p>
-      )}
-      {selected.length > 0 && (
-        <div className="field-order">
-          <h3 id="column-order">Column order</h3>
-          <ol aria-labelledby="column-order">
-            {selected.map((key, index) => {
-              const label = labelOf(key);
-              const button = (direction: Direction, atEnd: boolean) => (
-                <button
-                  type="button"
-                  className="secondary small"
-                  ref={(el) => {
-                    if (el) moveButtons.current.set(`${key}:${direction}`, el);
-                    else moveButtons.current.delete(`${key}:${direction}`);
-                  }}
-                  aria-label={`Move ${label} ${direction}`}
-                  aria-disabled={atEnd}
-                  title={atEnd ? `${label} is already the ${direction === "up" ? "first" : "last"} column` : undefined}
-                  onClick={() => move(key, direction)}
-                >
-                  {direction === "up" ? "↑" : "↓"}
-                </button>
-              );
-              return (
-                <li key={key} data-field={key}>
-                  <span className="field-order-label">{label}</span>
-                  {button("up", index === 0)}
-                  {button("down", index === selected.length - 1)}
-                </li>
-              );
-            })}
-          </ol>
-          {/* aria-live, not role=status: the page's one status is the download's. */}
-          <p className="visually-hidden" aria-live="polite">
-            {announcement}
-          </p>
-        </div>
       )}
     </fieldset>
   );

@@ -453,6 +453,20 @@ describe("ordered fields, the audit trail, job filters, the keyboard and a narro
     await expect.poll(() => page.getByText("No job matches these filters.").count()).toBe(1);
   });
 
+  it("downloads an import's failed rows from the job list", async () => {
+    await page.getByLabel("Created from").fill("");
+    await page.getByLabel("Created to").fill("");
+    await page.getByLabel("Kind").selectOption({ label: "import" });
+    // The admin's lenient import (the block above) rejected one row; its row offers the file.
+    const withFailures = page.locator("table.jobs tbody tr", { hasText: "1 failed" });
+    await expect.poll(() => withFailures.count()).toBeGreaterThan(0);
+    expect(await page.locator("table.jobs tbody tr", { hasNotText: "failed" }).getByRole("button", { name: "Failed rows" }).count()).toBe(0);
+    const [failed] = await Promise.all([page.waitForEvent("download"), withFailures.first().getByRole("button", { name: "Failed rows" }).click()]);
+    const rows = parse(readFileSync(await failed.path()), { columns: true, bom: true }) as Record<string, string>[];
+    expect(rows.map((r) => r._row)).toEqual(["2"]);
+    expect(rows[0]!._errors).toContain("email");
+  });
+
   it("fits every page in a 400 px wide window: no sideways page scroll, wide tables scroll in their own box", async () => {
     await signInAs("admin");
     await page.setViewportSize({ width: 400, height: 800 });

@@ -104,6 +104,20 @@ describe("the field picker", () => {
   });
 });
 
+describe("the field picker's problem", () => {
+  it("is the field group's description, so that it is read with the group it is about", () => {
+    render(
+      <>
+        <FieldPicker fields={USER_FIELDS} pii selected={[]} onChange={() => {}} problemId="fields-problem" />
+        <p id="fields-problem">Pick at least one field.</p>
+      </>,
+    );
+    const group = screen.getByRole("group", { name: "Fields" });
+    expect(group.getAttribute("aria-describedby")).toBe("fields-problem");
+    expect(group.getAttribute("aria-invalid")).toBe("true");
+  });
+});
+
 describe("the column order's rules", () => {
   it("adds at the end, removes wherever, and moves by swapping neighbours", () => {
     expect(toggleField(["a", "b"], "c", true)).toEqual(["a", "b", "c"]);

@@ -145,7 +145,13 @@ function ExportControls() {
           </label>
         </div>
         {description ? (
-          <FieldPicker fields={fieldsOf(description)} pii={capabilities.pii} selected={form.fields} onChange={(fields) => update({ fields })} />
+          <FieldPicker
+            fields={fieldsOf(description)}
+            pii={capabilities.pii}
+            selected={form.fields}
+            onChange={(fields) => update({ fields })}
+            problemId={problems.fields ? "export-fields-problem" : undefined}
+          />
         ) : (
           <p className="muted fields-placeholder">Loading fields…</p>
         )}

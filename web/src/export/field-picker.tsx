@@ -12,7 +12,7 @@
  * says it cannot move (aria-disabled) rather than becoming disabled, which
  * would drop the focus everywhere. Each move is announced in a live line.
  */
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { fieldChoice, type FieldOption } from "./field-choice.js";
 import { moveField, pickAll, toggleField } from "./field-order.js";
 
@@ -22,11 +22,14 @@ export interface FieldPickerProps {
   /** The picked fields, in the file's column order. */
   selected: readonly string[];
   onChange(selected: string[]): void;
+  /** The id of the text that says what is wrong with the selection (none picked), shown beside it. */
+  problemId?: string;
 }
 
 type Direction = "up" | "down";
 
-export function FieldPicker({ fields, pii, selected, onChange }: FieldPickerProps) {
+export function FieldPicker({ fields, pii, selected, onChange, problemId }: FieldPickerProps) {
+  const orderTitleId = useId();
   const { offered, withheld } = fieldChoice(fields, pii);
   const offeredKeys = offered.map((f) => f.key);
   const labelOf = (key: string) => offered.find((f) => f.key === key)?.label ?? key;
@@ -49,7 +52,7 @@ export function FieldPicker({ fields, pii, selected, onChange }: FieldPickerProp
   };
 
   return (
-    <fieldset className="fields">
+    <fieldset className="fields" aria-describedby={problemId} aria-invalid={problemId ? true : undefined}>
       <legend>Fields</legend>
       <div className="fields-body">
         <div className="fields-pick">
@@ -74,8 +77,8 @@ export function FieldPicker({ fields, pii, selected, onChange }: FieldPickerProp
         </div>
         {selected.length > 0 && (
           <div className="field-order">
-            <h3 id="column-order">Column order</h3>
-            <ol aria-labelledby="column-order">
+            <h3 id={orderTitleId}>Column order</h3>
+            <ol aria-labelledby={orderTitleId}>
               {selected.map((key, index) => {
                 const label = labelOf(key);
                 const button = (direction: Direction, atEnd: boolean) => (

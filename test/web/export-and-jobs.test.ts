@@ -75,7 +75,8 @@ async function signIn(username: string): Promise<void> {
   await page.getByTestId("user-name").waitFor();
 }
 
-const screenshot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+/** `fullPage` for a page taller than the window (the export page: its preview is below the form). */
+const screenshot = (name: string, fullPage = false) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
 
 describe("an exporter in the web UI", () => {
   it("signs in at the provider with PKCE and comes back with the code gone from the address bar, their name and roles shown", async () => {
@@ -100,7 +101,7 @@ describe("an exporter in the web UI", () => {
     await expect.poll(() => preview.locator("tbody tr").count()).toBe(4);
     expect(await preview.locator("thead th").allTextContents()).toEqual(["Email address", "Username", "First name", "Last name", "Role", "Status", "Created at", "Updated at"]);
     expect((await preview.locator("tbody tr td:nth-child(2)").allTextContents()).sort()).toEqual(["ada", "alan", "edsger", "grace"]);
-    await screenshot("export");
+    await screenshot("export", true);
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download" }).click()]);
     exportedFile = download.suggestedFilename();
@@ -515,6 +516,199 @@ describe("an admin importing with transforms, a chosen format and the upload's p
     } finally {
       await throttle(-1).catch(() => undefined);
       await cdp.detach().catch(() => undefined);
+    }
+  });
+});
+
+/** Signs out of the app (and the provider) when someone is signed in, then signs in as `username`. */
+async function signInAs(username: string): Promise<void> {
+  // No reload first: a reload forgets the app's tokens, but not the provider's session.
+  if ((await page.getByTestId("user-name").count()) > 0) {
+    await page.getByRole("banner").getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign out" }).click(); // the provider's confirmation
+  }
+  await signIn(username);
+}
+
+const nav = () => page.getByRole("navigation", { name: "Pages" });
+/** The day (yyyy-mm-dd) of a time as the UI shows it ("2026-12-01 15:04:05 UTC"), and the day after. */
+const dayOf = (shown: string) => shown.slice(0, 10);
+const dayAfter = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+describe("ordered fields, the audit trail, job filters, the keyboard and a narrow window", () => {
+  /** The fields of the reordered export, in the order picked, as the audit trail lists them. */
+  const ORDERED = ["email", "status", "username"];
+
+  it("gives an exporter no Audit link, and tells them at #/audit which roles read the trail", async () => {
+    await signInAs("exporter");
+    expect(await nav().getByRole("link").allTextContents()).toEqual(["Export", "Jobs"]);
+    await page.evaluate(() => {
+      window.location.hash = "#/audit";
+    });
+    await expect.poll(() => page.getByRole("note").textContent()).toBe("Reading the audit trail needs the auditor or admin role; your roles do not include it.");
+    expect(await page.locator("table").count()).toBe(0);
+  });
+
+  it("exports users with the fields picked and moved with the keyboard: the preview and the CSV have the columns in that order", async () => {
+    await nav().getByRole("link", { name: "Export" }).click();
+    await page.getByLabel("Entity").selectOption({ label: "Users" });
+    await page.getByLabel("Format").selectOption("csv");
+    await page.getByRole("button", { name: "None" }).click();
+    for (const label of [/^Username/, /^Email address/, /^Status/]) await page.getByRole("checkbox", { name: label }).check();
+    const order = page.getByRole("list", { name: "Column order" });
+    expect(await order.locator("li").evaluateAll((items) => items.map((li) => li.getAttribute("data-field")))).toEqual(["username", "email", "status"]);
+    // Two presses of Enter on one button: the focus follows the field down (React moves its list item in the DOM).
+    await page.getByRole("button", { name: "Move Username down" }).focus();
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Enter");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Move Username down");
+    expect(await order.locator("li").evaluateAll((items) => items.map((li) => li.getAttribute("data-field")))).toEqual(ORDERED);
+
+    const preview = page.getByRole("region", { name: "Preview" });
+    await expect.poll(() => preview.locator("thead th").allTextContents()).toEqual(["Email address", "Status", "Username"]);
+    await expect.poll(() => preview.locator("tbody tr").count()).toBeGreaterThan(0);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download" }).click()]);
+    const [header, ...rows] = parse(readFileSync(await download.path()), { bom: true }) as string[][];
+    expect(header).toEqual(["Email address", "Status", "Username"]);
+    expect(rows.find((r) => r[2] === "grace")).toEqual(["grace@example.test", "suspended", "grace"]);
+  });
+
+  it("reaches every control of the export form with Tab, each one named and its focus visible, down to Download", async () => {
+    await page.getByLabel("Entity").focus();
+    const visited: { tag: string; name: string; outline: string }[] = [];
+    for (let i = 0; i < 60; i++) {
+      const focused = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el || el === document.body) return undefined;
+        const labelled = (el as HTMLInputElement).labels?.[0]?.textContent ?? "";
+        const name = (el.getAttribute("aria-label") ?? (labelled || el.textContent) ?? "").trim();
+        return { tag: el.tagName.toLowerCase(), name, outline: getComputedStyle(el).outlineStyle };
+      });
+      if (!focused) break;
+      visited.push(focused);
+      if (focused.tag === "button" && focused.name === "Download") break;
+      await page.keyboard.press("Tab");
+    }
+    expect(visited.at(-1)).toMatchObject({ tag: "button", name: "Download" });
+    expect(visited.filter((v) => v.name === "")).toEqual([]);
+    // The first was focused by the test, not by Tab: only keyboard focus is drawn.
+    expect(visited.slice(1).filter((v) => v.outline === "none")).toEqual([]);
+    // On the way: the field checkboxes, the move buttons, the filters, sort and limit.
+    const names = visited.map((v) => v.name);
+    for (const name of ["Move Email address up", "Move Status down", "Sort by", "Limit"])
+      expect(
+        names.some((n) => n.startsWith(name)),
+        name,
+      ).toBe(true);
+  });
+
+  it("shows an auditor the Audit page with that export, found with the action filter, and its job", async () => {
+    await signInAs("auditor");
+    expect(await nav().getByRole("link").allTextContents()).toEqual(["Export", "Jobs", "Audit"]);
+    await nav().getByRole("link", { name: "Audit" }).click();
+    const table = page.locator("table.audit-events");
+    await table.waitFor();
+    const rows = table.locator("tbody tr");
+    // A dry-run import reads "import (dry run)": still an import.
+    const actions = async () => [...new Set((await rows.locator("td:nth-child(3)").allTextContents()).map((a) => a.replace(/ \(dry run\)$/, "")))];
+    await page.getByLabel("Action").selectOption({ label: "import" });
+    await expect.poll(actions).toEqual(["import"]);
+    await page.getByLabel("Action").selectOption({ label: "export" });
+    await expect.poll(actions).toEqual(["export"]);
+    // The download, not its previews (NDJSON exports of the same fields).
+    const ours = rows
+      .filter({ hasText: ORDERED.join(", ") })
+      .filter({ hasText: "exporter" })
+      .filter({ hasText: "csv" });
+    await expect.poll(() => ours.count()).toBeGreaterThan(0);
+    expect(await ours.first().locator(".badge").textContent()).toBe("succeeded");
+    expect(await ours.first().locator("td:nth-child(4)").textContent()).toBe("users");
+    // The importer exported nothing.
+    await page.getByLabel("Who").fill("importer");
+    await expect.poll(() => page.getByText("No event matches these filters.").count()).toBe(1);
+    await page.getByLabel("Who").fill("exporter");
+    await expect.poll(() => ours.count()).toBeGreaterThan(0);
+    await screenshot("audit");
+
+    await ours.first().getByRole("link", { name: "Job" }).click();
+    const facts = page.locator("dl.facts");
+    await expect.poll(() => facts.textContent()).toContain("export of users as csv");
+    expect(await facts.textContent()).toContain(`Fields${ORDERED.join(", ")}`);
+  });
+
+  it("filters everyone's jobs by who ran them and by the days they were created, and names a range that ends first as the problem", async () => {
+    await nav().getByRole("link", { name: "Jobs" }).click();
+    const rows = page.locator("table.jobs tbody tr");
+    await rows.first().waitFor();
+    const who = () => rows.locator("td:nth-child(8)").allTextContents();
+    await page.getByLabel("Who").fill("exporter");
+    await expect.poll(async () => [...new Set(await who())]).toEqual(["exporter"]);
+    await page.getByLabel("Who").fill("admin");
+    await expect.poll(async () => [...new Set(await who())]).toEqual(["admin"]);
+
+    // The days come from a job's own creation time, so the test holds across midnight.
+    const newest = rows.first();
+    const jobId = (await newest.getAttribute("data-job-id"))!;
+    const day = dayOf((await newest.locator("td").first().textContent())!);
+    await page.getByLabel("Created from").fill(day);
+    await page.getByLabel("Created to").fill(day);
+    await expect.poll(() => page.locator(`tr[data-job-id="${jobId}"]`).count()).toBe(1);
+    await page.getByLabel("Created from").fill(dayAfter(day));
+    const to = page.getByLabel("Created to");
+    expect(await to.getAttribute("aria-invalid")).toBe("true");
+    expect(await page.locator(`#${await to.getAttribute("aria-describedby")}`).textContent()).toBe("The end date is before the start date.");
+    await to.fill(dayAfter(day));
+    await expect.poll(() => page.getByText("No job matches these filters.").count()).toBe(1);
+  });
+
+  it("downloads an import's failed rows from the job list", async () => {
+    await page.getByLabel("Created from").fill("");
+    await page.getByLabel("Created to").fill("");
+    await page.getByLabel("Kind").selectOption({ label: "import" });
+    // The admin's lenient import (the block above) rejected one row; its row offers the file.
+    const withFailures = page.locator("table.jobs tbody tr", { hasText: "1 failed" });
+    await expect.poll(() => withFailures.count()).toBeGreaterThan(0);
+    expect(await page.locator("table.jobs tbody tr", { hasNotText: "failed" }).getByRole("button", { name: "Failed rows" }).count()).toBe(0);
+    const [failed] = await Promise.all([page.waitForEvent("download"), withFailures.first().getByRole("button", { name: "Failed rows" }).click()]);
+    const rows = parse(readFileSync(await failed.path()), { columns: true, bom: true }) as Record<string, string>[];
+    expect(rows.map((r) => r._row)).toEqual(["2"]);
+    expect(rows[0]!._errors).toContain("email");
+  });
+
+  it("fits every page in a 400 px wide window: no sideways page scroll, wide tables scroll in their own box", async () => {
+    await signInAs("admin");
+    await page.setViewportSize({ width: 400, height: 800 });
+    try {
+      const fits = () => page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+      const pages: [hash: string, ready: () => Promise<unknown>][] = [
+        ["#/export", () => expect.poll(() => page.getByRole("region", { name: "Preview" }).locator("tbody tr").count()).toBeGreaterThan(0)],
+        ["#/import", () => page.getByRole("heading", { level: 1, name: "Import" }).waitFor()],
+        ["#/jobs", () => page.locator("table.jobs tbody tr").first().waitFor()],
+        ["#/audit", () => page.locator("table.audit-events tbody tr").first().waitFor()],
+      ];
+      let jobId: string | null = null;
+      for (const [hash, ready] of pages) {
+        await page.goto(`${stack.url}${hash}`);
+        await ready();
+        const { scrollWidth, innerWidth } = await fits();
+        expect(scrollWidth, hash).toBeLessThanOrEqual(innerWidth);
+        if (hash === "#/jobs") {
+          // The table is wider than the window, and scrolls inside its box.
+          const box = await page
+            .locator(".table-scroll")
+            .first()
+            .evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+          expect(box.scroll).toBeGreaterThan(box.client);
+          jobId = await page.locator("table.jobs tbody tr").first().getAttribute("data-job-id");
+        }
+        if (hash === "#/export") await screenshot("export-narrow");
+      }
+      await page.goto(`${stack.url}#/jobs/${jobId}`);
+      await page.locator("dl.facts").waitFor();
+      const { scrollWidth, innerWidth } = await fits();
+      expect(scrollWidth, "a job's detail").toBeLessThanOrEqual(innerWidth);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
     }
   });
 });

@@ -33,6 +33,12 @@ describe("the export page's request", () => {
     expect(exportRequestOf(form({ limit: "500" }), { format: "ndjson", limit: 20 }).limit).toBe(20n);
   });
 
+  it("asks the preview and the download for the fields in the order picked, the file's column order", () => {
+    const picked = form({ fields: ["status", "username", "email"] });
+    expect(exportRequestOf(picked).fields).toEqual(["status", "username", "email"]);
+    expect(exportRequestOf(picked, { format: "ndjson", limit: 20 }).fields).toEqual(["status", "username", "email"]);
+  });
+
   it("is not sent without a field, with a limit that is not a whole number above 0, or with a date range that ends before it starts", () => {
     expect(formProblems(form({}))).toEqual({});
     expect(formProblems(form({ fields: [] }))).toEqual({ fields: "Pick at least one field." });

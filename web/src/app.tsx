@@ -9,6 +9,7 @@ import { AppContext, useApp, type AppContextValue } from "./app-context.js";
 import { capabilitiesOf } from "./auth/capabilities.js";
 import { CALLBACK_PATH, completeSignIn, loadWebConfig, signOut, startSignIn, type Session, type WebConfig } from "./auth/oidc.js";
 import { SessionStore } from "./auth/session-store.js";
+import { AuditPage } from "./audit/audit-page.js";
 import { ExportPage } from "./export/export-page.js";
 import { ImportPage } from "./import/import-page.js";
 import { JobDetail } from "./jobs/job-detail.js";
@@ -112,6 +113,11 @@ function Shell({ onSignOut }: { onSignOut(): void }) {
           <a href="#/jobs" aria-current={route.page === "jobs" || route.page === "job" ? "page" : undefined}>
             Jobs
           </a>
+          {capabilities.audit && (
+            <a href="#/audit" aria-current={route.page === "audit" ? "page" : undefined}>
+              Audit
+            </a>
+          )}
         </nav>
         <span className="who">
           <span data-testid="user-name">{session.name}</span>{" "}
@@ -144,6 +150,8 @@ function Page({ route }: { route: Route }) {
       return <JobDetail id={route.id} />;
     case "import":
       return <ImportPage />;
+    case "audit":
+      return <AuditPage />;
     case "unknown":
       return (
         <section>

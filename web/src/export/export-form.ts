@@ -4,13 +4,14 @@
  * is asked, for the preview and the download alike.
  */
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Entity, FilterSchema, SortFieldSchema, TimeRangeSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { ExportRequestSchema, type ExportRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { dateRangeProblem, endOfDay, startOfDay } from "../ui/date-range.js";
 
 export interface ExportForm {
   entity: Entity;
   format: string;
+  /** The picked fields in the file's column order (the field picker's order list). */
   fields: string[];
   status: string;
   userId: string;
@@ -43,7 +44,8 @@ export function formProblems(form: ExportForm): Record<string, string> {
   if (form.fields.length === 0) problems.fields = "Pick at least one field.";
   if (form.limit !== "" && !/^[1-9]\d*$/.test(form.limit)) problems.limit = "A limit is a whole number above 0, or empty for all records.";
   if ((form.from || form.to) && !form.timeField) problems.timeField = "Pick which date the range applies to.";
-  if (form.from && form.to && form.from > form.to) problems.to = "The end date is before the start date.";
+  const range = dateRangeProblem(form.from, form.to);
+  if (range) problems.to = range;
   return problems;
 }
 
@@ -58,9 +60,9 @@ export function exportRequestOf(form: ExportForm, overrides: { format?: string; 
         ? [
             create(TimeRangeSchema, {
               field: form.timeField,
-              from: form.from ? timestampFromDate(new Date(`${form.from}T00:00:00Z`)) : undefined,
+              from: startOfDay(form.from),
               // The end date is included: up to the start of the next day.
-              to: form.to ? timestampFromDate(new Date(Date.parse(`${form.to}T00:00:00Z`) + 86_400_000)) : undefined,
+              to: endOfDay(form.to),
             }),
           ]
         : [],

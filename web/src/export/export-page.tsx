@@ -145,7 +145,13 @@ function ExportControls() {
           </label>
         </div>
         {description ? (
-          <FieldPicker fields={fieldsOf(description)} pii={capabilities.pii} selected={form.fields} onChange={(fields) => update({ fields })} />
+          <FieldPicker
+            fields={fieldsOf(description)}
+            pii={capabilities.pii}
+            selected={form.fields}
+            onChange={(fields) => update({ fields })}
+            problemId={problems.fields ? "export-fields-problem" : undefined}
+          />
         ) : (
           <p className="muted fields-placeholder">Loading fields…</p>
         )}
@@ -195,11 +201,24 @@ function ExportControls() {
                 From
                 <input type="date" name="from" value={form.from} onChange={(e) => update({ from: e.currentTarget.value })} />
               </label>
-              <label>
-                To
-                <input type="date" name="to" value={form.to} aria-invalid={Boolean(problems.to)} onChange={(e) => update({ to: e.currentTarget.value })} />
-                {problems.to && <span className="error">{problems.to}</span>}
-              </label>
+              <div className="control">
+                <label>
+                  To
+                  <input
+                    type="date"
+                    name="to"
+                    value={form.to}
+                    aria-invalid={Boolean(problems.to)}
+                    aria-describedby={problems.to ? "export-to-problem" : undefined}
+                    onChange={(e) => update({ to: e.currentTarget.value })}
+                  />
+                </label>
+                {problems.to && (
+                  <span id="export-to-problem" className="error">
+                    {problems.to}
+                  </span>
+                )}
+              </div>
             </div>
           )}
           <div className="row">
@@ -218,11 +237,25 @@ function ExportControls() {
               <input type="checkbox" name="descending" checked={form.descending} onChange={(e) => update({ descending: e.currentTarget.checked })} />
               descending
             </label>
-            <label>
-              Limit
-              <input name="limit" inputMode="numeric" value={form.limit} placeholder="all" aria-invalid={Boolean(problems.limit)} onChange={(e) => update({ limit: e.currentTarget.value })} />
-              {problems.limit && <span className="error">{problems.limit}</span>}
-            </label>
+            <div className="control">
+              <label>
+                Limit
+                <input
+                  name="limit"
+                  inputMode="numeric"
+                  value={form.limit}
+                  placeholder="all"
+                  aria-invalid={Boolean(problems.limit)}
+                  aria-describedby={problems.limit ? "export-limit-problem" : undefined}
+                  onChange={(e) => update({ limit: e.currentTarget.value })}
+                />
+              </label>
+              {problems.limit && (
+                <span id="export-limit-problem" className="error">
+                  {problems.limit}
+                </span>
+              )}
+            </div>
           </div>
         </fieldset>
         <div className="actions">

@@ -11,23 +11,13 @@ import { useState } from "react";
 import { JobKind, JobState } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { useApp } from "../app-context.js";
 import { messageOf } from "../ui/errors.js";
-import { downloadFromRoute } from "../ui/http-download.js";
+import { FailedRowsButton, hasFailedRows } from "./failed-rows-button.js";
 import { countsText, durationText, entityText, KIND_TEXT, timeText } from "./job-text.js";
 import { StateBadge } from "./state-badge.js";
 import { useWatchedJob } from "./use-watched-job.js";
 
 export function JobDetail({ id }: { id: string }) {
-  const { client, capabilities, accessToken } = useApp();
-  const [failedRows, setFailedRows] = useState<{ busy: boolean; message?: string; error?: string }>({ busy: false });
-  const downloadFailedRows = async () => {
-    setFailedRows({ busy: true });
-    try {
-      const name = await downloadFromRoute(`/jobs/${encodeURIComponent(id)}/failed-rows`, await accessToken(), `${id}-failed-rows`);
-      setFailedRows({ busy: false, message: `Downloaded ${name}` });
-    } catch (e) {
-      setFailedRows({ busy: false, error: messageOf(e) });
-    }
-  };
+  const { client, capabilities } = useApp();
   const { job, live, error } = useWatchedJob(client, id);
   // Undo asks once more, in the page (a second button), before anything is sent.
   const [revert, setRevert] = useState<{ asking: boolean; busy: boolean; error?: string }>({ asking: false, busy: false });
@@ -182,19 +172,10 @@ export function JobDetail({ id }: { id: string }) {
               <dt>Row errors</dt>
               <dd>
                 {String(job.errorCount)}
-                {(job.kind === JobKind.IMPORT || job.kind === JobKind.REVERT) && job.state !== JobState.RUNNING && (
+                {hasFailedRows(job) && (
                   <>
                     {" "}
-                    <button type="button" className="secondary" disabled={failedRows.busy} onClick={() => void downloadFailedRows()}>
-                      Download failed rows
-                    </button>
-                    {failedRows.message && <span className="status ok"> {failedRows.message}</span>}
-                    {failedRows.error && (
-                      <span className="error" role="alert">
-                        {" "}
-                        {failedRows.error}
-                      </span>
-                    )}
+                    <FailedRowsButton jobId={id} />
                   </>
                 )}
                 <ul>

@@ -1,75 +1,63 @@
 /**
  * Job history: the jobs the person may see (their own, or everyone's for
- * admins and auditors), newest first, filtered by kind, entity and state,
- * with state, counts and duration; each opens its detail view.
+ * admins and auditors), newest first, filtered by kind, entity, state, who
+ * ran them (for those who see everyone's) and the days they were created,
+ * read page by page; with state, counts, duration and checksum, the failed
+ * rows of an import that rejected some, and each job's detail view.
  */
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import { Entity } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { JobKind, JobState, type Job } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { ENTITIES } from "../export/export-form.js";
 import { useApp } from "../app-context.js";
-import { missingRoleReason } from "../auth/capabilities.js";
-import { messageOf } from "../ui/errors.js";
+import { ENTITIES } from "../export/export-form.js";
+import { NotAllowed } from "../ui/not-allowed.js";
+import { useDebounced } from "../ui/use-debounced.js";
+import { usePagedList, type Page } from "../ui/use-paged-list.js";
+import { FailedRowsButton, hasFailedRows } from "./failed-rows-button.js";
 import { countsText, durationText, entityText, KIND_TEXT, STATE_TEXT, timeText } from "./job-text.js";
+import { initialJobsFilter, isFiltered, jobsFilterProblems, listJobsRequestOf, type JobsFilter } from "./jobs-filter.js";
 import { StateBadge } from "./state-badge.js";
 
-const PAGE_SIZE = 50;
 const STATES = [JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED];
-
-interface JobFilter {
-  kind: JobKind;
-  entity: Entity;
-  state: JobState;
-}
+/** Typing in the "Who" box asks once the typing pauses. */
+const FILTER_DELAY_MS = 300;
 
 export function JobsPage() {
+  const { capabilities } = useApp();
+  if (capabilities.jobs === "none") return <NotAllowed title="Jobs" action="Seeing jobs" roles={["exporter", "importer", "auditor", "admin"]} />;
+  return <JobHistory />;
+}
+
+function JobHistory() {
   const { client, capabilities } = useApp();
-  const [jobs, setJobs] = useState<Job[]>();
-  const [next, setNext] = useState("");
-  const [error, setError] = useState<string>();
-  const [filter, setFilter] = useState<JobFilter>({ kind: JobKind.UNSPECIFIED, entity: Entity.UNSPECIFIED, state: JobState.UNSPECIFIED });
-
-  const load = useCallback(
-    async (pageToken = "") => {
-      setError(undefined);
-      try {
-        const page = await client.listJobs({ ...filter, pageSize: PAGE_SIZE, pageToken });
-        setJobs((before) => (pageToken ? [...(before ?? []), ...page.jobs] : page.jobs));
-        setNext(page.nextPageToken);
-      } catch (e) {
-        setError(messageOf(e));
-      }
+  const everyone = capabilities.jobs === "all";
+  const [filter, setFilter] = useState<JobsFilter>(initialJobsFilter);
+  const update = (patch: Partial<JobsFilter>) => setFilter((f) => ({ ...f, ...patch }));
+  const problems = jobsFilterProblems(filter);
+  const askedKey = JSON.stringify(useDebounced(filter, FILTER_DELAY_MS));
+  const asked = useMemo(() => JSON.parse(askedKey) as JobsFilter, [askedKey]);
+  const fetchPage = useCallback(
+    async (pageToken: string): Promise<Page<Job>> => {
+      const page = await client.listJobs(listJobsRequestOf(asked, pageToken));
+      return { items: page.jobs, nextPageToken: page.nextPageToken };
     },
-    [client, filter],
+    [client, asked],
   );
+  const list = usePagedList(fetchPage, Object.keys(jobsFilterProblems(asked)).length === 0);
 
-  useEffect(() => {
-    if (capabilities.jobs !== "none") void load();
-  }, [load, capabilities.jobs]);
-
-  if (capabilities.jobs === "none") {
-    return (
-      <section>
-        <h1>Jobs</h1>
-        <p className="note" role="note">
-          {missingRoleReason("Seeing jobs", ["exporter", "importer", "auditor", "admin"])}.
-        </p>
-      </section>
-    );
-  }
   return (
     <section className="jobs-page">
       <div className="title-row">
         <h1>Jobs</h1>
-        <span className="muted">{capabilities.jobs === "all" ? "everyone's jobs" : "your jobs"}</span>
-        <button type="button" className="secondary" onClick={() => void load()}>
+        <span className="muted">{everyone ? "everyone's jobs" : "your jobs"}</span>
+        <button type="button" className="secondary" onClick={list.reload}>
           Refresh
         </button>
       </div>
-      <div className="row filters-row">
+      <form className="row filters-row" aria-label="Job filters" onSubmit={(e) => e.preventDefault()}>
         <label>
           Kind
-          <select name="kind" value={filter.kind} onChange={(e) => setFilter({ ...filter, kind: Number(e.currentTarget.value) })}>
+          <select name="kind" value={filter.kind} onChange={(e) => update({ kind: Number(e.currentTarget.value) })}>
             <option value={JobKind.UNSPECIFIED}>any</option>
             <option value={JobKind.EXPORT}>export</option>
             <option value={JobKind.IMPORT}>import</option>
@@ -78,7 +66,7 @@ export function JobsPage() {
         </label>
         <label>
           Entity
-          <select name="entity" value={filter.entity} onChange={(e) => setFilter({ ...filter, entity: Number(e.currentTarget.value) })}>
+          <select name="entity" value={filter.entity} onChange={(e) => update({ entity: Number(e.currentTarget.value) as Entity })}>
             <option value={Entity.UNSPECIFIED}>any</option>
             {ENTITIES.map((e) => (
               <option key={e.entity} value={e.entity}>
@@ -89,7 +77,7 @@ export function JobsPage() {
         </label>
         <label>
           State
-          <select name="state" value={filter.state} onChange={(e) => setFilter({ ...filter, state: Number(e.currentTarget.value) })}>
+          <select name="state" value={filter.state} onChange={(e) => update({ state: Number(e.currentTarget.value) })}>
             <option value={JobState.UNSPECIFIED}>any</option>
             {STATES.map((state) => (
               <option key={state} value={state}>
@@ -98,59 +86,106 @@ export function JobsPage() {
             ))}
           </select>
         </label>
-      </div>
-      {error && (
+        {everyone && (
+          <label>
+            Who
+            <input name="subject" value={filter.subject} placeholder="anyone" autoComplete="off" onChange={(e) => update({ subject: e.currentTarget.value })} />
+          </label>
+        )}
+        <label>
+          Created from
+          <input type="date" name="createdFrom" value={filter.createdFrom} onChange={(e) => update({ createdFrom: e.currentTarget.value })} />
+        </label>
+        <div className="control">
+          <label>
+            Created to
+            <input
+              type="date"
+              name="createdTo"
+              value={filter.createdTo}
+              aria-invalid={Boolean(problems.createdTo)}
+              aria-describedby={problems.createdTo ? "jobs-created-to-problem" : undefined}
+              onChange={(e) => update({ createdTo: e.currentTarget.value })}
+            />
+          </label>
+          {problems.createdTo && (
+            <span id="jobs-created-to-problem" className="error">
+              {problems.createdTo}
+            </span>
+          )}
+        </div>
+      </form>
+      {list.error && (
         <p className="error" role="alert">
-          {error}
+          {list.error}
         </p>
       )}
-      {jobs === undefined ? (
-        <p className="muted">Loading jobs…</p>
-      ) : jobs.length === 0 ? (
-        <p className="muted">{filter.kind || filter.entity || filter.state ? "No job matches these filters." : "No jobs yet. Exports and imports appear here."}</p>
-      ) : (
-        <div className="table-scroll">
-          <table className="jobs">
-            <thead>
-              <tr>
-                <th scope="col">Created</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Entity</th>
-                <th scope="col">Format</th>
-                <th scope="col">State</th>
-                <th scope="col">Counts</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Who</th>
-                <th scope="col">Job</th>
-              </tr>
-            </thead>
-            <tbody>
-              {jobs.map((job) => (
-                <tr key={job.id} data-job-id={job.id}>
-                  <td>{timeText(job.createdAt)}</td>
-                  <td>{KIND_TEXT[job.kind]}</td>
-                  <td>{entityText(job.entity)}</td>
-                  <td>{job.format}</td>
-                  <td>
-                    <StateBadge state={job.state} />
-                  </td>
-                  <td>{countsText(job)}</td>
-                  <td>{durationText(job.duration)}</td>
-                  <td>{job.subject}</td>
-                  <td>
-                    <a href={`#/jobs/${job.id}`}>Details</a>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {next && (
-        <button type="button" className="secondary" onClick={() => void load(next)}>
-          More
+      <div aria-busy={list.loading} className="listing">
+        {list.items === undefined ? (
+          !list.error && <p className="muted">Loading jobs…</p>
+        ) : list.items.length === 0 ? (
+          <p className="muted">{isFiltered(asked) ? "No job matches these filters." : "No jobs yet. Exports and imports appear here."}</p>
+        ) : (
+          <JobsTable jobs={list.items} />
+        )}
+      </div>
+      {list.hasMore && (
+        <button type="button" className="secondary" disabled={list.loading} onClick={list.loadMore}>
+          Load more
         </button>
       )}
     </section>
+  );
+}
+
+function JobsTable({ jobs }: { jobs: readonly Job[] }) {
+  return (
+    <div className="table-scroll">
+      <table className="jobs">
+        <thead>
+          <tr>
+            <th scope="col">Created</th>
+            <th scope="col">Kind</th>
+            <th scope="col">Entity</th>
+            <th scope="col">Format</th>
+            <th scope="col">State</th>
+            <th scope="col">Counts</th>
+            <th scope="col">Duration</th>
+            <th scope="col">Who</th>
+            <th scope="col">Checksum</th>
+            <th scope="col">Job</th>
+          </tr>
+        </thead>
+        <tbody>
+          {jobs.map((job) => (
+            <tr key={job.id} data-job-id={job.id}>
+              <td>{timeText(job.createdAt)}</td>
+              <td>{KIND_TEXT[job.kind]}</td>
+              <td>{entityText(job.entity)}</td>
+              <td>{job.format}</td>
+              <td>
+                <StateBadge state={job.state} />
+              </td>
+              <td>{countsText(job)}</td>
+              <td>{durationText(job.duration)}</td>
+              <td>{job.subject}</td>
+              <td>
+                {/* The first 12 hex digits tell files apart at a glance; the whole SHA-256 is the tooltip and in the detail. */}
+                {job.sha256 ? <code title={`SHA-256 ${job.sha256}`}>{job.sha256.slice(0, 12)}…</code> : <span className="muted">—</span>}
+              </td>
+              <td>
+                <a href={`#/jobs/${job.id}`}>Details</a>
+                {hasFailedRows(job) && (
+                  <>
+                    {" "}
+                    <FailedRowsButton jobId={job.id} label="Failed rows" />
+                  </>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -33,6 +33,13 @@ describe("the export page's request", () => {
     expect(exportRequestOf(form({ limit: "500" }), { format: "ndjson", limit: 20 }).limit).toBe(20n);
   });
 
+  it("asks the download for the format's options set, and the preview (NDJSON) for none of them", () => {
+    const picked = form({ format: "csv", formatOptions: { delimiter: ";", bom: false } });
+    expect(exportRequestOf(picked).formatOptions).toEqual({ delimiter: ";", bom: false });
+    expect(exportRequestOf(picked, { format: "ndjson", limit: 20 }).formatOptions).toBeUndefined();
+    expect(exportRequestOf(form({ format: "csv" })).formatOptions).toBeUndefined();
+  });
+
   it("asks the preview and the download for the fields in the order picked, the file's column order", () => {
     const picked = form({ fields: ["status", "username", "email"] });
     expect(exportRequestOf(picked).fields).toEqual(["status", "username", "email"]);

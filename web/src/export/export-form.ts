@@ -3,7 +3,7 @@
  * one place that turns what a person picked into what the transfer service
  * is asked, for the preview and the download alike.
  */
-import { create } from "@bufbuild/protobuf";
+import { create, type JsonValue } from "@bufbuild/protobuf";
 import { Entity, FilterSchema, SortFieldSchema, TimeRangeSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { ExportRequestSchema, type ExportRequest } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { dateRangeProblem, endOfDay, startOfDay } from "../ui/date-range.js";
@@ -24,6 +24,8 @@ export interface ExportForm {
   descending: boolean;
   /** Empty for no limit. */
   limit: string;
+  /** The download format's options as the person set them (FormatOptionsForm); unset ones take the format's defaults. */
+  formatOptions: Record<string, JsonValue>;
 }
 
 export const ENTITIES: readonly { entity: Entity; label: string }[] = [
@@ -35,7 +37,7 @@ export const ENTITIES: readonly { entity: Entity; label: string }[] = [
 ];
 
 export function initialForm(): ExportForm {
-  return { entity: Entity.USERS, format: "csv", fields: [], status: "", userId: "", courseId: "", timeField: "", from: "", to: "", sort: "", descending: false, limit: "" };
+  return { entity: Entity.USERS, format: "csv", fields: [], status: "", userId: "", courseId: "", timeField: "", from: "", to: "", sort: "", descending: false, limit: "", formatOptions: {} };
 }
 
 /** Problems with the form, by control name; an empty object when it can be sent. */
@@ -49,7 +51,7 @@ export function formProblems(form: ExportForm): Record<string, string> {
   return problems;
 }
 
-/** The request for `form`; `overrides` for the preview (its own format and limit). */
+/** The request for `form`; `overrides` for the preview (its own format and limit, so not the download format's options). */
 export function exportRequestOf(form: ExportForm, overrides: { format?: string; limit?: number; estimateTotal?: boolean } = {}): ExportRequest {
   const filter = create(FilterSchema, {
     statuses: form.status ? [form.status] : [],
@@ -72,6 +74,7 @@ export function exportRequestOf(form: ExportForm, overrides: { format?: string; 
   return create(ExportRequestSchema, {
     entity: form.entity,
     format: overrides.format ?? form.format,
+    formatOptions: overrides.format === undefined && Object.keys(form.formatOptions).length > 0 ? form.formatOptions : undefined,
     fields: form.fields,
     filter,
     sort: form.sort ? [create(SortFieldSchema, { field: form.sort, descending: form.descending })] : [],

@@ -1,5 +1,6 @@
 /**
- * The export page: entity, format (ListFormats), fields with their labels
+ * The export page: entity, format (ListFormats) and its options (a form from
+ * the format's options schema), fields with their labels
  * (DescribeEntity), filters, sort and limit; a live preview of the first 20
  * rows; then the download with progress and Cancel. Hidden behind a reason
  * when the person's roles do not allow exports.
@@ -8,6 +9,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import type { Format } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import type { DescribeEntityResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { useApp } from "../app-context.js";
+import { FormatOptionsForm, type OptionProblems } from "../ui/format-options-form.js";
 import { NotAllowed } from "../ui/not-allowed.js";
 import { isAbort, messageOf } from "../ui/errors.js";
 import { ENTITIES, exportRequestOf, formProblems, initialForm, type ExportForm } from "./export-form.js";
@@ -42,6 +44,8 @@ function ExportControls() {
   const [loadError, setLoadError] = useState<string>();
   const [preview, setPreview] = useState<{ columns: PreviewColumn[]; rows: Record<string, unknown>[]; loading: boolean; error?: string }>({ columns: [], rows: [], loading: false });
   const [download, setDownload] = useState<Download>({ state: "idle" });
+  const [optionProblems, setOptionProblems] = useState<OptionProblems>({});
+  const [optionsOpen, setOptionsOpen] = useState(false);
   const downloadAbort = useRef<AbortController>(undefined);
   const update = (patch: Partial<ExportForm>) => setForm((f) => ({ ...f, ...patch }));
 
@@ -71,8 +75,10 @@ function ExportControls() {
 
   const problems = formProblems(form);
   const ready = description !== undefined && Object.keys(problems).length === 0;
-  // The preview depends on what is exported, not on the download's format.
-  const previewKey = JSON.stringify({ ...form, format: "" });
+  const optionsBlocked = Object.keys(optionProblems).length > 0;
+  // The preview depends on what is exported, not on the download's format or its options.
+  const previewKey = JSON.stringify({ ...form, format: "", formatOptions: {} });
+  const chosenFormat = formats.find((f) => f.name === form.format);
 
   useEffect(() => {
     if (!ready) {
@@ -120,7 +126,7 @@ function ExportControls() {
           {loadError}
         </p>
       )}
-      <form className="export-form" onSubmit={(e) => (e.preventDefault(), ready && download.state !== "running" && void start())}>
+      <form className="export-form" onSubmit={(e) => (e.preventDefault(), ready && !optionsBlocked && download.state !== "running" && void start())}>
         <div className="row">
           <label>
             Entity
@@ -134,7 +140,15 @@ function ExportControls() {
           </label>
           <label>
             Format
-            <select name="format" value={form.format} onChange={(e) => update({ format: e.currentTarget.value })}>
+            <select
+              name="format"
+              value={form.format}
+              onChange={(e) => {
+                // Another format has other options: what was set for the last one is not carried over.
+                update({ format: e.currentTarget.value, formatOptions: {} });
+                setOptionProblems({});
+              }}
+            >
               {formats.length === 0 && <option value="csv">csv</option>}
               {formats.map((f) => (
                 <option key={f.name} value={f.name}>
@@ -144,6 +158,22 @@ function ExportControls() {
             </select>
           </label>
         </div>
+        {chosenFormat && (
+          // Folded until wanted: most downloads take the format's defaults. Open while an option is wrong.
+          <details className="options-box" open={optionsOpen || optionsBlocked} onToggle={(e) => setOptionsOpen(e.currentTarget.open)}>
+            <summary>Format options{Object.keys(form.formatOptions).length > 0 && ` (${Object.keys(form.formatOptions).join(", ")} set)`}</summary>
+            <FormatOptionsForm
+              key={chosenFormat.name}
+              legend={`${chosenFormat.title || chosenFormat.name} options`}
+              schema={chosenFormat.optionsJsonSchema}
+              value={form.formatOptions}
+              onChange={(formatOptions, problems) => {
+                update({ formatOptions: formatOptions as ExportForm["formatOptions"] });
+                setOptionProblems(problems);
+              }}
+            />
+          </details>
+        )}
         {description ? (
           <FieldPicker
             fields={fieldsOf(description)}
@@ -259,7 +289,7 @@ function ExportControls() {
           </div>
         </fieldset>
         <div className="actions">
-          <button type="submit" disabled={!ready || download.state === "running"}>
+          <button type="submit" disabled={!ready || optionsBlocked || download.state === "running"}>
             Download
           </button>
           {download.state === "running" && (

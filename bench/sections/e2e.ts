@@ -65,16 +65,27 @@ export function startTransfer(ctx: BenchContext, recordsUrl: string): Promise<Se
 }
 
 /** Fresh records and transfer services on `database` for one measured run; the sample has each one's peak RSS. */
-export async function withServices(ctx: BenchContext, database: string, work: (transferUrl: string) => Promise<Omit<Sample, "rss"> & { rssMb: number }>): Promise<Sample> {
+export async function withServices(
+  ctx: BenchContext,
+  database: string,
+  work: (transferUrl: string, recordsUrl: string) => Promise<Omit<Sample, "rss" | "cpu"> & { rssMb: number; cpuMs?: number }>,
+): Promise<Sample> {
   const records = await startRecords(ctx, database);
   let transfer: Service | undefined;
   try {
     transfer = await startTransfer(ctx, records.url);
     const t = transfer;
-    const r = await work(transfer.url).catch((error: unknown) => {
+    const r = await work(transfer.url, records.url).catch((error: unknown) => {
       throw new Error(`${error instanceof Error ? error.message : String(error)}\ntransfer output: ${t.output().slice(-1500)}\nrecords output: ${records.output().slice(-1500)}`);
     });
-    return { records: r.records, bytes: r.bytes, ms: r.ms, extra: r.extra, rss: { transfer: transfer.peakRssMb(), records: records.peakRssMb(), client: r.rssMb } };
+    return {
+      records: r.records,
+      bytes: r.bytes,
+      ms: r.ms,
+      extra: r.extra,
+      rss: { transfer: transfer.peakRssMb(), records: records.peakRssMb(), client: r.rssMb },
+      cpu: { transfer: transfer.workCpuMs(), records: records.workCpuMs(), client: r.cpuMs },
+    };
   } finally {
     await transfer?.stop();
     await records.stop();

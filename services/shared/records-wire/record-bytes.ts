@@ -1,0 +1,139 @@
+/**
+ * Plain records to wire records without protobuf-es building and then
+ * walking a message by reflection for each: the hot half of both services'
+ * record traffic (the records service answering StreamRecords, the transfer
+ * service sending an import's WriteRecords batches). Profiles of the
+ * end-to-end bench rows showed protobuf-es's reflective `create` + `toBinary`
+ * of every record as the largest piece of either service's own CPU on those
+ * paths (the direct baselines pay nothing of the kind).
+ *
+ * The bytes are exactly what `toBinary` writes for `encodeRecord(…)`
+ * (record-codec.ts; the test compares them byte for byte): fields in
+ * declaration order, the same choice of fields for each {@link RecordEncoding},
+ * the same values. Only the common shapes are written here — text, numbers,
+ * booleans, timestamps and lists of text, each of the type its field
+ * declares. A record holding anything else (a free-form object, joined
+ * activity entries, a stored value of an unexpected type, an invalid date, a
+ * value a write must refuse) goes through the reflective codec instead, so
+ * every record is encoded, or refused, the way it was before.
+ */
+import type { DescField, DescMessage } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { EntityRecordSchema, type EntityRecord } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import type { EntityName, EntitySpec, FieldSpec } from "../../domain/index.js";
+import { ENTITIES } from "../../domain/index.js";
+import { encodeRecord, RECORD_CASE, type RecordEncoding, type UnencodableValueError } from "./record-codec.js";
+
+/** How one field is written; `complex` fields (objects, lists of objects) send their record down the reflective path. */
+type FieldWrite = { number: number; key: string; kind: "string" | "double" | "bool" | "timestamp" | "strings" | "complex"; domain: FieldSpec };
+
+interface RecordPlan {
+  /** The `EntityRecord.kind` case's field number. */
+  caseNumber: number;
+  /** Fields of the entity's message in declaration order, for each encoding. */
+  fields: Record<RecordEncoding, FieldWrite[]>;
+}
+
+function kindOf(field: DescField): FieldWrite["kind"] {
+  if (field.fieldKind === "scalar") {
+    if (field.scalar === 9 /* STRING */) return "string";
+    if (field.scalar === 1 /* DOUBLE */) return "double";
+    if (field.scalar === 8 /* BOOL */) return "bool";
+    return "complex";
+  }
+  if (field.fieldKind === "message" && field.message.typeName === "google.protobuf.Timestamp") return "timestamp";
+  if (field.fieldKind === "list" && field.listKind === "scalar" && field.scalar === 9) return "strings";
+  return "complex";
+}
+
+/** Each entity's fields as its wire message declares them, matched to the domain's field table by key. */
+function planFor(spec: EntitySpec): RecordPlan {
+  const oneofCase = EntityRecordSchema.fields.find((f) => f.localName === RECORD_CASE[spec.name])!;
+  const message = (oneofCase as DescField & { message: DescMessage }).message;
+  const all: FieldWrite[] = [];
+  for (const field of message.fields) {
+    const domain = spec.fields.find((f) => f.key === field.localName);
+    if (domain) all.push({ number: field.number, key: field.localName, kind: kindOf(field), domain });
+  }
+  return {
+    caseNumber: oneofCase.number,
+    fields: {
+      // As record-codec.ts's wireFields: a write leaves out read-only fields, a response write-only ones.
+      write: all.filter((f) => !f.domain.readOnly),
+      response: all.filter((f) => !f.domain.writeOnly),
+    },
+  };
+}
+
+const PLANS = Object.fromEntries((Object.keys(ENTITIES) as EntityName[]).map((name) => [name, planFor(ENTITIES[name])])) as Record<EntityName, RecordPlan>;
+
+/**
+ * `encodeRecord(spec, record, encoding)` with its fields already encoded: an
+ * `EntityRecord` holding them as the one (unknown) field of its case, which
+ * `toBinary` writes as they are — the same bytes as the reflective message.
+ * For binary serialization only: JSON (`toJson`) does not write unknown
+ * fields, so callers use this where the wire is binary (the records service
+ * for binary callers, the transfer service's gRPC client) and
+ * {@link encodeRecord} elsewhere. A record with a value this path does not
+ * expect is the reflective message itself (and a write's unencodable value
+ * throws {@link UnencodableValueError} from there).
+ */
+export function preEncodedRecord(spec: EntitySpec, record: Record<string, unknown>, encoding: RecordEncoding): EntityRecord {
+  const plan = PLANS[spec.name];
+  const writer = new BinaryWriter();
+  // The length prefix of the case's message, then its fields: what an unknown length-delimited field holds.
+  writer.fork();
+  if (!writeFields(writer, plan.fields[encoding], record, encoding)) return encodeRecord(spec, record, encoding);
+  writer.join();
+  return { $typeName: EntityRecordSchema.typeName, kind: { case: undefined }, $unknown: [{ no: plan.caseNumber, wireType: WireType.LengthDelimited, data: writer.finish() }] };
+}
+
+/** Writes the fields of the common shapes; false at the first value that needs the reflective path. */
+function writeFields(writer: BinaryWriter, fields: FieldWrite[], record: Record<string, unknown>, encoding: RecordEncoding): boolean {
+  for (const field of fields) {
+    const value = record[field.key];
+    if (value === undefined || value === null) continue;
+    switch (field.kind) {
+      case "string":
+        if (typeof value !== "string") return false;
+        writer.tag(field.number, WireType.LengthDelimited).string(value);
+        break;
+      case "double":
+        // A response sends a stored number as it is; a write refuses NaN and infinities (the codec names them).
+        if (typeof value !== "number" || (encoding === "write" && !Number.isFinite(value))) return false;
+        writer.tag(field.number, WireType.Bit64).double(value);
+        break;
+      case "bool":
+        if (typeof value !== "boolean") return false;
+        writer.tag(field.number, WireType.Varint).bool(value);
+        break;
+      case "timestamp":
+        if (value instanceof Date && !Number.isNaN(value.getTime())) {
+          writeTimestamp(writer.tag(field.number, WireType.LengthDelimited), value.getTime());
+          break;
+        }
+        // A response leaves out a stored value that is not a Date; anything else (an invalid Date, a write) is the codec's to judge.
+        if (encoding === "response" && !(value instanceof Date)) continue;
+        return false;
+      case "strings":
+        // A write sends no list (they are read-only; the codec's write path has no case for them).
+        if (encoding === "write") continue;
+        if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) return false;
+        for (const item of value as string[]) writer.tag(field.number, WireType.LengthDelimited).string(item);
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/** google.protobuf.Timestamp of `ms`, as `timestampFromMs` makes it: zero seconds or nanos are left out (proto3). */
+function writeTimestamp(writer: BinaryWriter, ms: number): void {
+  const seconds = Math.floor(ms / 1000);
+  const nanos = (ms - seconds * 1000) * 1_000_000;
+  writer.fork();
+  if (seconds !== 0) writer.tag(1, WireType.Varint).int64(seconds);
+  if (nanos !== 0) writer.tag(2, WireType.Varint).int32(nanos);
+  writer.join();
+}

@@ -76,6 +76,8 @@ export interface Service {
   url: string;
   /** Milliseconds from spawning the process to its listening line. */
   startMs: number;
+  /** The node flags it was started with. */
+  nodeFlags: string[];
   /** Lines the service printed (the tail), for error reports. */
   output(): string;
   peakRssMb(): number | undefined;
@@ -149,6 +151,7 @@ export async function startService(spec: ServiceSpec): Promise<Service> {
     pid: child.pid!,
     url,
     startMs,
+    nodeFlags: spec.nodeFlags ?? [],
     output: () => log,
     peakRssMb: () => peakRssMb(child.pid!),
     workCpuMs: () => {

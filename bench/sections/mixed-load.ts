@@ -11,14 +11,19 @@
  * Exports ask for `perJob` records (a limit), since the imports add sessions
  * to the collection they read; each import writes `perJob` new sessions
  * (keys after the exported ones; the collection is put back before each run).
+ *
+ * Both services run with bench/lib/event-loop-probe.mjs, so each run also
+ * says how long their event loops were kept from turning (delay p99, max,
+ * and how busy they were): a slow Health.Check is either that, or a process
+ * the machine gave no core.
  */
 import { join } from "node:path";
 import { seedReferences, seedSessions, writeSessionsCsv } from "../lib/data.js";
 import { createRecordsIndexes, type BenchContext } from "../lib/context.js";
-import { runWorker } from "../lib/processes.js";
+import { REPO, runWorker } from "../lib/processes.js";
 import { fmtMb, fmtRate, type TableRow } from "../lib/report.js";
 import { interleave, type Summary, type Variant } from "../lib/rounds.js";
-import { mintToken, withServices } from "./e2e.js";
+import { mintToken, withServices, type EventLoopFigures } from "./e2e.js";
 import type { HealthProbes } from "../workers/concurrent-jobs.js";
 
 export const MIXED_LOAD_DB = "bench_mixed_load";
@@ -55,11 +60,13 @@ export async function mixedLoadRows(ctx: BenchContext): Promise<{ rows: TableRow
     await seedSessions(db, perJob);
   };
 
+  // The services with the event-loop probe loaded (bench/lib/event-loop-probe.mjs).
+  const probed: BenchContext = { ...ctx, options: { ...ctx.options, serviceFlags: [...ctx.options.serviceFlags, "--import", join(REPO, "bench/lib/event-loop-probe.mjs")] } };
   const variant = (id: string, exports: number, imports: typeof files, probe: boolean): Variant => ({
     id,
     prepare: reset,
     run: () =>
-      withServices(ctx, MIXED_LOAD_DB, (url, recordsUrl) =>
+      withServices(probed, MIXED_LOAD_DB, (url, recordsUrl) =>
         runWorker("bench/workers/concurrent-jobs.ts", { url, token, exports, exportRecords: perJob, imports, ...(probe ? { probeEveryMs: PROBE_EVERY_MS, recordsUrl } : {}) }),
       ),
   });
@@ -118,10 +125,18 @@ export async function mixedLoadRows(ctx: BenchContext): Promise<{ rows: TableRow
       met: busy.length > 0 ? p99 < P99_TARGET_MS : undefined,
       note: `${busy.length} calls under load; idle p50 ${ms(percentile(idle, 50))}, p99 ${ms(percentile(idle, 99))}; p99 of each round ${samplesOf(mixed)
         .map((p) => ms(percentile(p.busy[service] ?? [], 99)))
-        .join(", ")}`,
+        .join(", ")}; event loop under load (each round): ${loopsOf(mixed, service)}; one job alone: ${loopsOf(oneExport, service)} (export), ${loopsOf(oneImport, service)} (import)`,
     });
   }
   return { rows, raw: Object.fromEntries(s) };
+}
+
+/** The event-loop figures of one service in each round: delay p99 / max, and the share of the time the loop was busy. */
+function loopsOf(s: Summary | undefined, service: string): string {
+  const figures = (s?.samples ?? []).map((x) => (x.extra as { eventLoop?: Record<string, EventLoopFigures | undefined> } | undefined)?.eventLoop?.[service]);
+  const known = figures.filter((f): f is EventLoopFigures => f !== undefined);
+  if (known.length === 0) return "not measured";
+  return known.map((f) => `delay p99 ${ms(f.p99Ms)}, max ${ms(f.maxMs)}, busy ${(f.utilization * 100).toFixed(0)} %`).join("; ");
 }
 
 function samplesOf(s: Summary | undefined): HealthProbes[] {

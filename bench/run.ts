@@ -4,7 +4,7 @@
  * bench/results/). Nothing here asserts: targets are reported, not enforced.
  *
  *   tsx bench/run.ts [--quick] [--n 1000000] [--rounds 3] [--upsert-n 20000]
- *                    [--only startup,plugins,spreadsheets,workers,workers-service,export,import,upsert,reimport,memory,e2e,records,concurrency]
+ *                    [--only startup,plugins,spreadsheets,workers,workers-service,export,import,upsert,reimport,memory,e2e,records,concurrency,mixed-load]
  *                    [--reimport-n 20000] [--changed-n 1000]
  *                    [--backend sqlite|postgresql --postgresql-url URL] [--cpu-prof]
  *                    [--service-flags="--max-old-space-size=512"]  (node flags of our service processes, after `npm start`'s)
@@ -27,11 +27,12 @@ import { databaseRows } from "./sections/database.js";
 import { formatWorkerRows } from "./sections/format-workers.js";
 import { spreadsheetRows } from "./sections/spreadsheets.js";
 import { concurrencyRows } from "./sections/concurrency.js";
+import { mixedLoadRows } from "./sections/mixed-load.js";
 import { reimportRows } from "./sections/reimport.js";
 import { startupRows } from "./sections/startup.js";
 
 /** `records` (the records-level rows) is in every full run; quick runs add it only when asked. */
-const ALL = ["startup", "plugins", "spreadsheets", "workers", "export", "import", "upsert", "reimport", "memory", "e2e", "concurrency"];
+const ALL = ["startup", "plugins", "spreadsheets", "workers", "export", "import", "upsert", "reimport", "memory", "e2e", "concurrency", "mixed-load"];
 
 /** Every section `--only` may name: ALL, and those only run when asked (`records` in quick runs, `workers-service`). */
 const SECTIONS = [...ALL, "records", "workers-service"];
@@ -181,6 +182,11 @@ async function main(): Promise<void> {
       const c = await concurrencyRows(ctx);
       rows.push(...c.rows);
       raw.concurrency = c.raw;
+    }
+    if (options.sections.has("mixed-load")) {
+      const m = await mixedLoadRows(ctx);
+      rows.push(...m.rows);
+      raw.mixedLoad = m.raw;
     }
   } finally {
     await client.close();

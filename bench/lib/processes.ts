@@ -38,6 +38,23 @@ export function peakRssMb(pid: number): number | undefined {
   return statusMb(pid, "VmHWM");
 }
 
+/**
+ * CPU time a live process has used so far (user + system, all its threads),
+ * in milliseconds, from /proc/<pid>/stat (fields 14 and 15, in clock ticks of
+ * 10 ms). Unlike wall time it does not move with what else the shared cores
+ * are doing, so it says what a run cost our processes themselves.
+ */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resident set size of a live process now, in MB (VmRSS). */
 export function rssMb(pid: number): number | undefined {
   return statusMb(pid, "VmRSS");
@@ -59,9 +76,13 @@ export interface Service {
   url: string;
   /** Milliseconds from spawning the process to its listening line. */
   startMs: number;
+  /** The node flags it was started with. */
+  nodeFlags: string[];
   /** Lines the service printed (the tail), for error reports. */
   output(): string;
   peakRssMb(): number | undefined;
+  /** CPU milliseconds used since it printed its listening line (start-up not included). */
+  workCpuMs(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -124,13 +145,19 @@ export async function startService(spec: ServiceSpec): Promise<Service> {
     });
   });
   const startMs = performance.now() - spawned;
+  const cpuAtStart = cpuMs(child.pid!) ?? 0;
   return {
     name: spec.name,
     pid: child.pid!,
     url,
     startMs,
+    nodeFlags: spec.nodeFlags ?? [],
     output: () => log,
     peakRssMb: () => peakRssMb(child.pid!),
+    workCpuMs: () => {
+      const now = cpuMs(child.pid!);
+      return now === undefined ? undefined : now - cpuAtStart;
+    },
     async stop() {
       process.off("exit", killOnExit);
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -153,6 +180,8 @@ export interface WorkerResult {
   ms: number;
   /** The worker's own peak RSS. */
   rssMb: number;
+  /** CPU milliseconds the worker used for its work (its module loading not included). */
+  cpuMs?: number;
   /** Anything else the worker wants recorded (counts by outcome, …). */
   extra?: Record<string, unknown>;
 }

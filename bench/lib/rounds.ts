@@ -12,6 +12,8 @@ export interface Sample {
   ms: number;
   /** Peak RSS of each process that took part, in MB. */
   rss: Record<string, number | undefined>;
+  /** CPU milliseconds each process of ours used for the run (services: after start-up), where measured. */
+  cpu?: Record<string, number | undefined>;
   extra?: Record<string, unknown>;
 }
 
@@ -32,6 +34,8 @@ export interface Summary {
   mbps: number;
   /** Highest peak RSS of each process over the rounds. */
   rssMax: Record<string, number>;
+  /** Median CPU microseconds per record of each process, where measured. */
+  cpuUsPerRecord: Record<string, number>;
 }
 
 export async function interleave(variants: Variant[], rounds: number, log: (m: string) => void): Promise<Map<string, Summary>> {
@@ -47,7 +51,12 @@ export async function interleave(variants: Variant[], rounds: number, log: (m: s
         const rss = Object.entries(sample.rss)
           .map(([k, v]) => `${k} ${v?.toFixed(0) ?? "?"} MB`)
           .join(", ");
-        log(`  round ${round}/${rounds} ${variant.id}: ${sample.records} in ${(sample.ms / 1000).toFixed(1)} s = ${((sample.records / sample.ms) * 1000).toFixed(0)}/s; ${rss}`);
+        const cpu = Object.entries(sample.cpu ?? {})
+          .map(([k, v]) => `${k} ${v === undefined ? "?" : ((v * 1000) / Math.max(1, sample.records)).toFixed(0)}`)
+          .join(", ");
+        log(
+          `  round ${round}/${rounds} ${variant.id}: ${sample.records} in ${(sample.ms / 1000).toFixed(1)} s = ${((sample.records / sample.ms) * 1000).toFixed(0)}/s; ${rss}${cpu ? `; CPU µs/record ${cpu}` : ""}`,
+        );
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         errors.set(variant.id, message);
@@ -61,6 +70,11 @@ export async function interleave(variants: Variant[], rounds: number, log: (m: s
 export function summarize(id: string, samples: Sample[], error?: string): Summary {
   const rssMax: Record<string, number> = {};
   for (const s of samples) for (const [k, v] of Object.entries(s.rss)) if (v !== undefined) rssMax[k] = Math.max(rssMax[k] ?? 0, v);
+  const cpuUsPerRecord: Record<string, number> = {};
+  for (const proc of new Set(samples.flatMap((s) => Object.keys(s.cpu ?? {})))) {
+    const perRecord = median(samples.map((s) => ((s.cpu?.[proc] ?? NaN) * 1000) / s.records));
+    if (Number.isFinite(perRecord)) cpuUsPerRecord[proc] = perRecord;
+  }
   return {
     id,
     samples,
@@ -68,5 +82,6 @@ export function summarize(id: string, samples: Sample[], error?: string): Summar
     rps: median(samples.map((s) => (s.records / s.ms) * 1000)),
     mbps: median(samples.map((s) => s.bytes / 1e6 / (s.ms / 1000))),
     rssMax,
+    cpuUsPerRecord,
   };
 }

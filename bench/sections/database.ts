@@ -26,6 +26,15 @@ function rss(s: Summary | undefined): string {
   return parts.length ? `peak RSS ${parts.join(", ")}` : "";
 }
 
+/** CPU per record of each process (median µs), and ours all together against the reference's. */
+function cpu(ours: Summary | undefined, theirs: Summary | undefined): string {
+  if (!ours || ours.error || Object.keys(ours.cpuUsPerRecord).length === 0) return "";
+  const total = (s: Summary) => Object.values(s.cpuUsPerRecord).reduce((a, b) => a + b, 0);
+  const parts = Object.entries(ours.cpuUsPerRecord).map(([k, v]) => `${k} ${v.toFixed(0)}`);
+  const reference = theirs && !theirs.error && Object.keys(theirs.cpuUsPerRecord).length > 0 ? total(theirs) : undefined;
+  return `CPU µs/record ${parts.join(", ")} = ${total(ours).toFixed(0)}${reference !== undefined ? ` (reference ${reference.toFixed(0)}, ${(total(ours) / reference).toFixed(2)}×)` : ""}`;
+}
+
 function compare(
   section: string,
   name: string,
@@ -40,7 +49,9 @@ function compare(
 ): TableRow {
   const ok = ours && !ours.error && theirs && !theirs.error;
   const ratio = ok ? ours.rps / theirs.rps : undefined;
-  const notes = [ours?.error && `ours failed: ${ours.error.split("\n")[0]}`, theirs?.error && `${theirsName} failed: ${theirs.error.split("\n")[0]}`, rss(ours), note].filter(Boolean);
+  const notes = [ours?.error && `ours failed: ${ours.error.split("\n")[0]}`, theirs?.error && `${theirsName} failed: ${theirs.error.split("\n")[0]}`, rss(ours), cpu(ours, theirs), note].filter(
+    Boolean,
+  );
   return {
     section,
     name,

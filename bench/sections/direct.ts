@@ -9,7 +9,7 @@ export function directExport(ctx: BenchContext): Variant {
     id: "direct-export",
     async run() {
       const r = await runWorker("bench/workers/direct-export.ts", { uri: ctx.uri, database: EXPORT_DB, out: join(ctx.tmp, "direct.csv") });
-      return { records: r.records, bytes: r.bytes, ms: r.ms, rss: { baseline: r.rssMb } };
+      return { records: r.records, bytes: r.bytes, ms: r.ms, rss: { baseline: r.rssMb }, cpu: { baseline: r.cpuMs } };
     },
   };
 }
@@ -22,7 +22,7 @@ export function directImport(ctx: BenchContext, file: string, id = "direct-impor
       const r = await runWorker("bench/workers/direct-import.ts", { uri: ctx.uri, database: IMPORT_DB, file });
       const extra = r.extra as { inserted: number; invalid: number; failed: number };
       if (extra.inserted !== r.records) throw new Error(`baseline import inserted ${extra.inserted} of ${r.records} rows (${extra.invalid} invalid, ${extra.failed} failed)`);
-      return { records: r.records, bytes: r.bytes, ms: r.ms, rss: { baseline: r.rssMb }, extra };
+      return { records: r.records, bytes: r.bytes, ms: r.ms, rss: { baseline: r.rssMb }, cpu: { baseline: r.cpuMs }, extra };
     },
   };
 }

@@ -64,21 +64,60 @@ export function startTransfer(ctx: BenchContext, recordsUrl: string): Promise<Se
   });
 }
 
-/** Fresh records and transfer services on `database` for one measured run; the sample has each one's peak RSS. */
-export async function withServices(ctx: BenchContext, database: string, work: (transferUrl: string) => Promise<Omit<Sample, "rss"> & { rssMb: number }>): Promise<Sample> {
+/** Fresh records and transfer services on `database` for one measured run; the sample has each one's peak RSS and CPU time. */
+export async function withServices(
+  ctx: BenchContext,
+  database: string,
+  work: (transferUrl: string, recordsUrl: string) => Promise<Omit<Sample, "rss" | "cpu"> & { rssMb: number; cpuMs?: number }>,
+): Promise<Sample> {
   const records = await startRecords(ctx, database);
   let transfer: Service | undefined;
+  let sample: Sample;
   try {
     transfer = await startTransfer(ctx, records.url);
     const t = transfer;
-    const r = await work(transfer.url).catch((error: unknown) => {
+    const r = await work(transfer.url, records.url).catch((error: unknown) => {
       throw new Error(`${error instanceof Error ? error.message : String(error)}\ntransfer output: ${t.output().slice(-1500)}\nrecords output: ${records.output().slice(-1500)}`);
     });
-    return { records: r.records, bytes: r.bytes, ms: r.ms, extra: r.extra, rss: { transfer: transfer.peakRssMb(), records: records.peakRssMb(), client: r.rssMb } };
+    sample = {
+      records: r.records,
+      bytes: r.bytes,
+      ms: r.ms,
+      extra: r.extra,
+      rss: { transfer: transfer.peakRssMb(), records: records.peakRssMb(), client: r.rssMb },
+      cpu: { transfer: transfer.workCpuMs(), records: records.workCpuMs(), client: r.cpuMs },
+    };
   } finally {
     await transfer?.stop();
     await records.stop();
   }
+  // Services started with bench/lib/event-loop-probe.mjs print their event loop's figures as they exit.
+  const eventLoop = { transfer: await eventLoopOf(transfer!), records: await eventLoopOf(records) };
+  if (eventLoop.transfer || eventLoop.records) sample.extra = { ...sample.extra, eventLoop };
+  return sample;
+}
+
+/** The figures bench/lib/event-loop-probe.mjs printed as the service exited, if it was loaded (its output may trail the exit a little). */
+async function eventLoopOf(service: Service): Promise<EventLoopFigures | undefined> {
+  for (let wait = 0; wait < 10; wait++) {
+    const line = /\{"benchEventLoop":(\{[^}]*\})\}/.exec(service.output());
+    if (line) return JSON.parse(line[1]!) as EventLoopFigures;
+    if (!hasProbe(service)) return undefined;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
+function hasProbe(service: Service): boolean {
+  return service.nodeFlags.some((f) => f.includes("event-loop-probe"));
+}
+
+/** What bench/lib/event-loop-probe.mjs reports: event-loop delay percentiles and how busy the loop was. */
+export interface EventLoopFigures {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  utilization: number;
 }
 
 function e2eExport(ctx: BenchContext, token: string | undefined, format: "csv" | "ndjson", limit?: number): Variant {

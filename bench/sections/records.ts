@@ -16,7 +16,7 @@ export function recordsExport(ctx: BenchContext, format: "csv" | "ndjson", limit
       const records = await startRecords(ctx, EXPORT_DB);
       try {
         const r = await runWorker("bench/workers/records-export.ts", { url: records.url, format, out: join(ctx.tmp, `records.${format}`), limit });
-        return { records: r.records, bytes: r.bytes, ms: r.ms, rss: { records: records.peakRssMb(), client: r.rssMb } };
+        return { records: r.records, bytes: r.bytes, ms: r.ms, rss: { records: records.peakRssMb(), client: r.rssMb }, cpu: { records: records.workCpuMs(), client: r.cpuMs } };
       } finally {
         await records.stop();
       }
@@ -42,7 +42,7 @@ export function recordsImport(ctx: BenchContext, mode: "insert" | "upsert", file
         const c = r.extra as { inserted: number; updated: number; unchanged: number; failed: number };
         const written = mode === "insert" ? c.inserted : c.updated + c.inserted;
         if (written !== rows) throw new Error(`records import (${mode}) wrote ${written} of ${rows} rows: ${JSON.stringify(c)}`);
-        return { records: r.records, bytes: r.bytes, ms: r.ms, rss: { records: records.peakRssMb(), client: r.rssMb }, extra: c };
+        return { records: r.records, bytes: r.bytes, ms: r.ms, rss: { records: records.peakRssMb(), client: r.rssMb }, cpu: { records: records.workCpuMs(), client: r.cpuMs }, extra: c };
       } finally {
         await records.stop();
       }

@@ -42,6 +42,8 @@ import { InvalidRequestError, MissingReferenceError, OperationNotAllowedError, R
 import { isDatabaseUnavailable } from "../shared/mongo/database-unavailable.js";
 import { retryTransient } from "../shared/mongo/transient-retry.js";
 import { decodeRecord, encodeRecord } from "../shared/records-wire/record-codec.js";
+import { preEncodedRecord } from "../shared/records-wire/record-bytes.js";
+import { servesBinary } from "../shared/rpc/serves-binary.js";
 import { describeEntity } from "./rpc/describe-entity.js";
 import { OUTCOMES, readFilter, readJoins, readLimit, requireEntity, requireMode } from "./rpc/request-codec.js";
 import { writeBatch, type BatchResult, type RecordError } from "./store/batch-writer.js";
@@ -111,9 +113,11 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
       },
       context.signal,
     );
+    // A binary caller gets records encoded without protobuf-es's reflection (the same bytes); a JSON one the messages.
+    const encode = servesBinary(context) ? preEncodedRecord : encodeRecord;
     // The cursor fetches the next batches while this one is encoded and sent.
     for await (const batch of readAhead(batches, STREAM_READ_AHEAD)) {
-      yield create(StreamRecordsResponseSchema, { records: batch.map((r) => encodeRecord(spec, personal.filter(spec, r), "response")) });
+      yield create(StreamRecordsResponseSchema, { records: batch.map((r) => encode(spec, personal.filter(spec, r), "response")) });
     }
   }
 

@@ -12,7 +12,8 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { WriteRecordsRequestSchema, type EntityRecord, type WriteRecordsRequest, type WriteRecordsResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { EntitySpec, WriteMode } from "../../domain/index.js";
-import { encodeRecord, entityEnum, UnencodableValueError } from "../../shared/records-wire/record-codec.js";
+import { entityEnum, UnencodableValueError } from "../../shared/records-wire/record-codec.js";
+import { preEncodedRecord } from "../../shared/records-wire/record-bytes.js";
 import { writeModeEnum } from "../../shared/records-wire/write-mode-codec.js";
 import { PushQueue } from "../../shared/streams/push-queue.js";
 import type { RecordWriter, WriteError, WriteResult } from "../core/import-pipeline.js";
@@ -54,7 +55,8 @@ export class RecordsStreamWriter implements RecordWriter {
     const sentIndex: number[] = [];
     records.forEach((record, index) => {
       try {
-        wire.push(encodeRecord(this.spec, record, "write"));
+        // The records client speaks binary gRPC, so the records go pre-encoded (the same bytes, without protobuf-es's reflection).
+        wire.push(preEncodedRecord(this.spec, record, "write"));
         sentIndex.push(index);
       } catch (error) {
         if (!(error instanceof UnencodableValueError)) throw error;

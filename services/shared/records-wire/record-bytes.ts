@@ -1,0 +1,227 @@
+/**
+ * Plain records to wire records without protobuf-es building and then
+ * walking a message by reflection for each: the hot half of both services'
+ * record traffic (the records service answering StreamRecords, the transfer
+ * service sending an import's WriteRecords batches). Profiles of the
+ * end-to-end bench rows showed protobuf-es's reflective `create` + `toBinary`
+ * of every record as the largest piece of either service's own CPU on those
+ * paths (the direct baselines pay nothing of the kind).
+ *
+ * The bytes are exactly what `toBinary` writes for `encodeRecord(…)`
+ * (record-codec.ts; the test compares them byte for byte): fields in
+ * declaration order, the same choice of fields for each {@link RecordEncoding},
+ * the same values. Only the common shapes are written here — text, numbers,
+ * booleans, timestamps and lists of text, each of the type its field
+ * declares. A record holding anything else (a free-form object, joined
+ * activity entries, a stored value of an unexpected type, an invalid date, a
+ * value a write must refuse) goes through the reflective codec instead, so
+ * every record is encoded, or refused, the way it was before.
+ */
+import type { DescField, DescMessage } from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
+import { EntityRecordSchema, type EntityRecord } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import type { EntityName, EntitySpec, FieldSpec } from "../../domain/index.js";
+import { ENTITIES } from "../../domain/index.js";
+import { encodeRecord, RECORD_CASE, type RecordEncoding, type UnencodableValueError } from "./record-codec.js";
+
+/** How one field is written; `complex` fields (objects, lists of objects) send their record down the reflective path. */
+type FieldWrite = { number: number; key: string; kind: "string" | "double" | "bool" | "timestamp" | "strings" | "complex"; domain: FieldSpec };
+
+interface RecordPlan {
+  /** The `EntityRecord.kind` case's field number. */
+  caseNumber: number;
+  /** Fields of the entity's message in declaration order, for each encoding. */
+  fields: Record<RecordEncoding, FieldWrite[]>;
+}
+
+function kindOf(field: DescField): FieldWrite["kind"] {
+  if (field.fieldKind === "scalar") {
+    if (field.scalar === 9 /* STRING */) return "string";
+    if (field.scalar === 1 /* DOUBLE */) return "double";
+    if (field.scalar === 8 /* BOOL */) return "bool";
+    return "complex";
+  }
+  if (field.fieldKind === "message" && field.message.typeName === "google.protobuf.Timestamp") return "timestamp";
+  if (field.fieldKind === "list" && field.listKind === "scalar" && field.scalar === 9) return "strings";
+  return "complex";
+}
+
+/** Each entity's fields as its wire message declares them, matched to the domain's field table by key. */
+function planFor(spec: EntitySpec): RecordPlan {
+  const oneofCase = EntityRecordSchema.fields.find((f) => f.localName === RECORD_CASE[spec.name])!;
+  const message = (oneofCase as DescField & { message: DescMessage }).message;
+  const all: FieldWrite[] = [];
+  for (const field of message.fields) {
+    const domain = spec.fields.find((f) => f.key === field.localName);
+    if (domain) all.push({ number: field.number, key: field.localName, kind: kindOf(field), domain });
+  }
+  return {
+    caseNumber: oneofCase.number,
+    fields: {
+      // As record-codec.ts's wireFields: a write leaves out read-only fields, a response write-only ones.
+      write: all.filter((f) => !f.domain.readOnly),
+      response: all.filter((f) => !f.domain.writeOnly),
+    },
+  };
+}
+
+const PLANS = Object.fromEntries((Object.keys(ENTITIES) as EntityName[]).map((name) => [name, planFor(ENTITIES[name])])) as Record<EntityName, RecordPlan>;
+
+/**
+ * `encodeRecord(spec, record, encoding)` with its fields already encoded: an
+ * `EntityRecord` holding them as the one (unknown) field of its case, which
+ * `toBinary` writes as they are — the same bytes as the reflective message.
+ * For binary serialization only: JSON (`toJson`) does not write unknown
+ * fields, so callers use this where the wire is binary (the records service
+ * for binary callers, the transfer service's gRPC client) and
+ * {@link encodeRecord} elsewhere. A record with a value this path does not
+ * expect is the reflective message itself (and a write's unencodable value
+ * throws {@link UnencodableValueError} from there).
+ */
+export function preEncodedRecord(spec: EntitySpec, record: Record<string, unknown>, encoding: RecordEncoding): EntityRecord {
+  const plan = PLANS[spec.name];
+  sink.pos = 0;
+  if (!writeFields(sink, plan.fields[encoding], record, encoding)) return encodeRecord(spec, record, encoding);
+  // What an unknown length-delimited field holds: the length of the case's message, then its fields.
+  const length = sink.pos;
+  const data = Buffer.allocUnsafe(varintLength(length) + length);
+  const at = writeVarint(data, 0, length);
+  sink.buf.copy(data, at, 0, length);
+  return { $typeName: EntityRecordSchema.typeName, kind: { case: undefined }, $unknown: [{ no: plan.caseNumber, wireType: WireType.LengthDelimited, data }] };
+}
+
+/** Writes the fields of the common shapes; false at the first value that needs the reflective path. */
+function writeFields(out: Sink, fields: FieldWrite[], record: Record<string, unknown>, encoding: RecordEncoding): boolean {
+  for (const field of fields) {
+    const value = record[field.key];
+    if (value === undefined || value === null) continue;
+    switch (field.kind) {
+      case "string":
+        if (typeof value !== "string") return false;
+        out.tag(field.number, WireType.LengthDelimited);
+        out.string(value);
+        break;
+      case "double":
+        // A response sends a stored number as it is; a write refuses NaN and infinities (the codec names them).
+        if (typeof value !== "number" || (encoding === "write" && !Number.isFinite(value))) return false;
+        out.tag(field.number, WireType.Bit64);
+        out.double(value);
+        break;
+      case "bool":
+        if (typeof value !== "boolean") return false;
+        out.tag(field.number, WireType.Varint);
+        out.varint(value ? 1 : 0);
+        break;
+      case "timestamp":
+        if (value instanceof Date && !Number.isNaN(value.getTime())) {
+          out.tag(field.number, WireType.LengthDelimited);
+          out.timestamp(value.getTime());
+          break;
+        }
+        // A response leaves out a stored value that is not a Date; anything else (an invalid Date, a write) is the codec's to judge.
+        if (encoding === "response" && !(value instanceof Date)) continue;
+        return false;
+      case "strings":
+        // A write sends no list (they are read-only; the codec's write path has no case for them).
+        if (encoding === "write") continue;
+        if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) return false;
+        for (const item of value as string[]) {
+          out.tag(field.number, WireType.LengthDelimited);
+          out.string(item);
+        }
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The few protobuf writes a record needs, into one reused buffer. Hand-written
+ * rather than protobuf-es's BinaryWriter (used before this): that writer
+ * collects bytes in a JavaScript array and allocates per string, and measured
+ * at ~8 µs of CPU per session record against ~1–2 µs here (same bytes).
+ */
+class Sink {
+  buf = Buffer.allocUnsafe(16 * 1024);
+  pos = 0;
+
+  private room(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  tag(fieldNo: number, wireType: WireType): void {
+    this.varint((fieldNo << 3) | wireType);
+  }
+
+  /** A non-negative whole number below 2^53 (lengths, tags, nanos, seconds after 1970). */
+  varint(value: number): void {
+    this.room(10);
+    this.pos = writeVarint(this.buf, this.pos, value);
+  }
+
+  string(value: string): void {
+    const length = Buffer.byteLength(value, "utf8");
+    this.varint(length);
+    this.room(length);
+    this.pos += this.buf.write(value, this.pos, length, "utf8");
+  }
+
+  double(value: number): void {
+    this.room(8);
+    this.pos = this.buf.writeDoubleLE(value, this.pos);
+  }
+
+  /** google.protobuf.Timestamp of `ms` as `timestampFromMs` makes it (zero seconds or nanos are left out, proto3), length first. */
+  timestamp(ms: number): void {
+    const seconds = Math.floor(ms / 1000);
+    const nanos = (ms - seconds * 1000) * 1_000_000;
+    // int64 seconds before 1970 are ten-byte two's complement varints.
+    const secondsBytes = seconds === 0 ? 0 : 1 + (seconds < 0 ? 10 : varintLength(seconds));
+    const nanosBytes = nanos === 0 ? 0 : 1 + varintLength(nanos);
+    this.varint(secondsBytes + nanosBytes);
+    if (seconds !== 0) {
+      this.tag(1, WireType.Varint);
+      if (seconds < 0) this.negative(seconds);
+      else this.varint(seconds);
+    }
+    if (nanos !== 0) {
+      this.tag(2, WireType.Varint);
+      this.varint(nanos);
+    }
+  }
+
+  private negative(value: number): void {
+    this.room(10);
+    let v = BigInt.asUintN(64, BigInt(value));
+    for (let i = 0; i < 9; i++) {
+      this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
+      v >>= 7n;
+    }
+    this.buf[this.pos++] = Number(v);
+  }
+}
+
+const sink = new Sink();
+
+function varintLength(value: number): number {
+  let bytes = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    bytes++;
+  }
+  return bytes;
+}
+
+function writeVarint(buf: Buffer, pos: number, value: number): number {
+  while (value >= 128) {
+    buf[pos++] = (value % 128) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  buf[pos++] = value;
+  return pos;
+}

@@ -483,7 +483,7 @@ describe("an admin importing with transforms, a chosen format and the upload's p
     expect(await page.getByRole("button", { name: "Import" }).isDisabled()).toBe(true);
   });
 
-  it("shows the upload's bytes as they are sent, up to all of them, then the job's rows; Cancel during an upload stops it and starts no job", async () => {
+  it("shows the upload's bytes as they are sent, up to all of them, then the job's bytes read of the file and its rows; Cancel during an upload stops it and starts no job", async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => `bulk${i}@example.test,bulk${i},Bulk,User ${i},student,active`);
     const csv = ["email,username,firstName,lastName,role,status", ...rows].join("\n");
     const cdp = await browser.context.newCDPSession(page);
@@ -513,6 +513,10 @@ describe("an admin importing with transforms, a chosen format and the upload's p
       const facts = page.locator("dl.facts");
       await expect.poll(() => facts.locator(".badge").textContent(), { timeout: 30_000 }).toBe("succeeded");
       expect(await facts.textContent()).toContain("3000 read");
+      // Then the job's own bar: the file's bytes read of its size (the service spooled the upload first), all of them at the end.
+      const read = facts.locator('progress[aria-label="Import progress"]');
+      expect(await read.evaluate((p: HTMLProgressElement) => [p.value, p.max])).toEqual([Buffer.byteLength(csv), Buffer.byteLength(csv)]);
+      expect(await facts.textContent()).toMatch(/100% of [\d.]+ kB, 3000 rows read/);
       const seen = await page.evaluate(() => (window as unknown as { uploadSeen: [number, number][] }).uploadSeen);
       const total = seen.at(-1)![1];
       expect(total).toBeGreaterThan(csv.length);

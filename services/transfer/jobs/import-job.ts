@@ -48,6 +48,8 @@ export interface ImportJobRequest {
   dryRun: boolean;
   mapping?: FieldMapping[];
   fileName?: string;
+  /** The file's size in bytes when it is known before it is read (an upload spooled by POST /import): the job's progress against it. */
+  fileSize?: number;
   /** Error budget and change guard (core/import-budget.ts). */
   budget?: ImportBudget;
 }
@@ -110,6 +112,7 @@ export function importJob(ctx: TransferContext, request: ImportJobRequest, uploa
         strict,
         dryRun: request.dryRun,
         fileName: request.fileName || undefined,
+        fileSize: request.fileSize,
         ...(request.budget && Object.keys(request.budget).length > 0 ? { budget: request.budget } : {}),
       },
       start: (run) => importSteps(ctx, run, { request, plugin, strict, input, caller, choice }),

@@ -54,6 +54,8 @@ export interface JobDocument {
   strict?: boolean;
   dryRun?: boolean;
   fileName?: string;
+  /** Import: the file's size when known before it was read (see ImportJobRequest.fileSize). */
+  fileSize?: number;
   createdAt: Date;
   startedAt?: Date;
   finishedAt?: Date;

@@ -8,7 +8,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Entity, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import { ImportHeaderSchema, JobState, TransferService, type ImportResponse, type WatchJobResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { ImportHeaderSchema, JobState, TransferService, type ImportResponse, type Job, type WatchJobResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
 import { withTestFormatMode } from "../../support/format-workers.js";
 import { testServiceLogger } from "../../support/service-logger.js";
@@ -120,6 +120,30 @@ describe("POST /import?async=true", () => {
     expect(res.body).toMatchObject({ state: "running", job: `/jobs/${res.body.jobId}` });
     const events = await watchAll(res.body.jobId as string);
     expect(events.at(-1)!.event.value).toMatchObject({ state: JobState.SUCCEEDED, counts: { read: 1000n, failed: 100n } });
+  });
+
+  it("gives the job the uploaded file's size, so a watcher sees how far it has read, up to all of it", async () => {
+    const csv = `code,title\r\n${coursesCsv(8000, 8500)}`;
+    const size = BigInt(Buffer.byteLength(csv));
+    const res = await post("?async=true", csv);
+    expect(res.status).toBe(202);
+    const events = await watchAll(res.body.jobId as string);
+    const jobs = events.map((e) => e.event.value).filter((v): v is Job => v?.$typeName === "dataexchange.transfer.v1.Job");
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const job of jobs) expect(job.fileSize).toBe(size);
+    expect(jobs.at(-1)).toMatchObject({ state: JobState.SUCCEEDED, bytes: size, fileSize: size });
+    const viaHttp = (await (await fetch(`${s.transfer.url}/jobs/${res.body.jobId}`)).json()) as Record<string, unknown>;
+    expect(viaHttp).toMatchObject({ fileSize: Number(size), bytes: Number(size) });
+  });
+
+  it("gives an import streamed over the RPC no file size: it is not known before the file is read", async () => {
+    const done = await importFile(s.client, { entity: Entity.COURSES, format: "csv", mode: WriteMode.UPSERT }, "code,title\r\nFS1,One\r\n");
+    const events = await watchAll(done.jobId);
+    const last = events
+      .map((e) => e.event.value)
+      .filter((v): v is Job => v?.$typeName === "dataexchange.transfer.v1.Job")
+      .at(-1);
+    expect(last?.fileSize).toBeUndefined();
   });
 
   it("answers the refusal itself when the job never starts", async () => {

@@ -30,7 +30,8 @@ import { ImportPreviewTable } from "./import-preview-table.js";
 import { MappingEditor } from "./mapping-editor.js";
 import { duplicateFields, mappingsOf, mergeMapping, wireMappingsOf, type ColumnMapping } from "./mapping.js";
 import { columnsWithProblems, type ColumnTransforms } from "./transforms.js";
-import { bytesText, uploadImport } from "./upload.js";
+import { bytesText } from "../ui/bytes-text.js";
+import { uploadImport } from "./upload.js";
 
 /** What PreviewImport reads of the file at most. */
 const HEAD_BYTES = 1024 * 1024;

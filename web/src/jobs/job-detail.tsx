@@ -8,8 +8,9 @@
  */
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useState } from "react";
-import { JobKind, JobState } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { JobKind, JobState, type Job } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { useApp } from "../app-context.js";
+import { bytesText } from "../ui/bytes-text.js";
 import { messageOf } from "../ui/errors.js";
 import { FailedRowsButton, hasFailedRows } from "./failed-rows-button.js";
 import { countsText, durationText, entityText, KIND_TEXT, timeText } from "./job-text.js";
@@ -149,6 +150,14 @@ export function JobDetail({ id }: { id: string }) {
               <dd>{String(job.limit)}</dd>
             </>
           )}
+          {job.kind === JobKind.IMPORT && job.fileSize !== undefined && job.fileSize > 0n && (
+            <>
+              <dt>Read</dt>
+              <dd>
+                <ReadProgress job={job} />
+              </dd>
+            </>
+          )}
           <dt>Counts</dt>
           <dd>{countsText(job)}</dd>
           <dt>Created</dt>
@@ -192,5 +201,22 @@ export function JobDetail({ id }: { id: string }) {
         </dl>
       )}
     </section>
+  );
+}
+
+/**
+ * How far an import has read its file: bytes read of the file's size (known
+ * for an upload, which the service spools before the job starts), and the
+ * rows so far. The upload's own bar (bytes sent) hands over to this one.
+ */
+function ReadProgress({ job }: { job: Job }) {
+  const size = job.fileSize ?? 0n;
+  const read = job.bytes > size ? size : job.bytes;
+  const percent = size > 0n ? Number((read * 100n) / size) : 0;
+  return (
+    <span className="status">
+      <progress aria-label="Import progress" max={Number(size)} value={Number(read)} />
+      {percent}% of {bytesText(Number(size))}, {String(job.counts?.read ?? 0n)} rows read
+    </span>
   );
 }

@@ -143,7 +143,7 @@ async function runUpload(ctx: TransferContext, upload: Upload, caller: Caller, s
   const result: UploadResult = { errors: [], errorCount: 0 };
   try {
     if (!upload.file) throw new InvalidTransferRequestError('the upload has no file part named "file"', "file");
-    const request = importRequestFromFields(Object.fromEntries(upload.fields), upload.file.fileName);
+    const request = { ...importRequestFromFields(Object.fromEntries(upload.fields), upload.file.fileName), fileSize: upload.file.bytes };
     const denied = caller.principal ? checkImport(caller.principal, request.entity.name, request.dryRun) : undefined;
     if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
     for await (const event of importJob(ctx, request, createReadStream(upload.file.path), caller, signal)) {

@@ -34,6 +34,8 @@ export interface SpooledFile {
   path: string;
   /** The name the client gave the file part. */
   fileName: string;
+  /** Bytes kept (at most one past the import size limit: see UploadRules.maxFileBytes). */
+  bytes: number;
   remove(): Promise<void>;
 }
 
@@ -72,7 +74,7 @@ async function spoolFile(stream: Readable, fileName: string, maxBytes: number): 
       if (!out.write(part)) await new Promise<void>((r) => out.once("drain", () => r()));
     }
     await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-    return { path, fileName, remove };
+    return { path, fileName, bytes: kept, remove };
   } catch (error) {
     await remove();
     throw new InvalidTransferRequestError(`the upload ended early: ${(error as Error).message}`, "file");

@@ -76,6 +76,7 @@ export function jobMessage(job: JobDocument): Job {
     strict: job.strict ?? false,
     dryRun: job.dryRun ?? false,
     fileName: job.fileName ?? "",
+    fileSize: typeof job.fileSize === "number" ? BigInt(job.fileSize) : undefined,
     formatChosenBy: job.formatChosenBy ?? "",
     maxErrors: job.budget?.maxErrors !== undefined ? BigInt(job.budget.maxErrors) : undefined,
     maxErrorRatio: job.budget?.maxErrorRatio,

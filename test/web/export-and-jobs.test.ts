@@ -483,6 +483,24 @@ describe("an admin importing with transforms, a chosen format and the upload's p
     expect(await page.getByRole("button", { name: "Import" }).isDisabled()).toBe(true);
   });
 
+  it("says the service's refusal of an upload where the upload was started, keeps the page as it was, and lets the person try again", async () => {
+    // The service's answer is stood in for (a proxy's 413, say): what is tested is the page's side of a refused upload.
+    await page.route("**/import?async=true", (route) =>
+      route.fulfill({ status: 413, contentType: "application/json", body: JSON.stringify({ code: "resource_exhausted", message: "the upload is larger than this service takes (10 MB)" }) }),
+    );
+    try {
+      await pickFile("refused.csv", "email,username,firstName,lastName,role,status\nrefused@example.test,refused,Re,Fused,student,active\n");
+      await expect.poll(() => outcomes()).toEqual(["new"]);
+      await page.getByRole("button", { name: "Import" }).click();
+      const alert = page.locator(".actions [role=alert]");
+      await expect.poll(() => alert.textContent()).toBe("the upload is larger than this service takes (10 MB)");
+      expect(page.url()).toMatch(/#\/import$/);
+      expect(await page.getByRole("button", { name: "Import" }).isDisabled()).toBe(false);
+    } finally {
+      await page.unroute("**/import?async=true");
+    }
+  });
+
   it("shows the upload's bytes as they are sent, up to all of them, then the job's bytes read of the file and its rows; Cancel during an upload stops it and starts no job", async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => `bulk${i}@example.test,bulk${i},Bulk,User ${i},student,active`);
     const csv = ["email,username,firstName,lastName,role,status", ...rows].join("\n");

@@ -483,6 +483,31 @@ describe("an admin importing with transforms, a chosen format and the upload's p
     expect(await page.getByRole("button", { name: "Import" }).isDisabled()).toBe(true);
   });
 
+  it("keeps the mapping and the preview in place while a new preview loads: nothing above or at the preview moves when its answer arrives", async () => {
+    await pickFile("steady.csv", "email,username,firstName,lastName,role,status\nsteady1@example.test,steady1,Ste,Ady,student,active\nsteady2@example.test,steady2,Ste,Ady,student,active\n");
+    await expect.poll(() => outcomes()).toEqual(["new", "new"]);
+    // Every place the Import button and the preview's top take, at every change of the page, until the new preview is in.
+    await page.evaluate(() => {
+      const places: string[] = [];
+      (window as unknown as { places: string[] }).places = places;
+      const note = () => {
+        const button = [...document.querySelectorAll("button")].find((b) => b.textContent === "Import");
+        const preview = document.querySelector('[aria-label="Import preview"]');
+        const busy = preview?.getAttribute("aria-busy");
+        places.push(`${busy} ${button?.getBoundingClientRect().top} ${preview?.getBoundingClientRect().top}`);
+      };
+      note();
+      new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    });
+    await page.locator("select[name=mode]").selectOption({ label: "insert: an existing key is an error" });
+    await expect.poll(() => page.evaluate(() => (window as unknown as { places: string[] }).places.some((p) => p.startsWith("true")))).toBe(true);
+    await expect.poll(() => outcomes()).toEqual(["new", "new"]);
+    const places = await page.evaluate(() => (window as unknown as { places: string[] }).places);
+    const spots = new Set(places.map((p) => p.split(" ").slice(1).join(" ")));
+    expect([...spots], places.join("\n")).toHaveLength(1);
+    await page.locator("select[name=mode]").selectOption({ label: "upsert: insert new, replace existing" });
+  });
+
   it("says the service's refusal of an upload where the upload was started, keeps the page as it was, and lets the person try again", async () => {
     // The service's answer is stood in for (a proxy's 413, say): what is tested is the page's side of a refused upload.
     await page.route("**/import?async=true", (route) =>

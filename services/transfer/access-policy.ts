@@ -28,6 +28,7 @@ import {
   type DescribeEntityRequest,
   type ExportBundleRequest,
   type ExportRequest,
+  type ImportBundleRequest,
   type ImportRequest,
   type PreviewImportRequest,
 } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
@@ -224,6 +225,18 @@ export const TRANSFER_METHOD_RULES: Readonly<Record<string, CallRule>> = {
     const request = (message as ImportRequest).message;
     if (request.case === "header") return checkImport(principal, entityName(request.value.entity), request.value.dryRun);
     return checkImport(principal, undefined, true);
+  },
+  // The header names only the entities it gives settings for: those are
+  // checked here, and every part the file holds once it is opened, before
+  // anything is written (jobs/import-bundle-job.ts).
+  [path("importBundle")]: (message, principal) => {
+    const request = (message as ImportBundleRequest).message;
+    if (request.case !== "header") return checkImport(principal, undefined, true);
+    for (const part of request.value.parts) {
+      const denied = checkImport(principal, entityName(part.entity), request.value.dryRun);
+      if (denied) return denied;
+    }
+    return checkImport(principal, undefined, request.value.dryRun);
   },
   // A preview writes nothing: what a dry run of the entity needs.
   [path("previewImport")]: (message, principal) => checkImport(principal, entityName((message as PreviewImportRequest).header?.entity ?? 0), true),

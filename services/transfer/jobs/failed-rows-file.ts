@@ -50,6 +50,8 @@ export async function failedRowsFile(ctx: TransferContext, job: JobDocument, vie
   // A revert's refusals are records, not rows of a file: its only view is the errors one.
   if (view === "errors" || job.kind === "revert") return { fileName: `job-${job._id}-errors.csv`, mimeType: "text/csv", chunks: failedRowsCsv(ctx.jobs, job._id, seesPersonalData) };
   if (job.kind !== "import") throw new FailedRowsNotKeptError(`job ${job._id} is an export: it has no rejected rows`);
+  // A bundle's parts are files of different columns (and formats): its rejected rows are listed by part and row in the errors view.
+  if (job.parts) throw new FailedRowsNotKeptError(`job ${job._id} imported a bundle: its rejected rows are in view=errors, each with its part (sheet or file) and row`);
   const store = new FailedRowStore(ctx.db);
   const header = await store.header(job._id);
   if (!header) {

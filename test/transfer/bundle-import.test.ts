@@ -1,0 +1,291 @@
+/**
+ * Bundle imports through a real transfer service (real FerretDB behind the
+ * records service): a ZIP of one CSV per entity or a workbook with a sheet
+ * per entity, uploaded to `POST /import?bundle=true`, imported in dependency
+ * order as one job with per-part counts; strict across the whole bundle
+ * (enrollments that name users of the same bundle pass validation, one bad
+ * row anywhere writes nothing anywhere); lenient writing what is valid; and
+ * everything refused before a record is written — names the import does not
+ * understand, settings it does not take, parts the caller may not import,
+ * zip bombs.
+ */
+import { strFromU8, unzipSync, zipSync } from "fflate";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { Entity, EntityRecordSchema } from "../../gen/dataexchange/records/v1/records_pb.js";
+import { JobKind, JobState } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { importBundleJob } from "../../services/transfer/jobs/import-bundle-job.js";
+import type { Caller } from "../../services/transfer/caller.js";
+import { course, seed, startServices, user, type Services } from "./rpc/harness.js";
+
+let source: Services;
+let target: Services;
+
+function enrollment(userId: string, courseId: string, role = "student") {
+  return create(EntityRecordSchema, { kind: { case: "enrollment", value: { userId, courseId, role, status: "active" } } } as MessageInitShape<typeof EntityRecordSchema>);
+}
+
+beforeAll(async () => {
+  [source, target] = await Promise.all([startServices(), startServices()]);
+  await seed(
+    source.recordsClient,
+    Entity.USERS,
+    Array.from({ length: 6 }, (_, i) => user(`rt${i}`)),
+  );
+  await seed(source.recordsClient, Entity.COURSES, [course("RT-1"), course("RT-2")]);
+  await seed(
+    source.recordsClient,
+    Entity.ENROLLMENTS,
+    Array.from({ length: 6 }, (_, i) => enrollment(`userrt${i}`, i % 2 ? "RT-1" : "RT-2", i === 0 ? "teacher" : "student")),
+  );
+});
+afterAll(async () => Promise.all([source?.close(), target?.close()]));
+
+/** The fields compared after a round trip: what a bundle carries (not the server-set updatedAt). */
+const COMPARED = "users.fields=email,username,firstName,lastName,role,status,createdAt&courses.fields=code,title,visible&enrollments.fields=userId,courseId,role,status,enrolledAt";
+
+async function exportBundle(s: Services, format: string, query = COMPARED): Promise<Buffer> {
+  const res = await fetch(`${s.transfer.url}/export/${format}?bundle=users,courses,enrollments&${query}&users.sort=email&enrollments.sort=userId`);
+  expect(res.status).toBe(200);
+  return Buffer.from(await res.arrayBuffer());
+}
+
+function zipEntries(bytes: Uint8Array): Record<string, string> {
+  return Object.fromEntries(Object.entries(unzipSync(bytes)).map(([name, data]) => [name, strFromU8(data)]));
+}
+
+type Fields = Record<string, string>;
+
+interface BundleAnswer {
+  status: number;
+  body: {
+    jobId?: string;
+    message?: string;
+    code?: string;
+    read?: number;
+    inserted?: number;
+    failed?: number;
+    strictAborted?: boolean;
+    state?: string;
+    parts?: { entity: string; name: string; counts: Record<string, number> }[];
+    errors?: { part?: string; row: number; column?: string; code: string; reason: string }[];
+  };
+}
+
+async function importBundle(s: Services, file: Uint8Array, fileName: string, fields: Fields = {}): Promise<BundleAnswer> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  form.append("file", new Blob([file]), fileName);
+  const res = await fetch(`${s.transfer.url}/import?bundle=true`, { method: "POST", body: form });
+  return { status: res.status, body: (await res.json()) as BundleAnswer["body"] };
+}
+
+async function count(s: Services, entity: Entity): Promise<number> {
+  return Number((await s.recordsClient.countRecords({ entity })).count);
+}
+
+async function counts(s: Services): Promise<number[]> {
+  return Promise.all([Entity.USERS, Entity.COURSES, Entity.ENROLLMENTS].map((e) => count(s, e)));
+}
+
+const enc = (text: string) => new TextEncoder().encode(text);
+
+/** A ZIP of CSV files, entries in the order given. */
+function csvZip(files: Record<string, string>): Uint8Array {
+  return zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, enc(text)])));
+}
+
+describe("a bundle exported from one store and imported into an empty one", () => {
+  it("as a ZIP of CSV files gives the same users, courses and enrollments", async () => {
+    const bundle = await exportBundle(source, "csv");
+    const { status, body } = await importBundle(target, bundle, "bundle.zip", { strict: "true" });
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body.parts?.map((p) => [p.entity, p.name, p.counts.inserted])).toEqual([
+      ["users", "users.csv", 6],
+      ["courses", "courses.csv", 2],
+      ["enrollments", "enrollments.csv", 6],
+    ]);
+    expect(zipEntries(await exportBundle(target, "csv"))).toEqual(zipEntries(bundle));
+  });
+
+  it("as an XLSX workbook gives the same records, and the job counts each sheet", async () => {
+    // The CSV round trip above filled the target: these are updates of the same records, none changed.
+    const workbook = await exportBundle(source, "xlsx");
+    const { status, body } = await importBundle(target, workbook, "bundle.xlsx", { strict: "true", "users.mode": "upsert", "courses.mode": "upsert", "enrollments.mode": "upsert" });
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body.parts?.map((p) => [p.name, p.counts.read, p.counts.unchanged])).toEqual([
+      ["users", 6, 6],
+      ["courses", 2, 2],
+      ["enrollments", 6, 6],
+    ]);
+    expect(zipEntries(await exportBundle(target, "csv"))).toEqual(zipEntries(await exportBundle(source, "csv")));
+    const job = (await target.client.getJob({ jobId: body.jobId! })).job!;
+    expect(job.kind).toBe(JobKind.IMPORT);
+    expect(job.state).toBe(JobState.SUCCEEDED);
+    expect(job.parts.map((p) => [p.entity, p.name, Number(p.counts?.read)])).toEqual([
+      [Entity.USERS, "users", 6],
+      [Entity.COURSES, "courses", 2],
+      [Entity.ENROLLMENTS, "enrollments", 6],
+    ]);
+  });
+});
+
+const USERS = "email,username\nann@example.org,ann\nbob@example.org,bob\n";
+const COURSES = "code,title\nDEP-1,Dependencies\n";
+
+describe("a bundle's dependency order", () => {
+  it("imports users and courses before the enrollments that name them, whatever order the ZIP lists them in", async () => {
+    const before = await counts(target);
+    const zip = csvZip({ "enrollments.csv": "userId,courseId\nann,DEP-1\nbob,DEP-1\n", "users.csv": USERS, "courses.csv": COURSES });
+    for (const strict of ["true", "false"]) {
+      const { status, body } = await importBundle(target, zip, "dep.zip", { strict, "users.mode": "upsert", "courses.mode": "upsert", "enrollments.mode": "upsert" });
+      expect(status, JSON.stringify(body)).toBe(200);
+      expect(body.parts?.map((p) => p.entity)).toEqual(["users", "courses", "enrollments"]);
+      expect(body.failed).toBe(0);
+    }
+    expect(await counts(target)).toEqual([before[0]! + 2, before[1]! + 1, before[2]! + 2]);
+  });
+});
+
+describe("a strict bundle", () => {
+  it("with one bad enrollment row writes nothing of any part, and names the part and row", async () => {
+    const before = await counts(target);
+    const zip = csvZip({
+      "users.csv": "email,username\ncat@example.org,cat\ndan@example.org,dan\n",
+      "courses.csv": "code,title\nSTR-1,Strict\n",
+      "enrollments.csv": "userId,courseId,role\ncat,STR-1,student\ndan,STR-1,wizard\n",
+    });
+    const { status, body } = await importBundle(target, zip, "strict.zip", { strict: "true" });
+    expect(status, JSON.stringify(body)).toBe(422);
+    expect(body.strictAborted).toBe(true);
+    expect(body.errors).toEqual([expect.objectContaining({ part: "enrollments.csv", row: 2, column: "role", code: "invalid" })]);
+    expect(await counts(target)).toEqual(before);
+    // The enrollment of cat, whose user is only in the bundle, passed validation: its one error is dan's role.
+    expect(body.parts?.find((p) => p.entity === "enrollments")?.counts.failed).toBe(1);
+    const errors = await (await fetch(`${target.transfer.url}/jobs/${body.jobId}/failed-rows?view=errors`)).text();
+    expect(errors.split("\r\n")[0]).toBe("part,row,line,column,value,reason,code");
+    expect(errors).toContain("enrollments.csv,2,3,role,wizard,");
+  });
+
+  it("with an enrollment naming a user neither stored nor in the bundle writes nothing", async () => {
+    const before = await counts(target);
+    const zip = csvZip({ "users.csv": "email,username\neve@example.org,eve\n", "enrollments.csv": "userId,courseId\nnobody,DEP-1\n" });
+    const { status, body } = await importBundle(target, zip, "dangling.zip", { strict: "true" });
+    expect(status).toBe(422);
+    expect(body.errors).toEqual([expect.objectContaining({ part: "enrollments.csv", row: 1, column: "userId", code: "missing_reference" })]);
+    expect(await counts(target)).toEqual(before);
+  });
+});
+
+describe("a lenient bundle", () => {
+  it("writes each part's valid rows and reports a row that names a user rejected in an earlier part", async () => {
+    const before = await counts(target);
+    const zip = csvZip({
+      "enrollments.csv": "userId,courseId\nfay,DEP-1\ngus,DEP-1\n",
+      "users.csv": "email,username\nfay@example.org,fay\nnot-an-email,gus\n",
+    });
+    const { status, body } = await importBundle(target, zip, "lenient.zip", { strict: "false" });
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body.errors).toEqual([
+      expect.objectContaining({ part: "users.csv", row: 2, column: "email", code: "invalid" }),
+      expect.objectContaining({ part: "enrollments.csv", row: 2, column: "userId", code: "missing_reference" }),
+    ]);
+    expect(body.parts?.map((p) => [p.name, p.counts.inserted, p.counts.failed])).toEqual([
+      ["users.csv", 1, 1],
+      ["enrollments.csv", 1, 1],
+    ]);
+    expect(await counts(target)).toEqual([before[0]! + 1, before[1]!, before[2]! + 1]);
+  });
+});
+
+describe("a bundle the import does not understand", () => {
+  const refusals: [string, Uint8Array, Fields, RegExp][] = [
+    ["an entry not named after an entity", csvZip({ "users.csv": USERS, "grades.csv": "a\n1\n" }), {}, /entry "grades\.csv" is not an entity/],
+    ["an entity twice", csvZip({ "users.csv": USERS, "users.ndjson": '{"email":"x@example.org","username":"x"}\n' }), {}, /holds users twice/],
+    ["an entry in a folder", csvZip({ "data/users.csv": USERS }), {}, /entry "data\/users\.csv" is in a folder/],
+    ["an extension no format reads", csvZip({ "users.pdf": USERS }), {}, /extension \.pdf, which no loaded format reads/],
+    ["settings for an entity the bundle does not hold", csvZip({ "users.csv": USERS }), { "courses.mode": "upsert" }, /settings are given for courses, which the bundle does not hold/],
+    ["an unknown settings prefix", csvZip({ "users.csv": USERS }), { "grades.mode": "upsert" }, /unknown form field "grades\.mode"/],
+    ["an unprefixed mode", csvZip({ "users.csv": USERS }), { mode: "upsert" }, /unknown form field "mode"/],
+    ["an unknown setting of an entity", csvZip({ "users.csv": USERS }), { "users.format": "csv" }, /unknown form field "users\.format"/],
+    ["a bad mapping of a part", csvZip({ "users.csv": USERS }), { "users.mapping": '[{"source":"email","feld":"email"}]' }, /users\.mapping is invalid/],
+    ["a file that is no ZIP", enc(USERS), {}, /the bundle is refused: not a bundle/],
+  ];
+  it.each(refusals)("is refused with 400 before anything is written: %s", async (_what, file, fields, message) => {
+    const before = await counts(target);
+    const { status, body } = await importBundle(target, file, "refused.zip", fields);
+    expect(status, JSON.stringify(body)).toBe(400);
+    expect(body.message).toMatch(message);
+    expect(body.jobId).toBeUndefined();
+    expect(await counts(target)).toEqual(before);
+  });
+
+  it("is refused when its workbook holds a sheet that is not an entity", async () => {
+    const workbook = await exportBundle(source, "xlsx");
+    // Rename the courses sheet inside the workbook's own list of sheets.
+    const files = unzipSync(workbook);
+    files["xl/workbook.xml"] = enc(strFromU8(files["xl/workbook.xml"]!).replace('name="courses"', 'name="Notes"'));
+    const { status, body } = await importBundle(target, zipSync(files), "notes.xlsx");
+    expect(status).toBe(400);
+    expect(body.message).toMatch(/sheet "Notes" is not an entity/);
+  });
+
+  it("is refused as a whole when one part's entity is one the caller may not import", async () => {
+    const zip = csvZip({ "users.csv": USERS, "enrollments.csv": "userId,courseId\nann,DEP-1\n" });
+    const caller: Caller = {
+      subject: "limited",
+      audit: { subject: "limited" } as Caller["audit"],
+      principal: { subject: "limited", roles: ["custom"], issuer: "test", expiresAt: new Date(Date.now() + 60_000), permissions: new Set(["import:users", "validate:users"]) },
+    };
+    const before = await counts(target);
+    const run = async () => {
+      for await (const _ of importBundleJob(
+        target.transfer.context,
+        { dryRun: false, parts: {} },
+        (async function* () {
+          yield zip;
+        })(),
+        caller,
+      ));
+    };
+    const error = await run().then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
+    expect(error?.code).toBe(Code.PermissionDenied);
+    expect(error?.rawMessage).toMatch(/"enrollments\.csv"/);
+    expect(await counts(target)).toEqual(before);
+  });
+});
+
+describe("a zip bomb", () => {
+  let limited: Services;
+  beforeAll(async () => {
+    limited = await startServices({ config: { bundleMaxEntries: 8, bundleMaxUnpackedMb: 3, bundleMaxRatio: 100 } });
+  });
+  afterAll(async () => limited?.close());
+
+  const csvOf = (size: number) => {
+    const text = new Uint8Array(size).fill(0x20);
+    text.set(enc("email,username\n"));
+    return text;
+  };
+  const bombs: [string, () => Uint8Array, RegExp][] = [
+    ["an entry that unpacks out of proportion", () => zipSync({ "users.csv": csvOf(2 * 1024 * 1024) }, { level: 9 }), /unpacks \d+ times its size, more than the limit of 100/],
+    [
+      "entries that unpack to more than the total",
+      () => zipSync(Object.fromEntries(["users", "courses", "sessions", "enrollments"].map((e) => [`${e}.csv`, csvOf(1_000_000)])), { level: 0 }),
+      /unpacks to more than 3145728 bytes/,
+    ],
+    ["more entries than the limit", () => zipSync(Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`users${i}.csv`, enc("a\n")]))), /lists 9 entries, more than the limit of 8/],
+  ];
+  it.each(bombs)("is refused with 400 naming the limit, writing nothing and starting no job: %s", async (_what, build, message) => {
+    const { status, body } = await importBundle(limited, build(), "bomb.zip");
+    expect(status, JSON.stringify(body)).toBe(400);
+    expect(body.message).toMatch(/^the bundle is refused: refused: /);
+    expect(body.message).toMatch(message);
+    expect(await count(limited, Entity.USERS)).toBe(0);
+    expect((await limited.client.listJobs({})).jobs).toEqual([]);
+  });
+});

@@ -140,11 +140,16 @@ export function checkJobAccess(principal: Principal, jobId: string, jobSubject: 
  * (admin), and in both cases only with the right to import its entity: a
  * revert writes what an import of it would. Undefined when yes.
  */
-export function checkRevert(principal: Principal, job: { _id: string; subject: string; entity?: EntityName }): string | undefined {
+export function checkRevert(principal: Principal, job: { _id: string; subject: string; entity?: EntityName; parts?: readonly { entity: EntityName }[] }): string | undefined {
   const own = principal.permissions.has(P.revertOwnImports) && job.subject === actingSubject(principal);
   if (!principal.permissions.has(P.revertAllImports) && !own) {
     if (!principal.permissions.has(P.revertOwnImports)) return denial("reverting imports", P.revertOwnImports, principal);
     return `job ${job._id} belongs to another user; reverting other users' imports needs one of the roles ${rolesGranting(P.revertAllImports).join(", ")}; ${who(principal)} may not`;
+  }
+  // A bundle: every part's entity, as its import needed.
+  for (const part of job.parts ?? []) {
+    const denied = checkEntityOperation(principal, ["import"], part.entity, "a revert");
+    if (denied) return denied;
   }
   return checkEntityOperation(principal, ["import"], job.entity, "a revert");
 }

@@ -14,10 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Entity, EntityRecordSchema } from "../../gen/dataexchange/records/v1/records_pb.js";
-import { JobKind, JobState } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { JobKind, JobState, type ImportBundleSummary } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { importBundleJob } from "../../services/transfer/jobs/import-bundle-job.js";
 import type { Caller } from "../../services/transfer/caller.js";
-import { course, seed, startServices, user, type Services } from "./rpc/harness.js";
+import { course, seed, session, startServices, user, type Services } from "./rpc/harness.js";
 
 let source: Services;
 let target: Services;
@@ -175,6 +175,93 @@ describe("a strict bundle", () => {
     expect(status).toBe(422);
     expect(body.errors).toEqual([expect.objectContaining({ part: "enrollments.csv", row: 1, column: "userId", code: "missing_reference" })]);
     expect(await counts(target)).toEqual(before);
+  });
+});
+
+describe("a strict bundle whose later part fails only when written", () => {
+  it("undoes the parts written before it, and says so", async () => {
+    // A stored session: inserting it again fails — a check the records service makes only once
+    // the session's user (new, in the bundle) is stored, so validation could not see it.
+    await seed(target.recordsClient, Entity.USERS, [user("undo0")]);
+    await seed(target.recordsClient, Entity.COURSES, [course("UNDO-C")]);
+    await seed(target.recordsClient, Entity.SESSIONS, [session("UNDO-S1", "userundo0", "UNDO-C")]);
+    const before = await counts(target);
+    const zip = csvZip({
+      "users.csv": "email,username\nhal@example.org,hal\n",
+      "sessions.csv": "sessionId,userId,courseId,startedAt,status\nUNDO-S1,hal,UNDO-C,2024-03-01T10:00:00Z,completed\n",
+    });
+    const { status, body } = await importBundle(target, zip, "undo.zip", { strict: "true" });
+    expect(status, JSON.stringify(body)).toBe(422);
+    expect(body.strictAborted).toBe(true);
+    expect(body.message).toMatch(/sessions\.csv: 1 row\(s\) were rejected when written; the parts written before were undone \(1 record\(s\) deleted, 0 restored\)/);
+    expect(body.errors).toEqual([expect.objectContaining({ part: "sessions.csv", row: 1, code: "exists" })]);
+    expect(await counts(target)).toEqual(before);
+    const job = (await target.client.getJob({ jobId: body.jobId! })).job!;
+    expect(job.revertibleUntil).toBeUndefined();
+  });
+});
+
+describe("a bundle import over the ImportBundle RPC", () => {
+  it("takes per-part settings and reports each part, and RevertImport undoes every part", async () => {
+    const before = await counts(target);
+    const zip = csvZip({ "enrollments.csv": "User;Course\nivy;RPC-1\n", "courses.csv": "code,title\nRPC-1,Over RPC\n", "users.csv": "email,username\nivy@example.org,ivy\n" });
+    const requests = (async function* () {
+      yield {
+        message: {
+          case: "header" as const,
+          value: {
+            strict: true,
+            fileName: "rpc.zip",
+            parts: [
+              {
+                entity: Entity.ENROLLMENTS,
+                formatOptions: { delimiter: ";" },
+                mappings: [
+                  { source: "User", field: "userId" },
+                  { source: "Course", field: "courseId" },
+                ],
+              },
+            ],
+          },
+        },
+      };
+      for (let i = 0; i < zip.length; i += 100) yield { message: { case: "chunk" as const, value: zip.subarray(i, i + 100) } };
+    })();
+    const cases: string[] = [];
+    let summary: ImportBundleSummary | undefined;
+    for await (const response of target.connectJson.importBundle(requests)) {
+      if (response.event.case) cases.push(response.event.case);
+      if (response.event.case === "summary") summary = response.event.value;
+    }
+    expect(cases[0]).toBe("started");
+    expect(cases.at(-1)).toBe("summary");
+    expect(summary?.state).toBe(JobState.SUCCEEDED);
+    expect(summary?.container).toBe("zip");
+    expect(summary?.parts.map((p) => [p.entity, p.name, p.format, Number(p.counts?.inserted)])).toEqual([
+      [Entity.USERS, "users.csv", "csv", 1],
+      [Entity.COURSES, "courses.csv", "csv", 1],
+      [Entity.ENROLLMENTS, "enrollments.csv", "csv", 1],
+    ]);
+    expect(await counts(target)).toEqual([before[0]! + 1, before[1]! + 1, before[2]! + 1]);
+
+    const revert = await target.client.revertImport({ jobId: summary!.jobId });
+    expect(revert.job?.state).toBe(JobState.SUCCEEDED);
+    expect(Number(revert.job?.counts?.deleted)).toBe(3);
+    expect(await counts(target)).toEqual(before);
+  });
+
+  it("refuses settings for one entity given twice", async () => {
+    const requests = (async function* () {
+      yield { message: { case: "header" as const, value: { parts: [{ entity: Entity.USERS }, { entity: Entity.USERS }] } } };
+    })();
+    const error = await (async () => {
+      for await (const _ of target.client.importBundle(requests));
+    })().then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
+    expect(error?.code).toBe(Code.InvalidArgument);
+    expect(error?.rawMessage).toMatch(/names users twice/);
   });
 });
 

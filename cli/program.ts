@@ -14,6 +14,7 @@ import { bashCompletion } from "./commands/completion.js";
 import { runExport } from "./commands/export.js";
 import { runFailedRows } from "./commands/failed-rows.js";
 import { runImport } from "./commands/import.js";
+import { runExportBundle, runImportBundle } from "./commands/bundle.js";
 import { runCancel, runJob, runJobs, runRevert } from "./commands/jobs.js";
 import { runWatch } from "./commands/watch.js";
 import { runLogin, runLogout } from "./commands/login.js";
@@ -129,6 +130,35 @@ export function buildProgram(result: ProgramResult): Command {
     "dx import users.csv --entity users --mode upsert",
     "dx export users -f json -o - | dx import - -f json --entity users --mode upsert --dry-run",
     'dx import people.csv --entity users --map "E-mail=email:trim:lowercase" --map "Notes=-" --failed-rows rejected.csv',
+  );
+
+  example(
+    program
+      .command("export-bundle")
+      .description("export several entities in one file: a workbook with a sheet each (xlsx, ods) or a ZIP of one file each (csv, json, …)")
+      .argument("<entities>", `comma-separated: ${ENTITY_NAMES.join(",")}`)
+      .option("-f, --format <name>", "xlsx or ods for a workbook, any other format for a ZIP (default: from -o's extension)")
+      .option("-o, --output <file>", "where to write (default: the name the server proposes, e.g. bundle-20261201-101500.zip)")
+      .option("--fields <entity=a,b>", "an entity's fields, in order (repeatable; default: all)", collect)
+      .action(withServer(runExportBundle)),
+    "dx export-bundle users,courses,enrollments -f csv -o bundle.zip",
+    "dx export-bundle users,courses -f xlsx -o bundle.xlsx --fields users=email,username",
+  );
+
+  example(
+    program
+      .command("import-bundle")
+      .description("import a workbook with a sheet per entity, or a ZIP of one file per entity, in dependency order")
+      .argument("<file>", "the workbook or ZIP")
+      .option("--strict", "write nothing of any part if any row of any part is rejected")
+      .option("--no-strict", "write each part's valid rows and report the others (the server's default unless configured otherwise)")
+      .option("--dry-run", "check every part and report what would happen; write nothing")
+      .option("--mode <entity=mode>", "insert, upsert, merge or skip-existing for one entity (repeatable; default insert)", collect)
+      .option("--option <entity.key=value>", "a format option of one entity's part (repeatable): --option enrollments.delimiter=';'", collect)
+      .option("--mapping <entity=file>", "a JSON mapping file for one entity's part (repeatable)", collect)
+      .action(withServer(runImportBundle)),
+    "dx import-bundle bundle.zip --strict",
+    "dx import-bundle bundle.xlsx --mode users=upsert --mode courses=upsert --dry-run",
   );
 
   example(

@@ -128,6 +128,31 @@ describe("a bundle exported from one store and imported into an empty one", () =
       [Entity.COURSES, "courses", 2],
       [Entity.ENROLLMENTS, "enrollments", 6],
     ]);
+    // One audit event for the bundle, naming each part.
+    const { events } = await target.client.listAuditEvents({ pageSize: 50 });
+    const event = events.find((e) => e.jobId === body.jobId);
+    expect(JSON.parse(event!.filter)).toEqual({
+      bundle: [
+        { entity: "users", name: "users", mode: "upsert" },
+        { entity: "courses", name: "courses", mode: "upsert" },
+        { entity: "enrollments", name: "enrollments", mode: "upsert" },
+      ],
+    });
+  });
+});
+
+describe("an ODS workbook bundle", () => {
+  it("is read sheet by sheet as the XLSX one is", async () => {
+    const workbook = await exportBundle(source, "ods");
+    const { status, body } = await importBundle(target, workbook, "bundle.ods", { strict: "true", "users.mode": "upsert", "courses.mode": "upsert", "enrollments.mode": "upsert" });
+    expect(status, JSON.stringify(body)).toBe(200);
+    // New or unchanged, as the tests before it left the target: never updated, never failed.
+    expect(body.parts?.map((p) => [p.name, p.counts.read, (p.counts.inserted ?? 0) + (p.counts.unchanged ?? 0), p.counts.failed])).toEqual([
+      ["users", 6, 6, 0],
+      ["courses", 2, 2, 0],
+      ["enrollments", 6, 6, 0],
+    ]);
+    expect(zipEntries(await exportBundle(target, "csv"))).toEqual(zipEntries(await exportBundle(source, "csv")));
   });
 });
 
@@ -174,6 +199,24 @@ describe("a strict bundle", () => {
     const { status, body } = await importBundle(target, zip, "dangling.zip", { strict: "true" });
     expect(status).toBe(422);
     expect(body.errors).toEqual([expect.objectContaining({ part: "enrollments.csv", row: 1, column: "userId", code: "missing_reference" })]);
+    expect(await counts(target)).toEqual(before);
+  });
+});
+
+describe("a dry run of a bundle", () => {
+  it("says what each part would do, its enrollments naming users only the bundle holds, and writes nothing", async () => {
+    const before = await counts(target);
+    const zip = csvZip({ "users.csv": "email,username\njon@example.org,jon\n", "courses.csv": "code,title\nDRY-1,Dry\n", "enrollments.csv": "userId,courseId\njon,DRY-1\n" });
+    for (const strict of ["true", "false"]) {
+      const { status, body } = await importBundle(target, zip, "dry.zip", { strict, dry_run: "true" });
+      expect(status, JSON.stringify(body)).toBe(200);
+      expect(body.state).toBe("succeeded");
+      expect(body.parts?.map((p) => [p.entity, p.counts.inserted, p.counts.failed])).toEqual([
+        ["users", 1, 0],
+        ["courses", 1, 0],
+        ["enrollments", 1, 0],
+      ]);
+    }
     expect(await counts(target)).toEqual(before);
   });
 });
@@ -297,6 +340,12 @@ describe("a bundle the import does not understand", () => {
     ["an unprefixed mode", csvZip({ "users.csv": USERS }), { mode: "upsert" }, /unknown form field "mode"/],
     ["an unknown setting of an entity", csvZip({ "users.csv": USERS }), { "users.format": "csv" }, /unknown form field "users\.format"/],
     ["a bad mapping of a part", csvZip({ "users.csv": USERS }), { "users.mapping": '[{"source":"email","feld":"email"}]' }, /users\.mapping is invalid/],
+    [
+      "a mapping onto no field, in a later part of a lenient bundle",
+      csvZip({ "users.csv": "email,username\nzed@example.org,zed\n", "courses.csv": COURSES }),
+      { strict: "false", "courses.mapping": '[{"source":"code","field":"kode"}]' },
+      /^courses\.csv: .*kode/,
+    ],
     ["a file that is no ZIP", enc(USERS), {}, /the bundle is refused: not a bundle/],
   ];
   it.each(refusals)("is refused with 400 before anything is written: %s", async (_what, file, fields, message) => {

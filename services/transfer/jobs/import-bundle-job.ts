@@ -54,6 +54,7 @@ import { BundleKeys, bundleAwareWriter } from "../core/bundle-references.js";
 import { TransferSettingsError } from "../core/errors.js";
 import type { SummaryEvent } from "../core/import-events.js";
 import { runImport, type FieldMapping, type ImportSettings, type RecordWriter } from "../core/import-pipeline.js";
+import { compileMapping } from "../core/mapping-plan.js";
 import { parsePluginOptions } from "../core/plugin-options.js";
 import { createStagingArea } from "../core/staging-area.js";
 import { InvalidTransferRequestError } from "../errors.js";
@@ -177,6 +178,8 @@ function planParts(archive: BundleArchive, request: ImportBundleJobRequest, call
       );
     try {
       parsePluginOptions(part.plugin, optionsOf(part, settings));
+      // The mapping's own mistakes (an unknown or read-only field, a bad transform), before any part is read.
+      if (settings.mapping) compileMapping(part.entity, settings.mapping);
     } catch (error) {
       if (error instanceof TransferSettingsError) throw new TransferSettingsError(`${part.name}: ${error.message}`, error.issues, { cause: error });
       throw error;

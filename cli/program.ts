@@ -134,20 +134,20 @@ export function buildProgram(result: ProgramResult): Command {
 
   example(
     program
-      .command("export-bundle")
+      .command("bundle-export")
       .description("export several entities in one file: a workbook with a sheet each (xlsx, ods) or a ZIP of one file each (csv, json, …)")
       .argument("<entities>", `comma-separated: ${ENTITY_NAMES.join(",")}`)
       .option("-f, --format <name>", "xlsx or ods for a workbook, any other format for a ZIP (default: from -o's extension)")
       .option("-o, --output <file>", "where to write (default: the name the server proposes, e.g. bundle-20261201-101500.zip)")
       .option("--fields <entity=a,b>", "an entity's fields, in order (repeatable; default: all)", collect)
       .action(withServer(runExportBundle)),
-    "dx export-bundle users,courses,enrollments -f csv -o bundle.zip",
-    "dx export-bundle users,courses -f xlsx -o bundle.xlsx --fields users=email,username",
+    "dx bundle-export users,courses,enrollments -f csv -o bundle.zip",
+    "dx bundle-export users,courses -f xlsx -o bundle.xlsx --fields users=email,username",
   );
 
   example(
     program
-      .command("import-bundle")
+      .command("bundle-import")
       .description("import a workbook with a sheet per entity, or a ZIP of one file per entity, in dependency order")
       .argument("<file>", "the workbook or ZIP")
       .option("--strict", "write nothing of any part if any row of any part is rejected")
@@ -157,8 +157,8 @@ export function buildProgram(result: ProgramResult): Command {
       .option("--option <entity.key=value>", "a format option of one entity's part (repeatable): --option enrollments.delimiter=';'", collect)
       .option("--mapping <entity=file>", "a JSON mapping file for one entity's part (repeatable)", collect)
       .action(withServer(runImportBundle)),
-    "dx import-bundle bundle.zip --strict",
-    "dx import-bundle bundle.xlsx --mode users=upsert --mode courses=upsert --dry-run",
+    "dx bundle-import bundle.zip --strict",
+    "dx bundle-import bundle.xlsx --mode users=upsert --mode courses=upsert --dry-run",
   );
 
   example(

@@ -1,5 +1,5 @@
 /**
- * `dx export-bundle` and `dx import-bundle`: several entities in one file —
+ * `dx bundle-export` and `dx bundle-import`: several entities in one file —
  * one XLSX/ODS workbook with a sheet per entity, or a ZIP of one file per
  * entity (users.csv, courses.csv, …) — over the ExportBundle and
  * ImportBundle RPCs.

@@ -1,5 +1,5 @@
 /**
- * `dx export-bundle` and `dx import-bundle`, the bundled CLI as a child
+ * `dx bundle-export` and `dx bundle-import`, the bundled CLI as a child
  * process against real services: a ZIP of CSVs exported from one store and
  * imported into another, per-part settings, row errors naming their part,
  * and the exit codes of a strict bundle that wrote nothing.
@@ -33,16 +33,16 @@ afterAll(async () => {
 const path = (name: string) => join(bundle.dir, name);
 const count = async (s: Services, entity: Entity) => Number((await s.recordsClient.countRecords({ entity })).count);
 
-describe("dx export-bundle and dx import-bundle", () => {
+describe("dx bundle-export and dx bundle-import", () => {
   it("move users and courses from one store to another as a ZIP of CSV files", async () => {
-    const exported = await dx(bundle, ["export-bundle", "users,courses", "-f", "csv", "-o", "moved.zip", "--fields", "users=email,username,status", "--server", source.transfer.url]);
+    const exported = await dx(bundle, ["bundle-export", "users,courses", "-f", "csv", "-o", "moved.zip", "--fields", "users=email,username,status", "--server", source.transfer.url]);
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stdout).toMatch(/^exported a bundle of users\.csv 4, courses\.csv 1 to moved\.zip \(csv, .*\) — job [\w-]+$/m);
     const files = unzipSync(readFileSync(path("moved.zip")));
     expect(Object.keys(files)).toEqual(["users.csv", "courses.csv"]);
     expect(strFromU8(files["users.csv"]!).split("\r\n")[0]).toBe("Email address,Username,Status");
 
-    const imported = await dx(bundle, ["import-bundle", "moved.zip", "--strict", "--server", target.transfer.url]);
+    const imported = await dx(bundle, ["bundle-import", "moved.zip", "--strict", "--server", target.transfer.url]);
     expect(imported.code, imported.stderr).toBe(0);
     expect(imported.stdout).toContain("  users.csv → users: 4 read, 4 inserted, 0 updated, 0 rejected");
     expect(imported.stdout).toMatch(/^imported bundle moved\.zip: 5 read, 5 inserted, .* — job [\w-]+$/m);
@@ -57,19 +57,19 @@ describe("dx export-bundle and dx import-bundle", () => {
       }),
     );
     const before = await count(target, Entity.USERS);
-    const strict = await dx(bundle, ["import-bundle", "semi.zip", "--strict", "--mode", "users=upsert", "--option", "users.delimiter=;", "--server", target.transfer.url]);
+    const strict = await dx(bundle, ["bundle-import", "semi.zip", "--strict", "--mode", "users=upsert", "--option", "users.delimiter=;", "--server", target.transfer.url]);
     expect(strict.code).toBe(2);
     expect(strict.stderr).toMatch(/^users\.csv row 2, line 3, column email: /m);
     expect(strict.stdout).toMatch(/^strict bundle import aborted: semi\.zip: 2 read, .* 1 rejected \(nothing written\)/m);
     expect(await count(target, Entity.USERS)).toBe(before);
 
-    const lenient = await dx(bundle, ["import-bundle", "semi.zip", "--no-strict", "--mode", "users=upsert", "--option", "users.delimiter=;", "--server", target.transfer.url]);
+    const lenient = await dx(bundle, ["bundle-import", "semi.zip", "--no-strict", "--mode", "users=upsert", "--option", "users.delimiter=;", "--server", target.transfer.url]);
     expect(lenient.code).toBe(1);
     expect(lenient.stdout).toContain("  users.csv → users: 2 read, 0 inserted, 0 updated, 1 rejected");
   });
 
   it("refuses an option without its entity before calling the server", async () => {
-    const r = await dx(bundle, ["import-bundle", "semi.zip", "--option", "delimiter=;", "--server", target.transfer.url]);
+    const r = await dx(bundle, ["bundle-import", "semi.zip", "--option", "delimiter=;", "--server", target.transfer.url]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/--option takes entity\.key=value in a bundle/);
   });

@@ -24,12 +24,14 @@
  *     staged, then replayed). If a part still fails then — a record another
  *     writer created or changed since step 1, a check the records service
  *     could only make once the references were stored (an insert onto an
- *     existing key), the records service going away — the parts written
- *     before it, and what it wrote, are undone with the revert machinery
+ *     existing key), the records service going away, the job cancelled —
+ *     the parts written before it, and what it wrote, are undone with the revert machinery
  *     (the records service's before-images of this job), and the job fails
  *     saying so. What the undo refuses (a record changed again meanwhile) is
  *     reported as row errors of that part: that much is not all-or-nothing,
- *     and the job's error says it.
+ *     and the job's error says it. If the records service cannot be reached
+ *     for the undo either, the job's error says so: RevertImport of the job
+ *     undoes the parts once it answers.
  *
  * Lenient: each part writes what is valid, in order; a row referring to a
  * row rejected in an earlier part is rejected itself (missing_reference). A
@@ -280,13 +282,13 @@ function bundleSteps(
   }
 
   /** Undoes what this job wrote of parts `0…last`, newest first, with the records service's before-images; what it refuses is a row error of that part. */
-  async function undo(last: number): Promise<string> {
+  async function undo(last: number, undoSignal: AbortSignal | undefined = signal): Promise<string> {
     let restored = 0;
     let deleted = 0;
     let refused = 0;
     for (let i = last; i >= 0; i--) {
       const { part } = planned[i]!;
-      for await (const batch of records.revertWrites({ jobId: job._id, entity: entityEnum(part.entity.name) }, { signal })) {
+      for await (const batch of records.revertWrites({ jobId: job._id, entity: entityEnum(part.entity.name) }, { signal: undoSignal })) {
         restored += batch.restored;
         deleted += batch.deleted;
         refused += batch.refused;
@@ -367,9 +369,15 @@ function bundleSteps(
       try {
         outcome = yield* importPart(i, { kind: "write", strict });
       } catch (error) {
-        if (!strict || signal.aborted) throw error;
-        // The records service failed mid-way: undo what was written, if it is back.
-        const undone = await undo(i).catch((e: unknown) => `undoing the parts written failed too (${(e as Error).message}); RevertImport of this job undoes them once the records service answers`);
+        if (!strict) throw error;
+        // Cancelled, or the records service failed mid-way: undo what was written (not bound to the job's signal, which a cancel has fired).
+        const undone = await undo(i, undefined).catch(
+          (e: unknown) => `undoing the parts written failed too (${(e as Error).message}); RevertImport of this job undoes them once the records service answers`,
+        );
+        if (signal.aborted) {
+          ctx.log(`bundle import job ${job._id} stopped at ${planned[i]!.part.name}: ${undone}`);
+          throw error;
+        }
         throw new Error(`${planned[i]!.part.name}: ${(error as Error).message}; ${undone}`, { cause: error });
       }
       const { summary } = outcome;

@@ -96,6 +96,17 @@ function csvZip(files: Record<string, string>): Uint8Array {
   return zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, enc(text)])));
 }
 
+/** One part's rejected rows over GetFailedRows. */
+async function collectFailedRows(s: Services, jobId: string, part: string): Promise<{ fileName: string; chunks: string }> {
+  let fileName = "";
+  const parts: Uint8Array[] = [];
+  for await (const response of s.client.getFailedRows({ jobId, part })) {
+    if (response.fileName) fileName = response.fileName;
+    parts.push(response.chunk);
+  }
+  return { fileName, chunks: Buffer.concat(parts).toString("utf8") };
+}
+
 describe("a bundle exported from one store and imported into an empty one", () => {
   it("as a ZIP of CSV files gives the same users, courses and enrollments", async () => {
     const bundle = await exportBundle(source, "csv");
@@ -191,6 +202,17 @@ describe("a strict bundle", () => {
     const errors = await (await fetch(`${target.transfer.url}/jobs/${body.jobId}/failed-rows?view=errors`)).text();
     expect(errors.split("\r\n")[0]).toBe("part,row,line,column,value,reason,code");
     expect(errors).toContain("enrollments.csv,2,3,role,wizard,");
+    // One part's rejected rows, in its own file's columns, to fix and import again.
+    const rows = await fetch(`${target.transfer.url}/jobs/${body.jobId}/failed-rows?part=enrollments.csv`);
+    expect(rows.status).toBe(200);
+    expect(rows.headers.get("content-disposition")).toContain(`job-${body.jobId}-enrollments-failed-rows.csv`);
+    const lines = (await rows.text()).trim().split(/\r?\n/);
+    expect(lines[0]).toBe("userId,courseId,role,_row,_line,_errors");
+    expect(lines.slice(1)).toEqual([expect.stringMatching(/^dan,STR-1,wizard,2,3,/)]);
+    // Without a part the rows view does not guess which.
+    const unnamed = await fetch(`${target.transfer.url}/jobs/${body.jobId}/failed-rows`);
+    expect(unnamed.status).toBe(400);
+    expect(((await unnamed.json()) as { message: string }).message).toMatch(/name the part whose rows you want \(part=…: users\.csv, courses\.csv, enrollments\.csv\)/);
   });
 
   it("with an enrollment naming a user neither stored nor in the bundle writes nothing", async () => {
@@ -326,6 +348,8 @@ describe("a lenient bundle", () => {
       ["enrollments.csv", 1, 1],
     ]);
     expect(await counts(target)).toEqual([before[0]! + 1, before[1]!, before[2]! + 1]);
+    const { chunks } = await collectFailedRows(target, body.jobId!, "users");
+    expect(chunks.trim().split(/\r?\n/)).toEqual(["email,username,_row,_line,_errors", expect.stringMatching(/^not-an-email,gus,2,3,/)]);
   });
 });
 

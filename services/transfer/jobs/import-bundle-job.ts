@@ -65,6 +65,8 @@ import { RecordsStreamWriter } from "../records/records-writer.js";
 import type { TransferContext } from "../transfer-context.js";
 import { stopPlace } from "./import-job.js";
 import type { JobPart } from "./job-types.js";
+import { FailedRowStore } from "./failed-row-store.js";
+import { bundlePartRowsId } from "./failed-rows-file.js";
 import { runJob, type JobSteps } from "./run-job.js";
 import type { JobRun } from "./running-job.js";
 
@@ -159,7 +161,15 @@ interface PlannedPart {
 }
 
 function jobPart(p: PlannedPart, counts: RowCounts): JobPart {
-  return { entity: p.part.entity.name, name: p.part.name, exported: 0, mode: p.settings.mode, counts };
+  return {
+    entity: p.part.entity.name,
+    name: p.part.name,
+    exported: 0,
+    mode: p.settings.mode,
+    counts,
+    format: p.part.plugin.name,
+    formatOptions: JSON.stringify(optionsOf(p.part, p.settings)),
+  };
 }
 
 /** Each part with its settings, checked: refusals here leave no job and nothing written. */
@@ -215,6 +225,9 @@ function bundleSteps(
   const signal = run.signal;
   const records = recordsFor(ctx.records, caller, job._id);
   const counts = planned.map(() => emptyRowCounts());
+  // Each part's rejected rows, as its file had them (GetFailedRows with the part's name).
+  const failedRowStore = new FailedRowStore(ctx.db, ctx.jobs.maxStoredRowErrors);
+  const failedRows = planned.map((p) => failedRowStore.sink(bundlePartRowsId(job._id, p.part.entity.name)));
   let revertibleUntil: Date | undefined;
   const totals = (): RowCounts => {
     const all = emptyRowCounts();
@@ -264,13 +277,15 @@ function bundleSteps(
             const error: RowError = { part: part.name, ...rest };
             await sink.add(error);
             yield { kind: "row_error", ...error };
-          } else if (event.kind === "summary") summary = event;
+          } else if (event.kind === "failed_row") await failedRows[index]!.add(event);
+          else if (event.kind === "summary") summary = event;
         }
       } catch (error) {
         if (error instanceof TransferSettingsError) throw new TransferSettingsError(`${part.name}: ${error.message}`, error.issues, { cause: error });
         throw error;
       }
       if (!summary) throw new Error(`the import of ${part.name} ended without a summary`);
+      await failedRows[index]!.finish({ names: summary.header?.names, detected: summary.header?.detected, encoding: summary.encoding });
       counts[index] = { read: summary.read, inserted: summary.inserted, updated: summary.updated, unchanged: summary.unchanged, skipped: summary.skipped, failed: summary.failed };
       return { summary, wrote: !summary.dryRun && summary.inserted + summary.updated > 0 };
     } finally {

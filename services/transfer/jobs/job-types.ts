@@ -99,6 +99,9 @@ export interface JobPart {
   counts?: RowCounts;
   /** Import: how the part was written. */
   mode?: WriteMode;
+  /** Import: the format the part was read as, and its options (JSON text): its rejected rows are written back in that form. */
+  format?: string;
+  formatOptions?: string;
   /** What of the entity was asked for, as a single export's job keeps it: the filter as protobuf JSON text, fields, limit. */
   filter?: string;
   fields?: string[];

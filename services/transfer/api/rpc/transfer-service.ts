@@ -190,7 +190,7 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
 
   async *getFailedRows(request: GetFailedRowsRequest, context?: HandlerContext) {
     const job = await this.jobFor(request.jobId, context, "read");
-    const file = await failedRowsFile(this.ctx, job, request.view === FailedRowsView.ERRORS ? "errors" : "rows", personalFor(context));
+    const file = await failedRowsFile(this.ctx, job, request.view === FailedRowsView.ERRORS ? "errors" : "rows", personalFor(context), request.part || undefined);
     let first = true;
     for await (const chunk of file.chunks) {
       yield first ? { chunk, mimeType: file.mimeType, fileName: file.fileName } : { chunk };

@@ -204,8 +204,10 @@ export function buildProgram(result: ProgramResult): Command {
       .argument("<id>", "the import job id")
       .option("-o, --output <file>", 'where to write; "-" is stdout')
       .option("--errors", "a CSV of row, line, column, value, reason instead of the rows")
+      .option("--part <name>", "a bundle import's part (users.csv, or users): its rejected rows, in its own file's form")
       .action(withServer(runFailedRows)),
     "dx failed-rows 6f1c… -o rejected.csv",
+    "dx failed-rows 6f1c… --part enrollments.csv -o enrollments-rejected.csv",
   );
 
   example(

@@ -66,6 +66,11 @@ describe("dx bundle-export and dx bundle-import", () => {
     const lenient = await dx(bundle, ["bundle-import", "semi.zip", "--no-strict", "--mode", "users=upsert", "--option", "users.delimiter=;", "--server", target.transfer.url]);
     expect(lenient.code).toBe(1);
     expect(lenient.stdout).toContain("  users.csv → users: 2 read, 0 inserted, 0 updated, 1 rejected");
+    const job = /job ([\w-]+)\s*$/m.exec(lenient.stdout)?.[1];
+    const rows = await dx(bundle, ["failed-rows", job!, "--part", "users.csv", "-o", "users-rejected.csv", "--server", target.transfer.url]);
+    expect(rows.code, rows.stderr).toBe(0);
+    // The part's own dialect: its delimiter came from --option, and goes back into the file.
+    expect(readFileSync(path("users-rejected.csv"), "utf8").split(/\r?\n/)[1]).toMatch(/^bad;kim;2;3;/);
   });
 
   it("refuses an option without its entity before calling the server", async () => {

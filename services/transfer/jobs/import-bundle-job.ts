@@ -44,48 +44,28 @@
  * failed-rows file in the upload's format (GetFailedRows' errors view lists
  * every rejected row with its part).
  */
-import type { JsonObject } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { emptyRowCounts, type EntityName, type RowCounts, type RowError, type WriteMode } from "../../domain/index.js";
 import { entityEnum } from "../../shared/records-wire/record-codec.js";
-import { checkImport } from "../access-policy.js";
 import type { Caller } from "../caller.js";
 import { bundleZipLimits, importLimits } from "../config/transfer-config.js";
-import { openBundle, type BundleArchive, type BundlePart } from "../core/bundle-archive.js";
+import { openBundle, type BundleArchive } from "../core/bundle-archive.js";
 import { BundleKeys, bundleAwareWriter } from "../core/bundle-references.js";
 import { TransferSettingsError } from "../core/errors.js";
 import type { SummaryEvent } from "../core/import-events.js";
-import { runImport, type FieldMapping, type ImportSettings, type RecordWriter } from "../core/import-pipeline.js";
-import { compileMapping } from "../core/mapping-plan.js";
-import { parsePluginOptions } from "../core/plugin-options.js";
+import { runImport, type ImportSettings, type RecordWriter } from "../core/import-pipeline.js";
 import { createStagingArea } from "../core/staging-area.js";
 import { InvalidTransferRequestError } from "../errors.js";
 import { recordsFor } from "../records/records-for-caller.js";
 import { RecordsStreamWriter } from "../records/records-writer.js";
 import type { TransferContext } from "../transfer-context.js";
 import { stopPlace } from "./import-job.js";
-import type { JobPart } from "./job-types.js";
+import { jobPart, optionsOf, planParts, type ImportBundleJobRequest, type PlannedPart } from "./import-bundle-plan.js";
 import { FailedRowStore } from "./failed-row-store.js";
 import { bundlePartRowsId } from "./failed-rows-file.js";
 import { runJob, type JobSteps } from "./run-job.js";
 import type { JobRun } from "./running-job.js";
 
-/** One entity's settings in a bundle import: what a single import of it would take. */
-export interface BundlePartImport {
-  mode: WriteMode;
-  mapping?: FieldMapping[];
-  /** The format's options for this part (CSV delimiter, header, …; a workbook's `sheet` is the part's own). */
-  formatOptions: JsonObject;
-}
-
-export interface ImportBundleJobRequest {
-  /** Undefined takes the configured default. */
-  strict?: boolean;
-  dryRun: boolean;
-  fileName?: string;
-  /** Per entity; an entity without settings is inserted with its columns matched by key or label. */
-  parts: Partial<Record<EntityName, BundlePartImport>>;
-}
+export type { BundlePartImport, ImportBundleJobRequest } from "./import-bundle-plan.js";
 
 /** A part as the summary reports it. */
 export interface BundlePartSummary {
@@ -114,9 +94,6 @@ export type ImportBundleEvent =
   | { kind: "progress"; part: string; rowsRead: number; bytesRead: number; phase: string }
   | ({ kind: "row_error" } & RowError)
   | ({ kind: "summary" } & ImportBundleSummary);
-
-/** The default settings of a part the request says nothing about. */
-const DEFAULT_PART: BundlePartImport = { mode: "insert", formatOptions: {} };
 
 /**
  * Runs a bundle import over `upload`; throws (mapped) when it is refused,
@@ -153,57 +130,6 @@ export function importBundleJob(
       start: (run) => bundleSteps(ctx, run, { archive, planned, strict, dryRun: request.dryRun, caller }),
     };
   });
-}
-
-interface PlannedPart {
-  part: BundlePart;
-  settings: BundlePartImport;
-}
-
-function jobPart(p: PlannedPart, counts: RowCounts): JobPart {
-  return {
-    entity: p.part.entity.name,
-    name: p.part.name,
-    exported: 0,
-    mode: p.settings.mode,
-    counts,
-    format: p.part.plugin.name,
-    formatOptions: JSON.stringify(optionsOf(p.part, p.settings)),
-  };
-}
-
-/** Each part with its settings, checked: refusals here leave no job and nothing written. */
-function planParts(archive: BundleArchive, request: ImportBundleJobRequest, caller: Caller): PlannedPart[] {
-  const held = new Set<string>(archive.parts.map((p) => p.entity.name));
-  for (const entity of Object.keys(request.parts)) {
-    if (!held.has(entity))
-      throw new InvalidTransferRequestError(`settings are given for ${entity}, which the bundle does not hold (it holds ${archive.parts.map((p) => p.name).join(", ")})`, `parts.${entity}`);
-  }
-  return archive.parts.map((part) => {
-    const denied = caller.principal ? checkImport(caller.principal, part.entity.name, request.dryRun) : undefined;
-    if (denied) throw new ConnectError(`permission denied: the bundle's part ${JSON.stringify(part.name)}: ${denied}`, Code.PermissionDenied);
-    const settings = request.parts[part.entity.name] ?? DEFAULT_PART;
-    if (part.sheet !== undefined && Object.hasOwn(settings.formatOptions, "sheet"))
-      throw new InvalidTransferRequestError(
-        `${part.entity.name}: the sheet option is not for a bundle: each entity is read from its own sheet (${JSON.stringify(part.sheet)})`,
-        `parts.${part.entity.name}.options.sheet`,
-      );
-    try {
-      parsePluginOptions(part.plugin, optionsOf(part, settings));
-      // The mapping's own mistakes (an unknown or read-only field, a bad transform), before any part is read.
-      if (settings.mapping) compileMapping(part.entity, settings.mapping);
-    } catch (error) {
-      if (error instanceof TransferSettingsError) throw new TransferSettingsError(`${part.name}: ${error.message}`, error.issues, { cause: error });
-      throw error;
-    }
-    if (part.entity.appendOnly && settings.mode !== "insert")
-      throw new InvalidTransferRequestError(`${part.entity.name} is append-only: it can only be imported in insert mode, not ${settings.mode}`, `parts.${part.entity.name}.mode`);
-    return { part, settings };
-  });
-}
-
-function optionsOf(part: BundlePart, settings: BundlePartImport): JsonObject {
-  return part.sheet !== undefined ? { ...settings.formatOptions, sheet: part.sheet } : settings.formatOptions;
 }
 
 /** How one pass reads a part: validating (dry runs, the bundle's own keys count as stored) or writing. */

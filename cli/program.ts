@@ -14,6 +14,7 @@ import { bashCompletion } from "./commands/completion.js";
 import { runExport } from "./commands/export.js";
 import { runFailedRows } from "./commands/failed-rows.js";
 import { runImport } from "./commands/import.js";
+import { runExportBundle, runImportBundle } from "./commands/bundle.js";
 import { runCancel, runJob, runJobs, runRevert } from "./commands/jobs.js";
 import { runWatch } from "./commands/watch.js";
 import { runLogin, runLogout } from "./commands/login.js";
@@ -133,6 +134,35 @@ export function buildProgram(result: ProgramResult): Command {
 
   example(
     program
+      .command("bundle-export")
+      .description("export several entities in one file: a workbook with a sheet each (xlsx, ods) or a ZIP of one file each (csv, json, …)")
+      .argument("<entities>", `comma-separated: ${ENTITY_NAMES.join(",")}`)
+      .option("-f, --format <name>", "xlsx or ods for a workbook, any other format for a ZIP (default: from -o's extension)")
+      .option("-o, --output <file>", "where to write (default: the name the server proposes, e.g. bundle-20261201-101500.zip)")
+      .option("--fields <entity=a,b>", "an entity's fields, in order (repeatable; default: all)", collect)
+      .action(withServer(runExportBundle)),
+    "dx bundle-export users,courses,enrollments -f csv -o bundle.zip",
+    "dx bundle-export users,courses -f xlsx -o bundle.xlsx --fields users=email,username",
+  );
+
+  example(
+    program
+      .command("bundle-import")
+      .description("import a workbook with a sheet per entity, or a ZIP of one file per entity, in dependency order")
+      .argument("<file>", "the workbook or ZIP")
+      .option("--strict", "write nothing of any part if any row of any part is rejected")
+      .option("--no-strict", "write each part's valid rows and report the others (the server's default unless configured otherwise)")
+      .option("--dry-run", "check every part and report what would happen; write nothing")
+      .option("--mode <entity=mode>", "insert, upsert, merge or skip-existing for one entity (repeatable; default insert)", collect)
+      .option("--option <entity.key=value>", "a format option of one entity's part (repeatable): --option enrollments.delimiter=';'", collect)
+      .option("--mapping <entity=file>", "a JSON mapping file for one entity's part (repeatable)", collect)
+      .action(withServer(runImportBundle)),
+    "dx bundle-import bundle.zip --strict",
+    "dx bundle-import bundle.xlsx --mode users=upsert --mode courses=upsert --dry-run",
+  );
+
+  example(
+    program
       .command("jobs")
       .description("list jobs, newest first")
       .addOption(new Option("--state <state>", "only jobs in this state").choices(["running", "succeeded", "failed", "cancelled"]))
@@ -174,8 +204,10 @@ export function buildProgram(result: ProgramResult): Command {
       .argument("<id>", "the import job id")
       .option("-o, --output <file>", 'where to write; "-" is stdout')
       .option("--errors", "a CSV of row, line, column, value, reason instead of the rows")
+      .option("--part <name>", "a bundle import's part (users.csv, or users): its rejected rows, in its own file's form")
       .action(withServer(runFailedRows)),
     "dx failed-rows 6f1c… -o rejected.csv",
+    "dx failed-rows 6f1c… --part enrollments.csv -o enrollments-rejected.csv",
   );
 
   example(

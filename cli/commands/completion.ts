@@ -38,7 +38,7 @@ ${cases}
   fi
   case "$cmd" in
     describe|export) COMPREPLY=($(compgen -W "${ENTITY_NAMES.join(" ")}" -- "$cur")) ;;
-    import) COMPREPLY=($(compgen -f -- "$cur")) ;;
+    import|bundle-import) COMPREPLY=($(compgen -f -- "$cur")) ;;
     completion) COMPREPLY=($(compgen -W "bash" -- "$cur")) ;;
   esac
 }

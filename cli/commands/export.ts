@@ -113,7 +113,7 @@ async function exportRequest(client: TransferClient, entityArg: string, options:
 }
 
 /** Where the bytes go: stdout, or a temporary file renamed into place at the end. */
-interface Sink {
+export interface Sink {
   name: string;
   write(chunk: Uint8Array): Promise<void>;
   /** Makes the file whole under its name. */
@@ -153,7 +153,7 @@ function stdoutSink(): Sink {
   };
 }
 
-function fileSink(path: string): Sink {
+export function fileSink(path: string): Sink {
   const partial = join(dirname(path), `.${basename(path)}.dx-partial-${process.pid}`);
   const stream: WriteStream = createWriteStream(partial, { flags: "wx" });
   let failure: Error | undefined;
@@ -178,7 +178,7 @@ function fileSink(path: string): Sink {
   };
 }
 
-function checkSummary(summary: ExportSummary | undefined, written: number, sha256: string, note: string): ExportSummary {
+export function checkSummary(summary: ExportSummary | undefined, written: number, sha256: string, note: string): ExportSummary {
   if (!summary) throw new CliError(`the server ended the export without a summary; ${note}`, ExitCode.nothingWritten);
   if (summary.sha256 && summary.sha256 !== sha256) throw new CliError(`the file's sha256 ${sha256} differs from the server's ${summary.sha256}; ${note}`, ExitCode.nothingWritten);
   if (Number(summary.bytes) !== written) throw new CliError(`received ${written} bytes but the server sent ${summary.bytes}; ${note}`, ExitCode.nothingWritten);

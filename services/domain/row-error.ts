@@ -25,6 +25,8 @@ export type RowErrorCode =
   | "expired";
 
 export interface RowError {
+  /** A bundle import: the part the row is in, its sheet (`users`) or ZIP entry (`users.csv`); absent for a single file. */
+  part?: string;
   /** The data row, from 1; 0 is the header. */
   row: number;
   line?: number;

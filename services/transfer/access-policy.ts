@@ -28,6 +28,7 @@ import {
   type DescribeEntityRequest,
   type ExportBundleRequest,
   type ExportRequest,
+  type ImportBundleRequest,
   type ImportRequest,
   type PreviewImportRequest,
 } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
@@ -139,11 +140,16 @@ export function checkJobAccess(principal: Principal, jobId: string, jobSubject: 
  * (admin), and in both cases only with the right to import its entity: a
  * revert writes what an import of it would. Undefined when yes.
  */
-export function checkRevert(principal: Principal, job: { _id: string; subject: string; entity?: EntityName }): string | undefined {
+export function checkRevert(principal: Principal, job: { _id: string; subject: string; entity?: EntityName; parts?: readonly { entity: EntityName }[] }): string | undefined {
   const own = principal.permissions.has(P.revertOwnImports) && job.subject === actingSubject(principal);
   if (!principal.permissions.has(P.revertAllImports) && !own) {
     if (!principal.permissions.has(P.revertOwnImports)) return denial("reverting imports", P.revertOwnImports, principal);
     return `job ${job._id} belongs to another user; reverting other users' imports needs one of the roles ${rolesGranting(P.revertAllImports).join(", ")}; ${who(principal)} may not`;
+  }
+  // A bundle: every part's entity, as its import needed.
+  for (const part of job.parts ?? []) {
+    const denied = checkEntityOperation(principal, ["import"], part.entity, "a revert");
+    if (denied) return denied;
   }
   return checkEntityOperation(principal, ["import"], job.entity, "a revert");
 }
@@ -224,6 +230,18 @@ export const TRANSFER_METHOD_RULES: Readonly<Record<string, CallRule>> = {
     const request = (message as ImportRequest).message;
     if (request.case === "header") return checkImport(principal, entityName(request.value.entity), request.value.dryRun);
     return checkImport(principal, undefined, true);
+  },
+  // The header names only the entities it gives settings for: those are
+  // checked here, and every part the file holds once it is opened, before
+  // anything is written (jobs/import-bundle-job.ts).
+  [path("importBundle")]: (message, principal) => {
+    const request = (message as ImportBundleRequest).message;
+    if (request.case !== "header") return checkImport(principal, undefined, true);
+    for (const part of request.value.parts) {
+      const denied = checkImport(principal, entityName(part.entity), request.value.dryRun);
+      if (denied) return denied;
+    }
+    return checkImport(principal, undefined, request.value.dryRun);
   },
   // A preview writes nothing: what a dry run of the entity needs.
   [path("previewImport")]: (message, principal) => checkImport(principal, entityName((message as PreviewImportRequest).header?.entity ?? 0), true),

@@ -36,6 +36,8 @@ export function jobAuditEvent(job: JobDocument, outcome: JobOutcome, caller: Cal
   } else if (job.kind === "import") {
     if (job.mode) event.mode = job.mode;
     event.dryRun = job.dryRun ?? false;
+    // A bundle: which entities it imported, from which part, how (the event has no one entity).
+    if (job.parts) event.filter = JSON.stringify({ bundle: job.parts.map(({ entity, name, mode }) => ({ entity, name, ...(mode ? { mode } : {}) })) });
   }
   if (outcome.state !== "succeeded" && outcome.error) event.error = outcome.error;
   if (outcome.state !== "succeeded" && outcome.errorCode) event.errorCode = outcome.errorCode;

@@ -113,6 +113,10 @@ export const transferConfigSchema = z
       .describe("largest single row of an import file, bytes")
       .meta({ defaultText: "`1048576` (1 MiB)" }),
     importMaxColumns: int(1).default(1000).describe("most columns a row of an import file may have"),
+    // A bundle import's ZIP (or workbook) is refused from its table of contents past any of these (zip bombs).
+    bundleMaxEntries: int(1).default(10_000).describe("most entries the ZIP archive of a bundle import may list"),
+    bundleMaxUnpackedMb: z.coerce.number().positive().default(4096).describe("largest total unpacked size of a bundle import's ZIP entries, MiB"),
+    bundleMaxRatio: int(2).default(1000).describe("largest unpacked : packed ratio of a bundle import's ZIP entry over 1 MiB"),
     /**
      * Records per batch written to the records service. Each import holds
      * about three batches (the one being filled, `importWritesInFlight` sent),
@@ -157,6 +161,9 @@ export const ENV_OVERRIDES: Readonly<Record<string, ConfigKey>> = {
   TRANSFER_IMPORT_MAX_FILE_MB: "importMaxFileMb",
   TRANSFER_IMPORT_MAX_ROW_BYTES: "importMaxRowBytes",
   TRANSFER_IMPORT_MAX_COLUMNS: "importMaxColumns",
+  TRANSFER_BUNDLE_MAX_ENTRIES: "bundleMaxEntries",
+  TRANSFER_BUNDLE_MAX_UNPACKED_MB: "bundleMaxUnpackedMb",
+  TRANSFER_BUNDLE_MAX_RATIO: "bundleMaxRatio",
   TRANSFER_IMPORT_BATCH_SIZE: "importBatchSize",
   TRANSFER_IMPORT_WRITES_IN_FLIGHT: "importWritesInFlight",
   TRANSFER_NESTED_DELIMITER: "nestedDelimiter",
@@ -252,4 +259,9 @@ export function importLimits(config: TransferConfig): { maxFileBytes: number; ma
     maxRowBytes: config.importMaxRowBytes,
     maxColumns: config.importMaxColumns,
   };
+}
+
+/** The zip-bomb limits a bundle import's archive is held to (core/bundle-archive.ts). */
+export function bundleZipLimits(config: TransferConfig): { maxEntries: number; maxUncompressedBytes: number; maxRatio: number } {
+  return { maxEntries: config.bundleMaxEntries, maxUncompressedBytes: Math.floor(config.bundleMaxUnpackedMb * 1024 * 1024), maxRatio: config.bundleMaxRatio };
 }

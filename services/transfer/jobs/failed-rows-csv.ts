@@ -7,7 +7,8 @@
  * a spreadsheet, so text cells that would start a formula are prefixed with
  * `'` (OWASP "CSV injection", the SDK's escapeFormula: also after white space
  * and in fullwidth forms). A reader without `pii` gets personal values
- * withheld, as in every view of a job (job-views.ts).
+ * withheld, as in every view of a job (job-views.ts). A bundle import's file starts
+ * with a `part` column: the sheet or ZIP entry each row is in.
  */
 import { stringify } from "csv-stringify/sync";
 import { escapeFormula } from "../../../formats/_sdk/index.js";
@@ -26,11 +27,12 @@ function cell(value: string | number | undefined): string {
 /** Streams the CSV (UTF-8, CRLF, header first). Throws JobNotFoundError for an unknown job before any byte. */
 export async function* failedRowsCsv(store: JobStore, jobId: string, seesPersonalData = true): AsyncGenerator<Uint8Array> {
   const job = await store.get(jobId);
-  yield Buffer.from(stringify([[...FAILED_ROWS_COLUMNS]], { record_delimiter: "windows" }), "utf8");
+  const bundle = job.kind === "import" && job.parts !== undefined;
+  yield Buffer.from(stringify([bundle ? ["part", ...FAILED_ROWS_COLUMNS] : [...FAILED_ROWS_COLUMNS]], { record_delimiter: "windows" }), "utf8");
   let rows: string[][] = [];
   for await (const stored of store.rowErrorsOf(jobId)) {
     const error = rowErrorForReader(stored, job.entity, seesPersonalData);
-    rows.push([cell(error.row), cell(error.line), cell(error.column), cell(error.value), cell(error.reason), cell(error.code)]);
+    rows.push([...(bundle ? [cell(error.part)] : []), cell(error.row), cell(error.line), cell(error.column), cell(error.value), cell(error.reason), cell(error.code)]);
     if (rows.length >= BATCH) {
       yield Buffer.from(stringify(rows, { record_delimiter: "windows" }), "utf8");
       rows = [];

@@ -25,7 +25,7 @@
 import type { Column, FormatPlugin, Row } from "../../../formats/_sdk/index.js";
 import { parsePluginOptions } from "../core/plugin-options.js";
 import { FAILED_ROWS_COLUMNS } from "../core/mapping-plan.js";
-import { FailedRowsNotKeptError } from "../errors.js";
+import { FailedRowsNotKeptError, InvalidTransferRequestError } from "../errors.js";
 import type { TransferContext } from "../transfer-context.js";
 import { failedRowsCsv } from "./failed-rows-csv.js";
 import { FailedRowStore, type FailedRow } from "./failed-row-store.js";
@@ -45,26 +45,43 @@ export interface FailedRowsFile {
 
 const BATCH = 200;
 
-/** The file for a view; throws FailedRowsNotKeptError (FAILED_PRECONDITION) when the rows view has nothing kept to give. */
-export async function failedRowsFile(ctx: TransferContext, job: JobDocument, view: FailedRowsView, seesPersonalData = true): Promise<FailedRowsFile> {
+/** Where a bundle import keeps one part's rejected rows: its own rows, of its own file's columns. */
+export function bundlePartRowsId(jobId: string, entity: string): string {
+  return `${jobId}/${entity}`;
+}
+
+/**
+ * The file for a view; throws FailedRowsNotKeptError (FAILED_PRECONDITION) when the rows view has nothing kept to give.
+ * A bundle import's rows view is one part's (`part`: its sheet or ZIP entry, or its entity): the parts are files of different columns and formats.
+ */
+export async function failedRowsFile(ctx: TransferContext, job: JobDocument, view: FailedRowsView, seesPersonalData = true, part?: string): Promise<FailedRowsFile> {
+  if (part !== undefined && !(job.kind === "import" && job.parts)) throw new InvalidTransferRequestError(`part is for a bundle import's rows; job ${job._id} is not one`, "part");
   // A revert's refusals are records, not rows of a file: its only view is the errors one.
   if (view === "errors" || job.kind === "revert") return { fileName: `job-${job._id}-errors.csv`, mimeType: "text/csv", chunks: failedRowsCsv(ctx.jobs, job._id, seesPersonalData) };
   if (job.kind !== "import") throw new FailedRowsNotKeptError(`job ${job._id} is an export: it has no rejected rows`);
+  let source = { rowsId: job._id, format: job.format, formatOptions: job.formatOptions, entity: job.entity as string | undefined, suffix: "" };
+  if (job.parts) {
+    const names = job.parts.map((p) => p.name).join(", ");
+    if (part === undefined) throw new InvalidTransferRequestError(`job ${job._id} imported a bundle: name the part whose rows you want (part=…: ${names}), or view=errors for all of them`, "part");
+    const chosen = job.parts.find((p) => p.name === part || p.entity === part);
+    if (!chosen) throw new InvalidTransferRequestError(`job ${job._id} has no part ${JSON.stringify(part)} (its parts: ${names})`, "part");
+    source = { rowsId: bundlePartRowsId(job._id, chosen.entity), format: chosen.format ?? "csv", formatOptions: chosen.formatOptions ?? "{}", entity: chosen.entity, suffix: `-${chosen.entity}` };
+  }
   const store = new FailedRowStore(ctx.db);
-  const header = await store.header(job._id);
+  const header = await store.header(source.rowsId);
   if (!header) {
     throw new FailedRowsNotKeptError(`job ${job._id} kept no rejected rows as rows (it ran before they were kept, or has not ended); view=errors lists its errors`);
   }
-  const plugin = writerFor(ctx, job.format);
-  const options = writeOptions(plugin, job, header.detected);
+  const plugin = writerFor(ctx, source.format);
+  const options = writeOptions(plugin, { ...job, format: source.format, formatOptions: source.formatOptions }, header.detected);
   const names = header.names;
   const columns: Column[] = plugin.shape === "tabular" || names !== undefined ? [...(names ?? []), ...FAILED_ROWS_COLUMNS].map((name) => ({ key: name, label: name, type: "string" as const })) : [];
   const extension = plugin.extensions[0] ?? plugin.name;
-  const personalColumns = seesPersonalData ? undefined : personalColumnNames(job.entity);
+  const personalColumns = seesPersonalData ? undefined : personalColumnNames(source.entity);
   const withholding = personalColumns !== undefined && personalColumns.size > 0;
   const rows = async function* (): AsyncGenerator<Row[]> {
     let batch: Row[] = [];
-    for await (const failed of store.rows(job._id)) {
+    for await (const failed of store.rows(source.rowsId)) {
       batch.push(rowOf(withholding && personalColumns ? forReaderWithoutPii(failed, personalColumns) : failed, columns.length > 0));
       if (batch.length >= BATCH) {
         yield batch;
@@ -75,7 +92,7 @@ export async function failedRowsFile(ctx: TransferContext, job: JobDocument, vie
   };
   const write = plugin.write!.bind(plugin);
   return {
-    fileName: `job-${job._id}-failed-rows.${extension}`,
+    fileName: `job-${job._id}${source.suffix}-failed-rows.${extension}`,
     mimeType: plugin.mimeType,
     chunks: (async function* () {
       yield* write(rows(), { columns, options, useLabels: false });

@@ -261,6 +261,7 @@ export class RowErrorSink {
   /** Adds one error; resolves once a full batch has been written. */
   async add(error: RowError): Promise<void> {
     const clean: RowError = { row: error.row, reason: storableText(error.reason) ?? "", code: error.code || "invalid" };
+    if (error.part !== undefined) clean.part = storableText(error.part);
     if (error.line !== undefined) clean.line = error.line;
     if (error.column !== undefined) clean.column = storableText(error.column);
     if (error.value !== undefined) clean.value = storableText(error.value);

@@ -90,12 +90,20 @@ export interface JobDocument {
   revertOf?: string;
 }
 
-/** One entity of a bundle export, and how many of its records the file holds. */
+/** One entity of a bundle: an export's (how many of its records the file holds) or an import's (its rows' counts). */
 export interface JobPart {
   entity: EntityName;
   /** Its file in a ZIP bundle (`users.csv`), or its sheet in a workbook (`users`). */
   name: string;
+  /** Export: records written to the file (0 for an import's part). */
   exported: number;
+  /** Import: the part's row counts (read, inserted, updated, unchanged, skipped, failed). */
+  counts?: RowCounts;
+  /** Import: how the part was written. */
+  mode?: WriteMode;
+  /** Import: the format the part was read as, and its options (JSON text): its rejected rows are written back in that form. */
+  format?: string;
+  formatOptions?: string;
   /** What of the entity was asked for, as a single export's job keeps it: the filter as protobuf JSON text, fields, limit. */
   filter?: string;
   fields?: string[];

@@ -48,7 +48,8 @@ export function rowErrorForReader(error: RowError, entity: string | undefined, s
     if (shown.value !== undefined && personal.some((p) => shown.value!.includes(p))) shown.value = WITHHELD;
     shown.reason = redact(shown.reason, personal, WITHHELD);
   }
-  if (hasPersonalFields(entity)) shown.reason = scrubPluginReason(shown.reason, true);
+  // A bundle's errors name their part (`users.csv`, sheet `users`): its entity is the part's.
+  if (hasPersonalFields(entity ?? shown.part?.split(".")[0]?.toLowerCase())) shown.reason = scrubPluginReason(shown.reason, true);
   return shown;
 }
 

@@ -77,31 +77,35 @@ async function refuseUnrevertible(ctx: TransferContext, job: JobDocument, now = 
 function revertSteps(ctx: TransferContext, run: JobRun, target: JobDocument, caller: Caller): JobSteps<RevertJobEvent> {
   const job = run.job;
   const sink = run.errors!;
-  const spec = entitySpec(target.entity!)!;
-  const personalKey = spec.fields.some((f) => f.personal && spec.keyFields.includes(f.key));
+  // A bundle import's parts, the last imported first (what references the earlier parts goes before them).
+  const specs = target.parts ? target.parts.map((p) => entitySpec(p.entity)!).reverse() : [entitySpec(target.entity!)!];
   const counts: Required<Pick<JobCounts, "restored" | "deleted" | "unchanged" | "refused">> = { restored: 0, deleted: 0, unchanged: 0, refused: 0 };
   run.follow(() => ({ counts: { ...counts }, bytes: 0, errorCount: sink.count }));
   async function* events(): AsyncGenerator<RevertJobEvent> {
     yield { kind: "started", jobId: job._id };
     await claim(ctx, target, job._id);
     const records = recordsFor(ctx.records, caller, job._id);
-    for await (const batch of records.revertWrites({ jobId: target._id, entity: entityEnum(spec.name) }, { signal: run.signal })) {
-      counts.restored += batch.restored;
-      counts.deleted += batch.deleted;
-      counts.unchanged += batch.unchanged;
-      counts.refused += batch.refused;
-      for (const refusal of batch.refusals) {
-        const parts = refusal.key?.parts ?? [];
-        await sink.add({
-          row: sink.count + 1,
-          column: spec.keyFields.join(","),
-          value: parts.length > 0 ? parts.join(", ") : WITHHELD,
-          reason: refusal.reason,
-          code: refusal.code as never,
-          ...(personalKey && parts.length > 0 ? { personal: [...parts] } : {}),
-        });
+    for (const spec of specs) {
+      const personalKey = spec.fields.some((f) => f.personal && spec.keyFields.includes(f.key));
+      for await (const batch of records.revertWrites({ jobId: target._id, entity: entityEnum(spec.name) }, { signal: run.signal })) {
+        counts.restored += batch.restored;
+        counts.deleted += batch.deleted;
+        counts.unchanged += batch.unchanged;
+        counts.refused += batch.refused;
+        for (const refusal of batch.refusals) {
+          const parts = refusal.key?.parts ?? [];
+          await sink.add({
+            ...(target.parts ? { part: target.parts.find((p) => p.entity === spec.name)?.name } : {}),
+            row: sink.count + 1,
+            column: spec.keyFields.join(","),
+            value: parts.length > 0 ? parts.join(", ") : WITHHELD,
+            reason: refusal.reason,
+            code: refusal.code as never,
+            ...(personalKey && parts.length > 0 ? { personal: [...parts] } : {}),
+          });
+        }
+        run.progress();
       }
-      run.progress();
     }
     await run.end({ state: "succeeded", counts: { ...counts } });
     yield { kind: "ended", jobId: job._id };

@@ -10,7 +10,9 @@
  * spooled to a temporary file, never past the size limit), so that a field
  * after the file counts as much as one before it; any other field, a field
  * given twice and a second file are refused with 400 before anything is
- * written. The answer is JSON: the job's summary and its first 1000 row
+ * written. With `bundle=true` the upload is a bundle (a workbook with a
+ * sheet per entity, a ZIP of one file per entity), answered by
+ * import-bundle-route.ts. The answer is JSON: the job's summary and its first 1000 row
  * errors. With the query parameter `async=true` (the only one it takes) the
  * answer is 202 with the job as soon as the job has started, and the import
  * goes on without the client, who follows it with WatchJob or GET /jobs/{id}
@@ -28,7 +30,7 @@ import { sendJson } from "../../../shared/rpc/index.js";
 import { codeName } from "../../error-mapping.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 import { importJob, type ImportJobRequest, type ImportJobSummary } from "../../jobs/import-job.js";
-import { WRITE_MODES, type RowError } from "../../../domain/index.js";
+import { WRITE_MODES, type RowError, type WriteMode } from "../../../domain/index.js";
 import { requireEntityName, type TransferContext } from "../../transfer-context.js";
 import { allowed, clientGone, sendError } from "./http-util.js";
 import { checkImport } from "../../access-policy.js";
@@ -37,14 +39,15 @@ import { jsonObjectParam, refuseUnknownNames, refuseUnknownQuery, type ParamSpec
 import { Code, ConnectError } from "@connectrpc/connect";
 import { importLimits } from "../../config/transfer-config.js";
 import { readUpload, type Upload } from "./multipart-upload.js";
+import { handleBundleImport } from "./import-bundle-route.js";
 
 /** The form fields of `POST /import`, each at most once; `file` is the file part. */
 export const IMPORT_FIELDS: readonly ParamSpec[] = ["file", "format", "entity", "mode", "strict", "dry_run", "options", "mapping", "max_errors", "max_error_ratio", "max_changes"].map((name) => ({
   name,
 }));
 
-/** The query parameters of `POST /import`. */
-export const IMPORT_QUERY: readonly ParamSpec[] = [{ name: "async" }];
+/** The query parameters of `POST /import`; `bundle=true` makes it a bundle upload (import-bundle-route.ts). */
+export const IMPORT_QUERY: readonly ParamSpec[] = [{ name: "async" }, { name: "bundle" }];
 
 /** Row errors in the JSON answer; all of them are at /jobs/{id}/failed-rows. */
 export const RESPONSE_ERRORS = 1000;
@@ -67,7 +70,7 @@ const transformSchema = z.discriminatedUnion("kind", [
 const mappingSchema = z.array(z.strictObject({ source: z.string().optional(), field: z.string().min(1).optional(), ignore: z.boolean().optional(), transforms: z.array(transformSchema).optional() }));
 const modeSchema = z.enum(WRITE_MODES);
 
-function flag(fields: Record<string, string>, name: string): boolean | undefined {
+export function flag(fields: Record<string, string>, name: string): boolean | undefined {
   const value = fields[name]?.trim().toLowerCase();
   if (value === undefined || value === "") return undefined;
   if (["true", "1", "yes", "on"].includes(value)) return true;
@@ -75,31 +78,38 @@ function flag(fields: Record<string, string>, name: string): boolean | undefined
   throw new InvalidTransferRequestError(`${name} must be true or false, not ${JSON.stringify(fields[name])}`, name);
 }
 
+/** A `mode` form field (`name`: `mode`, `users.mode`): insert when absent or empty. */
+export function modeField(text: string | undefined, name: string): WriteMode {
+  const mode = modeSchema.safeParse((text ?? "insert").trim().toLowerCase() || "insert");
+  if (!mode.success) throw new InvalidTransferRequestError(`${name} must be one of insert, upsert, merge, skip-existing, not ${JSON.stringify(text)}`, name);
+  return mode.data;
+}
+
+/** A `mapping` form field (`name`: `mapping`, `users.mapping`): a JSON array of `{source, field, transforms, ignore}`, checked strictly. */
+export function mappingField(text: string | undefined, name: string): ImportJobRequest["mapping"] {
+  if (!text?.trim()) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidTransferRequestError(`${name} must be a JSON array: ${(error as Error).message}`, name);
+  }
+  const checked = mappingSchema.safeParse(parsed);
+  if (!checked.success) throw new InvalidTransferRequestError(`${name} is invalid: ${checked.error.issues.map((i) => `${name}.${i.path.join(".")}: ${i.message}`).join("; ")}`, name);
+  return checked.data;
+}
+
 /** The import request the form fields describe. */
 export function importRequestFromFields(fields: Record<string, string>, fileName: string): ImportJobRequest {
   const entity = requireEntityName(fields.entity);
-  const mode = modeSchema.safeParse((fields.mode ?? "insert").trim().toLowerCase() || "insert");
-  if (!mode.success) throw new InvalidTransferRequestError(`mode must be one of insert, upsert, merge, skip-existing, not ${JSON.stringify(fields.mode)}`, "mode");
-  let mapping: ImportJobRequest["mapping"];
-  if (fields.mapping?.trim()) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(fields.mapping);
-    } catch (error) {
-      throw new InvalidTransferRequestError(`mapping must be a JSON array: ${(error as Error).message}`, "mapping");
-    }
-    const checked = mappingSchema.safeParse(parsed);
-    if (!checked.success) throw new InvalidTransferRequestError(`mapping is invalid: ${checked.error.issues.map((i) => `mapping.${i.path.join(".")}: ${i.message}`).join("; ")}`, "mapping");
-    mapping = checked.data;
-  }
   return {
     entity,
     format: fields.format ?? "",
     formatOptions: jsonObjectParam(fields.options ?? null, "options"),
-    mode: mode.data,
+    mode: modeField(fields.mode, "mode"),
+    mapping: mappingField(fields.mapping, "mapping"),
     strict: flag(fields, "strict"),
     dryRun: flag(fields, "dry_run") ?? false,
-    mapping,
     fileName,
     budget: {
       ...numberField(fields, "max_errors", "whole"),
@@ -181,6 +191,10 @@ export async function handleImport(ctx: TransferContext, req: IncomingMessage, r
   }
   let detached: boolean;
   try {
+    if (query.has("bundle") && flag({ bundle: query.get("bundle") ?? "" }, "bundle")) {
+      await handleBundleImport(ctx, req, res, caller, query);
+      return;
+    }
     detached = asyncParam(query);
   } catch (error) {
     req.resume();

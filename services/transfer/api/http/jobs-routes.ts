@@ -115,9 +115,9 @@ async function hasBody(req: IncomingMessage): Promise<boolean> {
 }
 
 /** The query parameters of `GET /jobs/{id}/failed-rows`. */
-export const FAILED_ROWS_PARAMS: readonly ParamSpec[] = [{ name: "view" }];
+export const FAILED_ROWS_PARAMS: readonly ParamSpec[] = [{ name: "view" }, { name: "part" }];
 
-/** `GET /jobs/{id}/failed-rows?view=rows|errors`: the rejected rows in the upload's format (default), or one CSV line per error. */
+/** `GET /jobs/{id}/failed-rows?view=rows|errors[&part=users.csv]`: the rejected rows in the upload's format (default; a bundle's, one part's), or one CSV line per error. */
 export async function handleFailedRows(ctx: TransferContext, id: string, query: URLSearchParams, res: ServerResponse, caller: Caller): Promise<void> {
   let file: FailedRowsFile | undefined;
   try {
@@ -127,7 +127,7 @@ export async function handleFailedRows(ctx: TransferContext, id: string, query: 
     if (!mayReadJobs(caller, res)) return;
     const job = await readableJob(ctx, id, caller, res);
     if (!job) return;
-    file = await failedRowsFile(ctx, job, view as FailedRowsView, seesPersonalData(caller.principal));
+    file = await failedRowsFile(ctx, job, view as FailedRowsView, seesPersonalData(caller.principal), query.get("part") ?? undefined);
     const first = await file.chunks.next(); // what fails at the start is still a JSON error with its status
     res.writeHead(200, { "content-type": downloadContentType(file.mimeType), "content-disposition": attachment(file.fileName), "cache-control": "no-store" });
     if (!first.done) await writeChunk(res, first.value);

@@ -54,6 +54,7 @@ export function rowErrorMessage(error: RowError): RowErrorMessage {
     value: error.value ?? "",
     reason: error.reason,
     code: error.code,
+    part: error.part ?? "",
   });
 }
 
@@ -98,7 +99,12 @@ export function jobMessage(job: JobDocument): Job {
     error: job.error ?? "",
     errorCode: job.errorCode ?? "",
     strictAborted: job.strictAborted ?? false,
-    parts: (job.parts ?? []).map((p) => ({ entity: entityEnum(p.entity), name: p.name, records: BigInt(p.exported) })),
+    parts: (job.parts ?? []).map((p) => ({
+      entity: entityEnum(p.entity),
+      name: p.name,
+      records: BigInt(p.exported),
+      ...(p.counts ? { counts: Object.fromEntries(Object.entries(p.counts).map(([k, v]) => [k, BigInt(v)])) } : {}),
+    })),
   });
 }
 

@@ -125,7 +125,7 @@ function invalidUnmapped(value: number, setting: string): never {
   throw new InvalidTransferRequestError(`${setting} ${value} is not one of error, keep, default`, setting);
 }
 
-function mappingOf(mapping: WireMapping, index: number): FieldMapping {
+export function mappingOf(mapping: WireMapping, index: number): FieldMapping {
   const transforms: Transform[] = mapping.transforms.map((t, j) => {
     const kind = t.kind;
     switch (kind.case) {

@@ -26,6 +26,7 @@ import {
   type ExportResponse,
   type GetFailedRowsRequest,
   type GetJobRequest,
+  type ImportBundleRequest,
   type ImportRequest,
   type ImportResponse,
   type ListAuditEventsRequest,
@@ -41,6 +42,8 @@ import { exportJob, type ExportEvent } from "../../jobs/export-job.js";
 import { exportBundleJob } from "../../jobs/export-bundle-job.js";
 import { failedRowsFile } from "../../jobs/failed-rows-file.js";
 import { importJob, type ImportJobEvent } from "../../jobs/import-job.js";
+import { importBundleJob } from "../../jobs/import-bundle-job.js";
+import { importBundleMessage, importBundleRequestOf } from "./import-bundle-codec.js";
 import { revertImport } from "../../jobs/revert-job.js";
 import { JOB_STATES, jobMessage, rowErrorMessage, watchMessage } from "./job-codec.js";
 import { listFormats } from "./list-formats.js";
@@ -98,6 +101,27 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
       }
     })();
     for await (const event of importJob(this.ctx, request, chunks, caller, context.signal)) yield importMessage(event);
+  }
+
+  /** A bundle (a workbook, a ZIP of files) as one import job, part by part in dependency order (jobs/import-bundle-job.ts). */
+  async *importBundle(requests: AsyncIterable<ImportBundleRequest>, context: HandlerContext) {
+    const caller = callerOf(context);
+    const iterator = requests[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (first.done || first.value.message.case !== "header") {
+      throw new InvalidTransferRequestError("the first message of a bundle import must be its header", "header");
+    }
+    const request = importBundleRequestOf(first.value.message.value);
+    const chunks = (async function* () {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        const message = next.value.message;
+        if (message.case === "header") throw new InvalidTransferRequestError("only the first message of a bundle import may be a header", "header");
+        if (message.case === "chunk" && message.value.byteLength > 0) yield message.value;
+      }
+    })();
+    for await (const event of importBundleJob(this.ctx, request, chunks, caller, context.signal)) yield importBundleMessage(event);
   }
 
   /** What importing a file would do to its first rows, without a job and without writing (preview/preview-import.ts). */
@@ -166,7 +190,7 @@ export class TransferService implements ServiceImpl<typeof TransferServiceDesc> 
 
   async *getFailedRows(request: GetFailedRowsRequest, context?: HandlerContext) {
     const job = await this.jobFor(request.jobId, context, "read");
-    const file = await failedRowsFile(this.ctx, job, request.view === FailedRowsView.ERRORS ? "errors" : "rows", personalFor(context));
+    const file = await failedRowsFile(this.ctx, job, request.view === FailedRowsView.ERRORS ? "errors" : "rows", personalFor(context), request.part || undefined);
     let first = true;
     for await (const chunk of file.chunks) {
       yield first ? { chunk, mimeType: file.mimeType, fileName: file.fileName } : { chunk };

@@ -21,18 +21,17 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createReadStream } from "node:fs";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ENTITY_NAMES, type EntityName, type RowError } from "../../../domain/index.js";
-import { sendJson } from "../../../shared/rpc/index.js";
+import { ENTITY_NAMES, type EntityName } from "../../../domain/index.js";
 import { checkImport } from "../../access-policy.js";
 import type { Caller } from "../../caller.js";
 import { importLimits } from "../../config/transfer-config.js";
-import { codeName } from "../../error-mapping.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 import { importBundleJob, type BundlePartImport, type ImportBundleJobRequest, type ImportBundleSummary } from "../../jobs/import-bundle-job.js";
 import type { TransferContext } from "../../transfer-context.js";
 import { clientGone, sendError } from "./http-util.js";
-import { flag, mappingField, modeField, RESPONSE_ERRORS } from "./import-route.js";
+import { flag, mappingField, modeField } from "./import-route.js";
 import { readUpload, type Upload } from "./multipart-upload.js";
+import { answerUpload, collectUpload, type UploadResult } from "./upload-answer.js";
 import { jsonObjectParam, refuseUnknownNames, refuseUnknownQuery, type ParamSpec } from "./request-params.js";
 
 /** What each entity of a bundle takes, after its prefix. */
@@ -64,33 +63,12 @@ export function bundleRequestFromFields(fields: Record<string, string>, fileName
   return { strict: flag(fields, "strict"), dryRun: flag(fields, "dry_run") ?? false, fileName, parts };
 }
 
-interface BundleUploadResult {
-  jobId?: string;
-  summary?: ImportBundleSummary;
-  errors: RowError[];
-  errorCount: number;
-  error?: unknown;
-}
-
-async function runBundleUpload(ctx: TransferContext, upload: Upload, caller: Caller, signal: AbortSignal): Promise<BundleUploadResult> {
-  const result: BundleUploadResult = { errors: [], errorCount: 0 };
-  try {
+function runBundleUpload(ctx: TransferContext, upload: Upload, caller: Caller, signal: AbortSignal): Promise<UploadResult<ImportBundleSummary>> {
+  return collectUpload(() => {
     if (!upload.file) throw new InvalidTransferRequestError('the upload has no file part named "file"', "file");
     const request = bundleRequestFromFields(Object.fromEntries(upload.fields), upload.file.fileName);
-    for await (const event of importBundleJob(ctx, request, createReadStream(upload.file.path), caller, signal)) {
-      if (event.kind === "started") result.jobId = event.jobId;
-      else if (event.kind === "row_error") {
-        result.errorCount++;
-        if (result.errors.length < RESPONSE_ERRORS) {
-          const { kind: _kind, personal: _personal, ...error } = event;
-          result.errors.push(error);
-        }
-      } else if (event.kind === "summary") result.summary = event;
-    }
-  } catch (error) {
-    result.error = error;
-  }
-  return result;
+    return importBundleJob(ctx, request, createReadStream(upload.file.path), caller, signal);
+  });
 }
 
 /** Answers a bundle upload; `handleImport` hands it over once it has seen `bundle=true`. */
@@ -131,19 +109,5 @@ export async function handleBundleImport(ctx: TransferContext, req: IncomingMess
     sendError(res, error, { errors: [], errorCount: 0 });
     return;
   }
-  let result: BundleUploadResult;
-  try {
-    result = await runBundleUpload(ctx, upload, caller, gone);
-  } finally {
-    await upload.file?.remove();
-  }
-  if (gone.aborted) return;
-  if (result.error !== undefined || !result.summary) {
-    sendError(res, result.error ?? new Error("the bundle import ended without a summary"), { jobId: result.jobId, ...(result.summary ?? {}), errors: result.errors, errorCount: result.errorCount });
-    return;
-  }
-  const { summary } = result;
-  const body = { ...summary, errors: result.errors, errorCount: result.errorCount, errorsTruncated: result.errorCount > result.errors.length };
-  if (summary.strictAborted) sendJson(res, 422, { code: codeName(Code.FailedPrecondition), message: summary.error ?? "strict bundle import aborted", ...body });
-  else sendJson(res, 200, body);
+  await answerUpload(res, gone, upload, runBundleUpload(ctx, upload, caller, gone), "bundle import");
 }

@@ -27,10 +27,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createReadStream } from "node:fs";
 import { z } from "zod";
 import { sendJson } from "../../../shared/rpc/index.js";
-import { codeName } from "../../error-mapping.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 import { importJob, type ImportJobRequest, type ImportJobSummary } from "../../jobs/import-job.js";
-import { WRITE_MODES, type RowError, type WriteMode } from "../../../domain/index.js";
+import { WRITE_MODES, type WriteMode } from "../../../domain/index.js";
 import { requireEntityName, type TransferContext } from "../../transfer-context.js";
 import { allowed, clientGone, sendError } from "./http-util.js";
 import { checkImport } from "../../access-policy.js";
@@ -39,6 +38,7 @@ import { jsonObjectParam, refuseUnknownNames, refuseUnknownQuery, type ParamSpec
 import { Code, ConnectError } from "@connectrpc/connect";
 import { importLimits } from "../../config/transfer-config.js";
 import { readUpload, type Upload } from "./multipart-upload.js";
+import { answerUpload, collectUpload, type UploadResult } from "./upload-answer.js";
 import { handleBundleImport } from "./import-bundle-route.js";
 
 /** The form fields of `POST /import`, each at most once; `file` is the file part. */
@@ -48,9 +48,6 @@ export const IMPORT_FIELDS: readonly ParamSpec[] = ["file", "format", "entity", 
 
 /** The query parameters of `POST /import`; `bundle=true` makes it a bundle upload (import-bundle-route.ts). */
 export const IMPORT_QUERY: readonly ParamSpec[] = [{ name: "async" }, { name: "bundle" }];
-
-/** Row errors in the JSON answer; all of them are at /jobs/{id}/failed-rows. */
-export const RESPONSE_ERRORS = 1000;
 
 // Strict objects: a misspelt key (`"transform": [...]`) is refused, not dropped.
 const transformSchema = z.discriminatedUnion("kind", [
@@ -130,14 +127,6 @@ function numberField(fields: Record<string, string>, name: keyof typeof BUDGET_K
   return { [BUDGET_KEYS[name]]: Number(text) };
 }
 
-interface UploadResult {
-  jobId?: string;
-  summary?: ImportJobSummary;
-  errors: RowError[];
-  errorCount: number;
-  error?: unknown;
-}
-
 /** Refuses a form field the route does not take, or one given twice (the file part included). */
 function checkFieldName(name: string, seen: readonly string[]): void {
   refuseUnknownNames([...seen, name], IMPORT_FIELDS, "form field", "POST /import");
@@ -149,30 +138,14 @@ function checkFieldName(name: string, seen: readonly string[]): void {
  * `signal` is the client's connection, except for an async upload, which
  * outlives it.
  */
-async function runUpload(ctx: TransferContext, upload: Upload, caller: Caller, signal: AbortSignal | undefined, onStarted?: (jobId: string) => void): Promise<UploadResult> {
-  const result: UploadResult = { errors: [], errorCount: 0 };
-  try {
+function runUpload(ctx: TransferContext, upload: Upload, caller: Caller, signal: AbortSignal | undefined, onStarted?: (jobId: string) => void): Promise<UploadResult<ImportJobSummary>> {
+  return collectUpload(() => {
     if (!upload.file) throw new InvalidTransferRequestError('the upload has no file part named "file"', "file");
     const request = { ...importRequestFromFields(Object.fromEntries(upload.fields), upload.file.fileName), fileSize: upload.file.bytes };
     const denied = caller.principal ? checkImport(caller.principal, request.entity.name, request.dryRun) : undefined;
     if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
-    for await (const event of importJob(ctx, request, createReadStream(upload.file.path), caller, signal)) {
-      if (event.kind === "started") {
-        result.jobId = event.jobId;
-        onStarted?.(event.jobId);
-      } else if (event.kind === "row_error") {
-        result.errorCount++;
-        if (result.errors.length < RESPONSE_ERRORS) {
-          // The uploader sees the file's own values; the note of which are personal is for the job's views.
-          const { kind: _kind, personal: _personal, ...error } = event;
-          result.errors.push(error);
-        }
-      } else if (event.kind === "summary") result.summary = event;
-    }
-  } catch (error) {
-    result.error = error;
-  }
-  return result;
+    return importJob(ctx, request, createReadStream(upload.file.path), caller, signal);
+  }, onStarted);
 }
 
 /** `async=true` (or false), refusing any other query parameter before the body is read. */
@@ -233,21 +206,7 @@ export async function handleImport(ctx: TransferContext, req: IncomingMessage, r
     answerWhenStarted(ctx, res, upload, caller);
     return;
   }
-  let result: UploadResult;
-  try {
-    result = await runUpload(ctx, upload, caller, gone);
-  } finally {
-    await upload.file?.remove();
-  }
-  if (gone.aborted) return;
-  if (result.error !== undefined || !result.summary) {
-    sendError(res, result.error ?? new Error("the import ended without a summary"), { jobId: result.jobId, ...(result.summary ?? {}), errors: result.errors, errorCount: result.errorCount });
-    return;
-  }
-  const { summary } = result;
-  const body = { ...summary, errors: result.errors, errorCount: result.errorCount, errorsTruncated: result.errorCount > result.errors.length };
-  if (summary.strictAborted) sendJson(res, 422, { code: codeName(Code.FailedPrecondition), message: summary.error ?? "strict import aborted", ...body });
-  else sendJson(res, 200, body);
+  await answerUpload(res, gone, upload, runUpload(ctx, upload, caller, gone), "import");
 }
 
 /**

@@ -15,6 +15,7 @@ import { usePagedList, type Page } from "../ui/use-paged-list.js";
 import { auditFilterProblems, auditRequestOf, initialAuditFilter, isAuditFiltered, TRANSFER_AUDIT_ACTIONS, type AuditFilterForm } from "./audit-filter.js";
 import { AuditEventsTable } from "./audit-events-table.js";
 import { ACTION_TEXT } from "./audit-text.js";
+import { DateRangeInputs } from "../ui/date-range-inputs.js";
 
 /** Typing in the "Who" box asks once the typing pauses. */
 const FILTER_DELAY_MS = 300;
@@ -78,28 +79,7 @@ function AuditTrail() {
             ))}
           </select>
         </label>
-        <label>
-          From
-          <input type="date" name="from" value={form.from} onChange={(e) => update({ from: e.currentTarget.value })} />
-        </label>
-        <div className="control">
-          <label>
-            To
-            <input
-              type="date"
-              name="to"
-              value={form.to}
-              aria-invalid={Boolean(problems.to)}
-              aria-describedby={problems.to ? "audit-to-problem" : undefined}
-              onChange={(e) => update({ to: e.currentTarget.value })}
-            />
-          </label>
-          {problems.to && (
-            <span id="audit-to-problem" className="error">
-              {problems.to}
-            </span>
-          )}
-        </div>
+        <DateRangeInputs from={form.from} to={form.to} problem={problems.to} names={["from", "to"]} problemId="audit-to-problem" onChange={(range) => update(range)} />
       </form>
       {list.error && (
         <p className="error" role="alert">

@@ -17,6 +17,7 @@ import { ndjsonRows, runExport, saveFile, type ExportProgressUpdate } from "./ex
 import { FieldPicker } from "./field-picker.js";
 import { fieldChoice } from "./field-choice.js";
 import { PreviewTable, type PreviewColumn } from "./preview-table.js";
+import { DateRangeInputs } from "../ui/date-range-inputs.js";
 
 /** Rows in the live preview. */
 export const PREVIEW_ROWS = 20;
@@ -227,28 +228,7 @@ function ExportControls() {
                   ))}
                 </select>
               </label>
-              <label>
-                From
-                <input type="date" name="from" value={form.from} onChange={(e) => update({ from: e.currentTarget.value })} />
-              </label>
-              <div className="control">
-                <label>
-                  To
-                  <input
-                    type="date"
-                    name="to"
-                    value={form.to}
-                    aria-invalid={Boolean(problems.to)}
-                    aria-describedby={problems.to ? "export-to-problem" : undefined}
-                    onChange={(e) => update({ to: e.currentTarget.value })}
-                  />
-                </label>
-                {problems.to && (
-                  <span id="export-to-problem" className="error">
-                    {problems.to}
-                  </span>
-                )}
-              </div>
+              <DateRangeInputs from={form.from} to={form.to} problem={problems.to} names={["from", "to"]} problemId="export-to-problem" onChange={(range) => update(range)} />
             </div>
           )}
           <div className="row">

@@ -17,6 +17,7 @@ import { FailedRowsButton, hasFailedRows } from "./failed-rows-button.js";
 import { countsText, durationText, entityText, KIND_TEXT, STATE_TEXT, timeText } from "./job-text.js";
 import { initialJobsFilter, isFiltered, jobsFilterProblems, listJobsRequestOf, type JobsFilter } from "./jobs-filter.js";
 import { StateBadge } from "./state-badge.js";
+import { DateRangeInputs } from "../ui/date-range-inputs.js";
 
 const STATES = [JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED];
 /** Typing in the "Who" box asks once the typing pauses. */
@@ -92,28 +93,15 @@ function JobHistory() {
             <input name="subject" value={filter.subject} placeholder="anyone" autoComplete="off" onChange={(e) => update({ subject: e.currentTarget.value })} />
           </label>
         )}
-        <label>
-          Created from
-          <input type="date" name="createdFrom" value={filter.createdFrom} onChange={(e) => update({ createdFrom: e.currentTarget.value })} />
-        </label>
-        <div className="control">
-          <label>
-            Created to
-            <input
-              type="date"
-              name="createdTo"
-              value={filter.createdTo}
-              aria-invalid={Boolean(problems.createdTo)}
-              aria-describedby={problems.createdTo ? "jobs-created-to-problem" : undefined}
-              onChange={(e) => update({ createdTo: e.currentTarget.value })}
-            />
-          </label>
-          {problems.createdTo && (
-            <span id="jobs-created-to-problem" className="error">
-              {problems.createdTo}
-            </span>
-          )}
-        </div>
+        <DateRangeInputs
+          from={filter.createdFrom}
+          to={filter.createdTo}
+          problem={problems.createdTo}
+          names={["createdFrom", "createdTo"]}
+          labels={["Created from", "Created to"]}
+          problemId="jobs-created-to-problem"
+          onChange={({ from, to }) => update({ createdFrom: from, createdTo: to })}
+        />
       </form>
       {list.error && (
         <p className="error" role="alert">

@@ -16,7 +16,10 @@ import { openCursorCount } from "../../services/records/store/record-reader.js";
 import { createGrpcJsClient } from "../support/grpc-js-client.js";
 import { asServed } from "../support/served-records-service.js";
 import { recordsErrorInterceptor } from "../../services/records/error-mapping.js";
-import { Entity, RecordsService, StreamRecordsRequestSchema, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
+import { Entity, RecordsService, StreamRecordsRequestSchema, WriteMode, type EntityRecord } from "../../gen/dataexchange/records/v1/records_pb.js";
+import { ENTITIES } from "../../services/domain/index.js";
+import { decodeRecord, PlainEntityRecord } from "../../services/shared/records-wire/record-codec.js";
+import { createRecordsClient } from "../../services/transfer/records/records-client.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
 import { courseRecord, userRecord, writeRequest } from "./fixtures.js";
@@ -73,6 +76,32 @@ describe("behind a real server on port 0", () => {
 
   it("answers a Connect client over gRPC (HTTP/2)", async () => {
     await exercise(createClient(RecordsService, createGrpcTransport({ baseUrl: running.url })), "grpc");
+  });
+
+  it("serves the transfer service's records client, which reads every streamed record straight to the plain record a reflective reader decodes", async () => {
+    const client = createRecordsClient(running.url);
+    const written = [];
+    // Written in binary gRPC: the server reads these records straight from their bytes too (records/rpc/write-records-read-fast.ts).
+    const requests = (async function* () {
+      yield writeRequest(
+        Entity.USERS,
+        Array.from({ length: 12 }, (_, i) => userRecord(`dx${i}`)),
+        { batchId: "dx" },
+      );
+    })();
+    for await (const r of client.writeRecords(requests)) written.push(r);
+    expect(written.map((r) => [r.inserted, r.failed])).toEqual([[12, 0]]);
+    const request = { entity: Entity.USERS, batchSize: 5, filter: { keys: Array.from({ length: 12 }, (_, i) => ({ parts: [`userdx${i}@example.org`] })) } };
+    const read = async (c: Client<typeof RecordsService>) => {
+      const records: EntityRecord[] = [];
+      for await (const batch of c.streamRecords(request)) records.push(...batch.records);
+      return records;
+    };
+    const fast = await read(client);
+    expect(fast).toHaveLength(12);
+    expect(fast.every((r) => r instanceof PlainEntityRecord)).toBe(true);
+    const reflective = await read(createClient(RecordsService, createGrpcTransport({ baseUrl: running.url })));
+    expect(fast.map((r) => decodeRecord(ENTITIES.users, r))).toEqual(reflective.map((r) => decodeRecord(ENTITIES.users, r)));
   });
 
   it("answers a Connect client over the Connect protocol, in JSON and binary", async () => {

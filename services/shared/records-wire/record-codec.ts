@@ -41,12 +41,34 @@ export function entityEnum(name: EntityName): Entity {
 export type DecodeResult = { ok: true; record: Record<string, unknown> } | { ok: false; reason: string };
 
 /**
+ * An `EntityRecord` that was read from its wire bytes straight to its plain
+ * record (records-read.ts), for the binary transports of the two hot
+ * receiving paths. It stands where the transport's message would, so that
+ * the code between the transport and {@link decodeRecord} keeps its types;
+ * to protobuf-es it looks like an empty record (its fields are not message
+ * fields), so it is never sent on: only {@link decodeRecord} reads it.
+ */
+export class PlainEntityRecord {
+  readonly $typeName = EntityRecordSchema.typeName;
+  readonly kind = { case: undefined };
+  constructor(
+    /** The record's case, as the wire said. */
+    readonly recordCase: (typeof RECORD_CASE)[EntityName],
+    readonly record: Record<string, unknown>,
+  ) {}
+}
+
+/**
  * A wire record as a plain record of the fields it carries: timestamps become
  * Dates and joined activity entries plain records, whichever side reads it
  * (the records service decoding a write, the transfer service an export).
  */
 export function decodeRecord(spec: EntitySpec, message: EntityRecord | undefined): DecodeResult {
   const expected = RECORD_CASE[spec.name];
+  if (message instanceof PlainEntityRecord) {
+    if (message.recordCase !== expected) return { ok: false, reason: `the record is a ${message.recordCase}, but this call writes ${spec.name}` };
+    return { ok: true, record: message.record };
+  }
   if (!message || message.kind.case === undefined) return { ok: false, reason: `the record is empty; expected a ${expected}` };
   if (message.kind.case !== expected) return { ok: false, reason: `the record is a ${message.kind.case}, but this call writes ${spec.name}` };
   return { ok: true, record: plainFields(spec, message.kind.value as unknown as Record<string, unknown>) };

@@ -17,15 +17,15 @@
  * value a write must refuse) goes through the reflective codec instead, so
  * every record is encoded, or refused, the way it was before.
  */
-import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { EntityRecordSchema, type EntityRecord } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { EntityName, EntitySpec, FieldSpec } from "../../domain/index.js";
 import { ENTITIES } from "../../domain/index.js";
-import { encodeRecord, RECORD_CASE, type RecordEncoding, type UnencodableValueError } from "./record-codec.js";
+import { encodeRecord, type RecordEncoding, type UnencodableValueError } from "./record-codec.js";
+import { entityCase, wireFieldKind, type WireFieldKind } from "./record-wire-fields.js";
 
 /** How one field is written; `complex` fields (objects, lists of objects) send their record down the reflective path. */
-type FieldWrite = { number: number; key: string; kind: "string" | "double" | "bool" | "timestamp" | "strings" | "complex"; domain: FieldSpec };
+type FieldWrite = { number: number; key: string; kind: WireFieldKind; domain: FieldSpec };
 
 interface RecordPlan {
   /** The `EntityRecord.kind` case's field number. */
@@ -34,29 +34,16 @@ interface RecordPlan {
   fields: Record<RecordEncoding, FieldWrite[]>;
 }
 
-function kindOf(field: DescField): FieldWrite["kind"] {
-  if (field.fieldKind === "scalar") {
-    if (field.scalar === 9 /* STRING */) return "string";
-    if (field.scalar === 1 /* DOUBLE */) return "double";
-    if (field.scalar === 8 /* BOOL */) return "bool";
-    return "complex";
-  }
-  if (field.fieldKind === "message" && field.message.typeName === "google.protobuf.Timestamp") return "timestamp";
-  if (field.fieldKind === "list" && field.listKind === "scalar" && field.scalar === 9) return "strings";
-  return "complex";
-}
-
 /** Each entity's fields as its wire message declares them, matched to the domain's field table by key. */
 function planFor(spec: EntitySpec): RecordPlan {
-  const oneofCase = EntityRecordSchema.fields.find((f) => f.localName === RECORD_CASE[spec.name])!;
-  const message = (oneofCase as DescField & { message: DescMessage }).message;
+  const { number: caseNumber, message } = entityCase(spec);
   const all: FieldWrite[] = [];
   for (const field of message.fields) {
     const domain = spec.fields.find((f) => f.key === field.localName);
-    if (domain) all.push({ number: field.number, key: field.localName, kind: kindOf(field), domain });
+    if (domain) all.push({ number: field.number, key: field.localName, kind: wireFieldKind(field), domain });
   }
   return {
-    caseNumber: oneofCase.number,
+    caseNumber,
     fields: {
       // As record-codec.ts's wireFields: a write leaves out read-only fields, a response write-only ones.
       write: all.filter((f) => !f.domain.readOnly),

@@ -16,14 +16,12 @@
  * truncated or malformed bytes) this returns `undefined` and the caller reads
  * the record the reflective way, which decodes it, or refuses it, as before.
  */
-import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import { getTextEncoding, WireType } from "@bufbuild/protobuf/wire";
-import { EntityRecordSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { EntityName, EntitySpec } from "../../domain/index.js";
 import { ENTITIES } from "../../domain/index.js";
-import { RECORD_CASE } from "./record-codec.js";
+import { entityCase, wireFieldKind, type WireFieldKind } from "./record-wire-fields.js";
 
-type FieldRead = { slot: number; kind: "string" | "double" | "bool" | "timestamp" | "strings" | "complex" };
+type FieldRead = { slot: number; kind: WireFieldKind };
 
 interface ReadPlan {
   /** The domain's field keys, in the order `decodeRecord` writes them. */
@@ -32,27 +30,14 @@ interface ReadPlan {
   byNumber: (FieldRead | undefined)[];
 }
 
-function kindOf(field: DescField): FieldRead["kind"] {
-  if (field.fieldKind === "scalar") {
-    if (field.scalar === 9 /* STRING */) return "string";
-    if (field.scalar === 1 /* DOUBLE */) return "double";
-    if (field.scalar === 8 /* BOOL */) return "bool";
-    return "complex";
-  }
-  if (field.fieldKind === "message" && field.message.typeName === "google.protobuf.Timestamp") return "timestamp";
-  if (field.fieldKind === "list" && field.listKind === "scalar" && field.scalar === 9) return "strings";
-  return "complex";
-}
-
 function planFor(spec: EntitySpec): ReadPlan {
-  const oneofCase = EntityRecordSchema.fields.find((f) => f.localName === RECORD_CASE[spec.name])!;
-  const message = (oneofCase as DescField & { message: DescMessage }).message;
+  const { message } = entityCase(spec);
   const keys = spec.fields.map((f) => f.key);
   const byNumber: (FieldRead | undefined)[] = [];
   for (const field of message.fields) {
     const slot = keys.indexOf(field.localName);
     // A declared field the domain does not know is still read (and checked) by protobuf-es: left to it.
-    byNumber[field.number] = { slot, kind: slot < 0 ? "complex" : kindOf(field) };
+    byNumber[field.number] = { slot, kind: slot < 0 ? "complex" : wireFieldKind(field) };
   }
   return { keys, byNumber };
 }

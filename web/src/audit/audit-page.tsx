@@ -11,6 +11,7 @@ import { ENTITIES } from "../export/export-form.js";
 import { entityText } from "../jobs/job-text.js";
 import { NotAllowed } from "../ui/not-allowed.js";
 import { useDebounced } from "../ui/use-debounced.js";
+import { PagedListing } from "../ui/paged-listing.js";
 import { usePagedList, type Page } from "../ui/use-paged-list.js";
 import { auditFilterProblems, auditRequestOf, initialAuditFilter, isAuditFiltered, TRANSFER_AUDIT_ACTIONS, type AuditFilterForm } from "./audit-filter.js";
 import { AuditEventsTable } from "./audit-events-table.js";
@@ -81,25 +82,13 @@ function AuditTrail() {
         </label>
         <DateRangeInputs from={form.from} to={form.to} problem={problems.to} names={["from", "to"]} problemId="audit-to-problem" onChange={(range) => update(range)} />
       </form>
-      {list.error && (
-        <p className="error" role="alert">
-          {list.error}
-        </p>
-      )}
-      <div aria-busy={list.loading} className="listing">
-        {list.items === undefined ? (
-          !list.error && <p className="muted">Loading the audit trail…</p>
-        ) : list.items.length === 0 ? (
-          <p className="muted">{isAuditFiltered(asked) ? "No event matches these filters." : "No events yet. Every export and import is recorded here."}</p>
-        ) : (
-          <AuditEventsTable events={list.items} />
-        )}
-      </div>
-      {list.hasMore && (
-        <button type="button" className="secondary" disabled={list.loading} onClick={list.loadMore}>
-          Load more
-        </button>
-      )}
+      <PagedListing
+        list={list}
+        loadingText="Loading the audit trail…"
+        emptyText={isAuditFiltered(asked) ? "No event matches these filters." : "No events yet. Every export and import is recorded here."}
+      >
+        {(events) => <AuditEventsTable events={events} />}
+      </PagedListing>
     </section>
   );
 }

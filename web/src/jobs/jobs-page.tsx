@@ -12,6 +12,7 @@ import { useApp } from "../app-context.js";
 import { ENTITIES } from "../export/export-form.js";
 import { NotAllowed } from "../ui/not-allowed.js";
 import { useDebounced } from "../ui/use-debounced.js";
+import { PagedListing } from "../ui/paged-listing.js";
 import { usePagedList, type Page } from "../ui/use-paged-list.js";
 import { FailedRowsButton, hasFailedRows } from "./failed-rows-button.js";
 import { countsText, durationText, entityText, KIND_TEXT, STATE_TEXT, timeText } from "./job-text.js";
@@ -103,25 +104,9 @@ function JobHistory() {
           onChange={({ from, to }) => update({ createdFrom: from, createdTo: to })}
         />
       </form>
-      {list.error && (
-        <p className="error" role="alert">
-          {list.error}
-        </p>
-      )}
-      <div aria-busy={list.loading} className="listing">
-        {list.items === undefined ? (
-          !list.error && <p className="muted">Loading jobs…</p>
-        ) : list.items.length === 0 ? (
-          <p className="muted">{isFiltered(asked) ? "No job matches these filters." : "No jobs yet. Exports and imports appear here."}</p>
-        ) : (
-          <JobsTable jobs={list.items} />
-        )}
-      </div>
-      {list.hasMore && (
-        <button type="button" className="secondary" disabled={list.loading} onClick={list.loadMore}>
-          Load more
-        </button>
-      )}
+      <PagedListing list={list} loadingText="Loading jobs…" emptyText={isFiltered(asked) ? "No job matches these filters." : "No jobs yet. Exports and imports appear here."}>
+        {(jobs) => <JobsTable jobs={jobs} />}
+      </PagedListing>
     </section>
   );
 }

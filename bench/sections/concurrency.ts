@@ -11,13 +11,12 @@
  * `perJob` records; each import writes `perJob` new sessions (keys after the
  * exported ones; the collection is put back before the next run).
  */
-import { join } from "node:path";
-import { seedReferences, seedSessions, writeSessionsCsv } from "../lib/data.js";
-import { createRecordsIndexes, type BenchContext } from "../lib/context.js";
+import type { BenchContext } from "../lib/context.js";
+import { prepareConcurrentJobs } from "../lib/concurrent-setup.js";
 import { runWorker } from "../lib/processes.js";
 import { fmtMb, fmtRate, type TableRow } from "../lib/report.js";
 import { interleave, type Summary, type Variant } from "../lib/rounds.js";
-import { mintToken, withServices } from "./e2e.js";
+import { withServices } from "./e2e.js";
 
 export const CONCURRENCY_DB = "bench_concurrency";
 const EXPORTS = 20;
@@ -27,22 +26,8 @@ const RSS_TARGET_MB = 250;
 export async function concurrencyRows(ctx: BenchContext): Promise<{ rows: TableRow[]; raw: unknown }> {
   const { n, rounds } = ctx.options;
   const perJob = Math.min(20_000, Math.max(1_000, Math.round(n / 20)));
-  const db = ctx.client.db(CONCURRENCY_DB);
   ctx.log(`concurrency: seeding ${perJob} sessions and ${IMPORTS} import files of ${perJob} rows`);
-  await createRecordsIndexes(db);
-  await seedReferences(db);
-  const files = Array.from({ length: IMPORTS }, (_, k) => ({ file: join(ctx.tmp, `concurrent-import-${k}.csv`), rows: perJob }));
-  await Promise.all(files.map((f, k) => writeSessionsCsv(f.file, perJob, 0, perJob * (k + 1))));
-  const token = await mintToken(ctx);
-  // Before each run the sessions are put back to the exported ones (a deleteMany of 100k keys is too many SQL variables for FerretDB-SQLite).
-  const reset = async () => {
-    await db
-      .collection("sessions")
-      .drop()
-      .catch(() => false);
-    await createRecordsIndexes(db, ["sessions"]);
-    await seedSessions(db, perJob);
-  };
+  const { files, token, reset } = await prepareConcurrentJobs(ctx, CONCURRENCY_DB, perJob, IMPORTS, "concurrent-import");
 
   const variant = (id: string, exports: number, imports: typeof files): Variant => ({
     id,

@@ -18,12 +18,12 @@
  * the machine gave no core.
  */
 import { join } from "node:path";
-import { seedReferences, seedSessions, writeSessionsCsv } from "../lib/data.js";
-import { createRecordsIndexes, type BenchContext } from "../lib/context.js";
+import type { BenchContext } from "../lib/context.js";
+import { prepareConcurrentJobs } from "../lib/concurrent-setup.js";
 import { REPO, runWorker } from "../lib/processes.js";
 import { fmtMb, fmtRate, type TableRow } from "../lib/report.js";
 import { interleave, type Summary, type Variant } from "../lib/rounds.js";
-import { mintToken, withServices, type EventLoopFigures } from "./e2e.js";
+import { withServices, type EventLoopFigures } from "./e2e.js";
 import type { HealthProbes } from "../workers/concurrent-jobs.js";
 
 export const MIXED_LOAD_DB = "bench_mixed_load";
@@ -43,22 +43,8 @@ const ms = (v: number) => (Number.isFinite(v) ? `${v < 10 ? v.toFixed(1) : v.toF
 export async function mixedLoadRows(ctx: BenchContext): Promise<{ rows: TableRow[]; raw: unknown }> {
   const { n, rounds } = ctx.options;
   const perJob = Math.min(100_000, n);
-  const db = ctx.client.db(MIXED_LOAD_DB);
   ctx.log(`mixed load: seeding ${perJob} sessions and ${IMPORTS} import files of ${perJob} rows`);
-  await createRecordsIndexes(db);
-  await seedReferences(db);
-  const files = Array.from({ length: IMPORTS }, (_, k) => ({ file: join(ctx.tmp, `mixed-import-${k}.csv`), rows: perJob }));
-  await Promise.all(files.map((f, k) => writeSessionsCsv(f.file, perJob, 0, perJob * (k + 1))));
-  const token = await mintToken(ctx);
-  // The sessions back to the exported ones before each run (a drop: a deleteMany of many keys is too many SQL variables for FerretDB-SQLite).
-  const reset = async () => {
-    await db
-      .collection("sessions")
-      .drop()
-      .catch(() => false);
-    await createRecordsIndexes(db, ["sessions"]);
-    await seedSessions(db, perJob);
-  };
+  const { files, token, reset } = await prepareConcurrentJobs(ctx, MIXED_LOAD_DB, perJob, IMPORTS, "mixed-import");
 
   // The services with the event-loop probe loaded (bench/lib/event-loop-probe.mjs).
   const probed: BenchContext = { ...ctx, options: { ...ctx.options, serviceFlags: [...ctx.options.serviceFlags, "--import", join(REPO, "bench/lib/event-loop-probe.mjs")] } };

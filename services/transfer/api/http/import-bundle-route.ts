@@ -30,8 +30,8 @@ import { importBundleJob, type BundlePartImport, type ImportBundleJobRequest, ty
 import type { TransferContext } from "../../transfer-context.js";
 import { clientGone, sendError } from "./http-util.js";
 import { flag, mappingField, modeField } from "./import-route.js";
-import { readUpload, type Upload } from "./multipart-upload.js";
-import { answerUpload, collectUpload, type UploadResult } from "./upload-answer.js";
+import type { Upload } from "./multipart-upload.js";
+import { answerUpload, collectUpload, readUploadOrRefuse, type UploadResult } from "./upload-answer.js";
 import { jsonObjectParam, refuseUnknownNames, refuseUnknownQuery, type ParamSpec } from "./request-params.js";
 
 /** What each entity of a bundle takes, after its prefix. */
@@ -84,30 +84,22 @@ export async function handleBundleImport(ctx: TransferContext, req: IncomingMess
     return;
   }
   const gone = clientGone(res);
-  let upload: Upload;
-  try {
-    upload = await readUpload(req, {
-      fileField: "file",
-      checkName: (name, seen) => refuseUnknownNames([...seen, name], IMPORT_BUNDLE_FIELDS, "form field", WHERE),
-      beforeFile: (fields) => {
-        // An entity's settings the caller may not even dry-run: refused before the file is read.
-        const principal = caller.principal;
-        if (!principal) return;
-        for (const name of fields.keys()) {
-          const entity = name.split(".")[0] as EntityName;
-          if (!(ENTITY_NAMES as string[]).includes(entity)) continue;
-          const denied = checkImport(principal, entity, true);
-          if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
-        }
-      },
-      maxFileBytes: importLimits(ctx.config).maxFileBytes + 1,
-    });
-  } catch (error) {
-    if (gone.aborted) return;
-    req.resume();
-    res.setHeader("connection", "close");
-    sendError(res, error, { errors: [], errorCount: 0 });
-    return;
-  }
+  const upload = await readUploadOrRefuse(req, res, gone, {
+    fileField: "file",
+    checkName: (name, seen) => refuseUnknownNames([...seen, name], IMPORT_BUNDLE_FIELDS, "form field", WHERE),
+    beforeFile: (fields) => {
+      // An entity's settings the caller may not even dry-run: refused before the file is read.
+      const principal = caller.principal;
+      if (!principal) return;
+      for (const name of fields.keys()) {
+        const entity = name.split(".")[0] as EntityName;
+        if (!(ENTITY_NAMES as string[]).includes(entity)) continue;
+        const denied = checkImport(principal, entity, true);
+        if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
+      }
+    },
+    maxFileBytes: importLimits(ctx.config).maxFileBytes + 1,
+  });
+  if (!upload) return;
   await answerUpload(res, gone, upload, runBundleUpload(ctx, upload, caller, gone), "bundle import");
 }

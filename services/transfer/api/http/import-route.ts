@@ -37,8 +37,8 @@ import type { Caller } from "../../caller.js";
 import { jsonObjectParam, refuseUnknownNames, refuseUnknownQuery, type ParamSpec } from "./request-params.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { importLimits } from "../../config/transfer-config.js";
-import { readUpload, type Upload } from "./multipart-upload.js";
-import { answerUpload, collectUpload, type UploadResult } from "./upload-answer.js";
+import type { Upload } from "./multipart-upload.js";
+import { answerUpload, collectUpload, readUploadOrRefuse, type UploadResult } from "./upload-answer.js";
 import { handleBundleImport } from "./import-bundle-route.js";
 
 /** The form fields of `POST /import`, each at most once; `file` is the file part. */
@@ -180,28 +180,19 @@ export async function handleImport(ctx: TransferContext, req: IncomingMessage, r
     return;
   }
   const gone = clientGone(res);
-  let upload: Upload;
-  try {
-    upload = await readUpload(req, {
-      fileField: "file",
-      checkName: checkFieldName,
-      beforeFile: (fields) => {
-        // Not even a dry run of the entity named so far: refused before the file is read.
-        const entity = fields.get("entity");
-        const principal = caller.principal;
-        const denied = principal && entity !== undefined ? checkImport(principal, requireEntityName(entity).name, true) : undefined;
-        if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
-      },
-      maxFileBytes: importLimits(ctx.config).maxFileBytes + 1,
-    });
-  } catch (error) {
-    if (gone.aborted) return;
-    // Stop reading what is left of a refused upload, discard it, and close.
-    req.resume();
-    res.setHeader("connection", "close");
-    sendError(res, error, { errors: [], errorCount: 0 });
-    return;
-  }
+  const upload = await readUploadOrRefuse(req, res, gone, {
+    fileField: "file",
+    checkName: checkFieldName,
+    beforeFile: (fields) => {
+      // Not even a dry run of the entity named so far: refused before the file is read.
+      const entity = fields.get("entity");
+      const principal = caller.principal;
+      const denied = principal && entity !== undefined ? checkImport(principal, requireEntityName(entity).name, true) : undefined;
+      if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
+    },
+    maxFileBytes: importLimits(ctx.config).maxFileBytes + 1,
+  });
+  if (!upload) return;
   if (detached) {
     answerWhenStarted(ctx, res, upload, caller);
     return;

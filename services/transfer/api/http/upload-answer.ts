@@ -4,13 +4,13 @@
  * 422 when a strict import wrote nothing — or the mapped error. One place for
  * both routes, so a single import and a bundle answer alike.
  */
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Code } from "@connectrpc/connect";
 import type { RowError } from "../../../domain/index.js";
 import { sendJson } from "../../../shared/rpc/index.js";
 import { codeName } from "../../error-mapping.js";
 import { sendError } from "./http-util.js";
-import type { Upload } from "./multipart-upload.js";
+import { readUpload, type Upload, type UploadRules } from "./multipart-upload.js";
 
 /** Row errors in the JSON answer; all of them are at /jobs/{id}/failed-rows. */
 export const RESPONSE_ERRORS = 1000;
@@ -80,4 +80,22 @@ export async function answerUpload<Summary extends { strictAborted?: boolean; er
   const body = { ...summary, errors: result.errors, errorCount: result.errorCount, errorsTruncated: result.errorCount > result.errors.length };
   if (summary.strictAborted) sendJson(res, 422, { code: codeName(Code.FailedPrecondition), message: summary.error ?? `strict ${what} aborted`, ...body });
   else sendJson(res, 200, body);
+}
+
+/**
+ * Reads the upload (multipart-upload.ts), or answers its refusal: then the
+ * rest of the body is read and discarded, the connection closed, and
+ * `undefined` returned — unless the client has gone, who is answered nothing.
+ */
+export async function readUploadOrRefuse(req: IncomingMessage, res: ServerResponse, gone: AbortSignal, rules: UploadRules): Promise<Upload | undefined> {
+  try {
+    return await readUpload(req, rules);
+  } catch (error) {
+    if (gone.aborted) return undefined;
+    // Stop reading what is left of a refused upload, discard it, and close.
+    req.resume();
+    res.setHeader("connection", "close");
+    sendError(res, error, { errors: [], errorCount: 0 });
+    return undefined;
+  }
 }

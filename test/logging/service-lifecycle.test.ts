@@ -121,12 +121,13 @@ describe("the services' start and stop", () => {
 
     for (const service of [transfer, records]) {
       await service.stop();
-      expect(service.child.exitCode).toBe(0);
+      expect(service.child.exitCode, `exit code after SIGTERM; the service printed:\n${service.output()}`).toBe(0);
       const stops = jsonLines(service.output()).filter((l) => l.lifecycle === "stopping" || l.lifecycle === "stopped");
       expect(stops.map((l) => [l.lifecycle, l.signal])).toEqual([
         ["stopping", "SIGTERM"],
         ["stopped", "SIGTERM"],
       ]);
+      expect(stops[1]!.duration_ms).toEqual(expect.any(Number));
     }
     // Nothing but JSON on stdout: every line a service prints is a log line.
     for (const service of [records, transfer])

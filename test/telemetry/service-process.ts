@@ -26,7 +26,12 @@ export interface ServiceProcess {
   url: string;
   /** Everything the process wrote so far (stdout and stderr together). */
   output(): string;
-  /** SIGTERM, then SIGKILL after 5 s; resolves when the process has exited. */
+  /**
+   * SIGTERM, then SIGKILL after 30 s (Kubernetes' default grace period);
+   * resolves when the process has exited. A stop the kill ended shows as
+   * `child.exitCode === null`. 5 s was once too short for one of the services
+   * on a CI machine running two test lanes on two cores.
+   */
   stop(): Promise<void>;
 }
 
@@ -88,7 +93,7 @@ export async function startServiceProcess(options: StartServiceOptions): Promise
       stopped ??= (async () => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
         await exited;
         clearTimeout(timer);
       })();

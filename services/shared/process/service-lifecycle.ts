@@ -94,8 +94,9 @@ export function runService(service: string, main: (logger: Logger) => Promise<vo
 
 /**
  * Stops the service on the first SIGINT or SIGTERM: a `stopping` line, the
- * `close` steps (the caller's, in the caller's order), a `stopped` line, exit 0.
- * A second signal while stopping is ignored.
+ * `close` steps (the caller's, in the caller's order), a `stopped` line with
+ * how long they took (`duration_ms`: what to compare with an orchestrator's
+ * grace period before it kills), exit 0. A second signal while stopping is ignored.
  */
 export function stopOnSignals(service: string, logger: Logger, close: () => Promise<void>): void {
   let stopping = false;
@@ -103,8 +104,9 @@ export function stopOnSignals(service: string, logger: Logger, close: () => Prom
     if (stopping) return;
     stopping = true;
     logger.info({ lifecycle: "stopping", signal }, `${service} service stopping`);
+    const started = performance.now();
     await close();
-    logger.info({ lifecycle: "stopped", signal }, `${service} service stopped`);
+    logger.info({ lifecycle: "stopped", signal, duration_ms: Math.round(performance.now() - started) }, `${service} service stopped`);
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

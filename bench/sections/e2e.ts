@@ -98,7 +98,7 @@ export async function withServices(
 }
 
 /** The figures bench/lib/event-loop-probe.mjs printed as the service exited, if it was loaded (its output may trail the exit a little). */
-async function eventLoopOf(service: Service): Promise<EventLoopFigures | undefined> {
+export async function eventLoopOf(service: Service): Promise<EventLoopFigures | undefined> {
   for (let wait = 0; wait < 10; wait++) {
     const line = /\{"benchEventLoop":(\{[^}]*\})\}/.exec(service.output());
     if (line) return JSON.parse(line[1]!) as EventLoopFigures;

@@ -18,13 +18,14 @@
  * Quick runs use N = 50k with two rounds of (2), to stay a small part of
  * the quick budget.
  */
+import { join } from "node:path";
 import { BUILT_IN_FORMAT_MODES } from "../../services/transfer/plugins/workers/index.js";
 import type { BenchContext } from "../lib/context.js";
-import { runWorker, startService, type Service } from "../lib/processes.js";
+import { REPO, runWorker, startService, type Service } from "../lib/processes.js";
 import { fmtRate, median, type TableRow } from "../lib/report.js";
 import type { ThroughputSample } from "../workers/format-workers.js";
 import type { LatencyProbes } from "../workers/format-workers-latency.js";
-import { mintToken } from "./e2e.js";
+import { eventLoopOf, mintToken, type EventLoopFigures } from "./e2e.js";
 
 const FORMATS = ["csv", "json", "ndjson", "xlsx", "ods"];
 interface Workload {
@@ -92,7 +93,8 @@ function startTransfer(ctx: BenchContext, recordsUrl: string, mode: "in-thread" 
       DX_AUTH_DEV: "1",
     },
     ready: /listening on (http:\/\/[^\s]+)/,
-    nodeFlags: [...ctx.options.serviceFlags, ...ctx.options.transferFlags],
+    // The event loop's own delay (bench/lib/event-loop-probe.mjs): a slow call is either that or a process that got no core.
+    nodeFlags: [...ctx.options.serviceFlags, ...ctx.options.transferFlags, "--import", join(REPO, "bench/lib/event-loop-probe.mjs")],
     fromSource: ctx.options.fromSource,
   });
 }
@@ -105,6 +107,7 @@ interface LatencySample {
   idle: LatencyProbes;
   busy: LatencyProbes;
   rssMb?: number;
+  eventLoop?: EventLoopFigures;
 }
 
 async function latencyRows(ctx: BenchContext, n: number, rounds: number): Promise<{ rows: TableRow[]; raw: unknown }> {
@@ -134,9 +137,12 @@ async function latencyRows(ctx: BenchContext, n: number, rounds: number): Promis
             });
             const { idle, busy } = r.extra as { idle: LatencyProbes; busy: LatencyProbes };
             if (r.records !== n) throw new Error(`the export wrote ${r.records} of ${n} records`);
-            samples.push({ workload: workload.label, mode, records: r.records, ms: r.ms, idle, busy, rssMb: transfer.peakRssMb() });
+            const rssMb = transfer.peakRssMb();
+            await transfer.stop();
+            const eventLoop = await eventLoopOf(transfer);
+            samples.push({ workload: workload.label, mode, records: r.records, ms: r.ms, idle, busy, rssMb, eventLoop });
             ctx.log(
-              `  round ${round}/${rounds} ${workload.label} ${mode}: ${fmtRate((r.records / r.ms) * 1000)}; Health.Check p50 ${ms(percentile(busy.health, 50))} p99 ${ms(percentile(busy.health, 99))} (${busy.health.length} calls); transfer ${transfer.peakRssMb()?.toFixed(0)} MB`,
+              `  round ${round}/${rounds} ${workload.label} ${mode}: ${fmtRate((r.records / r.ms) * 1000)}; Health.Check p50 ${ms(percentile(busy.health, 50))} p99 ${ms(percentile(busy.health, 99))} (${busy.health.length} calls); transfer ${rssMb?.toFixed(0)} MB${eventLoop ? `, event loop delay p99 ${eventLoop.p99Ms} ms, busy ${Math.round(eventLoop.utilization * 100)} %` : ""}`,
             );
           } catch (error) {
             throw new Error(`${error instanceof Error ? error.message : String(error)}\ntransfer output: ${transfer.output().slice(-1500)}`);
@@ -158,6 +164,10 @@ async function latencyRows(ctx: BenchContext, n: number, rounds: number): Promis
       ["listFormats", "ListFormats"],
     ] as const) {
       const p99 = (mode: string) => percentile(pooled(mode, "busy", call), 99);
+      const loopP99 = (mode: string) => {
+        const figures = of(mode).flatMap((s) => (s.eventLoop ? [s.eventLoop.p99Ms] : []));
+        return figures.length > 0 ? `${Math.max(...figures)} ms` : "unknown";
+      };
       const p50 = (mode: string) => percentile(pooled(mode, "busy", call), 50);
       rows.push({
         section: "workers",
@@ -168,7 +178,7 @@ async function latencyRows(ctx: BenchContext, n: number, rounds: number): Promis
         theirs: `in-thread p50 ${ms(p50("in-thread"))}, p99 ${ms(p99("in-thread"))}`,
         ratio: p99("in-thread") / p99("workers"),
         target: "p99 in-thread ÷ workers",
-        note: `idle p50 ${ms(percentile(pooled("workers", "idle", call), 50))} / ${ms(percentile(pooled("in-thread", "idle", call), 50))}; ${pooled("workers", "busy", call).length} / ${pooled("in-thread", "busy", call).length} calls during the exports (workers / in-thread)`,
+        note: `idle p50 ${ms(percentile(pooled("workers", "idle", call), 50))} / ${ms(percentile(pooled("in-thread", "idle", call), 50))}; ${pooled("workers", "busy", call).length} / ${pooled("in-thread", "busy", call).length} calls during the exports; the service's event loop delay p99 ${loopP99("workers")} / ${loopP99("in-thread")} (workers / in-thread, worst round)`,
       });
     }
     const rate = (mode: string) => median(of(mode).map((s) => (s.records / s.ms) * 1000));

@@ -41,7 +41,7 @@ describe("the configuration", () => {
       exportLoggingEnabled: true,
       pluginDirs: [],
       maxStoredRowErrors: 100000,
-      formatWorkers: { formats: {}, poolSize: availableParallelism(), timeLimitMs: 30000, memoryLimitMb: 256 },
+      formatWorkers: { formats: {}, poolSize: availableParallelism(), timeLimitMs: 30000, memoryLimitMb: 256, niceness: 10 },
       jobs: { progressSaveMs: 1000, heartbeatMs: 5000, leaseMs: 30000, sweepMs: 15000, cancelPollMs: 1000, watchPollMs: 250 },
     });
   });
@@ -70,6 +70,7 @@ describe("the configuration", () => {
       formats: { json: "workers" },
       timeLimitMs: 30000,
       memoryLimitMb: 256,
+      niceness: 10,
     });
     const env = {
       DX_TRANSFER_CONFIG: path,
@@ -78,6 +79,7 @@ describe("the configuration", () => {
       TRANSFER_FORMAT_WORKERS_MAX_WORKERS: "12",
       TRANSFER_FORMAT_WORKERS_TIME_LIMIT_MS: "5000",
       TRANSFER_FORMAT_WORKERS_MEMORY_LIMIT_MB: "128",
+      TRANSFER_FORMAT_WORKERS_NICENESS: "0",
     };
     // The environment wins key by key; keys it does not name keep the file's values.
     expect(loadTransferConfig({ env, cwd: dir }).formatWorkers).toEqual({
@@ -87,6 +89,7 @@ describe("the configuration", () => {
       formats: { csv: "in-thread", ndjson: "workers" },
       timeLimitMs: 5000,
       memoryLimitMb: 128,
+      niceness: 0,
     });
   });
 
@@ -103,6 +106,9 @@ describe("the configuration", () => {
     expect(attempt({ TRANSFER_FORMAT_WORKERS_FORMATS: "csv=fast" })).toMatch(/formatWorkers\.formats\.csv: /);
     expect(attempt({ TRANSFER_FORMAT_WORKERS_POOL_SIZE: "4", TRANSFER_FORMAT_WORKERS_MAX_WORKERS: "2" })).toMatch(/formatWorkers\.maxWorkers: maxWorkers must be at least poolSize/);
     expect(attempt({ TRANSFER_FORMAT_WORKERS_TIME_LIMIT_MS: "0" })).toMatch(/formatWorkers\.timeLimitMs: /);
+    // Nice values end at 19; a negative one would raise the threads above the event loop (and needs privileges).
+    expect(attempt({ TRANSFER_FORMAT_WORKERS_NICENESS: "20" })).toMatch(/formatWorkers\.niceness: /);
+    expect(attempt({ TRANSFER_FORMAT_WORKERS_NICENESS: "-5" })).toMatch(/formatWorkers\.niceness: /);
     expect(() => transferConfig({ formatWorkers: { poolSize: 2, threads: 3 } as never })).toThrow(/threads/);
   });
 

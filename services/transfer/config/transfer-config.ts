@@ -62,6 +62,12 @@ export const formatWorkersSchema = z
     maxWorkers: int(1).max(1024).optional().describe("most threads (jobs in workers) at once; later jobs wait").meta({ defaultText: "max(8, 4 × poolSize)" }),
     timeLimitMs: int(100).default(30_000).describe("longest silence of a plugin that owes progress before its thread is stopped and its job fails, ms"),
     memoryLimitMb: int(16).default(256).describe("heap (old generation) limit of each worker thread, MiB"),
+    niceness: int(0)
+      .max(19)
+      .default(10)
+      .describe(
+        "how much lower each worker thread's CPU priority is than the service's (added to its nice value; Linux, where a thread has one of its own), so that the event loop answers first when cores are short",
+      ),
   })
   .strict()
   .refine((w) => w.maxWorkers === undefined || w.maxWorkers >= w.poolSize, { message: "maxWorkers must be at least poolSize", path: ["maxWorkers"] });
@@ -177,6 +183,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, ConfigKey>> = {
   TRANSFER_FORMAT_WORKERS_POOL_SIZE: "formatWorkers.poolSize",
   TRANSFER_FORMAT_WORKERS_MAX_WORKERS: "formatWorkers.maxWorkers",
   TRANSFER_FORMAT_WORKERS_TIME_LIMIT_MS: "formatWorkers.timeLimitMs",
+  TRANSFER_FORMAT_WORKERS_NICENESS: "formatWorkers.niceness",
   TRANSFER_FORMAT_WORKERS_MEMORY_LIMIT_MB: "formatWorkers.memoryLimitMb",
   TRANSFER_JOBS_PROGRESS_SAVE_MS: "jobs.progressSaveMs",
   TRANSFER_JOBS_HEARTBEAT_MS: "jobs.heartbeatMs",

@@ -17,6 +17,16 @@ export interface FormatWorkerOptions {
   /** Heap (old generation) limit of the thread, in MiB. */
   memoryLimitMb: number;
   /**
+   * Added to the thread's nice value as it starts (0: as the service).
+   * A plugin's work is throughput; the event loop's is latency (health
+   * checks, other calls, the job's own bytes): when there are fewer cores
+   * than busy threads, the kernel should give the loop its turn first. On
+   * Linux each thread has a nice value of its own; elsewhere `setPriority`
+   * would change the whole process, so there the thread leaves it alone.
+   * Measured in bench/README.md (Format workers, a lower priority).
+   */
+  niceness?: number;
+  /**
    * Registers tsx in the thread even though the worker's own code is
    * compiled JavaScript: it will load plugins the build did not compile
    * (typescript-loader.ts). From the sources the thread always registers it.
@@ -37,6 +47,8 @@ export class FormatWorker {
   end: WorkerEnd | undefined;
   /** Jobs this thread has run. */
   jobs = 0;
+  /** The thread's nice value as it reported when ready (undefined until then, or when it could not tell). */
+  nice: number | undefined;
   private readonly worker: Worker;
   private readonly listeners = new Set<(end: WorkerEnd) => void>();
   private intended: WorkerEnd | undefined;
@@ -45,7 +57,7 @@ export class FormatWorker {
 
   constructor(private readonly options: FormatWorkerOptions) {
     this.worker = new Worker(ENTRY, {
-      workerData: { main: MAIN.href, registerTypeScript: ownExtension === ".ts" || options.typeScriptPlugins === true },
+      workerData: { main: MAIN.href, registerTypeScript: ownExtension === ".ts" || options.typeScriptPlugins === true, niceness: options.niceness ?? 0 },
       resourceLimits: { maxOldGenerationSizeMb: options.memoryLimitMb },
     });
     this.threadId = this.worker.threadId;
@@ -55,6 +67,7 @@ export class FormatWorker {
       const onMessage = (message: FromWorker) => {
         if (message.type !== "ready") return;
         this.worker.off("message", onMessage);
+        this.nice = message.nice;
         resolve();
       };
       this.worker.on("message", onMessage);

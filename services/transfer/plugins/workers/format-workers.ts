@@ -41,6 +41,7 @@ export async function startFormatWorkers(discovered: DiscoveredPlugins, config: 
     size: config.poolSize,
     maxWorkers: config.maxWorkers ?? defaultMaxWorkers(config.poolSize),
     memoryLimitMb: config.memoryLimitMb,
+    niceness: config.niceness,
     typeScriptPlugins: remote.some((plugin) => needsTypeScriptLoader(plugin.entry, defaultFormatsDir())),
   });
   try {

@@ -41,8 +41,8 @@ export type ToWorker =
 
 /** Worker → main thread, on the worker's own port. */
 export type FromWorker =
-  /** The worker loaded its code and takes jobs. */
-  { type: "ready" } | { type: "probed"; failures: { name: string; error: string }[] };
+  /** The worker loaded its code and takes jobs; `nice` is its thread's nice value (absent where it cannot tell). */
+  { type: "ready"; nice?: number } | { type: "probed"; failures: { name: string; error: string }[] };
 
 /** What a job's input and output batches are: rows (structured clone), bytes (transferred), read items (packed for the trip, read-items-codec.ts). */
 export type JobValue = Row[] | ReadItem[] | Uint8Array | PackedReadItems;

@@ -52,6 +52,8 @@ export interface WorkerPoolOptions {
   maxWorkers: number;
   /** Heap limit per thread, MiB. */
   memoryLimitMb: number;
+  /** Added to each thread's nice value (format-worker.ts); 0 when not given. */
+  niceness?: number;
   /** Threads register tsx for plugins a compiled service did not compile (see FormatWorkerOptions). */
   typeScriptPlugins?: boolean;
   /** How long a thread beyond `size` may stay idle before it ends. */
@@ -207,7 +209,7 @@ export class WorkerPool {
   }
 
   private async start(): Promise<FormatWorker> {
-    const worker = new FormatWorker({ memoryLimitMb: this.options.memoryLimitMb, typeScriptPlugins: this.options.typeScriptPlugins });
+    const worker = new FormatWorker({ memoryLimitMb: this.options.memoryLimitMb, niceness: this.options.niceness, typeScriptPlugins: this.options.typeScriptPlugins });
     this.counts.started++;
     this.all.add(worker);
     worker.onEnd((end) => this.forget(worker, end));

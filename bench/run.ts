@@ -117,6 +117,8 @@ async function main(): Promise<void> {
   const ferret = await startFerretDb({ dataDir: join(tmp, "ferretdb"), backend: options.backend, postgresqlUrl: options.postgresqlUrl });
   const client = new MongoClient(ferret.uri);
   await client.connect();
+  // SQLite's databases live in this run's folder; PostgreSQL's outlive the run, and a second run would seed on top of the first's.
+  for (const { name } of (await client.db().admin().listDatabases({ nameOnly: true })).databases) if (name.startsWith("bench_")) await client.db(name).dropDatabase();
   const ctx: BenchContext = {
     options,
     uri: ferret.uri,

@@ -152,6 +152,23 @@ describe("a bundle exported from one store and imported into an empty one", () =
   });
 });
 
+describe("bundle jobs in the job list", () => {
+  it("are found by ListJobs under each entity they hold, imports and exports, and not under the others", async () => {
+    const bundle = await exportBundle(source, "csv");
+    const { status, body } = await importBundle(target, bundle, "listed.zip", { strict: "true", "users.mode": "upsert", "courses.mode": "upsert", "enrollments.mode": "upsert" });
+    expect(status, JSON.stringify(body)).toBe(200);
+    for (const entity of [Entity.USERS, Entity.COURSES, Entity.ENROLLMENTS])
+      expect(
+        (await target.client.listJobs({ entity, kind: JobKind.IMPORT, pageSize: 500 })).jobs.map((j) => j.id),
+        Entity[entity],
+      ).toContain(body.jobId);
+    expect((await target.client.listJobs({ entity: Entity.SESSIONS, pageSize: 500 })).jobs.map((j) => j.id)).not.toContain(body.jobId);
+    const exports = (await source.client.listJobs({ entity: Entity.ENROLLMENTS, kind: JobKind.EXPORT, pageSize: 500 })).jobs;
+    expect(exports.some((j) => j.parts.some((p) => p.entity === Entity.ENROLLMENTS))).toBe(true);
+    expect((await source.client.listJobs({ entity: Entity.SESSIONS, kind: JobKind.EXPORT, pageSize: 500 })).jobs.filter((j) => j.parts.length > 0)).toEqual([]);
+  });
+});
+
 describe("an ODS workbook bundle", () => {
   it("is read sheet by sheet as the XLSX one is", async () => {
     const workbook = await exportBundle(source, "ods");

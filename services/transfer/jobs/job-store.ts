@@ -32,6 +32,7 @@ export interface CancelRequestDocument {
 
 export interface JobQuery {
   subject?: string;
+  /** A job of this entity, or a bundle job with a part of it. */
   entity?: EntityName;
   state?: JobState;
   kind?: JobKind;
@@ -215,7 +216,8 @@ export class JobStore {
     const size = Math.min(Math.max(pageSize || DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
     const and: Filter<JobDocument>[] = [];
     if (query.subject) and.push({ subject: query.subject });
-    if (query.entity) and.push({ entity: query.entity });
+    // A bundle job has no entity of its own; its parts each have one.
+    if (query.entity) and.push({ $or: [{ entity: query.entity }, { "parts.entity": query.entity }] });
     if (query.state) and.push({ state: query.state });
     if (query.kind) and.push({ kind: query.kind });
     if (query.createdFrom) and.push({ createdAt: { $gte: query.createdFrom } });

@@ -167,6 +167,20 @@ describe("bundle jobs in the job list", () => {
     expect(exports.some((j) => j.parts.some((p) => p.entity === Entity.ENROLLMENTS))).toBe(true);
     expect((await source.client.listJobs({ entity: Entity.SESSIONS, kind: JobKind.EXPORT, pageSize: 500 })).jobs.filter((j) => j.parts.length > 0)).toEqual([]);
   });
+
+  it("have audit events found by ListAuditEvents under each entity they hold, and not under the others", async () => {
+    const bundle = await exportBundle(source, "csv");
+    const { status, body } = await importBundle(target, bundle, "audited.zip", { strict: "true", "users.mode": "upsert", "courses.mode": "upsert", "enrollments.mode": "upsert" });
+    expect(status, JSON.stringify(body)).toBe(200);
+    for (const entity of [Entity.USERS, Entity.COURSES, Entity.ENROLLMENTS])
+      expect(
+        (await target.client.listAuditEvents({ filter: { entity: Entity[entity]!.toLowerCase() }, pageSize: 500 })).events.map((e) => e.jobId),
+        Entity[entity],
+      ).toContain(body.jobId);
+    expect((await target.client.listAuditEvents({ filter: { entity: "sessions" }, pageSize: 500 })).events.map((e) => e.jobId)).not.toContain(body.jobId);
+    const exported = (await source.client.listAuditEvents({ filter: { entity: "courses" }, pageSize: 500 })).events;
+    expect(exported.some((e) => e.filter.startsWith('{"bundle":'))).toBe(true);
+  });
 });
 
 describe("an ODS workbook bundle", () => {

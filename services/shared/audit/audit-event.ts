@@ -56,6 +56,8 @@ export interface AuditEventDocument extends AuditCallInfo {
   service: AuditService;
   action: AuditAction;
   entity?: EntityName;
+  /** A bundle job's event (it has no one entity): the entities of its parts, so that a look-up by entity finds it. */
+  entities?: EntityName[];
   format?: string;
   /** Export: the records filter as protobuf JSON text, or the audit filter of an audit export. */
   filter?: string;

@@ -27,6 +27,7 @@ export interface AuditQuery {
   /** The caller or the user a service acted for. */
   subject?: string;
   action?: AuditAction;
+  /** An event of this entity, or of a bundle job with a part of it. */
   entity?: EntityName;
   /** At or after. */
   from?: Date;
@@ -104,7 +105,8 @@ function conditions(query: AuditQuery): Filter<AuditEventDocument>[] {
   const and: Filter<AuditEventDocument>[] = [];
   if (query.subject) and.push({ $or: [{ subject: query.subject }, { onBehalfOf: query.subject }] });
   if (query.action) and.push({ action: query.action });
-  if (query.entity) and.push({ entity: query.entity });
+  // A bundle job's event has no entity; it lists its parts' entities.
+  if (query.entity) and.push({ $or: [{ entity: query.entity }, { entities: query.entity }] });
   if (query.from) and.push({ time: { $gte: query.from } });
   if (query.to) and.push({ time: { $lt: query.to } });
   return and;

@@ -23,6 +23,7 @@ export function jobAuditEvent(job: JobDocument, outcome: JobOutcome, caller: Cal
   const counts: AuditCounts = job.kind === "export" ? { exported: all.exported } : Object.fromEntries((job.kind === "revert" ? REVERT_COUNTS : IMPORT_COUNTS).map((k) => [k, all[k] ?? 0]));
   const event: NewAuditEvent = { ...caller.audit, action: job.kind, format: job.format, counts, outcome: outcome.state, jobId: job._id };
   if (job.entity) event.entity = job.entity;
+  if (job.parts) event.entities = [...new Set(job.parts.map((p) => p.entity))];
   if (job.kind === "export") {
     event.source = job.source ?? "records";
     const filter = job.filter ?? job.auditFilter;

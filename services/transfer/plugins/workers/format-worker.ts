@@ -17,13 +17,9 @@ export interface FormatWorkerOptions {
   /** Heap (old generation) limit of the thread, in MiB. */
   memoryLimitMb: number;
   /**
-   * Added to the thread's nice value as it starts (0: as the service).
-   * A plugin's work is throughput; the event loop's is latency (health
-   * checks, other calls, the job's own bytes): when there are fewer cores
-   * than busy threads, the kernel should give the loop its turn first. On
-   * Linux each thread has a nice value of its own; elsewhere `setPriority`
-   * would change the whole process, so there the thread leaves it alone.
-   * Measured in bench/README.md (Format workers, a lower priority).
+   * Added to the thread's nice value once it has loaded its first job's
+   * plugin (0: as the service); thread-priority.ts says why and when.
+   * Measured in bench/README.md (Format workers at a lower priority).
    */
   niceness?: number;
   /**
@@ -47,7 +43,7 @@ export class FormatWorker {
   end: WorkerEnd | undefined;
   /** Jobs this thread has run. */
   jobs = 0;
-  /** The thread's nice value as it reported when ready (undefined until then, or when it could not tell). */
+  /** The thread's nice value as it reported when it last started a job (undefined until then, or where it cannot tell). */
   nice: number | undefined;
   private readonly worker: Worker;
   private readonly listeners = new Set<(end: WorkerEnd) => void>();
@@ -67,7 +63,6 @@ export class FormatWorker {
       const onMessage = (message: FromWorker) => {
         if (message.type !== "ready") return;
         this.worker.off("message", onMessage);
-        this.nice = message.nice;
         resolve();
       };
       this.worker.on("message", onMessage);

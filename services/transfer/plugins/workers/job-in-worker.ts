@@ -27,7 +27,13 @@ export class JobAbortedError extends Error {
   }
 }
 
-export async function runJobInWorker(port: MessagePort, spec: JobSpec, load: (ref: JobSpec["plugin"]) => Promise<FormatPlugin>): Promise<void> {
+export async function runJobInWorker(
+  port: MessagePort,
+  spec: JobSpec,
+  load: (ref: JobSpec["plugin"]) => Promise<FormatPlugin>,
+  /** Called once the plugin is loaded, before it runs (the thread's priority is lowered then); the thread's nice value. */
+  beforeRun: () => number | undefined = () => undefined,
+): Promise<void> {
   const input = new PushQueue<JobValue>();
   let credit = spec.outputWindow;
   let wake: (() => void) | undefined;
@@ -85,7 +91,8 @@ export async function runJobInWorker(port: MessagePort, spec: JobSpec, load: (re
     send({ type: "error", phase: "load", error: serializeError(new Error(`the plugin has no ${spec.operation} function in a worker`)) });
     return;
   }
-  send({ type: "started" });
+  const nice = beforeRun();
+  send(nice === undefined ? { type: "started" } : { type: "started", nice });
 
   async function* inputs(): AsyncGenerator<JobValue> {
     while (true) {

@@ -41,8 +41,8 @@ export type ToWorker =
 
 /** Worker → main thread, on the worker's own port. */
 export type FromWorker =
-  /** The worker loaded its code and takes jobs; `nice` is its thread's nice value (absent where it cannot tell). */
-  { type: "ready"; nice?: number } | { type: "probed"; failures: { name: string; error: string }[] };
+  /** The worker loaded its code and takes jobs. */
+  { type: "ready" } | { type: "probed"; failures: { name: string; error: string }[] };
 
 /** What a job's input and output batches are: rows (structured clone), bytes (transferred), read items (packed for the trip, read-items-codec.ts). */
 export type JobValue = Row[] | ReadItem[] | Uint8Array | PackedReadItems;
@@ -64,8 +64,8 @@ export type ToJob =
 
 /** Worker → main thread, on a job's port. Every one of them counts as progress for the time limit. */
 export type FromJob =
-  /** The plugin module is loaded and the job started. */
-  | { type: "started" }
+  /** The plugin module is loaded and the job started; `nice` is the thread's nice value now (absent where it cannot tell). */
+  | { type: "started"; nice?: number }
   /** The plugin took `n` input batches: the main thread may send `n` more. */
   | { type: "ack"; n: number }
   | { type: "output"; value: JobValue; acks?: number }

@@ -2,18 +2,19 @@
  * The format worker's main module (started by worker-entry.mjs): it takes
  * one job at a time from the pool, each with a port of its own, and answers
  * probes (can these plugins be loaded here?). It says `ready` once its own
- * code is loaded, so the pool never hands a job to a thread still starting,
- * and with it the thread's nice value, lowered first by `niceness`
- * (format-worker.ts says why).
+ * code is loaded, so the pool never hands a job to a thread still starting.
+ * A job's plugin runs at the lower priority `niceness` asks for, once it is
+ * loaded (thread-priority.ts).
  */
-import { getPriority, setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
+import { lowerThreadPriorityOnce } from "./thread-priority.js";
 import { runJobInWorker } from "./job-in-worker.js";
 import { loadPluginInWorker } from "./plugin-loader.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
 if (!parentPort) throw new Error("worker-main.ts runs only as a worker thread (see worker-pool.ts)");
 const port = parentPort;
+const niceness = (workerData as { niceness?: number }).niceness ?? 0;
 
 function reply(message: FromWorker): void {
   port.postMessage(message);
@@ -21,7 +22,7 @@ function reply(message: FromWorker): void {
 
 port.on("message", (message: ToWorker) => {
   if (message.type === "job") {
-    void runJobInWorker(message.port, message.job, loadPluginInWorker);
+    void runJobInWorker(message.port, message.job, loadPluginInWorker, () => lowerThreadPriorityOnce(niceness));
   } else if (message.type === "probe") {
     void (async () => {
       const failures: { name: string; error: string }[] = [];
@@ -33,15 +34,4 @@ port.on("message", (message: ToWorker) => {
   }
 });
 
-/**
- * Lowers this thread's priority by `niceness` and says what it is then. Only
- * on Linux, where `setPriority(0, …)` (setpriority(PRIO_PROCESS, 0)) names
- * the calling thread; elsewhere it would name the whole process.
- */
-function lowerPriority(niceness: number): number | undefined {
-  if (process.platform !== "linux") return undefined;
-  if (niceness > 0) setPriority(0, Math.min(19, getPriority(0) + niceness));
-  return getPriority(0);
-}
-
-reply({ type: "ready", nice: lowerPriority((workerData as { niceness?: number }).niceness ?? 0) });
+reply({ type: "ready" });

@@ -15,11 +15,27 @@ import { readRecords, STREAM_RECORDS_UNREAD } from "../../shared/records-wire/re
 
 export type RecordsClient = Client<typeof RecordsService>;
 
-/** A Connect client of the records service at `baseUrl` (h2c, gRPC protocol). */
+/**
+ * A Connect client of the records service at `baseUrl` (h2c, gRPC protocol).
+ *
+ * Uncompressed both ways (`acceptCompression: []`): the two services are one
+ * deployment, where an export is limited by CPU, not by the link. With
+ * Connect's defaults the client accepts gzip, so the records service gzipped
+ * every batch of an export and this service gunzipped it again (bench/README.md,
+ * *Records between the services, uncompressed*).
+ */
 export function createRecordsClient(baseUrl: string, interceptors: Interceptor[] = []): RecordsClient {
   return createClient(
     RecordsService,
-    streamRecordsReadFast(createGrpcTransport({ baseUrl, interceptors: [...interceptors, brokenCallsAreUnavailable], readMaxBytes: 64 * 1024 * 1024, writeMaxBytes: 64 * 1024 * 1024 })),
+    streamRecordsReadFast(
+      createGrpcTransport({
+        baseUrl,
+        interceptors: [...interceptors, brokenCallsAreUnavailable],
+        readMaxBytes: 64 * 1024 * 1024,
+        writeMaxBytes: 64 * 1024 * 1024,
+        acceptCompression: [],
+      }),
+    ),
   );
 }
 

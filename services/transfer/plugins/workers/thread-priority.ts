@@ -18,10 +18,19 @@ import { getPriority, setPriority } from "node:os";
 
 let lowered = false;
 
-/** Lowers this thread's priority by `niceness` (the first time only); its nice value after, where it can tell. */
+/**
+ * Lowers this thread's priority by `niceness` (the first time only); its nice
+ * value after, where it can tell. A system that refuses the change (a seccomp
+ * profile without setpriority) leaves the thread as it was: the job runs.
+ */
 export function lowerThreadPriorityOnce(niceness: number): number | undefined {
   if (process.platform !== "linux") return undefined;
-  if (!lowered && niceness > 0) setPriority(0, Math.min(19, getPriority(0) + niceness));
-  lowered = true;
-  return getPriority(0);
+  try {
+    if (!lowered && niceness > 0) setPriority(0, Math.min(19, getPriority(0) + niceness));
+    return getPriority(0);
+  } catch {
+    return undefined;
+  } finally {
+    lowered = true;
+  }
 }

@@ -289,6 +289,11 @@ function exportSteps(ctx: TransferContext, run: JobRun, plan: ExportPlan, reques
         yield { kind: "progress", records: exported, bytes, estimatedTotal };
       }
     }
+    // Every record is out: the total is what was exported, whether or not the count (a second scan beside the export) has come back.
+    if (target.source === "records" && request.estimateTotal && estimatedTotal !== exported) {
+      estimatedTotal = exported;
+      yield { kind: "progress", records: exported, bytes, estimatedTotal };
+    }
     const sha256 = hash.copy().digest("hex");
     // The record holds the end before the client is told it.
     await run.end({ state: "succeeded" }, sofar());

@@ -309,6 +309,13 @@ async function writeOneBatch(
   }
   errors.sort((a, b) => a.index - b.index);
   const failedIndexes = new Set(errors.map((e) => e.index));
+  // A dry run says which records would change nothing, so a strict import replays only the others.
+  const noOpIndexes: number[] = [];
+  if (request.dryRun) {
+    result.outcomes.forEach((outcome, i) => {
+      if (outcome === "unchanged" || outcome === "skipped") noOpIndexes.push(indexes[i]!);
+    });
+  }
   return create(WriteRecordsResponseSchema, {
     batchId: request.batchId,
     inserted: result.inserted,
@@ -319,6 +326,7 @@ async function writeOneBatch(
     dryRun: request.dryRun,
     errors: errors.map((e) => create(RecordErrorSchema, e)),
     revertibleUntil: result.revertibleUntil ? timestampFromDate(result.revertibleUntil) : undefined,
+    noOpIndexes,
   });
 }
 

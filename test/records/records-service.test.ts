@@ -139,6 +139,18 @@ describe("writing records in batches", () => {
     expect(await t.db.collection("users").countDocuments()).toBe(1);
   });
 
+  it("names in a dry run the records that would change nothing, by their index in the batch, and none in a real write", async () => {
+    await write([Entity.USERS, [userRecord(1), userRecord(2), userRecord(4)]]);
+    // Index 1 is of the wrong entity: it fails on its own, and the indexes after it still name their records.
+    const batch = [userRecord(1), courseRecord("C1"), userRecord(2, { lastName: "Changed" }), userRecord(3), userRecord(4)];
+    const [upsert] = await write([Entity.USERS, batch, { mode: WriteMode.UPSERT, dryRun: true }]);
+    expect(upsert).toMatchObject({ unchanged: 2, updated: 1, inserted: 1, failed: 1, noOpIndexes: [0, 4] });
+    const [skip] = await write([Entity.USERS, batch, { mode: WriteMode.SKIP_EXISTING, dryRun: true }]);
+    expect(skip).toMatchObject({ skipped: 3, inserted: 1, failed: 1, noOpIndexes: [0, 2, 4] });
+    const [real] = await write([Entity.USERS, batch, { mode: WriteMode.UPSERT }]);
+    expect(real).toMatchObject({ unchanged: 2, updated: 1, inserted: 1, noOpIndexes: [] });
+  });
+
   it("reports a key repeated inside one batch on the later record", async () => {
     const [result] = await write([Entity.USERS, [userRecord(1), userRecord(1, { username: "other" })]]);
     expect(result).toMatchObject({ inserted: 1, failed: 1 });

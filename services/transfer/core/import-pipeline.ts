@@ -73,6 +73,8 @@ export interface WriteError {
 /** What the writer did with one batch. */
 export interface WriteResult extends WriteCounts {
   errors: WriteError[];
+  /** A dry run's records that would change nothing (unchanged or skipped), by index in the batch; absent where the writer does not say. */
+  noOps?: number[];
   /** Set by the change guard: the batch was not written, it would have passed max_changes. */
   withheld?: true;
 }
@@ -98,7 +100,11 @@ const MAX_WRITES_IN_FLIGHT = 8;
  * staged in `staging` and sent to the writer as a dry run (which catches
  * existing keys in insert mode, missing references, unique values taken);
  * only when no row failed are the staged rows replayed to the writer for
- * real. This does NOT guarantee atomicity against other writers: a record
+ * real. Rows the dry run found would change nothing (unchanged, or skipped as
+ * stored) need no replay: once most rows of a batch are such, the next batches
+ * are staged after their dry run, without them, and counted then — so a
+ * strict re-import of a file mostly as stored costs about one dry run, not a
+ * dry run, a staging of every row and a replay. This does NOT guarantee atomicity against other writers: a record
  * created, changed or deleted by someone else between validation and replay
  * can still make replayed rows fail (they are reported, and the rows before
  * them stay written), and a failure of the records service during replay
@@ -132,6 +138,8 @@ interface InFlight {
   promise: Promise<WriteResult>;
   /** Outcomes count in the summary (false for the dry run that validates a strict import). */
   counted: boolean;
+  /** A validated batch staged without its no-op rows: those are counted now, as they will not be replayed. */
+  noOpsSettled?: boolean;
 }
 
 class ImportRun {
@@ -159,6 +167,10 @@ class ImportRun {
   private readonly guarded: boolean;
   /** Existing records changed (or, validating, that would be). */
   private changes = 0;
+  /** Strict and real: the last batch validated was mostly rows that change nothing, so batches are staged after their dry run, without those rows. */
+  private stageChangesOnly = false;
+  /** Strict and real: rows settled by their dry run (no-ops), never replayed. */
+  private settledWithoutReplay = 0;
 
   constructor(
     private readonly settings: ImportSettings,
@@ -331,7 +343,7 @@ class ImportRun {
 
       const aborted = (strict && (this.tally.failed > 0 || this.stopped !== undefined)) || this.refused;
       if (this.staged && !aborted) {
-        this.rowsWritten = 0;
+        this.rowsWritten = this.settledWithoutReplay;
         for await (const batch of abortable(this.staging.replay(this.batchSize), signal)) {
           await send(
             batch.map((s) => this.unstage(s)),
@@ -402,7 +414,10 @@ class ImportRun {
     out.push(this.reporter.failedRow(row, line, values, events));
   }
 
-  /** Sends a batch to the writer (and to staging) without waiting, so the next batch is read meanwhile. */
+  /**
+   * Sends a batch to the writer (and to staging) without waiting, so the next batch is read meanwhile.
+   * Staged whole, the rows are staged while the dry run runs; staged for their changes only, after it.
+   */
   private start(rows: MappedRow[], { dryRun, counted, stage }: BatchMode): InFlight {
     const { signal, mode } = this.settings;
     const write =
@@ -412,9 +427,19 @@ class ImportRun {
             rows.map((r) => r.record),
             { mode, dryRun, signal },
           );
-    const promise = stage ? Promise.all([write, this.staging.add(rows.map((r) => this.toStaged(r)))]).then(([result]) => result) : write;
-    promise.catch(() => undefined); // observed in settle(); avoids an unhandled rejection while the next batch is read
-    return { rows, promise, counted };
+    const inflight: InFlight = { rows, promise: write, counted };
+    if (stage && this.stageChangesOnly) {
+      inflight.promise = write.then(async (result) => {
+        const noOps = noOpRows(result, rows.length);
+        await this.staging.add((noOps ? rows.filter((_, i) => !noOps.has(i)) : rows).map((r) => this.toStaged(r)));
+        inflight.noOpsSettled = noOps !== undefined;
+        return result;
+      });
+    } else if (stage) {
+      inflight.promise = Promise.all([write, this.staging.add(rows.map((r) => this.toStaged(r)))]).then(([result]) => result);
+    }
+    inflight.promise.catch(() => undefined); // observed in settle(); avoids an unhandled rejection while the next batch is read
+    return inflight;
   }
 
   /** Waits for the batch in flight and turns its result into counts and events. */
@@ -447,7 +472,12 @@ class ImportRun {
       this.tally.updated += result.updated;
       this.tally.unchanged += result.unchanged;
       this.tally.skipped += result.skipped;
+    } else if (inflight.noOpsSettled) {
+      this.tally.unchanged += result.unchanged;
+      this.tally.skipped += result.skipped;
+      this.settledWithoutReplay += result.unchanged + result.skipped;
     }
+    if (this.staged && !inflight.counted) this.stageChangesOnly = (noOpRows(result, inflight.rows.length)?.size ?? 0) * 2 > inflight.rows.length;
     this.rowsWritten += inflight.rows.length;
     events.push({
       kind: "progress",
@@ -484,6 +514,19 @@ const WRITER_CODES = new Set<string>(["invalid", "duplicate_key", "exists", "mis
 
 function errorCode(code: string): RowErrorCode {
   return WRITER_CODES.has(code) ? (code as RowErrorCode) : "internal";
+}
+
+/**
+ * The rows of a dry-run batch that would change nothing, when the writer said
+ * which and its list agrees with its counts (else undefined: every row is
+ * then replayed, and the replay counts them).
+ */
+function noOpRows(result: WriteResult, size: number): Set<number> | undefined {
+  if (result.noOps === undefined) return undefined;
+  const rows = new Set(result.noOps);
+  const failed = new Set(result.errors.map((e) => e.index));
+  const consistent = rows.size === result.noOps.length && rows.size === result.unchanged + result.skipped && result.noOps.every((i) => Number.isInteger(i) && i >= 0 && i < size && !failed.has(i));
+  return consistent ? rows : undefined;
 }
 
 function* drain(events: ImportEvent[]): Generator<ImportEvent> {

@@ -90,6 +90,7 @@ export class RecordsStreamWriter implements RecordWriter {
     result.updated = response.updated;
     result.unchanged = response.unchanged;
     result.skipped = response.skipped;
+    if (options.dryRun) result.noOps = response.noOpIndexes.map((i) => sentIndex[i] ?? -1);
     for (const e of response.errors) {
       errors.push({ index: sentIndex[e.index] ?? e.index, field: e.field, reason: e.reason, code: e.code || "invalid" });
     }

@@ -4,7 +4,7 @@
  * records-side errors mapped back to file rows, and passwords.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { TransferSettingsError } from "../../../services/transfer/core/index.js";
+import { TransferSettingsError, type RecordWriter, type StagingArea } from "../../../services/transfer/core/index.js";
 import { importAll, importSettings, openRecords, plugin, users, usersCsv, type RecordsFixture } from "./support.js";
 
 let fx: RecordsFixture;
@@ -64,6 +64,89 @@ describe("strict and lenient imports", () => {
     expect(errors).toMatchObject([{ row: 7, column: "email", value: "user7@example.org", code: "exists" }]);
     expect(summary).toMatchObject({ read: 10, failed: 1, inserted: 0, strictAborted: true });
     expect(await fx.count("users")).toBe(1);
+  });
+});
+
+describe("strict re-imports of files mostly as stored", () => {
+  /** A staging area that counts the rows given to it. */
+  const countingStaging = () => {
+    const inner = fx.staging();
+    const counted = { rows: 0 };
+    const staging: StagingArea = {
+      get name() {
+        return inner.name;
+      },
+      get size() {
+        return inner.size;
+      },
+      add: (rows) => {
+        counted.rows += rows.length;
+        return inner.add(rows);
+      },
+      replay: (size) => inner.replay(size),
+      drop: () => inner.drop(),
+    };
+    return { staging, counted };
+  };
+  /** 260 rows: 1–200 as stored, 201–250 with a changed last name, 251–260 new. */
+  const correctedFile = () => usersCsv(users(1, 260, (n) => (n > 200 && n <= 250 ? { lastName: `Corrected ${n}` } : {})));
+
+  it("stages and replays only the rows that change something, once a batch was mostly rows as stored", async () => {
+    await fx.seed("users", users(1, 250));
+    const { staging, counted } = countingStaging();
+    const calls = { count: 0 };
+    const settings = importSettings("users", await plugin("csv"), { mode: "upsert", strict: true, batchSize: 50, writesInFlight: 1 });
+    const { summary, events } = await importAll(fx, correctedFile(), settings, { writer: fx.writer("users", calls), staging });
+    expect(summary).toMatchObject({ read: 260, inserted: 10, updated: 50, unchanged: 200, skipped: 0, failed: 0, strictAborted: false });
+    // Batch 1 (rows 1–50) is staged whole, as nothing is known yet; batches 2–4 are all as stored and
+    // stage nothing; batch 5 (the 50 corrected rows) and the last (10 new rows) stage every row.
+    expect(counted.rows).toBe(110);
+    expect(calls.count).toBe(6 + 3); // six validating dry runs, then 110 rows replayed in batches of 50
+    const written = await fx.readAll("users");
+    expect(written).toHaveLength(260);
+    expect(written.find((u) => u.email === "user201@example.org")).toMatchObject({ lastName: "Corrected 201" });
+    expect(written.find((u) => u.email === "user260@example.org")).toMatchObject({ lastName: "Number 260" });
+    const last = events.filter((e) => e.kind === "progress").at(-1);
+    expect(last).toMatchObject({ phase: "writing", rowsWritten: 260 });
+  });
+
+  it("counts rows already stored as skipped once, in a strict skip-existing import", async () => {
+    await fx.seed("users", users(1, 250));
+    const { staging, counted } = countingStaging();
+    const settings = importSettings("users", await plugin("csv"), { mode: "skip-existing", strict: true, batchSize: 50, writesInFlight: 1 });
+    const { summary } = await importAll(fx, correctedFile(), settings, { staging });
+    expect(summary).toMatchObject({ read: 260, inserted: 10, updated: 0, unchanged: 0, skipped: 250, failed: 0, strictAborted: false });
+    expect(counted.rows).toBe(60); // batch 1 whole, then only the 10 new rows
+    expect(await fx.count("users")).toBe(260);
+  });
+
+  it("replays every row when the records service does not say which rows would change nothing", async () => {
+    await fx.seed("users", users(1, 250));
+    const inner = fx.writer("users");
+    const silent: RecordWriter = { write: async (records, options) => ({ ...(await inner.write(records, options)), noOps: undefined }) };
+    const { staging, counted } = countingStaging();
+    const settings = importSettings("users", await plugin("csv"), { mode: "upsert", strict: true, batchSize: 50, writesInFlight: 1 });
+    const { summary } = await importAll(fx, correctedFile(), settings, { writer: silent, staging });
+    expect(summary).toMatchObject({ read: 260, inserted: 10, updated: 50, unchanged: 200, failed: 0 });
+    expect(counted.rows).toBe(260);
+  });
+
+  it("replays every row of a batch whose list of rows that change nothing disagrees with its counts", async () => {
+    await fx.seed("users", users(1, 250));
+    const inner = fx.writer("users");
+    // One row short in the list: the list is not trusted, the whole batch is staged and replayed (and the next).
+    const wrong: RecordWriter = {
+      write: async (records, options) => {
+        const result = await inner.write(records, options);
+        return result.noOps === undefined ? result : { ...result, noOps: result.noOps.slice(0, -1) };
+      },
+    };
+    const { staging, counted } = countingStaging();
+    const settings = importSettings("users", await plugin("csv"), { mode: "upsert", strict: true, batchSize: 50, writesInFlight: 1 });
+    const { summary } = await importAll(fx, correctedFile(), settings, { writer: wrong, staging });
+    expect(summary).toMatchObject({ read: 260, inserted: 10, updated: 50, unchanged: 200, failed: 0 });
+    expect(counted.rows).toBe(260);
+    expect(await fx.readAll("users")).toHaveLength(260);
   });
 });
 

@@ -59,6 +59,7 @@ export function recordsWriter(service: RecordsService, spec: EntitySpec, calls?:
         unchanged: response.unchanged,
         skipped: response.skipped,
         errors: response.errors.map((e) => ({ index: e.index, field: e.field, reason: e.reason, code: e.code })),
+        ...(dryRun ? { noOps: response.noOpIndexes } : {}),
       };
     },
   };

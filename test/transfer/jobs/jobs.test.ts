@@ -6,11 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { Entity, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import type { Interceptor } from "@connectrpc/connect";
+import { Entity, WriteMode, type WriteRecordsResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { FailedRowsView, ImportHeaderSchema, JobKind, JobState, type ImportResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { create } from "@bufbuild/protobuf";
 import { openCursorCount } from "../../../services/records/store/record-reader.js";
-import { eventually, importFile, seed, startServices, SUBJECT_HEADER, user, type Services } from "../rpc/harness.js";
+import { eventually, exportFile, importFile, seed, startServices, SUBJECT_HEADER, user, type Services } from "../rpc/harness.js";
 import { slowRecordStreams } from "../../support/slow-record-streams.js";
 
 let s: Services;
@@ -44,6 +45,53 @@ describe("a strict import", () => {
     const result = await importFile(s.client, { entity: Entity.USERS, format: "csv", strict: true }, clean);
     expect(result.summary).toMatchObject({ inserted: 3n, failed: 0n, strictAborted: false, state: JobState.SUCCEEDED });
     expect(await countUsers("strict")).toBe(3);
+  });
+});
+
+describe("a strict re-import of an exported file", () => {
+  it("counts the rows stored as they are once and sends the records service for real only what changes", async () => {
+    // What the records service wrote for real, summed from its answers (dry runs left out).
+    const replayed = { records: 0 };
+    const tally: Interceptor = (next) => async (req) => {
+      const res = await next(req);
+      if (!res.stream || req.method.name !== "WriteRecords") return res;
+      const messages = res.message as AsyncIterable<WriteRecordsResponse>;
+      return {
+        ...res,
+        message: (async function* () {
+          for await (const m of messages) {
+            if (!m.dryRun) replayed.records += m.inserted + m.updated + m.unchanged + m.skipped + m.failed;
+            yield m;
+          }
+        })(),
+      };
+    };
+    const own = await startServices({ config: { importBatchSize: 500, importWritesInFlight: 2 }, recordsInterceptors: [tally] });
+    try {
+      await seed(
+        own.recordsClient,
+        Entity.USERS,
+        Array.from({ length: 1500 }, (_, i) => user(`again${i + 1}`)),
+      );
+      const exported = await exportFile(own.client, { entity: Entity.USERS, format: "csv" });
+      const lines = exported.bytes.toString("utf8").split("\r\n");
+      // The last 300 rows corrected (their last name), the other 1,200 as exported.
+      const corrected = lines.map((line, i) => (i > 1200 && line !== "" ? line.replace(/Number again(\d+)/, "Corrected $1") : line)).join("\r\n");
+      expect(corrected).not.toBe(exported.bytes.toString("utf8"));
+      replayed.records = 0;
+      const result = await importFile(own.client, { entity: Entity.USERS, format: "csv", strict: true, mode: WriteMode.UPSERT }, corrected);
+      expect(result.summary).toMatchObject({ read: 1500n, inserted: 0n, updated: 300n, unchanged: 1200n, failed: 0n, strictAborted: false, state: JobState.SUCCEEDED });
+      // Batches of 500, two in flight: the first two are staged whole before the first answer says
+      // they change nothing; the third is staged after its dry run, only its 300 corrected rows.
+      expect(replayed.records).toBe(1300);
+      let correctedStored = 0;
+      for await (const batch of own.recordsClient.streamRecords({ entity: Entity.USERS, fields: ["lastName"] })) {
+        correctedStored += batch.records.filter((r) => r.kind.case === "user" && r.kind.value.lastName?.startsWith("Corrected")).length;
+      }
+      expect(correctedStored).toBe(300);
+    } finally {
+      await own.close();
+    }
   });
 });
 

@@ -12,7 +12,7 @@ import { AUDIENCES, createVerifierFromConfig, loadAuthConfig } from "../../servi
 import { serviceCredentialFromEnv, staticCredential } from "../../services/transfer/records/service-credential.js";
 import { buildTransferServer, type RunningTransferServer } from "../../services/transfer/server.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
-import { withTestFormatMode } from "../support/format-workers.js";
+import { withTestFormatWorkers } from "../support/format-workers.js";
 import { recordSecret } from "../support/run-secrets.js";
 import { testServiceLogger } from "../support/service-logger.js";
 import type { WebUiOptions } from "../../services/transfer/api/http/web-ui.js";
@@ -58,7 +58,7 @@ export async function startServicesTrustingProvider(
   const transferServer = await buildTransferServer({
     db: transferDb.db,
     recordsUrl: records.url,
-    config: withTestFormatMode({}),
+    config: withTestFormatWorkers({}),
     port: transfer.port ?? 0,
     webUi: transfer.webUi,
     auth: {

@@ -15,7 +15,7 @@ import { ensureIndexes } from "../../../services/records/store/collections.js";
 import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
 import { createTracingClientInterceptor, createTracingServerInterceptor, startTelemetry, withSpan, type Telemetry } from "../../../services/shared/telemetry/index.js";
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
-import { withTestFormatMode } from "../../support/format-workers.js";
+import { withTestFormatWorkers } from "../../support/format-workers.js";
 import { courseRecord } from "../../records/fixtures.js";
 import { exportFile } from "../rpc/harness.js";
 
@@ -34,7 +34,7 @@ beforeAll(async () => {
   transfer = await buildTransferServer({
     db: transferDb.db,
     recordsUrl: records.url,
-    config: withTestFormatMode(),
+    config: withTestFormatWorkers(),
     port: 0,
     interceptors: [createTracingServerInterceptor()],
     recordsInterceptors: [createTracingClientInterceptor()],

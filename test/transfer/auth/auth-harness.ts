@@ -17,7 +17,7 @@ import { staticCredential } from "../../../services/transfer/records/service-cre
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
 import { recordSecret } from "../../support/run-secrets.js";
 import { testServiceLogger } from "../../support/service-logger.js";
-import { withTestFormatMode } from "../../support/format-workers.js";
+import { withTestFormatWorkers } from "../../support/format-workers.js";
 import { RECORDS_AUDIENCE, TRANSFER_AUDIENCE, edKeys, token, verifierFor, type TokenOptions } from "../../auth/support.js";
 import type { RecordsClient, TransferClient } from "../rpc/harness.js";
 
@@ -64,7 +64,7 @@ export async function startAuthServices(config: TransferConfigInput = {}): Promi
   const transfer = await buildTransferServer({
     db: transferDb.db,
     recordsUrl: records.url,
-    config: withTestFormatMode(config),
+    config: withTestFormatWorkers(config),
     port: 0,
     auth: {
       verifier: verifierFor(keys, TRANSFER_AUDIENCE),

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Entity, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { ImportHeaderSchema, JobState, TransferService, type ImportResponse, type Job, type WatchJobResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { buildTransferServer, type RunningTransferServer } from "../../../services/transfer/server.js";
-import { withTestFormatMode } from "../../support/format-workers.js";
+import { withTestFormatWorkers } from "../../support/format-workers.js";
 import { testServiceLogger } from "../../support/service-logger.js";
 import { importFile, startServices, type Services } from "../rpc/harness.js";
 
@@ -21,7 +21,7 @@ let other: RunningTransferServer;
 beforeAll(async () => {
   s = await startServices({ config });
   // A second instance on the same job store: watches must not depend on which one runs the job.
-  other = await buildTransferServer({ db: s.transferDb.db, recordsUrl: s.records.url, config: withTestFormatMode(config), port: 0, logger: testServiceLogger("transfer") });
+  other = await buildTransferServer({ db: s.transferDb.db, recordsUrl: s.records.url, config: withTestFormatWorkers(config), port: 0, logger: testServiceLogger("transfer") });
 });
 afterAll(async () => {
   await other?.close();

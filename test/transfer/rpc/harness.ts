@@ -30,7 +30,7 @@ import type { WebUiOptions } from "../../../services/transfer/api/http/web-ui.js
 import { openTestDatabase, type TestDatabase } from "../../support/database.js";
 import { testServiceLogger } from "../../support/service-logger.js";
 import type { Logger } from "../../../services/shared/logging/index.js";
-import { withTestFormatMode } from "../../support/format-workers.js";
+import { withTestFormatWorkers } from "../../support/format-workers.js";
 
 export type TransferClient = Client<typeof TransferService>;
 export type RecordsClient = Client<typeof RecordsService>;
@@ -73,7 +73,7 @@ export async function startServices(options: ServiceOptions = {}): Promise<Servi
   const transfer = await buildTransferServer({
     db: transferDb.db,
     recordsUrl: records.url,
-    config: withTestFormatMode(options.config),
+    config: withTestFormatWorkers(options.config),
     plugins: options.plugins,
     port: 0,
     subjectOf: (req) => {

@@ -18,10 +18,9 @@
  * Quick runs use N = 50k with two rounds of (2), to stay a small part of
  * the quick budget.
  */
-import { join } from "node:path";
 import { BUILT_IN_FORMAT_MODES } from "../../services/transfer/plugins/workers/index.js";
 import type { BenchContext } from "../lib/context.js";
-import { REPO, runWorker, startService, type Service } from "../lib/processes.js";
+import { EVENT_LOOP_PROBE_FLAGS, runWorker, startService, type Service } from "../lib/processes.js";
 import { fmtRate, median, type TableRow } from "../lib/report.js";
 import type { ThroughputSample } from "../workers/format-workers.js";
 import type { LatencyProbes } from "../workers/format-workers-latency.js";
@@ -94,7 +93,7 @@ function startTransfer(ctx: BenchContext, recordsUrl: string, mode: "in-thread" 
     },
     ready: /listening on (http:\/\/[^\s]+)/,
     // The event loop's own delay (bench/lib/event-loop-probe.mjs): a slow call is either that or a process that got no core.
-    nodeFlags: [...ctx.options.serviceFlags, ...ctx.options.transferFlags, "--import", join(REPO, "bench/lib/event-loop-probe.mjs")],
+    nodeFlags: [...ctx.options.serviceFlags, ...ctx.options.transferFlags, ...EVENT_LOOP_PROBE_FLAGS],
     fromSource: ctx.options.fromSource,
   });
 }

@@ -17,10 +17,9 @@
  * and how busy they were): a slow Health.Check is either that, or a process
  * the machine gave no core.
  */
-import { join } from "node:path";
 import type { BenchContext } from "../lib/context.js";
 import { prepareConcurrentJobs } from "../lib/concurrent-setup.js";
-import { REPO, runWorker } from "../lib/processes.js";
+import { EVENT_LOOP_PROBE_FLAGS, runWorker } from "../lib/processes.js";
 import { fmtMb, fmtRate, type TableRow } from "../lib/report.js";
 import { interleave, type Summary, type Variant } from "../lib/rounds.js";
 import { withServices, type EventLoopFigures } from "./e2e.js";
@@ -47,7 +46,7 @@ export async function mixedLoadRows(ctx: BenchContext): Promise<{ rows: TableRow
   const { files, token, reset } = await prepareConcurrentJobs(ctx, MIXED_LOAD_DB, perJob, IMPORTS, "mixed-import");
 
   // The services with the event-loop probe loaded (bench/lib/event-loop-probe.mjs).
-  const probed: BenchContext = { ...ctx, options: { ...ctx.options, serviceFlags: [...ctx.options.serviceFlags, "--import", join(REPO, "bench/lib/event-loop-probe.mjs")] } };
+  const probed: BenchContext = { ...ctx, options: { ...ctx.options, serviceFlags: [...ctx.options.serviceFlags, ...EVENT_LOOP_PROBE_FLAGS] } };
   const variant = (id: string, exports: number, imports: typeof files, probe: boolean): Variant => ({
     id,
     prepare: reset,

@@ -43,13 +43,22 @@ export class FormatWorker {
   end: WorkerEnd | undefined;
   /** Jobs this thread has run. */
   jobs = 0;
-  /** The thread's nice value as it reported when it last started a job (undefined until then, or where it cannot tell). */
-  nice: number | undefined;
+  private reportedNice: number | undefined;
   private readonly worker: Worker;
   private readonly listeners = new Set<(end: WorkerEnd) => void>();
   private intended: WorkerEnd | undefined;
   private error: unknown;
   private readonly exited: Promise<void>;
+
+  /** The thread's nice value as it reported when it last started a job (undefined until then, or where it cannot tell). */
+  get nice(): number | undefined {
+    return this.reportedNice;
+  }
+
+  /** Called by the job the thread has started: the nice value it runs at now, when it can tell. */
+  startedJob(nice: number | undefined): void {
+    if (nice !== undefined) this.reportedNice = nice;
+  }
 
   constructor(private readonly options: FormatWorkerOptions) {
     this.worker = new Worker(ENTRY, {

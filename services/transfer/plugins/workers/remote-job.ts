@@ -136,7 +136,7 @@ class RemoteJob {
     switch (message.type) {
       case "started":
         this.started = true;
-        if (message.nice !== undefined) this.worker.nice = message.nice;
+        this.worker.startedJob(message.nice);
         break;
       case "ack":
         this.acknowledged(message.n);

@@ -146,7 +146,7 @@ describe("records stored as they are sent, decided from the stream's fingerprint
     expect(again.unchanged).toBe(1);
   }, 60_000);
 
-  it("loads them after an unordered skip-existing batch of many stored users, and not for sessions, whose refused inserts need no look-up", async () => {
+  it("loads them after an unordered skip-existing batch of many stored records, users and sessions alike, and skips later batches' stored records from them", async () => {
     const users = new StoredFingerprints();
     const stored = Array.from({ length: LOAD_THRESHOLD }, (_, n) => user(n + 1000));
     const first = await writeBatch(t.db, ENTITIES.users, stored, { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: users });
@@ -155,13 +155,14 @@ describe("records stored as they are sent, decided from the stream's fingerprint
     expect({ skipped: again.skipped, inserted: again.inserted }).toEqual({ skipped: LOAD_THRESHOLD, inserted: 1 });
 
     const sessions = new StoredFingerprints();
-    const result = await writeBatch(
-      t.db,
-      ENTITIES.sessions,
-      Array.from({ length: USERS }, (_, n) => session(n, n % 7 === 0 ? { endedAt: new Date("2024-01-01T11:00:00Z") } : {})),
-      { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: sessions },
-    );
-    expect({ skipped: result.skipped, loaded: sessions.isLoaded(ENTITIES.sessions) }).toEqual({ skipped: USERS, loaded: false });
+    const file = Array.from({ length: USERS }, (_, n) => session(n, n % 7 === 0 ? { endedAt: new Date("2024-01-01T11:00:00Z") } : {}));
+    const result = await writeBatch(t.db, ENTITIES.sessions, file, { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: sessions });
+    expect({ skipped: result.skipped, loaded: sessions.isLoaded(ENTITIES.sessions) }).toEqual({ skipped: USERS, loaded: true });
+    // The next batch: the stored sessions as they are (from the table), one changed (stored, so skipped all the same) and one new.
+    const next = [...file.slice(1), session(0, { endedAt: new Date("2024-01-01T12:30:00Z") }), session(USERS)];
+    const later = await writeBatch(t.db, ENTITIES.sessions, next, { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: sessions });
+    expect({ skipped: later.skipped, inserted: later.inserted, failed: later.failed }).toEqual({ skipped: USERS, inserted: 1, failed: 0 });
+    expect(await t.db.collection("sessions").countDocuments()).toBe(USERS + 1);
   }, 60_000);
 
   it("records only what an ordered batch wrote: the records after its first failure were not attempted, and are inserted later", async () => {

@@ -7,24 +7,24 @@
  * moved by all of them together over the wall time of the slowest.
  *
  * With `probeEveryMs`, it also calls `Health.Check` on the transfer service
- * and, given `recordsUrl`, on the records service — each on a connection of
- * its own, a pause of `probeEveryMs` between calls — first `idleProbes`
- * times before the jobs start, then for as long as they run, and reports how
- * long each call took: what any other caller of the services waited for an
- * answer while they were busy (a slow Health.Check is an event loop busy
- * with the jobs).
+ * and, given `recordsUrl`, on the records service — each from a prober
+ * process of its own (prober-process.ts), a pause of `probeEveryMs` between
+ * calls — first `idleProbes` times before the jobs start, then for as long
+ * as they run, and reports how long each call took: what any other caller
+ * of the services waited for an answer while they were busy. Not from this
+ * process: its event loop takes in twelve jobs' streams, and a probe here
+ * waited for it as much as for the service.
  */
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Entity, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { ImportRequestSchema, TransferService, type ImportRequest } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { SESSION_COLUMNS } from "../lib/data.js";
 import { runAsWorker } from "../lib/worker.js";
+import { startProber, type ProberProcess } from "./prober-process.js";
 
 interface Args {
   url: string;
@@ -73,42 +73,28 @@ runAsWorker<Args>(async ({ url, token, exports, exportRecords, imports, probeEve
     return { records: rows, bytes: (await stat(file)).size };
   };
 
-  // Each probed service on a connection of its own, not shared with any job.
-  const probed = probeEveryMs === undefined ? [] : [{ name: "transfer", health: createClient(Health, createGrpcTransport({ baseUrl: url })) }];
-  if (probeEveryMs !== undefined && recordsUrl) probed.push({ name: "records", health: createClient(Health, createGrpcTransport({ baseUrl: recordsUrl })) });
-  const probes: HealthProbes = { idle: {}, busy: {} };
-  const probeAll = async (into: Record<string, number[]>) => {
-    for (const { name, health } of probed) {
-      const t0 = performance.now();
-      await health.check({});
-      (into[name] ??= []).push(performance.now() - t0);
-    }
-  };
-  for (let i = 0; probed.length > 0 && i < idleProbes; i++) {
-    await probeAll(probes.idle);
-    await sleep(probeEveryMs!);
-  }
-
-  let running = true;
-  const probing = (async () => {
-    while (running && probed.length > 0) {
-      await probeAll(probes.busy);
-      await sleep(probeEveryMs!);
-    }
-  })();
-  const t0 = performance.now();
-  let done: { records: number; bytes: number }[];
+  // Each probed service from a process of its own, on a connection of its own; Health.Check of the whole server.
+  const targets = probeEveryMs === undefined ? [] : [{ name: "transfer", url }, ...(recordsUrl ? [{ name: "records", url: recordsUrl }] : [])];
+  const probers: { name: string; prober: ProberProcess }[] = [];
   try {
-    done = await Promise.all([...Array.from({ length: exports }, exportOne), ...imports.map((i) => importOne(i.file, i.rows))]);
+    for (const target of targets) probers.push({ name: target.name, prober: await startProber({ url: target.url, probeEveryMs: probeEveryMs!, idleProbes, healthService: "", listFormats: false }) });
+    for (const { prober } of probers) prober.start();
+    const t0 = performance.now();
+    const done = await Promise.all([...Array.from({ length: exports }, exportOne), ...imports.map((i) => importOne(i.file, i.rows))]);
+    const ms = performance.now() - t0;
+    const probes: HealthProbes = { idle: {}, busy: {} };
+    for (const { name, prober } of probers) {
+      const { idle, busy } = await prober.stop();
+      probes.idle[name] = idle.health;
+      probes.busy[name] = busy.health;
+    }
+    return {
+      records: done.reduce((sum, d) => sum + d.records, 0),
+      bytes: done.reduce((sum, d) => sum + d.bytes, 0),
+      ms,
+      extra: { exports, exportRecords, imports: imports.length, importRows: imports.reduce((sum, i) => sum + i.rows, 0), ...(probers.length > 0 ? { probes } : {}) },
+    };
   } finally {
-    running = false;
+    for (const { prober } of probers) prober.kill();
   }
-  const ms = performance.now() - t0;
-  await probing;
-  return {
-    records: done.reduce((sum, d) => sum + d.records, 0),
-    bytes: done.reduce((sum, d) => sum + d.bytes, 0),
-    ms,
-    extra: { exports, exportRecords, imports: imports.length, importRows: imports.reduce((sum, i) => sum + i.rows, 0), ...(probed.length > 0 ? { probes } : {}) },
-  };
 });

@@ -1,7 +1,7 @@
 /**
- * Health.Check and ListFormats, called back to back with a pause between
- * calls, from a process of its own: what a load balancer's or a dashboard's
- * probe sees of the transfer service. It probes idle first and says so on
+ * Health.Check and (on the transfer service) ListFormats, called back to
+ * back with a pause between calls, from a process of its own: what a load
+ * balancer's or a dashboard's probe sees of a service. It probes idle first and says so on
  * stdout (`{"idle":"done"}`), then probes while its parent says (`start` and
  * `stop` lines on stdin), and ends with one JSON line of every call's
  * duration.
@@ -29,9 +29,13 @@ export interface UnaryProberArgs {
   token?: string;
   probeEveryMs: number;
   idleProbes: number;
+  /** The service Health.Check asks about; default the transfer service. */
+  healthService?: string;
+  /** Call ListFormats after each Health.Check (the transfer service only); default true. */
+  listFormats?: boolean;
 }
 
-const { url, token, probeEveryMs, idleProbes } = JSON.parse(process.env.BENCH_ARGS ?? "{}") as UnaryProberArgs;
+const { url, token, probeEveryMs, idleProbes, healthService = "dataexchange.transfer.v1.TransferService", listFormats = true } = JSON.parse(process.env.BENCH_ARGS ?? "{}") as UnaryProberArgs;
 const headers = token ? { authorization: `Bearer ${token}` } : undefined;
 const transport = createGrpcTransport({ baseUrl: url });
 const health = createClient(Health, transport);
@@ -39,8 +43,9 @@ const transfer = createClient(TransferService, transport);
 
 async function probeOnce(into: LatencyProbes): Promise<void> {
   let t0 = performance.now();
-  await health.check({ service: "dataexchange.transfer.v1.TransferService" });
+  await health.check({ service: healthService });
   into.health.push(performance.now() - t0);
+  if (!listFormats) return;
   t0 = performance.now();
   await transfer.listFormats({}, { headers });
   into.listFormats.push(performance.now() - t0);

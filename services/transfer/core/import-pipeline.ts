@@ -104,7 +104,9 @@ const MAX_WRITES_IN_FLIGHT = 8;
  * stored) need no replay: once most rows of a batch are such, the next batches
  * are staged after their dry run, without them, and counted then — so a
  * strict re-import of a file mostly as stored costs about one dry run, not a
- * dry run, a staging of every row and a replay. This does NOT guarantee atomicity against other writers: a record
+ * dry run, a staging of every row and a replay (a change another writer makes
+ * to such a record before the replay stays, as if made after the import).
+ * This does NOT guarantee atomicity against other writers: a record
  * created, changed or deleted by someone else between validation and replay
  * can still make replayed rows fail (they are reported, and the rows before
  * them stay written), and a failure of the records service during replay

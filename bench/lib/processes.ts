@@ -23,10 +23,10 @@ import { findListeningLine } from "../../services/shared/process/index.js";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** `node --import tsx <entry>`: one process per party (npx/tsx wrappers would add a parent process). */
 /** Node flags that load the event-loop probe into a service (bench/lib/event-loop-probe.mjs), which prints its figures at exit. */
 export const EVENT_LOOP_PROBE_FLAGS: readonly string[] = ["--import", resolve(REPO, "bench/lib/event-loop-probe.mjs")];
 
+/** `node --import tsx <entry>`: one process per party (npx/tsx wrappers would add a parent process). */
 export function nodeArgs(entry: string, extra: string[] = []): string[] {
   return [...extra, "--import", "tsx", resolve(REPO, entry)];
 }

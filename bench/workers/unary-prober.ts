@@ -1,10 +1,10 @@
 /**
  * Health.Check and (on the transfer service) ListFormats, called back to
  * back with a pause between calls, from a process of its own: what a load
- * balancer's or a dashboard's probe sees of a service. It probes idle first and says so on
- * stdout (`{"idle":"done"}`), then probes while its parent says (`start` and
- * `stop` lines on stdin), and ends with one JSON line of every call's
- * duration.
+ * balancer's or a dashboard's probe sees of a service. It probes idle first
+ * and says so on stdout (`{"idle":"done"}`), then probes while its parent
+ * says (`start` and `stop` lines on stdin), and ends with one JSON line of
+ * every call's duration.
  *
  * Its own process, not the exporting client's: a probe on the client's event
  * loop waited for that loop too, which is busy taking in the export (up to

@@ -2,6 +2,11 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext } from "@connectrpc/connect";
+import type { Db } from "mongodb";
+import { JOB_ID_HEADER } from "../../services/shared/audit/index.js";
+import { prepareBeforeImages } from "../../services/records/store/before-images.js";
+import { prepareChangeTracking } from "../../services/records/store/change-tracking.js";
+import { ensureIndexes } from "../../services/records/store/collections.js";
 import { type Entity, EntityRecordSchema, WriteMode, WriteRecordsRequestSchema, type EntityRecord, type WriteRecordsRequest } from "../../gen/dataexchange/records/v1/records_pb.js";
 
 export const ts = (iso: string) => timestampFromDate(new Date(iso));
@@ -51,6 +56,19 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of iterable) out.push(item);
   return out;
+}
+
+/** A call made for transfer job `jobId` (a server without auth believes the header as it is). */
+export function forJob(jobId?: string): HandlerContext {
+  return { signal: new AbortController().signal, requestHeader: new Headers(jobId ? { [JOB_ID_HEADER]: jobId } : {}) } as HandlerContext;
+}
+
+/** Empties the test database and sets it up as the records service does at start: indexes, change tracking, before-images. */
+export async function emptyRecordsDatabase(db: Db): Promise<void> {
+  await db.dropDatabase();
+  await ensureIndexes(db);
+  await prepareChangeTracking(db);
+  await prepareBeforeImages(db);
 }
 
 /** A minimal handler context for calling the service class directly. */

@@ -6,21 +6,18 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
-import type { HandlerContext } from "@connectrpc/connect";
 import type { Document } from "mongodb";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { loadRecordsConfig } from "../../services/records/config.js";
 import { RecordsService } from "../../services/records/records-service.js";
-import { prepareChangeTracking, TOMBSTONES } from "../../services/records/store/change-tracking.js";
-import { ensureIndexes } from "../../services/records/store/collections.js";
-import { BEFORE_IMAGES, prepareBeforeImages, purgeExpiredBeforeImages } from "../../services/records/store/before-images.js";
+import { TOMBSTONES } from "../../services/records/store/change-tracking.js";
+import { BEFORE_IMAGES, purgeExpiredBeforeImages } from "../../services/records/store/before-images.js";
 import { REVERT_PAGE, revertWrites } from "../../services/records/store/revert-writes.js";
 import { ENTITIES } from "../../services/domain/index.js";
 import { Entity, RevertWritesRequestSchema, WriteMode, type RevertWritesResponse } from "../../gen/dataexchange/records/v1/records_pb.js";
-import { JOB_ID_HEADER } from "../../services/shared/audit/index.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
 import { asServed } from "../support/served-records-service.js";
-import { activityRecord, collect, courseRecord, enrollmentRecord, fromArray, sessionRecord, userRecord, writeRequest } from "./fixtures.js";
+import { activityRecord, collect, courseRecord, emptyRecordsDatabase, enrollmentRecord, forJob, fromArray, sessionRecord, userRecord, writeRequest } from "./fixtures.js";
 
 let t: TestDatabase;
 let service: RecordsService;
@@ -30,17 +27,9 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 beforeEach(async () => {
-  await t.db.dropDatabase();
-  await ensureIndexes(t.db);
-  await prepareChangeTracking(t.db);
-  await prepareBeforeImages(t.db);
+  await emptyRecordsDatabase(t.db);
   service = asServed(new RecordsService(t.db));
 });
-
-/** A call made for transfer job `jobId` (a server without auth believes the header as it is). */
-function forJob(jobId?: string): HandlerContext {
-  return { signal: new AbortController().signal, requestHeader: new Headers(jobId ? { [JOB_ID_HEADER]: jobId } : {}) } as HandlerContext;
-}
 
 async function write(entity: Entity, records: Parameters<typeof writeRequest>[1], options: Parameters<typeof writeRequest>[2] & { jobId?: string } = {}) {
   const { jobId, ...request } = options;

@@ -20,7 +20,7 @@ import { retryTransient } from "../../shared/mongo/transient-retry.js";
 import { sendWrites } from "./send-writes.js";
 import { findMissingReferences, type ReferenceCache } from "./reference-check.js";
 import type { StoredFingerprints } from "./stored-fingerprints.js";
-import { entryId, forget, remember, type RememberedBatch, type WriteMemory } from "./before-images.js";
+import { entryId, forget, remember, type Remembered, type RememberedBatch, type WriteMemory } from "./before-images.js";
 
 export type WriteMode = "insert" | "upsert" | "merge" | "skip-existing";
 
@@ -83,7 +83,49 @@ interface Planned {
   before?: Document;
 }
 
+/** Plans, remembers and writes one batch: {@link prepareBatch}, then {@link sendBatch}. */
 export async function writeBatch(db: Db, spec: EntitySpec, records: Record<string, unknown>[], options: WriteOptions): Promise<BatchResult> {
+  return sendBatch(await prepareBatch(db, spec, records, options));
+}
+
+/**
+ * Whether a batch is planned from its records alone, reading nothing of its
+ * own collection: inserts, and unordered upserts and skip-existing writes,
+ * are sent as inserts and only what the unique indexes refuse is looked up
+ * when it is sent (step 3). Such a batch can be prepared while the batch
+ * before it is still being written (records-service.ts, WriteRecords), as
+ * long as the stream's stored fingerprints cannot decide one of its records
+ * on a key the batch before it writes: they learn that batch's writes only
+ * once it is written.
+ */
+export function plannedFromRecordsAlone(options: Pick<WriteOptions, "mode" | "dryRun" | "ordered" | "lookUpFirst">): boolean {
+  if (options.dryRun || options.lookUpFirst) return false;
+  return options.mode === "insert" || (!options.ordered && (options.mode === "upsert" || options.mode === "skip-existing"));
+}
+
+/**
+ * A batch planned — validated, references checked, each record's write
+ * decided, passwords hashed and, for a job, the writes remembered
+ * (before-images.ts) — but not yet sent: {@link sendBatch} writes it,
+ * {@link discardBatch} takes back what was remembered when it will not be.
+ */
+export interface PreparedBatch {
+  readonly db: Db;
+  readonly spec: EntitySpec;
+  readonly records: Record<string, unknown>[];
+  readonly options: WriteOptions;
+  readonly errors: Map<number, RecordError[]>;
+  readonly plans: Map<number, Planned>;
+  /** Ordered batches: the first failing record; nothing from it on is written. */
+  readonly cutoff: number;
+  /** Planned writes that send something, in record order (none in a dry run). */
+  readonly withOps: Planned[];
+  /** What was remembered for a job's writes, and by which write. */
+  readonly memory?: { planned: ReturnType<typeof plannedMemory>; remembered: Remembered };
+}
+
+/** Steps 1–5 of a batch, and what must precede its writes: hashing new passwords, remembering the writes of a job. */
+export async function prepareBatch(db: Db, spec: EntitySpec, records: Record<string, unknown>[], options: WriteOptions): Promise<PreparedBatch> {
   if (spec.appendOnly && options.mode !== "insert") {
     throw new OperationNotAllowedError(`${spec.name} is append-only: only insert mode is allowed, not ${options.mode}`);
   }
@@ -146,9 +188,8 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
   // servers that scan for `$in` (FerretDB does). Ordered skip-existing batches
   // cannot: a skipped record would stop an ordered insert.
   // Unordered upserts go the same way: most imported keys are new, so every record is sent as
-  // an insert, and only those the unique indexes refuse are looked up and planned again (step 6).
-  const optimisticUpsert = !options.dryRun && !options.lookUpFirst && options.mode === "upsert" && !options.ordered;
-  const optimistic = optimisticUpsert || (!options.dryRun && !options.lookUpFirst && (options.mode === "insert" || (options.mode === "skip-existing" && !options.ordered)));
+  // an insert, and only those the unique indexes refuse are looked up and planned again (step 7).
+  const optimistic = plannedFromRecordsAlone(options);
   // Records stored exactly as sent need no look-up when the stream knows the stored fingerprints.
   const storedAsIs = await recordsStoredAsIs(db, spec, valid, options, optimistic);
   const toLookUp = [...valid].filter(([index]) => !storedAsIs.has(index)).map(([, record]) => record);
@@ -260,58 +301,78 @@ export async function writeBatch(db: Db, spec: EntitySpec, records: Record<strin
   }
   const toWrite = [...plans.values()].filter((p) => p.index < cutoff).sort((a, b) => a.index - b.index);
 
-  // 6. Write (unless this is a dry run).
+  // 6. What must precede the writes (unless this is a dry run): new passwords hashed, a job's writes remembered.
+  const withOps = options.dryRun ? [] : toWrite.filter((p) => p.op);
+  await Promise.all(withOps.filter((p) => p.password !== undefined).map(async (p) => attachPasswordHash(p, await hashPassword(p.password!))));
+  // Remembered before they are sent, so that no write of a job lands unremembered (before-images.ts).
+  const memory = options.memory;
+  const planned = memory && withOps.length > 0 ? plannedMemory(memory, spec, withOps) : undefined;
+  const remembered = planned ? await retryTransient(() => remember(memory!, spec, planned.batch, now)) : undefined;
+  return { db, spec, records, options, errors, plans, cutoff, withOps, ...(planned && remembered ? { memory: { planned, remembered } } : {}) };
+}
+
+/**
+ * Takes back what {@link prepareBatch} remembered for a batch that will not
+ * be sent (its stream ended before it was): its writes never land, so no
+ * revert should look for them.
+ */
+export async function discardBatch(batch: PreparedBatch): Promise<void> {
+  const memory = batch.options.memory;
+  if (!memory || !batch.memory) return;
+  const { planned, remembered } = batch.memory;
+  const insertedKeys = new Set(planned.insertedKeys.filter((k): k is string => k !== undefined));
+  const updateIds = planned.updateIds.filter((id): id is string => id !== undefined);
+  await retryTransient(() => forget(memory, remembered, { insertedKeys, updateIds }));
+}
+
+/** Steps 7 and 8 of a prepared batch: send its writes (unless it is a dry run), then report every record. */
+export async function sendBatch(batch: PreparedBatch): Promise<BatchResult> {
+  const { db, spec, records, options, errors, plans, cutoff, withOps } = batch;
+  // 7. Write.
   const writeFailures = new Map<number, RecordError>();
   let stopAt = cutoff;
-  let revertibleUntil: Date | undefined;
-  if (!options.dryRun) {
-    const withOps = toWrite.filter((p) => p.op);
-    await Promise.all(withOps.filter((p) => p.password !== undefined).map(async (p) => attachPasswordHash(p, await hashPassword(p.password!))));
-    if (withOps.length > 0) {
-      // Remembered before they are sent, so that no write of a job lands unremembered (before-images.ts).
-      const memory = options.memory;
-      const planned = memory ? plannedMemory(memory, spec, withOps) : undefined;
-      const remembered = planned ? await retryTransient(() => remember(memory!, spec, planned.batch, now)) : undefined;
-      revertibleUntil = remembered?.expiresAt;
-      // Refused writes only: a batch cut off by the database going away is settled or thrown (send-writes.ts).
-      const refusals = await sendWrites(
-        collectionFor(db, spec),
-        withOps.map((p) => p.op!),
-        options.ordered,
-      );
-      if (remembered && refusals.length > 0) {
-        // Nothing of a refused write landed: its entry (or its key in the inserts' entry) goes, before a replanned write of the same record remembers it anew.
-        const insertedKeys = new Set(refusals.map((r) => planned!.insertedKeys[r.index]).filter((k): k is string => k !== undefined));
-        const updateIds = refusals.map((r) => planned!.updateIds[r.index]).filter((id): id is string => id !== undefined);
-        await retryTransient(() => forget(memory!, remembered, { insertedKeys, updateIds }));
-      }
-      if (refusals.length > 0) {
-        const duplicates: Planned[] = [];
-        for (const refusal of refusals) {
-          const plan = withOps[refusal.index];
-          if (!plan) continue;
-          if (refusal.code === 11000) {
-            duplicates.push(plan);
-            continue;
-          }
-          writeFailures.set(plan.index, { index: plan.index, code: "internal", field: "", reason: `the database refused the write: ${refusal.errmsg ?? "unknown error"}` });
+  const remembered = batch.memory?.remembered;
+  const revertibleUntil = remembered?.expiresAt;
+  if (withOps.length > 0) {
+    // Refused writes only: a batch cut off by the database going away is settled or thrown (send-writes.ts).
+    const refusals = await sendWrites(
+      collectionFor(db, spec),
+      withOps.map((p) => p.op!),
+      options.ordered,
+    );
+    if (remembered && refusals.length > 0) {
+      // Nothing of a refused write landed: its entry (or its key in the inserts' entry) goes, before a replanned write of the same record remembers it anew.
+      const planned = batch.memory!.planned;
+      const insertedKeys = new Set(refusals.map((r) => planned.insertedKeys[r.index]).filter((k): k is string => k !== undefined));
+      const updateIds = refusals.map((r) => planned.updateIds[r.index]).filter((id): id is string => id !== undefined);
+      await retryTransient(() => forget(options.memory!, remembered, { insertedKeys, updateIds }));
+    }
+    if (refusals.length > 0) {
+      const duplicates: Planned[] = [];
+      for (const refusal of refusals) {
+        const plan = withOps[refusal.index];
+        if (!plan) continue;
+        if (refusal.code === 11000) {
+          duplicates.push(plan);
+          continue;
         }
-        if (optimisticUpsert) await replanRefused(db, spec, records, duplicates, options, plans, errors);
-        else await explainDuplicates(db, spec, duplicates, options.mode, writeFailures, plans);
-        // Many existing keys in an unordered skip-existing import: later batches skip the records stored as
-        // they are sent without sending them. One pass over the collection costs less than the refused
-        // inserts it saves, even where a refusal needs no look-up to explain (no unique field besides the
-        // key): sessions stored as sent, 1 December 2026, re-imported in skip-existing mode at 3.9–4.4k
-        // rows/s on FerretDB/SQLite and 1.0k on PostgreSQL by refused inserts, in upsert mode (the pass)
-        // at 4.9–5.0k and 2.3–2.5k (bench section reimport).
-        const fingerprints = options.storedFingerprints;
-        if (options.mode === "skip-existing" && fingerprints?.worthLoading(spec, duplicates.length)) await retryTransient(() => fingerprints.load(db, spec));
-        if (options.ordered && writeFailures.size > 0) stopAt = Math.min(stopAt, ...writeFailures.keys());
+        writeFailures.set(plan.index, { index: plan.index, code: "internal", field: "", reason: `the database refused the write: ${refusal.errmsg ?? "unknown error"}` });
       }
+      if (options.mode === "upsert" && plannedFromRecordsAlone(options)) await replanRefused(db, spec, records, duplicates, options, plans, errors);
+      else await explainDuplicates(db, spec, duplicates, options.mode, writeFailures, plans);
+      // Many existing keys in an unordered skip-existing import: later batches skip the records stored as
+      // they are sent without sending them. One pass over the collection costs less than the refused
+      // inserts it saves, even where a refusal needs no look-up to explain (no unique field besides the
+      // key): sessions stored as sent, 1 December 2026, re-imported in skip-existing mode at 3.9–4.4k
+      // rows/s on FerretDB/SQLite and 1.0k on PostgreSQL by refused inserts, in upsert mode (the pass)
+      // at 4.9–5.0k and 2.3–2.5k (bench section reimport).
+      const fingerprints = options.storedFingerprints;
+      if (options.mode === "skip-existing" && fingerprints?.worthLoading(spec, duplicates.length)) await retryTransient(() => fingerprints.load(db, spec));
+      if (options.ordered && writeFailures.size > 0) stopAt = Math.min(stopAt, ...writeFailures.keys());
     }
   }
 
-  // 7. Results, in record order.
+  // 8. Results, in record order.
   const result: BatchResult = { inserted: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, errors: [], outcomes: [], stored: [], ...(revertibleUntil ? { revertibleUntil } : {}) };
   for (let index = 0; index < records.length; index++) {
     const plan = plans.get(index);

@@ -75,8 +75,8 @@ function readBatch(request: WriteRecordsRequest): ReadableBatch {
  * it may be writing) and kind (dry run or not: one audit tally), `next` is
  * planned from its own records (batch-writer.ts `plannedFromRecordsAlone`),
  * and, where the stream's stored fingerprints decide records (upserts and
- * skip-existing), it claims no key of `current`'s, whose writes they learn
- * only once written.
+ * skip-existing), it claims no natural key or unique value `current` claims:
+ * the fingerprints learn `current`'s writes only once they are written.
  */
 export function mayPrepareDuring(current: DecodedBatch, next: DecodedBatch): boolean {
   if (!current.readable || !next.readable) return false;
@@ -88,7 +88,9 @@ export function mayPrepareDuring(current: DecodedBatch, next: DecodedBatch): boo
 /**
  * What a batch's records claim: each natural key and unique value as sent,
  * lower-cased (validation lower-cases an email and an activity id, so two
- * spellings of one stored key must count as one).
+ * spellings of one stored key must count as one). Unique values are more
+ * than the fingerprints need (they are keyed by natural key); comparing them
+ * too only makes the rule stricter.
  */
 function claimsOf(batch: ReadableBatch): Set<string> {
   if (batch.claims) return batch.claims;

@@ -153,9 +153,15 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
     try {
       // Where look-ups scan the collection (FerretDB), a stream that re-imports many stored records loads their fingerprints once.
       const storedFingerprints = (await retryTransient(() => isFerretDb(db))) ? new StoredFingerprints() : undefined;
+      /** Whether the last batch answered held only new records (all inserted). */
+      let lastAllNew = false;
       const batches = prepareAhead(requests, {
         decode: decodeBatch,
-        mayOverlap: (current, next) => this.writeStreams === 1 && mayPrepareDuring(current, next),
+        // An upsert or skip-existing batch prepared before the stream has its stored fingerprints is sent as inserts, and a
+        // batch of stored records then pays for refused ones, which the fingerprints (loaded by the batch being written, when
+        // it finds many stored) would have spared: such a batch waits, unless the batch before had only new records.
+        mayOverlap: (current, next) =>
+          this.writeStreams === 1 && mayPrepareDuring(current, next) && (!next.readable || next.mode === "insert" || !storedFingerprints || storedFingerprints.isLoaded(next.spec) || lastAllNew),
         // Counted as received when its turn to be prepared comes: after the batch before it was counted as
         // written, or (overlapping) beside one of the same entity and kind, whose counts go to the same tally.
         prepare: (batch) => {
@@ -171,6 +177,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
       });
       for await (const response of batches) {
         audit.written(response);
+        lastAllNew = response.updated + response.unchanged + response.skipped + response.failed === 0;
         yield response;
       }
     } catch (error) {

@@ -6,6 +6,7 @@
  * revert about a batch that was prepared but never written.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { MongoClient } from "mongodb";
 import { ENTITIES } from "../../services/domain/index.js";
 import { RecordsService } from "../../services/records/records-service.js";
 import { discardBatch, prepareBatch, sendBatch } from "../../services/records/store/batch-writer.js";
@@ -58,6 +59,28 @@ describe("a WriteRecords stream that prepares ahead", () => {
       { batch: "2", updated: 1, unchanged: 1, failed: 0 },
     ]);
     expect((await t.db.collection("courses").findOne({ code: "P290" }))?.title).toBe("Course P290");
+  }, 120_000);
+
+  it("decides the batches of a re-imported file from the stored fingerprints once its first batch has loaded them", async () => {
+    const course = (code: string) => courseRecord(code, { title: `Course ${code}`, visible: true });
+    await collect(new RecordsService(t.db).writeRecords(fromArray([writeRequest(Entity.COURSES, codes(0, 1000).map(course))]), handlerContext()));
+    // The service on a client of its own that reports each insert command it sends.
+    const client = new MongoClient(t.uri, { monitorCommands: true });
+    await client.connect();
+    try {
+      const inserts: number[] = [];
+      client.on("commandStarted", (event) => {
+        if (event.commandName === "insert" && event.command.insert === "courses") inserts.push((event.command.documents as unknown[]).length);
+      });
+      const service = new RecordsService(client.db(t.name));
+      const requests = [0, 1, 2, 3].map((b) => writeRequest(Entity.COURSES, codes(b * 250, b * 250 + 250).map(course), { mode: WriteMode.UPSERT, batchId: String(b) }));
+      const responses = await collect(service.writeRecords(fromArray(requests), handlerContext()));
+      expect(responses.map((r) => r.unchanged)).toEqual([250, 250, 250, 250]);
+      // The first batch is sent as inserts (refused: every key is stored) and loads the fingerprints; the others need no write.
+      expect(inserts).toEqual([250]);
+    } finally {
+      await client.close();
+    }
   }, 120_000);
 
   it("remembers nothing of a batch it prepared when the caller stops reading before it is written", async () => {

@@ -157,11 +157,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
       let lastAllNew = false;
       const batches = prepareAhead(requests, {
         decode: decodeBatch,
-        // An upsert or skip-existing batch prepared before the stream has its stored fingerprints is sent as inserts, and a
-        // batch of stored records then pays for refused ones, which the fingerprints (loaded by the batch being written, when
-        // it finds many stored) would have spared: such a batch waits, unless the batch before had only new records.
-        mayOverlap: (current, next) =>
-          this.writeStreams === 1 && mayPrepareDuring(current, next) && (!next.readable || next.mode === "insert" || !storedFingerprints || storedFingerprints.isLoaded(next.spec) || lastAllNew),
+        mayOverlap: (current, next) => this.writeStreams === 1 && mayPrepareDuring(current, next, { storedFingerprints, lastAllNew }),
         // Counted as received when its turn to be prepared comes: after the batch before it was counted as
         // written, or (overlapping) beside one of the same entity and kind, whose counts go to the same tally.
         prepare: (batch) => {

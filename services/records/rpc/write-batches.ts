@@ -2,8 +2,8 @@
  * The batches of one WriteRecords stream, from request to response: decoded
  * as they arrive, prepared (store/batch-writer.ts `prepareBatch`), written
  * (`sendBatch`) and answered with every record's outcome. The service runs
- * them through shared/streams/prepare-ahead.ts, which asks the two questions
- * here: may the next batch be prepared while this one is written.
+ * them through shared/streams/prepare-ahead.ts, which asks the question
+ * answered here: may the next batch be prepared while this one is written.
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -75,14 +75,22 @@ function readBatch(request: WriteRecordsRequest): ReadableBatch {
  * it may be writing) and kind (dry run or not: one audit tally), `next` is
  * planned from its own records (batch-writer.ts `plannedFromRecordsAlone`),
  * and, where the stream's stored fingerprints decide records (upserts and
- * skip-existing), it claims no natural key or unique value `current` claims:
- * the fingerprints learn `current`'s writes only once they are written.
+ * skip-existing):
+ * - the fingerprints are loaded, or the batch before `current` held only new
+ *   records: an upsert or skip-existing batch prepared before they are is sent
+ *   as inserts, and a batch of stored records then pays for refused ones,
+ *   which the fingerprints (loaded by the batch being written, when it finds
+ *   many stored) would have spared;
+ * - it claims no natural key or unique value `current` claims: the
+ *   fingerprints learn `current`'s writes only once they are written.
  */
-export function mayPrepareDuring(current: DecodedBatch, next: DecodedBatch): boolean {
+export function mayPrepareDuring(current: DecodedBatch, next: DecodedBatch, stream: { storedFingerprints: StoredFingerprints | undefined; lastAllNew: boolean }): boolean {
   if (!current.readable || !next.readable) return false;
   if (current.spec !== next.spec || current.request.dryRun !== next.request.dryRun) return false;
   if (!plannedFromRecordsAlone({ mode: next.mode, dryRun: next.request.dryRun, ordered: next.request.ordered })) return false;
-  return next.mode === "insert" || disjoint(claimsOf(current), claimsOf(next));
+  if (next.mode === "insert") return true;
+  if (stream.storedFingerprints && !stream.storedFingerprints.isLoaded(next.spec) && !stream.lastAllNew) return false;
+  return disjoint(claimsOf(current), claimsOf(next));
 }
 
 /**

@@ -124,7 +124,7 @@ export interface PreparedBatch {
   readonly memory?: { planned: ReturnType<typeof plannedMemory>; remembered: Remembered };
 }
 
-/** Steps 1–5 of a batch, and what must precede its writes: hashing new passwords, remembering the writes of a job. */
+/** Steps 1–6 of a batch: validate, find duplicates, look up, plan, and what must precede its writes (new passwords hashed, a job's writes remembered). */
 export async function prepareBatch(db: Db, spec: EntitySpec, records: Record<string, unknown>[], options: WriteOptions): Promise<PreparedBatch> {
   if (spec.appendOnly && options.mode !== "insert") {
     throw new OperationNotAllowedError(`${spec.name} is append-only: only insert mode is allowed, not ${options.mode}`);
@@ -317,11 +317,19 @@ export async function prepareBatch(db: Db, spec: EntitySpec, records: Record<str
  * revert should look for them.
  */
 export async function discardBatch(batch: PreparedBatch): Promise<void> {
+  await forgetWrites(
+    batch,
+    batch.withOps.map((_, i) => i),
+  );
+}
+
+/** Takes back what was remembered for the writes at `indexes` of `withOps` (none of them landed), if anything was. */
+async function forgetWrites(batch: PreparedBatch, indexes: readonly number[]): Promise<void> {
   const memory = batch.options.memory;
-  if (!memory || !batch.memory) return;
+  if (!memory || !batch.memory || indexes.length === 0) return;
   const { planned, remembered } = batch.memory;
-  const insertedKeys = new Set(planned.insertedKeys.filter((k): k is string => k !== undefined));
-  const updateIds = planned.updateIds.filter((id): id is string => id !== undefined);
+  const insertedKeys = new Set(indexes.map((i) => planned.insertedKeys[i]).filter((k): k is string => k !== undefined));
+  const updateIds = indexes.map((i) => planned.updateIds[i]).filter((id): id is string => id !== undefined);
   await retryTransient(() => forget(memory, remembered, { insertedKeys, updateIds }));
 }
 
@@ -331,8 +339,7 @@ export async function sendBatch(batch: PreparedBatch): Promise<BatchResult> {
   // 7. Write.
   const writeFailures = new Map<number, RecordError>();
   let stopAt = cutoff;
-  const remembered = batch.memory?.remembered;
-  const revertibleUntil = remembered?.expiresAt;
+  const revertibleUntil = batch.memory?.remembered.expiresAt;
   if (withOps.length > 0) {
     // Refused writes only: a batch cut off by the database going away is settled or thrown (send-writes.ts).
     const refusals = await sendWrites(
@@ -340,13 +347,11 @@ export async function sendBatch(batch: PreparedBatch): Promise<BatchResult> {
       withOps.map((p) => p.op!),
       options.ordered,
     );
-    if (remembered && refusals.length > 0) {
-      // Nothing of a refused write landed: its entry (or its key in the inserts' entry) goes, before a replanned write of the same record remembers it anew.
-      const planned = batch.memory!.planned;
-      const insertedKeys = new Set(refusals.map((r) => planned.insertedKeys[r.index]).filter((k): k is string => k !== undefined));
-      const updateIds = refusals.map((r) => planned.updateIds[r.index]).filter((id): id is string => id !== undefined);
-      await retryTransient(() => forget(options.memory!, remembered, { insertedKeys, updateIds }));
-    }
+    // Nothing of a refused write landed: its entry (or its key in the inserts' entry) goes, before a replanned write of the same record remembers it anew.
+    await forgetWrites(
+      batch,
+      refusals.map((r) => r.index),
+    );
     if (refusals.length > 0) {
       const duplicates: Planned[] = [];
       for (const refusal of refusals) {

@@ -20,7 +20,12 @@ const testRoot = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, ""
 
 export interface RunLogCapture {
   dir: string;
-  /** Scans the capture, reports, fails the run on a problem, and removes the folder when clean. */
+  /**
+   * Scans the capture, reports, fails the run on a problem, and removes the
+   * folder when the check is clean and every test passed: a failed test's
+   * services' output (a spawned `npm start` that exited, say) is what explains
+   * it, so that run keeps the folder and prints where it is.
+   */
   finish(project: TestProject): Promise<void>;
   /** Removes the folder without checking (the run did not get as far as its tests). */
   discard(): void;
@@ -51,7 +56,9 @@ export function startRunLogCapture(): RunLogCapture {
         process.exitCode = 1;
       } else {
         process.stdout.write(`\n${report}\n`);
-        rmSync(dir, { recursive: true, force: true });
+        if (project.vitest.state.getCountOfFailedTests() > 0)
+          process.stdout.write(`Tests failed: the services' output of this run is kept in ${dir}\n`);
+        else rmSync(dir, { recursive: true, force: true });
       }
     },
     discard() {

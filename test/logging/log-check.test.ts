@@ -7,7 +7,7 @@
  */
 import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -129,7 +129,7 @@ describe("the check wired to a real logger and the secrets ledger", () => {
 
 describe("a run's end", () => {
   // Without DX_VITEST_JSON, so this miniature run never writes a report beside the real run's.
-  const run = (mode: "leak" | "clean") =>
+  const run = (mode: "leak" | "clean" | "failed-tests") =>
     promisify(execFile)(process.execPath, ["--import", "tsx", "test/logging/fixtures/leaky-run.ts", mode], { cwd: repositoryRoot, timeout: 30_000, env: { ...process.env, DX_VITEST_JSON: "" } }).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
       (error: { code: number; stdout: string; stderr: string }) => error,
@@ -150,5 +150,16 @@ describe("a run's end", () => {
     const { code, stdout } = await run("clean");
     expect(code).toBe(0);
     expect(stdout).toMatch(/log secrets check passed: 1 log lines \(transfer 1\)/);
+    expect(stdout).not.toMatch(/kept in/);
+  });
+
+  it("keeps the capture, and says where, when a test failed though nothing leaked", async () => {
+    const { code, stdout } = await run("failed-tests");
+    const kept = /the services' output of this run is kept in (\S+)/.exec(stdout)?.[1];
+    if (kept) folders.push(kept);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/log secrets check passed/);
+    expect(kept).toBeDefined();
+    expect(existsSync(join(kept!, "services.log"))).toBe(true);
   });
 });

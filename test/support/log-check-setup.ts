@@ -56,8 +56,7 @@ export function startRunLogCapture(): RunLogCapture {
         process.exitCode = 1;
       } else {
         process.stdout.write(`\n${report}\n`);
-        if (project.vitest.state.getCountOfFailedTests() > 0)
-          process.stdout.write(`Tests failed: the services' output of this run is kept in ${dir}\n`);
+        if (project.vitest.state.getCountOfFailedTests() > 0) process.stdout.write(`Tests failed: the services' output of this run is kept in ${dir}\n`);
         else rmSync(dir, { recursive: true, force: true });
       }
     },

@@ -112,12 +112,20 @@ function hasProbe(service: Service): boolean {
   return service.nodeFlags.some((f) => f.includes("event-loop-probe"));
 }
 
-/** What bench/lib/event-loop-probe.mjs reports: event-loop delay percentiles and how busy the loop was. */
+/**
+ * What bench/lib/event-loop-probe.mjs reports: event-loop delay percentiles and how busy the loop
+ * was; on Linux also its stalls (intervals of its 5 ms timer that fired ≥ 20 ms late), their
+ * length in all, and how much of it the main thread ran and how much it waited for a core.
+ */
 export interface EventLoopFigures {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
   utilization: number;
+  stalls?: number;
+  stalledMs?: number;
+  stalledRunningMs?: number;
+  stalledWaitingMs?: number;
 }
 
 function e2eExport(ctx: BenchContext, token: string | undefined, format: "csv" | "ndjson", limit?: number): Variant {

@@ -15,7 +15,8 @@
  * Both services run with bench/lib/event-loop-probe.mjs, so each run also
  * says how long their event loops were kept from turning (delay p99, max,
  * and how busy they were): a slow Health.Check is either that, or a process
- * the machine gave no core.
+ * the machine gave no core — and, from the kernel's account of the main
+ * thread during the loop's stalls, which of the two it was.
  */
 import type { BenchContext } from "../lib/context.js";
 import { prepareConcurrentJobs } from "../lib/concurrent-setup.js";
@@ -121,7 +122,19 @@ function loopsOf(s: Summary | undefined, service: string): string {
   const figures = (s?.samples ?? []).map((x) => (x.extra as { eventLoop?: Record<string, EventLoopFigures | undefined> } | undefined)?.eventLoop?.[service]);
   const known = figures.filter((f): f is EventLoopFigures => f !== undefined);
   if (known.length === 0) return "not measured";
-  return known.map((f) => `delay p99 ${ms(f.p99Ms)}, max ${ms(f.maxMs)}, busy ${(f.utilization * 100).toFixed(0)} %`).join("; ");
+  return known.map((f) => `delay p99 ${ms(f.p99Ms)}, max ${ms(f.maxMs)}, busy ${(f.utilization * 100).toFixed(0)} %${stallsOf(f)}`).join("; ");
+}
+
+/**
+ * Where the loop's stalls went (bench/lib/event-loop-probe.mjs): the share of
+ * their time the main thread ran (the service's own work) and waited for a
+ * core (the machine's other processes). The first says what the service could
+ * shorten; the second, what only fewer processes per core would.
+ */
+function stallsOf(f: EventLoopFigures): string {
+  if (f.stalls === undefined || !f.stalledMs) return "";
+  const share = (part = 0) => `${Math.round((part / f.stalledMs!) * 100)} %`;
+  return `, ${f.stalls} stalls ≥ 20 ms (${(f.stalledMs / 1000).toFixed(1)} s): ${share(f.stalledRunningMs)} running, ${share(f.stalledWaitingMs)} waiting for a core`;
 }
 
 function samplesOf(s: Summary | undefined): HealthProbes[] {

@@ -12,7 +12,8 @@ import { directExport, directImport } from "./direct.js";
 import { recordsExport, recordsImport } from "./records.js";
 import { e2eParties, type Parties } from "./e2e.js";
 
-const EXPORT_TARGET = "≥ 0.8×";
+/** End to end against the direct path, export and import (issue 17, goal 2; it read 0.8× before that issue raised it). */
+const END_TO_END_TARGET = "≥ 0.9×";
 
 function rate(s: Summary | undefined, unit = "rec/s", withMb = false): string {
   if (!s) return "not run";
@@ -93,9 +94,9 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
       rows.push(compare("records level", "export NDJSON: client → records → db", n, rounds, s.get("records-export-ndjson"), base, "driver+csv-stringify", undefined, true));
     }
     if (e2e.available) {
-      rows.push(compare("end to end", "export CSV: client → transfer → records → db", n, rounds, s.get("e2e-export-csv"), base, "driver+csv-stringify", EXPORT_TARGET, true));
+      rows.push(compare("end to end", "export CSV: client → transfer → records → db", n, rounds, s.get("e2e-export-csv"), base, "driver+csv-stringify", END_TO_END_TARGET, true));
       if (!ctx.options.quick)
-        rows.push(compare("end to end", "export NDJSON: client → transfer → records → db", n, rounds, s.get("e2e-export-ndjson"), base, "driver+csv-stringify", EXPORT_TARGET, true));
+        rows.push(compare("end to end", "export NDJSON: client → transfer → records → db", n, rounds, s.get("e2e-export-ndjson"), base, "driver+csv-stringify", END_TO_END_TARGET, true));
     }
   }
 
@@ -105,7 +106,9 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
     const base = s.get("direct-import");
     if (recordsLevel) rows.push(compare("records level", "import CSV insert: client → records → db", n, rounds, s.get("records-import-insert"), base, "csv-parse+zod+insertMany", undefined, false));
     if (e2e.available)
-      rows.push(compare("end to end", "import CSV insert (lenient): client → transfer → records → db", n, rounds, s.get("e2e-import-insert"), base, "csv-parse+zod+insertMany", EXPORT_TARGET, false));
+      rows.push(
+        compare("end to end", "import CSV insert (lenient): client → transfer → records → db", n, rounds, s.get("e2e-import-insert"), base, "csv-parse+zod+insertMany", END_TO_END_TARGET, false),
+      );
   }
 
   if (sections.has("upsert")) {
@@ -120,7 +123,9 @@ export async function databaseRows(ctx: BenchContext): Promise<{ rows: TableRow[
     if (recordsLevel)
       rows.push(compare("records level", "import CSV upsert: client → records → db", upsertN, rounds, s.get("records-import-upsert"), base, "insertMany (empty)", undefined, false, note));
     if (e2e.available)
-      rows.push(compare("end to end", "import CSV upsert (lenient): client → transfer → records → db", upsertN, rounds, s.get("e2e-import-upsert"), base, "insertMany (empty)", EXPORT_TARGET, false));
+      rows.push(
+        compare("end to end", "import CSV upsert (lenient): client → transfer → records → db", upsertN, rounds, s.get("e2e-import-upsert"), base, "insertMany (empty)", END_TO_END_TARGET, false),
+      );
   }
 
   if (sections.has("memory")) {

@@ -6,13 +6,23 @@
  *
  * Memory: the file is never kept, and neither are its keys: each distinct key
  * (per key space) is a 96-bit SHA-1 prefix and the row that first used it, 16
- * bytes in an open-addressing table of typed arrays kept at most 3/4 full —
- * 16 to 43 bytes per key, 32 MB for a million-row sessions file (the
- * `Map<string, number>` this replaces held ~60 bytes per key, and as V8 heap
- * it also grew the heap's headroom). The first 64 bits place a key in the
- * table, the other 32 check that a key found there is the same one: two
- * different keys are taken for one only when all 96 bits agree, which among
- * a million keys has a probability of about 10^-17.
+ * bytes in open-addressing tables of typed arrays — 21 MB for a million-row
+ * sessions file (the `Map<string, number>` before them held ~60 bytes per
+ * key, and as V8 heap it also grew the heap's headroom). The first 64 bits
+ * place a key (its table and its slot), the other 32 check that a key found
+ * there is the same one: two different keys are taken for one only when all
+ * 96 bits agree, which among a million keys has a probability of about 10^-17.
+ *
+ * The keys are spread over {@link SEGMENTS} tables that each grow on their own
+ * by a quarter when 9/10 full, not one table that doubles when 3/4 full: a
+ * doubling kept the old and the new table alive at once (50 MB for a moment at
+ * a million keys, where the table then held 33.5 MB), which made the transfer
+ * service of a 1M-row import peak at 1.30× its peak at 100k rows (bench
+ * section `memory`, 2 December 2026; goal: ≤ 1.2×; 1.18× since). Now a growth
+ * holds one small table twice, and the tables are 72–90 % full, 18–22 bytes a
+ * key. Linear probing at that fill costs a few dozen comparisons of a miss,
+ * next to the ~1 µs of the SHA-1 (`bench/checks/in-file-keys-memory.ts`
+ * measures both: 2.1–2.6 s a million keys, as before).
  */
 import { hash } from "node:crypto";
 import { keyString, naturalKeyOf, type EntitySpec } from "../../domain/index.js";
@@ -26,40 +36,56 @@ export interface DuplicateInFile {
 
 /** Words per slot: hash hi, hash lo, check, row + 1 (0 = empty). */
 const WORDS = 4;
-const INITIAL_CAPACITY = 1 << 12;
+/** Tables the keys are spread over, by the top bits of the hash's first word. */
+const SEGMENT_BITS = 6;
+const SEGMENTS = 1 << SEGMENT_BITS;
+const INITIAL_SLOTS = 16;
+/** A table grows when it would be fuller than this… */
+const MAX_FILL = 0.9;
+/** …by this factor (at least one slot). */
+const GROWTH = 1.25;
 /** Rows are held as 32-bit numbers; a file with more rows is refused rather than mis-numbered. */
 const MAX_ROW = 0xffff_fffe;
 
-/** A set of 96-bit key hashes with the row of each, in one Uint32Array. */
-class KeyTable {
-  private capacity = INITIAL_CAPACITY;
-  private slots = new Uint32Array(INITIAL_CAPACITY * WORDS);
+/**
+ * One table of 96-bit key hashes with the row of each, in one Uint32Array.
+ * A key's home slot is its `lo` word scaled to the table's capacity (so the
+ * capacity need not be a power of two), and a taken slot passes the key on to
+ * the next one (linear probing).
+ */
+class Segment {
+  private capacity = INITIAL_SLOTS;
+  private slots = new Uint32Array(INITIAL_SLOTS * WORDS);
   size = 0;
+
+  get bytes(): number {
+    return this.slots.byteLength;
+  }
 
   /** The row the hash was first claimed by, or undefined. */
   rowOf(hi: number, lo: number, check: number): number | undefined {
-    const slot = this.find(hi, lo, check);
-    const stored = this.slots[slot * WORDS + 3]!;
+    const stored = this.slots[this.find(hi, lo, check) * WORDS + 3]!;
     return stored === 0 ? undefined : stored - 1;
   }
 
   add(hi: number, lo: number, check: number, row: number): void {
-    if ((this.size + 1) * 4 > this.capacity * 3) this.grow();
+    if (this.size + 1 > this.capacity * MAX_FILL) this.grow();
     const slot = this.find(hi, lo, check);
     if (this.slots[slot * WORDS + 3] !== 0) return;
     this.put(slot, hi, lo, check, row + 1);
     this.size++;
   }
 
-  /** The slot holding this hash, or the empty slot where it goes (linear probing). */
+  /** The slot holding this hash, or the empty slot where it goes. */
   private find(hi: number, lo: number, check: number): number {
-    const mask = this.capacity - 1;
+    const capacity = this.capacity;
     const slots = this.slots;
-    let slot = lo & mask;
+    // `lo` is unsigned (readUInt32LE); the product stays below 2^53, so this is exact.
+    let slot = Math.floor((lo * capacity) / 4_294_967_296);
     for (;;) {
       const at = slot * WORDS;
       if (slots[at + 3] === 0 || (slots[at] === hi && slots[at + 1] === lo && slots[at + 2] === check)) return slot;
-      slot = (slot + 1) & mask;
+      slot = slot + 1 === capacity ? 0 : slot + 1;
     }
   }
 
@@ -73,12 +99,33 @@ class KeyTable {
 
   private grow(): void {
     const old = this.slots;
-    this.capacity *= 2;
+    this.capacity = Math.max(this.capacity + 1, Math.ceil(this.capacity * GROWTH));
     this.slots = new Uint32Array(this.capacity * WORDS);
     for (let at = 0; at < old.length; at += WORDS) {
       if (old[at + 3] === 0) continue;
       this.put(this.find(old[at]!, old[at + 1]!, old[at + 2]!), old[at]!, old[at + 1]!, old[at + 2]!, old[at + 3]!);
     }
+  }
+}
+
+/** The key hashes of one file, spread over {@link SEGMENTS} segments by the top bits of `hi`. */
+class KeyTable {
+  private readonly segments = Array.from({ length: SEGMENTS }, () => new Segment());
+  size = 0;
+
+  get bytes(): number {
+    return this.segments.reduce((sum, segment) => sum + segment.bytes, 0);
+  }
+
+  rowOf(hi: number, lo: number, check: number): number | undefined {
+    return this.segments[hi >>> (32 - SEGMENT_BITS)]!.rowOf(hi, lo, check);
+  }
+
+  add(hi: number, lo: number, check: number, row: number): void {
+    const segment = this.segments[hi >>> (32 - SEGMENT_BITS)]!;
+    const before = segment.size;
+    segment.add(hi, lo, check, row);
+    this.size += segment.size - before;
   }
 }
 
@@ -90,6 +137,11 @@ export class InFileKeys {
   /** Number of keys remembered (for tests and memory reports). */
   get size(): number {
     return this.table.size;
+  }
+
+  /** Bytes the tables hold now (for tests and memory reports). */
+  get bytes(): number {
+    return this.table.bytes;
   }
 
   /**

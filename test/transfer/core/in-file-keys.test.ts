@@ -16,6 +16,13 @@ describe("the in-file duplicate check", () => {
     expect(keys.size).toBe(200_000);
   });
 
+  it("holds each key in at most 16 bytes ÷ the lowest fill of a table that has grown, wherever the count falls", () => {
+    // 100,000 keys is just past where a table doubling at 3/4 full had doubled again: 42 bytes a key.
+    const keys = new InFileKeys(ENTITIES.sessions);
+    for (let row = 0; row < 100_000; row++) keys.claim({ sessionId: `s${row}` }, row);
+    expect(keys.bytes / keys.size).toBeLessThanOrEqual(16 / (0.9 / 1.25) + 0.5);
+  });
+
   it("finds every repeat, with the row that first used the key, after the table has grown", () => {
     const keys = new InFileKeys(ENTITIES.sessions);
     for (let row = 0; row < 50_000; row++) keys.claim({ sessionId: `s${row}` }, row + 2);

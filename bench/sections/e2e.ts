@@ -100,12 +100,18 @@ export async function withServices(
 /** The figures bench/lib/event-loop-probe.mjs printed as the service exited, if it was loaded (its output may trail the exit a little). */
 export async function eventLoopOf(service: Service): Promise<EventLoopFigures | undefined> {
   for (let wait = 0; wait < 10; wait++) {
-    const line = /\{"benchEventLoop":(\{[^}]*\})\}/.exec(service.output());
-    if (line) return JSON.parse(line[1]!) as EventLoopFigures;
+    const figures = eventLoopFiguresIn(service.output());
+    if (figures) return figures;
     if (!hasProbe(service)) return undefined;
     await new Promise((r) => setTimeout(r, 100));
   }
   return undefined;
+}
+
+/** The figures in the line bench/lib/event-loop-probe.mjs prints (one flat object), if `output` holds it. */
+export function eventLoopFiguresIn(output: string): EventLoopFigures | undefined {
+  const line = /\{"benchEventLoop":(\{[^}]*\})\}/.exec(output);
+  return line ? (JSON.parse(line[1]!) as EventLoopFigures) : undefined;
 }
 
 function hasProbe(service: Service): boolean {

@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import type { EventLoopFigures } from "../../bench/sections/e2e.js";
+import { eventLoopFiguresIn, type EventLoopFigures } from "../../bench/sections/e2e.js";
 
 const probe = new URL("../../bench/lib/event-loop-probe.mjs", import.meta.url).pathname;
 
@@ -15,9 +15,9 @@ function probed(script: string, cpu0 = false): EventLoopFigures {
   const args = ["--import", probe, "--input-type=module", "-e", script];
   const run = cpu0 ? spawnSync("taskset", ["-c", "0", process.execPath, ...args], { encoding: "utf8" }) : spawnSync(process.execPath, args, { encoding: "utf8" });
   expect(run.status, run.stderr).toBe(0);
-  const line = /\{"benchEventLoop":(\{[^}]*\})\}/.exec(run.stderr);
-  expect(line, run.stderr).not.toBeNull();
-  return JSON.parse(line![1]!) as EventLoopFigures;
+  const figures = eventLoopFiguresIn(run.stderr);
+  expect(figures, run.stderr).toBeDefined();
+  return figures!;
 }
 
 /** Lets the probe's timer run a few ticks, blocks the loop by `block`, lets it tick again, and exits. */

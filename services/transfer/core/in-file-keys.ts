@@ -111,7 +111,10 @@ class Segment {
 /** The key hashes of one file, spread over {@link SEGMENTS} segments by the top bits of `hi`. */
 class KeyTable {
   private readonly segments = Array.from({ length: SEGMENTS }, () => new Segment());
-  size = 0;
+
+  get size(): number {
+    return this.segments.reduce((sum, segment) => sum + segment.size, 0);
+  }
 
   get bytes(): number {
     return this.segments.reduce((sum, segment) => sum + segment.bytes, 0);
@@ -122,10 +125,7 @@ class KeyTable {
   }
 
   add(hi: number, lo: number, check: number, row: number): void {
-    const segment = this.segments[hi >>> (32 - SEGMENT_BITS)]!;
-    const before = segment.size;
-    segment.add(hi, lo, check, row);
-    this.size += segment.size - before;
+    this.segments[hi >>> (32 - SEGMENT_BITS)]!.add(hi, lo, check, row);
   }
 }
 

@@ -10,6 +10,8 @@
  *                    [--service-flags="--max-old-space-size=512"]  (node flags of our service processes, after `npm start`'s)
  *                    [--records-flags="…"] [--transfer-flags="…"]    (of one of them only)
  *                    [--from-source]  (services from their TypeScript under tsx, not the compiled build)
+ *                    [--probe-every-ms 100]  (pause between the mixed load's Health.Check probes)
+ *                    [--colocated-nice 10]   (FerretDB and the job clients at this nice value during the mixed load)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,11 +39,27 @@ const ALL = ["startup", "plugins", "spreadsheets", "workers", "export", "import"
 /** Every section `--only` may name: ALL, and those only run when asked (`records` in quick runs, `workers-service`). */
 const SECTIONS = [...ALL, "records", "workers-service"];
 
+/**
+ * The mixed load's default pause between Health.Check probes. Each call costs
+ * the service 1.5–2 ms of CPU here and its prober as much; probing every 10 ms
+ * took a third of the twelve jobs' throughput on 2 cores (bench/README.md,
+ * "Mixed load: what the probes cost"). 100 ms still gives ~1,000 calls a run.
+ */
+const PROBE_EVERY_MS = 100;
+
 /** A whole number ≥ 1 from a flag, or an error naming the flag. */
 function count(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a whole number ≥ 1, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** A nice value from `--colocated-nice`: 0 (the default, nothing changed) to 19. */
+function niceness(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 19) throw new Error(`--colocated-nice must be a whole number from 0 to 19, not ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -66,6 +84,8 @@ function parseOptions(argv: string[]): BenchOptions {
       "records-flags": { type: "string" },
       "transfer-flags": { type: "string" },
       "from-source": { type: "boolean", default: false },
+      "probe-every-ms": { type: "string" },
+      "colocated-nice": { type: "string" },
     },
   });
   const quick = values.quick;
@@ -102,6 +122,8 @@ function parseOptions(argv: string[]): BenchOptions {
     recordsFlags: values["records-flags"]?.split(" ").filter(Boolean) ?? [],
     transferFlags: values["transfer-flags"]?.split(" ").filter(Boolean) ?? [],
     fromSource: values["from-source"],
+    probeEveryMs: count("probe-every-ms", values["probe-every-ms"], PROBE_EVERY_MS),
+    colocatedNice: niceness(values["colocated-nice"]),
     resultsDir: join(REPO, "bench/results"),
   };
 }
@@ -122,6 +144,7 @@ async function main(): Promise<void> {
   const ctx: BenchContext = {
     options,
     uri: ferret.uri,
+    databasePid: ferret.pid,
     client,
     exportDb: client.db(EXPORT_DB),
     importDb: client.db(IMPORT_DB),

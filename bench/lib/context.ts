@@ -31,12 +31,18 @@ export interface BenchOptions {
   transferFlags: string[];
   /** Run the services from their TypeScript sources under tsx instead of the compiled build (`--from-source`). */
   fromSource: boolean;
+  /** Pause between a mixed-load prober's calls, ms (`--probe-every-ms`). */
+  probeEveryMs: number;
+  /** Nice value of FerretDB and the job clients during the mixed load; 0 leaves them as they are (`--colocated-nice`). */
+  colocatedNice: number;
   resultsDir: string;
 }
 
 export interface BenchContext {
   options: BenchOptions;
   uri: string;
+  /** FerretDB's process. */
+  databasePid: number;
   client: MongoClient;
   /** Holds N sessions (read-only during the run). */
   exportDb: Db;

@@ -5,8 +5,13 @@
  * own; in the same rounds, one export alone and one import alone against
  * fresh services. Reported: the aggregate rate of the twelve jobs against
  * one job alone, and `Health.Check` latency of both services during the
- * load (p50 / p99 / max), probed every 10 ms on connections of their own
- * (target: p99 < 50 ms), with the idle latency for scale.
+ * load (p50 / p99 / max), probed on connections of their own, from
+ * processes of their own, with a pause between calls (`--probe-every-ms`,
+ * 100 by default: a call costs each side 1.5–2 ms of CPU on these machines,
+ * and at 10 ms the probes took a third of the jobs' throughput), target
+ * p99 < 50 ms, with the idle latency for scale. `--colocated-nice` runs
+ * FerretDB and the jobs' clients at a lower priority, as stand-ins for
+ * machines of their own (bench/lib/priority.ts).
  *
  * Exports ask for `perJob` records (a limit), since the imports add sessions
  * to the collection they read; each import writes `perJob` new sessions
@@ -20,6 +25,7 @@
  */
 import type { BenchContext } from "../lib/context.js";
 import { prepareConcurrentJobs } from "../lib/concurrent-setup.js";
+import { lowerPriority } from "../lib/priority.js";
 import { EVENT_LOOP_PROBE_FLAGS, runWorker } from "../lib/processes.js";
 import { fmtMb, fmtRate, type TableRow } from "../lib/report.js";
 import { interleave, type Summary, type Variant } from "../lib/rounds.js";
@@ -29,7 +35,6 @@ import type { HealthProbes } from "../workers/concurrent-jobs.js";
 export const MIXED_LOAD_DB = "bench_mixed_load";
 const EXPORTS = 8;
 const IMPORTS = 4;
-const PROBE_EVERY_MS = 10;
 const P99_TARGET_MS = 50;
 
 function percentile(values: number[], p: number): number {
@@ -46,6 +51,7 @@ export async function mixedLoadRows(ctx: BenchContext): Promise<{ rows: TableRow
   ctx.log(`mixed load: seeding ${perJob} sessions and ${IMPORTS} import files of ${perJob} rows`);
   const { files, token, reset } = await prepareConcurrentJobs(ctx, MIXED_LOAD_DB, perJob, IMPORTS, "mixed-import");
 
+  const { colocatedNice } = ctx.options;
   // The services with the event-loop probe loaded (bench/lib/event-loop-probe.mjs).
   const probed: BenchContext = { ...ctx, options: { ...ctx.options, serviceFlags: [...ctx.options.serviceFlags, ...EVENT_LOOP_PROBE_FLAGS] } };
   const variant = (id: string, exports: number, imports: typeof files, probe: boolean): Variant => ({
@@ -53,12 +59,28 @@ export async function mixedLoadRows(ctx: BenchContext): Promise<{ rows: TableRow
     prepare: reset,
     run: () =>
       withServices(probed, MIXED_LOAD_DB, (url, recordsUrl) =>
-        runWorker("bench/workers/concurrent-jobs.ts", { url, token, exports, exportRecords: perJob, imports, ...(probe ? { probeEveryMs: PROBE_EVERY_MS, recordsUrl } : {}) }),
+        runWorker("bench/workers/concurrent-jobs.ts", {
+          url,
+          token,
+          exports,
+          exportRecords: perJob,
+          imports,
+          ...(probe ? { probeEveryMs: ctx.options.probeEveryMs, recordsUrl } : {}),
+          ...(colocatedNice > 0 ? { jobsNice: colocatedNice } : {}),
+        }),
       ),
   });
   const variants = [variant("one-export", 1, [], true), variant("one-import", 0, files.slice(0, 1), true), variant("mixed", EXPORTS, files, true)];
   ctx.log(`mixed load: ${variants.map((v) => v.id).join(", ")}; ${rounds} round(s), ${perJob} records a job`);
-  const s = await interleave(variants, rounds, ctx.log);
+  if (colocatedNice > 0) ctx.log(`mixed load: FerretDB (pid ${ctx.databasePid}) and the job clients at nice ${colocatedNice}, the services and the probers at their usual priority`);
+  const restorePriority = colocatedNice > 0 ? lowerPriority(ctx.databasePid, colocatedNice) : undefined;
+  let s: Awaited<ReturnType<typeof interleave>>;
+  try {
+    s = await interleave(variants, rounds, ctx.log);
+  } finally {
+    const refused = restorePriority?.();
+    if (refused) ctx.log(`mixed load: ${refused}`);
+  }
   const oneExport = s.get("one-export");
   const oneImport = s.get("one-import");
   const mixed = s.get("mixed");
@@ -102,7 +124,7 @@ export async function mixedLoadRows(ctx: BenchContext): Promise<{ rows: TableRow
     const p99 = percentile(busy, 99);
     rows.push({
       section: "mixed load",
-      name: `${service} Health.Check during the ${EXPORTS + IMPORTS} jobs (every ${PROBE_EVERY_MS} ms, own connection)`,
+      name: `${service} Health.Check during the ${EXPORTS + IMPORTS} jobs (every ${ctx.options.probeEveryMs} ms, own connection${colocatedNice > 0 ? `; FerretDB and job clients at nice ${colocatedNice}` : ""})`,
       n: perJob * (EXPORTS + IMPORTS),
       rounds,
       ours: `p50 ${ms(percentile(busy, 50))}, p99 ${ms(p99)}, max ${ms(Math.max(...busy))}`,

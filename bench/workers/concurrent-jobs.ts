@@ -20,6 +20,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
+import { setPriority } from "node:os";
 import { Entity, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { ImportRequestSchema, TransferService, type ImportRequest } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { SESSION_COLUMNS } from "../lib/data.js";
@@ -39,6 +40,12 @@ interface Args {
   idleProbes?: number;
   /** The records service, to probe it too. */
   recordsUrl?: string;
+  /**
+   * Nice value for this process's main thread, where the jobs' clients run,
+   * taken once the probers are started (they keep the usual priority, so
+   * they wait for nobody but the service they probe).
+   */
+  jobsNice?: number;
 }
 
 /** Milliseconds each Health.Check took, by service, idle and while the jobs ran. */
@@ -47,7 +54,7 @@ export interface HealthProbes {
   busy: Record<string, number[]>;
 }
 
-runAsWorker<Args>(async ({ url, token, exports, exportRecords, imports, probeEveryMs, idleProbes = 20, recordsUrl }) => {
+runAsWorker<Args>(async ({ url, token, exports, exportRecords, imports, probeEveryMs, idleProbes = 20, recordsUrl, jobsNice }) => {
   const headers = token ? { authorization: `Bearer ${token}` } : undefined;
   const client = () => createClient(TransferService, createGrpcTransport({ baseUrl: url }));
 
@@ -78,6 +85,8 @@ runAsWorker<Args>(async ({ url, token, exports, exportRecords, imports, probeEve
   const probers: { name: string; prober: ProberProcess }[] = [];
   try {
     for (const target of targets) probers.push({ name: target.name, prober: await startProber({ url: target.url, probeEveryMs: probeEveryMs!, idleProbes, healthService: "", listFormats: false }) });
+    // On Linux this is the calling thread's priority: the main thread's, where every job's client runs.
+    if (jobsNice) setPriority(jobsNice);
     for (const { prober } of probers) prober.start();
     const t0 = performance.now();
     const done = await Promise.all([...Array.from({ length: exports }, exportOne), ...imports.map((i) => importOne(i.file, i.rows))]);

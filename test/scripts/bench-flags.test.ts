@@ -24,4 +24,10 @@ describe("bench/run.ts flags", () => {
     expect(bench("--only", "plugins,exprot").stderr).toContain("--only names unknown section exprot");
     expect(bench("--backend", "mysql").stderr).toContain('--backend must be sqlite or postgresql, not "mysql"');
   });
+
+  it("refuses a probe pause that is not a whole number and a nice value outside 0–19", () => {
+    expect(bench("--probe-every-ms", "0").stderr).toContain('--probe-every-ms must be a whole number ≥ 1, not "0"');
+    expect(bench("--colocated-nice", "20").stderr).toContain('--colocated-nice must be a whole number from 0 to 19, not "20"');
+    expect(bench("--colocated-nice=-5").stderr).toContain('--colocated-nice must be a whole number from 0 to 19, not "-5"');
+  });
 });

@@ -41,9 +41,10 @@ const SECTIONS = [...ALL, "records", "workers-service"];
 
 /**
  * The mixed load's default pause between Health.Check probes. Each call costs
- * the service 1.5–2 ms of CPU here and its prober as much; probing every 10 ms
+ * the service 1.4–2 ms of CPU here and its prober as much; probing every 10 ms
  * took a third of the twelve jobs' throughput on 2 cores (bench/README.md,
- * "Mixed load: what the probes cost"). 100 ms still gives ~1,000 calls a run.
+ * "Mixed load: what the probes cost"). 100 ms still gives ~1,400 calls a
+ * service at 100k records a job.
  */
 const PROBE_EVERY_MS = 100;
 

@@ -7,7 +7,7 @@
  * one job alone, and `Health.Check` latency of both services during the
  * load (p50 / p99 / max), probed on connections of their own, from
  * processes of their own, with a pause between calls (`--probe-every-ms`,
- * 100 by default: a call costs each side 1.5–2 ms of CPU on these machines,
+ * 100 by default: a call costs each side 1.4–2 ms of CPU on these machines,
  * and at 10 ms the probes took a third of the jobs' throughput), target
  * p99 < 50 ms, with the idle latency for scale. `--colocated-nice` runs
  * FerretDB and the jobs' clients at a lower priority, as stand-ins for
@@ -72,7 +72,10 @@ export async function mixedLoadRows(ctx: BenchContext): Promise<{ rows: TableRow
   });
   const variants = [variant("one-export", 1, [], true), variant("one-import", 0, files.slice(0, 1), true), variant("mixed", EXPORTS, files, true)];
   ctx.log(`mixed load: ${variants.map((v) => v.id).join(", ")}; ${rounds} round(s), ${perJob} records a job`);
-  if (colocatedNice > 0) ctx.log(`mixed load: FerretDB (pid ${ctx.databasePid}) and the job clients at nice ${colocatedNice}, the services and the probers at their usual priority`);
+  if (colocatedNice > 0) {
+    const postgres = ctx.options.backend === "postgresql" ? " (PostgreSQL's own processes keep theirs)" : "";
+    ctx.log(`mixed load: FerretDB (pid ${ctx.databasePid})${postgres} and the job clients at nice ${colocatedNice}, the services and the probers at their usual priority`);
+  }
   const restorePriority = colocatedNice > 0 ? lowerPriority(ctx.databasePid, colocatedNice) : undefined;
   let s: Awaited<ReturnType<typeof interleave>>;
   try {

@@ -5,8 +5,8 @@
  * services' two cores, where in production each would have a machine of its
  * own. The mixed load's `--colocated-nice` lets those stand-ins yield a core
  * to the services, so `Health.Check` measures the services' own event loops
- * rather than the queue for a core (bench/README.md, "Mixed load, the
- * stand-ins yielding").
+ * rather than the queue for a core (bench/README.md, "Mixed load: what the
+ * probes cost, and the stand-ins yielding").
  *
  * Linux keeps a nice value per thread, and a new thread takes its creator's,
  * so lowering every thread that exists now covers the ones started later.
@@ -27,8 +27,9 @@ export function lowerPriority(pid: number, nice: number): () => string | undefin
     try {
       before.set(tid, getPriority(tid));
       setPriority(tid, nice);
-    } catch {
-      // the thread ended between the listing and now
+    } catch (error) {
+      // A thread that ended between the listing and now has nothing to lower; anything else is an error.
+      if (!endedThread(error)) throw error;
     }
   }
   return () => {
@@ -37,9 +38,17 @@ export function lowerPriority(pid: number, nice: number): () => string | undefin
       try {
         setPriority(tid, value);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ESRCH") refused.push(tid);
+        if (!endedThread(error)) refused.push(tid);
       }
     }
     return refused.length > 0 ? `could not give ${refused.length} thread(s) of process ${pid} their priority back (raising it needs root); it stays at nice ${nice}` : undefined;
   };
+}
+
+/**
+ * os.getPriority/setPriority's error for a thread that no longer exists: Node
+ * reports it as ERR_SYSTEM_ERROR with the system's code (ESRCH) in `info`.
+ */
+function endedThread(error: unknown): boolean {
+  return (error as { info?: { code?: string } }).info?.code === "ESRCH";
 }

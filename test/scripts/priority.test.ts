@@ -57,6 +57,15 @@ describe.skipIf(process.platform !== "linux")("lowering a process's priority for
     expect(new Set(niceOfThreads(child.pid!))).toEqual(new Set([0]));
   });
 
+  it("does not count threads that have ended as refused when giving priorities back", async () => {
+    child = await threaded();
+    const restore = lowerPriority(child.pid!, 12);
+    const exited = new Promise<void>((resolve) => child!.once("exit", () => resolve()));
+    child.kill("SIGKILL");
+    await exited;
+    expect(restore()).toBeUndefined();
+  });
+
   it.skipIf(isRoot)("says, rather than throws, when it may not raise the priority again", async () => {
     child = await threaded();
     const restore = lowerPriority(child.pid!, 12);

@@ -50,17 +50,21 @@ const PROBE_EVERY_MS = 100;
 
 /** A whole number ≥ 1 from a flag, or an error naming the flag. */
 function count(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a whole number ≥ 1, not ${JSON.stringify(value)}`);
-  return n;
+  return wholeNumber(flag, value, fallback, 1);
 }
 
 /** A nice value from `--colocated-nice`: 0 (the default, nothing changed) to 19. */
 function niceness(value: string | undefined): number {
-  if (value === undefined) return 0;
+  return wholeNumber("colocated-nice", value, 0, 0, 19);
+}
+
+/** A whole number from `min` (to `max`, where given) from a flag, `fallback` when absent, or an error naming the flag and the range. */
+function wholeNumber(flag: string, value: string | undefined, fallback: number, min: number, max?: number): number {
+  if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 19) throw new Error(`--colocated-nice must be a whole number from 0 to 19, not ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < min || (max !== undefined && n > max)) {
+    throw new Error(`--${flag} must be a whole number ${max === undefined ? `≥ ${min}` : `from ${min} to ${max}`}, not ${JSON.stringify(value)}`);
+  }
   return n;
 }
 

@@ -170,6 +170,11 @@ export class PersonalDataAccess {
     throw new ConnectError(`permission denied: ${fields} ${named.length === 1 ? "is" : "are"} personal data of ${spec.name} and need the "${PII}" permission`, Code.PermissionDenied);
   }
 
+  /** The fields {@link filter} takes out of a record: none when personal data is allowed. */
+  hiddenFields(spec: EntitySpec): ReadonlySet<string> {
+    return this.allowed ? NOTHING_HIDDEN : personalFields(spec);
+  }
+
   /** The record without its personal fields, unless they are allowed. */
   filter(spec: EntitySpec, record: Record<string, unknown>): Record<string, unknown> {
     if (this.allowed) return record;
@@ -178,6 +183,8 @@ export class PersonalDataAccess {
     return record;
   }
 }
+
+const NOTHING_HIDDEN: ReadonlySet<string> = new Set();
 
 const personalCache = new Map<EntityName, Set<string>>();
 

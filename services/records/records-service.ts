@@ -52,7 +52,8 @@ import { isFerretDb } from "./store/server-kind.js";
 import { StoredFingerprints } from "./store/stored-fingerprints.js";
 import { documentToRecord, keyFilter } from "./store/documents.js";
 import { buildProjection, buildQuery } from "./store/record-query.js";
-import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, readRecordBatches } from "./store/record-reader.js";
+import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE, readDocumentBatches, readRecordBatches, readsDocumentsOnly, type ReadRequest } from "./store/record-reader.js";
+import { storedDocumentsToWire } from "./rpc/stored-document-bytes.js";
 import { joinSessions } from "./store/session-joins.js";
 import { PersonalDataAccess, personalFields, writingJobId } from "./access-policy.js";
 import { DEFAULT_REVERT_RETENTION_DAYS, type WriteMemory } from "./store/before-images.js";
@@ -108,22 +109,27 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
     const joins = readJoins(request.joins);
     const personal = PersonalDataAccess.of(context);
     personal.check(spec, { fields: request.fields, joins, sort: request.sort, byKey: (request.filter?.keys.length ?? 0) > 0 });
-    const batches = readRecordBatches(
-      this.db,
-      spec,
-      {
-        filter: readFilter(request.filter),
-        fields: request.fields,
-        sort: request.sort.map((s) => ({ field: s.field, descending: s.descending })),
-        limit: readLimit(request.limit),
-        batchSize: request.batchSize,
-        joins,
-      },
-      context.signal,
-    );
-    // A binary caller gets records encoded without protobuf-es's reflection (the same bytes); a JSON one the messages.
-    const encode = servesBinary(context) ? preEncodedRecord : encodeRecord;
+    const read: ReadRequest = {
+      filter: readFilter(request.filter),
+      fields: request.fields,
+      sort: request.sort.map((s) => ({ field: s.field, descending: s.descending })),
+      limit: readLimit(request.limit),
+      batchSize: request.batchSize,
+      joins,
+    };
+    const binary = servesBinary(context);
     // The cursor fetches the next batches while this one is encoded and sent.
+    if (binary && readsDocumentsOnly(spec, read)) {
+      // A binary caller of a read without joins gets its records transcoded from the stored BSON (the same bytes, nothing decoded).
+      const hidden = personal.hiddenFields(spec);
+      for await (const batch of readAhead(readDocumentBatches(this.db, spec, read, context.signal), STREAM_READ_AHEAD)) {
+        yield create(StreamRecordsResponseSchema, { records: storedDocumentsToWire(spec, batch, hidden) });
+      }
+      return;
+    }
+    // Otherwise a binary caller gets records encoded without protobuf-es's reflection (the same bytes); a JSON one the messages.
+    const encode = binary ? preEncodedRecord : encodeRecord;
+    const batches = readRecordBatches(this.db, spec, read, context.signal);
     for await (const batch of readAhead(batches, STREAM_READ_AHEAD)) {
       yield create(StreamRecordsResponseSchema, { records: batch.map((r) => encode(spec, personal.filter(spec, r), "response")) });
     }

@@ -4,25 +4,25 @@
  * (gRPC and Connect protocols) and by a plain @grpc/grpc-js client.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { status as GrpcStatus } from "@grpc/grpc-js";
-import { MongoClient } from "mongodb";
+import { Int32, MongoClient } from "mongodb";
 import { RecordsService as RecordsServiceImpl } from "../../services/records/records-service.js";
 import { buildRecordsServer, type RunningRecordsServer } from "../../services/records/server.js";
-import { ensureIndexes } from "../../services/records/store/collections.js";
+import { collectionFor, ensureIndexes } from "../../services/records/store/collections.js";
 import { openCursorCount } from "../../services/records/store/record-reader.js";
 import { createGrpcJsClient } from "../support/grpc-js-client.js";
 import { asServed } from "../support/served-records-service.js";
 import { recordsErrorInterceptor } from "../../services/records/error-mapping.js";
 import { Entity, RecordsService, StreamRecordsRequestSchema, WriteMode, type EntityRecord } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { ENTITIES } from "../../services/domain/index.js";
-import { decodeRecord, PlainEntityRecord } from "../../services/shared/records-wire/record-codec.js";
+import { decodeRecord, entityName, PlainEntityRecord } from "../../services/shared/records-wire/record-codec.js";
 import { createRecordsClient } from "../../services/transfer/records/records-client.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
-import { courseRecord, userRecord, writeRequest } from "./fixtures.js";
+import { activityRecord, courseRecord, enrollmentRecord, sessionRecord, ts, userRecord, writeRequest } from "./fixtures.js";
 
 let t: TestDatabase;
 
@@ -102,6 +102,55 @@ describe("behind a real server on port 0", () => {
     expect(fast.every((r) => r instanceof PlainEntityRecord)).toBe(true);
     const reflective = await read(createClient(RecordsService, createGrpcTransport({ baseUrl: running.url })));
     expect(fast.map((r) => decodeRecord(ENTITIES.users, r))).toEqual(reflective.map((r) => decodeRecord(ENTITIES.users, r)));
+  });
+
+  it("sends every entity's stored records to a binary caller, transcoded from the stored BSON, exactly as it decodes them for a JSON caller", async () => {
+    const client = createRecordsClient(running.url);
+    const requests = (async function* () {
+      yield writeRequest(Entity.USERS, [userRecord("tx1", { password: "correct horse battery staple" }), userRecord("tx2", { lastName: "Łukasiewicz — ∑ 😀" })]);
+      yield writeRequest(Entity.COURSES, [courseRecord("TX1", { visible: false, startDate: ts("1969-07-20T20:17:40.001Z") }), courseRecord("TX2")]);
+      yield writeRequest(Entity.SESSIONS, [sessionRecord("tx-s1", "usertx1", "TX1", { score: 0, endedAt: ts("2024-01-01T11:00:00.5Z") }), sessionRecord("tx-s2", "usertx2", "TX2")]);
+      yield writeRequest(Entity.ENROLLMENTS, [enrollmentRecord("usertx1", "TX1"), enrollmentRecord("usertx2", "TX1")]);
+      yield writeRequest(Entity.ACTIVITY, [activityRecord("usertx1", { sessionId: "tx-s1", courseId: "TX1", details: { device: "phone" } }), activityRecord("usertx2", { sessionId: "tx-s2" })]);
+    })();
+    for await (const r of client.writeRecords(requests)) expect([r.inserted, r.failed]).toEqual([2, 0]);
+    // A document no write would store: a whole-number score stored as int32, a key that is not the entity's, a time field holding text.
+    await collectionFor(t.db, ENTITIES.sessions).insertOne({
+      _id: "tx-s3" as never,
+      sessionId: "tx-s3",
+      userId: "usertx1",
+      courseId: "TX1",
+      score: new Int32(7),
+      startedAt: "yesterday",
+      stray: { x: 1 },
+    });
+    const json = createClient(RecordsService, createConnectTransport({ baseUrl: running.url, httpVersion: "2", useBinaryFormat: false }));
+    const asRead = async (c: Client<typeof RecordsService>, entity: Entity, filter: MessageInitShape<typeof StreamRecordsRequestSchema>["filter"], fields: string[] = []) => {
+      const records: Record<string, unknown>[] = [];
+      for await (const batch of c.streamRecords({ entity, filter, fields, batchSize: 2 }))
+        records.push(...batch.records.map((r) => decodeRecord(ENTITIES[entityName(entity)!], r)).map((d) => (d.ok ? d.record : d)));
+      return records;
+    };
+    const reads: [Entity, MessageInitShape<typeof StreamRecordsRequestSchema>["filter"], string[]?][] = [
+      [Entity.USERS, { keys: [{ parts: ["usertx1@example.org"] }, { parts: ["usertx2@example.org"] }] }],
+      [Entity.COURSES, { keys: [{ parts: ["TX1"] }, { parts: ["TX2"] }] }],
+      [Entity.SESSIONS, { keys: [{ parts: ["tx-s1"] }, { parts: ["tx-s2"] }, { parts: ["tx-s3"] }] }],
+      [Entity.SESSIONS, { keys: [{ parts: ["tx-s1"] }] }, ["sessionId", "userEmail", "courseTitle", "activityIds"]],
+      [Entity.ENROLLMENTS, { courseIds: ["TX1"] }],
+      [Entity.ACTIVITY, { courseIds: ["TX1"] }],
+      [Entity.ACTIVITY, { sessionIds: ["tx-s2"] }, ["id", "action"]],
+    ];
+    for (const [entity, filter, fields] of reads) {
+      const binary = await asRead(client, entity, filter, fields);
+      expect(binary.length).toBeGreaterThan(0);
+      expect(binary).toEqual(await asRead(json, entity, filter, fields));
+    }
+    const [stray] = await asRead(client, Entity.SESSIONS, { keys: [{ parts: ["tx-s3"] }] });
+    expect(stray).toEqual({ sessionId: "tx-s3", userId: "usertx1", courseId: "TX1", score: 7 });
+    const users = await asRead(client, Entity.USERS, { keys: [{ parts: ["usertx1@example.org"] }] });
+    expect(Object.keys(users[0]!)).not.toContain("password");
+    const [activity] = await asRead(client, Entity.ACTIVITY, { sessionIds: ["tx-s2"] }, ["id"]);
+    expect(activity!.id).toMatch(/^[0-9a-f]{24}$/);
   });
 
   it("answers a Connect client over the Connect protocol, in JSON and binary", async () => {

@@ -4,7 +4,7 @@
  * closes the cursor in `finally`, so an early `break`, an error or a cancelled
  * RPC always frees it.
  */
-import type { Db } from "mongodb";
+import type { Db, Document } from "mongodb";
 import { fieldOf, type EntitySpec } from "../../domain/index.js";
 import { InvalidRequestError } from "../errors.js";
 import { Retries } from "../../shared/mongo/transient-retry.js";
@@ -68,14 +68,48 @@ function planRead(spec: EntitySpec, request: ReadRequest): ReadPlan {
 }
 
 /**
+ * The records of a read, in batches, decoded and with their joins made.
  * A read that fails transiently (a reset connection, a stepdown) before it
  * has yielded anything starts over (services/shared/mongo/transient-retry.ts):
  * the caller has seen nothing yet, so nothing is repeated. Once a batch has
  * gone out, a failure ends the stream (UNAVAILABLE) rather than resume it.
  */
 export async function* readRecordBatches(db: Db, spec: EntitySpec, request: ReadRequest, signal?: AbortSignal): AsyncGenerator<Record<string, unknown>[]> {
-  const batchSize = Math.min(request.batchSize || DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE);
   const plan = planRead(spec, request);
+  yield* readBatches(db, spec, request, plan, signal, {
+    raw: false,
+    take: (doc: Document) => documentToRecord(spec, doc),
+    finish: (batch) => finish(db, batch, plan),
+  });
+}
+
+/** Whether a read's records are its stored documents alone (no joins), which {@link readDocumentBatches} can serve. */
+export function readsDocumentsOnly(spec: EntitySpec, request: ReadRequest): boolean {
+  return planRead(spec, request).joins.size === 0;
+}
+
+/**
+ * The same read as {@link readRecordBatches}, but each record is its stored
+ * document's BSON exactly as the database sent it (the driver's `raw`
+ * cursor), for a caller that writes the bytes on without decoding them (the
+ * records service's stored-document-bytes.ts). Hidden fields are still in
+ * them: that caller must leave them out. Only for reads without joins.
+ */
+export async function* readDocumentBatches(db: Db, spec: EntitySpec, request: ReadRequest, signal?: AbortSignal): AsyncGenerator<Uint8Array[]> {
+  const plan = planRead(spec, request);
+  if (plan.joins.size > 0) throw new Error("a read with joins needs decoded records: use readRecordBatches");
+  yield* readBatches(db, spec, request, plan, signal, { raw: true, take: (doc: Uint8Array) => doc, finish: async (batch) => batch });
+}
+
+interface BatchShape<T, D> {
+  /** Whether the driver hands documents over undecoded (`Uint8Array`s). */
+  raw: boolean;
+  take: (doc: D) => T;
+  finish: (batch: T[]) => Promise<T[]>;
+}
+
+async function* readBatches<T, D>(db: Db, spec: EntitySpec, request: ReadRequest, plan: ReadPlan, signal: AbortSignal | undefined, shape: BatchShape<T, D>): AsyncGenerator<T[]> {
+  const batchSize = Math.min(request.batchSize || DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE);
   const query = buildQuery(spec, request.filter);
   const projection = buildProjection(spec, plan.projectionFields);
   const sort = buildSort(spec, request.sort ?? []);
@@ -87,22 +121,23 @@ export async function* readRecordBatches(db: Db, spec: EntitySpec, request: Read
       sort,
       limit: request.limit && request.limit > 0 ? request.limit : undefined,
       batchSize,
+      raw: shape.raw,
     });
     openCursors++;
     try {
-      let batch: Record<string, unknown>[] = [];
+      let batch: T[] = [];
       for await (const doc of cursor) {
         if (signal?.aborted) return;
-        batch.push(documentToRecord(spec, doc));
+        batch.push(shape.take(doc as D));
         if (batch.length >= batchSize) {
-          const ready = await finish(db, batch, plan);
+          const ready = await shape.finish(batch);
           yielded = true;
           yield ready;
           batch = [];
         }
       }
       if (batch.length > 0 && !signal?.aborted) {
-        const ready = await finish(db, batch, plan);
+        const ready = await shape.finish(batch);
         yielded = true;
         yield ready;
       }

@@ -23,11 +23,12 @@ import type { EntityName, EntitySpec, FieldSpec } from "../../domain/index.js";
 import { ENTITIES } from "../../domain/index.js";
 import { encodeRecord, type RecordEncoding, type UnencodableValueError } from "./record-codec.js";
 import { entityCase, wireFieldKind, type WireFieldKind } from "./record-wire-fields.js";
+import { WireSink, varintLength, writeVarint } from "./wire-sink.js";
 
 /** How one field is written; `complex` fields (objects, lists of objects) send their record down the reflective path. */
-type FieldWrite = { number: number; key: string; kind: WireFieldKind; domain: FieldSpec };
+export type FieldWrite = { number: number; key: string; kind: WireFieldKind; domain: FieldSpec };
 
-interface RecordPlan {
+export interface RecordPlan {
   /** The `EntityRecord.kind` case's field number. */
   caseNumber: number;
   /** Fields of the entity's message in declaration order, for each encoding. */
@@ -54,6 +55,11 @@ function planFor(spec: EntitySpec): RecordPlan {
 
 const PLANS = Object.fromEntries((Object.keys(ENTITIES) as EntityName[]).map((name) => [name, planFor(ENTITIES[name])])) as Record<EntityName, RecordPlan>;
 
+/** How `spec`'s records are written on the wire: its case's field number and its fields in declaration order. */
+export function recordPlan(spec: EntitySpec): RecordPlan {
+  return PLANS[spec.name];
+}
+
 /**
  * `encodeRecord(spec, record, encoding)` with its fields already encoded: an
  * `EntityRecord` holding them as the one (unknown) field of its case, which
@@ -78,7 +84,7 @@ export function preEncodedRecord(spec: EntitySpec, record: Record<string, unknow
 }
 
 /** Writes the fields of the common shapes; false at the first value that needs the reflective path. */
-function writeFields(out: Sink, fields: FieldWrite[], record: Record<string, unknown>, encoding: RecordEncoding): boolean {
+function writeFields(out: WireSink, fields: FieldWrite[], record: Record<string, unknown>, encoding: RecordEncoding): boolean {
   for (const field of fields) {
     const value = record[field.key];
     if (value === undefined || value === null) continue;
@@ -124,91 +130,4 @@ function writeFields(out: Sink, fields: FieldWrite[], record: Record<string, unk
   return true;
 }
 
-/**
- * The few protobuf writes a record needs, into one reused buffer. Hand-written
- * rather than protobuf-es's BinaryWriter (used before this): that writer
- * collects bytes in a JavaScript array and allocates per string, and measured
- * at ~8 µs of CPU per session record against ~1–2 µs here (same bytes).
- */
-class Sink {
-  buf = Buffer.allocUnsafe(16 * 1024);
-  pos = 0;
-
-  private room(bytes: number): void {
-    if (this.pos + bytes <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
-    this.buf.copy(bigger, 0, 0, this.pos);
-    this.buf = bigger;
-  }
-
-  tag(fieldNo: number, wireType: WireType): void {
-    this.varint((fieldNo << 3) | wireType);
-  }
-
-  /** A non-negative whole number below 2^53 (lengths, tags, nanos, seconds after 1970). */
-  varint(value: number): void {
-    this.room(10);
-    this.pos = writeVarint(this.buf, this.pos, value);
-  }
-
-  string(value: string): void {
-    const length = Buffer.byteLength(value, "utf8");
-    this.varint(length);
-    this.room(length);
-    this.pos += this.buf.write(value, this.pos, length, "utf8");
-  }
-
-  double(value: number): void {
-    this.room(8);
-    this.pos = this.buf.writeDoubleLE(value, this.pos);
-  }
-
-  /** google.protobuf.Timestamp of `ms` as `timestampFromMs` makes it (zero seconds or nanos are left out, proto3), length first. */
-  timestamp(ms: number): void {
-    const seconds = Math.floor(ms / 1000);
-    const nanos = (ms - seconds * 1000) * 1_000_000;
-    // int64 seconds before 1970 are ten-byte two's complement varints.
-    const secondsBytes = seconds === 0 ? 0 : 1 + (seconds < 0 ? 10 : varintLength(seconds));
-    const nanosBytes = nanos === 0 ? 0 : 1 + varintLength(nanos);
-    this.varint(secondsBytes + nanosBytes);
-    if (seconds !== 0) {
-      this.tag(1, WireType.Varint);
-      if (seconds < 0) this.negative(seconds);
-      else this.varint(seconds);
-    }
-    if (nanos !== 0) {
-      this.tag(2, WireType.Varint);
-      this.varint(nanos);
-    }
-  }
-
-  private negative(value: number): void {
-    this.room(10);
-    let v = BigInt.asUintN(64, BigInt(value));
-    for (let i = 0; i < 9; i++) {
-      this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
-      v >>= 7n;
-    }
-    this.buf[this.pos++] = Number(v);
-  }
-}
-
-const sink = new Sink();
-
-function varintLength(value: number): number {
-  let bytes = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    bytes++;
-  }
-  return bytes;
-}
-
-function writeVarint(buf: Buffer, pos: number, value: number): number {
-  while (value >= 128) {
-    buf[pos++] = (value % 128) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  buf[pos++] = value;
-  return pos;
-}
+const sink = new WireSink();

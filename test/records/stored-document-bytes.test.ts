@@ -101,6 +101,8 @@ const DOCUMENTS: [EntityName, Record<string, unknown>][] = [
   ["sessions", { sessionId: "s7", score: BSON.Decimal128.fromString("1.5") }],
   ["sessions", { sessionId: "s8", activities: [{ userId: "u1", action: "view", at: at("2024-01-01T00:00:00Z") }] }],
   ["sessions", { sessionId: "s9", activities: null, activityIds: ["a", 1] }],
+  // Names near a field's: the same length, a prefix, other scripts; none of them is the field.
+  ["sessions", { sessionId: "s10", sessionID: "x", sessionIdé: "y", userI: "z", ü: 1, courseid: "C9", _i: "no", _idx: "no" }],
   ["enrollments", { _id: "u1|C1", userId: "u1", courseId: "C1", role: "student", status: "active", enrolledAt: at("2024-01-01T00:00:00Z"), updatedAt: at("2024-01-02T00:00:00Z") }],
   [
     "activity",

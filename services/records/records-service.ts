@@ -39,8 +39,8 @@ import { InvalidRequestError, MissingReferenceError, OperationNotAllowedError, R
 import { isDatabaseUnavailable } from "../shared/mongo/database-unavailable.js";
 import { retryTransient } from "../shared/mongo/transient-retry.js";
 import { decodeRecord, encodeRecord } from "../shared/records-wire/record-codec.js";
-import { preEncodedRecord } from "../shared/records-wire/record-bytes.js";
-import { servesBinary } from "../shared/rpc/serves-binary.js";
+import { encodedRecord } from "../shared/records-wire/record-bytes.js";
+import { encodedStreamRecordsResponse, type EncodedStreamRecordsResponse } from "../shared/records-wire/records-as-bytes.js";
 import { describeEntity } from "./rpc/describe-entity.js";
 import { OUTCOMES, readFilter, readJoins, readLimit, requireEntity, requireMode } from "./rpc/request-codec.js";
 import { discardBatch, writeBatch, type RecordError } from "./store/batch-writer.js";
@@ -104,7 +104,42 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
     this.revertRetentionMs = options.revertRetentionMs ?? DEFAULT_REVERT_RETENTION_DAYS * DAY_MS;
   }
 
+  /**
+   * Records as messages: for JSON callers, and for handlers called directly.
+   * Binary callers are served by {@link streamEncodedRecords}
+   * (rpc/binary-callers.ts), the same records already encoded.
+   */
   async *streamRecords(request: StreamRecordsRequest, context: HandlerContext) {
+    const { spec, read, personal } = this.planStream(request, context);
+    // The cursor fetches the next batches while this one is encoded and sent.
+    for await (const batch of readAhead(readRecordBatches(this.db, spec, read, context.signal), STREAM_READ_AHEAD)) {
+      yield create(StreamRecordsResponseSchema, { records: batch.map((r) => encodeRecord(spec, personal.filter(spec, r), "response")) });
+    }
+  }
+
+  /**
+   * StreamRecords for binary callers: each record already encoded
+   * (shared/records-wire/records-as-bytes.ts), the same bytes protobuf-es
+   * writes for {@link streamRecords}' messages. A read without joins is
+   * transcoded from the stored BSON, nothing decoded (rpc/stored-document-bytes.ts);
+   * one with joins is decoded, joined and encoded by record-bytes.ts.
+   */
+  async *streamEncodedRecords(request: StreamRecordsRequest, context: HandlerContext): AsyncGenerator<EncodedStreamRecordsResponse> {
+    const { spec, read, personal } = this.planStream(request, context);
+    if (readsDocumentsOnly(spec, read)) {
+      const hidden = personal.hiddenFields(spec);
+      for await (const batch of readAhead(readDocumentBatches(this.db, spec, read, context.signal), STREAM_READ_AHEAD)) {
+        yield encodedStreamRecordsResponse(storedDocumentsToWire(spec, batch, hidden));
+      }
+      return;
+    }
+    for await (const batch of readAhead(readRecordBatches(this.db, spec, read, context.signal), STREAM_READ_AHEAD)) {
+      yield encodedStreamRecordsResponse(batch.map((r) => encodedRecord(spec, personal.filter(spec, r), "response")));
+    }
+  }
+
+  /** A StreamRecords request in the store's terms, refused before any read if the caller may not ask it. */
+  private planStream(request: StreamRecordsRequest, context: HandlerContext): { spec: EntitySpec; read: ReadRequest; personal: PersonalDataAccess } {
     const spec = requireEntity(request.entity);
     const joins = readJoins(request.joins);
     const personal = PersonalDataAccess.of(context);
@@ -117,22 +152,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
       batchSize: request.batchSize,
       joins,
     };
-    const binary = servesBinary(context);
-    // The cursor fetches the next batches while this one is encoded and sent.
-    if (binary && readsDocumentsOnly(spec, read)) {
-      // A binary caller of a read without joins gets its records transcoded from the stored BSON (the same bytes, nothing decoded).
-      const hidden = personal.hiddenFields(spec);
-      for await (const batch of readAhead(readDocumentBatches(this.db, spec, read, context.signal), STREAM_READ_AHEAD)) {
-        yield create(StreamRecordsResponseSchema, { records: storedDocumentsToWire(spec, batch, hidden) });
-      }
-      return;
-    }
-    // Otherwise a binary caller gets records encoded without protobuf-es's reflection (the same bytes); a JSON one the messages.
-    const encode = binary ? preEncodedRecord : encodeRecord;
-    const batches = readRecordBatches(this.db, spec, read, context.signal);
-    for await (const batch of readAhead(batches, STREAM_READ_AHEAD)) {
-      yield create(StreamRecordsResponseSchema, { records: batch.map((r) => encode(spec, personal.filter(spec, r), "response")) });
-    }
+    return { spec, read, personal };
   }
 
   async *streamDeletions(request: StreamDeletionsRequest, context: HandlerContext) {

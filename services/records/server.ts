@@ -26,7 +26,7 @@ import { RECORDS_ACCESS_POLICY, RECORDS_METHOD_RULES } from "./access-policy.js"
 import { loadRecordsConfig } from "./config.js";
 import { recordsErrorInterceptor } from "./error-mapping.js";
 import { RecordsService } from "./records-service.js";
-import { readWriteRecordsFast } from "./rpc/write-records-read-fast.js";
+import { serveBinaryCallersFast } from "./rpc/binary-callers.js";
 import { prepareChangeTracking } from "./store/change-tracking.js";
 import { ensureIndexes } from "./store/collections.js";
 import { prepareBeforeImages, purgeExpiredBeforeImagesHourly } from "./store/before-images.js";
@@ -87,7 +87,7 @@ export async function buildRecordsServer(options: RecordsServerOptions): Promise
     contextValues: (req) => peerContextValues(req, clientAddressValues(req)),
     routes: (router) => {
       router.service(RecordsServiceDesc, service);
-      readWriteRecordsFast(router, service);
+      serveBinaryCallersFast(router, service);
       router.service(Health, health);
       registerReflection(router);
     },

@@ -81,7 +81,7 @@ describe("behind a real server on port 0", () => {
   it("serves the transfer service's records client, which reads every streamed record straight to the plain record a reflective reader decodes", async () => {
     const client = createRecordsClient(running.url);
     const written = [];
-    // Written in binary gRPC: the server reads these records straight from their bytes too (records/rpc/write-records-read-fast.ts).
+    // Written in binary gRPC: the server reads these records straight from their bytes too (records/rpc/binary-callers.ts).
     const requests = (async function* () {
       yield writeRequest(
         Entity.USERS,

@@ -16,6 +16,7 @@ import { personalFields } from "../../services/records/access-policy.js";
 import { storedDocumentsToWire } from "../../services/records/rpc/stored-document-bytes.js";
 import { documentToRecord } from "../../services/records/store/documents.js";
 import { preEncodedRecord } from "../../services/shared/records-wire/record-bytes.js";
+import { encodedStreamRecordsResponse, STREAM_RECORDS_ENCODED } from "../../services/shared/records-wire/records-as-bytes.js";
 
 const at = (iso: string) => new Date(iso);
 const NONE: ReadonlySet<string> = new Set();
@@ -30,18 +31,30 @@ function decodedPath(entity: EntityName, document: Uint8Array, omit: ReadonlySet
 
 const bytesOf = (record: EntityRecord) => Buffer.from(toBinary(EntityRecordSchema, record));
 
-/** Either both ways give the same bytes, or both refuse with the same error (decoding, or writing a message the codec made). */
+/**
+ * Either both ways give the same bytes — each record's, and the whole
+ * response's as the service sends it (records as bytes for the transcoded
+ * ones, messages for the decoded) — or both refuse with the same error
+ * (decoding, or writing a message the codec made).
+ */
 function expectSameAsDecoding(entity: EntityName, documents: Uint8Array[], omit: ReadonlySet<string> = NONE): void {
-  const outcome = (records: () => EntityRecord[]) => {
+  const outcome = (records: () => Uint8Array[], response: (records: Uint8Array[]) => Uint8Array) => {
     try {
       const batch = records();
-      return { bytes: batch.map(bytesOf), batch: Buffer.from(toBinary(StreamRecordsResponseSchema, { $typeName: StreamRecordsResponseSchema.typeName, records: batch })) };
+      return { bytes: batch.map((r) => Buffer.from(r)), response: Buffer.from(response(batch)) };
     } catch (error) {
       return { error: String(error) };
     }
   };
-  const expected = outcome(() => documents.map((d) => decodedPath(entity, d, omit)));
-  const actual = outcome(() => storedDocumentsToWire(ENTITIES[entity], documents, omit));
+  const decoded = () => documents.map((d) => decodedPath(entity, d, omit));
+  const expected = outcome(
+    () => decoded().map((r) => toBinary(EntityRecordSchema, r)),
+    () => toBinary(StreamRecordsResponseSchema, { $typeName: StreamRecordsResponseSchema.typeName, records: decoded() }),
+  );
+  const actual = outcome(
+    () => storedDocumentsToWire(ENTITIES[entity], documents, omit),
+    (records) => toBinary(STREAM_RECORDS_ENCODED.output, encodedStreamRecordsResponse(records) as never),
+  );
   expect(actual).toEqual(expected);
 }
 
@@ -169,7 +182,7 @@ describe("a stored document transcoded to a wire record", () => {
       const document = bsonDocument([string("email", "ada@example.org"), rawString(hidden, Buffer.from([0xff]))]);
       expect(() => decodedPath("users", document, NONE)).toThrow();
       const [record] = storedDocumentsToWire(ENTITIES.users, [document], NONE);
-      expect(bytesOf(record!)).toEqual(bytesOf(preEncodedRecord(ENTITIES.users, { email: "ada@example.org" }, "response")));
+      expect(Buffer.from(record!)).toEqual(bytesOf(preEncodedRecord(ENTITIES.users, { email: "ada@example.org" }, "response")));
     }
   });
 

@@ -10,7 +10,8 @@ import { describe, expect, it } from "vitest";
 import { EntityRecordSchema, StreamRecordsResponseSchema, WriteRecordsRequestSchema, Entity } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { ENTITIES, type EntityName } from "../../services/domain/index.js";
 import { decodeRecord, encodeRecord, UnencodableValueError, type RecordEncoding } from "../../services/shared/records-wire/record-codec.js";
-import { preEncodedRecord } from "../../services/shared/records-wire/record-bytes.js";
+import { encodedRecord, preEncodedRecord } from "../../services/shared/records-wire/record-bytes.js";
+import { encodedStreamRecordsResponse, STREAM_RECORDS_ENCODED, WRITE_RECORDS_ENCODED } from "../../services/shared/records-wire/records-as-bytes.js";
 import { servesBinary } from "../../services/shared/rpc/serves-binary.js";
 
 const at = (iso: string) => new Date(iso);
@@ -88,6 +89,34 @@ describe("a pre-encoded record", () => {
       expect(bytesOf(preEncodedRecord(spec, record, encoding))).toEqual(expected);
     });
   }
+
+  for (const encoding of ["response", "write"] as RecordEncoding[]) {
+    it.each(RECORDS.map(([entity, record], i) => [i, entity, record] as const))(`is, as bytes of its own, the reflective codec's bytes for a ${encoding} (record %i, %s)`, (_i, entity, record) => {
+      const spec = ENTITIES[entity];
+      let expected: Buffer;
+      try {
+        expected = bytesOf(encodeRecord(spec, record, encoding));
+      } catch (error) {
+        expect(() => encodedRecord(spec, record, encoding)).toThrow((error as Error).message);
+        return;
+      }
+      expect(Buffer.from(encodedRecord(spec, record, encoding))).toEqual(expected);
+    });
+  }
+
+  it("as bytes in a batch, is written as the batch of messages would be, and read back by any reader as that batch", () => {
+    const response = RECORDS.filter(([entity]) => entity === "sessions").map(([, record]) => record);
+    const messages = { $typeName: StreamRecordsResponseSchema.typeName, records: response.map((r) => encodeRecord(ENTITIES.sessions, r, "response")) } as const;
+    const asBytes = toBinary(STREAM_RECORDS_ENCODED.output, encodedStreamRecordsResponse(response.map((r) => encodedRecord(ENTITIES.sessions, r, "response"))) as never);
+    expect(Buffer.from(asBytes)).toEqual(Buffer.from(toBinary(StreamRecordsResponseSchema, messages)));
+    const [entity, record] = RECORDS[0]!;
+    const request = { entity: Entity.USERS, mode: 1, dryRun: true, ordered: true, batchId: "b7" };
+    const written = toBinary(WRITE_RECORDS_ENCODED.input, { $typeName: WriteRecordsRequestSchema.typeName, ...request, records: [encodedRecord(ENTITIES[entity], record, "write")] } as never);
+    const read = fromBinary(WriteRecordsRequestSchema, written);
+    expect(read).toMatchObject(request);
+    const { updatedAt: _readOnly, ...fields } = record;
+    expect(decodeRecord(ENTITIES.users, read.records[0]!)).toEqual({ ok: true, record: fields });
+  });
 
   it("reads back, in a batch on the wire, as the record it was", () => {
     const [entity, record] = RECORDS[4]!;

@@ -14,7 +14,7 @@
  * costs ~2 µs a record here against ~6 µs decoded and re-encoded (~2.7 µs while element names were made into strings for a `Map`).
  *
  * The bytes are exactly those of the path they replace,
- * `preEncodedRecord(spec, access.filter(spec, documentToRecord(spec, deserialize(doc))), "response")`
+ * `encodedRecord(spec, access.filter(spec, documentToRecord(spec, deserialize(doc))), "response")`
  * (test/records/stored-document-bytes.test.ts compares them byte for byte):
  * fields in declaration order, the last of a repeated key, hidden and
  * personal fields left out, a UTF-8 string copied as it is. Only what
@@ -32,10 +32,9 @@
 import { isUtf8 } from "node:buffer";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { BSON } from "mongodb";
-import { EntityRecordSchema, type EntityRecord } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { EntityName, EntitySpec } from "../../domain/index.js";
 import { ENTITIES } from "../../domain/index.js";
-import { preEncodedRecord, recordPlan, type FieldWrite } from "../../shared/records-wire/record-bytes.js";
+import { encodedRecord, recordPlan, type FieldWrite } from "../../shared/records-wire/record-bytes.js";
 import { WireSink, varintLength, writeVarint } from "../../shared/records-wire/wire-sink.js";
 import { documentToRecord, usesObjectIdKey } from "../store/documents.js";
 
@@ -68,7 +67,8 @@ interface StoredPlan {
    * so an element's name is matched without making a string of it.
    */
   keysByLength: { bytes: Uint8Array; slot: number }[][];
-  caseNumber: number;
+  /** The tag of the entity's `EntityRecord` case (its field number, length-delimited). */
+  tag: number;
   /** The position of `id` when the entity's key is the document's ObjectId `_id` (activity), else -1. */
   objectIdSlot: number;
 }
@@ -80,7 +80,7 @@ function storedPlanFor(spec: EntitySpec): StoredPlan {
   const named = [...fields.map((f, slot) => ({ bytes: Buffer.from(f.key, "utf8"), slot })), { bytes: ID_KEY, slot: ID_SLOT }];
   for (const key of named) (keysByLength[key.bytes.length] ??= []).push(key);
   const idSlot = fields.findIndex((f) => f.key === "id");
-  return { fields, keysByLength, caseNumber: plan.caseNumber, objectIdSlot: usesObjectIdKey(spec) ? idSlot : -1 };
+  return { fields, keysByLength, tag: plan.caseNumber * 8 + WireType.LengthDelimited, objectIdSlot: usesObjectIdKey(spec) ? idSlot : -1 };
 }
 
 /** `_id`, matched like a field's key, to a slot of its own. */
@@ -98,13 +98,15 @@ const sink = new WireSink();
 
 /**
  * The wire records of one batch of stored documents (each a whole BSON
- * document, as the driver's `raw` cursor returns them), for a response:
- * `omit` names the fields this caller may not see (personal data).
+ * document, as the driver's `raw` cursor returns them), for a response, each
+ * as an `EntityRecord`'s bytes (records-as-bytes.ts): `omit` names the fields
+ * this caller may not see (personal data).
  */
-export function storedDocumentsToWire(spec: EntitySpec, documents: readonly Uint8Array[], omit: ReadonlySet<string>): EntityRecord[] {
+export function storedDocumentsToWire(spec: EntitySpec, documents: readonly Uint8Array[], omit: ReadonlySet<string>): Uint8Array[] {
   const plan = PLANS[spec.name];
-  const records: (EntityRecord | undefined)[] = new Array(documents.length);
+  const records: Uint8Array[] = new Array(documents.length);
   if (spans.length < 2 * documents.length) spans = new Int32Array(2 * documents.length);
+  const tagLength = varintLength(plan.tag);
   sink.pos = 0;
   let total = 0;
   for (let i = 0; i < documents.length; i++) {
@@ -112,17 +114,17 @@ export function storedDocumentsToWire(spec: EntitySpec, documents: readonly Uint
     if (transcode(plan, documents[i]!, omit)) {
       spans[2 * i] = start;
       spans[2 * i + 1] = sink.pos;
-      total += varintLength(sink.pos - start) + sink.pos - start;
+      total += tagLength + varintLength(sink.pos - start) + sink.pos - start;
     } else {
       // Whatever the document held that this file does not write, the path it replaces judges it (and may throw as it did).
       sink.pos = start;
       spans[2 * i] = -1;
       const record = documentToRecord(spec, BSON.deserialize(documents[i]!));
       for (const key of omit) delete record[key];
-      records[i] = preEncodedRecord(spec, record, "response");
+      records[i] = encodedRecord(spec, record, "response");
     }
   }
-  // One allocation for the batch; each record's bytes are the length of its case's message, then its fields.
+  // One allocation for the batch; each record is its case's tag, the length of the case's message, then its fields.
   const out = Buffer.allocUnsafe(total);
   let at = 0;
   for (let i = 0; i < documents.length; i++) {
@@ -130,12 +132,12 @@ export function storedDocumentsToWire(spec: EntitySpec, documents: readonly Uint
     if (start < 0) continue;
     const end = spans[2 * i + 1]!;
     const from = at;
-    at = writeVarint(out, at, end - start);
+    at = writeVarint(out, writeVarint(out, at, plan.tag), end - start);
     sink.buf.copy(out, at, start, end);
     at += end - start;
-    records[i] = { $typeName: EntityRecordSchema.typeName, kind: { case: undefined }, $unknown: [{ no: plan.caseNumber, wireType: WireType.LengthDelimited, data: out.subarray(from, at) }] };
+    records[i] = out.subarray(from, at);
   }
-  return records as EntityRecord[];
+  return records;
 }
 
 /** Writes one document's fields into the sink; false (having written part of it) when the document needs the decoding path. */

@@ -17,6 +17,7 @@
  * value a write must refuse) goes through the reflective codec instead, so
  * every record is encoded, or refused, the way it was before.
  */
+import { toBinary } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { EntityRecordSchema, type EntityRecord } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { EntityName, EntitySpec, FieldSpec } from "../../domain/index.js";
@@ -81,6 +82,24 @@ export function preEncodedRecord(spec: EntitySpec, record: Record<string, unknow
   const at = writeVarint(data, 0, length);
   sink.buf.copy(data, at, 0, length);
   return { $typeName: EntityRecordSchema.typeName, kind: { case: undefined }, $unknown: [{ no: plan.caseNumber, wireType: WireType.LengthDelimited, data }] };
+}
+
+/**
+ * The record's bytes as an `EntityRecord` on the wire — its case's tag, then
+ * the length and fields of the case's message — for a batch whose records
+ * travel as bytes (records-as-bytes.ts): the bytes `toBinary` writes for
+ * `encodeRecord(…)`, which a record this path does not expect goes through.
+ */
+export function encodedRecord(spec: EntitySpec, record: Record<string, unknown>, encoding: RecordEncoding): Uint8Array {
+  const plan = PLANS[spec.name];
+  sink.pos = 0;
+  if (!writeFields(sink, plan.fields[encoding], record, encoding)) return toBinary(EntityRecordSchema, encodeRecord(spec, record, encoding));
+  const length = sink.pos;
+  const tag = plan.caseNumber * 8 + WireType.LengthDelimited;
+  const data = Buffer.allocUnsafe(varintLength(tag) + varintLength(length) + length);
+  const at = writeVarint(data, writeVarint(data, 0, tag), length);
+  sink.buf.copy(data, at, 0, length);
+  return data;
 }
 
 /** Writes the fields of the common shapes; false at the first value that needs the reflective path. */

@@ -6,11 +6,12 @@
  * credential: service-credential.ts; the import's write stream:
  * records-writer.ts.
  */
-import type { DescMethodStreaming } from "@bufbuild/protobuf";
+import { toBinary, type DescMethodStreaming } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor, type StreamResponse, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { mapCallErrors } from "../../shared/rpc/map-call-errors.js";
-import { RecordsService, type StreamRecordsResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { EntityRecordSchema, RecordsService, type EntityRecord, type StreamRecordsResponse, type WriteRecordsRequest } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { WRITE_RECORDS_ENCODED, type EncodedWriteRecordsRequest } from "../../shared/records-wire/records-as-bytes.js";
 import { readRecords, STREAM_RECORDS_UNREAD } from "../../shared/records-wire/records-read.js";
 
 export type RecordsClient = Client<typeof RecordsService>;
@@ -27,7 +28,7 @@ export type RecordsClient = Client<typeof RecordsService>;
 export function createRecordsClient(baseUrl: string, interceptors: Interceptor[] = []): RecordsClient {
   return createClient(
     RecordsService,
-    streamRecordsReadFast(
+    recordBatchesFast(
       createGrpcTransport({
         baseUrl,
         interceptors: [...interceptors, brokenCallsAreUnavailable],
@@ -40,16 +41,28 @@ export function createRecordsClient(baseUrl: string, interceptors: Interceptor[]
 }
 
 /**
- * `transport`, except that StreamRecords responses are read with their
- * records straight to plain records (shared/records-wire/records-read.ts):
- * an export's every record comes this way, and protobuf-es's reflective
- * parse of each was the largest piece of the transfer service's own work on
- * an export. The transport speaks binary gRPC, which that reading needs.
+ * `transport`, except for the two methods that carry an export's or an
+ * import's every record, which it reads and writes without protobuf-es
+ * walking each record by reflection; the transport speaks binary gRPC, which
+ * both need:
+ *
+ * - StreamRecords responses are read with their records straight to plain
+ *   records (shared/records-wire/records-read.ts): protobuf-es's reflective
+ *   parse of each was the largest piece of this service's own work on an
+ *   export.
+ * - WriteRecords requests are written with each record as bytes
+ *   (shared/records-wire/records-as-bytes.ts): the import's writer encodes
+ *   them so (records-writer.ts); a request of record messages, as any other
+ *   caller makes, has them encoded here, the same bytes either way.
  */
-export function streamRecordsReadFast(transport: Transport): Transport {
+export function recordBatchesFast(transport: Transport): Transport {
   return {
     unary: (...args) => transport.unary(...args),
     async stream(method, signal, timeoutMs, header, input, contextValues) {
+      if ((method as DescMethodStreaming) === RecordsService.method.writeRecords) {
+        const response = await transport.stream(WRITE_RECORDS_ENCODED, signal, timeoutMs, header, recordBatchesAsBytes(input as AsyncIterable<WriteRecordsRequest>) as never, contextValues);
+        return { ...response, method } as unknown as StreamResponse<never, never>;
+      }
       if ((method as DescMethodStreaming) !== RecordsService.method.streamRecords) return transport.stream(method, signal, timeoutMs, header, input, contextValues);
       const response = await transport.stream(STREAM_RECORDS_UNREAD, signal, timeoutMs, header, input as never, contextValues);
       const messages = response.message as AsyncIterable<StreamRecordsResponse>;
@@ -62,6 +75,14 @@ export function streamRecordsReadFast(transport: Transport): Transport {
       } as unknown as StreamResponse<never, never>;
     },
   };
+}
+
+/** Each request with its records as bytes: those already encoded as they are, record messages encoded. */
+async function* recordBatchesAsBytes(requests: AsyncIterable<WriteRecordsRequest | EncodedWriteRecordsRequest>): AsyncIterable<EncodedWriteRecordsRequest> {
+  for await (const request of requests) {
+    const records = request.records as (EntityRecord | Uint8Array)[];
+    yield { ...request, records: records.map((r) => (r instanceof Uint8Array ? r : toBinary(EntityRecordSchema, r))) } as EncodedWriteRecordsRequest;
+  }
 }
 
 /**

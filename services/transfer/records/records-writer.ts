@@ -8,19 +8,19 @@
  * `batch_id`, and record indexes are mapped back to the core's batch (records
  * that could not even be encoded are reported here and not sent).
  */
-import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { WriteRecordsRequestSchema, type EntityRecord, type WriteRecordsRequest, type WriteRecordsResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { WriteRecordsRequestSchema, type WriteRecordsRequest, type WriteRecordsResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { EntitySpec, WriteMode } from "../../domain/index.js";
 import { entityEnum, UnencodableValueError } from "../../shared/records-wire/record-codec.js";
-import { preEncodedRecord } from "../../shared/records-wire/record-bytes.js";
+import { encodedRecord } from "../../shared/records-wire/record-bytes.js";
+import type { EncodedWriteRecordsRequest } from "../../shared/records-wire/records-as-bytes.js";
 import { writeModeEnum } from "../../shared/records-wire/write-mode-codec.js";
 import { PushQueue } from "../../shared/streams/push-queue.js";
 import type { RecordWriter, WriteError, WriteResult } from "../core/import-pipeline.js";
 import type { RecordsClient } from "./records-client.js";
 
 export class RecordsStreamWriter implements RecordWriter {
-  private requests?: PushQueue<WriteRecordsRequest>;
+  private requests?: PushQueue<EncodedWriteRecordsRequest>;
   private responses?: AsyncIterator<WriteRecordsResponse>;
   /** Reads of responses, chained so that concurrent writes get theirs in order. */
   private reading: Promise<unknown> = Promise.resolve();
@@ -51,12 +51,12 @@ export class RecordsStreamWriter implements RecordWriter {
 
   async write(records: Record<string, unknown>[], options: { mode: WriteMode; dryRun: boolean }): Promise<WriteResult> {
     const errors: WriteError[] = [];
-    const wire: EntityRecord[] = [];
+    const wire: Uint8Array[] = [];
     const sentIndex: number[] = [];
     records.forEach((record, index) => {
       try {
-        // The records client speaks binary gRPC, so the records go pre-encoded (the same bytes, without protobuf-es's reflection).
-        wire.push(preEncodedRecord(this.spec, record, "write"));
+        // The records client speaks binary gRPC, so the records go as their bytes (records-as-bytes.ts: the same wire, without protobuf-es's reflection).
+        wire.push(encodedRecord(this.spec, record, "write"));
         sentIndex.push(index);
       } catch (error) {
         if (!(error instanceof UnencodableValueError)) throw error;
@@ -66,9 +66,15 @@ export class RecordsStreamWriter implements RecordWriter {
     const result: WriteResult = { inserted: 0, updated: 0, unchanged: 0, skipped: 0, errors };
     if (wire.length === 0) return result;
     const batchId = String(++this.nextBatch);
-    const sent = this.start().push(
-      create(WriteRecordsRequestSchema, { entity: entityEnum(this.spec.name), mode: writeModeEnum(options.mode), dryRun: options.dryRun, ordered: false, batchId, records: wire }),
-    );
+    const sent = this.start().push({
+      $typeName: WriteRecordsRequestSchema.typeName,
+      entity: entityEnum(this.spec.name),
+      mode: writeModeEnum(options.mode),
+      dryRun: options.dryRun,
+      ordered: false,
+      batchId,
+      records: wire,
+    });
     if (!sent) throw new Error("the write stream is closed");
     if (!options.dryRun)
       this.unanswered.set(
@@ -117,10 +123,12 @@ export class RecordsStreamWriter implements RecordWriter {
     }
   }
 
-  private start(): PushQueue<WriteRecordsRequest> {
+  private start(): PushQueue<EncodedWriteRecordsRequest> {
     if (!this.requests) {
       this.requests = new PushQueue();
-      this.responses = this.client.writeRecords(this.requests, { signal: this.signal })[Symbol.asyncIterator]();
+      // The records client sends a request whose records are bytes as it is (records-client.ts `recordBatchesAsBytes`).
+      const requests = this.requests as AsyncIterable<EncodedWriteRecordsRequest> as AsyncIterable<WriteRecordsRequest>;
+      this.responses = this.client.writeRecords(requests, { signal: this.signal })[Symbol.asyncIterator]();
     }
     return this.requests;
   }

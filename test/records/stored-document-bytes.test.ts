@@ -16,6 +16,7 @@ import { personalFields } from "../../services/records/access-policy.js";
 import { storedDocumentsToWire } from "../../services/records/rpc/stored-document-bytes.js";
 import { documentToRecord } from "../../services/records/store/documents.js";
 import { preEncodedRecord } from "../../services/shared/records-wire/record-bytes.js";
+import { RECORDS } from "../shared/wire-record-fixtures.js";
 import { encodedStreamRecordsResponse, STREAM_RECORDS_ENCODED } from "../../services/shared/records-wire/records-as-bytes.js";
 
 const at = (iso: string) => new Date(iso);
@@ -58,76 +59,35 @@ function expectSameAsDecoding(entity: EntityName, documents: Uint8Array[], omit:
   expect(actual).toEqual(expected);
 }
 
-/** Stored documents of every entity as the store writes them (the record plus `_id` and, for users, a hash), and odd ones. */
+/** A record as the store keeps it: under `_id` (an ObjectId for the activity log, whose `id` it is), a user with a password hash. */
+function storedShape(entity: EntityName, record: Record<string, unknown>): Record<string, unknown> {
+  if (entity === "activity") {
+    const { id, ...fields } = record;
+    return typeof id === "string" && ObjectId.isValid(id) ? { _id: new ObjectId(id), ...fields } : { _id: new ObjectId(), id, ...fields };
+  }
+  const key = ENTITIES[entity].keyFields.map((k) => String(record[k] ?? "")).join("|");
+  return { _id: key, ...record, ...(entity === "users" ? { passwordHash: "scrypt$…" } : {}) };
+}
+
+/** Stored documents of every entity (the wire fixtures as the store writes them), and documents no write would store. */
 const DOCUMENTS: [EntityName, Record<string, unknown>][] = [
-  [
-    "users",
-    {
-      _id: new ObjectId(),
-      email: "ada@example.org",
-      username: "ada",
-      firstName: "Ada",
-      lastName: "Lovelace — ∑ 😀",
-      role: "student",
-      status: "active",
-      createdAt: at("2024-01-01T00:00:00Z"),
-      updatedAt: at("2024-02-01T12:34:56.789Z"),
-      passwordHash: "scrypt$…",
-      password: "never stored, never sent",
-    },
-  ],
-  ["users", { _id: "ada@example.org", email: "", username: "" }],
-  [
-    "courses",
-    {
-      _id: "C1",
-      code: "C1",
-      title: "Intro",
-      description: "",
-      category: "x",
-      startDate: at("1969-07-20T20:17:40.001Z"),
-      endDate: at("1970-01-01T00:00:00Z"),
-      visible: false,
-      updatedAt: at("2100-01-01T00:00:00.999Z"),
-    },
-  ],
+  ...RECORDS.map(([entity, record]): [EntityName, Record<string, unknown>] => [entity, storedShape(entity, record)]),
   ["courses", { code: "C2", visible: true, unknownKey: { deep: [1, "two", null] } }],
-  [
-    "sessions",
-    {
-      _id: "s1",
-      updatedAt: at("2024-03-02T00:00:00Z"),
-      score: -0.5,
-      sessionId: "s1",
-      userId: "u1",
-      courseId: "C1",
-      startedAt: at("2024-03-01T10:00:00.5Z"),
-      endedAt: at("1900-01-01T00:00:00.001Z"),
-      status: "completed",
-    },
-  ],
-  ["sessions", { sessionId: "s2", score: 0, userName: "Ada", userEmail: "ada@example.org", courseTitle: "Intro", activityIds: ["a1", "a2", "ü"] }],
+  // Fields in another order than the message declares them.
+  ["sessions", { _id: "s1", updatedAt: at("2024-03-02T00:00:00Z"), score: -0.5, sessionId: "s1", userId: "u1", courseId: "C1", status: "completed" }],
   ["sessions", { sessionId: "s3", activityIds: [], endedAt: null, score: 42 }],
   ["sessions", { sessionId: "s4", score: new BSON.Int32(7), startedAt: "2024-01-01", endedAt: 12, status: 7 }],
   ["sessions", { sessionId: "s5", score: new BSON.Double(Number.NaN), updatedAt: new BSON.Double(Number.POSITIVE_INFINITY) }],
   ["sessions", { sessionId: "s6", score: BSON.Long.fromNumber(3) }],
   ["sessions", { sessionId: "s7", score: BSON.Decimal128.fromString("1.5") }],
-  ["sessions", { sessionId: "s8", activities: [{ userId: "u1", action: "view", at: at("2024-01-01T00:00:00Z") }] }],
   ["sessions", { sessionId: "s9", activities: null, activityIds: ["a", 1] }],
   // Names near a field's: the same length, a prefix, other scripts; none of them is the field.
   ["sessions", { sessionId: "s10", sessionID: "x", sessionIdé: "y", userI: "z", ü: 1, courseid: "C9", _i: "no", _idx: "no" }],
-  ["enrollments", { _id: "u1|C1", userId: "u1", courseId: "C1", role: "student", status: "active", enrolledAt: at("2024-01-01T00:00:00Z"), updatedAt: at("2024-01-02T00:00:00Z") }],
-  [
-    "activity",
-    { _id: new ObjectId("0123456789abcdef01234567"), userId: "u1", sessionId: "s1", courseId: "C1", action: "view", at: at("2024-01-01T00:00:00Z"), recordedAt: at("2024-01-01T00:00:01Z") },
-  ],
   ["activity", { _id: new ObjectId("0123456789abcdef01234567"), id: "stored id loses to _id", userId: "u1" }],
   ["activity", { _id: "not an ObjectId", id: "stored id", userId: "u1" }],
-  ["activity", { _id: new ObjectId(), userId: "u1", details: { device: "phone", clicks: 3, nested: { a: [1, "b"] } } }],
   ["activity", { _id: new ObjectId(), userId: "u1", details: null }],
-  ["users", { email: "ada@example.org", createdAt: new Date("not a date") }],
   ["users", { email: "ada@example.org", createdAt: new BSON.Timestamp({ t: 1, i: 2 }), updatedAt: new ObjectId(), firstName: null, lastName: undefined }],
-  ["users", { email: "bytes", firstName: new BSON.Binary(Buffer.from([1, 2, 3])) }],
+  ["users", { email: "bytes", firstName: new BSON.Binary(Buffer.from([1, 2, 3])), password: "never stored, never sent" }],
 ];
 
 describe("a stored document transcoded to a wire record", () => {

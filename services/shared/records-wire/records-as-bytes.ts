@@ -13,7 +13,7 @@
  * `repeated bytes`: a length-delimited field either way, so a reader cannot
  * tell them apart. For binary callers only: in JSON a `bytes` field is base64.
  */
-import { clone, createFileRegistry, type DescMessage, type DescMethodStreaming, type Message } from "@bufbuild/protobuf";
+import { clone, create, createFileRegistry, type DescMessage, type DescMethodStreaming, type Message } from "@bufbuild/protobuf";
 import { FieldDescriptorProto_Type, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import {
   file_dataexchange_records_v1_records,
@@ -54,5 +54,10 @@ export const WRITE_RECORDS_ENCODED = { ...RecordsService.method.writeRecords, in
 
 /** A StreamRecords response of records already encoded. */
 export function encodedStreamRecordsResponse(records: Uint8Array[]): EncodedStreamRecordsResponse {
-  return { $typeName: StreamRecordsResponseSchema.typeName, records };
+  return create(STREAM_RECORDS_ENCODED.output, { records }) as unknown as EncodedStreamRecordsResponse;
+}
+
+/** A WriteRecords request of records already encoded; fields left out take their defaults, as `create` gives them. */
+export function encodedWriteRecordsRequest(init: Partial<Omit<EncodedWriteRecordsRequest, "$typeName">>): EncodedWriteRecordsRequest {
+  return create(WRITE_RECORDS_ENCODED.input, init) as unknown as EncodedWriteRecordsRequest;
 }

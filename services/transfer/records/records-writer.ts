@@ -9,11 +9,11 @@
  * that could not even be encoded are reported here and not sent).
  */
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { WriteRecordsRequestSchema, type WriteRecordsRequest, type WriteRecordsResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import type { WriteRecordsRequest, WriteRecordsResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { EntitySpec, WriteMode } from "../../domain/index.js";
 import { entityEnum, UnencodableValueError } from "../../shared/records-wire/record-codec.js";
 import { encodedRecord } from "../../shared/records-wire/record-bytes.js";
-import type { EncodedWriteRecordsRequest } from "../../shared/records-wire/records-as-bytes.js";
+import { encodedWriteRecordsRequest, type EncodedWriteRecordsRequest } from "../../shared/records-wire/records-as-bytes.js";
 import { writeModeEnum } from "../../shared/records-wire/write-mode-codec.js";
 import { PushQueue } from "../../shared/streams/push-queue.js";
 import type { RecordWriter, WriteError, WriteResult } from "../core/import-pipeline.js";
@@ -66,15 +66,16 @@ export class RecordsStreamWriter implements RecordWriter {
     const result: WriteResult = { inserted: 0, updated: 0, unchanged: 0, skipped: 0, errors };
     if (wire.length === 0) return result;
     const batchId = String(++this.nextBatch);
-    const sent = this.start().push({
-      $typeName: WriteRecordsRequestSchema.typeName,
-      entity: entityEnum(this.spec.name),
-      mode: writeModeEnum(options.mode),
-      dryRun: options.dryRun,
-      ordered: false,
-      batchId,
-      records: wire,
-    });
+    const sent = this.start().push(
+      encodedWriteRecordsRequest({
+        entity: entityEnum(this.spec.name),
+        mode: writeModeEnum(options.mode),
+        dryRun: options.dryRun,
+        ordered: false,
+        batchId,
+        records: wire,
+      }),
+    );
     if (!sent) throw new Error("the write stream is closed");
     if (!options.dryRun)
       this.unanswered.set(

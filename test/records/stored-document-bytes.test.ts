@@ -2,7 +2,8 @@
  * Stored documents transcoded to wire records (records/rpc/stored-document-bytes.ts)
  * are a shortcut, not a second reading of the store: for any document, the
  * bytes are those of the path it replaces — the driver decoding the BSON,
- * `documentToRecord`, personal fields taken out, `preEncodedRecord` — and a
+ * `documentToRecord`, personal fields taken out, the reflective codec's
+ * message (`encodeRecord`, which record-bytes.ts matches byte for byte) — and a
  * document that path refuses is refused with its error. Documents here are
  * real BSON, made by the driver's own serializer or, for what it will not
  * write (repeated keys, broken strings, dates out of range), byte by byte.
@@ -15,22 +16,21 @@ import { ENTITIES, type EntityName } from "../../services/domain/index.js";
 import { personalFields } from "../../services/records/access-policy.js";
 import { storedDocumentsToWire } from "../../services/records/rpc/stored-document-bytes.js";
 import { documentToRecord } from "../../services/records/store/documents.js";
-import { preEncodedRecord } from "../../services/shared/records-wire/record-bytes.js";
+import { encodedRecord } from "../../services/shared/records-wire/record-bytes.js";
+import { encodeRecord } from "../../services/shared/records-wire/record-codec.js";
 import { RECORDS } from "../shared/wire-record-fixtures.js";
 import { encodedStreamRecordsResponse, STREAM_RECORDS_ENCODED } from "../../services/shared/records-wire/records-as-bytes.js";
 
 const at = (iso: string) => new Date(iso);
 const NONE: ReadonlySet<string> = new Set();
 
-/** The path the transcoder replaces: decode, turn into a record, hide, pre-encode. */
+/** The path the transcoder replaces: decode, turn into a record, hide, encode (the reflective codec, the reference). */
 function decodedPath(entity: EntityName, document: Uint8Array, omit: ReadonlySet<string>): EntityRecord {
   const spec = ENTITIES[entity];
   const record = documentToRecord(spec, BSON.deserialize(document));
   for (const key of omit) delete record[key];
-  return preEncodedRecord(spec, record, "response");
+  return encodeRecord(spec, record, "response");
 }
-
-const bytesOf = (record: EntityRecord) => Buffer.from(toBinary(EntityRecordSchema, record));
 
 /**
  * Either both ways give the same bytes — each record's, and the whole
@@ -142,7 +142,7 @@ describe("a stored document transcoded to a wire record", () => {
       const document = bsonDocument([string("email", "ada@example.org"), rawString(hidden, Buffer.from([0xff]))]);
       expect(() => decodedPath("users", document, NONE)).toThrow();
       const [record] = storedDocumentsToWire(ENTITIES.users, [document], NONE);
-      expect(Buffer.from(record!)).toEqual(bytesOf(preEncodedRecord(ENTITIES.users, { email: "ada@example.org" }, "response")));
+      expect(Buffer.from(record!)).toEqual(Buffer.from(encodedRecord(ENTITIES.users, { email: "ada@example.org" }, "response")));
     }
   });
 
@@ -177,7 +177,7 @@ function valueOfType(type: string, random: () => number): unknown {
     case "object_list":
       return null;
     default:
-      return random() < 0.2 ? "" : "text " + String.fromCodePoint(Math.floor(random() * 0xd7ff)) + String.fromCodePoint(0xe000 + Math.floor(random() * 0x1f000));
+      return random() < 0.2 ? "" : `text ${String.fromCodePoint(Math.floor(random() * 0xd7ff))}${String.fromCodePoint(0xe000 + Math.floor(random() * 0x1f000))}`;
   }
 }
 
@@ -185,7 +185,7 @@ function randomValue(random: () => number): unknown {
   const pick = Math.floor(random() * 12);
   switch (pick) {
     case 0:
-      return "text " + String.fromCodePoint(Math.floor(random() * 0x2ffff));
+      return `text ${String.fromCodePoint(Math.floor(random() * 0x2ffff))}`;
     case 1:
       return random() * 200 - 100;
     case 2:

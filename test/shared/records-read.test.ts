@@ -22,7 +22,8 @@ import {
 } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { ENTITIES, type EntityName } from "../../services/domain/index.js";
 import { decodeRecord, encodeRecord, PlainEntityRecord, RECORD_CASE, type DecodeResult, type RecordEncoding } from "../../services/shared/records-wire/record-codec.js";
-import { preEncodedRecord } from "../../services/shared/records-wire/record-bytes.js";
+import { encodedRecord } from "../../services/shared/records-wire/record-bytes.js";
+import { encodedStreamRecordsResponse, STREAM_RECORDS_ENCODED } from "../../services/shared/records-wire/records-as-bytes.js";
 import { plainRecordFromBytes } from "../../services/shared/records-wire/record-from-bytes.js";
 import { readRecords, STREAM_RECORDS_UNREAD, WRITE_RECORDS_UNREAD } from "../../services/shared/records-wire/records-read.js";
 
@@ -188,7 +189,7 @@ describe("records read straight from their bytes", () => {
 
   it("are read the fast way whether the sender pre-encoded them or not (the same bytes)", () => {
     const record = { sessionId: "s1", startedAt: new Date(-1_500), score: 12.5, status: "active" };
-    const pre = streamBytes([preEncodedRecord(ENTITIES.sessions, record, "response")]);
+    const pre = toBinary(STREAM_RECORDS_ENCODED.output, encodedStreamRecordsResponse([encodedRecord(ENTITIES.sessions, record, "response")]) as never);
     const message = readRecords(fromBinary(STREAM_RECORDS_UNREAD.output, pre) as unknown as StreamRecordsResponse);
     expect(message.records[0]).toBeInstanceOf(PlainEntityRecord);
     expect(decodeRecord(ENTITIES.sessions, message.records[0])).toEqual({ ok: true, record });

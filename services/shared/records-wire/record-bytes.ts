@@ -1,11 +1,13 @@
 /**
- * Plain records to wire records without protobuf-es building and then
- * walking a message by reflection for each: the hot half of both services'
- * record traffic (the records service answering StreamRecords, the transfer
- * service sending an import's WriteRecords batches). Profiles of the
- * end-to-end bench rows showed protobuf-es's reflective `create` + `toBinary`
- * of every record as the largest piece of either service's own CPU on those
- * paths (the direct baselines pay nothing of the kind).
+ * Plain records to an `EntityRecord`'s bytes without protobuf-es building
+ * and then walking a message by reflection for each: the hot half of both
+ * services' record traffic (the records service answering StreamRecords for
+ * records it had to decode, the transfer service sending an import's
+ * WriteRecords batches; batches carry the bytes as they are,
+ * records-as-bytes.ts). Profiles of the end-to-end bench rows showed
+ * protobuf-es's reflective `create` + `toBinary` of every record as the
+ * largest piece of either service's own CPU on those paths (the direct
+ * baselines pay nothing of the kind).
  *
  * The bytes are exactly what `toBinary` writes for `encodeRecord(…)`
  * (record-codec.ts; the test compares them byte for byte): fields in
@@ -19,10 +21,10 @@
  */
 import { toBinary } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
-import { EntityRecordSchema, type EntityRecord } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { EntityRecordSchema } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { EntityName, EntitySpec, FieldSpec } from "../../domain/index.js";
 import { ENTITIES } from "../../domain/index.js";
-import { encodeRecord, type RecordEncoding, type UnencodableValueError } from "./record-codec.js";
+import { encodeRecord, type RecordEncoding } from "./record-codec.js";
 import { entityCase, wireFieldKind, type WireFieldKind } from "./record-wire-fields.js";
 import { WireSink, varintLength, writeVarint } from "./wire-sink.js";
 
@@ -62,33 +64,11 @@ export function recordPlan(spec: EntitySpec): RecordPlan {
 }
 
 /**
- * `encodeRecord(spec, record, encoding)` with its fields already encoded: an
- * `EntityRecord` holding them as the one (unknown) field of its case, which
- * `toBinary` writes as they are — the same bytes as the reflective message.
- * For binary serialization only: JSON (`toJson`) does not write unknown
- * fields, so callers use this where the wire is binary (the records service
- * for binary callers, the transfer service's gRPC client) and
- * {@link encodeRecord} elsewhere. A record with a value this path does not
- * expect is the reflective message itself (and a write's unencodable value
- * throws {@link UnencodableValueError} from there).
- */
-export function preEncodedRecord(spec: EntitySpec, record: Record<string, unknown>, encoding: RecordEncoding): EntityRecord {
-  const plan = PLANS[spec.name];
-  sink.pos = 0;
-  if (!writeFields(sink, plan.fields[encoding], record, encoding)) return encodeRecord(spec, record, encoding);
-  // What an unknown length-delimited field holds: the length of the case's message, then its fields.
-  const length = sink.pos;
-  const data = Buffer.allocUnsafe(varintLength(length) + length);
-  const at = writeVarint(data, 0, length);
-  sink.buf.copy(data, at, 0, length);
-  return { $typeName: EntityRecordSchema.typeName, kind: { case: undefined }, $unknown: [{ no: plan.caseNumber, wireType: WireType.LengthDelimited, data }] };
-}
-
-/**
  * The record's bytes as an `EntityRecord` on the wire — its case's tag, then
  * the length and fields of the case's message — for a batch whose records
  * travel as bytes (records-as-bytes.ts): the bytes `toBinary` writes for
- * `encodeRecord(…)`, which a record this path does not expect goes through.
+ * `encodeRecord(…)`, which a record this path does not expect goes through
+ * (and a write's unencodable value throws its `UnencodableValueError` from there).
  */
 export function encodedRecord(spec: EntitySpec, record: Record<string, unknown>, encoding: RecordEncoding): Uint8Array {
   const plan = PLANS[spec.name];

@@ -13,34 +13,19 @@
  * `repeated bytes`: a length-delimited field either way, so a reader cannot
  * tell them apart. For binary callers only: in JSON a `bytes` field is base64.
  */
-import { clone, create, createFileRegistry, type DescMessage, type DescMethodStreaming, type Message } from "@bufbuild/protobuf";
-import { FieldDescriptorProto_Type, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
-import {
-  file_dataexchange_records_v1_records,
-  RecordsService,
-  StreamRecordsResponseSchema,
-  WriteRecordsRequestSchema,
-  type StreamRecordsResponse,
-  type WriteRecordsRequest,
-} from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { create, type DescMethodStreaming, type Message } from "@bufbuild/protobuf";
+import { FieldDescriptorProto_Type } from "@bufbuild/protobuf/wkt";
+import { RecordsService, StreamRecordsResponseSchema, WriteRecordsRequestSchema, type StreamRecordsResponse, type WriteRecordsRequest } from "../../../gen/dataexchange/records/v1/records_pb.js";
+import { recordsFileVariant } from "./records-file-variant.js";
 
 /** The records file as it is, except that the batches' `records` are bytes. */
-function recordsFileWithRecordsAsBytes() {
-  const proto = clone(FileDescriptorProtoSchema, file_dataexchange_records_v1_records.proto);
+const bytesMessage = recordsFileVariant((proto) => {
   for (const name of [StreamRecordsResponseSchema.name, WriteRecordsRequestSchema.name]) {
     const records = proto.messageType.find((m) => m.name === name)!.field.find((f) => f.name === "records")!;
     records.type = FieldDescriptorProto_Type.BYTES;
     records.typeName = "";
   }
-  const dependencies = new Map(file_dataexchange_records_v1_records.dependencies.map((f) => [f.proto.name, f]));
-  return createFileRegistry(proto, (name) => dependencies.get(name));
-}
-
-const asBytes = recordsFileWithRecordsAsBytes();
-
-function bytesMessage(name: string): DescMessage {
-  return asBytes.getMessage(`${file_dataexchange_records_v1_records.proto.package}.${name}`)!;
-}
+});
 
 /** A StreamRecords response whose records are each an `EntityRecord`'s bytes. */
 export type EncodedStreamRecordsResponse = Omit<StreamRecordsResponse, "records" | "$typeName"> & Message<typeof StreamRecordsResponseSchema.typeName> & { records: Uint8Array[] };

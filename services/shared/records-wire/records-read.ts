@@ -23,13 +23,11 @@
  * read it by letting a record's last field run on past the record's length
  * into the bytes after it, which protobuf's parsers in other languages refuse.
  */
-import { clone, createFileRegistry, fromBinary, toBinary, type DescMessage, type DescMethodStreaming } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { fromBinary, toBinary, type DescMessage, type DescMethodStreaming } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   EntityRecordSchema,
-  file_dataexchange_records_v1_records,
   RecordsService,
   StreamRecordsResponseSchema,
   WriteRecordsRequestSchema,
@@ -41,22 +39,14 @@ import type { EntityName } from "../../domain/index.js";
 import { ENTITIES } from "../../domain/index.js";
 import { PlainEntityRecord, RECORD_CASE } from "./record-codec.js";
 import { plainRecordFromBytes } from "./record-from-bytes.js";
+import { recordsFileVariant } from "./records-file-variant.js";
 
 /** The records file as it is, except that EntityRecord declares no fields (its oneof goes with them). */
-function recordsFileWithUnreadRecords() {
-  const proto = clone(FileDescriptorProtoSchema, file_dataexchange_records_v1_records.proto);
+const unreadMessage = recordsFileVariant((proto) => {
   const entityRecord = proto.messageType.find((m) => m.name === EntityRecordSchema.name)!;
   entityRecord.field = [];
   entityRecord.oneofDecl = [];
-  const dependencies = new Map(file_dataexchange_records_v1_records.dependencies.map((f) => [f.proto.name, f]));
-  return createFileRegistry(proto, (name) => dependencies.get(name));
-}
-
-const unread = recordsFileWithUnreadRecords();
-
-function unreadMessage(name: string): DescMessage {
-  return unread.getMessage(`${file_dataexchange_records_v1_records.proto.package}.${name}`)!;
-}
+});
 
 /** StreamRecords with each response's records left as bytes; otherwise the method itself. */
 export const STREAM_RECORDS_UNREAD = { ...RecordsService.method.streamRecords, output: unreadMessage("StreamRecordsResponse") } as DescMethodStreaming;

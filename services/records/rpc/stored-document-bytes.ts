@@ -34,7 +34,7 @@ import { WireType } from "@bufbuild/protobuf/wire";
 import { BSON } from "mongodb";
 import type { EntityName, EntitySpec } from "../../domain/index.js";
 import { ENTITIES } from "../../domain/index.js";
-import { encodedRecord, recordPlan, type FieldWrite } from "../../shared/records-wire/record-bytes.js";
+import { encodedRecord, recordPlan, type FieldWrite, type RecordPlan } from "../../shared/records-wire/record-bytes.js";
 import { WireSink, varintLength, writeVarint } from "../../shared/records-wire/wire-sink.js";
 import { documentToRecord, usesObjectIdKey } from "../store/documents.js";
 
@@ -59,7 +59,7 @@ const MAX_KEY = 0x7f;
 /** The largest time a JavaScript `Date` holds, in ms either side of 1970: past it the driver makes an invalid Date. */
 const MAX_DATE_MS = 8.64e15;
 
-interface StoredPlan {
+interface StoredPlan extends Pick<RecordPlan, "tag"> {
   fields: FieldWrite[];
   /**
    * A field's position in `fields` by its stored key's bytes (the same key: a
@@ -67,8 +67,6 @@ interface StoredPlan {
    * so an element's name is matched without making a string of it.
    */
   keysByLength: { bytes: Uint8Array; slot: number }[][];
-  /** The tag of the entity's `EntityRecord` case (its field number, length-delimited). */
-  tag: number;
   /** The position of `id` when the entity's key is the document's ObjectId `_id` (activity), else -1. */
   objectIdSlot: number;
 }
@@ -80,7 +78,7 @@ function storedPlanFor(spec: EntitySpec): StoredPlan {
   const named = [...fields.map((f, slot) => ({ bytes: Buffer.from(f.key, "utf8"), slot })), { bytes: ID_KEY, slot: ID_SLOT }];
   for (const key of named) (keysByLength[key.bytes.length] ??= []).push(key);
   const idSlot = fields.findIndex((f) => f.key === "id");
-  return { fields, keysByLength, tag: plan.caseNumber * 8 + WireType.LengthDelimited, objectIdSlot: usesObjectIdKey(spec) ? idSlot : -1 };
+  return { fields, keysByLength, tag: plan.tag, objectIdSlot: usesObjectIdKey(spec) ? idSlot : -1 };
 }
 
 /** `_id`, matched like a field's key, to a slot of its own. */
@@ -89,9 +87,10 @@ const ID_SLOT = -2;
 
 const PLANS = Object.fromEntries((Object.keys(ENTITIES) as EntityName[]).map((name) => [name, storedPlanFor(ENTITIES[name])])) as Record<EntityName, StoredPlan>;
 
-/** Where each field's value was found in the document being read: its BSON type and offset (−1: absent). */
-const slotType = new Int32Array(64);
-const slotAt = new Int32Array(64);
+/** Where each field's value was found in the document being read: its BSON type and offset (−1: absent); as many as the widest entity has fields. */
+const MOST_FIELDS = Math.max(...Object.values(PLANS).map((plan) => plan.fields.length));
+const slotType = new Int32Array(MOST_FIELDS);
+const slotAt = new Int32Array(MOST_FIELDS);
 /** Each record's bytes in the shared sink: [start, end) pairs. */
 let spans = new Int32Array(2 * 512);
 const sink = new WireSink();
@@ -111,7 +110,7 @@ export function storedDocumentsToWire(spec: EntitySpec, documents: readonly Uint
   let total = 0;
   for (let i = 0; i < documents.length; i++) {
     const start = sink.pos;
-    if (transcode(plan, documents[i]!, omit)) {
+    if (transcode(plan, asBuffer(documents[i]!), omit)) {
       spans[2 * i] = start;
       spans[2 * i + 1] = sink.pos;
       total += tagLength + varintLength(sink.pos - start) + sink.pos - start;
@@ -141,11 +140,11 @@ export function storedDocumentsToWire(spec: EntitySpec, documents: readonly Uint
 }
 
 /** Writes one document's fields into the sink; false (having written part of it) when the document needs the decoding path. */
-function transcode(plan: StoredPlan, doc: Uint8Array, omit: ReadonlySet<string>): boolean {
+function transcode(plan: StoredPlan, doc: Buffer, omit: ReadonlySet<string>): boolean {
   const count = plan.fields.length;
   slotType.fill(-1, 0, count);
   if (doc.length < 5) return false;
-  const size = readInt32(doc, 0);
+  const size = doc.readInt32LE(0);
   if (size !== doc.length || doc[size - 1] !== 0) return false;
   let objectIdAt = -1;
   let pos = 4;
@@ -174,7 +173,7 @@ function transcode(plan: StoredPlan, doc: Uint8Array, omit: ReadonlySet<string>)
 }
 
 /** The fields found, in declaration order; false at a value record-bytes.ts would not write itself. */
-function writeSlots(plan: StoredPlan, doc: Uint8Array, omit: ReadonlySet<string>, objectIdAt: number): boolean {
+function writeSlots(plan: StoredPlan, doc: Buffer, omit: ReadonlySet<string>, objectIdAt: number): boolean {
   const fields = plan.fields;
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i]!;
@@ -182,7 +181,7 @@ function writeSlots(plan: StoredPlan, doc: Uint8Array, omit: ReadonlySet<string>
     if (i === plan.objectIdSlot && objectIdAt >= 0) {
       // documentToRecord sets `id` from the ObjectId `_id`, over any stored `id`.
       sink.tag(field.number, WireType.LengthDelimited);
-      sink.string(Buffer.from(doc.buffer, doc.byteOffset + objectIdAt, 12).toString("hex"));
+      sink.string(doc.toString("hex", objectIdAt, objectIdAt + 12));
       continue;
     }
     const type = slotType[i]!;
@@ -195,10 +194,10 @@ function writeSlots(plan: StoredPlan, doc: Uint8Array, omit: ReadonlySet<string>
       case "double":
         if (type === DOUBLE) {
           sink.tag(field.number, WireType.Bit64);
-          sink.double(readDouble(doc, at));
+          sink.double(doc.readDoubleLE(at));
         } else if (type === INT32) {
           sink.tag(field.number, WireType.Bit64);
-          sink.double(readInt32(doc, at));
+          sink.double(doc.readInt32LE(at));
         } else return false;
         break;
       case "bool":
@@ -212,7 +211,7 @@ function writeSlots(plan: StoredPlan, doc: Uint8Array, omit: ReadonlySet<string>
           if (type === DOUBLE || type === STRING || type === INT32 || type === BOOLEAN) continue;
           return false;
         }
-        const ms = readInt32(doc, at + 4) * 4294967296 + readUint32(doc, at);
+        const ms = doc.readInt32LE(at + 4) * 4294967296 + doc.readUInt32LE(at);
         if (!(Math.abs(ms) <= MAX_DATE_MS)) return false;
         sink.tag(field.number, WireType.LengthDelimited);
         sink.timestamp(ms);
@@ -221,7 +220,7 @@ function writeSlots(plan: StoredPlan, doc: Uint8Array, omit: ReadonlySet<string>
       case "strings": {
         if (type !== ARRAY) return false;
         // The list's elements, in order (a decoded array ignores their keys); each must be a string within the list's bytes.
-        const end = at + readInt32(doc, at) - 1;
+        const end = at + doc.readInt32LE(at) - 1;
         let pos = at + 4;
         while (pos < end) {
           if (doc[pos++] !== STRING) return false;
@@ -242,8 +241,8 @@ function writeSlots(plan: StoredPlan, doc: Uint8Array, omit: ReadonlySet<string>
 }
 
 /** A BSON string's UTF-8 bytes as a length-delimited field; false when they are not valid UTF-8 (the driver refuses those). */
-function writeString(fieldNo: number, doc: Uint8Array, at: number): boolean {
-  const length = readInt32(doc, at);
+function writeString(fieldNo: number, doc: Buffer, at: number): boolean {
+  const length = doc.readInt32LE(at);
   const start = at + 4;
   const end = start + length - 1;
   for (let i = start; i < end; i++) {
@@ -258,7 +257,7 @@ function writeString(fieldNo: number, doc: Uint8Array, at: number): boolean {
 }
 
 /** The slot of the field named by the bytes [start, end), {@link ID_SLOT} for `_id`, −1 for a name that is neither. */
-function slotOf(plan: StoredPlan, doc: Uint8Array, start: number, end: number): number {
+function slotOf(plan: StoredPlan, doc: Buffer, start: number, end: number): number {
   const candidates = plan.keysByLength[end - start];
   if (candidates === undefined) return -1;
   next: for (const { bytes, slot } of candidates) {
@@ -273,7 +272,7 @@ function slotOf(plan: StoredPlan, doc: Uint8Array, start: number, end: number): 
  * end; −1 for a type this file does not step over, or a size that cannot be
  * right (either sends the document down the decoding path, which decides).
  */
-function valueLength(doc: Uint8Array, type: number, at: number, size: number): number {
+function valueLength(doc: Buffer, type: number, at: number, size: number): number {
   switch (type) {
     case DOUBLE:
     case DATE:
@@ -295,20 +294,20 @@ function valueLength(doc: Uint8Array, type: number, at: number, size: number): n
       return 16;
     case STRING: {
       if (at + 4 > size) return -1;
-      const length = readInt32(doc, at);
+      const length = doc.readInt32LE(at);
       if (length <= 0 || at + 4 + length > size || doc[at + 4 + length - 1] !== 0) return -1;
       return 4 + length;
     }
     case DOCUMENT:
     case ARRAY: {
       if (at + 4 > size) return -1;
-      const length = readInt32(doc, at);
+      const length = doc.readInt32LE(at);
       if (length < 5 || at + length > size || doc[at + length - 1] !== 0) return -1;
       return length;
     }
     case BINARY: {
       if (at + 5 > size) return -1;
-      const length = readInt32(doc, at);
+      const length = doc.readInt32LE(at);
       if (length < 0 || at + 5 + length > size) return -1;
       return 5 + length;
     }
@@ -317,18 +316,7 @@ function valueLength(doc: Uint8Array, type: number, at: number, size: number): n
   }
 }
 
-function readInt32(bytes: Uint8Array, at: number): number {
-  return bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
-}
-
-function readUint32(bytes: Uint8Array, at: number): number {
-  return readInt32(bytes, at) >>> 0;
-}
-
-const float = new Float64Array(1);
-const floatBytes = new Uint8Array(float.buffer);
-
-function readDouble(bytes: Uint8Array, at: number): number {
-  for (let i = 0; i < 8; i++) floatBytes[i] = bytes[at + i]!;
-  return float[0]!;
+/** The driver hands documents over as Buffers (views of its reply); anything else is viewed as one, for Buffer's readers. */
+function asBuffer(doc: Uint8Array): Buffer {
+  return Buffer.isBuffer(doc) ? doc : Buffer.from(doc.buffer, doc.byteOffset, doc.byteLength);
 }

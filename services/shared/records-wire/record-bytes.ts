@@ -32,8 +32,8 @@ import { WireSink, varintLength, writeVarint } from "./wire-sink.js";
 export type FieldWrite = { number: number; key: string; kind: WireFieldKind; domain: FieldSpec };
 
 export interface RecordPlan {
-  /** The `EntityRecord.kind` case's field number. */
-  caseNumber: number;
+  /** The tag of the entity's `EntityRecord.kind` case: its field number, length-delimited. */
+  tag: number;
   /** Fields of the entity's message in declaration order, for each encoding. */
   fields: Record<RecordEncoding, FieldWrite[]>;
 }
@@ -47,7 +47,7 @@ function planFor(spec: EntitySpec): RecordPlan {
     if (domain) all.push({ number: field.number, key: field.localName, kind: wireFieldKind(field), domain });
   }
   return {
-    caseNumber,
+    tag: caseNumber * 8 + WireType.LengthDelimited,
     fields: {
       // As record-codec.ts's wireFields: a write leaves out read-only fields, a response write-only ones.
       write: all.filter((f) => !f.domain.readOnly),
@@ -58,7 +58,7 @@ function planFor(spec: EntitySpec): RecordPlan {
 
 const PLANS = Object.fromEntries((Object.keys(ENTITIES) as EntityName[]).map((name) => [name, planFor(ENTITIES[name])])) as Record<EntityName, RecordPlan>;
 
-/** How `spec`'s records are written on the wire: its case's field number and its fields in declaration order. */
+/** How `spec`'s records are written on the wire: its case's tag and its fields in declaration order. */
 export function recordPlan(spec: EntitySpec): RecordPlan {
   return PLANS[spec.name];
 }
@@ -75,9 +75,8 @@ export function encodedRecord(spec: EntitySpec, record: Record<string, unknown>,
   sink.pos = 0;
   if (!writeFields(sink, plan.fields[encoding], record, encoding)) return toBinary(EntityRecordSchema, encodeRecord(spec, record, encoding));
   const length = sink.pos;
-  const tag = plan.caseNumber * 8 + WireType.LengthDelimited;
-  const data = Buffer.allocUnsafe(varintLength(tag) + varintLength(length) + length);
-  const at = writeVarint(data, writeVarint(data, 0, tag), length);
+  const data = Buffer.allocUnsafe(varintLength(plan.tag) + varintLength(length) + length);
+  const at = writeVarint(data, writeVarint(data, 0, plan.tag), length);
   sink.buf.copy(data, at, 0, length);
   return data;
 }

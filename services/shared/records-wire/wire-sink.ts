@@ -14,7 +14,7 @@ export class WireSink {
   pos = 0;
 
   /** Makes room for `bytes` more bytes past `pos`. */
-  room(bytes: number): void {
+  private room(bytes: number): void {
     if (this.pos + bytes <= this.buf.length) return;
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
     this.buf.copy(bigger, 0, 0, this.pos);

@@ -17,6 +17,7 @@ import { collectionFor } from "./collections.js";
 import { findByPoints } from "./point-lookups.js";
 import { documentToRecord, sameValue, usesObjectIdKey } from "./documents.js";
 import { retryTransient } from "../../shared/mongo/transient-retry.js";
+import { turnSpent, yieldTurn } from "../../shared/process/turn-budget.js";
 import { sendWrites } from "./send-writes.js";
 import { findMissingReferences, type ReferenceCache } from "./reference-check.js";
 import type { StoredFingerprints } from "./stored-fingerprints.js";
@@ -136,20 +137,26 @@ export async function prepareBatch(db: Db, spec: EntitySpec, records: Record<str
     errors.set(index, list);
   };
 
-  // 1. Validate each record on its own.
+  // 1. Validate each record on its own. Validating and planning hundreds of records takes
+  // several ms: the event loop turns between them (turn-budget.ts).
   const valid = new Map<number, Record<string, unknown>>();
-  records.forEach((input, index) => {
-    const result = validateRecord(spec, input, { completeness: options.mode === "merge" ? "partial" : "full" });
-    if (!result.ok) return fail(index, "invalid", result.issues);
+  for (let index = 0; index < records.length; index++) {
+    if (turnSpent()) await yieldTurn();
+    const result = validateRecord(spec, records[index]!, { completeness: options.mode === "merge" ? "partial" : "full" });
+    if (!result.ok) {
+      fail(index, "invalid", result.issues);
+      continue;
+    }
     if (options.mode === "merge" && !spec.appendOnly && !naturalKeyOf(spec, result.value)) {
-      return fail(
+      fail(
         index,
         "invalid",
         spec.keyFields.filter((k) => result.value[k] === undefined).map((k) => ({ field: k, reason: "is required" })),
       );
+      continue;
     }
     valid.set(index, result.value);
-  });
+  }
 
   // 2. Duplicates inside the batch: the first occurrence wins.
   const seen = new Map<string, number>();
@@ -212,6 +219,7 @@ export async function prepareBatch(db: Db, spec: EntitySpec, records: Record<str
   const now = new Date();
   const hasField = (key: string) => spec.fields.some((f) => f.key === key);
   for (const [index, record] of valid) {
+    if (turnSpent()) await yieldTurn();
     const refIssues = missing(record);
     if (refIssues.length > 0) {
       fail(index, "missing_reference", refIssues);

@@ -15,6 +15,7 @@
  * `inserted + updated + unchanged + skipped + failed === read`.
  */
 import { traceAsyncIterable } from "../../shared/telemetry/index.js";
+import { turnSpent, yieldTurn } from "../../shared/process/turn-budget.js";
 import { FormatError, type FormatPlugin, type ReadEncoding, type ReadHeader } from "../../../formats/_sdk/index.js";
 import { emptyRowCounts, isWriteMode, WRITE_MODES, type EntitySpec, type RowCounts, type RowErrorCode, type WriteCounts, type WriteMode } from "../../domain/index.js";
 import { abortable } from "./abortable.js";
@@ -255,9 +256,11 @@ class ImportRun {
         return false;
       };
       try {
+        // A chunk of the file can hold hundreds of rows: the event loop turns every few ms between them (turn-budget.ts).
         reading: for await (const items of reader) {
           throwIfCancelled(signal);
           for (const item of items) {
+            if (turnSpent()) await yieldTurn();
             if (this.overBudget(false)) break reading;
             if (item.kind === "encoding") {
               this.encoding = item.encoding;

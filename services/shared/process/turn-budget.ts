@@ -24,11 +24,14 @@
  */
 
 /** How long a turn may run before a loop lets the event loop go on: well under a health check's patience, and long enough that pausing costs nothing measurable. */
-export const DEFAULT_TURN_MS = 4;
+const DEFAULT_TURN_MS = 4;
 
 /** When the current turn's first check was made; meaningful while {@link inTurn}. */
 let turnStartedAt = 0;
-/** Whether a check was made in the current turn (cleared once the event loop has turned). */
+/**
+ * Whether a check was made in the current turn (cleared once the event loop has turned, in its
+ * next check phase: timers that fire together, in one timers phase, count as one turn).
+ */
 let inTurn = false;
 
 function endTurn(): void {

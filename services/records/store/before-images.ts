@@ -20,7 +20,7 @@
  *   before-image (its state before the job) and only the change time moves
  *   on. Updates are replacements, far costlier than the entry beside them.
  * - inserts: one document per inserted batch ({@link InsertedBatchDocument}),
- *   the batch's keys in an array. An insert needs no before-image, only its
+ *   the batch's keys packed into one string. An insert needs no before-image, only its
  *   key, and on FerretDB/SQLite a write costs per document: one entry per
  *   inserted record doubled the documents an import of new records writes.
  *   Measured (bench/checks/revert-insert-cost.ts, 20k sessions through
@@ -77,8 +77,18 @@ export interface InsertedBatchDocument {
   jobId: string;
   entity: EntityName;
   kind: "inserted";
-  /** The inserted records' keys as {@link keyString} gives them (an activity entry's: its `_id`, in hex). */
-  keys: string[];
+  /**
+   * The inserted records' keys as {@link keyString} gives them (an activity
+   * entry's: its `_id`, in hex), as the JSON text of their list: read them
+   * with {@link batchKeys}. One string, not an array, because FerretDB 1.24
+   * stores an array with a type entry per element: an entry of 500 session
+   * keys cost it 3.4–3.6 ms of CPU as an array against 1.8–2.2 ms as one
+   * string (1.0–1.1 ms with no keys), ~3 µs of the database's time per
+   * imported record (`bench/checks/revert-entry-cost.ts`, 2 December 2026).
+   */
+  packedKeys?: string;
+  /** The same keys as an array: how entries written before 2 December 2026 hold them (still read). */
+  keys?: string[];
   /** The change time the batch's inserts set. */
   changedAt: Date;
   expiresAt: Date;
@@ -135,6 +145,11 @@ export function insertedBatches(db: Db): Collection<InsertedBatchDocument> {
   return db.collection<InsertedBatchDocument>(BEFORE_IMAGES);
 }
 
+/** The keys an inserted batch's entry holds, in either of its forms. */
+export function batchKeys(entry: Pick<InsertedBatchDocument, "packedKeys" | "keys">): string[] {
+  return entry.packedKeys !== undefined ? (JSON.parse(entry.packedKeys) as string[]) : (entry.keys ?? []);
+}
+
 export function entryId(jobId: string, entity: EntityName, key: readonly string[]): string {
   return `${jobId}/${entity}/${keyString(key)}`;
 }
@@ -183,14 +198,15 @@ export async function remember(memory: WriteMemory, spec: EntitySpec, writes: Re
 
 async function rememberInserts(memory: WriteMemory, spec: EntitySpec, writes: RememberedBatch, changedAt: Date, expiresAt: Date): Promise<Remembered["inserted"]> {
   if (writes.inserted.length === 0) return undefined;
-  const entry: InsertedBatchDocument = { _id: writes.batchId, jobId: memory.jobId, entity: spec.name, kind: "inserted", keys: writes.inserted.map(keyString), changedAt, expiresAt };
+  const keys = writes.inserted.map(keyString);
+  const entry: InsertedBatchDocument = { _id: writes.batchId, jobId: memory.jobId, entity: spec.name, kind: "inserted", packedKeys: JSON.stringify(keys), changedAt, expiresAt };
   try {
     await insertedBatches(memory.db).insertOne(entry);
   } catch (error) {
     // Stored by an earlier try whose answer was lost.
     if ((error as { code?: number }).code !== 11000) throw error;
   }
-  return { id: entry._id, keys: entry.keys };
+  return { id: entry._id, keys };
 }
 
 async function rememberUpdates(memory: WriteMemory, spec: EntitySpec, writes: RememberedUpdate[], changedAt: Date, expiresAt: Date): Promise<Set<string>> {
@@ -241,7 +257,7 @@ export async function forget(memory: WriteMemory, remembered: Remembered, refuse
   if (batch && refused.insertedKeys.size > 0) {
     const kept = batch.keys.filter((k) => !refused.insertedKeys.has(k));
     if (kept.length === 0) await insertedBatches(memory.db).deleteOne({ _id: batch.id });
-    else await insertedBatches(memory.db).updateOne({ _id: batch.id }, { $set: { keys: kept } });
+    else await insertedBatches(memory.db).updateOne({ _id: batch.id }, { $set: { packedKeys: JSON.stringify(kept) } });
     batch.keys = kept;
   }
   const ids = refused.updateIds.filter((id) => remembered.created.has(id));

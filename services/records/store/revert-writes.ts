@@ -39,7 +39,7 @@ import { keyString, type EntitySpec } from "../../domain/index.js";
 import { findExisting } from "./batch-writer.js";
 import { recordTombstone } from "./change-tracking.js";
 import { collectionFor } from "./collections.js";
-import { entryId, insertedBatches, updatedRecords, type InsertedBatchDocument, type UpdatedRecordDocument } from "./before-images.js";
+import { batchKeys, entryId, insertedBatches, updatedRecords, type InsertedBatchDocument, type UpdatedRecordDocument } from "./before-images.js";
 import { findReferrer } from "./reference-check.js";
 import { usesObjectIdKey } from "./documents.js";
 
@@ -91,7 +91,7 @@ export async function* revertWrites(db: Db, spec: EntitySpec, jobId: string, sig
     if (!batch) return;
     afterBatch = batch._id;
     const settledBefore = new Set(batch.settled ?? []);
-    const left = batch.keys.filter((k) => !settledBefore.has(k));
+    const left = batchKeys(batch).filter((k) => !settledBefore.has(k));
     let refused = 0;
     for (let start = 0; start < left.length; start += REVERT_PAGE) {
       signal?.throwIfAborted();
@@ -262,8 +262,8 @@ class JobInserts {
   private async keys(id: ObjectId): Promise<Set<string>> {
     const cached = this.keysOf.get(id.toHexString());
     if (cached) return cached;
-    const batch = await insertedBatches(this.db).findOne({ _id: id }, { projection: { keys: 1 } });
-    const keys = new Set(batch?.keys ?? []);
+    const batch = await insertedBatches(this.db).findOne({ _id: id }, { projection: { packedKeys: 1, keys: 1 } });
+    const keys = new Set(batch ? batchKeys(batch) : []);
     if (this.keysOf.size >= 8) this.keysOf.delete(this.keysOf.keys().next().value!);
     this.keysOf.set(id.toHexString(), keys);
     return keys;

@@ -82,8 +82,8 @@ export interface InsertedBatchDocument {
    * entry's: its `_id`, in hex), as the JSON text of their list: read them
    * with {@link batchKeys}. One string, not an array, because FerretDB 1.24
    * stores an array with a type entry per element: an entry of 500 session
-   * keys cost it 3.4–3.6 ms of CPU as an array against 1.8–2.2 ms as one
-   * string (1.0–1.1 ms with no keys), ~3 µs of the database's time per
+   * keys cost it 3.4–3.5 ms of CPU as an array against 2.1–2.2 ms as one
+   * string (0.8 ms with no keys), 2.3–2.9 µs of the database's time per
    * imported record (`bench/checks/revert-entry-cost.ts`, 2 December 2026).
    */
   packedKeys?: string;

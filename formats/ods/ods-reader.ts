@@ -22,6 +22,7 @@
  * covered cells held, and so does this reader, as calamine does).
  */
 import { FormatError, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
+import { refuseContinuations } from "../_spreadsheet/choose-sheet.js";
 import { SheetTable, type CellRaw, type SheetCell, type SheetRow } from "../_spreadsheet/sheet-table.js";
 import { parseXml } from "../_spreadsheet/xml-stream.js";
 import { openZip, type ZipArchive } from "../_spreadsheet/zip-reader.js";
@@ -40,7 +41,15 @@ export async function* readOds(input: AsyncIterable<Uint8Array>, ctx: ReadContex
     };
     let read: boolean;
     if (wanted === undefined) {
-      read = yield* readContent(zip, ctx, (name, index, hidden) => (note(name, index), !hidden));
+      // Left to choose, the reader also looks at the sheets after the chosen one: rows that go on on "<sheet> (2)" are
+      // refused, not half read. content.xml holds the sheets in order, so the refusal comes after the first sheet's rows:
+      // a strict import writes none of them, a lenient one ends failed, naming the sheets it did not read.
+      read = yield* readContent(
+        zip,
+        ctx,
+        (name, index, hidden) => (note(name, index), !hidden),
+        (first, later) => refuseContinuations(first, [later]),
+      );
       // Every sheet hidden: the first, as an application shows it once unhidden.
       if (!read && seen.length > 0) read = yield* readContent(zip, ctx, (_n, index) => index === 0);
     } else if (typeof wanted === "number") {
@@ -77,11 +86,16 @@ async function checkMimetype(zip: ZipArchive): Promise<void> {
  * Streams content.xml, reading the first table `pick` accepts; returns
  * whether one was read. `pick` sees every table before the chosen one.
  */
-async function* readContent(zip: ZipArchive, ctx: ReadContext<SpreadsheetOptions>, pick: (name: string, index: number, hidden: boolean) => boolean): AsyncGenerator<ReadItem[], boolean> {
+async function* readContent(
+  zip: ZipArchive,
+  ctx: ReadContext<SpreadsheetOptions>,
+  pick: (name: string, index: number, hidden: boolean) => boolean,
+  later?: (chosen: string, name: string) => void,
+): AsyncGenerator<ReadItem[], boolean> {
   if (!zip.has("content.xml")) throw new FormatError("not an ODS spreadsheet: the file has no content.xml");
   const maxText = Math.max(2 * ctx.limits.maxRowBytes, 128 * 1024);
   const queue: SheetRow[] = [];
-  const content = new ContentCells(ctx.limits.maxColumns, queue, pick);
+  const content = new ContentCells(ctx.limits.maxColumns, queue, pick, later);
   let table: SheetTable | undefined;
   // The chosen sheet's table, once content.xml has reached it.
   const chosen = () =>
@@ -132,6 +146,8 @@ class ContentCells {
     private readonly maxColumns: number,
     private readonly queue: SheetRow[],
     private readonly pick: (name: string, index: number, hidden: boolean) => boolean,
+    /** Told of every sheet after the chosen one (content.xml is then parsed to its end); absent, parsing stops with the chosen sheet. */
+    private readonly later?: (chosen: string, name: string) => void,
   ) {}
 
   open(name: string, a: Record<string, string>, selfClosing: boolean): void {
@@ -145,7 +161,7 @@ class ContentCells {
         if (this.chosen === undefined && this.pick(sheet, this.tableIndex, hidden)) {
           this.chosen = sheet;
           this.reading = true;
-        }
+        } else if (this.chosen !== undefined) this.later?.(this.chosen, sheet);
         if (!selfClosing) this.tableDepth = 1;
       }
       return;
@@ -198,7 +214,7 @@ class ContentCells {
       this.tableDepth--;
       if (this.tableDepth === 0 && this.reading) {
         this.reading = false;
-        this.done = true;
+        this.done = this.later === undefined;
       }
       return;
     }

@@ -56,6 +56,16 @@ describe("an ODS export", () => {
     expect(sheets).toEqual([[{ id: 1 }], [{ id: 2 }], [{ id: 3 }]]);
   });
 
+  it("refuses, left to choose a sheet, a spreadsheet whose first sheet goes on on 'users (2)', instead of reading the first alone", async () => {
+    const bytes = await write(
+      [1, 2, 3].map((id) => ({ id })),
+      { rowsPerSheet: 2 },
+      "users",
+    );
+    const read = await readAll(ods, bytes, { columns });
+    expect(read.fatal?.message).toContain('the rows of sheet "users" go on on sheet "users (2)"');
+  });
+
   it("keeps spaces, tabs, line breaks and carriage returns of text exactly", async () => {
     const names = [" one leading", "two  inside", "three   inside and trailing   ", "tab\tinside", "lines\nand\r\nCR\rtoo", "", "\n"];
     const bytes = await write(names.map((name, id) => ({ id, name })));

@@ -5,6 +5,7 @@
  * workbooks written by hand to hold one quirk each — sparse rows, errors,
  * formulas, rich text, date formats, zip bombs, broken files.
  */
+import { continuesSheet } from "../../formats/_spreadsheet/choose-sheet.js";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -63,6 +64,24 @@ describe("an XLSX export", () => {
     const ids = [];
     for (const sheet of ["users", "users (2)", "users (3)"]) ids.push(values(await readAll(xlsx, bytes, { columns, options: { sheet } })).map((v) => v.id));
     expect(ids).toEqual([[1, 2], [3, 4], [5]]);
+  });
+
+  it("refuses, left to choose a sheet, a workbook whose first sheet goes on on 'users (2)', instead of reading the first alone", async () => {
+    const bytes = await write(
+      [1, 2, 3, 4, 5].map((id) => ({ id, name: `n${id}` })),
+      { rowsPerSheet: 3 },
+      "users",
+    );
+    const read = await readAll(xlsx, bytes, { columns });
+    expect(read.fatal?.message).toContain('the rows of sheet "users" go on on sheets "users (2)", "users (3)"');
+    // Refused before a row is read: the sheet names come first in a workbook.
+    expect(read.rows).toEqual([]);
+    // A sheet that merely looks alike is another sheet: "users (1)" is no continuation, nor is "staff (2)".
+    expect(continuesSheet("users", "users (1)")).toBe(false);
+    expect(continuesSheet("users", "staff (2)")).toBe(false);
+    // Long names are cut to leave room for the suffix, as the writer cuts them.
+    const long = "a".repeat(31);
+    expect(continuesSheet(long, `${"a".repeat(27)} (2)`)).toBe(true);
   });
 
   it("writes no header row, pane or filter with header: false, and reads back by position", async () => {

@@ -11,6 +11,8 @@
  * without it) and always on in main(), configured from the environment
  * (services/shared/auth/README.md).
  */
+// Before anything decodes a string: keep a leading U+FEFF (text-encoding.ts).
+import "../shared/rpc/text-encoding.js";
 import type { Interceptor } from "@connectrpc/connect";
 import { MongoClient, type Db } from "mongodb";
 import { databaseChangeLogger, watchDatabaseHealth } from "../shared/mongo/database-health.js";

@@ -14,6 +14,8 @@
  * otherwise), the role table in access-policy.ts, and the service's own
  * credential on every records call, with the user forwarded.
  */
+// Before anything decodes a string: keep a leading U+FEFF (text-encoding.ts).
+import "../shared/rpc/text-encoding.js";
 import { dirname, join } from "node:path";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { MongoClient, type Db } from "mongodb";

@@ -16,6 +16,8 @@
  * truncated or malformed bytes) this returns `undefined` and the caller reads
  * the record the reflective way, which decodes it, or refuses it, as before.
  */
+// Before anything decodes a string: keep a leading U+FEFF (text-encoding.ts).
+import "../rpc/text-encoding.js";
 import { getTextEncoding, WireType } from "@bufbuild/protobuf/wire";
 import type { EntityName, EntitySpec } from "../../domain/index.js";
 import { ENTITIES } from "../../domain/index.js";

@@ -86,7 +86,10 @@ export async function* decodeText(input: AsyncIterable<Uint8Array>, encoding: Re
     }
     const { bytes, invalidAt, carried } = out;
     const good = bytes.subarray(0, invalidAt);
-    const before = good.length > 0 ? (decoderFor(current!.name).decode(good, true) as string) : "";
+    // The bytes before the bad one, decoded on their own; if they do not decode alone (a unit begun in the previous
+    // chunk), the stop keeps no text of this chunk rather than a wrong one.
+    const decodedBefore = good.length > 0 ? decoderFor(current!.name).decode(good, true) : "";
+    const before = typeof decodedBefore === "string" ? decodedBefore : "";
     const at = base - carried + invalidAt;
     const atLine = lineBase + countLines(before);
     if (!(asciiSoFar && isAscii(good))) throw new DecodeStop(before, notUtf(current!, bytes[invalidAt], atLine, at, undefined, encoding === "auto"));
@@ -315,19 +318,22 @@ export function invalidUtf8At(bytes: Uint8Array): number {
 
 /** Index of the first byte `name` cannot decode in `bytes` (only called after a failure, so it may be slow). */
 function firstUndecodable(name: string, bytes: Uint8Array, unit: number): number {
+  const bigEndian = name === "utf-16be";
+  const unitAt = (i: number) => (bigEndian ? (bytes[i]! << 8) | bytes[i + 1]! : bytes[i]! | (bytes[i + 1]! << 8));
+  const highSurrogate = (i: number) => unit === 2 && i >= 0 && unitAt(i) >= 0xd800 && unitAt(i) <= 0xdbff;
   for (let length = unit; length <= bytes.length; length += unit) {
     try {
       new TextDecoder(name, { fatal: true }).decode(bytes.subarray(0, length), { stream: true });
     } catch {
-      if (unit === 2) {
-        // UTF-16 fails one unit late on a high surrogate without its low half: point at the high one.
-        const bigEndian = name === "utf-16be";
-        const unitAt = (i: number) => (bigEndian ? (bytes[i]! << 8) | bytes[i + 1]! : bytes[i]! | (bytes[i + 1]! << 8));
-        const previous = length - 4;
-        if (previous >= 0 && unitAt(previous) >= 0xd800 && unitAt(previous) <= 0xdbff) return previous;
-      }
+      // UTF-16 fails one unit late on a high surrogate without its low half: point at the high one.
+      if (highSurrogate(length - 4)) return length - 4;
       return length - unit;
     }
   }
+  // Every prefix decodes, so the end is what fails: a last unit cut short (an odd byte of UTF-16), or a high
+  // surrogate whose low half never comes.
+  const whole = bytes.length - (bytes.length % unit);
+  if (whole < bytes.length) return whole;
+  if (highSurrogate(bytes.length - 2)) return bytes.length - 2;
   return bytes.length;
 }

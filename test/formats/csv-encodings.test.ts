@@ -120,6 +120,21 @@ describe("UTF-16 without a byte order mark", () => {
     expect(result.fatal?.message).toMatch(/not valid UTF-16LE/);
     expect(result.fatal?.offset).toBe(8);
   });
+
+  it("refuses UTF-16 that ends in half a unit or half a surrogate pair at its byte offset, the rows before it read", async () => {
+    const rows = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("code,title\nQA-W5,odd\n", "utf16le")]);
+    for (const [tail, offset] of [
+      [Buffer.from([0x41]), rows.length],
+      [Buffer.from([0x3d, 0xd8]), rows.length],
+    ] as const) {
+      for (const chunkSize of [undefined, 1, 3]) {
+        const result = await readAll(csv, Buffer.concat([rows, tail]), { chunkSize });
+        expect(result.fatal?.message).toMatch(/not valid UTF-16LE/);
+        expect(result.fatal?.offset).toBe(offset);
+        expect(values(result)).toEqual([{ code: "QA-W5", title: "odd" }]);
+      }
+    }
+  });
 });
 
 describe("decodeText", () => {

@@ -31,7 +31,7 @@ import { InvalidTransferRequestError } from "../../errors.js";
 import type { ExportJobRequest } from "../../jobs/export-job.js";
 import { checkChangedSince, deletionsSpecOf } from "../../records/incremental-export.js";
 import { requireEntityName } from "../../transfer-context.js";
-import { dateParam, jsonObjectParam, refuseUnknownQuery, wholeNumberParam, type ParamSpec } from "./request-params.js";
+import { dateParam, emptyValueError, jsonObjectParam, refuseEmpty, refuseUnknownQuery, wholeNumberParam, type ParamSpec } from "./request-params.js";
 
 /** Formats that are another format with preset options. */
 const ALIASES: Readonly<Record<string, { format: string; options: JsonObject }>> = {
@@ -78,17 +78,22 @@ export const DELETIONS_EXPORT_PARAMS: readonly ParamSpec[] = [
 /** The query parameters of an export of the audit trail. */
 export const AUDIT_EXPORT_PARAMS: readonly ParamSpec[] = [...COMMON, { name: "subject" }, { name: "action" }];
 
+/** A comma list, or repeated: each occurrence must name something (`status=` or `status=,` is refused, not "no filter"). */
 function list(query: URLSearchParams, name: string): string[] {
-  return query
-    .getAll(name)
-    .flatMap((v) => v.split(","))
-    .map((v) => v.trim())
-    .filter(Boolean);
+  return query.getAll(name).flatMap((v) => {
+    const items = v
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean);
+    if (items.length === 0) throw emptyValueError(name);
+    return items;
+  });
 }
 
-/** `source`: records (the default), audit or deletions. */
+/** `source`: records (the default when absent), audit or deletions; refused when empty. */
 export function sourceParam(query: URLSearchParams): "records" | "audit" | "deletions" {
-  const source = (query.get("source") ?? "records").trim().toLowerCase() || "records";
+  refuseEmpty(query.get("source"), "source");
+  const source = (query.get("source") ?? "records").trim().toLowerCase();
   if (source !== "records" && source !== "audit" && source !== "deletions")
     throw new InvalidTransferRequestError(`source must be records, audit or deletions, not ${JSON.stringify(query.get("source"))}`, "source");
   return source;

@@ -32,7 +32,7 @@ import { clientGone, sendError } from "./http-util.js";
 import { flag, mappingField, modeField } from "./import-route.js";
 import type { Upload } from "./multipart-upload.js";
 import { answerUpload, collectUpload, readUploadOrRefuse, type UploadResult } from "./upload-answer.js";
-import { jsonObjectParam, refuseUnknownNames, refuseUnknownQuery, type ParamSpec } from "./request-params.js";
+import { jsonObjectParam, refuseEmptyValues, refuseUnknownNames, refuseUnknownQuery, type ParamSpec } from "./request-params.js";
 
 /** What each entity of a bundle takes, after its prefix. */
 export const BUNDLE_PART_FIELDS = ["mode", "mapping", "options"] as const;
@@ -50,6 +50,7 @@ const WHERE = "POST /import?bundle=true (fields: file, strict, dry_run; per enti
 /** The bundle import request the form fields describe. */
 export function bundleRequestFromFields(fields: Record<string, string>, fileName: string): ImportBundleJobRequest {
   refuseUnknownNames(Object.keys(fields), IMPORT_BUNDLE_FIELDS, "form field", WHERE);
+  refuseEmptyValues(Object.entries(fields));
   const parts: Partial<Record<EntityName, BundlePartImport>> = {};
   for (const entity of ENTITY_NAMES) {
     const given = BUNDLE_PART_FIELDS.filter((f) => fields[`${entity}.${f}`] !== undefined);

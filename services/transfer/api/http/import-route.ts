@@ -34,7 +34,7 @@ import { requireEntityName, type TransferContext } from "../../transfer-context.
 import { allowed, clientGone, sendError } from "./http-util.js";
 import { checkImport } from "../../access-policy.js";
 import type { Caller } from "../../caller.js";
-import { jsonObjectParam, refuseUnknownNames, refuseUnknownQuery, type ParamSpec } from "./request-params.js";
+import { jsonObjectParam, refuseEmpty, refuseEmptyValues, refuseUnknownNames, refuseUnknownQuery, type ParamSpec } from "./request-params.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { importLimits } from "../../config/transfer-config.js";
 import type { Upload } from "./multipart-upload.js";
@@ -67,24 +67,28 @@ const transformSchema = z.discriminatedUnion("kind", [
 const mappingSchema = z.array(z.strictObject({ source: z.string().optional(), field: z.string().min(1).optional(), ignore: z.boolean().optional(), transforms: z.array(transformSchema).optional() }));
 const modeSchema = z.enum(WRITE_MODES);
 
+/** A true/false field or parameter: undefined when absent; empty is refused, not taken as absent. */
 export function flag(fields: Record<string, string>, name: string): boolean | undefined {
   const value = fields[name]?.trim().toLowerCase();
-  if (value === undefined || value === "") return undefined;
+  if (value === undefined) return undefined;
+  if (value === "") throw new InvalidTransferRequestError(`${name} is empty: give true or false`, name);
   if (["true", "1", "yes", "on"].includes(value)) return true;
   if (["false", "0", "no", "off"].includes(value)) return false;
   throw new InvalidTransferRequestError(`${name} must be true or false, not ${JSON.stringify(fields[name])}`, name);
 }
 
-/** A `mode` form field (`name`: `mode`, `users.mode`): insert when absent or empty. */
+/** A `mode` form field (`name`: `mode`, `users.mode`): insert when absent; refused when empty. */
 export function modeField(text: string | undefined, name: string): WriteMode {
-  const mode = modeSchema.safeParse((text ?? "insert").trim().toLowerCase() || "insert");
+  refuseEmpty(text, name);
+  const mode = modeSchema.safeParse((text ?? "insert").trim().toLowerCase());
   if (!mode.success) throw new InvalidTransferRequestError(`${name} must be one of insert, upsert, merge, skip-existing, not ${JSON.stringify(text)}`, name);
   return mode.data;
 }
 
 /** A `mapping` form field (`name`: `mapping`, `users.mapping`): a JSON array of `{source, field, transforms, ignore}`, checked strictly. */
 export function mappingField(text: string | undefined, name: string): ImportJobRequest["mapping"] {
-  if (!text?.trim()) return undefined;
+  if (text === undefined) return undefined;
+  refuseEmpty(text, name);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -96,8 +100,9 @@ export function mappingField(text: string | undefined, name: string): ImportJobR
   return checked.data;
 }
 
-/** The import request the form fields describe. */
+/** The import request the form fields describe; a field given empty is refused (request-params.ts), never taken as absent. */
 export function importRequestFromFields(fields: Record<string, string>, fileName: string): ImportJobRequest {
+  refuseEmptyValues(Object.entries(fields));
   const entity = requireEntityName(fields.entity);
   return {
     entity,
@@ -122,6 +127,7 @@ const BUDGET_KEYS = { max_errors: "maxErrors", max_error_ratio: "maxErrorRatio",
 function numberField(fields: Record<string, string>, name: keyof typeof BUDGET_KEYS, kind: "whole" | "fraction"): Partial<Record<(typeof BUDGET_KEYS)[typeof name], number>> {
   const text = fields[name]?.trim();
   if (text === undefined) return {};
+  refuseEmpty(text, name);
   const pattern = kind === "whole" ? /^\d{1,15}$/ : /^(0?\.\d+|0|1)$/;
   if (!pattern.test(text)) throw new InvalidTransferRequestError(`${name} must be ${kind === "whole" ? "a whole number" : "a fraction such as 0.05"}, not ${JSON.stringify(fields[name])}`, name);
   return { [BUDGET_KEYS[name]]: Number(text) };
@@ -186,6 +192,7 @@ export async function handleImport(ctx: TransferContext, req: IncomingMessage, r
     beforeFile: (fields) => {
       // Not even a dry run of the entity named so far: refused before the file is read.
       const entity = fields.get("entity");
+      refuseEmpty(entity, "entity");
       const principal = caller.principal;
       const denied = principal && entity !== undefined ? checkImport(principal, requireEntityName(entity).name, true) : undefined;
       if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);

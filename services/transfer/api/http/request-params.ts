@@ -65,19 +65,65 @@ export function refuseUnknownNames(given: Iterable<string>, accepted: readonly P
   if (repeated.length > 0) throw new InvalidTransferRequestError(`${repeated.join(", ")} may be given only once`, repeated[0]);
 }
 
-/** Refuses query parameters that `accepted` does not list (see {@link refuseUnknownNames}). */
+/** Refuses query parameters that `accepted` does not list (see {@link refuseUnknownNames}), then any given empty (see {@link refuseEmptyValues}). */
 export function refuseUnknownQuery(query: URLSearchParams, accepted: readonly ParamSpec[], where: string): void {
   refuseUnknownNames(query.keys(), accepted, "query parameter", where);
+  refuseEmptyValues(query);
+}
+
+/** What to give instead of nothing, by parameter (an entity's prefix, `users.mode`, aside). */
+const EXPECTED: Readonly<Record<string, string>> = {
+  async: "give true or false",
+  strict: "give true or false",
+  dry_run: "give true or false",
+  mode: "give insert, upsert, merge or skip-existing",
+  options: "give a JSON object",
+  labels: "give a JSON object",
+  mapping: "give a JSON array of {source, field, transforms}",
+  max_errors: "give a whole number",
+  max_changes: "give a whole number",
+  max_error_ratio: "give a fraction such as 0.05",
+  limit: "give a whole number",
+  page_size: "give a whole number",
+  from: "give an ISO 8601 date or timestamp",
+  to: "give an ISO 8601 date or timestamp",
+  changed_since: "give an ISO 8601 date or timestamp",
+  entity: "give users, courses, sessions, enrollments or activity",
+  source: "give records, audit or deletions",
+  format: "give a format such as csv, or leave format out to have it detected from the file",
+  ...Object.fromEntries(["fields", "sort", "status", "role", "user_id", "course_id", "session_id"].map((name) => [name, "give one or more, separated by commas, or leave it out"])),
+};
+
+/**
+ * The 400 for a parameter given with an empty (or blank) value: `dry_run=`
+ * is not `dry_run` left out, and is never taken as its default — a request
+ * says what it means or leaves the parameter out.
+ */
+export function emptyValueError(name: string): InvalidTransferRequestError {
+  const base = name.includes(".") ? name.slice(name.indexOf(".") + 1) : name;
+  const expected = Object.hasOwn(EXPECTED, base) ? EXPECTED[base] : `give a value, or leave ${name} out`;
+  return new InvalidTransferRequestError(`${name} is empty: ${expected}`, name);
+}
+
+/** Throws {@link emptyValueError} when `value` is given (not null or undefined) but blank. */
+export function refuseEmpty(value: string | null | undefined, name: string): void {
+  if (value !== null && value !== undefined && value.trim() === "") throw emptyValueError(name);
+}
+
+/** Refuses the first parameter (query parameter or form field) given with an empty or blank value. */
+export function refuseEmptyValues(given: Iterable<readonly [string, string]>): void {
+  for (const [name, value] of given) refuseEmpty(value, name);
 }
 
 /** Earliest and latest instants a protobuf Timestamp (and so a job or a filter) can hold. */
 const MIN_TIME = Date.parse("0001-01-01T00:00:00Z");
 const MAX_TIME = Date.parse("9999-12-31T23:59:59.999Z");
 
-/** An ISO 8601 date or timestamp parameter; undefined when absent or empty. */
+/** An ISO 8601 date or timestamp parameter; undefined when absent, refused when empty. */
 export function dateParam(query: URLSearchParams, name: string): Date | undefined {
   const value = query.get(name);
-  if (!value) return undefined;
+  if (value === null) return undefined;
+  refuseEmpty(value, name);
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw new InvalidTransferRequestError(`${name} must be an ISO 8601 date or timestamp, not ${JSON.stringify(value)}`, name);
   if (date.getTime() < MIN_TIME || date.getTime() > MAX_TIME) throw new InvalidTransferRequestError(`${name} must be a date from 0001-01-01 to 9999-12-31, not ${JSON.stringify(value)}`, name);
@@ -85,20 +131,22 @@ export function dateParam(query: URLSearchParams, name: string): Date | undefine
 }
 
 /**
- * A whole-number parameter from 0 to `max`; undefined when absent or empty.
+ * A whole-number parameter from 0 to `max`; undefined when absent, refused when empty.
  * The default bound is the largest count a JavaScript number holds exactly:
  * a larger `limit` could not be passed on unchanged (and is no limit anyway).
  */
 export function wholeNumberParam(query: URLSearchParams, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const value = query.get(name);
-  if (value === null || value === "") return undefined;
+  if (value === null) return undefined;
+  refuseEmpty(value, name);
   if (!/^\d+$/.test(value) || BigInt(value) > BigInt(max)) throw new InvalidTransferRequestError(`${name} must be a whole number from 0 to ${max}, not ${JSON.stringify(value)}`, name);
   return Number(value);
 }
 
-/** A parameter holding a JSON object (`options`, `labels`); `{}` when absent or empty. */
+/** A parameter holding a JSON object (`options`, `labels`); `{}` when absent, refused when empty. */
 export function jsonObjectParam(value: string | null | undefined, name: string): JsonObject {
-  if (value === null || value === undefined || value.trim() === "") return {};
+  if (value === null || value === undefined) return {};
+  refuseEmpty(value, name);
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);

@@ -23,6 +23,7 @@
  * `changedSince` (records/incremental-export.ts).
  * Every export ends with an audit event, unless export logging is off.
  */
+import { downloadMimeType } from "./download-mime-type.js";
 import { readAhead } from "../../shared/streams/read-ahead.js";
 import { createHash } from "node:crypto";
 import { toJsonString, type JsonObject, type MessageInitShape } from "@bufbuild/protobuf";
@@ -210,8 +211,8 @@ function downloadName(plan: ExportPlan, at: Date): string {
 export function describeExport(ctx: TransferContext, request: ExportJobRequest, caller: Caller): { fileName: string; mimeType: string; columns: Column[] } {
   const plan = planExport(ctx, request);
   const settings = settingsOf(ctx, plan, request, caller);
-  parsePluginOptions(plan.plugin, plan.formatOptions);
-  return { fileName: downloadName(plan, new Date()), mimeType: plan.plugin.mimeType, columns: exportColumns(settings) };
+  const options = parsePluginOptions(plan.plugin, plan.formatOptions);
+  return { fileName: downloadName(plan, new Date()), mimeType: downloadMimeType(plan.plugin.mimeType, options), columns: exportColumns(settings) };
 }
 
 /** The export's steps once its record exists: records (or the audit trail) through the pipeline, out as chunks. */

@@ -22,6 +22,7 @@
  * added later) gives its failed rows back in its own form, streamed in flat
  * memory from the store.
  */
+import { downloadMimeType } from "./download-mime-type.js";
 import type { Column, FormatPlugin, Row } from "../../../formats/_sdk/index.js";
 import { parsePluginOptions } from "../core/plugin-options.js";
 import { FAILED_ROWS_COLUMNS } from "../core/mapping-plan.js";
@@ -93,7 +94,7 @@ export async function failedRowsFile(ctx: TransferContext, job: JobDocument, vie
   const write = plugin.write!.bind(plugin);
   return {
     fileName: `job-${job._id}${source.suffix}-failed-rows.${extension}`,
-    mimeType: plugin.mimeType,
+    mimeType: downloadMimeType(plugin.mimeType, options),
     chunks: (async function* () {
       yield* write(rows(), { columns, options, useLabels: false });
     })(),

@@ -85,6 +85,20 @@ describe("HEAD /export/{format}", () => {
     expect(openCursorCount()).toBe(0);
   });
 
+  it("labels a download with the charset its bytes are written in", async () => {
+    for (const [encoding, charset] of [
+      ["utf-16le", "utf-16le"],
+      ["latin1", "iso-8859-1"],
+      ["windows-1252", "windows-1252"],
+      ["utf-8", "utf-8"],
+    ]) {
+      const options = encodeURIComponent(JSON.stringify({ encoding }));
+      const res = await rawRequest(s.transfer.url, { method: "HEAD", target: `/export/csv?entity=users&fields=username,status&options=${options}` });
+      expect(res.status).toBe(200);
+      expect(res.headers["content-type"]).toBe(`text/csv; charset=${charset}`);
+    }
+  });
+
   it("answers the status a GET would get for a bad request, still without a job", async () => {
     const before = await jobCount();
     const cases: [string, number][] = [

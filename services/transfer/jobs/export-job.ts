@@ -23,7 +23,6 @@
  * `changedSince` (records/incremental-export.ts).
  * Every export ends with an audit event, unless export logging is off.
  */
-import { downloadMimeType } from "./download-mime-type.js";
 import { readAhead } from "../../shared/streams/read-ahead.js";
 import { createHash } from "node:crypto";
 import { toJsonString, type JsonObject, type MessageInitShape } from "@bufbuild/protobuf";
@@ -42,6 +41,7 @@ import { recordBatches } from "../records/record-batches.js";
 import { exportColumns, runExport, type ExportSettings } from "../core/export-pipeline.js";
 import { checkLabels } from "../core/export-columns.js";
 import { parsePluginOptions } from "../core/plugin-options.js";
+import { downloadMimeType } from "./download-mime-type.js";
 import type { EndOptions, JobRun } from "./running-job.js";
 import { runJob, type JobSteps } from "./run-job.js";
 import { changedSinceFilter, deletionRecord, highWaterMarkAt } from "../records/incremental-export.js";
@@ -211,13 +211,17 @@ function downloadName(plan: ExportPlan, at: Date): string {
 export function describeExport(ctx: TransferContext, request: ExportJobRequest, caller: Caller): { fileName: string; mimeType: string; columns: Column[] } {
   const plan = planExport(ctx, request);
   const settings = settingsOf(ctx, plan, request, caller);
-  const options = parsePluginOptions(plan.plugin, plan.formatOptions);
-  return { fileName: downloadName(plan, new Date()), mimeType: downloadMimeType(plan.plugin.mimeType, options), columns: exportColumns(settings) };
+  return { fileName: downloadName(plan, new Date()), mimeType: mimeTypeOf(plan), columns: exportColumns(settings) };
+}
+
+/** The file's media type, with the charset its options write it in: the same for an HTTP download's headers and an RPC's header. */
+function mimeTypeOf(plan: ExportPlan): string {
+  return downloadMimeType(plan.plugin.mimeType, parsePluginOptions(plan.plugin, plan.formatOptions));
 }
 
 /** The export's steps once its record exists: records (or the audit trail) through the pipeline, out as chunks. */
 function exportSteps(ctx: TransferContext, run: JobRun, plan: ExportPlan, request: ExportJobRequest, caller: Caller): JobSteps<ExportEvent> {
-  const { target, plugin } = plan;
+  const { target } = plan;
   const spec = target.spec;
   const job = run.job;
   // Aborted on the way out, whichever way that is: a records stream that
@@ -253,7 +257,7 @@ function exportSteps(ctx: TransferContext, run: JobRun, plan: ExportPlan, reques
         })
         .catch(() => undefined);
     }
-    yield { kind: "header", jobId: job._id, fileName: downloadName(plan, job.createdAt), mimeType: plugin.mimeType, columns, highWaterMark: plan.highWaterMark };
+    yield { kind: "header", jobId: job._id, fileName: downloadName(plan, job.createdAt), mimeType: mimeTypeOf(plan), columns, highWaterMark: plan.highWaterMark };
 
     const since = request.changedSince;
     const batches =

@@ -22,9 +22,9 @@
  * added later) gives its failed rows back in its own form, streamed in flat
  * memory from the store.
  */
-import { downloadMimeType } from "./download-mime-type.js";
 import type { Column, FormatPlugin, Row } from "../../../formats/_sdk/index.js";
 import { parsePluginOptions } from "../core/plugin-options.js";
+import { downloadMimeType } from "./download-mime-type.js";
 import { FAILED_ROWS_COLUMNS } from "../core/mapping-plan.js";
 import { FailedRowsNotKeptError, InvalidTransferRequestError } from "../errors.js";
 import type { TransferContext } from "../transfer-context.js";

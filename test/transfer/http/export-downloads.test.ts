@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Interceptor } from "@connectrpc/connect";
 import { Entity } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { openCursorCount } from "../../../services/records/store/record-reader.js";
-import { eventually, seed, startServices, user, type Services } from "../rpc/harness.js";
+import { eventually, exportFile, seed, startServices, user, type Services } from "../rpc/harness.js";
 import { rawRequest } from "./raw-http.js";
 
 /** Enough that an export's records stream cannot be sent ahead into buffers and finish on its own (~2 MB of CSV). */
@@ -85,17 +85,19 @@ describe("HEAD /export/{format}", () => {
     expect(openCursorCount()).toBe(0);
   });
 
-  it("labels a download with the charset its bytes are written in", async () => {
+  it("labels a download with the charset its bytes are written in, over HTTP and in the Export RPC's header alike", async () => {
     for (const [encoding, charset] of [
       ["utf-16le", "utf-16le"],
       ["latin1", "iso-8859-1"],
       ["windows-1252", "windows-1252"],
       ["utf-8", "utf-8"],
-    ]) {
+    ] as const) {
       const options = encodeURIComponent(JSON.stringify({ encoding }));
       const res = await rawRequest(s.transfer.url, { method: "HEAD", target: `/export/csv?entity=users&fields=username,status&options=${options}` });
       expect(res.status).toBe(200);
       expect(res.headers["content-type"]).toBe(`text/csv; charset=${charset}`);
+      const rpc = await exportFile(s.client, { entity: Entity.USERS, format: "csv", fields: ["username", "status"], formatOptions: { encoding } });
+      expect(rpc.header.mimeType).toBe(`text/csv; charset=${charset}`);
     }
   });
 

@@ -132,11 +132,11 @@ export class RowMapper {
     const used = new Set<string>();
     const owner = new Map<string, string>();
     for (const m of this.plan?.entries ?? []) {
-      if (m.source === "") continue; // a value from the transforms alone
-      const found = find(m.source);
+      // An entry without a source takes its value from its transforms alone (a default, or a template whose columns are checked below).
+      const found = m.source === "" ? "" : find(m.source);
       if (found === undefined)
         issues.push({ setting: `mapping[${m.index}].source`, column: m.source, reason: `${JSON.stringify(m.source)} is not a column of the file${didYouMean(m.source, names)}` });
-      else {
+      else if (found !== "") {
         used.add(found);
         m.source = found;
         this.unseen.delete(m.original);
@@ -150,7 +150,7 @@ export class RowMapper {
             reason: `the template reads column ${JSON.stringify(column)}, which is not a column of the file${didYouMean(column, names)}`,
           });
       }
-      if (m.field !== undefined) owner.set(m.field.key, `mapping[${m.index}] (column ${JSON.stringify(m.source)})`);
+      if (m.field !== undefined) owner.set(m.field.key, `mapping[${m.index}] (${m.source === "" ? "its transforms" : `column ${JSON.stringify(m.source)}`})`);
     }
     for (const m of this.plan?.targets ?? []) if (m.source !== "") this.columnOfField.set(m.field.key, m.source);
     const unknown: string[] = [];

@@ -68,6 +68,24 @@ describe("a mapping that names columns the file does not have", () => {
     expect(errors[0]!.reason).toContain('"middle_name"');
   });
 
+  it("imports with an entry that has no source and builds its value from columns a template reads", async () => {
+    // The shape of OULAD's courses.csv: the course's key is two columns, neither of them a field.
+    const csv = "code_module,code_presentation,title\r\nAAA,2013J,Module AAA\r\nBBB,2014B,Module BBB\r\n";
+    const mapping = [{ field: "code", transforms: [{ kind: "template" as const, value: "{code_module}-{code_presentation}" }] }];
+    const { summary, errors } = await importAll(fx, csv, importSettings("courses", await plugin("csv"), { mapping }));
+    expect(errors).toEqual([]);
+    expect(summary).toMatchObject({ read: 2, inserted: 2, failed: 0 });
+    expect((await fx.readAll("courses")).map((c) => c.code).sort()).toEqual(["AAA-2013J", "BBB-2014B"]);
+  });
+
+  it("refuses a file column that gives the field an entry without a source gives too, naming both", async () => {
+    const mapping = [{ field: "username", transforms: [{ kind: "template" as const, value: "moodle.{email}" }] }];
+    const { summary, errors } = await importAll(fx, moodle, importSettings("users", await plugin("csv"), { mapping }));
+    expect(summary).toMatchObject({ read: 0, inserted: 0, stopped: { code: "invalid", at: "header" } });
+    expect(errors.map((e) => e.reason)).toContain('column "username" gives username, which mapping[0] (its transforms) gives too; map one of them elsewhere or ignore it ({"source":"username","ignore":true})');
+    expect(await fx.count("users")).toBe(0);
+  });
+
   it("refuses, in a JSON file, a mapped key that no record has, and nothing is written", async () => {
     const json = JSON.stringify(users(1, 3).map(({ firstName, ...u }) => ({ ...u, first_name: firstName })));
     const { summary } = await importAll(

@@ -35,7 +35,10 @@ export async function* writeCsv(rows: AsyncIterable<Row[]>, ctx: WriteContext<Cs
     const bad = unencodableIndex(s, encoding);
     if (bad !== -1) {
       const row = firstRow === undefined ? undefined : firstRow + countNewlinesBefore(s, bad, newline);
-      throw new FormatError(`character ${JSON.stringify(s[bad])} cannot be written in ${encoding}`, { row });
+      // The whole character, not the first half of a surrogate pair: "😀" (U+1F600), never "\ud83d".
+      const code = s.codePointAt(bad)!;
+      const hex = code.toString(16).toUpperCase().padStart(4, "0");
+      throw new FormatError(`character ${JSON.stringify(String.fromCodePoint(code))} (U+${hex}) cannot be written in ${encoding}`, { row });
     }
     return encodeText(s, encoding);
   };

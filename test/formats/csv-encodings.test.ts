@@ -83,7 +83,12 @@ describe("declared encodings", () => {
     const out = await writeAll(csv, rows, cols, { encoding: "windows-1252" }, false);
     expect(Buffer.from(out).includes(0x92)).toBe(true);
     expect(values(await readAll(csv, out, { options: { encoding: "windows-1252" } }))).toEqual(rows);
-    await expect(writeAll(csv, [{ name: "漢字" }], cols, { encoding: "windows-1252" }, false)).rejects.toThrow(/cannot be written in windows-1252/);
+    await expect(writeAll(csv, [{ name: "漢字" }], cols, { encoding: "windows-1252" }, false)).rejects.toThrow('character "漢" (U+6F22) cannot be written in windows-1252');
+  });
+
+  it("names a character outside the Basic Multilingual Plane whole when an encoding cannot hold it, not half of its surrogate pair", async () => {
+    const cols: Column[] = [{ key: "name", label: "Name", type: "string" }];
+    await expect(writeAll(csv, [{ name: "ok" }, { name: "Zoë 😀" }], cols, { encoding: "latin1" }, false)).rejects.toThrow('character "😀" (U+1F600) cannot be written in latin1');
   });
 
   it("refuses UTF-8 declared for bytes that are not, at their line and offset", async () => {

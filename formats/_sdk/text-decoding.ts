@@ -166,7 +166,12 @@ function countLines(text: string): number {
   return n;
 }
 
-/** UTF-16 without a BOM: ASCII-range text has a zero byte in every other position. */
+/**
+ * UTF-16 without a BOM: ASCII-range text has a zero byte in every other
+ * position. The other position may hold a zero now and then — characters
+ * such as 一 (U+4E00), 最 (U+6700) or Ā (U+0100) have one there — so a few
+ * are allowed, against many more on the ASCII side.
+ */
 function sniffUtf16(head: Uint8Array, end: boolean): "utf-16le" | "utf-16be" | undefined {
   const pairs = Math.floor(Math.min(head.length, HEAD_BYTES) / 2);
   if (pairs < 2 || (!end && pairs < 8)) return undefined;
@@ -176,8 +181,8 @@ function sniffUtf16(head: Uint8Array, end: boolean): "utf-16le" | "utf-16be" | u
     if (head[i] === 0) evenZeros++;
     if (head[i + 1] === 0) oddZeros++;
   }
-  if (oddZeros >= pairs * 0.4 && evenZeros === 0) return "utf-16le";
-  if (evenZeros >= pairs * 0.4 && oddZeros === 0) return "utf-16be";
+  if (oddZeros >= pairs * 0.4 && evenZeros * 8 <= oddZeros) return "utf-16le";
+  if (evenZeros >= pairs * 0.4 && oddZeros * 8 <= evenZeros) return "utf-16be";
   return undefined;
 }
 

@@ -119,6 +119,21 @@ describe("UTF-16 without a byte order mark", () => {
     }
   });
 
+  it("is recognised when an early character has a zero byte of its own (一 U+4E00, 最 U+6700, Ā U+0100)", async () => {
+    const text = "username,firstname,lastname\r\nwang,一,最\r\nzhang,Ā,伟\r\n";
+    for (const [name, bytes] of [
+      ["utf-16le", Buffer.from(text, "utf16le")],
+      ["utf-16be", Buffer.from(text, "utf16le").swap16()],
+    ] as const) {
+      const result = await readAll(csv, bytes);
+      expect(values(result)).toEqual([
+        { username: "wang", firstname: "一", lastname: "最" },
+        { username: "zhang", firstname: "Ā", lastname: "伟" },
+      ]);
+      expect(result.encoding).toEqual({ name, source: "detected" });
+    }
+  });
+
   it("refuses a lone surrogate in UTF-16 at its byte offset", async () => {
     const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("a\nb", "utf16le"), Buffer.from([0x00, 0xd8]), Buffer.from("\n", "utf16le")]);
     const result = await readAll(csv, bytes);

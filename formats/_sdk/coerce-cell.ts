@@ -73,11 +73,10 @@ function toBoolean(value: unknown): CoerceResult {
 
 function toTimestamp(value: unknown): CoerceResult {
   if (value instanceof Date) return isValidDate(value) ? { ok: true, value } : refuse("a valid date", value);
-  // A JSON number is epoch milliseconds, what JavaScript and most JSON APIs emit.
-  if (typeof value === "number") {
-    const d = new Date(value);
-    return Number.isFinite(value) && isValidDate(d) ? { ok: true, value: d } : refuse("a timestamp", value);
-  }
+  // A bare number says no unit: Unix seconds, milliseconds and a spreadsheet's day number are all
+  // common, and reading one as another lands years away without a trace. So it is refused; the
+  // mapping's date transform (format X or x) reads epoch values when the file says which.
+  if (typeof value === "number") return { ok: false, reason: numberIsNotATimestamp(value) };
   if (typeof value !== "string") return refuse("a timestamp", value);
   return parseTimestamp(value);
 }
@@ -130,6 +129,15 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v) || v instanceof Date) return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
+}
+
+/** Why a number cell is not taken as a timestamp, and the three ways to give one. */
+function numberIsNotATimestamp(n: number): string {
+  return (
+    `a number is not a timestamp: ${describe(n)} could be Unix seconds, milliseconds or a spreadsheet's day number; ` +
+    "write the date as ISO 8601 text (2024-03-07T14:30:00Z), format the cell as a date in a spreadsheet, " +
+    'or map the column with the date transform, format "X" (Unix seconds) or "x" (milliseconds)'
+  );
 }
 
 function isValidDate(d: Date): boolean {

@@ -5,16 +5,19 @@
  * guess ("2", "March 7"), silently maps 2024-02-30 to March 1st and reads
  * zone-less ISO dates as UTC but zone-less date-times as local time. Imports
  * must be reproducible on any server, so this accepts a small set of forms,
- * checks every component, and treats a missing zone as UTC.
+ * checks every component, and treats a missing zone as UTC. A stored timestamp
+ * (a BSON date) keeps milliseconds, so digits of a second beyond the third are
+ * taken only when they are zeros (`.123000`); `.1234567` is refused rather
+ * than cut to `.123`, which would change the value without a word.
  */
 
 /** Why a text was refused, or the parsed instant. */
 export type TimestampResult = { ok: true; value: Date } | { ok: false; reason: string };
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
-const YMD_SLASH = /^(\d{4})\/(\d{1,2})\/(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
-const DMY_DOT = /^(\d{1,2})\.(\d{1,2})\.(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
-const XY_SLASH = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
+const YMD_SLASH = /^(\d{4})\/(\d{1,2})\/(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?$/;
+const DMY_DOT = /^(\d{1,2})\.(\d{1,2})\.(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?$/;
+const XY_SLASH = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?$/;
 /** RFC 2822 / HTTP dates as mail and web servers write them: always carry a zone, so Date.parse is exact. */
 const RFC2822 = /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s*)?\d{1,2}\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d{4}\s+\d{2}:\d{2}(?::\d{2})?\s*(?:GMT|UTC|[+-]\d{4})$/i;
 
@@ -52,6 +55,8 @@ function build(source: string, y: string | undefined, mo: string | undefined, d:
   const hour = h === undefined ? 0 : Number(h);
   const minute = mi === undefined ? 0 : Number(mi);
   const second = sec === undefined ? 0 : Number(sec);
+  // A stored timestamp keeps milliseconds: finer digits are taken only when they change nothing.
+  if (frac !== undefined && /[1-9]/.test(frac.slice(3))) return { ok: false, reason: finerThanMilliseconds(source) };
   const ms = frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, "0"));
   if (month < 1 || month > 12) return invalid(source, "month");
   if (day < 1 || day > daysInMonth(year, month)) return invalid(source, "day");
@@ -74,6 +79,11 @@ function build(source: string, y: string | undefined, mo: string | undefined, d:
   const t = date.getTime() - offsetMinutes * 60_000;
   if (Number.isNaN(t)) return invalid(source, "range");
   return { ok: true, value: new Date(t) };
+}
+
+/** The refusal of a fraction of a second finer than a millisecond, which a stored timestamp cannot keep. */
+function finerThanMilliseconds(source: string): string {
+  return `${JSON.stringify(clip(source))} is more precise than milliseconds, which is what a stored timestamp keeps: round it to 3 decimals in the file`;
 }
 
 function daysInMonth(year: number, month: number): number {

@@ -68,7 +68,8 @@ describe("coerceCell", () => {
     ["18/10/2010 08:15", "2010-10-18T08:15:00.000Z"],
     ["Thu, 07 Mar 2024 14:30:00 GMT", "2024-03-07T14:30:00.000Z"],
     ["0099-01-01", "0099-01-01T00:00:00.000Z"],
-    [1709821800000, "2024-03-07T14:30:00.000Z"],
+    ["2024-03-07T14:30:00.123000Z", "2024-03-07T14:30:00.123Z"],
+    ["2024-03-07 14:30:00,5000000", "2024-03-07T14:30:00.500Z"],
   ])("reads %j as the instant %s (no zone means UTC)", (input, iso) => {
     const r = coerceCell(input, "timestamp");
     expect(r.ok && r.value instanceof Date && r.value.toISOString()).toBe(iso);
@@ -82,6 +83,35 @@ describe("coerceCell", () => {
     const r = coerceCell("03/04/2024", "timestamp");
     expect(!r.ok && r.reason).toMatch(/ambiguous/);
   });
+
+  it.each([
+    [1709805600, "Unix seconds, once read as January 1970"],
+    [1709805600000, "Unix milliseconds"],
+    [45358.5, "an unformatted spreadsheet date"],
+    [0, "zero"],
+  ])("refuses the number %j in a timestamp column (%s), saying how to give a date instead", (input) => {
+    const r = coerceCell(input, "timestamp");
+    expect(r.ok).toBe(false);
+    const reason = r.ok ? "" : r.reason;
+    expect(reason).toContain(`a number is not a timestamp: ${input} could be Unix seconds, milliseconds or a spreadsheet's day number`);
+    expect(reason).toContain("ISO 8601 text (2024-03-07T14:30:00Z)");
+    expect(reason).toContain("format the cell as a date");
+    expect(reason).toContain('the date transform, format "X" (Unix seconds) or "x" (milliseconds)');
+  });
+
+  it("still takes a date a spreadsheet reader produced from a date-formatted cell", () => {
+    expect(coerceCell(new Date("2024-03-07T10:00:00.250Z"), "timestamp")).toEqual(ok(new Date("2024-03-07T10:00:00.250Z")));
+  });
+
+  it.each(["2024-03-07T10:00:00.9999999Z", "2024-03-07T10:00:00.1234Z", "2024-03-07 10:00:00.000001", "2024/3/7 10:00:00.0005", "07.03.2024 10:00:00.1230001", "18/10/2010 08:15:00.9999"])(
+    "refuses %j, finer than the milliseconds a stored timestamp keeps, instead of cutting it",
+    (input) => {
+      expect(coerceCell(input, "timestamp")).toEqual({
+        ok: false,
+        reason: `${JSON.stringify(input)} is more precise than milliseconds, which is what a stored timestamp keeps: round it to 3 decimals in the file`,
+      });
+    },
+  );
 
   it("reads lists and objects from JSON values or JSON text", () => {
     expect(coerceCell(["a", 1, true], "string_list")).toEqual(ok(["a", "1", "true"]));

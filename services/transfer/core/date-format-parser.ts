@@ -13,9 +13,11 @@
  * day's midnight, as ISO 8601 allows), a local time that does
  * not exist in the zone (a daylight-saving gap, which Luxon moves an hour on)
  * or exists twice (the hour repeated when clocks go back) is refused, not
- * guessed. Without a time zone, dates without an offset are UTC, like every
- * zone-less timestamp the service reads, so imports never depend on the
- * server's zone.
+ * guessed; so are digits of a second past milliseconds that are not zeros
+ * (SSSSSS, whose extra digits Luxon cuts; X with more than 3 decimals; x with
+ * any), since a stored timestamp keeps milliseconds. Without a time zone,
+ * dates without an offset are UTC, like every zone-less timestamp the service
+ * reads, so imports never depend on the server's zone.
  */
 import { DateTime, IANAZone } from "luxon";
 import { TransferSettingsError } from "./errors.js";
@@ -85,22 +87,32 @@ export function compileDateFormat(format: string, setting = "format", timeZone?:
   }
   const zone = timeZone ?? "UTC";
   const usesHour = used.some((t) => t === "H" || t === "HH");
+  const usesMicros = used.some((t) => t === "SSSSSS" || t === "SSSSSSSSS");
   const offsetToken = TOKENS.find(([m]) => m === used.find((t) => t === "Z" || t === "ZZ"))?.[1];
 
   const parse = (text: string): { ok: true; date: Date } | { ok: false; reason: string } => {
     const mismatch = { ok: false as const, reason: `does not match the date format ${JSON.stringify(format)}` };
     if (epoch) {
-      if (!(epoch === "X" ? /^-?\d{1,12}(\.\d{1,3})?$/ : /^-?\d{1,15}$/).test(text)) return mismatch;
-      const ms = epoch === "X" ? Math.round(Number(text) * 1000) : Number(text);
-      const date = new Date(ms);
+      const m = (epoch === "X" ? /^(-?)(\d{1,12})(?:\.(\d+))?$/ : /^(-?)(\d{1,15})(?:\.(\d+))?$/).exec(text);
+      if (!m) return mismatch;
+      // Milliseconds are what a stored timestamp keeps: digits finer than that must be zeros, never cut or rounded.
+      const [, sign, whole, fraction = ""] = m;
+      const places = epoch === "X" ? 3 : 0;
+      if (/[1-9]/.test(fraction.slice(places))) return { ok: false, reason: finerThanMilliseconds(text, epoch === "x" ? "a whole number" : "3 decimals") };
+      const ms = Number(whole) * 10 ** places + Number(fraction.slice(0, places).padEnd(places, "0") || "0");
+      const date = new Date(sign === "-" ? -ms : ms);
       return Number.isNaN(date.getTime()) ? mismatch : { ok: true, date };
     }
     // A literal Z where an offset is expected is UTC (as Moment reads it; Luxon wants digits).
     const input = offsetToken && /[Zz]$/.test(text) && luxon.endsWith(offsetToken) ? text.slice(0, -1) + UTC_OFFSET[offsetToken] : text;
     const parsed = DateTime.fromFormat(input, luxon, { zone, locale: "en-US" });
     if (!parsed.isValid) return mismatch;
+    const explained = usesHour || usesMicros ? DateTime.fromFormatExplain(input, luxon, { locale: "en-US" }) : undefined;
     // Luxon reads 24:00 as the next day's midnight (ISO 8601 allows it); a file's 24:00 is more likely a mistake.
-    if (usesHour && DateTime.fromFormatExplain(input, luxon, { locale: "en-US" }).result?.hour === 24) return mismatch;
+    if (usesHour && explained?.result?.hour === 24) return mismatch;
+    // SSSSSS and SSSSSSSSS read up to 9 digits, and Luxon keeps the first 3: a stored timestamp has milliseconds, so finer digits must be zeros.
+    const fraction: unknown = explained?.matches?.u;
+    if (usesMicros && typeof fraction === "string" && /[1-9]/.test(fraction.slice(3))) return { ok: false, reason: finerThanMilliseconds(text) };
     if (!offsetToken && zone !== "UTC") {
       const offsets = parsed.getPossibleOffsets();
       const wall = DateTime.fromFormat(input, luxon, { zone: "UTC", locale: "en-US" });
@@ -110,6 +122,11 @@ export function compileDateFormat(format: string, setting = "format", timeZone?:
     return { ok: true, date: parsed.toJSDate() };
   };
   return { format, timeZone: zone, epoch, parse };
+}
+
+/** The refusal of a fraction of a second finer than a millisecond, which a stored timestamp cannot keep. */
+function finerThanMilliseconds(text: string, roundTo = "3 decimals"): string {
+  return `${JSON.stringify(text)} is more precise than milliseconds, which is what a stored timestamp keeps: round it to ${roundTo} in the file`;
 }
 
 /** Luxon's format for a Moment-style one, and the Moment tokens it uses in order. */

@@ -35,17 +35,30 @@ describe("date formats", () => {
   it("read fractional seconds and offsets, a literal Z as UTC", () => {
     expect(at("YYYY-MM-DD HH:mm:ss.SSS", "2024-01-02 03:04:05.123")).toEqual(new Date("2024-01-02T03:04:05.123Z"));
     expect(at("YYYY-MM-DD HH:mm:ss.S", "2024-01-02 03:04:05.5")).toEqual(new Date("2024-01-02T03:04:05.500Z"));
-    expect(at("YYYY-MM-DD HH:mm:ss.SSSSSS", "2024-01-02 03:04:05.123456")).toEqual(new Date("2024-01-02T03:04:05.123Z"));
+    expect(at("YYYY-MM-DD HH:mm:ss.SSSSSS", "2024-01-02 03:04:05.123000")).toEqual(new Date("2024-01-02T03:04:05.123Z"));
+    expect(at("YYYY-MM-DD HH:mm:ss.SSSSSSSSS", "2024-01-02 03:04:05.120000000")).toEqual(new Date("2024-01-02T03:04:05.120Z"));
     expect(at("YYYY-MM-DD[T]HH:mm:ss.SSSZ", "2024-01-02T03:04:05.123+02:00")).toEqual(new Date("2024-01-02T01:04:05.123Z"));
     expect(at("YYYY-MM-DD HH:mm:ss ZZ", "2024-01-02 03:04:05 -0700")).toEqual(new Date("2024-01-02T10:04:05Z"));
     expect(at("YYYY-MM-DDTHH:mm:ssZ", "2024-01-02T03:04:05Z")).toEqual(new Date("2024-01-02T03:04:05Z"));
   });
 
+  it("refuse digits of a second past milliseconds that are not zeros, which a stored timestamp cannot keep, instead of cutting them", () => {
+    const finer = (text: string, roundTo = "3 decimals") => `${JSON.stringify(text)} is more precise than milliseconds, which is what a stored timestamp keeps: round it to ${roundTo} in the file`;
+    expect(why("YYYY-MM-DD HH:mm:ss.SSSSSS", "2024-01-02 03:04:05.123456")).toBe(finer("2024-01-02 03:04:05.123456"));
+    expect(why("YYYY-MM-DD HH:mm:ss.SSSSSSSSS", "2024-01-02 03:04:05.999999999")).toBe(finer("2024-01-02 03:04:05.999999999"));
+    expect(why("YYYY-MM-DD[T]HH:mm:ss.SSSSSSZ", "2024-01-02T03:04:05.000001Z")).toBe(finer("2024-01-02T03:04:05.000001Z"));
+    expect(why("X", "1700000000.1234")).toBe(finer("1700000000.1234"));
+    expect(why("x", "1700000000123.5")).toBe(finer("1700000000123.5", "a whole number"));
+  });
+
   it("read Unix seconds (X) and milliseconds (x)", () => {
     expect(at("X", "1700000000")).toEqual(new Date("2023-11-14T22:13:20Z"));
     expect(at("X", "1700000000.25")).toEqual(new Date("2023-11-14T22:13:20.250Z"));
+    expect(at("X", "1700000000.123000")).toEqual(new Date("2023-11-14T22:13:20.123Z"));
+    expect(at("X", "-1.5")).toEqual(new Date("1969-12-31T23:59:58.500Z"));
     expect(at("x", "1700000000123")).toEqual(new Date("2023-11-14T22:13:20.123Z"));
-    for (const text of ["", "17e8", "1700000000.1234", " 1700000000", "0x10"]) expect(at("X", text), text).toBeUndefined();
+    expect(at("x", "1700000000123.000")).toEqual(new Date("2023-11-14T22:13:20.123Z"));
+    for (const text of ["", "17e8", "1700000000.1234", " 1700000000", "0x10", "1700000000.", ".5"]) expect(at("X", text), text).toBeUndefined();
   });
 
   it("read a naive time in the time zone given: Canvas' own sample in America/Denver, winter and summer", () => {

@@ -127,6 +127,14 @@ export function dateParam(query: URLSearchParams, name: string): Date | undefine
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw new InvalidTransferRequestError(`${name} must be an ISO 8601 date or timestamp, not ${JSON.stringify(value)}`, name);
   if (date.getTime() < MIN_TIME || date.getTime() > MAX_TIME) throw new InvalidTransferRequestError(`${name} must be a date from 0001-01-01 to 9999-12-31, not ${JSON.stringify(value)}`, name);
+  // new Date() keeps milliseconds and drops finer digits, which moved the bound (from=…00.0005Z took in records at …00.000Z).
+  // Stored times are milliseconds, so the bound is refused, naming the millisecond one that selects the same records:
+  // every bound is inclusive from below (from, changed_since) or exclusive from above (to), so that is the next millisecond.
+  const fraction = /:\d{2}[.,](\d+)/.exec(value)?.[1];
+  if (fraction !== undefined && /[1-9]/.test(fraction.slice(3))) {
+    const same = date.getTime() < MAX_TIME ? ` (${name}=${new Date(date.getTime() + 1).toISOString()} selects the same records)` : "";
+    throw new InvalidTransferRequestError(`${name} ${JSON.stringify(value)} is more precise than milliseconds, which is what stored times keep: give at most 3 decimals${same}`, name);
+  }
   return date;
 }
 

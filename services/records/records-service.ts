@@ -10,7 +10,7 @@
  * `single`), so each handler states only what it writes.
  */
 import { create } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Db } from "mongodb";
 import type { EntitySpec } from "../domain/index.js";
@@ -42,7 +42,7 @@ import { decodeRecord, encodeRecord } from "../shared/records-wire/record-codec.
 import { encodedRecord } from "../shared/records-wire/record-bytes.js";
 import { encodedStreamRecordsResponse, type EncodedStreamRecordsResponse } from "../shared/records-wire/records-as-bytes.js";
 import { describeEntity } from "./rpc/describe-entity.js";
-import { OUTCOMES, readFilter, readJoins, readLimit, requireEntity, requireMode } from "./rpc/request-codec.js";
+import { boundDate, OUTCOMES, readFilter, readJoins, readLimit, requireEntity, requireMode } from "./rpc/request-codec.js";
 import { discardBatch, writeBatch, type RecordError } from "./store/batch-writer.js";
 import { decodeBatch, finishOneBatch, mayPrepareDuring, prepareOneBatch } from "./rpc/write-batches.js";
 import { readTombstones, recordTombstone } from "./store/change-tracking.js";
@@ -161,7 +161,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
     // A deletion names its record by natural key: users' is their email address.
     PersonalDataAccess.of(context).check(spec, { byKey: true });
     const batchSize = Math.min(request.batchSize || DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE);
-    const since = request.since ? timestampDate(request.since) : undefined;
+    const since = request.since ? boundDate(request.since, "since") : undefined;
     for await (const batch of readTombstones(this.db, spec, { since, batchSize, limit: readLimit(request.limit) })) {
       yield create(StreamDeletionsResponseSchema, { deletions: batch.map((t) => ({ key: { parts: t.key }, deletedAt: timestampFromDate(t.deletedAt) })) });
     }
@@ -237,7 +237,7 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
       const mode = requireMode(request.mode);
       audit.set({ mode });
       const decoded = decodeRecord(spec, request.record);
-      if (!decoded.ok) throw new RecordValidationError(decoded.reason, [{ field: "record", reason: decoded.reason }]);
+      if (!decoded.ok) throw new RecordValidationError(decoded.reason, [{ field: decoded.field ?? "record", reason: decoded.reason }]);
       audit.set({ recordKey: keyOf(spec, decoded.record) });
       const result = await writeBatch(this.db, spec, [decoded.record], { mode, dryRun: request.dryRun, ordered: true });
       throwFirstError(spec, result.errors);

@@ -3,7 +3,8 @@
  * joins and filters. Anything unset or unknown is refused here with a clear
  * INVALID_ARGUMENT, before any database work.
  */
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { finerThanMillisecondsReason, millisecondDate } from "../../shared/rpc/millisecond-timestamps.js";
 import { ENTITIES, type EntitySpec } from "../../domain/index.js";
 import { InvalidRequestError } from "../errors.js";
 import type { RecordFilter } from "../store/record-query.js";
@@ -68,12 +69,20 @@ export function readFilter(filter: Filter | undefined): RecordFilter | undefined
     roles: filter.roles,
     sessionIds: filter.sessionIds,
     actions: filter.actions,
-    timeRanges: filter.timeRanges.map((r) => ({
+    timeRanges: filter.timeRanges.map((r, i) => ({
       field: r.field,
-      from: r.from ? timestampDate(r.from) : undefined,
-      to: r.to ? timestampDate(r.to) : undefined,
+      from: r.from ? boundDate(r.from, `filter.time_ranges[${i}].from`) : undefined,
+      to: r.to ? boundDate(r.to, `filter.time_ranges[${i}].to`) : undefined,
     })),
   };
+}
+
+/** A filter's time bound as a Date; one finer than a millisecond is refused (stored times are whole milliseconds). */
+export function boundDate(ts: Timestamp, field: string): Date {
+  const date = millisecondDate(ts);
+  if (date) return date;
+  const reason = finerThanMillisecondsReason(field, ts, "bound");
+  throw new InvalidRequestError(reason, [{ field, reason: "finer than milliseconds" }]);
 }
 
 export const OUTCOMES: Record<Outcome, WriteOutcome> = {

@@ -63,7 +63,7 @@ function readBatch(request: WriteRecordsRequest): ReadableBatch {
       records.push(decoded.record);
       indexes.push(i);
     } else {
-      decodeErrors.push({ index: i, field: "record", reason: decoded.reason, code: "invalid" });
+      decodeErrors.push({ index: i, field: decoded.field ?? "record", reason: decoded.reason, code: "invalid" });
     }
   }
   return { request, spec, mode, records, indexes, decodeErrors };

@@ -4,11 +4,12 @@
  * export of the trail.
  */
 import { create } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { AuditAction, AuditEventFilterSchema, AuditEventSchema, AuditOutcome, type AuditEvent, type AuditEventFilter } from "../../../gen/dataexchange/audit/v1/audit_pb.js";
 import { entitySpec, type EntityName } from "../../domain/index.js";
 import type { AuditAction as PlainAction, AuditEventDocument, AuditOutcome as PlainOutcome } from "./audit-event.js";
 import type { AuditQuery } from "./audit-log.js";
+import { finerThanMillisecondsReason, millisecondDate } from "../rpc/millisecond-timestamps.js";
 
 const ACTIONS: Record<PlainAction, AuditAction> = {
   export: AuditAction.EXPORT,
@@ -62,9 +63,16 @@ export function auditQueryOf(filter: AuditEventFilter | undefined, prefix = "fil
   if (action) query.action = action;
   const entity = auditEntity(filter.entity, `${prefix}.entity`);
   if (entity) query.entity = entity;
-  if (filter.from) query.from = timestampDate(filter.from);
-  if (filter.to) query.to = timestampDate(filter.to);
+  if (filter.from) query.from = auditBound(filter.from, `${prefix}.from`);
+  if (filter.to) query.to = auditBound(filter.to, `${prefix}.to`);
   return query;
+}
+
+/** A time bound of a filter; one finer than a millisecond is refused (events are stamped in whole milliseconds). */
+function auditBound(ts: Timestamp, field: string): Date {
+  const date = millisecondDate(ts);
+  if (!date) throw new InvalidAuditFilterError(finerThanMillisecondsReason(field, ts, "bound"), field);
+  return date;
 }
 
 /** The query as JSON text, recorded on the audit event of an audit export. */

@@ -8,7 +8,8 @@
  * directions differ only where {@link RecordEncoding} says.
  */
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { finerThanMillisecondsReason, millisecondDate } from "../rpc/millisecond-timestamps.js";
 import type { EntityName, EntitySpec, FieldSpec, FieldType as DomainFieldType } from "../../domain/index.js";
 import { ENTITIES } from "../../domain/index.js";
 import { ActivitySchema, Entity, EntityRecordSchema, FieldType, type EntityRecord } from "../../../gen/dataexchange/records/v1/records_pb.js";
@@ -38,7 +39,8 @@ export function entityEnum(name: EntityName): Entity {
   return Number(Object.entries(ENTITY_BY_ENUM).find(([, n]) => n === name)![0]) as Entity;
 }
 
-export type DecodeResult = { ok: true; record: Record<string, unknown> } | { ok: false; reason: string };
+/** `field`: the record's field at fault, when one is (a timestamp finer than a millisecond). */
+export type DecodeResult = { ok: true; record: Record<string, unknown> } | { ok: false; reason: string; field?: string };
 
 /**
  * An `EntityRecord` that was read from its wire bytes straight to its plain
@@ -71,17 +73,35 @@ export function decodeRecord(spec: EntitySpec, message: EntityRecord | undefined
   }
   if (!message || message.kind.case === undefined) return { ok: false, reason: `the record is empty; expected a ${expected}` };
   if (message.kind.case !== expected) return { ok: false, reason: `the record is a ${message.kind.case}, but this call writes ${spec.name}` };
-  return { ok: true, record: plainFields(spec, message.kind.value as unknown as Record<string, unknown>) };
+  try {
+    return { ok: true, record: plainFields(spec, message.kind.value as unknown as Record<string, unknown>) };
+  } catch (error) {
+    if (error instanceof FinerThanMilliseconds) return { ok: false, reason: error.message, field: error.field };
+    throw error;
+  }
 }
 
-function plainFields(spec: EntitySpec, source: Record<string, unknown>): Record<string, unknown> {
+/** A timestamp a stored record cannot keep exactly; turned into a decode failure by decodeRecord. */
+class FinerThanMilliseconds extends Error {
+  constructor(
+    readonly field: string,
+    ts: Timestamp,
+  ) {
+    super(finerThanMillisecondsReason(field, ts, "value"));
+  }
+}
+
+function plainFields(spec: EntitySpec, source: Record<string, unknown>, path = ""): Record<string, unknown> {
   const record: Record<string, unknown> = {};
   for (const field of spec.fields) {
     const value = source[field.key];
     if (value === undefined) continue;
     if (Array.isArray(value) && value.length === 0) continue;
-    if (field.type === "timestamp") record[field.key] = timestampDate(value as Timestamp);
-    else if (field.type === "object_list") record[field.key] = (value as Record<string, unknown>[]).map((entry) => plainFields(ENTITIES.activity, entry));
+    if (field.type === "timestamp") {
+      const date = millisecondDate(value as Timestamp);
+      if (!date) throw new FinerThanMilliseconds(`${path}${field.key}`, value as Timestamp);
+      record[field.key] = date;
+    } else if (field.type === "object_list") record[field.key] = (value as Record<string, unknown>[]).map((entry, i) => plainFields(ENTITIES.activity, entry, `${path}${field.key}[${i}].`));
     else record[field.key] = value;
   }
   return record;

@@ -204,10 +204,11 @@ class Reader {
   }
 
   /**
-   * A google.protobuf.Timestamp as the Date `timestampDate` makes of it
-   * (`seconds * 1000 + Math.round(nanos / 1e6)`). Seconds before 1970 are
-   * ten-byte two's complement varints; nanos outside 0 … 2^31 − 1, unknown
-   * fields, and seconds beyond ±2^53 are left to protobuf-es.
+   * A google.protobuf.Timestamp as a Date, when a millisecond holds it
+   * exactly. Seconds before 1970 are ten-byte two's complement varints; nanos
+   * finer than a millisecond (refused by decodeRecord, naming the field),
+   * nanos outside 0 … 2^31 − 1, unknown fields, and seconds beyond ±2^53 are
+   * left to the reflective path.
    */
   timestamp(): Date {
     const length = this.length();
@@ -219,11 +220,11 @@ class Reader {
       if (tag === 0x08) seconds = this.int64();
       else if (tag === 0x10) {
         nanos = this.varint32();
-        if (nanos > 0x7fffffff) throw UNUSUAL;
+        if (nanos > 0x7fffffff || nanos % 1_000_000 !== 0) throw UNUSUAL;
       } else throw UNUSUAL;
     }
     if (this.pos !== end) throw UNUSUAL;
-    return new Date(seconds * 1000 + Math.round(nanos / 1000000));
+    return new Date(seconds * 1000 + nanos / 1_000_000);
   }
 
   private int64(): number {

@@ -3,7 +3,8 @@
  * export job request, the import header into an import job request (mappings
  * and transforms included), ListJobs into a job query. Every refusal names the request field, for INVALID_ARGUMENT details.
  */
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { finerThanMillisecondsReason, millisecondDate } from "../../../shared/rpc/millisecond-timestamps.js";
 import { Entity } from "../../../../gen/dataexchange/records/v1/records_pb.js";
 import {
   ExportSource,
@@ -41,7 +42,7 @@ export function exportRequestOf(request: ExportRequest): ExportJobRequest {
     labels: { ...request.labels },
     limit: Number(request.limit),
     estimateTotal: request.estimateTotal,
-    changedSince: request.changedSince ? checkChangedSince(timestampDate(request.changedSince)) : undefined,
+    changedSince: request.changedSince ? checkChangedSince(boundDate(request.changedSince, "changed_since")) : undefined,
   };
 }
 
@@ -168,7 +169,14 @@ export function jobQueryOf(request: ListJobsRequest): JobQuery {
   }
   if (request.state !== JobState.UNSPECIFIED) query.state = plainState(request.state);
   if (request.kind !== JobKind.UNSPECIFIED) query.kind = plainKind(request.kind);
-  if (request.createdFrom) query.createdFrom = timestampDate(request.createdFrom);
-  if (request.createdTo) query.createdTo = timestampDate(request.createdTo);
+  if (request.createdFrom) query.createdFrom = boundDate(request.createdFrom, "created_from");
+  if (request.createdTo) query.createdTo = boundDate(request.createdTo, "created_to");
   return query;
+}
+
+/** A time bound of a request; one finer than a millisecond is refused (stored times are whole milliseconds). */
+function boundDate(ts: Timestamp, field: string): Date {
+  const date = millisecondDate(ts);
+  if (!date) throw new InvalidTransferRequestError(finerThanMillisecondsReason(field, ts, "bound"), field);
+  return date;
 }

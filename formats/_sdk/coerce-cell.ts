@@ -12,6 +12,7 @@
  */
 import type { CellValue, FieldType } from "./plugin.js";
 import { clip, parseTimestamp } from "./parse-timestamp.js";
+import { checkJsonText, duplicateKeyReason } from "./json-text.js";
 
 export type CoerceResult = { ok: true; value: CellValue } | { ok: false; reason: string };
 
@@ -112,17 +113,22 @@ function toObjectList(value: unknown): CoerceResult {
 /**
  * Nested values travel through text formats as JSON text (that is what
  * {@link formatCell} writes), so a text cell for an object or list column must
- * be JSON; anything else is refused rather than split on a guessed separator.
+ * be JSON; anything else is refused rather than split on a guessed separator,
+ * and so is an object that gives a key twice (at any depth).
  */
 function parseJsonText(text: string, opener: "{" | "["): { ok: true; value: unknown } | { ok: false; reason: string } {
   const s = text.trim();
   const what = opener === "{" ? "a JSON object" : "a JSON array";
   if (!s.startsWith(opener)) return { ok: false, reason: `expected ${what}, got ${JSON.stringify(clip(s))}` };
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(s) };
+    value = JSON.parse(s);
   } catch (err) {
     return { ok: false, reason: `invalid JSON for ${what}: ${(err as Error).message}` };
   }
+  // JSON.parse keeps the last of a key given twice: refuse the cell rather than drop a value.
+  const duplicate = checkJsonText(s, value)?.duplicateKey;
+  return duplicate === undefined ? { ok: true, value } : { ok: false, reason: duplicateKeyReason(duplicate.path) };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

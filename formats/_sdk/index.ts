@@ -12,4 +12,5 @@ export * from "./text-decoding.js";
 export * from "./contract.js";
 export { parseTimestamp, type TimestampResult } from "./parse-timestamp.js";
 export * from "./rows.js";
+export * from "./json-text.js";
 export * from "./line-splitter.js";

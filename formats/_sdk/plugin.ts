@@ -89,6 +89,16 @@ export interface ReadRow {
   /** 1-based physical line where the record starts, when the format has lines. */
   line?: number;
   values: Record<string, unknown>;
+  /**
+   * For a JSON-based reader: the values that are numbers the file wrote in a
+   * form `String(value)` does not give back (`1.50`, `1e21`, `-0`,
+   * `12345678901234567890`), keyed like `values`, as the file wrote them
+   * ({@link checkJsonText} notes them). The reader cannot know which columns
+   * hold text; the core can, and stores such a number in a text column as
+   * written, where `String()` of the double would be other text. Numbers in
+   * number columns stay numbers. Leave it out when there are none.
+   */
+  numberText?: Record<string, string>;
 }
 
 /** A record the reader could not turn into values but could skip; parsing continues after it. */

@@ -25,6 +25,15 @@ export const contractFixtures: ContractFixture[] = [
     errors: [{ row: 2 }, { row: 3 }, { row: 4 }, { row: 5 }],
   },
   {
+    name: "an element whose object gives a key twice, nested ones included, is a row error and the next element still imports",
+    input: '[{"a":1},\n{"a":1,"b":2,"a":3},\n{"a":{"x":1,"x":2}},\n{"a":4}]',
+    rows: 2,
+    errors: [
+      { row: 2, line: 2 },
+      { row: 3, line: 3 },
+    ],
+  },
+  {
     name: "broken syntax inside an element is fatal and names the element",
     input: '[{"a":1}, {"a":2}, {"a": tru}, {"a":4}]',
     rows: 2,

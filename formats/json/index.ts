@@ -4,7 +4,19 @@
  * lists are kept as they are.
  */
 import { z } from "zod";
-import { definePlugin, isJsonObject, jsonKind, projectRow, tooManyKeys, type ReadContext, type ReadItem, type Row, type WriteContext } from "@data-exchange/format-sdk";
+import {
+  checkJsonText,
+  definePlugin,
+  duplicateKeyReason,
+  isJsonObject,
+  jsonKind,
+  projectRow,
+  tooManyKeys,
+  type ReadContext,
+  type ReadItem,
+  type Row,
+  type WriteContext,
+} from "@data-exchange/format-sdk";
 import { JsonScanner, type ScanItem } from "./json-scanner.js";
 import { parseSlice } from "./json-values.js";
 
@@ -52,13 +64,20 @@ async function* readJson(input: AsyncIterable<Uint8Array>, ctx: ReadContext<Json
         batch.push({ kind: "error", error: { row, line, reason: `element is larger than ${maxRowBytes} bytes` } });
         continue;
       }
-      const value = parseSlice(item.bytes, item.index, item.offset, line);
+      const { value, text } = parseSlice(item.bytes, item.index, item.offset, line);
       if (!isJsonObject(value)) {
         batch.push({ kind: "error", error: { row, line, reason: `expected an object, got ${jsonKind(value)}` } });
         continue;
       }
+      // The element is valid JSON, so a key given twice spoils this row only: a row error, and on to the next element.
+      const found = checkJsonText(text, value, { numberText: true });
+      if (found?.duplicateKey !== undefined) {
+        batch.push({ kind: "error", error: { row, line, column: found.duplicateKey.member, reason: duplicateKeyReason(found.duplicateKey.path) } });
+        continue;
+      }
       const wide = tooManyKeys(value, maxColumns);
       if (wide !== undefined) batch.push({ kind: "error", error: { row, line, reason: wide } });
+      else if (found?.numberText !== undefined) batch.push({ kind: "row", row: { row, line, values: value, numberText: found.numberText } });
       else batch.push({ kind: "row", row: { row, line, values: value } });
     }
     items.length = 0;

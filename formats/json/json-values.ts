@@ -9,8 +9,11 @@ import { JsonScanner, type ScanItem } from "./json-scanner.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/** Parses one scanned value; a failure is fatal for the file and says which element and byte. */
-export function parseSlice(bytes: Uint8Array, index: number, offset: number, line?: number): unknown {
+/**
+ * Parses one scanned value, and gives its text too (for checkJsonText); a
+ * failure is fatal for the file and says which element and byte.
+ */
+export function parseSlice(bytes: Uint8Array, index: number, offset: number, line?: number): { value: unknown; text: string } {
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -18,7 +21,7 @@ export function parseSlice(bytes: Uint8Array, index: number, offset: number, lin
     throw new FormatError(notUtf8(bytes), { row: index + 1, line, offset: offset + invalidUtf8At(bytes) }, { cause: err });
   }
   try {
-    return JSON.parse(text);
+    return { value: JSON.parse(text), text };
   } catch (err) {
     const message = (err as Error).message;
     // V8 reports a character position for most errors; turn it into a byte offset in the file.
@@ -40,7 +43,7 @@ export async function parseJsonValue(input: AsyncIterable<Uint8Array>, maxBytes 
   const take = () => {
     for (const item of items) {
       if (item.kind === "oversize") throw new FormatError(`value is larger than ${maxBytes} bytes`, { offset: item.offset });
-      value = parseSlice(item.bytes, item.index, item.offset);
+      value = parseSlice(item.bytes, item.index, item.offset).value;
     }
     items.length = 0;
   };

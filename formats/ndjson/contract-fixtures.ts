@@ -9,6 +9,15 @@ export const contractFixtures: ContractFixture[] = [
     errors: [{ row: 2, line: 2 }],
   },
   {
+    name: "a line whose object gives a key twice, nested ones included, is a row error and the next line still imports",
+    input: '{"a":1,"a":2}\n{"a":{"x":1,"\\u0078":2}}\n{"a":3}\n',
+    rows: 1,
+    errors: [
+      { row: 1, line: 1 },
+      { row: 2, line: 2 },
+    ],
+  },
+  {
     name: "blank lines are skipped but still counted as lines",
     input: '{"a":1}\n\n  \n[1,2]\n{"a":3}',
     rows: 2,

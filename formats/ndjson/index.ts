@@ -1,10 +1,25 @@
 /**
  * NDJSON (JSON Lines): one object per line. The format for pipelines and
  * logs: appendable, splittable, and one bad line never spoils the others, so a
- * line that does not parse is a row error and reading goes on.
+ * line that does not parse, or whose object gives a key twice, is a row error
+ * and reading goes on.
  */
 import { z } from "zod";
-import { definePlugin, isJsonObject, jsonKind, notUtf8, readLines, projectRow, tooManyKeys, type ReadContext, type ReadItem, type Row, type WriteContext } from "@data-exchange/format-sdk";
+import {
+  checkJsonText,
+  definePlugin,
+  duplicateKeyReason,
+  isJsonObject,
+  jsonKind,
+  notUtf8,
+  readLines,
+  projectRow,
+  tooManyKeys,
+  type ReadContext,
+  type ReadItem,
+  type Row,
+  type WriteContext,
+} from "@data-exchange/format-sdk";
 
 const ndjsonOptions = z.object({});
 type NdjsonOptions = z.infer<typeof ndjsonOptions>;
@@ -53,8 +68,15 @@ async function* readNdjson(input: AsyncIterable<Uint8Array>, ctx: ReadContext<Nd
         batch.push({ kind: "error", error: { row, line: item.line, reason: `expected an object, got ${jsonKind(value)}` } });
         continue;
       }
+      // JSON.parse keeps the last of a key given twice, and prints 1.50 back as 1.5: checkJsonText says where.
+      const found = checkJsonText(text, value, { numberText: true });
+      if (found?.duplicateKey !== undefined) {
+        batch.push({ kind: "error", error: { row, line: item.line, column: found.duplicateKey.member, reason: duplicateKeyReason(found.duplicateKey.path) } });
+        continue;
+      }
       const wide = tooManyKeys(value, maxColumns);
       if (wide !== undefined) batch.push({ kind: "error", error: { row, line: item.line, reason: wide } });
+      else if (found?.numberText !== undefined) batch.push({ kind: "row", row: { row, line: item.line, values: value, numberText: found.numberText } });
       else batch.push({ kind: "row", row: { row, line: item.line, values: value } });
     }
     if (batch.length > 0) yield batch;

@@ -124,6 +124,16 @@ describe("coerceCell", () => {
     expect(coerceCell("[1]", "object")).toEqual(refused);
   });
 
+  it("refuses JSON text whose object gives a key twice, at any depth, naming the key, rather than keep the last value", () => {
+    expect(coerceCell('{"score":1,"device":"pc","score":2}', "object")).toEqual({
+      ok: false,
+      reason: 'duplicate key "score": the object gives it twice, and a key can hold one value; remove one of them',
+    });
+    expect(coerceCell('{"a":{"b":1,"\\u0062":2}}', "object")).toEqual({ ok: false, reason: expect.stringMatching(/^duplicate key "a.b": /) });
+    expect(coerceCell('[{"id":1},{"id":2,"id":3}]', "object_list")).toEqual({ ok: false, reason: expect.stringMatching(/^duplicate key "\[1\].id": /) });
+    expect(coerceCell('{"a":{"k":1},"b":{"k":2}}', "object")).toEqual(ok({ a: { k: 1 }, b: { k: 2 } }));
+  });
+
   it("turns scalars into text for string columns but refuses structures", () => {
     expect(coerceCell(8123, "string")).toEqual(ok("8123"));
     expect(coerceCell(false, "string")).toEqual(ok("false"));

@@ -127,6 +127,26 @@ describe("json plugin", () => {
     expect(result.errors).toMatchObject([{ row: 2, reason: "element is larger than 100 bytes" }]);
   });
 
+  it("reports an element whose object gives a key twice as a row error naming it, and reads on", async () => {
+    const input = '[{"code":"A","title":"x","code":"B"},\n{"code":"C","details":{"score":1,"score":2}},\n{"code":"D","\\u0063ode":"E"},\n{"code":"F"}]';
+    const result = await readAll(json, input, { chunkSize: 5 });
+    expect(values(result)).toEqual([{ code: "F" }]);
+    expect(result.fatal).toBeUndefined();
+    expect(result.errors).toEqual([
+      { row: 1, line: 1, column: "code", reason: 'duplicate key "code": the object gives it twice, and a key can hold one value; remove one of them' },
+      { row: 2, line: 2, column: "details", reason: expect.stringMatching(/^duplicate key "details.score": /) },
+      { row: 3, line: 3, column: "code", reason: expect.stringMatching(/^duplicate key "code": /) },
+    ]);
+  });
+
+  it("notes the numbers written in a form String() does not give back, so a text column can keep them as written", async () => {
+    const result = await readAll(json, '[{"id":12345678901234567890,"a":1.50,"b":-0,"c":1e21,"d":7,"e":2.5},{"d":8}]');
+    expect(result.rows).toEqual([
+      { row: 1, line: 1, values: { id: 12345678901234567000, a: 1.5, b: -0, c: 1e21, d: 7, e: 2.5 }, numberText: { id: "12345678901234567890", a: "1.50", b: "-0", c: "1e21" } },
+      { row: 2, line: 1, values: { d: 8 } },
+    ]);
+  });
+
   it("reports an object with more keys than the column limit", async () => {
     const result = await readAll(json, '[{"a":1,"b":2,"c":3}]', { limits: { maxColumns: 2 } });
     expect(result.errors).toMatchObject([{ row: 1, reason: "object has more than 2 keys" }]);

@@ -35,6 +35,26 @@ describe("ndjson plugin", () => {
     ]);
   });
 
+  it("reports a line whose object gives a key twice, at any depth, as a row error naming the key, and reads on", async () => {
+    const input = '{"code":"A","title":"x","code":"B"}\n{"code":"C","details":{"score":1,"n":{"x":1},"score":2}}\n{"a":1,"\\u0061":2}\n{"code":"D"}\n';
+    const result = await readAll(ndjson, input, { chunkSize: 7 });
+    expect(values(result)).toEqual([{ code: "D" }]);
+    expect(result.errors).toEqual([
+      { row: 1, line: 1, column: "code", reason: 'duplicate key "code": the object gives it twice, and a key can hold one value; remove one of them' },
+      { row: 2, line: 2, column: "details", reason: expect.stringMatching(/^duplicate key "details.score": /) },
+      { row: 3, line: 3, column: "a", reason: expect.stringMatching(/^duplicate key "a": /) },
+    ]);
+  });
+
+  it("notes the numbers written in a form String() does not give back, so a text column can keep them as written", async () => {
+    const result = await readAll(ndjson, '{"id":12345678901234567890,"a":1.50,"b":-0,"c":1e21,"d":7,"e":2.5}\n{"d":1.0}\n{"d":8}\n');
+    expect(result.rows).toEqual([
+      { row: 1, line: 1, values: { id: 12345678901234567000, a: 1.5, b: -0, c: 1e21, d: 7, e: 2.5 }, numberText: { id: "12345678901234567890", a: "1.50", b: "-0", c: "1e21" } },
+      { row: 2, line: 2, values: { d: 1 }, numberText: { d: "1.0" } },
+      { row: 3, line: 3, values: { d: 8 } },
+    ]);
+  });
+
   it("skips a line over the size limit without buffering it", async () => {
     const result = await readAll(ndjson, `{"a":1}\n{"big":"${"x".repeat(5000)}"}\n{"a":3}\n`, { limits: { maxRowBytes: 64 }, chunkSize: 100 });
     expect(values(result)).toEqual([{ a: 1 }, { a: 3 }]);

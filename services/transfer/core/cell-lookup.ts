@@ -10,3 +10,14 @@ export function cellOf(values: Record<string, unknown>, column: string): unknown
   for (const key in values) if (key.trim().toLowerCase() === name) return values[key];
   return undefined;
 }
+
+/**
+ * The key of the cell {@link cellOf} finds (an own key only), to look up what
+ * the reader says about that cell besides its value (`ReadRow.numberText`).
+ */
+export function keyOf(values: Record<string, unknown>, column: string): string | undefined {
+  if (Object.hasOwn(values, column)) return column;
+  const name = column.trim().toLowerCase();
+  for (const key in values) if (key.trim().toLowerCase() === name) return key;
+  return undefined;
+}

@@ -9,7 +9,7 @@
  * string (`"3"`). On import a flattened cell that is JSON is that value, any
  * other text is text.
  */
-import type { CellValue } from "../../../formats/_sdk/index.js";
+import { checkJsonText, duplicateKeyReason, type CellValue } from "../../../formats/_sdk/index.js";
 
 /** The value a tabular plugin receives for a flattened column. */
 export function flattenedCell(value: unknown): CellValue {
@@ -21,10 +21,16 @@ export function flattenedCell(value: unknown): CellValue {
   return JSON.stringify(value);
 }
 
-/** The value a flattened column's text cell stands for (the inverse of {@link flattenedCell}). */
-export function parseFlattenedCell(text: string): unknown {
-  if (!parsesAsJson(text)) return text;
-  return JSON.parse(text) as unknown;
+/**
+ * The value a flattened column's text cell stands for (the inverse of
+ * {@link flattenedCell}); refused when it is a JSON object that gives a key
+ * twice, which JSON.parse would quietly cut down to the last value.
+ */
+export function parseFlattenedCell(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
+  if (!parsesAsJson(text)) return { ok: true, value: text };
+  const value = JSON.parse(text) as unknown;
+  const duplicate = checkJsonText(text, value)?.duplicateKey;
+  return duplicate === undefined ? { ok: true, value } : { ok: false, reason: duplicateKeyReason(duplicate.path) };
 }
 
 function parsesAsJson(text: string): boolean {

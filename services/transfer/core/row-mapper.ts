@@ -10,7 +10,7 @@
  */
 import { coerceCell, type Column, type ReadHeader, type ReadRow } from "../../../formats/_sdk/index.js";
 import { fieldOf, validateRecord, writableFields, type EntitySpec, type FieldSpec, type WriteMode } from "../../domain/index.js";
-import { cellOf } from "./cell-lookup.js";
+import { cellOf, keyOf } from "./cell-lookup.js";
 import { didYouMean, listNames } from "./column-suggestions.js";
 import type { SettingIssue } from "./errors.js";
 import { compileMapping, FAILED_ROWS_COLUMNS, type MappingPlan } from "./mapping-plan.js";
@@ -200,8 +200,8 @@ export class RowMapper {
     const issues: RowIssue[] = [];
     if (this.unseen.size > 0 && this.names === undefined) this.noteSources(row.values);
     const input: Record<string, unknown> = {};
-    if (this.plan !== undefined) this.fromMapping(row.values, input, issues);
-    if (!this.fromColumns(row.values, input, issues, first && this.names === undefined)) return { ok: false, issues, fatal: true };
+    if (this.plan !== undefined) this.fromMapping(row.values, input, issues, row.numberText);
+    if (!this.fromColumns(row.values, input, issues, first && this.names === undefined, row.numberText)) return { ok: false, issues, fatal: true };
     if (issues.length > 0) return { ok: false, issues };
     const result = validateRecord(this.spec, input, { completeness: this.options.mode === "merge" ? "partial" : "full", rejectUnknown: true });
     if (!result.ok) {
@@ -214,9 +214,13 @@ export class RowMapper {
     for (const source of this.unseen) if (cellOf(values, source) !== undefined) this.unseen.delete(source);
   }
 
-  private fromMapping(values: Record<string, unknown>, input: Record<string, unknown>, issues: RowIssue[]): void {
+  private fromMapping(values: Record<string, unknown>, input: Record<string, unknown>, issues: RowIssue[], numberText: Record<string, string> | undefined): void {
+    // A template prints the numbers it reads as the file wrote them, not as String() of the double.
+    const row = numberText === undefined ? values : { ...values, ...numberText };
     for (const m of this.plan!.targets) {
-      const transformed = applyTransforms(m.source === "" ? undefined : cellOf(values, m.source), m.transforms, values);
+      let cell = m.source === "" ? undefined : cellOf(values, m.source);
+      if (numberText !== undefined && typeof cell === "number") cell = asWritten(cell, m.field, numberText, keyOf(values, m.source));
+      const transformed = applyTransforms(cell, m.transforms, row);
       if (!transformed.ok) {
         issues.push({ column: m.source || m.field.key, field: m.field.key, reason: transformed.reason });
         continue;
@@ -231,7 +235,7 @@ export class RowMapper {
    * (`fatal`: unknown columns on the first row of a file without a header;
    * a file with a header was checked whole by {@link checkHeader}).
    */
-  private fromColumns(values: Record<string, unknown>, input: Record<string, unknown>, issues: RowIssue[], fatal: boolean): boolean {
+  private fromColumns(values: Record<string, unknown>, input: Record<string, unknown>, issues: RowIssue[], fatal: boolean, numberText: Record<string, string> | undefined): boolean {
     const unknown: string[] = [];
     for (const column in values) {
       if (this.consumed.size > 0 && this.consumed.has(column.trim().toLowerCase())) continue;
@@ -244,7 +248,7 @@ export class RowMapper {
       if (target.field.readOnly) continue; // joined or server-assigned: re-importing an export must not fail on them
       const value = values[column];
       if (target.path.length === 0) {
-        this.setTyped(input, target.field, value, column, issues);
+        this.setTyped(input, target.field, numberText === undefined ? value : asWritten(value, target.field, numberText, column), column, issues);
         continue;
       }
       if (value === undefined || value === null) continue;
@@ -254,8 +258,12 @@ export class RowMapper {
         continue;
       }
       // Text cells of flattened columns carry their type (flattened-cells.ts); a document format's values already have theirs.
-      const cell = typeof value === "string" && this.options.typedFlattenedText ? parseFlattenedCell(value) : value;
-      if (!setPath((input[target.field.key] ??= {}) as Record<string, unknown>, target.path, cell)) {
+      const cell = typeof value === "string" && this.options.typedFlattenedText ? parseFlattenedCell(value) : { ok: true as const, value };
+      if (!cell.ok) {
+        issues.push({ column, field: target.field.key, reason: cell.reason });
+        continue;
+      }
+      if (!setPath((input[target.field.key] ??= {}) as Record<string, unknown>, target.path, cell.value)) {
         issues.push({ column, field: target.field.key, reason: `gives ${target.field.key}.${target.path.join(".")} a second value` });
       }
     }
@@ -292,6 +300,18 @@ export class RowMapper {
     if (target !== null && !this.columnOfField.has(target.field.key)) this.columnOfField.set(target.field.key, column);
     return target;
   }
+}
+
+/**
+ * A number bound for a text field as the file wrote it, when the reader noted
+ * that `String()` of the double would be other text (`ReadRow.numberText`:
+ * JSON's `1.50`, `1e21`, `-0`, `12345678901234567890`), so the text stored is
+ * the text in the file. Any other value, and any number bound for a field of
+ * another type, passes as it is: a number column still gets the number.
+ */
+function asWritten(value: unknown, field: FieldSpec, numberText: Record<string, string>, key: string | undefined): unknown {
+  if (field.type !== "string" || typeof value !== "number" || key === undefined || !Object.hasOwn(numberText, key)) return value;
+  return numberText[key];
 }
 
 /** Path segments that would reach an object's prototype instead of a property of its own. */

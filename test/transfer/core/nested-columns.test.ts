@@ -61,4 +61,18 @@ describe("a tabular export of an object field", () => {
     expect(errors[0]!.reason).toContain("details.device a second value");
     expect((await target.readAll("activity"))[0]?.details).toEqual({ device: "mobile", clicks: 2 });
   });
+
+  it("refuses JSON text that gives a key twice, in the object's own column or a flattened one, rather than keep the last value", async () => {
+    await target.clear();
+    await target.seed("users", users(1, 1));
+    const csv =
+      'User id,Action,At,Details,details.meta\r\nuser1,view,2024-01-01T00:00:00Z,"{""score"":1,""score"":2}",\r\nuser1,view,2024-01-02T00:00:00Z,,"{""a"":{""b"":1,""b"":2}}"\r\nuser1,view,2024-01-03T00:00:00Z,"{""score"":3}","{""a"":1}"\r\n';
+    const { summary, errors } = await importAll(target, csv, importSettings("activity", await plugin("csv")));
+    expect(summary).toMatchObject({ read: 3, inserted: 1, failed: 2 });
+    expect(errors).toMatchObject([
+      { row: 1, column: "Details", reason: expect.stringMatching(/^duplicate key "score": /) },
+      { row: 2, column: "details.meta", reason: expect.stringMatching(/^duplicate key "a.b": /) },
+    ]);
+    expect((await target.readAll("activity")).map((a) => a.details)).toEqual([{ score: 3, meta: { a: 1 } }]);
+  });
 });

@@ -51,6 +51,15 @@ describe("packed read items", () => {
     expect(back.name).toBe("x");
   });
 
+  it("carry the text a JSON file wrote its numbers in (numberText) beside the values, between plain rows", async () => {
+    const items: ReadItem[] = [
+      { kind: "row", row: { row: 1, line: 1, values: { a: 1 } } },
+      { kind: "row", row: { row: 2, line: 2, values: { title: 1.5, id: 12345678901234567000 }, numberText: { title: "1.50", id: "12345678901234567890" } } },
+      { kind: "row", row: { row: 3, line: 3, values: { a: 3 } } },
+    ];
+    expect(await throughChannel(items)).toEqual(items);
+  });
+
   it("packs an empty batch", async () => {
     expect(await throughChannel([])).toEqual([]);
   });

@@ -158,6 +158,22 @@ describe("plugins in format workers", () => {
     expect(rows).toEqual([{ kind: "row", row: { row: 1, line: 2, values: { email: "first@example.org", username: "first" } } }]);
   });
 
+  it("brings an NDJSON reader's numbers as written (numberText) and its duplicate-key row errors back from a worker", async () => {
+    const items: unknown[] = [];
+    for await (const batch of plugin("ndjson").read!(
+      (async function* () {
+        yield Buffer.from('{"title":1.50,"n":2}\n{"a":1,"a":2}\n{"n":3}\n');
+      })(),
+      { options: {}, limits: { maxRowBytes: 1000, maxColumns: 10 } },
+    ))
+      items.push(...batch);
+    expect(items).toEqual([
+      { kind: "row", row: { row: 1, line: 1, values: { title: 1.5, n: 2 }, numberText: { title: "1.50" } } },
+      { kind: "error", error: { row: 2, line: 2, column: "a", reason: expect.stringMatching(/^duplicate key "a": /) } },
+      { kind: "row", row: { row: 3, line: 3, values: { n: 3 } } },
+    ]);
+  });
+
   describe.each([
     ["spins", "an endless loop", "timed-out", /^format plugin "spins" timed out: no progress for 3000 ms while writing/],
     ["stalls", "a promise that never settles", "timed-out", /^format plugin "stalls" timed out: no progress for 3000 ms while writing/],

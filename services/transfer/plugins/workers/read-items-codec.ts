@@ -18,8 +18,8 @@
  * keeps read values for longer should copy them.
  *
  * Anything that is not a string, number, boolean, null or undefined (a
- * nested object from JSON, a row error) travels in `others` by structured
- * clone, so nothing a reader may produce is lost.
+ * nested object from JSON, a row error, a row with `numberText`) travels in
+ * `others` by structured clone, so nothing a reader may produce is lost.
  */
 import type { ReadItem, ReadRow } from "../../../../formats/_sdk/index.js";
 
@@ -60,7 +60,8 @@ export function packReadItems(items: ReadItem[]): { packed: PackedReadItems; tra
   const others: unknown[] = [];
   let text = "";
   for (const item of items) {
-    if (item.kind !== "row") {
+    // A row with numberText (rare: JSON numbers written as 1.50, 1e21) travels whole, by structured clone.
+    if (item.kind !== "row" || item.row.numberText !== undefined) {
       shape.push(1);
       others.push(item);
       continue;

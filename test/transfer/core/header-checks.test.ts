@@ -82,7 +82,9 @@ describe("a mapping that names columns the file does not have", () => {
     const mapping = [{ field: "username", transforms: [{ kind: "template" as const, value: "moodle.{email}" }] }];
     const { summary, errors } = await importAll(fx, moodle, importSettings("users", await plugin("csv"), { mapping }));
     expect(summary).toMatchObject({ read: 0, inserted: 0, stopped: { code: "invalid", at: "header" } });
-    expect(errors.map((e) => e.reason)).toContain('column "username" gives username, which mapping[0] (its transforms) gives too; map one of them elsewhere or ignore it ({"source":"username","ignore":true})');
+    expect(errors.map((e) => e.reason)).toContain(
+      'column "username" gives username, which mapping[0] (its transforms) gives too; map one of them elsewhere or ignore it ({"source":"username","ignore":true})',
+    );
     expect(await fx.count("users")).toBe(0);
   });
 

@@ -12,7 +12,7 @@
  */
 import type { CellValue, FieldType } from "./plugin.js";
 import { clip, parseTimestamp } from "./parse-timestamp.js";
-import { checkJsonText, duplicateKeyReason } from "./json-text.js";
+import { checkJsonText, duplicateKeyReason, inexactIntegerReason } from "./json-text.js";
 
 export type CoerceResult = { ok: true; value: CellValue } | { ok: false; reason: string };
 
@@ -126,9 +126,11 @@ function parseJsonText(text: string, opener: "{" | "["): { ok: true; value: unkn
   } catch (err) {
     return { ok: false, reason: `invalid JSON for ${what}: ${(err as Error).message}` };
   }
-  // JSON.parse keeps the last of a key given twice: refuse the cell rather than drop a value.
-  const duplicate = checkJsonText(s, value)?.duplicateKey;
-  return duplicate === undefined ? { ok: true, value } : { ok: false, reason: duplicateKeyReason(duplicate.path) };
+  // JSON.parse keeps the last of a key given twice and rounds long integers: refuse the cell rather than change a value.
+  const found = checkJsonText(s, value, { inexactIntegers: "all" });
+  if (found?.duplicateKey !== undefined) return { ok: false, reason: duplicateKeyReason(found.duplicateKey.path) };
+  if (found?.inexactInteger !== undefined) return { ok: false, reason: inexactIntegerReason(found.inexactInteger) };
+  return { ok: true, value };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

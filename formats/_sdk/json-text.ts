@@ -37,7 +37,24 @@ export interface JsonTextFindings {
    * with `{ numberText: true }`, and only when the text is an object.
    */
   numberText?: Record<string, string>;
+  /**
+   * The first integer written with more digits than a double keeps exactly
+   * (beyond ±9007199254740991, `Number.MAX_SAFE_INTEGER`), inside a nested
+   * object or list: `JSON.parse` rounds it (12345678901234567890 becomes
+   * 12345678901234567000) and a nested value has no text column to keep it
+   * in. Only with `{ inexactIntegers: … }`. `path` and `member` as for
+   * {@link duplicateKey}; `token` as written.
+   */
+  inexactInteger?: { path: string; member: string; token: string };
 }
+
+/**
+ * Which integers {@link checkJsonText} reports when a double cannot hold them:
+ * `"nested"` those inside a top-level member's object or list (a row of a
+ * JSON or NDJSON file, whose top-level numbers the core types by their field);
+ * `"all"` every one (the JSON text of one cell, an object or list value whole).
+ */
+export type InexactIntegers = "nested" | "all";
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -58,8 +75,9 @@ const UPPER_E = 0x45;
 /**
  * Checks a JSON text that `JSON.parse` has just parsed into `value` (give it
  * only such a pair: the pass trusts the syntax) for a key given twice in any
- * object, nested ones included, and, with `{ numberText: true }`, notes the
- * top-level numbers whose `String()` would not be the text written.
+ * object, nested ones included; with `{ numberText: true }`, notes the
+ * top-level numbers whose `String()` would not be the text written; with
+ * `{ inexactIntegers }`, finds the first integer a double cannot hold exactly.
  *
  * How it stays cheap: one char-code pass counts the member separators (`:`
  * outside strings) and compares them with the keys the parsed value has; only
@@ -75,18 +93,29 @@ const UPPER_E = 0x45;
  * median of 7 rounds, 7 runs on 2 shared cores): `JSON.parse` alone 1.3–1.8 µs
  * a row; this check adds 0.5–0.8 µs (about 0.7), numbers noted or not. That is
  * under 1% of an import's ~100 µs a row (~10k rows/s end to end, bench/README.md).
+ * Looking for nested integers a double cannot hold (`inexactIntegers`) did not
+ * move it measurably: 0.7–1.0 µs a row before and after, over 100,000 session
+ * rows with a nested `details` object, five alternated rounds.
  */
-export function checkJsonText(text: string, value: unknown, options: { numberText?: boolean } = {}): JsonTextFindings | undefined {
+export function checkJsonText(text: string, value: unknown, options: { numberText?: boolean; inexactIntegers?: InexactIntegers } = {}): JsonTextFindings | undefined {
   const noteNumbers = options.numberText === true && typeof value === "object" && value !== null && !Array.isArray(value);
+  /** The depth from which an integer a double cannot hold is reported (the row object is depth 1). */
+  const inexactFrom = options.inexactIntegers === "all" ? 0 : options.inexactIntegers === "nested" ? 2 : Number.POSITIVE_INFINITY;
   const n = text.length;
   let members = 0;
   let depth = 0;
   let keyStart = 0;
   let keyEnd = 0;
   let numberText: Record<string, string> | undefined;
+  let inexactAt = -1;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c === QUOTE) {
+    if ((c >= ZERO && c <= NINE) || c === MINUS) {
+      // A number outside a member's own value (in a list, or nested): digits outside strings are only ever numbers.
+      const start = i;
+      while (i + 1 < n && isNumberChar(text.charCodeAt(i + 1))) i++;
+      if (inexactAt < 0 && depth >= inexactFrom && beyondExactIntegers(text, start, i + 1)) inexactAt = start;
+    } else if (c === QUOTE) {
       const start = i + 1;
       i = stringEnd(text, start);
       if (depth === 1) {
@@ -104,6 +133,7 @@ export function checkJsonText(text: string, value: unknown, options: { numberTex
       const start = j;
       while (j < n && isNumberChar(text.charCodeAt(j))) j++;
       i = j - 1;
+      if (inexactAt < 0 && depth >= inexactFrom && beyondExactIntegers(text, start, j)) inexactAt = start;
       if (writtenAsPrinted(text, start, j)) continue;
       const token = text.slice(start, j);
       const raw = text.slice(keyStart, keyEnd);
@@ -113,8 +143,35 @@ export function checkJsonText(text: string, value: unknown, options: { numberTex
     else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
   }
   const duplicateKey = members !== countKeys(value) ? findDuplicateKey(text) : undefined;
-  if (duplicateKey === undefined && numberText === undefined) return undefined;
-  return { ...(duplicateKey && { duplicateKey }), ...(numberText && { numberText }) };
+  const inexactInteger = inexactAt < 0 ? undefined : { ...pathAt(text, inexactAt), token: numberTokenAt(text, inexactAt) };
+  if (duplicateKey === undefined && numberText === undefined && inexactInteger === undefined) return undefined;
+  return { ...(duplicateKey && { duplicateKey }), ...(numberText && { numberText }), ...(inexactInteger && { inexactInteger }) };
+}
+
+/**
+ * The row error's reason for an integer a double cannot hold: names where it
+ * is, what it would become, and how to keep it (as text).
+ */
+export function inexactIntegerReason(found: { path: string; token: string }): string {
+  const where = found.path === "" ? "" : ` at ${JSON.stringify(found.path)}`;
+  return `the integer ${found.token}${where} has more digits than a number keeps exactly (up to ${Number.MAX_SAFE_INTEGER}): it would be stored as ${String(Number(found.token))}; write it as a JSON string ("${found.token}") to keep every digit`;
+}
+
+/** True for an integer token (no fraction, no exponent) beyond `Number.MAX_SAFE_INTEGER` either way. */
+function beyondExactIntegers(text: string, start: number, end: number): boolean {
+  const digits = end - start - (text.charCodeAt(start) === MINUS ? 1 : 0);
+  if (digits < 16) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === DOT || c === LOWER_E || c === UPPER_E) return false;
+  }
+  return !Number.isSafeInteger(Number(text.slice(start, end)));
+}
+
+function numberTokenAt(text: string, start: number): string {
+  let end = start + 1;
+  while (end < text.length && isNumberChar(text.charCodeAt(end))) end++;
+  return text.slice(start, end);
 }
 
 /**
@@ -202,10 +259,18 @@ interface Frame {
   expectKey: boolean;
 }
 
-/** The slow pass: walks the (valid) text keeping each open object's keys, and stops at the first one given twice. */
-function findDuplicateKey(text: string): { path: string; member: string } | undefined {
+/**
+ * The slow passes' walk over a (valid) text: keeps the path of open objects
+ * and lists, each object's keys, and calls `stop` with each key as it is read
+ * and at `until`; returns the path where `stop` said so.
+ */
+function walk(text: string, stop: (stack: Frame[], key: string | undefined) => boolean, until = text.length): { path: string; member: string } | undefined {
   const stack: Frame[] = [];
-  for (let i = 0; i < text.length; i++) {
+  const found = () => {
+    const path = stack.map((f) => f.at);
+    return { path: formatPath(path), member: path.length === 0 ? "" : String(path[0]) };
+  };
+  for (let i = 0; i < until; i++) {
     const c = text.charCodeAt(i);
     const top = stack[stack.length - 1];
     if (c === QUOTE) {
@@ -215,10 +280,7 @@ function findDuplicateKey(text: string): { path: string; member: string } | unde
         const key = raw.includes("\\") ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
         top.at = key;
         top.expectKey = false;
-        if (top.keys.has(key)) {
-          const path = stack.map((f) => f.at);
-          return { path: formatPath(path), member: String(path[0]) };
-        }
+        if (stop(stack, key)) return found();
         top.keys.add(key);
       }
       i = end;
@@ -230,7 +292,17 @@ function findDuplicateKey(text: string): { path: string; member: string } | unde
       else top.at = (top.at as number) + 1;
     }
   }
-  return undefined;
+  return until < text.length && stop(stack, undefined) ? found() : undefined;
+}
+
+/** The slow pass for a key given twice: stops at the first key its object has already. */
+function findDuplicateKey(text: string): { path: string; member: string } | undefined {
+  return walk(text, (stack, key) => key !== undefined && stack[stack.length - 1]!.keys!.has(key));
+}
+
+/** The path to the value that starts at `offset`. */
+function pathAt(text: string, offset: number): { path: string; member: string } {
+  return walk(text, (_, key) => key === undefined, offset) ?? { path: "", member: "" };
 }
 
 /** `details.score`, `activities[2].id`; a key that would read as path syntax is quoted (`["a.b"]`). */

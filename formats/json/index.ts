@@ -8,6 +8,7 @@ import {
   checkJsonText,
   definePlugin,
   duplicateKeyReason,
+  inexactIntegerReason,
   isJsonObject,
   jsonKind,
   projectRow,
@@ -70,9 +71,14 @@ async function* readJson(input: AsyncIterable<Uint8Array>, ctx: ReadContext<Json
         continue;
       }
       // The element is valid JSON, so a key given twice spoils this row only: a row error, and on to the next element.
-      const found = checkJsonText(text, value, { numberText: true });
+      const found = checkJsonText(text, value, { numberText: true, inexactIntegers: "nested" });
       if (found?.duplicateKey !== undefined) {
         batch.push({ kind: "error", error: { row, line, column: found.duplicateKey.member, reason: duplicateKeyReason(found.duplicateKey.path) } });
+        continue;
+      }
+      // A nested integer that JSON.parse rounded (12345678901234567890 in an activity's details): the row, not a changed value.
+      if (found?.inexactInteger !== undefined) {
+        batch.push({ kind: "error", error: { row, line, column: found.inexactInteger.member, reason: inexactIntegerReason(found.inexactInteger) } });
         continue;
       }
       const wide = tooManyKeys(value, maxColumns);

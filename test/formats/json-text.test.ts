@@ -4,7 +4,7 @@
  * not the text written (JSON.parse turns 1.50 into 1.5).
  */
 import { describe, expect, it } from "vitest";
-import { checkJsonText, duplicateKeyReason } from "../../formats/_sdk/index.js";
+import { checkJsonText, duplicateKeyReason, inexactIntegerReason } from "../../formats/_sdk/index.js";
 
 const check = (text: string, options: { numberText?: boolean } = {}) => checkJsonText(text, JSON.parse(text), options);
 const duplicate = (text: string) => check(text)?.duplicateKey;
@@ -129,5 +129,30 @@ describe("checkJsonText on numbers", () => {
       const noted = check(`{"n":${token}}`, { numberText: true })?.numberText?.n;
       expect(noted, token).toBe(String(Number(token)) === token ? undefined : token);
     }
+  });
+});
+
+describe("checkJsonText on integers a number cannot hold exactly", () => {
+  const inexact = (text: string, inexactIntegers: "nested" | "all") => checkJsonText(text, JSON.parse(text), { inexactIntegers })?.inexactInteger;
+
+  it("finds a nested integer beyond 2^53 that JSON.parse rounds, with its path, and says what it would become", () => {
+    const found = inexact('{"userId":"u1","details":{"score":1,"postId":12345678901234567890}}', "nested");
+    expect(found).toEqual({ path: "details.postId", member: "details", token: "12345678901234567890" });
+    expect(inexactIntegerReason(found!)).toBe(
+      'the integer 12345678901234567890 at "details.postId" has more digits than a number keeps exactly (up to 9007199254740991): it would be stored as 12345678901234567000; write it as a JSON string ("12345678901234567890") to keep every digit',
+    );
+    expect(inexact('{"details":{"ids":[1,2,-9007199254740993]}}', "nested")).toEqual({ path: "details.ids[2]", member: "details", token: "-9007199254740993" });
+  });
+
+  it("leaves top-level members to the core with 'nested' (a text field keeps the number as written), and reports them with 'all'", () => {
+    expect(inexact('{"code":12345678901234567890}', "nested")).toBeUndefined();
+    expect(inexact('{"code":12345678901234567890}', "all")).toEqual({ path: "code", member: "code", token: "12345678901234567890" });
+    expect(inexact("12345678901234567890", "all")).toEqual({ path: "", member: "", token: "12345678901234567890" });
+  });
+
+  it("says nothing of integers a double holds, of fractions and exponents, or of digits in strings", () => {
+    expect(inexact('{"d":{"a":9007199254740991,"b":-9007199254740991,"c":123456789012345}}', "all")).toBeUndefined();
+    expect(inexact('{"d":{"a":1.2345678901234567890,"b":1e30,"c":12345678901234567890e0}}', "all")).toBeUndefined();
+    expect(inexact('{"d":{"a":"12345678901234567890","12345678901234567890":1}}', "all")).toBeUndefined();
   });
 });

@@ -139,6 +139,14 @@ describe("json plugin", () => {
     ]);
   });
 
+  it("reports an element with a nested integer longer than a number keeps exactly as a row error, and reads on", async () => {
+    const result = await readAll(json, '[{"code":"A","details":{"ids":[1,12345678901234567890]}},\n{"code":"B","details":{"id":"12345678901234567890"}}]', { chunkSize: 7 });
+    expect(values(result)).toEqual([{ code: "B", details: { id: "12345678901234567890" } }]);
+    expect(result.errors).toEqual([
+      { row: 1, line: 1, column: "details", reason: expect.stringMatching(/^the integer 12345678901234567890 at "details.ids\[1\]" has more digits than a number keeps exactly/) },
+    ]);
+  });
+
   it("notes the numbers written in a form String() does not give back, so a text column can keep them as written", async () => {
     const result = await readAll(json, '[{"id":12345678901234567890,"a":1.50,"b":-0,"c":1e21,"d":7,"e":2.5},{"d":8}]');
     expect(result.rows).toEqual([

@@ -9,7 +9,7 @@
  * string (`"3"`). On import a flattened cell that is JSON is that value, any
  * other text is text.
  */
-import { checkJsonText, duplicateKeyReason, type CellValue } from "../../../formats/_sdk/index.js";
+import { checkJsonText, duplicateKeyReason, inexactIntegerReason, type CellValue } from "../../../formats/_sdk/index.js";
 
 /** The value a tabular plugin receives for a flattened column. */
 export function flattenedCell(value: unknown): CellValue {
@@ -24,13 +24,16 @@ export function flattenedCell(value: unknown): CellValue {
 /**
  * The value a flattened column's text cell stands for (the inverse of
  * {@link flattenedCell}); refused when it is a JSON object that gives a key
- * twice, which JSON.parse would quietly cut down to the last value.
+ * twice, which JSON.parse would quietly cut down to the last value, or holds an
+ * integer longer than a number keeps exactly, which it would round.
  */
 export function parseFlattenedCell(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
   if (!parsesAsJson(text)) return { ok: true, value: text };
   const value = JSON.parse(text) as unknown;
-  const duplicate = checkJsonText(text, value)?.duplicateKey;
-  return duplicate === undefined ? { ok: true, value } : { ok: false, reason: duplicateKeyReason(duplicate.path) };
+  const found = checkJsonText(text, value, { inexactIntegers: "all" });
+  if (found?.duplicateKey !== undefined) return { ok: false, reason: duplicateKeyReason(found.duplicateKey.path) };
+  if (found?.inexactInteger !== undefined) return { ok: false, reason: inexactIntegerReason(found.inexactInteger) };
+  return { ok: true, value };
 }
 
 function parsesAsJson(text: string): boolean {

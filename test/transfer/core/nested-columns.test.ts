@@ -75,4 +75,14 @@ describe("a tabular export of an object field", () => {
     ]);
     expect((await target.readAll("activity")).map((a) => a.details)).toEqual([{ score: 3, meta: { a: 1 } }]);
   });
+
+  it("refuses a flattened cell holding an integer longer than a number keeps exactly, rather than round it", async () => {
+    await target.clear();
+    await target.seed("users", users(1, 1));
+    const csv = "User id,Action,At,details.postId\r\nuser1,view,2024-01-01T00:00:00Z,12345678901234567890\r\nuser1,view,2024-01-02T00:00:00Z,42\r\n";
+    const { summary, errors } = await importAll(target, csv, importSettings("activity", await plugin("csv")));
+    expect(summary).toMatchObject({ read: 2, inserted: 1, failed: 1 });
+    expect(errors).toMatchObject([{ row: 1, column: "details.postId", reason: expect.stringMatching(/^the integer 12345678901234567890 has more digits than a number keeps exactly/) }]);
+    expect((await target.readAll("activity")).map((a) => a.details)).toEqual([{ postId: 42 }]);
+  });
 });

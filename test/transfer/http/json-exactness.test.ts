@@ -16,9 +16,9 @@ afterAll(async () => s?.close());
 
 type RowError = { row: number; line?: number; column?: string; reason: string; code: string };
 
-async function post(format: string, file: string, fileName: string): Promise<{ status: number; body: Record<string, unknown> & { errors: RowError[] } }> {
+async function post(format: string, file: string, fileName: string, entity = "courses"): Promise<{ status: number; body: Record<string, unknown> & { errors: RowError[] } }> {
   const body = new FormData();
-  for (const [k, v] of Object.entries({ entity: "courses", format, strict: "false" })) body.append(k, v);
+  for (const [k, v] of Object.entries({ entity, format, strict: "false" })) body.append(k, v);
   body.append("file", new Blob([file]), fileName);
   const res = await fetch(`${s.transfer.url}/import`, { method: "POST", body });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> & { errors: RowError[] } };
@@ -69,5 +69,35 @@ describe("POST /import of a JSON array", () => {
       { code: "JS-1", title: "First" },
       { code: "JS-3", title: "2.50" },
     ]);
+  });
+});
+
+describe("POST /import of activity whose details hold an integer longer than a number keeps", () => {
+  it("reports the row with the integer's path and what it would have become, and imports the other rows with their details whole", async () => {
+    const user = await post("ndjson", '{"email":"bigint@example.org","username":"bigint","firstName":"Big","lastName":"Int"}\n', "users.ndjson", "users");
+    expect(user.body).toMatchObject({ inserted: 1 });
+    const file = [
+      '{"userId":"bigint","action":"post","at":"2024-03-07T10:00:00Z","details":{"postId":"12345678901234567890","n":1}}',
+      '{"userId":"bigint","action":"post","at":"2024-03-07T10:01:00Z","details":{"postId":12345678901234567890}}',
+      "",
+    ].join("\n");
+    const res = await post("ndjson", file, "activity.ndjson", "activity");
+    expect(res.body).toMatchObject({ read: 2, inserted: 1, failed: 1 });
+    expect(res.body.errors).toEqual([
+      expect.objectContaining({
+        row: 2,
+        line: 2,
+        column: "details",
+        reason:
+          'the integer 12345678901234567890 at "details.postId" has more digits than a number keeps exactly (up to 9007199254740991): it would be stored as 12345678901234567000; write it as a JSON string ("12345678901234567890") to keep every digit',
+      }),
+    ]);
+    const exported = await fetch(`${s.transfer.url}/export/ndjson?entity=activity&fields=userId,details&user_id=bigint`).then((r) => r.text());
+    expect(
+      exported
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual([{ userId: "bigint", details: { postId: "12345678901234567890", n: 1 } }]);
   });
 });

@@ -149,6 +149,18 @@ export function checkJsonText(text: string, value: unknown, options: { numberTex
 }
 
 /**
+ * What makes a JSON row a row error, from its findings: a key given twice, or
+ * a nested integer a double cannot hold (in that order) — the column (the
+ * top-level member it is in) and the reason; undefined when the row is fine.
+ * One place, so every JSON-based reader reports them alike.
+ */
+export function jsonRowProblem(found: JsonTextFindings | undefined): { column: string; reason: string } | undefined {
+  if (found?.duplicateKey !== undefined) return { column: found.duplicateKey.member, reason: duplicateKeyReason(found.duplicateKey.path) };
+  if (found?.inexactInteger !== undefined) return { column: found.inexactInteger.member, reason: inexactIntegerReason(found.inexactInteger) };
+  return undefined;
+}
+
+/**
  * The row error's reason for an integer a double cannot hold: names where it
  * is, what it would become, and how to keep it (as text).
  */

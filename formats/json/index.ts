@@ -4,20 +4,7 @@
  * lists are kept as they are.
  */
 import { z } from "zod";
-import {
-  checkJsonText,
-  definePlugin,
-  duplicateKeyReason,
-  inexactIntegerReason,
-  isJsonObject,
-  jsonKind,
-  projectRow,
-  tooManyKeys,
-  type ReadContext,
-  type ReadItem,
-  type Row,
-  type WriteContext,
-} from "@data-exchange/format-sdk";
+import { checkJsonText, definePlugin, isJsonObject, jsonKind, jsonRowProblem, projectRow, tooManyKeys, type ReadContext, type ReadItem, type Row, type WriteContext } from "@data-exchange/format-sdk";
 import { JsonScanner, type ScanItem } from "./json-scanner.js";
 import { parseSlice } from "./json-values.js";
 
@@ -72,13 +59,10 @@ async function* readJson(input: AsyncIterable<Uint8Array>, ctx: ReadContext<Json
       }
       // The element is valid JSON, so a key given twice spoils this row only: a row error, and on to the next element.
       const found = checkJsonText(text, value, { numberText: true, inexactIntegers: "nested" });
-      if (found?.duplicateKey !== undefined) {
-        batch.push({ kind: "error", error: { row, line, column: found.duplicateKey.member, reason: duplicateKeyReason(found.duplicateKey.path) } });
-        continue;
-      }
-      // A nested integer that JSON.parse rounded (12345678901234567890 in an activity's details): the row, not a changed value.
-      if (found?.inexactInteger !== undefined) {
-        batch.push({ kind: "error", error: { row, line, column: found.inexactInteger.member, reason: inexactIntegerReason(found.inexactInteger) } });
+      // A key given twice, or a nested integer JSON.parse rounded: this row is refused, not changed.
+      const problem = jsonRowProblem(found);
+      if (problem !== undefined) {
+        batch.push({ kind: "error", error: { row, line, ...problem } });
         continue;
       }
       const wide = tooManyKeys(value, maxColumns);

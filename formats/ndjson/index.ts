@@ -8,10 +8,9 @@ import { z } from "zod";
 import {
   checkJsonText,
   definePlugin,
-  duplicateKeyReason,
-  inexactIntegerReason,
   isJsonObject,
   jsonKind,
+  jsonRowProblem,
   notUtf8,
   readLines,
   projectRow,
@@ -71,13 +70,10 @@ async function* readNdjson(input: AsyncIterable<Uint8Array>, ctx: ReadContext<Nd
       }
       // JSON.parse keeps the last of a key given twice, and prints 1.50 back as 1.5: checkJsonText says where.
       const found = checkJsonText(text, value, { numberText: true, inexactIntegers: "nested" });
-      if (found?.duplicateKey !== undefined) {
-        batch.push({ kind: "error", error: { row, line: item.line, column: found.duplicateKey.member, reason: duplicateKeyReason(found.duplicateKey.path) } });
-        continue;
-      }
-      // A nested integer that JSON.parse rounded (12345678901234567890 in an activity's details): the row, not a changed value.
-      if (found?.inexactInteger !== undefined) {
-        batch.push({ kind: "error", error: { row, line: item.line, column: found.inexactInteger.member, reason: inexactIntegerReason(found.inexactInteger) } });
+      // A key given twice, or a nested integer JSON.parse rounded: this row is refused, not changed.
+      const problem = jsonRowProblem(found);
+      if (problem !== undefined) {
+        batch.push({ kind: "error", error: { row, line: item.line, ...problem } });
         continue;
       }
       const wide = tooManyKeys(value, maxColumns);

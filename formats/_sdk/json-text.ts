@@ -39,7 +39,7 @@ export interface JsonTextFindings {
   numberText?: Record<string, string>;
   /**
    * The first integer written with more digits than a double keeps exactly
-   * (beyond ±9007199254740991, `Number.MAX_SAFE_INTEGER`), inside a nested
+   * (some integers beyond ±9007199254740991, `Number.MAX_SAFE_INTEGER`), inside a nested
    * object or list: `JSON.parse` rounds it (12345678901234567890 becomes
    * 12345678901234567000) and a nested value has no text column to keep it
    * in. Only with `{ inexactIntegers: … }`. `path` and `member` as for
@@ -166,10 +166,17 @@ export function jsonRowProblem(found: JsonTextFindings | undefined): { column: s
  */
 export function inexactIntegerReason(found: { path: string; token: string }): string {
   const where = found.path === "" ? "" : ` at ${JSON.stringify(found.path)}`;
-  return `the integer ${found.token}${where} has more digits than a number keeps exactly (up to ${Number.MAX_SAFE_INTEGER}): it would be stored as ${String(Number(found.token))}; write it as a JSON string ("${found.token}") to keep every digit`;
+  return `the integer ${found.token}${where} has more digits than a number keeps exactly: it would be stored as ${String(Number(found.token))}; write it as a JSON string ("${found.token}") to keep every digit`;
 }
 
-/** True for an integer token (no fraction, no exponent) beyond `Number.MAX_SAFE_INTEGER` either way. */
+/**
+ * True for an integer token (no fraction, no exponent) whose double prints
+ * back as other digits: 9007199254740993 (→ …992), 12345678901234567890
+ * (→ 12345678901234567000). Beyond `Number.MAX_SAFE_INTEGER` many tokens do
+ * print back as written (−2^53; 12345678901234567000, which is how an export
+ * writes a stored double), and those round-trip unchanged, so the test is the
+ * printed digits rather than the safe range.
+ */
 function beyondExactIntegers(text: string, start: number, end: number): boolean {
   const digits = end - start - (text.charCodeAt(start) === MINUS ? 1 : 0);
   if (digits < 16) return false;
@@ -177,7 +184,8 @@ function beyondExactIntegers(text: string, start: number, end: number): boolean 
     const c = text.charCodeAt(i);
     if (c === DOT || c === LOWER_E || c === UPPER_E) return false;
   }
-  return !Number.isSafeInteger(Number(text.slice(start, end)));
+  const token = text.slice(start, end);
+  return String(Number(token)) !== token;
 }
 
 function numberTokenAt(text: string, start: number): string {

@@ -137,7 +137,7 @@ describe("coerceCell", () => {
   it("refuses JSON text holding an integer longer than a number keeps exactly, rather than round it", () => {
     expect(coerceCell('{"postId":12345678901234567890}', "object")).toEqual({
       ok: false,
-      reason: expect.stringMatching(/^the integer 12345678901234567890 at "postId" has more digits than a number keeps exactly .*: it would be stored as 12345678901234567000;/),
+      reason: expect.stringMatching(/^the integer 12345678901234567890 at "postId" has more digits than a number keeps exactly: it would be stored as 12345678901234567000;/),
     });
     expect(coerceCell('[{"id":9007199254740993}]', "object_list")).toEqual({ ok: false, reason: expect.stringMatching(/^the integer 9007199254740993 at "\[0\].id" /) });
     expect(coerceCell('{"postId":"12345678901234567890","n":9007199254740991}', "object")).toEqual(ok({ postId: "12345678901234567890", n: 9007199254740991 }));

@@ -89,7 +89,7 @@ describe("POST /import of activity whose details hold an integer longer than a n
         line: 2,
         column: "details",
         reason:
-          'the integer 12345678901234567890 at "details.postId" has more digits than a number keeps exactly (up to 9007199254740991): it would be stored as 12345678901234567000; write it as a JSON string ("12345678901234567890") to keep every digit',
+          'the integer 12345678901234567890 at "details.postId" has more digits than a number keeps exactly: it would be stored as 12345678901234567000; write it as a JSON string ("12345678901234567890") to keep every digit',
       }),
     ]);
     const exported = await fetch(`${s.transfer.url}/export/ndjson?entity=activity&fields=userId,details&user_id=bigint`).then((r) => r.text());

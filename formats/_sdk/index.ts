@@ -10,7 +10,7 @@ export * from "./formula-escape.js";
 export * from "./text-encoding.js";
 export * from "./text-decoding.js";
 export * from "./contract.js";
-export { parseTimestamp, type TimestampResult } from "./parse-timestamp.js";
+export { parseIsoTimestamp, parseTimestamp, type TimestampResult } from "./parse-timestamp.js";
 export * from "./rows.js";
 export * from "./json-text.js";
 export * from "./line-splitter.js";

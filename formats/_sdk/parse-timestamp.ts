@@ -23,6 +23,23 @@ const RFC2822 = /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s*)?\d{1,2}\s+(?:Jan|Feb|M
 
 const HINT = "use ISO 8601, e.g. 2024-03-07T14:30:00Z";
 
+/**
+ * xsd:dateTime / ISO 8601 as spreadsheets store a typed date cell (an ODS
+ * `office:date-value`, an XLSX `t="d"` cell): only that form, years of any
+ * length and sign as xsd allows, every component checked and a missing zone
+ * taken as UTC — the same rules as a text cell's, so a typed cell cannot slip
+ * past them. `new Date(text)` would roll 2024-02-30 into March, read a
+ * zone-less date-time in the server's own zone and cut digits past the third.
+ */
+export function parseIsoTimestamp(text: string): TimestampResult {
+  const s = text.trim();
+  const m = XSD_DATE_TIME.exec(s);
+  if (!m) return { ok: false, reason: `not an ISO 8601 date-time: ${JSON.stringify(clip(s))}` };
+  return build(s, m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8]);
+}
+
+const XSD_DATE_TIME = /^(-?\d{4,})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?(Z|[+-]\d{2}:\d{2})?$/;
+
 /** Parses a timestamp text; a zone-less value is taken as UTC. */
 export function parseTimestamp(text: string): TimestampResult {
   const s = text.trim();

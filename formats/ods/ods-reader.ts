@@ -21,7 +21,7 @@
  * file stores them (usually empty; a merge in LibreOffice keeps what the
  * covered cells held, and so does this reader, as calamine does).
  */
-import { FormatError, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
+import { FormatError, parseIsoTimestamp, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
 import { refuseContinuations } from "../_spreadsheet/choose-sheet.js";
 import { SheetTable, type CellRaw, type SheetCell, type SheetRow } from "../_spreadsheet/sheet-table.js";
 import { parseXml } from "../_spreadsheet/xml-stream.js";
@@ -282,8 +282,8 @@ function cellValueOf(a: Record<string, string>): CellRaw | undefined {
       return a["office:value"] !== undefined && Number.isFinite(n) ? n : { error: `(an unreadable number ${JSON.stringify(a["office:value"] ?? "")})` };
     }
     case "date": {
-      const d = parseOdfDate(a["office:date-value"] ?? "");
-      return d ?? { error: `(an unreadable date ${JSON.stringify(a["office:date-value"] ?? "")})` };
+      const d = parseIsoTimestamp(a["office:date-value"] ?? "");
+      return d.ok ? d.value : { error: `(an unreadable date: ${d.reason})` };
     }
     case "time":
       return a["office:time-value"] ?? { error: "(a time without a value)" };
@@ -296,22 +296,4 @@ function cellValueOf(a: Record<string, string>): CellRaw | undefined {
     default:
       return undefined;
   }
-}
-
-const ODF_DATE = /^(-?\d{4,})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?(Z|[+-]\d{2}:\d{2})?$/;
-
-/** xsd:date / xsd:dateTime as ODF writes them; without a zone the time is taken as UTC. */
-export function parseOdfDate(text: string): Date | undefined {
-  const m = ODF_DATE.exec(text.trim());
-  if (!m) return undefined;
-  const d = new Date(0);
-  d.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  const ms = m[7] ? Math.round(Number(`0.${m[7]}`) * 1000) : 0;
-  d.setUTCHours(Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), ms);
-  let t = d.getTime();
-  if (m[8] && m[8] !== "Z") {
-    const sign = m[8][0] === "-" ? -1 : 1;
-    t -= sign * (Number(m[8].slice(1, 3)) * 60 + Number(m[8].slice(4, 6))) * 60_000;
-  }
-  return Number.isNaN(t) ? undefined : new Date(t);
 }

@@ -11,7 +11,7 @@
  * error naming the cell. A merged range's value is in its top-left cell
  * only (the file stores it there); the other cells of the range are empty.
  */
-import { FormatError, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
+import { FormatError, parseIsoTimestamp, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
 import { parseCellRef, MAX_SHEET_COLUMNS } from "../_spreadsheet/cell-ref.js";
 import { SheetTable, type CellRaw, type SheetCell, type SheetRow } from "../_spreadsheet/sheet-table.js";
 import { chooseSheet } from "../_spreadsheet/choose-sheet.js";
@@ -176,8 +176,8 @@ class SheetCells {
       case "e":
         return { error: this.v.trim() || "#N/A" };
       case "d": {
-        const d = new Date(this.v.trim());
-        return Number.isNaN(d.getTime()) ? { error: `(an unreadable date ${JSON.stringify(this.v)})` } : d;
+        const d = parseIsoTimestamp(this.v);
+        return d.ok ? d.value : { error: `(an unreadable date: ${d.reason})` };
       }
       default: {
         const text = this.v.trim();

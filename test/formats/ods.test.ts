@@ -118,6 +118,35 @@ describe("reading an ODS", () => {
     ]);
   });
 
+  it("reads a date cell by the rules of a text timestamp: no rolled-over days, no cut digits, zone-less as UTC whatever the server's zone", async () => {
+    const date = (v: string) => `<table:table-cell office:value-type="date" office:date-value="${v}"><text:p>shown</text:p></table:table-cell>`;
+    const when: Column[] = [{ key: "when", label: "when", type: "timestamp" }];
+    const cells = ["2024-02-29T23:59:59.999", "2024-02-30", "2024-03-07T24:00:00", "2024-03-07T14:30:00.1234", "2024-03-07T14:30:00.123000", "2024-03-07T14:30:00+02:00", "-0044-03-15"];
+    const file = odsOf(table(row(text("when")) + cells.map((c) => row(date(c))).join("")));
+    const zone = process.env.TZ;
+    process.env.TZ = "America/New_York"; // a zone-less value read in the server's zone would move by 4-5 hours
+    try {
+      const result = await readAll(ods, file, { columns: when });
+      expect(values(result)).toEqual([
+        { when: new Date("2024-02-29T23:59:59.999Z") },
+        { when: new Date("2024-03-07T14:30:00.123Z") },
+        { when: new Date("2024-03-07T12:30:00.000Z") },
+        { when: new Date(Date.UTC(-44, 2, 15)) },
+      ]);
+      expect(result.errors.map((e) => [e.cell, e.reason])).toEqual([
+        ["Sheet1!A3", 'cell Sheet1!A3 holds the error (an unreadable date: invalid day in timestamp "2024-02-30")'],
+        ["Sheet1!A4", 'cell Sheet1!A4 holds the error (an unreadable date: invalid hour in timestamp "2024-03-07T24:00:00")'],
+        [
+          "Sheet1!A5",
+          'cell Sheet1!A5 holds the error (an unreadable date: "2024-03-07T14:30:00.1234" is more precise than milliseconds, which is what a stored timestamp keeps: round it to 3 decimals in the file)',
+        ],
+      ]);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   it("reports an error cell as a row error naming the cell, and imports the next row", async () => {
     const error = `<table:table-cell table:formula="of:=1/0" office:value-type="float" office:value="0" calcext:value-type="error"><text:p>#DIV/0!</text:p></table:table-cell>`;
     const result = await readAll(ods, odsOf(table(header + row(text("1") + error) + row(text("2")), "Data sheet")), { columns });

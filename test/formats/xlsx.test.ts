@@ -149,6 +149,26 @@ describe("reading an XLSX", () => {
     ]);
   });
 
+  it("reads an ISO date cell (t of d) by the rules of a text timestamp: zone-less as UTC whatever the server's zone, no rolled-over days, no cut digits", async () => {
+    const when: Column[] = [{ key: "when", label: "when", type: "timestamp" }];
+    const cells = ["2024-03-07T14:30:00", "2024-03-07T14:30:00.5Z", "2024-03-07T14:30:00-05:00", "2024-02-30T00:00:00", "2024-03-07T14:30:00.0000001", "March 7"];
+    const file = xlsxOf(sheetRows(`<row r="1"><c r="A1" t="inlineStr"><is><t>when</t></is></c></row>`, ...cells.map((c, i) => `<row r="${i + 2}"><c r="A${i + 2}" t="d"><v>${c}</v></c></row>`)));
+    const zone = process.env.TZ;
+    process.env.TZ = "Asia/Kolkata"; // new Date() would read a zone-less date-time 5:30 hours off
+    try {
+      const result = await readAll(xlsx, file, { columns: when });
+      expect(values(result)).toEqual([{ when: new Date("2024-03-07T14:30:00Z") }, { when: new Date("2024-03-07T14:30:00.500Z") }, { when: new Date("2024-03-07T19:30:00Z") }]);
+      expect(result.errors.map((e) => e.reason)).toEqual([
+        'cell Sheet1!A5 holds the error (an unreadable date: invalid day in timestamp "2024-02-30T00:00:00")',
+        'cell Sheet1!A6 holds the error (an unreadable date: "2024-03-07T14:30:00.0000001" is more precise than milliseconds, which is what a stored timestamp keeps: round it to 3 decimals in the file)',
+        'cell Sheet1!A7 holds the error (an unreadable date: not an ISO 8601 date-time: "March 7")',
+      ]);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   it("reports an error value as a row error naming the cell, and imports the next row", async () => {
     const file = xlsxOf(
       sheetRows(

@@ -149,7 +149,7 @@ describe("reading an XLSX", () => {
     ]);
   });
 
-  it("reads an ISO date cell (t of d) by the rules of a text timestamp: zone-less as UTC whatever the server's zone, no rolled-over days, no cut digits", async () => {
+  it("reads a date cell stored as ISO text by the rules of a text timestamp: zone-less as UTC whatever the server's zone, no rolled-over days, no cut digits", async () => {
     const when: Column[] = [{ key: "when", label: "when", type: "timestamp" }];
     const cells = ["2024-03-07T14:30:00", "2024-03-07T14:30:00.5Z", "2024-03-07T14:30:00-05:00", "2024-02-30T00:00:00", "2024-03-07T14:30:00.0000001", "March 7"];
     const file = xlsxOf(sheetRows(`<row r="1"><c r="A1" t="inlineStr"><is><t>when</t></is></c></row>`, ...cells.map((c, i) => `<row r="${i + 2}"><c r="A${i + 2}" t="d"><v>${c}</v></c></row>`)));

@@ -22,6 +22,7 @@
  * covered cells held, and so does this reader, as calamine does).
  */
 import { FormatError, parseIsoTimestamp, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
+import { readCellNumber } from "../_spreadsheet/cell-number.js";
 import { refuseContinuations } from "../_spreadsheet/choose-sheet.js";
 import { SheetTable, type CellRaw, type SheetCell, type SheetRow } from "../_spreadsheet/sheet-table.js";
 import { parseXml } from "../_spreadsheet/xml-stream.js";
@@ -278,8 +279,8 @@ function cellValueOf(a: Record<string, string>): CellRaw | undefined {
     case "float":
     case "percentage":
     case "currency": {
-      const n = Number(a["office:value"]);
-      return a["office:value"] !== undefined && Number.isFinite(n) ? n : { error: `(an unreadable number ${JSON.stringify(a["office:value"] ?? "")})` };
+      const n = readCellNumber(a["office:value"] ?? "");
+      return n ?? { error: `(an unreadable number ${JSON.stringify(a["office:value"] ?? "")})` };
     }
     case "date": {
       const d = parseIsoTimestamp(a["office:date-value"] ?? "");
@@ -294,6 +295,6 @@ function cellValueOf(a: Record<string, string>): CellRaw | undefined {
     case "string":
       return a["office:string-value"];
     default:
-      return undefined;
+      return { error: `(a cell of a value type ODF does not have: ${JSON.stringify(type)})` };
   }
 }

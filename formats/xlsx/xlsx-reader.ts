@@ -13,6 +13,7 @@
  */
 import { FormatError, parseIsoTimestamp, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
 import { parseCellRef, MAX_SHEET_COLUMNS } from "../_spreadsheet/cell-ref.js";
+import { readCellNumber } from "../_spreadsheet/cell-number.js";
 import { SheetTable, type CellRaw, type SheetCell, type SheetRow } from "../_spreadsheet/sheet-table.js";
 import { chooseSheet } from "../_spreadsheet/choose-sheet.js";
 import { decodeOoxmlEscapes } from "../_spreadsheet/xml-escape.js";
@@ -171,24 +172,28 @@ class SheetCells {
       }
       case "str":
         return decodeOoxmlEscapes(this.v);
-      case "b":
-        return this.v.trim() === "1" || this.v.trim().toLowerCase() === "true";
+      case "b": {
+        const b = this.v.trim().toLowerCase();
+        return b === "1" || b === "true" ? true : b === "0" || b === "false" ? false : { error: `(an unreadable boolean ${JSON.stringify(this.v)})` };
+      }
       case "e":
         return { error: this.v.trim() || "#N/A" };
       case "d": {
         const d = parseIsoTimestamp(this.v);
         return d.ok ? d.value : { error: `(an unreadable date: ${d.reason})` };
       }
-      default: {
+      case "n": {
         const text = this.v.trim();
         if (text === "") return undefined;
-        const n = Number(text);
-        if (!Number.isFinite(n)) return { error: `(a number that is not one: ${JSON.stringify(text)})` };
+        const n = readCellNumber(text);
+        if (n === undefined) return { error: `(a number that is not one: ${JSON.stringify(text)})` };
         const kind = this.kinds[this.style] ?? "number";
         if (kind === "date") return serialToDate(n, this.date1904) ?? { error: `(a date serial out of range: ${text})` };
         if (kind === "duration") return daysToDuration(n);
         return n;
       }
+      default:
+        return { error: `(a cell of a type XLSX does not have: t=${JSON.stringify(this.type)})` };
     }
   }
 }

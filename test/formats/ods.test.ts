@@ -147,6 +147,24 @@ describe("reading an ODS", () => {
     }
   });
 
+  it("reports a number or value type the file does not spell as ODF does as a row error, not as a value it never held", async () => {
+    const cell = (attrs: string) => `<table:table-cell ${attrs}><text:p>shown</text:p></table:table-cell>`;
+    const cells = [
+      cell('office:value-type="float" office:value="0x10"'),
+      cell('office:value-type="float" office:value=""'),
+      cell('office:value-type="money" office:value="1"'),
+      cell('office:value-type="float" office:value="-2.5E2"'),
+    ];
+    const file = odsOf(table(row(text("id")) + cells.map((c) => row(c)).join("")));
+    const result = await readAll(ods, file, { columns: [{ key: "id", label: "ID", type: "string" }] });
+    expect(result.errors.map((e) => e.reason)).toEqual([
+      'cell Sheet1!A2 holds the error (an unreadable number "0x10")',
+      'cell Sheet1!A3 holds the error (an unreadable number "")',
+      'cell Sheet1!A4 holds the error (a cell of a value type ODF does not have: "money")',
+    ]);
+    expect(values(result)).toEqual([{ id: -250 }]);
+  });
+
   it("reports an error cell as a row error naming the cell, and imports the next row", async () => {
     const error = `<table:table-cell table:formula="of:=1/0" office:value-type="float" office:value="0" calcext:value-type="error"><text:p>#DIV/0!</text:p></table:table-cell>`;
     const result = await readAll(ods, odsOf(table(header + row(text("1") + error) + row(text("2")), "Data sheet")), { columns });

@@ -169,6 +169,19 @@ describe("reading an XLSX", () => {
     }
   });
 
+  it("reports a number, boolean or cell type the file does not spell as XLSX does as a row error, not as a value it never held", async () => {
+    const head = `<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c></row>`;
+    const cells = [`<c r="A2"><v>0x1A</v></c>`, `<c r="A3" t="b"><v>2</v></c>`, `<c r="A4" t="date"><v>1</v></c>`, `<c r="A5"><v>1.5e3</v></c>`, `<c r="A6" t="b"><v>0</v></c>`];
+    const file = xlsxOf(sheetRows(head, ...cells.map((c, i) => `<row r="${i + 2}">${c}</row>`)));
+    const result = await readAll(xlsx, file, { columns: [{ key: "id", label: "ID", type: "string" }] });
+    expect(result.errors.map((e) => e.reason)).toEqual([
+      'cell Sheet1!A2 holds the error (a number that is not one: "0x1A")',
+      'cell Sheet1!A3 holds the error (an unreadable boolean "2")',
+      'cell Sheet1!A4 holds the error (a cell of a type XLSX does not have: t="date")',
+    ]);
+    expect(values(result)).toEqual([{ id: 1500 }, { id: false }]);
+  });
+
   it("reports an error value as a row error naming the cell, and imports the next row", async () => {
     const file = xlsxOf(
       sheetRows(

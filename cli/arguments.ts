@@ -7,6 +7,7 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { Entity, WriteMode } from "../gen/dataexchange/records/v1/records_pb.js";
 import { JobKind, JobState } from "../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { parseTimestamp } from "../formats/_sdk/parse-timestamp.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 
 /** A refused command line: nothing was sent. */
@@ -71,12 +72,26 @@ export function formatOptions(pairs: readonly string[]): JsonObject {
   return options;
 }
 
-/** An ISO 8601 date or instant. */
+/**
+ * An ISO 8601 date (midnight UTC) or an instant. A time must name its zone:
+ * `dx` runs on a person's machine, and reading `12:00` in that machine's
+ * zone (as `new Date()` does) would filter hours away from what the same
+ * text means to the server's HTTP API (UTC). The components are checked by
+ * the import's own rules (`parseTimestamp`): `2024-02-30` is refused, not
+ * rolled into March, and digits past the millisecond are refused, not cut.
+ */
 export function dateOption(text: string, option: string): Date {
-  const date = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text.trim()) ? new Date(text.trim()) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) throw usageError(`${option} takes an ISO 8601 date or time (2024-05-01, 2024-05-01T12:00:00Z), not ${JSON.stringify(text)}`);
-  return date;
+  const s = text.trim();
+  const hint = "(2024-05-01, 2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00)";
+  if (!ISO_DATE_OR_TIME.test(s)) throw usageError(`${option} takes an ISO 8601 date or a time with its zone ${hint}, not ${JSON.stringify(text)}`);
+  if (/[T ]/.test(s) && !ZONE_AT_END.test(s)) throw usageError(`${option} ${JSON.stringify(text)} has a time but no zone: end it with Z or an offset ${hint}`);
+  const parsed = parseTimestamp(s);
+  if (!parsed.ok) throw usageError(`${option}: ${parsed.reason}`);
+  return parsed.value;
 }
+
+const ISO_DATE_OR_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+const ZONE_AT_END = /(?:Z|[+-]\d{2}:?\d{2})$/i;
 
 /** A whole number ≥ `min`. */
 export function wholeNumber(text: string, option: string, min = 1): number {

@@ -92,8 +92,8 @@ export function buildProgram(result: ProgramResult): Command {
       .option("-o, --output <file>", 'where to write; "-" is stdout (default: the name the server proposes, e.g. users.csv)')
       .option("--fields <a,b>", "the fields, in order (default: all)", collect)
       .option("--filter <key=value>", "status, role, user_id, course_id, session_id, action; repeat for more (values: a,b = either)", collect)
-      .option("--since <date>", "from this ISO 8601 date/time on (on --time-field)")
-      .option("--until <date>", "before this ISO 8601 date/time")
+      .option("--since <date>", "from this ISO 8601 date (midnight UTC) or time with its zone (Z, +02:00) on (on --time-field)")
+      .option("--until <date>", "before this ISO 8601 date (midnight UTC) or time with its zone")
       .option("--time-field <field>", "the time field --since/--until apply to (default: the entity's first)")
       .option("--sort <fields>", "sort by fields, -field for descending: --sort -startedAt,userId", collect)
       .option("--changed-since <time>", "only records changed (or, with --deletions, deleted) since this time: the high-water mark the previous export printed")
@@ -217,8 +217,8 @@ export function buildProgram(result: ProgramResult): Command {
       .option("--subject <subject>", "only this user's actions")
       .addOption(new Option("--action <action>", "only this action").choices(["export", "import", "put", "delete", "write"]))
       .option("--entity <entity>", "only on this entity")
-      .option("--since <date>", "from this ISO 8601 date/time on")
-      .option("--until <date>", "before this ISO 8601 date/time")
+      .option("--since <date>", "from this ISO 8601 date (midnight UTC) or time with its zone (Z, +02:00) on")
+      .option("--until <date>", "before this ISO 8601 date (midnight UTC) or time with its zone")
       .option("--limit <n>", "at most n events (default 50)")
       .action(withServer(runAudit)),
     "dx audit --action import --since 2026-01-01",

@@ -53,17 +53,10 @@ function filterOf(pairs: readonly string[]): Partial<Record<(typeof FILTER_KEYS)
   return filter;
 }
 
-/** A time that names its zone: a high-water mark read without one would shift by the local offset. */
-function zonedTime(text: string, option: string): Date {
-  if (/T/.test(text) && !/(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim()))
-    throw usageError(`${option} ${JSON.stringify(text)} has a time but no zone: end it with Z or an offset (as the printed high-water mark does)`);
-  return dateOption(text, option);
-}
-
 /** The ExportRequest the options describe. */
 async function exportRequest(client: TransferClient, entityArg: string, options: ExportOptions, format: ChosenFormat, estimateTotal: boolean): Promise<ExportRequest> {
   const entity = entityOf(entityArg);
-  const changedSince = options.changedSince !== undefined ? zonedTime(options.changedSince, "--changed-since") : undefined;
+  const changedSince = options.changedSince !== undefined ? dateOption(options.changedSince, "--changed-since") : undefined;
   if (options.deletions) {
     const misplaced = options.filter?.length
       ? "--filter"

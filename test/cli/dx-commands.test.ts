@@ -118,6 +118,8 @@ describe("export and import", () => {
 
     for (const args of [
       ["--changed-since", "2026-12-01T10:00:00"],
+      ["--since", "2026-12-01T10:00:00"],
+      ["--until", "2024-02-30"],
       ["--deletions", "--sort", "code"],
     ]) {
       const refused = await dx(bundle, ["export", "courses", "-o", "-", "-f", "csv", ...args, ...server]);

@@ -107,6 +107,19 @@ describe("numbers and dates out of range", () => {
     await expect400("/export/csv?entity=users&to=+275760-09-13", /to must be/);
     await expect400("/export/csv?source=audit&from=-000001-01-01", /from must be/);
     await expect400("/jobs?from=-271821-04-20", /from must be/);
+    await expect400("/export/csv?entity=users&from=0000-12-31T23:59:59Z", /^from must be a date from 0001-01-01 to 9999-12-31/);
+  });
+
+  it("refuses a date that is not ISO 8601, names no real day, or has a time without its zone, instead of guessing what it means", async () => {
+    // new Date() took each of these: "2" as 2001-01-01 in the server's zone, Feb 30 as March 1st, a zone-less time in the server's zone.
+    await expect400("/export/csv?entity=users&from=2", /^from must be an ISO 8601 date \(2024-05-01, midnight UTC\) or date-time with its zone/);
+    await expect400("/export/csv?entity=users&from=March%207%202024", /^from must be an ISO 8601 date/);
+    await expect400("/export/csv?entity=users&to=2024-02-30", /^to: invalid day in timestamp "2024-02-30"$/);
+    await expect400("/export/csv?entity=users&from=2024-05-01T12:00:00", /^from "2024-05-01T12:00:00" has a time but no time zone: end it with Z or an offset/);
+    await expect400("/jobs?to=2024-05-01T25:00:00Z", /^to: invalid hour in timestamp/);
+    await expect400("/export/csv?source=audit&from=2024-05-01T12:00:00+01:00", /a "\+" in a query string must be written %2B\)$/);
+    const offset = await fetch(`${s.transfer.url}/export/csv?entity=users&fields=username&from=2024-01-01T00:10:00%2B00:00&to=2024-01-02`);
+    expect([offset.status, offset.status === 200 ? "" : await offset.text()]).toEqual([200, ""]);
   });
 
   it("refuses a page size that is not a whole number", async () => {

@@ -12,6 +12,7 @@
  * parameter, so a request has one meaning and cannot say two things at once.
  */
 import type { JsonObject } from "@bufbuild/protobuf";
+import { parseTimestamp } from "../../../../formats/_sdk/index.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 
 export interface ParamSpec {
@@ -119,24 +120,44 @@ export function refuseEmptyValues(given: Iterable<readonly [string, string]>): v
 const MIN_TIME = Date.parse("0001-01-01T00:00:00Z");
 const MAX_TIME = Date.parse("9999-12-31T23:59:59.999Z");
 
-/** An ISO 8601 date or timestamp parameter; undefined when absent, refused when empty. */
+/**
+ * An ISO 8601 date (midnight UTC) or date-time with its zone; undefined when
+ * absent, refused when empty. Only that form: `new Date(text)` read a
+ * zone-less date-time in this server's zone (another host, another window),
+ * took `from=2` as the year 2001 and rolled `2024-02-30` into March — each a
+ * filter that selects other records without a word. Components are checked
+ * by the import's own rules (`parseTimestamp`).
+ */
 export function dateParam(query: URLSearchParams, name: string): Date | undefined {
   const value = query.get(name);
   if (value === null) return undefined;
   refuseEmpty(value, name);
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new InvalidTransferRequestError(`${name} must be an ISO 8601 date or timestamp, not ${JSON.stringify(value)}`, name);
+  const text = value.trim();
+  if (!ISO_DATE_OR_TIME.test(text)) {
+    // An offset's "+" not written %2B arrives as a space.
+    const plus = /T[\d:.,]+ \d{2}:?\d{2}$/.test(text) ? ' (a "+" in a query string must be written %2B)' : "";
+    throw new InvalidTransferRequestError(`${name} must be an ISO 8601 date (2024-05-01, midnight UTC) or date-time with its zone (2024-05-01T12:00:00Z), not ${JSON.stringify(value)}${plus}`, name);
+  }
+  if (text.includes("T") && !ZONE_AT_END.test(text)) {
+    throw new InvalidTransferRequestError(`${name} ${JSON.stringify(value)} has a time but no time zone: end it with Z or an offset such as +01:00 (it would be read in some server's zone)`, name);
+  }
+  // Digits past the millisecond are checked below, where the bound that selects the same records can be named.
+  const parsed = parseTimestamp(text.replace(/([.,]\d{3})\d+/, "$1"));
+  if (!parsed.ok) throw new InvalidTransferRequestError(`${name}: ${parsed.reason}`, name);
+  const date = parsed.value;
   if (date.getTime() < MIN_TIME || date.getTime() > MAX_TIME) throw new InvalidTransferRequestError(`${name} must be a date from 0001-01-01 to 9999-12-31, not ${JSON.stringify(value)}`, name);
-  // new Date() keeps milliseconds and drops finer digits, which moved the bound (from=…00.0005Z took in records at …00.000Z).
-  // Stored times are milliseconds, so the bound is refused, naming the millisecond one that selects the same records:
+  // Stored times are milliseconds, so a finer bound is refused, naming the millisecond one that selects the same records:
   // every bound is inclusive from below (from, changed_since) or exclusive from above (to), so that is the next millisecond.
-  const fraction = /:\d{2}[.,](\d+)/.exec(value)?.[1];
+  const fraction = /:\d{2}[.,](\d+)/.exec(text)?.[1];
   if (fraction !== undefined && /[1-9]/.test(fraction.slice(3))) {
     const same = date.getTime() < MAX_TIME ? ` (${name}=${new Date(date.getTime() + 1).toISOString()} selects the same records)` : "";
     throw new InvalidTransferRequestError(`${name} ${JSON.stringify(value)} is more precise than milliseconds, which is what stored times keep: give at most 3 decimals${same}`, name);
   }
   return date;
 }
+
+const ISO_DATE_OR_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+const ZONE_AT_END = /(?:Z|[+-]\d{2}:?\d{2})$/i;
 
 /**
  * A whole-number parameter from 0 to `max`; undefined when absent, refused when empty.

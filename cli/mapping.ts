@@ -15,6 +15,7 @@ import { create } from "@bufbuild/protobuf";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { FieldMappingSchema, TransformSchema, type FieldMapping, type Transform } from "../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { checkJsonText, duplicateKeyReason } from "../formats/_sdk/json-text.js";
 import { usageError } from "./arguments.js";
 
 const transformSchema = z.discriminatedUnion("kind", [
@@ -92,11 +93,16 @@ export function parseMap(text: string): FieldMapping {
 /** A mapping file's entries. */
 export function readMappingFile(path: string): FieldMapping[] {
   let parsed: unknown;
+  let text: string;
   try {
-    parsed = JSON.parse(readFileSync(path, "utf8"));
+    text = readFileSync(path, "utf8");
+    parsed = JSON.parse(text);
   } catch (error) {
     throw usageError(`--mapping ${path}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
   }
+  // JSON.parse keeps the last of a key given twice ({"field": "email", "field": "username"}): which was meant is not ours to guess.
+  const twice = checkJsonText(text, parsed)?.duplicateKey;
+  if (twice) throw usageError(`--mapping ${path}: ${duplicateKeyReason(twice.path)}`);
   const checked = mappingFileSchema.safeParse(parsed);
   if (!checked.success) throw usageError(`--mapping ${path}: ${checked.error.issues.map((i) => `[${i.path.join(".")}] ${i.message}`).join("; ")}`);
   return checked.data.map((m) => create(FieldMappingSchema, { source: m.source ?? "", field: m.field ?? "", ignore: m.ignore ?? false, transforms: (m.transforms ?? []).map(transformMessage) }));

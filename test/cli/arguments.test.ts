@@ -1,11 +1,16 @@
 /**
  * `dx`'s option values as the RPCs receive them. Dates are the ones that can
  * go wrong without a word: the CLI runs in a person's time zone, the server
- * reads zone-less text as UTC, and `new Date()` rolls impossible days over.
+ * reads zone-less text as UTC, and `new Date()` rolls impossible days over;
+ * and a mapping file, where `JSON.parse` keeps the last of a key given twice.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dateOption } from "../../cli/arguments.js";
 import { CliError } from "../../cli/exit-codes.js";
+import { readMappingFile } from "../../cli/mapping.js";
 
 describe("a --since/--until/--changed-since value", () => {
   let zone: string | undefined;
@@ -40,5 +45,23 @@ describe("a --since/--until/--changed-since value", () => {
     expect(refusal("2024-05-01T24:00:00Z")).toBe('--since: invalid hour in timestamp "2024-05-01T24:00:00Z"');
     expect(refusal("2024-05-01T12:00:00.1234Z")).toMatch(/^--since: "2024-05-01T12:00:00.1234Z" is more precise than milliseconds/);
     expect(refusal("May 1")).toBe('--since takes an ISO 8601 date or a time with its zone (2024-05-01, 2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00), not "May 1"');
+  });
+});
+
+describe("a --mapping file", () => {
+  it("is refused when an entry gives a key twice, rather than mapping the column to the last field named", () => {
+    const dir = mkdtempSync(join(tmpdir(), "dx-mapping-"));
+    try {
+      const file = join(dir, "mapping.json");
+      writeFileSync(file, '[{"source": "Login", "field": "username"}, {"source": "Mail", "field": "email", "field": "username"}]');
+      expect(() => readMappingFile(file)).toThrow(new CliError(`--mapping ${file}: duplicate key "[1].field": the object gives it twice, and a key can hold one value; remove one of them`, 2));
+      writeFileSync(file, '[{"source": "Login", "field": "username"}, {"source": "Mail", "field": "email"}]');
+      expect(readMappingFile(file).map((m) => [m.source, m.field])).toEqual([
+        ["Login", "username"],
+        ["Mail", "email"],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -122,6 +122,11 @@ describe("numbers and dates out of range", () => {
     expect([offset.status, offset.status === 200 ? "" : await offset.text()]).toEqual([200, ""]);
   });
 
+  it("refuses options or labels that give a key twice, rather than keep the last one", async () => {
+    await expect400(`/export/csv?entity=users&options=${encodeURIComponent('{"delimiter":";","delimiter":","}')}`, /^options: duplicate key "delimiter": the object gives it twice/);
+    await expect400(`/export/csv?entity=users&labels=${encodeURIComponent('{"email":"Mail","\\u0065mail":"E-mail"}')}`, /^labels: duplicate key "email"/);
+  });
+
   it("refuses a page size that is not a whole number", async () => {
     for (const size of ["abc", "1e400", "-1", "2.5"]) await expect400(`/jobs?page_size=${size}`, /page_size must be/);
     expect((await fetch(`${s.transfer.url}/jobs?page_size=2`)).status).toBe(200);

@@ -171,6 +171,28 @@ describe("names the form does not take", () => {
       /mapping is invalid: .*transform/,
     );
   });
+
+  it("refuses options or a mapping that give a key twice, rather than keep the last one", async () => {
+    // JSON.parse keeps the last: this file would have been decoded as UTF-8 (or Latin-1, the other way round) without a word.
+    await expectRefused(
+      [
+        ["format", "csv"],
+        ["entity", "users"],
+        ["options", '{"encoding":"latin1","delimiter":";","encoding":"utf-8"}'],
+        ["file", csv("twice")],
+      ],
+      /^options: duplicate key "encoding": the object gives it twice/,
+    );
+    await expectRefused(
+      [
+        ["format", "csv"],
+        ["entity", "users"],
+        ["mapping", '[{"source":"Mail","field":"email","field":"username"}]'],
+        ["file", { content: "Mail\nab\n", fileName: "m.csv" }],
+      ],
+      /^mapping: duplicate key "\[0\]\.field"/,
+    );
+  });
 });
 
 describe("forms past the parser's limits", () => {

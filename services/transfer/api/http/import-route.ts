@@ -34,7 +34,7 @@ import { requireEntityName, type TransferContext } from "../../transfer-context.
 import { allowed, clientGone, sendError } from "./http-util.js";
 import { checkImport } from "../../access-policy.js";
 import type { Caller } from "../../caller.js";
-import { jsonObjectParam, refuseEmpty, refuseEmptyValues, refuseUnknownNames, refuseUnknownQuery, type ParamSpec } from "./request-params.js";
+import { jsonObjectParam, jsonParam, refuseEmpty, refuseEmptyValues, refuseUnknownNames, refuseUnknownQuery, type ParamSpec } from "./request-params.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { importLimits } from "../../config/transfer-config.js";
 import type { Upload } from "./multipart-upload.js";
@@ -89,13 +89,7 @@ export function modeField(text: string | undefined, name: string): WriteMode {
 export function mappingField(text: string | undefined, name: string): ImportJobRequest["mapping"] {
   if (text === undefined) return undefined;
   refuseEmpty(text, name);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new InvalidTransferRequestError(`${name} must be a JSON array: ${(error as Error).message}`, name);
-  }
-  const checked = mappingSchema.safeParse(parsed);
+  const checked = mappingSchema.safeParse(jsonParam(text, name, "a JSON array"));
   if (!checked.success) throw new InvalidTransferRequestError(`${name} is invalid: ${checked.error.issues.map((i) => `${name}.${i.path.join(".")}: ${i.message}`).join("; ")}`, name);
   return checked.data;
 }

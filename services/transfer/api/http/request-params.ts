@@ -12,7 +12,7 @@
  * parameter, so a request has one meaning and cannot say two things at once.
  */
 import type { JsonObject } from "@bufbuild/protobuf";
-import { parseTimestamp } from "../../../../formats/_sdk/index.js";
+import { checkJsonText, duplicateKeyReason, parseTimestamp } from "../../../../formats/_sdk/index.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 
 export interface ParamSpec {
@@ -176,12 +176,25 @@ export function wholeNumberParam(query: URLSearchParams, name: string, max = Num
 export function jsonObjectParam(value: string | null | undefined, name: string): JsonObject {
   if (value === null || value === undefined) return {};
   refuseEmpty(value, name);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch (error) {
-    throw new InvalidTransferRequestError(`${name} must be a JSON object: ${(error as Error).message}`, name);
-  }
+  const parsed = jsonParam(value, name, "a JSON object");
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new InvalidTransferRequestError(`${name} must be a JSON object`, name);
   return parsed as JsonObject;
+}
+
+/**
+ * A parameter's JSON text as its value, refused with 400 when it is not JSON
+ * or gives a key twice: `JSON.parse` keeps the last of
+ * `{"encoding":"latin1","encoding":"utf-8"}` without a word, and which one the
+ * sender meant is not ours to guess.
+ */
+export function jsonParam(text: string, name: string, what: string): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidTransferRequestError(`${name} must be ${what}: ${(error as Error).message}`, name);
+  }
+  const twice = checkJsonText(text, parsed)?.duplicateKey;
+  if (twice) throw new InvalidTransferRequestError(`${name}: ${duplicateKeyReason(twice.path)}`, name);
+  return parsed;
 }

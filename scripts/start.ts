@@ -18,7 +18,7 @@ import { mkdirSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { startFerretDb, type RunningFerretDb } from "./lib/ferretdb.js";
-import { stackAuth, stackPorts } from "./lib/dev-stack.js";
+import { envPort, stackAuth, stackPorts } from "./lib/dev-stack.js";
 import { DEV_ACCOUNTS } from "../services/identity/dev-accounts.js";
 import { repositoryRoot } from "../services/shared/process/repository-root.js";
 
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     if (!mongoUri) {
       const dataDir = process.env.DX_DATA_DIR ?? join(root, "data", "ferretdb");
       mkdirSync(dataDir, { recursive: true });
-      database = await startFerretDb({ dataDir, port: Number(process.env.DX_FERRETDB_PORT ?? 27017) || 0 });
+      database = await startFerretDb({ dataDir, port: envPort(process.env, "DX_FERRETDB_PORT", 27017) });
       mongoUri = database.uri;
       log(`FerretDB (SQLite in ${dataDir}) on ${mongoUri}`);
     }
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
       });
       await waitForPort(process.env.IDENTITY_HOST ?? "127.0.0.1", auth.identity.port, identity.child, "identity provider");
     }
-    const recordsPort = Number(process.env.RECORDS_PORT ?? 50051);
+    const recordsPort = envPort(process.env, "RECORDS_PORT", 50051);
     const records = startService("records service", "services/records/server.ts", { ...env, RECORDS_PORT: String(recordsPort) });
     services.push(records);
     records.child.once("exit", (code) => {

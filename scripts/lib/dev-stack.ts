@@ -37,7 +37,20 @@ export interface StackAuth {
 
 /** The ports `npm start` uses unless told otherwise. */
 export function stackPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
-  return { identity: Number(env.IDENTITY_PORT ?? 9000), transfer: Number(env.TRANSFER_PORT ?? 8000) };
+  return { identity: envPort(env, "IDENTITY_PORT", 9000), transfer: envPort(env, "TRANSFER_PORT", 8000) };
+}
+
+/**
+ * A port from the environment as the services read it: the default when the
+ * variable is unset or empty, else decimal digits up to 65535 — `Number()`
+ * took an empty or blank value as port 0 (any free port, which the start
+ * script would then wait for in vain) and `0x1F90` as 8080.
+ */
+export function envPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name]?.trim();
+  if (env[name] === undefined || env[name] === "") return fallback;
+  if (text === undefined || !/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new Error(`${name} must be a port number (0 to 65535), not ${JSON.stringify(env[name])}`);
+  return Number(text);
 }
 
 /** What `npm start` does about sign-in, given `env` (see the module comment). */

@@ -12,7 +12,9 @@
  * out of memory" when it is too small, rather than slowing the host).
  */
 export function serviceNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
-  const heapMb = Number(env.DX_SERVICE_HEAP_MB ?? 256);
+  // Empty is unset, as for the services' own variables; Number() would read " " as 0 and "0x100" as 256.
+  const text = env.DX_SERVICE_HEAP_MB === undefined || env.DX_SERVICE_HEAP_MB === "" ? "256" : env.DX_SERVICE_HEAP_MB.trim();
+  const heapMb = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(heapMb) || heapMb < 64) throw new Error(`DX_SERVICE_HEAP_MB must be a whole number of MB ≥ 64, not ${JSON.stringify(env.DX_SERVICE_HEAP_MB)}`);
   return [`--max-old-space-size=${heapMb}`];
 }

@@ -9,6 +9,7 @@
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { wholeNumberSetting } from "../shared/config/number-setting.js";
 import { AUDIENCES } from "../shared/auth/index.js";
 import { repositoryRoot } from "../shared/process/repository-root.js";
 
@@ -42,11 +43,11 @@ const origin = z.url({ protocol: /^https?$/, error: "must be an http(s) origin" 
 
 const schema = z.object({
   IDENTITY_HOST: z.string().min(1).default("127.0.0.1"),
-  IDENTITY_PORT: z.coerce.number().int().min(0).max(65535).default(9000),
+  IDENTITY_PORT: wholeNumberSetting(0, 65535).default(9000),
   IDENTITY_ISSUER: z.url({ protocol: /^https?$/, error: "IDENTITY_ISSUER must be an http(s) URL" }).optional(),
   IDENTITY_WEB_ORIGINS: z.string().default("http://127.0.0.1:8000,http://localhost:8000"),
   IDENTITY_KEYS_FILE: z.string().min(1).optional(),
-  IDENTITY_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_ACCESS_TOKEN_TTL_SECONDS),
+  IDENTITY_ACCESS_TOKEN_TTL_SECONDS: wholeNumberSetting(1, 86_400).default(DEFAULT_ACCESS_TOKEN_TTL_SECONDS),
   IDENTITY_ALLOW_REMOTE: z.enum(["0", "1", "true", "false"]).optional(),
   DX_AUTH_AUDIENCE_RECORDS: z.string().min(1).default(AUDIENCES.records),
   DX_AUTH_AUDIENCE_TRANSFER: z.string().min(1).default(AUDIENCES.transfer),

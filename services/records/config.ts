@@ -3,6 +3,7 @@
  * with zod at start, so a typo fails fast with the variable's name.
  */
 import { z } from "zod";
+import { numberSetting, wholeNumberSetting } from "../shared/config/number-setting.js";
 import { DEFAULT_REVERT_RETENTION_DAYS } from "./store/before-images.js";
 
 const schema = z.object({
@@ -12,25 +13,22 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,63}$/, "RECORDS_DATABASE must be a plain database name")
     .default("dataexchange"),
   RECORDS_HOST: z.string().default("127.0.0.1"),
-  RECORDS_PORT: z.coerce.number().int().min(0).max(65535).default(50051),
+  RECORDS_PORT: wholeNumberSetting(0, 65535).default(50051),
   /** Largest request message accepted, in bytes (a WriteRecords batch). */
-  RECORDS_MAX_MESSAGE_BYTES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(32 * 1024 * 1024),
+  RECORDS_MAX_MESSAGE_BYTES: wholeNumberSetting(1).default(32 * 1024 * 1024),
   /**
    * Days an import's before-images are kept, so that RevertWrites can undo it
    * (store/before-images.ts); fractions allowed. Past it the import can no
    * longer be reverted.
    */
-  RECORDS_REVERT_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(DEFAULT_REVERT_RETENTION_DAYS),
+  RECORDS_REVERT_RETENTION_DAYS: numberSetting(z.number().positive().max(3650)).default(DEFAULT_REVERT_RETENTION_DAYS),
 });
 
 export type RecordsConfig = z.infer<typeof schema>;
 
 export function loadRecordsConfig(env: NodeJS.ProcessEnv = process.env): RecordsConfig {
-  const result = schema.safeParse(env);
+  // An empty variable is an unset one, as for the transfer service (a template's `RECORDS_PORT=` is not port 0).
+  const result = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")));
   if (!result.success) {
     throw new Error(`invalid records service configuration:\n${result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
   }

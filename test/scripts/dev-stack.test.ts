@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { stackAuth } from "../../scripts/lib/dev-stack.js";
+import { envPort, stackAuth, stackPorts } from "../../scripts/lib/dev-stack.js";
 import { SEED_SUBJECT, seedToken } from "../../scripts/seed/seed-token.js";
 import { AUDIENCES, createVerifierFromConfig, ensureDevKeys, loadAuthConfig } from "../../services/shared/auth/index.js";
 import { recordSecret } from "../support/run-secrets.js";
@@ -71,5 +71,18 @@ describe("npm run seed's token", () => {
     await expect(seedToken({ DX_AUTH_TRUST_DEV_KEY: "0" })).rejects.toThrow(
       /^DX_TOKEN is not set\.\nnpm run seed needs a token for the records service \(audience dataexchange-records\) with role admin \(or importer and exporter\): set DX_TOKEN/,
     );
+  });
+});
+
+describe("the ports npm start uses", () => {
+  it("are the defaults when the variables are unset or empty, else the port they spell", () => {
+    expect(stackPorts({})).toEqual({ identity: 9000, transfer: 8000 });
+    expect(stackPorts({ IDENTITY_PORT: "", TRANSFER_PORT: " 8001 " })).toEqual({ identity: 9000, transfer: 8001 });
+    expect(envPort({ RECORDS_PORT: "0" }, "RECORDS_PORT", 50051)).toBe(0);
+  });
+
+  it("are refused, naming the variable, when blank, hex or past 65535, instead of read as port 0 or 8080", () => {
+    for (const bad of [" ", "0x1F90", "65536", "80.5"])
+      expect(() => envPort({ RECORDS_PORT: bad }, "RECORDS_PORT", 50051), bad).toThrow(`RECORDS_PORT must be a port number (0 to 65535), not ${JSON.stringify(bad)}`);
   });
 });

@@ -9,6 +9,10 @@ describe("the service node flags", () => {
   });
 
   it("refuse a limit that is not a whole number of at least 64 MB, naming the variable", () => {
-    for (const bad of ["32", "12.5", "lots", ""]) expect(() => serviceNodeFlags({ DX_SERVICE_HEAP_MB: bad })).toThrow(/DX_SERVICE_HEAP_MB/);
+    for (const bad of ["32", "12.5", "lots", " ", "0x100"]) expect(() => serviceNodeFlags({ DX_SERVICE_HEAP_MB: bad }), bad).toThrow(/DX_SERVICE_HEAP_MB/);
+  });
+
+  it("take an empty variable as unset, as the services do with theirs", () => {
+    expect(serviceNodeFlags({ DX_SERVICE_HEAP_MB: "" })).toEqual(serviceNodeFlags({}));
   });
 });

@@ -153,6 +153,29 @@ describe("the configuration", () => {
     expect(() => loadTransferConfig({ env: { DX_TRANSFER_CONFIG: path }, cwd: dir })).toThrow(/cannot read the transfer config file/);
     expect(() => transferConfig({ enabled: "maybe" as never })).toThrow(/enabled/);
   });
+
+  it("takes a number as a number or its decimal text, and refuses blank text, hex, true and null instead of reading 0, 1 or 8080", () => {
+    const load = (env: Record<string, string>, file?: object) => {
+      const path = join(dir, "numbers.json");
+      writeFileSync(path, JSON.stringify(file ?? {}));
+      return loadTransferConfig({ env: { DX_TRANSFER_CONFIG: path, ...env }, cwd: dir });
+    };
+    expect(load({ TRANSFER_PORT: " 8080 ", TRANSFER_IMPORT_MAX_FILE_MB: "2.5", TRANSFER_EXPORT_CHANGE_OVERLAP_SECONDS: "6e1" })).toMatchObject({
+      port: 8080,
+      importMaxFileMb: 2.5,
+      exportChangeOverlapSeconds: 60,
+    });
+    expect(load({}, { port: 8080, exportChangeOverlapSeconds: "60" })).toMatchObject({ port: 8080, exportChangeOverlapSeconds: 60 });
+    for (const [env, file, key] of [
+      [{ TRANSFER_EXPORT_CHANGE_OVERLAP_SECONDS: " " }, {}, "exportChangeOverlapSeconds"],
+      [{ TRANSFER_PORT: "0x1F90" }, {}, "port"],
+      [{}, { port: true }, "port"],
+      [{}, { exportChangeOverlapSeconds: null }, "exportChangeOverlapSeconds"],
+      [{}, { importMaxFileMb: [5] }, "importMaxFileMb"],
+    ] as const) {
+      expect(() => load(env, file), JSON.stringify([env, file])).toThrow(new RegExp(`${key}: .*expected number`));
+    }
+  });
 });
 
 describe("a disabled transfer module", () => {

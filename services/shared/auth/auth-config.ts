@@ -19,6 +19,7 @@
  */
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { wholeNumberSetting } from "../config/number-setting.js";
 import { DEFAULT_ALGORITHMS, checkAlgorithms, discoveredKeySet, loadKeyFile, remoteKeySet, type TrustedKey } from "./key-source.js";
 import { DEV_ISSUER, devKeysDir, ensureDevKeys } from "./dev-keys.js";
 import { describeRoleSource, parseRoleMap, parseRolesClaim, type RoleSource } from "./role-mapping.js";
@@ -50,7 +51,7 @@ const schema = z.object({
   DX_AUTH_JWKS_URL: z.url({ error: "DX_AUTH_JWKS_URL must be a URL" }).optional(),
   DX_AUTH_PUBLIC_KEY_FILE: z.string().min(1).optional(),
   DX_AUTH_ALGORITHMS: z.string().default(DEFAULT_ALGORITHMS.join(",")),
-  DX_AUTH_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(300).default(DEFAULT_CLOCK_SKEW_SECONDS),
+  DX_AUTH_CLOCK_SKEW_SECONDS: wholeNumberSetting(0, 300).default(DEFAULT_CLOCK_SKEW_SECONDS),
   DX_AUTH_ROLES_CLAIM: z.string().min(1).default("roles"),
   DX_AUTH_ROLE_MAP: z.string().min(1).optional(),
   DX_AUTH_TRUST_DEV_KEY: z.enum(["0", "1", "true", "false"], { error: "DX_AUTH_TRUST_DEV_KEY must be 1 or 0" }).optional(),

@@ -18,9 +18,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { delimiter, dirname, resolve } from "node:path";
 import { z } from "zod";
+import { numberSetting, wholeNumberSetting } from "../../shared/config/number-setting.js";
 
 const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes")]);
-const int = (min: number) => z.coerce.number().int().min(min);
+const int = wholeNumberSetting;
 
 /** Where a format's `read`/`write` run: a thread of the worker pool, or the service's own event loop (debugging, light formats). */
 export const formatModeSchema = z.enum(["workers", "in-thread"]);
@@ -54,16 +55,14 @@ export const formatWorkersSchema = z
       .preprocess(formatModeList, z.record(z.string().min(1), formatModeSchema))
       .default({})
       .describe("mode per format (environment: `csv=workers,json=in-thread`); wins over `mode`. Without either: shipped formats in-thread, others in workers"),
-    poolSize: int(1)
-      .max(256)
+    poolSize: int(1, 256)
       .default(() => availableParallelism())
       .describe("worker threads kept ready between jobs (they start on demand)")
       .meta({ defaultText: "number of cores" }),
-    maxWorkers: int(1).max(1024).optional().describe("most threads (jobs in workers) at once; later jobs wait").meta({ defaultText: "max(8, 4 × poolSize)" }),
+    maxWorkers: int(1, 1024).optional().describe("most threads (jobs in workers) at once; later jobs wait").meta({ defaultText: "max(8, 4 × poolSize)" }),
     timeLimitMs: int(100).default(30_000).describe("longest silence of a plugin that owes progress before its thread is stopped and its job fails, ms"),
     memoryLimitMb: int(16).default(256).describe("heap (old generation) limit of each worker thread, MiB"),
-    niceness: int(0)
-      .max(19)
+    niceness: int(0, 19)
       .default(10)
       .describe(
         "how much lower each worker thread's CPU priority is than the service's (added to its nice value; Linux, where a thread has one of its own), so that the event loop answers first when cores are short",
@@ -80,12 +79,12 @@ export type FormatWorkersConfig = z.infer<typeof formatWorkersSchema>;
  */
 export const jobsSchema = z
   .object({
-    progressSaveMs: int(0).max(60_000).default(1_000).describe("shortest time between two writes of a running job's counts, ms"),
-    heartbeatMs: int(50).max(600_000).default(5_000).describe("how often an instance renews the leases of the jobs it runs, ms"),
-    leaseMs: int(200).max(3_600_000).default(30_000).describe("how long a job stays alive without a renewal; after that another instance may fail it as stopped, ms (at least 3 × heartbeatMs)"),
-    sweepMs: int(50).max(3_600_000).default(15_000).describe("how often an instance looks for jobs whose lease expired (and once when it starts), ms"),
-    cancelPollMs: int(50).max(60_000).default(1_000).describe("how often an instance looks for cancel requests for its jobs (CancelJob answered by another instance), ms"),
-    watchPollMs: int(20).max(60_000).default(250).describe("how often WatchJob reads a watched job's record and its new row errors from the job store, ms"),
+    progressSaveMs: int(0, 60_000).default(1_000).describe("shortest time between two writes of a running job's counts, ms"),
+    heartbeatMs: int(50, 600_000).default(5_000).describe("how often an instance renews the leases of the jobs it runs, ms"),
+    leaseMs: int(200, 3_600_000).default(30_000).describe("how long a job stays alive without a renewal; after that another instance may fail it as stopped, ms (at least 3 × heartbeatMs)"),
+    sweepMs: int(50, 3_600_000).default(15_000).describe("how often an instance looks for jobs whose lease expired (and once when it starts), ms"),
+    cancelPollMs: int(50, 60_000).default(1_000).describe("how often an instance looks for cancel requests for its jobs (CancelJob answered by another instance), ms"),
+    watchPollMs: int(20, 60_000).default(250).describe("how often WatchJob reads a watched job's record and its new row errors from the job store, ms"),
   })
   .strict()
   .refine((j) => j.leaseMs >= 3 * j.heartbeatMs, { message: "leaseMs must be at least 3 × heartbeatMs, or a live job could be taken for stopped", path: ["leaseMs"] })
@@ -97,7 +96,7 @@ export const transferConfigSchema = z
   .object({
     enabled: bool.default(true).describe("module enabled; when off every transfer call answers UNAVAILABLE / 503"),
     host: z.string().min(1).default("127.0.0.1").describe("listen address"),
-    port: int(0).max(65535).default(8000).describe("listen port (gRPC, Connect and HTTP/1.1 on one port)"),
+    port: int(0, 65535).default(8000).describe("listen port (gRPC, Connect and HTTP/1.1 on one port)"),
     recordsUrl: z
       .url({ protocol: /^https?$/, error: "recordsUrl must be an http:// or https:// URL" })
       .default("http://127.0.0.1:50051")
@@ -113,7 +112,7 @@ export const transferConfigSchema = z
       .regex(/^[A-Za-z0-9_-]{1,63}$/, "database must be a plain database name")
       .default("dataexchange_transfer")
       .describe("the transfer service's own database (jobs, row errors, staging, audit trail) on `mongodbUri`"),
-    importMaxFileMb: z.coerce.number().positive().default(50).describe("largest import file, MiB (fractions allowed)"),
+    importMaxFileMb: numberSetting(z.number().positive()).default(50).describe("largest import file, MiB (fractions allowed)"),
     importMaxRowBytes: int(64)
       .default(1 << 20)
       .describe("largest single row of an import file, bytes")
@@ -121,7 +120,7 @@ export const transferConfigSchema = z
     importMaxColumns: int(1).default(1000).describe("most columns a row of an import file may have"),
     // A bundle import's ZIP (or workbook) is refused from its table of contents past any of these (zip bombs).
     bundleMaxEntries: int(1).default(10_000).describe("most entries the ZIP archive of a bundle import may list"),
-    bundleMaxUnpackedMb: z.coerce.number().positive().default(4096).describe("largest total unpacked size of a bundle import's ZIP entries, MiB"),
+    bundleMaxUnpackedMb: numberSetting(z.number().positive()).default(4096).describe("largest total unpacked size of a bundle import's ZIP entries, MiB"),
     bundleMaxRatio: int(2).default(1000).describe("largest unpacked : packed ratio of a bundle import's ZIP entry over 1 MiB"),
     /**
      * Records per batch written to the records service. Each import holds
@@ -129,12 +128,11 @@ export const transferConfigSchema = z
      * and the records service one more per batch it writes: 500 keeps 20
      * concurrent jobs under 250 MB per service (bench section `concurrency`).
      */
-    importBatchSize: int(1).max(10_000).default(500).describe("records per batch written to the records service"),
-    importWritesInFlight: int(1).max(8).default(2).describe("batches an import sends before it waits for the oldest answer"),
+    importBatchSize: int(1, 10_000).default(500).describe("records per batch written to the records service"),
+    importWritesInFlight: int(1, 8).default(2).describe("batches an import sends before it waits for the oldest answer"),
     nestedDelimiter: z.string().min(1).max(4).default(".").describe("joins nested keys into flat column names in tabular files (`details.device`)"),
     strictImportByDefault: bool.default(false).describe("whether imports that do not say are all-or-nothing"),
-    exportChangeOverlapSeconds: int(0)
-      .max(86_400)
+    exportChangeOverlapSeconds: int(0, 86_400)
       .default(300)
       .describe(
         "how long before an export's start its high-water mark lies, so that the next incremental export (`changed_since`) also gets the writes that were under way (and clocks that differ between hosts)",

@@ -9,6 +9,7 @@ import { strFromU8, unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { FormatError, type Column, type Row } from "../../formats/_sdk/index.js";
 import ods from "../../formats/ods/index.js";
+import { inTimeZone } from "../support/time-zone.js";
 import { batches, readAll, values } from "./support.js";
 import { odsOf, zipOf } from "./spreadsheet-fixtures.js";
 
@@ -123,9 +124,8 @@ describe("reading an ODS", () => {
     const when: Column[] = [{ key: "when", label: "when", type: "timestamp" }];
     const cells = ["2024-02-29T23:59:59.999", "2024-02-30", "2024-03-07T24:00:00", "2024-03-07T14:30:00.1234", "2024-03-07T14:30:00.123000", "2024-03-07T14:30:00+02:00", "-0044-03-15"];
     const file = odsOf(table(row(text("when")) + cells.map((c) => row(date(c))).join("")));
-    const zone = process.env.TZ;
-    process.env.TZ = "America/New_York"; // a zone-less value read in the server's zone would move by 4-5 hours
-    try {
+    // A zone-less value read in the server's zone would move by 4-5 hours.
+    await inTimeZone("America/New_York", async () => {
       const result = await readAll(ods, file, { columns: when });
       expect(values(result)).toEqual([
         { when: new Date("2024-02-29T23:59:59.999Z") },
@@ -141,10 +141,7 @@ describe("reading an ODS", () => {
           'cell Sheet1!A5 holds the error (an unreadable date: "2024-03-07T14:30:00.1234" is more precise than milliseconds, which is what a stored timestamp keeps: round it to 3 decimals in the file)',
         ],
       ]);
-    } finally {
-      if (zone === undefined) delete process.env.TZ;
-      else process.env.TZ = zone;
-    }
+    });
   });
 
   it("reports a number or value type the file does not spell as ODF does as a row error, not as a value it never held", async () => {

@@ -16,6 +16,7 @@ import { coerceCell, DEFAULT_READ_LIMITS, FormatError, type Column, type Row } f
 import { openZip } from "../../formats/_spreadsheet/zip-reader.js";
 import xlsx from "../../formats/xlsx/index.js";
 import { SharedStrings } from "../../formats/xlsx/shared-strings.js";
+import { inTimeZone } from "../support/time-zone.js";
 import { batches, chunked, readAll, values } from "./support.js";
 import { xlsxOf, zipOf } from "./spreadsheet-fixtures.js";
 
@@ -153,9 +154,8 @@ describe("reading an XLSX", () => {
     const when: Column[] = [{ key: "when", label: "when", type: "timestamp" }];
     const cells = ["2024-03-07T14:30:00", "2024-03-07T14:30:00.5Z", "2024-03-07T14:30:00-05:00", "2024-02-30T00:00:00", "2024-03-07T14:30:00.0000001", "March 7"];
     const file = xlsxOf(sheetRows(`<row r="1"><c r="A1" t="inlineStr"><is><t>when</t></is></c></row>`, ...cells.map((c, i) => `<row r="${i + 2}"><c r="A${i + 2}" t="d"><v>${c}</v></c></row>`)));
-    const zone = process.env.TZ;
-    process.env.TZ = "Asia/Kolkata"; // new Date() would read a zone-less date-time 5:30 hours off
-    try {
+    // new Date() would read a zone-less date-time 5:30 hours off.
+    await inTimeZone("Asia/Kolkata", async () => {
       const result = await readAll(xlsx, file, { columns: when });
       expect(values(result)).toEqual([{ when: new Date("2024-03-07T14:30:00Z") }, { when: new Date("2024-03-07T14:30:00.500Z") }, { when: new Date("2024-03-07T19:30:00Z") }]);
       expect(result.errors.map((e) => e.reason)).toEqual([
@@ -163,10 +163,7 @@ describe("reading an XLSX", () => {
         'cell Sheet1!A6 holds the error (an unreadable date: "2024-03-07T14:30:00.0000001" is more precise than milliseconds, which is what a stored timestamp keeps: round it to 3 decimals in the file)',
         'cell Sheet1!A7 holds the error (an unreadable date: not an ISO 8601 date-time: "March 7")',
       ]);
-    } finally {
-      if (zone === undefined) delete process.env.TZ;
-      else process.env.TZ = zone;
-    }
+    });
   });
 
   it("reports a number, boolean or cell type the file does not spell as XLSX does as a row error, not as a value it never held", async () => {

@@ -18,6 +18,19 @@ export type CoerceResult = { ok: true; value: CellValue } | { ok: false; reason:
 
 /** Plain decimal or scientific notation; no hex, no thousands separators, no NaN/Infinity. */
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * The finite number a text spells in decimal or scientific notation (white
+ * space around it allowed), else undefined. `Number()` alone also takes `""`
+ * and `" "` as 0 and `0x1A` as 26: every reader of numbers from outside text
+ * (cells, spreadsheet values, settings) goes through this instead.
+ */
+export function decimalNumber(text: string): number | undefined {
+  const s = text.trim();
+  if (!NUMBER.test(s)) return undefined;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : undefined;
+}
 const TRUE = new Set(["true", "1", "yes"]);
 const FALSE = new Set(["false", "0", "no"]);
 

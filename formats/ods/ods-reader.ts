@@ -21,8 +21,7 @@
  * file stores them (usually empty; a merge in LibreOffice keeps what the
  * covered cells held, and so does this reader, as calamine does).
  */
-import { FormatError, parseIsoTimestamp, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
-import { readCellNumber } from "../_spreadsheet/cell-number.js";
+import { decimalNumber, FormatError, parseIsoTimestamp, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
 import { refuseContinuations } from "../_spreadsheet/choose-sheet.js";
 import { SheetTable, type CellRaw, type SheetCell, type SheetRow } from "../_spreadsheet/sheet-table.js";
 import { parseXml } from "../_spreadsheet/xml-stream.js";
@@ -279,7 +278,7 @@ function cellValueOf(a: Record<string, string>): CellRaw | undefined {
     case "float":
     case "percentage":
     case "currency": {
-      const n = readCellNumber(a["office:value"] ?? "");
+      const n = decimalNumber(a["office:value"] ?? "");
       return n ?? { error: `(an unreadable number ${JSON.stringify(a["office:value"] ?? "")})` };
     }
     case "date": {

@@ -11,9 +11,8 @@
  * error naming the cell. A merged range's value is in its top-left cell
  * only (the file stores it there); the other cells of the range are empty.
  */
-import { FormatError, parseIsoTimestamp, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
+import { decimalNumber, FormatError, parseIsoTimestamp, type ReadContext, type ReadItem } from "@data-exchange/format-sdk";
 import { parseCellRef, MAX_SHEET_COLUMNS } from "../_spreadsheet/cell-ref.js";
-import { readCellNumber } from "../_spreadsheet/cell-number.js";
 import { SheetTable, type CellRaw, type SheetCell, type SheetRow } from "../_spreadsheet/sheet-table.js";
 import { chooseSheet } from "../_spreadsheet/choose-sheet.js";
 import { decodeOoxmlEscapes } from "../_spreadsheet/xml-escape.js";
@@ -185,7 +184,7 @@ class SheetCells {
       case "n": {
         const text = this.v.trim();
         if (text === "") return undefined;
-        const n = readCellNumber(text);
+        const n = decimalNumber(text);
         if (n === undefined) return { error: `(a number that is not one: ${JSON.stringify(text)})` };
         const kind = this.kinds[this.style] ?? "number";
         if (kind === "date") return serialToDate(n, this.date1904) ?? { error: `(a date serial out of range: ${text})` };

@@ -8,14 +8,11 @@
  * other value reaches `z.number()` as it is and is refused with the key's name.
  */
 import { z } from "zod";
-
-const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+import { decimalNumber } from "../../../formats/_sdk/coerce-cell.js";
 
 /** Decimal text as its number; everything else unchanged, for the number schema to refuse. */
 export function numberFromText(value: unknown): unknown {
-  if (typeof value !== "string") return value;
-  const text = value.trim();
-  return DECIMAL.test(text) ? Number(text) : value;
+  return typeof value === "string" ? (decimalNumber(value) ?? value) : value;
 }
 
 /** `schema` (a `z.number()` with its bounds) taking decimal text as well as numbers. */

@@ -318,6 +318,19 @@ describe("streaming records", () => {
     await expect(stream({ entity: Entity.USERS, joins: [Join.USER] })).rejects.toMatchObject({ code: Code.InvalidArgument });
   });
 
+  it("refuses a filter value a field of fixed values cannot hold, naming the values it has, instead of matching nothing", async () => {
+    await write([Entity.USERS, [userRecord(1)]]);
+    await expect(stream({ entity: Entity.USERS, filter: { statuses: ["active", "suspnded"] } })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: 'cannot filter by users.status is one of active, suspended; no record has "suspnded"',
+    });
+    await expect(stream({ entity: Entity.ENROLLMENTS, filter: { roles: ["admin"] } })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: expect.stringMatching(/^cannot filter by enrollments\.role is one of /),
+    });
+    expect(await stream({ entity: Entity.USERS, filter: { statuses: ["active", "suspended"] } })).toHaveLength(1);
+  });
+
   it("closes the cursor when the consumer stops early", async () => {
     await write([Entity.USERS, Array.from({ length: 50 }, (_, i) => userRecord(i))]);
     const before = openCursorCount();

@@ -35,6 +35,19 @@ function listFilterField(spec: EntitySpec, filter: "statuses" | "userIds" | "cou
   return field;
 }
 
+/**
+ * A filter value a field of fixed values (status, role, action) cannot hold
+ * matches no record: `status=suspnded` would export an empty file and call it
+ * done. It is refused instead, naming the values the field has.
+ */
+function refuseValuesNoRecordHas(spec: EntitySpec, field: string, filter: string, values: readonly string[]): void {
+  const allowed = fieldOf(spec, field)?.allowedValues;
+  const unknown = allowed ? values.filter((v) => !allowed.includes(v)) : [];
+  if (unknown.length === 0) return;
+  const reason = `${spec.name}.${field} is one of ${allowed!.join(", ")}; no record has ${unknown.map((v) => JSON.stringify(v)).join(", ")}`;
+  throw new InvalidRequestError(`cannot filter by ${reason}`, [{ field: `filter.${filter}`, reason }]);
+}
+
 export function buildQuery(spec: EntitySpec, filter: RecordFilter | undefined): Document {
   const and: Document[] = [];
   if (!filter) return {};
@@ -45,7 +58,10 @@ export function buildQuery(spec: EntitySpec, filter: RecordFilter | undefined): 
   }
   for (const name of ["statuses", "userIds", "courseIds", "roles", "sessionIds", "actions"] as const) {
     const values = filter[name];
-    if (values && values.length > 0) and.push({ [listFilterField(spec, name)]: values.length === 1 ? values[0] : { $in: values } });
+    if (!values || values.length === 0) continue;
+    const field = listFilterField(spec, name);
+    refuseValuesNoRecordHas(spec, field, name, values);
+    and.push({ [field]: values.length === 1 ? values[0] : { $in: values } });
   }
   for (const range of filter.timeRanges ?? []) {
     if (!spec.timeFields.includes(range.field)) {

@@ -122,6 +122,11 @@ describe("numbers and dates out of range", () => {
     expect([offset.status, offset.status === 200 ? "" : await offset.text()]).toEqual([200, ""]);
   });
 
+  it("refuses a filter value no record can have (a status or role outside its list) instead of exporting an empty file", async () => {
+    await expect400("/export/csv?entity=users&status=suspnded", /^cannot filter by users\.status is one of active, suspended; no record has "suspnded"$/);
+    await expect400("/export/ndjson?entity=enrollments&role=student,admin", /enrollments\.role is one of .*; no record has "admin"$/);
+  });
+
   it("refuses options or labels that give a key twice, rather than keep the last one", async () => {
     await expect400(`/export/csv?entity=users&options=${encodeURIComponent('{"delimiter":";","delimiter":","}')}`, /^options: duplicate key "delimiter": the object gives it twice/);
     await expect400(`/export/csv?entity=users&labels=${encodeURIComponent('{"email":"Mail","\\u0065mail":"E-mail"}')}`, /^labels: duplicate key "email"/);

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { status as GrpcStatus } from "@grpc/grpc-js";
@@ -187,6 +188,43 @@ describe("behind a real server on port 0", () => {
     } finally {
       client.close();
     }
+  });
+
+  it("refuses a record carrying a field this schema does not declare (a sender built from a newer records.proto), naming its number, and writes the others", async () => {
+    const withUndeclared = (record: EntityRecord) => {
+      // What a newer schema's field 99 of Course looks like on the wire to this one: kept aside by protobuf-es, sent on by toBinary.
+      (record.kind.value as { $unknown?: unknown[] }).$unknown = [{ no: 99, wireType: WireType.LengthDelimited, data: new BinaryWriter().string("a newer field").finish() }];
+      return record;
+    };
+    const client = createClient(RecordsService, createGrpcTransport({ baseUrl: running.url }));
+    const results = [];
+    const batch = writeRequest(Entity.COURSES, [withUndeclared(courseRecord("NEWER-1")), courseRecord("NEWER-2")], { batchId: "newer" });
+    for await (const r of client.writeRecords(
+      (async function* () {
+        yield batch;
+      })(),
+    ))
+      results.push(r);
+    expect(results.map((r) => [r.inserted, r.failed, r.errors.map((e) => [e.index, e.field, e.code, e.reason])])).toEqual([
+      [
+        1,
+        1,
+        [
+          [
+            0,
+            "record",
+            "invalid",
+            "the course record carries field number 99, which this service's records.proto does not declare (a sender built from a newer schema?); refused rather than taken without it",
+          ],
+        ],
+      ],
+    ]);
+    const put = await client.putRecord({ entity: Entity.COURSES, mode: WriteMode.UPSERT, record: withUndeclared(courseRecord("NEWER-3")) }).catch((e: unknown) => e);
+    expect(put).toMatchObject({ code: Code.InvalidArgument });
+    const stored = await collectionFor(t.db, ENTITIES.courses)
+      .find({ code: { $in: ["NEWER-1", "NEWER-2", "NEWER-3"] } })
+      .toArray();
+    expect(stored.map((d) => d.code)).toEqual(["NEWER-2"]);
   });
 
   it("closes the database cursor when a grpc-js caller cancels mid-stream", async () => {

@@ -305,6 +305,22 @@ describe("records read straight from their bytes", () => {
     });
   });
 
+  it("refuse, both ways, a record carrying a field the schema does not declare, naming its number: a newer sender's field is not dropped", () => {
+    const session = (build: (w: BinaryWriter) => BinaryWriter) => recordBytes("sessions", build(new BinaryWriter().tag(1, WireType.LengthDelimited).string("s1")).finish());
+    const refused = (outcome: Outcome) => ("records" in outcome ? outcome.records.map((r) => (r.ok ? "accepted" : [r.field, r.reason])) : outcome);
+    const newer = "which this service's records.proto does not declare (a sender built from a newer schema?); refused rather than taken without it";
+    expect(refused(expectSame([session((w) => w.tag(99, WireType.Varint).int32(1).tag(96, WireType.LengthDelimited).string("later").tag(99, WireType.Varint).int32(2))], "sessions"))).toEqual([
+      ["record", `the session record carries field number 99, 96, ${newer}`],
+    ]);
+    const entry = new BinaryWriter().tag(5, WireType.LengthDelimited).string("view").tag(77, WireType.Bit32).fixed32(1).finish();
+    expect(refused(expectSame([session((w) => w.tag(24, WireType.LengthDelimited).bytes(entry))], "sessions"))).toEqual([
+      ["activities[0]", `activities[0] (an entry of activity) carries field number 77, ${newer}`],
+    ]);
+    expect(refused(expectSame([new BinaryWriter().tag(9, WireType.Varint).int32(1).finish()], "sessions"))).toEqual([
+      [undefined, "the record is of a kind this service does not know (field 9 of EntityRecord); expected a session"],
+    ]);
+  });
+
   it("cannot tell a record from its bytes when its shape is unusual, and says so by returning nothing", () => {
     const payload = new BinaryWriter().tag(7, WireType.Bit32).fixed32(1).finish();
     expect(plainRecordFromBytes(ENTITIES.sessions, payload, 0, payload.length)).toBeUndefined();

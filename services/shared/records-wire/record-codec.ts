@@ -71,27 +71,52 @@ export function decodeRecord(spec: EntitySpec, message: EntityRecord | undefined
     if (message.recordCase !== expected) return { ok: false, reason: `the record is a ${message.recordCase}, but this call writes ${spec.name}` };
     return { ok: true, record: message.record };
   }
-  if (!message || message.kind.case === undefined) return { ok: false, reason: `the record is empty; expected a ${expected}` };
+  if (!message || message.kind.case === undefined) {
+    const undeclared = undeclaredFields(message);
+    if (undeclared) return { ok: false, reason: `the record is of a kind this service does not know (field ${undeclared} of EntityRecord); expected a ${expected}` };
+    return { ok: false, reason: `the record is empty; expected a ${expected}` };
+  }
   if (message.kind.case !== expected) return { ok: false, reason: `the record is a ${message.kind.case}, but this call writes ${spec.name}` };
   try {
     return { ok: true, record: plainFields(spec, message.kind.value as unknown as Record<string, unknown>) };
   } catch (error) {
-    if (error instanceof FinerThanMilliseconds) return { ok: false, reason: error.message, field: error.field };
+    if (error instanceof UndecodableRecord) return { ok: false, reason: error.message, field: error.field };
     throw error;
   }
 }
 
-/** A timestamp a stored record cannot keep exactly; turned into a decode failure by decodeRecord. */
-class FinerThanMilliseconds extends Error {
+/** A record that cannot be taken as it came; turned into a decode failure by decodeRecord. */
+class UndecodableRecord extends Error {
   constructor(
     readonly field: string,
-    ts: Timestamp,
+    reason: string,
   ) {
-    super(finerThanMillisecondsReason(field, ts, "value"));
+    super(reason);
   }
 }
 
+/**
+ * The numbers of the fields a parsed message carries that its schema does
+ * not declare (protobuf-es keeps them aside as `$unknown`), or undefined.
+ * A sender built from a newer records.proto (a field added) would otherwise
+ * have that field dropped without a word — written without it, or exported
+ * without its column — so such a record is refused instead; the JSON
+ * encodings refuse an unknown field name the same way.
+ */
+function undeclaredFields(message: unknown): string | undefined {
+  const unknown = (message as { $unknown?: { no: number }[] } | undefined)?.$unknown;
+  return unknown && unknown.length > 0 ? [...new Set(unknown.map((u) => u.no))].join(", ") : undefined;
+}
+
 function plainFields(spec: EntitySpec, source: Record<string, unknown>, path = ""): Record<string, unknown> {
+  const undeclared = undeclaredFields(source);
+  if (undeclared) {
+    const what = path ? `${path.slice(0, -1)} (an entry of ${spec.name})` : `the ${RECORD_CASE[spec.name]} record`;
+    throw new UndecodableRecord(
+      path ? path.slice(0, -1) : "record",
+      `${what} carries field number ${undeclared}, which this service's records.proto does not declare (a sender built from a newer schema?); refused rather than taken without it`,
+    );
+  }
   const record: Record<string, unknown> = {};
   for (const field of spec.fields) {
     const value = source[field.key];
@@ -99,7 +124,7 @@ function plainFields(spec: EntitySpec, source: Record<string, unknown>, path = "
     if (Array.isArray(value) && value.length === 0) continue;
     if (field.type === "timestamp") {
       const date = millisecondDate(value as Timestamp);
-      if (!date) throw new FinerThanMilliseconds(`${path}${field.key}`, value as Timestamp);
+      if (!date) throw new UndecodableRecord(`${path}${field.key}`, finerThanMillisecondsReason(`${path}${field.key}`, value as Timestamp, "value"));
       record[field.key] = date;
     } else if (field.type === "object_list") record[field.key] = (value as Record<string, unknown>[]).map((entry, i) => plainFields(ENTITIES.activity, entry, `${path}${field.key}[${i}].`));
     else record[field.key] = value;

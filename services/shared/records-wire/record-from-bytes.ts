@@ -9,12 +9,12 @@
  * an import).
  *
  * Only the common shapes are read here — text, numbers, booleans, timestamps
- * and lists of text in the fields their message declares, plus unknown fields
- * of the simple wire types, which are skipped as protobuf-es skips them. For
- * anything else (a Struct, joined activity entries, a field of an unexpected
- * wire type, a repeated timestamp, a value out of range, invalid UTF-8,
- * truncated or malformed bytes) this returns `undefined` and the caller reads
- * the record the reflective way, which decodes it, or refuses it, as before.
+ * and lists of text in the fields their message declares. For anything else
+ * (a Struct, joined activity entries, a field the message does not declare, a
+ * field of an unexpected wire type, a repeated timestamp, a value out of
+ * range, invalid UTF-8, truncated or malformed bytes) this returns `undefined`
+ * and the caller reads the record the reflective way, which decodes it, or
+ * refuses it (an undeclared field: decodeRecord), as before.
  */
 // Before anything decodes a string: keep a leading U+FEFF (text-encoding.ts).
 import "../rpc/text-encoding.js";
@@ -75,11 +75,8 @@ function readRecord(plan: ReadPlan, reader: Reader): Record<string, unknown> {
     const wireType = tag & 7;
     if (no === 0) throw UNUSUAL;
     const field = plan.byNumber[no];
-    if (!field) {
-      // An unknown field: skipped (protobuf-es keeps it aside, and decodeRecord never looks at it).
-      reader.skip(wireType);
-      continue;
-    }
+    // A field this schema does not declare: protobuf-es keeps it aside, where decodeRecord refuses it.
+    if (!field) throw UNUSUAL;
     switch (field.kind) {
       case "string":
         if (wireType !== WireType.LengthDelimited) throw UNUSUAL;
@@ -246,29 +243,5 @@ class Reader {
       }
     }
     throw UNUSUAL;
-  }
-
-  /** Skips an unknown field as protobuf-es does (groups are left to it). */
-  skip(wireType: number): void {
-    switch (wireType) {
-      case WireType.Varint:
-        for (let i = 0; ; i++) {
-          if (i === 10 || this.pos >= this.end) throw UNUSUAL;
-          if (this.buf[this.pos++]! < 0x80) return;
-        }
-      case WireType.Bit64:
-        if (this.end - this.pos < 8) throw UNUSUAL;
-        this.pos += 8;
-        return;
-      case WireType.Bit32:
-        if (this.end - this.pos < 4) throw UNUSUAL;
-        this.pos += 4;
-        return;
-      case WireType.LengthDelimited:
-        this.pos += this.length();
-        return;
-      default:
-        throw UNUSUAL;
-    }
   }
 }

@@ -5,7 +5,8 @@
  * One port answers gRPC (for @grpc/grpc-js callers and buf curl), Connect and
  * gRPC-Web, with grpc.health.v1 and server reflection beside the service; one
  * Connect router serves all three, so its interceptors (tracing, request
- * logging, auth, and innermost the error mapping) apply to every protocol.
+ * logging, auth, the refusal of fields the protos do not declare, and
+ * innermost the error mapping) apply to every protocol.
  *
  * Authentication is opt-in in the builder (tests of the service itself run
  * without it) and always on in main(), configured from the environment
@@ -19,7 +20,7 @@ import { databaseChangeLogger, watchDatabaseHealth } from "../shared/mongo/datab
 import { mongoClientOptions } from "../shared/mongo/mongo-client-options.js";
 import { RecordsService as RecordsServiceDesc } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
-import { HealthService, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
+import { HealthService, refuseUndeclaredFields, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
 import { AUDIENCES, principalKey, createAuthInterceptor, createVerifierFromConfig, describeAuthConfig, loadAuthConfig, type ReflectionAccess, type TokenVerifier } from "../shared/auth/index.js";
 import { createRequestLoggingInterceptor, peerContextValues, type Logger } from "../shared/logging/index.js";
 import { isMain, runService, stopOnSignals } from "../shared/process/index.js";
@@ -82,6 +83,7 @@ export async function buildRecordsServer(options: RecordsServerOptions): Promise
       ...(options.interceptors ?? []),
       ...(options.logger ? [recordsRequestLogging(options.logger)] : []),
       ...(options.auth ? [createAuthInterceptor({ ...options.auth, policy: RECORDS_ACCESS_POLICY, rules: RECORDS_METHOD_RULES })] : []),
+      refuseUndeclaredFields,
       recordsErrorInterceptor,
     ],
     readMaxBytes: options.maxMessageBytes ?? 32 * 1024 * 1024,

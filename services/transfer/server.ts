@@ -23,7 +23,7 @@ import { databaseChangeLogger, watchDatabaseHealth } from "../shared/mongo/datab
 import { mongoClientOptions } from "../shared/mongo/mongo-client-options.js";
 import { TransferService as TransferServiceDesc } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
-import { HealthService, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
+import { HealthService, refuseUndeclaredFields, registerReflection, ServingStatus, startRpcServer, type RpcServer } from "../shared/rpc/index.js";
 import { createRequestLoggingInterceptor, peerContextValues, pathOf, withHttpRequestLogging, type Logger } from "../shared/logging/index.js";
 import { isMain, runService, stopOnSignals } from "../shared/process/index.js";
 import { createTracingClientInterceptor, createTracingServerInterceptor, startTelemetry } from "../shared/telemetry/index.js";
@@ -167,7 +167,14 @@ async function buildWithPlugins(options: TransferServerOptions, config: Transfer
     port: options.port ?? config.port,
     // The caller's interceptors (tracing) and request logging run outside auth, so rejected calls are traced and logged too.
     // Errors are mapped innermost, so that logging and tracing see the status the caller gets.
-    interceptors: [disabledInterceptor(config), ...(options.interceptors ?? []), ...(logger ? [createRequestLoggingInterceptor(logger)] : []), ...auth, transferErrorInterceptor],
+    interceptors: [
+      disabledInterceptor(config),
+      ...(options.interceptors ?? []),
+      ...(logger ? [createRequestLoggingInterceptor(logger)] : []),
+      ...auth,
+      refuseUndeclaredFields,
+      transferErrorInterceptor,
+    ],
     readMaxBytes: 16 * 1024 * 1024,
     contextValues: (req) => callValues(req, subjectOf),
     http1: logger ? withHttpRequestLogging(http1, logger) : http1,

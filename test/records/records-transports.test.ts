@@ -17,7 +17,7 @@ import { openCursorCount } from "../../services/records/store/record-reader.js";
 import { createGrpcJsClient } from "../support/grpc-js-client.js";
 import { asServed } from "../support/served-records-service.js";
 import { recordsErrorInterceptor } from "../../services/records/error-mapping.js";
-import { Entity, RecordsService, StreamRecordsRequestSchema, WriteMode, type EntityRecord } from "../../gen/dataexchange/records/v1/records_pb.js";
+import { CountRecordsRequestSchema, Entity, RecordsService, StreamRecordsRequestSchema, WriteMode, type EntityRecord } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { ENTITIES } from "../../services/domain/index.js";
 import { decodeRecord, entityName, PlainEntityRecord } from "../../services/shared/records-wire/record-codec.js";
 import { createRecordsClient } from "../../services/transfer/records/records-client.js";
@@ -225,6 +225,37 @@ describe("behind a real server on port 0", () => {
       .find({ code: { $in: ["NEWER-1", "NEWER-2", "NEWER-3"] } })
       .toArray();
     expect(stored.map((d) => d.code)).toEqual(["NEWER-2"]);
+  });
+
+  it("refuses a request carrying a field this schema does not declare, unary or streamed, before anything is read or written", async () => {
+    const client = createClient(RecordsService, createGrpcTransport({ baseUrl: running.url }));
+    const undeclared = (no: number) => [{ no, wireType: WireType.Varint, data: new BinaryWriter().int32(1).finish() }];
+    const count = create(CountRecordsRequestSchema, { entity: Entity.COURSES });
+    (count as { $unknown?: unknown }).$unknown = undeclared(12);
+    await expect(client.countRecords(count)).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage:
+        "the request carries field number 12 of dataexchange.records.v1.CountRecordsRequest, which this service's protos do not declare (a client built from a newer schema?); refused rather than ignored",
+    });
+    const stream = create(StreamRecordsRequestSchema, { entity: Entity.COURSES, filter: { statuses: [] } });
+    (stream.filter as { $unknown?: unknown }).$unknown = undeclared(40);
+    await expect(
+      (async () => {
+        for await (const _ of client.streamRecords(stream)) break;
+      })(),
+    ).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringContaining("field number 40 of dataexchange.records.v1.Filter (at filter)") });
+    const write = writeRequest(Entity.COURSES, [courseRecord("UNDECLARED-1")], { batchId: "w" });
+    (write as { $unknown?: unknown }).$unknown = undeclared(30);
+    const written = (async () => {
+      for await (const _ of client.writeRecords(
+        (async function* () {
+          yield write;
+        })(),
+      ))
+        break;
+    })();
+    await expect(written).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringContaining("field number 30 of dataexchange.records.v1.WriteRecordsRequest") });
+    expect(await collectionFor(t.db, ENTITIES.courses).countDocuments({ code: "UNDECLARED-1" })).toBe(0);
   });
 
   it("closes the database cursor when a grpc-js caller cancels mid-stream", async () => {

@@ -7,3 +7,4 @@ export { ReflectionService, type ReflectionSource } from "./reflection-service.j
 export { registerReflection, ServerReflectionV1Alpha } from "./reflection-routes.js";
 export type { NodeServerRequest, NodeServerResponse } from "./connection-sniffer.js";
 export { sendJson } from "./send-json.js";
+export { refuseUndeclaredFields } from "./undeclared-fields.js";

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import { Entity, FieldType, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
@@ -132,6 +133,38 @@ describe("a Connect client", () => {
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as ConnectError).code).toBe(Code.InvalidArgument);
     expect((error as ConnectError).rawMessage).toContain("header");
+  });
+
+  it("refuses an export or an import whose request carries a field this schema does not declare (a newer client's option), before a job starts", async () => {
+    const undeclared = [{ no: 42, wireType: WireType.Varint, data: new BinaryWriter().int32(1).finish() }];
+    const exportRequest = create(ExportRequestSchema, { entity: Entity.USERS, format: "csv" });
+    (exportRequest as { $unknown?: unknown }).$unknown = undeclared;
+    const jobsBefore = await s.transferDb.db.collection("jobs").countDocuments();
+    const exported = (async () => {
+      for await (const _ of s.connectBinary.export(exportRequest)) {
+        // nothing
+      }
+    })();
+    await expect(exported).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage:
+        "the request carries field number 42 of dataexchange.transfer.v1.ExportRequest, which this service's protos do not declare (a client built from a newer schema?); refused rather than ignored",
+    });
+    const header = create(ImportHeaderSchema, { entity: Entity.USERS, format: "csv", mode: WriteMode.INSERT });
+    (header as { $unknown?: unknown }).$unknown = undeclared;
+    const imported = (async () => {
+      for await (const _ of s.client.import(
+        (async function* () {
+          yield { message: { case: "header" as const, value: header } };
+          yield { message: { case: "chunk" as const, value: new TextEncoder().encode("email,username\r\nnewer@example.org,newer\r\n") } };
+        })(),
+      )) {
+        // nothing
+      }
+    })();
+    await expect(imported).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringContaining("field number 42 of dataexchange.transfer.v1.ImportHeader (at header)") });
+    expect(await s.transferDb.db.collection("jobs").countDocuments()).toBe(jobsBefore);
+    await expect(s.recordsClient.getRecord({ entity: Entity.USERS, key: { parts: ["newer@example.org"] } })).rejects.toMatchObject({ code: Code.NotFound });
   });
 
   it("maps mappings and transforms from the header onto the file's columns", async () => {

@@ -55,7 +55,8 @@ export function planColumns(settings: ColumnSettings): ColumnPlan[] {
     const field = fieldOf(entity, top);
     const setting = `fields[${index}]`;
     if (field === undefined) return issues.push({ setting, reason: `${JSON.stringify(selected)} is not a field of ${entity.name}` });
-    if (field.writeOnly) return; // never exported, even when asked for
+    // Never exported; asked for by name, it is refused rather than left out of the file without a word.
+    if (field.writeOnly) return issues.push({ setting, reason: `${JSON.stringify(selected)} is write-only (${entity.name} keep it only as a hash): it is never exported` });
     if (path.length > 1 && field.type !== "object") {
       return issues.push({ setting, reason: `${JSON.stringify(selected)}: ${top} is not an object, so it has no nested fields` });
     }

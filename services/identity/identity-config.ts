@@ -8,6 +8,7 @@
  */
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
+import { withoutEmptyValues } from "../shared/config/unset-empty.js";
 import { z } from "zod";
 import { wholeNumberSetting } from "../shared/config/number-setting.js";
 import { AUDIENCES } from "../shared/auth/index.js";
@@ -62,7 +63,7 @@ export function isLoopbackHost(host: string): boolean {
 
 /** Reads the configuration; throws naming every bad variable. */
 export function loadIdentityConfig(env: NodeJS.ProcessEnv = process.env): IdentityConfig {
-  const result = schema.safeParse(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === "" ? undefined : v])));
+  const result = schema.safeParse(withoutEmptyValues(env));
   if (!result.success) throw new Error(`invalid identity provider configuration:\n${result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
   const e = result.data;
   const problems: string[] = [];

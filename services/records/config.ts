@@ -2,6 +2,7 @@
  * The records service's configuration, read from the environment and checked
  * with zod at start, so a typo fails fast with the variable's name.
  */
+import { withoutEmptyValues } from "../shared/config/unset-empty.js";
 import { z } from "zod";
 import { numberSetting, wholeNumberSetting } from "../shared/config/number-setting.js";
 import { DEFAULT_REVERT_RETENTION_DAYS } from "./store/before-images.js";
@@ -27,8 +28,7 @@ const schema = z.object({
 export type RecordsConfig = z.infer<typeof schema>;
 
 export function loadRecordsConfig(env: NodeJS.ProcessEnv = process.env): RecordsConfig {
-  // An empty variable is an unset one, as for the transfer service (a template's `RECORDS_PORT=` is not port 0).
-  const result = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")));
+  const result = schema.safeParse(withoutEmptyValues(env));
   if (!result.success) {
     throw new Error(`invalid records service configuration:\n${result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
   }

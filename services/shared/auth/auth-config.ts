@@ -18,6 +18,7 @@
  * key by accident.
  */
 import { join, resolve } from "node:path";
+import { withoutEmptyValues } from "../config/unset-empty.js";
 import { z } from "zod";
 import { wholeNumberSetting } from "../config/number-setting.js";
 import { DEFAULT_ALGORITHMS, checkAlgorithms, discoveredKeySet, loadKeyFile, remoteKeySet, type TrustedKey } from "./key-source.js";
@@ -72,7 +73,7 @@ export function isDevMode(env: NodeJS.ProcessEnv = process.env): boolean {
  *   e.g. `{ variable: "DX_AUTH_AUDIENCE_RECORDS", fallback: "dataexchange-records" }`.
  */
 export function loadAuthConfig(env: NodeJS.ProcessEnv, audience: { variable: string; fallback: string }): AuthConfig {
-  const result = schema.safeParse(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === "" ? undefined : v])));
+  const result = schema.safeParse(withoutEmptyValues(env));
   const problems = result.success ? [] : result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
   if (!result.success) throw new Error(`invalid authentication configuration:\n${problems.join("\n")}`);
   const e = result.data;

@@ -10,6 +10,7 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { finerThanMillisecondsReason, millisecondDate } from "../rpc/millisecond-timestamps.js";
+import { undeclaredFieldNumbers } from "../rpc/undeclared-fields.js";
 import type { EntityName, EntitySpec, FieldSpec, FieldType as DomainFieldType } from "../../domain/index.js";
 import { ENTITIES } from "../../domain/index.js";
 import { ActivitySchema, Entity, EntityRecordSchema, FieldType, type EntityRecord } from "../../../gen/dataexchange/records/v1/records_pb.js";
@@ -96,16 +97,14 @@ class UndecodableRecord extends Error {
 }
 
 /**
- * The numbers of the fields a parsed message carries that its schema does
- * not declare (protobuf-es keeps them aside as `$unknown`), or undefined.
- * A sender built from a newer records.proto (a field added) would otherwise
- * have that field dropped without a word — written without it, or exported
- * without its column — so such a record is refused instead; the JSON
+ * The field numbers a parsed record carries that records.proto does not
+ * declare, joined for a reason. A sender built from a newer schema would
+ * otherwise have that field dropped without a word — written without it, or
+ * exported without its column — so such a record is refused instead; the JSON
  * encodings refuse an unknown field name the same way.
  */
 function undeclaredFields(message: unknown): string | undefined {
-  const unknown = (message as { $unknown?: { no: number }[] } | undefined)?.$unknown;
-  return unknown && unknown.length > 0 ? [...new Set(unknown.map((u) => u.no))].join(", ") : undefined;
+  return undeclaredFieldNumbers(message)?.join(", ");
 }
 
 function plainFields(spec: EntitySpec, source: Record<string, unknown>, path = ""): Record<string, unknown> {

@@ -28,6 +28,12 @@ interface UndeclaredField {
   numbers: number[];
 }
 
+/** The numbers of the fields a parsed message carries that its type does not declare (protobuf-es's `$unknown`), or undefined. */
+export function undeclaredFieldNumbers(message: unknown): number[] | undefined {
+  const unknown = (message as { $unknown?: { no: number }[] } | undefined)?.$unknown;
+  return unknown && unknown.length > 0 ? [...new Set(unknown.map((u) => u.no))] : undefined;
+}
+
 /** The first message in `value` (depth first) carrying fields its type does not declare. */
 export function findUndeclaredField(value: unknown, path = ""): UndeclaredField | undefined {
   if (typeof value !== "object" || value === null || value instanceof Uint8Array) return undefined;
@@ -41,7 +47,8 @@ export function findUndeclaredField(value: unknown, path = ""): UndeclaredField 
   const message = value as { $typeName?: string; $unknown?: { no: number }[] } & Record<string, unknown>;
   if (message.$typeName !== undefined) {
     if (LEFT_TO_OTHERS.has(message.$typeName)) return undefined;
-    if (message.$unknown && message.$unknown.length > 0) return { typeName: message.$typeName, path, numbers: [...new Set(message.$unknown.map((u) => u.no))] };
+    const numbers = undeclaredFieldNumbers(message);
+    if (numbers) return { typeName: message.$typeName, path, numbers };
   }
   for (const key of Object.keys(message)) {
     if (key === "$typeName" || key === "$unknown") continue;

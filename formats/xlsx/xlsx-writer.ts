@@ -14,8 +14,13 @@
  *
  * A bundle (`WriteContext.parts`) is one workbook with a sheet per entity,
  * named after it, each sized, headed and filtered on its own.
+ *
+ * A cell's text longer than Excel holds (`MAX_CELL_TEXT`) stops the export
+ * with an error naming the record, the column and the cell: Excel would
+ * "repair" such a file by cutting the text, and the person who opens it
+ * would never learn that the rest was lost.
  */
-import { FormatError, type Row, type WriteContext } from "@data-exchange/format-sdk";
+import { type Column, FormatError, type Row, type WriteContext } from "@data-exchange/format-sdk";
 import { columnLetters, MAX_SHEET_COLUMNS, MAX_SHEET_ROWS } from "../_spreadsheet/cell-ref.js";
 import { columnWidths, headerNames } from "../_spreadsheet/column-widths.js";
 import { RowCursor } from "../_spreadsheet/row-cursor.js";
@@ -26,6 +31,13 @@ import { writeZip, type ZipEntry } from "../_spreadsheet/zip-writer.js";
 import { dateToSerial } from "./excel-dates.js";
 import { appProps, contentTypes, packageRels, sheetEnd, sheetStart, STYLE, styles, workbook, workbookRels, type WrittenSheet } from "./xlsx-parts.js";
 import type { XlsxOptions } from "./options.js";
+
+/**
+ * The most characters (UTF-16 code units, as Excel counts them) an Excel cell
+ * holds: "Excel specifications and limits". LibreOffice reads longer cells,
+ * Excel cuts them while it repairs the file.
+ */
+export const MAX_CELL_TEXT = 32_767;
 
 export async function* writeXlsx(rows: AsyncIterable<Row[]>, ctx: WriteContext<XlsxOptions>): AsyncGenerator<Uint8Array> {
   for (const part of ctx.parts ?? [ctx]) {
@@ -53,10 +65,11 @@ async function* entries(rows: AsyncIterable<Row[]>, ctx: WriteContext<XlsxOption
       const widths = columnWidths(part.columns, headers, (await cursor.peek()).slice(0, 1000));
       const names = sheetNames(part.source.entity || undefined);
       let inPart = 0;
+      const written = { records: 0 };
       do {
         const sheet: WrittenSheet = { name: names(inPart++), rows: 0, columns: part.columns.length, header: ctx.options.header };
         sheets.push(sheet);
-        yield { name: `xl/worksheets/sheet${sheets.length}.xml`, data: sheetXml(cursor, partCtx, headers, widths, sheet, rowsPerSheet, sheets.length === 1) };
+        yield { name: `xl/worksheets/sheet${sheets.length}.xml`, data: sheetXml(cursor, partCtx, headers, widths, sheet, rowsPerSheet, sheets.length === 1, written) };
       } while (!(await cursor.exhausted()));
     } finally {
       await cursor.close();
@@ -75,6 +88,7 @@ async function* sheetXml(
   sheet: WrittenSheet,
   rowsPerSheet: number,
   first: boolean,
+  written: { records: number },
 ): AsyncGenerator<Uint8Array> {
   const columns = ctx.columns;
   const letters = columns.map((_, i) => columnLetters(i));
@@ -91,6 +105,7 @@ async function* sheetXml(
     xml = "";
     for (const row of batch) {
       const r = String(++sheet.rows);
+      written.records++;
       xml += `<row r="${r}">`;
       for (let i = 0; i < columns.length; i++) {
         const v = row[columns[i]!.key];
@@ -99,6 +114,7 @@ async function* sheetXml(
         if (typeof v === "number") {
           if (Number.isFinite(v)) xml += `<c r="${ref}"><v>${Object.is(v, -0) ? "0" : String(v)}</v></c>`;
         } else if (typeof v === "string") {
+          if (v.length > MAX_CELL_TEXT) throw tooLongForExcel(v, ref, sheet, written.records, columns[i]!);
           xml += `<c r="${ref}" t="inlineStr"><is>${textElement(v)}</is></c>`;
         } else if (typeof v === "boolean") {
           xml += `<c r="${ref}" s="${STYLE.boolean}" t="b"><v>${v ? 1 : 0}</v></c>`;
@@ -108,7 +124,9 @@ async function* sheetXml(
           xml += serial === undefined ? `<c r="${ref}" t="inlineStr"><is>${textElement(v.toISOString())}</is></c>` : `<c r="${ref}" s="${STYLE.dateTime}"><v>${serial}</v></c>`;
         } else {
           // Tabular plugins get scalars (the core turns nested values into JSON text); anything else is written as JSON text too.
-          xml += `<c r="${ref}" t="inlineStr"><is>${textElement(JSON.stringify(v))}</is></c>`;
+          const json = JSON.stringify(v);
+          if (json.length > MAX_CELL_TEXT) throw tooLongForExcel(json, ref, sheet, written.records, columns[i]!);
+          xml += `<c r="${ref}" t="inlineStr"><is>${textElement(json)}</is></c>`;
         }
       }
       xml += `</row>`;
@@ -116,6 +134,14 @@ async function* sheetXml(
     yield utf8(xml);
   }
   yield utf8(sheetEnd(sheet));
+}
+
+/** The error for a cell's text longer than Excel holds, naming the record, its column and the cell. */
+function tooLongForExcel(text: string, ref: string, sheet: WrittenSheet, record: number, column: Column): FormatError {
+  return new FormatError(
+    `a text of ${text.length} characters in cell ${ref} of sheet ${JSON.stringify(sheet.name)} is longer than the ${MAX_CELL_TEXT} an Excel cell holds (Excel cuts it when it opens the file); export as ODS, CSV or JSON to keep it whole`,
+    { row: record, column: column.key },
+  );
 }
 
 /** `<t>` with the text escaped; leading or trailing whitespace is kept only with xml:space="preserve". */

@@ -13,7 +13,7 @@ import { ZodError } from "zod";
 import { FormatError } from "../../formats/_sdk/index.js";
 import { FieldViolationsSchema, RecordErrorSchema } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { TransferService as TransferServiceDesc } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { TransferCancelledError, TransferSettingsError } from "./core/errors.js";
+import { TransferCancelledError, TransferSettingsError, UnwritableExportError } from "./core/errors.js";
 import { FormatPluginError, WorkerPoolClosedError } from "./plugins/workers/index.js";
 import { InvalidAuditFilterError, InvalidAuditPageTokenError } from "../shared/audit/index.js";
 import {
@@ -77,6 +77,8 @@ export function toConnectError(error: unknown): ConnectError {
   // A file that cannot be read further (broken JSON, a cut-off quote): the
   // caller's file is wrong, not the service.
   if (error instanceof FormatError) return status(`the file cannot be read: ${error.message}`, Code.InvalidArgument, error);
+  // Data the export's format cannot hold (a character its encoding lacks, a text longer than an Excel cell).
+  if (error instanceof UnwritableExportError) return status(error.message, Code.InvalidArgument, error);
   if (error instanceof ZodError) return status(`invalid request: ${error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, Code.InvalidArgument, error);
   // A plugin that threw, hung, ran out of memory or crashed its worker: the
   // service's fault, not the caller's, and retrying the same file would fail

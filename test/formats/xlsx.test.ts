@@ -107,6 +107,39 @@ describe("an XLSX export", () => {
     expect(coerceCell(row!.born, "timestamp")).toEqual({ ok: true, value: born });
   });
 
+  it("writes a text of 32,767 characters, the most an Excel cell holds, whole", async () => {
+    const name = `${"é".repeat(32_766)}x`;
+    const bytes = await write([{ id: 1, name }]);
+    expect(values(await readAll(xlsx, bytes, { columns }))[0]!.name).toBe(name);
+  });
+
+  it("refuses a longer text, naming the record, the column and the cell, instead of a file Excel would cut it in", async () => {
+    const rows = [
+      { id: 1, name: "Ada" },
+      { id: 2, name: "x".repeat(32_768) },
+      { id: 3, name: "Grace" },
+    ];
+    const error = await write(rows, { rowsPerSheet: 2 }, "users").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FormatError);
+    expect(error).toMatchObject({
+      row: 2,
+      column: "name",
+      reason:
+        'a text of 32768 characters in cell B2 of sheet "users (2)" is longer than the 32767 an Excel cell holds (Excel cuts it when it opens the file); export as ODS, CSV or JSON to keep it whole',
+    });
+    // A character outside the BMP is two of the UTF-16 units Excel counts.
+    await expect(write([{ id: 1, name: "😀".repeat(16_384) }])).rejects.toThrow("a text of 32768 characters in cell B2");
+  });
+
+  it("counts a value written as JSON text by its text", async () => {
+    const wide: Column[] = [{ key: "tags", label: "Tags", type: "string_list" }];
+    const write1 = async (tags: string[]) => {
+      for await (const _ of xlsx.write!(batches([{ tags } as unknown as Row]), { columns: wide, options: xlsx.options.parse({}), useLabels: false })) void _;
+    };
+    await expect(write1(["y".repeat(32_763)])).resolves.toBeUndefined(); // ["…"] is 32,767 characters
+    await expect(write1(["y".repeat(32_764)])).rejects.toThrow(/a text of 32768 characters in cell A2 of sheet "Sheet1"/);
+  });
+
   it("refuses more columns than a sheet holds before writing a byte", async () => {
     const wide = Array.from({ length: 16_385 }, (_, i): Column => ({ key: `c${i}`, label: `c${i}`, type: "string" }));
     const out = xlsx.write!(batches([]), { columns: wide, options: xlsx.options.parse({}), useLabels: true });

@@ -8,6 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Entity, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { JobState } from "../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { Code } from "@connectrpc/connect";
+import { activityRecord, fromArray } from "../records/fixtures.js";
 import ods from "../../formats/ods/index.js";
 import xlsx from "../../formats/xlsx/index.js";
 import type { FormatPlugin } from "../../formats/_sdk/index.js";
@@ -124,5 +126,37 @@ describe("the HTTP routes", () => {
     const bad = await fetch(`${s.transfer.url}/export/xlsx?entity=users&options=${encodeURIComponent('{"rowsPerSheet":1}')}`);
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain("rowsPerSheet");
+  });
+});
+
+describe("a text longer than an Excel cell holds", () => {
+  const long = "long-activities";
+  beforeAll(async () => {
+    await seed(s.recordsClient, Entity.SESSIONS, [session(long, "user1", "AAA-2024")]);
+    // Three entries of 12,000-character notes: the joined list is about 36,500 characters of JSON text.
+    const records = [1, 2, 3].map((n) => activityRecord("user1", { sessionId: long, action: "note", details: { text: String(n).repeat(12_000) } }));
+    for await (const r of s.recordsClient.writeRecords(fromArray([{ entity: Entity.ACTIVITY, mode: WriteMode.INSERT, batchId: "notes", records }]))) expect(r.inserted).toBe(3);
+  });
+
+  it("fails an XLSX export naming the record, the column and the cell, over gRPC and over HTTP", async () => {
+    const request = { entity: Entity.SESSIONS, format: "xlsx", fields: ["sessionId", "activities"], filter: { keys: [{ parts: [long] }] } };
+    const failure = await exportFile(s.client, request).catch((e: unknown) => e);
+    expect(failure).toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: expect.stringMatching(
+        /^the file cannot be written: a text of 365\d\d characters in cell B2 of sheet "sessions" is longer than the 32767 an Excel cell holds .*export as ODS, CSV or JSON to keep it whole \(at row 1, column "activities"\)$/,
+      ),
+    });
+    const res = await fetch(`${s.transfer.url}/export/xlsx?entity=sessions&fields=sessionId,activities&session_id=${long}`);
+    // A file this small fails before its first byte is sent: an answer of its own, not a cut-off download.
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/^the file cannot be written: a text of 365\d\d characters in cell B2 /) });
+  });
+
+  it("exports the same text whole to ODS", async () => {
+    const result = await exportFile(s.client, { entity: Entity.SESSIONS, format: "ods", fields: ["sessionId", "activities"], filter: { keys: [{ parts: [long] }] } });
+    const [row] = (await readAll(ods, result.bytes)).rows;
+    const activities = JSON.parse(String(row!.values.Activities)) as { details: { text: string } }[];
+    expect(activities.map((a) => a.details.text.length)).toEqual([12_000, 12_000, 12_000]);
   });
 });

@@ -44,3 +44,17 @@ export class TransferCancelledError extends Error {
 export function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new TransferCancelledError({ cause: signal.reason });
 }
+
+/**
+ * What an export holds cannot be written in the chosen format: the writer's
+ * `FormatError` (a character the chosen encoding lacks, a text longer than an
+ * Excel cell). The same class of error as a file an import cannot read, seen
+ * from the other side, so it is named for writing. Maps to INVALID_ARGUMENT:
+ * another format or encoding holds the data.
+ */
+export class UnwritableExportError extends Error {
+  override name = "UnwritableExportError";
+  constructor(readonly formatError: Error) {
+    super(`the file cannot be written: ${formatError.message}`, { cause: formatError });
+  }
+}

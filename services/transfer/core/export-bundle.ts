@@ -87,7 +87,12 @@ export async function* runBundleExport(settings: BundleSettings): AsyncGenerator
     }
     const write = plugin.write.bind(plugin);
     const first = writeParts[0]!;
-    out = namingPluginFailures(plugin.name, rows(), (input) => write(input, { columns: first.columns, options, useLabels: plugin.audience === "human", source: first.source, parts: writeParts }));
+    out = namingPluginFailures(
+      plugin.name,
+      rows(),
+      (input) => write(input, { columns: first.columns, options, useLabels: plugin.audience === "human", source: first.source, parts: writeParts }),
+      "writing",
+    );
   } else {
     async function* entries(): AsyncGenerator<ZipEntry> {
       for (const [i, part] of parts.entries()) {

@@ -69,7 +69,7 @@ export async function* runExport(batches: AsyncIterable<Record<string, unknown>[
 
   throwIfCancelled(signal);
   const write = plugin.write.bind(plugin);
-  const written = namingPluginFailures(plugin.name, rows(), (input) => write(input, { columns, options, useLabels: plugin.audience === "human", source: settings.source }));
+  const written = namingPluginFailures(plugin.name, rows(), (input) => write(input, { columns, options, useLabels: plugin.audience === "human", source: settings.source }), "writing");
   for await (const chunk of traceAsyncIterable(`format.write`, { "dx.plugin": plugin.name, "dx.entity": settings.entity.name }, written)) {
     throwIfCancelled(signal);
     if (chunk.byteLength === 0) continue;

@@ -9,6 +9,7 @@
  */
 import { asFormatError, isFormatError } from "../../../formats/_sdk/index.js";
 import { FormatPluginError } from "../plugins/plugin-errors.js";
+import { UnwritableExportError } from "./errors.js";
 
 /**
  * Runs `transform` over `input`. What the input throws comes out unchanged
@@ -17,8 +18,16 @@ import { FormatPluginError } from "../plugins/plugin-errors.js";
  * a plugin from `pluginDirs` may bring, as this copy's) and an already named
  * plugin failure come out unchanged; anything else the plugin throws becomes a
  * {@link FormatPluginError} naming `plugin`, with the original as its cause.
+ * A writer's `FormatError` (`writing`) is data the format cannot hold, and
+ * comes out as an {@link UnwritableExportError}, so that it is not reported
+ * as a file that cannot be read.
  */
-export async function* namingPluginFailures<I, O>(plugin: string, input: AsyncIterable<I>, transform: (input: AsyncIterable<I>) => AsyncIterable<O>): AsyncGenerator<O> {
+export async function* namingPluginFailures<I, O>(
+  plugin: string,
+  input: AsyncIterable<I>,
+  transform: (input: AsyncIterable<I>) => AsyncIterable<O>,
+  side: "reading" | "writing" = "reading",
+): AsyncGenerator<O> {
   let inputFailure: { error: unknown } | undefined;
   const watched = (async function* () {
     try {
@@ -32,7 +41,7 @@ export async function* namingPluginFailures<I, O>(plugin: string, input: AsyncIt
     yield* transform(watched);
   } catch (error) {
     if (inputFailure) throw inputFailure.error;
-    if (isFormatError(error)) throw asFormatError(error);
+    if (isFormatError(error)) throw side === "writing" ? new UnwritableExportError(asFormatError(error)) : asFormatError(error);
     if (error instanceof FormatPluginError) throw error;
     const detail = error instanceof Error ? error.message : String(error);
     throw new FormatPluginError(plugin, "failed", detail, { cause: error });

@@ -8,6 +8,9 @@ import { definePlugin, type FormatPlugin } from "../../../formats/_sdk/index.js"
 import { ENTITIES } from "../../../services/domain/index.js";
 import { runExport } from "../../../services/transfer/core/index.js";
 import { FormatPluginError } from "../../../services/transfer/plugins/plugin-errors.js";
+import { UnwritableExportError } from "../../../services/transfer/core/errors.js";
+import { toConnectError } from "../../../services/transfer/error-mapping.js";
+import { Code } from "@connectrpc/connect";
 import { chunked, importAll, importSettings, openRecords, plugin, users, usersCsv, type RecordsFixture } from "./support.js";
 
 let fx: RecordsFixture;
@@ -70,6 +73,18 @@ describe("a plugin's own failure", () => {
     const run = importAll(fx, chunked("a\nb\nc\nd\n", 2), importSettings("users", buggyReader));
     await expect(run).rejects.toThrow(`format plugin "buggy-reader" failed: offset is out of bounds`);
     await expect(run).rejects.toBeInstanceOf(FormatPluginError);
+  });
+});
+
+describe("data the format cannot hold", () => {
+  it("fails an export as a file that cannot be written, keeping the writer's position, not as a plugin bug or a file that cannot be read", async () => {
+    const emoji = async function* () {
+      yield users(1, 10, (n) => (n === 7 ? { firstName: "Zoë 😀" } : {}));
+    };
+    const failure = await drain(runExport(emoji(), { ...exportSettings(await plugin("csv")), pluginOptions: { encoding: "latin1" } })).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(UnwritableExportError);
+    expect((failure as UnwritableExportError).formatError).toMatchObject({ name: "FormatError", row: 7 });
+    expect(toConnectError(failure)).toMatchObject({ code: Code.InvalidArgument, rawMessage: 'the file cannot be written: character "😀" (U+1F600) cannot be written in latin1 (at row 7)' });
   });
 });
 

@@ -55,7 +55,12 @@ export function writableFields(spec: EntitySpec): FieldSpec[] {
   return spec.fields.filter((f) => !f.readOnly);
 }
 
-/** Fields any response may carry (not write-only). */
-export function readableFields(spec: EntitySpec): FieldSpec[] {
-  return spec.fields.filter((f) => !f.writeOnly);
+/**
+ * What a read that names no fields returns, and so an export's default
+ * columns: every readable field the records hold themselves. Joined fields
+ * are filled in only when named, and each costs a look-up in another
+ * collection per batch.
+ */
+export function defaultReadFields(spec: EntitySpec): FieldSpec[] {
+  return spec.fields.filter((f) => !f.writeOnly && !f.joined);
 }

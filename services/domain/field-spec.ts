@@ -23,10 +23,17 @@ export interface FieldSpec {
   readOnly: boolean;
   /** Personal data: emails and names. */
   personal: boolean;
+  /**
+   * Read from another collection (a session's user name, its course's title,
+   * its activity), and only when asked for by name: a read that does not name
+   * it carries no value for it, so a default selection leaves it out rather
+   * than giving a column that is empty in every row.
+   */
+  joined: boolean;
   description: string;
 }
 
-type Flags = Partial<Pick<FieldSpec, "required" | "keyPart" | "writeOnly" | "readOnly" | "personal" | "description">>;
+type Flags = Partial<Pick<FieldSpec, "required" | "keyPart" | "writeOnly" | "readOnly" | "personal" | "joined" | "description">>;
 
 const NUL = /\u0000/;
 /** A UTF-16 surrogate without its other half: not text, and it becomes U+FFFD on the wire (UTF-8). */
@@ -110,6 +117,7 @@ function base(key: string, label: string, type: FieldType, schema: z.ZodType, fl
     writeOnly: flags.writeOnly ?? false,
     readOnly: flags.readOnly ?? false,
     personal: flags.personal ?? false,
+    joined: flags.joined ?? false,
     description: flags.description ?? "",
   };
 }

@@ -21,7 +21,7 @@
  * trail is read with ListAuditEvents or exported (Export with source
  * EXPORT_SOURCE_AUDIT_EVENTS, `GET /export/{format}?source=audit`).
  */
-import { ENTITIES, readableFields, type EntityName, type EntitySpec } from "../domain/index.js";
+import { defaultReadFields, ENTITIES, type EntityName, type EntitySpec } from "../domain/index.js";
 import {
   TransferService,
   ExportSource,
@@ -175,7 +175,8 @@ export function listedJobsSubject(principal: Principal, requested: string | unde
 /**
  * The fields an export of `spec` reads for a principal: without `pii`, a
  * default selection (none requested) leaves personal fields out, and naming
- * one is refused (`denied`). Undefined `fields`: every field.
+ * one is refused (`denied`). Undefined `fields`: the default selection
+ * (`defaultReadFields`: joined fields only when named).
  */
 export function exportFieldsFor(spec: EntitySpec, requested: readonly string[], principal: Principal | undefined): { fields?: string[]; denied?: string } {
   const selected = requested.length > 0 ? [...requested] : undefined;
@@ -184,7 +185,7 @@ export function exportFieldsFor(spec: EntitySpec, requested: readonly string[], 
   if (personal.size === 0) return { fields: selected };
   if (!selected)
     return {
-      fields: readableFields(spec)
+      fields: defaultReadFields(spec)
         .filter((f) => !personal.has(f.key))
         .map((f) => f.key),
     };

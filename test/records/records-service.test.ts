@@ -8,6 +8,7 @@ import { create } from "@bufbuild/protobuf";
 import { RecordsService } from "../../services/records/records-service.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
 import { openCursorCount } from "../../services/records/store/record-reader.js";
+import { JOIN_FIELDS } from "../../services/records/store/session-joins.js";
 import { verifyPassword } from "../../services/records/password-hash.js";
 import {
   CountRecordsRequestSchema,
@@ -387,5 +388,19 @@ describe("single-record operations", () => {
     expect(users.fields.find((f) => f.key === "email")).toMatchObject({ keyPart: true, required: true, personal: true, label: "Email address" });
     const enrollments = await service.describeEntity(create(DescribeEntityRequestSchema, { entity: Entity.ENROLLMENTS }));
     expect(enrollments.keyFields).toEqual(["userId", "courseId"]);
+  });
+
+  it("marks as joined exactly the fields its joins fill in, which a read without fields leaves out", async () => {
+    const sessions = await service.describeEntity(create(DescribeEntityRequestSchema, { entity: Entity.SESSIONS }));
+    const joined = sessions.fields.filter((f) => f.joined).map((f) => f.key);
+    expect(joined.sort()).toEqual(Object.values(JOIN_FIELDS).flat().sort());
+    for (const entity of [Entity.USERS, Entity.COURSES, Entity.ENROLLMENTS, Entity.ACTIVITY]) {
+      expect((await service.describeEntity(create(DescribeEntityRequestSchema, { entity }))).fields.filter((f) => f.joined)).toEqual([]);
+    }
+    await seedBasics();
+    await write([Entity.SESSIONS, [sessionRecord("s1", "user1", "C1")]]);
+    const [plain] = await stream({ entity: Entity.SESSIONS });
+    // Lists are never absent from a protobuf message: empty stands for not joined.
+    expect(Object.fromEntries(joined.map((k) => [k, plain![k]]))).toEqual({ userName: undefined, userEmail: undefined, courseTitle: undefined, activityIds: [], activities: [] });
   });
 });

@@ -167,6 +167,11 @@ describe("an exporter in the web UI", () => {
 
   it("shows a long export's progress of the estimate, and Cancel ends it: the job is cancelled", async () => {
     await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Export" }).click();
+    // Sessions: the fields the records hold are picked to begin with; a joined one (the course's title) is offered, unpicked, as an export that names no fields has it.
+    await page.getByLabel("Entity").selectOption({ label: "Sessions" });
+    const fields = page.getByRole("group", { name: "Fields" });
+    await expect.poll(() => fields.getByRole("checkbox", { name: /^Session id/ }).isChecked()).toBe(true);
+    expect(await fields.getByRole("checkbox", { name: /^Course title/ }).isChecked()).toBe(false);
     await page.getByLabel("Entity").selectOption({ label: "Courses" });
     const preview = page.getByRole("region", { name: "Preview" });
     await expect.poll(() => preview.locator("tbody tr").count()).toBe(20);

@@ -23,6 +23,7 @@ export function describeEntity(spec: EntitySpec): DescribeEntityResponse {
         writeOnly: f.writeOnly,
         readOnly: f.readOnly,
         personal: f.personal,
+        joined: f.joined,
         description: f.description,
       }),
     ),

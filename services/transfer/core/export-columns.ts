@@ -14,7 +14,7 @@
  * are never columns, whatever the selection says.
  */
 import { formatCell, isScalar, type CellValue, type Column, type FieldType, type FormatPlugin, type Row } from "../../../formats/_sdk/index.js";
-import { fieldOf, readableFields, type EntitySpec } from "../../domain/index.js";
+import { defaultReadFields, fieldOf, type EntitySpec } from "../../domain/index.js";
 import { TransferSettingsError, type SettingIssue } from "./errors.js";
 import { flattenedCell } from "./flattened-cells.js";
 
@@ -25,7 +25,7 @@ const UNSAFE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 export interface ColumnSettings {
   plugin: Pick<FormatPlugin, "shape" | "audience" | "name">;
   entity: EntitySpec;
-  /** Selection and order of columns, as field keys or dotted paths into object fields; default: every readable field. */
+  /** Selection and order of columns, as field keys or dotted paths into object fields; default: every readable field the records hold themselves (joined fields only when named). */
   fields?: string[];
   /** Custom labels by selected path (or column key). */
   labels?: Record<string, string>;
@@ -45,7 +45,7 @@ export interface ColumnPlan {
 export function planColumns(settings: ColumnSettings): ColumnPlan[] {
   const { entity, plugin, labels = {} } = settings;
   const delimiter = settings.nestedDelimiter === "" ? "." : settings.nestedDelimiter;
-  const selection = settings.fields?.length ? settings.fields : readableFields(entity).map((f) => f.key);
+  const selection = settings.fields?.length ? settings.fields : defaultReadFields(entity).map((f) => f.key);
   const issues: SettingIssue[] = [];
   const plans: ColumnPlan[] = [];
   const byKey = new Map<string, ColumnPlan>();
@@ -103,7 +103,7 @@ export function checkLabels(settings: ColumnSettings): void {
   const labels = Object.keys(settings.labels ?? {});
   if (labels.length === 0) return;
   const plans = planColumns(settings);
-  const selection = settings.fields?.length ? settings.fields : readableFields(settings.entity).map((f) => f.key);
+  const selection = settings.fields?.length ? settings.fields : defaultReadFields(settings.entity).map((f) => f.key);
   const usable = new Set([...selection, ...plans.map((p) => p.column.key)]);
   const unused = labels.filter((label) => !usable.has(label));
   if (unused.length === 0) return;

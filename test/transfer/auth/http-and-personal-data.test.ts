@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Entity, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { PreviewRow_Outcome, type PreviewImportResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
-import { exportFile, seed, user } from "../rpc/harness.js";
+import { course, exportFile, seed, session, user } from "../rpc/harness.js";
 import { adminRecordsClient, as, recordsToken, startAuthServices, transferToken, type AuthServices } from "./auth-harness.js";
 
 let s: AuthServices;
@@ -207,5 +207,34 @@ describe("PreviewImport for the roles that may import", () => {
     expect(outcomes(r)).toEqual(["UPDATE", "NEW"]);
     expect(r.changesWithheld).toBe("");
     expect(r.rows[0]!.changes.map((c) => ({ field: c.field, before: c.before?.kind.value, after: c.after?.kind.value }))).toEqual([{ field: "lastName", before: "Number 1", after: "Lovelace" }]);
+  });
+});
+
+describe("joined columns in exports", () => {
+  beforeAll(async () => {
+    const admin = adminRecordsClient(s.records.url);
+    await seed(admin, Entity.COURSES, [course("JOIN-1")]);
+    await seed(admin, Entity.SESSIONS, [session("j1", "user1", "JOIN-1"), session("j2", "user2", "JOIN-1")]);
+  });
+  const stored = "Session id,User id,Course id,Started at,Ended at,Status,Score,Updated at";
+
+  it("are left out of a default export, with pii or without, rather than given empty in every row", async () => {
+    for (const roles of [["exporter", "pii"], ["exporter"]]) {
+      const result = await exportFile(s.client, { entity: Entity.SESSIONS, format: "csv" }, await as(roles, "joe"));
+      const [header, ...rows] = csvLines(result.bytes.toString("utf8"));
+      expect([roles.join("+"), header]).toEqual([roles.join("+"), stored]);
+      expect(rows).toHaveLength(2);
+      const http = await fetch(`${s.transfer.url}/export/csv?entity=sessions`, { headers: await as(roles, "joe") });
+      expect(csvLines(await http.text())[0]).toBe(stored);
+    }
+  });
+
+  it("are filled in when named", async () => {
+    const result = await exportFile(
+      s.client,
+      { entity: Entity.SESSIONS, format: "csv", fields: ["sessionId", "userName", "courseTitle"], sort: [{ field: "sessionId" }] },
+      await as(["exporter", "pii"], "joe"),
+    );
+    expect(csvLines(result.bytes.toString("utf8"))).toEqual(["Session id,User name,Course title", "j1,Ada Number 1,Course JOIN-1", "j2,Ada Number 2,Course JOIN-1"]);
   });
 });

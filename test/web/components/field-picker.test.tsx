@@ -9,6 +9,7 @@ import { cleanup, fireEvent, render, screen, within } from "@testing-library/rea
 import { useState } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FieldPicker } from "../../../web/src/export/field-picker.js";
+import { fieldChoice } from "../../../web/src/export/field-choice.js";
 import { moveField, pickAll, toggleField } from "../../../web/src/export/field-order.js";
 
 const USER_FIELDS = [
@@ -129,5 +130,18 @@ describe("the column order's rules", () => {
     expect(moveField(["a", "b", "c"], "c", 1)).toEqual(["a", "b", "c"]);
     expect(moveField(["a", "b"], "z", 1)).toEqual(["a", "b"]);
     expect(pickAll(["c", "gone"], ["a", "b", "c"])).toEqual(["c", "a", "b"]);
+  });
+});
+
+describe("what an export picks to begin with", () => {
+  const SESSION_FIELDS = [
+    { key: "sessionId", label: "Session id", personal: false, writeOnly: false },
+    { key: "userName", label: "User name", personal: true, writeOnly: false, joined: true },
+    { key: "courseTitle", label: "Course title", personal: false, writeOnly: false, joined: true },
+  ];
+
+  it("is every offered field the records hold themselves: a joined field is offered, unpicked", () => {
+    expect(fieldChoice(SESSION_FIELDS, true)).toMatchObject({ offered: SESSION_FIELDS, preselected: [SESSION_FIELDS[0]] });
+    expect(fieldChoice(SESSION_FIELDS, false)).toMatchObject({ offered: [SESSION_FIELDS[0], SESSION_FIELDS[2]], withheld: [SESSION_FIELDS[1]], preselected: [SESSION_FIELDS[0]] });
   });
 });

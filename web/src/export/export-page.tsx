@@ -64,8 +64,8 @@ function ExportControls() {
       (r) => {
         if (!live || !r.description) return;
         setDescription(r.description);
-        const offered = fieldChoice(fieldsOf(r.description), capabilities.pii).offered;
-        setForm((f) => ({ ...f, fields: offered.map((o) => o.key), status: "", userId: "", courseId: "", timeField: r.description!.timeFields[0] ?? "", from: "", to: "", sort: "" }));
+        const { preselected } = fieldChoice(fieldsOf(r.description), capabilities.pii);
+        setForm((f) => ({ ...f, fields: preselected.map((o) => o.key), status: "", userId: "", courseId: "", timeField: r.description!.timeFields[0] ?? "", from: "", to: "", sort: "" }));
       },
       (e) => live && setLoadError(messageOf(e)),
     );
@@ -320,5 +320,5 @@ function DownloadStatus({ download }: { download: Download }) {
 }
 
 function fieldsOf(description: DescribeEntityResponse) {
-  return description.fields.map((f) => ({ key: f.key, label: f.label, personal: f.personal, writeOnly: f.writeOnly, description: f.description }));
+  return description.fields.map((f) => ({ key: f.key, label: f.label, personal: f.personal, writeOnly: f.writeOnly, joined: f.joined, description: f.description }));
 }

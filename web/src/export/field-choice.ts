@@ -10,6 +10,8 @@ export interface FieldOption {
   label: string;
   personal: boolean;
   writeOnly: boolean;
+  /** Read from another collection, only when picked (a session's user name): not picked to begin with. */
+  joined?: boolean;
   description?: string;
 }
 
@@ -18,9 +20,16 @@ export interface FieldChoice {
   offered: FieldOption[];
   /** Personal fields left out for want of `pii`. */
   withheld: FieldOption[];
+  /**
+   * What an export picks to begin with: the offered fields the records hold
+   * themselves, as an export that names no fields has them. Joined fields
+   * are offered, unpicked: each costs a look-up in another collection.
+   */
+  preselected: FieldOption[];
 }
 
 export function fieldChoice(fields: readonly FieldOption[], pii: boolean): FieldChoice {
   const readable = fields.filter((f) => !f.writeOnly);
-  return { offered: readable.filter((f) => pii || !f.personal), withheld: pii ? [] : readable.filter((f) => f.personal) };
+  const offered = readable.filter((f) => pii || !f.personal);
+  return { offered, withheld: pii ? [] : readable.filter((f) => f.personal), preselected: offered.filter((f) => !f.joined) };
 }

@@ -8,7 +8,7 @@ import { create } from "@bufbuild/protobuf";
 import { RecordsService } from "../../services/records/records-service.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
 import { openCursorCount } from "../../services/records/store/record-reader.js";
-import { JOIN_FIELDS } from "../../services/records/store/session-joins.js";
+import { JOIN_FIELDS, MAX_JOINED_ACTIVITIES } from "../../services/records/store/session-joins.js";
 import { verifyPassword } from "../../services/records/password-hash.js";
 import {
   CountRecordsRequestSchema,
@@ -287,6 +287,25 @@ describe("streaming records", () => {
     expect(sorted.map((s) => s.sessionId)).toEqual(["s3", "s2"]);
     expect(sorted[0]!.userId).toBeUndefined();
     expect(sorted[0]!.score).toBe(71.5);
+  });
+
+  it("refuses to join more activity entries onto a session than a list carries, naming the session, rather than cut the list", async () => {
+    await seedBasics();
+    await write([Entity.SESSIONS, [sessionRecord("busy", "user1", "C1"), sessionRecord("calm", "user1", "C1")]]);
+    const entries = (sessionId: string, n: number) => Array.from({ length: n }, () => activityRecord("user1", { sessionId, action: "view" }));
+    await write([Entity.ACTIVITY, entries("busy", MAX_JOINED_ACTIVITIES), { batchId: "b1" }]);
+    await write([Entity.ACTIVITY, entries("calm", 2), { batchId: "b2" }]);
+    const full = await stream({ entity: Entity.SESSIONS, joins: [Join.ACTIVITY_IDS], sort: [{ field: "sessionId", descending: false }] });
+    expect(full.map((s) => [s.sessionId, (s.activityIds as string[]).length])).toEqual([
+      ["busy", MAX_JOINED_ACTIVITIES],
+      ["calm", 2],
+    ]);
+    await write([Entity.ACTIVITY, entries("busy", 1), { batchId: "b3" }]);
+    for (const joins of [[Join.ACTIVITY_IDS], [Join.ACTIVITIES]]) {
+      const refused = await stream({ entity: Entity.SESSIONS, joins }).catch((e: unknown) => ConnectError.from(e));
+      expect(refused).toMatchObject({ code: Code.FailedPrecondition, rawMessage: expect.stringContaining(`session "busy" has more than ${MAX_JOINED_ACTIVITIES} activity entries`) });
+    }
+    expect((await stream({ entity: Entity.SESSIONS, fields: ["sessionId", "activityIds"], filter: { keys: [{ parts: ["calm"] }] } }))[0]!.activityIds).toHaveLength(2);
   });
 
   it("joins a session's user, course and activity with batched look-ups", async () => {

@@ -8,6 +8,7 @@ import type { Db, Document } from "mongodb";
 import { ENTITIES } from "../../domain/index.js";
 import { collectionFor } from "./collections.js";
 import { documentToRecord } from "./documents.js";
+import { OperationNotAllowedError } from "../errors.js";
 
 export type SessionJoin = "user" | "course" | "activityIds" | "activities";
 
@@ -27,7 +28,11 @@ export const JOIN_SOURCE: Record<SessionJoin, string> = {
   activities: "sessionId",
 };
 
-/** At most this many activity entries are joined onto one session. */
+/**
+ * At most this many activity entries are joined onto one session: the list
+ * travels inside the session's message. A session with more fails the read,
+ * naming it, instead of carrying a list cut at an arbitrary entry.
+ */
 export const MAX_JOINED_ACTIVITIES = 1000;
 
 function distinct(records: Record<string, unknown>[], field: string): string[] {
@@ -77,14 +82,17 @@ export async function joinSessions(db: Db, sessions: Record<string, unknown>[], 
       (async () => {
         const ids = distinct(sessions, "sessionId");
         const full = joins.has("activities");
-        const entries: Document[] = await collectionFor(db, ENTITIES.activity)
-          .find({ sessionId: { $in: ids } }, full ? {} : { projection: { _id: 1, sessionId: 1 } })
-          .toArray();
+        const cursor = collectionFor(db, ENTITIES.activity).find({ sessionId: { $in: ids } }, full ? {} : { projection: { _id: 1, sessionId: 1 } });
         const bySession = new Map<string, Record<string, unknown>[]>();
-        for (const doc of entries) {
-          const list = bySession.get(doc.sessionId as string) ?? [];
-          if (list.length < MAX_JOINED_ACTIVITIES) list.push(documentToRecord(ENTITIES.activity, doc));
-          bySession.set(doc.sessionId as string, list);
+        try {
+          for await (const doc of cursor as AsyncIterable<Document>) {
+            const list = bySession.get(doc.sessionId as string) ?? [];
+            if (list.length === MAX_JOINED_ACTIVITIES) throw tooManyToJoin(doc.sessionId as string);
+            list.push(documentToRecord(ENTITIES.activity, doc));
+            bySession.set(doc.sessionId as string, list);
+          }
+        } finally {
+          await cursor.close();
         }
         for (const s of sessions) {
           const list = bySession.get(s.sessionId as string) ?? [];
@@ -95,4 +103,10 @@ export async function joinSessions(db: Db, sessions: Record<string, unknown>[], 
     );
   }
   await Promise.all(work);
+}
+
+function tooManyToJoin(sessionId: string): OperationNotAllowedError {
+  return new OperationNotAllowedError(
+    `session ${JSON.stringify(sessionId)} has more than ${MAX_JOINED_ACTIVITIES} activity entries, more than a joined list carries: read them from the activity log filtered by that session (entity activity, session_id=${sessionId}) rather than have the list cut`,
+  );
 }

@@ -5,6 +5,7 @@
  */
 import type { MongoClient, Db } from "mongodb";
 import { indexesFor } from "../../services/records/store/collections.js";
+import { servesSecondaryIndexes } from "../../services/records/store/server-kind.js";
 import { ENTITIES, type EntityName } from "../../services/domain/index.js";
 import { startService, type Service } from "./processes.js";
 
@@ -69,12 +70,15 @@ export function startRecords(ctx: BenchContext, database: string): Promise<Servi
 }
 
 /**
- * The records service's own indexes, created one createIndexes command per
- * index: FerretDB 1.24 drops the connection (a server-side panic) when one
- * command names several indexes that all exist already.
+ * The records service's own indexes, as it would create them on this server
+ * (on FerretDB 1.x only the unique ones), so that the direct baselines write
+ * into collections indexed alike; one createIndexes command per index:
+ * FerretDB 1.24 drops the connection (a server-side panic) when one command
+ * names several indexes that all exist already.
  */
 export async function createRecordsIndexes(db: Db, names: EntityName[] = Object.keys(ENTITIES) as EntityName[]): Promise<void> {
-  for (const name of names) for (const index of indexesFor(ENTITIES[name])) await db.collection(name).createIndexes([index]);
+  const secondary = await servesSecondaryIndexes(db);
+  for (const name of names) for (const index of indexesFor(ENTITIES[name], secondary)) await db.collection(name).createIndexes([index]);
 }
 
 /** Empties the import database's sessions (drop, then the records service's own indexes again). */

@@ -12,13 +12,7 @@
 import type { Collection, Document, IndexDescription } from "mongodb";
 
 export async function ensureCollectionIndexes(collection: Collection<Document>, indexes: readonly IndexDescription[]): Promise<void> {
-  const existing = new Set<string>();
-  try {
-    for (const index of await collection.listIndexes().toArray()) existing.add(String(index.name));
-  } catch (error) {
-    // A collection that does not exist yet has no indexes (NamespaceNotFound).
-    if ((error as { code?: number }).code !== 26) throw error;
-  }
+  const existing = await indexNames(collection);
   for (const index of indexes) {
     if (index.name && existing.has(index.name)) continue;
     try {
@@ -27,4 +21,28 @@ export async function ensureCollectionIndexes(collection: Collection<Document>, 
       throw new Error(`could not create index ${index.name ?? JSON.stringify(index.key)} on ${collection.collectionName}: ${(error as Error).message}`, { cause: error });
     }
   }
+}
+
+/** Drops those of the indexes `names` the collection has, one per command; idempotent. */
+export async function dropCollectionIndexes(collection: Collection<Document>, names: readonly string[]): Promise<void> {
+  const existing = await indexNames(collection);
+  for (const name of names) {
+    if (!existing.has(name)) continue;
+    try {
+      await collection.dropIndex(name);
+    } catch (error) {
+      throw new Error(`could not drop index ${name} on ${collection.collectionName}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
+
+async function indexNames(collection: Collection<Document>): Promise<Set<string>> {
+  const names = new Set<string>();
+  try {
+    for (const index of await collection.listIndexes().toArray()) names.add(String(index.name));
+  } catch (error) {
+    // A collection that does not exist yet has no indexes (NamespaceNotFound).
+    if ((error as { code?: number }).code !== 26) throw error;
+  }
+  return names;
 }

@@ -181,6 +181,7 @@ class ContentCells {
     } else if (this.inRow && (name === "table-cell" || name === "covered-table-cell")) {
       this.cellRepeat = repeatOf(a["table:number-columns-repeated"]);
       this.errorCell = a["calcext:value-type"] === "error";
+      this.uncalculated = a["table:formula"] !== undefined && a["office:value-type"] === undefined;
       this.cellValue = this.errorCell ? undefined : cellValueOf(a);
       this.textual = this.errorCell || (this.cellValue === undefined && (a["office:value-type"] === "string" || a["office:value-type"] === undefined));
       this.content = "";
@@ -191,6 +192,8 @@ class ContentCells {
   }
 
   private errorCell = false;
+  /** A formula without a value type: calculated by no one (see endCell). */
+  private uncalculated = false;
 
   private openInCell(name: string, a: Record<string, string>, selfClosing: boolean): void {
     if (name === "annotation") {
@@ -246,6 +249,9 @@ class ContentCells {
     let value = this.cellValue;
     if (this.errorCell) value = { error: this.content.trim() || "#ERR" };
     else if (value === undefined && this.textual && this.paragraphs > 0) value = this.content;
+    // A formula the program that wrote the file never calculated (LibreOffice always stores the value):
+    // read as empty, what the cell shows would be lost without a word.
+    else if (value === undefined && this.uncalculated) value = UNCALCULATED_FORMULA;
     if (value !== undefined) {
       // Copies past the column limit would only be refused: one more than the limit is enough to say so.
       const copies = Math.min(this.cellRepeat, Math.max(1, this.maxColumns + 1 - this.col));
@@ -268,6 +274,10 @@ function repeatOf(text: string | undefined): number {
 }
 
 const MAX_REPEAT = 1_000_000_000;
+
+const UNCALCULATED_FORMULA: CellRaw = {
+  error: "(a formula whose value the file does not hold: the program that wrote it did not calculate it; open and save the file in LibreOffice or Excel, which store the values)",
+};
 
 /** The typed value a cell's attributes give, undefined for text (read from its paragraphs) and empty cells. */
 function cellValueOf(a: Record<string, string>): CellRaw | undefined {

@@ -60,6 +60,16 @@ function textBound(maxRowBytes: number): number {
   return Math.max(2 * maxRowBytes, 128 * 1024);
 }
 
+/**
+ * A formula cell without a value: the program that wrote the file (openpyxl,
+ * a report generator) left the calculation to whoever opens it, so the file
+ * does not hold what the cell shows. Read as empty, the value would be lost
+ * without a word.
+ */
+const UNCALCULATED_FORMULA: CellRaw = {
+  error: "(a formula whose value the file does not hold: the program that wrote it did not calculate it; open and save the file in Excel or LibreOffice, which store the values)",
+};
+
 /** Sheet XML events → rows of typed cells, queued for the table. */
 class SheetCells {
   private line = 0;
@@ -72,6 +82,8 @@ class SheetCells {
   private inV = false;
   private v = "";
   private hasV = false;
+  /** The cell has a formula (`<f>`): one without a value was never calculated. */
+  private hasF = false;
   private inIs = false;
   private readonly rich: RichText;
 
@@ -118,9 +130,13 @@ class SheetCells {
         this.style = a.s === undefined ? 0 : Number(a.s);
         this.v = "";
         this.hasV = false;
+        this.hasF = false;
         this.inCell = !selfClosing;
         return;
       }
+      case "f":
+        if (this.inCell) this.hasF = true;
+        return;
       case "v":
         if (this.inCell && !selfClosing) {
           this.inV = true;
@@ -160,7 +176,7 @@ class SheetCells {
   }
 
   private value(): CellRaw | undefined {
-    if (!this.hasV) return undefined;
+    if (!this.hasV) return this.hasF ? UNCALCULATED_FORMULA : undefined;
     switch (this.type) {
       case "inlineStr":
         return this.rich.value();
@@ -183,7 +199,7 @@ class SheetCells {
       }
       case "n": {
         const text = this.v.trim();
-        if (text === "") return undefined;
+        if (text === "") return this.hasF ? UNCALCULATED_FORMULA : undefined;
         const n = decimalNumber(text);
         if (n === undefined) return { error: `(a number that is not one: ${JSON.stringify(text)})` };
         const kind = this.kinds[this.style] ?? "number";

@@ -169,6 +169,24 @@ describe("reading an ODS", () => {
     expect(values(result)).toEqual([{ id: "2" }]);
   });
 
+  it("reports a formula the file holds no value of (calculated by no one) as a row error, not as an empty cell", async () => {
+    const uncalculated = `<table:table-cell table:formula="of:=[.A2]*2"/>`;
+    const calculatedEmpty = `<table:table-cell table:formula="of:=&quot;&quot;" office:value-type="string" office:string-value=""/>`;
+    const shown = `<table:table-cell table:formula="of:=[.A4]&amp;&quot;x&quot;"><text:p>3x</text:p></table:table-cell>`;
+    const file = odsOf(table(header + row(text("1") + uncalculated) + row(text("2") + calculatedEmpty) + row(text("3") + shown)));
+    const result = await readAll(ods, file, { columns });
+    expect(result.errors.map((e) => [e.row, e.reason])).toEqual([
+      [
+        1,
+        "cell Sheet1!B2 holds the error (a formula whose value the file does not hold: the program that wrote it did not calculate it; open and save the file in LibreOffice or Excel, which store the values)",
+      ],
+    ]);
+    expect(values(result)).toEqual([
+      { id: "2", name: "" },
+      { id: "3", name: "3x" },
+    ]);
+  });
+
   it("skips hidden sheets by default, reads them by name, and prefers a sheet named '2' over the second sheet", async () => {
     const styles = `<style:style style:name="hid" style:family="table"><style:table-properties table:display="false"/></style:style>`;
     const file = odsOf(table(row(text("hidden")), "Lookup", "hid") + table(row(text("second")), "Data") + table(row(text("named two")), "2"), styles);

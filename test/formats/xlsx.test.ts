@@ -236,6 +236,28 @@ describe("reading an XLSX", () => {
     expect(values(await readAll(xlsx, file, { columns }))).toEqual([{ id: 2, name: "ab" }]);
   });
 
+  it("reports a formula the file holds no value of (never calculated, as openpyxl writes it) as a row error, not as an empty cell", async () => {
+    const file = xlsxOf(
+      sheetRows(
+        `<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c></row>`,
+        `<row r="2"><c r="A2"><v>1</v></c><c r="B2"><f>A2*2</f></c></row>`,
+        `<row r="3"><c r="A3"><v>2</v></c><c r="B3" t="str"><f t="shared" si="0"/></c></row>`,
+        `<row r="4"><c r="A4"><v>3</v></c><c r="B4"><f>A4*2</f><v></v></c></row>`,
+        `<row r="5"><c r="A5"><v>4</v></c><c r="B5" t="str"><f>""</f><v></v></c></row>`,
+      ),
+    );
+    const result = await readAll(xlsx, file, { columns });
+    const uncalculated =
+      "holds the error (a formula whose value the file does not hold: the program that wrote it did not calculate it; open and save the file in Excel or LibreOffice, which store the values)";
+    expect(result.errors.map((e) => [e.row, e.cell, e.reason])).toEqual([
+      [1, "Sheet1!B2", `cell Sheet1!B2 ${uncalculated}`],
+      [2, "Sheet1!B3", `cell Sheet1!B3 ${uncalculated}`],
+      [3, "Sheet1!B4", `cell Sheet1!B4 ${uncalculated}`],
+    ]);
+    // A text formula calculated to "" holds its value: empty text.
+    expect(values(result)).toEqual([{ id: 4, name: "" }]);
+  });
+
   it("joins rich-text runs of a shared string and leaves out phonetic guides", async () => {
     const file = xlsxOf(`<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>`, {
       sharedStrings: ["<t>name</t>", `<r><t xml:space="preserve">Hello </t></r><r><rPr><b/></rPr><t>World</t></r><rPh sb="0" eb="1"><t>ハロー</t></rPh>`],

@@ -172,6 +172,10 @@ describe("an exporter in the web UI", () => {
     const fields = page.getByRole("group", { name: "Fields" });
     await expect.poll(() => fields.getByRole("checkbox", { name: /^Session id/ }).isChecked()).toBe(true);
     expect(await fields.getByRole("checkbox", { name: /^Course title/ }).isChecked()).toBe(false);
+    // Nor is it offered to sort by: the records service sorts the records it reads, before any join.
+    const sortOptions = await page.locator("select[name=sort] option").allTextContents();
+    expect(sortOptions).toContain("Started at");
+    expect(sortOptions).not.toContain("Course title");
     await page.getByLabel("Entity").selectOption({ label: "Courses" });
     const preview = page.getByRole("region", { name: "Preview" });
     await expect.poll(() => preview.locator("tbody tr").count()).toBe(20);

@@ -117,7 +117,8 @@ function ExportControls() {
 
   const fieldKeys = useMemo(() => new Set(description?.fields.map((f) => f.key) ?? []), [description]);
   const statusField = description?.fields.find((f) => f.key === "status");
-  const sortable = description ? fieldChoice(fieldsOf(description), capabilities.pii).offered : [];
+  // Joined fields are filled in after the records are read and sorted: the records service refuses to sort by one.
+  const sortable = description ? fieldChoice(fieldsOf(description), capabilities.pii).offered.filter((f) => !f.joined) : [];
 
   return (
     <section className="export-page">

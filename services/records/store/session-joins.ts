@@ -4,7 +4,7 @@
  * $lookup, so each batch of sessions is joined with one `$in` look-up per
  * joined collection: a handful of queries per batch, never one per record.
  */
-import type { Db, Document } from "mongodb";
+import type { Db } from "mongodb";
 import { ENTITIES } from "../../domain/index.js";
 import { collectionFor } from "./collections.js";
 import { documentToRecord } from "./documents.js";
@@ -85,7 +85,7 @@ export async function joinSessions(db: Db, sessions: Record<string, unknown>[], 
         const cursor = collectionFor(db, ENTITIES.activity).find({ sessionId: { $in: ids } }, full ? {} : { projection: { _id: 1, sessionId: 1 } });
         const bySession = new Map<string, Record<string, unknown>[]>();
         try {
-          for await (const doc of cursor as AsyncIterable<Document>) {
+          for await (const doc of cursor) {
             const list = bySession.get(doc.sessionId as string) ?? [];
             if (list.length === MAX_JOINED_ACTIVITIES) throw tooManyToJoin(doc.sessionId as string);
             list.push(documentToRecord(ENTITIES.activity, doc));

@@ -41,11 +41,16 @@ export interface ColumnPlan {
   paths: string[][];
 }
 
+/** The paths an export selects: those asked for, else the entity's default read (joined fields only when named). */
+function selectedPaths(settings: ColumnSettings): string[] {
+  return settings.fields?.length ? settings.fields : defaultReadFields(settings.entity).map((f) => f.key);
+}
+
 /** Plans the columns of an export; unknown fields and bad paths are a settings error naming them. */
 export function planColumns(settings: ColumnSettings): ColumnPlan[] {
   const { entity, plugin, labels = {} } = settings;
   const delimiter = settings.nestedDelimiter === "" ? "." : settings.nestedDelimiter;
-  const selection = settings.fields?.length ? settings.fields : defaultReadFields(entity).map((f) => f.key);
+  const selection = selectedPaths(settings);
   const issues: SettingIssue[] = [];
   const plans: ColumnPlan[] = [];
   const byKey = new Map<string, ColumnPlan>();
@@ -103,7 +108,7 @@ export function checkLabels(settings: ColumnSettings): void {
   const labels = Object.keys(settings.labels ?? {});
   if (labels.length === 0) return;
   const plans = planColumns(settings);
-  const selection = settings.fields?.length ? settings.fields : defaultReadFields(settings.entity).map((f) => f.key);
+  const selection = selectedPaths(settings);
   const usable = new Set([...selection, ...plans.map((p) => p.column.key)]);
   const unused = labels.filter((label) => !usable.has(label));
   if (unused.length === 0) return;

@@ -6,12 +6,16 @@
  * import's WriteRecords).
  *
  * Connect parses a message with the descriptor of its method, and offers no
- * other hook. So these methods are read with descriptors of the same messages
- * in which `EntityRecord` declares no fields: protobuf-es reads the batch's
- * own fields as ever and keeps each record's case as unknown bytes, which
- * {@link readRecords} then reads straight to plain records
- * (record-from-bytes.ts), each standing as a {@link PlainEntityRecord} where
- * the record's message would. A record the fast reader does not handle is
+ * other hook. So these methods are read with the descriptors of the same
+ * messages in which `records` is `repeated bytes` (records-as-bytes.ts, the
+ * same wire): protobuf-es reads the batch's own fields as ever and leaves each
+ * record as its bytes, which {@link readRecords} then reads straight to plain
+ * records (record-from-bytes.ts), each standing as a {@link PlainEntityRecord}
+ * where the record's message would. (Until 3 December 2026 they were read with
+ * an `EntityRecord` that declares no fields, so that protobuf-es kept each
+ * record's case as an unknown field: a message, its reflection's two maps and
+ * the unknown field's list and entry for every record, 10 % of what the
+ * records service allocated an imported row.) A record the fast reader does not handle is
  * parsed by protobuf-es from its bytes, so it arrives as the message it
  * always was — or is refused with the error Connect raised for it before
  * (`parse binary: …`, INTERNAL), at the same point of the stream.
@@ -39,24 +43,12 @@ import type { EntityName } from "../../domain/index.js";
 import { ENTITIES } from "../../domain/index.js";
 import { PlainEntityRecord, RECORD_CASE } from "./record-codec.js";
 import { plainRecordFromBytes } from "./record-from-bytes.js";
-import { recordsFileVariant } from "./records-file-variant.js";
-
-/** The records file as it is, except that EntityRecord declares no fields (its oneof goes with them). */
-const unreadMessage = recordsFileVariant((proto) => {
-  const entityRecord = proto.messageType.find((m) => m.name === EntityRecordSchema.name)!;
-  entityRecord.field = [];
-  entityRecord.oneofDecl = [];
-});
+import { STREAM_RECORDS_ENCODED, WRITE_RECORDS_ENCODED } from "./records-as-bytes.js";
 
 /** StreamRecords with each response's records left as bytes; otherwise the method itself. */
-export const STREAM_RECORDS_UNREAD = { ...RecordsService.method.streamRecords, output: unreadMessage("StreamRecordsResponse") } as DescMethodStreaming;
+export const STREAM_RECORDS_UNREAD = { ...RecordsService.method.streamRecords, output: STREAM_RECORDS_ENCODED.output } as DescMethodStreaming;
 /** WriteRecords with each request's records left as bytes; otherwise the method itself. */
-export const WRITE_RECORDS_UNREAD = { ...RecordsService.method.writeRecords, input: unreadMessage("WriteRecordsRequest") } as DescMethodStreaming;
-
-/** A record as the unread descriptors leave it: its case, still encoded, among the unknown fields. */
-interface UnreadRecord {
-  $unknown?: { no: number; wireType: WireType; data: Uint8Array }[];
-}
+export const WRITE_RECORDS_UNREAD = { ...RecordsService.method.writeRecords, input: WRITE_RECORDS_ENCODED.input } as DescMethodStreaming;
 
 const CASE_BY_NUMBER = new Map(EntityRecordSchema.fields.map((f) => [f.number, f.localName]));
 const ENTITY_BY_CASE = new Map((Object.keys(RECORD_CASE) as EntityName[]).map((name) => [RECORD_CASE[name], ENTITIES[name]]));
@@ -79,7 +71,7 @@ const SCHEMAS: Record<string, { schema: DescMessage; unread: DescMessage }> = {
  * end).
  */
 export function readRecords<M extends StreamRecordsResponse | WriteRecordsRequest>(message: M): M {
-  const unreadRecords = message.records as unknown as UnreadRecord[];
+  const unreadRecords = message.records as unknown as Uint8Array[];
   const records: EntityRecord[] = new Array(unreadRecords.length);
   for (let i = 0; i < unreadRecords.length; i++) {
     const record = readRecord(unreadRecords[i]!);
@@ -91,39 +83,34 @@ export function readRecords<M extends StreamRecordsResponse | WriteRecordsReques
 }
 
 /** The record read fast, or parsed by protobuf-es from its own bytes; `undefined` if protobuf-es refuses them. */
-function readRecord(unreadRecord: UnreadRecord): EntityRecord | undefined {
-  const fields = unreadRecord.$unknown ?? [];
-  if (fields.length === 1 && fields[0]!.wireType === WireType.LengthDelimited) {
-    const { no, data } = fields[0]!;
-    const recordCase = CASE_BY_NUMBER.get(no) as (typeof RECORD_CASE)[EntityName] | undefined;
+function readRecord(bytes: Uint8Array): EntityRecord | undefined {
+  // One field, the record's case: its tag, its length, then the entity's message to the end.
+  const tag = readVarint(bytes, 0);
+  if (tag !== undefined && tag.value % 8 === WireType.LengthDelimited) {
+    const recordCase = CASE_BY_NUMBER.get(Math.floor(tag.value / 8)) as (typeof RECORD_CASE)[EntityName] | undefined;
     const spec = recordCase && ENTITY_BY_CASE.get(recordCase);
-    if (spec) {
-      // `data` is the case's length, then its message.
-      const start = lengthEnd(data);
-      if (start > 0) {
-        const record = plainRecordFromBytes(spec, data, start, data.length);
-        if (record) return new PlainEntityRecord(recordCase!, record);
-      }
+    const length = spec && readVarint(bytes, tag.end);
+    if (length && length.end + length.value === bytes.length) {
+      const record = plainRecordFromBytes(spec!, bytes, length.end, bytes.length);
+      if (record) return new PlainEntityRecord(recordCase!, record);
     }
   }
-  const parts: Uint8Array[] = [];
-  for (const field of fields) parts.push(varint(field.no * 8 + field.wireType), field.data);
   try {
-    return fromBinary(EntityRecordSchema, Buffer.concat(parts));
+    return fromBinary(EntityRecordSchema, bytes);
   } catch {
     return undefined;
   }
 }
 
-/** Where the length prefix of `data` ends, if it gives the rest of `data` exactly; 0 otherwise. */
-function lengthEnd(data: Uint8Array): number {
-  let length = 0;
-  for (let i = 0; i < 5 && i < data.length; i++) {
-    const b = data[i]!;
-    length += (b & 0x7f) * 2 ** (7 * i);
-    if (b < 0x80) return length === data.length - i - 1 ? i + 1 : 0;
+/** The varint at `at` and where it ends, if it is one of at most 5 bytes within `bytes`. */
+function readVarint(bytes: Uint8Array, at: number): { value: number; end: number } | undefined {
+  let value = 0;
+  for (let i = 0; i < 5 && at + i < bytes.length; i++) {
+    const b = bytes[at + i]!;
+    value += (b & 0x7f) * 2 ** (7 * i);
+    if (b < 0x80) return { value, end: at + i + 1 };
   }
-  return 0;
+  return undefined;
 }
 
 function reflectiveMessage<M extends StreamRecordsResponse | WriteRecordsRequest>(message: M): M {
@@ -134,14 +121,4 @@ function reflectiveMessage<M extends StreamRecordsResponse | WriteRecordsRequest
     // As Connect's own binary parser words it (connect's protocol/serialization.ts).
     throw new ConnectError(`parse binary: ${error instanceof Error ? error.message : String(error)}`, Code.Internal);
   }
-}
-
-function varint(value: number): Uint8Array {
-  const bytes: number[] = [];
-  while (value >= 0x80) {
-    bytes.push((value % 0x80) | 0x80);
-    value = Math.floor(value / 0x80);
-  }
-  bytes.push(value);
-  return Uint8Array.from(bytes);
 }

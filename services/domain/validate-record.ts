@@ -70,6 +70,21 @@ export function naturalKeyOf(spec: EntitySpec, record: Record<string, unknown>):
   return parts;
 }
 
+/**
+ * `keyString(naturalKeyOf(spec, record))`, without the list of parts in
+ * between for the usual key of one field: the write path asks it of every
+ * record, and those lists were 6 % of what the records service allocated an
+ * imported row.
+ */
+export function naturalKeyString(spec: EntitySpec, record: Record<string, unknown>): string | undefined {
+  if (spec.keyFields.length === 1) {
+    const part = record[spec.keyFields[0]!];
+    return typeof part === "string" && part !== "" ? part : undefined;
+  }
+  const parts = naturalKeyOf(spec, record);
+  return parts && keyString(parts);
+}
+
 /** One string per key, for maps and duplicate detection. */
 export function keyString(parts: readonly string[]): string {
   return parts.length === 1 ? parts[0]! : JSON.stringify(parts);

@@ -10,7 +10,7 @@
  * the record that caused them.
  */
 import { ObjectId, type AnyBulkWriteOperation, type Db, type Document } from "mongodb";
-import { keyString, naturalKeyOf, validateRecord, type EntitySpec, type FieldIssue } from "../../domain/index.js";
+import { keyString, naturalKeyOf, naturalKeyString, validateRecord, type EntitySpec, type FieldIssue } from "../../domain/index.js";
 import { OperationNotAllowedError } from "../errors.js";
 import { hashPassword, verifyPassword } from "../password-hash.js";
 import { collectionFor } from "./collections.js";
@@ -163,9 +163,8 @@ export async function prepareBatch(db: Db, spec: EntitySpec, records: Record<str
   const uniqueSeen = new Map<string, Map<string, number>>();
   for (const [index, record] of valid) {
     // An append-only entry has a key only when it carries its id (a restore).
-    const key = naturalKeyOf(spec, record);
-    if (key) {
-      const k = keyString(key);
+    const k = naturalKeyString(spec, record);
+    if (k !== undefined) {
       const first = seen.get(k);
       if (first !== undefined) {
         fail(index, "duplicate_key", [{ field: spec.keyFields.join(","), reason: `duplicates the key of record ${first} in this batch` }]);
@@ -229,8 +228,8 @@ export async function prepareBatch(db: Db, spec: EntitySpec, records: Record<str
       plans.set(index, { index, outcome: options.mode === "skip-existing" ? "skipped" : "unchanged", stored: record });
       continue;
     }
-    const key = naturalKeyOf(spec, record);
-    const current = key ? existing.get(keyString(key)) : undefined;
+    const k = naturalKeyString(spec, record);
+    const current = k !== undefined ? existing.get(k) : undefined;
     const conflict = uniqueConflict(spec, record, current, uniqueOwners);
     if (conflict) {
       fail(index, "duplicate_key", [conflict]);
@@ -264,7 +263,7 @@ export async function prepareBatch(db: Db, spec: EntitySpec, records: Record<str
         else fail(index, "exists", [entry.issue]);
         continue;
       }
-      fail(index, "exists", [{ field: spec.keyFields.join(","), reason: `a record with ${describeKey(spec, key!)} already exists` }]);
+      fail(index, "exists", [{ field: spec.keyFields.join(","), reason: `a record with ${describeKey(spec, naturalKeyOf(spec, record)!)} already exists` }]);
       continue;
     }
     if (options.mode === "skip-existing") {
@@ -495,8 +494,8 @@ async function unchangedPasswords(spec: EntitySpec, valid: Map<number, Record<st
   const checks: Promise<void>[] = [];
   for (const [index, record] of valid) {
     if (typeof record.password !== "string") continue;
-    const key = naturalKeyOf(spec, record);
-    const hash = key ? existing.get(keyString(key))?.passwordHash : undefined;
+    const key = naturalKeyString(spec, record);
+    const hash = key !== undefined ? existing.get(key)?.passwordHash : undefined;
     if (typeof hash !== "string") continue;
     checks.push(verifyPassword(record.password, hash).then((ok) => void (ok && same.add(index))));
   }

@@ -10,8 +10,8 @@
  * canonical form cannot describe exactly (NaN, a BSON type other than the
  * plain ones) gives no fingerprint, and the caller takes the slow path.
  */
-import { hash } from "node:crypto";
 import type { EntitySpec } from "../../domain/index.js";
+import { digestWord, sha1Digest } from "../../shared/hashing/sha1-words.js";
 
 /** Two 32-bit halves of a 64-bit hash (typed arrays hold them without allocating a BigInt). */
 export interface Hash64 {
@@ -21,8 +21,8 @@ export interface Hash64 {
 
 /** The hash of a string's SHA-1, first 8 bytes (SHA-1 for speed; nothing here relies on it resisting attacks). */
 export function hash64(text: string): Hash64 {
-  const digest = hash("sha1", text, "buffer");
-  return { hi: digest.readUInt32BE(0), lo: digest.readUInt32BE(4) };
+  const digest = sha1Digest(text);
+  return { hi: digestWord(digest, 0), lo: digestWord(digest, 1) };
 }
 
 /** The fingerprint of a record's compared fields, or undefined when a value has no exact canonical form. */

@@ -24,8 +24,8 @@
  * next to the ~1 µs of the SHA-1 (`bench/checks/in-file-keys-memory.ts`
  * measures both: 2.1–2.6 s a million keys, as before).
  */
-import { hash } from "node:crypto";
-import { keyString, naturalKeyOf, type EntitySpec } from "../../domain/index.js";
+import { naturalKeyString, type EntitySpec } from "../../domain/index.js";
+import { digestWord, sha1Digest } from "../../shared/hashing/sha1-words.js";
 
 export interface DuplicateInFile {
   /** The key field(s) at fault, comma-separated for compound keys. */
@@ -80,7 +80,7 @@ class Segment {
   private find(hi: number, lo: number, check: number): number {
     const capacity = this.capacity;
     const slots = this.slots;
-    // `lo` is unsigned (readUInt32LE); the product stays below 2^53, so this is exact.
+    // `lo` is unsigned (digestWord); the product stays below 2^53, so this is exact.
     let slot = Math.floor((lo * capacity) / 4_294_967_296);
     for (;;) {
       const at = slot * WORDS;
@@ -132,7 +132,12 @@ class KeyTable {
 export class InFileKeys {
   private readonly table = new KeyTable();
 
-  constructor(private readonly spec: EntitySpec) {}
+  /** The key's fields as a duplicate names them (`sessionId`; `userId,courseId`). */
+  private readonly keyFields: string;
+
+  constructor(private readonly spec: EntitySpec) {
+    this.keyFields = spec.keyFields.join(",");
+  }
 
   /** Number of keys remembered (for tests and memory reports). */
   get size(): number {
@@ -152,21 +157,21 @@ export class InFileKeys {
    */
   claim(record: Record<string, unknown>, row: number): DuplicateInFile | undefined {
     if (!Number.isInteger(row) || row < 0 || row > MAX_ROW) throw new RangeError(`row ${row} is beyond what the in-file duplicate check can number (0 to ${MAX_ROW})`);
-    const key = naturalKeyOf(this.spec, record); // an append-only entry has one only when it carries its id (a restore)
+    const key = naturalKeyString(this.spec, record); // an append-only entry has one only when it carries its id (a restore)
     const spaces: [string, string][] = [];
-    if (key !== undefined) spaces.push([this.spec.keyFields.join(","), keyString(key)]);
+    if (key !== undefined) spaces.push([this.keyFields, key]);
     for (const field of this.spec.uniqueFields) {
       const value = record[field];
       if (typeof value === "string" && value !== "") spaces.push([field, value]);
     }
-    const hashes: Buffer[] = [];
+    const digests: string[] = [];
     for (const [field, value] of spaces) {
-      const digest = hash("sha1", `${field}\u0000${value}`, "buffer");
-      const firstRow = this.table.rowOf(digest.readUInt32LE(0), digest.readUInt32LE(4), digest.readUInt32LE(8));
+      const digest = sha1Digest(`${field}\u0000${value}`);
+      const firstRow = this.table.rowOf(digestWord(digest, 0), digestWord(digest, 1), digestWord(digest, 2));
       if (firstRow !== undefined) return { field, firstRow };
-      hashes.push(digest);
+      digests.push(digest);
     }
-    for (const digest of hashes) this.table.add(digest.readUInt32LE(0), digest.readUInt32LE(4), digest.readUInt32LE(8), row);
+    for (const digest of digests) this.table.add(digestWord(digest, 0), digestWord(digest, 1), digestWord(digest, 2), row);
     return undefined;
   }
 }

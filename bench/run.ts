@@ -6,7 +6,7 @@
  *   tsx bench/run.ts [--quick] [--n 1000000] [--rounds 3] [--upsert-n 20000]
  *                    [--only startup,plugins,spreadsheets,workers,workers-service,export,import,upsert,reimport,memory,e2e,records,concurrency,mixed-load]
  *                    [--reimport-n 20000] [--changed-n 1000]
- *                    [--backend sqlite|postgresql --postgresql-url URL] [--cpu-prof]
+ *                    [--backend sqlite|postgresql --postgresql-url URL] [--cpu-prof] [--alloc-prof]
  *                    [--service-flags="--max-old-space-size=512"]  (node flags of our service processes, after `npm start`'s)
  *                    [--records-flags="…"] [--transfer-flags="…"]    (of one of them only)
  *                    [--from-source]  (services from their TypeScript under tsx, not the compiled build)
@@ -85,6 +85,7 @@ function parseOptions(argv: string[]): BenchOptions {
       backend: { type: "string", default: "sqlite" },
       "postgresql-url": { type: "string" },
       "cpu-prof": { type: "boolean", default: false },
+      "alloc-prof": { type: "boolean", default: false },
       "service-flags": { type: "string" },
       "records-flags": { type: "string" },
       "transfer-flags": { type: "string" },
@@ -120,6 +121,8 @@ function parseOptions(argv: string[]): BenchOptions {
     postgresqlUrl: values["postgresql-url"],
     serviceFlags: [
       ...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(REPO, "bench/results/profiles")}`] : []),
+      // What each service allocates, freed or not (bench/lib/allocation-sampling.cjs; summarise with bench/allocation-summary.ts).
+      ...(values["alloc-prof"] ? ["--require", join(REPO, "bench/lib/allocation-sampling.cjs")] : []),
       // The flags `npm start` runs the services with; later flags (--service-flags) win.
       ...serviceNodeFlags(),
       ...(values["service-flags"]?.split(" ").filter(Boolean) ?? []),

@@ -10,7 +10,7 @@ import { ENTITIES } from "../../services/domain/index.js";
 import { writeBatch, type BatchResult, type WriteMode } from "../../services/records/store/batch-writer.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
 import { canonicalValue, recordFingerprint } from "../../services/records/store/record-fingerprint.js";
-import { LOAD_THRESHOLD, StoredFingerprints } from "../../services/records/store/stored-fingerprints.js";
+import { LOAD_THRESHOLD, PASS_BATCH_SIZE, StoredFingerprints } from "../../services/records/store/stored-fingerprints.js";
 import { RecordsService } from "../../services/records/records-service.js";
 import { Entity, WriteMode as WireMode } from "../../gen/dataexchange/records/v1/records_pb.js";
 import { openTestDatabase, type TestDatabase } from "../support/database.js";
@@ -150,14 +150,15 @@ describe("records stored as they are sent, decided from the stream's fingerprint
     const users = new StoredFingerprints();
     const stored = Array.from({ length: LOAD_THRESHOLD }, (_, n) => user(n + 1000));
     const first = await writeBatch(t.db, ENTITIES.users, stored, { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: users });
-    expect({ skipped: first.skipped, loaded: users.isLoaded(ENTITIES.users) }).toEqual({ skipped: LOAD_THRESHOLD, loaded: true });
+    // The pass starts beside the stream; the next batch waits for the keys it needs.
+    expect({ skipped: first.skipped, started: users.isLoading(ENTITIES.users) || users.isLoaded(ENTITIES.users) }).toEqual({ skipped: LOAD_THRESHOLD, started: true });
     const again = await writeBatch(t.db, ENTITIES.users, [...stored, user(7000)], { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: users });
     expect({ skipped: again.skipped, inserted: again.inserted }).toEqual({ skipped: LOAD_THRESHOLD, inserted: 1 });
 
     const sessions = new StoredFingerprints();
     const file = Array.from({ length: USERS }, (_, n) => session(n, n % 7 === 0 ? { endedAt: new Date("2024-01-01T11:00:00Z") } : {}));
     const result = await writeBatch(t.db, ENTITIES.sessions, file, { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: sessions });
-    expect({ skipped: result.skipped, loaded: sessions.isLoaded(ENTITIES.sessions) }).toEqual({ skipped: USERS, loaded: true });
+    expect({ skipped: result.skipped, started: sessions.isLoading(ENTITIES.sessions) || sessions.isLoaded(ENTITIES.sessions) }).toEqual({ skipped: USERS, started: true });
     // The next batch: the stored sessions as they are (from the table), one changed (stored, so skipped all the same) and one new.
     const next = [...file.slice(1), session(0, { endedAt: new Date("2024-01-01T12:30:00Z") }), session(USERS)];
     const later = await writeBatch(t.db, ENTITIES.sessions, next, { mode: "skip-existing", dryRun: false, ordered: false, storedFingerprints: sessions });
@@ -233,6 +234,88 @@ describe("records stored as they are sent, decided from the stream's fingerprint
       failed: 0,
     });
     expect((await t.db.collection("courses").findOne({ code: "K4321" }))?.title).toBe("Retitled");
+  }, 120_000);
+});
+
+describe("the pass over a collection larger than one reply", () => {
+  let big: TestDatabase;
+  const n = PASS_BATCH_SIZE + 1234;
+  /** The sessions as stored; what a file re-imports is each without its change time. */
+  const documents: Record<string, unknown>[] = Array.from({ length: n }, (_, i) => ({
+    ...session(i),
+    ...(i % 3 === 0 ? { endedAt: new Date(Date.UTC(2024, 0, 1, 11, 0, 0, i % 1000)) } : {}),
+    updatedAt: created,
+  }));
+  const record = (i: number, extra: Record<string, unknown> = {}) => {
+    const { updatedAt: _, ...fields } = documents[i]!;
+    return { ...fields, ...extra };
+  };
+  const spec = ENTITIES.sessions;
+
+  beforeAll(async () => {
+    big = await openTestDatabase("records_fingerprints_pass");
+    await ensureIndexes(big.db);
+    await big.db.collection("users").insertMany(Array.from({ length: USERS }, (_, i) => ({ ...user(i), email: `u${i}@example.org` })));
+    await big.db.collection("courses").insertOne({ code: "C1", title: "Course C1" });
+    for (let from = 0; from < n; from += 2000) await big.db.collection("sessions").insertMany(documents.slice(from, from + 2000), { ordered: false });
+  }, 120_000);
+  afterAll(async () => big?.close());
+
+  it("reads every stored record across its replies, each decoded as a look-up decodes it", async () => {
+    const fingerprints = new StoredFingerprints();
+    await fingerprints.load(big.db, spec);
+    expect(fingerprints.isLoaded(spec)).toBe(true);
+    for (const i of [0, 1, 3, PASS_BATCH_SIZE - 1, PASS_BATCH_SIZE, n - 1]) {
+      expect(fingerprints.isStoredAsIs(spec, record(i)), `session ${i}`).toBe(true);
+      expect(fingerprints.isStoredAsIs(spec, record(i, { score: 101 })), `session ${i} changed`).toBe(false);
+    }
+  }, 120_000);
+
+  it("lets a batch go as soon as the pass has read its keys, before the pass has read the rest", async () => {
+    const fingerprints = new StoredFingerprints();
+    try {
+      fingerprints.start(big.db, spec);
+      const first = Array.from({ length: 300 }, (_, i) => record(i));
+      await fingerprints.whenRead(spec, first);
+      // The first reply holds these; the rest of the collection comes in the next one.
+      expect(fingerprints.isLoading(spec)).toBe(true);
+      expect(first.every((r) => fingerprints.isStoredAsIs(spec, r))).toBe(true);
+      // A key the collection does not hold waits for the whole pass.
+      await fingerprints.whenRead(spec, [record(0, { sessionId: "not-stored" })]);
+      expect(fingerprints.isLoaded(spec)).toBe(true);
+    } finally {
+      fingerprints.close();
+    }
+  }, 120_000);
+
+  it("keeps what the stream writes while the pass runs: a record changed and then sent as it was before is changed back, not taken as unchanged", async () => {
+    // Replies of 20 documents: the pass reads the collection over hundreds of round trips, so these batches run while it does.
+    const fingerprints = new StoredFingerprints(undefined, 20);
+    const options = { mode: "upsert" as const, dryRun: false, ordered: false, storedFingerprints: fingerprints };
+    // A batch of stored records starts the pass (after its inserts are refused) and is decided from it.
+    const early = await writeBatch(
+      big.db,
+      spec,
+      Array.from({ length: 300 }, (_, i) => record(i)),
+      options,
+    );
+    expect(summary(early)).toMatchObject({ unchanged: 300, failed: 0 });
+    expect(fingerprints.isLoading(spec)).toBe(true);
+    // A record the pass has read, changed while the pass goes on, then sent as it was: changed back.
+    expect(summary(await writeBatch(big.db, spec, [record(5, { score: 77 })], options))).toMatchObject({ updated: 1, failed: 0 });
+    expect(summary(await writeBatch(big.db, spec, [record(5)], options))).toMatchObject({ updated: 1, unchanged: 0, failed: 0 });
+    expect(fingerprints.isLoading(spec)).toBe(true);
+    // A record the pass reads after the stream changed it (its last reply): the same.
+    expect(summary(await writeBatch(big.db, spec, [record(n - 5, { score: 77 })], options))).toMatchObject({ updated: 1, failed: 0 });
+    expect(summary(await writeBatch(big.db, spec, [record(n - 5)], options))).toMatchObject({ updated: 1, unchanged: 0, failed: 0 });
+    // Sent again as they now are: unchanged.
+    expect(summary(await writeBatch(big.db, spec, [record(5), record(n - 5)], options))).toMatchObject({ unchanged: 2, updated: 0, failed: 0 });
+    const stored = await big.db
+      .collection("sessions")
+      .find({ sessionId: { $in: [`s5`, `s${n - 5}`] } })
+      .toArray();
+    expect(stored.map((d) => d.score).sort()).toEqual([documents[5]!.score, documents[n - 5]!.score].sort());
+    fingerprints.close();
   }, 120_000);
 });
 

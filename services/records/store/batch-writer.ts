@@ -379,7 +379,7 @@ export async function sendBatch(batch: PreparedBatch): Promise<BatchResult> {
       // rows/s on FerretDB/SQLite and 1.0k on PostgreSQL by refused inserts, in upsert mode (the pass)
       // at 4.9–5.0k and 2.3–2.5k (bench section reimport).
       const fingerprints = options.storedFingerprints;
-      if (options.mode === "skip-existing" && fingerprints?.worthLoading(spec, duplicates.length)) await retryTransient(() => fingerprints.load(db, spec));
+      if (options.mode === "skip-existing" && fingerprints?.worthLoading(spec, duplicates.length)) fingerprints.start(db, spec);
       if (options.ordered && writeFailures.size > 0) stopAt = Math.min(stopAt, ...writeFailures.keys());
     }
   }
@@ -458,9 +458,12 @@ async function recordsStoredAsIs(db: Db, spec: EntitySpec, valid: Map<number, Re
   const fingerprints = options.storedFingerprints;
   if (!fingerprints || spec.appendOnly || options.mode === "insert") return same;
   if (!fingerprints.isLoaded(spec)) {
-    if (optimistic || !fingerprints.worthLoading(spec, valid.size)) return same;
-    await retryTransient(() => fingerprints.load(db, spec));
-    if (!fingerprints.isLoaded(spec)) return same;
+    if (!fingerprints.isLoading(spec)) {
+      if (optimistic || !fingerprints.worthLoading(spec, valid.size)) return same;
+      fingerprints.start(db, spec);
+    }
+    // The pass runs beside the stream: this batch waits only until its own keys have been read.
+    await fingerprints.whenRead(spec, valid.values());
   }
   // A replacement keeps the stored value of these when the record leaves them out (step 4).
   const defaulted = [...Object.keys(spec.defaults?.() ?? {}), ...(spec.fields.some((f) => f.key === "createdAt") ? ["createdAt"] : [])];

@@ -26,14 +26,25 @@
  * {@link MAX_ENTRIES} records the pass is abandoned and the stream looks up
  * records per batch as before.
  */
-import type { Db, Document } from "mongodb";
+import { BSON, type Db, type Document } from "mongodb";
 import { keyString, naturalKeyOf, type EntitySpec } from "../../domain/index.js";
 import { collectionFor } from "./collections.js";
 import { documentToRecord } from "./documents.js";
+import { retryTransient } from "../../shared/mongo/transient-retry.js";
 import { hash64, recordFingerprint, type Hash64 } from "./record-fingerprint.js";
 
 /** Past this many stored records (1,048,576: a table of 2^21 slots, 36 MB), the stream does not load them and looks up per batch. */
 export const MAX_ENTRIES = 1 << 20;
+
+/**
+ * Documents a reply of the pass carries (the server caps a reply at 16 MiB
+ * whatever this asks). FerretDB 1.24 streams large replies faster: the pass
+ * over 100k sessions took 8.4–9.2 s in replies of 1000 and 5.7–7.5 s in
+ * replies of 5000–20000 (3 December 2026). The replies are taken undecoded
+ * (the driver's `raw`) and each document decoded as it is fingerprinted, so a
+ * large reply costs its bytes, not a batch of decoded documents at once.
+ */
+export const PASS_BATCH_SIZE = 10_000;
 
 /** A batch needs at least this many look-ups of existing records before the pass is made. */
 export const LOAD_THRESHOLD = 200;
@@ -43,7 +54,27 @@ const KNOWN = 1;
 /** Stored, but the fingerprint is not known (a value with no canonical form, or two keys with one 64-bit hash). */
 const UNKNOWN = 2;
 
-type State = "not-loaded" | "loaded" | "too-large";
+/** While "loading", the table holds what the pass has read so far, and what the stream wrote meanwhile. */
+type State = "loading" | "loaded" | "too-large";
+
+/** One entity's pass and what it has found. */
+interface Pass {
+  state: State;
+  table: FingerprintTable;
+  /** Settles when the pass ends; rejects with its error (after retries) if it failed. */
+  done: Promise<void>;
+  /** Batches waiting for keys the pass has not read yet. */
+  waiters: Set<Waiter>;
+}
+
+/** A batch waiting for its keys: those not in the table yet, and how to wake it. */
+interface Waiter {
+  keys: Hash64[];
+  wake: () => void;
+}
+
+/** While batches wait, the pass looks for their keys after this many documents (and at the end of each reply). */
+const WAITER_CHECK_EVERY = 500;
 
 /** The stored fingerprints of one entity. */
 class FingerprintTable {
@@ -86,6 +117,11 @@ class FingerprintTable {
     this.words[slot * 4] = key.hi;
     this.words[slot * 4 + 1] = key.lo;
     this.put(slot, fingerprint);
+  }
+
+  /** True when the key is in the table, known or not. */
+  has(key: Hash64): boolean {
+    return this.states[this.find(key)] !== EMPTY;
   }
 
   /** True when the key is stored with this fingerprint. */
@@ -132,57 +168,163 @@ function keyHash(spec: EntitySpec, key: readonly string[]): Hash64 {
   return hash64(`${spec.name}\u0000${keyString(key)}`);
 }
 
-/** Per WriteRecords stream: the stored fingerprints of each entity it writes, loaded when a batch first needs many look-ups. */
+/**
+ * Per WriteRecords stream: the stored fingerprints of each entity it writes,
+ * read in one pass over the collection when a batch first needs many
+ * look-ups.
+ *
+ * The pass runs beside the stream rather than before it: a batch waits only
+ * until every one of its keys has been read (or the pass has ended), and is
+ * then decided from what the table holds. A file exported and imported again
+ * lists its records in the order the collection holds them, so its batches
+ * follow the pass closely instead of waiting for all of it: a re-import of
+ * 100k unchanged sessions took the pass (6–7 s on FerretDB/SQLite) plus the
+ * rows' own work (~3 s) before, and about the pass alone after. A key read
+ * is decided exactly as after the whole pass would be; a record whose key the
+ * pass has not read when it ends is looked up, as before.
+ *
+ * What the stream writes while the pass runs goes into the table too, and a
+ * key the pass then reads again (the stream's own write, or a version read
+ * before the write) becomes unknown, so it is looked up: the table never
+ * says "stored as it is" of a value that was replaced.
+ */
 export class StoredFingerprints {
-  private readonly tables = new Map<string, { state: State; table: FingerprintTable }>();
+  private readonly passes = new Map<string, Pass>();
+  private closed = false;
 
-  constructor(private readonly maxEntries = MAX_ENTRIES) {}
+  /**
+   * @param maxEntries past this many stored records the pass is abandoned
+   * @param passBatchSize documents a reply of the pass carries (tests make the pass slow with small replies)
+   */
+  constructor(
+    private readonly maxEntries = MAX_ENTRIES,
+    private readonly passBatchSize = PASS_BATCH_SIZE,
+  ) {}
 
-  /** Whether this entity's fingerprints are loaded (and so usable). */
+  /** Whether this entity's whole pass has been read (and so its table can be used at once). */
   isLoaded(spec: EntitySpec): boolean {
-    return this.tables.get(spec.name)?.state === "loaded";
+    return this.passes.get(spec.name)?.state === "loaded";
   }
 
-  /** Whether a batch with `lookUps` look-ups of existing records should load them now. */
+  /** Whether this entity's pass is under way. */
+  isLoading(spec: EntitySpec): boolean {
+    return this.passes.get(spec.name)?.state === "loading";
+  }
+
+  /** Whether a batch with `lookUps` look-ups of existing records should start the pass now. */
   worthLoading(spec: EntitySpec, lookUps: number): boolean {
-    return !spec.appendOnly && lookUps >= LOAD_THRESHOLD && !this.tables.has(spec.name);
+    return !spec.appendOnly && lookUps >= LOAD_THRESHOLD && !this.passes.has(spec.name);
   }
 
-  /** One pass over the entity's collection (passwords left out). Abandoned past the size limit. */
+  /**
+   * Starts the pass over the entity's collection (passwords left out) unless
+   * it is under way or done; it runs until it has read every document, passes
+   * the size limit (abandoned), fails (after transient retries; a later batch
+   * may start it again) or the stream ends ({@link close}).
+   */
+  start(db: Db, spec: EntitySpec): void {
+    if (this.passes.has(spec.name)) return;
+    const pass: Pass = { state: "loading", table: new FingerprintTable(), done: Promise.resolve(), waiters: new Set() };
+    this.passes.set(spec.name, pass);
+    pass.done = retryTransient(() => this.read(db, spec, pass)).then(
+      () => this.wakeAll(pass),
+      (error: unknown) => {
+        if (this.passes.get(spec.name) === pass) this.passes.delete(spec.name);
+        this.wakeAll(pass);
+        throw error;
+      },
+    );
+    // Its failure reaches the batches waiting on it; nobody else need hear it.
+    pass.done.catch(() => undefined);
+  }
+
+  /** The whole pass: started if need be, and waited for. */
   async load(db: Db, spec: EntitySpec): Promise<void> {
-    const table = new FingerprintTable();
-    const entry: { state: State; table: FingerprintTable } = { state: "too-large", table };
-    const cursor = collectionFor(db, spec).find({}, { projection: { passwordHash: 0 }, batchSize: 1000 });
-    try {
-      for await (const doc of cursor) {
-        if (table.count >= this.maxEntries) {
-          this.tables.set(spec.name, entry);
-          return;
-        }
-        this.addStored(spec, table, doc);
-      }
-    } finally {
-      await cursor.close();
-    }
-    entry.state = "loaded";
-    this.tables.set(spec.name, entry);
+    this.start(db, spec);
+    await this.passes.get(spec.name)?.done;
   }
 
-  /** True when `record` (validated) is stored exactly as it is. */
+  /**
+   * Waits until the pass has read the key of every record given (or has
+   * ended, or failed), so that the table can say which of them are stored as
+   * they are.
+   */
+  async whenRead(spec: EntitySpec, records: Iterable<Record<string, unknown>>): Promise<void> {
+    const pass = this.passes.get(spec.name);
+    if (pass?.state !== "loading") return;
+    const keys: Hash64[] = [];
+    for (const record of records) {
+      const key = naturalKeyOf(spec, record);
+      if (key) keys.push(keyHash(spec, key));
+    }
+    const waiter: Waiter = { keys, wake: () => undefined };
+    if (this.unread(pass, waiter) === 0) return;
+    const woken = new Promise<void>((resolve) => (waiter.wake = resolve));
+    pass.waiters.add(waiter);
+    try {
+      // A pass that fails wakes its waiters before it rejects: their records are then looked up.
+      await Promise.race([woken, pass.done]);
+    } finally {
+      pass.waiters.delete(waiter);
+    }
+  }
+
+  /** True when `record` (validated) is stored exactly as it is, as far as the pass has read. */
   isStoredAsIs(spec: EntitySpec, record: Record<string, unknown>): boolean {
-    const entry = this.tables.get(spec.name);
-    if (entry?.state !== "loaded") return false;
+    const pass = this.passes.get(spec.name);
+    if (pass?.state !== "loaded" && pass?.state !== "loading") return false;
     const key = naturalKeyOf(spec, record);
     const fingerprint = key && recordFingerprint(spec, record);
-    return fingerprint ? entry.table.matches(keyHash(spec, key!), fingerprint) : false;
+    return fingerprint ? pass.table.matches(keyHash(spec, key!), fingerprint) : false;
   }
 
   /** Records what this stream has just stored under a key (an insert or a change), so later batches compare with it. */
   written(spec: EntitySpec, stored: Record<string, unknown>): void {
-    const entry = this.tables.get(spec.name);
-    if (entry?.state !== "loaded") return;
+    const pass = this.passes.get(spec.name);
+    if (pass?.state !== "loaded" && pass?.state !== "loading") return;
     const key = naturalKeyOf(spec, stored);
-    if (key) entry.table.set(keyHash(spec, key), recordFingerprint(spec, stored), this.maxEntries);
+    if (key) pass.table.set(keyHash(spec, key), recordFingerprint(spec, stored), this.maxEntries);
+  }
+
+  /** Stops every pass under way (the stream has ended); batches waiting on one are woken. */
+  close(): void {
+    this.closed = true;
+    for (const pass of this.passes.values()) this.wakeAll(pass);
+  }
+
+  /** One attempt at the pass; a retry starts the table again (what the stream wrote meanwhile is in the collection by then). */
+  private async read(db: Db, spec: EntitySpec, pass: Pass): Promise<void> {
+    pass.table = new FingerprintTable();
+    const cursor = collectionFor(db, spec).find({}, { projection: { passwordHash: 0 }, batchSize: this.passBatchSize, raw: true });
+    try {
+      let sinceCheck = 0;
+      for await (const bytes of cursor) {
+        if (this.closed) return;
+        if (pass.table.count >= this.maxEntries) {
+          pass.state = "too-large";
+          return;
+        }
+        // Decoded as the driver decodes a document of a cursor that is not raw (BSON's defaults are the driver's).
+        this.addStored(spec, pass.table, BSON.deserialize(bytes as unknown as Uint8Array));
+        if (pass.waiters.size > 0 && (++sinceCheck >= WAITER_CHECK_EVERY || cursor.bufferedCount() === 0)) {
+          sinceCheck = 0;
+          for (const waiter of pass.waiters) if (this.unread(pass, waiter) === 0) waiter.wake();
+        }
+      }
+    } finally {
+      await cursor.close();
+    }
+    pass.state = "loaded";
+  }
+
+  /** How many of the waiter's keys the pass has not read yet (those read are dropped from its list). */
+  private unread(pass: Pass, waiter: Waiter): number {
+    waiter.keys = waiter.keys.filter((key) => !pass.table.has(key));
+    return waiter.keys.length;
+  }
+
+  private wakeAll(pass: Pass): void {
+    for (const waiter of pass.waiters) waiter.wake();
   }
 
   private addStored(spec: EntitySpec, table: FingerprintTable, doc: Document): void {

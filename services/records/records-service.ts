@@ -175,10 +175,11 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
     const jobId = writingJobId(context);
     const memory: WriteMemory | undefined = jobId ? { db, jobId, retentionMs: this.revertRetentionMs } : undefined;
     let failure: unknown;
+    let storedFingerprints: StoredFingerprints | undefined;
     this.writeStreams++;
     try {
       // Where look-ups scan the collection (FerretDB), a stream that re-imports many stored records loads their fingerprints once.
-      const storedFingerprints = (await retryTransient(() => isFerretDb(db))) ? new StoredFingerprints() : undefined;
+      storedFingerprints = (await retryTransient(() => isFerretDb(db))) ? new StoredFingerprints() : undefined;
       /** Whether the last batch answered held only new records (all inserted). */
       let lastAllNew = false;
       const batches = prepareAhead(requests, {
@@ -206,6 +207,8 @@ export class RecordsService implements ServiceImpl<typeof RecordsServiceDesc> {
       failure = error;
       throw error;
     } finally {
+      // A pass still reading (the stream ended or failed before it was done) stops and closes its cursor.
+      storedFingerprints?.close();
       this.writeStreams--;
       const audited = audit.finish(failure, context.signal.aborted);
       // On an outage the audit event waits for the database (write-audit.ts); the caller hears at once.

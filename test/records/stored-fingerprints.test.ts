@@ -288,6 +288,15 @@ describe("the pass over a collection larger than one reply", () => {
     }
   }, 120_000);
 
+  it("stops reading when the stream ends before the pass is done", async () => {
+    const fingerprints = new StoredFingerprints(undefined, 20);
+    fingerprints.start(big.db, spec);
+    await fingerprints.whenRead(spec, [record(0)]);
+    fingerprints.close();
+    await fingerprints.load(big.db, spec);
+    expect({ loading: fingerprints.isLoading(spec), loaded: fingerprints.isLoaded(spec) }).toEqual({ loading: false, loaded: false });
+  }, 60_000);
+
   it("keeps what the stream writes while the pass runs: a record changed and then sent as it was before is changed back, not taken as unchanged", async () => {
     // Replies of 20 documents: the pass reads the collection over hundreds of round trips, so these batches run while it does.
     const fingerprints = new StoredFingerprints(undefined, 20);

@@ -54,8 +54,8 @@ const KNOWN = 1;
 /** Stored, but the fingerprint is not known (a value with no canonical form, or two keys with one 64-bit hash). */
 const UNKNOWN = 2;
 
-/** While "loading", the table holds what the pass has read so far, and what the stream wrote meanwhile. */
-type State = "loading" | "loaded" | "too-large";
+/** While "loading", the table holds what the pass has read so far, and what the stream wrote meanwhile; "stopped": the stream ended first. */
+type State = "loading" | "loaded" | "too-large" | "stopped";
 
 /** One entity's pass and what it has found. */
 interface Pass {
@@ -299,7 +299,10 @@ export class StoredFingerprints {
     try {
       let sinceCheck = 0;
       for await (const bytes of cursor) {
-        if (this.closed) return;
+        if (this.closed) {
+          pass.state = "stopped";
+          return;
+        }
         if (pass.table.count >= this.maxEntries) {
           pass.state = "too-large";
           return;

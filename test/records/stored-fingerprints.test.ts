@@ -239,7 +239,7 @@ describe("records stored as they are sent, decided from the stream's fingerprint
 
 describe("the pass over a collection larger than one reply", () => {
   let big: TestDatabase;
-  const n = PASS_BATCH_SIZE + 1234;
+  const n = 10 * PASS_BATCH_SIZE + 234;
   /** The sessions as stored; what a file re-imports is each without its change time. */
   const documents: Record<string, unknown>[] = Array.from({ length: n }, (_, i) => ({
     ...session(i),
@@ -277,7 +277,7 @@ describe("the pass over a collection larger than one reply", () => {
       fingerprints.start(big.db, spec);
       const first = Array.from({ length: 300 }, (_, i) => record(i));
       await fingerprints.whenRead(spec, first);
-      // The first reply holds these; the rest of the collection comes in the next one.
+      // The first reply holds these; the rest of the collection comes in the replies after it.
       expect(fingerprints.isLoading(spec)).toBe(true);
       expect(first.every((r) => fingerprints.isStoredAsIs(spec, r))).toBe(true);
       // A key the collection does not hold waits for the whole pass.

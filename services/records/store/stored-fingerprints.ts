@@ -37,14 +37,14 @@ import { hash64, recordFingerprint, type Hash64 } from "./record-fingerprint.js"
 export const MAX_ENTRIES = 1 << 20;
 
 /**
- * Documents a reply of the pass carries (the server caps a reply at 16 MiB
- * whatever this asks). FerretDB 1.24 streams large replies faster: the pass
- * over 100k sessions took 8.4–9.2 s in replies of 1000 and 5.7–7.5 s in
- * replies of 5000–20000 (3 December 2026). The replies are taken undecoded
- * (the driver's `raw`) and each document decoded as it is fingerprinted, so a
- * large reply costs its bytes, not a batch of decoded documents at once.
+ * Documents a reply of the pass carries. Larger replies were not faster once
+ * the pass has its own work to do (100k sessions: 7.3–8.9 s a pass in replies
+ * of 1000 to 10,000, noise between runs larger than the difference), and the
+ * driver held up to 130 MB more heap for replies of 10,000 (3 December 2026).
+ * The documents are taken undecoded (the driver's `raw`) and each decoded as
+ * it is fingerprinted, rather than a reply's worth at once.
  */
-export const PASS_BATCH_SIZE = 10_000;
+export const PASS_BATCH_SIZE = 1000;
 
 /** A batch needs at least this many look-ups of existing records before the pass is made. */
 export const LOAD_THRESHOLD = 200;

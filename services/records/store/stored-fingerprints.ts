@@ -229,12 +229,12 @@ export class StoredFingerprints {
     pass.done = retryTransient(() => this.read(db, spec, pass)).then(
       () => this.wakeAll(pass),
       (error: unknown) => {
+        // A later batch may start it again.
         if (this.passes.get(spec.name) === pass) this.passes.delete(spec.name);
-        this.wakeAll(pass);
         throw error;
       },
     );
-    // Its failure reaches the batches waiting on it; nobody else need hear it.
+    // Its failure reaches the batches waiting on it (whenRead), which fail with it; nobody else need hear it.
     pass.done.catch(() => undefined);
   }
 
@@ -246,8 +246,8 @@ export class StoredFingerprints {
 
   /**
    * Waits until the pass has read the key of every record given (or has
-   * ended, or failed), so that the table can say which of them are stored as
-   * they are.
+   * ended), so that the table can say which of them are stored as they are.
+   * Rejects with the pass's error if it failed.
    */
   async whenRead(spec: EntitySpec, records: Iterable<Record<string, unknown>>): Promise<void> {
     const pass = this.passes.get(spec.name);
@@ -262,7 +262,7 @@ export class StoredFingerprints {
     const woken = new Promise<void>((resolve) => (waiter.wake = resolve));
     pass.waiters.add(waiter);
     try {
-      // A pass that fails wakes its waiters before it rejects: their records are then looked up.
+      // A pass that fails (after its retries) fails the batches waiting on it, as when a batch read the pass itself.
       await Promise.race([woken, pass.done]);
     } finally {
       pass.waiters.delete(waiter);

@@ -298,8 +298,8 @@ describe("the pass over a collection larger than one reply", () => {
   }, 60_000);
 
   it("keeps what the stream writes while the pass runs: a record changed and then sent as it was before is changed back, not taken as unchanged", async () => {
-    // Replies of 20 documents: the pass reads the collection over hundreds of round trips, so these batches run while it does.
-    const fingerprints = new StoredFingerprints(undefined, 20);
+    // Replies of 5 documents: the pass reads the collection over two thousand round trips, so these batches run while it does (asserted below).
+    const fingerprints = new StoredFingerprints(undefined, 5);
     const options = { mode: "upsert" as const, dryRun: false, ordered: false, storedFingerprints: fingerprints };
     // A batch of stored records starts the pass (after its inserts are refused) and is decided from it.
     const early = await writeBatch(

@@ -58,13 +58,38 @@ const UNUSUAL = Symbol("unusual");
  * one of the common shapes (see the module's TSDoc).
  */
 export function plainRecordFromBytes(spec: EntitySpec, bytes: Uint8Array, start: number, end: number): Record<string, unknown> | undefined {
-  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const buf = asBuffer(bytes);
   try {
     return readRecord(PLANS[spec.name], new Reader(buf, start, end));
   } catch (error) {
     if (error === UNUSUAL) return undefined;
     throw error;
   }
+}
+
+/**
+ * The case of an `EntityRecord`'s bytes — its field number, and where the
+ * entity's message starts — when the bytes are exactly one case: a
+ * length-delimited tag, the length, the message to the end. `undefined` for
+ * anything else (no case, several fields, bytes after it, a malformed
+ * varint), which the caller reads the reflective way.
+ */
+export function singleCaseOf(bytes: Uint8Array): { caseNumber: number; start: number } | undefined {
+  const reader = new Reader(asBuffer(bytes), 0, bytes.length);
+  try {
+    const tag = reader.varint32();
+    if ((tag & 7) !== WireType.LengthDelimited) return undefined;
+    const length = reader.length();
+    return reader.pos + length === bytes.length ? { caseNumber: tag >>> 3, start: reader.pos } : undefined;
+  } catch (error) {
+    if (error === UNUSUAL) return undefined;
+    throw error;
+  }
+}
+
+/** The bytes as a Buffer (a view, not a copy), which the reader's text decoding needs. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function readRecord(plan: ReadPlan, reader: Reader): Record<string, unknown> {

@@ -28,7 +28,6 @@
  * into the bytes after it, which protobuf's parsers in other languages refuse.
  */
 import { fromBinary, toBinary, type DescMessage, type DescMethodStreaming } from "@bufbuild/protobuf";
-import { WireType } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   EntityRecordSchema,
@@ -42,7 +41,7 @@ import {
 import type { EntityName } from "../../domain/index.js";
 import { ENTITIES } from "../../domain/index.js";
 import { PlainEntityRecord, RECORD_CASE } from "./record-codec.js";
-import { plainRecordFromBytes } from "./record-from-bytes.js";
+import { asBuffer, plainRecordFromBytes, singleCaseOf } from "./record-from-bytes.js";
 import { STREAM_RECORDS_ENCODED, WRITE_RECORDS_ENCODED } from "./records-as-bytes.js";
 
 /** StreamRecords with each response's records left as bytes; otherwise the method itself. */
@@ -84,33 +83,19 @@ export function readRecords<M extends StreamRecordsResponse | WriteRecordsReques
 
 /** The record read fast, or parsed by protobuf-es from its own bytes; `undefined` if protobuf-es refuses them. */
 function readRecord(bytes: Uint8Array): EntityRecord | undefined {
-  // One field, the record's case: its tag, its length, then the entity's message to the end.
-  const tag = readVarint(bytes, 0);
-  if (tag !== undefined && tag.value % 8 === WireType.LengthDelimited) {
-    const recordCase = CASE_BY_NUMBER.get(Math.floor(tag.value / 8)) as (typeof RECORD_CASE)[EntityName] | undefined;
-    const spec = recordCase && ENTITY_BY_CASE.get(recordCase);
-    const length = spec && readVarint(bytes, tag.end);
-    if (length && length.end + length.value === bytes.length) {
-      const record = plainRecordFromBytes(spec!, bytes, length.end, bytes.length);
-      if (record) return new PlainEntityRecord(recordCase!, record);
-    }
+  const buf = asBuffer(bytes);
+  const head = singleCaseOf(buf);
+  const recordCase = head && (CASE_BY_NUMBER.get(head.caseNumber) as (typeof RECORD_CASE)[EntityName] | undefined);
+  const spec = recordCase && ENTITY_BY_CASE.get(recordCase);
+  if (spec) {
+    const record = plainRecordFromBytes(spec, buf, head!.start, buf.length);
+    if (record) return new PlainEntityRecord(recordCase!, record);
   }
   try {
     return fromBinary(EntityRecordSchema, bytes);
   } catch {
     return undefined;
   }
-}
-
-/** The varint at `at` and where it ends, if it is one of at most 5 bytes within `bytes`. */
-function readVarint(bytes: Uint8Array, at: number): { value: number; end: number } | undefined {
-  let value = 0;
-  for (let i = 0; i < 5 && at + i < bytes.length; i++) {
-    const b = bytes[at + i]!;
-    value += (b & 0x7f) * 2 ** (7 * i);
-    if (b < 0x80) return { value, end: at + i + 1 };
-  }
-  return undefined;
 }
 
 function reflectiveMessage<M extends StreamRecordsResponse | WriteRecordsRequest>(message: M): M {

@@ -27,7 +27,7 @@
  * records per batch as before.
  */
 import { BSON, type Db, type Document } from "mongodb";
-import { keyString, naturalKeyOf, type EntitySpec } from "../../domain/index.js";
+import { naturalKeyString, type EntitySpec } from "../../domain/index.js";
 import { collectionFor } from "./collections.js";
 import { documentToRecord } from "./documents.js";
 import { retryTransient } from "../../shared/mongo/transient-retry.js";
@@ -163,9 +163,9 @@ class FingerprintTable {
   }
 }
 
-/** The key hash of a natural key of an entity. */
-function keyHash(spec: EntitySpec, key: readonly string[]): Hash64 {
-  return hash64(`${spec.name}\u0000${keyString(key)}`);
+/** The key hash of a natural key of an entity (as `naturalKeyString` gives it). */
+function keyHash(spec: EntitySpec, key: string): Hash64 {
+  return hash64(`${spec.name}\u0000${key}`);
 }
 
 /**
@@ -254,8 +254,8 @@ export class StoredFingerprints {
     if (pass?.state !== "loading") return;
     const keys: Hash64[] = [];
     for (const record of records) {
-      const key = naturalKeyOf(spec, record);
-      if (key) keys.push(keyHash(spec, key));
+      const key = naturalKeyString(spec, record);
+      if (key !== undefined) keys.push(keyHash(spec, key));
     }
     const waiter: Waiter = { keys, wake: () => undefined };
     if (this.unread(pass, waiter) === 0) return;
@@ -271,19 +271,24 @@ export class StoredFingerprints {
 
   /** True when `record` (validated) is stored exactly as it is, as far as the pass has read. */
   isStoredAsIs(spec: EntitySpec, record: Record<string, unknown>): boolean {
-    const pass = this.passes.get(spec.name);
-    if (pass?.state !== "loaded" && pass?.state !== "loading") return false;
-    const key = naturalKeyOf(spec, record);
-    const fingerprint = key && recordFingerprint(spec, record);
-    return fingerprint ? pass.table.matches(keyHash(spec, key!), fingerprint) : false;
+    const table = this.readTable(spec);
+    const key = table && naturalKeyString(spec, record);
+    if (key === undefined) return false;
+    const fingerprint = recordFingerprint(spec, record);
+    return fingerprint !== undefined && table!.matches(keyHash(spec, key), fingerprint);
   }
 
   /** Records what this stream has just stored under a key (an insert or a change), so later batches compare with it. */
   written(spec: EntitySpec, stored: Record<string, unknown>): void {
+    const table = this.readTable(spec);
+    const key = table && naturalKeyString(spec, stored);
+    if (key !== undefined) table!.set(keyHash(spec, key), recordFingerprint(spec, stored), this.maxEntries);
+  }
+
+  /** The entity's table while it can be used: the pass under way or done (not abandoned, failed or stopped). */
+  private readTable(spec: EntitySpec): FingerprintTable | undefined {
     const pass = this.passes.get(spec.name);
-    if (pass?.state !== "loaded" && pass?.state !== "loading") return;
-    const key = naturalKeyOf(spec, stored);
-    if (key) pass.table.set(keyHash(spec, key), recordFingerprint(spec, stored), this.maxEntries);
+    return pass?.state === "loaded" || pass?.state === "loading" ? pass.table : undefined;
   }
 
   /** Stops every pass under way (the stream has ended); batches waiting on one are woken. */
@@ -331,8 +336,7 @@ export class StoredFingerprints {
   }
 
   private addStored(spec: EntitySpec, table: FingerprintTable, doc: Document): void {
-    const key = spec.keyFields.map((f) => doc[f]);
-    if (!key.every((part): part is string => typeof part === "string" && part !== "")) return;
-    table.add(keyHash(spec, key), recordFingerprint(spec, documentToRecord(spec, doc)));
+    const key = naturalKeyString(spec, doc);
+    if (key !== undefined) table.add(keyHash(spec, key), recordFingerprint(spec, documentToRecord(spec, doc)));
   }
 }

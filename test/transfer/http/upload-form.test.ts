@@ -195,6 +195,65 @@ describe("names the form does not take", () => {
   });
 });
 
+/** A multipart body written by hand, for part headers FormData cannot set; each part: name, extra header lines, body. */
+async function postRaw(parts: { name: string; fileName?: string; headers?: string[]; body: string }[]): Promise<{ status: number; body: Record<string, unknown> & { message?: string } }> {
+  const boundary = "----dx-test-boundary";
+  const text = parts
+    .map((p) => {
+      const disposition = `Content-Disposition: form-data; name="${p.name}"${p.fileName ? `; filename="${p.fileName}"` : ""}`;
+      return `--${boundary}\r\n${[disposition, ...(p.headers ?? [])].join("\r\n")}\r\n\r\n${p.body}\r\n`;
+    })
+    .join("");
+  const res = await fetch(`${s.transfer.url}/import`, {
+    method: "POST",
+    headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+    body: `${text}--${boundary}--\r\n`,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe("transfer-encoded parts", () => {
+  const fields = [
+    { name: "format", body: "csv" },
+    { name: "entity", body: "users" },
+  ];
+
+  it("refuses a quoted-printable file instead of importing its escapes as text, and writes nothing", async () => {
+    const before = [await users(), await s.transferDb.db.collection("jobs").countDocuments()];
+    // Read as it is, this row would store the username "jos=C3=A9".
+    const res = await postRaw([
+      ...fields,
+      { name: "file", fileName: "qp.csv", headers: ["Content-Type: text/csv", "Content-Transfer-Encoding: quoted-printable"], body: "email,username\r\njose@example.org,jos=C3=A9\r\n" },
+    ]);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: "invalid_argument" });
+    expect(res.body.message).toMatch(/^the form part "file" is sent with Content-Transfer-Encoding: quoted-printable, which this endpoint does not decode/);
+    expect([await users(), await s.transferDb.db.collection("jobs").countDocuments()]).toEqual(before);
+  });
+
+  it("refuses a base64 form field, naming it", async () => {
+    const before = await users();
+    const res = await postRaw([
+      ...fields,
+      { name: "dry_run", headers: ["Content-Transfer-Encoding: BASE64"], body: Buffer.from("true").toString("base64") },
+      { name: "file", fileName: "b.csv", body: "email,username\r\nb64@example.org,b64\r\n" },
+    ]);
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/the form part "dry_run" is sent with Content-Transfer-Encoding: base64/);
+    expect(await users()).toBe(before);
+  });
+
+  it("takes parts that say their bytes are as they are: binary, 8bit, 7bit or no header", async () => {
+    const res = await postRaw([
+      { name: "format", headers: ["Content-Transfer-Encoding: 7bit"], body: "csv" },
+      { name: "entity", headers: ["Content-Transfer-Encoding: 8bit"], body: "users" },
+      { name: "file", fileName: "bin.csv", headers: ["Content-Type: text/csv", "Content-Transfer-Encoding: binary"], body: "email,username\r\nbinary-cte@example.org,binary-cte\r\n" },
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ read: 1, inserted: 1, failed: 0 });
+  });
+});
+
 describe("forms past the parser's limits", () => {
   it("refuses a form with more than 50 fields instead of dropping the ones past the 50th", async () => {
     // The 52nd field says dry run: dropped, the file would be imported for real.

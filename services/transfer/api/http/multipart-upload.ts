@@ -15,6 +15,9 @@
  * {@link MAX_FIELD_BYTES} are refused
  * (400) the moment they arrive — never dropped or truncated (busboy's limits
  * otherwise drop and cut silently) — and the rest of the body is not read.
+ * So is a part sent with a `Content-Transfer-Encoding` other than the
+ * identity ones ({@link IDENTITY_TRANSFER_ENCODINGS}): busboy passes its bytes
+ * on undecoded, and a quoted-printable file would import `Jos=C3=A9` as a name.
  */
 import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
@@ -29,6 +32,23 @@ import { InvalidTransferRequestError } from "../../errors.js";
 export const MAX_FIELDS = 50;
 /** Longest form field value (a mapping or options object is far smaller). */
 export const MAX_FIELD_BYTES = 1 << 20;
+
+/**
+ * The `Content-Transfer-Encoding`s whose bytes are the part's own (busboy's
+ * default, when the header is absent, is `7bit`). RFC 7578 deprecates the
+ * header for form data; a client that still sends `base64` or
+ * `quoted-printable` is refused rather than read encoded.
+ */
+export const IDENTITY_TRANSFER_ENCODINGS: readonly string[] = ["7bit", "8bit", "binary"];
+
+/** Refuses a part whose bytes are transfer-encoded (see {@link IDENTITY_TRANSFER_ENCODINGS}). */
+function checkTransferEncoding(name: string, encoding: string): void {
+  if (IDENTITY_TRANSFER_ENCODINGS.includes(encoding.trim())) return;
+  throw new InvalidTransferRequestError(
+    `the form part ${JSON.stringify(name)} is sent with Content-Transfer-Encoding: ${encoding}, which this endpoint does not decode; send its bytes as they are (binary, or leave the header out)`,
+    name,
+  );
+}
 
 export interface SpooledFile {
   path: string;
@@ -115,9 +135,10 @@ export function readUpload(req: IncomingMessage, rules: UploadRules): Promise<Up
       );
       reject(error);
     };
-    const accept = (name: string): boolean => {
+    const accept = (name: string, transferEncoding: string): boolean => {
       try {
         rules.checkName(name, seen);
+        checkTransferEncoding(name, transferEncoding);
         seen.push(name);
         return true;
       } catch (error) {
@@ -126,14 +147,14 @@ export function readUpload(req: IncomingMessage, rules: UploadRules): Promise<Up
       }
     };
     parser.on("field", (name, value, info) => {
-      if (!accept(name)) return;
+      if (!accept(name, info.encoding)) return;
       if (info.valueTruncated) return refuse(new InvalidTransferRequestError(`the form field ${name} is larger than ${MAX_FIELD_BYTES / (1 << 20)} MiB`, name));
       fields.set(name, value);
     });
     parser.on("file", (name, stream, info) => {
       // A refused upload destroys the part it is in: that is expected, not an error to crash on.
       stream.on("error", () => undefined);
-      if (!accept(name)) return void stream.resume();
+      if (!accept(name, info.encoding)) return void stream.resume();
       try {
         rules.beforeFile?.(fields);
       } catch (error) {

@@ -5,7 +5,7 @@
  *
  *   tsx bench/run.ts [--quick] [--n 1000000] [--rounds 3] [--upsert-n 20000]
  *                    [--only startup,plugins,spreadsheets,workers,workers-service,export,import,upsert,reimport,memory,e2e,records,concurrency,mixed-load]
- *                    [--reimport-n 20000] [--changed-n 1000]
+ *                    [--reimport-n 20000] [--changed-n 1000] [--reimport-rows ri-upsert-unchanged,users-dry-runs]  (some re-import rows only, with their insert)
  *                    [--backend sqlite|postgresql --postgresql-url URL] [--cpu-prof] [--alloc-prof]
  *                    [--service-flags="--max-old-space-size=512"]  (node flags of our service processes, after `npm start`'s)
  *                    [--records-flags="…"] [--transfer-flags="…"]    (of one of them only)
@@ -30,7 +30,7 @@ import { formatWorkerRows } from "./sections/format-workers.js";
 import { spreadsheetRows } from "./sections/spreadsheets.js";
 import { concurrencyRows } from "./sections/concurrency.js";
 import { mixedLoadRows } from "./sections/mixed-load.js";
-import { reimportRows } from "./sections/reimport.js";
+import { REIMPORT_ROWS, reimportRows } from "./sections/reimport.js";
 import { startupRows } from "./sections/startup.js";
 
 /** `records` (the records-level rows) is in every full run; quick runs add it only when asked. */
@@ -81,6 +81,7 @@ function parseOptions(argv: string[]): BenchOptions {
       "upsert-n": { type: "string" },
       "reimport-n": { type: "string" },
       "changed-n": { type: "string" },
+      "reimport-rows": { type: "string" },
       only: { type: "string" },
       backend: { type: "string", default: "sqlite" },
       "postgresql-url": { type: "string" },
@@ -103,6 +104,16 @@ function parseOptions(argv: string[]): BenchOptions {
     .filter(Boolean);
   const unknown = only?.filter((s) => !SECTIONS.includes(s)) ?? [];
   if (unknown.length > 0) throw new Error(`--only names unknown section${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; known: ${SECTIONS.join(", ")}`);
+  const chosenReimportRows = values["reimport-rows"]
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknownRows = chosenReimportRows?.filter((r) => !REIMPORT_ROWS.includes(r)) ?? [];
+  if (unknownRows.length > 0 || chosenReimportRows?.length === 0)
+    throw new Error(
+      `--reimport-rows ${unknownRows.length > 0 ? `names unknown row${unknownRows.length > 1 ? "s" : ""} ${unknownRows.join(", ")}` : "names no row"}; known: ${REIMPORT_ROWS.join(", ")}`,
+    );
+  if (chosenReimportRows && only && only.length > 0 && !only.includes("reimport")) throw new Error("--reimport-rows chooses rows of the reimport section, which --only leaves out");
   if (values.backend !== "sqlite" && values.backend !== "postgresql") throw new Error(`--backend must be sqlite or postgresql, not ${JSON.stringify(values.backend)}`);
   return {
     n,
@@ -115,6 +126,7 @@ function parseOptions(argv: string[]): BenchOptions {
     // per-record replacement (bench/README.md, "Re-imports").
     reimportN: count("reimport-n", values["reimport-n"], Math.min(n, 20_000)),
     changedN: count("changed-n", values["changed-n"], Math.min(n, 1_000)),
+    ...(chosenReimportRows ? { reimportRows: new Set(chosenReimportRows) } : {}),
     quick,
     sections: new Set(only && only.length > 0 ? only : ALL),
     backend: values.backend,

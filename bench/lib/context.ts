@@ -21,6 +21,8 @@ export interface BenchOptions {
   reimportN: number;
   /** N of the re-import rows whose every row changes a stored record. */
   changedN: number;
+  /** The re-import rows to run (`--reimport-rows`); undefined: all of them. */
+  reimportRows?: Set<string>;
   quick: boolean;
   sections: Set<string>;
   backend: "sqlite" | "postgresql";

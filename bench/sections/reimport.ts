@@ -28,18 +28,50 @@ const USERS_STORED = 30_000;
 const USERS_DB = "bench_users";
 const LATENCY_TARGET_MS = 300;
 
-interface Case {
+/** One row of the section; the first of each group is the insert every other row of it is measured against. */
+interface CaseSpec {
   id: string;
   label: string;
   mode: Mode;
-  file: string;
-  rows: number;
   /** Which variant of the file's sessions is stored first; undefined: none. */
   stored?: number;
   expect: Expect;
   strict?: boolean;
   dryRun?: boolean;
 }
+
+interface Case extends CaseSpec {
+  file: string;
+  rows: number;
+}
+
+/** Files whose rows are all stored as they are (N = `--reimport-n`). */
+const SAME_CASES: readonly CaseSpec[] = [
+  { id: "ri-insert", label: "insert (baseline)", mode: "insert", expect: "inserted" },
+  { id: "ri-upsert-unchanged", label: "upsert, all stored as they are", mode: "upsert", stored: 0, expect: "unchanged" },
+  { id: "ri-upsert-unchanged-strict", label: "upsert strict, all stored as they are", mode: "upsert", stored: 0, expect: "unchanged", strict: true },
+  { id: "ri-merge-unchanged", label: "merge, all stored as they are", mode: "merge", stored: 0, expect: "unchanged" },
+  { id: "ri-skip-existing", label: "skip-existing, all stored", mode: "skip-existing", stored: 0, expect: "skipped" },
+  { id: "ri-dry-run-upsert", label: "dry run of the upsert, all stored as they are", mode: "upsert", stored: 0, expect: "unchanged", dryRun: true },
+  { id: "ri-dry-run-insert", label: "dry run of the insert, empty collection", mode: "insert", expect: "inserted", dryRun: true },
+];
+
+/** Files whose every row changes a stored record (N = `--changed-n`). */
+const CHANGED_CASES: readonly CaseSpec[] = [
+  { id: "ri-insert-small", label: "insert (baseline)", mode: "insert", expect: "inserted" },
+  { id: "ri-upsert-changed", label: "upsert, every row changes a stored record", mode: "upsert", stored: 0, expect: "updated" },
+  { id: "ri-merge-changed", label: "merge, every row changes a stored record", mode: "merge", stored: 0, expect: "updated" },
+];
+
+/** The 20-row users dry runs against 30k stored users. */
+const USERS_DRY_RUNS = "users-dry-runs";
+
+/**
+ * What `--reimport-rows` may name: a row of either file, or the users dry
+ * runs. A group's insert runs whenever one of its rows does (it is what they
+ * are measured against).
+ */
+export const REIMPORT_ROWS: readonly string[] = [...SAME_CASES.slice(1), ...CHANGED_CASES.slice(1)].map((c) => c.id).concat(USERS_DRY_RUNS);
 
 function variantOf(ctx: BenchContext, token: string | undefined, c: Case): Variant {
   return {
@@ -125,31 +157,21 @@ async function dryRunLatency(ctx: BenchContext, token: string | undefined): Prom
 }
 
 export async function reimportRows(ctx: BenchContext): Promise<{ rows: TableRow[]; raw: Record<string, unknown> }> {
-  const { reimportN: n, changedN, rounds } = ctx.options;
+  const { reimportN: n, changedN, rounds, reimportRows: selected } = ctx.options;
   const token = await mintToken(ctx);
   const same = join(ctx.tmp, `reimport-${n}.csv`);
   const changed = join(ctx.tmp, `reimport-changed-${changedN}.csv`);
   await Promise.all([writeSessionsCsv(same, n, 0), writeSessionsCsv(changed, changedN, 1)]);
-  const cases: Case[] = [
-    { id: "ri-insert", label: "insert (baseline)", mode: "insert", file: same, rows: n, expect: "inserted" },
-    { id: "ri-upsert-unchanged", label: "upsert, all stored as they are", mode: "upsert", file: same, rows: n, stored: 0, expect: "unchanged" },
-    { id: "ri-upsert-unchanged-strict", label: "upsert strict, all stored as they are", mode: "upsert", file: same, rows: n, stored: 0, expect: "unchanged", strict: true },
-    { id: "ri-merge-unchanged", label: "merge, all stored as they are", mode: "merge", file: same, rows: n, stored: 0, expect: "unchanged" },
-    { id: "ri-skip-existing", label: "skip-existing, all stored", mode: "skip-existing", file: same, rows: n, stored: 0, expect: "skipped" },
-    { id: "ri-dry-run-upsert", label: "dry run of the upsert, all stored as they are", mode: "upsert", file: same, rows: n, stored: 0, expect: "unchanged", dryRun: true },
-    { id: "ri-dry-run-insert", label: "dry run of the insert, empty collection", mode: "insert", file: same, rows: n, expect: "inserted", dryRun: true },
-  ];
-  const changedCases: Case[] = [
-    { id: "ri-insert-small", label: "insert (baseline)", mode: "insert", file: changed, rows: changedN, expect: "inserted" },
-    { id: "ri-upsert-changed", label: "upsert, every row changes a stored record", mode: "upsert", file: changed, rows: changedN, stored: 0, expect: "updated" },
-    { id: "ri-merge-changed", label: "merge, every row changes a stored record", mode: "merge", file: changed, rows: changedN, stored: 0, expect: "updated" },
-  ];
+  const chosen = (list: readonly CaseSpec[]) => (selected ? list.filter((c, i) => i === 0 || selected.has(c.id)) : list);
+  const cases: Case[] = chosen(SAME_CASES).map((c) => ({ ...c, file: same, rows: n }));
+  const changedCases: Case[] = chosen(CHANGED_CASES).map((c) => ({ ...c, file: changed, rows: changedN }));
   const rows: TableRow[] = [];
   const raw: Record<string, unknown> = {};
   for (const [group, list, size] of [
     ["same", cases, n],
     ["changed", changedCases, changedN],
   ] as const) {
+    if (list.length < 2) continue;
     ctx.log(`re-imports (${group}, ${size} rows): ${list.map((c) => c.id).join(", ")}; ${rounds} round(s)`);
     const s = await interleave(
       list.map((c) => variantOf(ctx, token, c)),
@@ -176,8 +198,10 @@ export async function reimportRows(ctx: BenchContext): Promise<{ rows: TableRow[
       });
     }
   }
-  const latency = await dryRunLatency(ctx, token);
-  rows.push(...latency.rows);
-  raw.dryRunLatencyMs = latency.raw;
+  if (!selected || selected.has(USERS_DRY_RUNS)) {
+    const latency = await dryRunLatency(ctx, token);
+    rows.push(...latency.rows);
+    raw.dryRunLatencyMs = latency.raw;
+  }
   return { rows, raw };
 }

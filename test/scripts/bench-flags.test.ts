@@ -25,6 +25,12 @@ describe("bench/run.ts flags", () => {
     expect(bench("--backend", "mysql").stderr).toContain('--backend must be sqlite or postgresql, not "mysql"');
   });
 
+  it("refuses a re-import row it does not have, an empty list, and rows of a section left out", () => {
+    expect(bench("--reimport-rows", "ri-upsert-unchanged,ri-upsert-unchnaged").stderr).toContain("--reimport-rows names unknown row ri-upsert-unchnaged; known: ri-upsert-unchanged,");
+    expect(bench("--reimport-rows", ",").stderr).toContain("--reimport-rows names no row; known:");
+    expect(bench("--only", "e2e", "--reimport-rows", "ri-merge-changed").stderr).toContain("--reimport-rows chooses rows of the reimport section, which --only leaves out");
+  });
+
   it("refuses a probe pause that is not a whole number and a nice value outside 0–19", () => {
     expect(bench("--probe-every-ms", "0").stderr).toContain('--probe-every-ms must be a whole number ≥ 1, not "0"');
     expect(bench("--colocated-nice", "20").stderr).toContain('--colocated-nice must be a whole number from 0 to 19, not "20"');

@@ -41,6 +41,11 @@ export interface StartServiceOptions {
   /** Variable naming the port, e.g. RECORDS_PORT. */
   portVariable: string;
   env: NodeJS.ProcessEnv;
+  /**
+   * How long the service may take to say it listens; default 60 s. A service run from its TypeScript
+   * (tsx compiles its imports at start) took over 30 s once on a CI run whose two lanes shared the
+   * machine's 2 cores with other work (3 December 2026): a wait, not a failure of the service.
+   */
   timeoutMs?: number;
   /** Listen port; default a free one (a restarted service takes its old port, so its callers find it again). */
   port?: number;
@@ -73,7 +78,7 @@ export async function startServiceProcess(options: StartServiceOptions): Promise
     keepStderr(chunk);
   });
   const exited = once(child, "exit");
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (findListeningLine(stdout) === undefined) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${options.entry} exited before it was ready:\n${text}`);
     if (Date.now() > deadline) {

@@ -5,7 +5,7 @@
  *
  *   tsx bench/run.ts [--quick] [--n 1000000] [--rounds 3] [--upsert-n 20000]
  *                    [--only startup,plugins,spreadsheets,workers,workers-service,export,import,upsert,reimport,memory,e2e,records,concurrency,mixed-load]
- *                    [--reimport-n 20000] [--changed-n 1000] [--reimport-rows ri-upsert-unchanged,users-dry-runs]  (some re-import rows only, with their insert)
+ *                    [--reimport-n 20000] [--changed-n 1000] [--corrected-n 5000] [--reimport-rows ri-upsert-unchanged,users-dry-runs]  (some re-import rows only, with their insert)
  *                    [--backend sqlite|postgresql --postgresql-url URL] [--cpu-prof] [--alloc-prof]
  *                    [--service-flags="--max-old-space-size=512"]  (node flags of our service processes, after `npm start`'s)
  *                    [--records-flags="…"] [--transfer-flags="…"]    (of one of them only)
@@ -81,6 +81,7 @@ function parseOptions(argv: string[]): BenchOptions {
       "upsert-n": { type: "string" },
       "reimport-n": { type: "string" },
       "changed-n": { type: "string" },
+      "corrected-n": { type: "string" },
       "reimport-rows": { type: "string" },
       only: { type: "string" },
       backend: { type: "string", default: "sqlite" },
@@ -126,6 +127,8 @@ function parseOptions(argv: string[]): BenchOptions {
     // per-record replacement (bench/README.md, "Re-imports").
     reimportN: count("reimport-n", values["reimport-n"], Math.min(n, 20_000)),
     changedN: count("changed-n", values["changed-n"], Math.min(n, 1_000)),
+    // A corrected file's changed rows are looked up a batch at a time: a scan of the collection each on FerretDB.
+    correctedN: count("corrected-n", values["corrected-n"], Math.min(n, 5_000)),
     ...(chosenReimportRows ? { reimportRows: new Set(chosenReimportRows) } : {}),
     quick,
     sections: new Set(only && only.length > 0 ? only : ALL),

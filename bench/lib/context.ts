@@ -21,6 +21,8 @@ export interface BenchOptions {
   reimportN: number;
   /** N of the re-import rows whose every row changes a stored record. */
   changedN: number;
+  /** N of the corrected-file re-import rows (one row in 100 changed). */
+  correctedN: number;
   /** The re-import rows to run (`--reimport-rows`); undefined: all of them. */
   reimportRows?: Set<string>;
   quick: boolean;

@@ -82,8 +82,11 @@ function cell(v: unknown): string {
   return String(v);
 }
 
-/** Writes sessions [first, first + n) as a CSV file with a header of column keys (both importers accept keys). */
-export async function writeSessionsCsv(path: string, n: number, variant = 0, first = 0): Promise<number> {
+/**
+ * Writes sessions [first, first + n) as a CSV file with a header of column keys (both importers accept keys).
+ * With `changedEvery` k, one row in k (the middle one of each k) is of variant `variant + 1`: a corrected file.
+ */
+export async function writeSessionsCsv(path: string, n: number, variant = 0, first = 0, changedEvery?: number): Promise<number> {
   const out = createWriteStream(path);
   let bytes = 0;
   const write = async (s: string) => {
@@ -94,7 +97,7 @@ export async function writeSessionsCsv(path: string, n: number, variant = 0, fir
   for (let start = first; start < first + n; start += 1000) {
     let chunk = "";
     for (let i = start; i < Math.min(first + n, start + 1000); i++) {
-      const doc = session(i, variant);
+      const doc = session(i, changedEvery !== undefined && i % changedEvery === changedEvery >> 1 ? variant + 1 : variant);
       chunk += `${SESSION_COLUMNS.map((c) => cell(doc[c.key])).join(",")}\r\n`;
     }
     await write(chunk);

@@ -38,6 +38,8 @@ interface CaseSpec {
   expect: Expect;
   strict?: boolean;
   dryRun?: boolean;
+  /** One row in this many is changed ("updated"); the rest are `expect`. */
+  changedEvery?: number;
 }
 
 interface Case extends CaseSpec {
@@ -63,6 +65,19 @@ const CHANGED_CASES: readonly CaseSpec[] = [
   { id: "ri-merge-changed", label: "merge, every row changes a stored record", mode: "merge", stored: 0, expect: "updated" },
 ];
 
+/** One row in this many of a corrected file changes its stored record. */
+const CORRECTED_EVERY = 100;
+
+/**
+ * A corrected file (N = `--corrected-n`): every row stored, one in
+ * {@link CORRECTED_EVERY} changed, spread over every batch — the re-import
+ * people do most.
+ */
+const CORRECTED_CASES: readonly CaseSpec[] = [
+  { id: "ri-insert-corrected", label: "insert (baseline)", mode: "insert", expect: "inserted" },
+  { id: "ri-upsert-corrected", label: `upsert, a corrected file (1 row in ${CORRECTED_EVERY} changed)`, mode: "upsert", stored: 0, expect: "unchanged", changedEvery: CORRECTED_EVERY },
+];
+
 /** The 20-row users dry runs against 30k stored users. */
 const USERS_DRY_RUNS = "users-dry-runs";
 
@@ -71,7 +86,7 @@ const USERS_DRY_RUNS = "users-dry-runs";
  * runs. A group's insert runs whenever one of its rows does (it is what they
  * are measured against).
  */
-export const REIMPORT_ROWS: readonly string[] = [...SAME_CASES.slice(1), ...CHANGED_CASES.slice(1)].map((c) => c.id).concat(USERS_DRY_RUNS);
+export const REIMPORT_ROWS: readonly string[] = [...SAME_CASES.slice(1), ...CHANGED_CASES.slice(1), ...CORRECTED_CASES.slice(1)].map((c) => c.id).concat(USERS_DRY_RUNS);
 
 function variantOf(ctx: BenchContext, token: string | undefined, c: Case): Variant {
   return {
@@ -84,7 +99,11 @@ function variantOf(ctx: BenchContext, token: string | undefined, c: Case): Varia
       withServices(ctx, IMPORT_DB, async (url) => {
         const r = await runWorker("bench/workers/e2e-import.ts", { url, file: c.file, mode: c.mode, token, strict: c.strict ?? false, dryRun: c.dryRun ?? false });
         const s = r.extra as Record<Expect | "failed", number>;
-        if (s[c.expect] !== c.rows || s.failed !== 0) throw new Error(`${c.id}: expected ${c.rows} ${c.expect}, got ${JSON.stringify(s)}`);
+        const changed = c.changedEvery ? Math.floor((c.rows + c.changedEvery - 1 - (c.changedEvery >> 1)) / c.changedEvery) : 0;
+        const want: Partial<Record<Expect | "failed", number>> = { [c.expect]: c.rows - changed, ...(changed > 0 ? { updated: changed } : {}), failed: 0 };
+        for (const [outcome, count] of Object.entries(want)) {
+          if (s[outcome as Expect] !== count) throw new Error(`${c.id}: expected ${JSON.stringify(want)}, got ${JSON.stringify(s)}`);
+        }
         return r;
       }),
   };
@@ -157,19 +176,22 @@ async function dryRunLatency(ctx: BenchContext, token: string | undefined): Prom
 }
 
 export async function reimportRows(ctx: BenchContext): Promise<{ rows: TableRow[]; raw: Record<string, unknown> }> {
-  const { reimportN: n, changedN, rounds, reimportRows: selected } = ctx.options;
+  const { reimportN: n, changedN, correctedN, rounds, reimportRows: selected } = ctx.options;
   const token = await mintToken(ctx);
   const same = join(ctx.tmp, `reimport-${n}.csv`);
   const changed = join(ctx.tmp, `reimport-changed-${changedN}.csv`);
-  await Promise.all([writeSessionsCsv(same, n, 0), writeSessionsCsv(changed, changedN, 1)]);
+  const corrected = join(ctx.tmp, `reimport-corrected-${correctedN}.csv`);
+  await Promise.all([writeSessionsCsv(same, n, 0), writeSessionsCsv(changed, changedN, 1), writeSessionsCsv(corrected, correctedN, 0, 0, CORRECTED_EVERY)]);
   const chosen = (list: readonly CaseSpec[]) => (selected ? list.filter((c, i) => i === 0 || selected.has(c.id)) : list);
   const cases: Case[] = chosen(SAME_CASES).map((c) => ({ ...c, file: same, rows: n }));
   const changedCases: Case[] = chosen(CHANGED_CASES).map((c) => ({ ...c, file: changed, rows: changedN }));
+  const correctedCases: Case[] = chosen(CORRECTED_CASES).map((c) => ({ ...c, file: corrected, rows: correctedN }));
   const rows: TableRow[] = [];
   const raw: Record<string, unknown> = {};
   for (const [group, list, size] of [
     ["same", cases, n],
     ["changed", changedCases, changedN],
+    ["corrected", correctedCases, correctedN],
   ] as const) {
     if (list.length < 2) continue;
     ctx.log(`re-imports (${group}, ${size} rows): ${list.map((c) => c.id).join(", ")}; ${rounds} round(s)`);

@@ -5,7 +5,7 @@
  * record, in every mode, and store the same values.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ObjectId } from "mongodb";
+import { MongoClient, ObjectId, type Db, type Document } from "mongodb";
 import { ENTITIES } from "../../services/domain/index.js";
 import { writeBatch, type BatchResult, type WriteMode } from "../../services/records/store/batch-writer.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
@@ -32,6 +32,25 @@ function session(n: number, extra: Record<string, unknown> = {}): Record<string,
 /** What the records' outcomes and errors are, in a form to compare. */
 function summary(result: BatchResult) {
   return { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, skipped: result.skipped, failed: result.failed, outcomes: result.outcomes, errors: result.errors };
+}
+
+/**
+ * Runs `work` against `t`'s database through a client of its own that reports
+ * its commands, and returns the filters of the finds it sent to `collection`
+ * that select records (the pass's own find has none).
+ */
+async function findsDuring(t: TestDatabase, collection: string, work: (db: Db) => Promise<void>): Promise<Document[]> {
+  const client = await MongoClient.connect(t.uri, { monitorCommands: true });
+  const filters: Document[] = [];
+  client.on("commandStarted", (event) => {
+    if (event.commandName === "find" && event.command.find === collection && Object.keys(event.command.filter ?? {}).length > 0) filters.push(event.command.filter);
+  });
+  try {
+    await work(client.db(t.name));
+  } finally {
+    await client.close();
+  }
+  return filters;
 }
 
 async function loadedFingerprints(entity: "users" | "sessions"): Promise<StoredFingerprints> {
@@ -285,6 +304,46 @@ describe("the pass over a collection larger than one reply", () => {
       expect(fingerprints.isLoaded(spec)).toBe(true);
     } finally {
       fingerprints.close();
+    }
+  }, 120_000);
+
+  it("looks a corrected file's few changed records up by the _id the pass read, not by their keys, and by key where another writer moved one", async () => {
+    const fingerprints = new StoredFingerprints();
+    await fingerprints.load(big.db, spec);
+    // Another writer, after the pass: s6010 deleted and stored again (a new _id), s6020's document given another key.
+    await big.db.collection("sessions").deleteOne({ sessionId: "s6010" });
+    await big.db.collection("sessions").insertOne({ ...documents[6010], _id: new ObjectId() });
+    await big.db.collection("sessions").updateOne({ sessionId: "s6020" }, { $set: { sessionId: "s6020-moved" } });
+    const changedScore = (i: number) => ((Number(documents[i]!.score) + 50) % 100) + 0.5;
+    const corrected = (from: number, changed: number[]) => Array.from({ length: 300 }, (_, k) => from + k).map((i) => (changed.includes(i) ? record(i, { score: changedScore(i) }) : record(i)));
+    const options = { mode: "upsert" as const, dryRun: false, ordered: true, storedFingerprints: fingerprints };
+    const few = [6000, 6010, 6020, 6100, 6200];
+    let result: BatchResult | undefined;
+    const finds = await findsDuring(big, "sessions", async (db) => {
+      result = await writeBatch(db, spec, corrected(6000, few), options);
+    });
+    // s6020 is no longer stored under its key: inserted again; s6010 is found by its key.
+    expect(summary(result!)).toMatchObject({ inserted: 1, updated: 4, unchanged: 295, failed: 0, errors: [] });
+    const byKey = finds.filter((filter) => !("_id" in filter));
+    expect(byKey).toEqual([{ sessionId: { $in: ["s6010", "s6020"] } }]);
+    expect(finds.length - byKey.length).toBe(5);
+
+    // More than a few: one look-up by key costs less than an _id each.
+    const many = Array.from({ length: 9 }, (_, k) => 6300 + k * 10);
+    const manyFinds = await findsDuring(big, "sessions", async (db) => {
+      result = await writeBatch(db, spec, corrected(6300, many), options);
+    });
+    expect(summary(result!)).toMatchObject({ inserted: 0, updated: 9, unchanged: 291, failed: 0 });
+    expect(manyFinds).toEqual([{ sessionId: { $in: many.map((i) => `s${i}`) } }]);
+
+    const stored = await big.db
+      .collection("sessions")
+      .find({ sessionId: { $in: Array.from({ length: 600 }, (_, k) => `s${6000 + k}`) } })
+      .toArray();
+    expect(stored).toHaveLength(600);
+    for (const doc of stored) {
+      const i = Number(String(doc.sessionId).slice(1));
+      expect({ i, score: doc.score }).toEqual({ i, score: few.includes(i) || many.includes(i) ? changedScore(i) : documents[i]!.score });
     }
   }, 120_000);
 

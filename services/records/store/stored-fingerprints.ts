@@ -21,19 +21,24 @@
  * after the pass is not seen: such a record is decided as of the pass (as if
  * this import had read it then), which is the same as a write racing the import.
  *
- * Memory: two 64-bit hashes and a state byte per slot (17 bytes), at most half
- * the slots used — 34 to 68 bytes per stored record (36 MB for a million); past
- * {@link MAX_ENTRIES} records the pass is abandoned and the stream looks up
- * records per batch as before.
+ * A record that is not stored as it is (a corrected file's changed rows) is
+ * looked up by the `_id` the pass read for its key ({@link storedIds}), which
+ * FerretDB hands to its backend, rather than by its key, which it scans for.
+ *
+ * Memory: two 64-bit hashes, a state byte and an `_id` entry number per slot
+ * (21 bytes), at most half the slots used, and the `_id` itself (12 bytes) per
+ * record — 54 to 96 bytes per stored record (57 MB for a million; 36 MB before
+ * the `_id`s were kept); past {@link MAX_ENTRIES} records the pass is abandoned
+ * and the stream looks up records per batch as before.
  */
-import { BSON, type Db, type Document } from "mongodb";
+import { BSON, ObjectId, type Db, type Document } from "mongodb";
 import { naturalKeyString, type EntitySpec } from "../../domain/index.js";
 import { collectionFor } from "./collections.js";
 import { documentToRecord } from "./documents.js";
 import { retryTransient } from "../../shared/mongo/transient-retry.js";
 import { hash64, recordFingerprint, type Hash64 } from "./record-fingerprint.js";
 
-/** Past this many stored records (1,048,576: a table of 2^21 slots, 36 MB), the stream does not load them and looks up per batch. */
+/** Past this many stored records (1,048,576: a table of 2^21 slots, 57 MB), the stream does not load them and looks up per batch. */
 export const MAX_ENTRIES = 1 << 20;
 
 /**
@@ -83,6 +88,11 @@ class FingerprintTable {
   private states = new Uint8Array(this.capacity);
   /** Per slot: key hash hi, key hash lo, fingerprint hi, fingerprint lo. */
   private words = new Uint32Array(this.capacity * 4);
+  /** Per slot: which entry of `ids` holds the stored document's `_id` (1-based; 0: none known). */
+  private idEntry = new Uint32Array(this.capacity);
+  /** The `_id`s the pass read, 12 bytes each, one entry per stored record (not per slot: half the slots are empty). */
+  private ids = new Uint8Array(12 << 10);
+  private idCount = 0;
 
   get count(): number {
     return this.size;
@@ -103,20 +113,39 @@ class FingerprintTable {
       this.words[slot * 4 + 1] = key.lo;
     }
     this.put(slot, fingerprint);
+    // What the stream wrote: an insert has an `_id` not known here (a replacement keeps its own, but look it up).
+    this.idEntry[slot] = 0;
   }
 
-  /** Like set, for the load: a second stored key with the same 64-bit hash makes the slot unknown. */
-  add(key: Hash64, fingerprint: Hash64 | undefined): void {
+  /** Like set, for the load, with the document's `_id`: a second stored key with the same 64-bit hash makes the slot unknown. */
+  add(key: Hash64, fingerprint: Hash64 | undefined, id: ObjectId | undefined): void {
     if ((this.size + 1) * 2 > this.capacity) this.grow();
     const slot = this.find(key);
     if (this.states[slot] !== EMPTY) {
       this.states[slot] = UNKNOWN;
+      this.idEntry[slot] = 0;
       return;
     }
     this.size++;
     this.words[slot * 4] = key.hi;
     this.words[slot * 4 + 1] = key.lo;
     this.put(slot, fingerprint);
+    if (id) {
+      if ((this.idCount + 1) * 12 > this.ids.length) {
+        const ids = new Uint8Array(this.ids.length * 2);
+        ids.set(this.ids);
+        this.ids = ids;
+      }
+      this.ids.set(id.id, this.idCount * 12);
+      this.idEntry[slot] = ++this.idCount;
+    }
+  }
+
+  /** The `_id` the pass read for the key, unless the key is unknown or the stream has written it since. */
+  idOf(key: Hash64): ObjectId | undefined {
+    const entry = this.idEntry[this.find(key)]!;
+    if (entry === 0) return undefined;
+    return new ObjectId(Buffer.from(this.ids.subarray((entry - 1) * 12, entry * 12)));
   }
 
   /** True when the key is in the table, known or not. */
@@ -151,14 +180,17 @@ class FingerprintTable {
   private grow(): void {
     const states = this.states;
     const words = this.words;
+    const idEntry = this.idEntry;
     this.capacity *= 2;
     this.states = new Uint8Array(this.capacity);
     this.words = new Uint32Array(this.capacity * 4);
+    this.idEntry = new Uint32Array(this.capacity);
     for (let old = 0; old < states.length; old++) {
       if (states[old] === EMPTY) continue;
       const slot = this.find({ hi: words[old * 4]!, lo: words[old * 4 + 1]! });
       this.states[slot] = states[old]!;
       this.words.set(words.subarray(old * 4, old * 4 + 4), slot * 4);
+      this.idEntry[slot] = idEntry[old]!;
     }
   }
 }
@@ -278,6 +310,24 @@ export class StoredFingerprints {
     return fingerprint !== undefined && table!.matches(keyHash(spec, key), fingerprint);
   }
 
+  /**
+   * The stored `_id` of each record whose key the pass has read (and the
+   * stream has not written since), by natural key: a record that is not
+   * stored as it is can then be looked up by `_id`, which FerretDB answers
+   * without decoding every document (see batch-writer.ts, findStored).
+   */
+  storedIds(spec: EntitySpec, records: Iterable<Record<string, unknown>>): Map<string, ObjectId> {
+    const ids = new Map<string, ObjectId>();
+    const table = this.readTable(spec);
+    if (!table) return ids;
+    for (const record of records) {
+      const key = naturalKeyString(spec, record);
+      const id = key === undefined ? undefined : table.idOf(keyHash(spec, key));
+      if (id) ids.set(key!, id);
+    }
+    return ids;
+  }
+
   /** Records what this stream has just stored under a key (an insert or a change), so later batches compare with it. */
   written(spec: EntitySpec, stored: Record<string, unknown>): void {
     const table = this.readTable(spec);
@@ -337,6 +387,6 @@ export class StoredFingerprints {
 
   private addStored(spec: EntitySpec, table: FingerprintTable, doc: Document): void {
     const key = naturalKeyString(spec, doc);
-    if (key !== undefined) table.add(keyHash(spec, key), recordFingerprint(spec, documentToRecord(spec, doc)));
+    if (key !== undefined) table.add(keyHash(spec, key), recordFingerprint(spec, documentToRecord(spec, doc)), doc._id instanceof ObjectId ? doc._id : undefined);
   }
 }

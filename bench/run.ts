@@ -245,7 +245,7 @@ async function main(): Promise<void> {
   const table = renderTable(rows);
   const what = `N=${options.n}${options.quick ? " (quick)" : ""}; rounds: ${options.rounds} for database rows, ${options.pluginRounds} for plugins; upsert at N=${options.upsertN}; FerretDB ${options.backend}; ${elapsed.toFixed(0)} s`;
   const scope = options.quick
-    ? "quick run: plugins (3 rounds); format workers at 50k (plugins 3 rounds, service under load 2 rounds); end-to-end CSV export, CSV import (insert, upsert), flat memory, re-imports of stored keys (20k unchanged, 1k changed) and a 20-row dry run against 30k users, 20 exports + 5 imports at once (N/20 records each); 1 round each, so database ratios are single samples, not medians. NDJSON export and the records-level rows run in full runs (or add --only …,records)."
+    ? "quick run: plugins (3 rounds); format workers at 50k (plugins 3 rounds, service under load 2 rounds); end-to-end CSV export, CSV import (insert, upsert), flat memory, re-imports of stored keys (20k unchanged, 1k changed, 5k corrected) and a 20-row dry run against 30k users, 20 exports + 5 imports at once (N/20 records each); 1 round each, so database ratios are single samples, not medians. NDJSON export and the records-level rows run in full runs (or add --only …,records)."
     : "";
   process.stdout.write(
     `\n${what}\n${scope ? `${scope}\n` : ""}\n${table}\n\nratio = ours ÷ reference (higher is better), except memory rows: peak at N ÷ peak at N/10, concurrency RSS rows: peak under load ÷ peak with one export, and startup rows: compiled ÷ tsx (lower is better).\n`,

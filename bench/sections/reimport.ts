@@ -3,8 +3,9 @@
  * each against an insert of the same file into an empty collection in the
  * same interleaved rounds: upsert, merge and skip-existing of a file whose
  * rows are all stored as they are, strict and dry runs of it, a dry run of
- * an insert, and upsert and merge of a file whose every row changes a stored
- * record (at a smaller N: see bench/README.md "Re-imports"). Then the latency
+ * an insert, upsert and merge of a file whose every row changes a stored
+ * record (at a smaller N: see bench/README.md "Re-imports"), and an upsert of
+ * a corrected file (one row in 100 changed). Then the latency
  * of a 20-row dry run against 30k stored users (target < 300 ms).
  *
  * Each run's stored sessions are put in place untimed (`prepare`) with the
@@ -82,7 +83,7 @@ const CORRECTED_CASES: readonly CaseSpec[] = [
 const USERS_DRY_RUNS = "users-dry-runs";
 
 /**
- * What `--reimport-rows` may name: a row of either file, or the users dry
+ * What `--reimport-rows` may name: a row of any of the three files, or the users dry
  * runs. A group's insert runs whenever one of its rows does (it is what they
  * are measured against).
  */

@@ -35,6 +35,15 @@ function summary(result: BatchResult) {
 }
 
 /**
+ * The session ids look-ups by key asked for, however the server is asked:
+ * one `$in` (FerretDB/SQLite, MongoDB) or one equality find each (FerretDB's
+ * PostgreSQL backend, see point-lookups.ts).
+ */
+function keysAskedFor(filters: Document[]): string[] {
+  return filters.flatMap((filter) => (typeof filter.sessionId === "string" ? [filter.sessionId] : ((filter.sessionId?.$in as string[] | undefined) ?? []))).sort();
+}
+
+/**
  * Runs `work` against `t`'s database through a client of its own that reports
  * its commands, and returns the filters of the finds it sent to `collection`
  * that select records (the pass's own find has none).
@@ -325,7 +334,7 @@ describe("the pass over a collection larger than one reply", () => {
     // s6020 is no longer stored under its key: inserted again; s6010 is found by its key.
     expect(summary(result!)).toMatchObject({ inserted: 1, updated: 4, unchanged: 295, failed: 0, errors: [] });
     const byKey = finds.filter((filter) => !("_id" in filter));
-    expect(byKey).toEqual([{ sessionId: { $in: ["s6010", "s6020"] } }]);
+    expect(keysAskedFor(byKey)).toEqual(["s6010", "s6020"]);
     expect(finds.length - byKey.length).toBe(5);
 
     // More than a few: one look-up by key costs less than an _id each.
@@ -334,7 +343,8 @@ describe("the pass over a collection larger than one reply", () => {
       result = await writeBatch(db, spec, corrected(6300, many), options);
     });
     expect(summary(result!)).toMatchObject({ inserted: 0, updated: 9, unchanged: 291, failed: 0 });
-    expect(manyFinds).toEqual([{ sessionId: { $in: many.map((i) => `s${i}`) } }]);
+    expect(manyFinds.filter((filter) => "_id" in filter)).toEqual([]);
+    expect(keysAskedFor(manyFinds)).toEqual(many.map((i) => `s${i}`).sort());
 
     const stored = await big.db
       .collection("sessions")

@@ -5,7 +5,7 @@
  * record, in every mode, and store the same values.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MongoClient, ObjectId, type Db, type Document } from "mongodb";
+import { ObjectId, type Db, type Document } from "mongodb";
 import { ENTITIES } from "../../services/domain/index.js";
 import { writeBatch, type BatchResult, type WriteMode } from "../../services/records/store/batch-writer.js";
 import { ensureIndexes } from "../../services/records/store/collections.js";
@@ -13,7 +13,7 @@ import { canonicalValue, recordFingerprint } from "../../services/records/store/
 import { LOAD_THRESHOLD, PASS_BATCH_SIZE, StoredFingerprints } from "../../services/records/store/stored-fingerprints.js";
 import { RecordsService } from "../../services/records/records-service.js";
 import { Entity, WriteMode as WireMode } from "../../gen/dataexchange/records/v1/records_pb.js";
-import { openTestDatabase, type TestDatabase } from "../support/database.js";
+import { commandsDuring, openTestDatabase, type TestDatabase } from "../support/database.js";
 import { collect, courseRecord, fromArray, handlerContext, writeRequest } from "./fixtures.js";
 
 const USERS = 300;
@@ -43,23 +43,10 @@ function keysAskedFor(filters: Document[]): string[] {
   return filters.flatMap((filter) => (typeof filter.sessionId === "string" ? [filter.sessionId] : ((filter.sessionId?.$in as string[] | undefined) ?? []))).sort();
 }
 
-/**
- * Runs `work` against `t`'s database through a client of its own that reports
- * its commands, and returns the filters of the finds it sent to `collection`
- * that select records (the pass's own find has none).
- */
+/** The filters of the finds `work` sends to `collection` that select records (the pass's own find has none). */
 async function findsDuring(t: TestDatabase, collection: string, work: (db: Db) => Promise<void>): Promise<Document[]> {
-  const client = await MongoClient.connect(t.uri, { monitorCommands: true });
-  const filters: Document[] = [];
-  client.on("commandStarted", (event) => {
-    if (event.commandName === "find" && event.command.find === collection && Object.keys(event.command.filter ?? {}).length > 0) filters.push(event.command.filter);
-  });
-  try {
-    await work(client.db(t.name));
-  } finally {
-    await client.close();
-  }
-  return filters;
+  const finds = await commandsDuring(t, (event) => event.commandName === "find" && event.command.find === collection && Object.keys(event.command.filter ?? {}).length > 0, work);
+  return finds.map((command) => command.filter as Document);
 }
 
 async function loadedFingerprints(entity: "users" | "sessions"): Promise<StoredFingerprints> {

@@ -6,13 +6,13 @@
  * revert about a batch that was prepared but never written.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { MongoClient, type Document } from "mongodb";
+import type { Document } from "mongodb";
 import { ENTITIES } from "../../services/domain/index.js";
 import { RecordsService } from "../../services/records/records-service.js";
 import { discardBatch, prepareBatch, sendBatch } from "../../services/records/store/batch-writer.js";
 import { BEFORE_IMAGES, batchKeys, type InsertedBatchDocument } from "../../services/records/store/before-images.js";
 import { Entity, WriteMode } from "../../gen/dataexchange/records/v1/records_pb.js";
-import { openTestDatabase, type TestDatabase } from "../support/database.js";
+import { commandsDuring, openTestDatabase, type TestDatabase } from "../support/database.js";
 import { collect, courseRecord, emptyRecordsDatabase, forJob, fromArray, handlerContext, writeRequest } from "./fixtures.js";
 
 /** The keys an inserted batch's entry (a raw document) holds. */
@@ -68,22 +68,18 @@ describe("a WriteRecords stream that prepares ahead", () => {
     const course = (code: string) => courseRecord(code, { title: `Course ${code}`, visible: true });
     await collect(new RecordsService(t.db).writeRecords(fromArray([writeRequest(Entity.COURSES, codes(0, 1000).map(course))]), handlerContext()));
     // The service on a client of its own that reports each insert command it sends.
-    const client = new MongoClient(t.uri, { monitorCommands: true });
-    await client.connect();
-    try {
-      const inserts: number[] = [];
-      client.on("commandStarted", (event) => {
-        if (event.commandName === "insert" && event.command.insert === "courses") inserts.push((event.command.documents as unknown[]).length);
-      });
-      const service = new RecordsService(client.db(t.name));
-      const requests = [0, 1, 2, 3].map((b) => writeRequest(Entity.COURSES, codes(b * 250, b * 250 + 250).map(course), { mode: WriteMode.UPSERT, batchId: String(b) }));
-      const responses = await collect(service.writeRecords(fromArray(requests), handlerContext()));
-      expect(responses.map((r) => r.unchanged)).toEqual([250, 250, 250, 250]);
-      // The first batch is sent as inserts (refused: every key is stored) and loads the fingerprints; the others need no write.
-      expect(inserts).toEqual([250]);
-    } finally {
-      await client.close();
-    }
+    const inserts = await commandsDuring(
+      t,
+      (event) => event.commandName === "insert" && event.command.insert === "courses",
+      async (db) => {
+        const service = new RecordsService(db);
+        const requests = [0, 1, 2, 3].map((b) => writeRequest(Entity.COURSES, codes(b * 250, b * 250 + 250).map(course), { mode: WriteMode.UPSERT, batchId: String(b) }));
+        const responses = await collect(service.writeRecords(fromArray(requests), handlerContext()));
+        expect(responses.map((r) => r.unchanged)).toEqual([250, 250, 250, 250]);
+      },
+    );
+    // The first batch is sent as inserts (refused: every key is stored) and loads the fingerprints; the others need no write.
+    expect(inserts.map((command) => (command.documents as unknown[]).length)).toEqual([250]);
   }, 120_000);
 
   it("remembers nothing of a batch it prepared when the caller stops reading before it is written", async () => {

@@ -82,9 +82,14 @@ function cell(v: unknown): string {
   return String(v);
 }
 
+/** Whether session i is a changed row of a corrected file with one row in `every` changed: the middle one of each `every`. */
+export function isCorrectedRow(i: number, every: number): boolean {
+  return i % every === every >> 1;
+}
+
 /**
  * Writes sessions [first, first + n) as a CSV file with a header of column keys (both importers accept keys).
- * With `changedEvery` k, one row in k (the middle one of each k) is of variant `variant + 1`: a corrected file.
+ * With `changedEvery` k, the rows {@link isCorrectedRow} names are of variant `variant + 1`: a corrected file.
  */
 export async function writeSessionsCsv(path: string, n: number, variant = 0, first = 0, changedEvery?: number): Promise<number> {
   const out = createWriteStream(path);
@@ -97,7 +102,7 @@ export async function writeSessionsCsv(path: string, n: number, variant = 0, fir
   for (let start = first; start < first + n; start += 1000) {
     let chunk = "";
     for (let i = start; i < Math.min(first + n, start + 1000); i++) {
-      const doc = session(i, changedEvery !== undefined && i % changedEvery === changedEvery >> 1 ? variant + 1 : variant);
+      const doc = session(i, changedEvery !== undefined && isCorrectedRow(i, changedEvery) ? variant + 1 : variant);
       chunk += `${SESSION_COLUMNS.map((c) => cell(doc[c.key])).join(",")}\r\n`;
     }
     await write(chunk);

@@ -16,7 +16,7 @@ import { createWriteStream } from "node:fs";
 import { once } from "node:events";
 import { join } from "node:path";
 import { IMPORT_DB, createRecordsIndexes, resetImportSessions, type BenchContext } from "../lib/context.js";
-import { seedSessions, userDoc, writeSessionsCsv } from "../lib/data.js";
+import { isCorrectedRow, seedSessions, userDoc, writeSessionsCsv } from "../lib/data.js";
 import { runWorker } from "../lib/processes.js";
 import { interleave, type Variant } from "../lib/rounds.js";
 import { fmtRate, median, type TableRow } from "../lib/report.js";
@@ -100,7 +100,8 @@ function variantOf(ctx: BenchContext, token: string | undefined, c: Case): Varia
       withServices(ctx, IMPORT_DB, async (url) => {
         const r = await runWorker("bench/workers/e2e-import.ts", { url, file: c.file, mode: c.mode, token, strict: c.strict ?? false, dryRun: c.dryRun ?? false });
         const s = r.extra as Record<Expect | "failed", number>;
-        const changed = c.changedEvery ? Math.floor((c.rows + c.changedEvery - 1 - (c.changedEvery >> 1)) / c.changedEvery) : 0;
+        let changed = 0;
+        for (let i = 0; c.changedEvery && i < c.rows; i++) if (isCorrectedRow(i, c.changedEvery)) changed++;
         const want: Partial<Record<Expect | "failed", number>> = { [c.expect]: c.rows - changed, ...(changed > 0 ? { updated: changed } : {}), failed: 0 };
         for (const [outcome, count] of Object.entries(want)) {
           if (s[outcome as Expect] !== count) throw new Error(`${c.id}: expected ${JSON.stringify(want)}, got ${JSON.stringify(s)}`);

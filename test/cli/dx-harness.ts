@@ -78,9 +78,17 @@ export function startDx(bundle: DxBundle, args: string[], options: DxOptions = {
     stderr += c;
     listeners.forEach((l) => l());
   });
+  // A dx that ends before reading all of its input (an import cancelled by another client, a refused
+  // file) closes its stdin, and a write after that fails with EPIPE: its exit code says what happened,
+  // which the test asserts. Any other error writing to it fails the run's result.
+  let stdinError: NodeJS.ErrnoException | undefined;
+  child.stdin!.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") stdinError ??= error;
+  });
   if (options.input !== undefined) child.stdin!.end(options.input);
   else if (!options.openStdin) child.stdin!.end();
   const result = once(child, "close").then(([code, signal]) => {
+    if (stdinError) throw stdinError;
     const stdoutBytes = Buffer.concat(out);
     return { code: code as number | null, signal: signal as NodeJS.Signals | null, stdout: stdoutBytes.toString("utf8"), stdoutBytes, stderr };
   });

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * Sums vitest JSON reports into the one closing line CI reads:
- * "N passed, N failed" (", N skipped" when any were skipped).
+ * "N passed, N failed" (", N skipped" when any were skipped). The reports include, beside each
+ * run's own, its errors outside the tests (test/support/ci-reports.ts) and its log secrets check,
+ * each in the JSON report's shape.
  *
  * Above that line it names every failed test (report, file, test, first line of its message):
  * a CI log is often seen only by its tail, and a count alone cannot tell a flaky test from a

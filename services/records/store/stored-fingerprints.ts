@@ -25,20 +25,20 @@
  * looked up by the `_id` the pass read for its key ({@link storedIds}), which
  * FerretDB hands to its backend, rather than by its key, which it scans for.
  *
- * Memory: two 64-bit hashes, a state byte and an `_id` entry number per slot
- * (21 bytes), at most half the slots used, and the `_id` itself (12 bytes) per
- * record — 54 to 96 bytes per stored record (57 MB for a million; 36 MB before
- * the `_id`s were kept); past {@link MAX_ENTRIES} records the pass is abandoned
- * and the stream looks up records per batch as before.
+ * Memory (fingerprint-table.ts): 29 bytes a stored record and an index of
+ * 4 bytes a slot, at most half the slots used — 37 MB for a million; past
+ * {@link MAX_ENTRIES} records the pass is abandoned and the stream looks up
+ * records per batch as before.
  */
 import { BSON, ObjectId, type Db, type Document } from "mongodb";
 import { naturalKeyString, type EntitySpec } from "../../domain/index.js";
 import { collectionFor } from "./collections.js";
 import { documentToRecord } from "./documents.js";
 import { retryTransient } from "../../shared/mongo/transient-retry.js";
+import { FingerprintTable } from "./fingerprint-table.js";
 import { hash64, recordFingerprint, type Hash64 } from "./record-fingerprint.js";
 
-/** Past this many stored records (1,048,576: a table of 2^21 slots, 57 MB), the stream does not load them and looks up per batch. */
+/** Past this many stored records (1,048,576: 37 MB of table), the stream does not load them and looks up per batch. */
 export const MAX_ENTRIES = 1 << 20;
 
 /**
@@ -53,11 +53,6 @@ export const PASS_BATCH_SIZE = 1000;
 
 /** A batch needs at least this many look-ups of existing records before the pass is made. */
 export const LOAD_THRESHOLD = 200;
-
-const EMPTY = 0;
-const KNOWN = 1;
-/** Stored, but the fingerprint is not known (a value with no canonical form, or two keys with one 64-bit hash). */
-const UNKNOWN = 2;
 
 /** While "loading", the table holds what the pass has read so far, and what the stream wrote meanwhile; "stopped": the stream ended first. */
 type State = "loading" | "loaded" | "too-large" | "stopped";
@@ -80,120 +75,6 @@ interface Waiter {
 
 /** While batches wait, the pass looks for their keys after this many documents (and at the end of each reply). */
 const WAITER_CHECK_EVERY = 500;
-
-/** The stored fingerprints of one entity. */
-class FingerprintTable {
-  private capacity = 1 << 12;
-  private size = 0;
-  private states = new Uint8Array(this.capacity);
-  /** Per slot: key hash hi, key hash lo, fingerprint hi, fingerprint lo. */
-  private words = new Uint32Array(this.capacity * 4);
-  /** Per slot: which entry of `ids` holds the stored document's `_id` (1-based; 0: none known). */
-  private idEntry = new Uint32Array(this.capacity);
-  /** The `_id`s the pass read, 12 bytes each, one entry per stored record (not per slot: half the slots are empty). */
-  private ids = new Uint8Array(12 << 10);
-  private idCount = 0;
-
-  get count(): number {
-    return this.size;
-  }
-
-  /** Sets the key's fingerprint; a key not held yet is added only while the table holds fewer than `maxNew`. */
-  set(key: Hash64, fingerprint: Hash64 | undefined, maxNew: number): void {
-    let slot = this.find(key);
-    if (this.states[slot] === EMPTY) {
-      // Left out, the key is simply not known: a later record with it is looked up.
-      if (this.size >= maxNew) return;
-      if ((this.size + 1) * 2 > this.capacity) {
-        this.grow();
-        slot = this.find(key);
-      }
-      this.size++;
-      this.words[slot * 4] = key.hi;
-      this.words[slot * 4 + 1] = key.lo;
-    }
-    this.put(slot, fingerprint);
-    // What the stream wrote: an insert has an `_id` not known here (a replacement keeps its own, but look it up).
-    this.idEntry[slot] = 0;
-  }
-
-  /** Like set, for the load, with the document's `_id`: a second stored key with the same 64-bit hash makes the slot unknown. */
-  add(key: Hash64, fingerprint: Hash64 | undefined, id: ObjectId | undefined): void {
-    if ((this.size + 1) * 2 > this.capacity) this.grow();
-    const slot = this.find(key);
-    if (this.states[slot] !== EMPTY) {
-      this.states[slot] = UNKNOWN;
-      this.idEntry[slot] = 0;
-      return;
-    }
-    this.size++;
-    this.words[slot * 4] = key.hi;
-    this.words[slot * 4 + 1] = key.lo;
-    this.put(slot, fingerprint);
-    if (id) {
-      if ((this.idCount + 1) * 12 > this.ids.length) {
-        const ids = new Uint8Array(this.ids.length * 2);
-        ids.set(this.ids);
-        this.ids = ids;
-      }
-      this.ids.set(id.id, this.idCount * 12);
-      this.idEntry[slot] = ++this.idCount;
-    }
-  }
-
-  /** The `_id` the pass read for the key, unless the key is unknown or the stream has written it since. */
-  idOf(key: Hash64): ObjectId | undefined {
-    const entry = this.idEntry[this.find(key)]!;
-    if (entry === 0) return undefined;
-    return new ObjectId(Buffer.from(this.ids.subarray((entry - 1) * 12, entry * 12)));
-  }
-
-  /** True when the key is in the table, known or not. */
-  has(key: Hash64): boolean {
-    return this.states[this.find(key)] !== EMPTY;
-  }
-
-  /** True when the key is stored with this fingerprint. */
-  matches(key: Hash64, fingerprint: Hash64): boolean {
-    const slot = this.find(key);
-    return this.states[slot] === KNOWN && this.words[slot * 4 + 2] === fingerprint.hi && this.words[slot * 4 + 3] === fingerprint.lo;
-  }
-
-  private put(slot: number, fingerprint: Hash64 | undefined): void {
-    if (!fingerprint) {
-      this.states[slot] = UNKNOWN;
-      return;
-    }
-    this.states[slot] = KNOWN;
-    this.words[slot * 4 + 2] = fingerprint.hi;
-    this.words[slot * 4 + 3] = fingerprint.lo;
-  }
-
-  /** The key's slot, or the empty slot where it would go (linear probing). */
-  private find(key: Hash64): number {
-    const mask = this.capacity - 1;
-    let slot = (key.lo ^ Math.imul(key.hi, 0x9e3779b1)) & mask;
-    while (this.states[slot] !== EMPTY && (this.words[slot * 4] !== key.hi || this.words[slot * 4 + 1] !== key.lo)) slot = (slot + 1) & mask;
-    return slot;
-  }
-
-  private grow(): void {
-    const states = this.states;
-    const words = this.words;
-    const idEntry = this.idEntry;
-    this.capacity *= 2;
-    this.states = new Uint8Array(this.capacity);
-    this.words = new Uint32Array(this.capacity * 4);
-    this.idEntry = new Uint32Array(this.capacity);
-    for (let old = 0; old < states.length; old++) {
-      if (states[old] === EMPTY) continue;
-      const slot = this.find({ hi: words[old * 4]!, lo: words[old * 4 + 1]! });
-      this.states[slot] = states[old]!;
-      this.words.set(words.subarray(old * 4, old * 4 + 4), slot * 4);
-      this.idEntry[slot] = idEntry[old]!;
-    }
-  }
-}
 
 /** The key hash of a natural key of an entity (as `naturalKeyString` gives it). */
 function keyHash(spec: EntitySpec, key: string): Hash64 {

@@ -13,9 +13,14 @@
 import { rmSync, writeFileSync } from "node:fs";
 import type { Reporter, SerializedError, TestModule } from "vitest/node";
 
+/** A report of `kind` beside the JSON report at `jsonReport` (`run.json` → `run.<kind>.json`), which CI's summary reads with it. */
+export function reportBeside(jsonReport: string, kind: string): string {
+  return jsonReport.replace(/(\.json)?$/, `.${kind}.json`);
+}
+
 /** Where the errors outside the tests are written, beside the JSON report at `jsonReport`. */
 export function unhandledErrorsPath(jsonReport: string): string {
-  return jsonReport.replace(/(\.json)?$/, ".unhandled-errors.json");
+  return reportBeside(jsonReport, "unhandled-errors");
 }
 
 /** vitest's `reporters` and `outputFile` for a run that writes its JSON report to `jsonReport` (none: the console only). */

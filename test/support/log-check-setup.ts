@@ -12,6 +12,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
+import { reportBeside } from "./ci-reports.js";
 import { checkRunLogs, formatLogCheck } from "./log-check.js";
 import { createRunLogCapture } from "./log-capture.js";
 import { fixtureSecrets, readRecordedSecrets } from "./run-secrets.js";
@@ -48,7 +49,7 @@ export function startRunLogCapture(): RunLogCapture {
       const ciReport = process.env.DX_VITEST_JSON;
       if (ciReport)
         writeFileSync(
-          ciReport.replace(/(\.json)?$/, ".log-check.json"),
+          reportBeside(ciReport, "log-check"),
           JSON.stringify({ numPassedTests: failed ? 0 : 1, numFailedTests: failed ? 1 : 0, testResults: failed ? [{ name: "log secrets check", status: "failed", message: report }] : [] }),
         );
       if (failed) {

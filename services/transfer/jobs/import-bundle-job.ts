@@ -125,6 +125,7 @@ export function importBundleJob(
         strict,
         dryRun: request.dryRun,
         fileName: request.fileName || undefined,
+        requestId: request.requestId,
         parts: planned.map((p) => jobPart(p, emptyRowCounts())),
       },
       start: (run) => bundleSteps(ctx, run, { archive, planned, strict, dryRun: request.dryRun, caller }),

@@ -32,6 +32,8 @@ export interface ImportBundleJobRequest {
   strict?: boolean;
   dryRun: boolean;
   fileName?: string;
+  /** The client's name for its request (POST /import's `X-Request-Id`), kept on the job. */
+  requestId?: string;
   /** Per entity; an entity without settings is inserted with its columns matched by key or label. */
   parts: Partial<Record<EntityName, BundlePartImport>>;
 }

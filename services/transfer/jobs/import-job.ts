@@ -50,6 +50,8 @@ export interface ImportJobRequest {
   fileName?: string;
   /** The file's size in bytes when it is known before it is read (an upload spooled by POST /import): the job's progress against it. */
   fileSize?: number;
+  /** The client's name for its request (POST /import's `X-Request-Id`), kept on the job. */
+  requestId?: string;
   /** Error budget and change guard (core/import-budget.ts). */
   budget?: ImportBudget;
 }
@@ -113,6 +115,7 @@ export function importJob(ctx: TransferContext, request: ImportJobRequest, uploa
         dryRun: request.dryRun,
         fileName: request.fileName || undefined,
         fileSize: request.fileSize,
+        requestId: request.requestId,
         ...(request.budget && Object.keys(request.budget).length > 0 ? { budget: request.budget } : {}),
       },
       start: (run) => importSteps(ctx, run, { request, plugin, strict, input, caller, choice }),

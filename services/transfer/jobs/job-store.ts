@@ -38,6 +38,8 @@ export interface JobQuery {
   kind?: JobKind;
   createdFrom?: Date;
   createdTo?: Date;
+  /** The job started by the request the client named so (`X-Request-Id`). */
+  requestId?: string;
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -222,6 +224,7 @@ export class JobStore {
     if (query.kind) and.push({ kind: query.kind });
     if (query.createdFrom) and.push({ createdAt: { $gte: query.createdFrom } });
     if (query.createdTo) and.push({ createdAt: { $lt: query.createdTo } });
+    if (query.requestId) and.push({ requestId: query.requestId });
     if (pageToken) {
       const after = decodePageToken(pageToken);
       if (after === undefined) throw new InvalidTransferRequestError("the page token is not one this service issued", "page_token");

@@ -56,6 +56,8 @@ export interface JobDocument {
   fileName?: string;
   /** Import: the file's size when known before it was read (see ImportJobRequest.fileSize). */
   fileSize?: number;
+  /** Import through POST /import: the client's name for its request (`X-Request-Id`), by which a client that lost the answer finds the job. */
+  requestId?: string;
   createdAt: Date;
   startedAt?: Date;
   finishedAt?: Date;

@@ -1,7 +1,8 @@
 /**
  * The one lifecycle of a job, import or export alike:
  *
- * 1. plan: check the request (a refusal here creates no job);
+ * 1. plan: check the request (a refusal here creates no job, nor does a
+ *    caller gone by the end of it);
  * 2. create the job's record, leased to this instance ({@link JobRun.start});
  * 3. scope the logs (every line carries `job_id`) and trace the job as one
  *    span under the caller's RPC span;
@@ -13,6 +14,7 @@
  *    ({@link JobRun.abandon}). Whatever the steps opened is closed first.
  *    Each end writes the job's audit event (running-job.ts).
  */
+import { Code, ConnectError } from "@connectrpc/connect";
 import { inJobScope, setCurrentJobId } from "../../shared/logging/index.js";
 import { traceAsyncIterable } from "../../shared/telemetry/index.js";
 import type { Caller } from "../caller.js";
@@ -56,6 +58,8 @@ async function* traced<E>(trace: JobTrace, events: AsyncGenerator<E>): AsyncGene
 
 async function* lifecycle<E>(ctx: TransferContext, caller: Caller, callerSignal: AbortSignal | undefined, plan: () => JobPlan<E> | Promise<JobPlan<E>>): AsyncGenerator<E> {
   const { record, start } = await plan();
+  // A caller gone while the request was checked (an upload cancelled as its last bytes arrived) starts no job.
+  if (callerSignal?.aborted) throw new ConnectError("the client went away before the job started: no job was started", Code.Canceled);
   const run = await JobRun.start(ctx, record, caller, callerSignal);
   setCurrentJobId(run.job._id);
   const steps = start(run);

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { sendJson } from "../../../shared/rpc/index.js";
 import { toHttpError } from "../../error-mapping.js";
 import { InvalidTransferRequestError } from "../../errors.js";
+import { requestIdOf } from "../../jobs/request-id.js";
 
 /** Answers `{code, message}` (plus `extra`) with the status the error maps to. */
 export function sendError(res: ServerResponse, error: unknown, extra: Record<string, unknown> = {}): void {
@@ -88,4 +89,15 @@ export function allowed(res: ServerResponse, denied: string | undefined): boolea
   if (denied === undefined) return true;
   sendJson(res, 403, { code: "permission_denied", message: `permission denied: ${denied}` });
   return false;
+}
+
+/**
+ * The client's name for its request, `X-Request-Id` (jobs/request-id.ts):
+ * undefined when absent; refused (400) when it is not a request id — given
+ * twice included, which Node joins with a comma.
+ */
+export function requestIdHeader(req: IncomingMessage): string | undefined {
+  const value = req.headers["x-request-id"];
+  if (value === undefined) return undefined;
+  return requestIdOf(Array.isArray(value) ? value.join(", ") : value, "X-Request-Id");
 }

@@ -64,16 +64,16 @@ export function bundleRequestFromFields(fields: Record<string, string>, fileName
   return { strict: flag(fields, "strict"), dryRun: flag(fields, "dry_run") ?? false, fileName, parts };
 }
 
-function runBundleUpload(ctx: TransferContext, upload: Upload, caller: Caller, signal: AbortSignal): Promise<UploadResult<ImportBundleSummary>> {
+function runBundleUpload(ctx: TransferContext, upload: Upload, requestId: string | undefined, caller: Caller, signal: AbortSignal): Promise<UploadResult<ImportBundleSummary>> {
   return collectUpload(() => {
     if (!upload.file) throw new InvalidTransferRequestError('the upload has no file part named "file"', "file");
-    const request = bundleRequestFromFields(Object.fromEntries(upload.fields), upload.file.fileName);
+    const request = { ...bundleRequestFromFields(Object.fromEntries(upload.fields), upload.file.fileName), requestId };
     return importBundleJob(ctx, request, createReadStream(upload.file.path), caller, signal);
   });
 }
 
-/** Answers a bundle upload; `handleImport` hands it over once it has seen `bundle=true`. */
-export async function handleBundleImport(ctx: TransferContext, req: IncomingMessage, res: ServerResponse, caller: Caller, query: URLSearchParams): Promise<void> {
+/** Answers a bundle upload; `handleImport` hands it over once it has seen `bundle=true` (and checked the `X-Request-Id`). */
+export async function handleBundleImport(ctx: TransferContext, req: IncomingMessage, res: ServerResponse, caller: Caller, query: URLSearchParams, requestId: string | undefined): Promise<void> {
   try {
     refuseUnknownQuery(query, [{ name: "bundle" }], "POST /import?bundle=true (an async bundle import is not offered)");
     if (!/^multipart\/form-data/i.test(req.headers["content-type"] ?? "")) {
@@ -102,5 +102,5 @@ export async function handleBundleImport(ctx: TransferContext, req: IncomingMess
     maxFileBytes: importLimits(ctx.config).maxFileBytes + 1,
   });
   if (!upload) return;
-  await answerUpload(res, gone, upload, runBundleUpload(ctx, upload, caller, gone), "bundle import");
+  await answerUpload(res, gone, upload, runBundleUpload(ctx, upload, requestId, caller, gone), "bundle import");
 }

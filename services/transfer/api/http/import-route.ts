@@ -31,7 +31,7 @@ import { InvalidTransferRequestError } from "../../errors.js";
 import { importJob, type ImportJobRequest, type ImportJobSummary } from "../../jobs/import-job.js";
 import { WRITE_MODES, type WriteMode } from "../../../domain/index.js";
 import { requireEntityName, type TransferContext } from "../../transfer-context.js";
-import { allowed, clientGone, sendError } from "./http-util.js";
+import { allowed, clientGone, requestIdHeader, sendError } from "./http-util.js";
 import { checkImport } from "../../access-policy.js";
 import type { Caller } from "../../caller.js";
 import { jsonObjectParam, jsonParam, refuseEmpty, refuseEmptyValues, refuseUnknownNames, refuseUnknownQuery, type ParamSpec } from "./request-params.js";
@@ -138,10 +138,17 @@ function checkFieldName(name: string, seen: readonly string[]): void {
  * `signal` is the client's connection, except for an async upload, which
  * outlives it.
  */
-function runUpload(ctx: TransferContext, upload: Upload, caller: Caller, signal: AbortSignal | undefined, onStarted?: (jobId: string) => void): Promise<UploadResult<ImportJobSummary>> {
+function runUpload(
+  ctx: TransferContext,
+  upload: Upload,
+  requestId: string | undefined,
+  caller: Caller,
+  signal: AbortSignal,
+  onStarted?: (jobId: string) => void,
+): Promise<UploadResult<ImportJobSummary>> {
   return collectUpload(() => {
     if (!upload.file) throw new InvalidTransferRequestError('the upload has no file part named "file"', "file");
-    const request = { ...importRequestFromFields(Object.fromEntries(upload.fields), upload.file.fileName), fileSize: upload.file.bytes };
+    const request = { ...importRequestFromFields(Object.fromEntries(upload.fields), upload.file.fileName), fileSize: upload.file.bytes, requestId };
     const denied = caller.principal ? checkImport(caller.principal, request.entity.name, request.dryRun) : undefined;
     if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
     return importJob(ctx, request, createReadStream(upload.file.path), caller, signal);
@@ -163,9 +170,11 @@ export async function handleImport(ctx: TransferContext, req: IncomingMessage, r
     return;
   }
   let detached: boolean;
+  let requestId: string | undefined;
   try {
+    requestId = requestIdHeader(req);
     if (query.has("bundle") && flag({ bundle: query.get("bundle") ?? "" }, "bundle")) {
-      await handleBundleImport(ctx, req, res, caller, query);
+      await handleBundleImport(ctx, req, res, caller, query, requestId);
       return;
     }
     detached = asyncParam(query);
@@ -195,20 +204,28 @@ export async function handleImport(ctx: TransferContext, req: IncomingMessage, r
   });
   if (!upload) return;
   if (detached) {
-    answerWhenStarted(ctx, res, upload, caller);
+    answerWhenStarted(ctx, res, gone, upload, requestId, caller);
     return;
   }
-  await answerUpload(res, gone, upload, runUpload(ctx, upload, caller, gone), "import");
+  await answerUpload(res, gone, upload, runUpload(ctx, upload, requestId, caller, gone), "import");
 }
 
 /**
  * An async upload: answers 202 with the job once it has started (or the
  * refusal, if it never starts), and lets the import run on to its end, the
  * spooled file removed then. Its outcome is the job's: WatchJob, GET /jobs/{id}.
+ *
+ * Until the 202 is out, the job is the connection's: a client gone before
+ * the job started starts none (run-job.ts), and one gone while it started
+ * cancels it before a row is read — the browser's Cancel, pressed as the last
+ * bytes left, must not leave an import running that nobody is told of.
+ * `gone` stops firing once the answer is written (http-util.ts), so from then
+ * on the import outlives the connection. A client that lost a 202 already
+ * written finds its job by its `X-Request-Id`.
  */
-function answerWhenStarted(ctx: TransferContext, res: ServerResponse, upload: Upload, caller: Caller): void {
+function answerWhenStarted(ctx: TransferContext, res: ServerResponse, gone: AbortSignal, upload: Upload, requestId: string | undefined, caller: Caller): void {
   let answered = false;
-  const run = runUpload(ctx, upload, caller, undefined, (jobId) => {
+  const run = runUpload(ctx, upload, requestId, caller, gone, (jobId) => {
     answered = true;
     sendJson(res, 202, { jobId, state: "running", job: `/jobs/${jobId}`, watch: "dataexchange.transfer.v1.TransferService/WatchJob" });
   });

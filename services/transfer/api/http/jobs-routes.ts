@@ -22,6 +22,7 @@ import { checkJobAccess, denial, listedJobsSubject, PERMISSIONS, seesPersonalDat
 import { jobForReader } from "../../jobs/job-views.js";
 import type { Caller } from "../../caller.js";
 import type { JobDocument } from "../../jobs/job-types.js";
+import { requestIdOf } from "../../jobs/request-id.js";
 
 /** Whether the caller may read jobs at all (own or everyone's); answers 403 when not. */
 function mayReadJobs(caller: Caller, res: ServerResponse): boolean {
@@ -37,7 +38,7 @@ async function readableJob(ctx: TransferContext, id: string, caller: Caller, res
 }
 
 /** The query parameters of `GET /jobs`. */
-export const LIST_JOBS_PARAMS: readonly ParamSpec[] = ["subject", "entity", "state", "kind", "from", "to", "page_size", "page_token"].map((name) => ({ name }));
+export const LIST_JOBS_PARAMS: readonly ParamSpec[] = ["subject", "entity", "state", "kind", "from", "to", "request_id", "page_size", "page_token"].map((name) => ({ name }));
 
 export async function handleGetJob(ctx: TransferContext, id: string, query: URLSearchParams, res: ServerResponse, caller: Caller): Promise<void> {
   try {
@@ -77,6 +78,9 @@ export async function handleListJobs(ctx: TransferContext, query: URLSearchParam
     const to = dateParam(query, "to");
     if (from) q.createdFrom = from;
     if (to) q.createdTo = to;
+    // Given empty, refused (not taken as absent): the client looks for one request's job.
+    const requestId = query.get("request_id");
+    if (requestId !== null) q.requestId = requestIdOf(requestId, "request_id");
     // 0 or absent: the default page; more than the largest page is that page (as ListJobs does).
     const pageSize = wholeNumberParam(query, "page_size") ?? 0;
     const page = await ctx.jobs.list(q, pageSize, query.get("page_token") ?? "");

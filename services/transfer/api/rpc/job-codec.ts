@@ -78,6 +78,7 @@ export function jobMessage(job: JobDocument): Job {
     dryRun: job.dryRun ?? false,
     fileName: job.fileName ?? "",
     fileSize: typeof job.fileSize === "number" ? BigInt(job.fileSize) : undefined,
+    requestId: job.requestId ?? "",
     formatChosenBy: job.formatChosenBy ?? "",
     maxErrors: job.budget?.maxErrors !== undefined ? BigInt(job.budget.maxErrors) : undefined,
     maxErrorRatio: job.budget?.maxErrorRatio,

@@ -28,6 +28,7 @@ import type { FieldMapping, Transform } from "../../core/import-pipeline.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 import type { ImportJobRequest } from "../../jobs/import-job.js";
 import type { JobQuery } from "../../jobs/job-store.js";
+import { requestIdOf } from "../../jobs/request-id.js";
 import { requireEntity } from "../../transfer-context.js";
 import { plainKind, plainMode, plainState } from "./job-codec.js";
 
@@ -171,6 +172,7 @@ export function jobQueryOf(request: ListJobsRequest): JobQuery {
   if (request.kind !== JobKind.UNSPECIFIED) query.kind = plainKind(request.kind);
   if (request.createdFrom) query.createdFrom = boundDate(request.createdFrom, "created_from");
   if (request.createdTo) query.createdTo = boundDate(request.createdTo, "created_to");
+  if (request.requestId) query.requestId = requestIdOf(request.requestId, "request_id");
   return query;
 }
 

@@ -73,11 +73,11 @@ interface BundleAnswer {
   };
 }
 
-async function importBundle(s: Services, file: Uint8Array, fileName: string, fields: Fields = {}): Promise<BundleAnswer> {
+async function importBundle(s: Services, file: Uint8Array, fileName: string, fields: Fields = {}, headers: Record<string, string> = {}): Promise<BundleAnswer> {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   form.append("file", new Blob([file]), fileName);
-  const res = await fetch(`${s.transfer.url}/import?bundle=true`, { method: "POST", body: form });
+  const res = await fetch(`${s.transfer.url}/import?bundle=true`, { method: "POST", body: form, headers });
   return { status: res.status, body: (await res.json()) as BundleAnswer["body"] };
 }
 
@@ -154,9 +154,9 @@ describe("a bundle exported from one store and imported into an empty one", () =
 
 describe("bundle jobs in the job list", () => {
   /** Exports a users, courses and enrollments bundle from the source and imports it into the target; the import's job id. */
-  async function bundleRoundTrip(fileName: string): Promise<string> {
+  async function bundleRoundTrip(fileName: string, headers: Record<string, string> = {}): Promise<string> {
     const bundle = await exportBundle(source, "csv");
-    const { status, body } = await importBundle(target, bundle, fileName, { strict: "true", "users.mode": "upsert", "courses.mode": "upsert", "enrollments.mode": "upsert" });
+    const { status, body } = await importBundle(target, bundle, fileName, { strict: "true", "users.mode": "upsert", "courses.mode": "upsert", "enrollments.mode": "upsert" }, headers);
     expect(status, JSON.stringify(body)).toBe(200);
     return body.jobId!;
   }
@@ -172,6 +172,13 @@ describe("bundle jobs in the job list", () => {
     const exports = (await source.client.listJobs({ entity: Entity.ENROLLMENTS, kind: JobKind.EXPORT, pageSize: 500 })).jobs;
     expect(exports.some((j) => j.parts.some((p) => p.entity === Entity.ENROLLMENTS))).toBe(true);
     expect((await source.client.listJobs({ entity: Entity.SESSIONS, kind: JobKind.EXPORT, pageSize: 500 })).jobs.filter((j) => j.parts.length > 0)).toEqual([]);
+  });
+
+  it("keep the upload's X-Request-Id, and are found by it", async () => {
+    const jobId = await bundleRoundTrip("named.zip", { "x-request-id": "bundle-request-1" });
+    expect((await target.client.listJobs({ requestId: "bundle-request-1" })).jobs.map((j) => [j.id, j.requestId, j.fileName])).toEqual([[jobId, "bundle-request-1", "named.zip"]]);
+    const refused = await importBundle(target, csvZip({ "users.csv": "email\n" }), "refused.zip", {}, { "x-request-id": "not one" });
+    expect(refused.status).toBe(400);
   });
 
   it("have audit events found by ListAuditEvents under each entity they hold, and not under the others", async () => {

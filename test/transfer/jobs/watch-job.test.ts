@@ -3,6 +3,7 @@
  * store to any reader — on the instance running it or another one — and the
  * asynchronous upload (POST /import?async=true) that a browser follows with it.
  */
+import net from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -104,14 +105,24 @@ describe("watching a running import from another instance", () => {
 });
 
 describe("POST /import?async=true", () => {
-  async function post(query: string, csv: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  function coursesForm(csv: string): FormData {
     const form = new FormData();
     form.append("entity", "courses");
     form.append("format", "csv");
     form.append("mode", "upsert");
     form.append("file", new Blob([csv]), "courses.csv");
-    const res = await fetch(`${s.transfer.url}/import${query}`, { method: "POST", body: form });
+    return form;
+  }
+
+  async function post(query: string, csv: string, headers: Record<string, string> | Headers = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(`${s.transfer.url}/import${query}`, { method: "POST", body: coursesForm(csv), headers });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  async function jobsByRequestId(requestId: string): Promise<Record<string, unknown>[]> {
+    const res = await fetch(`${s.transfer.url}/jobs?request_id=${encodeURIComponent(requestId)}`);
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { jobs: Record<string, unknown>[] }).jobs;
   }
 
   it("answers 202 with the job as soon as it started, and the import runs to its end for a watcher", async () => {
@@ -144,6 +155,64 @@ describe("POST /import?async=true", () => {
       .filter((v): v is Job => v?.$typeName === "dataexchange.transfer.v1.Job")
       .at(-1);
     expect(last?.fileSize).toBeUndefined();
+  });
+
+  it("keeps the client's X-Request-Id on the job, so that a client that lost the answer finds its job by it (GET /jobs and ListJobs)", async () => {
+    const requestId = `req-${Date.now()}-kept`;
+    const res = await post("?async=true", "code,title\r\nRQ1,Named\r\n", { "x-request-id": requestId });
+    expect(res.status).toBe(202);
+    await watchAll(res.body.jobId as string);
+    expect(await jobsByRequestId(requestId)).toEqual([expect.objectContaining({ id: res.body.jobId, requestId, fileName: "courses.csv", state: "succeeded" })]);
+    const listed = await s.connectJson.listJobs({ requestId });
+    expect(listed.jobs.map((j) => [j.id, j.requestId])).toEqual([[res.body.jobId, requestId]]);
+    // Another name finds nothing; a job started without one keeps none.
+    expect(await jobsByRequestId(`${requestId}-other`)).toEqual([]);
+    const unnamed = await post("?async=true", "code,title\r\nRQ2,Unnamed\r\n");
+    expect(((await (await fetch(`${s.transfer.url}/jobs/${unnamed.body.jobId}`)).json()) as Record<string, unknown>).requestId).toBeUndefined();
+  });
+
+  it("refuses an X-Request-Id that is not one (spaces, too long, given twice) with 400 naming the header, before a job starts; and an empty request_id filter", async () => {
+    for (const [value, shown] of [
+      ["has spaces", '"has spaces"'],
+      ["x".repeat(129), "(129 characters)"],
+    ] as const) {
+      const res = await post("?async=true", "code,title\r\nRQ3,Refused\r\n", { "x-request-id": value });
+      expect(res.status).toBe(400);
+      expect(res.body.message).toMatch(/^X-Request-Id must be 1 to 128 letters, digits/);
+      expect(res.body.message).toContain(shown);
+    }
+    const twice = new Headers();
+    twice.append("x-request-id", "first");
+    twice.append("x-request-id", "second");
+    const res = await post("", "code,title\r\nRQ3,Refused\r\n", twice);
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain('"first, second"');
+    expect(await jobsByRequestId("first")).toEqual([]);
+    const empty = await fetch(`${s.transfer.url}/jobs?request_id=`);
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { message: string }).message).toBe("request_id is empty: give a value, or leave request_id out");
+    await expect(s.client.listJobs({ requestId: "no spaces allowed" })).rejects.toThrow(/request_id must be 1 to 128/);
+  });
+
+  it("starts no job for a client that went away once the whole file was sent, before the job started (a Cancel pressed as the last bytes left)", async () => {
+    const requestId = `req-${Date.now()}-gone`;
+    const body = new Response(coursesForm("code,title\r\nGONE1,Gone\r\n"));
+    const bytes = Buffer.from(await body.arrayBuffer());
+    const url = new URL(s.transfer.url);
+    const head = ["POST /import?async=true HTTP/1.1", `Host: ${url.host}`, `Content-Type: ${body.headers.get("content-type")}`, `Content-Length: ${bytes.byteLength}`, `X-Request-Id: ${requestId}`];
+    // The whole request, then the client's end of the connection at once: the service reads all of the file, then finds the client gone.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(url.port), url.hostname, () => socket.end(Buffer.concat([Buffer.from(`${head.join("\r\n")}\r\n\r\n`), bytes])));
+      const got: Buffer[] = [];
+      socket.on("data", (chunk: Buffer) => got.push(chunk));
+      socket.on("error", reject);
+      socket.on("close", () => resolve(Buffer.concat(got).toString()));
+    });
+    expect(answer).toBe("");
+    // Long enough for a job to have started and ended had one started (the import is one row).
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await jobsByRequestId(requestId)).toEqual([]);
+    await expect(s.recordsClient.getRecord({ entity: Entity.COURSES, key: { parts: ["GONE1"] } })).rejects.toMatchObject({ code: Code.NotFound });
   });
 
   it("answers the refusal itself when the job never starts", async () => {

@@ -19,7 +19,7 @@ import { ConnectError } from "@connectrpc/connect";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { Entity, FieldViolationsSchema, WriteMode } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import type { DescribeEntityResponse } from "../../../gen/dataexchange/records/v1/records_pb.js";
-import type { Format, PreviewImportResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
+import { JobState, type Format, type PreviewImportResponse } from "../../../gen/dataexchange/transfer/v1/transfer_pb.js";
 import { useApp } from "../app-context.js";
 import { NotAllowed } from "../ui/not-allowed.js";
 import { ENTITIES } from "../export/export-form.js";
@@ -32,6 +32,7 @@ import { duplicateFields, mappingsOf, mergeMapping, wireMappingsOf, type ColumnM
 import { columnsWithProblems, type ColumnTransforms } from "./transforms.js";
 import { bytesText } from "../ui/bytes-text.js";
 import { uploadImport } from "./upload.js";
+import { newRequestId, settleCancelledUpload, type CancelledUpload } from "./cancelled-upload.js";
 
 /** What PreviewImport reads of the file at most. */
 const HEAD_BYTES = 1024 * 1024;
@@ -49,7 +50,14 @@ export function ImportPage() {
   return <ImportControls />;
 }
 
-type Upload = { state: "idle" } | { state: "sending"; sent: number; total: number } | { state: "starting"; total: number } | { state: "cancelled" } | { state: "failed"; error: string };
+/** The upload's course; after a Cancel, "checking" while the page asks the service whether a job started anyway (cancelled-upload.ts). */
+type Upload =
+  | { state: "idle" }
+  | { state: "sending"; sent: number; total: number }
+  | { state: "starting"; total: number }
+  | { state: "checking" }
+  | { state: "cancelled"; outcome: CancelledUpload }
+  | { state: "failed"; error: string };
 
 type Preview = { result?: PreviewImportResponse; loading: boolean; error?: string; transformProblems?: Record<string, Record<number, string>> };
 
@@ -153,10 +161,12 @@ function ImportControls() {
     if (Object.keys(options.value).length > 0) form.append("options", JSON.stringify(options.value));
     if (Object.keys(mapping).length > 0) form.append("mapping", JSON.stringify(mappingsOf(mapping, transforms)));
     form.append("file", file, file.name);
+    const requestId = newRequestId();
     try {
       const token = await accessToken();
       const { jobId } = await uploadImport(
         form,
+        requestId,
         token,
         ({ sent, total }) => {
           // The last bytes are shown before the service's answer moves the page on (flushSync: not batched with the navigation).
@@ -167,17 +177,39 @@ function ImportControls() {
       );
       window.location.hash = `#/jobs/${jobId}`;
     } catch (e) {
-      setUpload(isAbort(e, abort.signal) ? { state: "cancelled" } : { state: "failed", error: messageOf(e) });
+      if (!isAbort(e, abort.signal)) setUpload({ state: "failed", error: messageOf(e) });
+      else await settleCancel(requestId);
     } finally {
       uploadAbort.current = undefined;
     }
   };
+  /**
+   * After a Cancel: whether the service had started the job all the same (and
+   * then cancels it), before the page says what happened. Also when the
+   * Cancel was leaving the page: a job nobody watches is cancelled too.
+   */
+  const settleCancel = async (requestId: string) => {
+    if (mounted.current) setUpload({ state: "checking" });
+    try {
+      const outcome = await settleCancelledUpload(client, requestId);
+      if (mounted.current) setUpload({ state: "cancelled", outcome });
+    } catch (e) {
+      if (mounted.current) setUpload({ state: "failed", error: `The upload was cancelled, but whether the service had started its job could not be checked (${messageOf(e)}): see Jobs.` });
+    }
+  };
+  const mounted = useRef(true);
   // Leaving the page while uploading cancels the upload: nothing would show its progress.
-  useEffect(() => () => uploadAbort.current?.abort(), []);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+      uploadAbort.current?.abort();
+    };
+  }, []);
 
   const result = preview.result;
   const writable = (description?.fields ?? []).filter((f) => !f.readOnly).map((f) => ({ key: f.key, label: f.label, required: f.required }));
-  const uploading = upload.state === "sending" || upload.state === "starting";
+  const uploading = upload.state === "sending" || upload.state === "starting" || upload.state === "checking";
   const blocked =
     !file || !result || preview.loading || Boolean(preview.error) || result.headerErrors.length > 0 || duplicateFields(mapping).length > 0 || transformsBlocked.length > 0 || optionsBlocked;
   const optionsFormat = formats.find((f) => f.name === (format || result?.format));
@@ -344,6 +376,35 @@ function DetectedLine({ result, loading }: { result?: PreviewImportResponse; loa
   );
 }
 
+/** What a Cancel did: nothing imported, or the job that had started all the same, linked, and what became of it. */
+function CancelledStatus({ outcome }: { outcome: CancelledUpload }) {
+  if (!outcome.started)
+    return (
+      <span className="status" role="status">
+        Upload cancelled: nothing was imported.
+      </span>
+    );
+  const { job, cancelError } = outcome;
+  const link = (
+    <a href={`#/jobs/${encodeURIComponent(job.id)}`}>
+      job <code>{job.id}</code>
+    </a>
+  );
+  const now =
+    cancelError !== undefined
+      ? `is still running: it could not be cancelled (${cancelError}).`
+      : job.state === JobState.RUNNING
+        ? "is being cancelled."
+        : job.state === JobState.CANCELLED
+          ? "was cancelled."
+          : `had already ended (${job.state === JobState.SUCCEEDED ? "succeeded" : "failed"}).`;
+  return (
+    <span className={`status${cancelError !== undefined ? " error" : ""}`} role={cancelError !== undefined ? "alert" : "status"}>
+      The whole file had reached the service before the Cancel, and {link} had started; it {now} Its page shows what it {job.dryRun ? "checked" : "wrote"}.
+    </span>
+  );
+}
+
 function UploadStatus({ upload, onCancel }: { upload: Upload; onCancel(): void }) {
   switch (upload.state) {
     case "idle":
@@ -363,14 +424,19 @@ function UploadStatus({ upload, onCancel }: { upload: Upload; onCancel(): void }
         <span className="status" role="status">
           <progress aria-label="Upload progress" max={upload.total} value={upload.total} />
           Uploaded {bytesText(upload.total)}; starting the job…
+          <button type="button" className="secondary" onClick={onCancel}>
+            Cancel upload
+          </button>
+        </span>
+      );
+    case "checking":
+      return (
+        <span className="status" role="status">
+          Upload cancelled; checking whether the service had started the job…
         </span>
       );
     case "cancelled":
-      return (
-        <span className="status" role="status">
-          Upload cancelled: nothing was imported.
-        </span>
-      );
+      return <CancelledStatus outcome={upload.outcome} />;
     case "failed":
       return (
         <span className="status error" role="alert">

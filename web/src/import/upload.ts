@@ -6,7 +6,10 @@
  * job has started; the job's rows then come from WatchJob.
  *
  * Aborting the signal aborts the request: the service discards what it got
- * of the file and no job is started.
+ * of the file and starts no job — unless the whole file had already reached
+ * it, when a job may have started before the abort did. The request carries
+ * its own name (`X-Request-Id`), kept on the job, so that the page can ask
+ * (cancelled-upload.ts).
  */
 
 export interface UploadProgress {
@@ -26,8 +29,8 @@ export interface UploadStarted {
   jobId: string;
 }
 
-/** Uploads `form`, reporting progress; resolves with the job that started, rejects with the service's message. */
-export function uploadImport(form: FormData, token: string | undefined, onProgress: (progress: UploadProgress) => void, signal: AbortSignal): Promise<UploadStarted> {
+/** Uploads `form` as the request `requestId`, reporting progress; resolves with the job that started, rejects with the service's message. */
+export function uploadImport(form: FormData, requestId: string, token: string | undefined, onProgress: (progress: UploadProgress) => void, signal: AbortSignal): Promise<UploadStarted> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
       reject(new UploadAbortedError());
@@ -39,6 +42,7 @@ export function uploadImport(form: FormData, token: string | undefined, onProgre
     const done = () => signal.removeEventListener("abort", abort);
     xhr.open("POST", "/import?async=true");
     if (token) xhr.setRequestHeader("authorization", `Bearer ${token}`);
+    xhr.setRequestHeader("x-request-id", requestId);
     xhr.responseType = "text";
     xhr.upload.onprogress = (e) => onProgress({ sent: e.loaded, total: e.lengthComputable ? e.total : 0 });
     xhr.upload.onload = (e) => onProgress({ sent: e.loaded, total: e.lengthComputable ? e.total : e.loaded });

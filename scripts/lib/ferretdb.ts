@@ -39,25 +39,63 @@ export interface RunningFerretDb {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Finds a free TCP port on 127.0.0.1 by binding port 0 and releasing it. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The kernel's ephemeral port range, from which it picks the local port of an outgoing connection (Linux's default when it cannot be read). */
+export function ephemeralPortRange(): { low: number; high: number } {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low! <= high!) return { low: low!, high: high! };
+  } catch {
+    // not Linux: the default below
+  }
+  return { low: 32768, high: 60999 };
+}
+
+/** The ports {@link freePort} picks from: below the ephemeral range (10000 up), or above it when it starts too low. */
+function portsOutsideEphemeralRange(): { low: number; high: number } {
+  const ephemeral = ephemeralPortRange();
+  if (ephemeral.low - 1 - 10_000 >= 1000) return { low: 10_000, high: ephemeral.low - 1 };
+  if (65_535 - ephemeral.high >= 1000) return { low: ephemeral.high + 1, high: 65_535 };
+  throw new Error(`the ephemeral port range ${ephemeral.low}-${ephemeral.high} leaves no room for test servers' ports`);
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 
+/**
+ * A free TCP port on 127.0.0.1, outside the kernel's ephemeral range. Why
+ * not port 0's pick: that is an ephemeral port, and a server restarted on it
+ * (FerretDB, a service in the fault tests) leaves it unbound for a moment
+ * while clients retry. A connect from 127.0.0.1 to an unbound port can be
+ * given that same port as its local one, and then connects to itself (TCP's
+ * simultaneous open): the readiness poll takes it for the server, or a
+ * driver's socket holds the port the server is about to bind. A port outside
+ * the range is never an outgoing connection's own. Measured here (3 December
+ * 2026): connecting again and again to an unbound port in the range, 40000,
+ * connected to itself at the 49,005th attempt, 2.4 s in; the kernel steps
+ * through the range, so every such port is met in time.
+ */
+export async function freePort(): Promise<number> {
+  const { low, high } = portsOutsideEphemeralRange();
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port found between ${low} and ${high} in 200 tries`);
+}
+
+/** Whether a server accepts connections on the port; a socket that connected to itself (see {@link freePort}) is not one. */
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: "127.0.0.1", port });
     socket.once("connect", () => {
+      const self = socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress;
       socket.destroy();
-      resolve(true);
+      resolve(!self);
     });
     socket.once("error", () => resolve(false));
   });

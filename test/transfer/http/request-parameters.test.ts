@@ -90,7 +90,10 @@ describe("query parameters of GET /export/{format}", () => {
 
 describe("query parameters of the job pages", () => {
   it("refuses unknown ones on /jobs, /jobs/{id} and /jobs/{id}/failed-rows", async () => {
-    await refused("/jobs?pageSize=2", /unknown query parameter "pageSize" \(did you mean page_size\?\) for GET \/jobs; accepted: subject, entity, state, kind, from, to, request_id, page_size, page_token$/);
+    await refused(
+      "/jobs?pageSize=2",
+      /unknown query parameter "pageSize" \(did you mean page_size\?\) for GET \/jobs; accepted: subject, entity, state, kind, from, to, request_id, page_size, page_token$/,
+    );
     await refused("/jobs?bogus=1", /"bogus"/);
     await refused(`/jobs/${jobId}?view=full`, /unknown query parameter "view" for GET \/jobs\/\{id\}; accepted: $/);
     await refused(`/jobs/${jobId}/failed-rows?bogus=1`, /unknown query parameter "bogus" for GET \/jobs\/\{id\}\/failed-rows/);

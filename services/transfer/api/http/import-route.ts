@@ -135,8 +135,8 @@ function checkFieldName(name: string, seen: readonly string[]): void {
 /**
  * Runs the import the upload describes. `onStarted` is told the job's id as
  * soon as it exists (an async upload answers then, and the rest runs on);
- * `signal` is the client's connection, except for an async upload, which
- * outlives it.
+ * `signal` is the client's connection (an async upload's only until its 202
+ * is written: see answerWhenStarted).
  */
 function runUpload(
   ctx: TransferContext,
@@ -231,7 +231,9 @@ function answerWhenStarted(ctx: TransferContext, res: ServerResponse, gone: Abor
   });
   void run
     .then((result) => {
-      if (!answered) sendError(res, result.error ?? new Error("the import ended before it started"), { errors: [], errorCount: 0 });
+      // Nobody to answer: said in the log, so that an operator asked about a cancelled upload finds it.
+      if (!answered && gone.aborted) ctx.log("async import not started: the client went away before its job started; request id", requestId ?? "(none)");
+      else if (!answered) sendError(res, result.error ?? new Error("the import ended before it started"), { errors: [], errorCount: 0 });
       else if (result.error !== undefined && !isCancellation(result.error)) ctx.log("async import job", result.jobId, "failed:", result.error);
     })
     .finally(() => upload.file?.remove());

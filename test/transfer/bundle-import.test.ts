@@ -181,6 +181,15 @@ describe("bundle jobs in the job list", () => {
     expect(refused.status).toBe(400);
   });
 
+  it("refuse a bundle whose file part declares a charset other than UTF-8: its entries carry their own", async () => {
+    const form = new FormData();
+    form.append("file", new Blob([csvZip({ "users.csv": "email,username\nzipcharset@example.org,zipcharset\n" })], { type: "application/zip;charset=windows-1252" }), "declared.zip");
+    const res = await fetch(`${target.transfer.url}/import?bundle=true`, { method: "POST", body: form });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toMatch(/^the file part declares charset=windows-1252, but a bundle is a ZIP or a workbook/);
+    expect((await target.client.listJobs({ pageSize: 500 })).jobs.map((j) => j.fileName)).not.toContain("declared.zip");
+  });
+
   it("have audit events found by ListAuditEvents under each entity they hold, and not under the others", async () => {
     const jobId = await bundleRoundTrip("audited.zip");
     for (const entity of [Entity.USERS, Entity.COURSES, Entity.ENROLLMENTS])

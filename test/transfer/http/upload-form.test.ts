@@ -196,18 +196,16 @@ describe("names the form does not take", () => {
 });
 
 /** A multipart body written by hand, for part headers FormData cannot set; each part: name, extra header lines, body. */
-async function postRaw(parts: { name: string; fileName?: string; headers?: string[]; body: string }[]): Promise<{ status: number; body: Record<string, unknown> & { message?: string } }> {
+async function postRaw(parts: { name: string; fileName?: string; headers?: string[]; body: string | Buffer }[]): Promise<{ status: number; body: Record<string, unknown> & { message?: string } }> {
   const boundary = "----dx-test-boundary";
-  const text = parts
-    .map((p) => {
-      const disposition = `Content-Disposition: form-data; name="${p.name}"${p.fileName ? `; filename="${p.fileName}"` : ""}`;
-      return `--${boundary}\r\n${[disposition, ...(p.headers ?? [])].join("\r\n")}\r\n\r\n${p.body}\r\n`;
-    })
-    .join("");
+  const bytes = parts.flatMap((p) => {
+    const disposition = `Content-Disposition: form-data; name="${p.name}"${p.fileName ? `; filename="${p.fileName}"` : ""}`;
+    return [Buffer.from(`--${boundary}\r\n${[disposition, ...(p.headers ?? [])].join("\r\n")}\r\n\r\n`), Buffer.from(p.body), Buffer.from("\r\n")];
+  });
   const res = await fetch(`${s.transfer.url}/import`, {
     method: "POST",
     headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
-    body: `${text}--${boundary}--\r\n`,
+    body: Buffer.concat([...bytes, Buffer.from(`--${boundary}--\r\n`)]),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
@@ -284,5 +282,61 @@ describe("forms past the parser's limits", () => {
       ],
       /unknown form field "n{100}…" for POST/,
     );
+  });
+});
+
+describe("a file part's declared charset", () => {
+  // "Ã©" in Windows-1252 is the bytes C3 A9, which are also UTF-8 for "é": read as UTF-8, the name would change silently.
+  const windows1252 = Buffer.concat([Buffer.from("email,username,firstName\r\ncharset@example.org,charset,"), Buffer.from([0x4a, 0x6f, 0x73, 0xc3, 0xa9]), Buffer.from("\r\n")]);
+  const fields = [
+    { name: "format", body: "csv" },
+    { name: "entity", body: "users" },
+  ];
+
+  it("is refused when the file would be read as another encoding, naming the option that reads it so, and nothing is written", async () => {
+    const before = [await users(), await s.transferDb.db.collection("jobs").countDocuments()];
+    const res = await postRaw([...fields, { name: "file", fileName: "w.csv", headers: ["Content-Type: text/csv; charset=windows-1252"], body: windows1252 }]);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: "invalid_argument" });
+    expect(res.body.message).toBe(
+      'the file part declares charset=windows-1252, but the file would be read as UTF-8: give options {"encoding": "windows-1252"} to read it so (the csv format takes it)',
+    );
+    expect([await users(), await s.transferDb.db.collection("jobs").countDocuments()]).toEqual(before);
+  });
+
+  it("is read as declared when the encoding option says the same: the first name is the Windows-1252 text, not UTF-8's", async () => {
+    const res = await postRaw([
+      ...fields,
+      { name: "options", body: '{"encoding":"windows-1252"}' },
+      { name: "file", fileName: "w.csv", headers: ["Content-Type: text/csv; charset=windows-1252"], body: windows1252 },
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ read: 1, inserted: 1, failed: 0 });
+    const stored = await s.recordsClient.getRecord({ entity: Entity.USERS, key: { parts: ["charset@example.org"] } });
+    expect(stored.record?.kind.value).toMatchObject({ firstName: "Jos\u00c3\u00a9" });
+  });
+
+  it("is refused when it disagrees with the encoding option, or is one this service does not read", async () => {
+    const before = [await users(), await s.transferDb.db.collection("jobs").countDocuments()];
+    const disagree = await postRaw([
+      ...fields,
+      { name: "options", body: '{"encoding":"latin1"}' },
+      { name: "file", fileName: "u.csv", headers: ["Content-Type: text/csv; charset=UTF-8"], body: "email,username\r\nutf@example.org,utf\r\n" },
+    ]);
+    expect(disagree.status).toBe(400);
+    expect(disagree.body.message).toBe('the file part declares charset=utf-8, but options say encoding "latin1": say one encoding ("utf-8")');
+    const unknown = await postRaw([...fields, { name: "file", fileName: "k.csv", headers: ["Content-Type: text/csv; charset=koi8-r"], body: "email,username\r\nk@example.org,k\r\n" }]);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toMatch(/^the file part declares charset=koi8-r, which this service does not read/);
+    expect([await users(), await s.transferDb.db.collection("jobs").countDocuments()]).toEqual(before);
+  });
+
+  it("agrees with the default reading when it is UTF-8, as browsers and curl send it", async () => {
+    const res = await postRaw([
+      ...fields,
+      { name: "file", fileName: "u.csv", headers: ["Content-Type: text/csv; charset=utf-8"], body: "email,username,firstName\r\nutf8-declared@example.org,utf8-declared,Jos\u00e9\r\n" },
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ read: 1, inserted: 1 });
   });
 });

@@ -18,6 +18,7 @@
  * counts), the first 1000 row errors (each with its `part`), 422 when a
  * strict bundle wrote nothing.
  */
+import { checkBundleCharset } from "./declared-charset.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createReadStream } from "node:fs";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -67,6 +68,7 @@ export function bundleRequestFromFields(fields: Record<string, string>, fileName
 function runBundleUpload(ctx: TransferContext, upload: Upload, requestId: string | undefined, caller: Caller, signal: AbortSignal): Promise<UploadResult<ImportBundleSummary>> {
   return collectUpload(() => {
     if (!upload.file) throw new InvalidTransferRequestError('the upload has no file part named "file"', "file");
+    checkBundleCharset(upload.file.contentType);
     const request = { ...bundleRequestFromFields(Object.fromEntries(upload.fields), upload.file.fileName), requestId };
     return importBundleJob(ctx, request, createReadStream(upload.file.path), caller, signal);
   });

@@ -40,6 +40,7 @@ import { importLimits } from "../../config/transfer-config.js";
 import type { Upload } from "./multipart-upload.js";
 import { answerUpload, collectUpload, readUploadOrRefuse, type UploadResult } from "./upload-answer.js";
 import { handleBundleImport } from "./import-bundle-route.js";
+import { checkDeclaredCharset } from "./declared-charset.js";
 
 /** The form fields of `POST /import`, each at most once; `file` is the file part. */
 export const IMPORT_FIELDS: readonly ParamSpec[] = ["file", "format", "entity", "mode", "strict", "dry_run", "options", "mapping", "max_errors", "max_error_ratio", "max_changes"].map((name) => ({
@@ -149,6 +150,7 @@ function runUpload(
   return collectUpload(() => {
     if (!upload.file) throw new InvalidTransferRequestError('the upload has no file part named "file"', "file");
     const request = { ...importRequestFromFields(Object.fromEntries(upload.fields), upload.file.fileName), fileSize: upload.file.bytes, requestId };
+    checkDeclaredCharset(upload.file.contentType, request.formatOptions, "options");
     const denied = caller.principal ? checkImport(caller.principal, request.entity.name, request.dryRun) : undefined;
     if (denied) throw new ConnectError(`permission denied: ${denied}`, Code.PermissionDenied);
     return importJob(ctx, request, createReadStream(upload.file.path), caller, signal);

@@ -18,6 +18,10 @@
  * So is a part sent with a `Content-Transfer-Encoding` other than the
  * identity ones ({@link IDENTITY_TRANSFER_ENCODINGS}): busboy passes its bytes
  * on undecoded, and a quoted-printable file would import `Jos=C3=A9` as a name.
+ *
+ * The file part's own Content-Type, parameters and all, is read beside busboy
+ * (part-headers.ts), which keeps only its `type/subtype`: a charset declared
+ * there is checked by the route (declared-charset.ts), not dropped.
  */
 import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
@@ -26,6 +30,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import busboy from "busboy";
+import contentType from "content-type";
+import { PartHeaderScanner } from "./part-headers.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 
 /** Form fields an upload may have besides its file. */
@@ -56,6 +62,8 @@ export interface SpooledFile {
   fileName: string;
   /** Bytes kept (at most one past the import size limit: see UploadRules.maxFileBytes). */
   bytes: number;
+  /** The part's Content-Type as sent (`text/csv; charset=windows-1252`); undefined when it had none, or its headers could not be told apart. */
+  contentType?: string;
   remove(): Promise<void>;
 }
 
@@ -118,6 +126,7 @@ export function readUpload(req: IncomingMessage, rules: UploadRules): Promise<Up
   }
   const fields = new Map<string, string>();
   const seen: string[] = [];
+  const scanner = partHeaderScanner(req.headers["content-type"]);
   let spooling: Promise<SpooledFile> | undefined;
   let settled = false;
   return new Promise<Upload>((resolve, reject) => {
@@ -178,9 +187,26 @@ export function readUpload(req: IncomingMessage, rules: UploadRules): Promise<Up
       spooling.then((file) => {
         if (settled) return void file.remove();
         settled = true;
-        resolve({ fields, file });
+        resolve({ fields, file: { ...file, contentType: scanner && fileContentType(scanner, rules.fileField) } });
       }, refuse);
     });
+    if (scanner) req.on("data", (chunk: Buffer) => scanner.write(chunk));
     req.pipe(parser);
   });
+}
+
+/** A scanner of the body's part headers, when the request's Content-Type names a boundary (busboy refuses the body otherwise). */
+function partHeaderScanner(requestContentType: string | undefined): PartHeaderScanner | undefined {
+  try {
+    const boundary = requestContentType ? contentType.parse(requestContentType).parameters.boundary : undefined;
+    return boundary ? new PartHeaderScanner(boundary) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Content-Type of the one part named `name`; undefined when there is not exactly one such part (busboy's reading is the one the upload follows). */
+function fileContentType(scanner: PartHeaderScanner, name: string): string | undefined {
+  const parts = scanner.parts.filter((p) => p.name === name);
+  return parts.length === 1 ? parts[0]!.headers["content-type"] : undefined;
 }

@@ -34,6 +34,11 @@ const READ_AS: Readonly<Record<string, readonly string[]>> = {
   cp1252: ["windows-1252"],
 };
 
+/** The `encoding` options that read `charset`; undefined for a charset this service does not read. */
+function encodingsReading(charset: string): readonly string[] | undefined {
+  return Object.hasOwn(READ_AS, charset) ? READ_AS[charset] : undefined;
+}
+
 /** The `charset` parameter of a part's Content-Type, lower case; undefined when it has none (or no readable Content-Type: busboy then takes it as a plain file). */
 export function charsetOf(partContentType: string | undefined): string | undefined {
   if (!partContentType) return undefined;
@@ -51,7 +56,7 @@ export function charsetOf(partContentType: string | undefined): string | undefin
 export function checkDeclaredCharset(partContentType: string | undefined, formatOptions: JsonObject, optionsField: string): void {
   const charset = charsetOf(partContentType);
   if (charset === undefined) return;
-  const readAs = Object.hasOwn(READ_AS, charset) ? READ_AS[charset]! : undefined;
+  const readAs = encodingsReading(charset);
   const said = `the file part declares charset=${charset}`;
   if (!readAs) {
     throw new InvalidTransferRequestError(`${said}, which this service does not read; send the file as UTF-8, or as UTF-16, ISO-8859-1 or Windows-1252 with the format's encoding option`, "file");
@@ -73,7 +78,7 @@ export function checkDeclaredCharset(partContentType: string | undefined, format
  */
 export function checkBundleCharset(partContentType: string | undefined): void {
   const charset = charsetOf(partContentType);
-  if (charset === undefined || (Object.hasOwn(READ_AS, charset) && READ_AS[charset]!.includes("utf-8"))) return;
+  if (charset === undefined || encodingsReading(charset)?.includes("utf-8")) return;
   throw new InvalidTransferRequestError(
     `the file part declares charset=${charset}, but a bundle is a ZIP or a workbook: give a CSV entry's encoding in its <entity>.options ({"encoding": …}) and leave the charset out`,
     "file",

@@ -27,6 +27,8 @@ export interface PartHeaders {
 
 const CRLF = Buffer.from("\r\n");
 const HEADERS_END = Buffer.from("\r\n\r\n");
+/** No bytes: what a step hands on when it needs more (zero-length, so nothing can be written into it). */
+const NONE = Buffer.alloc(0);
 
 type State = "seeking" | "afterDelimiter" | "headers" | "done";
 
@@ -39,7 +41,7 @@ export class PartHeaderScanner {
   /** Seeking: the last bytes of what came before (a delimiter may start in them); the first delimiter needs no CRLF before it. */
   private carry: Buffer = CRLF;
   /** After a delimiter, and in a header block: the bytes so far. */
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = NONE;
 
   constructor(boundary: string) {
     this.delimiter = Buffer.from(`\r\n--${boundary}`, "latin1");
@@ -53,7 +55,7 @@ export class PartHeaderScanner {
         continue;
       }
       this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, data]) : data;
-      data = Buffer.alloc(0);
+      data = NONE;
       if (this.state === "afterDelimiter") data = this.afterDelimiter();
       else data = this.headerBlock();
     }
@@ -71,11 +73,11 @@ export class PartHeaderScanner {
     if (at >= 0) return this.found(chunk.subarray(at + length));
     const tail = chunk.length >= length - 1 ? chunk.subarray(chunk.length - (length - 1)) : Buffer.concat([this.carry, chunk]).subarray(-(length - 1));
     this.carry = Buffer.from(tail);
-    return Buffer.alloc(0);
+    return NONE;
   }
 
   private found(rest: Buffer): Buffer {
-    this.carry = Buffer.alloc(0);
+    this.carry = NONE;
     this.state = "afterDelimiter";
     return rest;
   }
@@ -83,17 +85,17 @@ export class PartHeaderScanner {
   /** `--` ends the body; otherwise the header block starts after the delimiter's line. */
   private afterDelimiter(): Buffer {
     const bytes = this.pending;
-    if (bytes.length < 2) return Buffer.alloc(0);
+    if (bytes.length < 2) return NONE;
     if (bytes[0] === 0x2d && bytes[1] === 0x2d) {
       this.state = "done";
-      return Buffer.alloc(0);
+      return NONE;
     }
     const eol = bytes.indexOf(CRLF);
     if (eol < 0) {
       if (bytes.length > MAX_HEADER_BYTES) this.overflow();
-      return Buffer.alloc(0);
+      return NONE;
     }
-    this.pending = Buffer.alloc(0);
+    this.pending = NONE;
     this.state = "headers";
     return bytes.subarray(eol + 2);
   }
@@ -101,18 +103,18 @@ export class PartHeaderScanner {
   /** Records the part once its header block is whole; the rest is the part's body. */
   private headerBlock(): Buffer {
     const bytes = this.pending;
-    if (bytes.length >= 2 && bytes[0] === 0x0d && bytes[1] === 0x0a) return this.record(Buffer.alloc(0), bytes.subarray(2));
+    if (bytes.length >= 2 && bytes[0] === 0x0d && bytes[1] === 0x0a) return this.record(NONE, bytes.subarray(2));
     const end = bytes.indexOf(HEADERS_END);
     if ((end < 0 ? bytes.length : end) > MAX_HEADER_BYTES) {
       this.overflow();
-      return Buffer.alloc(0);
+      return NONE;
     }
-    if (end < 0) return Buffer.alloc(0);
+    if (end < 0) return NONE;
     return this.record(bytes.subarray(0, end), bytes.subarray(end + HEADERS_END.length));
   }
 
   private record(block: Buffer, body: Buffer): Buffer {
-    this.pending = Buffer.alloc(0);
+    this.pending = NONE;
     this.state = "seeking";
     this.parts.push(partHeaders(block.toString("latin1")));
     return body;
@@ -120,7 +122,7 @@ export class PartHeaderScanner {
 
   private overflow(): void {
     this.overflowed = true;
-    this.pending = Buffer.alloc(0);
+    this.pending = NONE;
     this.state = "done";
   }
 }

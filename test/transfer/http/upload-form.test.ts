@@ -196,15 +196,25 @@ describe("names the form does not take", () => {
 });
 
 /** A multipart body written by hand, for part headers FormData cannot set; each part: name, extra header lines, body. */
-async function postRaw(parts: { name: string; fileName?: string; headers?: string[]; body: string | Buffer }[]): Promise<{ status: number; body: Record<string, unknown> & { message?: string } }> {
+/** A raw part: `disposition` replaces the Content-Disposition built from name and fileName (null: none at all). */
+interface RawPart {
+  name: string;
+  fileName?: string;
+  disposition?: string | null;
+  headers?: string[];
+  body: string | Buffer;
+}
+
+async function postRaw(parts: RawPart[], contentType = "multipart/form-data; boundary=----dx-test-boundary"): Promise<{ status: number; body: Record<string, unknown> & { message?: string } }> {
   const boundary = "----dx-test-boundary";
   const bytes = parts.flatMap((p) => {
-    const disposition = `Content-Disposition: form-data; name="${p.name}"${p.fileName ? `; filename="${p.fileName}"` : ""}`;
-    return [Buffer.from(`--${boundary}\r\n${[disposition, ...(p.headers ?? [])].join("\r\n")}\r\n\r\n`), Buffer.from(p.body), Buffer.from("\r\n")];
+    const disposition = p.disposition === undefined ? `form-data; name="${p.name}"${p.fileName ? `; filename="${p.fileName}"` : ""}` : p.disposition;
+    const headers = [...(disposition === null ? [] : [`Content-Disposition: ${disposition}`]), ...(p.headers ?? [])];
+    return [Buffer.from(`--${boundary}\r\n${headers.join("\r\n")}\r\n\r\n`), Buffer.from(p.body), Buffer.from("\r\n")];
   });
   const res = await fetch(`${s.transfer.url}/import`, {
     method: "POST",
-    headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+    headers: { "content-type": contentType },
     body: Buffer.concat([...bytes, Buffer.from(`--${boundary}--\r\n`)]),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -246,6 +256,66 @@ describe("transfer-encoded parts", () => {
       { name: "format", headers: ["Content-Transfer-Encoding: 7bit"], body: "csv" },
       { name: "entity", headers: ["Content-Transfer-Encoding: 8bit"], body: "users" },
       { name: "file", fileName: "bin.csv", headers: ["Content-Type: text/csv", "Content-Transfer-Encoding: binary"], body: "email,username\r\nbinary-cte@example.org,binary-cte\r\n" },
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ read: 1, inserted: 1, failed: 0 });
+  });
+});
+
+describe("parts the multipart parser would skip without a word", () => {
+  const fields: RawPart[] = [
+    { name: "format", body: "csv" },
+    { name: "entity", body: "users" },
+  ];
+  const file = (prefix: string): RawPart => ({ name: "file", fileName: `${prefix}.csv`, headers: ["Content-Type: text/csv"], body: `email,username\r\n${prefix}@example.org,${prefix}\r\n` });
+
+  /** Posts raw parts, expects a 400 whose message matches, and checks that no record and no job was written. */
+  async function expectRawRefused(parts: RawPart[], message: RegExp, contentType?: string): Promise<void> {
+    const before = [await users(), await s.transferDb.db.collection("jobs").countDocuments()];
+    const res = await postRaw(parts, contentType);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: "invalid_argument" });
+    expect(res.body.message).toMatch(message);
+    expect([await users(), await s.transferDb.db.collection("jobs").countDocuments()]).toEqual(before);
+  }
+
+  it("refuses a dry_run whose Content-Disposition cannot be read, where dropping it would write the file for real", async () => {
+    await expectRawRefused(
+      [...fields, { name: "dry_run", disposition: 'form-data; name="dry_run"; junk', body: "true" }, file("skipped-dry-run")],
+      /^the form's part 3 has a Content-Disposition this endpoint cannot read \(invalid parameter format\): "form-data; name=\\"dry_run\\"; junk"$/,
+    );
+  });
+
+  it("refuses a part with no Content-Disposition, one that is not form-data, and one without a name", async () => {
+    await expectRawRefused(
+      [...fields, { name: "dry_run", disposition: null, headers: ["Content-Type: text/plain"], body: "true" }, file("no-disposition")],
+      /^the form's part 3 has no Content-Disposition header/,
+    );
+    await expectRawRefused(
+      [...fields, { name: "dry_run", disposition: 'attachment; name="dry_run"', body: "true" }, file("attachment")],
+      /^the form's part 3 is Content-Disposition: attachment, not form-data/,
+    );
+    await expectRawRefused([file("nameless-first"), { name: "strict", disposition: "form-data", body: "true" }, ...fields], /^the form's part 2 has no name in its Content-Disposition: "form-data"$/);
+  });
+
+  it("refuses a file part named twice, whose declared charset would otherwise go unread", async () => {
+    const named = { ...file("named-twice"), disposition: 'form-data; name="file"; name="other"; filename="w.csv"', headers: ["Content-Type: text/csv; charset=windows-1252"] };
+    await expectRawRefused([...fields, named], /^the form's part 3 has a Content-Disposition this endpoint cannot read \(invalid duplicate parameter\)/);
+  });
+
+  it("refuses a body whose boundary is given twice, which the two readings would split differently", async () => {
+    await expectRawRefused(
+      [...fields, file("two-boundaries")],
+      /^the form's parts cannot be read one way only: part 1 is no part by the boundary/,
+      'multipart/form-data; boundary="----dx-test-boundary"; boundary=other',
+    );
+  });
+
+  it("takes what real clients send: an upper-case disposition, an RFC 5987 file name, a name before form-data's parameters in any order", async () => {
+    const res = await postRaw([
+      { name: "format", disposition: 'FORM-DATA; NAME="format"', body: "csv" },
+      { name: "entity", disposition: "form-data; name=entity", body: "users" },
+      { ...file("rfc5987"), disposition: "form-data; filename*=utf-8''%E2%82%AC.csv; name=\"file\"" },
     ]);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ read: 1, inserted: 1, failed: 0 });

@@ -21,7 +21,9 @@
  *
  * The file part's own Content-Type, parameters and all, is read beside busboy
  * (part-headers.ts), which keeps only its `type/subtype`: a charset declared
- * there is checked by the route (declared-charset.ts), not dropped.
+ * there is checked by the route (declared-charset.ts), not dropped. The
+ * parts found there must be the parts busboy read, name for name: busboy
+ * skips a part without a readable Content-Disposition without a word.
  */
 import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
@@ -31,7 +33,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import busboy from "busboy";
 import contentType from "content-type";
-import { PartHeaderScanner } from "./part-headers.js";
+import { PartHeaderScanner, partsDisagreement } from "./part-headers.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 
 /** Form fields an upload may have besides its file. */
@@ -144,7 +146,12 @@ export function readUpload(req: IncomingMessage, rules: UploadRules): Promise<Up
       );
       reject(error);
     };
-    const accept = (name: string, transferEncoding: string): boolean => {
+    const accept = (name: string | undefined, transferEncoding: string): name is string => {
+      if (!name) {
+        // busboy hands on a part whose Content-Disposition has no name; the scanner, which has its headers already, says which part.
+        refuse(new InvalidTransferRequestError((scanner && partsDisagreement(scanner, seen)) ?? 'a part of the form has no name in its Content-Disposition (form-data; name="…")', "form"));
+        return false;
+      }
       try {
         rules.checkName(name, seen);
         checkTransferEncoding(name, transferEncoding);
@@ -179,6 +186,8 @@ export function readUpload(req: IncomingMessage, rules: UploadRules): Promise<Up
     parser.on("error", (error: Error) => refuse(new InvalidTransferRequestError(`the multipart body cannot be read: ${error.message}`, "form")));
     parser.on("close", () => {
       if (settled) return;
+      const disagreement = scanner ? partsDisagreement(scanner, seen) : "the request's Content-Type names no boundary this endpoint can read";
+      if (disagreement) return refuse(new InvalidTransferRequestError(disagreement, "form"));
       if (!spooling) {
         settled = true;
         resolve({ fields });
@@ -187,7 +196,7 @@ export function readUpload(req: IncomingMessage, rules: UploadRules): Promise<Up
       spooling.then((file) => {
         if (settled) return void file.remove();
         settled = true;
-        resolve({ fields, file: { ...file, contentType: scanner && fileContentType(scanner, rules.fileField) } });
+        resolve({ fields, file: { ...file, contentType: fileContentType(scanner!, rules.fileField) } });
       }, refuse);
     });
     if (scanner) req.on("data", (chunk: Buffer) => scanner.write(chunk));
@@ -205,8 +214,7 @@ function partHeaderScanner(requestContentType: string | undefined): PartHeaderSc
   }
 }
 
-/** The Content-Type of the one part named `name`; undefined when there is not exactly one such part (busboy's reading is the one the upload follows). */
+/** The Content-Type of the part named `name` (one only: the parts were checked against busboy's, whose names are unique). */
 function fileContentType(scanner: PartHeaderScanner, name: string): string | undefined {
-  const parts = scanner.parts.filter((p) => p.name === name);
-  return parts.length === 1 ? parts[0]!.headers["content-type"] : undefined;
+  return scanner.parts.find((p) => p.name === name)?.headers["content-type"];
 }

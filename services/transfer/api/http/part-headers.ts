@@ -15,7 +15,7 @@
  */
 import contentDisposition from "content-disposition";
 
-/** Longest header block of a part looked at (busboy's own limit is 80 KiB of header pairs; ours are a few hundred bytes). */
+/** Longest header block of a part looked at: busboy's own limit, 16 KiB with the blank line that ends it, fits (real forms' are a few hundred bytes). */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
 /** One part's headers, by lower-case name (latin1, as on the wire). */
@@ -23,6 +23,8 @@ export interface PartHeaders {
   /** The part's name (Content-Disposition's `name`), when it has one. */
   name?: string;
   headers: Record<string, string>;
+  /** Why the part has no name: its Content-Disposition is missing, unreadable, not `form-data` or without `name` (busboy skips such a part without a word). */
+  problem?: string;
 }
 
 const CRLF = Buffer.from("\r\n");
@@ -127,7 +129,7 @@ export class PartHeaderScanner {
   }
 }
 
-/** Header lines (folded lines joined) by lower-case name, and the part's name. */
+/** Header lines (folded lines joined) by lower-case name, and the part's name or why it has none. */
 function partHeaders(block: string): PartHeaders {
   const headers: Record<string, string> = {};
   let last: string | undefined;
@@ -142,12 +144,47 @@ function partHeaders(block: string): PartHeaders {
     // A header given twice: the first, as busboy takes it.
     headers[last] ??= line.slice(colon + 1).trim();
   }
-  let name: string | undefined;
+  const named = partName(headers["content-disposition"]);
+  return typeof named === "string" ? { name: named, headers } : { headers, problem: named.problem };
+}
+
+/** Longest header value quoted back in a refusal. */
+const QUOTED_CHARS = 200;
+
+function partName(disposition: string | undefined): string | { problem: string } {
+  if (disposition === undefined) return { problem: 'has no Content-Disposition header (form-data; name="…")' };
+  const quoted = JSON.stringify(disposition.length > QUOTED_CHARS ? `${disposition.slice(0, QUOTED_CHARS)}…` : disposition);
+  let parsed: contentDisposition.ContentDisposition;
   try {
-    const disposition = headers["content-disposition"];
-    if (disposition) name = contentDisposition.parse(disposition).parameters.name;
-  } catch {
-    // Not one content-disposition can read: the part has no name we know.
+    parsed = contentDisposition.parse(disposition);
+  } catch (error) {
+    return { problem: `has a Content-Disposition this endpoint cannot read (${(error as Error).message}): ${quoted}` };
   }
-  return { name, headers };
+  if (parsed.type !== "form-data") return { problem: `is Content-Disposition: ${parsed.type}, not form-data: ${quoted}` };
+  const name = parsed.parameters.name;
+  if (!name) return { problem: `has no name in its Content-Disposition: ${quoted}` };
+  return name;
+}
+
+/**
+ * Why the parts busboy read (their names, in order) are not the parts this
+ * scanner found, or undefined when they are. busboy skips, without an event,
+ * a part whose Content-Disposition is missing or unreadable: a `dry_run`
+ * field dropped that way would write the file for real. And a file part
+ * whose headers were not read here has its charset unchecked. So a form is
+ * taken only when both readings agree part for part.
+ */
+export function partsDisagreement(scanner: PartHeaderScanner, namesRead: readonly string[]): string | undefined {
+  if (scanner.overflowed) return `a part of the form has a header block longer than ${MAX_HEADER_BYTES / 1024} KiB`;
+  const { parts } = scanner;
+  for (let i = 0; i < Math.max(parts.length, namesRead.length); i++) {
+    const part = parts[i];
+    if (part?.problem) return `the form's part ${i + 1} ${part.problem}`;
+    if (part?.name !== namesRead[i]) {
+      const asFound = part ? JSON.stringify(part.name) : "no part";
+      const asRead = i < namesRead.length ? JSON.stringify(namesRead[i]) : "no part";
+      return `the form's parts cannot be read one way only: part ${i + 1} is ${asFound} by the boundary and Content-Disposition and ${asRead} by the multipart parser; send one boundary parameter and one name a part`;
+    }
+  }
+  return undefined;
 }

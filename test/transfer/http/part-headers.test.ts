@@ -15,8 +15,8 @@ async function multipart(form: FormData): Promise<{ body: Buffer; boundary: stri
   return { body: Buffer.from(await response.arrayBuffer()), boundary };
 }
 
-function scan(body: Buffer, boundary: string, chunkSizes: (i: number) => number) {
-  const scanner = new PartHeaderScanner(boundary);
+function scan(body: Buffer, boundary: string, chunkSizes: (i: number) => number, maxFieldBytes = 1 << 20) {
+  const scanner = new PartHeaderScanner(boundary, maxFieldBytes);
   for (let at = 0, i = 0; at < body.length; i++) {
     const size = Math.max(1, chunkSizes(i));
     scanner.write(body.subarray(at, at + size));
@@ -37,10 +37,10 @@ describe("the part headers of an upload", () => {
   it("are each part's, in order, read whole, a byte at a time and in chunks of every size up to 97", async () => {
     const { body, boundary } = await multipart(form);
     const expected = [
-      { name: "entity", headers: { "content-disposition": 'form-data; name="entity"' } },
-      { name: "options", headers: { "content-disposition": 'form-data; name="options"' } },
-      { name: "file", headers: { "content-disposition": 'form-data; name="file"; filename="users.csv"', "content-type": "text/csv;charset=utf-8" } },
-      { name: "dry_run", headers: { "content-disposition": 'form-data; name="dry_run"' } },
+      { name: "entity", headers: { "content-disposition": 'form-data; name="entity"' }, file: false, body: Buffer.from("users") },
+      { name: "options", headers: { "content-disposition": 'form-data; name="options"' }, file: false, body: Buffer.from('{"delimiter":";"}') },
+      { name: "file", headers: { "content-disposition": 'form-data; name="file"; filename="users.csv"', "content-type": "text/csv;charset=utf-8" }, file: true },
+      { name: "dry_run", headers: { "content-disposition": 'form-data; name="dry_run"' }, file: false, body: Buffer.from("true") },
     ];
     expect(scan(body, boundary, () => body.length).parts).toEqual(expected);
     expect(scan(body, boundary, () => 1).parts).toEqual(expected);
@@ -66,7 +66,62 @@ describe("the part headers of an upload", () => {
       ].join("\r\n"),
     );
     const parts = scan(body, "b", () => 3).parts;
-    expect(parts).toEqual([{ name: "file", headers: { "content-disposition": 'form-data; name="file"; filename="u.csv"', "content-type": "text/csv; charset=windows-1252" } }]);
+    expect(parts).toEqual([{ name: "file", headers: { "content-disposition": 'form-data; name="file"; filename="u.csv"', "content-type": "text/csv; charset=windows-1252" }, file: true }]);
+  });
+
+  it("keep a field's bytes as sent, whatever their encoding and however they are split, and one byte past the limit only", () => {
+    // Latin-1 "é", a CR LF and the start of a delimiter (another boundary), all inside fields; a text/plain part is a field too, an octet-stream one a file.
+    const fieldBytes = Buffer.from([0x4a, 0x6f, 0x73, 0xe9, 0x0d, 0x0a, 0x2d, 0x2d, 0x63, 0x58]);
+    const body = Buffer.concat([
+      Buffer.from('--b\r\nContent-Disposition: form-data; name="mapping"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'),
+      fieldBytes,
+      Buffer.from('\r\n--b\r\nContent-Disposition: form-data; name="empty"\r\n\r\n\r\n--b\r\nContent-Disposition: form-data; name="blob"\r\nContent-Type: Application/Octet-Stream\r\n\r\nxyz'),
+      Buffer.from('\r\n--b\r\nContent-Disposition: form-data; name="long"\r\n\r\n0123456789\r\n--b--\r\n'),
+    ]);
+    for (let size = 1; size <= body.length; size++) {
+      const parts = scan(body, "b", () => size, 6).parts;
+      expect(
+        parts.map((p) => [p.name, p.file, p.body]),
+        `chunks of ${size}`,
+      ).toEqual([
+        ["mapping", false, fieldBytes.subarray(0, 7)],
+        ["empty", false, Buffer.alloc(0)],
+        ["blob", true, undefined],
+        ["long", false, Buffer.from("0123456")],
+      ]);
+    }
+    expect(scan(body, "b", () => body.length, 100).parts[0]!.body).toEqual(fieldBytes);
+  });
+
+  it("say why a part has no name: no Content-Disposition, an unreadable one, one not form-data, one without a name", () => {
+    const body = Buffer.from(
+      [
+        "--b",
+        "Content-Type: text/plain",
+        "",
+        "a",
+        "--b",
+        'Content-Disposition: form-data; name="x"; junk',
+        "",
+        "b",
+        "--b",
+        'Content-Disposition: attachment; filename="f.csv"',
+        "",
+        "c",
+        "--b",
+        "Content-Disposition: form-data",
+        "",
+        "d",
+        "--b--",
+        "",
+      ].join("\r\n"),
+    );
+    expect(scan(body, "b", () => 5).parts.map((p) => p.problem)).toEqual([
+      'has no Content-Disposition header (form-data; name="…")',
+      'has a Content-Disposition this endpoint cannot read (invalid parameter format): "form-data; name=\\"x\\"; junk"',
+      'is Content-Disposition: attachment, not form-data: "attachment; filename=\\"f.csv\\""',
+      'has no name in its Content-Disposition: "form-data"',
+    ]);
   });
 
   it("stop at a header block longer than the limit, saying so", () => {

@@ -322,6 +322,65 @@ describe("parts the multipart parser would skip without a word", () => {
   });
 });
 
+describe("form fields' bytes", () => {
+  const fields: RawPart[] = [
+    { name: "format", body: "csv" },
+    { name: "entity", body: "users" },
+  ];
+  const file = (prefix: string): RawPart => ({ name: "file", fileName: `${prefix}.csv`, headers: ["Content-Type: text/csv"], body: `email,username\r\n${prefix}@example.org,${prefix}\r\n` });
+  /** A mapping that fills firstName with `name` (its bytes as given) in every row. */
+  const mapping = (name: Buffer) =>
+    Buffer.concat([
+      Buffer.from('[{"source":"email","field":"email"},{"source":"username","field":"username"},{"source":"","field":"firstName","transforms":[{"kind":"default","value":"'),
+      name,
+      Buffer.from('"}]}]'),
+    ]);
+  const latin1Jose = Buffer.from([0x4a, 0x6f, 0x73, 0xe9]);
+
+  async function expectFieldRefused(parts: RawPart[], message: RegExp): Promise<void> {
+    const before = [await users(), await s.transferDb.db.collection("jobs").countDocuments()];
+    const res = await postRaw(parts);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: "invalid_argument" });
+    expect(res.body.message).toMatch(message);
+    expect([await users(), await s.transferDb.db.collection("jobs").countDocuments()]).toEqual(before);
+  }
+
+  it("refuses a mapping whose default value is not UTF-8, which would otherwise store U+FFFD in every row", async () => {
+    const body = mapping(latin1Jose);
+    await expectFieldRefused(
+      [...fields, { name: "mapping", body }, file("latin1-default")],
+      new RegExp(`^the form field mapping is not valid UTF-8: byte 0xE9 at offset ${body.indexOf(0xe9)}; form fields are read as UTF-8`),
+    );
+  });
+
+  it("refuses a field that declares a charset other than UTF-8, and a US-ASCII one that is not ASCII", async () => {
+    // busboy reads windows-1252 as latin1: 0x80 would be U+0080, not "€".
+    await expectFieldRefused(
+      [...fields, { name: "mapping", headers: ["Content-Type: text/plain; charset=windows-1252"], body: mapping(Buffer.from([0x35, 0x80])) }, file("cp1252-default")],
+      /^the form field mapping declares charset=windows-1252; form fields are read as UTF-8 only/,
+    );
+    const ascii = mapping(Buffer.from("José"));
+    await expectFieldRefused(
+      [...fields, { name: "mapping", headers: ["Content-Type: text/plain; charset=US-ASCII"], body: ascii }, file("ascii-default")],
+      new RegExp(`^the form field mapping declares charset=us-ascii but holds byte 0xC3 at offset ${ascii.indexOf(0xc3)}, which is not ASCII`),
+    );
+  });
+
+  it("reads a field as UTF-8 to the byte, with no charset or with charset=UTF-8 as HTTP client libraries send it", async () => {
+    for (const [prefix, headers] of [
+      ["field-utf8-plain", []],
+      ["field-utf8-declared", ["Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: 8bit"]],
+    ] as const) {
+      const res = await postRaw([...fields, { name: "mapping", headers: [...headers], body: mapping(Buffer.from("José €")) }, file(prefix)]);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ read: 1, inserted: 1, failed: 0 });
+      const stored = await s.recordsClient.getRecord({ entity: Entity.USERS, key: { parts: [`${prefix}@example.org`] } });
+      expect(stored.record?.kind.value).toMatchObject({ firstName: "José €" });
+    }
+  });
+});
+
 describe("forms past the parser's limits", () => {
   it("refuses a form with more than 50 fields instead of dropping the ones past the 50th", async () => {
     // The 52nd field says dry run: dropped, the file would be imported for real.

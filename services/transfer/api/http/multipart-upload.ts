@@ -23,7 +23,9 @@
  * (part-headers.ts), which keeps only its `type/subtype`: a charset declared
  * there is checked by the route (declared-charset.ts), not dropped. The
  * parts found there must be the parts busboy read, name for name: busboy
- * skips a part without a readable Content-Disposition without a word.
+ * skips a part without a readable Content-Disposition without a word. And a
+ * form field is the bytes sent, read as UTF-8 or refused (form-field-text.ts),
+ * not busboy's decoding of them, which turns what is not UTF-8 into U+FFFD.
  */
 import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
@@ -33,6 +35,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import busboy from "busboy";
 import contentType from "content-type";
+import { formFieldText } from "./form-field-text.js";
 import { PartHeaderScanner, partsDisagreement } from "./part-headers.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 
@@ -162,10 +165,20 @@ export function readUpload(req: IncomingMessage, rules: UploadRules): Promise<Up
         return false;
       }
     };
-    parser.on("field", (name, value, info) => {
+    // busboy's decoded value is not used: its bytes, as the scanner kept them, are read or refused (form-field-text.ts).
+    parser.on("field", (name, _decoded, info) => {
       if (!accept(name, info.encoding)) return;
       if (info.valueTruncated) return refuse(new InvalidTransferRequestError(`the form field ${name} is larger than ${MAX_FIELD_BYTES / (1 << 20)} MiB`, name));
-      fields.set(name, value);
+      // The scanner is ahead of busboy (it sees each chunk first), so the field's part has ended there too.
+      const part = scanner?.parts[seen.length - 1];
+      if (part?.name !== name || part.body === undefined) {
+        return refuse(new InvalidTransferRequestError((scanner && partsDisagreement(scanner, seen)) ?? `the form field ${name} cannot be read one way only`, "form"));
+      }
+      try {
+        fields.set(name, formFieldText(name, part.body, part.headers["content-type"]));
+      } catch (error) {
+        refuse(error);
+      }
     });
     parser.on("file", (name, stream, info) => {
       // A refused upload destroys the part it is in: that is expected, not an error to crash on.
@@ -208,7 +221,7 @@ export function readUpload(req: IncomingMessage, rules: UploadRules): Promise<Up
 function partHeaderScanner(requestContentType: string | undefined): PartHeaderScanner | undefined {
   try {
     const boundary = requestContentType ? contentType.parse(requestContentType).parameters.boundary : undefined;
-    return boundary ? new PartHeaderScanner(boundary) : undefined;
+    return boundary ? new PartHeaderScanner(boundary, MAX_FIELD_BYTES) : undefined;
   } catch {
     return undefined;
   }

@@ -1,30 +1,45 @@
 /**
- * The headers of a multipart body's parts, read beside busboy, which parses
- * the body but hands on a file part's Content-Type as `type/subtype` only,
- * its parameters dropped. curl's `-F "file=@users.csv;type=text/csv;charset=windows-1252"`
- * declares the file's encoding there, and a declared encoding is not to be
- * ignored (declared-charset.ts).
+ * The parts of a multipart body, read beside busboy, which parses the body
+ * but hands on less than was sent, and skips some parts without a word:
  *
- * Only the part boundaries and header blocks are looked at: the delimiter
- * (`CRLF--boundary`) is searched for in each chunk as it passes, with the
- * last few bytes of the one before kept for a delimiter split between two,
- * so a body's bytes are neither copied nor held. A header block is held
- * until it ends, at most {@link MAX_HEADER_BYTES} (busboy refuses larger ones
- * itself). Measured (3 December 2026): a GiB of 64 KiB chunks scanned in
- * 150 ms, some 6.8 GiB/s, where busboy and the spool take seconds.
+ * - a file part's Content-Type comes as `type/subtype` only, its parameters
+ *   dropped; curl's `-F "file=@users.csv;type=text/csv;charset=windows-1252"`
+ *   declares the file's encoding there, and a declared encoding is not to be
+ *   ignored (declared-charset.ts);
+ * - a form field's bytes come decoded, bytes that are not UTF-8 turned into
+ *   U+FFFD and a declared windows-1252 read as latin1: here they are kept as
+ *   sent, for form-field-text.ts to read or refuse;
+ * - a part whose Content-Disposition is missing or unreadable is passed over
+ *   with no event: here it is a part with a {@link PartHeaders.problem}, and
+ *   {@link partsDisagreement} refuses a form whose parts the two readings do
+ *   not find alike.
+ *
+ * Only the part boundaries, header blocks and form fields' bytes are looked
+ * at: the delimiter (`CRLF--boundary`) is searched for in each chunk as it
+ * passes, with the last few bytes of the one before kept for a delimiter
+ * split between two, so a file's bytes are neither copied nor held. A header
+ * block is held until it ends, at most {@link MAX_HEADER_BYTES} (busboy
+ * refuses larger ones itself), and a field's bytes up to the scanner's
+ * `maxFieldBytes`. Measured (3 December 2026): a GiB of 64 KiB chunks scanned
+ * in 150 ms, some 6.8 GiB/s, where busboy and the spool take seconds.
  */
 import contentDisposition from "content-disposition";
+import contentType from "content-type";
 
 /** Longest header block of a part looked at: busboy's own limit, 16 KiB with the blank line that ends it, fits (real forms' are a few hundred bytes). */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
-/** One part's headers, by lower-case name (latin1, as on the wire). */
+/** One part's headers, by lower-case name (latin1, as on the wire), and a form field's bytes. */
 export interface PartHeaders {
   /** The part's name (Content-Disposition's `name`), when it has one. */
   name?: string;
   headers: Record<string, string>;
   /** Why the part has no name: its Content-Disposition is missing, unreadable, not `form-data` or without `name` (busboy skips such a part without a word). */
   problem?: string;
+  /** A file part by busboy's rule: a `filename` (or `filename*`), or Content-Type application/octet-stream. */
+  file: boolean;
+  /** A form field's bytes as sent, once the part has ended (never for a file part); at most the scanner's `maxFieldBytes` + 1. */
+  body?: Buffer;
 }
 
 const CRLF = Buffer.from("\r\n");
@@ -44,8 +59,15 @@ export class PartHeaderScanner {
   private carry: Buffer = CRLF;
   /** After a delimiter, and in a header block: the bytes so far. */
   private pending: Buffer = NONE;
+  /** Seeking through a form field: its bytes so far (undefined in a file part and before the first part). */
+  private field: Buffer[] | undefined;
+  private fieldBytes = 0;
 
-  constructor(boundary: string) {
+  /** `maxFieldBytes`: the longest form field kept whole (one byte more is kept, so that longer is seen). */
+  constructor(
+    boundary: string,
+    private readonly maxFieldBytes: number,
+  ) {
     this.delimiter = Buffer.from(`\r\n--${boundary}`, "latin1");
   }
 
@@ -63,22 +85,50 @@ export class PartHeaderScanner {
     }
   }
 
-  /** The bytes after the next delimiter (the state moved on), or nothing when the chunk has none. */
+  /** The bytes after the next delimiter (the state moved on), or nothing when the chunk has none; what comes before it is the current part's. */
   private seek(chunk: Buffer): Buffer {
     const length = this.delimiter.length;
     if (this.carry.length > 0) {
       const probe = Buffer.concat([this.carry, chunk.subarray(0, length - 1)]);
       const at = probe.indexOf(this.delimiter);
-      if (at >= 0) return this.found(chunk.subarray(at + length - this.carry.length));
+      if (at >= 0) {
+        this.keep(probe.subarray(0, at));
+        return this.found(chunk.subarray(at + length - this.carry.length));
+      }
     }
     const at = chunk.indexOf(this.delimiter);
-    if (at >= 0) return this.found(chunk.subarray(at + length));
-    const tail = chunk.length >= length - 1 ? chunk.subarray(chunk.length - (length - 1)) : Buffer.concat([this.carry, chunk]).subarray(-(length - 1));
-    this.carry = Buffer.from(tail);
+    if (at >= 0) {
+      this.keep(this.carry);
+      this.keep(chunk.subarray(0, at));
+      return this.found(chunk.subarray(at + length));
+    }
+    // No delimiter: all but the last few bytes are the part's for certain; those few may start one.
+    if (chunk.length >= length - 1) {
+      this.keep(this.carry);
+      this.keep(chunk.subarray(0, chunk.length - (length - 1)));
+      this.carry = Buffer.from(chunk.subarray(chunk.length - (length - 1)));
+    } else {
+      const joined = Buffer.concat([this.carry, chunk]);
+      const certain = Math.max(0, joined.length - (length - 1));
+      this.keep(joined.subarray(0, certain));
+      this.carry = joined.subarray(certain);
+    }
     return NONE;
   }
 
+  /** Keeps a form field's bytes, up to one more than `maxFieldBytes`. */
+  private keep(bytes: Buffer): void {
+    if (!this.field || bytes.length === 0) return;
+    const room = this.maxFieldBytes + 1 - this.fieldBytes;
+    if (room <= 0) return;
+    const kept = Buffer.from(bytes.subarray(0, room));
+    this.field.push(kept);
+    this.fieldBytes += kept.length;
+  }
+
   private found(rest: Buffer): Buffer {
+    if (this.field) this.parts[this.parts.length - 1]!.body = Buffer.concat(this.field, this.fieldBytes);
+    this.field = undefined;
     this.carry = NONE;
     this.state = "afterDelimiter";
     return rest;
@@ -118,18 +168,22 @@ export class PartHeaderScanner {
   private record(block: Buffer, body: Buffer): Buffer {
     this.pending = NONE;
     this.state = "seeking";
-    this.parts.push(partHeaders(block.toString("latin1")));
+    const part = partHeaders(block.toString("latin1"));
+    this.parts.push(part);
+    this.field = part.file ? undefined : [];
+    this.fieldBytes = 0;
     return body;
   }
 
   private overflow(): void {
     this.overflowed = true;
     this.pending = NONE;
+    this.field = undefined;
     this.state = "done";
   }
 }
 
-/** Header lines (folded lines joined) by lower-case name, and the part's name or why it has none. */
+/** Header lines (folded lines joined) by lower-case name, the part's name or why it has none, and whether it is a file. */
 function partHeaders(block: string): PartHeaders {
   const headers: Record<string, string> = {};
   let last: string | undefined;
@@ -144,14 +198,15 @@ function partHeaders(block: string): PartHeaders {
     // A header given twice: the first, as busboy takes it.
     headers[last] ??= line.slice(colon + 1).trim();
   }
-  const named = partName(headers["content-disposition"]);
-  return typeof named === "string" ? { name: named, headers } : { headers, problem: named.problem };
+  const disposition = readDisposition(headers["content-disposition"]);
+  if ("problem" in disposition) return { headers, problem: disposition.problem, file: false };
+  return { name: disposition.name, headers, file: disposition.hasFileName || isOctetStream(headers["content-type"]) };
 }
 
 /** Longest header value quoted back in a refusal. */
 const QUOTED_CHARS = 200;
 
-function partName(disposition: string | undefined): string | { problem: string } {
+function readDisposition(disposition: string | undefined): { name: string; hasFileName: boolean } | { problem: string } {
   if (disposition === undefined) return { problem: 'has no Content-Disposition header (form-data; name="…")' };
   const quoted = JSON.stringify(disposition.length > QUOTED_CHARS ? `${disposition.slice(0, QUOTED_CHARS)}…` : disposition);
   let parsed: contentDisposition.ContentDisposition;
@@ -163,7 +218,18 @@ function partName(disposition: string | undefined): string | { problem: string }
   if (parsed.type !== "form-data") return { problem: `is Content-Disposition: ${parsed.type}, not form-data: ${quoted}` };
   const name = parsed.parameters.name;
   if (!name) return { problem: `has no name in its Content-Disposition: ${quoted}` };
-  return name;
+  // content-disposition reads `filename*` into `filename`, as busboy takes either.
+  return { name, hasFileName: parsed.parameters.filename !== undefined };
+}
+
+/** busboy takes a part of type application/octet-stream as a file even without a file name. */
+function isOctetStream(partContentType: string | undefined): boolean {
+  if (!partContentType) return false;
+  try {
+    return contentType.parse(partContentType).type === "application/octet-stream";
+  } catch {
+    return false;
+  }
 }
 
 /**

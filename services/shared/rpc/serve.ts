@@ -16,6 +16,7 @@ import net, { type AddressInfo, type Socket } from "node:net";
 import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, type ContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { pathOf } from "../logging/http-request-logging.js";
+import { connectJsonText } from "./connect-json-text.js";
 import { routeByPreface, type ConnectionKind, type NodeServerRequest, type NodeServerResponse } from "./connection-sniffer.js";
 import { sendJson } from "./send-json.js";
 
@@ -84,7 +85,9 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const { host = "127.0.0.1", port = 0, http1, closeGraceMs = 1000, onError = defaultOnError, http2Options = {}, http1Options = {}, ...adapterOptions } = options;
   const shutdown = new AbortController();
   const shutdownSignal = adapterOptions.shutdownSignal ? AbortSignal.any([adapterOptions.shutdownSignal, shutdown.signal]) : shutdown.signal;
-  const rpcHandler = connectNodeAdapter({ ...adapterOptions, shutdownSignal, fallback: notFound });
+  // Connect's type for jsonOptions leaves out the textDecoder it takes (its JsonSerializationOptions).
+  const jsonOptions: typeof adapterOptions.jsonOptions & { textDecoder: typeof connectJsonText } = { ...adapterOptions.jsonOptions, textDecoder: connectJsonText };
+  const rpcHandler = connectNodeAdapter({ ...adapterOptions, jsonOptions, shutdownSignal, fallback: notFound });
 
   /** Every accepted socket, with the server it was handed to (undefined while peeking). */
   const sockets = new Map<Socket, ConnectionKind | undefined>();

@@ -88,6 +88,22 @@ describe("query parameters of GET /export/{format}", () => {
   });
 });
 
+describe("percent-encoding of the query", () => {
+  it("refuses bytes that are not UTF-8, which the URL parser would read as U+FFFD and filter on another name", async () => {
+    // %E9 is a Latin-1 "é": read leniently, user_id "\uFFFDl\uFFFDve" matches nothing and the export is an empty file, answered 200.
+    await refused("/export/csv?entity=sessions&user_id=%E9l%E8ve", /^the query parameter "user_id" is not valid percent-encoding of UTF-8/);
+    await refused("/jobs?subject=Jos%E9", /^the query parameter "subject" is not valid percent-encoding of UTF-8/);
+    await refused("/export/csv?entity=sessions&user_id=100%", /^the query parameter "user_id" is not valid percent-encoding of UTF-8 \(a % must be followed by two hex digits/);
+    await refused("/export/csv?entity=users&fields=username&r%FFle=x", /^the query parameter "r%FFle" is not valid/);
+  });
+
+  it("takes UTF-8, + for a space and escaped delimiters as they are meant", async () => {
+    const res = await fetch(`${s.transfer.url}/export/csv?entity=sessions&fields=sessionId%2CuserId&user_id=%C3%A9l%C3%A8ve+un`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect((await res.text()).split("\r\n")[0]).toBe("Session id,User id");
+  });
+});
+
 describe("query parameters of the job pages", () => {
   it("refuses unknown ones on /jobs, /jobs/{id} and /jobs/{id}/failed-rows", async () => {
     await refused(

@@ -76,6 +76,29 @@ export function pathSegment(segment: string): string {
   }
 }
 
+/**
+ * Refuses (400) a query string that is not percent-encoded UTF-8. The URL
+ * parser's `searchParams` reads `%E9` (a Latin-1 "é") as U+FFFD and keeps a
+ * `%` without two hex digits as it is, so `?filter=name=Jos%E9` would export
+ * the rows of another name, and `?subject=Jos%E9` list other jobs, without
+ * a word. Each name and value is decoded as the path is, strictly.
+ */
+export function checkQueryEncoding(search: string): void {
+  for (const pair of search.replace(/^\?/, "").split("&")) {
+    if (!pair.includes("%")) continue;
+    try {
+      decodeURIComponent(pair.replace(/\+/g, " "));
+    } catch {
+      const name = pair.split("=")[0]!;
+      const shown = JSON.stringify(name.length > 100 ? `${name.slice(0, 100)}…` : name);
+      throw new InvalidTransferRequestError(
+        `the query parameter ${shown} is not valid percent-encoding of UTF-8 (a % must be followed by two hex digits, and the bytes must be UTF-8: é is %C3%A9)`,
+        "query",
+      );
+    }
+  }
+}
+
 /** The request's URL, parsed against a dummy origin. */
 export function urlOf(req: IncomingMessage): URL {
   return new URL(req.url ?? "/", "http://localhost");

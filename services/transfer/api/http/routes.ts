@@ -24,7 +24,7 @@ import { TransferDisabledError } from "../../errors.js";
 import { ANONYMOUS, type SubjectResolver } from "../../subject.js";
 import type { TransferContext } from "../../transfer-context.js";
 import { handleExport } from "./export-route.js";
-import { pathSegment, sendError, urlOf } from "./http-util.js";
+import { checkQueryEncoding, pathSegment, sendError, urlOf } from "./http-util.js";
 import { handleImport } from "./import-route.js";
 import { handleFailedRows, handleGetJob, handleListJobs, handleRevert } from "./jobs-routes.js";
 
@@ -76,6 +76,7 @@ export function createTransferHttpHandler(ctx: TransferContext, options: Transfe
       let params: string[];
       try {
         params = match.slice(1).map(pathSegment);
+        checkQueryEncoding(url.search);
       } catch (error) {
         req.resume();
         sendError(res, error);

@@ -5,6 +5,7 @@
  * Every field counts wherever it is, and every form the route cannot take
  * whole is refused with 400 before a record is written.
  */
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Entity } from "../../../gen/dataexchange/records/v1/records_pb.js";
 import { startServices, type Services } from "../rpc/harness.js";
@@ -378,6 +379,38 @@ describe("form fields' bytes", () => {
       const stored = await s.recordsClient.getRecord({ entity: Entity.USERS, key: { parts: [`${prefix}@example.org`] } });
       expect(stored.record?.kind.value).toMatchObject({ firstName: "José €" });
     }
+  });
+});
+
+describe("a compressed body", () => {
+  it("is refused, naming its Content-Encoding, rather than read as a form it is not; identity is taken", async () => {
+    const body = form([
+      ["format", "csv"],
+      ["entity", "users"],
+      ["file", csv("gzipped")],
+    ]);
+    const plain = new Response(body);
+    const contentType = plain.headers.get("content-type")!;
+    const bytes = Buffer.from(await plain.arrayBuffer());
+    const before = [await users(), await s.transferDb.db.collection("jobs").countDocuments()];
+    for (const [encoding, sent] of [
+      ["gzip", gzipSync(bytes)],
+      ["GZIP, identity", gzipSync(bytes)],
+      // The header set by mistake on a plain body: it says one thing and is another.
+      ["br", bytes],
+    ] as const) {
+      const res = await fetch(`${s.transfer.url}/import`, { method: "POST", headers: { "content-type": contentType, "content-encoding": encoding }, body: sent });
+      expect(res.status, encoding).toBe(400);
+      const answer = (await res.json()) as { code: string; message: string };
+      expect(answer.code).toBe("invalid_argument");
+      expect(answer.message).toBe(
+        `the request body is sent with Content-Encoding: ${encoding.startsWith("GZIP") ? "gzip" : encoding}, which this endpoint does not decode; send the form uncompressed (a ZIP bundle, POST /import?bundle=true, carries files compressed)`,
+      );
+    }
+    expect([await users(), await s.transferDb.db.collection("jobs").countDocuments()]).toEqual(before);
+    const identity = await fetch(`${s.transfer.url}/import`, { method: "POST", headers: { "content-type": contentType, "content-encoding": "identity" }, body: bytes });
+    expect(identity.status).toBe(200);
+    expect(await identity.json()).toMatchObject({ read: 2, inserted: 2, failed: 0 });
   });
 });
 

@@ -61,6 +61,26 @@ function checkTransferEncoding(name: string, encoding: string): void {
   );
 }
 
+/**
+ * Refuses a body sent with a Content-Encoding (gzip, br, …): it is not
+ * decoded here, and read as it is a compressed form is bytes busboy cannot
+ * split ("Unexpected end of form"), or, with the header set by mistake on a
+ * plain body, a body that says one thing and is another. `identity` is no
+ * coding at all.
+ */
+function checkContentEncoding(header: string | undefined): void {
+  if (header === undefined) return;
+  const codings = header
+    .split(",")
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== "" && c !== "identity");
+  if (codings.length === 0) return;
+  throw new InvalidTransferRequestError(
+    `the request body is sent with Content-Encoding: ${codings.join(", ")}, which this endpoint does not decode; send the form uncompressed (a ZIP bundle, POST /import?bundle=true, carries files compressed)`,
+    "content-encoding",
+  );
+}
+
 export interface SpooledFile {
   path: string;
   /** The name the client gave the file part. */
@@ -122,6 +142,11 @@ async function spoolFile(stream: Readable, fileName: string, maxBytes: number): 
  * here.
  */
 export function readUpload(req: IncomingMessage, rules: UploadRules): Promise<Upload> {
+  try {
+    checkContentEncoding(req.headers["content-encoding"]);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   let parser: busboy.Busboy;
   try {
     // One more than allowed of each, so that going over is an event we refuse rather than a silent drop.

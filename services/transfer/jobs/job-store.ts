@@ -75,6 +75,8 @@ export class JobStore {
       { key: { subject: 1, createdAt: -1 }, name: "subject_created" },
       { key: { state: 1 }, name: "state" },
       { key: { state: 1, leaseExpiresAt: 1 }, name: "state_lease" },
+      // A client that lost its answer asks which job its request started (GET /jobs?request_id=): a look-up, not a scan of every job ever run.
+      { key: { requestId: 1, createdAt: -1 }, name: "request_created" },
     ]);
     await ensureCollectionIndexes(this.rowErrors as unknown as Collection<Document>, [{ key: { jobId: 1, seq: 1 }, name: "job_seq", unique: true }]);
   }

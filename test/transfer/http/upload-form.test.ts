@@ -221,12 +221,26 @@ async function postRaw(parts: RawPart[], contentType = "multipart/form-data; bou
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-describe("transfer-encoded parts", () => {
-  const fields = [
-    { name: "format", body: "csv" },
-    { name: "entity", body: "users" },
-  ];
+/** The fields every raw form below starts with. */
+const fields: RawPart[] = [
+  { name: "format", body: "csv" },
+  { name: "entity", body: "users" },
+];
 
+/** A one-row users file whose email and username start with `prefix`. */
+const file = (prefix: string): RawPart => ({ name: "file", fileName: `${prefix}.csv`, headers: ["Content-Type: text/csv"], body: `email,username\r\n${prefix}@example.org,${prefix}\r\n` });
+
+/** Posts raw parts, expects a 400 whose message matches, and checks that no record and no job was written. */
+async function expectRawRefused(parts: RawPart[], message: RegExp, contentType?: string): Promise<void> {
+  const before = [await users(), await s.transferDb.db.collection("jobs").countDocuments()];
+  const res = await postRaw(parts, contentType);
+  expect(res.status).toBe(400);
+  expect(res.body).toMatchObject({ code: "invalid_argument" });
+  expect(res.body.message).toMatch(message);
+  expect([await users(), await s.transferDb.db.collection("jobs").countDocuments()]).toEqual(before);
+}
+
+describe("transfer-encoded parts", () => {
   it("refuses a quoted-printable file instead of importing its escapes as text, and writes nothing", async () => {
     const before = [await users(), await s.transferDb.db.collection("jobs").countDocuments()];
     // Read as it is, this row would store the username "jos=C3=A9".
@@ -264,22 +278,6 @@ describe("transfer-encoded parts", () => {
 });
 
 describe("parts the multipart parser would skip without a word", () => {
-  const fields: RawPart[] = [
-    { name: "format", body: "csv" },
-    { name: "entity", body: "users" },
-  ];
-  const file = (prefix: string): RawPart => ({ name: "file", fileName: `${prefix}.csv`, headers: ["Content-Type: text/csv"], body: `email,username\r\n${prefix}@example.org,${prefix}\r\n` });
-
-  /** Posts raw parts, expects a 400 whose message matches, and checks that no record and no job was written. */
-  async function expectRawRefused(parts: RawPart[], message: RegExp, contentType?: string): Promise<void> {
-    const before = [await users(), await s.transferDb.db.collection("jobs").countDocuments()];
-    const res = await postRaw(parts, contentType);
-    expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ code: "invalid_argument" });
-    expect(res.body.message).toMatch(message);
-    expect([await users(), await s.transferDb.db.collection("jobs").countDocuments()]).toEqual(before);
-  }
-
   it("refuses a dry_run whose Content-Disposition cannot be read, where dropping it would write the file for real", async () => {
     await expectRawRefused(
       [...fields, { name: "dry_run", disposition: 'form-data; name="dry_run"; junk', body: "true" }, file("skipped-dry-run")],
@@ -324,11 +322,6 @@ describe("parts the multipart parser would skip without a word", () => {
 });
 
 describe("form fields' bytes", () => {
-  const fields: RawPart[] = [
-    { name: "format", body: "csv" },
-    { name: "entity", body: "users" },
-  ];
-  const file = (prefix: string): RawPart => ({ name: "file", fileName: `${prefix}.csv`, headers: ["Content-Type: text/csv"], body: `email,username\r\n${prefix}@example.org,${prefix}\r\n` });
   /** A mapping that fills firstName with `name` (its bytes as given) in every row. */
   const mapping = (name: Buffer) =>
     Buffer.concat([
@@ -338,18 +331,9 @@ describe("form fields' bytes", () => {
     ]);
   const latin1Jose = Buffer.from([0x4a, 0x6f, 0x73, 0xe9]);
 
-  async function expectFieldRefused(parts: RawPart[], message: RegExp): Promise<void> {
-    const before = [await users(), await s.transferDb.db.collection("jobs").countDocuments()];
-    const res = await postRaw(parts);
-    expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ code: "invalid_argument" });
-    expect(res.body.message).toMatch(message);
-    expect([await users(), await s.transferDb.db.collection("jobs").countDocuments()]).toEqual(before);
-  }
-
   it("refuses a mapping whose default value is not UTF-8, which would otherwise store U+FFFD in every row", async () => {
     const body = mapping(latin1Jose);
-    await expectFieldRefused(
+    await expectRawRefused(
       [...fields, { name: "mapping", body }, file("latin1-default")],
       new RegExp(`^the form field mapping is not valid UTF-8: byte 0xE9 at offset ${body.indexOf(0xe9)}; form fields are read as UTF-8`),
     );
@@ -357,12 +341,12 @@ describe("form fields' bytes", () => {
 
   it("refuses a field that declares a charset other than UTF-8, and a US-ASCII one that is not ASCII", async () => {
     // busboy reads windows-1252 as latin1: 0x80 would be U+0080, not "€".
-    await expectFieldRefused(
+    await expectRawRefused(
       [...fields, { name: "mapping", headers: ["Content-Type: text/plain; charset=windows-1252"], body: mapping(Buffer.from([0x35, 0x80])) }, file("cp1252-default")],
       /^the form field mapping declares charset=windows-1252; form fields are read as UTF-8 only/,
     );
     const ascii = mapping(Buffer.from("José"));
-    await expectFieldRefused(
+    await expectRawRefused(
       [...fields, { name: "mapping", headers: ["Content-Type: text/plain; charset=US-ASCII"], body: ascii }, file("ascii-default")],
       new RegExp(`^the form field mapping declares charset=us-ascii but holds byte 0xC3 at offset ${ascii.indexOf(0xc3)}, which is not ASCII`),
     );
@@ -450,10 +434,6 @@ describe("forms past the parser's limits", () => {
 describe("a file part's declared charset", () => {
   // "Ã©" in Windows-1252 is the bytes C3 A9, which are also UTF-8 for "é": read as UTF-8, the name would change silently.
   const windows1252 = Buffer.concat([Buffer.from("email,username,firstName\r\ncharset@example.org,charset,"), Buffer.from([0x4a, 0x6f, 0x73, 0xc3, 0xa9]), Buffer.from("\r\n")]);
-  const fields = [
-    { name: "format", body: "csv" },
-    { name: "entity", body: "users" },
-  ];
 
   it("is refused when the file would be read as another encoding, naming the option that reads it so, and nothing is written", async () => {
     const before = [await users(), await s.transferDb.db.collection("jobs").countDocuments()];

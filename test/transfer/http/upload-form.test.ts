@@ -352,6 +352,16 @@ describe("form fields' bytes", () => {
     );
   });
 
+  it("refuses a form whose Content-Type says a charset other than UTF-8 for all its fields", async () => {
+    await expectRawRefused(
+      [...fields, file("form-charset")],
+      /^the request's Content-Type says charset=windows-1252, but form fields are read as UTF-8 only/,
+      "multipart/form-data; charset=windows-1252; boundary=----dx-test-boundary",
+    );
+    const utf8 = await postRaw([...fields, file("form-charset-utf8")], "multipart/form-data; boundary=----dx-test-boundary; charset=UTF-8");
+    expect(utf8.status).toBe(200);
+  });
+
   it("reads a field as UTF-8 to the byte, with no charset or with charset=UTF-8 as HTTP client libraries send it", async () => {
     for (const [prefix, headers] of [
       ["field-utf8-plain", []],

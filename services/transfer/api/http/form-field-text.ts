@@ -14,7 +14,7 @@ import { InvalidTransferRequestError } from "../../errors.js";
 import { charsetOf } from "./declared-charset.js";
 
 /** Charsets a form field may declare: UTF-8 and its ASCII part. */
-const FIELD_CHARSETS: ReadonlySet<string> = new Set(["utf-8", "utf8", "us-ascii", "ascii"]);
+export const FIELD_CHARSETS: ReadonlySet<string> = new Set(["utf-8", "utf8", "us-ascii", "ascii"]);
 
 const hex = (byte: number) => `0x${byte.toString(16).toUpperCase().padStart(2, "0")}`;
 

@@ -35,7 +35,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import busboy from "busboy";
 import contentType from "content-type";
-import { formFieldText } from "./form-field-text.js";
+import { FIELD_CHARSETS, formFieldText } from "./form-field-text.js";
 import { PartHeaderScanner, partsDisagreement } from "./part-headers.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 
@@ -58,6 +58,27 @@ function checkTransferEncoding(name: string, encoding: string): void {
   throw new InvalidTransferRequestError(
     `the form part ${JSON.stringify(name)} is sent with Content-Transfer-Encoding: ${encoding}, which this endpoint does not decode; send its bytes as they are (binary, or leave the header out)`,
     name,
+  );
+}
+
+/**
+ * Refuses a request Content-Type whose `charset` is not UTF-8 or US-ASCII
+ * (`multipart/form-data; charset=windows-1252; boundary=…`): the form's
+ * fields are read as UTF-8 (form-field-text.ts), and a charset said for the
+ * whole form is not one to pass over. Apache HttpClient sends
+ * `charset=UTF-8` there; browsers and curl send none.
+ */
+function checkRequestCharset(requestContentType: string | undefined): void {
+  let charset: string | undefined;
+  try {
+    charset = requestContentType ? contentType.parse(requestContentType).parameters.charset?.toLowerCase() : undefined;
+  } catch {
+    return; // An unreadable Content-Type is busboy's to refuse.
+  }
+  if (charset === undefined || FIELD_CHARSETS.has(charset)) return;
+  throw new InvalidTransferRequestError(
+    `the request's Content-Type says charset=${charset}, but form fields are read as UTF-8 only: send them as UTF-8 and leave the charset out (a file's own encoding goes in the format's encoding option)`,
+    "content-type",
   );
 }
 
@@ -144,6 +165,7 @@ async function spoolFile(stream: Readable, fileName: string, maxBytes: number): 
 export function readUpload(req: IncomingMessage, rules: UploadRules): Promise<Upload> {
   try {
     checkContentEncoding(req.headers["content-encoding"]);
+    checkRequestCharset(req.headers["content-type"]);
   } catch (error) {
     return Promise.reject(error);
   }

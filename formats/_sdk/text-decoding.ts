@@ -219,6 +219,11 @@ export function detect(sample: Uint8Array): Guess {
   return { name, detected, confidence: best.confidence, decodable };
 }
 
+/** A byte as people read it in an error: `0xE9`. */
+export function byteHex(byte: number): string {
+  return `0x${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+}
+
 /**
  * Why bytes of a UTF-8-only format (JSON, NDJSON: RFC 8259) are refused, and
  * what they look like instead, so the user can save the file as UTF-8.
@@ -226,11 +231,11 @@ export function detect(sample: Uint8Array): Guess {
 export function notUtf8(bytes: Uint8Array): string {
   const at = invalidUtf8At(bytes);
   const guess = detect(bytes.subarray(at));
-  return `invalid UTF-8 (byte 0x${(bytes[at] ?? 0).toString(16).toUpperCase().padStart(2, "0")}): JSON text must be UTF-8; this looks like ${guess.name} (confidence ${guess.confidence}%), so save the file as UTF-8`;
+  return `invalid UTF-8 (byte ${byteHex(bytes[at] ?? 0)}): JSON text must be UTF-8; this looks like ${guess.name} (confidence ${guess.confidence}%), so save the file as UTF-8`;
 }
 
 function notUtf(encoding: ReadEncoding, byte: number | undefined, line: number, offset: number, guess: Guess | undefined, mixed = false): FormatError {
-  const hex = byte === undefined ? "" : ` (byte 0x${byte.toString(16).toUpperCase().padStart(2, "0")})`;
+  const hex = byte === undefined ? "" : ` (byte ${byteHex(byte)})`;
   const declared = encoding.source === "option" || encoding.source === "bom" ? ` declared as ${encoding.name}${encoding.source === "bom" ? " by its byte order mark" : ""}` : "";
   let reason = `the file is not valid ${encoding.name.toUpperCase()}${declared}: invalid bytes at line ${line}, byte ${offset}${hex}`;
   if (mixed) reason += "; the text before them is UTF-8, so the file mixes encodings and cannot be decoded as one";

@@ -21,7 +21,7 @@
  * the binary encodings, which the services and the bench use between
  * themselves, are not touched.
  */
-import { checkJsonText, duplicateKeyReason, inexactIntegerReason, invalidUtf8At } from "../../../formats/_sdk/index.js";
+import { byteHex, checkJsonText, duplicateKeyReason, inexactIntegerReason, invalidUtf8At } from "../../../formats/_sdk/index.js";
 
 /** Strict, and a byte order mark at the start is dropped as any JSON reader may (RFC 8259 §8.1). */
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
@@ -35,7 +35,7 @@ export const connectJsonText = {
       text = strictUtf8.decode(bytes);
     } catch {
       const at = invalidUtf8At(bytes);
-      throw new Error(`the request's JSON is not valid UTF-8: byte 0x${(bytes[at] ?? 0).toString(16).toUpperCase().padStart(2, "0")} at offset ${at}; JSON text must be UTF-8`);
+      throw new Error(`the request's JSON is not valid UTF-8: byte ${byteHex(bytes[at] ?? 0)} at offset ${at}; JSON text must be UTF-8`);
     }
     let value: unknown;
     try {

@@ -9,14 +9,12 @@
  * libraries send); bytes that are not, or a declared charset that is not
  * UTF-8 or US-ASCII, are refused with 400 naming the field.
  */
-import { invalidUtf8At } from "../../../../formats/_sdk/index.js";
+import { byteHex, invalidUtf8At } from "../../../../formats/_sdk/index.js";
 import { InvalidTransferRequestError } from "../../errors.js";
 import { charsetOf } from "./declared-charset.js";
 
 /** Charsets a form field may declare: UTF-8 and its ASCII part. */
 export const FIELD_CHARSETS: ReadonlySet<string> = new Set(["utf-8", "utf8", "us-ascii", "ascii"]);
-
-const hex = (byte: number) => `0x${byte.toString(16).toUpperCase().padStart(2, "0")}`;
 
 /** The field's text; throws InvalidTransferRequestError (400, naming the field) for bytes that are not the UTF-8 or US-ASCII it is read as. */
 export function formFieldText(name: string, bytes: Buffer, partContentType: string | undefined): string {
@@ -27,11 +25,11 @@ export function formFieldText(name: string, bytes: Buffer, partContentType: stri
   if (charset === "us-ascii" || charset === "ascii") {
     const at = bytes.findIndex((b) => b > 0x7f);
     if (at >= 0)
-      throw new InvalidTransferRequestError(`the form field ${name} declares charset=${charset} but holds byte ${hex(bytes[at]!)} at offset ${at}, which is not ASCII; send it as UTF-8`, name);
+      throw new InvalidTransferRequestError(`the form field ${name} declares charset=${charset} but holds byte ${byteHex(bytes[at]!)} at offset ${at}, which is not ASCII; send it as UTF-8`, name);
   }
   const at = invalidUtf8At(bytes);
   if (at < bytes.length) {
-    throw new InvalidTransferRequestError(`the form field ${name} is not valid UTF-8: byte ${hex(bytes[at]!)} at offset ${at}; form fields are read as UTF-8, so send it as UTF-8`, name);
+    throw new InvalidTransferRequestError(`the form field ${name} is not valid UTF-8: byte ${byteHex(bytes[at]!)} at offset ${at}; form fields are read as UTF-8, so send it as UTF-8`, name);
   }
   return bytes.toString("utf8");
 }

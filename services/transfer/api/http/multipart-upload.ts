@@ -35,6 +35,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import busboy from "busboy";
 import contentType from "content-type";
+import { charsetOf } from "./declared-charset.js";
 import { FIELD_CHARSETS, formFieldText } from "./form-field-text.js";
 import { PartHeaderScanner, partsDisagreement } from "./part-headers.js";
 import { InvalidTransferRequestError } from "../../errors.js";
@@ -69,12 +70,8 @@ function checkTransferEncoding(name: string, encoding: string): void {
  * `charset=UTF-8` there; browsers and curl send none.
  */
 function checkRequestCharset(requestContentType: string | undefined): void {
-  let charset: string | undefined;
-  try {
-    charset = requestContentType ? contentType.parse(requestContentType).parameters.charset?.toLowerCase() : undefined;
-  } catch {
-    return; // An unreadable Content-Type is busboy's to refuse.
-  }
+  // An unreadable Content-Type has no charset here: busboy refuses it.
+  const charset = charsetOf(requestContentType);
   if (charset === undefined || FIELD_CHARSETS.has(charset)) return;
   throw new InvalidTransferRequestError(
     `the request's Content-Type says charset=${charset}, but form fields are read as UTF-8 only: send them as UTF-8 and leave the charset out (a file's own encoding goes in the format's encoding option)`,
